@@ -1,0 +1,70 @@
+// swift-tools-version:6.0
+//
+// MattingKit: image matting on the CPU, with its own inference engine.
+//
+// Layers (one way only; see Docs/Architecture.md):
+//   CMattingKernels  <- MattingEngine <- MattingImporters
+//   CLibPNG, CLibJPEG <- CPNG, CJPEG <- MattingImage <- MattingRefine
+//   everything <- MattingKit (umbrella product)
+import PackageDescription
+
+let package = Package(
+    name: "MattingKit",
+    products: [
+        .library(name: "MattingKit", targets: ["MattingKit"]),
+        .executable(name: "convert-image", targets: ["convert-image"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries, found with pkg-config (Debian: libpng-dev, libjpeg-dev).
+        .systemLibrary(
+            name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng16",
+            providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(
+            name: "CLibJPEG", path: "Sources/CLibJPEG", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
+
+        // Thin C shims that own setjmp/longjmp error handling; not public API.
+        .target(name: "CPNG", dependencies: ["CLibPNG"]),
+        .target(name: "CJPEG", dependencies: ["CLibJPEG"]),
+
+        // Per-ISA C microkernels and CPU feature detection; not public API.
+        .target(name: "CMattingKernels"),
+
+        .target(name: "MattingImage", dependencies: ["CPNG", "CJPEG"]),
+        .target(name: "MattingEngine", dependencies: ["CMattingKernels"]),
+        .target(name: "MattingImporters", dependencies: ["MattingEngine"]),
+        .target(name: "MattingRefine", dependencies: ["MattingImage"]),
+        .target(
+            name: "MattingKit",
+            dependencies: ["MattingImage", "MattingEngine", "MattingImporters", "MattingRefine"]),
+
+        // Reference implementations, fixtures and seeded RNG for tests; never shipped.
+        .target(
+            name: "MattingTestSupport",
+            dependencies: ["MattingImage", "MattingEngine"],
+            path: "Sources/MattingTestSupport"),
+
+        .executableTarget(
+            name: "convert-image",
+            dependencies: [
+                "MattingKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/convert-image"),
+
+        .testTarget(
+            name: "MattingImageTests",
+            dependencies: ["MattingImage", "MattingTestSupport"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "MattingEngineTests",
+            dependencies: ["MattingEngine", "MattingTestSupport"]),
+        .testTarget(
+            name: "MattingKitTests",
+            dependencies: ["MattingKit", "MattingTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

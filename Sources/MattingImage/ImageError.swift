@@ -1,0 +1,35 @@
+/// Everything that can go wrong reading, writing or handling a picture.
+///
+/// Every case carries enough to tell a user what happened and to which file: codec
+/// errors name the source (`path` for files, `"<memory>"` for bytes) and, for corrupt
+/// data, quote the C library's own message.
+public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The bytes are not a format MattingKit reads (detected by signature, not extension).
+    case unsupportedFormat(source: String, detail: String)
+    /// The data ends before the picture does.
+    case truncated(source: String, detail: String)
+    /// The data is damaged or not valid for its format; `detail` is the codec's message.
+    case corrupt(source: String, detail: String)
+    /// The picture is larger than the configured limit (checked from the header, before
+    /// any large allocation).
+    case tooLarge(source: String, width: Int, height: Int, limit: Int)
+    /// Reading or writing the file failed; `detail` is the system's reason.
+    case io(path: String, detail: String)
+    /// The picture cannot be written as asked (for example RGBA to JPEG with no background).
+    case unsupportedEncoding(destination: String, detail: String)
+    /// A caller passed a value outside the documented range.
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case let .unsupportedFormat(source, detail): "\(source): unsupported format: \(detail)"
+        case let .truncated(source, detail): "\(source): truncated: \(detail)"
+        case let .corrupt(source, detail): "\(source): corrupt: \(detail)"
+        case let .tooLarge(source, width, height, limit):
+            "\(source): too large: \(width)×\(height) = \(width * height) pixels exceeds the limit of \(limit) pixels"
+        case let .io(path, detail): "\(path): \(detail)"
+        case let .unsupportedEncoding(destination, detail): "\(destination): cannot encode: \(detail)"
+        case let .invalidArgument(detail): "invalid argument: \(detail)"
+        }
+    }
+}
