@@ -29,6 +29,9 @@ public final class ThreadPool: Sendable {
             return
         }
         withoutActuallyEscaping(body) { body in
+            // Kernels hand over closures that capture raw pointers to disjoint tiles; the
+            // one-writer-per-index rule above is what makes sharing them safe.
+            nonisolated(unsafe) let body = body
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 var i = worker
                 while i < count {
