@@ -1,0 +1,5 @@
+import Benchmark
+import MattingKit
+
+func registerCodecBenchmarks() {
+}
