@@ -1,3 +1,5 @@
+import Dispatch
+
 extension ImageBuffer {
     /// The picture scaled to `width × height` pixels with the given filter.
     ///
@@ -5,6 +7,8 @@ extension ImageBuffer {
     /// resample straight-alpha images only where colour under transparent pixels is
     /// meaningful, or premultiply first). Computation is in `Float`; 8-bit results are
     /// rounded to nearest and clamped. Returns the picture itself when the size is unchanged.
+    /// Work is split over up to two threads by output rows; the result does not depend on
+    /// the split.
     ///
     /// - Precondition: `width > 0`, `height > 0`, and the picture is not empty.
     public func resized(width newWidth: Int, height newHeight: Int, filter: ResamplingFilter = .area) -> ImageBuffer {
@@ -13,53 +17,46 @@ extension ImageBuffer {
         if newWidth == width && newHeight == height { return self }
         let horizontal = ResamplingWeights(inputSize: width, outputSize: newWidth, filter: filter)
         let vertical = ResamplingWeights(inputSize: height, outputSize: newHeight, filter: filter)
-        let channels = channelCount
-
-        // Horizontal pass into a float buffer of (input rows × output columns), then the
-        // vertical pass into the result. Only the input rows the vertical pass reads are
-        // needed, which is every row unless the picture is cropped vertically.
+        let channels = channelCount, sourceHeight = height, sourceWidth = width
         let midStride = newWidth * channels
-        var middle = [Float](repeating: 0, count: midStride * height)
+
+        // Pass 1: every input row filtered horizontally into `middle` (raw component units:
+        // 0…255 for 8-bit). Pass 2: output rows as weighted sums of `middle` rows.
+        let middle = UnsafeMutablePointer<Float>.allocate(capacity: midStride * sourceHeight)
+        defer { middle.deallocate() }
         withUnsafeBufferPointer { src, srcStride in
-            middle.withUnsafeMutableBufferPointer { mid in
-                horizontal.withPointers { start, count, weights, taps in
-                    for y in 0..<height {
+            horizontal.withPointers { start, count, weights, taps in
+                Self.forEachRowBlock(sourceHeight) { rows in
+                    let line = UnsafeMutablePointer<Float>.allocate(capacity: sourceWidth * channels)
+                    defer { line.deallocate() }
+                    for y in rows {
                         let s = src + y * srcStride
-                        let m = mid.baseAddress! + y * midStride
-                        for x in 0..<newWidth {
-                            let first = Int(start[x]), n = Int(count[x])
-                            let w = weights + x * taps
-                            for c in 0..<channels {
-                                var sum: Float = 0
-                                var p = s + first * channels + c
-                                for k in 0..<n {
-                                    sum += w[k] * p.pointee.unitValue
-                                    p += channels
-                                }
-                                m[x * channels + c] = sum
-                            }
-                        }
+                        Component.load(s, count: sourceWidth * channels, into: line)
+                        resampleRow(
+                            line, into: middle + y * midStride, outputCount: newWidth, channels: channels,
+                            start: start, count: count, weights: weights, taps: taps)
                     }
                 }
             }
         }
 
         var result = ImageBuffer(width: newWidth, height: newHeight, layout: layout)
-        middle.withUnsafeBufferPointer { mid in
-            result.withUnsafeMutableBufferPointer { dst, dstStride in
-                vertical.withPointers { start, count, weights, taps in
-                    var row = [Float](repeating: 0, count: midStride)
-                    for y in 0..<newHeight {
+        result.withUnsafeMutableBufferPointer { dst, dstStride in
+            vertical.withPointers { start, count, weights, taps in
+                Self.forEachRowBlock(newHeight) { rows in
+                    let accumulator = UnsafeMutablePointer<Float>.allocate(capacity: midStride)
+                    defer { accumulator.deallocate() }
+                    for y in rows {
                         let first = Int(start[y]), n = Int(count[y])
                         let w = weights + y * taps
-                        for i in 0..<midStride { row[i] = 0 }
-                        for k in 0..<n {
-                            let weight = w[k]
-                            let m = mid.baseAddress! + (first + k) * midStride
-                            for i in 0..<midStride { row[i] += weight * m[i] }
+                        let m0 = middle + first * midStride
+                        let w0 = w[0]
+                        for i in 0..<midStride { accumulator[i] = w0 * m0[i] }
+                        for k in 1..<max(n, 1) {
+                            let weight = w[k], m = middle + (first + k) * midStride
+                            for i in 0..<midStride { accumulator[i] += weight * m[i] }
                         }
-                        let d = dst + y * dstStride
-                        for i in 0..<midStride { d[i] = Component(unitValue: row[i]) }
+                        Component.store(accumulator, count: midStride, into: dst + y * dstStride)
                     }
                 }
             }
@@ -77,6 +74,72 @@ extension ImageBuffer {
         return resized(
             width: max(1, Int((Double(width) * scale).rounded())),
             height: max(1, Int((Double(height) * scale).rounded())), filter: filter)
+    }
+
+    /// Runs `body` over `0..<rows` split into contiguous blocks, on up to two threads.
+    static func forEachRowBlock(_ rows: Int, _ body: (Range<Int>) -> Void) {
+        let blocks = rows >= 64 ? 2 : 1
+        if blocks == 1 { body(0..<rows); return }
+        withoutActuallyEscaping(body) { body in
+            // Blocks write disjoint rows of memory owned by the caller.
+            nonisolated(unsafe) let body = body
+            DispatchQueue.concurrentPerform(iterations: blocks) { block in
+                body(block * rows / blocks..<(block + 1) * rows / blocks)
+            }
+        }
+    }
+}
+
+/// One row filtered horizontally: `output[x·C + c] = Σ_k w[x][k] · input[(start[x] + k)·C + c]`.
+/// Specialised by channel count so the channel loop is unrolled.
+@inline(__always)
+private func resampleRow(
+    _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, outputCount: Int, channels: Int,
+    start: UnsafePointer<Int32>, count: UnsafePointer<Int32>, weights: UnsafePointer<Float>, taps: Int
+) {
+    switch channels {
+    case 1:
+        for x in 0..<outputCount {
+            let p = input + Int(start[x]), w = weights + x * taps
+            var s: Float = 0
+            for k in 0..<Int(count[x]) { s += w[k] * p[k] }
+            output[x] = s
+        }
+    case 3:
+        for x in 0..<outputCount {
+            let p = input + 3 * Int(start[x]), w = weights + x * taps
+            var s0: Float = 0, s1: Float = 0, s2: Float = 0
+            for k in 0..<Int(count[x]) {
+                let wk = w[k]
+                s0 += wk * p[3 * k]
+                s1 += wk * p[3 * k + 1]
+                s2 += wk * p[3 * k + 2]
+            }
+            output[3 * x] = s0
+            output[3 * x + 1] = s1
+            output[3 * x + 2] = s2
+        }
+    case 4:
+        for x in 0..<outputCount {
+            let p = input + 4 * Int(start[x]), w = weights + x * taps
+            var s = SIMD4<Float>()
+            for k in 0..<Int(count[x]) {
+                s += w[k] * SIMD4(p[4 * k], p[4 * k + 1], p[4 * k + 2], p[4 * k + 3])
+            }
+            output[4 * x] = s[0]
+            output[4 * x + 1] = s[1]
+            output[4 * x + 2] = s[2]
+            output[4 * x + 3] = s[3]
+        }
+    default:
+        for x in 0..<outputCount {
+            let p = input + channels * Int(start[x]), w = weights + x * taps
+            for c in 0..<channels {
+                var s: Float = 0
+                for k in 0..<Int(count[x]) { s += w[k] * p[channels * k + c] }
+                output[channels * x + c] = s
+            }
+        }
     }
 }
 
