@@ -31,6 +31,20 @@ def photo_like(height, width, seed):
     return np.clip(np.rint(img), 0, 255).astype(np.uint8)
 
 
+def exact_lab(rgb8):
+    """CIE L*a*b* (D65) in float64 with OpenCV's constants: the exact definition."""
+    c = rgb8.astype(np.float64) / 255
+    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    m = np.array([[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169], [0.019334, 0.119193, 0.950227]])
+    xyz = lin @ m.T
+    xyz[..., 0] /= 0.950456
+    xyz[..., 2] /= 1.088754
+    f = lambda t: np.where(t > 0.008856, np.cbrt(t), 7.787 * t + 16 / 116)
+    fx, fy, fz = f(xyz[..., 0]), f(xyz[..., 1]), f(xyz[..., 2])
+    lightness = np.where(xyz[..., 1] > 0.008856, 116 * fy - 16, 903.3 * xyz[..., 1])
+    return np.stack([lightness, 500 * (fx - fy), 200 * (fy - fz)], axis=-1)
+
+
 def save(name, array):
     np.save(os.path.join(OUT, name + ".npy"), np.ascontiguousarray(array))
 
@@ -67,7 +81,14 @@ def main():
     # Colour conversion.
     lab8 = cv2.cvtColor(src, cv2.COLOR_RGB2Lab)
     save("lab8", lab8)
+    # Every 8-bit colour through OpenCV's fixed-point RGB2Lab: a 4096×4096 image would be
+    # 48 MB, so keep a deterministic sample of 16384 colours.
+    rng = np.random.default_rng(7)
+    sample = rng.integers(0, 256, (128, 128, 3), dtype=np.uint8)
+    save("lab8_sample_rgb", sample)
+    save("lab8_sample", cv2.cvtColor(sample, cv2.COLOR_RGB2Lab))
     save("labf", cv2.cvtColor(src.astype(np.float32) / 255, cv2.COLOR_RGB2Lab))
+    save("labf_exact", exact_lab(src).astype(np.float32))
     save("lab8_to_rgb", cv2.cvtColor(lab8, cv2.COLOR_Lab2RGB))
 
     # CLAHE exactly: on a given 8-bit plane (several sizes, divisible and not).

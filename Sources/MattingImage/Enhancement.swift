@@ -1,8 +1,9 @@
 /// The optional "pre-enhance" step: CLAHE on the L*a*b* lightness, then a 3×3 sharpen.
 ///
 /// Defined as the OpenCV recipe it reproduces: convert the 8-bit RGB picture to 8-bit Lab
-/// (`L·255/100`, `a + 128`, `b + 128`, rounded), equalise L with ``CLAHE`` (clip limit 2.0,
-/// 8×8 tiles), convert back to 8-bit RGB, then convolve each colour channel with
+/// (`L·255/100`, `a + 128`, `b + 128`; L computed in OpenCV's fixed point, so identical to
+/// `cvtColor(COLOR_RGB2Lab)`), equalise L with ``CLAHE`` (clip limit 2.0,
+/// 8×8 tiles), convert back to 8-bit RGB (in float, within one level of OpenCV), then convolve each colour channel with
 /// `[[0,−1,0],[−1,5,−1],[0,−1,0]]`, mirroring at the borders without repeating the edge
 /// (OpenCV `filter2D`'s default), clamped to 0…255. Alpha passes through untouched; the
 /// size never changes.
@@ -42,19 +43,21 @@ public struct Enhancement: Sendable, Hashable {
             return image.replacingChannel(0, with: equalized)
         }
         let width = image.width, height = image.height, channels = image.channelCount
-        // 8-bit Lab planes, as OpenCV stores COLOR_RGB2Lab results for CV_8U.
+        // 8-bit Lab planes exactly as OpenCV's COLOR_RGB2Lab computes them for CV_8U.
         var lightness = Image(width: width, height: height, layout: .gray)
         var ab = [UInt8](repeating: 0, count: width * height * 2)
         image.withUnsafeBufferPointer { src, srcStride in
             lightness.withUnsafeMutableBufferPointer { l, lStride in
-                for y in 0..<height {
-                    let s = src + y * srcStride
-                    for x in 0..<width {
-                        let p = s + x * channels
-                        let lab = LabColor(red: p[0].unitValue, green: p[1].unitValue, blue: p[2].unitValue)
-                        l[y * lStride + x] = CLAHE.saturatedRound(lab.l * (255 / 100))
-                        ab[2 * (y * width + x)] = CLAHE.saturatedRound(lab.a + 128)
-                        ab[2 * (y * width + x) + 1] = CLAHE.saturatedRound(lab.b + 128)
+                OpenCVLab8.withTables { gamma, cubeRoot, c in
+                    for y in 0..<height {
+                        let s = src + y * srcStride
+                        for x in 0..<width {
+                            let p = s + x * channels
+                            let lab = OpenCVLab8.lab(p[0], p[1], p[2], gamma: gamma, cubeRoot: cubeRoot, c: c)
+                            l[y * lStride + x] = lab.l
+                            ab[2 * (y * width + x)] = lab.a
+                            ab[2 * (y * width + x) + 1] = lab.b
+                        }
                     }
                 }
             }

@@ -1,33 +1,47 @@
 import Testing
-import MattingImage
+@testable import MattingImage
 import MattingTestSupport
 
 @Suite("Colour conversion, CLAHE and sharpen against OpenCV")
 struct EnhancementTests {
-    /// OpenCV's 8-bit RGB↔Lab is fixed-point with table lookups; ours is float rounded
-    /// once, so a component may differ by one level.
+    /// Our fixed-point 8-bit RGB→Lab reproduces OpenCV's: L exactly (it feeds CLAHE);
+    /// a and b within one level, differing on a few hundredths of a percent of colours
+    /// because OpenCV fills its cube-root table with its own software cbrt.
     @Test func rgbToLab8MatchesOpenCV() throws {
-        let source = try PreprocessFixture.image("src")
-        let expected = try PreprocessFixture.array("lab8")
-        let lab = source.labComponents()
-        var worst: Float = 0
-        for (i, value) in expected.floats.enumerated() {
-            let channel = i % 3, pixel = i / 3
-            let v = lab[pixel % source.width, pixel / source.width, channel]
-            let encoded = channel == 0 ? (v * 255 / 100).rounded() : (v + 128).rounded()
-            worst = max(worst, abs(encoded - value))
+        for (sourceName, expectedName) in [("src", "lab8"), ("lab8_sample_rgb", "lab8_sample")] {
+            let source = try PreprocessFixture.image(sourceName)
+            let expected = try PreprocessFixture.image(expectedName)
+            var ours = Image(width: source.width, height: source.height, layout: .rgb)
+            OpenCVLab8.withTables { gamma, cubeRoot, c in
+                for y in 0..<source.height {
+                    for x in 0..<source.width {
+                        let lab = OpenCVLab8.lab(source[x, y, 0], source[x, y, 1], source[x, y, 2],
+                                                 gamma: gamma, cubeRoot: cubeRoot, c: c)
+                        ours[x, y, 0] = lab.l
+                        ours[x, y, 1] = lab.a
+                        ours[x, y, 2] = lab.b
+                    }
+                }
+            }
+            #expect(ours.channel(0) == expected.channel(0), "\(sourceName): lightness differs")
+            let (worst, differing) = PreprocessFixture.difference(ours, expected)
+            #expect(worst <= 1 && differing * 1000 < expected.packedComponents.count,
+                    "\(sourceName): max \(worst), \(differing) components differ")
         }
-        #expect(worst <= 1, "max difference \(worst) levels")
     }
 
-    /// The float path has no fixed point: agreement to 0.05 (L in 0…100, a/b ±128) covers
-    /// OpenCV's float cube-root and gamma approximations.
-    @Test func rgbToLabFloatMatchesOpenCV() throws {
+    /// The float conversion is the CIE definition: it equals a float64 evaluation to float
+    /// rounding. OpenCV's own float path interpolates a 3-D table in fixed point (errors up
+    /// to 0.3 on this data), so against it we allow 0.35.
+    @Test func rgbToLabFloatIsExactAndNearOpenCV() throws {
         let source = try PreprocessFixture.image("src")
-        let expected = try PreprocessFixture.array("labf").floats
         let ours = source.labComponents().packedComponents
-        let worst = zip(ours, expected).map { abs($0 - $1) }.max() ?? 0
-        #expect(worst < 0.05, "max difference \(worst)")
+        let exact = try PreprocessFixture.array("labf_exact").floats
+        let opencv = try PreprocessFixture.array("labf").floats
+        let worstExact = zip(ours, exact).map { abs($0 - $1) }.max() ?? .infinity
+        let worstOpenCV = zip(ours, opencv).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worstExact < 2e-3, "max difference from float64 \(worstExact)")
+        #expect(worstOpenCV < 0.35, "max difference from OpenCV \(worstOpenCV)")
     }
 
     @Test func labToRGBMatchesOpenCV() throws {
@@ -78,9 +92,11 @@ struct EnhancementTests {
         #expect(ours == expected)
     }
 
-    /// Lab rounding may move a lightness value by one level before CLAHE, which moves the
-    /// output through the tile mapping: nearly all components agree exactly and the
-    /// rest within a few levels.
+    /// L and CLAHE are exactly OpenCV's; the way back (Lab→RGB) is float here and fixed
+    /// point in OpenCV, within one level, and the sharpen kernel (centre 5, four −1 taps)
+    /// turns a one-level difference into up to five (nine where neighbours differ in
+    /// opposite directions). Measured on this image: max 10 levels, mean 0.28, 14 % of
+    /// components not identical.
     @Test func enhanceMatchesOpenCVRecipe() throws {
         let source = try PreprocessFixture.image("big")
         let expected = try PreprocessFixture.image("enhance_big")
@@ -88,10 +104,10 @@ struct EnhancementTests {
         #expect(ours.width == source.width && ours.height == source.height && ours.layout == .rgb)
         let total = expected.packedComponents.count
         let (worst, differing) = PreprocessFixture.difference(ours, expected)
-        let meanAbs = zip(ours.packedComponents, expected.packedComponents)
-            .reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }
-        #expect(Double(meanAbs) / Double(total) < 0.5, "mean abs difference too large")
-        #expect(worst <= 12 && differing * 10 <= total, "max \(worst), \(differing) of \(total) differ")
+        let meanAbs = Double(zip(ours.packedComponents, expected.packedComponents)
+            .reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }) / Double(total)
+        #expect(meanAbs < 0.4, "mean abs difference \(meanAbs)")
+        #expect(worst <= 12 && differing * 5 <= total, "max \(worst), \(differing) of \(total) differ")
     }
 
     @Test func enhanceKeepsAlphaAndSize() throws {
