@@ -232,16 +232,18 @@ public struct ONNXTensor: Sendable, Hashable {
     }
 
     public var name: String
-    public var dims: [Int64]
-    public var dataType: ONNXDataType
-    public var storage: Storage
+    public let dims: [Int64]
+    public let dataType: ONNXDataType
+    public let storage: Storage
     /// The data as packed little-endian elements (IEEE formats for floats; fp16 as binary16),
     /// whatever the storage; empty for strings. Its count is `elementCount × byteWidth`.
-    public var rawBytes: [UInt8]
+    public let rawBytes: [UInt8]
     /// `string_data`, for STRING tensors.
-    public var strings: [[UInt8]]
+    public let strings: [[UInt8]]
 
-    /// The number of elements (product of ``dims``; 1 for a scalar), checked at parse time.
+    /// The number of elements (product of ``dims``; 1 for a scalar).
+    ///
+    /// The shape-describing properties are constants: the parser checked them against the data.
     public var elementCount: Int { dims.reduce(1) { $0 * Int($1) } }
 
     /// FLOAT values.

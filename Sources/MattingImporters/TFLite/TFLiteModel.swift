@@ -14,18 +14,21 @@ import Foundation
 /// ```
 public struct TFLiteModel: Sendable {
     /// The file name (or label) the model was read from, used in error messages.
-    public var fileName: String
+    public let fileName: String
     /// Schema version (3 for all current models).
-    public var version: UInt32
+    public let version: UInt32
     /// The converter's description string, if any.
-    public var description: String?
+    public let description: String?
     /// The operator codes that ``TFLiteOperator/opcodeIndex`` refers to.
-    public var operatorCodes: [TFLiteOperatorCode]
+    public let operatorCodes: [TFLiteOperatorCode]
     /// The subgraphs; subgraph 0 is the main graph.
-    public var subgraphs: [TFLiteSubgraph]
+    public let subgraphs: [TFLiteSubgraph]
     /// The buffers that ``TFLiteTensor/buffer`` refers to; buffer 0 is always empty.
-    public var buffers: [TFLiteBuffer]
+    public let buffers: [TFLiteBuffer]
     /// The whole file, which buffer byte ranges index into.
+    ///
+    /// The model's properties are constants because buffer ranges and tensor indices were
+    /// checked against each other at parse time; the accessors below rely on that.
     public let fileBytes: [UInt8]
 
     /// Reads and parses a `.tflite` file.
@@ -76,7 +79,7 @@ public struct TFLiteModel: Sendable {
         fileBytes[buffers[index].byteRange]
     }
 
-    /// The operator code of `op`.
+    /// The operator code of `op`, which must be an operator of this model (its index was checked).
     public func operatorCode(of op: TFLiteOperator) -> TFLiteOperatorCode {
         operatorCodes[op.opcodeIndex]
     }
