@@ -129,15 +129,25 @@ def opencv_fixed_point_resize(image, out_w, out_h):
     corners, no half-pixel offset), rounded to 1/32 pixel (OpenCV's INTER_BITS = 5); bilinear
     weights are the 15-bit fixed-point products of the 1/32 fractions; pixels outside the
     image are zero (BORDER_ZERO), which matters at the right/bottom edge when upscaling; the sum
-    is rounded to 8 bits. (MediaPipe builds the matrix with cv::getPerspectiveTransform in
-    double precision; we compute x * w / W directly, which rarely differs at exact ties.)
+    is rounded to 8 bits. The matrix is built as MediaPipe builds it, because its last-bit
+    rounding decides exact ties of the 1/32 quantisation (computing x * w / W directly differs
+    from MediaPipe at such ties for some landscape sizes).
     """
     h, w, _ = image.shape
     pad = np.zeros((h + 2, w + 2, 3), np.int64)
     pad[1:h + 1, 1:w + 1] = image
-    ys, xs = np.mgrid[0:out_h, 0:out_w]
-    X = np.rint(xs * (w / out_w) * 32).astype(np.int64)
-    Y = np.rint(ys * (h / out_h) * 32).astype(np.int64)
+    # The matrix as MediaPipe builds it (corners of the image onto corners of the tensor,
+    # cv::getPerspectiveTransform in double), inverted as cv::warpPerspective does; then per
+    # pixel X = round(32 * (m00 x + m01 y + m02) / (m20 x + m21 y + m22)), as OpenCV computes.
+    import cv2
+    src = np.float32([[0, h], [0, 0], [w, 0], [w, h]])
+    dst = np.float32([[0, out_h], [0, 0], [out_w, 0], [out_w, out_h]])
+    _, m = cv2.invert(cv2.getPerspectiveTransform(src, dst))
+    ys, xs = np.mgrid[0:out_h, 0:out_w].astype(np.float64)
+    den = m[2, 0] * xs + m[2, 1] * ys + m[2, 2]
+    den = np.where(den != 0, 32.0 / den, 0.0)
+    X = np.rint((m[0, 0] * xs + m[0, 1] * ys + m[0, 2]) * den).astype(np.int64)
+    Y = np.rint((m[1, 0] * xs + m[1, 1] * ys + m[1, 2]) * den).astype(np.int64)
     sx, ax, sy, ay = X >> 5, X & 31, Y >> 5, Y & 31
 
     def at(yy, xx):
@@ -214,6 +224,8 @@ def make_mediapipe_fixtures():
         "noise_1000x700": rng.integers(0, 256, (1000, 700, 3), dtype=np.uint8),
         "noise_256x256": rng.integers(0, 256, (256, 256, 3), dtype=np.uint8),
         "noise_144x256": rng.integers(0, 256, (144, 256, 3), dtype=np.uint8),
+        "noise_97x1203": rng.integers(0, 256, (97, 1203, 3), dtype=np.uint8),
+        "noise_333x517": rng.integers(0, 256, (333, 517, 3), dtype=np.uint8),
         **images,
     }
     findings = {"mediapipe": mp.__version__, "astronaut_png_sha256": photo_sha, "preprocessing": [], "fixtures": []}
