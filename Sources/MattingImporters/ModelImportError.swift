@@ -47,6 +47,7 @@ public struct ModelImportError: Error, Sendable, Equatable, CustomStringConverti
         self.message = message
     }
 
+    /// `file: format: message`.
     public var description: String { "\(file): \(format.rawValue): \(message)" }
 }
 

@@ -18,10 +18,15 @@ public struct ONNXModel: Sendable {
     public var irVersion: Int64
     /// Operator sets the model uses (field 8); the default domain is `""` (or `ai.onnx`).
     public var opsetImports: [ONNXOperatorSetID]
+    /// `producer_name` (field 2), e.g. `pytorch`.
     public var producerName: String
+    /// `producer_version` (field 3).
     public var producerVersion: String
+    /// `domain` (field 4): the model's reverse-DNS namespace, often empty.
     public var domain: String
+    /// `model_version` (field 5).
     public var modelVersion: Int64
+    /// `doc_string` (field 6).
     public var docString: String
     /// The main graph (field 7).
     public var graph: ONNXGraph
@@ -84,26 +89,35 @@ public struct ONNXModel: Sendable {
 
 /// `OperatorSetIdProto`: a domain and its version.
 public struct ONNXOperatorSetID: Sendable, Hashable {
+    /// The operator domain; `""` (or `ai.onnx`) is the default ONNX domain.
     public var domain: String
+    /// The operator set version, e.g. 17.
     public var version: Int64
 }
 
 /// `StringStringEntryProto`.
 public struct ONNXStringPair: Sendable, Hashable {
+    /// The key.
     public var key: String
+    /// The value.
     public var value: String
 }
 
 /// `GraphProto`: nodes in topological order, initializers (constant tensors), inputs, outputs.
 public struct ONNXGraph: Sendable, Hashable {
+    /// The graph's name.
     public var name: String
+    /// Nodes in topological order (as ONNX requires).
     public var nodes: [ONNXNode]
     /// Constant tensors; an initializer may also appear in ``inputs`` (as a default value).
     public var initializers: [ONNXTensor]
+    /// Graph inputs (may include initializers, as default values, in older IR versions).
     public var inputs: [ONNXValueInfo]
+    /// Graph outputs.
     public var outputs: [ONNXValueInfo]
     /// Optional type information for intermediate values.
     public var valueInfo: [ONNXValueInfo]
+    /// `doc_string` (field 10).
     public var docString: String
 
     /// The initializer named `name`, if any.
@@ -114,12 +128,17 @@ public struct ONNXGraph: Sendable, Hashable {
 
 /// `NodeProto`: one operator application. Empty input names mark omitted optional inputs.
 public struct ONNXNode: Sendable, Hashable {
+    /// The node's name (may be empty).
     public var name: String
+    /// The operator, e.g. `Conv`.
     public var opType: String
     /// Operator domain; `""` is the default `ai.onnx` domain.
     public var domain: String
+    /// Input value names; `""` marks an omitted optional input.
     public var inputs: [String]
+    /// Output value names; `""` marks an omitted optional output.
     public var outputs: [String]
+    /// Attributes in file order.
     public var attributes: [ONNXAttribute]
 
     /// The attribute named `name`, if present.
@@ -130,7 +149,9 @@ public struct ONNXNode: Sendable, Hashable {
 
 /// `AttributeProto`: a named, typed operator parameter.
 public struct ONNXAttribute: Sendable, Hashable {
+    /// The attribute's name, e.g. `kernel_shape`.
     public var name: String
+    /// The typed value.
     public var value: ONNXAttributeValue
 }
 
@@ -177,6 +198,7 @@ public indirect enum ONNXAttributeValue: Sendable, Hashable {
 
 /// `ValueInfoProto` with a tensor type: a name, element type and (possibly symbolic) shape.
 public struct ONNXValueInfo: Sendable, Hashable {
+    /// The value's name.
     public var name: String
     /// Element type, or nil if the type is not a tensor type or not given.
     public var elementType: ONNXDataType?
@@ -231,9 +253,13 @@ public struct ONNXTensor: Sendable, Hashable {
         case external(location: String, offset: Int, length: Int)
     }
 
+    /// The tensor's name (initializer name, or empty for attribute values).
     public var name: String
+    /// Shape; empty for a scalar; every entry ≥ 0.
     public let dims: [Int64]
+    /// Element type.
     public let dataType: ONNXDataType
+    /// Where the data came from in the file.
     public let storage: Storage
     /// The data as packed little-endian elements (IEEE formats for floats; fp16 as binary16),
     /// whatever the storage; empty for strings. Its count is `elementCount × byteWidth`.
