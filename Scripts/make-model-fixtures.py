@@ -53,7 +53,7 @@ def sha256(path):
 # (a) MediaPipe selfie segmentation
 # ----------------------------------------------------------------------------------------------
 
-def mediapipe_graph(variant):
+def mediapipe_graph(variant, delegate="xnnpack"):
     """The solution's own graph (selfie_segmentation_cpu.binarypb), cut after the model.
 
     Same ImageToTensorCalculator options, op resolver, model loader and InferenceCalculator
@@ -88,7 +88,7 @@ node {{
   output_stream: "TENSORS:output_tensors"
   input_side_packet: "MODEL:model"
   input_side_packet: "OP_RESOLVER:op_resolver"
-  options {{ [mediapipe.InferenceCalculatorOptions.ext] {{ delegate {{ xnnpack {{ }} }} }} }}
+  options {{ [mediapipe.InferenceCalculatorOptions.ext] {{ delegate {{ {delegate} {{ }} }} }} }}
 }}
 node {{ calculator: "TensorsToFloatsCalculator" input_stream: "TENSORS:input_tensors" output_stream: "FLOATS:in_floats" }}
 node {{ calculator: "TensorsToFloatsCalculator" input_stream: "TENSORS:output_tensors" output_stream: "FLOATS:out_floats" }}
@@ -96,13 +96,17 @@ node {{ calculator: "TensorsToFloatsCalculator" input_stream: "TENSORS:output_te
     return text_format.Parse(config, calculator_pb2.CalculatorGraphConfig())
 
 
-def run_mediapipe_model(image, variant):
-    """(model input NHWC float32, raw model output NHWC float32) for an RGB uint8 image."""
+def run_mediapipe_model(image, variant, delegate="xnnpack"):
+    """(model input NHWC float32, raw model output NHWC float32) for an RGB uint8 image.
+
+    delegate "xnnpack" is what the solution uses; "tflite" runs TFLite's builtin CPU kernels
+    (with MediaPipe's custom op), to measure how much two correct runtimes differ.
+    """
     import mediapipe as mp
     from mediapipe.python import packet_creator, packet_getter
     from mediapipe.python._framework_bindings import calculator_graph, image_frame, resource_util
     resource_util.set_resource_dir(os.path.dirname(os.path.dirname(mp.__file__)))
-    graph = calculator_graph.CalculatorGraph(graph_config=mediapipe_graph(variant))
+    graph = calculator_graph.CalculatorGraph(graph_config=mediapipe_graph(variant, delegate))
     result = {}
     for stream in ("in_floats", "out_floats"):
         graph.observe_output_stream(
@@ -270,6 +274,8 @@ def make_mediapipe_fixtures():
                     "output_sigmoid_range": [float(model_out.min()), float(model_out.max())],
                     "output_mean": float(model_out.mean()),
                     "solution_mask_vs_cv2_resize_linear_max_diff": float(np.abs(mask - upsampled).max()),
+                    "xnnpack_vs_tflite_kernels_output_max_abs_diff": float(np.abs(
+                        run_mediapipe_model(image, variant, "tflite")[1] - model_out).max()),
                 })
     with open(os.path.join(out_dir, "findings.json"), "w") as f:
         json.dump(findings, f, indent=1)

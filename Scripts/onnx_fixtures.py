@@ -198,6 +198,18 @@ def resize_modes_opset17():
     return m, {"base": {"x": np.random.default_rng(SEED + 103).random((1, 2, 8, 12), dtype=np.float32)}}
 
 
+def resize_half_pixel_symmetric_opset19():
+    """half_pixel_symmetric (added in opset 19) with linear and nearest, via `sizes`."""
+    b = Builder("resize_half_pixel_symmetric_opset19", SEED + 7)
+    sizes_up = b.const(np.array([1, 2, 13, 7], np.int64))
+    sizes_down = b.const(np.array([1, 2, 5, 3], np.int64), typed=True)
+    outs = [b.node("Resize", ["x", "", "", sizes], mode=mode, coordinate_transformation_mode="half_pixel_symmetric")
+            for mode in ("linear", "nearest") for sizes in (sizes_up, sizes_down)]
+    m = b.model([helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 8, 5])],
+                [helper.make_tensor_value_info(o, TensorProto.FLOAT, [1, 2, "OH", "OW"]) for o in outs], 19, ir_version=9)
+    return m, {"base": {"x": np.random.default_rng(SEED + 107).random((1, 2, 8, 5), dtype=np.float32)}}
+
+
 def upsample_opset9():
     """Upsample (deprecated since opset 10), nearest and linear."""
     b = Builder("upsample_opset9", SEED + 4)
@@ -249,8 +261,8 @@ def main(out_dir):
     for f in os.listdir(out_dir):
         os.remove(os.path.join(out_dir, f))
     manifest = {"onnx": onnx.__version__, "onnxruntime": ort.__version__, "numpy": np.__version__, "models": {}}
-    builders = [unet_opset11, unet_dynamic_opset17, resize_modes_opset17, upsample_opset9, fp16_cast_opset17,
-                external_data_opset17]
+    builders = [unet_opset11, unet_dynamic_opset17, resize_modes_opset17, resize_half_pixel_symmetric_opset19,
+                upsample_opset9, fp16_cast_opset17, external_data_opset17]
     for make in builders:
         model, cases = make()
         name = make.__name__

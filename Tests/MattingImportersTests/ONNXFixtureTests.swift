@@ -14,8 +14,9 @@ struct ONNXFixtureTests {
         return try #require(root["models"] as? [String: Any])
     }
 
-    static let modelNames = ["unet_opset11", "unet_dynamic_opset17", "resize_modes_opset17", "upsample_opset9",
-                             "fp16_cast_opset17", "external_data_opset17"]
+    static let modelNames = ["unet_opset11", "unet_dynamic_opset17", "resize_modes_opset17",
+                             "resize_half_pixel_symmetric_opset19", "upsample_opset9", "fp16_cast_opset17",
+                             "external_data_opset17"]
 
     @Test func manifestListsExactlyTheseModels() throws {
         #expect(Set(try Self.manifest().keys) == Set(Self.modelNames))
