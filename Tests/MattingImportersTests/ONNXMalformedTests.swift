@@ -145,7 +145,7 @@ struct ONNXMalformedTests {
         let original = try Self.fixtureBytes("unet_dynamic_opset17.onnx")
         var rng = SeededGenerator(seed: 17)
         var threw = 0
-        for iteration in 0..<300 {
+        for iteration in 0..<fuzzIterations {
             var bytes = original
             for _ in 0..<Int.random(in: 1...4, using: &rng) {
                 let p = Int.random(in: 0..<bytes.count, using: &rng)

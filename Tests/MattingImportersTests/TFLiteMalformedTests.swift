@@ -117,7 +117,7 @@ struct TFLiteMalformedTests {
         // vtables, tables and offsets; the middle is mostly weight bytes), plus anywhere.
         var rng = SeededGenerator(seed: 2024)
         var outcomes = (parsed: 0, threw: 0)
-        for iteration in 0..<300 {
+        for iteration in 0..<fuzzIterations {
             var bytes = original
             let edits = Int.random(in: 1...4, using: &rng)
             for _ in 0..<edits {
@@ -147,7 +147,7 @@ struct TFLiteMalformedTests {
                 Issue.record("\(name) mutation \(iteration) (seed \(rng.seed)): untyped error \(error)")
             }
         }
-        #expect(outcomes.parsed + outcomes.threw == 300)
+        #expect(outcomes.parsed + outcomes.threw == fuzzIterations)
         #expect(outcomes.threw > 0)
     }
 }

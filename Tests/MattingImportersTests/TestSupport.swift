@@ -54,3 +54,11 @@ func expectParsesOrThrowsTyped(_ what: @autoclosure () -> String, _ body: () thr
         Issue.record("\(what()): threw \(type(of: error)) (\(error)), not ModelImportError")
     }
 }
+
+/// How many seeded mutations each fuzz loop runs: 300 by default, more with
+/// `MATTINGKIT_FUZZ_ITERATIONS=20000 swift test --filter MattingImportersTests` for a longer hunt
+/// (the seed stays fixed, so any failure replays).
+let fuzzIterations: Int = {
+    let value = ProcessInfo.processInfo.environment["MATTINGKIT_FUZZ_ITERATIONS"].flatMap { Int($0) }
+    return max(1, value ?? 300)
+}()
