@@ -10,7 +10,7 @@ struct TFLiteHandBuiltTests {
     /// placeholder, + builtin_code), CONV_2D the old way (deprecated_builtin_code only), and a
     /// buffer in the >2 GB offset/size form.
     static func model(tensor1Shape: [Int32] = [2], externalOffsetDelta: Int = 0,
-                      operatorInput: Int32 = 0) -> [UInt8] {
+                      operatorInput: Int32 = 0, outputScale: [Float]? = nil) -> [UInt8] {
         var w = W(identifier: "TFL3")
         let root = w.table([0: W.u32(3), 1: .reference, 2: .reference, 4: .reference])
         w.setRoot(root.position)
@@ -30,10 +30,20 @@ struct TFLiteHandBuiltTests {
         w.link(sg.fields[0]!, to: tensors.position)
         let shapes: [[Int32]] = [[1, 2], tensor1Shape, [1, 2]]
         for (i, shape) in shapes.enumerated() {
-            let t = w.table([0: .reference, 1: W.i8(0), 2: W.u32([1, 2, 0][i]), 3: .reference])
+            // The output tensor gets a quantization table: empty, or with a scale vector.
+            var fields: [Int: W.Field] = [0: .reference, 1: W.i8(0), 2: W.u32([1, 2, 0][i]), 3: .reference]
+            if i == 2 { fields[4] = .reference }
+            let t = w.table(fields)
             w.link(tensors.slots[i], to: t.position)
             w.link(t.fields[0]!, to: w.vector(int32: shape))
             w.link(t.fields[3]!, to: w.string("t\(i)"))
+            if i == 2 {
+                let q = w.table(outputScale == nil ? [:] : [2: .reference])
+                w.link(t.fields[4]!, to: q.position)
+                if let scale = outputScale {
+                    w.link(q.fields[2]!, to: w.vector(int32: scale.map { Int32(bitPattern: $0.bitPattern) }))
+                }
+            }
         }
         w.link(sg.fields[1]!, to: w.vector(int32: [0]))
         w.link(sg.fields[2]!, to: w.vector(int32: [2]))
@@ -80,6 +90,13 @@ struct TFLiteHandBuiltTests {
         #expect(model.constantBytes(of: g.tensors[2]) == nil)
         #expect(throws: ModelImportError.self) { try model.int32Values(of: g.tensors[0]) }
         #expect(throws: ModelImportError.self) { try model.float32Values(of: g.tensors[2]) }
+    }
+
+    @Test func quantizationMeansAScaleNotAnEmptyTable() throws {
+        let plain = try TFLiteModel(bytes: Self.model(), fileName: "hand.tflite")
+        #expect(plain.subgraphs[0].tensors.map(\.hasQuantization) == [false, false, false])
+        let quantized = try TFLiteModel(bytes: Self.model(outputScale: [0.5]), fileName: "hand.tflite")
+        #expect(quantized.subgraphs[0].tensors.map(\.hasQuantization) == [false, false, true])
     }
 
     @Test func offsetBufferPastTheEnd() throws {

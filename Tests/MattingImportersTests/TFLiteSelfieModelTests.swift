@@ -58,7 +58,7 @@ struct TFLiteSelfieModelTests {
             #expect(op.inputs.count == 1 && g.tensors[op.inputs[0]].type == .float16)
             #expect(g.tensors[op.outputs[0]].type == .float32)
         }
-        #expect(!g.tensors.contains { $0.hasQuantization && $0.type != .float16 })
+        #expect(!g.tensors.contains { $0.hasQuantization })
     }
 
     @Test(arguments: cases)

@@ -299,8 +299,9 @@ public struct ONNXTensor: Sendable, Hashable {
 
     private func values<T>(_ type: ONNXDataType, width: Int, _ make: (UInt64) -> T) throws -> [T] {
         guard dataType == type else {
-            throw ModelImportError(file: name, format: .onnx, kind: .invalidModel,
-                                   message: "tensor '\(name)' is \(dataType), not \(type)")
+            // A tensor does not know its file; the tensor name stands in for it.
+            throw ModelImportError(file: "tensor '\(name)'", format: .onnx, kind: .invalidModel,
+                                   message: "is \(dataType), not \(type)")
         }
         return littleEndianElements(rawBytes[...], width: width, make)
     }

@@ -204,7 +204,9 @@ public struct TFLiteTensor: Sendable, Hashable {
     public var type: TFLiteTensorType
     /// Index into ``TFLiteModel/buffers``; 0 means no constant data.
     public var buffer: Int
-    /// Whether quantization parameters are present (MattingKit runs float models only).
+    /// Whether the tensor is quantized: quantization parameters with a scale, zero point or
+    /// custom details (an empty parameters table, common for float tensors, does not count).
+    /// MattingKit runs float models only.
     public var hasQuantization: Bool
     /// Whether this is a variable (stateful) tensor.
     public var isVariable: Bool

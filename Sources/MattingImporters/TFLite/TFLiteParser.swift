@@ -190,9 +190,19 @@ struct TFLiteParser {
                 }
             }
             return TFLiteTensor(name: name, shape: shape, shapeSignature: signature, type: type, buffer: buffer,
-                                hasQuantization: try table.table(TensorField.quantization, "quantization") != nil,
+                                hasQuantization: try Self.hasQuantization(table.table(TensorField.quantization, "quantization")),
                                 isVariable: try table.bool(TensorField.isVariable))
         }
+    }
+
+    /// Whether a `QuantizationParameters` table actually quantizes: converters often write an
+    /// empty table for float tensors, so only a non-empty `scale` (field 2) or `zero_point` (3),
+    /// or a `details` union (4), counts.
+    private static func hasQuantization(_ table: FlatBufferTable?) throws -> Bool {
+        guard let table else { return false }
+        if let scale = try table.vector(2, elementSize: 4, "quantization scale"), scale.count > 0 { return true }
+        if let zero = try table.vector(3, elementSize: 8, "quantization zero_point"), zero.count > 0 { return true }
+        return try table.uint8(4) != 0
     }
 
     private func parseOperator(_ table: FlatBufferTable, codeCount: Int, tensorCount: Int,
