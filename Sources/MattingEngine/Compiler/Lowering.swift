@@ -1,0 +1,247 @@
+/// Shape inference and operator construction for every operation.
+struct Lowering {
+    let node: Node
+    let inputs: [ValueDescription]
+    let instantiate: Bool
+    let threads: Int
+
+    func fail(_ reason: String) -> EngineError { .shapeMismatch(node: node.name, reason: reason) }
+
+    func requireFloat(_ i: Int) throws {
+        if inputs[i].dataType != .float32 {
+            throw EngineError.dataTypeMismatch(node: node.name, value: node.inputs[i], expected: .float32,
+                                               actual: inputs[i].dataType)
+        }
+    }
+    func requireRank(_ i: Int, _ rank: Int) throws {
+        if inputs[i].shape.count != rank {
+            throw fail("input '\(node.inputs[i])' must have rank \(rank), has shape \(inputs[i].shape)")
+        }
+    }
+    func constant(_ i: Int) throws -> Tensor {
+        guard let t = inputs[i].constant else { throw EngineError.notConstant(node: node.name, value: node.inputs[i]) }
+        return t
+    }
+    func axis(_ a: Int, rank: Int) throws -> Int {
+        guard let n = normalizedAxis(a, rank: rank) else { throw fail("axis \(a) out of range for rank \(rank)") }
+        return n
+    }
+
+    func lower() throws -> LoweredNode {
+        let x = inputs[0]
+        switch node.operation {
+        case let .conv2d(p): return try lowerConvolution(p)
+        case let .transposedConv2d(p): return try lowerTransposedConvolution(p)
+        case let .batchNorm(epsilon):
+            try requireFloat(0)
+            guard let c = x.shape.last else { throw fail("batch norm needs rank ≥ 1") }
+            let params = try (1...4).map { try constant($0).floats }
+            if params.contains(where: { $0.count != c }) { throw fail("batch norm parameters must have \(c) values") }
+            let scale = (0..<c).map { params[0][$0] / (params[3][$0] + epsilon).squareRoot() }
+            let shift = (0..<c).map { params[1][$0] - params[2][$0] * scale[$0] }
+            return LoweredNode(
+                outputs: [(x.shape, .float32)],
+                op: ChannelAffineOperator(scale: scale, shift: shift, rows: elementCount(x.shape) / max(c, 1),
+                                          activation: .identity),
+                inPlaceInputs: [0], flops: 2 * elementCount(x.shape))
+        case let .pool(p): return try lowerPool(p)
+        case .globalAveragePool:
+            try requireFloat(0); try requireRank(0, 4)
+            let s = x.shape
+            return LoweredNode(outputs: [([s[0], 1, 1, s[3]], .float32)],
+                               op: GlobalAveragePoolOperator(batch: s[0], pixels: s[1] * s[2], channels: s[3]),
+                               flops: elementCount(s))
+        case let .reduce(p): return try lowerReduce(p)
+        case let .resize(p): return try lowerResize(p)
+        case let .binary(op, activation):
+            return try lowerBinary(BinaryKernel(op), activation: activation)
+        case .prelu:
+            try requireFloat(1)
+            return try lowerBinary(.prelu, activation: .identity)
+        case let .activation(a):
+            try requireFloat(0)
+            let n = elementCount(x.shape)
+            return LoweredNode(outputs: [(x.shape, .float32)], op: ActivationOperator(activation: a, count: n),
+                               inPlaceInputs: [0], flops: n)
+        case let .unary(f):
+            try requireFloat(0)
+            let n = elementCount(x.shape)
+            return LoweredNode(outputs: [(x.shape, .float32)], op: UnaryOperator(function: f, count: n),
+                               inPlaceInputs: [0], flops: n)
+        case let .softmax(a):
+            try requireFloat(0)
+            let ax = try axis(a, rank: x.shape.count)
+            let s = x.shape
+            return LoweredNode(
+                outputs: [(s, .float32)],
+                op: SoftmaxOperator(outer: elementCount(Array(s[..<ax])), axis: s[ax],
+                                    inner: elementCount(Array(s[(ax + 1)...]))),
+                flops: 3 * elementCount(s))
+        default: return try lowerDataMovement()
+        }
+    }
+
+    // MARK: Convolutions
+
+    private func convolutionWeights() throws -> (weights: Tensor, bias: Tensor?) {
+        try requireFloat(0); try requireRank(0, 4)
+        let w = try constant(1)
+        if w.dataType != .float32 || w.rank != 4 { throw fail("weights must be float32 [outC, kh, kw, inC/groups], are \(w.shape)") }
+        var bias: Tensor?
+        if inputs.count > 2 {
+            let b = try constant(2)
+            if b.count != w.shape[0] { throw fail("bias has \(b.count) values for \(w.shape[0]) output channels") }
+            bias = b
+        }
+        return (w, bias)
+    }
+
+    private func lowerConvolution(_ p: Conv2DParameters) throws -> LoweredNode {
+        let (w, bias) = try convolutionWeights()
+        let s = inputs[0].shape
+        if w.shape[3] * p.groups != s[3] {
+            throw fail("input has \(s[3]) channels; weights \(w.shape) with \(p.groups) groups expect \(w.shape[3] * p.groups)")
+        }
+        if p.strideHeight < 1 || p.strideWidth < 1 || p.dilationHeight < 1 || p.dilationWidth < 1 {
+            throw EngineError.unsupported(node: node.name, reason: "strides and dilations must be ≥ 1")
+        }
+        let ph = resolvePadding(p.padding, axis: 0, input: s[1], kernel: w.shape[1], stride: p.strideHeight, dilation: p.dilationHeight)
+        let pw = resolvePadding(p.padding, axis: 1, input: s[2], kernel: w.shape[2], stride: p.strideWidth, dilation: p.dilationWidth)
+        let g = ConvolutionGeometry(
+            inputChannels: s[3], outputChannels: w.shape[0], kernelHeight: w.shape[1], kernelWidth: w.shape[2],
+            strideHeight: p.strideHeight, strideWidth: p.strideWidth, dilationHeight: p.dilationHeight,
+            dilationWidth: p.dilationWidth, groups: p.groups, padTop: ph.before, padLeft: pw.before,
+            padBottom: ph.after, padRight: pw.after)
+        if let reason = g.validationFailure() { throw EngineError.unsupported(node: node.name, reason: reason) }
+        let (oh, ow) = g.convolutionOutputSize(height: s[1], width: s[2])
+        if oh < 1 || ow < 1 { throw fail("output would be \(oh)×\(ow) for input \(s)") }
+        var lowered = LoweredNode(
+            outputs: [([s[0], oh, ow, g.outputChannels], .float32)],
+            flops: 2 * s[0] * oh * ow * g.outputChannels * g.kernelHeight * g.kernelWidth * g.inputChannelsPerGroup)
+        if instantiate {
+            let k = ConvolutionKernel(geometry: g, weights: w.floats, bias: bias?.floats, activation: p.activation)
+            lowered.op = ConvolutionOperator(
+                kernel: k, batch: s[0], inputHeight: s[1], inputWidth: s[2],
+                scratchByteCount: k.scratchByteCount(inputHeight: s[1], inputWidth: s[2], threadCount: threads))
+        }
+        return lowered
+    }
+
+    private func lowerTransposedConvolution(_ p: TransposedConv2DParameters) throws -> LoweredNode {
+        let (w, bias) = try convolutionWeights()
+        let s = inputs[0].shape
+        if w.shape[3] * p.groups != s[3] {
+            throw fail("input has \(s[3]) channels; weights \(w.shape) with \(p.groups) groups expect \(w.shape[3] * p.groups)")
+        }
+        if p.strideHeight < 1 || p.strideWidth < 1 || p.dilationHeight < 1 || p.dilationWidth < 1
+            || p.outputPaddingHeight < 0 || p.outputPaddingWidth < 0 {
+            throw EngineError.unsupported(node: node.name, reason: "strides and dilations must be ≥ 1, output padding ≥ 0")
+        }
+        // Returns (crop before, crop after, extra output padding) for one axis.
+        func crop(_ input: Int, _ k: Int, _ stride: Int, _ dilation: Int, _ axis: Int) -> (Int, Int, Int) {
+            switch p.padding {
+            case .valid: return (0, 0, 0)
+            case let .explicit(top, left, bottom, right): return axis == 0 ? (top, bottom, 0) : (left, right, 0)
+            case .same, .sameLower:
+                let total = (input - 1) * stride + dilation * (k - 1) + 1 - input * stride
+                if total < 0 { return (0, 0, -total) }
+                let small = total / 2, large = total - small
+                return p.padding == .same ? (small, large, 0) : (large, small, 0)
+            }
+        }
+        let ch = crop(s[1], w.shape[1], p.strideHeight, p.dilationHeight, 0)
+        let cw = crop(s[2], w.shape[2], p.strideWidth, p.dilationWidth, 1)
+        let g = ConvolutionGeometry(
+            inputChannels: s[3], outputChannels: w.shape[0], kernelHeight: w.shape[1], kernelWidth: w.shape[2],
+            strideHeight: p.strideHeight, strideWidth: p.strideWidth, dilationHeight: p.dilationHeight,
+            dilationWidth: p.dilationWidth, groups: p.groups, padTop: ch.0, padLeft: cw.0, padBottom: ch.1,
+            padRight: cw.1, outputPaddingHeight: p.outputPaddingHeight + ch.2,
+            outputPaddingWidth: p.outputPaddingWidth + cw.2)
+        if let reason = g.validationFailure() { throw EngineError.unsupported(node: node.name, reason: reason) }
+        let (oh, ow) = g.transposedOutputSize(height: s[1], width: s[2])
+        if oh < 1 || ow < 1 { throw fail("output would be \(oh)×\(ow) for input \(s)") }
+        var lowered = LoweredNode(
+            outputs: [([s[0], oh, ow, g.outputChannels], .float32)],
+            flops: 2 * s[0] * s[1] * s[2] * g.outputChannels * g.kernelHeight * g.kernelWidth * g.inputChannelsPerGroup)
+        if instantiate {
+            let k = TransposedConvolutionKernel(geometry: g, weights: w.floats, bias: bias?.floats, activation: p.activation)
+            lowered.op = TransposedConvolutionOperator(
+                kernel: k, batch: s[0], inputHeight: s[1], inputWidth: s[2],
+                scratchByteCount: k.scratchByteCount(inputHeight: s[1], inputWidth: s[2], threadCount: threads))
+        }
+        return lowered
+    }
+
+    // MARK: Pooling, reduction, resize, binary
+
+    private func lowerPool(_ p: PoolParameters) throws -> LoweredNode {
+        try requireFloat(0); try requireRank(0, 4)
+        let s = inputs[0].shape
+        if p.kernelHeight < 1 || p.kernelWidth < 1 || p.strideHeight < 1 || p.strideWidth < 1 {
+            throw EngineError.unsupported(node: node.name, reason: "pool window and strides must be ≥ 1")
+        }
+        let ph = resolvePadding(p.padding, axis: 0, input: s[1], kernel: p.kernelHeight, stride: p.strideHeight, dilation: 1)
+        let pw = resolvePadding(p.padding, axis: 1, input: s[2], kernel: p.kernelWidth, stride: p.strideWidth, dilation: 1)
+        if ph.output < 1 || pw.output < 1 { throw fail("pool output would be empty for input \(s)") }
+        return LoweredNode(
+            outputs: [([s[0], ph.output, pw.output, s[3]], .float32)],
+            op: PoolOperator(parameters: p, batch: s[0], inputHeight: s[1], inputWidth: s[2], channels: s[3],
+                             outputHeight: ph.output, outputWidth: pw.output, padTop: ph.before, padLeft: pw.before),
+            flops: s[0] * ph.output * pw.output * s[3] * p.kernelHeight * p.kernelWidth)
+    }
+
+    private func lowerReduce(_ p: ReduceParameters) throws -> LoweredNode {
+        try requireFloat(0)
+        let s = inputs[0].shape
+        let axes = p.axes.isEmpty ? Array(0..<s.count) : try p.axes.map { try axis($0, rank: s.count) }
+        let reduced = Set(axes)
+        let strides = contiguousStrides(s)
+        var outShape: [Int] = []
+        for (i, d) in s.enumerated() {
+            if !reduced.contains(i) { outShape.append(d) } else if p.keepDimensions { outShape.append(1) }
+        }
+        var lowered = LoweredNode(outputs: [(outShape, .float32)], flops: elementCount(s))
+        if p.kind == .mean && s.count == 4 && reduced == [1, 2] {
+            lowered.op = GlobalAveragePoolOperator(batch: s[0], pixels: s[1] * s[2], channels: s[3])
+        } else {
+            let kept = (0..<s.count).filter { !reduced.contains($0) }, red = axes.sorted()
+            lowered.op = ReduceOperator(kind: p.kind, keptDims: kept.map { s[$0] }, keptStrides: kept.map { strides[$0] },
+                                        reducedDims: red.map { s[$0] }, reducedStrides: red.map { strides[$0] })
+        }
+        return lowered
+    }
+
+    private func lowerResize(_ p: ResizeParameters) throws -> LoweredNode {
+        try requireFloat(0); try requireRank(0, 4)
+        let s = inputs[0].shape
+        let rows = ResizeTaps(parameters: p, axis: 0, input: s[1])
+        let cols = ResizeTaps(parameters: p, axis: 1, input: s[2])
+        if rows.first.isEmpty || cols.first.isEmpty { throw fail("resize output would be empty for input \(s)") }
+        let bilinear = p.mode == .bilinear
+        let outShape = [s[0], rows.first.count, cols.first.count, s[3]]
+        return LoweredNode(
+            outputs: [(outShape, .float32)],
+            op: ResizeOperator(batch: s[0], inputHeight: s[1], inputWidth: s[2], channels: s[3], rows: rows,
+                               columns: cols, bilinear: bilinear),
+            flops: (bilinear ? 6 : 0) * elementCount(outShape))
+    }
+
+    private func lowerBinary(_ kernel: BinaryKernel, activation: Activation) throws -> LoweredNode {
+        let a = inputs[0], b = inputs[1]
+        if a.dataType != b.dataType {
+            throw EngineError.dataTypeMismatch(node: node.name, value: node.inputs[1], expected: a.dataType, actual: b.dataType)
+        }
+        guard let out = broadcastShape(a.shape, b.shape) else {
+            throw fail("shapes \(a.shape) and \(b.shape) do not broadcast")
+        }
+        if a.dataType == .int64 && activation != .identity {
+            throw EngineError.unsupported(node: node.name, reason: "activation on int64 values")
+        }
+        let inPlace = a.dataType == .float32 ? [0, 1].filter { inputs[$0].shape == out } : []
+        return LoweredNode(
+            outputs: [(out, a.dataType)],
+            op: BinaryOperatorKernel(kernel: kernel, layout: BroadcastLayout(a: a.shape, b: b.shape, out: out),
+                                     activation: activation, dataType: a.dataType),
+            inPlaceInputs: inPlace, flops: elementCount(out))
+    }
+}

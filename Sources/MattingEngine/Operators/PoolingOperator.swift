@@ -1,0 +1,155 @@
+/// Resolves `Padding` for one spatial axis of a convolution-like window.
+/// Returns (before, after, output size).
+func resolvePadding(
+    _ padding: Padding, axis: Int, input: Int, kernel: Int, stride: Int, dilation: Int
+) -> (before: Int, after: Int, output: Int) {
+    let effective = dilation * (kernel - 1) + 1
+    switch padding {
+    case .valid:
+        return (0, 0, input >= effective ? (input - effective) / stride + 1 : 0)
+    case .same, .sameLower:
+        let out = (input + stride - 1) / stride
+        let total = max(0, (out - 1) * stride + effective - input)
+        let small = total / 2, large = total - small
+        return padding == .same ? (small, large, out) : (large, small, out)
+    case let .explicit(top, left, bottom, right):
+        let (b, a) = axis == 0 ? (top, bottom) : (left, right)
+        let padded = input + b + a
+        return (b, a, padded >= effective ? (padded - effective) / stride + 1 : 0)
+    }
+}
+
+/// Max or average pooling over NHWC; one task per output row, channels eight at a time.
+struct PoolOperator: CompiledOperator {
+    let parameters: PoolParameters
+    let batch: Int, inputHeight: Int, inputWidth: Int, channels: Int
+    let outputHeight: Int, outputWidth: Int
+    let padTop: Int, padLeft: Int
+
+    func execute(_ io: OperatorIO, pool: ThreadPool) {
+        let x = io.input(0), y = io.output(0)
+        let p = parameters, c = channels
+        pool.parallelFor(batch * outputHeight) { row in
+            let n = row / outputHeight, oy = row % outputHeight
+            let y0 = oy * p.strideHeight - padTop
+            let ky0 = max(0, -y0), ky1 = min(p.kernelHeight, inputHeight - y0)
+            for ox in 0..<outputWidth {
+                let x0 = ox * p.strideWidth - padLeft
+                let kx0 = max(0, -x0), kx1 = min(p.kernelWidth, inputWidth - x0)
+                let out = y + ((n * outputHeight + oy) * outputWidth + ox) * c
+                let inside = max(0, ky1 - ky0) * max(0, kx1 - kx0)
+                if inside == 0 {
+                    out.update(repeating: 0, count: c)
+                    continue
+                }
+                let isMax = p.kind == .max
+                out.update(repeating: isMax ? -.infinity : 0, count: c)
+                for ky in ky0..<ky1 {
+                    for kx in kx0..<kx1 {
+                        let src = x + ((n * inputHeight + y0 + ky) * inputWidth + x0 + kx) * c
+                        var ch = 0
+                        let rs = UnsafeRawPointer(src), ro = UnsafeMutableRawPointer(out)
+                        while ch + 8 <= c {
+                            let v = rs.loadUnaligned(fromByteOffset: ch * 4, as: SIMD8<Float>.self)
+                            let o = ro.loadUnaligned(fromByteOffset: ch * 4, as: SIMD8<Float>.self)
+                            ro.storeBytes(of: isMax ? pointwiseMax(o, v) : o + v, toByteOffset: ch * 4, as: SIMD8<Float>.self)
+                            ch += 8
+                        }
+                        while ch < c {
+                            out[ch] = isMax ? Swift.max(out[ch], src[ch]) : out[ch] + src[ch]
+                            ch += 1
+                        }
+                    }
+                }
+                if !isMax {
+                    let divisor = p.countIncludesPadding ? p.kernelHeight * p.kernelWidth : inside
+                    let scale = 1 / Float(divisor)
+                    for ch in 0..<c { out[ch] *= scale }
+                }
+            }
+        }
+    }
+}
+
+/// Mean over H and W of NHWC (`[n, h, w, c] → [n, 1, 1, c]`); one task per (batch, channel block).
+struct GlobalAveragePoolOperator: CompiledOperator {
+    let batch: Int, pixels: Int, channels: Int
+    static let block = 64
+
+    func execute(_ io: OperatorIO, pool: ThreadPool) {
+        let x = io.input(0), y = io.output(0)
+        let c = channels, blocks = (c + Self.block - 1) / Self.block
+        let scale = 1 / Float(pixels)
+        pool.parallelFor(batch * blocks) { task in
+            let n = task / blocks, c0 = (task % blocks) * Self.block, c1 = min(c, c0 + Self.block)
+            let out = y + n * c
+            for ch in c0..<c1 { out[ch] = 0 }
+            for p in 0..<pixels {
+                let src = x + (n * pixels + p) * c
+                for ch in c0..<c1 { out[ch] += src[ch] }
+            }
+            for ch in c0..<c1 { out[ch] *= scale }
+        }
+    }
+}
+
+/// A reduction over arbitrary axes: each output element loops over its reduced indices.
+struct ReduceOperator: CompiledOperator {
+    let kind: ReduceParameters.Kind
+    /// Output (kept) dimensions and their input strides.
+    let keptDims: [Int], keptStrides: [Int]
+    /// Reduced dimensions and their input strides.
+    let reducedDims: [Int], reducedStrides: [Int]
+
+    func execute(_ io: OperatorIO, pool: ThreadPool) {
+        let x = io.input(0), y = io.output(0)
+        let outCount = elementCount(keptDims), redCount = elementCount(reducedDims)
+        parallelChunks(outCount, chunk: 256, pool: pool) { range in
+            for o in range {
+                var base = 0, r = o
+                for a in stride(from: keptDims.count - 1, through: 0, by: -1) {
+                    base += (r % keptDims[a]) * keptStrides[a]; r /= keptDims[a]
+                }
+                var acc: Float = kind == .max ? -.infinity : (kind == .min ? .infinity : 0)
+                for k in 0..<redCount {
+                    var off = base, q = k
+                    for a in stride(from: reducedDims.count - 1, through: 0, by: -1) {
+                        off += (q % reducedDims[a]) * reducedStrides[a]; q /= reducedDims[a]
+                    }
+                    let v = x[off]
+                    switch kind {
+                    case .mean, .sum: acc += v
+                    case .max: acc = Swift.max(acc, v)
+                    case .min: acc = Swift.min(acc, v)
+                    }
+                }
+                y[o] = kind == .mean ? acc / Float(redCount) : acc
+            }
+        }
+    }
+}
+
+/// Softmax along one axis, as `[outer, axis, inner]`; one task per outer index.
+struct SoftmaxOperator: CompiledOperator {
+    let outer: Int, axis: Int, inner: Int
+    func execute(_ io: OperatorIO, pool: ThreadPool) {
+        let x = io.input(0), y = io.output(0)
+        pool.parallelFor(outer) { o in
+            for i in 0..<inner {
+                let base = o * axis * inner + i
+                var m = -Float.infinity
+                for k in 0..<axis { m = Swift.max(m, x[base + k * inner]) }
+                var sum: Float = 0
+                for k in 0..<axis {
+                    let e = Foundation.exp(x[base + k * inner] - m)
+                    y[base + k * inner] = e
+                    sum += e
+                }
+                let s = 1 / sum
+                for k in 0..<axis { y[base + k * inner] *= s }
+            }
+        }
+    }
+}
+
+import Foundation
