@@ -1,0 +1,44 @@
+import MattingEngine
+import MattingTestSupport
+import Testing
+
+@Suite("Element-wise operators vs reference")
+struct ElementWiseOperatorTests {
+    static let broadcastShapes: [([Int], [Int])] = [
+        ([2, 3, 5, 7], [2, 3, 5, 7]), ([2, 3, 5, 7], [7]), ([1, 5, 1], [3, 1, 4]), ([4, 9], []),
+        ([2, 1, 5, 1], [1, 3, 1, 6]), ([1], [1]), ([1, 3, 37], [1, 3, 37]), ([3, 1], [3, 17]),
+    ]
+
+    static let binaries: [OperatorCase] = {
+        var cases: [OperatorCase] = []
+        for op in BinaryOperator.allCases where op != .power {
+            for (a, b) in broadcastShapes {
+                cases.append(.init("\(op) \(a) \(b)", .binary(op, activation: .identity), [.random(a), .random(b)]))
+            }
+        }
+        cases.append(.init("add relu6 fused", .binary(.add, activation: .relu6), [.random([1, 4, 4, 9], range: -8...8), .random([9])]))
+        cases.append(.init("pow by constant 2", .binary(.power, activation: .identity), [.random([2, 3, 5]), .constant(Tensor(scalar: 2))]))
+        cases.append(.init("pow by constant 0.5", .binary(.power, activation: .identity), [.random([7, 3], range: 0...4), .constant(Tensor(scalar: 0.5))]))
+        cases.append(.init("prelu per channel", .prelu, [.random([1, 4, 5, 6]), .randomConstant([6])]))
+        return cases
+    }()
+
+    static let activations: [OperatorCase] = {
+        let all: [Activation] = [.identity, .relu, .relu6, .clip(min: -0.5, max: 0.25), .leakyRelu(alpha: 0.1),
+                                 .hardSwish, .hardSigmoid(alpha: 0.2, beta: 0.5), .sigmoid, .tanh]
+        var cases = all.map { OperatorCase("\($0) 1x3x5x17", .activation($0), [.random([1, 3, 5, 17], range: -8...8)]) }
+        for f in UnaryFunction.allCases {
+            let range: ClosedRange<Float> = [.log, .sqrt, .reciprocal].contains(f) ? 0.1...4 : -4...4
+            cases.append(.init("\(f) 2x29", .unary(f), [.random([2, 29], range: range)]))
+        }
+        cases.append(.init("softmax last", .softmax(axis: -1), [.random([2, 3, 17], range: -6...6)]))
+        cases.append(.init("softmax axis 1", .softmax(axis: 1), [.random([2, 5, 3])]))
+        cases.append(.init("batch norm standalone", .batchNorm(epsilon: 1e-3),
+                           [.random([1, 3, 4, 5]), .randomConstant([5]), .randomConstant([5]), .randomConstant([5]),
+                            .constant(Tensor(shape: [5], floats: [0.5, 1, 2, 0.1, 3]))]))
+        return cases
+    }()
+
+    @Test("binary with broadcasting", arguments: binaries) func binary(_ c: OperatorCase) throws { try check(c) }
+    @Test("activations and unary", arguments: activations) func activation(_ c: OperatorCase) throws { try check(c) }
+}
