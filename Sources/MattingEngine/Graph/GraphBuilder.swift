@@ -16,7 +16,8 @@ public struct Value: Sendable, Hashable, CustomStringConvertible {
 /// var b = GraphBuilder()
 /// let x = b.input("input", shape: [1, nil, nil, 3])
 /// let y = b.conv2d(x, weights: w, bias: bias, stride: 2, padding: .same, activation: .relu)
-/// let graph = try b.build(outputs: ["mask": b.sigmoid(y)])
+/// let mask = b.sigmoid(y)
+/// let graph = try b.build(outputs: ["mask": mask])
 /// ```
 public struct GraphBuilder: Sendable {
     private(set) var inputs: [InputDeclaration] = []

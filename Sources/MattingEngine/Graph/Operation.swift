@@ -219,7 +219,7 @@ public enum Operation: Sendable, Hashable {
     /// A short name for statistics and messages (`conv2d`, `add`, …).
     public var kindName: String {
         switch self {
-        case let .conv2d(p): p.groups > 1 ? "depthwiseOrGroupedConv2d" : "conv2d"
+        case let .conv2d(p): p.groups > 1 ? "groupedConv2d" : "conv2d"
         case .transposedConv2d: "transposedConv2d"
         case .batchNorm: "batchNorm"
         case let .pool(p): p.kind == .max ? "maxPool" : "averagePool"
