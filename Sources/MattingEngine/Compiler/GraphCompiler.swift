@@ -39,7 +39,15 @@ struct GraphCompiler {
         for (name, tensor) in graph.constants {
             values[name] = ValueDescription(shape: tensor.shape, dataType: tensor.dataType, constant: tensor)
         }
-        for index in order { try inferAndFold(graph.nodes[index]) }
+        // Nodes that reach no output are dropped before shape inference, so errors in unused
+        // branches of an imported model do not stop compilation.
+        var needed = Set(graph.outputs.values)
+        var live = Set<Int>()
+        for index in order.reversed() where graph.nodes[index].outputs.contains(where: needed.contains) {
+            live.insert(index)
+            needed.formUnion(graph.nodes[index].inputs)
+        }
+        for index in order where live.contains(index) { try inferAndFold(graph.nodes[index]) }
         fuse()
         eliminateDeadNodes()
         return try MemoryPlanner(compiler: self).makeCompiledGraph()

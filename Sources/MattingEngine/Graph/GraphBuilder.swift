@@ -61,9 +61,12 @@ public struct GraphBuilder: Sendable {
     }
 
     /// Validates and returns the graph.
+    ///
+    /// `mutating` only so that nodes added while evaluating the argument
+    /// (`b.build(outputs: ["y": b.relu(x)])`) are part of the graph; the builder is unchanged.
     /// - Parameter outputs: output name → value.
     /// - Throws: ``EngineError`` naming the first bad node.
-    public func build(outputs: [String: Value]) throws -> Graph {
+    public mutating func build(outputs: [String: Value]) throws -> Graph {
         try Graph(inputs: inputs, constants: constants, nodes: nodes, outputs: outputs.mapValues(\.name))
     }
 

@@ -1,0 +1,99 @@
+import MattingEngine
+import MattingTestSupport
+import Testing
+
+@Suite("Constant folding, batch-norm folding, fusion, dead nodes")
+struct FoldingTests {
+    /// `x [1, H, W, 4] → reshape to [1, H·W, 4]` via an ONNX-style Shape/Gather/Mul/Concat chain,
+    /// then divided by `Cast(Gather(shape, 3))`.
+    func shapeChainGraph() throws -> Graph {
+        var b = GraphBuilder()
+        let x = b.input("x", shape: [1, nil, nil, 4])
+        let s = b.shape(x)
+        func dim(_ i: Int64) -> Value { b.gather(s, indices: b.constant(Tensor(shape: [1], int64s: [i]))) }
+        let hw = b.multiply(dim(1), dim(2))
+        let target = b.concat([b.constant(Tensor(shape: [1], int64s: [1])), hw, dim(3)], axis: 0)
+        let y = b.reshape(x, shape: target)
+        let channels = b.cast(dim(3), to: .float32)
+        let z = b.divide(y, channels)
+        _ = b.unary(z, .exp)  // dead: not an output
+        return try b.build(outputs: ["z": z])
+    }
+
+    @Test("shape chains fold away", arguments: [[1, 3, 5, 4], [1, 8, 2, 4]])
+    func shapeChain(shape: [Int]) throws {
+        let graph = try shapeChainGraph()
+        let compiled = try graph.compile(inputShapes: ["x": shape])
+        let s = compiled.statistics
+        #expect(Set(s.operatorCounts.keys) == ["reshape", "divide"], "\(s.operatorCounts)")
+        #expect(s.foldedNodeCount == 8)  // shape, 4 gathers, multiply, concat, cast
+        #expect(compiled.outputs.first?.shape == [1, shape[1] * shape[2], 4])
+        var rng = SeededGenerator(seed: 4)
+        let x = Tensor(shape: shape, floats: rng.floats(shape.reduce(1, *)))
+        let got = try #require(try compiled.makeSession().run(["x": x])["z"])
+        let want = try #require(try ReferenceEvaluator().evaluate(graph, inputs: ["x": x])["z"])
+        #expect(maxRelativeError(got, want) <= tolerance)
+    }
+
+    @Test("float nodes on constants are evaluated at compile time")
+    func floatFolding() throws {
+        var b = GraphBuilder()
+        let x = b.input("x", shape: [2, 3])
+        let k = b.multiply(b.constant([1, 2, 3], shape: [3]), b.constant([Float](repeating: 0.5, count: 3), shape: [3]))
+        let y = b.add(x, b.unary(k, .exp))
+        let graph = try b.build(outputs: ["y": y])
+        let compiled = try graph.compile()
+        #expect(compiled.statistics.operatorCounts == ["add": 1])
+        let x0 = Tensor(shape: [2, 3], floats: [0, 0, 0, 1, 1, 1])
+        let got = try #require(try compiled.makeSession().run(["x": x0])["y"])
+        let want = try #require(try ReferenceEvaluator().evaluate(graph, inputs: ["x": x0])["y"])
+        #expect(maxRelativeError(got, want) <= tolerance)
+    }
+
+    static let batchNormProducers: [String] = ["conv2d", "depthwise", "transposedConv2d"]
+
+    @Test("batch norm folded into the convolution equals unfolded evaluation", arguments: batchNormProducers)
+    func batchNormFolding(producer: String) throws {
+        var rng = SeededGenerator(seed: 21)
+        var b = GraphBuilder()
+        let x = b.input("x", shape: [1, 7, 6, 5])
+        let c: Int
+        let y: Value
+        switch producer {
+        case "conv2d":
+            c = 3
+            y = b.conv2d(x, weights: Tensor(shape: [3, 3, 3, 5], floats: rng.floats(135)), bias: rng.floats(3), stride: 2)
+        case "depthwise":
+            c = 5
+            y = b.depthwiseConv2d(x, weights: Tensor(shape: [5, 3, 3, 1], floats: rng.floats(45)))
+        default:
+            c = 4
+            y = b.transposedConv2d(x, weights: Tensor(shape: [4, 2, 2, 5], floats: rng.floats(80)), bias: rng.floats(4))
+        }
+        let bn = b.batchNorm(y, scale: rng.floats(c, in: 0.5...2), offset: rng.floats(c), mean: rng.floats(c),
+                             variance: rng.floats(c, in: 0.1...3), epsilon: 1e-3)
+        let out = b.activation(bn, .relu6)
+        let graph = try b.build(outputs: ["y": out])
+        let compiled = try graph.compile(threads: 2)
+        #expect(compiled.statistics.operatorCounts["batchNorm"] == nil, "\(compiled.statistics.operatorCounts)")
+        #expect(compiled.statistics.fusedNodeCount == 2)
+        let input = Tensor(shape: [1, 7, 6, 5], floats: rng.floats(210))
+        let got = try #require(try compiled.makeSession().run(["x": input])["y"])
+        let want = try #require(try ReferenceEvaluator().evaluate(graph, inputs: ["x": input])["y"])
+        #expect(maxRelativeError(got, want) <= tolerance, "\(producer) seed 21")
+    }
+
+    @Test("an activation is not fused when the intermediate is also read elsewhere")
+    func noFusionWhenShared() throws {
+        var b = GraphBuilder()
+        let x = b.input("x", shape: [4])
+        let s = b.add(x, x)
+        let r = b.relu(s)
+        let graph = try b.build(outputs: ["r": r, "s": s])
+        let compiled = try graph.compile()
+        #expect(compiled.statistics.fusedNodeCount == 0)
+        let got = try compiled.makeSession().run(["x": Tensor(shape: [4], floats: [-1, 2, -3, 4])])
+        #expect(got["s"]?.floats == [-2, 4, -6, 8])
+        #expect(got["r"]?.floats == [0, 4, 0, 8])
+    }
+}
