@@ -85,11 +85,28 @@ extension ReferenceEvaluator {
 
     func pool(_ x: ReferenceTensor, _ p: PoolParameters) -> ReferenceTensor {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let (top, _, oh) = window(p.padding, axis: 0, input: h, kernel: p.kernelHeight, stride: p.strideHeight, dilation: 1)
-        let (left, _, ow) = window(p.padding, axis: 1, input: w, kernel: p.kernelWidth, stride: p.strideWidth, dilation: 1)
+        var (top, bottom, oh) = window(p.padding, axis: 0, input: h, kernel: p.kernelHeight, stride: p.strideHeight, dilation: 1)
+        var (left, right, ow) = window(p.padding, axis: 1, input: w, kernel: p.kernelWidth, stride: p.strideWidth, dilation: 1)
+        if p.ceilMode {
+            // PyTorch: out = ceil((in + pads − k) / s) + 1, minus one if the last window starts past in + padBefore.
+            func ceilOut(_ i: Int, _ b: Int, _ a: Int, _ k: Int, _ s: Int) -> Int {
+                var o = Int((Double(i + b + a - k) / Double(s)).rounded(.up)) + 1
+                if (o - 1) * s >= i + b { o -= 1 }
+                return o
+            }
+            oh = ceilOut(h, top, bottom, p.kernelHeight, p.strideHeight)
+            ow = ceilOut(w, left, right, p.kernelWidth, p.strideWidth)
+        }
         var y = ReferenceTensor(zeros: [n, oh, ow, c])
         forEachIndex(y.shape) { i in
             var values: [Double] = []
+            var windowArea = 0  // window clipped to the padded input
+            for ky in 0..<p.kernelHeight {
+                for kx in 0..<p.kernelWidth {
+                    let iy = i[1] * p.strideHeight - top + ky, ix = i[2] * p.strideWidth - left + kx
+                    if iy < h + bottom && ix < w + right { windowArea += 1 }
+                }
+            }
             for ky in 0..<p.kernelHeight {
                 for kx in 0..<p.kernelWidth {
                     let iy = i[1] * p.strideHeight - top + ky, ix = i[2] * p.strideWidth - left + kx
@@ -100,7 +117,7 @@ extension ReferenceEvaluator {
             switch p.kind {
             case .max: y[i] = values.max()!
             case .average:
-                y[i] = values.reduce(0, +) / Double(p.countIncludesPadding ? p.kernelHeight * p.kernelWidth : values.count)
+                y[i] = values.reduce(0, +) / Double(p.countIncludesPadding ? windowArea : values.count)
             }
         }
         return y

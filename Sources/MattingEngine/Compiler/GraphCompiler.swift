@@ -34,6 +34,14 @@ struct GraphCompiler {
     }
 
     mutating func compile(inputShapes: [String: [Int]]) throws -> CompiledGraph {
+        try inferAll(inputShapes: inputShapes)
+        fuse()
+        eliminateDeadNodes()
+        return try MemoryPlanner(compiler: self).makeCompiledGraph()
+    }
+
+    /// Binds inputs and constants, then infers and folds every live node in order.
+    mutating func inferAll(inputShapes: [String: [Int]]) throws {
         let order = try graph.topologicalOrder()
         try bindInputs(inputShapes)
         for (name, tensor) in graph.constants {
@@ -48,9 +56,6 @@ struct GraphCompiler {
             needed.formUnion(graph.nodes[index].inputs)
         }
         for index in order where live.contains(index) { try inferAndFold(graph.nodes[index]) }
-        fuse()
-        eliminateDeadNodes()
-        return try MemoryPlanner(compiler: self).makeCompiledGraph()
     }
 
     private mutating func bindInputs(_ shapes: [String: [Int]]) throws {
@@ -132,5 +137,27 @@ struct GraphCompiler {
             needed.formUnion(nodes[i].inputs)
         }
         nodes = nodes.indices.filter { keep[$0] }.map { nodes[$0] }
+    }
+}
+
+/// What shape inference found for one value.
+public struct ValueInfo: Sendable, Hashable {
+    public let shape: [Int]
+    public let dataType: DataType
+    /// Whether the value is known at compile time (a constant, or folded from constants).
+    public let isConstant: Bool
+}
+
+extension Graph {
+    /// Infers every live value's shape and type for concrete input shapes, folding constants
+    /// as ``compile(inputShapes:threads:)`` does (no fusion, no planning). Importers and
+    /// `--info` printouts use it to inspect a graph.
+    /// - Throws: ``EngineError`` naming the node at fault.
+    public func inferShapes(inputShapes: [String: [Int]] = [:]) throws -> [String: ValueInfo] {
+        var compiler = GraphCompiler(graph: self, threads: 1)
+        try compiler.inferAll(inputShapes: inputShapes)
+        return compiler.values.mapValues {
+            ValueInfo(shape: $0.shape, dataType: $0.dataType, isConstant: $0.constant != nil)
+        }
     }
 }

@@ -180,13 +180,16 @@ struct Lowering {
         if p.kernelHeight < 1 || p.kernelWidth < 1 || p.strideHeight < 1 || p.strideWidth < 1 {
             throw EngineError.unsupported(node: node.name, reason: "pool window and strides must be ≥ 1")
         }
-        let ph = resolvePadding(p.padding, axis: 0, input: s[1], kernel: p.kernelHeight, stride: p.strideHeight, dilation: 1)
-        let pw = resolvePadding(p.padding, axis: 1, input: s[2], kernel: p.kernelWidth, stride: p.strideWidth, dilation: 1)
+        let ph = resolvePadding(p.padding, axis: 0, input: s[1], kernel: p.kernelHeight, stride: p.strideHeight,
+                                dilation: 1, ceilMode: p.ceilMode)
+        let pw = resolvePadding(p.padding, axis: 1, input: s[2], kernel: p.kernelWidth, stride: p.strideWidth,
+                                dilation: 1, ceilMode: p.ceilMode)
         if ph.output < 1 || pw.output < 1 { throw fail("pool output would be empty for input \(s)") }
         return LoweredNode(
             outputs: [([s[0], ph.output, pw.output, s[3]], .float32)],
             op: PoolOperator(parameters: p, batch: s[0], inputHeight: s[1], inputWidth: s[2], channels: s[3],
-                             outputHeight: ph.output, outputWidth: pw.output, padTop: ph.before, padLeft: pw.before),
+                             outputHeight: ph.output, outputWidth: pw.output, padTop: ph.before, padLeft: pw.before,
+                             padBottom: ph.after, padRight: pw.after),
             flops: s[0] * ph.output * pw.output * s[3] * p.kernelHeight * p.kernelWidth)
     }
 

@@ -71,16 +71,21 @@ public struct PoolParameters: Sendable, Hashable {
     public var strideHeight: Int, strideWidth: Int
     public var padding: Padding
     /// Average pooling: divide by the full window (`true`, ONNX `count_include_pad=1`) or
-    /// only by the pixels inside the input (`false`, TFLite's behaviour).
+    /// only by the pixels inside the input (`false`, TFLite's behaviour). Windows that
+    /// overrun the padded input in `ceilMode` are clipped first (PyTorch/ONNX rule).
     public var countIncludesPadding: Bool
+    /// Round the output size up (ONNX/PyTorch `ceil_mode`, used by U²-Net and ISNet): a
+    /// last, partial window is kept when it starts inside the input or its leading padding.
+    public var ceilMode: Bool
 
     public init(
         kind: Kind, kernelHeight: Int, kernelWidth: Int, strideHeight: Int = 1, strideWidth: Int = 1,
-        padding: Padding = .valid, countIncludesPadding: Bool = false
+        padding: Padding = .valid, countIncludesPadding: Bool = false, ceilMode: Bool = false
     ) {
         self.kind = kind; self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
         self.strideHeight = strideHeight; self.strideWidth = strideWidth
         self.padding = padding; self.countIncludesPadding = countIncludesPadding
+        self.ceilMode = ceilMode
     }
 }
 

@@ -1,9 +1,22 @@
 /// Resolves `Padding` for one spatial axis of a convolution-like window.
 /// Returns (before, after, output size).
 func resolvePadding(
-    _ padding: Padding, axis: Int, input: Int, kernel: Int, stride: Int, dilation: Int
+    _ padding: Padding, axis: Int, input: Int, kernel: Int, stride: Int, dilation: Int, ceilMode: Bool = false
 ) -> (before: Int, after: Int, output: Int) {
     let effective = dilation * (kernel - 1) + 1
+    if ceilMode, case let .explicit(top, left, bottom, right) = padding {
+        let (b, a) = axis == 0 ? (top, bottom) : (left, right)
+        let span = input + b + a - effective
+        if span < 0 { return (b, a, 0) }
+        var out = (span + stride - 1) / stride + 1
+        // The last window must start inside the input or its leading padding.
+        if (out - 1) * stride >= input + b { out -= 1 }
+        return (b, a, out)
+    }
+    if ceilMode, padding == .valid {
+        return resolvePadding(.explicit(top: 0, left: 0, bottom: 0, right: 0), axis: axis, input: input,
+                              kernel: kernel, stride: stride, dilation: dilation, ceilMode: true)
+    }
     switch padding {
     case .valid:
         return (0, 0, input >= effective ? (input - effective) / stride + 1 : 0)
@@ -25,6 +38,7 @@ struct PoolOperator: CompiledOperator {
     let batch: Int, inputHeight: Int, inputWidth: Int, channels: Int
     let outputHeight: Int, outputWidth: Int
     let padTop: Int, padLeft: Int
+    let padBottom: Int, padRight: Int
 
     func execute(_ io: OperatorIO, pool: ThreadPool) {
         let x = io.input(0), y = io.output(0)
@@ -62,7 +76,10 @@ struct PoolOperator: CompiledOperator {
                     }
                 }
                 if !isMax {
-                    let divisor = p.countIncludesPadding ? p.kernelHeight * p.kernelWidth : inside
+                    let divisor = p.countIncludesPadding
+                        ? (Swift.min(y0 + p.kernelHeight, inputHeight + padBottom) - y0)
+                            * (Swift.min(x0 + p.kernelWidth, inputWidth + padRight) - x0)
+                        : inside
                     let scale = 1 / Float(divisor)
                     for ch in 0..<c { out[ch] *= scale }
                 }

@@ -97,3 +97,16 @@ struct FoldingTests {
         #expect(got["r"]?.floats == [0, 4, 0, 8])
     }
 }
+
+@Suite("Shape inference")
+struct ShapeInferenceTests {
+    @Test func inferShapesReportsEveryValue() throws {
+        let graph = try SmallUNet.make()
+        let info = try graph.inferShapes(inputShapes: ["input": [1, 64, 48, 3]])
+        #expect(info["input"]?.shape == [1, 64, 48, 3])
+        let mask = try #require(graph.outputs["mask"])
+        #expect(info[mask]?.shape == [1, 64, 48, 1])
+        #expect(info[mask]?.isConstant == false)
+        #expect(info.values.filter(\.isConstant).count == graph.constants.count)
+    }
+}
