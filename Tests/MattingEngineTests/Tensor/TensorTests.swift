@@ -46,3 +46,20 @@ struct TensorTests {
         #expect(nhwc.nchwFromNHWC() == t)
     }
 }
+
+@Suite("Tensor import helpers")
+struct TensorImportTests {
+    @Test func float16Dequantisation() {
+        // 1, -2, 0.5, 65504 (max), smallest subnormal, -0, +inf
+        let bits: [UInt16] = [0x3C00, 0xC000, 0x3800, 0x7BFF, 0x0001, 0x8000, 0x7C00]
+        let t = Tensor(shape: [7], float16Bits: bits)
+        #expect(t.floats == [1, -2, 0.5, 65504, 0x1p-24, -0.0, .infinity])
+        #expect(Tensor(shape: [1], float16Bits: [0x7E00]).floats[0].isNaN)
+    }
+
+    @Test func rawBytes() {
+        let values: [Int64] = [3, -1, 1 << 40]
+        let t = values.withUnsafeBytes { Tensor(shape: [3], dataType: .int64, bytes: $0) }
+        #expect(t.int64s == values)
+    }
+}
