@@ -57,23 +57,30 @@ struct PoolOperator: CompiledOperator {
                     continue
                 }
                 let isMax = p.kind == .max
-                out.update(repeating: isMax ? -.infinity : 0, count: c)
-                for ky in ky0..<ky1 {
-                    for kx in kx0..<kx1 {
-                        let src = x + ((n * inputHeight + y0 + ky) * inputWidth + x0 + kx) * c
-                        var ch = 0
-                        let rs = UnsafeRawPointer(src), ro = UnsafeMutableRawPointer(out)
-                        while ch + 8 <= c {
-                            let v = rs.loadUnaligned(fromByteOffset: ch * 4, as: SIMD8<Float>.self)
-                            let o = ro.loadUnaligned(fromByteOffset: ch * 4, as: SIMD8<Float>.self)
-                            ro.storeBytes(of: isMax ? pointwiseMax(o, v) : o + v, toByteOffset: ch * 4, as: SIMD8<Float>.self)
-                            ch += 8
-                        }
-                        while ch < c {
-                            out[ch] = isMax ? Swift.max(out[ch], src[ch]) : out[ch] + src[ch]
-                            ch += 1
+                // Accumulate eight channels in a register over the whole window, store once.
+                let rowBase = x + (n * inputHeight + y0) * inputWidth * c + x0 * c
+                var ch = 0
+                while ch + 8 <= c {
+                    var acc = SIMD8<Float>(repeating: isMax ? -.infinity : 0)
+                    for ky in ky0..<ky1 {
+                        for kx in kx0..<kx1 {
+                            let v = UnsafeRawPointer(rowBase + (ky * inputWidth + kx) * c + ch).loadUnaligned(as: SIMD8<Float>.self)
+                            acc = isMax ? pointwiseMax(acc, v) : acc + v
                         }
                     }
+                    UnsafeMutableRawPointer(out + ch).storeBytes(of: acc, as: SIMD8<Float>.self)
+                    ch += 8
+                }
+                while ch < c {
+                    var acc: Float = isMax ? -.infinity : 0
+                    for ky in ky0..<ky1 {
+                        for kx in kx0..<kx1 {
+                            let v = rowBase[(ky * inputWidth + kx) * c + ch]
+                            acc = isMax ? Swift.max(acc, v) : acc + v
+                        }
+                    }
+                    out[ch] = acc
+                    ch += 1
                 }
                 if !isMax {
                     let divisor = p.countIncludesPadding

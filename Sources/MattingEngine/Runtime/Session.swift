@@ -73,6 +73,10 @@ public final class Session {
     public func run(_ inputs: [String: Tensor], outputs: inout [String: Tensor]) throws {
         try bindInputs(inputs)
         execute()
+        collectOutputs(into: &outputs)
+    }
+
+    private func collectOutputs(into outputs: inout [String: Tensor]) {
         for binding in compiled.outputs {
             let bytes = elementCount(binding.shape) * binding.dataType.byteCount
             let source: UnsafeRawPointer
@@ -108,6 +112,41 @@ public final class Session {
                 (arena + offset).copyMemory(from: t.storage.pointer, byteCount: t.count * t.dataType.byteCount)
             }
         }
+    }
+
+    /// The time one step took in ``runProfiled(_:)``.
+    public struct StepTiming: Sendable, Hashable {
+        /// The node name (after fusion, the first node of the fused group).
+        public let name: String
+        /// The operator kind (`conv2d`, `resize`, …).
+        public let kind: String
+        public let seconds: Double
+    }
+
+    /// Runs the graph like ``run(_:)`` and also returns how long each step took, in order.
+    /// - Throws: as ``run(_:)``.
+    public func runProfiled(_ inputs: [String: Tensor]) throws -> (outputs: [String: Tensor], timings: [StepTiming]) {
+        try bindInputs(inputs)
+        var timings: [StepTiming] = []
+        timings.reserveCapacity(compiled.steps.count)
+        let clock = ContinuousClock()
+        for k in compiled.steps.indices {
+            let start = clock.now
+            executeStep(k)
+            let d = (clock.now - start).components
+            timings.append(StepTiming(name: compiled.steps[k].name, kind: compiled.steps[k].kind,
+                                      seconds: Double(d.seconds) + Double(d.attoseconds) * 1e-18))
+        }
+        var outputs: [String: Tensor] = [:]
+        collectOutputs(into: &outputs)
+        return (outputs, timings)
+    }
+
+    private func executeStep(_ k: Int) {
+        compiled.steps[k].op.execute(
+            OperatorIO(inputs: inputPointers + stepInputStart[k], outputs: outputPointers + stepOutputStart[k],
+                       scratch: scratch),
+            pool: compiled.pool)
     }
 
     private func execute() {
