@@ -115,6 +115,25 @@ extension ReferenceEvaluator {
                 y[i] = a[[i[0], i[1] / b, i[2] / b, ((i[1] % b) * b + i[2] % b) * c + i[3]]]
             }
             return [y]
+        case .expand:
+            let target = x[1].data.map { Int($0) }
+            let rank = max(s.count, target.count)
+            let ps = Array(repeating: 1, count: rank - s.count) + s
+            let pt = Array(repeating: 1, count: rank - target.count) + target
+            let out = zip(ps, pt).map { max($0, $1) }
+            let src = ReferenceTensor(shape: ps, data: a.data, dataType: a.dataType)
+            var y = ReferenceTensor(zeros: out, dataType: a.dataType)
+            forEachIndex(out) { i in y[i] = src[zip(i, ps).map { $1 == 1 ? 0 : $0 }] }
+            return [y]
+        case let .constantOfShape(value, dataType):
+            let out = a.data.map { Int($0) }
+            return [ReferenceTensor(shape: out, data: Array(repeating: value, count: out.reduce(1, *)), dataType: dataType)]
+        case .range:
+            let (start, limit, delta) = (x[0].data[0], x[1].data[0], x[2].data[0])
+            var values: [Double] = []
+            var v = start
+            while delta > 0 ? v < limit : v > limit { values.append(v); v += delta }
+            return [ReferenceTensor(shape: [values.count], data: values, dataType: a.dataType)]
         default:
             throw Failure.unsupported("\(op)")
         }

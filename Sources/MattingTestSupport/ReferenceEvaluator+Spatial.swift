@@ -134,6 +134,8 @@ extension ReferenceEvaluator {
             case let .size(oh, ow):
                 let o = a == 0 ? oh : ow
                 return (o, Double(o) / Double(length))
+            case .sizeFromInput, .scalesFromInput:
+                fatalError("resolved by the caller")
             }
         }
         let (oh, sy) = axis(0, h), (ow, sx) = axis(1, w)

@@ -42,7 +42,12 @@ public struct ReferenceEvaluator: Sendable {
         case .globalAveragePool:
             return [reduce(x[0], ReduceParameters(kind: .mean, axes: [1, 2], keepDimensions: true))]
         case let .reduce(p): return [reduce(x[0], p)]
-        case let .resize(p): return [resize(x[0], p)]
+        case var .resize(p):
+            if p.target == .sizeFromInput || p.target == .scalesFromInput {
+                let v = x[1].data, (h, w) = v.count == 2 ? (v[0], v[1]) : (v[1], v[2])
+                p.target = p.target == .sizeFromInput ? .size(height: Int(h), width: Int(w)) : .scales(height: Float(h), width: Float(w))
+            }
+            return [resize(x[0], p)]
         case let .binary(o, a):
             return [broadcast(x[0], x[1]) { u, v in
                 let r: Double

@@ -101,6 +101,29 @@ extension Lowering {
             return LoweredNode(
                 outputs: [([s[0], h * b, w * b, c], x.dataType)],
                 op: StridedCopyOperator(outputShape: [s[0], h, b, w, b, c], strides: strides, baseOffset: 0, elementSize: size))
+        case .expand:
+            let target = try constant(1).int64s.map { Int($0) }
+            guard let out = broadcastShape(s, target) else { throw fail("cannot expand \(s) to \(target)") }
+            // Read with stride 0 along broadcast axes.
+            let padded = [Int](repeating: 1, count: out.count - s.count) + s
+            let strides = zip(padded, contiguousStrides(padded)).map { $0 == 1 ? 0 : $1 }
+            return LoweredNode(outputs: [(out, x.dataType)],
+                               op: StridedCopyOperator(outputShape: out, strides: strides, baseOffset: 0, elementSize: size))
+        case let .constantOfShape(value, dataType):
+            let out = try constant(0).int64s.map { Int($0) }
+            if out.contains(where: { $0 < 0 }) { throw fail("negative dimension in \(out)") }
+            return LoweredNode(outputs: [(out, dataType)],
+                               op: FillOperator(value: value, dataType: dataType, count: elementCount(out)))
+        case .range:
+            let values = try (0..<3).map { try constant($0) }
+            if values.contains(where: { $0.count != 1 || $0.dataType != x.dataType }) {
+                throw fail("range takes three scalars of one type")
+            }
+            let v = values.map { $0.dataType == .int64 ? Double($0.int64s[0]) : Double($0.floats[0]) }
+            if v[2] == 0 { throw fail("range delta must not be 0") }
+            let n = max(0, Int(((v[1] - v[0]) / v[2]).rounded(.up)))
+            return LoweredNode(outputs: [([n], x.dataType)],
+                               op: RangeOperator(start: v[0], delta: v[2], count: n, dataType: x.dataType))
         default:
             throw EngineError.unsupported(node: node.name, reason: "no lowering for \(node.operation.kindName)")
         }

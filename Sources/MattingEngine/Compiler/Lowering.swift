@@ -214,9 +214,20 @@ struct Lowering {
         return lowered
     }
 
-    private func lowerResize(_ p: ResizeParameters) throws -> LoweredNode {
+    private func lowerResize(_ parameters: ResizeParameters) throws -> LoweredNode {
         try requireFloat(0); try requireRank(0, 4)
         let s = inputs[0].shape
+        var p = parameters
+        if p.target == .sizeFromInput || p.target == .scalesFromInput {
+            let t = try constant(1)
+            let v = t.floats
+            guard v.count == 2 || v.count == 4 else { throw fail("resize target needs 2 or 4 values, has \(v.count)") }
+            if v.count == 4 && (p.target == .sizeFromInput ? (Int(v[0]) != s[0] || Int(v[3]) != s[3]) : (v[0] != 1 || v[3] != 1)) {
+                throw EngineError.unsupported(node: node.name, reason: "resize of the batch or channel axis")
+            }
+            let (h, w) = v.count == 2 ? (v[0], v[1]) : (v[1], v[2])
+            p.target = p.target == .sizeFromInput ? .size(height: Int(h), width: Int(w)) : .scales(height: h, width: w)
+        }
         let rows = ResizeTaps(parameters: p, axis: 0, input: s[1])
         let cols = ResizeTaps(parameters: p, axis: 1, input: s[2])
         if rows.first.isEmpty || cols.first.isEmpty { throw fail("resize output would be empty for input \(s)") }

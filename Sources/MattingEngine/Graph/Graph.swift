@@ -118,6 +118,9 @@ extension Operation {
         case .binary, .prelu, .gather: 2...2
         case .concat: 1...Int.max
         case let .reshape(shape): shape == nil ? 2...2 : 1...1
+        case let .resize(p): p.target == .sizeFromInput || p.target == .scalesFromInput ? 2...2 : 1...1
+        case .expand: 2...2
+        case .range: 3...3
         default: 1...1
         }
     }

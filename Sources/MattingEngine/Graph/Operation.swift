@@ -134,6 +134,13 @@ public struct ResizeParameters: Sendable, Hashable {
         case scales(height: Float, width: Float)
         /// Output size given; the scale is `out / in`.
         case size(height: Int, width: Int)
+        /// `.size` read from a second, int64 input known at compile time: `[H, W]`, or
+        /// `[N, H, W, C]` in NHWC order (ONNX `sizes` computed by a Shape chain; the importer
+        /// reorders NCHW with a `gather`, which folds too).
+        case sizeFromInput
+        /// `.scales` read from a second, float32 input known at compile time: `[sH, sW]` or
+        /// `[sN, sH, sW, sC]` in NHWC order (N and C scales must be 1).
+        case scalesFromInput
     }
     public var mode: Mode
     public var coordinateTransform: CoordinateTransform
@@ -220,6 +227,14 @@ public enum Operation: Sendable, Hashable {
     case cast(to: DataType)
     /// NHWC depth-to-space (DCR order, TFLite `DEPTH_TO_SPACE`).
     case depthToSpace(blockSize: Int)
+    /// Broadcasts the first input to the shape given by the second (int64, known at compile
+    /// time), numpy-style (ONNX `Expand`).
+    case expand
+    /// A tensor of the shape given by the input (int64, known at compile time) filled with
+    /// `value` (ONNX `ConstantOfShape`).
+    case constantOfShape(value: Double, dataType: DataType)
+    /// `[start, start + delta, …)` up to `limit`; three scalar inputs of one type (ONNX `Range`).
+    case range
 
     /// A short name for statistics and messages (`conv2d`, `add`, …).
     public var kindName: String {
@@ -249,6 +264,9 @@ public enum Operation: Sendable, Hashable {
         case .gather: "gather"
         case .cast: "cast"
         case .depthToSpace: "depthToSpace"
+        case .expand: "expand"
+        case .constantOfShape: "constantOfShape"
+        case .range: "range"
         }
     }
 

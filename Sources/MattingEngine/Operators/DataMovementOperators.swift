@@ -122,3 +122,28 @@ struct CopyOperator: CompiledOperator {
         }
     }
 }
+
+/// Fills the output with one value (ConstantOfShape).
+struct FillOperator: CompiledOperator {
+    let value: Double, dataType: DataType, count: Int
+    func execute(_ io: OperatorIO, pool: ThreadPool) {
+        switch dataType {
+        case .float32: io.output(0).update(repeating: Float(value), count: count)
+        case .int64: io.outputs[0].assumingMemoryBound(to: Int64.self).update(repeating: Int64(value), count: count)
+        }
+    }
+}
+
+/// `start + i · delta` for `i` in `0..<count` (Range).
+struct RangeOperator: CompiledOperator {
+    let start: Double, delta: Double, count: Int, dataType: DataType
+    func execute(_ io: OperatorIO, pool: ThreadPool) {
+        for i in 0..<count {
+            let v = start + Double(i) * delta
+            switch dataType {
+            case .float32: io.output(0)[i] = Float(v)
+            case .int64: io.outputs[0].assumingMemoryBound(to: Int64.self)[i] = Int64(v)
+            }
+        }
+    }
+}

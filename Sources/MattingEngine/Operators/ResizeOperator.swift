@@ -24,6 +24,9 @@ func resizeAxis(_ target: ResizeParameters.Target, axis: Int, input: Int) -> (ou
     case let .size(h, w):
         let o = axis == 0 ? h : w
         return (o, Float(o) / Float(input))
+    case .sizeFromInput, .scalesFromInput:
+        // Lowering replaces these with `.size` / `.scales` before building taps.
+        preconditionFailure("resize target must be resolved before building taps")
     }
 }
 

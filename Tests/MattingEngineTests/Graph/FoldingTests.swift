@@ -110,3 +110,32 @@ struct ShapeInferenceTests {
         #expect(info.values.filter(\.isConstant).count == graph.constants.count)
     }
 }
+
+@Suite("Shape-computing operators fold")
+struct ShapeOperatorFoldingTests {
+    /// ONNX's `F.interpolate(x, size=skip.shape[2:])` pattern, in NHWC: the resize target is
+    /// sliced from the skip's shape; plus ConstantOfShape and Range feeding float math.
+    @Test("resize to a skip's size, constant-of-shape and range", arguments: [[1, 4, 6, 2], [1, 5, 3, 2]])
+    func resizeToSkip(shape: [Int]) throws {
+        var b = GraphBuilder()
+        let x = b.input("x", shape: [1, nil, nil, 2])
+        let skip = b.input("skip", shape: [1, nil, nil, 2])
+        let hw = b.slice(b.shape(skip), SliceParameters(starts: [1], ends: [3]))
+        let up = b.node(.resize(ResizeParameters(mode: .bilinear, coordinateTransform: .halfPixel, target: .sizeFromInput)), x, hw)
+        let ones = b.node(.constantOfShape(value: 0.5, dataType: .float32), b.shape(skip))
+        let steps = b.node(.range, b.constant(Tensor(shape: [], floats: [0])), b.constant(Tensor(shape: [], floats: [2])),
+                           b.constant(Tensor(shape: [], floats: [1])))
+        let y = b.add(b.add(up, b.multiply(skip, ones)), steps)
+        let graph = try b.build(outputs: ["y": y])
+        let skipShape = [1, shape[1] * 2, shape[2] + 1, 2]
+        let compiled = try graph.compile(inputShapes: ["x": shape, "skip": skipShape])
+        #expect(Set(compiled.statistics.operatorCounts.keys) == ["resize", "add", "multiply"], "\(compiled.statistics.operatorCounts)")
+        var rng = SeededGenerator(seed: 6)
+        let feeds = ["x": Tensor(shape: shape, floats: rng.floats(shape.reduce(1, *))),
+                     "skip": Tensor(shape: skipShape, floats: rng.floats(skipShape.reduce(1, *)))]
+        let got = try #require(try compiled.makeSession().run(feeds)["y"])
+        let want = try #require(try ReferenceEvaluator().evaluate(graph, inputs: feeds)["y"])
+        #expect(got.shape == skipShape)
+        #expect(maxRelativeError(got, want) <= tolerance)
+    }
+}

@@ -27,6 +27,12 @@ struct DataMovementOperatorTests {
         .init("gather axis 0", .gather(axis: 0), [.random([5, 4]), .constant(Tensor(shape: [3], int64s: [3, -1, 0]))]),
         .init("gather axis 1 2-D indices", .gather(axis: 1), [.random([2, 5, 3]), .constant(Tensor(shape: [2, 2], int64s: [4, 0, 1, 1]))]),
         .init("depth to space 2", .depthToSpace(blockSize: 2), [.random([1, 3, 4, 8])]),
+        .init("expand [3,1] to [2,3,4]", .expand, [.random([3, 1]), .constant(Tensor(shape: [3], int64s: [2, 3, 4]))]),
+        .init("expand keeps larger dims", .expand, [.random([2, 1, 5]), .constant(Tensor(shape: [2], int64s: [3, 1]))]),
+        .init("resize size from input", .resize(.init(mode: .bilinear, coordinateTransform: .halfPixel, target: .sizeFromInput)),
+              [.random([1, 4, 5, 3]), .constant(Tensor(shape: [2], int64s: [7, 3]))]),
+        .init("resize scales from input NHWC", .resize(.init(mode: .nearest(.floor), coordinateTransform: .asymmetric, target: .scalesFromInput)),
+              [.random([1, 4, 5, 3]), .constant(Tensor(shape: [4], floats: [1, 2, 1.5, 1]))]),
         .init("cast to int64", .cast(to: .int64), [.random([2, 7], range: -50...50)]),
     ]
 
