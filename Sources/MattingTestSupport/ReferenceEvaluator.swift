@@ -38,6 +38,35 @@ public struct ReferenceEvaluator: Sendable {
                 y.data[i] = (y.data[i] - x[3].data[k]) / (x[4].data[k] + Double(eps)).squareRoot() * x[1].data[k] + x[2].data[k]
             }
             return [y]
+        case let .instanceNorm(eps):
+            let s = x[0].shape
+            var y = x[0]
+            for n in 0..<s[0] {
+                for c in 0..<s[3] {
+                    var values: [Double] = []
+                    forEachIndex([s[1], s[2]]) { i in values.append(x[0][[n, i[0], i[1], c]]) }
+                    let mean = values.reduce(0, +) / Double(values.count)
+                    let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)
+                    forEachIndex([s[1], s[2]]) { i in
+                        y[[n, i[0], i[1], c]] = (x[0][[n, i[0], i[1], c]] - mean) / (variance + Double(eps)).squareRoot()
+                            * x[1].data[c] + x[2].data[c]
+                    }
+                }
+            }
+            return [y]
+        case let .layerNorm(axis, eps):
+            let s = x[0].shape, ax = axis < 0 ? axis + s.count : axis
+            let inner = s[ax...].reduce(1, *)
+            var y = x[0]
+            for r in 0..<(x[0].count / inner) {
+                let row = Array(x[0].data[(r * inner)..<((r + 1) * inner)])
+                let mean = row.reduce(0, +) / Double(inner)
+                let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(inner)
+                for k in 0..<inner {
+                    y.data[r * inner + k] = (row[k] - mean) / (variance + Double(eps)).squareRoot() * x[1].data[k] + x[2].data[k]
+                }
+            }
+            return [y]
         case let .pool(p): return [pool(x[0], p)]
         case .globalAveragePool:
             return [reduce(x[0], ReduceParameters(kind: .mean, axes: [1, 2], keepDimensions: true))]

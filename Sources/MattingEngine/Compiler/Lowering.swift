@@ -44,6 +44,28 @@ struct Lowering {
                 op: ChannelAffineOperator(scale: scale, shift: shift, rows: elementCount(x.shape) / max(c, 1),
                                           activation: .identity),
                 inPlaceInputs: [0], flops: 2 * elementCount(x.shape))
+        case let .instanceNorm(epsilon):
+            try requireFloat(0); try requireRank(0, 4)
+            let s = x.shape
+            let scale = try constant(1).floats, offset = try constant(2).floats
+            if scale.count != s[3] || offset.count != s[3] { throw fail("instance norm needs \(s[3]) scales and offsets") }
+            return LoweredNode(
+                outputs: [(s, .float32)],
+                op: NormalizationOperator(groups: s[0], pixels: s[1] * s[2], channels: s[3], scale: scale, offset: offset,
+                                          epsilon: epsilon),
+                inPlaceInputs: [0], flops: 6 * elementCount(s))
+        case let .layerNorm(a, epsilon):
+            try requireFloat(0)
+            let s = x.shape
+            let ax = try axis(a, rank: s.count)
+            let inner = elementCount(Array(s[ax...]))
+            let scale = try constant(1).floats, offset = try constant(2).floats
+            if scale.count != inner || offset.count != inner { throw fail("layer norm needs \(inner) scales and offsets") }
+            return LoweredNode(
+                outputs: [(s, .float32)],
+                op: LayerNormOperator(rows: elementCount(Array(s[..<ax])), inner: inner, scale: scale, offset: offset,
+                                      epsilon: epsilon),
+                inPlaceInputs: [0], flops: 6 * elementCount(s))
         case let .pool(p): return try lowerPool(p)
         case .globalAveragePool:
             try requireFloat(0); try requireRank(0, 4)

@@ -193,6 +193,12 @@ public enum Operation: Sendable, Hashable {
     case transposedConv2d(TransposedConv2DParameters)
     /// Inference batch normalisation over the last axis. Inputs: x, scale, offset, mean, variance.
     case batchNorm(epsilon: Float)
+    /// Instance normalisation of NHWC input: per image and channel over H and W,
+    /// `(x − μ) / √(σ² + ε) · scale[c] + offset[c]`. Inputs: x, scale `[C]`, offset `[C]`.
+    case instanceNorm(epsilon: Float)
+    /// Layer normalisation over axes `axis…` (each row of `prod(shape[axis...])` values);
+    /// inputs: x, scale and offset with `prod(shape[axis...])` values each.
+    case layerNorm(axis: Int, epsilon: Float)
     case pool(PoolParameters)
     /// Mean over H and W of NHWC input, keeping them as size 1.
     case globalAveragePool
@@ -242,6 +248,8 @@ public enum Operation: Sendable, Hashable {
         case let .conv2d(p): p.groups > 1 ? "groupedConv2d" : "conv2d"
         case .transposedConv2d: "transposedConv2d"
         case .batchNorm: "batchNorm"
+        case .instanceNorm: "instanceNorm"
+        case .layerNorm: "layerNorm"
         case let .pool(p): p.kind == .max ? "maxPool" : "averagePool"
         case .globalAveragePool: "globalAveragePool"
         case let .reduce(p): "reduce.\(p.kind)"

@@ -39,6 +39,16 @@ struct ElementWiseOperatorTests {
         return cases
     }()
 
+    static let normalizations: [OperatorCase] = [
+        .init("instance norm 2x5x7x37", .instanceNorm(epsilon: 1e-5),
+              [.random([2, 5, 7, 37], range: -3...5), .randomConstant([37]), .randomConstant([37])]),
+        .init("instance norm 1x1x3x1", .instanceNorm(epsilon: 1e-3), [.random([1, 1, 3, 1]), .randomConstant([1]), .randomConstant([1])]),
+        .init("layer norm last axis", .layerNorm(axis: -1, epsilon: 1e-5), [.random([3, 4, 19]), .randomConstant([19]), .randomConstant([19])]),
+        .init("layer norm two axes", .layerNorm(axis: 1, epsilon: 1e-5), [.random([2, 3, 5]), .randomConstant([15]), .randomConstant([15])]),
+    ]
+
+    @Test("normalisation", arguments: normalizations) func normalization(_ c: OperatorCase) throws { try check(c) }
+
     @Test("binary with broadcasting", arguments: binaries) func binary(_ c: OperatorCase) throws { try check(c) }
     @Test("activations and unary", arguments: activations) func activation(_ c: OperatorCase) throws { try check(c) }
 }
