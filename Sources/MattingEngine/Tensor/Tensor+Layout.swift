@@ -37,30 +37,37 @@ func transposeBytes(
         destination.copyMemory(from: source, byteCount: elementSize)
         return
     }
-    var index = [Int](repeating: 0, count: rank)
-    let inner = shape[rank - 1], innerStride = sourceStrides[rank - 1]
-    var out = destination
-    var rows = total / inner
-    while rows > 0 {
-        var offset = 0
-        for a in 0..<(rank - 1) { offset += index[a] * sourceStrides[a] }
-        if elementSize == 4 {
-            let s = source.assumingMemoryBound(to: UInt32.self) + offset
-            let d = out.assumingMemoryBound(to: UInt32.self)
-            for i in 0..<inner { d[i] = s[i * innerStride] }
-        } else {
-            let s = source.assumingMemoryBound(to: UInt64.self) + offset
-            let d = out.assumingMemoryBound(to: UInt64.self)
-            for i in 0..<inner { d[i] = s[i * innerStride] }
-        }
-        out += inner * elementSize
-        rows -= 1
-        var a = rank - 2
-        while a >= 0 {
-            index[a] += 1
-            if index[a] < shape[a] { break }
-            index[a] = 0
-            a -= 1
+    // The odometer lives on the stack: this runs inside Session.run, which must not allocate.
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: rank) { index in
+        index.initialize(repeating: 0)
+        let inner = shape[rank - 1], innerStride = sourceStrides[rank - 1]
+        var out = destination
+        var rows = total / inner
+        while rows > 0 {
+            var offset = 0
+            for a in 0..<(rank - 1) { offset += index[a] * sourceStrides[a] }
+            if elementSize == 4 {
+                let s = source.assumingMemoryBound(to: UInt32.self) + offset
+                let d = out.assumingMemoryBound(to: UInt32.self)
+                if innerStride == 1 {
+                    d.update(from: s, count: inner)
+                } else {
+                    for i in 0..<inner { d[i] = s[i * innerStride] }
+                }
+            } else {
+                let s = source.assumingMemoryBound(to: UInt64.self) + offset
+                let d = out.assumingMemoryBound(to: UInt64.self)
+                for i in 0..<inner { d[i] = s[i * innerStride] }
+            }
+            out += inner * elementSize
+            rows -= 1
+            var a = rank - 2
+            while a >= 0 {
+                index[a] += 1
+                if index[a] < shape[a] { break }
+                index[a] = 0
+                a -= 1
+            }
         }
     }
 }
