@@ -4,6 +4,7 @@ public struct InputDeclaration: Sendable, Hashable {
     public var name: String
     public var dataType: DataType
     public var shape: [Int?]
+    /// A graph input declaration.
     public init(name: String, dataType: DataType = .float32, shape: [Int?]) {
         self.name = name; self.dataType = dataType; self.shape = shape
     }
@@ -18,6 +19,7 @@ public struct Node: Sendable, Hashable {
     public var inputs: [String]
     /// Value names produced (one, except `split`).
     public var outputs: [String]
+    /// A node; `outputs` must have one name per operation output.
     public init(name: String, operation: Operation, inputs: [String], outputs: [String]) {
         self.name = name; self.operation = operation; self.inputs = inputs; self.outputs = outputs
     }
@@ -29,7 +31,9 @@ public struct Node: Sendable, Hashable {
 /// constant, or one node's output. Build one with ``GraphBuilder`` (or an importer), then
 /// ``compile(inputShapes:threads:)`` it for concrete input sizes.
 public struct Graph: Sendable {
+    /// Graph inputs, in the order callers usually list them.
     public var inputs: [InputDeclaration]
+    /// Constant tensors (weights, shape constants) by value name.
     public var constants: [String: Tensor]
     /// Nodes; any order (the compiler sorts them topologically).
     public var nodes: [Node]

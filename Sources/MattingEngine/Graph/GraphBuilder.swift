@@ -2,6 +2,7 @@
 public struct Value: Sendable, Hashable, CustomStringConvertible {
     /// The value's name in the graph.
     public let name: String
+    /// A reference to the value called `name`.
     public init(_ name: String) { self.name = name }
     public var description: String { name }
 }
@@ -25,6 +26,7 @@ public struct GraphBuilder: Sendable {
     private(set) var nodes: [Node] = []
     private var counters: [String: Int] = [:]
 
+    /// An empty builder.
     public init() {}
 
     /// Declares a graph input; `nil` dimensions are given at compile time.
@@ -47,6 +49,7 @@ public struct GraphBuilder: Sendable {
 
     /// Adds any node (the general form importers use); returns its outputs.
     @discardableResult
+    /// Adds any node (the general form importers use) and returns its outputs (named `name`, or `name:i` for several).
     public mutating func add(_ operation: Operation, inputs: [Value], name: String? = nil) -> [Value] {
         let base = name ?? uniqueName(operation.kindName)
         let outputs = operation.outputCount == 1

@@ -65,6 +65,7 @@ public struct TransposedConv2DParameters: Sendable, Hashable {
 
 /// Parameters of max or average pooling over the H and W axes of NHWC input.
 public struct PoolParameters: Sendable, Hashable {
+    /// Which pooling.
     public enum Kind: Sendable, Hashable { case max, average }
     public var kind: Kind
     public var kernelHeight: Int, kernelWidth: Int
@@ -91,6 +92,7 @@ public struct PoolParameters: Sendable, Hashable {
 
 /// A reduction over axes.
 public struct ReduceParameters: Sendable, Hashable {
+    /// Which reduction.
     public enum Kind: Sendable, Hashable { case mean, sum, max, min }
     public var kind: Kind
     /// Axes to reduce (negative counts from the end); empty reduces every axis.
@@ -125,10 +127,12 @@ public enum NearestRounding: Sendable, Hashable, CaseIterable {
 
 /// Parameters of a resize over the H and W axes of NHWC input.
 public struct ResizeParameters: Sendable, Hashable {
+    /// Bilinear, or nearest with a rounding rule.
     public enum Mode: Sendable, Hashable {
         case bilinear
         case nearest(NearestRounding)
     }
+    /// How the output size is chosen.
     public enum Target: Sendable, Hashable {
         /// Output size `floor(in · scale)`; the coordinate mapping uses the given scale.
         case scales(height: Float, width: Float)
@@ -177,6 +181,7 @@ public struct SliceParameters: Sendable, Hashable {
     /// Per listed axis: start (negative counts from the end), end (exclusive, clamped;
     /// use `Int.max` / `Int.min` for "to the end"), and step (non-zero, may be negative).
     public var starts: [Int], ends: [Int], axes: [Int], steps: [Int]
+    /// Axes default to `0..<starts.count`, steps to 1.
     public init(starts: [Int], ends: [Int], axes: [Int]? = nil, steps: [Int]? = nil) {
         self.starts = starts; self.ends = ends
         self.axes = axes ?? Array(0..<starts.count)
