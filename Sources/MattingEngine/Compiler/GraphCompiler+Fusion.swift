@@ -1,7 +1,8 @@
 extension GraphCompiler {
-    /// Folds batch norms into the convolution before them and fuses activations into the
-    /// convolution or binary operator before them, whenever the intermediate value has no
-    /// other reader (and is not a graph output).
+    /// Folds batch norms into the convolution before them, fuses activations into the
+    /// convolution or binary operator before them, and merges a zero `pad` of H and W into the
+    /// convolution after it, whenever the intermediate value has no other reader (and is not
+    /// a graph output).
     mutating func fuse() {
         var changed = true
         while changed {
@@ -40,6 +41,17 @@ extension GraphCompiler {
         case (.transposedConv2d(let p), .batchNorm(let epsilon)) where p.activation == .identity:
             guard let inputs = foldBatchNorm(producer, consumer, epsilon: epsilon) else { return nil }
             return (producer.operation, inputs)
+        case (.pad(let before, let after, .constant(0)), .conv2d(var p)):
+            guard before.count == 4, before[0] == 0, before[3] == 0, after[0] == 0, after[3] == 0 else { return nil }
+            switch p.padding {
+            case .valid:
+                p.padding = .explicit(top: before[1], left: before[2], bottom: after[1], right: after[2])
+            case let .explicit(t, l, b, r):
+                p.padding = .explicit(top: t + before[1], left: l + before[2], bottom: b + after[1], right: r + after[2])
+            default:
+                return nil
+            }
+            return (.conv2d(p), [producer.inputs[0]] + consumer.inputs.dropFirst())
         default:
             return nil
         }

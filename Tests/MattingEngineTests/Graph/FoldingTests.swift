@@ -83,6 +83,34 @@ struct FoldingTests {
         #expect(maxRelativeError(got, want) <= tolerance, "\(producer) seed 21")
     }
 
+    @Test("a zero pad of H and W merges into the following convolution")
+    func padIntoConvolution() throws {
+        var rng = SeededGenerator(seed: 13)
+        var b = GraphBuilder()
+        let x = b.input("x", shape: [1, 6, 5, 3])
+        let padded = b.pad(x, before: [0, 1, 2, 0], after: [0, 2, 0, 0])
+        let y = b.conv2d(padded, weights: Tensor(shape: [4, 3, 3, 3], floats: rng.floats(108)), stride: 2,
+                         padding: .explicit(top: 0, left: 1, bottom: 1, right: 0))
+        let graph = try b.build(outputs: ["y": y])
+        let compiled = try graph.compile()
+        #expect(compiled.statistics.operatorCounts == ["conv2d": 1])
+        let input = Tensor(shape: [1, 6, 5, 3], floats: rng.floats(90))
+        let got = try #require(try compiled.makeSession().run(["x": input])["y"])
+        let want = try #require(try ReferenceEvaluator().evaluate(graph, inputs: ["x": input])["y"])
+        #expect(maxRelativeError(got, want) <= tolerance, "seed 13")
+    }
+
+    @Test("graphs whose outputs are constants or inputs")
+    func trivialOutputs() throws {
+        var b = GraphBuilder()
+        let x = b.input("x", shape: [2])
+        let k = b.add(b.constant([1, 2], shape: [2]), b.constant([3, 4], shape: [2]))
+        let graph = try b.build(outputs: ["k": k, "x": x])
+        let out = try graph.compile().makeSession().run(["x": Tensor(shape: [2], floats: [5, 6])])
+        #expect(out["k"]?.floats == [4, 6])
+        #expect(out["x"]?.floats == [5, 6])
+    }
+
     @Test("an activation is not fused when the intermediate is also read elsewhere")
     func noFusionWhenShared() throws {
         var b = GraphBuilder()
