@@ -83,6 +83,27 @@ struct FoldingTests {
         #expect(maxRelativeError(got, want) <= tolerance, "\(producer) seed 21")
     }
 
+    static let constantOperands: [(BinaryOperator, [Int])] = [
+        (.add, [3]), (.subtract, [1, 1, 1, 3]), (.multiply, [3]), (.multiply, []), (.add, [1, 3]),
+    ]
+
+    @Test("per-channel constant add/subtract/multiply after a convolution folds into it", arguments: constantOperands)
+    func constantOperandFolding(op: BinaryOperator, shape: [Int]) throws {
+        var rng = SeededGenerator(seed: 17)
+        var b = GraphBuilder()
+        let x = b.input("x", shape: [1, 5, 4, 2])
+        let conv = b.conv2d(x, weights: Tensor(shape: [3, 3, 3, 2], floats: rng.floats(54)), bias: rng.floats(3))
+        let k = b.constant(rng.floats(shape.reduce(1, *), in: 0.5...2), shape: shape)
+        let y = b.binary(op, conv, k, activation: .relu)
+        let graph = try b.build(outputs: ["y": y])
+        let compiled = try graph.compile()
+        #expect(compiled.statistics.operatorCounts == ["conv2d": 1], "\(op) \(shape)")
+        let input = Tensor(shape: [1, 5, 4, 2], floats: rng.floats(40))
+        let got = try #require(try compiled.makeSession().run(["x": input])["y"])
+        let want = try #require(try ReferenceEvaluator().evaluate(graph, inputs: ["x": input])["y"])
+        #expect(maxRelativeError(got, want) <= tolerance, "\(op) \(shape) seed 17")
+    }
+
     @Test("a zero pad of H and W merges into the following convolution")
     func padIntoConvolution() throws {
         var rng = SeededGenerator(seed: 13)
