@@ -82,6 +82,7 @@ extension Lowering {
             if idx.dataType != .int64 {
                 throw EngineError.dataTypeMismatch(node: node.name, value: node.inputs[1], expected: .int64, actual: idx.dataType)
             }
+            if s[ax] == 0 && elementCount(idx.shape) > 0 { throw fail("gather from an empty axis") }
             if let c = idx.constant, let bad = c.int64s.first(where: { $0 < -Int64(s[ax]) || $0 >= Int64(s[ax]) }) {
                 throw fail("gather index \(bad) out of range for axis size \(s[ax])")
             }
@@ -120,7 +121,7 @@ extension Lowering {
                 throw fail("range takes three scalars of one type")
             }
             let v = values.map { $0.dataType == .int64 ? Double($0.int64s[0]) : Double($0.floats[0]) }
-            if v[2] == 0 { throw fail("range delta must not be 0") }
+            if v[2] == 0 || !v.allSatisfy(\.isFinite) { throw fail("range needs finite values and a non-zero delta") }
             let n = max(0, Int(((v[1] - v[0]) / v[2]).rounded(.up)))
             return LoweredNode(outputs: [([n], x.dataType)],
                                op: RangeOperator(start: v[0], delta: v[2], count: n, dataType: x.dataType))
@@ -137,7 +138,7 @@ extension Lowering {
         var starts = [Int](repeating: 0, count: s.count), steps = [Int](repeating: 1, count: s.count), out = s
         for k in p.axes.indices {
             let a = try axis(p.axes[k], rank: s.count), d = s[a], step = p.steps[k]
-            if step == 0 { throw fail("slice step must not be 0") }
+            if step == 0 || step == Int.min { throw fail("slice step must be non-zero (and not Int.min)") }
             var b = p.starts[k], e = p.ends[k]
             if b < 0 { b += d }
             if e < 0 { e += d }

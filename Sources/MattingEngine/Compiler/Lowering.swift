@@ -250,6 +250,13 @@ struct Lowering {
             let (h, w) = v.count == 2 ? (v[0], v[1]) : (v[1], v[2])
             p.target = p.target == .sizeFromInput ? .size(height: Int(h), width: Int(w)) : .scales(height: h, width: w)
         }
+        for axis in 0..<2 {
+            if case let .scales(h, w) = p.target, !((axis == 0 ? h : w).isFinite && (axis == 0 ? h : w) > 0) {
+                throw EngineError.unsupported(node: node.name, reason: "resize scales must be finite and positive")
+            }
+            let out = resizeAxis(p.target, axis: axis, input: s[axis + 1]).output
+            if out < 1 || s[axis + 1] < 1 { throw fail("resize output would be \(out) for input \(s)") }
+        }
         let rows = ResizeTaps(parameters: p, axis: 0, input: s[1])
         let cols = ResizeTaps(parameters: p, axis: 1, input: s[2])
         if rows.first.isEmpty || cols.first.isEmpty { throw fail("resize output would be empty for input \(s)") }

@@ -99,3 +99,32 @@ struct ValidationTests {
         #expect(throws: EngineError.missingInput("x")) { try session.run([:]) }
     }
 }
+
+@Suite("Bad parameters are errors, not crashes")
+struct ParameterValidationTests {
+    static let cases: [(String, MattingEngine.Operation, [Int])] = [
+        ("negative resize size", .resize(.init(mode: .bilinear, coordinateTransform: .halfPixel, target: .size(height: -3, width: 2))), [1, 2, 2, 1]),
+        ("NaN resize scale", .resize(.init(mode: .bilinear, coordinateTransform: .halfPixel, target: .scales(height: .nan, width: 1))), [1, 2, 2, 1]),
+        ("pool window larger than input", .pool(.init(kind: .max, kernelHeight: 5, kernelWidth: 5)), [1, 2, 2, 1]),
+        ("zero slice step", .slice(.init(starts: [0], ends: [1], axes: [0], steps: [0])), [2]),
+        ("softmax axis out of range", .softmax(axis: 3), [2, 2]),
+        ("bad permutation", .transpose(permutation: [0, 0]), [2, 2]),
+        ("reshape count mismatch", .reshape(shape: [3]), [2, 2]),
+        ("squeeze a non-1 axis", .squeeze(axes: [0]), [2, 2]),
+        ("split sizes", .split(axis: 0, sizes: [1, 2]), [2, 2]),
+        ("depth-to-space block", .depthToSpace(blockSize: 3), [1, 2, 2, 4]),
+        ("negative pad", .pad(before: [-1], after: [0], mode: .edge), [3]),
+    ]
+
+    @Test("errors name the node", arguments: cases.map { $0.0 })
+    func namesTheNode(_ name: String) throws {
+        let (_, op, shape) = try #require(Self.cases.first { $0.0 == name })
+        var b = GraphBuilder()
+        let x = b.input("x", shape: shape.map { $0 })
+        let outputs = b.add(op, inputs: [x], name: "culprit")
+        let graph = try b.build(outputs: Dictionary(uniqueKeysWithValues: outputs.enumerated().map { ("y\($0.offset)", $0.element) }))
+        #expect { try graph.compile() } throws: { error in
+            "\(error)".contains("culprit")
+        }
+    }
+}
