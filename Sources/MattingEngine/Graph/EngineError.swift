@@ -36,8 +36,13 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .missingInput(name): "missing input '\(name)'"
         case let .unknownInput(name): "'\(name)' is not a graph input"
         case let .inputShapeMismatch(input, expected, actual):
-            "input '\(input)': shape \(actual) does not match \(expected.map { $0.map(String.init) ?? "?" })"
+            "input '\(input)': shape \(actual) does not match \(formatShape(expected))"
         case let .unknownOutput(name): "unknown output value '\(name)'"
         }
     }
+}
+
+/// `[1, ?, ?, 3]` for a shape with unknown dimensions.
+func formatShape(_ shape: [Int?]) -> String {
+    "[" + shape.map { $0.map(String.init) ?? "?" }.joined(separator: ", ") + "]"
 }

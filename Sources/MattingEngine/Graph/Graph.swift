@@ -130,3 +130,22 @@ extension Operation {
         }
     }
 }
+
+extension Graph: CustomStringConvertible {
+    /// One line per input, constant (shape only) and node, then the outputs; for debugging
+    /// importers.
+    public var description: String {
+        var lines: [String] = []
+        for i in inputs {
+            lines.append("input \(i.name): \(i.dataType)\(formatShape(i.shape))")
+        }
+        for (name, t) in constants.sorted(by: { $0.key < $1.key }) {
+            lines.append("const \(name): \(t.dataType)\(t.shape)")
+        }
+        for n in nodes {
+            lines.append("\(n.outputs.joined(separator: ", ")) = \(n.name): \(n.operation)(\(n.inputs.joined(separator: ", ")))")
+        }
+        for (name, value) in outputs.sorted(by: { $0.key < $1.key }) { lines.append("output \(name) = \(value)") }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -67,6 +67,19 @@ public final class Session {
         return outputs
     }
 
+    /// Runs a graph with exactly one input and one output.
+    /// - Throws: ``EngineError/unsupported(node:reason:)`` naming `<graph>` if the graph has
+    ///   more inputs or outputs, and the errors of ``run(_:)``.
+    public func run(_ input: Tensor) throws -> Tensor {
+        guard compiled.inputs.count == 1, compiled.outputs.count == 1 else {
+            throw EngineError.unsupported(
+                node: "<graph>",
+                reason: "run(_:) needs one input and one output; the graph has \(compiled.inputs.count) and \(compiled.outputs.count)")
+        }
+        let outputs = try run([compiled.inputs[0].name: input])
+        return outputs[compiled.outputs[0].name]!  // run fills every compiled output
+    }
+
     /// Runs the graph, writing into `outputs`: a tensor already there with the right shape
     /// and type, and not shared, is overwritten in place (no allocation); others are replaced.
     /// - Throws: as ``run(_:)``.

@@ -49,6 +49,17 @@ struct UNetTests {
         for r in results { #expect(r == expected) }
     }
 
+    @Test("single-tensor run and graph description")
+    func convenience() throws {
+        let graph = try SmallUNet.make()
+        #expect(graph.description.contains("input input: float32[1, ?, ?, 3]"))
+        #expect(graph.description.contains("output mask = "))
+        let session = try graph.compile(inputShapes: ["input": [1, 8, 8, 3]]).makeSession()
+        let mask = try session.run(Tensor(zeros: [1, 8, 8, 3]))
+        #expect(mask.shape == [1, 8, 8, 1])
+        #expect(mask.floats.allSatisfy { $0 > 0 && $0 < 1 })
+    }
+
     @Test("repeated runs give the same output and reuse caller tensors")
     func steadyState() throws {
         let compiled = try SmallUNet.make().compile(inputShapes: ["input": [1, 16, 16, 3]])
