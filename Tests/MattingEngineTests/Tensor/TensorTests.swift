@@ -63,3 +63,46 @@ struct TensorImportTests {
         #expect(t.int64s == values)
     }
 }
+
+@Suite("Weight layout conversions")
+struct WeightLayoutTests {
+    @Test func oihw() {
+        var rng = SeededGenerator(seed: 31)
+        let w = Tensor(shape: [4, 3, 2, 5], floats: rng.floats(120))
+        let o = w.convolutionWeightsFromOIHW()
+        #expect(o.shape == [4, 2, 5, 3])
+        let (src, dst) = (w.floats, o.floats)
+        // OHWI [o=1][y=1][x=3][i=2] = OIHW [o=1][i=2][y=1][x=3]
+        let ohwi: Int = ((1 * 2 + 1) * 5 + 3) * 3 + 2
+        let oihw: Int = ((1 * 3 + 2) * 2 + 1) * 5 + 3
+        #expect(dst[ohwi] == src[oihw])
+    }
+
+    @Test func tfliteDepthwise() {
+        let w = Tensor(shape: [1, 2, 2, 3], floats: (0..<12).map(Float.init))
+        let o = w.depthwiseWeightsFromTFLite()
+        #expect(o.shape == [3, 2, 2, 1])
+        // OHWI [c][y][x][0] = TFLite [0][y][x][c]
+        let ohwi: Int = (2 * 2 + 1) * 2 + 0, tflite: Int = (1 * 2 + 0) * 3 + 2
+        #expect(o.floats[ohwi] == w.floats[tflite])
+    }
+
+    @Test("ONNX ConvTranspose weights", arguments: [1, 2])
+    func iohw(groups: Int) {
+        var rng = SeededGenerator(seed: 32)
+        let (inC, ocg, kh, kw) = (4, 3, 2, 3)
+        let w = Tensor(shape: [inC, ocg, kh, kw], floats: rng.floats(inC * ocg * kh * kw))
+        let o = w.transposedConvolutionWeightsFromIOHW(groups: groups)
+        let icg = inC / groups
+        #expect(o.shape == [ocg * groups, kh, kw, icg])
+        let (src, dst) = (w.floats, o.floats)
+        for inChannel in 0..<inC {
+            for j in 0..<ocg {
+                let g = inChannel / icg, outChannel = g * ocg + j
+                let ohwi: Int = ((outChannel * kh + 1) * kw + 2) * icg + inChannel % icg
+                let iohw: Int = ((inChannel * ocg + j) * kh + 1) * kw + 2
+                #expect(dst[ohwi] == src[iohw], "groups \(groups)")
+            }
+        }
+    }
+}
