@@ -33,6 +33,8 @@ extension GraphCompiler {
         case (.transposedConv2d(var p), .activation(let a)) where p.activation == .identity:
             p.activation = a
             return (.transposedConv2d(p), producer.inputs)
+        case (.matMul(.identity), .activation(let a)):
+            return (.matMul(activation: a), producer.inputs)
         case (.binary(let op, .identity), .activation(let a)):
             return (.binary(op, activation: a), producer.inputs)
         case (.conv2d(let p), .batchNorm(let epsilon)) where p.activation == .identity:

@@ -117,7 +117,7 @@ extension Operation {
     /// Allowed numbers of inputs.
     var inputArity: ClosedRange<Int> {
         switch self {
-        case .conv2d, .transposedConv2d: 2...3
+        case .conv2d, .transposedConv2d, .matMul: 2...3
         case .batchNorm: 5...5
         case .binary, .prelu, .gather: 2...2
         case .concat: 1...Int.max

@@ -209,6 +209,11 @@ public enum Operation: Sendable, Hashable {
     case globalAveragePool
     case reduce(ReduceParameters)
     case resize(ResizeParameters)
+    /// Matrix product `a · b (+ bias)`, then `activation`. Inputs: a `[..., M, K]`, b `[K, N]`
+    /// or `[..., K, N]` with the same leading dimensions, optionally bias `[N]` (ONNX `MatMul`,
+    /// `Gemm` after transposing B at load time; TFLite `FULLY_CONNECTED`). A constant 2-D `b`
+    /// runs on the convolution kernel as a 1×1 convolution.
+    case matMul(activation: Activation)
     /// Two inputs, broadcast; the activation is applied to the result.
     case binary(BinaryOperator, activation: Activation)
     case activation(Activation)
@@ -259,6 +264,7 @@ public enum Operation: Sendable, Hashable {
         case .globalAveragePool: "globalAveragePool"
         case let .reduce(p): "reduce.\(p.kind)"
         case .resize: "resize"
+        case .matMul: "matMul"
         case let .binary(op, _): op.rawValue
         case let .activation(a): "\(a)".split(separator: "(").first.map(String.init) ?? "activation"
         case let .unary(f): f.rawValue

@@ -47,6 +47,16 @@ struct ElementWiseOperatorTests {
         .init("layer norm two axes", .layerNorm(axis: 1, epsilon: 1e-5), [.random([2, 3, 5]), .randomConstant([15]), .randomConstant([15])]),
     ]
 
+    static let matrixProducts: [OperatorCase] = [
+        .init("constant B 2-D (1x1 conv path) with bias relu", .matMul(activation: .relu),
+              [.random([2, 5, 7]), .randomConstant([7, 11]), .randomConstant([11])]),
+        .init("constant B [K,1]", .matMul(activation: .identity), [.random([3, 4]), .randomConstant([4, 1])]),
+        .init("run-time B 2-D", .matMul(activation: .identity), [.random([5, 3]), .random([3, 17])]),
+        .init("run-time batched B", .matMul(activation: .sigmoid), [.random([2, 3, 5, 4]), .random([2, 3, 4, 9])]),
+    ]
+
+    @Test("matrix product", arguments: matrixProducts) func matMul(_ c: OperatorCase) throws { try check(c) }
+
     @Test("normalisation", arguments: normalizations) func normalization(_ c: OperatorCase) throws { try check(c) }
 
     @Test("binary with broadcasting", arguments: binaries) func binary(_ c: OperatorCase) throws { try check(c) }
