@@ -118,6 +118,9 @@ public struct ReferenceEvaluator: Sendable {
                 case .negate: -v
                 case .abs: Swift.abs(v)
                 case .erf: Foundation.erf(v)
+                case .floor: Foundation.floor(v)
+                case .ceil: Foundation.ceil(v)
+                case .round: v - Foundation.floor(v) == 0.5 ? 2 * Foundation.round(v / 2) : Foundation.round(v)
                 }
             }]
         case let .softmax(axis): return [softmax(x[0], axis: axis)]

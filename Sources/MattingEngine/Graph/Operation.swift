@@ -165,6 +165,8 @@ public enum UnaryFunction: String, Sendable, Hashable, CaseIterable {
     /// `x · Φ(x)` with the exact error function.
     case gelu
     case exp, log, sqrt, reciprocal, negate, abs, erf
+    /// Rounding (ONNX `Floor`, `Ceil`, `Round` — the last rounds halves to even).
+    case floor, ceil, round
 }
 
 /// How `pad` fills the border.

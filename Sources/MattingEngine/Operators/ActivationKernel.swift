@@ -87,6 +87,9 @@ struct UnaryOperator: CompiledOperator {
                 case .negate: y[i] = -v
                 case .abs: y[i] = Swift.abs(v)
                 case .erf: y[i] = Foundation.erf(v)
+                case .floor: y[i] = v.rounded(.down)
+                case .ceil: y[i] = v.rounded(.up)
+                case .round: y[i] = v.rounded(.toNearestOrEven)
                 }
             }
         }

@@ -31,6 +31,8 @@ struct ElementWiseOperatorTests {
             let range: ClosedRange<Float> = [.log, .sqrt, .reciprocal].contains(f) ? 0.1...4 : -4...4
             cases.append(.init("\(f) 2x29", .unary(f), [.random([2, 29], range: range)]))
         }
+        cases.append(.init("round halves to even", .unary(.round),
+                           [.constant(Tensor(shape: [6], floats: [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5]))]))
         cases.append(.init("softmax last", .softmax(axis: -1), [.random([2, 3, 17], range: -6...6)]))
         cases.append(.init("softmax axis 1", .softmax(axis: 1), [.random([2, 5, 3])]))
         cases.append(.init("batch norm standalone", .batchNorm(epsilon: 1e-3),
