@@ -79,7 +79,8 @@ struct MemoryPlanner {
                 constants.append(c)
             }
             let op = lowered.op ?? CopyOperator(byteCount: values[node.outputs[0]]!.byteCount)
-            steps.append(CompiledStep(name: node.name, kind: node.operation.kindName, op: op, inputs: [], outputs: []))
+            steps.append(CompiledStep(name: node.name, kind: node.operation.kindName, op: op, inputs: [], outputs: [],
+                                      outputShapes: lowered.outputs.map(\.shape), flops: lowered.flops))
             stepRoots.append((node.inputs, node.outputs))
         }
 

@@ -6,6 +6,19 @@ struct CompiledStep: Sendable {
     var inputs: [ValueLocation]
     /// Arena offsets of the outputs.
     var outputs: [Int]
+    let outputShapes: [[Int]]
+    let flops: Int
+}
+
+/// One runtime step of a compiled graph, for `--info` listings.
+public struct StepInfo: Sendable, Hashable {
+    /// The node name (after fusion, the first node of the fused group).
+    public let name: String
+    /// The operator kind (`conv2d`, `groupedConv2d`, `resize`, …).
+    public let kind: String
+    public let outputShapes: [[Int]]
+    /// Floating-point operations per run.
+    public let flops: Int
 }
 
 /// Figures about a compiled graph, for `--info` printouts and tests.
@@ -54,6 +67,11 @@ public final class CompiledGraph: Sendable {
          statistics: CompileStatistics, pool: ThreadPool) {
         self.steps = steps; self.constants = constants; self.inputs = inputs; self.outputs = outputs
         self.statistics = statistics; self.pool = pool
+    }
+
+    /// The runtime steps in execution order (views such as reshape are not steps: they cost nothing).
+    public var stepInfos: [StepInfo] {
+        steps.map { StepInfo(name: $0.name, kind: $0.kind, outputShapes: $0.outputShapes, flops: $0.flops) }
     }
 
     /// Threads each run uses.

@@ -31,6 +31,8 @@ struct UNetTests {
         #expect(s.fusedNodeCount == 5)  // batch norm, hard-swish ×2, relu into add, sigmoid into the head
         print("UNet \(shape): planned \(s.plannedBytes) bytes vs naive \(s.naiveBytes); flops \(s.flops)")
         print(one.summary)
+        #expect(one.stepInfos.map(\.flops).reduce(0, +) == s.flops)
+        #expect(one.stepInfos.last?.outputShapes == [[1, shape[1], shape[2], 1]])
     }
 
     @Test("sessions of one compiled graph run concurrently with equal results")
