@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "MattingKit", targets: ["MattingKit"]),
         .executable(name: "convert-image", targets: ["convert-image"]),
+        .executable(name: "run-model", targets: ["run-model"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -54,6 +55,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/convert-image"),
+        .executableTarget(
+            name: "run-model",
+            dependencies: [
+                "MattingKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/run-model"),
 
         .testTarget(
             name: "MattingImageTests",
