@@ -63,7 +63,7 @@ extension ONNXConverter {
         case "pytorch_half_pixel": transform = .pytorchHalfPixel
         case "align_corners": transform = .alignCorners
         case "asymmetric": transform = .asymmetric
-        case "tf_half_pixel_for_nearest": transform = .tfHalfPixelForNearest
+        case "tf_half_pixel_for_nearest" where opset < 13: transform = .tfHalfPixelForNearest  // removed in opset 13
         default:
             throw unsupported("coordinate_transformation_mode '\(ctm)' (supported: half_pixel, half_pixel_symmetric, "
                               + "pytorch_half_pixel, align_corners, asymmetric, tf_half_pixel_for_nearest)")
