@@ -43,3 +43,38 @@ struct ONNXOperatorCoverageTests {
         }
     }
 }
+
+/// Hostile attribute values must give errors, never traps: every `axis`/`axes`/`perm` attribute
+/// of the coverage fixtures set out of range, one node at a time.
+@Suite("ONNX: conversion never traps on bad attributes")
+struct ONNXHostileAttributeTests {
+    @Test(arguments: ["legacy_opset10", "layout_opset13", "inputs_opset18"])
+    func outOfRangeAxes(_ name: String) throws {
+        let url = Fixtures.url("ONNXOps/\(name).onnx")
+        let original = try ONNXModel(contentsOf: url)
+        var tried = 0
+        for (i, node) in original.graph.nodes.enumerated() {
+            for (j, attribute) in node.attributes.enumerated() {
+                let replacements: [ONNXAttributeValue]
+                switch attribute.name {
+                case "axis": replacements = [.int(99), .int(-99)]
+                case "axes", "perm": replacements = [.ints([99]), .ints([-99, 0])]
+                default: continue
+                }
+                for value in replacements {
+                    var model = original
+                    model.graph.nodes[i].attributes[j].value = value
+                    tried += 1
+                    do {
+                        let graph = try model.makeGraph()
+                        _ = try graph.compile(inputShapes: [:], threads: 1)
+                        Issue.record("\(name): node \(node.name) \(attribute.name) = \(value) was accepted")
+                    } catch is ModelImportError {
+                    } catch is EngineError {
+                    }
+                }
+            }
+        }
+        #expect(tried > 0)
+    }
+}

@@ -25,7 +25,7 @@ extension ONNXConverter {
         var integralScales = true
         if let sizesName, constants[sizesName]?.count != 0 {
             if let c = constants[sizesName] {
-                let sizes = c.dataType == .int64 ? c.int64s.map { Int(clamping: $0) } : c.floats.map { Int($0) }
+                let sizes = try integers(c, "sizes")
                 guard sizes.count == 4 else { throw unsupported("sizes \(sizes) (4 values, NCHW)") }
                 if let d = t.dims, (d[0] != nil && d[0] != sizes[0]) || (d[1] != nil && d[1] != sizes[1]) {
                     throw unsupported("resizing the batch or channel axis (sizes \(sizes))")

@@ -30,7 +30,7 @@ extension ONNXConverter {
         let name = try requiredInput(node, 0)
         let t = try tracked(name)
         let rank = try knownRank(t, name)
-        let axis = normalizedAxis(attrInt(node, "axis", 0), rank: rank)
+        let axis = try engineAxis(attrInt(node, "axis", 0), rank: rank, nhwc: false)
         let indicesName = try requiredInput(node, 1)
         let indices = try tracked(indicesName)
         var dims: [Int?]? = nil
@@ -45,7 +45,7 @@ extension ONNXConverter {
             // Folded here so that weights stored as fp16 and widened by Cast stay constants.
             let folded: Tensor
             switch (c.dataType, type) {
-            case (.float32, .int64): folded = Tensor(shape: c.shape, int64s: c.floats.map { Int64($0) })
+            case (.float32, .int64): folded = Tensor(shape: c.shape, int64s: try integers(c, "Cast input").map { Int64($0) })
             case (.int64, .float32): folded = Tensor(shape: c.shape, floats: c.int64s.map { Float($0) })
             default: folded = c
             }

@@ -19,7 +19,7 @@ extension ONNXConverter {
         let ts = try names.map { try tracked($0) }
         guard let rank = ts.first?.rank ?? ts.compactMap(\.rank).first else { throw unsupported("concat of values of unknown rank") }
         let axis = attrInt(node, "axis", 0)
-        let a = normalizedAxis(axis, rank: rank)
+        let a = try engineAxis(axis, rank: rank, nhwc: false)
         let useNHWC = rank == 4 && ts.contains(where: \.nhwc)
         let ins = try names.map { useNHWC ? try nhwc($0) : try nchw($0) }
         var dims: [Int?]? = ts.first?.dims
@@ -36,7 +36,7 @@ extension ONNXConverter {
         let name = try requiredInput(node, 0)
         let t = try tracked(name)
         let rank = try knownRank(t, name)
-        let axis = normalizedAxis(attrInt(node, "axis", 0), rank: rank)
+        let axis = try engineAxis(attrInt(node, "axis", 0), rank: rank, nhwc: false)
         var sizes = opset < 13 ? attrInts(node, "split") : try constantInts(node, 1, "split")
         if sizes == nil {
             guard let total = t.dims?[axis] else { throw unsupported("an equal split of an axis whose size is only known at compile time") }
@@ -94,7 +94,7 @@ extension ONNXConverter {
                 guard pads.count == 2 * axes.count else { throw invalid("pads and axes differ in length") }
                 var full = [Int](repeating: 0, count: 2 * rank)
                 for (i, a) in axes.enumerated() {
-                    let n = normalizedAxis(a, rank: rank)
+                    let n = try engineAxis(a, rank: rank, nhwc: false)
                     full[n] = pads[i]; full[n + rank] = pads[i + axes.count]
                 }
                 pads = full
@@ -161,7 +161,7 @@ extension ONNXConverter {
         let x = try nchw(name)
         let shapeName = try requiredInput(node, 1)
         if let c = constants[shapeName] {
-            let shape = c.int64s.map { Int(clamping: $0) }
+            let shape = try integers(c, "shape")
             if attrInt(node, "allowzero", 0) != 0 && shape.contains(0) { throw unsupported("allowzero = 1 with a zero in the shape") }
             let input = try tracked(name).dims
             let dims: [Int?] = shape.enumerated().map { i, s in s > 0 ? s : s == 0 ? (input.flatMap { i < $0.count ? $0[i] : nil }) : nil }
@@ -179,6 +179,7 @@ extension ONNXConverter {
         let t = try tracked(name)
         let rank = try knownRank(t, name)
         let axis = normalizedAxis(attrInt(node, "axis", 1), rank: rank)
+        guard axis >= 0 && axis <= rank else { throw invalid("axis \(axis) out of range for rank \(rank)") }
         define(node, 0, emit(.flatten(axis: axis), [try nchw(name)]), nhwc: false, dims: [nil, nil])
     }
 
@@ -214,7 +215,8 @@ extension ONNXConverter {
                 let outRank = d.count + axes.count
                 normalized = axes.map { normalizedAxis($0, rank: outRank) }.sorted()
                 var out = d
-                for a in normalized where a <= out.count { out.insert(1, at: a) }
+                guard normalized.allSatisfy({ $0 >= 0 && $0 < outRank }) else { throw invalid("axes \(axes) out of range") }
+                for a in normalized { out.insert(1, at: a) }
                 dims = out
             } else {
                 normalized = axes.map { normalizedAxis($0, rank: d.count) }

@@ -84,13 +84,14 @@ struct ONNXConverter {
                 throw ModelImportError(file: model.fileName, format: .onnx, kind: .unsupported,
                                        message: "graph input '\(input.name)' has element type \(other); only float and int64 inputs are supported")
             }
-            let dims: [Int?] = shape.map { if case let .value(v) = $0 { return Int(v) } else { return nil } }
+            let dims: [Int?] = shape.map { if case let .value(v) = $0, v >= 0 { return Int(v) } else { return nil } }
             let v = builder.input(input.name, shape: dims, dataType: dataType)
             emitted.insert(input.name)
             values[input.name] = TrackedValue(value: v, nhwc: false, dims: dims)
         }
         for node in g.nodes {
             current = node
+            if node.outputs.isEmpty { throw invalid("the node has no outputs") }
             if !node.domain.isEmpty && node.domain != "ai.onnx" {
                 throw unsupportedOperator(node, reason: "domain '\(node.domain)'")
             }
@@ -204,7 +205,17 @@ struct ONNXConverter {
 
     func constantInts(_ node: ONNXNode, _ index: Int, _ what: String) throws -> [Int]? {
         guard let c = try constantInput(node, index, what) else { return nil }
-        return c.dataType == .int64 ? c.int64s.map { Int(clamping: $0) } : c.floats.map { Int($0) }
+        return try integers(c, what)
+    }
+
+    /// A constant's values as integers; float values must be finite whole-number-sized
+    /// (file data: `Int(Float.nan)` would trap).
+    func integers(_ c: Tensor, _ what: String) throws -> [Int] {
+        if c.dataType == .int64 { return c.int64s.map { Int(clamping: $0) } }
+        return try c.floats.map { v in
+            guard v.isFinite, abs(v) < 0x1p62 else { throw invalid("\(what) holds \(v), not an integer") }
+            return Int(v)
+        }
     }
 
     func attrInts(_ node: ONNXNode, _ name: String) -> [Int]? {
