@@ -235,6 +235,8 @@ void cjpeg_decoder_destroy(cjpeg_decoder *decoder) {
 
 // MARK: Encoding
 
+void cjpeg_free(void *buffer) { free(buffer); }
+
 typedef struct encoder_state {
     struct jpeg_compress_struct cinfo;
     error_manager errors;

@@ -200,6 +200,8 @@ void cpng_decoder_destroy(cpng_decoder *decoder) {
 
 // MARK: Encoding
 
+void cpng_free(void *buffer) { free(buffer); }
+
 typedef struct encoder_state {
     uint8_t *buffer;
     size_t size;

@@ -36,6 +36,9 @@ enum {
     CJPEG_SPACE_CMYK = 3,   ///< CMYK or YCCK: decoded to RGB by the shim
 };
 
+/// Frees a buffer returned by cjpeg_encode.
+void cjpeg_free(void *buffer);
+
 /// An in-progress decode of one JPEG held in memory. Opaque.
 typedef struct cjpeg_decoder cjpeg_decoder;
 

@@ -30,6 +30,19 @@ enum {
     CPNG_INVALID_ARGUMENT = 6,
 };
 
+/// Filter masks for cpng_encode (the same values as libpng's PNG_FILTER_*).
+enum {
+    CPNG_FILTER_NONE = 0x08,
+    CPNG_FILTER_SUB = 0x10,
+    CPNG_FILTER_UP = 0x20,
+    CPNG_FILTER_AVG = 0x40,
+    CPNG_FILTER_PAETH = 0x80,
+    CPNG_FILTER_ALL = 0xF8,
+};
+
+/// Frees a buffer returned by cpng_encode.
+void cpng_free(void *buffer);
+
 /// An in-progress decode of one PNG held in memory. Opaque.
 typedef struct cpng_decoder cpng_decoder;
 
