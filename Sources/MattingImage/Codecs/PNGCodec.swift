@@ -106,14 +106,16 @@ enum PNGCodec {
     /// choice over all five filters, and the file is only a few percent larger.
     static let defaultFilters = Int32(CPNG_FILTER_UP)
 
-    static func encode(_ image: Image, compressionLevel: Int, destination: String) throws(ImageError) -> [UInt8] {
+    static func encode(
+        _ image: Image, compressionLevel: Int, destination: String, filters: Int32 = defaultFilters
+    ) throws(ImageError) -> [UInt8] {
         var output: UnsafeMutablePointer<UInt8>?
         var size = 0
         var message = [CChar](repeating: 0, count: 256)
         let status = image.withUnsafeBufferPointer { pixels, stride in
             cpng_encode(
                 pixels, UInt32(clamping: image.width), UInt32(clamping: image.height), stride,
-                Int32(image.channelCount), Int32(compressionLevel), defaultFilters,
+                Int32(image.channelCount), Int32(compressionLevel), filters,
                 &output, &size, &message, message.count)
         }
         guard status == CPNG_OK, let output else {
