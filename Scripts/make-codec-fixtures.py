@@ -177,11 +177,17 @@ def make_bad_files():
     huge = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 6, 0, 0, 0))
     huge += chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
     save("bad-huge.png", huge)
-    # One flipped bit in the IDAT payload: the CRC no longer matches.
+    # A valid IDAT whose stored CRC is wrong.
     idat = good.index(b"IDAT")
+    length = struct.unpack(">I", good[idat - 4:idat])[0]
+    damaged = bytearray(good)
+    damaged[idat + 4 + length] ^= 0x01
+    save("bad-crc.png", bytes(damaged))
+    # One flipped bit inside the compressed IDAT data, CRC recomputed: zlib notices.
     damaged = bytearray(good)
     damaged[idat + 10] ^= 0x01
-    save("bad-crc.png", bytes(damaged))
+    damaged[idat + 4 + length: idat + 8 + length] = struct.pack(">I", zlib.crc32(bytes(damaged[idat: idat + 4 + length])) & 0xFFFFFFFF)
+    save("bad-idat-bit.png", bytes(damaged))
     # A valid CRC over an IDAT that is not a zlib stream.
     save("bad-idat.png", png(W, H, 6, 8, None, raw=b"", idat_pieces=1).replace(
         chunk(b"IDAT", zlib.compress(b"", 9)), chunk(b"IDAT", b"\x12\x34garbage, not zlib data")))
