@@ -23,6 +23,8 @@ struct cpng_decoder {
     /// Set by the read callback when it runs out of data, so that the resulting
     /// libpng error is reported as truncation rather than corruption.
     int ran_out;
+    /// Set when IHDR broke our per-side limit (libpng warns, then fails "Invalid IHDR data").
+    int over_limit;
     int started;
     cpng_header header;
     char message[CPNG_MESSAGE_SIZE];
@@ -44,9 +46,10 @@ static void decoder_error(png_structp png, png_const_charp text) {
 
 static void decoder_warning(png_structp png, png_const_charp text) {
     // Warnings (bad ancillary chunks, unknown profiles) do not stop decoding and the
-    // pixels stay exact; they are deliberately not reported.
-    (void)png;
-    (void)text;
+    // pixels stay exact; they are deliberately not reported. The one we need is IHDR's
+    // complaint about our size limit, which precedes its "Invalid IHDR data" error.
+    cpng_decoder *decoder = (cpng_decoder *)png_get_error_ptr(png);
+    if (decoder != NULL && text != NULL && strstr(text, "exceeds user limit") != NULL) decoder->over_limit = 1;
 }
 
 static void decoder_read(png_structp png, png_bytep out, size_t count) {
@@ -62,7 +65,7 @@ static void decoder_read(png_structp png, png_bytep out, size_t count) {
 /// The status for a libpng error that just longjmp'd back to us.
 static int failure_status(cpng_decoder *decoder) {
     if (decoder->ran_out) return CPNG_TRUNCATED;
-    if (strstr(decoder->message, "exceeds user limit") != NULL) return CPNG_TOO_LARGE;
+    if (decoder->over_limit || strstr(decoder->message, "exceeds user limit") != NULL) return CPNG_TOO_LARGE;
     if (strstr(decoder->message, "Out of memory") != NULL
         || strstr(decoder->message, "out of memory") != NULL) return CPNG_NO_MEMORY;
     return CPNG_CORRUPT;
