@@ -40,7 +40,7 @@ struct EncodingTests {
 
     @Test("JPEG round trip within tolerance; quality changes the size", arguments: [PixelLayout.gray, .rgb])
     func jpegRoundTrip(_ layout: PixelLayout) throws {
-        // Smooth content: JPEG error stays small (a few levels at quality 95).
+        // Smooth content at quality 95: ≤ 1 level seen; 3 allows for other libjpeg builds.
         let image = Image(width: 96, height: 64, layout: layout) { x, y, c in UInt8(40 + x + y + 20 * c) }
         let high = try image.encoded(as: .jpeg)
         let low = try image.encoded(as: .jpeg, options: .init(jpegQuality: 30))
@@ -48,7 +48,7 @@ struct EncodingTests {
         let decoded = try Image(decoding: high)
         #expect(decoded.layout == layout && decoded.width == 96 && decoded.height == 64)
         let worst = zip(decoded.packedComponents, image.packedComponents).map { abs(Int($0) - Int($1)) }.max() ?? 0
-        #expect(worst <= 6)
+        #expect(worst <= 3)
     }
 
     @Test("alpha to JPEG needs a background", arguments: [PixelLayout.rgba, .grayAlpha])
