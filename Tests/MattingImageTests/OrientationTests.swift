@@ -83,6 +83,23 @@ struct OrientationTests {
         #expect(raw == stored(Self.blocks, orientation: o))
     }
 
+    @Test("ImageInfo finds a header that lies past its first read (large APP segments)")
+    func infoPastPrefix() throws {
+        let file = try stored(Self.blocks, orientation: 6).encoded(as: .jpeg)
+        let filler: [UInt8] = [0xFF, 0xE2, 0xFF, 0xF0] + [UInt8](repeating: 0x41, count: 0xFFF0 - 2)
+        let bytes = inserting(exifSegment(orientation: 6, bigEndian: true) + Array(repeating: filler, count: 6).flatMap { $0 }, into: file)
+        #expect(bytes.count > 300_000)
+        let folder = try TemporaryFolder()
+        try Data(bytes).write(to: folder.url.appendingPathComponent("big.jpg"))
+        let info = try ImageInfo(contentsOfFile: folder.path("big.jpg"))
+        #expect(info == ImageInfo(format: .jpeg, width: 48, height: 64, orientation: .right))
+        #expect(info.uprightWidth == 64 && info.uprightHeight == 48)
+        // A truncated file is still reported as truncated.
+        try Data(bytes.prefix(290_000)).write(to: folder.url.appendingPathComponent("cut.jpg"))
+        let error = try #require(throws: ImageError.self) { try ImageInfo(contentsOfFile: folder.path("cut.jpg")) }
+        #expect(ErrorKind(error) == .truncated)
+    }
+
     @Test("malformed EXIF is ignored, never trusted", arguments: [
         Array("Exif\0\0".utf8),                                        // nothing after the prefix
         Array("Exif\0\0".utf8) + [0x49, 0x49, 42, 0, 0xFF, 0xFF, 0xFF, 0x7F],  // IFD far outside

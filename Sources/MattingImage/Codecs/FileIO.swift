@@ -27,8 +27,8 @@ enum FileIO {
 
     static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }
 
-    /// The complete contents of the file at `path`.
-    static func contents(ofFile path: String) throws(ImageError) -> [UInt8] {
+    /// The contents of the file at `path`: all of it, or at most `limit` bytes.
+    static func contents(ofFile path: String, limit: Int = .max) throws(ImageError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io(path: path, detail: reason(errno)) }
         defer { close(fd) }
@@ -36,16 +36,16 @@ enum FileIO {
         guard fstat(fd, &info) == 0 else { throw .io(path: path, detail: reason(errno)) }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw .io(path: path, detail: "is a directory") }
         var bytes = [UInt8]()
-        bytes.reserveCapacity(max(Int(info.st_size), 0) + 1)
+        bytes.reserveCapacity(min(max(Int(info.st_size), 0), limit) + 1)
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
+        while bytes.count < limit {
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw .io(path: path, detail: reason(errno))
             }
             if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
+            bytes.append(contentsOf: chunk[0..<min(count, limit - bytes.count)])
         }
         return bytes
     }

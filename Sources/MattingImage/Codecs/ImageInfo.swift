@@ -38,8 +38,16 @@ public struct ImageInfo: Sendable, Hashable {
     /// - Throws: ``ImageError/io(path:detail:)`` if the file cannot be read, or the
     ///   decoding errors of ``ImageBuffer/init(decoding:options:)`` for its header.
     public init(contentsOfFile path: String) throws(ImageError) {
-        let bytes = try FileIO.contents(ofFile: path)
-        self = try FileIO.withBytes(bytes) { buffer throws(ImageError) in try ImageInfo.read(buffer, source: path) }
+        // Headers sit at the start: try the first 256 KiB (room for EXIF and ICC segments)
+        // and read the whole file only if the header runs past that.
+        let prefixLength = 256 << 10
+        let prefix = try FileIO.contents(ofFile: path, limit: prefixLength)
+        do {
+            self = try FileIO.withBytes(prefix) { buffer throws(ImageError) in try ImageInfo.read(buffer, source: path) }
+        } catch .truncated(_, _) where prefix.count == prefixLength {
+            let bytes = try FileIO.contents(ofFile: path)
+            self = try FileIO.withBytes(bytes) { buffer throws(ImageError) in try ImageInfo.read(buffer, source: path) }
+        }
     }
 
     /// Reads the header of the file at `url` (a `file:` URL).
