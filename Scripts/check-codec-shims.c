@@ -24,7 +24,7 @@ static void decode_png(const uint8_t *data, size_t size, int keep16) {
 }
 
 static void decode_jpeg(const uint8_t *data, size_t size, int scale) {
-    cjpeg_decoder *d = cjpeg_decoder_create(data, size);
+    cjpeg_decoder *d = cjpeg_decoder_create(data, size, scale == 3 ? 2 : 0);
     if (d == NULL) return;
     size_t exif_size;
     (void)cjpeg_decoder_exif(d, &exif_size);

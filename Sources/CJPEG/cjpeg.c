@@ -69,6 +69,8 @@ static void install_errors(error_manager *errors) {
 struct cjpeg_decoder {
     struct jpeg_decompress_struct cinfo;
     error_manager errors;
+    struct jpeg_progress_mgr progress;
+    int max_scans;
     int created;
     int started;
     int status;
@@ -82,7 +84,19 @@ static int fail_decoder(cjpeg_decoder *decoder) {
     return decoder->status;
 }
 
-cjpeg_decoder *cjpeg_decoder_create(const uint8_t *data, size_t size) {
+/// Called by libjpeg between passes; stops files with too many scans.
+static void on_progress(j_common_ptr common) {
+    j_decompress_ptr cinfo = (j_decompress_ptr)common;
+    cjpeg_decoder *decoder = (cjpeg_decoder *)cinfo->client_data;
+    if (cinfo->input_scan_number > decoder->max_scans) {
+        snprintf(decoder->errors.message, sizeof decoder->errors.message,
+                 "too many scans (more than %d) in a progressive JPEG", decoder->max_scans);
+        decoder->errors.status = CJPEG_CORRUPT;
+        longjmp(decoder->errors.jump, 1);
+    }
+}
+
+cjpeg_decoder *cjpeg_decoder_create(const uint8_t *data, size_t size, int max_scans) {
     cjpeg_decoder *decoder = calloc(1, sizeof *decoder);
     if (decoder == NULL) return NULL;
     if (size < 3 || data[0] != 0xFF || data[1] != 0xD8 || data[2] != 0xFF) {
@@ -98,6 +112,10 @@ cjpeg_decoder *cjpeg_decoder_create(const uint8_t *data, size_t size) {
     if (setjmp(decoder->errors.jump)) return (fail_decoder(decoder), decoder);
     jpeg_create_decompress(&decoder->cinfo);
     decoder->created = 1;
+    decoder->max_scans = max_scans > 0 ? max_scans : CJPEG_DEFAULT_MAX_SCANS;
+    decoder->cinfo.client_data = decoder;
+    decoder->progress.progress_monitor = on_progress;
+    decoder->cinfo.progress = &decoder->progress;
     jpeg_mem_src(&decoder->cinfo, data, (unsigned long)size);
     jpeg_save_markers(&decoder->cinfo, JPEG_APP0 + 1, 0xFFFF);
     jpeg_read_header(&decoder->cinfo, TRUE);

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CJPEG
 import CPNG
 @testable import MattingImage
 
@@ -85,6 +86,24 @@ struct BadInputTests {
             return cpng_decoder_status(decoder)
         }
         #expect(status == CPNG_TOO_LARGE)
+    }
+
+    @Test("progressive JPEGs with too many scans are refused")
+    func scanLimit() throws {
+        let bytes = try F.bytes("jpeg-rgb-progressive.jpg")
+        func decode(maxScans: Int32) -> (Int32, String) {
+            bytes.withUnsafeBufferPointer { buffer in
+                guard let decoder = cjpeg_decoder_create(buffer.baseAddress, buffer.count, maxScans) else { return (-1, "") }
+                defer { cjpeg_decoder_destroy(decoder) }
+                var pixels = [UInt8](repeating: 0, count: 64 * 48 * 3)
+                var status = cjpeg_decoder_start(decoder, 8)
+                if status == CJPEG_OK { status = cjpeg_decoder_read(decoder, &pixels, 64 * 3) }
+                return (status, String(cString: cjpeg_decoder_message(decoder)))
+            }
+        }
+        let (limited, message) = decode(maxScans: 3)
+        #expect(limited == CJPEG_CORRUPT && message.contains("too many scans"), "\(message)")
+        #expect(decode(maxScans: 0).0 == CJPEG_OK)
     }
 
     @Test("every prefix of a valid file fails cleanly", arguments: ["png-rgba-8-interlaced.png", "jpeg-rgb-progressive.jpg", "jpeg-cmyk-adobe.jpg"])

@@ -65,7 +65,14 @@ typedef struct cjpeg_header {
 /// cjpeg_decoder_destroy, and reads the header (markers up to the first SOS). APP1
 /// markers are kept so cjpeg_decoder_exif can return EXIF data. Returns NULL only if
 /// memory is exhausted; otherwise check cjpeg_decoder_status.
-cjpeg_decoder *cjpeg_decoder_create(const uint8_t *data, size_t size);
+///
+/// `max_scans` (0 means CJPEG_DEFAULT_MAX_SCANS) bounds the number of scans a progressive
+/// file may have: libjpeg would otherwise spend unbounded time on a small hostile file
+/// made of thousands of tiny scans. Exceeding it is reported as CJPEG_CORRUPT.
+cjpeg_decoder *cjpeg_decoder_create(const uint8_t *data, size_t size, int max_scans);
+
+/// Ordinary progressive files have about 10 scans; libjpeg-turbo's TurboJPEG API suggests 500.
+#define CJPEG_DEFAULT_MAX_SCANS 500
 
 int cjpeg_decoder_status(const cjpeg_decoder *decoder);
 const char *cjpeg_decoder_message(const cjpeg_decoder *decoder);

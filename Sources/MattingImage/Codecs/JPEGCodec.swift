@@ -17,7 +17,7 @@ enum JPEGCodec {
         _ bytes: UnsafeRawBufferPointer, source: String,
         _ body: (OpaquePointer, cjpeg_header) throws(ImageError) -> R
     ) throws(ImageError) -> R {
-        guard let decoder = cjpeg_decoder_create(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
+        guard let decoder = cjpeg_decoder_create(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, 0)
         else { throw .corrupt(source: source, detail: "out of memory") }
         defer { cjpeg_decoder_destroy(decoder) }
         let status = cjpeg_decoder_status(decoder)
