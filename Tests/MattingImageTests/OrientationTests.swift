@@ -83,6 +83,21 @@ struct OrientationTests {
         #expect(raw == stored(Self.blocks, orientation: o))
     }
 
+    @Test("orientation and reduced-size decoding combine")
+    func orientedAndReduced() throws {
+        // Stored 48×64 with orientation 6 (upright 64×48); 1/2 scale keeps the long side ≥ 32.
+        let file = try stored(Self.blocks, orientation: 6).encoded(as: .jpeg, options: .init(jpegQuality: 100))
+        let bytes = inserting(exifSegment(orientation: 6, bigEndian: false), into: file)
+        let image = try Image(decoding: bytes, options: DecodingOptions(reducedSize: .longSide(atLeast: 32)))
+        #expect(image.width == 32 && image.height == 24)
+        // Each 16×16 block became 8×8 and sits where the upright picture has it.
+        for by in 0..<3 {
+            for bx in 0..<4 {
+                #expect(abs(Int(image[bx * 8 + 4, by * 8 + 4, 0]) - Int(Self.blocks[bx * 16 + 8, by * 16 + 8, 0])) <= 1)
+            }
+        }
+    }
+
     @Test("ImageInfo finds a header that lies past its first read (large APP segments)")
     func infoPastPrefix() throws {
         let file = try stored(Self.blocks, orientation: 6).encoded(as: .jpeg)

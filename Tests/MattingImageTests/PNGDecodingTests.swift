@@ -138,6 +138,26 @@ struct PNGDecodingTests {
         }
     }
 
+    @Test("concurrent decodes give the serial results")
+    func concurrent() async throws {
+        let files = pngCases.map(\.file) + ["jpeg-rgb-progressive.jpg", "jpeg-cmyk-adobe.jpg", "bad-crc.png", "bad-huffman.jpg"]
+        func decode(_ file: String) -> String {
+            do { return "\(try Image(contentsOf: F.url(file)).packedComponents.hashValue)" } catch { return "\(error)" }
+        }
+        let serial = files.map(decode)
+        let parallel = await withTaskGroup(of: (Int, String).self) { group in
+            for _ in 0..<4 {
+                for (index, file) in files.enumerated() { group.addTask { (index, decode(file)) } }
+            }
+            var results = [Int: [String]]()
+            for await (index, result) in group { results[index, default: []].append(result) }
+            return results
+        }
+        for (index, file) in files.enumerated() {
+            #expect(parallel[index] == Array(repeating: serial[index], count: 4), "\(file)")
+        }
+    }
+
     @Test("header-only info")
     func info() throws {
         let info = try ImageInfo(contentsOf: F.url("png-rgba-16.png"))

@@ -93,7 +93,7 @@ enum CodecSource {
         if bytes.count < 3 && bytes.elementsEqual([0xFF, 0xD8].prefix(bytes.count)) {
             throw .truncated(source: source, detail: "the data ends inside the JPEG signature")
         }
-        let head = bytes.prefix(8).map { String($0, radix: 16) }.joined(separator: " ")
+        let head = bytes.prefix(8).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
         throw .unsupportedFormat(source: source, detail: "not PNG or JPEG (first bytes: \(head))")
     }
 }
