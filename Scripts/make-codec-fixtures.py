@@ -170,6 +170,36 @@ def make_pngs():
     fdat = chunk(b"fdAT", struct.pack(">I", 2) + frame1)
     save("png-apng.png", png(W, H, 6, 8, pattern(4, 8), before_idat=[actl, fctl0], after_idat=[fctl1, fdat]))
 
+def exif_tiff(orientation, big_endian):
+    """TIFF data with one IFD0 entry: Orientation (0x0112, SHORT, count 1)."""
+    e = ">" if big_endian else "<"
+    head = (b"MM" if big_endian else b"II") + struct.pack(e + "HI", 42, 8)
+    entry = struct.pack(e + "HHIHH", 0x0112, 3, 1, orientation, 0)
+    return head + struct.pack(e + "H", 1) + entry + struct.pack(e + "I", 0)
+
+def stored_for(upright, orientation):
+    """The stored pixels that display as `upright` (rows of tuples) under `orientation`,
+    from the EXIF definition of where row 0 and column 0 belong."""
+    h, w = len(upright), len(upright[0])
+    sw, sh = (h, w) if orientation >= 5 else (w, h)
+    def source(sx, sy):
+        return {1: (sx, sy), 2: (w - 1 - sx, sy), 3: (w - 1 - sx, h - 1 - sy), 4: (sx, h - 1 - sy),
+                5: (sy, sx), 6: (w - 1 - sy, sx), 7: (w - 1 - sy, h - 1 - sx), 8: (sy, h - 1 - sx)}[orientation]
+    rows = []
+    for sy in range(sh):
+        row = []
+        for sx in range(sw):
+            x, y = source(sx, sy)
+            row.append(upright[y][x])
+        rows.append(row)
+    return rows, sw, sh
+
+def make_exif_pngs():
+    # eXIf chunks (before IDAT): the decoder must return the upright pattern.
+    for name, ct, bits, orientation, big in [("rgb-8-exif6", 2, 8, 6, True), ("gray-16-exif7", 0, 16, 7, False)]:
+        stored, sw, sh = stored_for(pattern(CHANNELS[ct], bits), orientation)
+        save(f"png-{name}.png", png(sw, sh, ct, bits, stored, before_idat=[chunk(b"eXIf", exif_tiff(orientation, big))]))
+
 def make_bad_files():
     good = png(W, H, 6, 8, pattern(4, 8), idat_pieces=1)
     save("bad-truncated.png", good[: len(good) // 2])
@@ -235,6 +265,7 @@ def make_jpegs():
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     make_pngs()
+    make_exif_pngs()
     make_bad_files()
     make_jpegs()
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))

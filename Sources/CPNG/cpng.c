@@ -27,6 +27,8 @@ struct cpng_decoder {
     int over_limit;
     int started;
     cpng_header header;
+    const uint8_t *exif;
+    size_t exif_size;
     char message[CPNG_MESSAGE_SIZE];
 };
 
@@ -120,6 +122,12 @@ cpng_decoder *cpng_decoder_create(const uint8_t *data, size_t size, uint32_t max
     decoder->header.color_type = color_type;
     decoder->header.interlaced = interlace != PNG_INTERLACE_NONE;
     decoder->header.has_trns = png_get_valid(decoder->png, decoder->info, PNG_INFO_tRNS) != 0;
+    png_uint_32 exif_size = 0;
+    png_bytep exif = NULL;
+    if (png_get_eXIf_1(decoder->png, decoder->info, &exif_size, &exif) != 0 && exif != NULL) {
+        decoder->exif = exif;
+        decoder->exif_size = exif_size;
+    }
     decoder->status = CPNG_OK;
     return decoder;
 }
@@ -129,6 +137,11 @@ int cpng_decoder_status(const cpng_decoder *decoder) { return decoder->status; }
 const char *cpng_decoder_message(const cpng_decoder *decoder) { return decoder->message; }
 
 cpng_header cpng_decoder_header(const cpng_decoder *decoder) { return decoder->header; }
+
+const uint8_t *cpng_decoder_exif(const cpng_decoder *decoder, size_t *size) {
+    *size = decoder->exif_size;
+    return decoder->exif;
+}
 
 int cpng_decoder_start(cpng_decoder *decoder, int keep_16_bit) {
     if (decoder->status != CPNG_OK) return decoder->status;

@@ -59,6 +59,9 @@ let pngCases: [PNGCase] = {
     })
     // gAMA and iCCP present: samples pass through untouched.
     cases.append(PNGCase(file: "png-rgb-8-gamma.png", layout: .rgb) { x, y, c in UInt8(F.sample(x, y, c, bits: 8)) })
+    // eXIf orientation 6 (big-endian TIFF): stored transposed-and-flipped, decoded upright.
+    cases.append(PNGCase(file: "png-rgb-8-exif6.png", layout: .rgb) { x, y, c in UInt8(F.sample(x, y, c, bits: 8)) })
+    cases.append(PNGCase(file: "png-gray-16-exif7.png", layout: .gray) { x, y, c in F.rounded16(F.sample16(x, y, c)) })
     // APNG: the default image, not the second frame (which is the inverse).
     cases.append(PNGCase(file: "png-apng.png", layout: .rgba) { x, y, c in UInt8(F.sample(x, y, c, bits: 8)) })
     return cases
@@ -124,6 +127,18 @@ struct PNGDecodingTests {
         #expect(worst < 1e-7)
         // More distinct values than 8 bits could hold would be lost in an 8-bit decode.
         #expect(distinct.count > 256 || image.channelCount == 1)
+    }
+
+    @Test("eXIf orientation: applied to float decodes, skipped on request, reported by ImageInfo")
+    func exifOrientation() throws {
+        let deep = try FloatImage(contentsOf: F.url("png-gray-16-exif7.png"))
+        #expect(deep.width == F.width && deep.height == F.height)
+        #expect(abs(deep[5, 3, 0] - Float(F.sample16(5, 3, 0)) / 65535) < 1e-7)
+        let stored = try Image(contentsOf: F.url("png-rgb-8-exif6.png"), options: DecodingOptions(appliesOrientation: false))
+        #expect(stored.width == F.height && stored.height == F.width)
+        #expect(stored.applyingOrientation(.right) == (try Image(contentsOf: F.url("png-rgb-8-exif6.png"))))
+        let info = try ImageInfo(contentsOf: F.url("png-rgb-8-exif6.png"))
+        #expect(info.orientation == .right && info.uprightWidth == F.width && info.uprightHeight == F.height)
     }
 
     @Test("8-bit files into FloatImage are v / 255")

@@ -81,6 +81,10 @@ const char *cpng_decoder_message(const cpng_decoder *decoder);
 /// The header as read by cpng_decoder_create (and completed by cpng_decoder_start).
 cpng_header cpng_decoder_header(const cpng_decoder *decoder);
 
+/// The TIFF data of an eXIf chunk that precedes IDAT (no "Exif\0\0" prefix), or NULL.
+/// Owned by the decoder.
+const uint8_t *cpng_decoder_exif(const cpng_decoder *decoder, size_t *size);
+
 /// Sets up transformations: palette to RGB(A), tRNS to alpha, low bit depths to 8 bits,
 /// interlace handling. With `keep_16_bit` zero, 16-bit samples are scaled to 8 bits with
 /// rounding (libpng's png_set_scale_16, v·255/65535 rounded), otherwise they are kept in

@@ -15,8 +15,9 @@ public struct DecodingOptions: Sendable, Hashable {
     /// Must be positive.
     public var maximumPixelCount: Int
 
-    /// Whether to turn the pixels upright according to the JPEG EXIF orientation tag
-    /// (default `true`). When `false` the pixels come out as stored.
+    /// Whether to turn the pixels upright according to the EXIF orientation tag (JPEG APP1
+    /// segment, or a PNG eXIf chunk before IDAT; default `true`). When `false` the pixels
+    /// come out as stored.
     public var appliesOrientation: Bool
 
     /// A size the caller will scale down to anyway, so that a JPEG can be decoded at a

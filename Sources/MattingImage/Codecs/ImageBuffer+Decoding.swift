@@ -11,8 +11,9 @@ extension ImageBuffer where Component == UInt8 {
     /// or RGBA when they have transparency; CMYK/YCCK JPEGs become RGB). 16-bit PNG samples
     /// are scaled to 8 bits with rounding; use ``ImageBuffer/init(contentsOf:options:)-(URL,_)``
     /// on ``FloatImage`` to keep their precision. Sample values are never gamma- or
-    /// colour-converted (gAMA, cHRM, sRGB and iCCP are ignored). A JPEG's EXIF orientation
-    /// is applied unless ``DecodingOptions/appliesOrientation`` is `false`.
+    /// colour-converted (gAMA, cHRM, sRGB and iCCP are ignored). The EXIF orientation (a
+    /// JPEG's APP1 segment, a PNG's eXIf chunk before IDAT) is applied unless
+    /// ``DecodingOptions/appliesOrientation`` is `false`.
     ///
     /// ```swift
     /// let photo = try Image(contentsOf: URL(fileURLWithPath: "portrait.jpg"))
@@ -60,7 +61,8 @@ extension ImageBuffer where Component == UInt8 {
 
     static func decode8(_ bytes: UnsafeRawBufferPointer, source: String, options: DecodingOptions) throws(ImageError) -> Image {
         let image: Image
-        switch try CodecDecoding.decode(bytes, source: source, options: options, keep16Bit: false) {
+        let (pixels, orientation) = try CodecDecoding.decode(bytes, source: source, options: options, keep16Bit: false)
+        switch pixels {
         case let .eight(eight): image = eight
         case let .sixteen(width, height, layout, samples):
             // Not reached (8-bit output was asked for); scale with rounding all the same.
@@ -69,7 +71,7 @@ extension ImageBuffer where Component == UInt8 {
                 return UInt8((v * 255 + 32767) / 65535)
             }
         }
-        return image
+        return image.applyingOrientation(orientation)
     }
 }
 
@@ -108,9 +110,10 @@ extension ImageBuffer where Component == Float {
     }
 
     static func decodeFloat(_ bytes: UnsafeRawBufferPointer, source: String, options: DecodingOptions) throws(ImageError) -> FloatImage {
-        switch try CodecDecoding.decode(bytes, source: source, options: options, keep16Bit: true) {
+        let (pixels, orientation) = try CodecDecoding.decode(bytes, source: source, options: options, keep16Bit: true)
+        switch pixels {
         case let .eight(image):
-            return image.converted(to: FloatImage.self)
+            return image.converted(to: FloatImage.self).applyingOrientation(orientation)
         case let .sixteen(width, height, layout, samples):
             var image = FloatImage(width: width, height: height, layout: layout)
             let rowLength = width * layout.channelCount
@@ -123,16 +126,18 @@ extension ImageBuffer where Component == Float {
                     }
                 }
             }
-            return image
+            return image.applyingOrientation(orientation)
         }
     }
 }
 
 /// Format dispatch and orientation, shared by the 8-bit and float entry points.
 enum CodecDecoding {
+    /// The pixels as stored, and the orientation still to apply (`.up` when the options
+    /// say not to apply it).
     static func decode(
         _ bytes: UnsafeRawBufferPointer, source: String, options: DecodingOptions, keep16Bit: Bool
-    ) throws(ImageError) -> DecodedPixels {
+    ) throws(ImageError) -> (DecodedPixels, ImageOrientation) {
         guard options.maximumPixelCount > 0 else {
             throw .invalidArgument("maximumPixelCount must be positive, not \(options.maximumPixelCount)")
         }
@@ -141,11 +146,11 @@ enum CodecDecoding {
         }
         switch try CodecSource.format(of: bytes, source: source) {
         case .png:
-            // PNG has no EXIF orientation that we read (eXIf chunks are ignored; see Docs/Codecs.md).
-            return try PNGCodec.decode(bytes, source: source, options: options, keep16Bit: keep16Bit)
+            let (pixels, orientation) = try PNGCodec.decode(bytes, source: source, options: options, keep16Bit: keep16Bit)
+            return (pixels, options.appliesOrientation ? orientation : .up)
         case .jpeg:
             let (image, orientation) = try JPEGCodec.decode(bytes, source: source, options: options)
-            return .eight(options.appliesOrientation ? image.applyingOrientation(orientation) : image)
+            return (.eight(image), options.appliesOrientation ? orientation : .up)
         }
     }
 }

@@ -17,7 +17,7 @@ public struct ImageInfo: Sendable, Hashable {
     public var width: Int
     /// Height of the pixels as stored in the file.
     public var height: Int
-    /// The EXIF orientation of a JPEG (`.up` when absent, and always for PNG).
+    /// The EXIF orientation (JPEG APP1, PNG eXIf before IDAT); `.up` when absent or invalid.
     public var orientation: ImageOrientation
 
     /// Creates an info value; decoders make these.

@@ -36,7 +36,13 @@ enum EXIFReader {
     static func orientation(in payload: UnsafeRawBufferPointer) -> ImageOrientation? {
         let prefix: [UInt8] = [0x45, 0x78, 0x69, 0x66, 0, 0]  // "Exif\0\0"
         guard payload.count >= 6 + 8, zip(payload.prefix(6), prefix).allSatisfy({ $0 == $1 }) else { return nil }
-        let tiff = UnsafeRawBufferPointer(rebasing: payload[6...])
+        return orientation(tiff: UnsafeRawBufferPointer(rebasing: payload[6...]))
+    }
+
+    /// The orientation in TIFF-structured EXIF data (a PNG eXIf chunk, or an APP1 body
+    /// after its prefix), or `nil`.
+    static func orientation(tiff: UnsafeRawBufferPointer) -> ImageOrientation? {
+        guard tiff.count >= 8 else { return nil }
         let bigEndian: Bool
         switch (tiff[0], tiff[1]) {
         case (0x49, 0x49): bigEndian = false  // "II"

@@ -52,12 +52,21 @@ enum PNGCodec {
             throw error(status, String(cString: cpng_decoder_message(decoder)), source: source)
         }
         let header = cpng_decoder_header(decoder)
-        return ImageInfo(format: .png, width: Int(header.width), height: Int(header.height), orientation: .up)
+        return ImageInfo(format: .png, width: Int(header.width), height: Int(header.height),
+                         orientation: orientation(decoder))
     }
 
+    /// The orientation from an eXIf chunk before IDAT (`.up` if none or unreadable).
+    static func orientation(_ decoder: OpaquePointer) -> ImageOrientation {
+        var size = 0
+        guard let exif = cpng_decoder_exif(decoder, &size) else { return .up }
+        return EXIFReader.orientation(tiff: UnsafeRawBufferPointer(start: exif, count: size)) ?? .up
+    }
+
+    /// The pixels as stored, and the orientation that would make them upright.
     static func decode(
         _ bytes: UnsafeRawBufferPointer, source: String, options: DecodingOptions, keep16Bit: Bool
-    ) throws(ImageError) -> DecodedPixels {
+    ) throws(ImageError) -> (DecodedPixels, ImageOrientation) {
         if let size = headerSize(bytes) {
             try checkLimit(width: size.width, height: size.height, source: source, options: options)
         }
@@ -91,14 +100,14 @@ enum PNGCodec {
                 cpng_decoder_read(decoder, buffer.baseAddress, width * layout.channelCount * 2)
             }
             guard status == CPNG_OK else { throw failure(status) }
-            return .sixteen(width: width, height: height, layout: layout, samples: samples)
+            return (.sixteen(width: width, height: height, layout: layout, samples: samples), orientation(decoder))
         }
         var image = Image(width: width, height: height, layout: layout)
         status = image.withUnsafeMutableBufferPointer { pixels, stride in
             cpng_decoder_read(decoder, pixels, stride)
         }
         guard status == CPNG_OK else { throw failure(status) }
-        return .eight(image)
+        return (.eight(image), orientation(decoder))
     }
 
     /// The default filter choice: "Up" only. Measured on a 1200×1800 photo-like RGBA
