@@ -56,6 +56,13 @@ public struct ReducedDecodeSize: Sendable, Hashable {
     /// The least acceptable length of ``side`` in pixels (≥ 1).
     public var minimum: Int
 
+    /// A constraint that `side` stays at least `minimum` pixels long (`minimum` ≥ 1;
+    /// decoding throws ``ImageError/invalidArgument(_:)`` otherwise).
+    public init(side: Side, minimum: Int) {
+        self.side = side
+        self.minimum = minimum
+    }
+
     /// Decode as small as possible while the longer side stays ≥ `pixels`.
     public static func longSide(atLeast pixels: Int) -> ReducedDecodeSize {
         ReducedDecodeSize(side: .long, minimum: pixels)

@@ -35,6 +35,7 @@ public enum ImageFormat: String, Sendable, Hashable, CaseIterable, CustomStringC
     /// The usual file name extension, without a dot: `png` or `jpg`.
     public var fileExtension: String { self == .png ? "png" : "jpg" }
 
+    /// The format's usual name: "PNG" or "JPEG".
     public var description: String { self == .png ? "PNG" : "JPEG" }
 
     static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]

@@ -26,6 +26,7 @@ public enum ImageOrientation: Int, Sendable, Hashable, CaseIterable, CustomStrin
     /// Whether fixing this orientation swaps width and height (values 5–8).
     public var swapsDimensions: Bool { rawValue >= 5 }
 
+    /// "EXIF orientation N", N being the tag value 1…8.
     public var description: String { "EXIF orientation \(rawValue)" }
 }
 
