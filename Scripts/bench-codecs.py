@@ -1,26 +1,28 @@
 #!/usr/bin/env python3
-"""Times Pillow and OpenCV on the codec benchmark's own files, next to MattingKit.
+"""Times MattingKit, Pillow and OpenCV on the codec benchmark's own files, interleaved.
 
     python3 -m venv .venv && .venv/bin/pip install Pillow numpy opencv-python-headless
-    .venv/bin/python Scripts/bench-codecs.py            # runs the Swift benchmark too
-    .venv/bin/python Scripts/bench-codecs.py --no-swift # only Pillow/OpenCV (files must exist)
+    (cd Benchmarks && swift package --allow-writing-to-package-directory benchmark --filter 'Codec.*')
+    .venv/bin/python Scripts/bench-codecs.py [--rounds 5 --runs 3]
 
 Measured with Python 3.11.7, Pillow 13.0.0, numpy 2.4.6, opencv-python-headless 5.0.0.
 
-The inputs are written by the Swift benchmark (Benchmarks/.../CodecBenchmarks.swift) to
-$TMPDIR/mattingkit-codec-bench/: photo-q95.jpg (1200x1800 RGB, quality 95, 4:2:0) and
+The inputs are written by the Swift Codec benchmarks (Benchmarks/.../CodecBenchmarks.swift)
+to $TMPDIR/mattingkit-codec-bench/: photo-q95.jpg (1200x1800 RGB, quality 95, 4:2:0) and
 photo-rgba.png (1200x1800 RGBA, zlib level 2). Every library decodes those same bytes
 from memory and encodes the same pixels to memory with matching settings:
 
   * JPEG encode: quality 95, 4:2:0 chroma, no Huffman optimisation, baseline (all three).
   * PNG encode: zlib level 2. Filters differ and cannot be aligned through the Python
-    APIs: MattingKit uses "Up" on every row; Pillow chooses adaptively among all five;
-    OpenCV uses its own default filter and zlib strategy.
+    APIs: MattingKit uses "Up" on every row; Pillow and OpenCV choose adaptively per row.
   * OpenCV returns BGR(A) channel order; no conversion is timed.
 
-Each figure is the median of N runs (default 15) after one warm-up, in megapixels per
-second (2.16 MP per picture). The Swift side's figures are package-benchmark's p50 wall
-clock for the same operations.
+MattingKit is timed by Benchmarks/Tools/codec-timer (release build, built here if needed),
+the same operations as the package-benchmark Codec benchmarks. The machine is shared, so
+the libraries are interleaved: each round runs every library `--runs` times per operation,
+and a figure is the median over all rounds' runs, in megapixels per second (2.16 MP per
+picture). `--swift-output FILE` adds package-benchmark's p50 from a saved
+`--format markdown` run as a separate column.
 """
 import argparse
 import io
@@ -41,17 +43,7 @@ ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), ".."))
 MEGAPIXELS = 1200 * 1800 / 1e6
 
 
-def median_seconds(function, runs):
-    function()  # warm-up
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def python_side(runs):
+def python_cases():
     jpeg = open(os.path.join(FOLDER, "photo-q95.jpg"), "rb").read()
     png = open(os.path.join(FOLDER, "photo-rgba.png"), "rb").read()
     rgba = np.array(Image.open(io.BytesIO(png)))
@@ -85,27 +77,42 @@ def python_side(runs):
             lambda: pil_encode(pil_rgba, format="PNG", compress_level=2),
             lambda: cv2.imencode(".png", bgra, [cv2.IMWRITE_PNG_COMPRESSION, 2])),
     }
-    results = {}
-    for name, (pillow, opencv) in cases.items():
-        results[name] = (MEGAPIXELS / median_seconds(pillow, runs), MEGAPIXELS / median_seconds(opencv, runs))
     sizes = {
+        "MattingKit png": len(png), "MattingKit jpeg": len(jpeg),
         "Pillow png": len(pil_encode(pil_rgba, format="PNG", compress_level=2)),
         "OpenCV png": len(cv2.imencode(".png", bgra, [cv2.IMWRITE_PNG_COMPRESSION, 2])[1]),
         "Pillow jpeg": len(pil_encode(pil_rgb, format="JPEG", quality=95, subsampling="4:2:0")),
         "OpenCV jpeg": len(cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 95])[1]),
-        "MattingKit png": len(png), "MattingKit jpeg": len(jpeg),
     }
-    return results, sizes
+    return cases, sizes
 
 
-def swift_side():
-    """Runs the benchmark package and reads each Codec benchmark's p50 wall clock (ms)."""
-    command = ["swift", "package", "--allow-writing-to-package-directory", "benchmark",
-               "--filter", "Codec.*", "--format", "markdown"]
-    print("running:", " ".join(command), "(in Benchmarks/)", file=sys.stderr)
-    output = subprocess.run(command, cwd=os.path.join(ROOT, "Benchmarks"), capture_output=True,
-                            text=True, check=True).stdout
-    return parse_swift(output)
+def sample(function, runs):
+    function()  # warm-up
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def build_timer():
+    command = ["swift", "build", "-c", "release", "--product", "codec-timer"]
+    subprocess.run(command, cwd=os.path.join(ROOT, "Benchmarks"), check=True, stdout=subprocess.DEVNULL)
+    output = subprocess.run(command + ["--show-bin-path"], cwd=os.path.join(ROOT, "Benchmarks"),
+                            check=True, capture_output=True, text=True).stdout.strip()
+    return os.path.join(output, "codec-timer")
+
+
+def mattingkit_round(timer, runs):
+    """{operation: [seconds]} from one codec-timer process."""
+    output = subprocess.run([timer, FOLDER, str(runs)], check=True, capture_output=True, text=True).stdout
+    results = {}
+    for line in output.splitlines():
+        name, *times = line.split()
+        results[name.replace("-", " ", 1)] = [float(t) for t in times]
+    return results
 
 
 def parse_swift(output):
@@ -127,26 +134,34 @@ def parse_swift(output):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--no-swift", action="store_true", help="do not run the Swift benchmark")
-    parser.add_argument("--swift-output", help="parse this saved `--format markdown` output instead of running")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3, help="runs per library and operation in each round")
+    parser.add_argument("--swift-output", help="also show p50s from this saved `benchmark --format markdown` output")
     args = parser.parse_args()
-    swift = {}
-    if args.swift_output:
-        swift = parse_swift(open(args.swift_output).read())
-    elif not args.no_swift:
-        swift = swift_side()
     if not os.path.exists(os.path.join(FOLDER, "photo-q95.jpg")):
-        sys.exit(f"no inputs in {FOLDER}: run the Swift codec benchmark first")
-    python, sizes = python_side(args.runs)
+        sys.exit(f"no inputs in {FOLDER}: run the Swift Codec benchmarks first (see --help)")
+    timer = build_timer()
+    cases, sizes = python_cases()
+    samples = {name: ([], [], []) for name in cases}
+    for _ in range(args.rounds):
+        ours = mattingkit_round(timer, args.runs)
+        for name, (pillow, opencv) in cases.items():
+            samples[name][0].extend(ours[name])
+            samples[name][1].extend(sample(pillow, args.runs))
+            samples[name][2].extend(sample(opencv, args.runs))
+    package_benchmark = parse_swift(open(args.swift_output).read()) if args.swift_output else {}
+    count = args.rounds * args.runs
     print(f"Pillow {PIL.__version__}, OpenCV {cv2.__version__}, numpy {np.__version__}; "
-          f"median of {args.runs} runs; MP/s (2.16 MP per picture)\n")
-    print("| operation | MattingKit | Pillow | OpenCV | MattingKit / Pillow | MattingKit / OpenCV |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for name, (pillow, opencv) in python.items():
-        ours = swift.get(name)
-        cells = [f"{ours:.1f}" if ours else "–", f"{pillow:.1f}", f"{opencv:.1f}",
-                 f"{ours / pillow:.2f}" if ours else "–", f"{ours / opencv:.2f}" if ours else "–"]
+          f"median of {count} runs ({args.rounds} interleaved rounds of {args.runs}); MP/s, 2.16 MP per picture\n")
+    extra = " package-benchmark p50 |" if package_benchmark else ""
+    print("| operation | MattingKit | Pillow | OpenCV | MattingKit / Pillow | MattingKit / OpenCV |" + extra)
+    print("| --- | ---: | ---: | ---: | ---: | ---: |" + (" ---: |" if extra else ""))
+    for name, (ours, pillow, opencv) in samples.items():
+        rates = [MEGAPIXELS / statistics.median(times) for times in (ours, pillow, opencv)]
+        cells = [f"{rates[0]:.1f}", f"{rates[1]:.1f}", f"{rates[2]:.1f}",
+                 f"{rates[0] / rates[1]:.2f}", f"{rates[0] / rates[2]:.2f}"]
+        if package_benchmark:
+            cells.append(f"{package_benchmark[name]:.1f}" if name in package_benchmark else "–")
         print(f"| {name} | " + " | ".join(cells) + " |")
     print("\nencoded sizes (bytes): " + ", ".join(f"{k} {v}" for k, v in sizes.items()))
 

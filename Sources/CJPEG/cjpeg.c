@@ -227,8 +227,13 @@ int cjpeg_decoder_read(cjpeg_decoder *decoder, uint8_t *pixels, size_t row_strid
     while (cinfo->output_scanline < cinfo->output_height) {
         uint8_t *row = pixels + (size_t)cinfo->output_scanline * row_stride;
         if (!cmyk) {
-            JSAMPROW target = row;
-            jpeg_read_scanlines(cinfo, &target, 1);
+            // Several rows per call: libjpeg then upsamples straight into our rows instead
+            // of through its one-row spare buffer.
+            JSAMPROW targets[16];
+            JDIMENSION count = cinfo->output_height - cinfo->output_scanline;
+            if (count > 16) count = 16;
+            for (JDIMENSION i = 0; i < count; i++) targets[i] = row + (size_t)i * row_stride;
+            jpeg_read_scanlines(cinfo, targets, count);
             continue;
         }
         jpeg_read_scanlines(cinfo, scratch, 1);
