@@ -22,10 +22,18 @@ public final class ThreadPool: Sendable {
     /// Returns when every call has returned. Calls may run concurrently: `body` must
     /// only write memory that belongs to index `i`.
     public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+        parallelFor(count) { index, _ in body(index) }
+    }
+
+    /// Like `parallelFor(_:_:)`, and also passes the worker (`0..<threadCount`) running the
+    /// call, so a kernel can give each worker its own slice of scratch memory.
+    ///
+    /// Which worker runs which index is unspecified; kernels must not let results depend on it.
+    func parallelFor(_ count: Int, _ body: (_ index: Int, _ worker: Int) -> Void) {
         if count <= 0 { return }
         let workers = min(threadCount, count)
         if workers == 1 {
-            for i in 0..<count { body(i) }
+            for i in 0..<count { body(i, 0) }
             return
         }
         withoutActuallyEscaping(body) { body in
@@ -35,7 +43,7 @@ public final class ThreadPool: Sendable {
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 var i = worker
                 while i < count {
-                    body(i)
+                    body(i, worker)
                     i += workers
                 }
             }
