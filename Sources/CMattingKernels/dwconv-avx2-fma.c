@@ -1,6 +1,7 @@
 // mk_f32_dwconv_ukernel_8c__avx2_fma: depthwise convolution, one output row, channels
-// vectorised 8 at a time (NHWC), 4 output pixels at once in the interior so every weight
-// load feeds 4 FMAs; border pixels and the channel tail (masked) take the same tap order.
+// vectorised 8 at a time (NHWC). 3×3 and 5×5 interiors have unrolled kernels with the
+// weights held in registers; borders, other sizes and the channel tail (masked) take a
+// general per-pixel path with the same tap order.
 #include "cmk.h"
 
 #if defined(__x86_64__)
@@ -30,95 +31,130 @@ static inline __m256 mk_dw_activate(__m256 x, const mk_activation* act) {
 
 static const int32_t mk_dw_mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
+// One output pixel at any position (borders): taps outside the image are skipped.
+static inline void mk_dw_pixel(
+    const float* input, float* o, const float* weights, const float* bias,
+    const mk_dwconv_params* p, const mk_activation* act, int32_t iy0, int32_t ky_lo, int32_t ky_hi,
+    int32_t ix0, __m256i tail_mask)
+{
+    const int32_t W = p->input_width, C = p->channels, cs = p->channel_stride;
+    const int32_t kw = p->kernel_width, dh = p->dilation_height, dw = p->dilation_width;
+    const size_t pix = (size_t) C, xstep = (size_t) dw * pix;
+    int32_t kx_lo = 0, kx_hi = kw;
+    while (kx_lo < kw && ix0 + kx_lo * dw < 0) kx_lo++;
+    while (kx_hi > kx_lo && ix0 + (kx_hi - 1) * dw >= W) kx_hi--;
+    for (int32_t c = 0; c < C; c += 8) {
+        const int full = c + 8 <= C;
+        __m256 a0 = _mm256_loadu_ps(bias + c);
+        for (int32_t ky = ky_lo; ky < ky_hi; ky++) {
+            const float* ip = input + ((size_t) (iy0 + ky * dh) * (size_t) W + (size_t) (ix0 + kx_lo * dw)) * pix + c;
+            const float* wp = weights + (size_t) (ky * kw + kx_lo) * (size_t) cs + c;
+            for (int32_t kx = kx_lo; kx < kx_hi; kx++) {
+                const __m256 iv = full ? _mm256_loadu_ps(ip) : _mm256_maskload_ps(ip, tail_mask);
+                a0 = _mm256_fmadd_ps(iv, _mm256_loadu_ps(wp), a0);
+                ip += xstep; wp += cs;
+            }
+        }
+        if (full) _mm256_storeu_ps(o + c, mk_dw_activate(a0, act));
+        else _mm256_maskstore_ps(o + c, tail_mask, mk_dw_activate(a0, act));
+    }
+}
+
+// Interior pixels [ox_lo, ox_hi) where every kx tap is inside the row. Channel block outer,
+// pixels inner: the block's KH×KW weight vectors are loaded once and stay in registers
+// (spilling to L1 for 5×5) while the pixels stream past; each pixel is one FMA chain, and
+// consecutive pixels are independent so out-of-order execution overlaps them.
+// KH and KW are compile-time constants at every call site (fully unrolled loops).
+static inline __attribute__((always_inline)) void mk_dw_interior(
+    const int32_t KH, const int32_t KW,
+    const float* input, float* output_row, const float* weights, const float* bias,
+    const mk_dwconv_params* p, const mk_activation* act_in, int32_t iy0,
+    int32_t ox_lo, int32_t ox_hi, __m256i tail_mask)
+{
+    const mk_activation act = *act_in;  // a local copy: stores to the output cannot alias it
+    const int32_t W = p->input_width, C = p->channels, cs = p->channel_stride;
+    const size_t pix = (size_t) C;
+    const size_t xstep = (size_t) p->dilation_width * pix;
+    const size_t ostep = (size_t) p->stride_width * pix;
+    const float* first = input + (ptrdiff_t) (ox_lo * p->stride_width - p->pad_left) * (ptrdiff_t) pix;
+    const size_t n = (size_t) (ox_hi - ox_lo);
+    for (int32_t c = 0; c < C; c += 8) {
+        const int full = c + 8 <= C;
+        __m256 wv[25];  // fixed size (KH, KW ≤ 5): VLAs of over-aligned types misbehave at -O0
+        for (int32_t t = 0; t < KH * KW; t++) wv[t] = _mm256_loadu_ps(weights + (size_t) t * (size_t) cs + c);
+        const __m256 bv = _mm256_loadu_ps(bias + c);
+        const float* rp[5];
+        for (int32_t ky = 0; ky < KH; ky++)
+            rp[ky] = first + (ptrdiff_t) (iy0 + ky * p->dilation_height) * (ptrdiff_t) W * (ptrdiff_t) pix + c;
+        float* o = output_row + (size_t) ox_lo * pix + c;
+        if (full) {
+            for (size_t i = 0; i < n; i++) {
+                __m256 acc = bv;
+                for (int32_t ky = 0; ky < KH; ky++) {
+                    for (int32_t kx = 0; kx < KW; kx++)
+                        acc = _mm256_fmadd_ps(_mm256_loadu_ps(rp[ky] + (size_t) kx * xstep), wv[ky * KW + kx], acc);
+                    rp[ky] += ostep;
+                }
+                _mm256_storeu_ps(o, mk_dw_activate(acc, &act));
+                o += pix;
+            }
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                __m256 acc = bv;
+                for (int32_t ky = 0; ky < KH; ky++) {
+                    for (int32_t kx = 0; kx < KW; kx++)
+                        acc = _mm256_fmadd_ps(_mm256_maskload_ps(rp[ky] + (size_t) kx * xstep, tail_mask), wv[ky * KW + kx], acc);
+                    rp[ky] += ostep;
+                }
+                _mm256_maskstore_ps(o, tail_mask, mk_dw_activate(acc, &act));
+                o += pix;
+            }
+        }
+    }
+}
+
 void mk_f32_dwconv_ukernel_8c__avx2_fma(
     const float* input, int32_t output_y, float* output_row,
     const float* weights, const float* bias,
     const mk_dwconv_params* p, const mk_activation* act)
 {
-    const int32_t H = p->input_height, W = p->input_width, C = p->channels, cs = p->channel_stride;
+    const int32_t H = p->input_height, W = p->input_width, C = p->channels;
     const int32_t kh = p->kernel_height, kw = p->kernel_width;
     const int32_t sw = p->stride_width, dh = p->dilation_height, dw = p->dilation_width;
     const int32_t iy0 = output_y * p->stride_height - p->pad_top;
     int32_t ky_lo = 0, ky_hi = kh;
     while (ky_lo < kh && iy0 + ky_lo * dh < 0) ky_lo++;
     while (ky_hi > ky_lo && iy0 + (ky_hi - 1) * dh >= H) ky_hi--;
-    const size_t pix = (size_t) C;                 // floats between horizontally adjacent pixels
-    const size_t xstep = (size_t) dw * pix;        // between taps kx and kx+1
-    const size_t ostep = (size_t) sw * pix;        // between outputs ox and ox+1
     const int32_t C8 = C & ~7;
     const __m256i tail_mask = _mm256_loadu_si256((const __m256i*) &mk_dw_mask_table[8 - (C - C8)]);
 
-    int32_t ox = 0;
-    while (ox < p->output_width) {
-        const int32_t ix0 = ox * sw - p->pad_left;
-        const int interior4 = ox + 4 <= p->output_width && ix0 >= 0
-            && (ox + 3) * sw - p->pad_left + (kw - 1) * dw < W;
-        if (interior4) {
-            float* o = output_row + (size_t) ox * pix;
-            for (int32_t c = 0; c < C8; c += 8) {
-                __m256 a0 = _mm256_loadu_ps(bias + c), a1 = a0, a2 = a0, a3 = a0;
-                for (int32_t ky = ky_lo; ky < ky_hi; ky++) {
-                    const float* ip = input + ((size_t) (iy0 + ky * dh) * (size_t) W + (size_t) ix0) * pix + c;
-                    const float* wp = weights + (size_t) (ky * kw) * (size_t) cs + c;
-                    for (int32_t kx = 0; kx < kw; kx++) {
-                        const __m256 wv = _mm256_loadu_ps(wp);
-                        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(ip), wv, a0);
-                        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(ip + ostep), wv, a1);
-                        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(ip + 2 * ostep), wv, a2);
-                        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(ip + 3 * ostep), wv, a3);
-                        ip += xstep; wp += cs;
-                    }
-                }
-                _mm256_storeu_ps(o + c, mk_dw_activate(a0, act));
-                _mm256_storeu_ps(o + pix + c, mk_dw_activate(a1, act));
-                _mm256_storeu_ps(o + 2 * pix + c, mk_dw_activate(a2, act));
-                _mm256_storeu_ps(o + 3 * pix + c, mk_dw_activate(a3, act));
-            }
-            if (C8 < C) {
-                const int32_t c = C8;
-                __m256 a0 = _mm256_loadu_ps(bias + c), a1 = a0, a2 = a0, a3 = a0;
-                for (int32_t ky = ky_lo; ky < ky_hi; ky++) {
-                    const float* ip = input + ((size_t) (iy0 + ky * dh) * (size_t) W + (size_t) ix0) * pix + c;
-                    const float* wp = weights + (size_t) (ky * kw) * (size_t) cs + c;
-                    for (int32_t kx = 0; kx < kw; kx++) {
-                        const __m256 wv = _mm256_loadu_ps(wp);
-                        a0 = _mm256_fmadd_ps(_mm256_maskload_ps(ip, tail_mask), wv, a0);
-                        a1 = _mm256_fmadd_ps(_mm256_maskload_ps(ip + ostep, tail_mask), wv, a1);
-                        a2 = _mm256_fmadd_ps(_mm256_maskload_ps(ip + 2 * ostep, tail_mask), wv, a2);
-                        a3 = _mm256_fmadd_ps(_mm256_maskload_ps(ip + 3 * ostep, tail_mask), wv, a3);
-                        ip += xstep; wp += cs;
-                    }
-                }
-                _mm256_maskstore_ps(o + c, tail_mask, mk_dw_activate(a0, act));
-                _mm256_maskstore_ps(o + pix + c, tail_mask, mk_dw_activate(a1, act));
-                _mm256_maskstore_ps(o + 2 * pix + c, tail_mask, mk_dw_activate(a2, act));
-                _mm256_maskstore_ps(o + 3 * pix + c, tail_mask, mk_dw_activate(a3, act));
-            }
-            ox += 4;
-            continue;
+    // Interior columns: ix0 = ox·sw − pad_left ≥ 0 and ix0 + (kw − 1)·dw ≤ W − 1.
+    const int32_t outW = p->output_width;
+    int32_t ox_lo = (p->pad_left + sw - 1) / sw;
+    const int32_t last = W - 1 - (kw - 1) * dw + p->pad_left;  // ox·sw ≤ last
+    int32_t ox_hi = last < 0 ? 0 : last / sw + 1;
+    if (ox_hi > outW) ox_hi = outW;
+    if (ox_lo > ox_hi) ox_lo = ox_hi;
+
+    for (int32_t ox = 0; ox < ox_lo; ox++)
+        mk_dw_pixel(input, output_row + (size_t) ox * (size_t) C, weights, bias, p, act, iy0, ky_lo, ky_hi,
+                    ox * sw - p->pad_left, tail_mask);
+    // Rows with every ky tap inside the image (all but the top/bottom border rows).
+    const int all_rows = ky_lo == 0 && ky_hi == kh;
+    if (ox_lo < ox_hi) {
+        if (all_rows && kh == 3 && kw == 3) {
+            mk_dw_interior(3, 3, input, output_row, weights, bias, p, act, iy0, ox_lo, ox_hi, tail_mask);
+        } else if (all_rows && kh == 5 && kw == 5) {
+            mk_dw_interior(5, 5, input, output_row, weights, bias, p, act, iy0, ox_lo, ox_hi, tail_mask);
+        } else {
+            for (int32_t ox = ox_lo; ox < ox_hi; ox++)
+                mk_dw_pixel(input, output_row + (size_t) ox * (size_t) C, weights, bias, p, act, iy0, ky_lo, ky_hi,
+                            ox * sw - p->pad_left, tail_mask);
         }
-        // One pixel, any position: skip the taps outside the image.
-        int32_t kx_lo = 0, kx_hi = kw;
-        while (kx_lo < kw && ix0 + kx_lo * dw < 0) kx_lo++;
-        while (kx_hi > kx_lo && ix0 + (kx_hi - 1) * dw >= W) kx_hi--;
-        float* o = output_row + (size_t) ox * pix;
-        for (int32_t c = 0; c < C; c += 8) {
-            const int full = c + 8 <= C;
-            __m256 a0 = _mm256_loadu_ps(bias + c);
-            for (int32_t ky = ky_lo; ky < ky_hi; ky++) {
-                const float* ip = input + ((size_t) (iy0 + ky * dh) * (size_t) W + (size_t) (ix0 + kx_lo * dw)) * pix + c;
-                const float* wp = weights + (size_t) (ky * kw + kx_lo) * (size_t) cs + c;
-                for (int32_t kx = kx_lo; kx < kx_hi; kx++) {
-                    const __m256 iv = full ? _mm256_loadu_ps(ip) : _mm256_maskload_ps(ip, tail_mask);
-                    a0 = _mm256_fmadd_ps(iv, _mm256_loadu_ps(wp), a0);
-                    ip += xstep; wp += cs;
-                }
-            }
-            if (full) _mm256_storeu_ps(o + c, mk_dw_activate(a0, act));
-            else _mm256_maskstore_ps(o + c, tail_mask, mk_dw_activate(a0, act));
-        }
-        ox += 1;
     }
+    for (int32_t ox = ox_hi > ox_lo ? ox_hi : ox_lo; ox < outW; ox++)
+        mk_dw_pixel(input, output_row + (size_t) ox * (size_t) C, weights, bias, p, act, iy0, ky_lo, ky_hi,
+                    ox * sw - p->pad_left, tail_mask);
 }
 
 #pragma clang attribute pop
