@@ -1,7 +1,8 @@
 // kernel-bench: times MattingEngine's kernels on fixed shapes and prints one line per
 // workload (name, threads, median seconds, GFLOP/s). Scripts/bench-gemm.py runs it next to
-// numpy/OpenBLAS. Usage: kernel-bench [--repeat N] [--threads 1,2] [--isa avx2|portable] [groups...]
-// groups: peak gemm conv (= conv3x3 depthwise deconv) (default: peak gemm conv).
+// numpy/OpenBLAS. Usage:
+//   kernel-bench [--repeat N] [--threads 1,2] [--isa avx2|portable] [--gemm m,n,k ...] [groups...]
+// groups: dispatch peak gemm conv (= conv3x3 depthwise deconv); default: peak gemm conv.
 import Foundation
 @_spi(Benchmarks) import MattingEngine
 
@@ -9,12 +10,20 @@ var repeats = 15
 var threadCounts = [1, 2]
 var isa: String? = nil
 var groups: Set<String> = []
+var gemmShapes = [(1024, 1024, 1024), (65536, 64, 576), (4096, 256, 2304)]
 var args = CommandLine.arguments.dropFirst()
 while let arg = args.popFirst() {
     switch arg {
     case "--repeat": repeats = Int(args.popFirst() ?? "") ?? repeats
     case "--threads": threadCounts = (args.popFirst() ?? "1").split(separator: ",").compactMap { Int($0) }
     case "--isa": isa = args.popFirst()
+    case "--gemm":  // m,n,k: time only this GEMM shape (repeatable)
+        let v = (args.popFirst() ?? "").split(separator: ",").compactMap { Int($0) }
+        if v.count == 3 {
+            if !groups.contains("gemm") { gemmShapes = [] }
+            gemmShapes.append((v[0], v[1], v[2]))
+            groups.insert("gemm")
+        }
     default: groups.insert(arg)
     }
 }
@@ -39,16 +48,29 @@ func now() -> Double {
     }
     times.sort()
     let median = times[times.count / 2]
-    let line = String(format: "%@\tthreads=%d\tmedian_s=%.6f\tgflops=%.1f\truns=%d\n",
-                      w.name, threads, median, w.flops / median / 1e9, times.count)
+    let line = String(format: "%@\tthreads=%d\tmedian_s=%.6f\tgflops=%.1f\tbest_gflops=%.1f\truns=%d\n",
+                      w.name, threads, median, w.flops / median / 1e9, w.flops / times[0] / 1e9, times.count)
     FileHandle.standardOutput.write(Data(line.utf8))  // unbuffered: the script reads as it goes
 }
 
 FileHandle.standardOutput.write(Data("isa=\(isa ?? KernelBenchmarks.defaultISA)\n".utf8))
+if groups.contains("dispatch") {
+    // Cost of one empty parallel region on 2 threads (what each small layer pays).
+    let pool = ThreadPool(threadCount: 2)
+    let n = 20000
+    var samples: [Double] = []
+    for _ in 0..<5 {
+        let t0 = now()
+        for _ in 0..<n { pool.parallelFor(2) { _ in } }
+        samples.append((now() - t0) / Double(n))
+    }
+    samples.sort()
+    FileHandle.standardOutput.write(Data(String(format: "dispatch\tthreads=2\tmedian_us=%.2f\n", samples[2] * 1e6).utf8))
+}
 if groups.contains("peak"), let peak = KernelBenchmarks.fmaPeak() { measure(peak, threads: 1) }
 for t in threadCounts {
     if groups.contains("gemm") {
-        for (m, n, k) in [(1024, 1024, 1024), (65536, 64, 576), (4096, 256, 2304)] {
+        for (m, n, k) in gemmShapes {
             measure(KernelBenchmarks.gemm(m: m, n: n, k: k, threads: t, isa: isa), threads: t)
         }
     }

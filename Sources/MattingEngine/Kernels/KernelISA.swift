@@ -24,13 +24,16 @@ enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
     private static let cpuHasAVX2FMA = mk_cpu_supports_avx2_fma() != 0
 
     /// The path kernels use unless told otherwise.
-    static let current: KernelISA = {
-        if let forced = ProcessInfo.processInfo.environment["MATTINGKIT_ISA"],
-           let isa = KernelISA(rawValue: forced.lowercased()) {
+    static let current = resolved(environmentValue: ProcessInfo.processInfo.environment["MATTINGKIT_ISA"])
+
+    /// The path for a `MATTINGKIT_ISA` value: the named path if this CPU supports it,
+    /// portable if it does not, the best supported if the value is absent or unknown.
+    static func resolved(environmentValue: String?) -> KernelISA {
+        if let value = environmentValue, let isa = KernelISA(rawValue: value.lowercased()) {
             return isa.isSupported ? isa : .portable
         }
         return cpuHasAVX2FMA ? .avx2 : .portable
-    }()
+    }
 
     /// Every path this CPU can run (what the tests iterate over).
     static var supported: [KernelISA] { allCases.filter(\.isSupported) }

@@ -68,3 +68,17 @@ struct GEMMKernelTests {
         #expect(c == (0..<7).flatMap { _ in (0..<20).map { max(Float($0) - 10, 0) } })
     }
 }
+
+@Suite("Kernel ISA selection")
+struct KernelISATests {
+    @Test("MATTINGKIT_ISA values")
+    func environmentValues() {
+        #expect(KernelISA.resolved(environmentValue: "portable") == .portable)
+        #expect(KernelISA.resolved(environmentValue: "PORTABLE") == .portable)
+        #expect(KernelISA.resolved(environmentValue: "avx2") == (KernelISA.avx2.isSupported ? .avx2 : .portable))
+        let best: KernelISA = KernelISA.avx2.isSupported ? .avx2 : .portable
+        #expect(KernelISA.resolved(environmentValue: nil) == best)
+        #expect(KernelISA.resolved(environmentValue: "sse9") == best)
+        #expect(KernelISA.supported.contains(.portable))
+    }
+}
