@@ -116,6 +116,15 @@ final class TransposedConvolutionKernel: Sendable {
                                     microkernel: ukernel, rows: rows, n0: n0, n1: n1, weights: phase.groups[grp],
                                     c: c, ldc: sw * OC, activation: act, postActivation: post
                                 ) { k0, k1 in
+                                    // One tap whose input run lies inside the image (the common
+                                    // 2×2 stride-2 case): the input pixels are A already.
+                                    if dy.count == 1 {
+                                        let iy = qy + Int(dy[0]), ix = qx0 + m0 + Int(dx[0])
+                                        if iy >= 0 && iy < inputHeight && ix >= 0 && ix + rows <= inputWidth {
+                                            return (image + (iy * inputWidth + ix) * g.inputChannels + grp * icg + k0,
+                                                    g.inputChannels)
+                                        }
+                                    }
                                     let kLen = k1 - k0
                                     mk_f32_im2col_segment(
                                         tile, kLen, rows, image, Int32(inputHeight), Int32(inputWidth),
