@@ -62,9 +62,58 @@ static inline void mk_dw_pixel(
 
 // Interior pixels [ox_lo, ox_hi) where every kx tap is inside the row. Channel block outer,
 // pixels inner: the block's KH×KW weight vectors are loaded once and stay in registers
-// (spilling to L1 for 5×5) while the pixels stream past; each pixel is one FMA chain, and
-// consecutive pixels are independent so out-of-order execution overlaps them.
-// KH and KW are compile-time constants at every call site (fully unrolled loops).
+// (spilling to L1 for 5×5) while the pixels stream past. Each tap reads `base[t] + off`
+// (loop-invariant base, one shared offset), so a pixel costs one index increment rather
+// than one pointer increment per tap; two pixels per iteration share the loop overhead.
+// KH, KW and KIND are compile-time constants at every call site (fully unrolled loops,
+// activation selected outside the loop).
+static inline __attribute__((always_inline)) __m256 mk_dw_act_kind(const int KIND, __m256 x, const mk_activation* act) {
+    switch (KIND) {
+    case MK_ACT_HARDSWISH: {
+        const __m256 r = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(x, _mm256_set1_ps(3.0f)),
+                                                     _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
+        return _mm256_mul_ps(_mm256_mul_ps(x, r), _mm256_set1_ps(1.0f / 6.0f));
+    }
+    case MK_ACT_LEAKY_RELU:
+        return _mm256_blendv_ps(_mm256_mul_ps(x, _mm256_set1_ps(act->alpha)), x,
+                                _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ));
+    case MK_ACT_HARD_SIGMOID: {
+        const __m256 y = _mm256_add_ps(_mm256_mul_ps(x, _mm256_set1_ps(act->alpha)), _mm256_set1_ps(act->beta));
+        return _mm256_max_ps(_mm256_setzero_ps(), _mm256_min_ps(_mm256_set1_ps(1.0f), y));
+    }
+    default:
+        return _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(act->lo)), _mm256_set1_ps(act->hi));
+    }
+}
+
+static inline __attribute__((always_inline)) void mk_dw_interior_full(
+    const int32_t KH, const int32_t KW, const int KIND,
+    const float* const* base, const __m256* wv, __m256 bv, float* o, size_t n, size_t ostep, size_t pix,
+    const mk_activation* act)
+{
+    size_t off = 0, i = 0;
+    for (; i + 2 <= n; i += 2) {
+        // Opaque to the optimiser: otherwise loop strength reduction turns every base[t] + off
+        // into its own induction pointer (9–50 increments and spills per iteration).
+        __asm__("" : "+r"(off));
+        const size_t off1 = off + ostep;
+        __m256 a0 = bv, a1 = bv;
+        for (int32_t t = 0; t < KH * KW; t++) {
+            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(base[t] + off), wv[t], a0);
+            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(base[t] + off1), wv[t], a1);
+        }
+        _mm256_storeu_ps(o, mk_dw_act_kind(KIND, a0, act));
+        _mm256_storeu_ps(o + pix, mk_dw_act_kind(KIND, a1, act));
+        o += 2 * pix;
+        off += 2 * ostep;
+    }
+    if (i < n) {
+        __m256 a0 = bv;
+        for (int32_t t = 0; t < KH * KW; t++) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(base[t] + off), wv[t], a0);
+        _mm256_storeu_ps(o, mk_dw_act_kind(KIND, a0, act));
+    }
+}
+
 static inline __attribute__((always_inline)) void mk_dw_interior(
     const int32_t KH, const int32_t KW,
     const float* input, float* output_row, const float* weights, const float* bias,
@@ -79,35 +128,34 @@ static inline __attribute__((always_inline)) void mk_dw_interior(
     const float* first = input + (ptrdiff_t) (ox_lo * p->stride_width - p->pad_left) * (ptrdiff_t) pix;
     const size_t n = (size_t) (ox_hi - ox_lo);
     for (int32_t c = 0; c < C; c += 8) {
-        const int full = c + 8 <= C;
         __m256 wv[25];  // fixed size (KH, KW ≤ 5): VLAs of over-aligned types misbehave at -O0
-        for (int32_t t = 0; t < KH * KW; t++) wv[t] = _mm256_loadu_ps(weights + (size_t) t * (size_t) cs + c);
+        const float* base[25];
+        for (int32_t ky = 0; ky < KH; ky++) {
+            const float* row = first + (ptrdiff_t) (iy0 + ky * p->dilation_height) * (ptrdiff_t) W * (ptrdiff_t) pix + c;
+            for (int32_t kx = 0; kx < KW; kx++) {
+                base[ky * KW + kx] = row + (size_t) kx * xstep;
+                wv[ky * KW + kx] = _mm256_loadu_ps(weights + (size_t) (ky * KW + kx) * (size_t) cs + c);
+            }
+        }
         const __m256 bv = _mm256_loadu_ps(bias + c);
-        const float* rp[5];
-        for (int32_t ky = 0; ky < KH; ky++)
-            rp[ky] = first + (ptrdiff_t) (iy0 + ky * p->dilation_height) * (ptrdiff_t) W * (ptrdiff_t) pix + c;
         float* o = output_row + (size_t) ox_lo * pix + c;
-        if (full) {
-            for (size_t i = 0; i < n; i++) {
-                __m256 acc = bv;
-                for (int32_t ky = 0; ky < KH; ky++) {
-                    for (int32_t kx = 0; kx < KW; kx++)
-                        acc = _mm256_fmadd_ps(_mm256_loadu_ps(rp[ky] + (size_t) kx * xstep), wv[ky * KW + kx], acc);
-                    rp[ky] += ostep;
-                }
-                _mm256_storeu_ps(o, mk_dw_activate(acc, &act));
-                o += pix;
+        if (c + 8 <= C) {
+            switch (act.kind) {
+            case MK_ACT_HARDSWISH: mk_dw_interior_full(KH, KW, MK_ACT_HARDSWISH, base, wv, bv, o, n, ostep, pix, &act); break;
+            case MK_ACT_LEAKY_RELU: mk_dw_interior_full(KH, KW, MK_ACT_LEAKY_RELU, base, wv, bv, o, n, ostep, pix, &act); break;
+            case MK_ACT_HARD_SIGMOID: mk_dw_interior_full(KH, KW, MK_ACT_HARD_SIGMOID, base, wv, bv, o, n, ostep, pix, &act); break;
+            default: mk_dw_interior_full(KH, KW, MK_ACT_CLAMP, base, wv, bv, o, n, ostep, pix, &act); break;
             }
         } else {
+            size_t off = 0;
             for (size_t i = 0; i < n; i++) {
+                __asm__("" : "+r"(off));
                 __m256 acc = bv;
-                for (int32_t ky = 0; ky < KH; ky++) {
-                    for (int32_t kx = 0; kx < KW; kx++)
-                        acc = _mm256_fmadd_ps(_mm256_maskload_ps(rp[ky] + (size_t) kx * xstep, tail_mask), wv[ky * KW + kx], acc);
-                    rp[ky] += ostep;
-                }
+                for (int32_t t = 0; t < KH * KW; t++)
+                    acc = _mm256_fmadd_ps(_mm256_maskload_ps(base[t] + off, tail_mask), wv[t], acc);
                 _mm256_maskstore_ps(o, tail_mask, mk_dw_activate(acc, &act));
                 o += pix;
+                off += ostep;
             }
         }
     }
