@@ -2,6 +2,7 @@
 // variable, spin briefly before parking (successive layers of a network arrive microseconds
 // apart), and take indices from a shared atomic counter. Which worker runs which index is
 // not deterministic; kernels make results independent of it (one writer per output tile).
+// The caller claims indices too and never waits for a worker that has not joined.
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -25,9 +26,14 @@ struct mk_threadpool {
     pthread_cond_t work_ready;
     pthread_cond_t work_done;
     pthread_mutex_t run_mutex;  // one parallel region at a time
-    _Atomic uint64_t generation;
+    _Atomic uint64_t generation;  // the current region's id (0: none yet)
+    // (region id << 32) | MK_CLOSED | workers that joined the region. Workers join only while
+    // the region is open; the caller closes it once every index is claimed and then waits
+    // only for the workers that joined, so a worker that wakes late (descheduled by other
+    // load) never holds the caller up and never touches a later region's state.
+    _Atomic uint64_t membership;
+    _Atomic size_t finished;  // joined workers that have left the region
     _Atomic size_t next;
-    _Atomic size_t active;
     size_t count;
     mk_parallel_fn fn;
     void* context;
@@ -35,6 +41,9 @@ struct mk_threadpool {
 };
 
 static _Thread_local int mk_inside_pool = 0;
+
+#define MK_CLOSED ((uint64_t) 1 << 31)
+#define MK_JOINED_MASK (MK_CLOSED - 1)
 
 struct mk_worker_start { mk_threadpool* pool; size_t index; };
 
@@ -67,12 +76,22 @@ static void* mk_worker_main(void* arg) {
         }
         if (pool->stop) return NULL;
         seen = atomic_load_explicit(&pool->generation, memory_order_acquire);
-        mk_run_indices(pool, start.index);
-        if (atomic_fetch_sub_explicit(&pool->active, 1, memory_order_acq_rel) == 1) {
-            pthread_mutex_lock(&pool->mutex);
-            pthread_cond_signal(&pool->work_done);
-            pthread_mutex_unlock(&pool->mutex);
+        // Join the region if it is still open.
+        uint64_t m = atomic_load_explicit(&pool->membership, memory_order_acquire);
+        int joined = 0;
+        while ((m >> 32) == (seen & 0xffffffffu) && !(m & MK_CLOSED)) {
+            if (atomic_compare_exchange_weak_explicit(&pool->membership, &m, m + 1,
+                                                      memory_order_acq_rel, memory_order_acquire)) {
+                joined = 1;
+                break;
+            }
         }
+        if (!joined) continue;
+        mk_run_indices(pool, start.index);
+        atomic_fetch_add_explicit(&pool->finished, 1, memory_order_acq_rel);
+        pthread_mutex_lock(&pool->mutex);
+        pthread_cond_signal(&pool->work_done);
+        pthread_mutex_unlock(&pool->mutex);
     }
 }
 
@@ -102,7 +121,7 @@ void mk_threadpool_destroy(mk_threadpool* pool) {
     if (!pool) return;
     pthread_mutex_lock(&pool->mutex);
     pool->stop = 1;
-    atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
+    atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);  // wakes pollers
     pthread_cond_broadcast(&pool->work_ready);
     pthread_mutex_unlock(&pool->mutex);
     for (size_t w = 0; w < pool->worker_count; w++) pthread_join(pool->threads[w], NULL);
@@ -125,13 +144,15 @@ void mk_threadpool_run(mk_threadpool* pool, size_t count, mk_parallel_fn fn, voi
         return;
     }
     pthread_mutex_lock(&pool->run_mutex);
+    const uint64_t region = atomic_load_explicit(&pool->generation, memory_order_relaxed) + 1;
     pool->count = count;
     pool->fn = fn;
     pool->context = context;
     atomic_store_explicit(&pool->next, 0, memory_order_relaxed);
-    atomic_store_explicit(&pool->active, pool->worker_count, memory_order_relaxed);
+    atomic_store_explicit(&pool->finished, 0, memory_order_relaxed);
+    atomic_store_explicit(&pool->membership, (region & 0xffffffffu) << 32, memory_order_release);
     pthread_mutex_lock(&pool->mutex);
-    atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
+    atomic_store_explicit(&pool->generation, region, memory_order_release);
     pthread_cond_broadcast(&pool->work_ready);
     pthread_mutex_unlock(&pool->mutex);
 
@@ -139,14 +160,17 @@ void mk_threadpool_run(mk_threadpool* pool, size_t count, mk_parallel_fn fn, voi
     mk_run_indices(pool, 0);
     mk_inside_pool = 0;
 
+    // Every index is claimed: close the region and wait for the workers that joined it.
+    const size_t joined = (size_t) (atomic_fetch_or_explicit(&pool->membership, MK_CLOSED, memory_order_acq_rel)
+                                    & MK_JOINED_MASK);
     int spins = 0;
-    while (atomic_load_explicit(&pool->active, memory_order_acquire) != 0 && spins < MK_SPIN_ITERATIONS) {
+    while (atomic_load_explicit(&pool->finished, memory_order_acquire) != joined && spins < MK_SPIN_ITERATIONS) {
         MK_CPU_RELAX();
         spins++;
     }
-    if (atomic_load_explicit(&pool->active, memory_order_acquire) != 0) {
+    if (atomic_load_explicit(&pool->finished, memory_order_acquire) != joined) {
         pthread_mutex_lock(&pool->mutex);
-        while (atomic_load_explicit(&pool->active, memory_order_acquire) != 0)
+        while (atomic_load_explicit(&pool->finished, memory_order_acquire) != joined)
             pthread_cond_wait(&pool->work_done, &pool->mutex);
         pthread_mutex_unlock(&pool->mutex);
     }

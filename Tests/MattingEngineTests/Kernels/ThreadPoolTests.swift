@@ -23,6 +23,21 @@ struct ThreadPoolTests {
         }
     }
 
+    @Test("many short regions in a row (workers joining late or not at all)")
+    func manyShortRegions() {
+        let pool = ThreadPool(threadCount: 2)
+        var total = 0
+        var slots = [Int](repeating: 0, count: 3)
+        for round in 0..<20_000 {
+            let count = 1 + round % 3
+            slots.withUnsafeMutableBufferPointer { s in
+                pool.parallelFor(count) { i in s[i] = round }
+            }
+            total += slots[0..<count].allSatisfy { $0 == round } ? 1 : 0
+        }
+        #expect(total == 20_000)
+    }
+
     @Test("nested regions run serially instead of deadlocking")
     func nested() {
         let pool = ThreadPool(threadCount: 2)
