@@ -87,20 +87,40 @@ final class GEMMKernel: Sendable {
         self.isa = isa
     }
 
-    func run(m: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int, threads: ThreadPool) {
-        let mc = GEMMBlocking.mc, nc = GEMMBlocking.nc, n = weights.n
+    /// Scratch `run` may use: one A tile per worker (bytes, 64-byte aligned when provided).
+    func scratchByteCount(threadCount: Int) -> Int { max(1, threadCount) * GEMMBlocking.aTileBytes }
+
+    /// - Parameter scratch: `scratchByteCount(threadCount:)` bytes, or `nil`. With scratch, A
+    ///   blocks whose rows are not contiguous within a K block (K > kc, or lda ≠ k) and that
+    ///   at least 8 column panels reuse (N ≥ 128) are first
+    ///   copied into a dense tile: the copy's independent loads stream A from memory at full
+    ///   bandwidth, and the microkernels then read it from L2. Results are identical either way.
+    func run(m: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+             scratch: UnsafeMutableRawPointer? = nil, threads: ThreadPool) {
+        let mc = GEMMBlocking.mc, nc = GEMMBlocking.nc, n = weights.n, k = weights.k
         let mTasks = (m + mc - 1) / mc, nTasks = (n + nc - 1) / nc
         let (parameters, needsPost) = activation.microkernelParameters
         let post: Activation? = needsPost ? activation : nil
         var act = parameters
         let ukernel = isa.gemmMicrokernel
         let weights = weights
+        let packTiles = scratch.map { $0.assumingMemoryBound(to: Float.self) }
+        // Worth it when the tile is reused by enough panels (N ≥ 128: ≥ 8 panels per task).
+        let packs = packTiles != nil && (k > GEMMBlocking.kc || lda != k) && n >= 128
+        let tileFloats = GEMMBlocking.aTileBytes / 4
         withUnsafePointer(to: &act) { act in
-            threads.parallelFor(mTasks * nTasks) { task, _ in
+            threads.parallelFor(mTasks * nTasks) { task, worker in
                 let m0 = (task / nTasks) * mc, n0 = (task % nTasks) * nc
-                runGEMMTask(microkernel: ukernel, rows: min(mc, m - m0), n0: n0, n1: min(n, n0 + nc),
+                let rows = min(mc, m - m0)
+                runGEMMTask(microkernel: ukernel, rows: rows, n0: n0, n1: min(n, n0 + nc),
                             weights: weights, c: c + m0 * ldc, ldc: ldc, activation: act, postActivation: post
-                ) { k0, _ in (a + m0 * lda + k0, lda) }
+                ) { k0, k1 in
+                    guard packs, let packTiles else { return (a + m0 * lda + k0, lda) }
+                    let tile = packTiles + worker * tileFloats
+                    let kLen = k1 - k0
+                    for r in 0..<rows { (tile + r * kLen).update(from: a + (m0 + r) * lda + k0, count: kLen) }
+                    return (UnsafePointer(tile), kLen)
+                }
             }
         }
     }

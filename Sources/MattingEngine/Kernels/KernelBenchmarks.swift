@@ -54,9 +54,10 @@ public enum KernelBenchmarks {
                                 bias: nil, activation: .identity, isa: isa(isaName))
         b.deallocate()
         let pool = ThreadPool(threadCount: threads)
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: kernel.scratchByteCount(threadCount: threads), alignment: 64)
         return Workload(name: "gemm \(m)x\(n)x\(k)", flops: 2.0 * Double(m) * Double(n) * Double(k),
-                        body: { kernel.run(m: m, a: a, lda: k, c: c, ldc: n, threads: pool) },
-                        cleanup: { a.deallocate(); c.deallocate() })
+                        body: { kernel.run(m: m, a: a, lda: k, c: c, ldc: n, scratch: scratch, threads: pool) },
+                        cleanup: { a.deallocate(); c.deallocate(); scratch.deallocate() })
     }
 
     /// A convolution over a `1 × height × width × inputChannels` input, bias and ReLU fused.

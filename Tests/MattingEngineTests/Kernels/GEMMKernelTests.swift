@@ -20,16 +20,25 @@ struct GEMMKernelTests {
         let a = rng.floats(m * k), b = rng.floats(k * n), bias = rng.floats(n)
         let expected = ReferenceKernels.gemm(m: m, n: n, k: k, a: a, b: b, bias: bias)
         let kernel = GEMMKernel(k: k, n: n, b: b, bias: bias, activation: .identity, isa: isa)
+        var first: [Float]? = nil
         for threads in [singleThread, twoThreads] {
-            var c = [Float](repeating: .nan, count: m * n)
-            a.withUnsafeBufferPointer { a in
-                c.withUnsafeMutableBufferPointer { c in
-                    kernel.run(m: m, a: a.baseAddress!, lda: k, c: c.baseAddress!, ldc: n, threads: threads)
+            for packed in [false, true] {
+                var c = [Float](repeating: .nan, count: m * n)
+                withScratch(packed ? kernel.scratchByteCount(threadCount: threads.threadCount) : 0) { scratch in
+                    a.withUnsafeBufferPointer { a in
+                        c.withUnsafeMutableBufferPointer { c in
+                            kernel.run(m: m, a: a.baseAddress!, lda: k, c: c.baseAddress!, ldc: n,
+                                       scratch: scratch, threads: threads)
+                        }
+                    }
                 }
+                let error = ReferenceKernels.relativeError(c, expected)
+                #expect(error <= kernelTolerance,
+                        "\(isa) \(m)×\(n)×\(k) threads \(threads.threadCount) packed \(packed): error \(error), seed \(s)")
+                // Thread count and A packing never change a bit of the result.
+                if let first { #expect(c.map(\.bitPattern) == first.map(\.bitPattern), "\(isa) \(m)×\(n)×\(k), seed \(s)") }
+                first = first ?? c
             }
-            let error = ReferenceKernels.relativeError(c, expected)
-            #expect(error <= kernelTolerance,
-                    "\(isa) \(m)×\(n)×\(k) threads \(threads.threadCount): error \(error), seed \(s)")
         }
     }
 
@@ -43,9 +52,12 @@ struct GEMMKernelTests {
         let expected = ReferenceKernels.gemm(m: m, n: n, k: k, a: dense, b: b, bias: bias, activation: activation)
         let kernel = GEMMKernel(k: k, n: n, b: b, bias: bias, activation: activation, isa: isa)
         var c = [Float](repeating: 12345, count: m * ldc)
-        a.withUnsafeBufferPointer { a in
-            c.withUnsafeMutableBufferPointer { c in
-                kernel.run(m: m, a: a.baseAddress!, lda: lda, c: c.baseAddress!, ldc: ldc, threads: twoThreads)
+        withScratch(kernel.scratchByteCount(threadCount: 2)) { scratch in
+            a.withUnsafeBufferPointer { a in
+                c.withUnsafeMutableBufferPointer { c in
+                    kernel.run(m: m, a: a.baseAddress!, lda: lda, c: c.baseAddress!, ldc: ldc,
+                               scratch: scratch, threads: twoThreads)
+                }
             }
         }
         let got = (0..<m).flatMap { i in c[(i * ldc)..<(i * ldc + n)] }
