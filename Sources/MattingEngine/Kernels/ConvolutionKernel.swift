@@ -83,6 +83,9 @@ final class ConvolutionKernel: Sendable {
     }
 
     /// Scratch memory `run` needs for an input of this size (bytes; 0 if none).
+    ///
+    /// `threadCount` must be at least the `threadCount` of the pool later passed to `run`
+    /// (each worker uses its own slice). The size is bounded by the tile, not the image.
     func scratchByteCount(inputHeight: Int, inputWidth: Int, threadCount: Int) -> Int {
         switch lowering {
         case .im2col: max(1, threadCount) * GEMMBlocking.aTileBytes

@@ -67,6 +67,8 @@ final class TransposedConvolutionKernel: Sendable {
         self.phases = phases
     }
 
+    /// Scratch memory `run` needs (bytes): one A tile per worker; `threadCount` must be at
+    /// least the `threadCount` of the pool later passed to `run`.
     func scratchByteCount(inputHeight: Int, inputWidth: Int, threadCount: Int) -> Int {
         max(1, threadCount) * GEMMBlocking.aTileBytes
     }
