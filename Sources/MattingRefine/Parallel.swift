@@ -1,0 +1,34 @@
+import Dispatch
+
+/// Runs `body(index)` for every index in `0..<count` on up to `threads` threads.
+///
+/// Work is split into contiguous chunks of indices, each owned by one thread, so callers
+/// that write only to the outputs of their own index get results that do not depend on the
+/// thread count. Reductions are done by the caller, in index order, after this returns.
+@usableFromInline
+func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+    let threads = max(1, min(threads, count))
+    if threads == 1 {
+        for i in 0..<count { body(i) }
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        let box = UncheckedSendable(body)
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            let lo = count * t / threads, hi = count * (t + 1) / threads
+            for i in lo..<hi { box.value(i) }
+        }
+    }
+}
+
+/// Wraps a value that is shared across threads under a discipline the compiler cannot see
+/// (disjoint writes, one owner per output tile).
+@usableFromInline
+struct UncheckedSendable<T>: @unchecked Sendable {
+    @usableFromInline let value: T
+    @usableFromInline init(_ value: T) { self.value = value }
+}
+
+/// The number of worker threads refinement uses unless told otherwise (the target machine
+/// has 2 cores). Results never depend on it.
+public let defaultRefineThreads = 2
