@@ -32,3 +32,13 @@ struct UncheckedSendable<T>: @unchecked Sendable {
 /// The number of worker threads refinement uses unless told otherwise (the target machine
 /// has 2 cores). Results never depend on it.
 public let defaultRefineThreads = 2
+
+/// Runs `body(range)` for `threads` contiguous, disjoint ranges covering `0..<count`,
+/// one per thread, so each thread can allocate its scratch once.
+@usableFromInline
+func parallelChunks(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+    let threads = max(1, min(threads, count))
+    parallelFor(threads, threads: threads) { t in
+        body(count * t / threads..<count * (t + 1) / threads)
+    }
+}

@@ -1,0 +1,103 @@
+extension MattingLaplacian {
+    /// Per-thread scratch for ``apply(tile:_:into:scratch:)``, sized for the largest tile.
+    final class Scratch {
+        let pixels: UnsafeMutablePointer<Double>   // 4 planes on the pixel grid
+        let centres: UnsafeMutablePointer<Double>  // 4 planes on the centre grid
+        let spread: UnsafeMutablePointer<Double>   // 4 planes on the output tile
+        let temporary: UnsafeMutablePointer<Double>
+
+        init(radius r: Int) {
+            let t = MattingLaplacian.tileSize
+            let p = (t + 4 * r) * (t + 4 * r), g = (t + 2 * r) * (t + 2 * r)
+            pixels = .allocate(capacity: 4 * p)
+            centres = .allocate(capacity: 4 * g)
+            spread = .allocate(capacity: 4 * t * t)
+            temporary = .allocate(capacity: (t + 4 * r) * (t + 2 * r))
+        }
+
+        deinit {
+            pixels.deallocate(); centres.deallocate(); spread.deallocate(); temporary.deallocate()
+        }
+    }
+
+    /// `(L p)_i` for the unknown pixels of `tile`, written to `out[0..<tile.unknown.count]`
+    /// in the tile's unknown order. `p` is a full-size vector (row-major, `width × height`).
+    /// Returns `Σ p_i (L p)_i` over those pixels (for the conjugate-gradient step size).
+    func apply(tile: Tile, _ p: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>, scratch: Scratch) -> Double {
+        let r = radius, k = 2 * r + 1, area = Double(k * k)
+        let tw = tile.x1 - tile.x0, th = tile.y1 - tile.y0
+        let gw = tw + 2 * r, gh = th + 2 * r, pw = tw + 4 * r, ph = th + 4 * r
+        let pn = pw * ph, gn = gw * gh, tn = tw * th
+        let P = scratch.pixels, G = scratch.centres, S = scratch.spread
+        // 1. Gather p with its halo (0 outside the picture) and the products I_c·p.
+        tile.colour.withUnsafeBufferPointer { colour in
+            let colour = colour.baseAddress!
+            for py in 0..<ph {
+                let y = tile.y0 - 2 * r + py
+                let row = P + py * pw
+                if y < 0 || y >= height {
+                    for px in 0..<pw { row[px] = 0 }
+                } else {
+                    let source = p + y * width
+                    for px in 0..<pw {
+                        let x = tile.x0 - 2 * r + px
+                        row[px] = x >= 0 && x < width ? source[x] : 0
+                    }
+                }
+                let c0 = colour + py * pw, c1 = c0 + pn, c2 = c1 + pn
+                let q0 = row + pn, q1 = q0 + pn, q2 = q1 + pn
+                for px in 0..<pw {
+                    let v = row[px]
+                    q0[px] = c0[px] * v; q1[px] = c1[px] * v; q2[px] = c2[px] * v
+                }
+            }
+        }
+        // 2. Window sums on the centre grid.
+        for q in 0..<4 {
+            Self.windowSums(P + q * pn, G + q * gn, width: gw, height: gh, window: k, scratch: scratch.temporary)
+        }
+        // 3. a_k = Δ⁻¹ (mean(I p) − μ mean(p)), b_k = mean(p) − a_kᵀ μ_k; 0 for windows outside.
+        tile.valid.withUnsafeBufferPointer { valid in
+            tile.mean.withUnsafeBufferPointer { mean in
+                tile.inverse.withUnsafeBufferPointer { inverse in
+                    let m = mean.baseAddress!, v = inverse.baseAddress!
+                    for g in 0..<gn {
+                        let mp = G[g] / area
+                        let m0 = m[g], m1 = m[gn + g], m2 = m[2 * gn + g]
+                        let c0 = G[gn + g] / area - m0 * mp
+                        let c1 = G[2 * gn + g] / area - m1 * mp
+                        let c2 = G[3 * gn + g] / area - m2 * mp
+                        let a0 = v[g] * c0 + v[gn + g] * c1 + v[2 * gn + g] * c2
+                        let a1 = v[gn + g] * c0 + v[3 * gn + g] * c1 + v[4 * gn + g] * c2
+                        let a2 = v[2 * gn + g] * c0 + v[4 * gn + g] * c1 + v[5 * gn + g] * c2
+                        let ok = valid[g]
+                        G[g] = ok * (mp - a0 * m0 - a1 * m1 - a2 * m2)
+                        G[gn + g] = ok * a0
+                        G[2 * gn + g] = ok * a1
+                        G[3 * gn + g] = ok * a2
+                    }
+                }
+            }
+        }
+        // 4. Sum a_k, b_k over the windows holding each pixel of the tile.
+        for q in 0..<4 {
+            Self.windowSums(G + q * gn, S + q * tn, width: tw, height: th, window: k, scratch: scratch.temporary)
+        }
+        // 5. (L p)_i = n_i p_i − (Σa)ᵀ I_i − Σb.
+        var dot = 0.0
+        tile.colour.withUnsafeBufferPointer { colour in
+            tile.windowCount.withUnsafeBufferPointer { count in
+                for (j, index) in tile.unknown.enumerated() {
+                    let i = Int(index)
+                    let lx = i % width - tile.x0, ly = i / width - tile.y0
+                    let s = ly * tw + lx, c = (ly + 2 * r) * pw + lx + 2 * r
+                    let value = count[j] * p[i]
+                        - (S[tn + s] * colour[c] + S[2 * tn + s] * colour[pn + c] + S[3 * tn + s] * colour[2 * pn + c] + S[s])
+                    out[j] = value
+                    dot += p[i] * value
+                }
+            }
+        }
+        return dot
+    }
+}
