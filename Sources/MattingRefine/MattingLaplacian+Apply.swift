@@ -38,11 +38,12 @@ extension MattingLaplacian {
                 if y < 0 || y >= height {
                     for px in 0..<pw { row[px] = 0 }
                 } else {
-                    let source = p + y * width
-                    for px in 0..<pw {
-                        let x = tile.x0 - 2 * r + px
-                        row[px] = x >= 0 && x < width ? source[x] : 0
-                    }
+                    // Columns inside the picture are copied; the halo outside is 0.
+                    let source = p + y * width, first = tile.x0 - 2 * r
+                    let lo = max(0, -first), hi = min(pw, width - first)
+                    for px in 0..<lo { row[px] = 0 }
+                    if hi > lo { (row + lo).update(from: source + first + lo, count: hi - lo) }
+                    for px in max(hi, lo)..<pw { row[px] = 0 }
                 }
                 let c0 = colour + py * pw, c1 = c0 + pn, c2 = c1 + pn
                 let q0 = row + pn, q1 = q0 + pn, q2 = q1 + pn

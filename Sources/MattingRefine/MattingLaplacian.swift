@@ -178,14 +178,27 @@ final class MattingLaplacian: @unchecked Sendable {
         width w: Int, height h: Int, window k: Int, scratch tmp: UnsafeMutablePointer<Double>
     ) {
         let sw = w + k - 1, sh = h + k - 1
-        for row in 0..<sh {
-            let s = src + row * sw, t = tmp + row * w
-            var sum = 0.0
-            for u in 0..<k { sum += s[u] }
-            t[0] = sum
-            for x in 1..<max(w, 1) {
-                sum += s[x + k - 1] - s[x - 1]
-                t[x] = sum
+        if k <= 7 {
+            // Small windows: direct sums have no loop-carried dependency and vectorise;
+            // a running sum would be latency-bound on its single accumulator.
+            for row in 0..<sh {
+                let s = src + row * sw, t = tmp + row * w
+                for x in 0..<w { t[x] = s[x] }
+                for u in 1..<k {
+                    let su = s + u
+                    for x in 0..<w { t[x] += su[x] }
+                }
+            }
+        } else {
+            for row in 0..<sh {
+                let s = src + row * sw, t = tmp + row * w
+                var sum = 0.0
+                for u in 0..<k { sum += s[u] }
+                t[0] = sum
+                for x in 1..<max(w, 1) {
+                    sum += s[x + k - 1] - s[x - 1]
+                    t[x] = sum
+                }
             }
         }
         for x in 0..<w { dst[x] = 0 }
