@@ -58,24 +58,52 @@ extension MattingLaplacian {
             Self.windowSums(P + q * pn, G + q * gn, width: gw, height: gh, window: k, scratch: scratch.temporary)
         }
         // 3. a_k = Δ⁻¹ (mean(I p) − μ mean(p)), b_k = mean(p) − a_kᵀ μ_k; 0 for windows outside.
+        // Written with SIMD4<Double> (two SSE2 registers) so the loop is vectorised whatever
+        // the optimiser decides about aliasing; the tail goes through the same code, padded.
+        let inverseArea = 1 / area
         tile.valid.withUnsafeBufferPointer { valid in
             tile.mean.withUnsafeBufferPointer { mean in
                 tile.inverse.withUnsafeBufferPointer { inverse in
-                    let m = mean.baseAddress!, v = inverse.baseAddress!
-                    for g in 0..<gn {
-                        let mp = G[g] / area
+                    let m = mean.baseAddress!, v = inverse.baseAddress!, ok = valid.baseAddress!
+                    @inline(__always) func load(_ p: UnsafePointer<Double>, _ i: Int) -> SIMD4<Double> {
+                        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD4<Double>.self)
+                    }
+                    @inline(__always) func store(_ value: SIMD4<Double>, _ p: UnsafeMutablePointer<Double>, _ i: Int) {
+                        UnsafeMutableRawPointer(p + i).storeBytes(of: value, as: SIMD4<Double>.self)
+                    }
+                    var g = 0
+                    while g + 4 <= gn {
+                        let mp = load(G, g) * inverseArea
+                        let m0 = load(m, g), m1 = load(m, gn + g), m2 = load(m, 2 * gn + g)
+                        let c0 = load(G, gn + g) * inverseArea - m0 * mp
+                        let c1 = load(G, 2 * gn + g) * inverseArea - m1 * mp
+                        let c2 = load(G, 3 * gn + g) * inverseArea - m2 * mp
+                        let v00 = load(v, g), v01 = load(v, gn + g), v02 = load(v, 2 * gn + g)
+                        let v11 = load(v, 3 * gn + g), v12 = load(v, 4 * gn + g), v22 = load(v, 5 * gn + g)
+                        let a0 = v00 * c0 + v01 * c1 + v02 * c2
+                        let a1 = v01 * c0 + v11 * c1 + v12 * c2
+                        let a2 = v02 * c0 + v12 * c1 + v22 * c2
+                        let valid = load(ok, g)
+                        store(valid * (mp - a0 * m0 - a1 * m1 - a2 * m2), G, g)
+                        store(valid * a0, G, gn + g)
+                        store(valid * a1, G, 2 * gn + g)
+                        store(valid * a2, G, 3 * gn + g)
+                        g += 4
+                    }
+                    while g < gn {
+                        let mp = G[g] * inverseArea
                         let m0 = m[g], m1 = m[gn + g], m2 = m[2 * gn + g]
-                        let c0 = G[gn + g] / area - m0 * mp
-                        let c1 = G[2 * gn + g] / area - m1 * mp
-                        let c2 = G[3 * gn + g] / area - m2 * mp
+                        let c0 = G[gn + g] * inverseArea - m0 * mp
+                        let c1 = G[2 * gn + g] * inverseArea - m1 * mp
+                        let c2 = G[3 * gn + g] * inverseArea - m2 * mp
                         let a0 = v[g] * c0 + v[gn + g] * c1 + v[2 * gn + g] * c2
                         let a1 = v[gn + g] * c0 + v[3 * gn + g] * c1 + v[4 * gn + g] * c2
                         let a2 = v[2 * gn + g] * c0 + v[4 * gn + g] * c1 + v[5 * gn + g] * c2
-                        let ok = valid[g]
-                        G[g] = ok * (mp - a0 * m0 - a1 * m1 - a2 * m2)
-                        G[gn + g] = ok * a0
-                        G[2 * gn + g] = ok * a1
-                        G[3 * gn + g] = ok * a2
+                        G[g] = ok[g] * (mp - a0 * m0 - a1 * m1 - a2 * m2)
+                        G[gn + g] = ok[g] * a0
+                        G[2 * gn + g] = ok[g] * a1
+                        G[3 * gn + g] = ok[g] * a2
+                        g += 1
                     }
                 }
             }
@@ -88,14 +116,14 @@ extension MattingLaplacian {
         var dot = 0.0
         tile.colour.withUnsafeBufferPointer { colour in
             tile.windowCount.withUnsafeBufferPointer { count in
-                for (j, index) in tile.unknown.enumerated() {
-                    let i = Int(index)
-                    let lx = i % width - tile.x0, ly = i / width - tile.y0
-                    let s = ly * tw + lx, c = (ly + 2 * r) * pw + lx + 2 * r
-                    let value = count[j] * p[i]
-                        - (S[tn + s] * colour[c] + S[2 * tn + s] * colour[pn + c] + S[3 * tn + s] * colour[2 * pn + c] + S[s])
-                    out[j] = value
-                    dot += p[i] * value
+                tile.local.withUnsafeBufferPointer { local in
+                    for (j, index) in tile.unknown.enumerated() {
+                        let i = Int(index), s = Int(local[2 * j]), c = Int(local[2 * j + 1])
+                        let value = count[j] * p[i]
+                            - (S[tn + s] * colour[c] + S[2 * tn + s] * colour[pn + c] + S[3 * tn + s] * colour[2 * pn + c] + S[s])
+                        out[j] = value
+                        dot += p[i] * value
+                    }
                 }
             }
         }

@@ -47,6 +47,8 @@ final class MattingLaplacian: @unchecked Sendable {
         var diagonal: [Double] = []
         /// Windows holding each unknown pixel.
         var windowCount: [Double] = []
+        /// Per unknown pixel: its index in the output tile and on the pixel grid.
+        var local: [Int32] = []
     }
 
     /// - Parameters:
@@ -166,6 +168,8 @@ final class MattingLaplacian: @unchecked Sendable {
                 }
             }
             tile.diagonal.append(diagonal)
+            tile.local.append(Int32(ly * tw + lx))
+            tile.local.append(Int32(pi))
             tile.windowCount.append(count)
         }
     }
