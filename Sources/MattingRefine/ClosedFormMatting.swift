@@ -38,9 +38,10 @@ public struct ClosedFormMatting: Sendable {
     /// 4×, 16×, … cheaper, so they are solved to ``tolerance`` while the finest level,
     /// which starts from their upsampled answer, only polishes detail.
     public var finestMaxIterations: Int? = nil
-    /// Halve the problem until it has at most this many unknown pixels (0 disables
-    /// coarse-to-fine). Default 20 000.
-    public var coarsestUnknownCount: Int = 20_000
+    /// Halve the problem until it has at most this many unknown pixels or a side below 16
+    /// (0 disables coarse-to-fine). Default 1 000: smooth, semi-transparent regions are
+    /// the slow modes of the Laplacian, and only coarse grids remove them cheaply.
+    public var coarsestUnknownCount: Int = 1_000
     /// Worker threads (the result does not depend on it). Default ``defaultRefineThreads``.
     public var threads: Int = defaultRefineThreads
 
