@@ -118,3 +118,22 @@ import Testing
         #expect(error <= 0.04, "mean |α − truth| over unknown \(error)")
     }
 }
+
+@Suite struct RefinerTests {
+    /// A blurred, shrunken disk mask (what an upsampled 256×256 segmentation looks like)
+    /// refines towards the true soft disk.
+    @Test func coarseMaskIsRefinedTowardsTheTruth() throws {
+        let w = 120, h = 100
+        let truth = (0..<w * h).map { i -> Float in
+            let dx = Float(i % w - 60), dy = Float(i / w - 50)
+            return min(max((30 - (dx * dx + dy * dy).squareRoot()) / 2 + 0.5, 0), 1)
+        }
+        let coarse = try FloatImage(width: w, height: h, layout: .gray, components: truth).eroded(radius: 2).boxFiltered(radius: 3)
+        let image = SyntheticMattingTests.composite(truth, w, h, f: [0.8, 0.3, 0.3], b: [0.2, 0.6, 0.4], seed: 3)
+        let refined = try Refiner().matte(image, coarseAlpha: coarse)
+        let before = zip(coarse.packedComponents, truth).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) }
+        let after = zip(refined.packedComponents, truth).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) }
+        #expect(after <= 0.5 * before, "SAD coarse \(before), refined \(after)")
+        #expect(throws: ImageError.self) { try Refiner().matte(image, coarseAlpha: FloatImage(width: 3, height: 3, layout: .gray)) }
+    }
+}

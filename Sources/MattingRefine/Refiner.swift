@@ -1,0 +1,42 @@
+import MattingImage
+
+/// The refine stage in one call: coarse alpha or trimap in, full-resolution matte (and
+/// halo-free foreground) out.
+///
+/// ```swift
+/// let refiner = Refiner()
+/// let alpha = try refiner.matte(photo, coarseAlpha: upsampledMask)   // from the network
+/// let alpha2 = try refiner.matte(photo, trimap: userTrimap)           // no network
+/// let (foreground, _) = try ForegroundEstimator().estimate(photo, alpha: alpha)
+/// ```
+public struct Refiner: Sendable {
+    /// How the trimap is made from a coarse alpha.
+    public var trimapOptions = Trimap.Options()
+    /// The alpha solver and its stopping rule.
+    public var solver = ClosedFormMatting()
+
+    public init() {}
+
+    /// The matte of `image` given a user trimap (0 background, 255 foreground, else unknown).
+    ///
+    /// - Parameters:
+    ///   - image: RGB/RGBA (alpha ignored) or gray, values 0…1.
+    ///   - trimap: same size as `image`.
+    /// - Returns: single-channel matte, 0…1.
+    /// - Throws: ``ImageError/invalidArgument(_:)`` if the sizes differ.
+    public func matte(_ image: FloatImage, trimap: Trimap) throws -> FloatImage {
+        try solver.alpha(for: image, trimap: trimap)
+    }
+
+    /// The matte of `image` from a coarse alpha of the same size (for example the
+    /// segmentation network's mask, bilinearly upsampled): a trimap is made from it
+    /// (``Trimap/init(coarseAlpha:options:)``) and the coarse alpha starts the solver.
+    ///
+    /// - Throws: ``ImageError/invalidArgument(_:)`` if the sizes differ or `coarseAlpha`
+    ///   is not single-channel.
+    public func matte(_ image: FloatImage, coarseAlpha: FloatImage) throws -> FloatImage {
+        try requireSameSize(image, coarseAlpha, "image and coarse alpha")
+        let trimap = try Trimap(coarseAlpha: coarseAlpha, options: trimapOptions)
+        return try solver.alpha(for: image, trimap: trimap, initialAlpha: coarseAlpha)
+    }
+}
