@@ -58,7 +58,7 @@ do {
     guard let (alpha, statistics) = result else { fatalError("no runs") }
     let ours = alpha.packedComponents
     let sad = zip(ours, truth).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) }
-    print("closed-form alpha: median \(String(format: "%.3f", median(times))) s over \(runs) runs \(times.map { String(format: "%.3f", $0) }), SAD \(String(format: "%.1f", sad)); CPU time median \(String(format: "%.3f", median(cpu))) s")
+    print("closed-form alpha: median \(String(format: "%.3f", median(times))) s over \(runs) runs \(times.map { String(format: "%.3f", $0) }), SAD \(String(format: "%.1f", sad)); CPU time median \(String(format: "%.3f", median(cpu))) s; fastest run \(String(format: "%.3f", times.min() ?? 0)) s, least CPU \(String(format: "%.3f", cpu.min() ?? 0)) s")
     for level in statistics.levels {
         print("  level \(level.width)x\(level.height): \(level.unknown) unknown, \(level.iterations) iterations, residual \(String(format: "%.2e", level.residual))")
     }

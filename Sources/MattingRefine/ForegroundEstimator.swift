@@ -102,7 +102,10 @@ public struct ForegroundEstimator: Sendable {
     func sweep(_ image: [[Float]], _ alpha: [Float], _ F: inout [[Float]], _ B: inout [[Float]], _ w: Int, _ h: Int) {
         let bandHeight = 32, bands = (h + bandHeight - 1) / bandHeight
         let reg = regularization, gw = gradientWeight
-        var f0 = F[0], f1 = F[1], f2 = F[2], b0 = B[0], b1 = B[1], b2 = B[2]
+        // Move the planes out (not copy) so writing them does not trigger copy-on-write.
+        var f0 = [Float](), f1 = [Float](), f2 = [Float](), b0 = [Float](), b1 = [Float](), b2 = [Float]()
+        swap(&f0, &F[0]); swap(&f1, &F[1]); swap(&f2, &F[2])
+        swap(&b0, &B[0]); swap(&b1, &B[1]); swap(&b2, &B[2])
         f0.withUnsafeMutableBufferPointer { f0 in f1.withUnsafeMutableBufferPointer { f1 in f2.withUnsafeMutableBufferPointer { f2 in
         b0.withUnsafeMutableBufferPointer { b0 in b1.withUnsafeMutableBufferPointer { b1 in b2.withUnsafeMutableBufferPointer { b2 in
         image[0].withUnsafeBufferPointer { i0 in image[1].withUnsafeBufferPointer { i1 in image[2].withUnsafeBufferPointer { i2 in

@@ -47,9 +47,21 @@ extension MattingLaplacian {
                 }
                 let c0 = colour + py * pw, c1 = c0 + pn, c2 = c1 + pn
                 let q0 = row + pn, q1 = q0 + pn, q2 = q1 + pn
-                for px in 0..<pw {
+                var px = 0
+                while px + 4 <= pw {
+                    let v = UnsafeRawPointer(row + px).loadUnaligned(as: SIMD4<Double>.self)
+                    let p0 = UnsafeRawPointer(c0 + px).loadUnaligned(as: SIMD4<Double>.self) * v
+                    let p1 = UnsafeRawPointer(c1 + px).loadUnaligned(as: SIMD4<Double>.self) * v
+                    let p2 = UnsafeRawPointer(c2 + px).loadUnaligned(as: SIMD4<Double>.self) * v
+                    UnsafeMutableRawPointer(q0 + px).storeBytes(of: p0, as: SIMD4<Double>.self)
+                    UnsafeMutableRawPointer(q1 + px).storeBytes(of: p1, as: SIMD4<Double>.self)
+                    UnsafeMutableRawPointer(q2 + px).storeBytes(of: p2, as: SIMD4<Double>.self)
+                    px += 4
+                }
+                while px < pw {
                     let v = row[px]
                     q0[px] = c0[px] * v; q1[px] = c1[px] * v; q2[px] = c2[px] * v
+                    px += 1
                 }
             }
         }
