@@ -46,6 +46,7 @@ do {
     if let v = environment["CF_TOL"].flatMap(Double.init) { solver.tolerance = v }
     if let v = environment["CF_MAXIT"].flatMap(Int.init) { solver.maxIterations = v }
     if let v = environment["CF_FINEST_MAXIT"].flatMap(Int.init) { solver.finestMaxIterations = v }
+    if let v = environment["CF_THREADS"].flatMap(Int.init) { solver.threads = v }
     if let v = environment["CF_COARSEST"].flatMap(Int.init) { solver.coarsestUnknownCount = v }
     var times: [Double] = [], cpu: [Double] = []
     var result: (alpha: FloatImage, statistics: ClosedFormMatting.Statistics)?

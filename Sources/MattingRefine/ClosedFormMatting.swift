@@ -106,12 +106,12 @@ public struct ClosedFormMatting: Sendable {
             var guess2: [Float]? = guess == nil ? nil : [Float](repeating: 0, count: w2 * h2)
             for y in 0..<h2 {
                 for x in 0..<w2 {
-                    var sums: [Float] = [0, 0, 0], g: Float = 0, n: Float = 0
+                    var s0: Float = 0, s1: Float = 0, s2: Float = 0, g: Float = 0, n: Float = 0
                     var value: Float? = nil, agree = true
                     for v in 2 * y..<min(2 * y + 2, height) {
                         for u in 2 * x..<min(2 * x + 2, width) {
                             let i = v * width + u
-                            for c in 0..<3 { sums[c] += image[c][i] }
+                            s0 += image[0][i]; s1 += image[1][i]; s2 += image[2][i]
                             if let guess { g += guess[i] }
                             n += 1
                             if let k = known[i] {
@@ -120,7 +120,7 @@ public struct ClosedFormMatting: Sendable {
                         }
                     }
                     let j = y * w2 + x
-                    for c in 0..<3 { image2[c][j] = sums[c] / n }
+                    image2[0][j] = s0 / n; image2[1][j] = s1 / n; image2[2][j] = s2 / n
                     guess2?[j] = g / n
                     known2[j] = agree ? value : nil
                 }
