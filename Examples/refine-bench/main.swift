@@ -47,6 +47,7 @@ do {
     if let v = environment["CF_MAXIT"].flatMap(Int.init) { solver.maxIterations = v }
     if let v = environment["CF_FINEST_MAXIT"].flatMap(Int.init) { solver.finestMaxIterations = v }
     if let v = environment["CF_THREADS"].flatMap(Int.init) { solver.threads = v }
+    if let v = environment["CF_RADIUS"].flatMap(Int.init) { solver.radius = v }
     if let v = environment["CF_COARSEST"].flatMap(Int.init) { solver.coarsestUnknownCount = v }
     var times: [Double] = [], cpu: [Double] = []
     var result: (alpha: FloatImage, statistics: ClosedFormMatting.Statistics)?

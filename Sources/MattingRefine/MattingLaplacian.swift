@@ -222,6 +222,20 @@ final class MattingLaplacian: @unchecked Sendable {
             UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Double>.self)
         }
         var x = 0
+        if k == 3 {
+            // The default 3×3 window, unrolled.
+            let s1 = src + step, s2 = src + 2 * step
+            while x + 4 <= count {
+                let acc = load(src + x) + load(s1 + x) + load(s2 + x)
+                UnsafeMutableRawPointer(out + x).storeBytes(of: acc, as: SIMD4<Double>.self)
+                x += 4
+            }
+            while x < count {
+                out[x] = src[x] + s1[x] + s2[x]
+                x += 1
+            }
+            return
+        }
         while x + 4 <= count {
             var acc = load(src + x)
             for u in 1..<k { acc += load(src + x + u * step) }
