@@ -24,12 +24,17 @@ enum ConjugateGradient {
         x.withUnsafeBufferPointer { X.initialize(from: $0.baseAddress!, count: n) }
         let shared = UncheckedSendable((X, D, R, Q, invDiag, partial))
 
-        /// Runs `body(tile, offset, scratch)` for all tiles, in parallel chunks.
+        /// Runs `body(tile, offset, scratch)` for all tiles, dynamically scheduled.
+        let scratches = (0..<max(1, threads)).map { _ in MattingLaplacian.Scratch(radius: L.radius) }
         func forTiles(_ body: (Int, Int, MattingLaplacian.Scratch) -> Void) {
-            parallelChunks(tileCount, threads: threads) { range in
-                let scratch = MattingLaplacian.Scratch(radius: L.radius)
-                for t in range { body(t, offsets[t], scratch) }
-            }
+            parallelDynamic(tileCount, threads: threads) { t, worker in body(t, offsets[t], scratches[worker]) }
+        }
+        /// The same loop on the calling thread: the vector updates are memory-bound and
+        /// cheap next to L·d, and one fewer barrier per phase matters more on a busy machine
+        /// (a descheduled worker stalls everyone at the barrier). Per-tile partial sums are
+        /// kept, so results are the same either way.
+        func forTilesSerially(_ body: (Int, Int) -> Void) {
+            for t in 0..<tileCount { body(t, offsets[t]) }
         }
         func sum(_ slot: Int) -> Double {
             var s = 0.0
@@ -83,7 +88,7 @@ enum ConjugateGradient {
             let dq = sum(0)
             if !(dq > 0) { break }
             let step = rz / dq
-            forTiles { t, o, _ in
+            forTilesSerially { t, o in
                 let (X, D, R, Q, I, P) = shared.value
                 var a = 0.0, b = 0.0
                 for (j, index) in tiles[t].unknown.enumerated() {
@@ -101,7 +106,7 @@ enum ConjugateGradient {
             residual = sum(1).squareRoot() / normB
             let beta = rz != 0 ? rzNew / rz : 0
             rz = rzNew
-            forTiles { t, o, _ in
+            forTilesSerially { t, o in
                 let (_, D, R, _, I, _) = shared.value
                 for (j, index) in tiles[t].unknown.enumerated() {
                     let i = Int(index)

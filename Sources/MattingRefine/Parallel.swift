@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Runs `body(index)` for every index in `0..<count` on up to `threads` threads.
 ///
@@ -40,5 +41,29 @@ func parallelChunks(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
     let threads = max(1, min(threads, count))
     parallelFor(threads, threads: threads) { t in
         body(count * t / threads..<count * (t + 1) / threads)
+    }
+}
+
+/// Runs `body(index, worker)` for every index in `0..<count` on up to `threads` workers
+/// that take the next index as they become free (dynamic scheduling): on a busy machine a
+/// descheduled worker no longer holds back a fixed half of the work. `worker` (0..<threads)
+/// lets callers keep per-worker scratch. Outputs must depend only on the index, never on
+/// the worker, so results stay identical for any thread count.
+func parallelDynamic(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
+    let workers = max(1, min(threads, count))
+    if workers == 1 {
+        for i in 0..<count { body(i, 0) }
+        return
+    }
+    let next = Atomic<Int>(0)
+    withoutActuallyEscaping(body) { body in
+        let box = UncheckedSendable(body)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            while true {
+                let i = next.add(1, ordering: .relaxed).oldValue
+                if i >= count { break }
+                box.value(i, worker)
+            }
+        }
     }
 }
