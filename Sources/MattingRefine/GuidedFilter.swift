@@ -51,6 +51,20 @@ public struct GuidedFilter: Sendable, Hashable {
 
     /// One input plane through the filter.
     static func filter(_ p: Plane, guide I: [Plane], radius r: Int, epsilon: Float, threads: Int) -> Plane {
+        apply(coefficients(p, guide: I, radius: r, epsilon: epsilon, threads: threads), guide: I)
+    }
+
+    /// `q = Σ_c A_c·I_c + B` for box-averaged coefficients (A_c…, B) and a guide.
+    static func apply(_ coefficients: [Plane], guide I: [Plane]) -> Plane {
+        var q = coefficients[coefficients.count - 1]
+        for c in 0..<I.count {
+            for k in 0..<q.count { q.data[k] += coefficients[c].data[k] * I[c].data[k] }
+        }
+        return q
+    }
+
+    /// The box-averaged linear coefficients: one plane per guide channel, then the offset.
+    static func coefficients(_ p: Plane, guide I: [Plane], radius r: Int, epsilon: Float, threads: Int) -> [Plane] {
         let n = p.count
         if I.count == 1 {
             let g = I[0]
@@ -69,10 +83,7 @@ public struct GuidedFilter: Sendable, Hashable {
                 a.data[k] = Float(ak)
                 b.data[k] = Float(mp - ak * mi)
             }
-            let ab = BoxKernel.means([a, b], radius: r, threads: threads)
-            var q = Plane(width: p.width, height: p.height)
-            for k in 0..<n { q.data[k] = ab[0].data[k] * g.data[k] + ab[1].data[k] }
-            return q
+            return BoxKernel.means([a, b], radius: r, threads: threads)
         }
         // Colour guide: 3 means of I, 1 of p, 3 of I·p, 6 of I·Iᵀ.
         var products = [Plane](repeating: Plane(width: p.width, height: p.height), count: 9)
@@ -104,13 +115,7 @@ public struct GuidedFilter: Sendable, Hashable {
             coefficients[2].data[k] = Float(a2)
             coefficients[3].data[k] = Float(mp - a0 * mr - a1 * mg - a2 * mb)
         }
-        let mc = BoxKernel.means(coefficients, radius: r, threads: threads)
-        var q = Plane(width: p.width, height: p.height)
-        for k in 0..<n {
-            q.data[k] = mc[0].data[k] * I[0].data[k] + mc[1].data[k] * I[1].data[k]
-                + mc[2].data[k] * I[2].data[k] + mc[3].data[k]
-        }
-        return q
+        return BoxKernel.means(coefficients, radius: r, threads: threads)
     }
 }
 

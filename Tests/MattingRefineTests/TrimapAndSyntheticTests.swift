@@ -137,3 +137,22 @@ import Testing
         #expect(throws: ImageError.self) { try Refiner().matte(image, coarseAlpha: FloatImage(width: 3, height: 3, layout: .gray)) }
     }
 }
+
+@Suite struct GuidedUpsamplingTests {
+    /// A matte solved at half size, upsampled with the photo as guide, is much closer to the
+    /// true full-size alpha than plain bilinear upsampling (SAD 8.9 vs 85 when written).
+    @Test func guidedUpsamplingSharpensEdges() throws {
+        let w = 128, h = 96
+        let truth = (0..<w * h).map { i -> Float in (i % w) * 3 + (i / w) * 2 >= 250 ? 1 : 0 }
+        let photo = SyntheticMattingTests.composite(truth, w, h, f: [0.9, 0.8, 0.2], b: [0.1, 0.2, 0.7], seed: 4)
+        let half = grayImage(w / 2, h / 2) { x, y in
+            (truth[2 * y * w + 2 * x] + truth[2 * y * w + 2 * x + 1] + truth[(2 * y + 1) * w + 2 * x] + truth[(2 * y + 1) * w + 2 * x + 1]) / 4
+        }
+        let guided = try Refiner().upsampled(half, guide: photo)
+        let bilinear = try Refiner().upsampled(half, guide: photo, radius: 0, epsilon: 1e-4)
+        let sad = { (m: FloatImage) in zip(m.packedComponents, truth).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) } }
+        #expect(guided.width == w && guided.height == h)
+        #expect(allValues(guided).allSatisfy { $0 >= 0 && $0 <= 1 })
+        #expect(sad(guided) < 0.25 * sad(bilinear), "SAD guided \(sad(guided)), bilinear \(sad(bilinear))")
+    }
+}
