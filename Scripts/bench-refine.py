@@ -2,7 +2,7 @@
 """Times pymatting's closed-form alpha and multi-level foreground on a 1200x1800 synthetic
 composite with ~7.5 % unknown, and saves the inputs so MattingKit measures the same files.
 
-    .venv-refine/bin/pip install pymatting==1.1.16 numpy==2.4.6
+    .venv-refine/bin/pip install pymatting==1.1.16 numpy==2.4.6 scipy==1.17.1 numba==0.68.1
     .venv-refine/bin/python Scripts/bench-refine.py [--runs 3] [--out out/refine-bench]
 
 Prints median seconds, SAD against the true alpha (sum of |alpha - truth| over all pixels,

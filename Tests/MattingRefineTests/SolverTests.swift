@@ -117,3 +117,21 @@ import Testing
         #expect(try one.alpha(for: image, trimap: trimap) == two.alpha(for: image, trimap: trimap))
     }
 }
+
+@Suite struct EdgeCaseTests {
+    @Test func emptyAndTinyInputs() throws {
+        let empty = FloatImage(width: 0, height: 0, layout: .rgb)
+        let emptyTrimap = Trimap(Image(width: 0, height: 0, layout: .gray))
+        #expect(try ClosedFormMatting().alpha(for: empty, trimap: emptyTrimap).pixelCount == 0)
+        #expect(try ForegroundEstimator().estimate(empty, alpha: FloatImage(width: 0, height: 0, layout: .gray)).foreground.pixelCount == 0)
+        #expect(try Trimap(coarseAlpha: FloatImage(width: 0, height: 0, layout: .gray)).unknownCount == 0)
+        #expect(try MatteOperations.portrait.applied(to: FloatImage(width: 0, height: 0, layout: .gray)).pixelCount == 0)
+        // 1×1 and 2×2 pictures have no window inside them: unknown pixels keep their start.
+        let tiny = FloatImage(width: 2, height: 2, layout: .rgb, repeating: 0.5)
+        let trimap = Trimap(try Image(width: 2, height: 2, layout: .gray, components: [0, 128, 128, 255]))
+        let alpha = try ClosedFormMatting().alpha(for: tiny, trimap: trimap)
+        #expect(alpha.packedComponents.allSatisfy { $0 >= 0 && $0 <= 1 })
+        let gray = FloatImage(width: 5, height: 4, layout: .gray, repeating: 0.2)
+        #expect(try ForegroundEstimator().estimate(randomImage(5, 4, layout: .rgb, seed: 1), alpha: gray).foreground.layout == .rgb)
+    }
+}
