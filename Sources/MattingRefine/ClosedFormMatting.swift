@@ -45,6 +45,7 @@ public struct ClosedFormMatting: Sendable {
     /// Worker threads (the result does not depend on it). Default ``defaultRefineThreads``.
     public var threads: Int = defaultRefineThreads
 
+    /// The defaults: ε 1e-7, radius 1, tolerance 1e-3, 400 iterations per level, 2 threads.
     public init() {}
 
     /// The defaults with the finest level capped at 60 iterations: about 40 % less work; on
