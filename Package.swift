@@ -63,6 +63,16 @@ let package = Package(
             ],
             path: "Examples/run-model"),
 
+        // Times the engine's kernels for Scripts/bench-gemm.py; not a product.
+        .executableTarget(
+            name: "kernel-bench", dependencies: ["MattingEngine"], path: "Examples/kernel-bench"),
+
+        // Measures the refine stage on the files Scripts/bench-refine.py writes; not a product.
+        .executableTarget(
+            name: "refine-bench",
+            dependencies: ["MattingRefine", "MattingTestSupport"],
+            path: "Examples/refine-bench"),
+
         .testTarget(
             name: "MattingImageTests",
             dependencies: ["MattingImage", "MattingTestSupport"],
@@ -73,6 +83,10 @@ let package = Package(
         .testTarget(
             name: "MattingImportersTests",
             dependencies: ["MattingImporters", "MattingTestSupport"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "MattingRefineTests",
+            dependencies: ["MattingRefine", "MattingTestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "MattingKitTests",
