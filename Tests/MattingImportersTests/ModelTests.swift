@@ -18,16 +18,18 @@ struct ModelTests {
     }
 
     @Test func tfliteIsDetectedByItsIdentifier() throws {
-        // The selfie model if fetched; otherwise a minimal file that carries the identifier.
-        let url = SelfieModels.directory.appendingPathComponent(SelfieModels.portrait)
-        do {
-            let model = try Model(contentsOf: url)
-            #expect(model.format == .tflite)
-            #expect(model.inputs.first?.layout == "NHWC")
-        } catch let e as ModelImportError {
-            // Until the TFLite converter is merged, the format must still be recognised.
-            #expect(e.format == .tflite, "\(e)")
-        }
+        _ = try SelfieModels.bytes(SelfieModels.portrait)  // records the fetch command if missing
+        // Renamed to .onnx: the bytes decide, not the extension.
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("selfie-\(UUID().uuidString).onnx")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try FileManager.default.copyItem(at: SelfieModels.directory.appendingPathComponent(SelfieModels.portrait), to: url)
+        let model = try Model(contentsOf: url)
+        #expect(model.format == .tflite)
+        #expect(model.inputs.map(\.shape) == [[1, 256, 256, 3]])
+        #expect(model.inputs.first?.layout == "NHWC")
+        #expect(model.outputs.count == 1)
+        let compiled = try model.compile(threads: 1)
+        #expect(compiled.outputs.map(\.shape) == [[1, 256, 256, 1]])
     }
 
     @Test func junkIsAnUnsupportedFormatNamingTheFile() throws {

@@ -65,6 +65,26 @@ struct RunModelTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["add_139.npy"])
     }
 
+    /// The TFLite selfie model through the same program (NHWC in and out): within the 2e-4
+    /// absolute tolerance `TFLiteConversionTests` uses against MediaPipe.
+    @Test func reproducesSelfieModel() throws {
+        let model = SelfieModels.directory.appendingPathComponent(SelfieModels.portrait)
+        _ = try SelfieModels.bytes(SelfieModels.portrait)  // records the fetch command if missing
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fixtures = Fixtures.url("MediaPipe")
+        let input = fixtures.appendingPathComponent("astronaut_portrait_input.npy").path
+        let r = try Self.run([model.path, "--input", "input_1=\(input)", "--output-dir", dir.path, "--threads", "2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        #expect(files.count == 1)
+        let got = try NumpyFile(contentsOf: dir.appendingPathComponent(try #require(files.first)))
+        let want = try NumpyFile(contentsOf: fixtures.appendingPathComponent("astronaut_portrait_output.npy"))
+        #expect(got.count == want.count)
+        let err = zip(got.floats, want.floats).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(err <= 2e-4)
+    }
+
     @Test func missingModelFile() throws {
         let dir = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
