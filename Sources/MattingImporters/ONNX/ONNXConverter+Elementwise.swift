@@ -61,7 +61,7 @@ extension ONNXConverter {
     /// 4-D and some operand is already held in NHWC, NCHW otherwise. Lower-rank operands of an
     /// NHWC result are aligned as numpy would align them against NCHW, then permuted.
     mutating func broadcastOperands(_ names: [String]) throws -> ([Value], nhwc: Bool, dims: [Int?]?) {
-        let ts = try names.map { try tracked($0) }
+        let ts = try names.map { try peek($0) }
         let ranks = ts.compactMap(\.rank)
         let outRank = ranks.count == ts.count ? ranks.max() ?? 0 : nil
         let dims: [Int?]? = outRank.map { r in
@@ -86,7 +86,7 @@ extension ONNXConverter {
             let rank = t.rank ?? 0
             if rank == 4 { operands.append(try nhwc(name)); continue }
             if let c = constants[name] {
-                if c.count == 1 { operands.append(t.value); continue }
+                if c.count == 1 { operands.append(try tracked(name).value); continue }
                 // Align to NCHW by prepending 1s, permute, then drop the leading 1s again.
                 var nhwcTensor = c.reshaped(Array(repeating: 1, count: 4 - rank) + c.shape).nhwcFromNCHW()
                 while nhwcTensor.rank > 1 && nhwcTensor.shape[0] == 1 { nhwcTensor = nhwcTensor.reshaped(Array(nhwcTensor.shape.dropFirst())) }

@@ -4,7 +4,7 @@ import MattingEngine
 extension ONNXConverter {
     mutating func convertResize(_ node: ONNXNode) throws {
         let xName = try requiredInput(node, 0)
-        let t = try tracked(xName)
+        let t = try peek(xName)
         guard t.rank == 4 else { throw unsupported("resize of a rank-\(t.rank.map(String.init) ?? "?") tensor (4-D NCHW only)") }
         let mode = attrString(node, "mode", "nearest")
         // Opset 10 had no coordinate_transformation_mode; it behaved as `asymmetric`.
@@ -97,7 +97,7 @@ extension ONNXConverter {
     /// coordinates.
     mutating func convertUpsample(_ node: ONNXNode) throws {
         let xName = try requiredInput(node, 0)
-        let t = try tracked(xName)
+        let t = try peek(xName)
         guard t.rank == 4 else { throw unsupported("upsample of a non-4-D tensor") }
         let scales: [Float]
         if let s = node.attribute("scales"), case let .floats(v) = s { scales = v } else {

@@ -57,7 +57,7 @@ extension ONNXConverter {
         let weights = emitConstant(w.convolutionWeightsFromOIHW(), name: "\(node.inputs[1])#ohwi")
         var ins = [x, weights]
         if let b = input(node, 2) { ins.append(try nchw(b)) }
-        let n = try tracked(xName).dims?.first ?? nil
+        let n = try peek(xName).dims?.first ?? nil
         define(node, 0, emit(.conv2d(p), ins), nhwc: true, dims: [n, w.shape[0], nil, nil])
     }
 
@@ -103,7 +103,7 @@ extension ONNXConverter {
         let weights = emitConstant(w.transposedConvolutionWeightsFromIOHW(groups: groups), name: "\(node.inputs[1])#ohwi")
         var ins = [x, weights]
         if let b = input(node, 2) { ins.append(try nchw(b)) }
-        let n = try tracked(xName).dims?.first ?? nil
+        let n = try peek(xName).dims?.first ?? nil
         define(node, 0, emit(.transposedConv2d(p), ins), nhwc: true, dims: [n, w.shape[1] * groups, nil, nil])
     }
 
@@ -111,11 +111,11 @@ extension ONNXConverter {
         if attrInt(node, "training_mode", 0) != 0 { throw unsupported("training_mode = 1") }
         try requireOnlyFirstOutput(node)
         let xName = try requiredInput(node, 0)
-        let t = try tracked(xName)
+        let t = try peek(xName)
         var ins: [Value]
         switch t.rank {
         case 4?: ins = [try nhwc(xName)]
-        case 2?: ins = [t.value]  // [N, C]: the channel is already the last axis
+        case 2?: ins = [try nchw(xName)]  // [N, C]: the channel is already the last axis
         default: throw unsupported("BatchNormalization of a rank-\(t.rank.map(String.init) ?? "?") tensor (2-D and 4-D only)")
         }
         for i in 1...4 { ins.append(try nchw(try requiredInput(node, i))) }
@@ -125,7 +125,7 @@ extension ONNXConverter {
 
     mutating func convertInstanceNorm(_ node: ONNXNode) throws {
         let xName = try requiredInput(node, 0)
-        let t = try tracked(xName)
+        let t = try peek(xName)
         guard t.rank == 4 else { throw unsupported("InstanceNormalization of a non-4-D tensor") }
         let ins = [try nhwc(xName), try nchw(try requiredInput(node, 1)), try nchw(try requiredInput(node, 2))]
         define(node, 0, emit(.instanceNorm(epsilon: attrFloat(node, "epsilon", 1e-5)), ins), nhwc: true, dims: t.dims)
@@ -141,7 +141,7 @@ extension ONNXConverter {
             kind: kind, kernelHeight: win.kernel.0, kernelWidth: win.kernel.1, strideHeight: win.strides.0,
             strideWidth: win.strides.1, padding: try padding(win),
             countIncludesPadding: attrInt(node, "count_include_pad", 0) != 0, ceilMode: attrInt(node, "ceil_mode", 0) != 0)
-        let dims = try tracked(xName).dims
+        let dims = try peek(xName).dims
         define(node, 0, emit(.pool(p), [try nhwc(xName)]), nhwc: true, dims: dims.map { [$0[0], $0[1], nil, nil] })
     }
 
@@ -151,7 +151,7 @@ extension ONNXConverter {
         let out = average
             ? emit(.globalAveragePool, [x])
             : emit(.reduce(ReduceParameters(kind: .max, axes: [1, 2], keepDimensions: true)), [x])
-        let dims = try tracked(xName).dims
+        let dims = try peek(xName).dims
         define(node, 0, out, nhwc: true, dims: dims.map { [$0[0], $0[1], 1, 1] })
     }
 }

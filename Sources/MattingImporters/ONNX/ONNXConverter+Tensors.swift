@@ -16,7 +16,7 @@ extension ONNXConverter {
 
     mutating func convertConcat(_ node: ONNXNode) throws {
         let names = node.inputs.filter { !$0.isEmpty }
-        let ts = try names.map { try tracked($0) }
+        let ts = try names.map { try peek($0) }
         guard let rank = ts.first?.rank ?? ts.compactMap(\.rank).first else { throw unsupported("concat of values of unknown rank") }
         let axis = attrInt(node, "axis", 0)
         let a = try engineAxis(axis, rank: rank, nhwc: false)
@@ -163,7 +163,7 @@ extension ONNXConverter {
         if let c = constants[shapeName] {
             let shape = try integers(c, "shape")
             if attrInt(node, "allowzero", 0) != 0 && shape.contains(0) { throw unsupported("allowzero = 1 with a zero in the shape") }
-            let input = try tracked(name).dims
+            let input = try peek(name).dims
             let dims: [Int?] = shape.enumerated().map { i, s in s > 0 ? s : s == 0 ? (input.flatMap { i < $0.count ? $0[i] : nil }) : nil }
             define(node, 0, emit(.reshape(shape: shape), [x]), nhwc: false, dims: dims)
         } else {

@@ -131,6 +131,16 @@ struct ONNXConverter {
         throw invalid("reads '\(name)', which no node, input or initializer defines")
     }
 
+    /// What is known about a value without emitting it (constants are emitted on first use).
+    func peek(_ name: String) throws -> TrackedValue {
+        if let t = values[name] { return t }
+        if let c = constants[name] { return TrackedValue(value: Value(name), nhwc: false, dims: c.shape.map { $0 }) }
+        if let type = unsupportedInitializers[name] {
+            throw unsupported("initializer '\(name)' has data type \(type), which the engine does not support")
+        }
+        throw invalid("reads '\(name)', which no node, input or initializer defines")
+    }
+
     /// The value in the model's own (NCHW) layout.
     mutating func nchw(_ name: String) throws -> Value {
         let t = try tracked(name)
@@ -140,11 +150,12 @@ struct ONNXConverter {
 
     /// The value of a 4-D ONNX tensor in NHWC order (transposed once, then cached).
     mutating func nhwc(_ name: String) throws -> Value {
-        let t = try tracked(name)
+        let t = try peek(name)
         if t.nhwc { return t.value }
         guard t.rank == 4 else { throw unsupported("input '\(name)' must be 4-D (NCHW), has rank \(t.rank.map(String.init) ?? "unknown")") }
-        if let c = constants[name] { return emitConstant(c.nhwcFromNCHW(), name: "\(name)#nhwc") }
-        return relayout(t.value, [0, 2, 3, 1], suffix: "#nhwc")
+        // A constant is permuted once at load time (and its NCHW form never emitted).
+        if values[name] == nil, let c = constants[name] { return emitConstant(c.nhwcFromNCHW(), name: "\(name)#nhwc") }
+        return relayout(try tracked(name).value, [0, 2, 3, 1], suffix: "#nhwc")
     }
 
     private mutating func relayout(_ v: Value, _ permutation: [Int], suffix: String) -> Value {
