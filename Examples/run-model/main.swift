@@ -167,10 +167,14 @@ func oneLine(_ text: String) -> String {
 }
 
 do {
-    var command = try RunModel.parseAsRoot() as? RunModel
-    try command?.run()
+    // `--help` parses to ArgumentParser's own help command, so run whatever was parsed.
+    var command = try RunModel.parseAsRoot()
+    try command.run()
 } catch {
-    if RunModel.exitCode(for: error) == .success { RunModel.exit(withError: error) }
+    if RunModel.exitCode(for: error) == .success {
+        print(RunModel.fullMessage(for: error))
+        exit(0)
+    }
     let message = error is ModelImportError || error is EngineError || error is Failure || error is NumpyArray.FormatError
         ? oneLine(String(describing: error)) : oneLine(RunModel.message(for: error))
     FileHandle.standardError.write(Data("run-model: \(message)\n".utf8))

@@ -85,6 +85,12 @@ struct RunModelTests {
         #expect(err <= 2e-4)
     }
 
+    @Test func helpExitsZero() throws {
+        let r = try Self.run(["--help"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("USAGE: run-model <model>"))
+    }
+
     @Test func missingModelFile() throws {
         let dir = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
