@@ -63,6 +63,10 @@ let package = Package(
             name: "MattingEngineTests",
             dependencies: ["MattingEngine", "MattingTestSupport"]),
         .testTarget(
+            name: "MattingImportersTests",
+            dependencies: ["MattingImporters", "MattingTestSupport"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
             name: "MattingKitTests",
             dependencies: ["MattingKit", "MattingTestSupport"]),
     ],

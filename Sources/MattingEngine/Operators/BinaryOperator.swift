@@ -1,0 +1,173 @@
+import Foundation
+
+/// The numpy-broadcast shape of two shapes, or nil if they do not broadcast.
+func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+    let rank = max(a.count, b.count)
+    let pa = [Int](repeating: 1, count: rank - a.count) + a
+    let pb = [Int](repeating: 1, count: rank - b.count) + b
+    var out: [Int] = []
+    for (x, y) in zip(pa, pb) {
+        if x == y || y == 1 { out.append(x) } else if x == 1 { out.append(y) } else { return nil }
+    }
+    return out
+}
+
+/// A broadcast iteration: `rows` rows of `inner` elements; each input advances by its
+/// inner step (0 or 1) within a row, and its row offset comes from `rowDims`/strides.
+struct BroadcastLayout: Sendable {
+    var rowDims: [Int] = []
+    var stridesA: [Int] = [], stridesB: [Int] = []
+    var inner = 1, innerStepA = 1, innerStepB = 1
+    var rows: Int { elementCount(rowDims) }
+
+    init(a: [Int], b: [Int], out: [Int]) {
+        let rank = out.count
+        let pa = [Int](repeating: 1, count: rank - a.count) + a
+        let pb = [Int](repeating: 1, count: rank - b.count) + b
+        let ca = contiguousStrides(pa), cb = contiguousStrides(pb)
+        var dims: [Int] = [], sa: [Int] = [], sb: [Int] = []
+        for i in 0..<rank where out[i] != 1 {
+            let x = pa[i] == 1 ? 0 : ca[i], y = pb[i] == 1 ? 0 : cb[i]
+            // Merge with the previous axis when both inputs walk it contiguously (or both
+            // broadcast it), so the inner loop is as long as possible.
+            if let last = dims.indices.last,
+               (sa[last] == x * out[i]) && (sb[last] == y * out[i]) {
+                dims[last] *= out[i]; sa[last] = x; sb[last] = y
+            } else {
+                dims.append(out[i]); sa.append(x); sb.append(y)
+            }
+        }
+        if let n = dims.popLast() {
+            inner = n
+            innerStepA = sa.removeLast()
+            innerStepB = sb.removeLast()
+        }
+        rowDims = dims; stridesA = sa; stridesB = sb
+    }
+
+    @inline(__always) func offsets(row: Int) -> (Int, Int) {
+        var r = row, oa = 0, ob = 0
+        var axis = rowDims.count - 1
+        while axis >= 0 {
+            let i = r % rowDims[axis]
+            r /= rowDims[axis]
+            oa += i * stridesA[axis]; ob += i * stridesB[axis]
+            axis -= 1
+        }
+        return (oa, ob)
+    }
+}
+
+/// The element-wise kernels of binary operators and PReLU.
+enum BinaryKernel: Sendable {
+    case add, subtract, multiply, divide, minimum, maximum, power, prelu
+
+    init(_ op: BinaryOperator) {
+        switch op {
+        case .add: self = .add
+        case .subtract: self = .subtract
+        case .multiply: self = .multiply
+        case .divide: self = .divide
+        case .minimum: self = .minimum
+        case .maximum: self = .maximum
+        case .power: self = .power
+        }
+    }
+}
+
+/// A broadcast binary operator over float32 (or int64 for shape arithmetic) with a fused activation.
+struct BinaryOperatorKernel: CompiledOperator {
+    let kernel: BinaryKernel
+    let layout: BroadcastLayout
+    let activation: Activation
+    let dataType: DataType
+
+    func execute(_ io: OperatorIO, pool: ThreadPool) {
+        if dataType == .int64 { return executeInt64(io) }
+        let a = io.input(0), b = io.input(1), y = io.output(0)
+        let l = layout
+        // Tasks are (row, chunk of the inner axis) so one long row still spreads over threads.
+        let chunk = 8192
+        let chunksPerRow = (l.inner + chunk - 1) / chunk
+        pool.parallelFor(l.rows * chunksPerRow) { task in
+            let row = task / chunksPerRow, start = (task % chunksPerRow) * chunk
+            let n = min(chunk, l.inner - start)
+            let (oa, ob) = l.offsets(row: row)
+            let pa = a + oa + start * l.innerStepA, pb = b + ob + start * l.innerStepB
+            let py = y + row * l.inner + start
+            switch kernel {
+            case .add: run(pa, pb, py, n) { $0 + $1 } _: { $0 + $1 }
+            case .subtract: run(pa, pb, py, n) { $0 - $1 } _: { $0 - $1 }
+            case .multiply: run(pa, pb, py, n) { $0 * $1 } _: { $0 * $1 }
+            case .divide: run(pa, pb, py, n) { $0 / $1 } _: { $0 / $1 }
+            case .minimum: run(pa, pb, py, n) { pointwiseMin($0, $1) } _: { Swift.min($0, $1) }
+            case .maximum: run(pa, pb, py, n) { pointwiseMax($0, $1) } _: { Swift.max($0, $1) }
+            case .prelu: run(pa, pb, py, n) { $0.replacing(with: $0 * $1, where: $0 .< 0) } _: { $0 < 0 ? $0 * $1 : $0 }
+            case .power:
+                for i in 0..<n { py[i] = Foundation.pow(pa[i * l.innerStepA], pb[i * l.innerStepB]) }
+            }
+            applyActivation(activation, py, py, count: n)
+        }
+    }
+
+    @inline(__always)
+    private func run(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
+        _ f: (SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>, _ g: (Float, Float) -> Float
+    ) {
+        let sa = layout.innerStepA, sb = layout.innerStepB
+        var i = 0
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b), ry = UnsafeMutableRawPointer(y)
+        if sa == 1 && sb == 1 {
+            while i + 8 <= n {
+                let r = f(ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self),
+                          rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))
+                ry.storeBytes(of: r, toByteOffset: i * 4, as: SIMD8<Float>.self)
+                i += 8
+            }
+        } else if sa == 1 && sb == 0 {
+            let vb = SIMD8<Float>(repeating: b[0])
+            while i + 8 <= n {
+                ry.storeBytes(of: f(ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), vb),
+                              toByteOffset: i * 4, as: SIMD8<Float>.self)
+                i += 8
+            }
+        } else if sa == 0 && sb == 1 {
+            let va = SIMD8<Float>(repeating: a[0])
+            while i + 8 <= n {
+                ry.storeBytes(of: f(va, rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)),
+                              toByteOffset: i * 4, as: SIMD8<Float>.self)
+                i += 8
+            }
+        }
+        while i < n {
+            y[i] = g(a[i * sa], b[i * sb])
+            i += 1
+        }
+    }
+
+    private func executeInt64(_ io: OperatorIO) {
+        let a = io.inputs[0].assumingMemoryBound(to: Int64.self)
+        let b = io.inputs[1].assumingMemoryBound(to: Int64.self)
+        let y = io.outputs[0].assumingMemoryBound(to: Int64.self)
+        let l = layout
+        for row in 0..<l.rows {
+            let (oa, ob) = l.offsets(row: row)
+            for i in 0..<l.inner {
+                let x = a[oa + i * l.innerStepA], z = b[ob + i * l.innerStepB]
+                let r: Int64
+                switch kernel {
+                case .add: r = x &+ z
+                case .subtract: r = x &- z
+                case .multiply: r = x &* z
+                case .divide: r = z == 0 ? 0 : x / z
+                case .minimum: r = Swift.min(x, z)
+                case .maximum: r = Swift.max(x, z)
+                case .power: r = Int64(Foundation.pow(Double(x), Double(z)))
+                case .prelu: r = x < 0 ? x &* z : x
+                }
+                y[row * l.inner + i] = r
+            }
+        }
+    }
+}

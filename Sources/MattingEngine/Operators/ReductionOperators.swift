@@ -1,0 +1,60 @@
+import Foundation
+
+/// A reduction over arbitrary axes: each output element loops over its reduced indices.
+struct ReduceOperator: CompiledOperator {
+    let kind: ReduceParameters.Kind
+    /// Output (kept) dimensions and their input strides.
+    let keptDims: [Int], keptStrides: [Int]
+    /// Reduced dimensions and their input strides.
+    let reducedDims: [Int], reducedStrides: [Int]
+
+    func execute(_ io: OperatorIO, pool: ThreadPool) {
+        let x = io.input(0), y = io.output(0)
+        let outCount = elementCount(keptDims), redCount = elementCount(reducedDims)
+        parallelChunks(outCount, chunk: 256, pool: pool) { range in
+            for o in range {
+                var base = 0, r = o
+                for a in stride(from: keptDims.count - 1, through: 0, by: -1) {
+                    base += (r % keptDims[a]) * keptStrides[a]; r /= keptDims[a]
+                }
+                var acc: Float = kind == .max ? -.infinity : (kind == .min ? .infinity : 0)
+                for k in 0..<redCount {
+                    var off = base, q = k
+                    for a in stride(from: reducedDims.count - 1, through: 0, by: -1) {
+                        off += (q % reducedDims[a]) * reducedStrides[a]; q /= reducedDims[a]
+                    }
+                    let v = x[off]
+                    switch kind {
+                    case .mean, .sum: acc += v
+                    case .max: acc = Swift.max(acc, v)
+                    case .min: acc = Swift.min(acc, v)
+                    }
+                }
+                y[o] = kind == .mean ? acc / Float(redCount) : acc
+            }
+        }
+    }
+}
+
+/// Softmax along one axis, as `[outer, axis, inner]`; one task per outer index.
+struct SoftmaxOperator: CompiledOperator {
+    let outer: Int, axis: Int, inner: Int
+    func execute(_ io: OperatorIO, pool: ThreadPool) {
+        let x = io.input(0), y = io.output(0)
+        pool.parallelFor(outer) { o in
+            for i in 0..<inner {
+                let base = o * axis * inner + i
+                var m = -Float.infinity
+                for k in 0..<axis { m = Swift.max(m, x[base + k * inner]) }
+                var sum: Float = 0
+                for k in 0..<axis {
+                    let e = Foundation.exp(x[base + k * inner] - m)
+                    y[base + k * inner] = e
+                    sum += e
+                }
+                let s = 1 / sum
+                for k in 0..<axis { y[base + k * inner] *= s }
+            }
+        }
+    }
+}

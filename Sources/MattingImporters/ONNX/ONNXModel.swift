@@ -1,0 +1,308 @@
+import Foundation
+
+/// A parsed ONNX model: plain values mirroring the parts of `onnx.proto` MattingKit uses.
+///
+/// Read with a hand-written, bounds-checked protobuf reader (see `Docs/Importers.md` for why).
+/// Tensor data from every storage form (`raw_data`, typed fields such as `float_data` or
+/// `int32_data`, and external data files) is normalised to little-endian bytes in
+/// ``ONNXTensor/rawBytes``, and its size is checked against the tensor's shape.
+///
+/// ```swift
+/// let model = try ONNXModel(contentsOf: url)   // resolves external data beside `url`
+/// for node in model.graph.nodes { print(node.opType, node.inputs, node.outputs) }
+/// ```
+public struct ONNXModel: Sendable {
+    /// The file name (or label) the model was read from, used in error messages.
+    public var fileName: String
+    /// `ir_version` (field 1).
+    public var irVersion: Int64
+    /// Operator sets the model uses (field 8); the default domain is `""` (or `ai.onnx`).
+    public var opsetImports: [ONNXOperatorSetID]
+    /// `producer_name` (field 2), e.g. `pytorch`.
+    public var producerName: String
+    /// `producer_version` (field 3).
+    public var producerVersion: String
+    /// `domain` (field 4): the model's reverse-DNS namespace, often empty.
+    public var domain: String
+    /// `model_version` (field 5).
+    public var modelVersion: Int64
+    /// `doc_string` (field 6).
+    public var docString: String
+    /// The main graph (field 7).
+    public var graph: ONNXGraph
+    /// `metadata_props` (field 14), in file order.
+    public var metadata: [ONNXStringPair]
+
+    /// The opset version of the default (`""` / `ai.onnx`) domain, if imported.
+    public var defaultOpsetVersion: Int64? {
+        opsetImports.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }?.version
+    }
+
+    /// Reads and parses an `.onnx` file, loading external data from files beside it.
+    ///
+    /// - Throws: ``ModelImportError`` if the file cannot be read, violates the format, or refers
+    ///   to external data outside its folder or beyond the end of a data file.
+    public init(contentsOf url: URL) throws {
+        let name = url.lastPathComponent
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw ModelImportError(file: name, format: .onnx, kind: .io,
+                                   message: "cannot read the file: \(error.localizedDescription)")
+        }
+        try self.init(bytes: [UInt8](data), fileName: name, externalDataDirectory: url.deletingLastPathComponent())
+    }
+
+    /// Parses an ONNX model held in memory.
+    ///
+    /// - Parameters:
+    ///   - bytes: the serialised `ModelProto`.
+    ///   - fileName: a label for error messages.
+    ///   - externalDataDirectory: the folder external data paths are relative to; if nil, a
+    ///     tensor with external data is an error.
+    /// - Throws: ``ModelImportError`` naming what is wrong and where.
+    public init(bytes: [UInt8], fileName: String = "<memory>", externalDataDirectory: URL? = nil) throws {
+        do {
+            var parser = ONNXParser(bytes: bytes, externalData: ONNXExternalDataLoader(directory: externalDataDirectory))
+            self = try parser.parseModel(fileName: fileName)
+        } catch let violation as FormatViolation {
+            throw ModelImportError(file: fileName, format: .onnx, kind: violation.kind, message: violation.message)
+        }
+    }
+
+    init(fileName: String, irVersion: Int64, opsetImports: [ONNXOperatorSetID], producerName: String,
+         producerVersion: String, domain: String, modelVersion: Int64, docString: String, graph: ONNXGraph,
+         metadata: [ONNXStringPair]) {
+        self.fileName = fileName
+        self.irVersion = irVersion
+        self.opsetImports = opsetImports
+        self.producerName = producerName
+        self.producerVersion = producerVersion
+        self.domain = domain
+        self.modelVersion = modelVersion
+        self.docString = docString
+        self.graph = graph
+        self.metadata = metadata
+    }
+}
+
+/// `OperatorSetIdProto`: a domain and its version.
+public struct ONNXOperatorSetID: Sendable, Hashable {
+    /// The operator domain; `""` (or `ai.onnx`) is the default ONNX domain.
+    public var domain: String
+    /// The operator set version, e.g. 17.
+    public var version: Int64
+}
+
+/// `StringStringEntryProto`.
+public struct ONNXStringPair: Sendable, Hashable {
+    /// The key.
+    public var key: String
+    /// The value.
+    public var value: String
+}
+
+/// `GraphProto`: nodes in topological order, initializers (constant tensors), inputs, outputs.
+public struct ONNXGraph: Sendable, Hashable {
+    /// The graph's name.
+    public var name: String
+    /// Nodes in topological order (as ONNX requires).
+    public var nodes: [ONNXNode]
+    /// Constant tensors; an initializer may also appear in ``inputs`` (as a default value).
+    public var initializers: [ONNXTensor]
+    /// Graph inputs (may include initializers, as default values, in older IR versions).
+    public var inputs: [ONNXValueInfo]
+    /// Graph outputs.
+    public var outputs: [ONNXValueInfo]
+    /// Optional type information for intermediate values.
+    public var valueInfo: [ONNXValueInfo]
+    /// `doc_string` (field 10).
+    public var docString: String
+
+    /// The initializer named `name`, if any.
+    public func initializer(named name: String) -> ONNXTensor? {
+        initializers.first { $0.name == name }
+    }
+}
+
+/// `NodeProto`: one operator application. Empty input names mark omitted optional inputs.
+public struct ONNXNode: Sendable, Hashable {
+    /// The node's name (may be empty).
+    public var name: String
+    /// The operator, e.g. `Conv`.
+    public var opType: String
+    /// Operator domain; `""` is the default `ai.onnx` domain.
+    public var domain: String
+    /// Input value names; `""` marks an omitted optional input.
+    public var inputs: [String]
+    /// Output value names; `""` marks an omitted optional output.
+    public var outputs: [String]
+    /// Attributes in file order.
+    public var attributes: [ONNXAttribute]
+
+    /// The attribute named `name`, if present.
+    public func attribute(_ name: String) -> ONNXAttributeValue? {
+        attributes.first { $0.name == name }?.value
+    }
+}
+
+/// `AttributeProto`: a named, typed operator parameter.
+public struct ONNXAttribute: Sendable, Hashable {
+    /// The attribute's name, e.g. `kernel_shape`.
+    public var name: String
+    /// The typed value.
+    public var value: ONNXAttributeValue
+}
+
+/// An attribute's value, by `AttributeProto.type`.
+public indirect enum ONNXAttributeValue: Sendable, Hashable {
+    case float(Float)
+    case int(Int64)
+    /// Bytes (usually UTF-8 text, e.g. `auto_pad`, `mode`); see ``stringValue``.
+    case string([UInt8])
+    case tensor(ONNXTensor)
+    case graph(ONNXGraph)
+    case floats([Float])
+    case ints([Int64])
+    case strings([[UInt8]])
+    case tensors([ONNXTensor])
+    case graphs([ONNXGraph])
+    /// A type MattingKit does not read (sparse tensors, type protos); the `type` code is kept.
+    case unsupported(type: Int32)
+
+    /// The value as UTF-8 text, for `.string`.
+    public var stringValue: String? {
+        if case .string(let bytes) = self { return String(decoding: bytes, as: UTF8.self) }
+        return nil
+    }
+
+    /// The value for `.int`.
+    public var intValue: Int64? {
+        if case .int(let v) = self { return v }
+        return nil
+    }
+
+    /// The value for `.ints`.
+    public var intsValue: [Int64]? {
+        if case .ints(let v) = self { return v }
+        return nil
+    }
+
+    /// The value for `.float`.
+    public var floatValue: Float? {
+        if case .float(let v) = self { return v }
+        return nil
+    }
+}
+
+/// `ValueInfoProto` with a tensor type: a name, element type and (possibly symbolic) shape.
+public struct ONNXValueInfo: Sendable, Hashable {
+    /// The value's name.
+    public var name: String
+    /// Element type, or nil if the type is not a tensor type or not given.
+    public var elementType: ONNXDataType?
+    /// Dimensions, or nil if the shape is unknown (even its rank).
+    public var shape: [ONNXDimension]?
+}
+
+/// One dimension of a `TensorShapeProto`.
+public enum ONNXDimension: Sendable, Hashable {
+    /// A fixed size (`dim_value`).
+    case value(Int64)
+    /// A symbolic size (`dim_param`), e.g. `"H"`.
+    case parameter(String)
+    /// Neither set.
+    case unknown
+}
+
+/// `TensorProto.DataType`.
+public enum ONNXDataType: Int32, Sendable, Hashable, CaseIterable {
+    case float = 1, uint8 = 2, int8 = 3, uint16 = 4, int16 = 5, int32 = 6, int64 = 7, string = 8, bool = 9
+    case float16 = 10, double = 11, uint32 = 12, uint64 = 13, complex64 = 14, complex128 = 15, bfloat16 = 16
+    case float8e4m3fn = 17, float8e4m3fnuz = 18, float8e5m2 = 19, float8e5m2fnuz = 20
+    case uint4 = 21, int4 = 22, float4e2m1 = 23
+
+    /// Bytes per element, or nil for strings and the sub-byte types (4-bit, packed).
+    public var byteWidth: Int? {
+        switch self {
+        case .uint8, .int8, .bool, .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz: return 1
+        case .uint16, .int16, .float16, .bfloat16: return 2
+        case .float, .int32, .uint32: return 4
+        case .int64, .double, .uint64, .complex64: return 8
+        case .complex128: return 16
+        case .string, .uint4, .int4, .float4e2m1: return nil
+        }
+    }
+}
+
+/// `TensorProto`: a constant tensor (initializer, `Constant` value, or tensor attribute).
+public struct ONNXTensor: Sendable, Hashable {
+    /// Where the data was stored in the file.
+    public enum Storage: Sendable, Hashable {
+        /// No data (a zero-element tensor).
+        case empty
+        /// `raw_data` (field 9).
+        case raw
+        /// A typed repeated field: `float_data` (4), `int32_data` (5), `int64_data` (7),
+        /// `double_data` (10) or `uint64_data` (11); the field number is kept.
+        case typed(field: Int)
+        /// `string_data` (6).
+        case strings
+        /// `data_location = EXTERNAL` (14) with `external_data` (13): a file beside the model.
+        case external(location: String, offset: Int, length: Int)
+    }
+
+    /// The tensor's name (initializer name, or empty for attribute values).
+    public var name: String
+    /// Shape; empty for a scalar; every entry ≥ 0.
+    public let dims: [Int64]
+    /// Element type.
+    public let dataType: ONNXDataType
+    /// Where the data came from in the file.
+    public let storage: Storage
+    /// The data as packed little-endian elements (IEEE formats for floats; fp16 as binary16),
+    /// whatever the storage; empty for strings. Its count is `elementCount × byteWidth`.
+    public let rawBytes: [UInt8]
+    /// `string_data`, for STRING tensors.
+    public let strings: [[UInt8]]
+
+    /// The number of elements (product of ``dims``; 1 for a scalar).
+    ///
+    /// The shape-describing properties are constants: the parser checked them against the data.
+    public var elementCount: Int { dims.reduce(1) { $0 * Int($1) } }
+
+    /// FLOAT values.
+    public func floatValues() throws -> [Float] {
+        try values(.float, width: 4) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) }
+    }
+
+    /// FLOAT16 values as IEEE binary16 bit patterns.
+    public func float16Bits() throws -> [UInt16] {
+        try values(.float16, width: 2) { UInt16(truncatingIfNeeded: $0) }
+    }
+
+    /// INT64 values.
+    public func int64Values() throws -> [Int64] {
+        try values(.int64, width: 8) { Int64(bitPattern: $0) }
+    }
+
+    /// INT32 values.
+    public func int32Values() throws -> [Int32] {
+        try values(.int32, width: 4) { Int32(bitPattern: UInt32(truncatingIfNeeded: $0)) }
+    }
+
+    /// DOUBLE values.
+    public func doubleValues() throws -> [Double] {
+        try values(.double, width: 8) { Double(bitPattern: $0) }
+    }
+
+    private func values<T>(_ type: ONNXDataType, width: Int, _ make: (UInt64) -> T) throws -> [T] {
+        guard dataType == type else {
+            // A tensor does not know its file; the tensor name stands in for it.
+            throw ModelImportError(file: "tensor '\(name)'", format: .onnx, kind: .invalidModel,
+                                   message: "is \(dataType), not \(type)")
+        }
+        return littleEndianElements(rawBytes[...], width: width, make)
+    }
+}
