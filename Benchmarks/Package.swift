@@ -31,5 +31,10 @@ let package = Package(
             ],
             path: "Benchmarks/MattingBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]),
+        // Times MattingKit's codecs for Scripts/bench-codecs.py (interleaved with Pillow/OpenCV).
+        .executableTarget(
+            name: "codec-timer",
+            dependencies: [.product(name: "MattingKit", package: libraryFolder)],
+            path: "Tools/codec-timer"),
     ]
 )

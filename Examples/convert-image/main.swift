@@ -1,1 +1,101 @@
-print("placeholder")
+// convert-image: converts between PNG and JPEG with MattingKit's codecs.
+//
+//   convert-image INPUT OUTPUT [--quality N] [--compression-level N]
+//                 [--background #rrggbb] [--max-side N]
+//
+// The output format follows OUTPUT's extension. On failure it prints one line,
+// "convert-image: <message>", to standard error and exits with status 1.
+import ArgumentParser
+import Foundation
+import MattingKit
+
+@main
+struct ConvertImage: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert-image",
+        abstract: "Convert a PNG or JPEG picture to PNG or JPEG (chosen by OUTPUT's extension).",
+        discussion: """
+            The input format is detected from its bytes. JPEG EXIF orientation is applied. \
+            The output is written atomically and never over the input.
+            """)
+
+    @Argument(help: "The picture to read (PNG or JPEG).")
+    var input: String
+
+    @Argument(help: "Where to write; .png, or .jpg/.jpeg.")
+    var output: String
+
+    @Option(help: "JPEG quality, 1…100.")
+    var quality: Int = 95
+
+    @Option(help: "PNG compression level, 0…9 (zlib).")
+    var compressionLevel: Int = EncodingOptions().pngCompressionLevel
+
+    @Option(help: ArgumentHelp(
+        "Colour to flatten transparency onto, #rrggbb. JPEG output uses #ffffff when absent; PNG output keeps alpha unless given.",
+        valueName: "#rrggbb"))
+    var background: String?
+
+    @Option(help: ArgumentHelp(
+        "For JPEG input: decode at the smallest 1/8…8/8 scale whose longer side is still at least N pixels (no other resizing; PNG input is not scaled).",
+        valueName: "N"))
+    var maxSide: Int?
+
+    func validate() throws {
+        guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1…100, not \(quality)") }
+        guard (0...9).contains(compressionLevel) else {
+            throw ValidationError("--compression-level must be 0…9, not \(compressionLevel)")
+        }
+        if let maxSide, maxSide < 1 { throw ValidationError("--max-side must be at least 1, not \(maxSide)") }
+    }
+
+    func run() throws {
+        let extensionPart = (output as NSString).pathExtension
+        guard let format = ImageFormat(fileExtension: extensionPart) else {
+            throw ImageError.unsupportedEncoding(destination: output, detail: "the extension must be .png, .jpg or .jpeg")
+        }
+        if Self.sameFile(input, output) {
+            throw ImageError.invalidArgument("OUTPUT \(output) is the input file; refusing to overwrite it")
+        }
+        var decoding = DecodingOptions()
+        if let maxSide { decoding.reducedSize = .longSide(atLeast: maxSide) }
+        let image = try Image(contentsOfFile: input, options: decoding)
+
+        var encoding = EncodingOptions(jpegQuality: quality, pngCompressionLevel: compressionLevel)
+        if let background {
+            encoding.background = try RGBColor(parsing: background)
+        } else if format == .jpeg {
+            encoding.background = .white
+        }
+        try image.write(toFile: output, format: format, options: encoding)
+    }
+
+    /// Whether both paths name the same existing file (same device and inode: catches
+    /// symbolic links, hard links and different spellings of one path).
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var first = stat(), second = stat()
+        guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
+        return first.st_dev == second.st_dev && first.st_ino == second.st_ino
+    }
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as ImageError {
+            fail(error.description)
+        } catch {
+            if exitCode(for: error) == .success {  // --help
+                print(fullMessage(for: error))
+                return
+            }
+            fail(message(for: error))
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        let line = message.split(whereSeparator: \.isNewline).first.map(String.init) ?? message
+        FileHandle.standardError.write(Data("convert-image: \(line)\n".utf8))
+        Foundation.exit(1)
+    }
+}

@@ -1,1 +1,112 @@
+// CJPEG: a thin shim over libjpeg(-turbo) that owns setjmp/longjmp error handling.
+//
+// libjpeg's default error handler calls exit(); ours records the message and longjmps
+// to a setjmp point inside the shim function that made the libjpeg call, so Swift
+// frames are never unwound. Functions return a CJPEG_STATUS code. Not public API.
 #pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Status codes returned by every shim function.
+enum {
+    CJPEG_OK = 0,
+    /// The data is damaged or invalid (libjpeg's message says how).
+    CJPEG_CORRUPT = 1,
+    /// The data ended before the image did.
+    CJPEG_TRUNCATED = 2,
+    /// Memory could not be allocated.
+    CJPEG_NO_MEMORY = 3,
+    /// The data does not start with a JPEG SOI marker.
+    CJPEG_NOT_JPEG = 4,
+    /// The file uses a feature this shim does not decode (e.g. an unknown colour space).
+    CJPEG_UNSUPPORTED = 5,
+    /// The caller passed an invalid argument.
+    CJPEG_INVALID_ARGUMENT = 6,
+};
+
+/// The colour model of the JPEG file's components.
+enum {
+    CJPEG_SPACE_GRAY = 1,
+    CJPEG_SPACE_RGB = 2,    ///< YCbCr or RGB: decoded to RGB
+    CJPEG_SPACE_CMYK = 3,   ///< CMYK or YCCK: decoded to RGB by the shim
+};
+
+/// Frees a buffer returned by cjpeg_encode.
+void cjpeg_free(void *buffer);
+
+/// An in-progress decode of one JPEG held in memory. Opaque.
+typedef struct cjpeg_decoder cjpeg_decoder;
+
+typedef struct cjpeg_header {
+    /// Full-size dimensions from the SOF marker.
+    uint32_t width;
+    uint32_t height;
+    /// Number of components in the file (1, 3 or 4).
+    int components;
+    /// CJPEG_SPACE_*.
+    int color_space;
+    /// Non-zero for progressive (or other multi-scan) files.
+    int progressive;
+    /// Non-zero if an Adobe APP14 marker was present (CMYK samples stored inverted).
+    int adobe;
+    /// Output size after scaling; set by cjpeg_decoder_start.
+    uint32_t output_width;
+    uint32_t output_height;
+    /// Channels per output pixel: 1 (gray) or 3 (RGB); set by cjpeg_decoder_start.
+    int output_channels;
+} cjpeg_header;
+
+/// Creates a decoder over `size` bytes at `data`, which must stay valid and unchanged until
+/// cjpeg_decoder_destroy, and reads the header (markers up to the first SOS). APP1
+/// markers are kept so cjpeg_decoder_exif can return EXIF data. Returns NULL only if
+/// memory is exhausted; otherwise check cjpeg_decoder_status.
+///
+/// `max_scans` (0 means CJPEG_DEFAULT_MAX_SCANS) bounds the number of scans a progressive
+/// file may have: libjpeg would otherwise spend unbounded time on a small hostile file
+/// made of thousands of tiny scans. Exceeding it is reported as CJPEG_CORRUPT.
+cjpeg_decoder *cjpeg_decoder_create(const uint8_t *data, size_t size, int max_scans);
+
+/// Ordinary progressive files have about 10 scans; libjpeg-turbo's TurboJPEG API suggests 500.
+#define CJPEG_DEFAULT_MAX_SCANS 500
+
+int cjpeg_decoder_status(const cjpeg_decoder *decoder);
+const char *cjpeg_decoder_message(const cjpeg_decoder *decoder);
+cjpeg_header cjpeg_decoder_header(const cjpeg_decoder *decoder);
+
+/// The payload of the first APP1 marker that starts with "Exif\0\0" (including that
+/// prefix), or NULL. Owned by the decoder.
+const uint8_t *cjpeg_decoder_exif(const cjpeg_decoder *decoder, size_t *size);
+
+/// Sets the DCT scale to `scale_num`/8 (1…8), starts decompression and fills in the
+/// output size. Gray files decode to 1 channel, everything else to 3 (RGB).
+int cjpeg_decoder_start(cjpeg_decoder *decoder, int scale_num);
+
+/// The output size for scale `scale_num`/8 without starting (libjpeg's own rounding).
+int cjpeg_decoder_scaled_size(cjpeg_decoder *decoder, int scale_num, uint32_t *width, uint32_t *height);
+
+/// Decodes every row into `pixels` (8-bit, output_channels per pixel), rows `row_stride`
+/// bytes apart, and reads to the end of the data. Call once, after cjpeg_decoder_start.
+int cjpeg_decoder_read(cjpeg_decoder *decoder, uint8_t *pixels, size_t row_stride);
+
+/// Frees the decoder and everything libjpeg allocated. NULL is ignored.
+void cjpeg_decoder_destroy(cjpeg_decoder *decoder);
+
+/// Encodes 8-bit pixels as a baseline JPEG in memory.
+///
+/// `channels` is 1 (gray), 3 (RGB) or 4 (CMYK, for tests; written with an Adobe marker,
+/// samples as given). `ycck` non-zero stores 4-channel input as YCCK. `quality` is 1–100;
+/// chroma is subsampled 2×2 (4:2:0, libjpeg's default) unless `full_chroma` is non-zero.
+/// On success `*out` is a malloc'd buffer of `*out_size` bytes for the caller to free();
+/// on failure nothing is allocated and `message` holds the reason.
+int cjpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, size_t row_stride,
+                 int channels, int ycck, int quality, int full_chroma, int progressive,
+                 uint8_t **out, size_t *out_size, char *message, size_t message_size);
+
+#ifdef __cplusplus
+}
+#endif

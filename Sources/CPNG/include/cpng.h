@@ -1,1 +1,113 @@
+// CPNG: a thin shim over libpng that owns setjmp/longjmp error handling.
+//
+// libpng reports errors by longjmp; Swift frames must never be jumped over, so every
+// libpng call happens inside one of these functions, each of which sets its own
+// setjmp point. Functions return a CPNG_STATUS code; on failure the decoder (or the
+// caller's message buffer) holds libpng's message. Not public API of MattingKit.
 #pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Status codes returned by every shim function.
+enum {
+    CPNG_OK = 0,
+    /// The data is damaged or invalid (libpng's message says how).
+    CPNG_CORRUPT = 1,
+    /// The data ended before the image did.
+    CPNG_TRUNCATED = 2,
+    /// Memory could not be allocated.
+    CPNG_NO_MEMORY = 3,
+    /// The bytes do not start with the PNG signature.
+    CPNG_NOT_PNG = 4,
+    /// A dimension exceeds the limit given to cpng_decoder_create.
+    CPNG_TOO_LARGE = 5,
+    /// The caller passed an invalid argument.
+    CPNG_INVALID_ARGUMENT = 6,
+};
+
+/// Filter masks for cpng_encode (the same values as libpng's PNG_FILTER_*).
+enum {
+    CPNG_FILTER_NONE = 0x08,
+    CPNG_FILTER_SUB = 0x10,
+    CPNG_FILTER_UP = 0x20,
+    CPNG_FILTER_AVG = 0x40,
+    CPNG_FILTER_PAETH = 0x80,
+    CPNG_FILTER_ALL = 0xF8,
+};
+
+/// Frees a buffer returned by cpng_encode.
+void cpng_free(void *buffer);
+
+/// An in-progress decode of one PNG held in memory. Opaque.
+typedef struct cpng_decoder cpng_decoder;
+
+/// What the header says and what cpng_decoder_read will deliver.
+typedef struct cpng_header {
+    uint32_t width;
+    uint32_t height;
+    /// Bit depth of the file's samples: 1, 2, 4, 8 or 16.
+    int bit_depth;
+    /// libpng colour type of the file (PNG_COLOR_TYPE_*).
+    int color_type;
+    /// Non-zero for Adam7 interlaced files.
+    int interlaced;
+    /// Non-zero if the file has a tRNS chunk.
+    int has_trns;
+    /// Channels per output pixel (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA); set by start.
+    int channels;
+    /// Bits per output sample: 8, or 16 (host byte order) when 16-bit output was asked
+    /// for and the file is 16-bit; set by start.
+    int output_bit_depth;
+} cpng_header;
+
+/// Creates a decoder over `size` bytes at `data`, which must stay valid and unchanged
+/// until cpng_decoder_destroy. Reads the signature and every chunk up to the first IDAT.
+/// Widths or heights above `max_dimension` fail with CPNG_TOO_LARGE before any pixel
+/// memory is allocated (libpng's user limits). Returns NULL only if memory is exhausted;
+/// otherwise check cpng_decoder_status.
+cpng_decoder *cpng_decoder_create(const uint8_t *data, size_t size, uint32_t max_dimension);
+
+/// The status of the last operation on `decoder`.
+int cpng_decoder_status(const cpng_decoder *decoder);
+
+/// libpng's message for the last failure ("" if none). Owned by the decoder.
+const char *cpng_decoder_message(const cpng_decoder *decoder);
+
+/// The header as read by cpng_decoder_create (and completed by cpng_decoder_start).
+cpng_header cpng_decoder_header(const cpng_decoder *decoder);
+
+/// The TIFF data of an eXIf chunk that precedes IDAT (no "Exif\0\0" prefix), or NULL.
+/// Owned by the decoder.
+const uint8_t *cpng_decoder_exif(const cpng_decoder *decoder, size_t *size);
+
+/// Sets up transformations: palette to RGB(A), tRNS to alpha, low bit depths to 8 bits,
+/// interlace handling. With `keep_16_bit` zero, 16-bit samples are scaled to 8 bits with
+/// rounding (libpng's png_set_scale_16, v·255/65535 rounded), otherwise they are kept in
+/// host byte order. No gamma or colour-space conversion is ever applied.
+int cpng_decoder_start(cpng_decoder *decoder, int keep_16_bit);
+
+/// Decodes every row into `pixels`, rows `row_stride` bytes apart (at least
+/// width × channels × output_bit_depth / 8). Call once, after cpng_decoder_start.
+int cpng_decoder_read(cpng_decoder *decoder, void *pixels, size_t row_stride);
+
+/// Frees the decoder and everything libpng allocated. NULL is ignored.
+void cpng_decoder_destroy(cpng_decoder *decoder);
+
+/// Encodes 8-bit pixels (`channels` 1–4: gray, gray+alpha, RGB, RGBA) as a PNG in memory.
+///
+/// `compression_level` is zlib's 0–9; `filters` is a PNG_FILTER_* mask (0 means libpng's
+/// default choice). On success `*out` is a malloc'd buffer of `*out_size` bytes for the
+/// caller to free(); on failure nothing is allocated and `message` (of `message_size`
+/// bytes) holds the reason.
+int cpng_encode(const uint8_t *pixels, uint32_t width, uint32_t height, size_t row_stride,
+                int channels, int compression_level, int filters,
+                uint8_t **out, size_t *out_size, char *message, size_t message_size);
+
+#ifdef __cplusplus
+}
+#endif

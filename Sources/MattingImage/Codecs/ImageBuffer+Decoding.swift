@@ -1,0 +1,156 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+extension ImageBuffer where Component == UInt8 {
+    /// Decodes a PNG or JPEG file (format detected from the bytes, not the name).
+    ///
+    /// The layout follows the file: gray, gray+alpha, RGB or RGBA (palette PNGs become RGB,
+    /// or RGBA when they have transparency; CMYK/YCCK JPEGs become RGB). 16-bit PNG samples
+    /// are scaled to 8 bits with rounding; use ``ImageBuffer/init(contentsOf:options:)-(URL,_)``
+    /// on ``FloatImage`` to keep their precision. Sample values are never gamma- or
+    /// colour-converted (gAMA, cHRM, sRGB and iCCP are ignored). The EXIF orientation (a
+    /// JPEG's APP1 segment, a PNG's eXIf chunk before IDAT) is applied unless
+    /// ``DecodingOptions/appliesOrientation`` is `false`.
+    ///
+    /// ```swift
+    /// let photo = try Image(contentsOf: URL(fileURLWithPath: "portrait.jpg"))
+    /// ```
+    ///
+    /// - Throws: ``ImageError`` naming the file: `.io` if it cannot be read, `.unsupportedFormat`,
+    ///   `.truncated`, `.corrupt` (with libpng's or libjpeg's message), `.tooLarge`.
+    public init(contentsOf url: URL, options: DecodingOptions = .init()) throws(ImageError) {
+        try self.init(contentsOfFile: try CodecSource.path(of: url), options: options)
+    }
+
+    /// Decodes the PNG or JPEG file at `path`; see ``init(contentsOf:options:)-(URL,_)``.
+    public init(contentsOfFile path: String, options: DecodingOptions = .init()) throws(ImageError) {
+        let bytes = try FileIO.contents(ofFile: path)
+        self = try FileIO.withBytes(bytes) { buffer throws(ImageError) in
+            try Self.decode8(buffer, source: path, options: options)
+        }
+    }
+
+    /// Decodes a PNG or JPEG held in memory; errors name the source `"<memory>"`.
+    public init(decoding bytes: some Collection<UInt8>, options: DecodingOptions = .init()) throws(ImageError) {
+        let decoded = bytes.withContiguousStorageIfAvailable { buffer in
+            Result<Image, ImageError> { () throws(ImageError) in
+                try Self.decode8(UnsafeRawBufferPointer(buffer), source: CodecSource.memory, options: options)
+            }
+        }
+        if let decoded {
+            self = try decoded.get()
+        } else {
+            self = try FileIO.withBytes(Array(bytes)) { buffer throws(ImageError) in
+                try Self.decode8(buffer, source: CodecSource.memory, options: options)
+            }
+        }
+    }
+
+    /// Decodes a PNG or JPEG held in `data`; errors name the source `"<memory>"`.
+    public init(decoding data: Data, options: DecodingOptions = .init()) throws(ImageError) {
+        let result = data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            Result<Image, ImageError> { () throws(ImageError) in
+                try Self.decode8(buffer, source: CodecSource.memory, options: options)
+            }
+        }
+        self = try result.get()
+    }
+
+    static func decode8(_ bytes: UnsafeRawBufferPointer, source: String, options: DecodingOptions) throws(ImageError) -> Image {
+        let image: Image
+        let (pixels, orientation) = try CodecDecoding.decode(bytes, source: source, options: options, keep16Bit: false)
+        switch pixels {
+        case let .eight(eight): image = eight
+        case let .sixteen(width, height, layout, samples):
+            // Not reached (8-bit output was asked for); scale with rounding all the same.
+            image = Image(width: width, height: height, layout: layout) { x, y, c in
+                let v = UInt32(samples[(y * width + x) * layout.channelCount + c])
+                return UInt8((v * 255 + 32767) / 65535)
+            }
+        }
+        return image.applyingOrientation(orientation)
+    }
+}
+
+extension ImageBuffer where Component == Float {
+    /// Decodes a PNG or JPEG file into float samples (0…1), keeping 16-bit PNG precision.
+    ///
+    /// 16-bit PNG samples become `v / 65535`; 8-bit samples `v / 255`. Everything else is
+    /// as for ``Image``'s ``ImageBuffer/init(contentsOf:options:)-(URL,_)``.
+    public init(contentsOf url: URL, options: DecodingOptions = .init()) throws(ImageError) {
+        try self.init(contentsOfFile: try CodecSource.path(of: url), options: options)
+    }
+
+    /// Decodes the PNG or JPEG file at `path` into float samples; see ``init(contentsOf:options:)-(URL,_)``.
+    public init(contentsOfFile path: String, options: DecodingOptions = .init()) throws(ImageError) {
+        let bytes = try FileIO.contents(ofFile: path)
+        self = try FileIO.withBytes(bytes) { buffer throws(ImageError) in
+            try Self.decodeFloat(buffer, source: path, options: options)
+        }
+    }
+
+    /// Decodes a PNG or JPEG held in memory into float samples; errors name `"<memory>"`.
+    public init(decoding bytes: some Collection<UInt8>, options: DecodingOptions = .init()) throws(ImageError) {
+        self = try FileIO.withBytes(Array(bytes)) { buffer throws(ImageError) in
+            try Self.decodeFloat(buffer, source: CodecSource.memory, options: options)
+        }
+    }
+
+    /// Decodes a PNG or JPEG held in `data` into float samples; errors name `"<memory>"`.
+    public init(decoding data: Data, options: DecodingOptions = .init()) throws(ImageError) {
+        let result = data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            Result<FloatImage, ImageError> { () throws(ImageError) in
+                try Self.decodeFloat(buffer, source: CodecSource.memory, options: options)
+            }
+        }
+        self = try result.get()
+    }
+
+    static func decodeFloat(_ bytes: UnsafeRawBufferPointer, source: String, options: DecodingOptions) throws(ImageError) -> FloatImage {
+        let (pixels, orientation) = try CodecDecoding.decode(bytes, source: source, options: options, keep16Bit: true)
+        switch pixels {
+        case let .eight(image):
+            return image.converted(to: FloatImage.self).applyingOrientation(orientation)
+        case let .sixteen(width, height, layout, samples):
+            var image = FloatImage(width: width, height: height, layout: layout)
+            let rowLength = width * layout.channelCount
+            image.withUnsafeMutableBufferPointer { pixels, stride in
+                samples.withUnsafeBufferPointer { source in
+                    for y in 0..<height {
+                        for i in 0..<rowLength {
+                            pixels[y * stride + i] = Float(source[y * rowLength + i]) / 65535
+                        }
+                    }
+                }
+            }
+            return image.applyingOrientation(orientation)
+        }
+    }
+}
+
+/// Format dispatch and orientation, shared by the 8-bit and float entry points.
+enum CodecDecoding {
+    /// The pixels as stored, and the orientation still to apply (`.up` when the options
+    /// say not to apply it).
+    static func decode(
+        _ bytes: UnsafeRawBufferPointer, source: String, options: DecodingOptions, keep16Bit: Bool
+    ) throws(ImageError) -> (DecodedPixels, ImageOrientation) {
+        guard options.maximumPixelCount > 0 else {
+            throw .invalidArgument("maximumPixelCount must be positive, not \(options.maximumPixelCount)")
+        }
+        if let reduced = options.reducedSize, reduced.minimum < 1 {
+            throw .invalidArgument("reducedSize.minimum must be at least 1, not \(reduced.minimum)")
+        }
+        switch try CodecSource.format(of: bytes, source: source) {
+        case .png:
+            let (pixels, orientation) = try PNGCodec.decode(bytes, source: source, options: options, keep16Bit: keep16Bit)
+            return (pixels, options.appliesOrientation ? orientation : .up)
+        case .jpeg:
+            let (image, orientation) = try JPEGCodec.decode(bytes, source: source, options: options)
+            return (.eight(image), options.appliesOrientation ? orientation : .up)
+        }
+    }
+}
