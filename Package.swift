@@ -55,6 +55,12 @@ let package = Package(
             ],
             path: "Examples/convert-image"),
 
+        // Measures the refine stage on the files Scripts/bench-refine.py writes; not a product.
+        .executableTarget(
+            name: "refine-bench",
+            dependencies: ["MattingRefine", "MattingTestSupport"],
+            path: "Examples/refine-bench"),
+
         .testTarget(
             name: "MattingImageTests",
             dependencies: ["MattingImage", "MattingTestSupport"],
@@ -65,6 +71,10 @@ let package = Package(
         .testTarget(
             name: "MattingImportersTests",
             dependencies: ["MattingImporters", "MattingTestSupport"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "MattingRefineTests",
+            dependencies: ["MattingRefine", "MattingTestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "MattingKitTests",

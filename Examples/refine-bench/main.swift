@@ -1,0 +1,95 @@
+// Measures MattingRefine's closed-form solver and foreground estimation on the inputs that
+// Scripts/bench-refine.py saves (the same files pymatting is timed on):
+//
+//   .venv-refine/bin/python Scripts/bench-refine.py          # writes out/refine-bench/
+//   swift run -c release refine-bench [out/refine-bench] [runs]
+//
+// Prints median seconds, SAD against the true alpha, the edge-band foreground error, the
+// solver's per-level iterations, and the process's peak resident memory (VmHWM).
+import Foundation
+import MattingImage
+import MattingRefine
+import MattingTestSupport
+
+func peakResidentMiB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
+    return kib / 1024
+}
+
+/// User + system CPU seconds of this process so far.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+let arguments = CommandLine.arguments
+let folder = URL(fileURLWithPath: arguments.count > 1 ? arguments[1] : "out/refine-bench")
+let runs = arguments.count > 2 ? Int(arguments[2]) ?? 3 : 3
+do {
+    let imageArray = try NumpyArray(contentsOf: folder.appendingPathComponent("image.npy"))
+    let image = try imageArray.image(scale: 1 / 255)
+    let t = try NumpyArray(contentsOf: folder.appendingPathComponent("trimap.npy"))
+    let trimap = Trimap(try Image(width: t.shape[1], height: t.shape[0], layout: .gray, components: t.values.map { UInt8($0) }))
+    let truth = try NumpyArray(contentsOf: folder.appendingPathComponent("alpha-true.npy")).values
+    let trueForeground = try NumpyArray(contentsOf: folder.appendingPathComponent("foreground-true.npy")).values
+    print("input \(image.width)x\(image.height), unknown \(String(format: "%.2f", 100 * Double(trimap.unknownCount) / Double(image.pixelCount))) %")
+    let baseline = peakResidentMiB()
+
+    // Solver settings may be overridden for experiments: CF_TOL, CF_MAXIT, CF_COARSEST.
+    var solver = ClosedFormMatting()
+    let environment = ProcessInfo.processInfo.environment
+    if let v = environment["CF_TOL"].flatMap(Double.init) { solver.tolerance = v }
+    if let v = environment["CF_MAXIT"].flatMap(Int.init) { solver.maxIterations = v }
+    if let v = environment["CF_FINEST_MAXIT"].flatMap(Int.init) { solver.finestMaxIterations = v }
+    if let v = environment["CF_THREADS"].flatMap(Int.init) { solver.threads = v }
+    if let v = environment["CF_RADIUS"].flatMap(Int.init) { solver.radius = v }
+    if let v = environment["CF_COARSEST"].flatMap(Int.init) { solver.coarsestUnknownCount = v }
+    var times: [Double] = [], cpu: [Double] = []
+    var result: (alpha: FloatImage, statistics: ClosedFormMatting.Statistics)?
+    for _ in 0..<runs {
+        let start = Date(), startCPU = cpuSeconds()
+        result = try solver.solve(image, trimap: trimap)
+        times.append(Date().timeIntervalSince(start))
+        cpu.append(cpuSeconds() - startCPU)
+    }
+    guard let (alpha, statistics) = result else { fatalError("no runs") }
+    let ours = alpha.packedComponents
+    let sad = zip(ours, truth).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) }
+    print("closed-form alpha: median \(String(format: "%.3f", median(times))) s over \(runs) runs \(times.map { String(format: "%.3f", $0) }), SAD \(String(format: "%.1f", sad)); CPU time median \(String(format: "%.3f", median(cpu))) s; fastest run \(String(format: "%.3f", times.min() ?? 0)) s, least CPU \(String(format: "%.3f", cpu.min() ?? 0)) s")
+    for level in statistics.levels {
+        print("  level \(level.width)x\(level.height): \(level.unknown) unknown, \(level.iterations) iterations, residual \(String(format: "%.2e", level.residual))")
+    }
+    if let pymatting = try? NumpyArray(contentsOf: folder.appendingPathComponent("alpha-pymatting.npy")).values {
+        let difference = zip(ours, pymatting).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) }
+        print("  SAD ours vs pymatting's alpha: \(String(format: "%.1f", difference))")
+    }
+    let afterAlpha = peakResidentMiB()
+
+    let trueAlpha = try FloatImage(width: image.width, height: image.height, layout: .gray, components: truth)
+    var ftimes: [Double] = [], fcpu: [Double] = []
+    var foreground: FloatImage?
+    for _ in 0..<runs {
+        let start = Date(), startCPU = cpuSeconds()
+        foreground = try ForegroundEstimator().estimate(image, alpha: trueAlpha).foreground
+        ftimes.append(Date().timeIntervalSince(start))
+        fcpu.append(cpuSeconds() - startCPU)
+    }
+    let f = foreground?.packedComponents ?? []
+    let photo = image.packedComponents
+    var estimated = 0.0, naive = 0.0, count = 0
+    for i in f.indices where truth[i / 3] > 0.05 && truth[i / 3] < 0.95 {
+        estimated += Double(abs(f[i] - trueForeground[i]))
+        naive += Double(abs(photo[i] - trueForeground[i]))
+        count += 1
+    }
+    print("foreground (ml): median \(String(format: "%.3f", median(ftimes))) s (CPU \(String(format: "%.3f", median(fcpu))) s), edge-band mean |F - F_true| \(String(format: "%.4f", estimated / Double(count))) (F = image: \(String(format: "%.4f", naive / Double(count))))")
+    print("peak RSS: after loading \(Int(baseline)) MiB, after alpha \(Int(afterAlpha)) MiB, after foreground \(Int(peakResidentMiB())) MiB")
+} catch {
+    FileHandle.standardError.write(Data("refine-bench: \(error)\n".utf8))
+    exit(1)
+}

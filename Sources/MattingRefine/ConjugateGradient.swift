@@ -1,0 +1,120 @@
+/// Jacobi-preconditioned conjugate gradients on the unknown pixels of a matting Laplacian.
+enum ConjugateGradient {
+    /// Solves `L_UU x_U = −L_UK x_K` in place, starting from the unknown entries of `x`.
+    ///
+    /// Vectors over the unknowns are stored compactly, tile after tile; the iterate and the
+    /// search direction live in full-size vectors because `L·d` reads neighbours (the
+    /// direction is zero on known pixels). Every reduction is summed per tile, then over
+    /// tiles in order, so the result does not depend on the thread count.
+    ///
+    /// - Returns: iterations done and the final relative residual `‖r‖/‖b‖`.
+    static func solve(_ L: MattingLaplacian, _ x: inout [Double], tolerance: Double, maxIterations: Int) -> (Int, Double) {
+        let tiles = L.tiles, tileCount = tiles.count, threads = L.threads
+        var offsets = [0]
+        for tile in tiles { offsets.append(offsets[offsets.count - 1] + tile.unknown.count) }
+        let m = offsets[tileCount], n = x.count
+        if m == 0 { return (0, 0) }
+        let X = UnsafeMutablePointer<Double>.allocate(capacity: n)
+        let D = UnsafeMutablePointer<Double>.allocate(capacity: n)
+        let R = UnsafeMutablePointer<Double>.allocate(capacity: m)
+        let Q = UnsafeMutablePointer<Double>.allocate(capacity: m)
+        let invDiag = UnsafeMutablePointer<Double>.allocate(capacity: m)
+        let partial = UnsafeMutablePointer<Double>.allocate(capacity: 2 * tileCount)
+        defer { for p in [X, D, R, Q, invDiag, partial] { p.deallocate() } }
+        x.withUnsafeBufferPointer { X.initialize(from: $0.baseAddress!, count: n) }
+        let shared = UncheckedSendable((X, D, R, Q, invDiag, partial))
+
+        /// Runs `body(tile, offset, scratch)` for all tiles, dynamically scheduled.
+        let scratches = (0..<max(1, threads)).map { _ in MattingLaplacian.Scratch(radius: L.radius) }
+        func forTiles(_ body: (Int, Int, MattingLaplacian.Scratch) -> Void) {
+            parallelDynamic(tileCount, threads: threads) { t, worker in body(t, offsets[t], scratches[worker]) }
+        }
+        /// The same loop on the calling thread: the vector updates are memory-bound and
+        /// cheap next to L·d, and one fewer barrier per phase matters more on a busy machine
+        /// (a descheduled worker stalls everyone at the barrier). Per-tile partial sums are
+        /// kept, so results are the same either way.
+        func forTilesSerially(_ body: (Int, Int) -> Void) {
+            for t in 0..<tileCount { body(t, offsets[t]) }
+        }
+        func sum(_ slot: Int) -> Double {
+            var s = 0.0
+            for t in 0..<tileCount { s += partial[2 * t + slot] }
+            return s
+        }
+
+        // b = −L_UK x_K: L applied to x with its unknowns zeroed.
+        D.initialize(from: X, count: n)
+        for (t, tile) in tiles.enumerated() {
+            for (j, index) in tile.unknown.enumerated() {
+                D[Int(index)] = 0
+                invDiag[offsets[t] + j] = tile.diagonal[j] > 0 ? 1 / tile.diagonal[j] : 0
+            }
+        }
+        forTiles { t, o, s in
+            let (_, D, _, Q, _, P) = shared.value
+            _ = L.apply(tile: tiles[t], D, into: Q + o, scratch: s)
+            var bb = 0.0
+            for j in 0..<tiles[t].unknown.count { bb += Q[o + j] * Q[o + j] }
+            P[2 * t] = bb
+        }
+        let normB = sum(0).squareRoot()
+        if normB == 0 { return (0, 0) }
+        // r = −L x at the start; d = z = r / diag (zero on known pixels).
+        D.update(repeating: 0, count: n)
+        forTiles { t, o, s in
+            let (X, D, R, _, I, P) = shared.value
+            _ = L.apply(tile: tiles[t], X, into: R + o, scratch: s)
+            var rz = 0.0, rr = 0.0
+            for (j, index) in tiles[t].unknown.enumerated() {
+                let rj = -R[o + j]
+                R[o + j] = rj
+                let z = rj * I[o + j]
+                D[Int(index)] = z
+                rz += rj * z
+                rr += rj * rj
+            }
+            P[2 * t] = rz
+            P[2 * t + 1] = rr
+        }
+        var rz = sum(0)
+        var residual = sum(1).squareRoot() / normB
+        var iterations = 0
+        while iterations < maxIterations && residual > tolerance {
+            iterations += 1
+            forTiles { t, o, s in
+                let (_, D, _, Q, _, P) = shared.value
+                P[2 * t] = L.apply(tile: tiles[t], D, into: Q + o, scratch: s)
+            }
+            let dq = sum(0)
+            if !(dq > 0) { break }
+            let step = rz / dq
+            forTilesSerially { t, o in
+                let (X, D, R, Q, I, P) = shared.value
+                var a = 0.0, b = 0.0
+                for (j, index) in tiles[t].unknown.enumerated() {
+                    let i = Int(index)
+                    X[i] += step * D[i]
+                    let rj = R[o + j] - step * Q[o + j]
+                    R[o + j] = rj
+                    a += rj * rj * I[o + j]
+                    b += rj * rj
+                }
+                P[2 * t] = a
+                P[2 * t + 1] = b
+            }
+            let rzNew = sum(0)
+            residual = sum(1).squareRoot() / normB
+            let beta = rz != 0 ? rzNew / rz : 0
+            rz = rzNew
+            forTilesSerially { t, o in
+                let (_, D, R, _, I, _) = shared.value
+                for (j, index) in tiles[t].unknown.enumerated() {
+                    let i = Int(index)
+                    D[i] = R[o + j] * I[o + j] + beta * D[i]
+                }
+            }
+        }
+        x.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: X, count: n) }
+        return (iterations, residual)
+    }
+}

@@ -1,0 +1,142 @@
+import MattingImage
+
+/// The guided filter (He, Sun & Tang, "Guided Image Filtering", ECCV 2010 / TPAMI 2013):
+/// an edge-preserving smoothing of an input that follows the edges of a guide picture.
+///
+/// In every `(2r+1)²` window the output is modelled as a linear function of the guide,
+/// `q = a·I + b`, fitted to the input `p` by ridge regression with strength `epsilon`; the
+/// per-window coefficients are averaged over the windows covering each pixel. A gray guide
+/// uses the scalar formula; a colour guide (RGB, or RGBA with alpha ignored) uses the
+/// 3×3 covariance `Σ + εU` and its inverse. All means are box means with windows clipped at
+/// the borders (``FloatImage/boxFiltered(radius:)``), so the cost is O(1) per pixel
+/// whatever the radius, and a constant input stays constant.
+///
+/// ```swift
+/// let refined = try GuidedFilter(radius: 8, epsilon: 1e-4).filtered(matte, guide: photo)
+/// ```
+public struct GuidedFilter: Sendable, Hashable {
+    /// Window half-size in pixels (≥ 0; 0 is the identity).
+    public var radius: Int
+    /// Regularisation on the 0…1 value scale (> 0; larger is smoother). Typical: 1e-4…1e-2.
+    public var epsilon: Float
+
+    public init(radius: Int, epsilon: Float) {
+        self.radius = radius
+        self.epsilon = epsilon
+    }
+
+    /// Filters every channel of `input` with `guide`.
+    ///
+    /// - Parameters:
+    ///   - input: any layout; each channel is filtered independently.
+    ///   - guide: gray/gray+alpha (scalar guide) or RGB/RGBA (colour guide), same size as `input`.
+    ///   - threads: worker threads; the result does not depend on it.
+    /// - Returns: a picture of `input`'s size and layout (values are not clamped).
+    /// - Throws: ``ImageError/invalidArgument(_:)`` for a negative radius, a non-positive
+    ///   epsilon or a size mismatch.
+    public func filtered(_ input: FloatImage, guide: FloatImage, threads: Int = defaultRefineThreads) throws -> FloatImage {
+        guard radius >= 0 else { throw ImageError.invalidArgument("guided filter radius \(radius) is negative") }
+        guard epsilon > 0, epsilon.isFinite else {
+            throw ImageError.invalidArgument("guided filter epsilon \(epsilon) must be positive")
+        }
+        try requireSameSize(input, guide, "guided filter input and guide")
+        if radius == 0 || input.isEmpty { return input }
+        let guidePlanes = guide.layout.isColor
+            ? Plane.planes(of: guide.rgbImage) : [Plane(guide, channel: 0)]
+        let outputs = Plane.planes(of: input).map {
+            Self.filter($0, guide: guidePlanes, radius: radius, epsilon: epsilon, threads: threads)
+        }
+        return Plane.image(outputs, layout: input.layout)
+    }
+
+    /// One input plane through the filter.
+    static func filter(_ p: Plane, guide I: [Plane], radius r: Int, epsilon: Float, threads: Int) -> Plane {
+        apply(coefficients(p, guide: I, radius: r, epsilon: epsilon, threads: threads), guide: I)
+    }
+
+    /// `q = Σ_c A_c·I_c + B` for box-averaged coefficients (A_c…, B) and a guide.
+    static func apply(_ coefficients: [Plane], guide I: [Plane]) -> Plane {
+        var q = coefficients[coefficients.count - 1]
+        for c in 0..<I.count {
+            for k in 0..<q.count { q.data[k] += coefficients[c].data[k] * I[c].data[k] }
+        }
+        return q
+    }
+
+    /// The box-averaged linear coefficients: one plane per guide channel, then the offset.
+    static func coefficients(_ p: Plane, guide I: [Plane], radius r: Int, epsilon: Float, threads: Int) -> [Plane] {
+        let n = p.count
+        if I.count == 1 {
+            let g = I[0]
+            var ip = Plane(width: p.width, height: p.height), ii = ip
+            for k in 0..<n {
+                ip.data[k] = g.data[k] * p.data[k]
+                ii.data[k] = g.data[k] * g.data[k]
+            }
+            let m = BoxKernel.means([g, p, ip, ii], radius: r, threads: threads)
+            var a = Plane(width: p.width, height: p.height), b = a
+            for k in 0..<n {
+                let mi = Double(m[0].data[k]), mp = Double(m[1].data[k])
+                let cov = Double(m[2].data[k]) - mi * mp
+                let variance = Double(m[3].data[k]) - mi * mi
+                let ak = cov / (variance + Double(epsilon))
+                a.data[k] = Float(ak)
+                b.data[k] = Float(mp - ak * mi)
+            }
+            return BoxKernel.means([a, b], radius: r, threads: threads)
+        }
+        // Colour guide: 3 means of I, 1 of p, 3 of I·p, 6 of I·Iᵀ.
+        var products = [Plane](repeating: Plane(width: p.width, height: p.height), count: 9)
+        let pairs = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
+        for k in 0..<n {
+            let pk = p.data[k]
+            for c in 0..<3 { products[c].data[k] = I[c].data[k] * pk }
+            for (j, (u, v)) in pairs.enumerated() { products[3 + j].data[k] = I[u].data[k] * I[v].data[k] }
+        }
+        let m = BoxKernel.means(I + [p] + products, radius: r, threads: threads)
+        // m: 0-2 mean I, 3 mean p, 4-6 mean I·p, 7-12 mean I·Iᵀ (pairs order).
+        var coefficients = [Plane](repeating: Plane(width: p.width, height: p.height), count: 4)
+        let e = Double(epsilon)
+        for k in 0..<n {
+            let mr = Double(m[0].data[k]), mg = Double(m[1].data[k]), mb = Double(m[2].data[k])
+            let mp = Double(m[3].data[k])
+            let c0 = Double(m[4].data[k]) - mr * mp
+            let c1 = Double(m[5].data[k]) - mg * mp
+            let c2 = Double(m[6].data[k]) - mb * mp
+            let s00 = Double(m[7].data[k]) - mr * mr + e
+            let s01 = Double(m[8].data[k]) - mr * mg
+            let s02 = Double(m[9].data[k]) - mr * mb
+            let s11 = Double(m[10].data[k]) - mg * mg + e
+            let s12 = Double(m[11].data[k]) - mg * mb
+            let s22 = Double(m[12].data[k]) - mb * mb + e
+            let (a0, a1, a2) = solveSymmetric3(s00, s01, s02, s11, s12, s22, c0, c1, c2)
+            coefficients[0].data[k] = Float(a0)
+            coefficients[1].data[k] = Float(a1)
+            coefficients[2].data[k] = Float(a2)
+            coefficients[3].data[k] = Float(mp - a0 * mr - a1 * mg - a2 * mb)
+        }
+        return BoxKernel.means(coefficients, radius: r, threads: threads)
+    }
+}
+
+/// Solves the symmetric 3×3 system `S x = c` by the adjugate (S is positive definite here:
+/// a covariance plus a positive ridge).
+@inline(__always)
+func solveSymmetric3(
+    _ s00: Double, _ s01: Double, _ s02: Double, _ s11: Double, _ s12: Double, _ s22: Double,
+    _ c0: Double, _ c1: Double, _ c2: Double
+) -> (Double, Double, Double) {
+    let i00 = s11 * s22 - s12 * s12
+    let i01 = s02 * s12 - s01 * s22
+    let i02 = s01 * s12 - s02 * s11
+    let i11 = s00 * s22 - s02 * s02
+    let i12 = s01 * s02 - s00 * s12
+    let i22 = s00 * s11 - s01 * s01
+    let det = s00 * i00 + s01 * i01 + s02 * i02
+    let inv = 1 / det
+    return (
+        (i00 * c0 + i01 * c1 + i02 * c2) * inv,
+        (i01 * c0 + i11 * c1 + i12 * c2) * inv,
+        (i02 * c0 + i12 * c1 + i22 * c2) * inv
+    )
+}

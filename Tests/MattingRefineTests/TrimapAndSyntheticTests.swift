@@ -1,0 +1,158 @@
+import Foundation
+import MattingImage
+import MattingTestSupport
+import Testing
+@testable import MattingRefine
+
+@Suite struct TrimapTests {
+    @Test func userTrimapConventionAndCounts() throws {
+        let values: [UInt8] = [0, 255, 128, 1, 254, 0]
+        let trimap = Trimap(try Image(width: 3, height: 2, layout: .gray, components: values))
+        #expect(trimap.backgroundCount == 2 && trimap.foregroundCount == 1 && trimap.unknownCount == 3)
+        #expect(trimap.knownValues.map { $0 ?? -1 } == [0, 1, -1, -1, -1, 0])
+    }
+
+    @Test func bandAroundTheContourIsProportionalToSize() throws {
+        var options = Trimap.Options()
+        #expect(options.bandRadius(width: 1200, height: 1800) == 12)
+        #expect(options.bandRadius(width: 100, height: 50) == 2)
+        options.bandFraction = 0.05
+        // A hard disk of radius 30 in 120×100: band radius 5 (0.05 × 100).
+        let alpha = grayImage(120, 100) { x, y in
+            let dx = Float(x - 60), dy = Float(y - 50)
+            return dx * dx + dy * dy <= 900 ? 1 : 0
+        }
+        let trimap = try Trimap(coarseAlpha: alpha, options: options)
+        let t = trimap.image
+        for y in 0..<100 {
+            for x in 0..<120 {
+                // Square structuring element: foreground iff the 11×11 square fits in the disk.
+                let fits = (-5...5).allSatisfy { v in (-5...5).allSatisfy { u in alpha[min(max(x + u, 0), 119), min(max(y + v, 0), 99), 0] == 1 } }
+                let touches = (-5...5).contains { v in (-5...5).contains { u in
+                    let xx = x + u, yy = y + v
+                    return xx >= 0 && xx < 120 && yy >= 0 && yy < 100 && alpha[xx, yy, 0] == 1
+                } }
+                let expected: UInt8 = fits ? 255 : (touches ? Trimap.unknownValue : 0)
+                #expect(t[x, y, 0] == expected, "at \(x),\(y)")
+            }
+        }
+        #expect(trimap.unknownCount + trimap.foregroundCount + trimap.backgroundCount == 12_000)
+    }
+
+    @Test func intermediateCoarseAlphaIsUnknown() throws {
+        // A faint plateau (0.3) far from the contour and a 0.97 plateau deep inside.
+        let alpha = grayImage(80, 80) { x, _ in x < 20 ? 0.3 : (x < 40 ? 0 : (x < 60 ? 1 : 0.9)) }
+        let trimap = try Trimap(coarseAlpha: alpha)
+        #expect(trimap.image[5, 40, 0] == Trimap.unknownValue)   // 0.3: unknown
+        #expect(trimap.image[30, 40, 0] == 0)                    // 0 far from contour
+        #expect(trimap.image[50, 40, 0] == 255)                  // 1 far from contour
+        #expect(trimap.image[75, 40, 0] == Trimap.unknownValue)  // 0.9 < 0.95
+        #expect(throws: ImageError.self) { try Trimap(coarseAlpha: FloatImage(width: 4, height: 4, layout: .rgb)) }
+    }
+}
+
+/// The solver on composites with known alpha. Bounds are mean absolute error over the
+/// unknown pixels (SAD / unknown count), set with about 2× margin over what the solver reaches.
+@Suite struct SyntheticMattingTests {
+    /// Composites `alpha` of colour `f` over a textured background of colour `b`.
+    static func composite(_ alpha: [Float], _ w: Int, _ h: Int, f: [Float], b: [Float], seed: UInt64) -> FloatImage {
+        var rng = SeededGenerator(seed: seed)
+        return FloatImage(width: w, height: h, layout: .rgb) { x, y, c in
+            let a = alpha[y * w + x]
+            let wave: Float = 0.08 * Float(sin(Double(x) * 0.3 + Double(c)) * cos(Double(y) * 0.2))
+            let noise: Float = Float.random(in: -0.01...0.01, using: &rng)
+            let background: Float = b[c] + wave + noise
+            let foreground: Float = f[c] + 0.03 * Float(sin(Double(y) * 0.15 + Double(c)))
+            return a * foreground + (1 - a) * background
+        }
+    }
+
+    static func meanError(_ alpha: FloatImage, _ truth: [Float], _ trimap: Trimap) -> Double {
+        let known = trimap.knownValues, values = alpha.packedComponents
+        var sum = 0.0, n = 0
+        for i in values.indices where known[i] == nil { sum += Double(abs(values[i] - truth[i])); n += 1 }
+        return sum / Double(max(n, 1))
+    }
+
+    @Test func thinStrandsAreRecovered() throws {
+        let w = 96, h = 80
+        var alpha = [Float](repeating: 0, count: w * h)
+        var trimap = [UInt8](repeating: 0, count: w * h)
+        // A solid block at the bottom with 1–2 px strands rising from it.
+        for y in 0..<h { for x in 0..<w {
+            if y >= 60 { alpha[y * w + x] = 1 }
+        } }
+        for (k, x0) in stride(from: 8, to: 88, by: 10).enumerated() {
+            let width = k % 2 == 0 ? 1 : 2
+            for y in 20..<60 {
+                let x = x0 + (y / 8) % 3
+                for dx in 0..<width { alpha[y * w + x + dx] = 1 }
+                // An anti-aliased half-covered neighbour on one side.
+                alpha[y * w + x + width] = max(alpha[y * w + x + width], 0.5)
+            }
+        }
+        for y in 0..<h { for x in 0..<w {
+            trimap[y * w + x] = y >= 66 ? 255 : (y >= 16 ? 128 : 0)
+        } }
+        let image = Self.composite(alpha, w, h, f: [0.85, 0.7, 0.3], b: [0.15, 0.35, 0.75], seed: 1)
+        let t = Trimap(try Image(width: w, height: h, layout: .gray, components: trimap))
+        let result = try ClosedFormMatting().alpha(for: image, trimap: t)
+        let error = Self.meanError(result, alpha, t)
+        #expect(error <= 0.05, "mean |α − truth| over unknown \(error)")
+        // Every strand survives: its pixels stay mostly opaque.
+        var strandMean = 0.0, count = 0
+        for (i, a) in alpha.enumerated() where a == 1 && i / w < 60 { strandMean += Double(result.packedComponents[i]); count += 1 }
+        #expect(strandMean / Double(count) >= 0.8, "strand pixels average \(strandMean / Double(count))")
+    }
+
+    @Test func semiTransparentGradientIsRecovered() throws {
+        let w = 90, h = 40
+        let alpha = (0..<w * h).map { i -> Float in min(max(Float(i % w - 25) / 40, 0), 1) }
+        let trimap = (0..<w * h).map { i -> UInt8 in i % w < 20 ? 0 : (i % w >= 70 ? 255 : 128) }
+        let image = Self.composite(alpha, w, h, f: [0.9, 0.5, 0.2], b: [0.1, 0.3, 0.8], seed: 2)
+        let t = Trimap(try Image(width: w, height: h, layout: .gray, components: trimap))
+        // Coarse to fine matters here: a single level stopped at 1e-3 leaves ~0.13 error in
+        // this smooth ramp (the slow modes of L); the pyramid solves them on coarse grids.
+        let result = try ClosedFormMatting().alpha(for: image, trimap: t)
+        let error = Self.meanError(result, alpha, t)
+        #expect(error <= 0.04, "mean |α − truth| over unknown \(error)")
+    }
+}
+
+@Suite struct RefinerTests {
+    /// A blurred, shrunken disk mask (what an upsampled 256×256 segmentation looks like)
+    /// refines towards the true soft disk.
+    @Test func coarseMaskIsRefinedTowardsTheTruth() throws {
+        let w = 120, h = 100
+        let truth = (0..<w * h).map { i -> Float in
+            let dx = Float(i % w - 60), dy = Float(i / w - 50)
+            return min(max((30 - (dx * dx + dy * dy).squareRoot()) / 2 + 0.5, 0), 1)
+        }
+        let coarse = try FloatImage(width: w, height: h, layout: .gray, components: truth).eroded(radius: 2).boxFiltered(radius: 3)
+        let image = SyntheticMattingTests.composite(truth, w, h, f: [0.8, 0.3, 0.3], b: [0.2, 0.6, 0.4], seed: 3)
+        let refined = try Refiner().matte(image, coarseAlpha: coarse)
+        let before = zip(coarse.packedComponents, truth).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) }
+        let after = zip(refined.packedComponents, truth).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) }
+        #expect(after <= 0.5 * before, "SAD coarse \(before), refined \(after)")
+        #expect(throws: ImageError.self) { try Refiner().matte(image, coarseAlpha: FloatImage(width: 3, height: 3, layout: .gray)) }
+    }
+}
+
+@Suite struct GuidedUpsamplingTests {
+    /// A matte solved at half size, upsampled with the photo as guide, is much closer to the
+    /// true full-size alpha than plain bilinear upsampling (SAD 8.9 vs 85 when written).
+    @Test func guidedUpsamplingSharpensEdges() throws {
+        let w = 128, h = 96
+        let truth = (0..<w * h).map { i -> Float in (i % w) * 3 + (i / w) * 2 >= 250 ? 1 : 0 }
+        let photo = SyntheticMattingTests.composite(truth, w, h, f: [0.9, 0.8, 0.2], b: [0.1, 0.2, 0.7], seed: 4)
+        let half = grayImage(w / 2, h / 2) { x, y in
+            (truth[2 * y * w + 2 * x] + truth[2 * y * w + 2 * x + 1] + truth[(2 * y + 1) * w + 2 * x] + truth[(2 * y + 1) * w + 2 * x + 1]) / 4
+        }
+        let guided = try Refiner().upsampled(half, guide: photo)
+        let bilinear = try Refiner().upsampled(half, guide: photo, radius: 0, epsilon: 1e-4)
+        let sad = { (m: FloatImage) in zip(m.packedComponents, truth).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) } }
+        #expect(guided.width == w && guided.height == h)
+        #expect(allValues(guided).allSatisfy { $0 >= 0 && $0 <= 1 })
+        #expect(sad(guided) < 0.25 * sad(bilinear), "SAD guided \(sad(guided)), bilinear \(sad(bilinear))")
+    }
+}
