@@ -54,6 +54,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/convert-image"),
+        // Times the engine's kernels for Scripts/bench-gemm.py; not a product.
+        .executableTarget(
+            name: "kernel-bench", dependencies: ["MattingEngine"], path: "Examples/kernel-bench"),
 
         // Measures the refine stage on the files Scripts/bench-refine.py writes; not a product.
         .executableTarget(

@@ -4,4 +4,5 @@ import MattingKit
 // One entry point; each area registers its benchmarks from its own file.
 let benchmarks: @Sendable () -> Void = {
     registerCodecBenchmarks()
+    registerKernelBenchmarks()
 }

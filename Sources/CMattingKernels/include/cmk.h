@@ -1,1 +1,126 @@
+// CMattingKernels: per-ISA float32 microkernels and CPU feature detection for MattingEngine.
+// Not public API. Names follow one grammar: mk_<dtype>_<op>_ukernel_<tile>__<isa>.
+// Every microkernel is listed once in mk_ukernels.def (an X-macro file) which drives the
+// Swift dispatch tables and the tests.
 #pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cmk_threadpool.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---------------------------------------------------------------------------------------
+// CPU features
+
+/// Instruction-set paths a kernel can take.
+typedef enum mk_isa {
+    MK_ISA_PORTABLE = 0,  ///< plain C / generic 128-bit vectors: SSE2 on x86_64, NEON on arm64
+    MK_ISA_AVX2_FMA = 1,  ///< x86_64 AVX2 + FMA3 (Haswell, Zen and later)
+} mk_isa;
+
+/// 1 if the running CPU (and OS) supports AVX2 and FMA3, else 0.
+int mk_cpu_supports_avx2_fma(void);
+
+// ---------------------------------------------------------------------------------------
+// Fused output transform: applied by microkernels when they store their last K block.
+
+typedef enum mk_activation_kind {
+    MK_ACT_CLAMP = 0,         ///< y = min(max(x, lo), hi)  (identity: ±inf; relu; relu6; clip)
+    MK_ACT_HARDSWISH = 1,     ///< y = x · min(max(x + 3, 0), 6) · (1/6)
+    MK_ACT_LEAKY_RELU = 2,    ///< y = x ≥ 0 ? x : alpha · x
+    MK_ACT_HARD_SIGMOID = 3,  ///< y = max(0, min(1, alpha · x + beta))
+} mk_activation_kind;
+
+typedef struct mk_activation {
+    int32_t kind;  ///< an mk_activation_kind
+    float lo, hi;  ///< bounds for MK_ACT_CLAMP
+    float alpha, beta;
+} mk_activation;
+
+// ---------------------------------------------------------------------------------------
+// GEMM microkernels: C[mr×nc] (=|+=) A[mr×kc] · W[kc×nc] (+ bias), then activation.
+//
+// A is row-major with a row stride of `a_stride` floats (unpacked input rows or a packed
+// im2col tile). W is one packed panel of MK_GEMM_NR columns: kc rows of 16 floats, zero
+// padded past the matrix's last column, 32-byte aligned. C has a row stride of `c_stride`
+// floats. 1 ≤ mr ≤ MK_GEMM_MR, 1 ≤ nc ≤ MK_GEMM_NR, kc ≥ 1.
+//
+// flags: MK_GEMM_ACCUMULATE adds to C (a later K block) instead of starting from `bias`
+// (16 floats, zero padded; NULL means zeros); MK_GEMM_ACTIVATE applies `activation` before
+// the store (the last K block). Each output's sum runs over k in increasing order, so a
+// result never depends on how the caller split the M and N dimensions among threads.
+
+#define MK_GEMM_MR 6
+#define MK_GEMM_NR 16
+#define MK_GEMM_ACCUMULATE 1u
+#define MK_GEMM_ACTIVATE 2u
+
+typedef void (*mk_f32_gemm_ukernel_fn)(
+    size_t mr, size_t nc, size_t kc,
+    const float* a, size_t a_stride,
+    const float* w, const float* bias,
+    float* c, size_t c_stride,
+    uint32_t flags, const mk_activation* activation);
+
+// ---------------------------------------------------------------------------------------
+// Depthwise convolution microkernels: one output row of an NHWC depthwise convolution,
+// every channel, any kernel size, stride, dilation and padding.
+//
+// `input` points at image n ([height][width][channels]); `weights` are [kh][kw][cpad] and
+// `bias` [cpad] with cpad = channels rounded up to 8, zero padded.
+
+typedef struct mk_dwconv_params {
+    int32_t input_height, input_width, channels;
+    int32_t kernel_height, kernel_width;
+    int32_t stride_height, stride_width;
+    int32_t dilation_height, dilation_width;
+    int32_t pad_top, pad_left;
+    int32_t output_width;
+    int32_t channel_stride;  ///< cpad: the row length of the packed weights
+} mk_dwconv_params;
+
+typedef void (*mk_f32_dwconv_ukernel_fn)(
+    const float* input, int32_t output_y, float* output_row,
+    const float* weights, const float* bias,
+    const mk_dwconv_params* params, const mk_activation* activation);
+
+// ---------------------------------------------------------------------------------------
+// Declarations of every microkernel (see mk_ukernels.def).
+
+#define MK_GEMM_UKERNEL(name, isa, mr, nr) \
+    void name(size_t, size_t, size_t, const float*, size_t, const float*, const float*, \
+              float*, size_t, uint32_t, const mk_activation*);
+#define MK_DWCONV_UKERNEL(name, isa, cb) \
+    void name(const float*, int32_t, float*, const float*, const float*, \
+              const mk_dwconv_params*, const mk_activation*);
+#include "mk_ukernels.def"
+#undef MK_GEMM_UKERNEL
+#undef MK_DWCONV_UKERNEL
+
+// ---------------------------------------------------------------------------------------
+// Packing (portable C; memory bound).
+
+/// Copies rows of an implicit im2col matrix into `dst` (row-major, row stride `dst_stride`).
+///
+/// Row j (0 ≤ j < count) is the output pixel at input coordinates y0 + dy[t], x0 + j·sx + dx[t]
+/// for each tap t; its columns are the taps' `group_channels` input channels (starting at
+/// channel `channel_offset`, pixel stride `pixel_stride`), tap-major, restricted to the
+/// column range [k0, k1). Taps that fall outside the image contribute zeros.
+void mk_f32_im2col_segment(
+    float* dst, size_t dst_stride, size_t count,
+    const float* image, int32_t height, int32_t width, size_t pixel_stride,
+    size_t channel_offset, size_t group_channels,
+    int32_t y0, int32_t x0, int32_t sx,
+    size_t tap_count, const int32_t* dy, const int32_t* dx,
+    size_t k0, size_t k1);
+
+/// A peak-FMA probe: `iterations` × 10 independent 8-wide FMAs (AVX2); returns a checksum.
+float mk_f32_fma_peak_probe__avx2_fma(size_t iterations);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,32 +1,97 @@
+import CMattingKernels
+
 /// A convolution with its weights prepared once, run many times over NHWC float tensors.
 ///
 /// Input is `[batch][inputHeight][inputWidth][inputChannels]`, output
 /// `[batch][outputHeight][outputWidth][outputChannels]`, both dense. Padding is implicit
 /// zeros. The bias (if any) is added and then `activation` applied to every output.
 ///
+/// Lowering (chosen at init, see Docs/Kernels.md):
+/// - 1×1, stride 1, no padding: the NHWC input already is the GEMM's A (`pixels × inC`);
+/// - depthwise (groups == inC == outC): a row microkernel vectorised across channels;
+/// - anything else (K×K, strides, dilation, groups): implicit GEMM, packing bounded im2col
+///   tiles (`mc × kc`) per task into the worker's scratch — never a whole-image buffer.
+///
+/// Results are bit-identical for any thread count: tasks own disjoint output tiles and
+/// each output's k order is fixed.
+///
 /// CONTRACT (shared by the graph runtime): this type's initialiser and `run` signature are
 /// the interface; the implementation behind them is free to change.
 final class ConvolutionKernel: Sendable {
     let geometry: ConvolutionGeometry
     let activation: Activation
-    let weights: [Float]  // OHWI
-    let bias: [Float]
+    /// The instruction-set path this kernel runs on.
+    let isa: KernelISA
+
+    private enum Lowering: Sendable {
+        case direct(groups: [PackedGEMMWeights])
+        case im2col(groups: [PackedGEMMWeights], dy: [Int32], dx: [Int32])
+        case depthwise(weights: AlignedFloats, bias: AlignedFloats, channelStride: Int)
+    }
+    private let lowering: Lowering
 
     /// - Parameters:
     ///   - weights: `geometry.weightCount` values in OHWI order.
     ///   - bias: `outputChannels` values, or `nil` for none.
-    init(geometry: ConvolutionGeometry, weights: [Float], bias: [Float]?, activation: Activation) {
-        precondition(geometry.validationFailure() == nil, geometry.validationFailure() ?? "")
-        precondition(weights.count == geometry.weightCount, "weight count mismatch")
-        precondition(bias == nil || bias!.count == geometry.outputChannels, "bias count mismatch")
-        self.geometry = geometry
+    convenience init(geometry: ConvolutionGeometry, weights: [Float], bias: [Float]?, activation: Activation) {
+        self.init(geometry: geometry, weights: weights, bias: bias, activation: activation, isa: .current)
+    }
+
+    /// As the contract initialiser, on a chosen instruction-set path (tests, comparisons).
+    init(geometry g: ConvolutionGeometry, weights: [Float], bias: [Float]?, activation: Activation, isa: KernelISA) {
+        precondition(g.validationFailure() == nil, g.validationFailure() ?? "")
+        precondition(weights.count == g.weightCount, "weight count mismatch")
+        precondition(bias == nil || bias!.count == g.outputChannels, "bias count mismatch")
+        precondition(isa.isSupported, "\(isa) is not supported on this CPU")
+        self.geometry = g
         self.activation = activation
-        self.weights = weights
-        self.bias = bias ?? [Float](repeating: 0, count: geometry.outputChannels)
+        self.isa = isa
+        let icg = g.inputChannelsPerGroup, ocg = g.outputChannelsPerGroup
+        let taps = g.kernelHeight * g.kernelWidth
+        if g.isDepthwise {
+            let channels = g.outputChannels
+            let cpad = (channels + 7) / 8 * 8
+            let w = AlignedFloats(count: taps * cpad), b = AlignedFloats(count: cpad)
+            for c in 0..<channels {
+                for t in 0..<taps { w.pointer[t * cpad + c] = weights[c * taps + t] }
+                b.pointer[c] = bias?[c] ?? 0
+            }
+            lowering = .depthwise(weights: w, bias: b, channelStride: cpad)
+            return
+        }
+        // B[k][j] of group grp, k = (ky·kw + kx)·icg + ic: OHWI rows are already K-contiguous.
+        let K = taps * icg
+        let packed = (0..<g.groups).map { grp in
+            PackedGEMMWeights(k: K, n: ocg, bias: bias.map { b in { b[grp * ocg + $0] } }) { k, j in
+                weights[(grp * ocg + j) * K + k]
+            }
+        }
+        let isPointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1
+            && g.strideWidth == 1 && g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0
+        if isPointwise {
+            lowering = .direct(groups: packed)
+        } else {
+            var dy: [Int32] = [], dx: [Int32] = []
+            for ky in 0..<g.kernelHeight {
+                for kx in 0..<g.kernelWidth {
+                    dy.append(Int32(ky * g.dilationHeight))
+                    dx.append(Int32(kx * g.dilationWidth))
+                }
+            }
+            lowering = .im2col(groups: packed, dy: dy, dx: dx)
+        }
     }
 
     /// Scratch memory `run` needs for an input of this size (bytes; 0 if none).
-    func scratchByteCount(inputHeight: Int, inputWidth: Int, threadCount: Int) -> Int { 0 }
+    ///
+    /// `threadCount` must be at least the `threadCount` of the pool later passed to `run`
+    /// (each worker uses its own slice). The size is bounded by the tile, not the image.
+    func scratchByteCount(inputHeight: Int, inputWidth: Int, threadCount: Int) -> Int {
+        switch lowering {
+        case .im2col: max(1, threadCount) * GEMMBlocking.aTileBytes
+        case .direct, .depthwise: 0
+        }
+    }
 
     /// Computes the convolution. `scratch` must hold `scratchByteCount(...)` bytes, 64-byte aligned.
     func run(
@@ -35,95 +100,94 @@ final class ConvolutionKernel: Sendable {
     ) {
         let g = geometry
         let (outH, outW) = g.convolutionOutputSize(height: inputHeight, width: inputWidth)
-        let icg = g.inputChannelsPerGroup, ocg = g.outputChannelsPerGroup
-        weights.withUnsafeBufferPointer { w in
-            threads.parallelFor(batch * outH) { row in
-                let n = row / outH, oy = row % outH
-                for ox in 0..<outW {
-                    let out = output + ((n * outH + oy) * outW + ox) * g.outputChannels
-                    for oc in 0..<g.outputChannels {
-                        let group = oc / ocg
-                        var sum: Float = bias[oc]
-                        for ky in 0..<g.kernelHeight {
-                            let iy = oy * g.strideHeight - g.padTop + ky * g.dilationHeight
-                            if iy < 0 || iy >= inputHeight { continue }
-                            for kx in 0..<g.kernelWidth {
-                                let ix = ox * g.strideWidth - g.padLeft + kx * g.dilationWidth
-                                if ix < 0 || ix >= inputWidth { continue }
-                                let inp = input + ((n * inputHeight + iy) * inputWidth + ix) * g.inputChannels + group * icg
-                                let wp = w.baseAddress! + ((oc * g.kernelHeight + ky) * g.kernelWidth + kx) * icg
-                                for ic in 0..<icg { sum += inp[ic] * wp[ic] }
+        if batch <= 0 || outH <= 0 || outW <= 0 { return }
+        let (parameters, needsPost) = activation.microkernelParameters
+        let post: Activation? = needsPost ? activation : nil
+        var act = parameters
+        withUnsafePointer(to: &act) { act in
+            switch lowering {
+            case let .depthwise(weights, bias, channelStride):
+                var params = mk_dwconv_params(
+                    input_height: Int32(inputHeight), input_width: Int32(inputWidth),
+                    channels: Int32(g.inputChannels),
+                    kernel_height: Int32(g.kernelHeight), kernel_width: Int32(g.kernelWidth),
+                    stride_height: Int32(g.strideHeight), stride_width: Int32(g.strideWidth),
+                    dilation_height: Int32(g.dilationHeight), dilation_width: Int32(g.dilationWidth),
+                    pad_top: Int32(g.padTop), pad_left: Int32(g.padLeft),
+                    output_width: Int32(outW), channel_stride: Int32(channelStride))
+                let ukernel = isa.depthwiseMicrokernel
+                let C = g.inputChannels
+                withUnsafePointer(to: &params) { params in
+                    threads.parallelFor(batch * outH) { row, _ in
+                        let n = row / outH, oy = row % outH
+                        let out = output + row * outW * C
+                        ukernel(input + n * inputHeight * inputWidth * C, Int32(oy), out,
+                                weights.pointer, bias.pointer, params, act)
+                        if let post { for i in 0..<(outW * C) { out[i] = post.apply(out[i]) } }
+                    }
+                }
+            case let .direct(groups):
+                let M = batch * outH * outW
+                runGroupedGEMM(rows: M, groups: groups, output: output, activation: act, post: post,
+                               threads: threads) { m0, _, grp, _, k0, _ in
+                    (input + m0 * g.inputChannels + grp * g.inputChannelsPerGroup + k0, g.inputChannels)
+                }
+            case let .im2col(groups, dy, dx):
+                precondition(scratch != nil, "this convolution needs scratch memory")
+                let M = batch * outH * outW
+                let scratchFloats = scratch!.assumingMemoryBound(to: Float.self)
+                let tileFloats = GEMMBlocking.aTileBytes / 4
+                dy.withUnsafeBufferPointer { dy in
+                    dx.withUnsafeBufferPointer { dx in
+                        runGroupedGEMM(rows: M, groups: groups, output: output, activation: act, post: post,
+                                       threads: threads) { m0, rows, grp, worker, k0, k1 in
+                            let tile = scratchFloats + worker * tileFloats
+                            let kLen = k1 - k0
+                            // Walk the block's rows as runs along one output row each.
+                            var m = m0, r = 0
+                            while r < rows {
+                                let ox = m % outW, rowIndex = m / outW
+                                let oy = rowIndex % outH, n = rowIndex / outH
+                                let count = min(rows - r, outW - ox)
+                                mk_f32_im2col_segment(
+                                    tile + r * kLen, kLen, count,
+                                    input + n * inputHeight * inputWidth * g.inputChannels,
+                                    Int32(inputHeight), Int32(inputWidth), g.inputChannels,
+                                    grp * g.inputChannelsPerGroup, g.inputChannelsPerGroup,
+                                    Int32(oy * g.strideHeight - g.padTop), Int32(ox * g.strideWidth - g.padLeft),
+                                    Int32(g.strideWidth), dy.count, dy.baseAddress, dx.baseAddress, k0, k1)
+                                m += count
+                                r += count
                             }
+                            return (UnsafePointer(tile), kLen)
                         }
-                        out[oc] = activation.apply(sum)
                     }
                 }
             }
         }
     }
-}
 
-/// A transposed convolution ("deconvolution") with prepared weights, over NHWC tensors.
-///
-/// `output[oy][ox][oc] = bias[oc] + Σ input[iy][ix][ic] · w[oc][ky][kx][ic]` over all
-/// `oy = iy·strideH + ky·dilationH − padTop`, `ox = ix·strideW + kx·dilationW − padLeft`
-/// inside the output (see `ConvolutionGeometry.transposedOutputSize`); then `activation`.
-/// This is TFLite's TRANSPOSE_CONV and MediaPipe's `Convolution2DTransposeBias`.
-/// Groups are supported; weights are `[outC][kh][kw][inC / groups]`.
-final class TransposedConvolutionKernel: Sendable {
-    let geometry: ConvolutionGeometry
-    let activation: Activation
-    let weights: [Float]
-    let bias: [Float]
-
-    init(geometry: ConvolutionGeometry, weights: [Float], bias: [Float]?, activation: Activation) {
-        precondition(geometry.validationFailure() == nil, geometry.validationFailure() ?? "")
-        precondition(weights.count == geometry.weightCount, "weight count mismatch")
-        precondition(bias == nil || bias!.count == geometry.outputChannels, "bias count mismatch")
-        self.geometry = geometry
-        self.activation = activation
-        self.weights = weights
-        self.bias = bias ?? [Float](repeating: 0, count: geometry.outputChannels)
-    }
-
-    func scratchByteCount(inputHeight: Int, inputWidth: Int, threadCount: Int) -> Int { 0 }
-
-    func run(
-        input: UnsafePointer<Float>, batch: Int, inputHeight: Int, inputWidth: Int,
-        output: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer?, threads: ThreadPool
+    /// Splits `rows × outputChannels` (per group) into tasks of `mc × nc` and runs them.
+    /// `packA(m0, rows, group, worker, k0, k1)` provides each task's A block.
+    private func runGroupedGEMM(
+        rows M: Int, groups: [PackedGEMMWeights], output: UnsafeMutablePointer<Float>,
+        activation: UnsafePointer<mk_activation>, post: Activation?, threads: ThreadPool,
+        packA: (_ m0: Int, _ rows: Int, _ group: Int, _ worker: Int, _ k0: Int, _ k1: Int) -> (UnsafePointer<Float>, Int)
     ) {
         let g = geometry
-        let (outH, outW) = g.transposedOutputSize(height: inputHeight, width: inputWidth)
-        let icg = g.inputChannelsPerGroup, ocg = g.outputChannelsPerGroup
-        weights.withUnsafeBufferPointer { w in
-            // Gather form: each output pixel sums the input pixels that scatter into it,
-            // so every output has exactly one writer.
-            threads.parallelFor(batch * outH) { row in
-                let n = row / outH, oy = row % outH
-                for ox in 0..<outW {
-                    let out = output + ((n * outH + oy) * outW + ox) * g.outputChannels
-                    for oc in 0..<g.outputChannels {
-                        let group = oc / ocg
-                        var sum: Float = bias[oc]
-                        for ky in 0..<g.kernelHeight {
-                            let ty = oy + g.padTop - ky * g.dilationHeight
-                            if ty < 0 || ty % g.strideHeight != 0 { continue }
-                            let iy = ty / g.strideHeight
-                            if iy >= inputHeight { continue }
-                            for kx in 0..<g.kernelWidth {
-                                let tx = ox + g.padLeft - kx * g.dilationWidth
-                                if tx < 0 || tx % g.strideWidth != 0 { continue }
-                                let ix = tx / g.strideWidth
-                                if ix >= inputWidth { continue }
-                                let inp = input + ((n * inputHeight + iy) * inputWidth + ix) * g.inputChannels + group * icg
-                                let wp = w.baseAddress! + ((oc * g.kernelHeight + ky) * g.kernelWidth + kx) * icg
-                                for ic in 0..<icg { sum += inp[ic] * wp[ic] }
-                            }
-                        }
-                        out[oc] = activation.apply(sum)
-                    }
-                }
-            }
+        let ocg = g.outputChannelsPerGroup
+        let mc = GEMMBlocking.mc, nc = GEMMBlocking.nc
+        let mTasks = (M + mc - 1) / mc, nTasks = (ocg + nc - 1) / nc
+        let ukernel = isa.gemmMicrokernel
+        threads.parallelFor(mTasks * g.groups * nTasks) { task, worker in
+            let nt = task % nTasks, grp = (task / nTasks) % g.groups, mt = task / (nTasks * g.groups)
+            let m0 = mt * mc, rows = min(mc, M - m0)
+            let n0 = nt * nc, n1 = min(ocg, n0 + nc)
+            runGEMMTask(
+                microkernel: ukernel, rows: rows, n0: n0, n1: n1, weights: groups[grp],
+                c: output + m0 * g.outputChannels + grp * ocg, ldc: g.outputChannels,
+                activation: activation, postActivation: post
+            ) { k0, k1 in packA(m0, rows, grp, worker, k0, k1) }
         }
     }
 }

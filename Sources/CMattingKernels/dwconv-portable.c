@@ -1,0 +1,75 @@
+// mk_f32_dwconv_ukernel_4c__portable: the depthwise row kernel with generic 128-bit vectors
+// (4 channels at a time, scalar channel tail). Same tap order as the AVX2 kernel.
+#include <string.h>
+#include "cmk.h"
+
+typedef float mk_dv4 __attribute__((vector_size(16), aligned(4)));
+
+static inline mk_dv4 mk_dload4(const float* p) { mk_dv4 v; memcpy(&v, p, sizeof v); return v; }
+
+static inline float mk_dw_activate1(float x, const mk_activation* act) {
+    switch (act->kind) {
+    case MK_ACT_HARDSWISH: {
+        float r = x + 3.0f; r = r > 0.0f ? r : 0.0f; r = r < 6.0f ? r : 6.0f;
+        return x * r * (1.0f / 6.0f);
+    }
+    case MK_ACT_LEAKY_RELU: return x >= 0.0f ? x : act->alpha * x;
+    case MK_ACT_HARD_SIGMOID: {
+        float y = act->alpha * x + act->beta; y = y < 1.0f ? y : 1.0f;
+        return y > 0.0f ? y : 0.0f;
+    }
+    default: {
+        float y = x > act->lo ? x : act->lo;
+        return y < act->hi ? y : act->hi;
+    }
+    }
+}
+
+void mk_f32_dwconv_ukernel_4c__portable(
+    const float* input, int32_t output_y, float* output_row,
+    const float* weights, const float* bias,
+    const mk_dwconv_params* p, const mk_activation* act)
+{
+    const int32_t H = p->input_height, W = p->input_width, C = p->channels, cs = p->channel_stride;
+    const int32_t kh = p->kernel_height, kw = p->kernel_width;
+    const int32_t sw = p->stride_width, dh = p->dilation_height, dw = p->dilation_width;
+    const int32_t iy0 = output_y * p->stride_height - p->pad_top;
+    int32_t ky_lo = 0, ky_hi = kh;
+    while (ky_lo < kh && iy0 + ky_lo * dh < 0) ky_lo++;
+    while (ky_hi > ky_lo && iy0 + (ky_hi - 1) * dh >= H) ky_hi--;
+    const size_t pix = (size_t) C, xstep = (size_t) dw * pix;
+    const int32_t C4 = C & ~3;
+    for (int32_t ox = 0; ox < p->output_width; ox++) {
+        const int32_t ix0 = ox * sw - p->pad_left;
+        int32_t kx_lo = 0, kx_hi = kw;
+        while (kx_lo < kw && ix0 + kx_lo * dw < 0) kx_lo++;
+        while (kx_hi > kx_lo && ix0 + (kx_hi - 1) * dw >= W) kx_hi--;
+        float* o = output_row + (size_t) ox * pix;
+        for (int32_t c = 0; c < C4; c += 4) {
+            mk_dv4 acc = mk_dload4(bias + c);
+            for (int32_t ky = ky_lo; ky < ky_hi; ky++) {
+                const float* ip = input + ((size_t) (iy0 + ky * dh) * (size_t) W + (size_t) (ix0 + kx_lo * dw)) * pix + c;
+                const float* wp = weights + (size_t) (ky * kw + kx_lo) * (size_t) cs + c;
+                for (int32_t kx = kx_lo; kx < kx_hi; kx++) {
+                    acc = mk_dload4(ip) * mk_dload4(wp) + acc;
+                    ip += xstep; wp += cs;
+                }
+            }
+            float tmp[4];
+            memcpy(tmp, &acc, sizeof tmp);
+            for (int i = 0; i < 4; i++) o[c + i] = mk_dw_activate1(tmp[i], act);
+        }
+        for (int32_t c = C4; c < C; c++) {
+            float acc = bias[c];
+            for (int32_t ky = ky_lo; ky < ky_hi; ky++) {
+                const float* ip = input + ((size_t) (iy0 + ky * dh) * (size_t) W + (size_t) (ix0 + kx_lo * dw)) * pix + c;
+                const float* wp = weights + (size_t) (ky * kw + kx_lo) * (size_t) cs + c;
+                for (int32_t kx = kx_lo; kx < kx_hi; kx++) {
+                    acc = *ip * *wp + acc;
+                    ip += xstep; wp += cs;
+                }
+            }
+            o[c] = mk_dw_activate1(acc, act);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+// Bounded im2col: copies a row segment of the implicit im2col matrix into a GEMM A tile.
+// Portable C on purpose: it is a gather of contiguous channel runs, bound by memory.
+#include <string.h>
+#include "cmk.h"
+
+void mk_f32_im2col_segment(
+    float* dst, size_t dst_stride, size_t count,
+    const float* image, int32_t height, int32_t width, size_t pixel_stride,
+    size_t channel_offset, size_t group_channels,
+    int32_t y0, int32_t x0, int32_t sx,
+    size_t tap_count, const int32_t* dy, const int32_t* dx,
+    size_t k0, size_t k1)
+{
+    const size_t icg = group_channels;
+    const size_t t_begin = k0 / icg;
+    size_t t_end = (k1 + icg - 1) / icg;
+    if (t_end > tap_count) t_end = tap_count;
+    for (size_t j = 0; j < count; j++) {
+        float* row = dst + j * dst_stride;
+        const int32_t xj = x0 + (int32_t) j * sx;
+        for (size_t t = t_begin; t < t_end; t++) {
+            const size_t c_lo = t * icg < k0 ? k0 - t * icg : 0;
+            const size_t c_hi = (t + 1) * icg > k1 ? k1 - t * icg : icg;
+            const size_t n = c_hi - c_lo;
+            float* d = row + (t * icg + c_lo - k0);
+            const int32_t iy = y0 + dy[t], ix = xj + dx[t];
+            if (iy >= 0 && iy < height && ix >= 0 && ix < width) {
+                const float* s = image + ((size_t) iy * (size_t) width + (size_t) ix) * pixel_stride
+                    + channel_offset + c_lo;
+                if (n <= 8) {
+                    for (size_t i = 0; i < n; i++) d[i] = s[i];
+                } else {
+                    memcpy(d, s, n * sizeof(float));
+                }
+            } else {
+                memset(d, 0, n * sizeof(float));
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import CMattingKernels
+
+/// Cache blocking of the GEMM driver, for the target CPU (AMD Zen 3: 32 KiB L1d,
+/// 512 KiB L2 per core, 32 MiB shared L3).
+///
+/// One K block of a B panel (`kc × 16` floats = 16 KiB) stays in L1 while the microkernel
+/// sweeps the task's rows; the task's A block (`mc × kc` = 72 KiB) stays in L2 while every
+/// panel of the task's columns passes over it. Blocking never changes results: each output
+/// is summed over k in increasing order, block after block.
+enum GEMMBlocking {
+    static let mr = Int(MK_GEMM_MR)
+    static let nr = Int(MK_GEMM_NR)
+    /// Depth of one K block.
+    static let kc = 256
+    /// Rows per task (a multiple of `mr`).
+    static let mc = 72
+    /// Columns per task (a multiple of `nr`).
+    static let nc = 256
+
+    /// Bytes of scratch one worker needs for an A tile (`mc × kc` floats, 64-byte rounded).
+    static let aTileBytes = (mc * kc * 4 + 63) / 64 * 64
+}
+
+/// One GEMM task: `C[0 ..< rows][n0 ..< n1] (=) A · B` over all of B's K, then activation.
+///
+/// `packA(k0, k1)` returns the A block for columns `k0 ..< k1` of rows `0 ..< rows` as a
+/// pointer and row stride (either the caller's matrix, or a tile it just packed into scratch).
+/// `c` points at row 0, column 0 of the task's output rows; `ldc` is their stride.
+@inline(__always)
+func runGEMMTask(
+    microkernel: mk_f32_gemm_ukernel_fn,
+    rows: Int, n0: Int, n1: Int,
+    weights: PackedGEMMWeights,
+    c: UnsafeMutablePointer<Float>, ldc: Int,
+    activation: UnsafePointer<mk_activation>, postActivation: Activation?,
+    packA: (_ k0: Int, _ k1: Int) -> (UnsafePointer<Float>, Int)
+) {
+    let nr = GEMMBlocking.nr, mr = GEMMBlocking.mr, kc = GEMMBlocking.kc
+    let K = weights.k
+    let kBlocks = max(1, (K + kc - 1) / kc)
+    let firstPanel = n0 / nr
+    let lastPanel = (n1 + nr - 1) / nr
+    for kb in 0..<kBlocks {
+        let k0 = kb * kc
+        let kLen = min(K, k0 + kc) - k0
+        var flags: UInt32 = kb == 0 ? 0 : MK_GEMM_ACCUMULATE
+        if kb == kBlocks - 1 { flags |= MK_GEMM_ACTIVATE }
+        // With K == 0 there is no A to read; the microkernel stores bias and activation.
+        let (a, lda) = kLen > 0 ? packA(k0, k0 + kLen) : (weights.bias(panel: 0), 0)
+        for panel in firstPanel..<lastPanel {
+            let w = weights.panel(panel, k0: k0)
+            let bias = weights.bias(panel: panel)
+            let col = panel * nr
+            let nc = min(nr, n1 - col)
+            var i = 0
+            while i < rows {
+                microkernel(min(mr, rows - i), nc, kLen, a + i * lda, lda, w, bias,
+                            c + i * ldc + col, ldc, flags, activation)
+                i += mr
+            }
+        }
+    }
+    if let post = postActivation {
+        for i in 0..<rows {
+            let row = c + i * ldc
+            for j in n0..<n1 { row[j] = post.apply(row[j]) }
+        }
+    }
+}
+
+/// `C = A · B + bias`, then activation, with B packed once: the plain GEMM entry point.
+///
+/// A is `m × k` row-major with row stride `lda`; C is `m × n` with row stride `ldc`.
+final class GEMMKernel: Sendable {
+    let weights: PackedGEMMWeights
+    let activation: Activation
+    let isa: KernelISA
+
+    /// - Parameters:
+    ///   - b: `k × n`, row-major.
+    ///   - bias: `n` values or `nil`.
+    init(k: Int, n: Int, b: [Float], bias: [Float]?, activation: Activation, isa: KernelISA = .current) {
+        precondition(b.count == k * n && (bias == nil || bias!.count == n))
+        precondition(isa.isSupported, "\(isa) is not supported on this CPU")
+        weights = PackedGEMMWeights(k: k, n: n, bias: bias.map { b in { b[$0] } }) { kk, j in b[kk * n + j] }
+        self.activation = activation
+        self.isa = isa
+    }
+
+    /// Scratch `run` may use: one A tile per worker (bytes, 64-byte aligned when provided).
+    func scratchByteCount(threadCount: Int) -> Int { max(1, threadCount) * GEMMBlocking.aTileBytes }
+
+    /// - Parameter scratch: `scratchByteCount(threadCount:)` bytes, or `nil`. With scratch, A
+    ///   blocks whose rows are not contiguous within a K block (K > kc, or lda ≠ k) and that
+    ///   at least 8 column panels reuse (N ≥ 128) are first
+    ///   copied into a dense tile: the copy's independent loads stream A from memory at full
+    ///   bandwidth, and the microkernels then read it from L2. Results are identical either way.
+    func run(m: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+             scratch: UnsafeMutableRawPointer? = nil, threads: ThreadPool) {
+        let mc = GEMMBlocking.mc, nc = GEMMBlocking.nc, n = weights.n, k = weights.k
+        let mTasks = (m + mc - 1) / mc, nTasks = (n + nc - 1) / nc
+        let (parameters, needsPost) = activation.microkernelParameters
+        let post: Activation? = needsPost ? activation : nil
+        var act = parameters
+        let ukernel = isa.gemmMicrokernel
+        let weights = weights
+        let packTiles = scratch.map { $0.assumingMemoryBound(to: Float.self) }
+        // Worth it when the tile is reused by enough panels (N ≥ 128: ≥ 8 panels per task).
+        let packs = packTiles != nil && (k > GEMMBlocking.kc || lda != k) && n >= 128
+        let tileFloats = GEMMBlocking.aTileBytes / 4
+        withUnsafePointer(to: &act) { act in
+            threads.parallelFor(mTasks * nTasks) { task, worker in
+                let m0 = (task / nTasks) * mc, n0 = (task % nTasks) * nc
+                let rows = min(mc, m - m0)
+                runGEMMTask(microkernel: ukernel, rows: rows, n0: n0, n1: min(n, n0 + nc),
+                            weights: weights, c: c + m0 * ldc, ldc: ldc, activation: act, postActivation: post
+                ) { k0, k1 in
+                    guard packs, let packTiles else { return (a + m0 * lda + k0, lda) }
+                    let tile = packTiles + worker * tileFloats
+                    let kLen = k1 - k0
+                    for r in 0..<rows { (tile + r * kLen).update(from: a + (m0 + r) * lda + k0, count: kLen) }
+                    return (UnsafePointer(tile), kLen)
+                }
+            }
+        }
+    }
+}
