@@ -3,7 +3,7 @@
 // MattingKit's benchmarks, in a package of their own so that library users never resolve
 // package-benchmark. Run from this folder:
 //   swift package --allow-writing-to-package-directory benchmark
-// or one group:  swift package benchmark --filter 'codec.*'
+// or one group:  swift package --allow-writing-to-package-directory benchmark --filter 'Codec.*'
 // See Docs/Benchmarks.md for what each figure means and the reference comparisons.
 import Foundation
 import PackageDescription

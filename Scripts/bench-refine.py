@@ -34,8 +34,22 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", default=os.path.join(HERE, "..", "out", "refine-bench"))
+    parser.add_argument("--alpha-only", action="store_true",
+                        help="reuse the saved inputs and time estimate_alpha_cf only (for interleaving with refine-bench)")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    if args.alpha_only:
+        image = np.load(os.path.join(args.out, "image.npy")).astype(np.float64) / 255
+        tri = np.load(os.path.join(args.out, "trimap.npy")).astype(np.float64) / 255
+        truth = np.load(os.path.join(args.out, "alpha-true.npy"))
+        small = fixtures.make_composite(64, 64, seed=1)
+        pymatting.estimate_alpha_cf(small[0] / 255.0, small[2] / 255.0)
+        for _ in range(args.runs):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            alpha = pymatting.estimate_alpha_cf(image, tri)
+            print(f"estimate_alpha_cf: {time.perf_counter() - start:.3f} s, CPU {time.process_time() - start_cpu:.3f} s, "
+                  f"SAD {np.abs(alpha - truth).sum():.1f}")
+        return
 
     image8, alpha_true, trimap, fg_true = fixtures.make_composite(1800, 1200, seed=3, strands=250, band=6, veil_scale=0.5)
     unknown = np.mean((trimap != 0) & (trimap != 255))

@@ -2,10 +2,14 @@ import MattingImage
 
 /// An opaque RGB colour with channels in 0…1, for compositing.
 public struct MatteColor: Sendable, Hashable {
+    /// Red, 0…1.
     public var red: Float
+    /// Green, 0…1.
     public var green: Float
+    /// Blue, 0…1.
     public var blue: Float
 
+    /// A colour from channels in 0…1 (not checked; compositing clamps nothing but alpha).
     public init(red: Float, green: Float, blue: Float) {
         self.red = red
         self.green = green

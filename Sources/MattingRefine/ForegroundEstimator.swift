@@ -38,6 +38,7 @@ public struct ForegroundEstimator: Sendable {
     /// Worker threads (the result does not depend on it).
     public var threads: Int = defaultRefineThreads
 
+    /// pymatting's defaults: regularisation 1e-5, gradient weight 1, 10/2 sweeps, small size 32.
     public init() {}
 
     /// The estimated foreground and background colours.

@@ -20,6 +20,8 @@ public struct GuidedFilter: Sendable, Hashable {
     /// Regularisation on the 0…1 value scale (> 0; larger is smoother). Typical: 1e-4…1e-2.
     public var epsilon: Float
 
+    /// A filter with window radius `radius` (≥ 0) and regularisation `epsilon` (> 0);
+    /// checked when filtering.
     public init(radius: Int, epsilon: Float) {
         self.radius = radius
         self.epsilon = epsilon

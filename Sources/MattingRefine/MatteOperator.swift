@@ -52,6 +52,9 @@ public enum MatteOperation: MatteOperator, Equatable {
     /// "Feathering on" as the presets mean it.
     public static var feather: MatteOperation { .feather(sigma: defaultFeatherSigma) }
 
+    /// The operator applied to a single-channel matte (see each case for the exact meaning).
+    ///
+    /// - Throws: ``ImageError/invalidArgument(_:)`` for a non-gray matte or an out-of-range parameter.
     public func applied(to matte: FloatImage) throws -> FloatImage {
         try requireMatte(matte)
         switch self {
@@ -117,6 +120,7 @@ public struct MatteOperations: MatteOperator {
     /// The steps, in application order.
     public var operators: [any MatteOperator]
 
+    /// A list of steps applied first to last (empty: the identity).
     public init(_ operators: [any MatteOperator] = []) {
         self.operators = operators
     }
@@ -164,6 +168,9 @@ public struct MatteOperations: MatteOperator {
     /// The built-in steps of the list (custom operators are left out), for inspection.
     public var builtInSteps: [MatteOperation] { operators.compactMap { $0 as? MatteOperation } }
 
+    /// Every step applied in order.
+    ///
+    /// - Throws: the first step's error; ``ImageError/invalidArgument(_:)`` for a non-gray matte.
     public func applied(to matte: FloatImage) throws -> FloatImage {
         try requireMatte(matte)
         var result = matte

@@ -11,8 +11,9 @@
 /// the number of windows holding `i`. Both sums over windows are box sums, so one product
 /// costs O(1) per pixel whatever `r`.
 ///
-/// Work is restricted to fixed 32×32 output tiles that contain unknown pixels (the bounding
-/// box of the unknown band, cut into tiles, with empty tiles skipped). Each tile gathers
+/// Work is restricted to fixed 32×32 tiles that contain unknown pixels (the bounding box of
+/// the unknown band, cut into tiles, with empty tiles skipped), each shrunk to the bounding
+/// box of its own unknown pixels. Each tile gathers
 /// its inputs with a `2r` halo, so tiles are independent: they are processed in parallel,
 /// each writing only its own pixels, and every per-tile reduction is combined in tile
 /// order, so results do not depend on the thread count. Window statistics (`μ_k`, `Δ_k⁻¹`)
@@ -64,11 +65,22 @@ final class MattingLaplacian: @unchecked Sendable {
         var tiles: [Tile] = []
         for ty in stride(from: 0, to: height, by: t) {
             for tx in stride(from: 0, to: width, by: t) {
-                var tile = Tile(x0: tx, y0: ty, x1: min(tx + t, width), y1: min(ty + t, height))
-                for y in tile.y0..<tile.y1 {
-                    for x in tile.x0..<tile.x1 where isUnknown[y * width + x] { tile.unknown.append(Int32(y * width + x)) }
+                // The tile's output rectangle shrinks to the bounding box of its unknown
+                // pixels: only they need (L p)_i, and a band crossing a tile is often much
+                // narrower than the tile (a third less work on the benchmark).
+                var unknown: [Int32] = []
+                var bx0 = Int.max, by0 = Int.max, bx1 = Int.min, by1 = Int.min
+                for y in ty..<min(ty + t, height) {
+                    for x in tx..<min(tx + t, width) where isUnknown[y * width + x] {
+                        unknown.append(Int32(y * width + x))
+                        bx0 = min(bx0, x); by0 = min(by0, y); bx1 = max(bx1, x + 1); by1 = max(by1, y + 1)
+                    }
                 }
-                if !tile.unknown.isEmpty { tiles.append(tile) }
+                if !unknown.isEmpty {
+                    var tile = Tile(x0: bx0, y0: by0, x1: bx1, y1: by1)
+                    tile.unknown = unknown
+                    tiles.append(tile)
+                }
             }
         }
         tiles.withUnsafeMutableBufferPointer { buffer in

@@ -15,6 +15,7 @@ public struct Refiner: Sendable {
     /// The alpha solver and its stopping rule.
     public var solver = ClosedFormMatting()
 
+    /// Default trimap options and solver.
     public init() {}
 
     /// The matte of `image` given a user trimap (0 background, 255 foreground, else unknown).

@@ -14,7 +14,9 @@ public struct Trimap: Sendable, Equatable {
 
     /// Pixels that are neither 0 nor 255.
     public var unknownCount: Int { image.pixelCount - foregroundCount - backgroundCount }
+    /// Width in pixels.
     public var width: Int { image.width }
+    /// Height in pixels.
     public var height: Int { image.height }
 
     /// The value MattingKit writes for unknown pixels.
@@ -54,6 +56,7 @@ public struct Trimap: Sendable, Equatable {
         /// Coarse alpha at or below this is background (outside the band). Default 0.05.
         public var backgroundThreshold: Float = 0.05
 
+        /// The defaults above.
         public init() {}
 
         /// The band radius for a `width × height` picture.

@@ -133,6 +133,14 @@ struct AtomicWriteTests {
         #expect(ImageFormat(sniffing: try [UInt8](Data(contentsOf: folder.url.appendingPathComponent(name)))) == .png)
     }
 
+    @Test("a 250-byte file name still gets a valid temporary name")
+    func longName() throws {
+        let folder = try TemporaryFolder()
+        let name = String(repeating: "é", count: 123) + ".png"  // 250 bytes of UTF-8
+        try EncodingTests.random(.gray, seed: 4).write(toFile: folder.path(name))
+        #expect(folder.contents == [name])
+    }
+
     @Test("a missing folder gives .io and creates nothing")
     func missingFolder() throws {
         let folder = try TemporaryFolder()

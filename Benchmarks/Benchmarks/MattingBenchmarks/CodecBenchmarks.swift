@@ -8,7 +8,7 @@ import MattingKit
 //
 // The inputs are synthesised deterministically (CodecBenchmarkInput) and written to
 // $TMPDIR/mattingkit-codec-bench/, where Scripts/bench-codecs.py reads the very same files
-// to time Pillow and OpenCV.
+// to time Pillow and OpenCV (interleaved with Benchmarks/Tools/codec-timer; see Docs/Benchmarks.md).
 
 func registerCodecBenchmarks() {
     let configuration = Benchmark.Configuration(

@@ -58,7 +58,9 @@ enum FileIO {
         let folder = slash.map { String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         guard !name.isEmpty else { throw .io(path: path, detail: "is not a file path") }
-        var template = Array("\(folder.isEmpty ? "" : folder)/.\(name).tmp-XXXXXX".utf8CString)
+        // Keep the temporary name within NAME_MAX (255 bytes) even for a long target name.
+        let stem = String(decoding: name.utf8.prefix(200), as: UTF8.self)
+        var template = Array("\(folder.isEmpty ? "" : folder)/.\(stem).tmp-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw .io(path: path, detail: reason(errno)) }
         let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }

@@ -29,9 +29,12 @@ enum PNGCodec {
     }
 
     /// The size stored in IHDR, read by hand so that the pixel limit is checked before
-    /// libpng is even started. `nil` if the data is too short to hold IHDR.
+    /// libpng is even started. `nil` if the data is too short or does not start with IHDR
+    /// (libpng then reports the damage).
     static func headerSize(_ bytes: UnsafeRawBufferPointer) -> (width: Int, height: Int)? {
-        guard bytes.count >= 24 else { return nil }
+        // Signature (8), then the first chunk's length (4) and type, which must be IHDR.
+        guard bytes.count >= 24, bytes[12] == 0x49, bytes[13] == 0x48, bytes[14] == 0x44, bytes[15] == 0x52
+        else { return nil }
         func u32(_ at: Int) -> Int { (0..<4).reduce(0) { $0 << 8 | Int(bytes[at + $1]) } }
         return (u32(16), u32(20))
     }
