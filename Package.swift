@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "MattingKit", targets: ["MattingKit"]),
         .executable(name: "convert-image", targets: ["convert-image"]),
+        .executable(name: "matte", targets: ["matte"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -54,6 +55,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/convert-image"),
+        .executableTarget(
+            name: "matte",
+            dependencies: [
+                "MattingKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/matte"),
+
         // Times the engine's kernels for Scripts/bench-gemm.py; not a product.
         .executableTarget(
             name: "kernel-bench", dependencies: ["MattingEngine"], path: "Examples/kernel-bench"),
