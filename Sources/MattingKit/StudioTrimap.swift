@@ -6,10 +6,14 @@ import MattingRefine
 /// 1. The backdrop colour is the per-channel median of a border strip
 ///    (``borderFraction`` of the short side, at least 2 px).
 /// 2. Its noise level `s` is the median colour distance of the border pixels to it.
-/// 3. A pixel is surely backdrop if its distance is ≤ `max(minimumBackgroundDistance, 3 s)`
-///    and no surely-subject pixel lies within ``bandRadius`` of it; surely subject if its
-///    distance is ≥ that threshold + ``subjectMargin``; unknown otherwise — so soft edges,
-///    shadows and fine structure are left to the solver.
+/// 3. Pixels at distance ≥ `max(minimumBackgroundDistance, 3 s)` + ``subjectMargin`` are
+///    subject. A strong subject colour makes even a faint edge pixel pass that test, so only
+///    subject pixels at least ``bandRadius`` inside the subject region (an erosion) are
+///    surely subject — unless that leaves none, as for a subject made only of thin
+///    structures, when every subject pixel is kept.
+/// 4. A pixel is surely backdrop if its distance is ≤ `max(minimumBackgroundDistance, 3 s)`
+///    and no subject pixel lies within ``bandRadius`` of it. Everything else is unknown —
+///    soft edges, shadows and fine structure are left to the solver.
 public struct StudioTrimap: Sendable, Hashable {
     /// Width of the border strip the backdrop is sampled from, as a fraction of the short side.
     public var borderFraction: Float = 0.02
@@ -55,14 +59,16 @@ public struct StudioTrimap: Sendable, Hashable {
             if d >= subjectThreshold { subject[i] = 1 }
             backdropMask[i] = d <= backgroundThreshold
         }
-        let near = try FloatImage(width: w, height: h, layout: .gray, components: subject).dilated(radius: bandRadius)
-        let nearValues = near.packedComponents
+        let subjectImage = try FloatImage(width: w, height: h, layout: .gray, components: subject)
+        let nearValues = try subjectImage.dilated(radius: bandRadius).packedComponents
+        var sure = try subjectImage.eroded(radius: bandRadius).packedComponents
+        if !sure.contains(1) { sure = subject }
         var trimap = Image(width: w, height: h, layout: .gray, repeating: Trimap.unknownValue)
         trimap.withUnsafeMutableBufferPointer { t, stride in
             for y in 0..<h {
                 for x in 0..<w {
                     let i = y * w + x
-                    if subject[i] == 1 { t[y * stride + x] = 255 } else if backdropMask[i] && nearValues[i] == 0 { t[y * stride + x] = 0 }
+                    if sure[i] == 1 { t[y * stride + x] = 255 } else if backdropMask[i] && nearValues[i] == 0 { t[y * stride + x] = 0 }
                 }
             }
         }
