@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "MattingKit", targets: ["MattingKit"]),
         .executable(name: "convert-image", targets: ["convert-image"]),
         .executable(name: "run-model", targets: ["run-model"]),
+        .executable(name: "matte", targets: ["matte"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -62,6 +63,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/run-model"),
+        .executableTarget(
+            name: "matte",
+            dependencies: [
+                "MattingKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/matte"),
 
         // Times the engine's kernels for Scripts/bench-gemm.py; not a product.
         .executableTarget(

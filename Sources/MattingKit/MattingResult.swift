@@ -1,0 +1,74 @@
+import Foundation
+import MattingImage
+
+/// What the pipeline returns for one photo, at the photo's original size.
+public struct MattingResult: Sendable {
+    /// The alpha matte: single-channel 8-bit, 0 transparent … 255 opaque.
+    public let matte: Image
+    /// The subject's colours (RGB, 8-bit), with the old background's colour removed from
+    /// semi-transparent edges when foreground estimation was on; the photo's colours otherwise.
+    public let foreground: Image
+    /// How long each stage took, in pipeline order.
+    public let timings: MattingTimings
+
+    /// The cut-out: straight-alpha RGBA, foreground colours with the matte as alpha.
+    public var cutout: Image {
+        let rgba = foreground.converted(to: .rgba)
+        return rgba.replacingChannel(3, with: matte)
+    }
+
+    /// The cut-out composited over a solid colour (RGB, 8-bit), as written to JPEG.
+    public func composited(over color: RGBColor) -> Image {
+        var result = Image(width: foreground.width, height: foreground.height, layout: .rgb)
+        let background = [Float(color.red), Float(color.green), Float(color.blue)]
+        let width = foreground.width, height = foreground.height
+        foreground.withUnsafeBufferPointer { f, fStride in
+            matte.withUnsafeBufferPointer { a, aStride in
+                result.withUnsafeMutableBufferPointer { d, dStride in
+                    for y in 0..<height {
+                        for x in 0..<width {
+                            let alpha = Float(a[y * aStride + x]) / 255
+                            for c in 0..<3 {
+                                let v = Float(f[y * fStride + 3 * x + c]) * alpha + background[c] * (1 - alpha)
+                                d[y * dStride + 3 * x + c] = UInt8(v + 0.5)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return result
+    }
+}
+
+/// Wall-clock time per pipeline stage.
+public struct MattingTimings: Sendable, CustomStringConvertible {
+    /// `(stage, seconds)` in the order the stages ran.
+    public private(set) var stages: [(name: String, seconds: Double)] = []
+
+    public init() {}
+
+    /// Total seconds over all stages.
+    public var total: Double { stages.reduce(0) { $0 + $1.seconds } }
+
+    /// Seconds spent in `stage`, or nil if it did not run.
+    public subscript(stage: String) -> Double? { stages.first { $0.name == stage }?.seconds }
+
+    /// Times `body` and records it as `stage`.
+    public mutating func measure<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = try body()
+        let elapsed = clock.now - start
+        record(stage, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        return result
+    }
+
+    /// Adds a stage measured elsewhere.
+    public mutating func record(_ stage: String, seconds: Double) { stages.append((stage, seconds)) }
+
+    public var description: String {
+        (stages.map { "\($0.name) \(String(format: "%.1f", $0.seconds * 1000)) ms" } + [String(format: "total %.1f ms", total * 1000)])
+            .joined(separator: ", ")
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+import MattingKit
+
+/// `matte` run as a process, the way users run it. The default-model cases need
+/// `Scripts/fetch-models.sh` to have run (CI does); a missing model fails them with that hint.
+@Suite("matte program")
+struct MatteProgramTests {
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static func run(_ arguments: [String]) throws -> Run {
+        // The products folder: the test bundle sits in it (Linux: .build/<config>/X.xctest).
+        var products = Bundle.main.bundleURL
+        while !FileManager.default.isExecutableFile(atPath: products.appendingPathComponent("matte").path),
+              products.pathComponents.count > 1 {
+            products.deleteLastPathComponent()
+        }
+        let binary = products.appendingPathComponent("matte")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus,
+                   stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func folder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("matte-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static func files(in folder: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+    }
+
+    @Test func defaultOutputIsAnRGBAPNGBesideTheInput() throws {
+        let dir = try Self.folder()
+        let scene = SyntheticComposite(width: 120, height: 90)
+        let input = dir.appendingPathComponent("photo.jpg")
+        try scene.image.write(to: input)
+        let run = try Self.run([input.path, "--save-mask", dir.appendingPathComponent("mask.png").path])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let cutout = try Image(contentsOf: dir.appendingPathComponent("photo-matte.png"))
+        #expect(cutout.layout == .rgba && cutout.width == 120 && cutout.height == 90)
+        let mask = try Image(contentsOf: dir.appendingPathComponent("mask.png"))
+        #expect(mask.layout == .gray && mask.width == 120 && mask.height == 90)
+        #expect(cutout.channel(3) == mask)
+        #expect(run.stdout.contains("photo-matte.png"))
+        #expect(Self.files(in: dir) == ["mask.png", "photo-matte.png", "photo.jpg"])
+    }
+
+    @Test func trimapAndJPEGOutputOverABackground() throws {
+        let dir = try Self.folder()
+        let scene = SyntheticComposite(width: 120, height: 90)
+        let input = dir.appendingPathComponent("photo.png"), trimap = dir.appendingPathComponent("trimap.png")
+        try scene.image.write(to: input)
+        try scene.trimap.write(to: trimap)
+        let output = dir.appendingPathComponent("out.jpg")
+        let run = try Self.run([input.path, "--trimap", trimap.path, "-o", output.path, "--background", "#00ff00",
+                                "--alpha-threshold", "0", "--erode", "0", "--no-feather"])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let flat = try Image(contentsOf: output)
+        #expect(flat.layout == .rgb && flat.width == 120)
+        // The far corner is background: green within JPEG error.
+        #expect(flat[0, 0, 1] > 230 && flat[0, 0, 0] < 30 && flat[0, 0, 2] < 30, "\(flat.pixel(x: 0, y: 0))")
+    }
+
+    @Test func badInputFailsWithOneLineAndNoOutput() throws {
+        let dir = try Self.folder()
+        let input = dir.appendingPathComponent("notes.png")
+        try Data("this is not a picture\n".utf8).write(to: input)
+        let run = try Self.run([input.path, "--trimap", input.path])
+        #expect(run.status != 0)
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("matte: ") && lines[0].contains("notes.png"), "stderr: \(run.stderr)")
+        #expect(Self.files(in: dir) == ["notes.png"])
+    }
+
+    @Test func missingInputAndBadOptionsFail() throws {
+        let dir = try Self.folder()
+        let missing = try Self.run([dir.appendingPathComponent("nope.jpg").path, "--studio"])
+        #expect(missing.status != 0 && missing.stderr.contains("nope.jpg"))
+        let badThreshold = try Self.run([dir.appendingPathComponent("nope.jpg").path, "--alpha-threshold", "99"])
+        #expect(badThreshold.status != 0 && badThreshold.stderr.contains("alpha-threshold"))
+        let badColour = try Self.run([dir.appendingPathComponent("nope.jpg").path, "--background", "green"])
+        #expect(badColour.status != 0)
+        #expect(Self.files(in: dir).isEmpty)
+    }
+
+    @Test func neverOverwritesTheInput() throws {
+        let dir = try Self.folder()
+        let input = dir.appendingPathComponent("photo.png")
+        let scene = SyntheticComposite(width: 60, height: 40)
+        try scene.image.write(to: input)
+        let before = try Data(contentsOf: input)
+        let run = try Self.run([input.path, "--studio", "-o", dir.appendingPathComponent("./photo.png").path])
+        #expect(run.status != 0 && run.stderr.contains("overwrite"))
+        #expect(try Data(contentsOf: input) == before)
+    }
+
+    @Test func aFailedMaskWriteLeavesNoCutout() throws {
+        let dir = try Self.folder()
+        let input = dir.appendingPathComponent("photo.png")
+        try SyntheticComposite(width: 60, height: 40).image.write(to: input)
+        let run = try Self.run([input.path, "--studio", "--save-mask", dir.appendingPathComponent("missing/mask.png").path])
+        #expect(run.status != 0 && run.stderr.contains("mask.png"))
+        #expect(Self.files(in: dir) == ["photo.png"])
+    }
+}

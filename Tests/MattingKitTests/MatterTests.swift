@@ -1,0 +1,167 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import MattingKit
+import MattingTestSupport
+
+/// A composite with a known matte: a coloured disc with a soft, 6 px wide edge and a few
+/// 1–2 px semi-transparent "strands", over a textured background.
+struct SyntheticComposite {
+    let image: Image
+    let alpha: [Float]   // ground truth, row-major
+    let width: Int
+    let height: Int
+
+    init(width: Int, height: Int, seed: UInt64 = 1) {
+        self.width = width
+        self.height = height
+        var rng = SeededGenerator(seed: seed)
+        let cx = Float(width) / 2, cy = Float(height) / 2, radius = Float(min(width, height)) / 3
+        var alpha = [Float](repeating: 0, count: width * height)
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        let noise = rng.floats(width * height, in: -0.04...0.04)
+        for y in 0..<height {
+            for x in 0..<width {
+                let dx = Float(x) - cx, dy = Float(y) - cy
+                let d = (dx * dx + dy * dy).squareRoot()
+                var a = min(max((radius - d) / 6 + 0.5, 0), 1)
+                // Strands: thin radial lines beyond the disc's edge, half transparent.
+                if d > radius && d < radius * 1.25 && abs(dy) < 1 && dx > 0 { a = max(a, 0.5) }
+                alpha[y * width + x] = a
+                let fg: [Float] = [0.85, 0.35, 0.2]
+                let bg: [Float] = [0.2 + 0.1 * sin(Float(x) / 9), 0.45, 0.75 + 0.1 * cos(Float(y) / 7)]
+                for c in 0..<3 {
+                    let v = a * fg[c] + (1 - a) * (bg[c] + noise[y * width + x])
+                    pixels[(y * width + x) * 3 + c] = UInt8(min(max(v * 255 + 0.5, 0), 255))
+                }
+            }
+        }
+        self.alpha = alpha
+        self.image = try! Image(width: width, height: height, layout: .rgb, components: pixels)
+    }
+
+    /// The user's view: foreground inside the disc (shrunk), background outside (grown).
+    var trimap: Image {
+        let cx = Float(width) / 2, cy = Float(height) / 2, radius = Float(min(width, height)) / 3
+        return Image(width: width, height: height, layout: .gray) { x, y, _ in
+            let dx = Float(x) - cx, dy = Float(y) - cy
+            let d = (dx * dx + dy * dy).squareRoot()
+            return d < radius - 8 ? 255 : (d > radius * 1.3 ? 0 : 128)
+        }
+    }
+
+    /// Mean absolute alpha error (0…1) of an 8-bit matte over all pixels.
+    func meanError(of matte: Image) -> Float {
+        let values = matte.packedComponents
+        return zip(values, alpha).reduce(0) { $0 + abs(Float($1.0) / 255 - $1.1) } / Float(alpha.count)
+    }
+}
+
+/// A segmenter that records what it was given and answers with the composite's own disc.
+final class SpySegmenter: Segmenter {
+    let seen = Mutex<[(Int, Int)]>([])
+    func coarseAlpha(for image: Image) throws -> FloatImage {
+        seen.withLock { $0.append((image.width, image.height)) }
+        let w = image.width, h = image.height
+        let cx = Float(w) / 2, cy = Float(h) / 2, radius = Float(min(w, h)) / 3
+        return FloatImage(width: w, height: h, layout: .gray) { x, y, _ in
+            let dx = Float(x) - cx, dy = Float(y) - cy
+            return (dx * dx + dy * dy).squareRoot() < radius ? 1 : 0
+        }
+    }
+}
+
+@Suite("Matter")
+struct MatterTests {
+    /// With no post-processing the solver's matte is compared with the truth: mean error
+    /// below 2 % of the alpha range (the composite is 8-bit and noisy, so not exact).
+    @Test func trimapPathRecoversAKnownMatte() throws {
+        let scene = SyntheticComposite(width: 160, height: 120)
+        let result = try Matter.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .none))
+        #expect(result.matte.width == 160 && result.matte.height == 120 && result.matte.layout == .gray)
+        let error = scene.meanError(of: result.matte)
+        #expect(error < 0.02, "mean alpha error \(error)")
+        #expect(result.cutout.layout == .rgba && result.cutout.width == 160)
+        #expect(result.timings["refine"] != nil && result.timings.total > 0)
+    }
+
+    @Test func segmenterPathRefinesTheCoarseMask() throws {
+        let scene = SyntheticComposite(width: 160, height: 120, seed: 2)
+        let matter = Matter(segmenter: SpySegmenter())
+        let result = try matter.matte(scene.image, options: MattingOptions(operations: .none))
+        #expect(scene.meanError(of: result.matte) < 0.03)
+        // The coarse mask was hard (0/1); the refined matte has the soft edge back.
+        let partial = result.matte.packedComponents.filter { $0 > 10 && $0 < 245 }.count
+        #expect(partial > 100, "only \(partial) partially transparent pixels")
+    }
+
+    /// Nothing larger than the policy's cap reaches the segmenter (or, at the same size, the
+    /// solver); the result comes back at the input's size. A small cap keeps the debug-build
+    /// test fast; the 2048 default is the same code path.
+    @Test func largeInputsAreReducedAndComeBackAtFullSize() throws {
+        let scene = SyntheticComposite(width: 1000, height: 750, seed: 3)
+        let spy = SpySegmenter()
+        var options = MattingOptions(operations: .none)
+        options.inputPolicy = InputPolicy(maximumSide: 256, workingShortSide: 200)
+        let result = try Matter(segmenter: spy).matte(scene.image, options: options)
+        let seen = spy.seen.withLock { $0 }
+        #expect(seen.count == 1 && seen[0].0 <= 256 && seen[0].1 <= 256, "segmenter saw \(seen)")
+        #expect(seen.first.map { $0.0 == 256 && $0.1 == 192 } == true, "aspect ratio not kept: \(seen)")
+        #expect(result.matte.width == 1000 && result.matte.height == 750)
+        #expect(result.foreground.width == 1000 && result.foreground.height == 750)
+        #expect(scene.meanError(of: result.matte) < 0.03)
+    }
+
+    @Test func presetsChangeTheMatteAsDefined() throws {
+        let scene = SyntheticComposite(width: 160, height: 120)
+        let plain = try Matter.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .none)).matte
+        let portrait = try Matter.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .portrait)).matte
+        // Erosion by 1 px and a threshold of 12 can only lower coverage.
+        let sum = { (m: Image) in m.packedComponents.reduce(0) { $0 + Int($1) } }
+        #expect(sum(portrait) < sum(plain))
+        // Alpha below 12/255 is gone after the threshold, before feathering spreads it: a
+        // pixel far from the subject is exactly 0.
+        #expect(portrait[0, 0, 0] == 0)
+    }
+
+    @Test func compositeOverAColourUsesTheMatte() throws {
+        let scene = SyntheticComposite(width: 160, height: 120)
+        let result = try Matter.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .none))
+        let flat = result.composited(over: RGBColor(red: 0, green: 255, blue: 0))
+        #expect(flat.layout == .rgb)
+        // Far corner: background, so the new colour; disc centre: the subject.
+        #expect(flat.pixel(x: 0, y: 0) == [0, 255, 0])
+        #expect(abs(Int(flat[80, 60, 0]) - 217) <= 6 && flat[80, 60, 1] < 120)
+    }
+
+    @Test func studioModeFindsAProductOnAPlainBackdrop() throws {
+        // A dark product with a soft edge on near-white seamless paper.
+        let w = 200, h = 150
+        var rng = SeededGenerator(seed: 9)
+        let noise = rng.floats(w * h, in: -0.02...0.02)
+        var truth = [Float](repeating: 0, count: w * h)
+        let photo = Image(width: w, height: h, layout: .rgb) { x, y, c in
+            let inside = Float(min(min(x - 60, 140 - x), min(y - 40, 110 - y)))
+            let a = min(max(inside / 3 + 0.5, 0), 1)
+            truth[y * w + x] = a
+            let fg: Float = [0.15, 0.2, 0.3][c], bg: Float = 0.93 + noise[y * w + x]
+            return UInt8(min(max((a * fg + (1 - a) * bg) * 255 + 0.5, 0), 255))
+        }
+        let result = try Matter.studioMatte(photo, options: MattingOptions(operations: .none))
+        let error = zip(result.matte.packedComponents, truth).reduce(Float(0)) { $0 + abs(Float($1.0) / 255 - $1.1) } / Float(w * h)
+        #expect(error < 0.01, "mean alpha error \(error)")
+    }
+
+    @Test func mismatchedTrimapIsATypedError() {
+        let scene = SyntheticComposite(width: 40, height: 30)
+        #expect(throws: MattingError.self) {
+            try Matter.matte(scene.image, trimap: Image(width: 41, height: 30, layout: .gray))
+        }
+        #expect(throws: ImageError.self) { try Matter.matte(Image(width: 0, height: 0, layout: .rgb), trimap: Image(width: 0, height: 0, layout: .gray)) }
+    }
+
+    @Test func missingModelNamesTheFetchCommand() {
+        let description = MattingError.modelMissing(path: "/nowhere/selfie_segmentation.tflite").description
+        #expect(description.contains("Scripts/fetch-models.sh") && description.contains("/nowhere/"))
+    }
+}
