@@ -16,7 +16,7 @@ struct MatteCommand: ParsableCommand {
     @Argument(help: "The photo (PNG or JPEG).")
     var input: String
 
-    @Option(name: .shortAndLong, help: "Output file (default: <input stem>-matte.png beside the input).")
+    @Option(name: .shortAndLong, help: "Output file (default: <input stem>-matte.png beside the input); missing folders are created.")
     var output: String?
 
     @Option(help: "Output format: png (RGBA, keeps alpha) or jpeg (composited over --background). Default: from the output's extension, else png.")
@@ -128,6 +128,10 @@ struct MatteCommand: ParsableCommand {
             ? try result.composited(over: color).encoded(as: .jpeg)
             : try result.cutout.encoded(as: .png)
         let maskBytes = try saveMask.map { _ in try result.matte.encoded(as: .png) }
+        for destination in [outputURL] + (saveMask.map { [URL(fileURLWithPath: $0)] } ?? []) {
+            try FileManager.default.createDirectory(
+                at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+        }
         try AtomicFile.write(mainBytes, to: outputURL)
         if let saveMask, let maskBytes {
             do {

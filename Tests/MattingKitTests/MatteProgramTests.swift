@@ -113,8 +113,21 @@ struct MatteProgramTests {
         let dir = try Self.folder()
         let input = dir.appendingPathComponent("photo.png")
         try SyntheticComposite(width: 60, height: 40).image.write(to: input)
-        let run = try Self.run([input.path, "--studio", "--save-mask", dir.appendingPathComponent("missing/mask.png").path])
-        #expect(run.status != 0 && run.stderr.contains("mask.png"))
-        #expect(Self.files(in: dir) == ["photo.png"])
+        // A folder where the mask should go: the write must fail after the cut-out was encoded.
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("mask.png"), withIntermediateDirectories: false)
+        let run = try Self.run([input.path, "--studio", "--save-mask", dir.appendingPathComponent("mask.png").path])
+        #expect(run.status != 0 && run.stderr.contains("mask.png"), "stderr: \(run.stderr)")
+        #expect(Self.files(in: dir) == ["mask.png", "photo.png"])
+        #expect(Self.files(in: dir.appendingPathComponent("mask.png")).isEmpty)
+    }
+
+    @Test func missingOutputFoldersAreCreated() throws {
+        let dir = try Self.folder()
+        let input = dir.appendingPathComponent("photo.png")
+        try SyntheticComposite(width: 60, height: 40).image.write(to: input)
+        let output = dir.appendingPathComponent("results/deeper/cut.png")
+        let run = try Self.run([input.path, "--studio", "-o", output.path])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(try Image(contentsOf: output).width == 60)
     }
 }
