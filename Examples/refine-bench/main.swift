@@ -79,15 +79,9 @@ do {
         ftimes.append(Date().timeIntervalSince(start))
         fcpu.append(cpuSeconds() - startCPU)
     }
-    let f = foreground?.packedComponents ?? []
-    let photo = image.packedComponents
-    var estimated = 0.0, naive = 0.0, count = 0
-    for i in f.indices where truth[i / 3] > 0.05 && truth[i / 3] < 0.95 {
-        estimated += Double(abs(f[i] - trueForeground[i]))
-        naive += Double(abs(photo[i] - trueForeground[i]))
-        count += 1
-    }
-    print("foreground (ml): median \(String(format: "%.3f", median(ftimes))) s (CPU \(String(format: "%.3f", median(fcpu))) s), edge-band mean |F - F_true| \(String(format: "%.4f", estimated / Double(count))) (F = image: \(String(format: "%.4f", naive / Double(count))))")
+    let (estimated, naive) = ReferenceRefine.edgeBandForegroundError(
+        foreground?.packedComponents ?? [], photo: image.packedComponents, trueForeground: trueForeground, trueAlpha: truth)
+    print("foreground (ml): median \(String(format: "%.3f", median(ftimes))) s (CPU \(String(format: "%.3f", median(fcpu))) s), edge-band mean |F - F_true| \(String(format: "%.4f", estimated)) (F = image: \(String(format: "%.4f", naive)))")
     print("peak RSS: after loading \(Int(baseline)) MiB, after alpha \(Int(afterAlpha)) MiB, after foreground \(Int(peakResidentMiB())) MiB")
 } catch {
     FileHandle.standardError.write(Data("refine-bench: \(error)\n".utf8))

@@ -67,15 +67,8 @@ import Testing
         let trueForeground = try Self.load("refine-true-foreground").floats
         let alpha = try FloatImage(width: image.width, height: image.height, layout: .gray, components: truth)
         let ours = try ForegroundEstimator().estimate(image, alpha: alpha).foreground.packedComponents
-        let photo = image.packedComponents
-        var estimated = 0.0, naive = 0.0, count = 0
-        for i in ours.indices where truth[i / 3] > 0.05 && truth[i / 3] < 0.95 {
-            estimated += Double(abs(ours[i] - trueForeground[i]))
-            naive += Double(abs(photo[i] - trueForeground[i]))
-            count += 1
-        }
-        estimated /= Double(count)
-        naive /= Double(count)
+        let (estimated, naive) = ReferenceRefine.edgeBandForegroundError(
+            ours, photo: image.packedComponents, trueForeground: trueForeground, trueAlpha: truth)
         #expect(estimated <= 0.5 * naive, "edge band: estimated \(estimated), F = image \(naive)")
         #expect(estimated <= 0.06, "edge band error \(estimated)")
     }
