@@ -31,12 +31,12 @@ let arguments = CommandLine.arguments
 let folder = URL(fileURLWithPath: arguments.count > 1 ? arguments[1] : "out/refine-bench")
 let runs = arguments.count > 2 ? Int(arguments[2]) ?? 3 : 3
 do {
-    let imageArray = try NumpyArray(contentsOf: folder.appendingPathComponent("image.npy"))
+    let imageArray = try NumpyFile(contentsOf: folder.appendingPathComponent("image.npy"))
     let image = try imageArray.image(scale: 1 / 255)
-    let t = try NumpyArray(contentsOf: folder.appendingPathComponent("trimap.npy"))
-    let trimap = Trimap(try Image(width: t.shape[1], height: t.shape[0], layout: .gray, components: t.values.map { UInt8($0) }))
-    let truth = try NumpyArray(contentsOf: folder.appendingPathComponent("alpha-true.npy")).values
-    let trueForeground = try NumpyArray(contentsOf: folder.appendingPathComponent("foreground-true.npy")).values
+    let t = try NumpyFile(contentsOf: folder.appendingPathComponent("trimap.npy"))
+    let trimap = Trimap(try Image(width: t.shape[1], height: t.shape[0], layout: .gray, components: t.floats.map { UInt8($0) }))
+    let truth = try NumpyFile(contentsOf: folder.appendingPathComponent("alpha-true.npy")).floats
+    let trueForeground = try NumpyFile(contentsOf: folder.appendingPathComponent("foreground-true.npy")).floats
     print("input \(image.width)x\(image.height), unknown \(String(format: "%.2f", 100 * Double(trimap.unknownCount) / Double(image.pixelCount))) %")
     let baseline = peakResidentMiB()
 
@@ -64,7 +64,7 @@ do {
     for level in statistics.levels {
         print("  level \(level.width)x\(level.height): \(level.unknown) unknown, \(level.iterations) iterations, residual \(String(format: "%.2e", level.residual))")
     }
-    if let pymatting = try? NumpyArray(contentsOf: folder.appendingPathComponent("alpha-pymatting.npy")).values {
+    if let pymatting = try? NumpyFile(contentsOf: folder.appendingPathComponent("alpha-pymatting.npy")).floats {
         let difference = zip(ours, pymatting).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) }
         print("  SAD ours vs pymatting's alpha: \(String(format: "%.1f", difference))")
     }
@@ -79,15 +79,9 @@ do {
         ftimes.append(Date().timeIntervalSince(start))
         fcpu.append(cpuSeconds() - startCPU)
     }
-    let f = foreground?.packedComponents ?? []
-    let photo = image.packedComponents
-    var estimated = 0.0, naive = 0.0, count = 0
-    for i in f.indices where truth[i / 3] > 0.05 && truth[i / 3] < 0.95 {
-        estimated += Double(abs(f[i] - trueForeground[i]))
-        naive += Double(abs(photo[i] - trueForeground[i]))
-        count += 1
-    }
-    print("foreground (ml): median \(String(format: "%.3f", median(ftimes))) s (CPU \(String(format: "%.3f", median(fcpu))) s), edge-band mean |F - F_true| \(String(format: "%.4f", estimated / Double(count))) (F = image: \(String(format: "%.4f", naive / Double(count))))")
+    let (estimated, naive) = ReferenceRefine.edgeBandForegroundError(
+        foreground?.packedComponents ?? [], photo: image.packedComponents, trueForeground: trueForeground, trueAlpha: truth)
+    print("foreground (ml): median \(String(format: "%.3f", median(ftimes))) s (CPU \(String(format: "%.3f", median(fcpu))) s), edge-band mean |F - F_true| \(String(format: "%.4f", estimated)) (F = image: \(String(format: "%.4f", naive)))")
     print("peak RSS: after loading \(Int(baseline)) MiB, after alpha \(Int(afterAlpha)) MiB, after foreground \(Int(peakResidentMiB())) MiB")
 } catch {
     FileHandle.standardError.write(Data("refine-bench: \(error)\n".utf8))

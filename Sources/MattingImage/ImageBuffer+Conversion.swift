@@ -8,7 +8,8 @@ extension ImageBuffer {
     ///   use a compositing operator to flatten onto a colour).
     public func converted(to newLayout: PixelLayout) -> ImageBuffer {
         if newLayout == layout { return self }
-        var result = ImageBuffer(width: width, height: height, layout: newLayout)
+        // Every channel of every output pixel is written below.
+        var result = ImageBuffer(uninitializedWidth: width, height: height, layout: newLayout)
         let sourceChannels = layout.channelCount, targetChannels = newLayout.channelCount
         let sourceColor = layout.isColor, targetColor = newLayout.isColor
         let sourceAlpha = layout.hasAlpha, targetAlpha = newLayout.hasAlpha
@@ -48,7 +49,7 @@ extension ImageBuffer {
     /// - Precondition: `channel < channelCount`.
     public func channel(_ channel: Int) -> ImageBuffer {
         precondition(channel >= 0 && channel < channelCount, "channel \(channel) is outside \(layout)")
-        var result = ImageBuffer(width: width, height: height, layout: .gray)
+        var result = ImageBuffer(uninitializedWidth: width, height: height, layout: .gray)
         let channels = channelCount, width = self.width, height = self.height
         withUnsafeBufferPointer { src, srcStride in
             result.withUnsafeMutableBufferPointer { dst, dstStride in
@@ -66,7 +67,7 @@ extension ImageBuffer {
     /// 8-bit to float divides by 255 (exact for every value); float to 8-bit multiplies by
     /// 255, rounds to nearest and clamps to 0…255 (NaN becomes 0).
     public func converted<Other: ImageComponent>(to _: ImageBuffer<Other>.Type) -> ImageBuffer<Other> {
-        var result = ImageBuffer<Other>(width: width, height: height, layout: layout)
+        var result = ImageBuffer<Other>(uninitializedWidth: width, height: height, layout: layout)
         let rowLength = self.rowLength, height = self.height
         withUnsafeBufferPointer { src, srcStride in
             result.withUnsafeMutableBufferPointer { dst, dstStride in

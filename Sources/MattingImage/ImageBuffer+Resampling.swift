@@ -40,7 +40,8 @@ extension ImageBuffer {
             }
         }
 
-        var result = ImageBuffer(width: newWidth, height: newHeight, layout: layout)
+        // Every output row is stored below.
+        var result = ImageBuffer(uninitializedWidth: newWidth, height: newHeight, layout: layout)
         result.withUnsafeMutableBufferPointer { dst, dstStride in
             vertical.withPointers { start, count, weights, taps in
                 Self.forEachRowBlock(newHeight) { rows in

@@ -41,6 +41,19 @@ public struct ImageBuffer<Component: ImageComponent>: Sendable {
     /// - Precondition: `width ≥ 0`, `height ≥ 0`, and the size fits in memory. Callers
     ///   taking sizes from untrusted data check them first (the decoders do).
     public init(width: Int, height: Int, layout: PixelLayout) {
+        self.init(width: width, height: height, layout: layout, zeroFilled: true)
+    }
+
+    /// Creates a picture whose components are not initialised: **every component must be
+    /// written before the buffer is read.** For decoders and transforms that write their
+    /// whole output (rows packed, `rowStride == rowLength`); saves the zero-fill pass.
+    ///
+    /// - Precondition: as for ``init(width:height:layout:)``.
+    init(uninitializedWidth width: Int, height: Int, layout: PixelLayout) {
+        self.init(width: width, height: height, layout: layout, zeroFilled: false)
+    }
+
+    private init(width: Int, height: Int, layout: PixelLayout, zeroFilled: Bool) {
         precondition(width >= 0 && height >= 0, "image dimensions must not be negative")
         let (rowLength, o1) = width.multipliedReportingOverflow(by: layout.channelCount)
         let (count, o2) = rowLength.multipliedReportingOverflow(by: height)
@@ -50,12 +63,12 @@ public struct ImageBuffer<Component: ImageComponent>: Sendable {
         self.layout = layout
         self.rowStride = rowLength
         self.offset = 0
-        self.storage = ImageStorage(count: count)
+        self.storage = zeroFilled ? ImageStorage(count: count) : ImageStorage(uninitializedCount: count)
     }
 
     /// Creates a picture with every channel of every pixel set to `value`.
     public init(width: Int, height: Int, layout: PixelLayout, repeating value: Component) {
-        self.init(width: width, height: height, layout: layout)
+        self.init(uninitializedWidth: width, height: height, layout: layout)
         storage.base.update(repeating: value, count: storage.count)
     }
 
@@ -192,7 +205,8 @@ public struct ImageBuffer<Component: ImageComponent>: Sendable {
     @usableFromInline
     mutating func makeUnique() {
         if isKnownUniquelyReferenced(&storage) { return }
-        let copy = ImageStorage<Component>(count: rowLength * height)
+        // Every row is copied below.
+        let copy = ImageStorage<Component>(uninitializedCount: rowLength * height)
         let rowLength = self.rowLength
         for y in 0..<height {
             (copy.base + y * rowLength).update(from: storage.base + offset + y * rowStride, count: rowLength)

@@ -12,13 +12,24 @@ final class ImageStorage<Component: ImageComponent>: @unchecked Sendable {
 
     /// Allocates `count` components, zero-filled.
     @usableFromInline
-    init(count: Int) {
+    convenience init(count: Int) {
+        self.init(uninitializedCount: count)
+        UnsafeMutableRawPointer(base).initializeMemory(
+            as: UInt8.self, repeating: 0, count: max(count, 1) * MemoryLayout<Component>.stride)
+    }
+
+    /// Allocates `count` components without initialising them: every component must be
+    /// written before it is read. For decoders and transforms that write their whole output,
+    /// where the zero-fill would be a wasted pass over memory.
+    @usableFromInline
+    init(uninitializedCount count: Int) {
         precondition(count >= 0, "negative image storage size")
         self.count = count
         let bytes = max(count, 1) * MemoryLayout<Component>.stride
         // 64-byte alignment: one cache line, and a full AVX-512 register.
         let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        // Components are trivial types (UInt8, Float), so binding without initialising is
+        // sound as long as each one is written before it is read.
         base = raw.bindMemory(to: Component.self, capacity: max(count, 1))
     }
 

@@ -1,55 +1,30 @@
 import MattingImage
 
-/// An opaque RGB colour with channels in 0…1, for compositing.
-public struct MatteColor: Sendable, Hashable {
-    /// Red, 0…1.
-    public var red: Float
-    /// Green, 0…1.
-    public var green: Float
-    /// Blue, 0…1.
-    public var blue: Float
-
-    /// A colour from channels in 0…1 (not checked; compositing clamps nothing but alpha).
-    public init(red: Float, green: Float, blue: Float) {
-        self.red = red
-        self.green = green
-        self.blue = blue
-    }
-
-    /// Parses `#rrggbb` (the `#` is optional, case-insensitive), as DESIGN.md's parameter.
-    ///
-    /// - Throws: ``ImageError/invalidArgument(_:)`` for anything else.
-    public init(hex: String) throws {
-        var digits = Substring(hex)
-        if digits.hasPrefix("#") { digits = digits.dropFirst() }
-        guard digits.count == 6, let value = UInt32(digits, radix: 16) else {
-            throw ImageError.invalidArgument("colour \"\(hex)\" is not #rrggbb")
-        }
-        self.init(
-            red: Float((value >> 16) & 0xFF) / 255, green: Float((value >> 8) & 0xFF) / 255,
-            blue: Float(value & 0xFF) / 255)
-    }
-
-    /// White, the default background of DESIGN.md.
-    public static let white = MatteColor(red: 1, green: 1, blue: 1)
-}
-
 /// Compositing a foreground with a matte onto a colour or a picture, and alpha conversions.
 ///
 /// Straight (not premultiplied) alpha throughout: `result = F·α + B·(1 − α)`.
 public enum Compositing {
     /// `foreground` over a plain colour, as an RGB picture (the JPEG output of DESIGN.md).
     ///
+    /// ```swift
+    /// let jpeg = try Compositing.composite(foreground, alpha: matte, over: try RGBColor(parsing: "#ffffff"))
+    /// ```
+    ///
     /// - Parameters:
     ///   - foreground: RGB or RGBA (alpha channel ignored), values 0…1; pass the estimated
     ///     foreground (``ForegroundEstimator``) rather than the photo to avoid halos.
     ///   - alpha: matte, single-channel, same size, values 0…1.
+    ///   - color: the 8-bit background colour; each channel is used as `value / 255`.
     /// - Throws: ``ImageError/invalidArgument(_:)`` for size or layout mismatches.
-    public static func composite(_ foreground: FloatImage, alpha: FloatImage, over color: MatteColor) throws -> FloatImage {
-        let background = FloatImage(width: alpha.width, height: alpha.height, layout: .rgb) { _, _, c in
-            c == 0 ? color.red : (c == 1 ? color.green : color.blue)
-        }
+    public static func composite(_ foreground: FloatImage, alpha: FloatImage, over color: RGBColor) throws -> FloatImage {
+        let rgb = floatComponents(of: color)
+        let background = FloatImage(width: alpha.width, height: alpha.height, layout: .rgb) { _, _, c in rgb[c] }
         return try composite(foreground, alpha: alpha, over: background)
+    }
+
+    /// `color`'s red, green and blue on the 0…1 scale (`value / 255`), as compositing uses them.
+    static func floatComponents(of color: RGBColor) -> [Float] {
+        [color.red, color.green, color.blue].map { Float($0) / 255 }
     }
 
     /// `foreground` over `background` (both RGB/RGBA, alpha channels ignored), as RGB.

@@ -121,6 +121,22 @@ public struct GuidedFilter: Sendable, Hashable {
     }
 }
 
+/// The adjugate (upper triangle, as 00, 01, 02, 11, 12, 22) and determinant of the symmetric
+/// 3×3 matrix with upper triangle `s`: its inverse is `adjugate / det`. Shared by the guided
+/// filter's solve and the matting Laplacian's window inverse.
+@inline(__always)
+func symmetric3Adjugate(
+    _ s00: Double, _ s01: Double, _ s02: Double, _ s11: Double, _ s12: Double, _ s22: Double
+) -> (i00: Double, i01: Double, i02: Double, i11: Double, i12: Double, i22: Double, det: Double) {
+    let i00 = s11 * s22 - s12 * s12
+    let i01 = s02 * s12 - s01 * s22
+    let i02 = s01 * s12 - s02 * s11
+    let i11 = s00 * s22 - s02 * s02
+    let i12 = s01 * s02 - s00 * s12
+    let i22 = s00 * s11 - s01 * s01
+    return (i00, i01, i02, i11, i12, i22, s00 * i00 + s01 * i01 + s02 * i02)
+}
+
 /// Solves the symmetric 3×3 system `S x = c` by the adjugate (S is positive definite here:
 /// a covariance plus a positive ridge).
 @inline(__always)
@@ -128,13 +144,7 @@ func solveSymmetric3(
     _ s00: Double, _ s01: Double, _ s02: Double, _ s11: Double, _ s12: Double, _ s22: Double,
     _ c0: Double, _ c1: Double, _ c2: Double
 ) -> (Double, Double, Double) {
-    let i00 = s11 * s22 - s12 * s12
-    let i01 = s02 * s12 - s01 * s22
-    let i02 = s01 * s12 - s02 * s11
-    let i11 = s00 * s22 - s02 * s02
-    let i12 = s01 * s02 - s00 * s12
-    let i22 = s00 * s11 - s01 * s01
-    let det = s00 * i00 + s01 * i01 + s02 * i02
+    let (i00, i01, i02, i11, i12, i22, det) = symmetric3Adjugate(s00, s01, s02, s11, s12, s22)
     let inv = 1 / det
     return (
         (i00 * c0 + i01 * c1 + i02 * c2) * inv,

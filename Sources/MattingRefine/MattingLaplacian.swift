@@ -267,12 +267,7 @@ final class MattingLaplacian: @unchecked Sendable {
 func invertSymmetric3(
     _ s00: Double, _ s01: Double, _ s02: Double, _ s11: Double, _ s12: Double, _ s22: Double
 ) -> [Double] {
-    let i00 = s11 * s22 - s12 * s12
-    let i01 = s02 * s12 - s01 * s22
-    let i02 = s01 * s12 - s02 * s11
-    let i11 = s00 * s22 - s02 * s02
-    let i12 = s01 * s02 - s00 * s12
-    let i22 = s00 * s11 - s01 * s01
-    let inv = 1 / (s00 * i00 + s01 * i01 + s02 * i02)
+    let (i00, i01, i02, i11, i12, i22, det) = symmetric3Adjugate(s00, s01, s02, s11, s12, s22)
+    let inv = 1 / det
     return [i00 * inv, i01 * inv, i02 * inv, i11 * inv, i12 * inv, i22 * inv]
 }

@@ -169,4 +169,23 @@ public enum ReferenceRefine {
         }
         return x
     }
+
+    /// Mean absolute colour error against `trueForeground` over the edge band
+    /// (`0.05 < trueAlpha < 0.95`), of an estimated foreground and of the photo itself
+    /// ("F = image", the halo a foreground estimate should remove).
+    ///
+    /// - Parameters: `foreground`, `photo` and `trueForeground` are packed RGB (3 values per
+    ///   pixel, row-major); `trueAlpha` has one value per pixel.
+    /// - Returns: both means; NaN when the band is empty.
+    public static func edgeBandForegroundError(
+        _ foreground: [Float], photo: [Float], trueForeground: [Float], trueAlpha: [Float]
+    ) -> (estimated: Double, naive: Double) {
+        var estimated = 0.0, naive = 0.0, count = 0
+        for i in foreground.indices where trueAlpha[i / 3] > 0.05 && trueAlpha[i / 3] < 0.95 {
+            estimated += Double(abs(foreground[i] - trueForeground[i]))
+            naive += Double(abs(photo[i] - trueForeground[i]))
+            count += 1
+        }
+        return (estimated / Double(count), naive / Double(count))
+    }
 }

@@ -46,6 +46,23 @@ struct ConvertImageTests {
         #expect(decoded.width == 200 && decoded.height == 100)
     }
 
+    /// N that no 1/8…8/8 JPEG scale reaches (3/8 of 1000 is 375), and PNG, which has no
+    /// reduced decode: the long side must still come out exactly N.
+    @Test("--max-side is a true maximum", arguments: [("in.jpg", "out.png"), ("in.png", "out.jpg")])
+    func maxSideIsAMaximum(_ names: (input: String, output: String)) throws {
+        let folder = try TemporaryFolder()
+        let input = folder.path(names.input), output = folder.path(names.output)
+        try Image(width: 1000, height: 500, layout: .rgb, repeating: 90).write(toFile: input)
+        let result = try convertImage([input, output, "--max-side", "300"])
+        #expect(result.status == 0 && result.stderr.isEmpty, "\(result.stderr)")
+        let decoded = try Image(contentsOfFile: output)
+        #expect(decoded.width == 300 && decoded.height == 150, "\(names.input): \(decoded.width)×\(decoded.height)")
+        // Smaller pictures are not enlarged.
+        let small = try convertImage([input, folder.path("small-" + names.output), "--max-side", "2000"])
+        #expect(small.status == 0)
+        #expect(try Image(contentsOfFile: folder.path("small-" + names.output)).width == 1000)
+    }
+
     @Test("refuses to overwrite the input, under any spelling")
     func refusesInput() throws {
         let folder = try TemporaryFolder()

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import MattingImporters
+import MattingTestSupport
 
 /// The MediaPipe reference tensors (model input and raw output, from MediaPipe's own graph)
 /// agree with the parsed models' signatures and with the documented preprocessing.
@@ -17,26 +18,26 @@ struct MediaPipeFixtureTests {
         let modelName = try #require(Self.cases.first { $0.stem == stem }?.model)
         let model = try TFLiteModel(bytes: try SelfieModels.bytes(modelName), fileName: modelName)
         let g = model.subgraphs[0]
-        let input = try NumpyArray(contentsOf: Fixtures.url("MediaPipe/\(stem)_input.npy"))
-        let output = try NumpyArray(contentsOf: Fixtures.url("MediaPipe/\(stem)_output.npy"))
+        let input = try NumpyFile(contentsOf: Fixtures.url("MediaPipe/\(stem)_input.npy"))
+        let output = try NumpyFile(contentsOf: Fixtures.url("MediaPipe/\(stem)_output.npy"))
         #expect(input.shape == g.tensors[g.inputs[0]].shape.map(Int.init))
         #expect(output.shape == g.tensors[g.outputs[0]].shape.map(Int.init))
 
         // MediaPipe's input is an 8-bit level times Float(1)/Float(255) (not a division by 255).
         let scale = Float(1) / Float(255)
-        let values = try input.floats()
+        let values = input.floats
         #expect(values.allSatisfy { v in
             let level = (v * 255).rounded()
             return level >= 0 && level <= 255 && level * scale == v
         })
         // The output is a sigmoid: in [0, 1].
-        #expect(try output.floats().allSatisfy { $0 >= 0 && $0 <= 1 })
+        #expect(output.floats.allSatisfy { $0 >= 0 && $0 <= 1 })
     }
 
     @Test func astronautIsMostlyPerson() throws {
         // The photo is a portrait: about half of the mask is foreground in both variants.
         for stem in ["astronaut_portrait", "astronaut_landscape"] {
-            let out = try NumpyArray(contentsOf: Fixtures.url("MediaPipe/\(stem)_output.npy")).floats()
+            let out = try NumpyFile(contentsOf: Fixtures.url("MediaPipe/\(stem)_output.npy")).floats
             let mean = out.reduce(0, +) / Float(out.count)
             #expect(mean > 0.4 && mean < 0.7, "\(stem): mean \(mean)")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import MattingImporters
+import MattingTestSupport
 
 /// Parses every ONNX fixture and compares it with `manifest.json`, which the `onnx` Python
 /// package wrote when the fixtures were generated (an independent parser).
@@ -93,8 +94,8 @@ struct ONNXFixtureTests {
         let cases = try #require(entry["cases"] as? [String: [String: String]])
         for (_, files) in cases {
             for (tensor, file) in files {
-                let array = try NumpyArray(contentsOf: Self.directory.appendingPathComponent(file))
-                #expect(array.descr == "<f4", "\(file)")
+                let array = try NumpyFile(contentsOf: Self.directory.appendingPathComponent(file))
+                #expect(array.dtype == "<f4", "\(file)")
                 if let info = graphInputs.first(where: { $0.name == tensor }) {
                     #expect(array.shape.count == info.shape?.count, "\(file)")
                 }

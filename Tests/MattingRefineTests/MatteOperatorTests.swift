@@ -110,11 +110,11 @@ import Testing
     @Test func compositingAndPremultiplication() throws {
         let fg = FloatImage(width: 4, height: 2, layout: .rgb, repeating: 1)
         let alpha = grayImage(4, 2) { x, _ in Float(x) / 3 }
-        let out = try Compositing.composite(fg, alpha: alpha, over: try MatteColor(hex: "#000000"))
+        let out = try Compositing.composite(fg, alpha: alpha, over: try RGBColor(parsing: "#000000"))
         for x in 0..<4 { #expect(abs(out[x, 1, 0] - Float(x) / 3) < 1e-6) }
-        let red = try MatteColor(hex: "ff0000")
-        #expect(red == MatteColor(red: 1, green: 0, blue: 0))
-        #expect(throws: ImageError.self) { try MatteColor(hex: "#12345") }
+        let red = try RGBColor(parsing: "ff0000")
+        #expect(Compositing.floatComponents(of: red) == [1, 0, 0])
+        #expect(throws: ImageError.self) { try RGBColor(parsing: "#12345") }
         let cut = try Compositing.cutout(randomImage(4, 2, layout: .rgb, seed: 1), alpha: alpha)
         let round = try Compositing.straightened(try Compositing.premultiplied(cut))
         for y in 0..<2 { for x in 1..<4 { for c in 0..<4 { #expect(abs(round[x, y, c] - cut[x, y, c]) < 1e-5) } } }

@@ -8,16 +8,16 @@ import Testing
 /// Scripts/make-refine-fixtures.py (128×96, hair strands, a semi-transparent veil; see
 /// Fixtures/refine-versions.txt).
 @Suite struct PymattingFixtureTests {
-    static func load(_ name: String) throws -> NumpyArray {
+    static func load(_ name: String) throws -> NumpyFile {
         let url = try #require(Bundle.module.url(forResource: name, withExtension: "npy", subdirectory: "Fixtures"))
-        return try NumpyArray(contentsOf: url)
+        return try NumpyFile(contentsOf: url)
     }
 
     static func inputs() throws -> (FloatImage, Trimap, [Float]) {
         let image = try load("refine-image").image(scale: 1 / 255)
         let t = try load("refine-trimap")
-        let trimap = Trimap(try Image(width: t.shape[1], height: t.shape[0], layout: .gray, components: t.values.map { UInt8($0) }))
-        return (image, trimap, try load("refine-true-alpha").values)
+        let trimap = Trimap(try Image(width: t.shape[1], height: t.shape[0], layout: .gray, components: t.floats.map { UInt8($0) }))
+        return (image, trimap, try load("refine-true-alpha").floats)
     }
 
     /// Tolerances: pymatting solves to a relative residual of 1e-7 with an incomplete
@@ -26,7 +26,7 @@ import Testing
     /// pixels, and our error against the true alpha (SAD) is at most 5 % above pymatting's.
     @Test func closedFormAlphaMatchesPymatting() throws {
         let (image, trimap, truth) = try Self.inputs()
-        let reference = try Self.load("refine-pymatting-alpha").values
+        let reference = try Self.load("refine-pymatting-alpha").floats
         let (alpha, stats) = try ClosedFormMatting().solve(image, trimap: trimap)
         let ours = alpha.packedComponents
         let known = trimap.knownValues
@@ -48,7 +48,7 @@ import Testing
     @Test func foregroundMatchesPymatting() throws {
         let (image, _, truth) = try Self.inputs()
         let alpha = try FloatImage(width: image.width, height: image.height, layout: .gray, components: truth)
-        let reference = try Self.load("refine-pymatting-foreground").values
+        let reference = try Self.load("refine-pymatting-foreground").floats
         let (foreground, _) = try ForegroundEstimator().estimate(image, alpha: alpha)
         let ours = foreground.packedComponents
         var total = 0.0, worst: Float = 0, count = 0
@@ -64,18 +64,11 @@ import Testing
     /// error against the true foreground is far below the photo's ("F = image").
     @Test func foregroundRemovesTheHalo() throws {
         let (image, _, truth) = try Self.inputs()
-        let trueForeground = try Self.load("refine-true-foreground").values
+        let trueForeground = try Self.load("refine-true-foreground").floats
         let alpha = try FloatImage(width: image.width, height: image.height, layout: .gray, components: truth)
         let ours = try ForegroundEstimator().estimate(image, alpha: alpha).foreground.packedComponents
-        let photo = image.packedComponents
-        var estimated = 0.0, naive = 0.0, count = 0
-        for i in ours.indices where truth[i / 3] > 0.05 && truth[i / 3] < 0.95 {
-            estimated += Double(abs(ours[i] - trueForeground[i]))
-            naive += Double(abs(photo[i] - trueForeground[i]))
-            count += 1
-        }
-        estimated /= Double(count)
-        naive /= Double(count)
+        let (estimated, naive) = ReferenceRefine.edgeBandForegroundError(
+            ours, photo: image.packedComponents, trueForeground: trueForeground, trueAlpha: truth)
         #expect(estimated <= 0.5 * naive, "edge band: estimated \(estimated), F = image \(naive)")
         #expect(estimated <= 0.06, "edge band error \(estimated)")
     }

@@ -5,4 +5,6 @@ import MattingKit
 let benchmarks: @Sendable () -> Void = {
     registerCodecBenchmarks()
     registerKernelBenchmarks()
+    registerGraphBenchmarks()
+    registerRefineBenchmarks()
 }

@@ -115,7 +115,7 @@ extension ImageBuffer where Component == Float {
         case let .eight(image):
             return image.converted(to: FloatImage.self).applyingOrientation(orientation)
         case let .sixteen(width, height, layout, samples):
-            var image = FloatImage(width: width, height: height, layout: layout)
+            var image = FloatImage(uninitializedWidth: width, height: height, layout: layout)
             let rowLength = width * layout.channelCount
             image.withUnsafeMutableBufferPointer { pixels, stride in
                 samples.withUnsafeBufferPointer { source in

@@ -64,7 +64,8 @@ enum JPEGCodec {
             guard status == CJPEG_OK else { throw failure(status) }
             let started = cjpeg_decoder_header(decoder)
             let layout: PixelLayout = started.output_channels == 1 ? .gray : .rgb
-            var image = Image(width: Int(started.output_width), height: Int(started.output_height), layout: layout)
+            // cjpeg_decoder_read writes every row or fails (and the image is dropped).
+            var image = Image(uninitializedWidth: Int(started.output_width), height: Int(started.output_height), layout: layout)
             status = image.withUnsafeMutableBufferPointer { pixels, stride in
                 cjpeg_decoder_read(decoder, pixels, stride)
             }

@@ -105,7 +105,8 @@ enum PNGCodec {
             guard status == CPNG_OK else { throw failure(status) }
             return (.sixteen(width: width, height: height, layout: layout, samples: samples), orientation(decoder))
         }
-        var image = Image(width: width, height: height, layout: layout)
+        // cpng_decoder_read writes every row or fails (and the image is dropped).
+        var image = Image(uninitializedWidth: width, height: height, layout: layout)
         status = image.withUnsafeMutableBufferPointer { pixels, stride in
             cpng_decoder_read(decoder, pixels, stride)
         }

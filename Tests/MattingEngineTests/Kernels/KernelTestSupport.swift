@@ -35,29 +35,37 @@ func runConvolution(
     _ kernel: ConvolutionKernel, input: [Float], batch: Int, height: Int, width: Int, threads: ThreadPool
 ) -> [Float] {
     let (oh, ow) = kernel.geometry.convolutionOutputSize(height: height, width: width)
-    var out = [Float](repeating: .nan, count: batch * oh * ow * kernel.geometry.outputChannels)
-    withScratch(kernel.scratchByteCount(inputHeight: height, inputWidth: width, threadCount: threads.threadCount)) { scratch in
-        input.withUnsafeBufferPointer { i in
-            out.withUnsafeMutableBufferPointer { o in
-                kernel.run(input: i.baseAddress!, batch: batch, inputHeight: height, inputWidth: width,
-                           output: o.baseAddress!, scratch: scratch, threads: threads)
-            }
-        }
+    return runKernel(
+        input: input, outputCount: batch * oh * ow * kernel.geometry.outputChannels,
+        scratchBytes: kernel.scratchByteCount(inputHeight: height, inputWidth: width, threadCount: threads.threadCount)
+    ) { i, o, scratch in
+        kernel.run(input: i, batch: batch, inputHeight: height, inputWidth: width, output: o, scratch: scratch, threads: threads)
     }
-    return out
 }
 
+/// Runs a transposed convolution kernel end to end with freshly allocated output and scratch.
 func runTransposed(
     _ kernel: TransposedConvolutionKernel, input: [Float], batch: Int, height: Int, width: Int, threads: ThreadPool
 ) -> [Float] {
     let (oh, ow) = kernel.geometry.transposedOutputSize(height: height, width: width)
-    var out = [Float](repeating: .nan, count: batch * oh * ow * kernel.geometry.outputChannels)
-    withScratch(kernel.scratchByteCount(inputHeight: height, inputWidth: width, threadCount: threads.threadCount)) { scratch in
+    return runKernel(
+        input: input, outputCount: batch * oh * ow * kernel.geometry.outputChannels,
+        scratchBytes: kernel.scratchByteCount(inputHeight: height, inputWidth: width, threadCount: threads.threadCount)
+    ) { i, o, scratch in
+        kernel.run(input: i, batch: batch, inputHeight: height, inputWidth: width, output: o, scratch: scratch, threads: threads)
+    }
+}
+
+/// Calls `run(input, output, scratch)` with NaN-filled output (so unwritten elements show)
+/// and `scratchBytes` of scratch; returns the output.
+private func runKernel(
+    input: [Float], outputCount: Int, scratchBytes: Int,
+    _ run: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutableRawPointer?) -> Void
+) -> [Float] {
+    var out = [Float](repeating: .nan, count: outputCount)
+    withScratch(scratchBytes) { scratch in
         input.withUnsafeBufferPointer { i in
-            out.withUnsafeMutableBufferPointer { o in
-                kernel.run(input: i.baseAddress!, batch: batch, inputHeight: height, inputWidth: width,
-                           output: o.baseAddress!, scratch: scratch, threads: threads)
-            }
+            out.withUnsafeMutableBufferPointer { o in run(i.baseAddress!, o.baseAddress!, scratch) }
         }
     }
     return out
