@@ -19,6 +19,8 @@ import Darwin
 /// above. Each sweep visits fixed 32-row bands, even bands then odd bands, two threads; each
 /// band is swept in raster order, so results are identical for any thread count (and differ
 /// from pymatting's single raster sweep only near band boundaries, well within 1e-2).
+/// On levels larger than 128×128 only pixels within ``activeMargin`` of a fractional alpha or
+/// an alpha edge are swept (``activeMargin`` `nil` sweeps all, as pymatting).
 ///
 /// ```swift
 /// let (foreground, _) = try ForegroundEstimator().estimate(photo, alpha: matte)
