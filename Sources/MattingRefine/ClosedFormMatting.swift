@@ -145,7 +145,7 @@ public struct ClosedFormMatting: Sendable {
         if coarsestUnknownCount > 0, unknown > coarsestUnknownCount, min(level.width, level.height) >= 16 {
             var coarse = level.halved()
             let coarseAlpha = solve(&coarse, statistics: &statistics, isFinest: false)
-            let up = Self.upsampled(coarseAlpha, width: coarse.width, height: coarse.height, to: level.width, level.height)
+            let up = Self.upsampled(coarseAlpha, width: coarse.width, height: coarse.height, to: level.width, level.height, where: level.known)
             level.guess = up
         }
         var x = [Double](repeating: 0, count: level.width * level.height)
@@ -168,13 +168,16 @@ public struct ClosedFormMatting: Sendable {
     }
 
     /// Bilinear upsampling with pixel centres aligned (`x_coarse = (x + 0.5)/scale − 0.5`).
-    static func upsampled(_ plane: [Float], width w: Int, height h: Int, to w2: Int, _ h2: Int) -> [Float] {
+    /// With `known`, only pixels whose entry is nil (the unknowns, the only ones read) are
+    /// computed; the rest are 0.
+    static func upsampled(_ plane: [Float], width w: Int, height h: Int, to w2: Int, _ h2: Int, where known: [Float?]? = nil) -> [Float] {
         var out = [Float](repeating: 0, count: w2 * h2)
         let sx = Float(w) / Float(w2), sy = Float(h) / Float(h2)
         for y in 0..<h2 {
             let fy = min(max((Float(y) + 0.5) * sy - 0.5, 0), Float(h - 1))
             let y0 = Int(fy), y1 = min(y0 + 1, h - 1), ty = fy - Float(y0)
             for x in 0..<w2 {
+                if let known, known[y * w2 + x] != nil { continue }
                 let fx = min(max((Float(x) + 0.5) * sx - 0.5, 0), Float(w - 1))
                 let x0 = Int(fx), x1 = min(x0 + 1, w - 1), tx = fx - Float(x0)
                 let top = plane[y0 * w + x0] + tx * (plane[y0 * w + x1] - plane[y0 * w + x0])

@@ -22,6 +22,15 @@ enum ConjugateGradient {
         let partial = UnsafeMutablePointer<Double>.allocate(capacity: 2 * tileCount)
         defer { for p in [X, D, R, Q, invDiag, partial] { p.deallocate() } }
         x.withUnsafeBufferPointer { X.initialize(from: $0.baseAddress!, count: n) }
+        // The unknowns' global indices, tile after tile; their iterate and direction, compact.
+        let U = UnsafeMutablePointer<Int32>.allocate(capacity: m)
+        let XU = UnsafeMutablePointer<Double>.allocate(capacity: m)
+        let DU = UnsafeMutablePointer<Double>.allocate(capacity: m)
+        defer { U.deallocate(); XU.deallocate(); DU.deallocate() }
+        for (t, tile) in tiles.enumerated() {
+            for (j, index) in tile.unknown.enumerated() { U[offsets[t] + j] = index }
+        }
+        for k in 0..<m { XU[k] = X[Int(U[k])] }
         let shared = UncheckedSendable((X, D, R, Q, invDiag, partial))
 
         /// Runs `body(tile, offset, scratch)` for all tiles, dynamically scheduled.
@@ -70,6 +79,7 @@ enum ConjugateGradient {
                 R[o + j] = rj
                 let z = rj * I[o + j]
                 D[Int(index)] = z
+                DU[o + j] = z
                 rz += rj * z
                 rr += rj * rj
             }
@@ -88,16 +98,17 @@ enum ConjugateGradient {
             let dq = sum(0)
             if !(dq > 0) { break }
             let step = rz / dq
+            // Compact loops (iterate XU and a compact copy DU of the direction): only the
+            // write of D back to the full-size vector is scattered.
             forTilesSerially { t, o in
-                let (X, D, R, Q, I, P) = shared.value
+                let (_, _, R, Q, I, P) = shared.value
                 var a = 0.0, b = 0.0
-                for (j, index) in tiles[t].unknown.enumerated() {
-                    let i = Int(index)
-                    X[i] += step * D[i]
-                    let rj = R[o + j] - step * Q[o + j]
-                    R[o + j] = rj
-                    a += rj * rj * I[o + j]
-                    b += rj * rj
+                for k in o..<offsets[t + 1] {
+                    XU[k] += step * DU[k]
+                    let rk = R[k] - step * Q[k]
+                    R[k] = rk
+                    a += rk * rk * I[k]
+                    b += rk * rk
                 }
                 P[2 * t] = a
                 P[2 * t + 1] = b
@@ -106,14 +117,14 @@ enum ConjugateGradient {
             residual = sum(1).squareRoot() / normB
             let beta = rz != 0 ? rzNew / rz : 0
             rz = rzNew
-            forTilesSerially { t, o in
-                let (_, D, R, _, I, _) = shared.value
-                for (j, index) in tiles[t].unknown.enumerated() {
-                    let i = Int(index)
-                    D[i] = R[o + j] * I[o + j] + beta * D[i]
-                }
+            let (_, D, R, _, I, _) = shared.value
+            for k in 0..<m {
+                let dk = R[k] * I[k] + beta * DU[k]
+                DU[k] = dk
+                D[Int(U[k])] = dk
             }
         }
+        for k in 0..<m { X[Int(U[k])] = XU[k] }
         x.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: X, count: n) }
         return (iterations, residual)
     }
