@@ -135,8 +135,9 @@ public final class Matter: Sendable {
             guard isReduced else {
                 return (alpha, foreground.map { $0.converted(to: Image.self) } ?? original)
             }
-            let fullAlpha = try options.refiner.upsampled(alpha, guide: original.converted(to: FloatImage.self))
-            let fullForeground = foreground.map { correctedForeground(original: original, working: working.float, foreground: $0) } ?? original
+            // The 8-bit photo is the guide: no full-size float copy (see `Refiner.upsampled(_:guide:)`).
+            let fullAlpha = try options.refiner.upsampled(alpha, guide: original)
+            let fullForeground = try foreground.map { try correctedForeground(original: original, working: working.float, foreground: $0) } ?? original
             return (fullAlpha, fullForeground)
         }
         let matte = try timings.measure("postprocess") {
@@ -149,26 +150,7 @@ public final class Matter: Sendable {
     /// `F − I` brought up bilinearly. Where the estimator changed nothing (the opaque
     /// interior, the background) the photo's full detail is kept; in the edge band the old
     /// background's colour is removed.
-    static func correctedForeground(original: Image, working: FloatImage, foreground: FloatImage) -> Image {
-        var correction = foreground
-        let count = working.pixelCount * 3
-        let base = working.packedComponents
-        correction.withUnsafeMutableBufferPointer { f, _ in
-            for i in 0..<count { f[i] = (f[i] - base[i]) * 255 }
-        }
-        let full = correction.resized(width: original.width, height: original.height, filter: .bilinear)
-        var result = original
-        let width = original.width, height = original.height
-        full.withUnsafeBufferPointer { c, cStride in
-            result.withUnsafeMutableBufferPointer { d, dStride in
-                for y in 0..<height {
-                    for i in 0..<width * 3 {
-                        let v = Float(d[y * dStride + i]) + c[y * cStride + i] + 0.5
-                        d[y * dStride + i] = v <= 0 ? 0 : (v >= 255 ? 255 : UInt8(v))
-                    }
-                }
-            }
-        }
-        return result
+    static func correctedForeground(original: Image, working: FloatImage, foreground: FloatImage) throws -> Image {
+        try Refiner.correctedForeground(original: original, working: working, foreground: foreground)
     }
 }
