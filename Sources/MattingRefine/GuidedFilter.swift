@@ -88,27 +88,31 @@ public struct GuidedFilter: Sendable, Hashable {
             return BoxKernel.means([a, b], radius: r, threads: threads)
         }
         // Colour guide: 3 means of I, 1 of p, 3 of I·p, 6 of I·Iᵀ.
-        // Per-pixel loops over raw pointers, rows split across threads (each pixel is
-        // independent, so the values do not depend on the thread count).
-        var products = [Plane](repeating: Plane(width: p.width, height: p.height), count: 9)
-        withPlanePointers(I + [p]) { src in
-            let src = UncheckedSendable(src)
-            withMutablePlanePointers(&products) { dst in
-                let dst = UncheckedSendable(dst)
-                parallelChunks(n, threads: threads) { range in
-                    let i0 = src.value[0], i1 = src.value[1], i2 = src.value[2], pp = src.value[3]
-                    let d = dst.value
-                    for k in range {
-                        let pk = pp[k], r = i0[k], g = i1[k], b = i2[k]
-                        d[0][k] = r * pk; d[1][k] = g * pk; d[2][k] = b * pk
-                        d[3][k] = r * r; d[4][k] = r * g; d[5][k] = r * b
-                        d[6][k] = g * g; d[7][k] = g * b; d[8][k] = b * b
+        // Each of the 13 means is made by its own task, which builds its product plane,
+        // box-filters it and drops it: at most one temporary per thread is alive next to the
+        // outputs (instead of 13 product planes plus 13 means: 330 MB at 2048×1536).
+        let pairs = [(0, 3), (1, 3), (2, 3), (0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
+        let sources = I + [p]
+        var m = [Plane](repeating: Plane(width: 0, height: 0), count: 13)
+        m.withUnsafeMutableBufferPointer { out in
+            let out = UncheckedSendable(out)
+            parallelFor(13, threads: threads) { i in
+                if i < 4 {
+                    out.value[i] = BoxKernel.mean(sources[i], radius: r)
+                    return
+                }
+                let (u, v) = pairs[i - 4]
+                var product = Plane(width: p.width, height: p.height)
+                sources[u].data.withUnsafeBufferPointer { a in
+                    sources[v].data.withUnsafeBufferPointer { b in
+                        product.data.withUnsafeMutableBufferPointer { d in
+                            for k in 0..<n { d[k] = a[k] * b[k] }
+                        }
                     }
                 }
+                out.value[i] = BoxKernel.mean(product, radius: r)
             }
         }
-        let m = BoxKernel.means(I + [p] + products, radius: r, threads: threads)
-        products = []
         // m: 0-2 mean I, 3 mean p, 4-6 mean I·p, 7-12 mean I·Iᵀ (pairs order).
         var coefficients = [Plane](repeating: Plane(width: p.width, height: p.height), count: 4)
         let e = Double(epsilon)
