@@ -12,9 +12,31 @@ public struct MattingResult: Sendable {
     public let timings: MattingTimings
 
     /// The cut-out: straight-alpha RGBA, foreground colours with the matte as alpha.
+    ///
+    /// Built in one pointer pass (the same bytes as `foreground.converted(to: .rgba)
+    /// .replacingChannel(3, with: matte)`, which took ~2 generic passes over 48 MB at 12 MP).
     public var cutout: Image {
-        let rgba = foreground.converted(to: .rgba)
-        return rgba.replacingChannel(3, with: matte)
+        guard foreground.layout == .rgb, matte.layout == .gray,
+              foreground.width == matte.width, foreground.height == matte.height
+        else { return foreground.converted(to: .rgba).replacingChannel(3, with: matte) }
+        var rgba = Image(width: foreground.width, height: foreground.height, layout: .rgba)
+        let width = foreground.width, height = foreground.height
+        foreground.withUnsafeBufferPointer { f, fStride in
+            matte.withUnsafeBufferPointer { a, aStride in
+                rgba.withUnsafeMutableBufferPointer { d, dStride in
+                    for y in 0..<height {
+                        let fr = f + y * fStride, ar = a + y * aStride, dr = d + y * dStride
+                        for x in 0..<width {
+                            dr[4 * x] = fr[3 * x]
+                            dr[4 * x + 1] = fr[3 * x + 1]
+                            dr[4 * x + 2] = fr[3 * x + 2]
+                            dr[4 * x + 3] = ar[x]
+                        }
+                    }
+                }
+            }
+        }
+        return rgba
     }
 
     /// The cut-out composited over a solid colour (RGB, 8-bit), as written to JPEG.

@@ -20,34 +20,54 @@ enum GaussianKernel {
     }
 
     /// `matte` blurred with a Gaussian of standard deviation `sigma`; borders replicate.
-    static func blurred(_ matte: FloatImage, sigma: Float) -> FloatImage {
-        let taps = taps(sigma: sigma), r = taps.count / 2
-        var plane = Plane(matte)
-        let w = plane.width, h = plane.height
-        var tmp = Plane(width: w, height: h)
-        plane.data.withUnsafeMutableBufferPointer { p in
-            tmp.data.withUnsafeMutableBufferPointer { t in
-                // Vertical: row vectors, clamped row index.
-                for y in 0..<h {
-                    let d = t.baseAddress! + y * w
-                    for x in 0..<w { d[x] = 0 }
-                    for (i, tap) in taps.enumerated() {
-                        let s = p.baseAddress! + min(max(y + i - r, 0), h - 1) * w
-                        for x in 0..<w { d[x] = d[x] + tap * s[x] }
-                    }
-                }
-                // Horizontal, with a clamped column index.
-                for y in 0..<h {
-                    let s = t.baseAddress! + y * w, d = p.baseAddress! + y * w
-                    for x in 0..<w {
-                        var acc: Float = 0
-                        for (i, tap) in taps.enumerated() { acc = acc + tap * s[min(max(x + i - r, 0), w - 1)] }
-                        d[x] = acc
+    ///
+    /// Rows are independent (vertical taps of one output row, then its horizontal taps through
+    /// a row padded with the replicated border), so row chunks run on `threads` threads with
+    /// no full-size temporary; every output is the same sum in the same tap order whatever the
+    /// thread count. The result is clamped to 0…1.
+    static func blurred(_ matte: FloatImage, sigma: Float, threads: Int = defaultRefineThreads) -> FloatImage {
+        let taps = taps(sigma: sigma), r = taps.count / 2, k = taps.count
+        let w = matte.width, h = matte.height
+        var out = FloatImage(width: w, height: h, layout: .gray)
+        if w == 0 || h == 0 { return out }
+        matte.withUnsafeBufferPointer { src, srcStride in
+            let src = UncheckedSendable(src)
+            out.withUnsafeMutableBufferPointer { dst, dstStride in
+                let dst = UncheckedSendable(dst)
+                taps.withUnsafeBufferPointer { t in
+                    let t = UncheckedSendable(t)
+                    parallelChunks(h, threads: threads) { rows in
+                        let padded = UnsafeMutablePointer<Float>.allocate(capacity: w + 2 * r)
+                        let acc = UnsafeMutablePointer<Float>.allocate(capacity: w)
+                        defer { padded.deallocate(); acc.deallocate() }
+                        let column = padded + r
+                        for y in rows {
+                            // Vertical taps (clamped row index), summed in tap order from 0.
+                            for x in 0..<w { column[x] = 0 }
+                            for i in 0..<k {
+                                let s = src.value + min(max(y + i - r, 0), h - 1) * srcStride, tap = t.value[i]
+                                for x in 0..<w { column[x] = column[x] + tap * s[x] }
+                            }
+                            // Replicated border: padded[x + i] is column[clamp(x + i − r)].
+                            for x in 0..<r {
+                                padded[x] = column[0]
+                                column[w + x] = column[w - 1]
+                            }
+                            for x in 0..<w { acc[x] = 0 }
+                            for i in 0..<k {
+                                let s = padded + i, tap = t.value[i]
+                                for x in 0..<w { acc[x] = acc[x] + tap * s[x] }
+                            }
+                            let d = dst.value + y * dstStride
+                            for x in 0..<w {
+                                let v = acc[x]
+                                d[x] = v > 0 ? min(v, 1) : 0
+                            }
+                        }
                     }
                 }
             }
         }
-        return clampedToUnit(plane.grayImage)
+        return out
     }
 }
-

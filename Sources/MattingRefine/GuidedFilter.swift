@@ -88,34 +88,60 @@ public struct GuidedFilter: Sendable, Hashable {
             return BoxKernel.means([a, b], radius: r, threads: threads)
         }
         // Colour guide: 3 means of I, 1 of p, 3 of I·p, 6 of I·Iᵀ.
-        var products = [Plane](repeating: Plane(width: p.width, height: p.height), count: 9)
-        let pairs = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
-        for k in 0..<n {
-            let pk = p.data[k]
-            for c in 0..<3 { products[c].data[k] = I[c].data[k] * pk }
-            for (j, (u, v)) in pairs.enumerated() { products[3 + j].data[k] = I[u].data[k] * I[v].data[k] }
+        // Each of the 13 means is made by its own task, which builds its product plane,
+        // box-filters it and drops it: at most one temporary per thread is alive next to the
+        // outputs (instead of 13 product planes plus 13 means: 330 MB at 2048×1536).
+        let pairs = [(0, 3), (1, 3), (2, 3), (0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
+        let sources = I + [p]
+        var m = [Plane](repeating: Plane(width: 0, height: 0), count: 13)
+        m.withUnsafeMutableBufferPointer { out in
+            let out = UncheckedSendable(out)
+            parallelFor(13, threads: threads) { i in
+                if i < 4 {
+                    out.value[i] = BoxKernel.mean(sources[i], radius: r)
+                    return
+                }
+                let (u, v) = pairs[i - 4]
+                var product = Plane(width: p.width, height: p.height)
+                sources[u].data.withUnsafeBufferPointer { a in
+                    sources[v].data.withUnsafeBufferPointer { b in
+                        product.data.withUnsafeMutableBufferPointer { d in
+                            for k in 0..<n { d[k] = a[k] * b[k] }
+                        }
+                    }
+                }
+                out.value[i] = BoxKernel.mean(product, radius: r)
+            }
         }
-        let m = BoxKernel.means(I + [p] + products, radius: r, threads: threads)
         // m: 0-2 mean I, 3 mean p, 4-6 mean I·p, 7-12 mean I·Iᵀ (pairs order).
         var coefficients = [Plane](repeating: Plane(width: p.width, height: p.height), count: 4)
         let e = Double(epsilon)
-        for k in 0..<n {
-            let mr = Double(m[0].data[k]), mg = Double(m[1].data[k]), mb = Double(m[2].data[k])
-            let mp = Double(m[3].data[k])
-            let c0 = Double(m[4].data[k]) - mr * mp
-            let c1 = Double(m[5].data[k]) - mg * mp
-            let c2 = Double(m[6].data[k]) - mb * mp
-            let s00 = Double(m[7].data[k]) - mr * mr + e
-            let s01 = Double(m[8].data[k]) - mr * mg
-            let s02 = Double(m[9].data[k]) - mr * mb
-            let s11 = Double(m[10].data[k]) - mg * mg + e
-            let s12 = Double(m[11].data[k]) - mg * mb
-            let s22 = Double(m[12].data[k]) - mb * mb + e
-            let (a0, a1, a2) = solveSymmetric3(s00, s01, s02, s11, s12, s22, c0, c1, c2)
-            coefficients[0].data[k] = Float(a0)
-            coefficients[1].data[k] = Float(a1)
-            coefficients[2].data[k] = Float(a2)
-            coefficients[3].data[k] = Float(mp - a0 * mr - a1 * mg - a2 * mb)
+        withPlanePointers(m) { m in
+            let m = UncheckedSendable(m)
+            withMutablePlanePointers(&coefficients) { out in
+                let out = UncheckedSendable(out)
+                parallelChunks(n, threads: threads) { range in
+                    let m = m.value, out = out.value
+                    for k in range {
+                        let mr = Double(m[0][k]), mg = Double(m[1][k]), mb = Double(m[2][k])
+                        let mp = Double(m[3][k])
+                        let c0 = Double(m[4][k]) - mr * mp
+                        let c1 = Double(m[5][k]) - mg * mp
+                        let c2 = Double(m[6][k]) - mb * mp
+                        let s00 = Double(m[7][k]) - mr * mr + e
+                        let s01 = Double(m[8][k]) - mr * mg
+                        let s02 = Double(m[9][k]) - mr * mb
+                        let s11 = Double(m[10][k]) - mg * mg + e
+                        let s12 = Double(m[11][k]) - mg * mb
+                        let s22 = Double(m[12][k]) - mb * mb + e
+                        let (a0, a1, a2) = solveSymmetric3(s00, s01, s02, s11, s12, s22, c0, c1, c2)
+                        out[0][k] = Float(a0)
+                        out[1][k] = Float(a1)
+                        out[2][k] = Float(a2)
+                        out[3][k] = Float(mp - a0 * mr - a1 * mg - a2 * mb)
+                    }
+                }
+            }
         }
         return BoxKernel.means(coefficients, radius: r, threads: threads)
     }

@@ -60,21 +60,114 @@ enum MinMaxKernel {
         }
     }
 
-    /// Square min (`isMin`) or max filter of a plane with radius `r`.
-    static func filter(_ plane: Plane, radius r: Int, isMin: Bool) -> Plane {
+    /// Columns per strip of the vertical pass (each strip's scratch stays in cache).
+    static let stripLanes = 64
+
+    /// Square min (`isMin`) or max filter of a plane with radius `r`: rows (chunks of rows
+    /// per thread), then columns (strips of ``stripLanes`` columns per thread). Each output
+    /// has one owner and min/max are exact, so the result is the same for any thread count.
+    static func filter(_ plane: Plane, radius r: Int, isMin: Bool, threads: Int = defaultRefineThreads) -> Plane {
         if r == 0 || plane.count == 0 { return plane }
         var out = plane
         let w = plane.width, h = plane.height
         out.data.withUnsafeMutableBufferPointer { d in
-            let d = d.baseAddress!
-            // Rows: each row is a sequence of w scalars.
-            for y in 0..<h {
-                filter1D(d + y * w, d + y * w, count: w, lanes: 1, step: 1, radius: r, isMin: isMin)
+            let d = UncheckedSendable(d.baseAddress!)
+            parallelChunks(h, threads: threads) { rows in
+                let scratch = Scratch(count: w, lanes: 1, radius: r)
+                defer { scratch.deallocate() }
+                for y in rows {
+                    let row = d.value + y * w
+                    if isMin {
+                        run1D(row, row, count: w, lanes: 1, step: 1, radius: r, scratch, identity: .infinity) { Swift.min($0, $1) }
+                    } else {
+                        run1D(row, row, count: w, lanes: 1, step: 1, radius: r, scratch, identity: -.infinity) { Swift.max($0, $1) }
+                    }
+                }
             }
-            // Columns, all at once: a sequence of h rows of w lanes (stride-1 inner loops).
-            filter1D(d, d, count: h, lanes: w, step: w, radius: r, isMin: isMin)
+            let strips = (w + stripLanes - 1) / stripLanes
+            parallelChunks(strips, threads: threads) { range in
+                let scratch = Scratch(count: h, lanes: stripLanes, radius: r)
+                defer { scratch.deallocate() }
+                for strip in range {
+                    let x0 = strip * stripLanes, lanes = min(stripLanes, w - x0), p = d.value + x0
+                    if isMin {
+                        run1D(p, p, count: h, lanes: lanes, step: w, radius: r, scratch, identity: .infinity) { Swift.min($0, $1) }
+                    } else {
+                        run1D(p, p, count: h, lanes: lanes, step: w, radius: r, scratch, identity: -.infinity) { Swift.max($0, $1) }
+                    }
+                }
+            }
         }
         return out
+    }
+
+    /// The forward (`g`) and backward (`h`) running extrema of ``run1D``.
+    struct Scratch {
+        let g: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>
+
+        init(count n: Int, lanes: Int, radius r: Int) {
+            let k = 2 * r + 1, total = (n + 2 * r + k - 1) / k * k
+            g = .allocate(capacity: total * lanes)
+            h = .allocate(capacity: total * lanes)
+        }
+
+        func deallocate() { g.deallocate(); h.deallocate() }
+    }
+
+    /// ``filter1D`` with the operator inlined, the padding test hoisted out of the lane loop and
+    /// caller-owned scratch: the same values (`op(v, identity) == v`). Works in place.
+    @inline(__always)
+    static func run1D(
+        _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+        count n: Int, lanes: Int, step: Int, radius r: Int, _ scratch: Scratch, identity: Float,
+        _ op: (Float, Float) -> Float
+    ) {
+        let k = 2 * r + 1
+        let blocks = (n + 2 * r + k - 1) / k
+        let g = scratch.g, h = scratch.h
+        for block in 0..<blocks {
+            let start = block * k, last = start + k - 1
+            for i in start...last {
+                let j = i - r, gi = g + i * lanes
+                if j >= 0 && j < n {
+                    let s = src + j * step
+                    if i == start {
+                        for l in 0..<lanes { gi[l] = s[l] }
+                    } else {
+                        let gp = gi - lanes
+                        for l in 0..<lanes { gi[l] = op(gp[l], s[l]) }
+                    }
+                } else if i == start {
+                    for l in 0..<lanes { gi[l] = identity }
+                } else {
+                    let gp = gi - lanes
+                    for l in 0..<lanes { gi[l] = gp[l] }
+                }
+            }
+            var i = last
+            while i >= start {
+                let j = i - r, hi = h + i * lanes
+                if j >= 0 && j < n {
+                    let s = src + j * step
+                    if i == last {
+                        for l in 0..<lanes { hi[l] = s[l] }
+                    } else {
+                        let hn = hi + lanes
+                        for l in 0..<lanes { hi[l] = op(hn[l], s[l]) }
+                    }
+                } else if i == last {
+                    for l in 0..<lanes { hi[l] = identity }
+                } else {
+                    let hn = hi + lanes
+                    for l in 0..<lanes { hi[l] = hn[l] }
+                }
+                i -= 1
+            }
+        }
+        for x in 0..<n {
+            let a = h + x * lanes, b = g + (x + k - 1) * lanes, d = dst + x * step
+            for l in 0..<lanes { d[l] = op(a[l], b[l]) }
+        }
     }
 }
 

@@ -1,0 +1,305 @@
+import MattingImage
+
+/// Full-resolution stages that work on the 8-bit photo in row bands: guided upsampling of a
+/// working-size matte and the upsampled foreground correction.
+///
+/// Why bands: at 12 MP a float copy of the photo is 144 MB per representation (interleaved,
+/// planar, upsampled coefficients…). Here the only full-size buffers are the 8-bit photo the
+/// caller already holds and the output; everything else is working-size or one band's rows.
+/// Bands have one owner each and start from fresh per-band state, so the result does not
+/// depend on the thread count.
+extension Refiner {
+    /// Rows per band of the full-resolution passes.
+    static let bandRows = 64
+
+    /// ``upsampled(_:guide:radius:epsilon:)`` with the full-resolution photo given as 8-bit
+    /// pixels: no float copy of the photo is made. The guide is averaged onto the matte's grid
+    /// from the 8-bit values (integer sums), the coefficients are computed at the working size,
+    /// and `α = a·I + b` is evaluated band by band with `I = value / 255`.
+    ///
+    /// Equal to the float-guide version up to the rounding of the area average (the sums are
+    /// exact integers here; tested ≤ 1e-4).
+    ///
+    /// - Parameters:
+    ///   - alpha: single-channel matte at the working size.
+    ///   - guide: the full-resolution photo (gray or RGB; other layouts are converted); its
+    ///     size is the output size.
+    ///   - radius: guided-filter radius in working-size pixels (default 2; 0 gives plain
+    ///     bilinear upsampling).
+    ///   - epsilon: guided-filter regularisation (default 1e-4).
+    /// - Throws: ``ImageError/invalidArgument(_:)`` as the float-guide version.
+    public func upsampled(_ alpha: FloatImage, guide: Image, radius: Int = 2, epsilon: Float = 1e-4) throws -> FloatImage {
+        try requireMatte(alpha, "alpha")
+        guard !alpha.isEmpty, !guide.isEmpty else { throw ImageError.invalidArgument("cannot upsample an empty matte") }
+        guard radius >= 0, epsilon > 0 else { throw ImageError.invalidArgument("guided upsampling needs radius ≥ 0 and epsilon > 0") }
+        let photo: Image
+        switch guide.layout {
+        case .rgb, .gray: photo = guide
+        case .rgba: photo = guide.converted(to: .rgb)
+        case .grayAlpha: photo = guide.converted(to: .gray)
+        }
+        let w = alpha.width, h = alpha.height, W = photo.width, H = photo.height
+        let channels = photo.channelCount
+        let p = Plane(alpha)
+        let coefficients: [Plane]
+        if radius == 0 {
+            coefficients = [p]
+        } else {
+            let small = Self.areaAverage(photo, width: w, height: h, threads: solver.threads)
+            coefficients = GuidedFilter.coefficients(p, guide: small, radius: radius, epsilon: epsilon, threads: solver.threads)
+        }
+        let guideChannels = coefficients.count - 1
+        let xs = BilinearTaps(input: w, output: W)
+        let sy = Float(h) / Float(H)
+        var out = FloatImage(width: W, height: H, layout: .gray)
+        let bands = (H + Self.bandRows - 1) / Self.bandRows
+        out.withUnsafeMutableBufferPointer { dst, dstStride in
+            let dst = UncheckedSendable(dst)
+            photo.withUnsafeBufferPointer { src, srcStride in
+                let src = UncheckedSendable(src)
+                withPlanePointers(coefficients) { planes in
+                    let planes = UncheckedSendable(planes)
+                    parallelDynamic(bands, threads: solver.threads) { band, _ in
+                        let n = coefficients.count
+                        // Horizontally interpolated coefficient rows, two slots (row parity) per plane.
+                        let rows = UnsafeMutablePointer<Float>.allocate(capacity: n * 2 * W)
+                        defer { rows.deallocate() }
+                        var cached = (-1, -1)
+                        func row(_ r: Int) -> UnsafeMutablePointer<Float> {
+                            let slot = r & 1
+                            let base = rows + slot * n * W
+                            if (slot == 0 ? cached.0 : cached.1) != r {
+                                for c in 0..<n {
+                                    xs.interpolate(planes.value[c] + r * w, into: base + c * W)
+                                }
+                                if slot == 0 { cached.0 = r } else { cached.1 = r }
+                            }
+                            return base
+                        }
+                        for y in band * Self.bandRows..<min(H, (band + 1) * Self.bandRows) {
+                            // The same arithmetic as `ClosedFormMatting.upsampled` (horizontal
+                            // lerps of rows y0, y1, then the vertical lerp).
+                            let fy = min(max((Float(y) + 0.5) * sy - 0.5, 0), Float(h - 1))
+                            let y0 = Int(fy), y1 = min(y0 + 1, h - 1), ty = fy - Float(y0)
+                            let top = row(y0), bottom = row(y1)
+                            let d = dst.value + y * dstStride
+                            let s = src.value + y * srcStride
+                            // Offset plane first, then each guide channel, as `GuidedFilter.apply`.
+                            let tb = top + guideChannels * W, bb = bottom + guideChannels * W
+                            for x in 0..<W { d[x] = tb[x] + ty * (bb[x] - tb[x]) }
+                            for c in 0..<guideChannels {
+                                let tc = top + c * W, bc = bottom + c * W
+                                for x in 0..<W {
+                                    let a = tc[x] + ty * (bc[x] - tc[x])
+                                    d[x] = d[x] + a * (Float(s[x * channels + c]) / 255)
+                                }
+                            }
+                            for x in 0..<W {
+                                let v = d[x]
+                                d[x] = v > 0 ? min(v, 1) : 0
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Each channel of the 8-bit `photo` averaged onto a `w × h` grid: full-size pixel
+    /// `(x, y)` falls in cell `(min(w−1, x·w/W), min(h−1, y·h/H))` (the binning of the float
+    /// version); sums are exact integers.
+    static func areaAverage(_ photo: Image, width w: Int, height h: Int, threads: Int) -> [Plane] {
+        let W = photo.width, H = photo.height, channels = photo.channelCount
+        let cellX = (0..<W).map { min(w - 1, $0 * w / W) }
+        var columnCount = [Int](repeating: 0, count: w)
+        for x in 0..<W { columnCount[cellX[x]] += 1 }
+        // Source rows of each cell row (contiguous, increasing).
+        var firstRow = [Int](repeating: H, count: h + 1), rowCount = [Int](repeating: 0, count: h)
+        for y in stride(from: H - 1, through: 0, by: -1) {
+            let cy = min(h - 1, y * h / H)
+            firstRow[cy] = y
+            rowCount[cy] += 1
+        }
+        var planes = [Plane](repeating: Plane(width: w, height: h), count: channels)
+        withMutablePlanePointers(&planes) { planes in
+            let planes = UncheckedSendable(planes)
+            photo.withUnsafeBufferPointer { src, stride in
+                let src = UncheckedSendable(src)
+                parallelChunks(h, threads: threads) { cells in
+                    let sums = UnsafeMutablePointer<Int>.allocate(capacity: w * channels)
+                    defer { sums.deallocate() }
+                    for cy in cells {
+                        sums.initialize(repeating: 0, count: w * channels)
+                        for y in firstRow[cy]..<firstRow[cy] + rowCount[cy] {
+                            let s = src.value + y * stride
+                            for x in 0..<W {
+                                let j = cellX[x] * channels
+                                for c in 0..<channels { sums[j + c] += Int(s[x * channels + c]) }
+                            }
+                        }
+                        for c in 0..<channels {
+                            let d = planes.value[c] + cy * w
+                            for cx in 0..<w {
+                                let n = rowCount[cy] * columnCount[cx]
+                                d[cx] = n > 0 ? Float(sums[cx * channels + c]) / Float(255 * n) : 0
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return planes
+    }
+
+    /// The foreground at full size: `original` plus the working-size correction
+    /// `(foreground − working)·255`, bilinearly upsampled (half-pixel centres, OpenCV
+    /// `INTER_LINEAR`, as `resized(filter: .bilinear)`), rounded and clamped. Done in row bands
+    /// from the working-size pictures: no full-size float copy is made.
+    ///
+    /// - Parameters:
+    ///   - original: the full-size 8-bit RGB photo.
+    ///   - working: the working-size float RGB photo the estimator saw.
+    ///   - foreground: the estimated foreground, same size and layout as `working`.
+    /// - Throws: ``ImageError/invalidArgument(_:)`` if the layouts are not RGB or the working
+    ///   pictures differ in size.
+    public static func correctedForeground(
+        original: Image, working: FloatImage, foreground: FloatImage, threads: Int = defaultRefineThreads
+    ) throws -> Image {
+        guard original.layout == .rgb, working.layout == .rgb, foreground.layout == .rgb else {
+            throw ImageError.invalidArgument("foreground correction needs RGB pictures")
+        }
+        try requireSameSize(working, foreground, "working photo and foreground")
+        var result = original
+        if original.isEmpty || working.isEmpty { return result }
+        let w = working.width, h = working.height, W = original.width, H = original.height
+        let xs = ResampleTaps(input: w, output: W), ys = ResampleTaps(input: h, output: H)
+        let bands = (H + bandRows - 1) / bandRows
+        result.withUnsafeMutableBufferPointer { dst, dstStride in
+            let dst = UncheckedSendable(dst)
+            working.withUnsafeBufferPointer { base, baseStride in
+                let base = UncheckedSendable(base)
+                foreground.withUnsafeBufferPointer { fore, foreStride in
+                    let fore = UncheckedSendable(fore)
+                    parallelDynamic(bands, threads: threads) { band, _ in
+                        let rows = UnsafeMutablePointer<Float>.allocate(capacity: 2 * 3 * W)
+                        let line = UnsafeMutablePointer<Float>.allocate(capacity: 3 * w)
+                        defer { rows.deallocate(); line.deallocate() }
+                        var cached = (-1, -1)
+                        func row(_ r: Int) -> UnsafeMutablePointer<Float> {
+                            let slot = r & 1
+                            let out = rows + slot * 3 * W
+                            if (slot == 0 ? cached.0 : cached.1) != r {
+                                let f = fore.value + r * foreStride, b = base.value + r * baseStride
+                                for i in 0..<3 * w { line[i] = (f[i] - b[i]) * 255 }
+                                xs.resample3(line, into: out)
+                                if slot == 0 { cached.0 = r } else { cached.1 = r }
+                            }
+                            return out
+                        }
+                        for y in band * bandRows..<min(H, (band + 1) * bandRows) {
+                            let r0 = ys.first[y], w0 = ys.w0[y], w1 = ys.w1[y]
+                            let top = row(r0), bottom = w1 != 0 ? row(r0 + 1) : top
+                            let d = dst.value + y * dstStride
+                            for i in 0..<3 * W {
+                                var c: Float = 0
+                                c += w0 * top[i]
+                                if w1 != 0 { c += w1 * bottom[i] }
+                                let v = Float(d[i]) + c + 0.5
+                                d[i] = v <= 0 ? 0 : (v >= 255 ? 255 : UInt8(v))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return result
+    }
+}
+
+/// Bilinear taps of `ClosedFormMatting.upsampled` along one axis (Float arithmetic, pixel
+/// centres aligned, clamped at the edges).
+struct BilinearTaps: Sendable {
+    var x0: [Int], x1: [Int], t: [Float]
+
+    init(input w: Int, output W: Int) {
+        let sx = Float(w) / Float(W)
+        x0 = []; x1 = []; t = []
+        x0.reserveCapacity(W); x1.reserveCapacity(W); t.reserveCapacity(W)
+        for x in 0..<W {
+            let fx = min(max((Float(x) + 0.5) * sx - 0.5, 0), Float(w - 1))
+            let a = Int(fx)
+            x0.append(a); x1.append(min(a + 1, w - 1)); t.append(fx - Float(a))
+        }
+    }
+
+    /// `out[x] = p[x0] + t·(p[x1] − p[x0])` for every output position.
+    func interpolate(_ p: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        x0.withUnsafeBufferPointer { x0 in
+            x1.withUnsafeBufferPointer { x1 in
+                t.withUnsafeBufferPointer { t in
+                    for x in 0..<t.count {
+                        let a = p[x0[x]]
+                        out[x] = a + t[x] * (p[x1[x]] - a)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Bilinear taps of `ResamplingFilter.bilinear` (half-pixel centres, Double positions, edge
+/// repeated): output `i` is `w0·in[first] + w1·in[first+1]` (`w1 = 0` at the edges).
+struct ResampleTaps: Sendable {
+    var first: [Int], w0: [Float], w1: [Float]
+
+    init(input n: Int, output m: Int) {
+        let scale = Double(n) / Double(m)
+        first = []; w0 = []; w1 = []
+        for i in 0..<m {
+            var source = (Double(i) + 0.5) * scale - 0.5
+            source = min(max(source, 0), Double(n - 1))
+            let left = min(Int(source), n - 1)
+            let fraction = Float(source - Double(left))
+            first.append(left)
+            if left + 1 < n && fraction > 0 {
+                w0.append(1 - fraction); w1.append(fraction)
+            } else {
+                w0.append(1); w1.append(0)
+            }
+        }
+    }
+
+    /// One interleaved RGB row resampled: the same sums, in the same order, as `resized`.
+    func resample3(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
+        for x in 0..<first.count {
+            let p = input + 3 * first[x], a = w0[x], b = w1[x]
+            var s0: Float = 0, s1: Float = 0, s2: Float = 0
+            s0 += a * p[0]; s1 += a * p[1]; s2 += a * p[2]
+            if b != 0 {
+                s0 += b * p[3]; s1 += b * p[4]; s2 += b * p[5]
+            }
+            output[3 * x] = s0; output[3 * x + 1] = s1; output[3 * x + 2] = s2
+        }
+    }
+}
+
+/// Base pointers of several planes for the duration of `body` (read only).
+func withPlanePointers<R>(_ planes: [Plane], _ body: ([UnsafePointer<Float>]) -> R) -> R {
+    func go(_ i: Int, _ acc: [UnsafePointer<Float>]) -> R {
+        if i == planes.count { return body(acc) }
+        return planes[i].data.withUnsafeBufferPointer { go(i + 1, acc + [$0.baseAddress!]) }
+    }
+    return go(0, [])
+}
+
+/// Mutable base pointers of several planes for the duration of `body`.
+func withMutablePlanePointers<R>(_ planes: inout [Plane], _ body: ([UnsafeMutablePointer<Float>]) -> R) -> R {
+    planes.withUnsafeMutableBufferPointer { buffer in
+        func go(_ i: Int, _ acc: [UnsafeMutablePointer<Float>]) -> R {
+            if i == buffer.count { return body(acc) }
+            return buffer[i].data.withUnsafeMutableBufferPointer { go(i + 1, acc + [$0.baseAddress!]) }
+        }
+        return go(0, [])
+    }
+}

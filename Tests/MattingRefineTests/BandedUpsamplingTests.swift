@@ -1,0 +1,72 @@
+import Testing
+import MattingImage
+import MattingTestSupport
+@testable import MattingRefine
+
+/// The banded 8-bit paths against the whole-image float formulas they replace in the pipeline.
+@Suite struct BandedUpsamplingTests {
+    /// Sizes around the 64-row band (below, equal, above, several bands, odd ratios).
+    static let sizes: [(w: Int, h: Int, W: Int, H: Int)] = [
+        (16, 12, 37, 29), (32, 32, 64, 64), (40, 33, 97, 131), (50, 70, 101, 200), (7, 5, 7, 5),
+    ]
+
+    /// Seeded 8-bit picture.
+    static func photo(_ W: Int, _ H: Int, layout: PixelLayout, seed: UInt64) -> Image {
+        var rng = SeededGenerator(seed: seed)
+        let values = rng.floats(W * H * layout.channelCount, in: 0...255).map { UInt8($0) }
+        return try! Image(width: W, height: H, layout: layout, components: values)
+    }
+
+    /// Guided upsampling from the 8-bit photo equals the float-guide version up to the rounding
+    /// of the area average (integer sums here, ~1e-7 relative): 1e-3 abs, because on a
+    /// random-noise guide the coefficients `a = Σ⁻¹cov` amplify that rounding by up to ~1/ε
+    /// (on the 12 MP benchmark photo 37 of 12 M mask pixels differ, by 1 level); radius 0 is
+    /// bit-identical.
+    @Test(arguments: sizes.indices) func eightBitGuideMatchesFloatGuide(_ i: Int) throws {
+        let (w, h, W, H) = Self.sizes[i]
+        for layout in [PixelLayout.rgb, .gray, .rgba] {
+            let guide = Self.photo(W, H, layout: layout, seed: UInt64(10 + i))
+            let alpha = randomImage(w, h, layout: .gray, seed: UInt64(20 + i))
+            for radius in [0, 1, 2] {
+                let banded = try Refiner().upsampled(alpha, guide: guide, radius: radius)
+                let whole = try Refiner().upsampled(alpha, guide: guide.converted(to: FloatImage.self), radius: radius)
+                let error = maxAbsDifference(doubles(banded), doubles(whole))
+                #expect(error <= (radius == 0 ? 0 : 1e-3), "\(w)×\(h)→\(W)×\(H) \(layout) r=\(radius): \(error)")
+            }
+        }
+    }
+
+    /// The result does not depend on the thread count.
+    @Test func threadCountIndependent() throws {
+        let guide = Self.photo(301, 203, layout: .rgb, seed: 5)
+        let alpha = randomImage(150, 101, layout: .gray, seed: 6)
+        var one = Refiner(), two = Refiner()
+        one.solver.threads = 1
+        two.solver.threads = 2
+        #expect(try one.upsampled(alpha, guide: guide) == two.upsampled(alpha, guide: guide))
+    }
+
+    /// The banded foreground correction equals the whole-image formula (bilinear resize of the
+    /// correction, add, round, clamp): at most 1 level where a sum lands on a rounding boundary.
+    @Test(arguments: sizes.indices) func correctedForegroundMatchesWholeImage(_ i: Int) throws {
+        let (w, h, W, H) = Self.sizes[i]
+        let original = Self.photo(W, H, layout: .rgb, seed: UInt64(30 + i))
+        let working = original.resized(width: w, height: h, filter: .area).converted(to: FloatImage.self)
+        let foreground = randomImage(w, h, layout: .rgb, seed: UInt64(40 + i))
+        let banded = try Refiner.correctedForeground(original: original, working: working, foreground: foreground)
+        var correction = foreground
+        let base = working.packedComponents
+        correction.withUnsafeMutableBufferPointer { f, _ in
+            for k in 0..<base.count { f[k] = (f[k] - base[k]) * 255 }
+        }
+        let full = correction.resized(width: W, height: H, filter: .bilinear).packedComponents
+        let photo = original.packedComponents, ours = banded.packedComponents
+        var worst = 0
+        for k in 0..<photo.count {
+            let v = Float(photo[k]) + full[k] + 0.5
+            let expected = v <= 0 ? 0 : (v >= 255 ? 255 : Int(v))
+            worst = max(worst, abs(expected - Int(ours[k])))
+        }
+        #expect(worst <= 1, "\(w)×\(h)→\(W)×\(H): \(worst)")
+    }
+}
