@@ -33,6 +33,9 @@ struct RunModel: ParsableCommand {
     @Flag(help: "Print inputs, outputs, operator counts and FLOPs.")
     var info = false
 
+    @Flag(help: "With --repeat: time every step and print the slowest steps and kinds (median over runs).")
+    var profile = false
+
     func run() throws {
         guard threads >= 1 else { throw Failure("--threads must be at least 1") }
         guard repeatCount >= 0 else { throw Failure("--repeat must not be negative") }
@@ -78,6 +81,7 @@ struct RunModel: ParsableCommand {
 
         let session = compiled.makeSession()
         let outputs = try session.run(feeds)
+        if profile && repeatCount > 0 { try printProfile(session, feeds) }
         if repeatCount > 0 {
             var seconds: [Double] = []
             for _ in 0..<repeatCount {
@@ -92,6 +96,28 @@ struct RunModel: ParsableCommand {
                          median * 1e3, seconds[0] * 1e3, repeatCount, threads, threads == 1 ? "" : "s"))
         }
         try writeAtomically(outputs, to: URL(fileURLWithPath: outputDirectory))
+    }
+
+    /// Per-step medians over `repeatCount` profiled runs: the 12 slowest steps, then totals per kind.
+    func printProfile(_ session: Session, _ feeds: [String: Tensor]) throws {
+        var samples: [[Double]] = []
+        var steps: [Session.StepTiming] = []
+        for _ in 0..<repeatCount {
+            let (_, timings) = try session.runProfiled(feeds)
+            if samples.isEmpty { samples = Array(repeating: [], count: timings.count); steps = timings }
+            for (i, t) in timings.enumerated() { samples[i].append(t.seconds) }
+        }
+        let medians = samples.map { s in s.sorted()[s.count / 2] }
+        let total = medians.reduce(0, +)
+        print(String(format: "profile: sum of step medians %.3f ms over %d steps", total * 1e3, medians.count))
+        for i in medians.indices.sorted(by: { medians[$0] > medians[$1] }).prefix(12) {
+            print(String(format: "  %8.1f us  %-18@ %@", medians[i] * 1e6, steps[i].kind, steps[i].name))
+        }
+        var byKind: [String: (Double, Int)] = [:]
+        for i in medians.indices { byKind[steps[i].kind, default: (0, 0)].0 += medians[i]; byKind[steps[i].kind, default: (0, 0)].1 += 1 }
+        for (kind, v) in byKind.sorted(by: { $0.value.0 > $1.value.0 }) {
+            print(String(format: "  %8.1f us  %@ (%d)", v.0 * 1e6, kind, v.1))
+        }
     }
 
     func printInfo(_ model: Model, _ compiled: CompiledGraph) {

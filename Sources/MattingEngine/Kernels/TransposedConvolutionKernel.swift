@@ -25,6 +25,13 @@ final class TransposedConvolutionKernel: Sendable {
     }
     /// `phases[ry * strideW + rx]`.
     private let phases: [Phase]
+    /// For few output channels per group (`directPathMaxChannels` or fewer, e.g. a decoder's
+    /// final 16 → 1 layer): each phase's weights as `[group][oc][tap][ic]`, read by a direct
+    /// per-pixel dot product. A 16-column GEMM panel would waste 15 of 16 columns there and
+    /// its per-row packing and masked stores cost more than the arithmetic.
+    private let directWeights: [[Float]]?
+    private let bias: [Float]
+    static let directPathMaxChannels = 4
 
     convenience init(geometry: ConvolutionGeometry, weights: [Float], bias: [Float]?, activation: Activation) {
         self.init(geometry: geometry, weights: weights, bias: bias, activation: activation, isa: .current)
@@ -41,6 +48,7 @@ final class TransposedConvolutionKernel: Sendable {
         let icg = g.inputChannelsPerGroup, ocg = g.outputChannelsPerGroup
         let taps = g.kernelHeight * g.kernelWidth
         var phases: [Phase] = []
+        var direct: [[Float]] = []
         for ry in 0..<g.strideHeight {
             for rx in 0..<g.strideWidth {
                 // Taps that land on this phase, and the input offset each reads from:
@@ -62,9 +70,24 @@ final class TransposedConvolutionKernel: Sendable {
                     }
                 }
                 phases.append(Phase(groups: packed, dy: dy, dx: dx))
+                if ocg <= Self.directPathMaxChannels {
+                    var w: [Float] = []
+                    w.reserveCapacity(g.groups * ocg * tapIndex.count * icg)
+                    for grp in 0..<g.groups {
+                        for j in 0..<ocg {
+                            for t in tapIndex {
+                                let start: Int = ((grp * ocg + j) * taps + t) * icg
+                                w.append(contentsOf: weights[start ..< start + icg])
+                            }
+                        }
+                    }
+                    direct.append(w)
+                }
             }
         }
         self.phases = phases
+        self.directWeights = ocg <= Self.directPathMaxChannels ? direct : nil
+        self.bias = bias ?? [Float](repeating: 0, count: g.outputChannels)
     }
 
     /// Scratch memory `run` needs (bytes): one A tile per worker; `threadCount` must be at
@@ -80,6 +103,11 @@ final class TransposedConvolutionKernel: Sendable {
         let g = geometry
         let (outH, outW) = g.transposedOutputSize(height: inputHeight, width: inputWidth)
         if batch <= 0 || outH <= 0 || outW <= 0 { return }
+        if let directWeights {
+            runDirect(input: input, batch: batch, inputHeight: inputHeight, inputWidth: inputWidth,
+                      output: output, outH: outH, outW: outW, weights: directWeights, threads: threads)
+            return
+        }
         precondition(scratch != nil, "a transposed convolution needs scratch memory")
         let (parameters, needsPost) = activation.microkernelParameters
         let post: Activation? = needsPost ? activation : nil
@@ -141,5 +169,70 @@ final class TransposedConvolutionKernel: Sendable {
                 }
             }
         }
+    }
+
+    /// The few-output-channels path: one task per (image, output row); each output value is
+    /// `bias + Σ taps Σ ic` in a fixed order (so any thread count gives the same bits).
+    private func runDirect(
+        input: UnsafePointer<Float>, batch: Int, inputHeight: Int, inputWidth: Int,
+        output: UnsafeMutablePointer<Float>, outH: Int, outW: Int, weights: [[Float]], threads: ThreadPool
+    ) {
+        let g = geometry
+        let sh = g.strideHeight, sw = g.strideWidth
+        let C = g.inputChannels, OC = g.outputChannels, ocg = g.outputChannelsPerGroup, icg = g.inputChannelsPerGroup
+        let activation = activation
+        threads.parallelFor(batch * outH) { rowIndex, _ in
+            let oy = rowIndex % outH, n = rowIndex / outH
+            let ry = (oy + g.padTop) % sh, qy = (oy + g.padTop) / sh
+            let image = input + n * inputHeight * inputWidth * C
+            let out = output + rowIndex * outW * OC
+            for rx in 0..<sw {
+                let ox0 = ((rx - g.padLeft) % sw + sw) % sw
+                if ox0 >= outW { continue }
+                let phase = phases[ry * sw + rx]
+                let tapCount = phase.dy.count
+                weights[ry * sw + rx].withUnsafeBufferPointer { w in
+                    bias.withUnsafeBufferPointer { bias in
+                        var ox = ox0
+                        while ox < outW {
+                            let qx = (ox + g.padLeft) / sw
+                            for grp in 0..<g.groups {
+                                for j in 0..<ocg {
+                                    var sum = bias[grp * ocg + j]
+                                    for t in 0..<tapCount {
+                                        let iy = qy + Int(phase.dy[t]), ix = qx + Int(phase.dx[t])
+                                        if iy < 0 || iy >= inputHeight || ix < 0 || ix >= inputWidth { continue }
+                                        let a = image + (iy * inputWidth + ix) * C + grp * icg
+                                        let b = w.baseAddress! + ((grp * ocg + j) * tapCount + t) * icg
+                                        sum += Self.dot(a, b, icg)
+                                    }
+                                    out[ox * OC + grp * ocg + j] = sum
+                                }
+                            }
+                            ox += sw
+                        }
+                    }
+                }
+            }
+            // The activation over the finished row while it is in cache (vectorised where
+            // `applyActivation` is; the same per-element definition as the GEMM store).
+            applyActivation(activation, out, out, count: outW * OC)
+        }
+    }
+
+    /// `Σ a[i]·b[i]`, 8 lanes at a time, then the tail; a fixed order for a given `count`.
+    @inline(__always)
+    private static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var i = 0
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        while i + 8 <= count {
+            acc = acc + ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        var sum = acc.sum()
+        while i < count { sum += a[i] * b[i]; i += 1 }
+        return sum
     }
 }

@@ -86,28 +86,48 @@ struct BinaryOperatorKernel: CompiledOperator {
         if dataType == .int64 { return executeInt64(io) }
         let a = io.input(0), b = io.input(1), y = io.output(0)
         let l = layout
-        // Tasks are (row, chunk of the inner axis) so one long row still spreads over threads.
+        // Tasks cover about `chunk` elements: (row, chunk of the inner axis) so one long row
+        // still spreads over threads, or a run of whole rows when rows are short (an SE
+        // scale `[1,H,W,C] × [1,1,1,C]` is H·W rows of C): one task per row made the two
+        // threads fight over the task counter's cache line (2 threads were 5× slower than 1).
         let chunk = 8192
         let chunksPerRow = (l.inner + chunk - 1) / chunk
-        pool.parallelFor(l.rows * chunksPerRow) { task in
-            let row = task / chunksPerRow, start = (task % chunksPerRow) * chunk
-            let n = min(chunk, l.inner - start)
-            let (oa, ob) = l.offsets(row: row)
-            let pa = a + oa + start * l.innerStepA, pb = b + ob + start * l.innerStepB
-            let py = y + row * l.inner + start
-            switch kernel {
-            case .add: run(pa, pb, py, n) { $0 + $1 } _: { $0 + $1 }
-            case .subtract: run(pa, pb, py, n) { $0 - $1 } _: { $0 - $1 }
-            case .multiply: run(pa, pb, py, n) { $0 * $1 } _: { $0 * $1 }
-            case .divide: run(pa, pb, py, n) { $0 / $1 } _: { $0 / $1 }
-            case .minimum: run(pa, pb, py, n) { pointwiseMin($0, $1) } _: { Swift.min($0, $1) }
-            case .maximum: run(pa, pb, py, n) { pointwiseMax($0, $1) } _: { Swift.max($0, $1) }
-            case .prelu: run(pa, pb, py, n) { $0.replacing(with: $0 * $1, where: $0 .< 0) } _: { $0 < 0 ? $0 * $1 : $0 }
-            case .power:
-                for i in 0..<n { py[i] = Foundation.pow(pa[i * l.innerStepA], pb[i * l.innerStepB]) }
+        let rowsPerTask = chunksPerRow == 1 ? max(1, chunk / max(1, l.inner)) : 1
+        let taskCount = chunksPerRow == 1 ? (l.rows + rowsPerTask - 1) / rowsPerTask : l.rows * chunksPerRow
+        pool.parallelFor(taskCount) { task in
+            if chunksPerRow == 1 {
+                for row in task * rowsPerTask ..< min(l.rows, (task + 1) * rowsPerTask) {
+                    runRow(a, b, y, row: row, start: 0, count: l.inner)
+                }
+            } else {
+                runRow(a, b, y, row: task / chunksPerRow, start: (task % chunksPerRow) * chunk,
+                       count: min(chunk, l.inner - (task % chunksPerRow) * chunk))
             }
-            applyActivation(activation, py, py, count: n)
         }
+    }
+
+    /// Elements `start ..< start + count` of output row `row`, then the activation.
+    @inline(__always)
+    private func runRow(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+        row: Int, start: Int, count n: Int
+    ) {
+        let l = layout
+        let (oa, ob) = l.offsets(row: row)
+        let pa = a + oa + start * l.innerStepA, pb = b + ob + start * l.innerStepB
+        let py = y + row * l.inner + start
+        switch kernel {
+        case .add: run(pa, pb, py, n) { $0 + $1 } _: { $0 + $1 }
+        case .subtract: run(pa, pb, py, n) { $0 - $1 } _: { $0 - $1 }
+        case .multiply: run(pa, pb, py, n) { $0 * $1 } _: { $0 * $1 }
+        case .divide: run(pa, pb, py, n) { $0 / $1 } _: { $0 / $1 }
+        case .minimum: run(pa, pb, py, n) { pointwiseMin($0, $1) } _: { Swift.min($0, $1) }
+        case .maximum: run(pa, pb, py, n) { pointwiseMax($0, $1) } _: { Swift.max($0, $1) }
+        case .prelu: run(pa, pb, py, n) { $0.replacing(with: $0 * $1, where: $0 .< 0) } _: { $0 < 0 ? $0 * $1 : $0 }
+        case .power:
+            for i in 0..<n { py[i] = Foundation.pow(pa[i * l.innerStepA], pb[i * l.innerStepB]) }
+        }
+        applyActivation(activation, py, py, count: n)
     }
 
     @inline(__always)

@@ -140,6 +140,13 @@ struct TransposedConvolutionKernelTests {
         ConvolutionCase(2, 3, k: 1, stride: 2, height: 4, width: 4),
         ConvolutionCase(300, 20, k: 2, kw: 3, stride: 2, strideW: 1, pad: (0, 1, 0, 1), height: 3, width: 9),
         ConvolutionCase(17, 33, k: 5, stride: 2, pad: (2, 2, 2, 2), outputPadding: 1, height: 5, width: 8),
+        // Few output channels (the direct per-pixel path): 16 → 1 decoder head, 8/9/17 input
+        // channels around the 8-lane dot, taps outside the image, groups.
+        ConvolutionCase(16, 1, k: 2, stride: 2, height: 9, width: 13),
+        ConvolutionCase(9, 4, k: 3, stride: 2, pad: (1, 1, 1, 1), outputPadding: 1, height: 5, width: 7),
+        ConvolutionCase(17, 3, k: 4, stride: 2, pad: (1, 2, 1, 0), batch: 2, height: 4, width: 6),
+        ConvolutionCase(8, 2, k: 3, stride: 3, dilation: 2, pad: (0, 1, 2, 0), height: 3, width: 4),
+        ConvolutionCase(10, 4, k: 3, stride: 2, groups: 2, height: 4, width: 5),
     ]
 
     @Test("matches the reference", arguments: KernelISA.supported, cases.indices)
@@ -150,6 +157,7 @@ struct TransposedConvolutionKernelTests {
     @Test("fused activations", arguments: KernelISA.supported, fusedActivations)
     func activations(isa: KernelISA, activation: Activation) {
         check(ConvolutionCase(12, 10, k: 4, stride: 2, pad: (1, 1, 1, 1), height: 5, width: 6), isa: isa, activation: activation)
+        check(ConvolutionCase(16, 1, k: 2, stride: 2, height: 5, width: 6), isa: isa, activation: activation)
     }
 
     func check(_ c: ConvolutionCase, isa: KernelISA, activation: Activation) {

@@ -7,6 +7,9 @@ struct ElementWiseOperatorTests {
     static let broadcastShapes: [([Int], [Int])] = [
         ([2, 3, 5, 7], [2, 3, 5, 7]), ([2, 3, 5, 7], [7]), ([1, 5, 1], [3, 1, 4]), ([4, 9], []),
         ([2, 1, 5, 1], [1, 3, 1, 6]), ([1], [1]), ([1, 3, 37], [1, 3, 37]), ([3, 1], [3, 17]),
+        // Short rows grouped into ~8192-element tasks (SE scaling [1,H,W,C] × [1,1,1,C]):
+        // several tasks and a partial last one; and one row longer than a task.
+        ([1, 23, 29, 24], [1, 1, 1, 24]), ([1, 1, 1, 40], [1, 17, 31, 40]), ([1, 20000], [1]),
     ]
 
     static let binaries: [OperatorCase] = {
