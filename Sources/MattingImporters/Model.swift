@@ -46,14 +46,7 @@ public struct Model: Sendable {
     ///   file in neither format or an operator the engine cannot run, and the parsers' errors.
     public init(contentsOf url: URL) throws {
         let name = url.lastPathComponent
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw ModelImportError(file: name, format: .onnx, kind: .io,
-                                   message: "cannot read the file: \(error.localizedDescription)")
-        }
-        let bytes = [UInt8](data)
+        let bytes = try ModelImportError.contents(of: url, format: .onnx)
         if bytes.count >= 8, bytes[4..<8].elementsEqual("TFL3".utf8) {
             let tflite = try TFLiteModel(bytes: bytes, fileName: name)
             self.format = .tflite

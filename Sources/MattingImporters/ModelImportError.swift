@@ -1,3 +1,5 @@
+import Foundation
+
 /// The model file formats the importers read.
 public enum ModelFormat: String, Sendable, Hashable {
     /// TensorFlow Lite FlatBuffers (`.tflite`, schema identifier `TFL3`).
@@ -54,6 +56,18 @@ public struct ModelImportError: Error, Sendable, Equatable, CustomStringConverti
 /// A format violation found by a low-level reader, before the file name is known.
 ///
 /// The public entry points catch it and wrap it in a ``ModelImportError``.
+extension ModelImportError {
+    /// The bytes of a model file; a read failure becomes an `.io` error naming the file.
+    static func contents(of url: URL, format: ModelFormat) throws -> [UInt8] {
+        do {
+            return [UInt8](try Data(contentsOf: url))
+        } catch {
+            throw ModelImportError(file: url.lastPathComponent, format: format, kind: .io,
+                                   message: "cannot read the file: \(error.localizedDescription)")
+        }
+    }
+}
+
 struct FormatViolation: Error {
     var kind: ModelImportError.Kind
     var message: String

@@ -28,7 +28,7 @@ struct TFLiteConversionTests {
             let expected = try NumpyFile(contentsOf: Fixtures.url("MediaPipe/\(fixture)_output.npy"))
             let inputName = try #require(graph.inputs.first?.name)
             let compiled = try graph.compile(inputShapes: [inputName: input.shape], threads: threads)
-            var session = compiled.makeSession()
+            let session = compiled.makeSession()
             let outputs = try session.run([inputName: Tensor(shape: input.shape, floats: input.floats)])
             let output = try #require(outputs.values.first)
             #expect(output.shape.reduce(1, *) == expected.count, "\(fixture): output shape \(output.shape) vs \(expected.shape)")

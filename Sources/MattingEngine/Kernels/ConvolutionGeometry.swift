@@ -64,3 +64,15 @@ struct ConvolutionGeometry: Sendable, Hashable, CustomStringConvertible {
         "\(kernelHeight)×\(kernelWidth) \(inputChannels)→\(outputChannels) stride \(strideHeight)×\(strideWidth) dilation \(dilationHeight)×\(dilationWidth) groups \(groups) pad t\(padTop) l\(padLeft) b\(padBottom) r\(padRight)"
     }
 }
+
+extension ConvolutionGeometry {
+    /// Stops on arguments a kernel cannot run with: invalid geometry, weight or bias counts
+    /// that do not match it, or an instruction set this CPU lacks. The graph compiler
+    /// validates user input before creating kernels, so these are programming errors.
+    func checkKernelArguments(weights: [Float], bias: [Float]?, isa: KernelISA) {
+        precondition(validationFailure() == nil, validationFailure() ?? "")
+        precondition(weights.count == weightCount, "weight count mismatch")
+        precondition(bias == nil || bias!.count == outputChannels, "bias count mismatch")
+        precondition(isa.isSupported, "\(isa) is not supported on this CPU")
+    }
+}

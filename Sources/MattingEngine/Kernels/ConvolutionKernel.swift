@@ -39,10 +39,7 @@ final class ConvolutionKernel: Sendable {
 
     /// As the contract initialiser, on a chosen instruction-set path (tests, comparisons).
     init(geometry g: ConvolutionGeometry, weights: [Float], bias: [Float]?, activation: Activation, isa: KernelISA) {
-        precondition(g.validationFailure() == nil, g.validationFailure() ?? "")
-        precondition(weights.count == g.weightCount, "weight count mismatch")
-        precondition(bias == nil || bias!.count == g.outputChannels, "bias count mismatch")
-        precondition(isa.isSupported, "\(isa) is not supported on this CPU")
+        g.checkKernelArguments(weights: weights, bias: bias, isa: isa)
         self.geometry = g
         self.activation = activation
         self.isa = isa

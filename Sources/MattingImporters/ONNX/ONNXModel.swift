@@ -44,14 +44,8 @@ public struct ONNXModel: Sendable {
     ///   to external data outside its folder or beyond the end of a data file.
     public init(contentsOf url: URL) throws {
         let name = url.lastPathComponent
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw ModelImportError(file: name, format: .onnx, kind: .io,
-                                   message: "cannot read the file: \(error.localizedDescription)")
-        }
-        try self.init(bytes: [UInt8](data), fileName: name, externalDataDirectory: url.deletingLastPathComponent())
+        let bytes = try ModelImportError.contents(of: url, format: .onnx)
+        try self.init(bytes: bytes, fileName: name, externalDataDirectory: url.deletingLastPathComponent())
     }
 
     /// Parses an ONNX model held in memory.

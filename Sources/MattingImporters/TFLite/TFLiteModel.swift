@@ -36,14 +36,8 @@ public struct TFLiteModel: Sendable {
     /// - Throws: ``ModelImportError`` if the file cannot be read or violates the format.
     public init(contentsOf url: URL) throws {
         let name = url.lastPathComponent
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw ModelImportError(file: name, format: .tflite, kind: .io,
-                                   message: "cannot read the file: \(error.localizedDescription)")
-        }
-        try self.init(bytes: [UInt8](data), fileName: name)
+        let bytes = try ModelImportError.contents(of: url, format: .tflite)
+        try self.init(bytes: bytes, fileName: name)
     }
 
     /// Parses a `.tflite` model held in memory.
