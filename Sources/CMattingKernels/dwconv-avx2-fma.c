@@ -8,28 +8,9 @@
 #include <immintrin.h>
 
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#include "mk-avx2.h"
 
-static inline __m256 mk_dw_activate(__m256 x, const mk_activation* act) {
-    switch (act->kind) {
-    case MK_ACT_HARDSWISH: {
-        const __m256 r = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(x, _mm256_set1_ps(3.0f)),
-                                                     _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
-        return _mm256_mul_ps(_mm256_mul_ps(x, r), _mm256_set1_ps(1.0f / 6.0f));
-    }
-    case MK_ACT_LEAKY_RELU: {
-        const __m256 neg = _mm256_mul_ps(x, _mm256_set1_ps(act->alpha));
-        return _mm256_blendv_ps(neg, x, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ));
-    }
-    case MK_ACT_HARD_SIGMOID: {
-        const __m256 y = _mm256_add_ps(_mm256_mul_ps(x, _mm256_set1_ps(act->alpha)), _mm256_set1_ps(act->beta));
-        return _mm256_max_ps(_mm256_setzero_ps(), _mm256_min_ps(_mm256_set1_ps(1.0f), y));
-    }
-    default:
-        return _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(act->lo)), _mm256_set1_ps(act->hi));
-    }
-}
 
-static const int32_t mk_dw_mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
 // One output pixel at any position (borders): taps outside the image are skipped.
 static inline void mk_dw_pixel(
@@ -55,8 +36,8 @@ static inline void mk_dw_pixel(
                 ip += xstep; wp += cs;
             }
         }
-        if (full) _mm256_storeu_ps(o + c, mk_dw_activate(a0, act));
-        else _mm256_maskstore_ps(o + c, tail_mask, mk_dw_activate(a0, act));
+        if (full) _mm256_storeu_ps(o + c, mk_activate_avx2(a0, act));
+        else _mm256_maskstore_ps(o + c, tail_mask, mk_activate_avx2(a0, act));
     }
 }
 
@@ -153,7 +134,7 @@ static inline __attribute__((always_inline)) void mk_dw_interior(
                 __m256 acc = bv;
                 for (int32_t t = 0; t < KH * KW; t++)
                     acc = _mm256_fmadd_ps(_mm256_maskload_ps(base[t] + off, tail_mask), wv[t], acc);
-                _mm256_maskstore_ps(o, tail_mask, mk_dw_activate(acc, &act));
+                _mm256_maskstore_ps(o, tail_mask, mk_activate_avx2(acc, &act));
                 o += pix;
                 off += ostep;
             }
@@ -174,7 +155,7 @@ void mk_f32_dwconv_ukernel_8c__avx2_fma(
     while (ky_lo < kh && iy0 + ky_lo * dh < 0) ky_lo++;
     while (ky_hi > ky_lo && iy0 + (ky_hi - 1) * dh >= H) ky_hi--;
     const int32_t C8 = C & ~7;
-    const __m256i tail_mask = _mm256_loadu_si256((const __m256i*) &mk_dw_mask_table[8 - (C - C8)]);
+    const __m256i tail_mask = _mm256_loadu_si256((const __m256i*) &mk_mask_table[8 - (C - C8)]);
 
     // Interior columns: ix0 = ox·sw − pad_left ≥ 0 and ix0 + (kw − 1)·dw ≤ W − 1.
     const int32_t outW = p->output_width;

@@ -1,29 +1,9 @@
 // mk_f32_dwconv_ukernel_4c__portable: the depthwise row kernel with generic 128-bit vectors
 // (4 channels at a time, scalar channel tail). Same tap order as the AVX2 kernel.
-#include <string.h>
-#include "cmk.h"
+#include "mk-portable.h"
 
-typedef float mk_dv4 __attribute__((vector_size(16), aligned(4)));
 
-static inline mk_dv4 mk_dload4(const float* p) { mk_dv4 v; memcpy(&v, p, sizeof v); return v; }
 
-static inline float mk_dw_activate1(float x, const mk_activation* act) {
-    switch (act->kind) {
-    case MK_ACT_HARDSWISH: {
-        float r = x + 3.0f; r = r > 0.0f ? r : 0.0f; r = r < 6.0f ? r : 6.0f;
-        return x * r * (1.0f / 6.0f);
-    }
-    case MK_ACT_LEAKY_RELU: return x >= 0.0f ? x : act->alpha * x;
-    case MK_ACT_HARD_SIGMOID: {
-        float y = act->alpha * x + act->beta; y = y < 1.0f ? y : 1.0f;
-        return y > 0.0f ? y : 0.0f;
-    }
-    default: {
-        float y = x > act->lo ? x : act->lo;
-        return y < act->hi ? y : act->hi;
-    }
-    }
-}
 
 void mk_f32_dwconv_ukernel_4c__portable(
     const float* input, int32_t output_y, float* output_row,
@@ -46,18 +26,18 @@ void mk_f32_dwconv_ukernel_4c__portable(
         while (kx_hi > kx_lo && ix0 + (kx_hi - 1) * dw >= W) kx_hi--;
         float* o = output_row + (size_t) ox * pix;
         for (int32_t c = 0; c < C4; c += 4) {
-            mk_dv4 acc = mk_dload4(bias + c);
+            mk_v4 acc = mk_load4(bias + c);
             for (int32_t ky = ky_lo; ky < ky_hi; ky++) {
                 const float* ip = input + ((size_t) (iy0 + ky * dh) * (size_t) W + (size_t) (ix0 + kx_lo * dw)) * pix + c;
                 const float* wp = weights + (size_t) (ky * kw + kx_lo) * (size_t) cs + c;
                 for (int32_t kx = kx_lo; kx < kx_hi; kx++) {
-                    acc = mk_dload4(ip) * mk_dload4(wp) + acc;
+                    acc = mk_load4(ip) * mk_load4(wp) + acc;
                     ip += xstep; wp += cs;
                 }
             }
             float tmp[4];
             memcpy(tmp, &acc, sizeof tmp);
-            for (int i = 0; i < 4; i++) o[c + i] = mk_dw_activate1(tmp[i], act);
+            for (int i = 0; i < 4; i++) o[c + i] = mk_activate1(tmp[i], act);
         }
         for (int32_t c = C4; c < C; c++) {
             float acc = bias[c];
@@ -69,7 +49,7 @@ void mk_f32_dwconv_ukernel_4c__portable(
                     ip += xstep; wp += cs;
                 }
             }
-            o[c] = mk_dw_activate1(acc, act);
+            o[c] = mk_activate1(acc, act);
         }
     }
 }

@@ -7,29 +7,9 @@
 #include <immintrin.h>
 
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#include "mk-avx2.h"
 
-static inline __m256 mk_activate_avx2(__m256 x, const mk_activation* act) {
-    switch (act->kind) {
-    case MK_ACT_HARDSWISH: {
-        const __m256 r = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(x, _mm256_set1_ps(3.0f)),
-                                                     _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
-        return _mm256_mul_ps(_mm256_mul_ps(x, r), _mm256_set1_ps(1.0f / 6.0f));
-    }
-    case MK_ACT_LEAKY_RELU: {
-        const __m256 neg = _mm256_mul_ps(x, _mm256_set1_ps(act->alpha));
-        const __m256 ge = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ);
-        return _mm256_blendv_ps(neg, x, ge);
-    }
-    case MK_ACT_HARD_SIGMOID: {
-        const __m256 y = _mm256_add_ps(_mm256_mul_ps(x, _mm256_set1_ps(act->alpha)), _mm256_set1_ps(act->beta));
-        return _mm256_max_ps(_mm256_setzero_ps(), _mm256_min_ps(_mm256_set1_ps(1.0f), y));
-    }
-    default:
-        return _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(act->lo)), _mm256_set1_ps(act->hi));
-    }
-}
 
-static const int32_t mk_mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
 void mk_f32_gemm_ukernel_6x16__avx2_fma(
     size_t mr, size_t nc, size_t kc,
