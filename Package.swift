@@ -98,7 +98,8 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "MattingKitTests",
-            dependencies: ["MattingKit", "MattingTestSupport"]),
+            dependencies: ["MattingKit", "MattingTestSupport"],
+            resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -43,6 +43,10 @@ public enum MattingError: Error, Sendable, Equatable, CustomStringConvertible {
     case unsuitableModel(String)
     /// A caller-supplied trimap or mask does not match the photo.
     case sizeMismatch(String)
+    /// A model file's inputs or outputs do not fit the segmenter's configuration (wrong
+    /// rank, channel count or batch size, no such output or channel, a fixed size other than
+    /// the one asked for); `file` is the model file's name.
+    case incompatibleModel(file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -50,6 +54,7 @@ public enum MattingError: Error, Sendable, Equatable, CustomStringConvertible {
             "the default model is missing at \(path): run Scripts/fetch-models.sh (or set MATTINGKIT_MODEL_DIR)"
         case let .unsuitableModel(reason): "unsuitable model: \(reason)"
         case let .sizeMismatch(reason): "size mismatch: \(reason)"
+        case let .incompatibleModel(file, reason): "\(file): model does not fit the segmenter: \(reason)"
         }
     }
 }

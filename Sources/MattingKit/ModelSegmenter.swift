@@ -1,0 +1,394 @@
+import Foundation
+import MattingEngine
+import MattingImage
+import MattingImporters
+
+/// A segmenter around any single-image model file (ONNX or TFLite) the engine can run:
+/// MODNet, U²-Net / U²-Netp, IS-Net, BSHM exports, or your own.
+///
+/// The model is loaded and checked against its ``Configuration`` once; a graph is compiled
+/// for each network input size on first use and kept (up to
+/// ``Configuration/maximumCachedSizes``), so models with free height and width run at the
+/// size the policy picks for each photo's aspect ratio.
+///
+/// ```swift
+/// let segmenter = try ModelSegmenter(contentsOf: URL(fileURLWithPath: "modnet.onnx"), configuration: .modnet)
+/// let matter = Matter(segmenter: segmenter)
+/// let result = try matter.matte(try Image(contentsOf: photoURL), preset: .portrait)
+/// ```
+///
+/// `ModelSegmenter` is `Sendable`: one instance serves concurrent calls (each call runs in
+/// its own engine session; compiled graphs are shared).
+public struct ModelSegmenter: Segmenter {
+    /// The pre- and post-processing in force.
+    public let configuration: Configuration
+    /// The model file's name, used in error messages.
+    public let fileName: String
+    /// The model's format (sniffed from the file's bytes).
+    public let format: ModelFormat
+    /// The tensor the photo is fed to.
+    public let inputName: String
+    /// The output the alpha is read from.
+    public let outputName: String
+    /// The input size the model file fixes, if it declares static height and width.
+    public let declaredSize: Size?
+    let graph: Graph
+    let threads: Int
+    let cache: CompiledGraphCache
+
+    /// A network input size in pixels.
+    public struct Size: Sendable, Hashable, CustomStringConvertible {
+        public var width: Int
+        public var height: Int
+        public init(width: Int, height: Int) { self.width = width; self.height = height }
+        public var description: String { "\(width)×\(height)" }
+    }
+
+    /// Loads a model file and checks its interface against `configuration`.
+    ///
+    /// - Parameters:
+    ///   - url: a `.onnx` or `.tflite` file (the format is sniffed from the bytes; ONNX external
+    ///     data must lie beside it).
+    ///   - configuration: pre/post-processing; see the presets (``Configuration/modnet``, …).
+    ///   - threads: threads each network run uses (default 2).
+    /// - Throws: ``ModelImportError`` if the file cannot be read or holds an operator the
+    ///   engine lacks; ``MattingError/incompatibleModel(file:reason:)`` naming the file if its
+    ///   inputs or outputs do not fit the configuration (input count, rank, channel count,
+    ///   batch size, a static size other than a fixed policy's, no such output or channel).
+    public init(contentsOf url: URL, configuration: Configuration, threads: Int = 2) throws {
+        try self.init(model: Model(contentsOf: url), url: url, configuration: configuration, threads: threads)
+    }
+
+    /// A segmenter around a model already loaded from `url`.
+    init(model: Model, url: URL, configuration: Configuration, threads: Int) throws {
+        // Model lists outputs by name; an index selector needs the file's declaration order
+        // (read again from the file, parsing only: no graph conversion).
+        var declaredOrder = model.outputs.map(\.name)
+        if case .index = configuration.output, model.outputs.count > 1 {
+            declaredOrder = try Self.declaredOutputOrder(of: url, format: model.format)
+        }
+        try self.init(model: model, fileName: url.lastPathComponent, declaredOutputOrder: declaredOrder,
+                      configuration: configuration, threads: threads)
+    }
+
+    init(model: Model, fileName: String, declaredOutputOrder: [String], configuration: Configuration, threads: Int) throws {
+        func incompatible(_ reason: String) -> MattingError { .incompatibleModel(file: fileName, reason: reason) }
+        let layout = configuration.layout
+        guard model.inputs.count == 1, let input = model.inputs.first else {
+            throw incompatible("has \(model.inputs.count) inputs (\(model.inputs.map(\.name).joined(separator: ", "))); "
+                + "a segmenter feeds exactly one image tensor")
+        }
+        guard input.dataType == .float32 else {
+            throw incompatible("input '\(input.name)' is \(input.dataType), not float32")
+        }
+        guard input.shape.count == layout.rank else {
+            throw incompatible("input '\(input.name)' has rank \(input.shape.count) \(Self.format(input.shape)); "
+                + "the configuration's layout \(layout) needs rank \(layout.rank)")
+        }
+        let (batchAxis, channelAxis, heightAxis, widthAxis): (Int?, Int, Int, Int) =
+            switch layout {
+            case .nchw: (0, 1, 2, 3)
+            case .nhwc: (0, 3, 1, 2)
+            case .hwc: (nil, 2, 0, 1)
+            }
+        if let channels = input.shape[channelAxis], channels != 3 {
+            throw incompatible("input '\(input.name)' \(Self.format(input.shape)) has \(channels) channels on axis "
+                + "\(channelAxis) (layout \(layout)); 3 are needed")
+        }
+        if let batchAxis, let batch = input.shape[batchAxis], batch != 1 {
+            throw incompatible("input '\(input.name)' \(Self.format(input.shape)) has batch size \(batch); 1 is needed")
+        }
+        var declaredSize: Size?
+        if let h = input.shape[heightAxis], let w = input.shape[widthAxis] {
+            declaredSize = Size(width: w, height: h)
+            if case let .fixed(fw, fh) = configuration.inputSize, fw != w || fh != h {
+                throw incompatible("input '\(input.name)' is fixed at \(w)×\(h) but the configuration asks for \(fw)×\(fh)")
+            }
+        } else if input.shape[heightAxis] != nil || input.shape[widthAxis] != nil {
+            throw incompatible("input '\(input.name)' \(Self.format(input.shape)) fixes only one of height and width")
+        }
+
+        let available = model.outputs.map(\.name)
+        let outputName: String
+        switch configuration.output {
+        case let .name(name):
+            guard available.contains(name) else {
+                throw incompatible("has no output '\(name)' (outputs: \(available.joined(separator: ", ")))")
+            }
+            outputName = name
+        case let .index(index):
+            guard declaredOutputOrder.indices.contains(index) else {
+                throw incompatible("has \(declaredOutputOrder.count) outputs (\(declaredOutputOrder.joined(separator: ", "))); "
+                    + "output index \(index) does not exist")
+            }
+            outputName = declaredOutputOrder[index]
+        }
+        if let port = model.outputs.first(where: { $0.name == outputName }), !port.shape.isEmpty {
+            guard (2...4).contains(port.shape.count) else {
+                throw incompatible("output '\(outputName)' has rank \(port.shape.count) \(Self.format(port.shape)); "
+                    + "an alpha needs rank 2 (H×W), 3 or 4")
+            }
+            let channelAxis = Self.outputAxes(rank: port.shape.count, channelsFirst: layout.channelsFirst).channel
+            let channels = channelAxis.flatMap { port.shape[$0] } ?? (channelAxis == nil ? 1 : nil)
+            if let channels, configuration.outputChannel >= channels || configuration.outputChannel < 0 {
+                throw incompatible("output '\(outputName)' \(Self.format(port.shape)) has \(channels) channel(s); "
+                    + "channel \(configuration.outputChannel) was asked for")
+            }
+        }
+        guard let value = model.graph.outputs[outputName] else {
+            throw incompatible("has no output '\(outputName)' in its graph")
+        }
+        // Only the chosen output is computed: the compiler drops nodes that feed nothing else
+        // (U²-Net's six side outputs, for instance).
+        var graph = model.graph
+        graph.outputs = [outputName: value]
+
+        self.configuration = configuration
+        self.fileName = fileName
+        self.format = model.format
+        self.inputName = input.name
+        self.outputName = outputName
+        self.declaredSize = declaredSize
+        self.graph = graph
+        self.threads = max(1, threads)
+        self.cache = CompiledGraphCache(capacity: configuration.maximumCachedSizes)
+    }
+
+    /// The network input size for a photo of `width × height`: the model's declared size if it
+    /// has one, else the configuration's policy.
+    public func networkSize(forWidth width: Int, height: Int) -> Size {
+        if let declaredSize { return declaredSize }
+        let size = configuration.inputSize.size(forWidth: width, height: height)
+        return Size(width: size.width, height: size.height)
+    }
+
+    /// Where the photo lies inside the network input: the whole input, unless a fixed size
+    /// with ``Configuration/keepsAspectRatio`` letterboxes it.
+    func contentRect(photoWidth: Int, photoHeight: Int, network: Size) -> ImageRect {
+        guard configuration.keepsAspectRatio, case .fixed = configuration.inputSize else {
+            return ImageRect(x: 0, y: 0, width: network.width, height: network.height)
+        }
+        let scale = min(Double(network.width) / Double(photoWidth), Double(network.height) / Double(photoHeight))
+        let w = min(network.width, max(1, Int((Double(photoWidth) * scale).rounded())))
+        let h = min(network.height, max(1, Int((Double(photoHeight) * scale).rounded())))
+        return ImageRect(x: (network.width - w) / 2, y: (network.height - h) / 2, width: w, height: h)
+    }
+
+    /// The photo as the network sees it: RGB, resized (and letterboxed) to the network size.
+    public func networkImage(for image: Image) -> Image {
+        let rgb = image.converted(to: .rgb)
+        let size = networkSize(forWidth: rgb.width, height: rgb.height)
+        let content = contentRect(photoWidth: rgb.width, photoHeight: rgb.height, network: size)
+        let resized = rgb.resized(width: content.width, height: content.height, filter: configuration.resamplingFilter)
+        if content.width == size.width && content.height == size.height { return resized }
+        var canvas = Image(width: size.width, height: size.height, layout: .rgb)
+        resized.withUnsafeBufferPointer { src, srcStride in
+            canvas.withUnsafeMutableBufferPointer { dst, dstStride in
+                for y in 0..<content.height {
+                    (dst + (content.y + y) * dstStride + content.x * 3)
+                        .update(from: src + y * srcStride, count: content.width * 3)
+                }
+            }
+        }
+        return canvas
+    }
+
+    /// The input tensor for an image already at the network size (see ``networkImage(for:)``),
+    /// normalised and laid out as the configuration says.
+    public func inputTensor(forNetworkImage image: Image) -> Tensor {
+        let rgb = image.converted(to: .rgb)
+        let width = rgb.width, height = rgb.height, plane = width * height
+        let tables = lookupTables(for: rgb)
+        let order = configuration.channelOrder == .rgb ? [0, 1, 2] : [2, 1, 0]
+        var values = [Float](repeating: 0, count: plane * 3)
+        let channelsFirst = configuration.layout.channelsFirst
+        rgb.withUnsafeBufferPointer { src, stride in
+            values.withUnsafeMutableBufferPointer { out in
+                for c in 0..<3 {
+                    let source = order[c]
+                    tables[c].withUnsafeBufferPointer { table in
+                        for y in 0..<height {
+                            let row = src + y * stride
+                            for x in 0..<width {
+                                let v = table[Int(row[x * 3 + source])]
+                                if channelsFirst { out[c * plane + y * width + x] = v } else { out[(y * width + x) * 3 + c] = v }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let shape: [Int] = switch configuration.layout {
+        case .nchw: [1, 3, height, width]
+        case .nhwc: [1, height, width, 3]
+        case .hwc: [height, width, 3]
+        }
+        return Tensor(shape: shape, floats: values)
+    }
+
+    /// Tensor value of each 8-bit level, per tensor channel, computed in double and rounded
+    /// once (as the reference scripts do in numpy's float64 before `astype(float32)`).
+    func lookupTables(for image: Image) -> [[Float]] {
+        let n = configuration.normalization
+        let scale: Double
+        switch n.scale {
+        case let .constant(s): scale = s
+        case .imageMaximum:
+            var largest: UInt8 = 0
+            image.withUnsafeBufferPointer { p, stride in
+                for y in 0..<image.height { for i in 0..<image.rowLength { largest = max(largest, p[y * stride + i]) } }
+            }
+            scale = 1 / Double(max(largest, 1))
+        }
+        return (0..<3).map { c in
+            let mean = n.mean.indices.contains(c) ? n.mean[c] : 0
+            let std = n.std.indices.contains(c) && n.std[c] != 0 ? n.std[c] : 1
+            return (0...255).map { Float((Double($0) * scale - mean) / std) }
+        }
+    }
+
+    public func coarseAlpha(for image: Image) throws -> FloatImage {
+        guard !image.isEmpty else { throw ImageError.invalidArgument("cannot segment an empty image") }
+        let networkImage = networkImage(for: image)
+        let size = Size(width: networkImage.width, height: networkImage.height)
+        let tensor = inputTensor(forNetworkImage: networkImage)
+        let compiled = try cache.compiled(for: size) {
+            try graph.compile(inputShapes: [inputName: tensor.shape], threads: threads)
+        }
+        let outputs = try compiled.makeSession().run([inputName: tensor])
+        guard let output = outputs[outputName] else {
+            throw MattingError.incompatibleModel(file: fileName, reason: "the run produced no output '\(outputName)'")
+        }
+        var alpha = try alphaPlane(of: output)
+        let content = contentRect(photoWidth: image.width, photoHeight: image.height, network: size)
+        if content.width != size.width || content.height != size.height {
+            // Map the letterbox rectangle onto the output's own resolution.
+            let sx = Double(alpha.width) / Double(size.width), sy = Double(alpha.height) / Double(size.height)
+            let x0 = Int((Double(content.x) * sx).rounded()), y0 = Int((Double(content.y) * sy).rounded())
+            let x1 = max(x0 + 1, Int((Double(content.x + content.width) * sx).rounded()))
+            let y1 = max(y0 + 1, Int((Double(content.y + content.height) * sy).rounded()))
+            alpha = alpha.cropped(to: ImageRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
+                .clamped(toWidth: alpha.width, height: alpha.height))
+        }
+        return alpha
+    }
+
+    /// The configured channel of a model output as a 0…1 single-channel picture, after the
+    /// configured post-processing (NaN becomes 0).
+    func alphaPlane(of output: Tensor) throws -> FloatImage {
+        let shape = output.shape
+        guard (2...4).contains(shape.count), !shape.contains(0) else {
+            throw MattingError.incompatibleModel(
+                file: fileName, reason: "output '\(outputName)' has shape \(shape); an alpha needs rank 2 (H×W), 3 or 4")
+        }
+        let axes = Self.outputAxes(rank: shape.count, channelsFirst: configuration.layout.channelsFirst)
+        if shape.count == 4, shape[0] != 1 {
+            throw MattingError.incompatibleModel(file: fileName, reason: "output '\(outputName)' has batch size \(shape[0])")
+        }
+        let height = shape[axes.height], width = shape[axes.width]
+        let channels = axes.channel.map { shape[$0] } ?? 1
+        let channel = configuration.outputChannel
+        guard channel >= 0, channel < channels else {
+            throw MattingError.incompatibleModel(
+                file: fileName, reason: "output '\(outputName)' \(shape) has \(channels) channel(s); channel \(channel) was asked for")
+        }
+        var plane = [Float](repeating: 0, count: width * height)
+        output.withUnsafeFloats { values in
+            let channelsFirst = axes.channel.map { $0 < axes.height } ?? true
+            for i in 0..<plane.count {
+                plane[i] = channelsFirst ? values[channel * plane.count + i] : values[i * channels + channel]
+            }
+        }
+        Self.postProcess(&plane, configuration.postProcessing)
+        return try FloatImage(width: width, height: height, layout: .gray, components: plane)
+    }
+
+    /// Applies `postProcessing` and clamps to 0…1 (NaN → 0).
+    static func postProcess(_ plane: inout [Float], _ postProcessing: Configuration.PostProcessing) {
+        switch postProcessing {
+        case .none: break
+        case .sigmoid:
+            for i in plane.indices { plane[i] = 1 / (1 + Float(exp(-Double(plane[i])))) }
+        case let .scaled(factor):
+            let f = Float(factor)
+            for i in plane.indices { plane[i] *= f }
+        case .minMaxNormalized:
+            var lo = Float.infinity, hi = -Float.infinity
+            for v in plane where !v.isNaN { lo = min(lo, v); hi = max(hi, v) }
+            let range = hi - lo
+            for i in plane.indices { plane[i] = range > 0 && range.isFinite ? (plane[i] - lo) / range : 0 }
+        }
+        for i in plane.indices {
+            let v = plane[i]
+            plane[i] = v >= 1 ? 1 : (v > 0 ? v : 0)   // NaN fails both tests and becomes 0
+        }
+    }
+
+    /// Axis positions of an output of `rank` 2 (H, W), 3 (C, H, W or H, W, C) or 4
+    /// (N, C, H, W or N, H, W, C): channels first when the input is NCHW.
+    static func outputAxes(rank: Int, channelsFirst: Bool) -> (channel: Int?, height: Int, width: Int) {
+        switch (rank, channelsFirst) {
+        case (2, _): (nil, 0, 1)
+        case (3, true): (0, 1, 2)
+        case (3, false): (2, 0, 1)
+        case (_, true): (1, 2, 3)
+        default: (3, 1, 2)
+        }
+    }
+
+    /// The outputs' names in the order the file declares them.
+    static func declaredOutputOrder(of url: URL, format: ModelFormat) throws -> [String] {
+        switch format {
+        case .onnx:
+            return try ONNXModel(contentsOf: url).graph.outputs.map(\.name)
+        case .tflite:
+            let model = try TFLiteModel(contentsOf: url)
+            guard let subgraph = model.subgraphs.first else { return [] }
+            return subgraph.outputs.compactMap { subgraph.tensors.indices.contains($0) ? subgraph.tensors[$0].name : nil }
+        }
+    }
+
+    static func format(_ shape: [Int?]) -> String {
+        "[" + shape.map { $0.map(String.init) ?? "?" }.joined(separator: ", ") + "]"
+    }
+}
+
+/// Compiled graphs by network input size, shared by every copy of a ``ModelSegmenter``.
+///
+/// Compilation happens outside the lock (it can take a while and two sizes may compile at
+/// once); if two threads compile the same size, the first stored result wins. The least
+/// recently used size is dropped beyond `capacity`.
+final class CompiledGraphCache: @unchecked Sendable {
+    // @unchecked: every access to `entries` and `clock` holds `lock`.
+    private let lock = NSLock()
+    private var entries: [ModelSegmenter.Size: (graph: CompiledGraph, lastUse: UInt64)] = [:]
+    private var clock: UInt64 = 0
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    /// The sizes currently compiled.
+    var sizes: Set<ModelSegmenter.Size> { lock.withLock { Set(entries.keys) } }
+
+    func compiled(for size: ModelSegmenter.Size, compile: () throws -> CompiledGraph) throws -> CompiledGraph {
+        if let hit = lock.withLock({ () -> CompiledGraph? in
+            clock += 1
+            guard let entry = entries[size] else { return nil }
+            entries[size] = (entry.graph, clock)
+            return entry.graph
+        }) { return hit }
+        let fresh = try compile()
+        return lock.withLock {
+            clock += 1
+            if let existing = entries[size] {
+                entries[size] = (existing.graph, clock)
+                return existing.graph
+            }
+            entries[size] = (fresh, clock)
+            while entries.count > capacity, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
+                entries[oldest] = nil
+            }
+            return fresh
+        }
+    }
+}
