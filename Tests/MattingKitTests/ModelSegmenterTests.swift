@@ -325,3 +325,54 @@ struct ModelSegmenterSelfieTests {
         #expect(difference <= 2e-4, "max difference \(difference)")
     }
 }
+
+/// Real MODNet / U²-Netp ONNX files, which are not committed: run only when
+/// `MATTINGKIT_BYOM_MODELS` names a folder holding `modnet.onnx` and/or `u2netp.onnx`
+/// (Docs/BringYourOwnModel.md says where to get them). With `MATTINGKIT_BYOM_OUTPUT` set, the
+/// network input, coarse alpha (raw little-endian float32 with the shape in the name) and the
+/// matte and cut-out PNGs are written there for inspection and comparison with onnxruntime.
+@Suite("ModelSegmenter with real models", .enabled(if: ProcessInfo.processInfo.environment["MATTINGKIT_BYOM_MODELS"] != nil))
+struct ModelSegmenterRealModelTests {
+    static let environment = ProcessInfo.processInfo.environment
+
+    @Test(arguments: [("modnet.onnx", ModelSegmenter.Configuration.modnet), ("u2netp.onnx", .u2net)])
+    func astronaut(_ file: String, _ configuration: ModelSegmenter.Configuration) throws {
+        let folder = URL(fileURLWithPath: try #require(Self.environment["MATTINGKIT_BYOM_MODELS"]))
+        let url = folder.appendingPathComponent(file)
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        let photo = try Image(contentsOf: DefaultModel.directory.deletingLastPathComponent()
+            .appendingPathComponent("samples/astronaut.png"))
+        let segmenter = try ModelSegmenter(contentsOf: url, configuration: configuration)
+        let coarse = try segmenter.coarseAlpha(for: photo)
+        let result = try Matter(segmenter: segmenter).matte(photo, preset: .portrait)
+        print("\(file): coarse \(coarse.width)×\(coarse.height); \(result.timings)")
+        // The astronaut fills the lower centre of the photo; the top corners are background.
+        func mean(_ image: FloatImage, x: ClosedRange<Double>, y: ClosedRange<Double>) -> Float {
+            var sum: Float = 0, n = 0
+            for py in Int(y.lowerBound * Double(image.height))..<Int(y.upperBound * Double(image.height)) {
+                for px in Int(x.lowerBound * Double(image.width))..<Int(x.upperBound * Double(image.width)) {
+                    sum += image[px, py, 0]; n += 1
+                }
+            }
+            return sum / Float(max(n, 1))
+        }
+        let subject = mean(coarse, x: 0.35...0.65, y: 0.6...0.9)
+        let corners = (mean(coarse, x: 0...0.1, y: 0...0.1) + mean(coarse, x: 0.9...1, y: 0...0.1)) / 2
+        print("\(file): mean coarse alpha on the subject \(subject), in the top corners \(corners)")
+        #expect(subject > 0.8 && corners < 0.2)
+        if let out = Self.environment["MATTINGKIT_BYOM_OUTPUT"] {
+            let dir = URL(fileURLWithPath: out)
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let stem = url.deletingPathExtension().lastPathComponent
+            let tensor = segmenter.inputTensor(forNetworkImage: segmenter.networkImage(for: photo))
+            let shape = tensor.shape.map(String.init).joined(separator: "x")
+            try tensor.floats.withUnsafeBytes { try Data($0).write(to: dir.appendingPathComponent("\(stem).input.\(shape).f32")) }
+            try coarse.packedComponents.withUnsafeBytes {
+                try Data($0).write(to: dir.appendingPathComponent("\(stem).alpha.\(coarse.height)x\(coarse.width).f32"))
+            }
+            try coarse.converted(to: Image.self).write(to: dir.appendingPathComponent("\(stem).coarse.png"))
+            try result.matte.write(to: dir.appendingPathComponent("\(stem).matte.png"))
+            try result.cutout.write(to: dir.appendingPathComponent("\(stem).cutout.png"))
+        }
+    }
+}
