@@ -72,6 +72,21 @@ def product(out_path):
     Image.fromarray(np.clip(image + 0.5, 0, 255).astype(np.uint8), "RGB").save(out_path)
 
 
+def hard_cases(sample_path, work):
+    """Two inputs the default model handles badly (Docs/Limits.md): two people side by side
+    (the sample and its mirror image, 1024×512) and a small subject (the sample at 400 px on a
+    1600×1600 grey canvas with noise)."""
+    sample = Image.open(sample_path).convert("RGB")
+    two = Image.new("RGB", (1024, 512))
+    two.paste(sample, (0, 0))
+    two.paste(sample.transpose(Image.Transpose.FLIP_LEFT_RIGHT), (512, 0))
+    two.save(f"{work}/two-people.png")
+    rng = np.random.default_rng(1)
+    canvas = Image.fromarray(np.clip(rng.normal(128, 3, (1600, 1600, 3)) + 0.5, 0, 255).astype(np.uint8), "RGB")
+    canvas.paste(sample.resize((400, 400), Image.Resampling.LANCZOS), (600, 1200))
+    canvas.save(f"{work}/small-subject.png")
+
+
 def trimap(mask_path, out_path, radius, clear):
     """A trimap from a matte: pixels whose 0.5-binarised mask survives an erosion by `radius`
     are foreground (255), pixels outside its dilation by `radius` background (0), the band
@@ -236,6 +251,14 @@ def compose(work, out_dir, sample_path):
         ]),
     ]), out_dir, "studio.jpg")
 
+    small_box = (560, 1160, 440)
+    save(strip([
+        (Image.open(f"{work}/two-people.png").resize((576, 288), Image.Resampling.LANCZOS), "two people (1024 x 512)"),
+        (Image.open(f"{work}/two-people-mask.png").resize((576, 288), Image.Resampling.LANCZOS), "matte"),
+        (crop(Image.open(f"{work}/small-subject.png"), small_box), "small subject (1600 x 1600)"),
+        (crop(Image.open(f"{work}/small-subject-mask.png"), small_box), "matte"),
+    ]), out_dir, "limits-hard.jpg")
+
     save(strip([
         (crop(sample, FLAG), "input"),
         (crop(Image.open(f"{work}/portrait-mask.png"), FLAG), "matte (portrait)"),
@@ -255,6 +278,9 @@ def main():
     p.add_argument("--radius", type=int, default=6)
     p.add_argument("--clear", action="append", default=[], metavar="X0,Y0,X1,Y1",
                    type=lambda v: tuple(int(n) for n in v.split(",")))
+    p = sub.add_parser("hard")
+    p.add_argument("sample")
+    p.add_argument("work")
     p = sub.add_parser("compose")
     p.add_argument("work")
     p.add_argument("out_dir")
@@ -262,6 +288,8 @@ def main():
     args = parser.parse_args()
     if args.command == "product":
         product(args.out)
+    elif args.command == "hard":
+        hard_cases(args.sample, args.work)
     elif args.command == "trimap":
         trimap(args.mask, args.out, args.radius, args.clear)
     else:

@@ -77,6 +77,13 @@ matte trimap --trimap "$work/trimap-input.png"
 "$bin/matte" "$work/product-shot.png" -o "$work/studio-model.png" --save-mask "$work/studio-model-mask.png" \
     --preset product >/dev/null
 
+# Two hard cases for the default model (Docs/Limits.md), without post-processing.
+"$python" Scripts/make-doc-images.py hard "$sample" "$work"
+for name in two-people small-subject; do
+    "$bin/matte" "$work/$name.png" -o "$work/$name-out.png" --save-mask "$work/$name-mask.png" \
+        --alpha-threshold 0 --erode 0 --no-feather >/dev/null
+done
+
 mkdir -p "$out_dir"
 "$python" Scripts/make-doc-images.py compose "$work" "$out_dir" "$sample"
 du -ch "$out_dir"/*.jpg | tail -1 | sed 's/^/make-doc-images: total /' >&2
