@@ -61,7 +61,7 @@ if swift build -c release --product enhance >/dev/null 2>&1 && [[ -x "$bin/enhan
         "$bin/enhance" "$sample" "$work/enhanced-input.png" >/dev/null
     fi
 else
-    echo "make-doc-images: no 'enhance' program in this checkout; enhance.jpg shows --enhance only" >&2
+    echo "make-doc-images: no 'enhance' program could be built here; enhance.jpg shows matte --enhance only" >&2
 fi
 
 # A trimap made from the portrait mask (±6 px band) with the flag strip at the lower left
