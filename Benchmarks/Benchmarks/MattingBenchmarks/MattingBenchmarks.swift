@@ -7,4 +7,5 @@ let benchmarks: @Sendable () -> Void = {
     registerKernelBenchmarks()
     registerGraphBenchmarks()
     registerRefineBenchmarks()
+    registerPipelineBenchmarks()
 }
