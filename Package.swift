@@ -65,10 +65,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/run-model"),
+        // The options and failure messages the matting programs share; not a product.
+        .target(
+            name: "MatteCommandLine",
+            dependencies: [
+                "MattingKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/MatteCommandLine"),
         .executableTarget(
             name: "matte",
             dependencies: [
-                "MattingKit",
+                "MattingKit", "MatteCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/matte"),
