@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "convert-image", targets: ["convert-image"]),
         .executable(name: "run-model", targets: ["run-model"]),
         .executable(name: "matte", targets: ["matte"]),
+        .executable(name: "enhance", targets: ["enhance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -80,6 +81,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/matte"),
+        .executableTarget(
+            name: "enhance",
+            dependencies: [
+                "MattingKit", "MatteCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/enhance"),
 
         // Times the engine's kernels for Scripts/bench-gemm.py; not a product.
         .executableTarget(
