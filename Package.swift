@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "convert-image", targets: ["convert-image"]),
         .executable(name: "run-model", targets: ["run-model"]),
         .executable(name: "matte", targets: ["matte"]),
+        .executable(name: "matte-batch", targets: ["matte-batch"]),
         .executable(name: "enhance", targets: ["enhance"]),
     ],
     dependencies: [
@@ -81,6 +82,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/matte"),
+        .executableTarget(
+            name: "matte-batch",
+            dependencies: [
+                "MattingKit", "MatteCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/matte-batch"),
         .executableTarget(
             name: "enhance",
             dependencies: [
