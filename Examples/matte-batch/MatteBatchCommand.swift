@@ -90,7 +90,11 @@ struct MatteBatchCommand: ParsableCommand {
         do {
             batch.options = try matting.options()
             plan = try batch.plan()
-            if let report { try OutputFiles.refuseToOverwrite(plan.items.map(\.job.input), with: [URL(fileURLWithPath: report)]) }
+            if let report {
+                let url = URL(fileURLWithPath: report)
+                try OutputFiles.refuseToOverwrite(plan.items.map(\.job.input), with: [url])
+                _ = AtomicFile.removeStaleTemporaryFiles(for: [url])
+            }
             matter = batch.needsModel && !plan.pending.isEmpty ? try matting.matter(threads: threads) : nil
         } catch {
             printFailure("matte-batch", inputDir, error)
