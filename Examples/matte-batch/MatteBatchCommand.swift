@@ -28,7 +28,7 @@ struct MatteBatchCommand: ParsableCommand {
     @Flag(help: "Descend into subfolders.")
     var recursive = false
 
-    @Option(name: .customLong("glob"), help: "Only files matching this fnmatch pattern (repeatable; a pattern with / matches the relative path). Default: *.png, *.jpg, *.jpeg in any case.")
+    @Option(name: .customLong("glob"), help: ArgumentHelp("Only files matching this fnmatch pattern (repeatable; a pattern with / matches the relative path). Default: *.png, *.jpg, *.jpeg in any case.", valueName: "pattern"))
     var globs: [String] = []
 
     @Option(help: "Output format: png (RGBA, keeps alpha) or jpeg (composited over --background).")
@@ -39,10 +39,10 @@ struct MatteBatchCommand: ParsableCommand {
     @Flag(help: "Also write each photo's 8-bit alpha mask as <name>-mask.png beside its cut-out.")
     var saveMasks = false
 
-    @Option(help: "Also write each photo's preview contact sheet as <name>-preview.png in this folder.")
+    @Option(help: ArgumentHelp("Also write each photo's preview contact sheet as <name>-preview.png in this folder.", valueName: "dir"))
     var previewDir: String?
 
-    @Option(help: "Use trimaps from this folder (the photo's relative path with .png) instead of the model.")
+    @Option(help: ArgumentHelp("Use trimaps from this folder (the photo's relative path with .png) instead of the model.", valueName: "dir"))
     var trimapDir: String?
 
     @Option(help: "Photos in flight at once (default: the number of cores).")
@@ -54,10 +54,10 @@ struct MatteBatchCommand: ParsableCommand {
     @Flag(help: "Redo photos whose outputs already exist.")
     var overwrite = false
 
-    @Option(help: "Only this share of the folder, i/n (1 ≤ i ≤ n), for splitting a batch across machines.")
+    @Option(help: ArgumentHelp("Only this share of the folder, i/n (1 ≤ i ≤ n), for splitting a batch across machines.", valueName: "i/n"))
     var shard: String?
 
-    @Option(help: "Write a JSON report here: totals and one record per photo.")
+    @Option(help: ArgumentHelp("Write a JSON report here: totals and one record per photo.", valueName: "file.json"))
     var report: String?
 
     func validate() throws {

@@ -33,6 +33,7 @@ final class Progress: Sendable {
         var done = 0
         var failed = 0
         var inFlight: [String] = []
+        var finished = false
     }
 
     let total: Int
@@ -43,7 +44,17 @@ final class Progress: Sendable {
     init(total: Int, console: Console) {
         self.total = total
         self.console = console
-        if console.isTerminal && total > 0 { state.withLock { draw($0) } }
+        guard console.isTerminal && total > 0 else { return }
+        state.withLock { draw($0) }
+        // Redraw twice a second too, so rate and ETA stay current while large photos take their time.
+        Thread { [weak self] in
+            while let self, self.state.withLock({ state in
+                if !state.finished { self.draw(state) }
+                return !state.finished
+            }) {
+                usleep(500_000)
+            }
+        }.start()
     }
 
     func handle(_ event: MatteBatch.Event) {
@@ -70,7 +81,10 @@ final class Progress: Sendable {
 
     /// Ends the status line.
     func finish() {
-        if console.isTerminal && total > 0 { console.write("\n") }
+        state.withLock { state in
+            if console.isTerminal && total > 0 && !state.finished { console.write("\n") }
+            state.finished = true
+        }
     }
 
     func draw(_ state: State) {
@@ -80,7 +94,8 @@ final class Progress: Sendable {
         let cells = 24, filled = Int(fraction * Double(cells))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: cells - filled)
         let eta = rate > 0 ? Self.clock(Double(total - state.done) / rate) : "--:--"
-        var text = String(format: "%d/%d %@ %3.0f%%  %.2f/s  ETA %@", state.done, total, bar, fraction * 100, rate, eta)
+        var text = String(format: "%d/%d %@ %3.0f%%  %.2f/s  %@ elapsed, ETA %@",
+                          state.done, total, bar, fraction * 100, rate, Self.clock(elapsed), eta)
         if state.failed > 0 { text += "  \(state.failed) failed" }
         if let current = state.inFlight.first { text += "  \(current)" }
         console.status(text)

@@ -122,10 +122,13 @@ public struct MatteBatch: Sendable {
 
     /// Scans the input folder and decides what to do with each photo (see the type's overview).
     ///
-    /// - Throws: ``MatteBatchError`` if a folder cannot be read, or the output or preview
-    ///   folder is the input folder.
+    /// - Throws: ``MatteBatchError`` if the input folder cannot be read, the output or
+    ///   preview folder is a file, or either is the input folder.
     public func plan() throws -> Plan {
         let input = try FileIdentity(folder: inputFolder)
+        for folder in [outputFolder, previewFolder].compactMap({ $0 }) where FileManager.default.fileExists(atPath: folder.path) {
+            _ = try FileIdentity(folder: folder)    // exists, so it must be a folder
+        }
         for (name, folder) in [("output", outputFolder), ("preview", previewFolder)] {
             if let folder, FileIdentity(path: folder.path) == input {
                 throw MatteBatchError.outputIsInput(name, folder.path)
