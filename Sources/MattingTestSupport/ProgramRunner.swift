@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs the package's programs as processes, the way users run them, and makes scratch folders.
 public enum ProgramRunner {
@@ -48,6 +51,38 @@ public enum ProgramRunner {
         process.waitUntilExit()
         return Run(status: process.terminationStatus,
                    stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: errors.wait(), as: UTF8.self))
+    }
+
+    /// Runs `program` with its standard output on a pseudo-terminal (as in an interactive
+    /// shell) and returns what it wrote there and its exit status; stderr is discarded.
+    public static func runInTerminal(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        // posix_openpt/grantpt/unlockpt/ptsname are not in Swift's Glibc module; this is what
+        // they do on Linux: open the multiplexer, unlock the new terminal, ask for its number.
+        // (TIOCSPTLCK = _IOW('T', 0x31, int), TIOCGPTN = _IOR('T', 0x30, unsigned int).)
+        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY)
+        var unlock: Int32 = 0, number: UInt32 = 0
+        guard master >= 0, ioctl(master, 0x4004_5431, &unlock) == 0, ioctl(master, 0x8004_5430, &number) == 0 else {
+            throw POSIXError(.ENOTTY)
+        }
+        let terminal = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY)
+        guard terminal >= 0 else { throw POSIXError(.ENOTTY) }
+        let process = Process()
+        process.executableURL = binary(program)
+        process.arguments = arguments
+        process.standardOutput = FileHandle(fileDescriptor: terminal, closeOnDealloc: false)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        close(terminal)     // the child holds its copy; reads end (EIO) when it exits
+        var output = Data(), chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(master, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            output.append(contentsOf: chunk[0..<count])
+        }
+        close(master)
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 
     /// A new empty folder under the temporary directory.

@@ -178,6 +178,19 @@ struct MatteBatchProgramTests {
         #expect(ProgramRunner.files(in: output).count == 12)
     }
 
+    @Test func onATerminalAProgressBarIsRedrawnInPlace() throws {
+        let root = try ProgramRunner.folder()
+        let input = root.appendingPathComponent("in")
+        try Self.photos(5, in: input, width: 32, height: 24)
+        let (status, output) = try ProgramRunner.runInTerminal("matte-batch", [input.path, root.appendingPathComponent("out").path, "--studio"])
+        #expect(status == 0, "\(output)")
+        // The status line is redrawn with a carriage return and cleared to the line's end, and
+        // shows count/total, rate and ETA; no per-photo log lines as in a log file.
+        #expect(output.contains("\r5/5 ") && output.contains("\u{1B}[K") && output.contains("/s") && output.contains("ETA"), "\(output.debugDescription)")
+        #expect(!output.contains("[1/5]"), "\(output.debugDescription)")
+        #expect(output.contains("processed 5, skipped 0, failed 0"), "\(output.debugDescription)")
+    }
+
     @Test func refusesUnsafeOrInvalidRequestsWithOneLine() throws {
         let root = try ProgramRunner.folder()
         let input = root.appendingPathComponent("in")
