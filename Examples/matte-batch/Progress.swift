@@ -17,7 +17,21 @@ final class Console: Sendable {
         return ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
     }
 
-    func write(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
+    init() {
+        // A closed pipe (`matte-batch … | head`) must not kill the batch: the photos matter
+        // more than the log, so writes to it just fail.
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    func write(_ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let count = bytes.withUnsafeBytes { Glibc.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return }
+            bytes = bytes.dropFirst(count)
+        }
+    }
 
     /// A whole line (on a terminal, over the status line, which the caller redraws).
     func line(_ text: String) { write(isTerminal ? "\r\u{1B}[K\(text)\n" : "\(text)\n") }
