@@ -80,10 +80,12 @@ extension MatteBatch {
     /// never two at once.
     ///
     /// - Parameters:
+    ///   - plan: what ``plan()`` decided; only its pending photos are matted.
     ///   - jobs: photos in flight at once (at least 1). Each photo's network runs on the
     ///     threads `matter` was made with; jobs × threads ≈ cores is a good choice.
     ///   - matter: the loaded pipeline, shared by every worker; needed when ``needsModel``
     ///     (without it every pending photo fails).
+    ///   - onEvent: told when each photo starts and finishes (for progress displays).
     public func run(
         _ plan: Plan, jobs: Int, matter: Matter?, onEvent: @escaping @Sendable (Event) -> Void = { _ in }
     ) -> [Record] {

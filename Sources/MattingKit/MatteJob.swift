@@ -94,7 +94,7 @@ public struct MatteJob: Sendable {
     /// - Parameter matter: supplies the pipeline for ``Source/model``; called at most once,
     ///   after the photo decoded, and not at all for a trimap or studio job.
     /// - Throws: ``OutputFileError`` if an output names an input (before anything is read);
-    ///   the codecs' ``ImageError`` naming the file; pipeline errors. Nothing is left written.
+    ///   the codecs' `ImageError` naming the file; pipeline errors. Nothing is left written.
     public func run(matter: () throws -> Matter) throws -> Outcome {
         try OutputFiles.refuseToOverwrite(inputs, with: outputs)
         let clock = ContinuousClock()

@@ -29,12 +29,12 @@ public enum OutputFiles {
         }
     }
 
-    /// Writes every `(url, bytes)` pair atomically (``AtomicFile``), creating missing folders.
+    /// Writes every `(url, bytes)` pair atomically (`AtomicFile`), creating missing folders.
     ///
     /// Encode everything before calling this: if any write fails, the files this call
     /// already wrote are removed again, so a failure leaves no new output behind.
     ///
-    /// - Throws: the first failure, an ``ImageError/io(path:detail:)`` naming its file.
+    /// - Throws: the first failure, an `ImageError.io(path:detail:)` naming its file.
     public static func write(_ files: [(url: URL, bytes: [UInt8])]) throws {
         var written: [URL] = []
         do {
