@@ -6,8 +6,8 @@ extension MatteBatch {
     /// relative path's UTF-8 bytes (`/`-separated, as below the input folder). So every photo
     /// is in exactly one shard, and its shard depends on its name only — not on which other
     /// files exist — so shards listing a growing folder at different times still never share
-    /// or miss a photo that all of them saw. Shards are balanced statistically (within a few
-    /// per cent for hundreds of photos), not exactly.
+    /// or miss a photo that all of them saw. Shards are balanced statistically, not exactly:
+    /// with about `k` photos a shard, each gets `k ± √k` or so (100 photos in 3 shards: 32, 37, 31).
     public struct Shard: Sendable, Hashable, CustomStringConvertible {
         /// This shard, 1…``count``.
         public let index: Int
