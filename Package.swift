@@ -15,6 +15,8 @@ let package = Package(
         .executable(name: "convert-image", targets: ["convert-image"]),
         .executable(name: "run-model", targets: ["run-model"]),
         .executable(name: "matte", targets: ["matte"]),
+        .executable(name: "matte-batch", targets: ["matte-batch"]),
+        .executable(name: "enhance", targets: ["enhance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -65,13 +67,35 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/run-model"),
-        .executableTarget(
-            name: "matte",
+        // The options and failure messages the matting programs share; not a product.
+        .target(
+            name: "MatteCommandLine",
             dependencies: [
                 "MattingKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            path: "Examples/MatteCommandLine"),
+        .executableTarget(
+            name: "matte",
+            dependencies: [
+                "MattingKit", "MatteCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Examples/matte"),
+        .executableTarget(
+            name: "matte-batch",
+            dependencies: [
+                "MattingKit", "MatteCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/matte-batch"),
+        .executableTarget(
+            name: "enhance",
+            dependencies: [
+                "MattingKit", "MatteCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/enhance"),
 
         // Times the engine's kernels for Scripts/bench-gemm.py; not a product.
         .executableTarget(

@@ -224,6 +224,9 @@ def compose(work, out_dir, sample_path):
         (crop(naive, HAIR), "photo colours, same matte"),
     ]), out_dir, "background.jpg")
 
+    # The contact sheet as `matte --preview` writes it (only re-encoded as JPEG).
+    save(Image.open(f"{work}/preview-sheet.png").convert("RGB"), out_dir, "preview-sheet.jpg")
+
     panels = [(crop(sample, HAIR), "input")]
     if os.path.exists(f"{work}/enhanced-input.png"):
         panels.append((crop(Image.open(f"{work}/enhanced-input.png"), HAIR), "enhance program output"))

@@ -52,6 +52,8 @@ matte feather --alpha-threshold 0 --erode 0 --feather
 "$bin/matte" "$sample" -o "$work/background.jpg" --background '#2e6fd8' \
     --save-mask "$work/background-mask.png" >/dev/null
 matte enhance --enhance
+# The --preview contact sheet (portrait preset).
+matte preview --preview "$work/preview-sheet.png"
 
 # The enhance program (CLAHE + sharpen alone), if it has been built.
 if swift build -c release --product enhance >/dev/null 2>&1 && [[ -x "$bin/enhance" ]]; then

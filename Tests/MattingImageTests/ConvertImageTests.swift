@@ -1,21 +1,12 @@
 import Foundation
 import Testing
+import MattingTestSupport
 @testable import MattingImage
 
 /// Runs the convert-image example (built next to the test bundle) as a process.
 private func convertImage(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
-    let binary = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("convert-image")
-    #expect(FileManager.default.isExecutableFile(atPath: binary.path), "build convert-image first (swift build)")
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
-    let errors = Pipe()
-    process.standardError = errors
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    let data = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let run = try ProgramRunner.run("convert-image", arguments)
+    return (run.status, run.stderr)
 }
 
 @Suite("convert-image")

@@ -8,29 +8,11 @@ import Testing
 struct RunModelTests {
     static let onnx = Fixtures.url("ONNX")
 
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
+    typealias Result = ProgramRunner.Run
 
-    static func run(_ arguments: [String]) throws -> Result {
-        let binary = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("run-model")
-        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build run-model first (swift build --build-tests)")
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
-    }
+    static func run(_ arguments: [String]) throws -> Result { try ProgramRunner.run("run-model", arguments) }
 
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("run-model-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func temporaryDirectory() throws -> URL { try ProgramRunner.folder() }
 
     /// A failure is one `run-model: ` line on stderr, status 1, and no output file.
     static func expectCleanFailure(_ r: Result, mentions text: String, outputDirectory: URL) throws {

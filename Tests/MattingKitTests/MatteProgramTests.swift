@@ -1,48 +1,15 @@
 import Foundation
 import Testing
 import MattingKit
+import MattingTestSupport
 
 /// `matte` run as a process, the way users run it. The default-model cases need
 /// `Scripts/fetch-models.sh` to have run (CI does); a missing model fails them with that hint.
 @Suite("matte program")
 struct MatteProgramTests {
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    static func run(_ arguments: [String]) throws -> Run {
-        // The products folder: the test bundle sits in it (Linux: .build/<config>/X.xctest).
-        var products = Bundle.main.bundleURL
-        while !FileManager.default.isExecutableFile(atPath: products.appendingPathComponent("matte").path),
-              products.pathComponents.count > 1 {
-            products.deleteLastPathComponent()
-        }
-        let binary = products.appendingPathComponent("matte")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus,
-                   stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
-    static func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("matte-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
-    static func files(in folder: URL) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
-    }
+    static func run(_ arguments: [String]) throws -> ProgramRunner.Run { try ProgramRunner.run("matte", arguments) }
+    static func folder() throws -> URL { try ProgramRunner.folder() }
+    static func files(in folder: URL) -> [String] { ProgramRunner.files(in: folder) }
 
     @Test func defaultOutputIsAnRGBAPNGBesideTheInput() throws {
         let dir = try Self.folder()
@@ -129,5 +96,21 @@ struct MatteProgramTests {
         let run = try Self.run([input.path, "--studio", "-o", output.path])
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(try Image(contentsOf: output).width == 60)
+    }
+}
+
+extension MatteProgramTests {
+    @Test func previewWritesAFourPanelContactSheet() throws {
+        let dir = try Self.folder()
+        let input = dir.appendingPathComponent("photo.png"), preview = dir.appendingPathComponent("sheets/photo-preview.png")
+        try SyntheticComposite(width: 120, height: 90).image.write(to: input)
+        let run = try Self.run([input.path, "--studio", "--preview", preview.path])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stdout.split(separator: "\n").map(String.init) == [dir.appendingPathComponent("photo-matte.png").path, preview.path])
+        let sheet = try Image(contentsOf: preview)
+        #expect(sheet.layout == .rgb && sheet.width == 4 * 120 + 3 * 8 && sheet.height == 90)
+        // The second panel is the matte written beside it (no downscaling at this size).
+        let cutout = try Image(contentsOf: dir.appendingPathComponent("photo-matte.png"))
+        #expect(sheet.cropped(to: ImageRect(x: 128, y: 0, width: 120, height: 90)).channel(0) == cutout.channel(3))
     }
 }

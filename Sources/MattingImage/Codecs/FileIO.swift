@@ -50,6 +50,13 @@ enum FileIO {
         return bytes
     }
 
+    /// The start of the temporary file names `writeAtomically` uses for a destination named
+    /// `name`: hidden (a leading dot) and within NAME_MAX (255 bytes) even for a long name;
+    /// `mkstemp` appends six random characters.
+    static func temporaryPrefix(forFileNamed name: String) -> String {
+        ".\(String(decoding: name.utf8.prefix(200), as: UTF8.self)).tmp-"
+    }
+
     /// Writes `bytes` to `path` atomically: into a new temporary file in the same folder,
     /// flushed to disk, then renamed over `path`. On any failure the temporary file is
     /// removed and whatever was at `path` is untouched.
@@ -58,9 +65,7 @@ enum FileIO {
         let folder = slash.map { String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         guard !name.isEmpty else { throw .io(path: path, detail: "is not a file path") }
-        // Keep the temporary name within NAME_MAX (255 bytes) even for a long target name.
-        let stem = String(decoding: name.utf8.prefix(200), as: UTF8.self)
-        var template = Array("\(folder.isEmpty ? "" : folder)/.\(stem).tmp-XXXXXX".utf8CString)
+        var template = Array("\(folder.isEmpty ? "" : folder)/\(temporaryPrefix(forFileNamed: name))XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw .io(path: path, detail: reason(errno)) }
         let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
