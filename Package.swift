@@ -5,6 +5,7 @@
 // Layers (one way only; see Docs/Architecture.md):
 //   CMattingKernels  <- MattingEngine <- MattingImporters
 //   CLibPNG, CLibJPEG <- CPNG, CJPEG <- MattingImage <- MattingRefine
+//   CMattingKernels  <- MattingRefine (the closed-form Laplacian's per-ISA tile kernel)
 //   everything <- MattingKit (umbrella product)
 import PackageDescription
 
@@ -40,7 +41,7 @@ let package = Package(
         .target(name: "MattingImage", dependencies: ["CPNG", "CJPEG"]),
         .target(name: "MattingEngine", dependencies: ["CMattingKernels"]),
         .target(name: "MattingImporters", dependencies: ["MattingEngine"]),
-        .target(name: "MattingRefine", dependencies: ["MattingImage"]),
+        .target(name: "MattingRefine", dependencies: ["MattingImage", "CMattingKernels"]),
         .target(
             name: "MattingKit",
             dependencies: ["MattingImage", "MattingEngine", "MattingImporters", "MattingRefine"]),
