@@ -32,7 +32,8 @@ let package = Package(
             providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
 
         // Thin C shims that own setjmp/longjmp error handling; not public API.
-        .target(name: "CPNG", dependencies: ["CLibPNG"]),
+        // CPNG's threaded encoder calls zlib (libpng's own dependency) directly.
+        .target(name: "CPNG", dependencies: ["CLibPNG"], linkerSettings: [.linkedLibrary("z")]),
         .target(name: "CJPEG", dependencies: ["CLibJPEG"]),
 
         // Per-ISA C microkernels and CPU feature detection; not public API.

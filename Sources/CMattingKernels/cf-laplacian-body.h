@@ -10,7 +10,7 @@
 #include "cmk.h"
 
 // Window sums along a row: out[x] = Σ_{u<k} in[x + u] for x < n.
-static inline void mk_cf_row_sums(double* restrict out, const double* restrict in, int32_t n, int32_t k) {
+static inline __attribute__((always_inline)) void mk_cf_row_sums(double* restrict out, const double* restrict in, int32_t n, int32_t k) {
     if (k == 3) {
         for (int32_t x = 0; x < n; x++) out[x] = in[x] + in[x + 1] + in[x + 2];
         return;
@@ -26,7 +26,7 @@ static inline void mk_cf_row_sums(double* restrict out, const double* restrict i
 // with the pointers as locals it neither proves independence nor vectorises.
 
 // Vertical window sums of p and I_c·p over k rows (row stride `stride`) for n columns.
-static inline void mk_cf_vertical_products(
+static inline __attribute__((always_inline)) void mk_cf_vertical_products(
     double* restrict v0, double* restrict v1, double* restrict v2, double* restrict v3,
     const double* restrict P, const float* restrict C0, const float* restrict C1, const float* restrict C2,
     int32_t n, int32_t k, size_t stride)
@@ -52,7 +52,7 @@ static inline void mk_cf_vertical_products(
 
 // a_k = Δ_k⁻¹ (mean(I p) − μ_k mean(p)), b_k = mean(p) − a_kᵀ μ_k, in place over the window
 // sums (b holds Σp, a_c hold Σ I_c p on entry).
-static inline void mk_cf_coefficients(
+static inline __attribute__((always_inline)) void mk_cf_coefficients(
     double* restrict b, double* restrict a0, double* restrict a1, double* restrict a2,
     const double* restrict m0, const double* restrict m1, const double* restrict m2,
     const double* restrict i00, const double* restrict i01, const double* restrict i02,
@@ -75,7 +75,7 @@ static inline void mk_cf_coefficients(
 }
 
 // Vertical window sums of the 4 coefficient planes (plane stride `plane`, row stride `stride`).
-static inline void mk_cf_vertical_coefficients(
+static inline __attribute__((always_inline)) void mk_cf_vertical_coefficients(
     double* restrict u0, double* restrict u1, double* restrict u2, double* restrict u3,
     const double* restrict A, size_t plane, int32_t n, int32_t k, size_t stride)
 {
@@ -97,7 +97,7 @@ static inline void mk_cf_vertical_coefficients(
 }
 
 // t[x] = (Σa)ᵀ I + Σb for one output row: horizontal window sums of the vertical sums.
-static inline void mk_cf_output_row(
+static inline __attribute__((always_inline)) void mk_cf_output_row(
     double* restrict t, const double* restrict u0, const double* restrict u1,
     const double* restrict u2, const double* restrict u3,
     const float* restrict C0, const float* restrict C1, const float* restrict C2, int32_t n, int32_t k)
@@ -119,10 +119,13 @@ static inline void mk_cf_output_row(
     }
 }
 
-double MK_CF_LAPLACIAN_NAME(const mk_cf_tile* restrict tile, const double* restrict p,
-                            double* restrict out, double* restrict scratch)
+// The product for window side k = 2r + 1; inlined into the entry point once per common k so
+// the window loops are unrolled with constant trip counts.
+static inline __attribute__((always_inline)) double mk_cf_laplacian_apply(
+    const mk_cf_tile* restrict tile, const double* restrict p, double* restrict out,
+    double* restrict scratch, const int32_t k)
 {
-    const int32_t r = tile->radius, k = 2 * r + 1;
+    const int32_t r = (k - 1) / 2;
     const int32_t tw = tile->width, th = tile->height;
     const int32_t gw = tw + 2 * r, gh = th + 2 * r, pw = tw + 4 * r, ph = th + 4 * r;
     const size_t pn = (size_t) pw * (size_t) ph, gn = (size_t) gw * (size_t) gh, tn = (size_t) tw * (size_t) th;
@@ -227,4 +230,14 @@ double MK_CF_LAPLACIAN_NAME(const mk_cf_tile* restrict tile, const double* restr
     }
     (void) tn;
     return dot;
+}
+
+double MK_CF_LAPLACIAN_NAME(const mk_cf_tile* restrict tile, const double* restrict p,
+                            double* restrict out, double* restrict scratch)
+{
+    switch (tile->radius) {
+    case 1: return mk_cf_laplacian_apply(tile, p, out, scratch, 3);
+    case 2: return mk_cf_laplacian_apply(tile, p, out, scratch, 5);
+    default: return mk_cf_laplacian_apply(tile, p, out, scratch, 2 * tile->radius + 1);
+    }
 }
