@@ -9,19 +9,6 @@
 #include <string.h>
 #include "cmk.h"
 
-// Window sums along a row: out[x] = Σ_{u<k} in[x + u] for x < n.
-static inline __attribute__((always_inline)) void mk_cf_row_sums(double* restrict out, const double* restrict in, int32_t n, int32_t k) {
-    if (k == 3) {
-        for (int32_t x = 0; x < n; x++) out[x] = in[x] + in[x + 1] + in[x + 2];
-        return;
-    }
-    for (int32_t x = 0; x < n; x++) out[x] = in[x];
-    for (int32_t u = 1; u < k; u++) {
-        for (int32_t x = 0; x < n; x++) out[x] += in[x + u];
-    }
-}
-
-
 // Each loop sits in its own function because clang honours `restrict` only on parameters:
 // with the pointers as locals it neither proves independence nor vectorises.
 
@@ -50,20 +37,23 @@ static inline __attribute__((always_inline)) void mk_cf_vertical_products(
     }
 }
 
-// a_k = Δ_k⁻¹ (mean(I p) − μ_k mean(p)), b_k = mean(p) − a_kᵀ μ_k, in place over the window
-// sums (b holds Σp, a_c hold Σ I_c p on entry).
-static inline __attribute__((always_inline)) void mk_cf_coefficients(
+// Horizontal window sums of the vertical sums (v*: Σp, Σ I_c p over the window's rows) and
+// the coefficients in one pass: the window sums never leave registers.
+static inline __attribute__((always_inline)) void mk_cf_row_coefficients(
     double* restrict b, double* restrict a0, double* restrict a1, double* restrict a2,
+    const double* restrict v0, const double* restrict v1, const double* restrict v2, const double* restrict v3,
     const double* restrict m0, const double* restrict m1, const double* restrict m2,
     const double* restrict i00, const double* restrict i01, const double* restrict i02,
     const double* restrict i11, const double* restrict i12, const double* restrict i22,
-    int32_t n, double inverse_area)
+    int32_t n, int32_t k, double inverse_area)
 {
     for (int32_t x = 0; x < n; x++) {
-        const double mp = b[x] * inverse_area;
-        const double c0 = a0[x] * inverse_area - m0[x] * mp;
-        const double c1 = a1[x] * inverse_area - m1[x] * mp;
-        const double c2 = a2[x] * inverse_area - m2[x] * mp;
+        double s0 = v0[x], s1 = v1[x], s2 = v2[x], s3 = v3[x];
+        for (int32_t u = 1; u < k; u++) { s0 += v0[x + u]; s1 += v1[x + u]; s2 += v2[x + u]; s3 += v3[x + u]; }
+        const double mp = s0 * inverse_area;
+        const double c0 = s1 * inverse_area - m0[x] * mp;
+        const double c1 = s2 * inverse_area - m1[x] * mp;
+        const double c2 = s3 * inverse_area - m2[x] * mp;
         const double e0 = i00[x] * c0 + i01[x] * c1 + i02[x] * c2;
         const double e1 = i01[x] * c0 + i11[x] * c1 + i12[x] * c2;
         const double e2 = i02[x] * c0 + i12[x] * c1 + i22[x] * c2;
@@ -183,11 +173,6 @@ static inline __attribute__((always_inline)) double mk_cf_laplacian_apply(
         double* v3 = V + 3 * pw;
         const size_t op = (size_t) gy * (size_t) pw;
         mk_cf_vertical_products(v0, v1, v2, v3, P + op, C0 + op, C1 + op, C2 + op, pw, k, (size_t) pw);
-        // Horizontal sums into the A rows (then transformed in place).
-        mk_cf_row_sums(b, v0, gw, k);
-        mk_cf_row_sums(a0, v1, gw, k);
-        mk_cf_row_sums(a1, v2, gw, k);
-        mk_cf_row_sums(a2, v3, gw, k);
         const size_t o = (size_t) gy * (size_t) gw;
         const double* m0 = S + o;
         const double* m1 = m0 + gn;
@@ -199,8 +184,9 @@ static inline __attribute__((always_inline)) double mk_cf_laplacian_apply(
         const double* i12 = i11 + gn;
         const double* i22 = i12 + gn;
         for (int32_t x = 0; x < vx0; x++) { b[x] = 0; a0[x] = 0; a1[x] = 0; a2[x] = 0; }
-        mk_cf_coefficients(b + vx0, a0 + vx0, a1 + vx0, a2 + vx0, m0 + vx0, m1 + vx0, m2 + vx0,
-                           i00 + vx0, i01 + vx0, i02 + vx0, i11 + vx0, i12 + vx0, i22 + vx0, vx1 - vx0, inverse_area);
+        mk_cf_row_coefficients(b + vx0, a0 + vx0, a1 + vx0, a2 + vx0, v0 + vx0, v1 + vx0, v2 + vx0, v3 + vx0,
+                               m0 + vx0, m1 + vx0, m2 + vx0, i00 + vx0, i01 + vx0, i02 + vx0,
+                               i11 + vx0, i12 + vx0, i22 + vx0, vx1 - vx0, k, inverse_area);
         for (int32_t x = vx1; x < gw; x++) { b[x] = 0; a0[x] = 0; a1[x] = 0; a2[x] = 0; }
     }
 
