@@ -227,3 +227,96 @@ double MK_CF_LAPLACIAN_NAME(const mk_cf_tile* restrict tile, const double* restr
     default: return mk_cf_laplacian_apply(tile, p, out, scratch, 2 * tile->radius + 1);
     }
 }
+
+// Vertical sums of I (3) and I·Iᵀ (6) over k rows of the pixel grid, for n columns.
+static inline __attribute__((always_inline)) void mk_cf_vertical_moments(
+    double* restrict V, const float* restrict C0, const float* restrict C1, const float* restrict C2,
+    int32_t n, int32_t k, size_t stride, size_t vs)
+{
+    double* restrict v0 = V;
+    double* restrict v1 = V + vs;
+    double* restrict v2 = V + 2 * vs;
+    double* restrict v3 = V + 3 * vs;
+    double* restrict v4 = V + 4 * vs;
+    double* restrict v5 = V + 5 * vs;
+    double* restrict v6 = V + 6 * vs;
+    double* restrict v7 = V + 7 * vs;
+    double* restrict v8 = V + 8 * vs;
+    for (int32_t x = 0; x < n; x++) {
+        v0[x] = 0; v1[x] = 0; v2[x] = 0; v3[x] = 0; v4[x] = 0; v5[x] = 0; v6[x] = 0; v7[x] = 0; v8[x] = 0;
+    }
+    for (int32_t v = 0; v < k; v++) {
+        const size_t o = (size_t) v * stride;
+        for (int32_t x = 0; x < n; x++) {
+            const double a = (double) C0[o + x], b = (double) C1[o + x], c = (double) C2[o + x];
+            v0[x] += a; v1[x] += b; v2[x] += c;
+            v3[x] += a * a; v4[x] += a * b; v5[x] += a * c;
+            v6[x] += b * b; v7[x] += b * c; v8[x] += c * c;
+        }
+    }
+}
+
+// μ_k and Δ_k⁻¹ (adjugate / determinant) for n window centres from the vertical moments.
+static inline __attribute__((always_inline)) void mk_cf_row_stats(
+    double* restrict m0, double* restrict m1, double* restrict m2,
+    double* restrict i00, double* restrict i01, double* restrict i02,
+    double* restrict i11, double* restrict i12, double* restrict i22,
+    const double* restrict V, size_t vs, int32_t n, int32_t k, double area, double e)
+{
+    const double* restrict v0 = V;
+    const double* restrict v1 = V + vs;
+    const double* restrict v2 = V + 2 * vs;
+    const double* restrict v3 = V + 3 * vs;
+    const double* restrict v4 = V + 4 * vs;
+    const double* restrict v5 = V + 5 * vs;
+    const double* restrict v6 = V + 6 * vs;
+    const double* restrict v7 = V + 7 * vs;
+    const double* restrict v8 = V + 8 * vs;
+    for (int32_t x = 0; x < n; x++) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0, s8 = 0;
+        for (int32_t u = 0; u < k; u++) {
+            s0 += v0[x + u]; s1 += v1[x + u]; s2 += v2[x + u];
+            s3 += v3[x + u]; s4 += v4[x + u]; s5 += v5[x + u];
+            s6 += v6[x + u]; s7 += v7[x + u]; s8 += v8[x + u];
+        }
+        const double a0 = s0 / area, a1 = s1 / area, a2 = s2 / area;
+        const double c00 = s3 / area - a0 * a0 + e, c01 = s4 / area - a0 * a1, c02 = s5 / area - a0 * a2;
+        const double c11 = s6 / area - a1 * a1 + e, c12 = s7 / area - a1 * a2, c22 = s8 / area - a2 * a2 + e;
+        const double j00 = c11 * c22 - c12 * c12, j01 = c02 * c12 - c01 * c22, j02 = c01 * c12 - c02 * c11;
+        const double j11 = c00 * c22 - c02 * c02, j12 = c01 * c02 - c00 * c12, j22 = c00 * c11 - c01 * c01;
+        const double inv = 1 / (c00 * j00 + c01 * j01 + c02 * j02);
+        m0[x] = a0; m1[x] = a1; m2[x] = a2;
+        i00[x] = j00 * inv; i01[x] = j01 * inv; i02[x] = j02 * inv;
+        i11[x] = j11 * inv; i12[x] = j12 * inv; i22[x] = j22 * inv;
+    }
+}
+
+void MK_CF_STATS_NAME(const mk_cf_tile* restrict tile, double epsilon, double* restrict stats, double* restrict scratch)
+{
+    const int32_t r = tile->radius, k = 2 * r + 1;
+    const int32_t tw = tile->width, th = tile->height;
+    const int32_t gw = tw + 2 * r, gh = th + 2 * r, pw = tw + 4 * r, ph = th + 4 * r;
+    const size_t pn = (size_t) pw * (size_t) ph, gn = (size_t) gw * (size_t) gh;
+    const int32_t W = tile->picture_width, H = tile->picture_height;
+    const double area = (double) (k * k), e = epsilon / area;
+    memset(stats, 0, sizeof(double) * 9 * gn);
+    const int32_t gx0 = tile->x0 - r, gy0 = tile->y0 - r;
+    int32_t vx0 = r - gx0, vx1 = W - r - gx0, vy0 = r - gy0, vy1 = H - r - gy0;
+    if (vx0 < 0) vx0 = 0;
+    if (vx1 > gw) vx1 = gw;
+    if (vy0 < 0) vy0 = 0;
+    if (vy1 > gh) vy1 = gh;
+    if (vx1 <= vx0) return;
+    const float* C0 = tile->colour;
+    const float* C1 = C0 + pn;
+    const float* C2 = C1 + pn;
+    (void) ph;
+    for (int32_t gy = vy0; gy < vy1; gy++) {
+        const size_t op = (size_t) gy * (size_t) pw;
+        mk_cf_vertical_moments(scratch, C0 + op, C1 + op, C2 + op, pw, k, (size_t) pw, (size_t) pw);
+        double* row = stats + (size_t) gy * (size_t) gw + (size_t) vx0;
+        mk_cf_row_stats(row, row + gn, row + 2 * gn, row + 3 * gn, row + 4 * gn, row + 5 * gn,
+                        row + 6 * gn, row + 7 * gn, row + 8 * gn, scratch + vx0, (size_t) pw, vx1 - vx0,
+                        k, area, e);
+    }
+}

@@ -70,6 +70,7 @@ final class MattingLaplacian: @unchecked Sendable {
         self.threads = threads
         self.isa = isa
         self.kernel = isa.laplacianKernel
+        let statsKernel = isa.laplacianStatsKernel
         let t = Self.tileSize, r = radius
         // Tiles: each 32×32 cell's output rectangle shrinks to the bounding box of its
         // unknown pixels (only they need (L p)_i, and a band crossing a cell is often much
@@ -134,7 +135,7 @@ final class MattingLaplacian: @unchecked Sendable {
                                 descriptors[i], planes: (plane0, plane1, plane2), epsilon: epsilon,
                                 colour: colour + colourOffsets[i], stats: stats + statsOffsets[i],
                                 local: local + offsets[i], windowCount: windowCount + offsets[i],
-                                diagonal: diagonal + offsets[i], rowBuffer: rowBuffer)
+                                diagonal: diagonal + offsets[i], rowBuffer: rowBuffer, statsKernel: statsKernel)
                         }
                     }
                 }
@@ -176,68 +177,40 @@ final class MattingLaplacian: @unchecked Sendable {
 
     /// Colour halo, window statistics (μ_k, Δ_k⁻¹), window counts and diagonal of one tile.
     ///
-    /// Window sums of I (3) and I·Iᵀ (6) are taken per centre row: vertical sums over the
-    /// window's rows into `rowBuffer` (9 × pixel-grid width), then horizontal sums. Windows
-    /// not inside the picture keep zero statistics (the kernel skips them).
+    /// The statistics come from the C kernel (`mk_f64_cf_tile_stats__<isa>`): window sums of
+    /// I (3) and I·Iᵀ (6) per centre row, vertical sums over the window's rows into
+    /// `rowBuffer` (9 × pixel-grid width), then horizontal sums, mean and adjugate inverse.
+    /// Windows not inside the picture keep zero statistics (the product skips them).
     private static func prepare(
         _ tile: mk_cf_tile, planes: (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>),
         epsilon: Double, colour: UnsafeMutablePointer<Float>, stats: UnsafeMutablePointer<Double>,
         local: UnsafeMutablePointer<Int32>, windowCount: UnsafeMutablePointer<Double>, diagonal: UnsafeMutablePointer<Double>,
-        rowBuffer V: UnsafeMutablePointer<Double>
+        rowBuffer V: UnsafeMutablePointer<Double>, statsKernel: mk_f64_cf_tile_stats_fn
     ) {
         let r = Int(tile.radius), W = Int(tile.picture_width), H = Int(tile.picture_height)
         let x0 = Int(tile.x0), y0 = Int(tile.y0), tw = Int(tile.width), th = Int(tile.height)
         let gw = tw + 2 * r, gh = th + 2 * r, pw = tw + 4 * r, ph = th + 4 * r
         let pn = pw * ph, gn = gw * gh
-        let k = 2 * r + 1, area = Double(k * k), e = epsilon / area
-        let sources = [planes.0.baseAddress!, planes.1.baseAddress!, planes.2.baseAddress!]
-        for c in 0..<3 {
-            let src = sources[c], dst = colour + c * pn
+        let k = 2 * r + 1, area = Double(k * k)
+        // Colour with its 2r halo, 0 outside the picture: per row, the columns inside are copied.
+        let first = x0 - 2 * r, lo = max(0, -first), hi = min(pw, W - first)
+        for (c, source) in [planes.0, planes.1, planes.2].enumerated() {
+            let src = source.baseAddress!, dst = colour + c * pn
+            dst.initialize(repeating: 0, count: pn)
+            guard hi > lo else { continue }
             for py in 0..<ph {
                 let y = y0 - 2 * r + py
-                for px in 0..<pw {
-                    let x = x0 - 2 * r + px
-                    dst[py * pw + px] = (y >= 0 && y < H && x >= 0 && x < W) ? src[y * W + x] : 0
-                }
+                guard y >= 0 && y < H else { continue }
+                (dst + py * pw + lo).update(from: src + y * W + first + lo, count: hi - lo)
             }
         }
-        stats.initialize(repeating: 0, count: 9 * gn)
+        var descriptor = tile
+        descriptor.colour = UnsafePointer(colour)
+        statsKernel(&descriptor, epsilon, stats, V)
         let c0 = UnsafePointer(colour), c1 = c0 + pn, c2 = c1 + pn
         // Valid centres: [r, W − r) × [r, H − r) in picture coordinates.
         let vx0 = max(0, r - (x0 - r)), vx1 = min(gw, W - r - (x0 - r))
         let vy0 = max(0, r - (y0 - r)), vy1 = min(gh, H - r - (y0 - r))
-        if vx1 > vx0 {
-            for gy in vy0..<max(vy0, vy1) {
-                // Vertical sums over the window rows gy…gy+k−1 of the pixel grid.
-                V.initialize(repeating: 0, count: 9 * pw)
-                for v in 0..<k {
-                    let o = (gy + v) * pw
-                    for px in 0..<pw {
-                        let a = Double(c0[o + px]), b = Double(c1[o + px]), c = Double(c2[o + px])
-                        V[px] += a; V[pw + px] += b; V[2 * pw + px] += c
-                        V[3 * pw + px] += a * a; V[4 * pw + px] += a * b; V[5 * pw + px] += a * c
-                        V[6 * pw + px] += b * b; V[7 * pw + px] += b * c; V[8 * pw + px] += c * c
-                    }
-                }
-                for gx in vx0..<vx1 {
-                    var s = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-                    for u in 0..<k {
-                        let x = gx + u
-                        s.0 += V[x]; s.1 += V[pw + x]; s.2 += V[2 * pw + x]
-                        s.3 += V[3 * pw + x]; s.4 += V[4 * pw + x]; s.5 += V[5 * pw + x]
-                        s.6 += V[6 * pw + x]; s.7 += V[7 * pw + x]; s.8 += V[8 * pw + x]
-                    }
-                    let m0 = s.0 / area, m1 = s.1 / area, m2 = s.2 / area
-                    let (i00, i01, i02, i11, i12, i22, det) = symmetric3Adjugate(
-                        s.3 / area - m0 * m0 + e, s.4 / area - m0 * m1, s.5 / area - m0 * m2,
-                        s.6 / area - m1 * m1 + e, s.7 / area - m1 * m2, s.8 / area - m2 * m2 + e)
-                    let inv = 1 / det, g = gy * gw + gx
-                    stats[g] = m0; stats[gn + g] = m1; stats[2 * gn + g] = m2
-                    stats[3 * gn + g] = i00 * inv; stats[4 * gn + g] = i01 * inv; stats[5 * gn + g] = i02 * inv
-                    stats[6 * gn + g] = i11 * inv; stats[7 * gn + g] = i12 * inv; stats[8 * gn + g] = i22 * inv
-                }
-            }
-        }
         // Diagonal: L_ii = Σ_{valid k ∋ i} (1 − (1 + dᵀ Δ_k⁻¹ d) / |w|), d = I_i − μ_k, by
         // direct loops over the windows holding i (once per solve).
         let v = UnsafePointer(stats)

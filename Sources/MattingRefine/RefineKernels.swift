@@ -32,6 +32,14 @@ enum RefineISA: String, Sendable, CaseIterable {
     /// Every path this CPU can run.
     static var supported: [RefineISA] { allCases.filter(\.isSupported) }
 
+    /// The closed-form Laplacian's per-tile window statistics for this path.
+    var laplacianStatsKernel: mk_f64_cf_tile_stats_fn {
+        switch self {
+        case .portable: mk_f64_cf_tile_stats__portable
+        case .avx2: mk_f64_cf_tile_stats__avx2_fma
+        }
+    }
+
     /// The closed-form Laplacian tile product for this path.
     var laplacianKernel: mk_f64_cf_laplacian_ukernel_fn {
         switch self {

@@ -114,6 +114,11 @@ typedef struct mk_cf_tile {
 typedef double (*mk_f64_cf_laplacian_ukernel_fn)(
     const mk_cf_tile* tile, const double* p, double* out, double* scratch);
 
+/// The window statistics of a tile, once per solve: `stats` (9 planes on the centre grid, as
+/// above) from `tile->colour`; windows not inside the picture get zeros. `scratch` holds
+/// 9 × (width + 4·radius) doubles. Same two ISA paths as the product.
+typedef void (*mk_f64_cf_tile_stats_fn)(const mk_cf_tile* tile, double epsilon, double* stats, double* scratch);
+
 /// Doubles of scratch the Laplacian kernels need for tiles up to `max_side` × `max_side`.
 static inline size_t mk_cf_laplacian_scratch_count(int32_t max_side, int32_t radius) {
     const size_t t = (size_t) max_side, r = (size_t) radius;
@@ -132,10 +137,12 @@ static inline size_t mk_cf_laplacian_scratch_count(int32_t max_side, int32_t rad
               const mk_dwconv_params*, const mk_activation*);
 #define MK_CF_LAPLACIAN_UKERNEL(name, isa) \
     double name(const mk_cf_tile*, const double*, double*, double*);
+#define MK_CF_STATS_KERNEL(name, isa) void name(const mk_cf_tile*, double, double*, double*);
 #include "mk_ukernels.def"
 #undef MK_GEMM_UKERNEL
 #undef MK_DWCONV_UKERNEL
 #undef MK_CF_LAPLACIAN_UKERNEL
+#undef MK_CF_STATS_KERNEL
 
 // ---------------------------------------------------------------------------------------
 // Packing (portable C; memory bound).
