@@ -13,7 +13,7 @@
 double mk_f64_cf_laplacian_ukernel__avx2_fma(const mk_cf_tile* tile, const double* p, double* out, double* scratch) {
     return mk_f64_cf_laplacian_ukernel__portable(tile, p, out, scratch);
 }
-void mk_f64_cf_tile_stats__avx2_fma(const mk_cf_tile* tile, double epsilon, double* stats, double* scratch) {
-    mk_f64_cf_tile_stats__portable(tile, epsilon, stats, scratch);
+void mk_f64_cf_tile_stats__avx2_fma(const mk_cf_tile* tile, double epsilon, double* mean, double* inverse, double* scratch) {
+    mk_f64_cf_tile_stats__portable(tile, epsilon, mean, inverse, scratch);
 }
 #endif

@@ -15,49 +15,63 @@
 // Vertical window sums of p and I_c·p over k rows (row stride `stride`) for n columns.
 static inline __attribute__((always_inline)) void mk_cf_vertical_products(
     double* restrict v0, double* restrict v1, double* restrict v2, double* restrict v3,
+    double* restrict v4, double* restrict v5, double* restrict v6,
     const double* restrict P, const float* restrict C0, const float* restrict C1, const float* restrict C2,
     int32_t n, int32_t k, size_t stride)
 {
     for (int32_t x = 0; x < n; x++) {
-        const double q = P[x];
+        const double q = P[x], c0 = (double) C0[x], c1 = (double) C1[x], c2 = (double) C2[x];
         v0[x] = q;
-        v1[x] = (double) C0[x] * q;
-        v2[x] = (double) C1[x] * q;
-        v3[x] = (double) C2[x] * q;
+        v1[x] = c0 * q;
+        v2[x] = c1 * q;
+        v3[x] = c2 * q;
+        v4[x] = c0;
+        v5[x] = c1;
+        v6[x] = c2;
     }
     for (int32_t v = 1; v < k; v++) {
         const size_t o = (size_t) v * stride;
         for (int32_t x = 0; x < n; x++) {
-            const double q = P[o + x];
+            const double q = P[o + x], c0 = (double) C0[o + x], c1 = (double) C1[o + x], c2 = (double) C2[o + x];
             v0[x] += q;
-            v1[x] += (double) C0[o + x] * q;
-            v2[x] += (double) C1[o + x] * q;
-            v3[x] += (double) C2[o + x] * q;
+            v1[x] += c0 * q;
+            v2[x] += c1 * q;
+            v3[x] += c2 * q;
+            v4[x] += c0;
+            v5[x] += c1;
+            v6[x] += c2;
         }
     }
 }
 
-// Horizontal window sums of the vertical sums (v*: Σp, Σ I_c p over the window's rows) and
-// the coefficients in one pass: the window sums never leave registers.
+// Horizontal window sums of the vertical sums (v0..v3: Σp, Σ I_c p over the window's rows;
+// v4..v6: Σ I_c) and the coefficients in one pass: the window sums never leave registers.
+// μ_k is recomputed here from the colour the kernel reads anyway, in exactly the order and
+// arithmetic of mk_cf_tile_stats (so it is the same Double), instead of being loaded: the
+// product is bound by memory traffic on large bands and μ was a third of the statistics.
 static inline __attribute__((always_inline)) void mk_cf_row_coefficients(
     double* restrict b, double* restrict a0, double* restrict a1, double* restrict a2,
     const double* restrict v0, const double* restrict v1, const double* restrict v2, const double* restrict v3,
-    const double* restrict m0, const double* restrict m1, const double* restrict m2,
+    const double* restrict v4, const double* restrict v5, const double* restrict v6,
     const double* restrict i00, const double* restrict i01, const double* restrict i02,
     const double* restrict i11, const double* restrict i12, const double* restrict i22,
     int32_t n, int32_t k, double inverse_area)
 {
     for (int32_t x = 0; x < n; x++) {
-        double s0 = v0[x], s1 = v1[x], s2 = v2[x], s3 = v3[x];
-        for (int32_t u = 1; u < k; u++) { s0 += v0[x + u]; s1 += v1[x + u]; s2 += v2[x + u]; s3 += v3[x + u]; }
+        double s0 = v0[x], s1 = v1[x], s2 = v2[x], s3 = v3[x], t0 = v4[x], t1 = v5[x], t2 = v6[x];
+        for (int32_t u = 1; u < k; u++) {
+            s0 += v0[x + u]; s1 += v1[x + u]; s2 += v2[x + u]; s3 += v3[x + u];
+            t0 += v4[x + u]; t1 += v5[x + u]; t2 += v6[x + u];
+        }
+        const double m0 = t0 * inverse_area, m1 = t1 * inverse_area, m2 = t2 * inverse_area;
         const double mp = s0 * inverse_area;
-        const double c0 = s1 * inverse_area - m0[x] * mp;
-        const double c1 = s2 * inverse_area - m1[x] * mp;
-        const double c2 = s3 * inverse_area - m2[x] * mp;
+        const double c0 = s1 * inverse_area - m0 * mp;
+        const double c1 = s2 * inverse_area - m1 * mp;
+        const double c2 = s3 * inverse_area - m2 * mp;
         const double e0 = i00[x] * c0 + i01[x] * c1 + i02[x] * c2;
         const double e1 = i01[x] * c0 + i11[x] * c1 + i12[x] * c2;
         const double e2 = i02[x] * c0 + i12[x] * c1 + i22[x] * c2;
-        b[x] = mp - (e0 * m0[x] + e1 * m1[x] + e2 * m2[x]);
+        b[x] = mp - (e0 * m0 + e1 * m1 + e2 * m2);
         a0[x] = e0;
         a1[x] = e1;
         a2[x] = e2;
@@ -123,8 +137,8 @@ static inline __attribute__((always_inline)) double mk_cf_laplacian_apply(
     const double inverse_area = 1.0 / (double) (k * k);
 
     double* restrict P = scratch;              // p on the pixel grid, 0 outside the picture
-    double* restrict V = P + pn;               // 4 rows of pw: vertical sums of p, I_c·p
-    double* restrict A = V + 4 * (size_t) pw;  // 4 planes gn: b_k, a_k (3)
+    double* restrict V = P + pn;               // 7 rows of pw: vertical sums of p, I_c·p, I_c
+    double* restrict A = V + 7 * (size_t) pw;  // 4 planes gn: b_k, a_k (3)
     double* restrict VA = A + 4 * gn;          // 4 rows of gw: vertical sums of A
     double* restrict T = VA + 4 * (size_t) gw; // tn: (Σa)ᵀ I_i + Σb on the output rectangle
 
@@ -172,12 +186,12 @@ static inline __attribute__((always_inline)) double mk_cf_laplacian_apply(
         double* v2 = V + 2 * pw;
         double* v3 = V + 3 * pw;
         const size_t op = (size_t) gy * (size_t) pw;
-        mk_cf_vertical_products(v0, v1, v2, v3, P + op, C0 + op, C1 + op, C2 + op, pw, k, (size_t) pw);
+        double* v4 = V + 4 * pw;
+        double* v5 = V + 5 * pw;
+        double* v6 = V + 6 * pw;
+        mk_cf_vertical_products(v0, v1, v2, v3, v4, v5, v6, P + op, C0 + op, C1 + op, C2 + op, pw, k, (size_t) pw);
         const size_t o = (size_t) gy * (size_t) gw;
-        const double* m0 = S + o;
-        const double* m1 = m0 + gn;
-        const double* m2 = m1 + gn;
-        const double* i00 = m2 + gn;
+        const double* i00 = S + o;
         const double* i01 = i00 + gn;
         const double* i02 = i01 + gn;
         const double* i11 = i02 + gn;
@@ -185,7 +199,7 @@ static inline __attribute__((always_inline)) double mk_cf_laplacian_apply(
         const double* i22 = i12 + gn;
         for (int32_t x = 0; x < vx0; x++) { b[x] = 0; a0[x] = 0; a1[x] = 0; a2[x] = 0; }
         mk_cf_row_coefficients(b + vx0, a0 + vx0, a1 + vx0, a2 + vx0, v0 + vx0, v1 + vx0, v2 + vx0, v3 + vx0,
-                               m0 + vx0, m1 + vx0, m2 + vx0, i00 + vx0, i01 + vx0, i02 + vx0,
+                               v4 + vx0, v5 + vx0, v6 + vx0, i00 + vx0, i01 + vx0, i02 + vx0,
                                i11 + vx0, i12 + vx0, i22 + vx0, vx1 - vx0, k, inverse_area);
         for (int32_t x = vx1; x < gw; x++) { b[x] = 0; a0[x] = 0; a1[x] = 0; a2[x] = 0; }
     }
@@ -263,6 +277,7 @@ static inline __attribute__((always_inline)) void mk_cf_row_stats(
     double* restrict i11, double* restrict i12, double* restrict i22,
     const double* restrict V, size_t vs, int32_t n, int32_t k, double area, double e)
 {
+    const double inverse_area = 1.0 / area;
     const double* restrict v0 = V;
     const double* restrict v1 = V + vs;
     const double* restrict v2 = V + 2 * vs;
@@ -279,7 +294,8 @@ static inline __attribute__((always_inline)) void mk_cf_row_stats(
             s3 += v3[x + u]; s4 += v4[x + u]; s5 += v5[x + u];
             s6 += v6[x + u]; s7 += v7[x + u]; s8 += v8[x + u];
         }
-        const double a0 = s0 / area, a1 = s1 / area, a2 = s2 / area;
+        // μ exactly as the product recomputes it (window sums in the same order, × 1/|w|).
+        const double a0 = s0 * inverse_area, a1 = s1 * inverse_area, a2 = s2 * inverse_area;
         const double c00 = s3 / area - a0 * a0 + e, c01 = s4 / area - a0 * a1, c02 = s5 / area - a0 * a2;
         const double c11 = s6 / area - a1 * a1 + e, c12 = s7 / area - a1 * a2, c22 = s8 / area - a2 * a2 + e;
         const double j00 = c11 * c22 - c12 * c12, j01 = c02 * c12 - c01 * c22, j02 = c01 * c12 - c02 * c11;
@@ -291,7 +307,8 @@ static inline __attribute__((always_inline)) void mk_cf_row_stats(
     }
 }
 
-void MK_CF_STATS_NAME(const mk_cf_tile* restrict tile, double epsilon, double* restrict stats, double* restrict scratch)
+void MK_CF_STATS_NAME(const mk_cf_tile* restrict tile, double epsilon, double* restrict mean,
+                      double* restrict inverse, double* restrict scratch)
 {
     const int32_t r = tile->radius, k = 2 * r + 1;
     const int32_t tw = tile->width, th = tile->height;
@@ -299,7 +316,8 @@ void MK_CF_STATS_NAME(const mk_cf_tile* restrict tile, double epsilon, double* r
     const size_t pn = (size_t) pw * (size_t) ph, gn = (size_t) gw * (size_t) gh;
     const int32_t W = tile->picture_width, H = tile->picture_height;
     const double area = (double) (k * k), e = epsilon / area;
-    memset(stats, 0, sizeof(double) * 9 * gn);
+    memset(mean, 0, sizeof(double) * 3 * gn);
+    memset(inverse, 0, sizeof(double) * 6 * gn);
     const int32_t gx0 = tile->x0 - r, gy0 = tile->y0 - r;
     int32_t vx0 = r - gx0, vx1 = W - r - gx0, vy0 = r - gy0, vy1 = H - r - gy0;
     if (vx0 < 0) vx0 = 0;
@@ -314,9 +332,11 @@ void MK_CF_STATS_NAME(const mk_cf_tile* restrict tile, double epsilon, double* r
     for (int32_t gy = vy0; gy < vy1; gy++) {
         const size_t op = (size_t) gy * (size_t) pw;
         mk_cf_vertical_moments(scratch, C0 + op, C1 + op, C2 + op, pw, k, (size_t) pw, (size_t) pw);
-        double* row = stats + (size_t) gy * (size_t) gw + (size_t) vx0;
-        mk_cf_row_stats(row, row + gn, row + 2 * gn, row + 3 * gn, row + 4 * gn, row + 5 * gn,
-                        row + 6 * gn, row + 7 * gn, row + 8 * gn, scratch + vx0, (size_t) pw, vx1 - vx0,
+        const size_t o = (size_t) gy * (size_t) gw + (size_t) vx0;
+        double* m = mean + o;
+        double* v = inverse + o;
+        mk_cf_row_stats(m, m + gn, m + 2 * gn, v, v + gn, v + 2 * gn,
+                        v + 3 * gn, v + 4 * gn, v + 5 * gn, scratch + vx0, (size_t) pw, vx1 - vx0,
                         k, area, e);
     }
 }

@@ -101,7 +101,7 @@ final class MattingLaplacian: @unchecked Sendable {
         for rect in rects {
             let tw = rect.x1 - rect.x0, th = rect.y1 - rect.y0
             colourOffsets.append(colourOffsets[colourOffsets.count - 1] + 3 * (tw + 4 * r) * (th + 4 * r))
-            statsOffsets.append(statsOffsets[statsOffsets.count - 1] + 9 * (tw + 2 * r) * (th + 2 * r))
+            statsOffsets.append(statsOffsets[statsOffsets.count - 1] + 6 * (tw + 2 * r) * (th + 2 * r))
         }
         self.tileCount = tileCount
         self.offsets = offsets
@@ -129,13 +129,14 @@ final class MattingLaplacian: @unchecked Sendable {
                     parallelChunks(tileCount, threads: threads) { range in
                         let (descriptors, colour, stats, local, windowCount, diagonal, plane0, plane1, plane2) = shared.value
                         let rowBuffer = UnsafeMutablePointer<Double>.allocate(capacity: 9 * (t + 4 * r))
-                        defer { rowBuffer.deallocate() }
+                        let meanBuffer = UnsafeMutablePointer<Double>.allocate(capacity: 3 * (t + 2 * r) * (t + 2 * r))
+                        defer { rowBuffer.deallocate(); meanBuffer.deallocate() }
                         for i in range {
                             Self.prepare(
                                 descriptors[i], planes: (plane0, plane1, plane2), epsilon: epsilon,
                                 colour: colour + colourOffsets[i], stats: stats + statsOffsets[i],
                                 local: local + offsets[i], windowCount: windowCount + offsets[i],
-                                diagonal: diagonal + offsets[i], rowBuffer: rowBuffer, statsKernel: statsKernel)
+                                diagonal: diagonal + offsets[i], rowBuffer: rowBuffer, mean: meanBuffer, statsKernel: statsKernel)
                         }
                     }
                 }
@@ -185,7 +186,7 @@ final class MattingLaplacian: @unchecked Sendable {
         _ tile: mk_cf_tile, planes: (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>),
         epsilon: Double, colour: UnsafeMutablePointer<Float>, stats: UnsafeMutablePointer<Double>,
         local: UnsafeMutablePointer<Int32>, windowCount: UnsafeMutablePointer<Double>, diagonal: UnsafeMutablePointer<Double>,
-        rowBuffer V: UnsafeMutablePointer<Double>, statsKernel: mk_f64_cf_tile_stats_fn
+        rowBuffer V: UnsafeMutablePointer<Double>, mean m: UnsafeMutablePointer<Double>, statsKernel: mk_f64_cf_tile_stats_fn
     ) {
         let r = Int(tile.radius), W = Int(tile.picture_width), H = Int(tile.picture_height)
         let x0 = Int(tile.x0), y0 = Int(tile.y0), tw = Int(tile.width), th = Int(tile.height)
@@ -206,7 +207,7 @@ final class MattingLaplacian: @unchecked Sendable {
         }
         var descriptor = tile
         descriptor.colour = UnsafePointer(colour)
-        statsKernel(&descriptor, epsilon, stats, V)
+        statsKernel(&descriptor, epsilon, m, stats, V)
         let c0 = UnsafePointer(colour), c1 = c0 + pn, c2 = c1 + pn
         // Valid centres: [r, W − r) × [r, H − r) in picture coordinates.
         let vx0 = max(0, r - (x0 - r)), vx1 = min(gw, W - r - (x0 - r))
@@ -223,10 +224,10 @@ final class MattingLaplacian: @unchecked Sendable {
             for gy in max(ly, vy0)..<max(max(ly, vy0), min(ly + k, vy1)) {
                 for gx in max(lx, vx0)..<max(max(lx, vx0), min(lx + k, vx1)) {
                     let g = gy * gw + gx
-                    let d0 = d0i - v[g], d1 = d1i - v[gn + g], d2 = d2i - v[2 * gn + g]
-                    let quad = d0 * (v[3 * gn + g] * d0 + v[4 * gn + g] * d1 + v[5 * gn + g] * d2)
-                        + d1 * (v[4 * gn + g] * d0 + v[6 * gn + g] * d1 + v[7 * gn + g] * d2)
-                        + d2 * (v[5 * gn + g] * d0 + v[7 * gn + g] * d1 + v[8 * gn + g] * d2)
+                    let d0 = d0i - m[g], d1 = d1i - m[gn + g], d2 = d2i - m[2 * gn + g]
+                    let quad = d0 * (v[g] * d0 + v[gn + g] * d1 + v[2 * gn + g] * d2)
+                        + d1 * (v[gn + g] * d0 + v[3 * gn + g] * d1 + v[4 * gn + g] * d2)
+                        + d2 * (v[2 * gn + g] * d0 + v[4 * gn + g] * d1 + v[5 * gn + g] * d2)
                     sum += 1 - (1 + quad) / area
                     count += 1
                 }

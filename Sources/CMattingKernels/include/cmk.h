@@ -94,8 +94,8 @@ typedef void (*mk_f32_dwconv_ukernel_fn)(
 // The tile is an output rectangle [x0, x0+width) × [y0, y0+height) of a picture_width ×
 // picture_height picture with (2·radius+1)² windows. `colour` holds the picture's 3 colour
 // planes on the pixel grid [x0−2r, x0+width+2r) × [y0−2r, y0+height+2r) (0 outside the
-// picture); `stats` 9 planes on the window-centre grid [x0−r, x0+width+r) × [y0−r, …):
-// μ_k (3) then Δ_k⁻¹ as (00, 01, 02, 11, 12, 22). Per unknown pixel j: its global index
+// picture); `stats` 6 planes on the window-centre grid [x0−r, x0+width+r) × [y0−r, …):
+// Δ_k⁻¹ as (00, 01, 02, 11, 12, 22) (μ_k is recomputed from `colour`). Per unknown pixel j: its global index
 // `unknown[j]`, its index in the output rectangle `local[j]` and the number of windows
 // holding it `count[j]`. The kernel writes (L p)_j to out[j] and returns Σ_j p_j (L p)_j,
 // summed in j order. `scratch` holds mk_cf_laplacian_scratch_count(...) doubles.
@@ -114,16 +114,17 @@ typedef struct mk_cf_tile {
 typedef double (*mk_f64_cf_laplacian_ukernel_fn)(
     const mk_cf_tile* tile, const double* p, double* out, double* scratch);
 
-/// The window statistics of a tile, once per solve: `stats` (9 planes on the centre grid, as
-/// above) from `tile->colour`; windows not inside the picture get zeros. `scratch` holds
+/// The window statistics of a tile, once per solve, from `tile->colour`: μ_k into `mean`
+/// (3 planes on the centre grid) and Δ_k⁻¹ into `inverse` (6 planes, the product's
+/// `stats`); windows not inside the picture get zeros. `scratch` holds
 /// 9 × (width + 4·radius) doubles. Same two ISA paths as the product.
-typedef void (*mk_f64_cf_tile_stats_fn)(const mk_cf_tile* tile, double epsilon, double* stats, double* scratch);
+typedef void (*mk_f64_cf_tile_stats_fn)(const mk_cf_tile* tile, double epsilon, double* mean, double* inverse, double* scratch);
 
 /// Doubles of scratch the Laplacian kernels need for tiles up to `max_side` × `max_side`.
 static inline size_t mk_cf_laplacian_scratch_count(int32_t max_side, int32_t radius) {
     const size_t t = (size_t) max_side, r = (size_t) radius;
     const size_t pw = t + 4 * r, gw = t + 2 * r;
-    return pw * pw + 4 * pw + 4 * gw * gw + 4 * gw + t * t;
+    return pw * pw + 7 * pw + 4 * gw * gw + 4 * gw + t * t;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -137,7 +138,7 @@ static inline size_t mk_cf_laplacian_scratch_count(int32_t max_side, int32_t rad
               const mk_dwconv_params*, const mk_activation*);
 #define MK_CF_LAPLACIAN_UKERNEL(name, isa) \
     double name(const mk_cf_tile*, const double*, double*, double*);
-#define MK_CF_STATS_KERNEL(name, isa) void name(const mk_cf_tile*, double, double*, double*);
+#define MK_CF_STATS_KERNEL(name, isa) void name(const mk_cf_tile*, double, double*, double*, double*);
 #include "mk_ukernels.def"
 #undef MK_GEMM_UKERNEL
 #undef MK_DWCONV_UKERNEL
