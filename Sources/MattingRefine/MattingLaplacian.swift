@@ -112,7 +112,7 @@ final class MattingLaplacian: @unchecked Sendable {
         colour = .allocate(capacity: max(colourOffsets[tileCount], 1))
         stats = .allocate(capacity: max(statsOffsets[tileCount], 1))
         descriptors = .allocate(capacity: max(tileCount, 1))
-        unknownList.withUnsafeBufferPointer { unknown.initialize(from: $0.baseAddress!, count: m) }
+        for (k, index) in unknownList.enumerated() { unknown[k] = index }
         for (i, rect) in rects.enumerated() {
             descriptors[i] = mk_cf_tile(
                 x0: Int32(rect.x0), y0: Int32(rect.y0), width: Int32(rect.x1 - rect.x0), height: Int32(rect.y1 - rect.y0),
