@@ -1,8 +1,10 @@
-// The body of mk_f64_cf_laplacian_ukernel__<isa>: one tile's product (L p)_i of the
-// closed-form matting Laplacian (MattingRefine's MattingLaplacian.swift). Included by
-// cf-laplacian-portable.c and cf-laplacian-avx2-fma.c, which define MK_CF_LAPLACIAN_NAME
-// (and, for AVX2, wrap it in the target pragma): one source, two instruction sets, so the
-// paths differ only by the compiler's vectorisation and FMA contraction. Private to this target.
+// The bodies of mk_f64_cf_laplacian_ukernel__<isa> (one tile's product (L p)_i of the
+// closed-form matting Laplacian, MattingRefine's MattingLaplacian.swift) and
+// mk_f64_cf_tile_stats__<isa> (its per-tile window statistics). Included by
+// cf-laplacian-portable.c and cf-laplacian-avx2-fma.c, which define MK_CF_LAPLACIAN_NAME and
+// MK_CF_STATS_NAME (and, for AVX2, wrap them in the target pragma): one source, two
+// instruction sets, so the paths differ only by the compiler's vectorisation and FMA
+// contraction. Private to this target.
 //
 // Plain loops over restrict pointers, written for the auto-vectoriser: every inner loop
 // runs along a row, reads consecutive addresses and has no loop-carried dependency.
@@ -12,7 +14,7 @@
 // Each loop sits in its own function because clang honours `restrict` only on parameters:
 // with the pointers as locals it neither proves independence nor vectorises.
 
-// Vertical window sums of p and I_c·p over k rows (row stride `stride`) for n columns.
+// Vertical window sums of p, I_c·p and I_c over k rows (row stride `stride`) for n columns.
 static inline __attribute__((always_inline)) void mk_cf_vertical_products(
     double* restrict v0, double* restrict v1, double* restrict v2, double* restrict v3,
     double* restrict v4, double* restrict v5, double* restrict v6,
