@@ -1,5 +1,6 @@
 // cpng_encode_threaded: a PNG encoder that deflates horizontal bands of rows on several
-// threads, for large pictures (a 12 MP RGBA cut-out spends ~0.5 s in zlib on one core).
+// threads, for large pictures (a 12 MP RGBA cut-out spends ~0.5 s in zlib on one core). The
+// bands are fixed by the picture's size, so the output bytes do not depend on the thread count.
 //
 // The "Up" filter is applied to every row (the encoder's default choice, see PNGCodec.swift).
 // Each band is its own raw deflate stream (zlib strategy Z_FILTERED, as libpng uses for
@@ -88,6 +89,15 @@ static void *band_deflate(void *argument) {
     return NULL;
 }
 
+// One thread's share of the bands: first, first + step, first + 2·step, …
+typedef struct worker_args { band *bands; size_t first, step, count; } worker_args;
+
+static void *worker_run(void *argument) {
+    worker_args *a = argument;
+    for (size_t i = a->first; i < a->count; i += a->step) band_deflate(&a->bands[i]);
+    return NULL;
+}
+
 static void put32(uint8_t *p, uint32_t v) {
     p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
 }
@@ -138,10 +148,13 @@ int cpng_encode_threaded(const uint8_t *pixels, uint32_t width, uint32_t height,
         return CPNG_INVALID_ARGUMENT;
     }
     const size_t row_bytes = (size_t)width * (size_t)channels;
-    // Bands of at least 64 rows and 1 MB of pixels: below that a thread costs more than it saves.
-    size_t parts = (size_t)threads;
-    while (parts > 1 && ((size_t)height / parts < 64 || (size_t)height * row_bytes / parts < (1u << 20))) parts--;
+    // The band layout depends on the picture only (about 4 MB of pixels per band, at least
+    // 64 rows, at most 16 bands), never on `threads`, so the bytes are the same for any
+    // thread count; threads only share the bands out (worker w takes bands w, w + T, …).
+    size_t parts = (size_t)height * row_bytes / (4u << 20);
+    if (parts > (size_t)height / 64) parts = (size_t)height / 64;
     if (parts > 16) parts = 16;
+    if (parts < 1) parts = 1;
     band bands[16];
     memset(bands, 0, sizeof bands);
     for (size_t i = 0; i < parts; i++) {
@@ -153,12 +166,21 @@ int cpng_encode_threaded(const uint8_t *pixels, uint32_t width, uint32_t height,
         bands[i].level = compression_level;
         bands[i].is_last = i + 1 == parts;
     }
+    size_t workers_count = (size_t)threads < parts ? (size_t)threads : parts;
+    if (workers_count > 16) workers_count = 16;
+    worker_args args[16];
     pthread_t workers[16];
     int started[16] = {0};
-    for (size_t i = 1; i < parts; i++) started[i] = pthread_create(&workers[i], NULL, band_deflate, &bands[i]) == 0;
-    band_deflate(&bands[0]);
-    for (size_t i = 1; i < parts; i++) {
-        if (started[i]) pthread_join(workers[i], NULL); else band_deflate(&bands[i]);
+    for (size_t w = 0; w < workers_count; w++) {
+        args[w].bands = bands;
+        args[w].first = w;
+        args[w].step = workers_count;
+        args[w].count = parts;
+    }
+    for (size_t w = 1; w < workers_count; w++) started[w] = pthread_create(&workers[w], NULL, worker_run, &args[w]) == 0;
+    worker_run(&args[0]);
+    for (size_t w = 1; w < workers_count; w++) {
+        if (started[w]) pthread_join(workers[w], NULL); else worker_run(&args[w]);
     }
     int status = CPNG_OK;
     uLong adler = bands[0].adler;
