@@ -5,6 +5,7 @@
 // Layers (one way only; see Docs/Architecture.md):
 //   CMattingKernels  <- MattingEngine <- MattingImporters
 //   CLibPNG, CLibJPEG <- CPNG, CJPEG <- MattingImage <- MattingRefine
+//   CMattingKernels  <- MattingRefine (the closed-form Laplacian's per-ISA tile kernel)
 //   everything <- MattingKit (umbrella product)
 import PackageDescription
 
@@ -33,7 +34,8 @@ let package = Package(
             providers: [.apt(["libjpeg-dev"]), .brew(["jpeg-turbo"])]),
 
         // Thin C shims that own setjmp/longjmp error handling; not public API.
-        .target(name: "CPNG", dependencies: ["CLibPNG"]),
+        // CPNG's threaded encoder calls zlib (libpng's own dependency) directly.
+        .target(name: "CPNG", dependencies: ["CLibPNG"], linkerSettings: [.linkedLibrary("z")]),
         .target(name: "CJPEG", dependencies: ["CLibJPEG"]),
 
         // Per-ISA C microkernels and CPU feature detection; not public API.
@@ -42,7 +44,7 @@ let package = Package(
         .target(name: "MattingImage", dependencies: ["CPNG", "CJPEG"]),
         .target(name: "MattingEngine", dependencies: ["CMattingKernels"]),
         .target(name: "MattingImporters", dependencies: ["MattingEngine"]),
-        .target(name: "MattingRefine", dependencies: ["MattingImage"]),
+        .target(name: "MattingRefine", dependencies: ["MattingImage", "CMattingKernels"]),
         .target(
             name: "MattingKit",
             dependencies: ["MattingImage", "MattingEngine", "MattingImporters", "MattingRefine"]),

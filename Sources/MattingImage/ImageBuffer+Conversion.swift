@@ -69,11 +69,21 @@ extension ImageBuffer {
     public func converted<Other: ImageComponent>(to _: ImageBuffer<Other>.Type) -> ImageBuffer<Other> {
         var result = ImageBuffer<Other>(uninitializedWidth: width, height: height, layout: layout)
         let rowLength = self.rowLength, height = self.height
+        // 8-bit → float (every decode into the pipeline): the generic loop below calls
+        // `unitValue` through the protocol when not specialised across modules (~30 ms at
+        // 2 MP); the same arithmetic, concrete, vectorises.
+        let isByteToFloat = Component.self == UInt8.self && Other.self == Float.self
         withUnsafeBufferPointer { src, srcStride in
             result.withUnsafeMutableBufferPointer { dst, dstStride in
                 for y in 0..<height {
                     let s = src + y * srcStride, d = dst + y * dstStride
-                    for i in 0..<rowLength { d[i] = Other(unitValue: s[i].unitValue) }
+                    if isByteToFloat {
+                        let bytes = UnsafeRawPointer(s).assumingMemoryBound(to: UInt8.self)
+                        let floats = UnsafeMutableRawPointer(d).assumingMemoryBound(to: Float.self)
+                        for i in 0..<rowLength { floats[i] = Float(bytes[i]) * (1 / 255) }
+                    } else {
+                        for i in 0..<rowLength { d[i] = Other(unitValue: s[i].unitValue) }
+                    }
                 }
             }
         }

@@ -43,7 +43,28 @@ enum BoxKernel {
                 for x in 0..<w { acc[x] -= Double(s[x]) }
             }
         }
-        // Horizontal pass, in place, one row at a time through a copy of the row.
+        // Horizontal pass, in place, one row at a time through a copy of the row. Small
+        // radii (the guided upsampling's 2, the guided filter's 8) sum the window directly
+        // from a zero-padded Double row, one tap at a time across the row: no loop-carried
+        // dependency, so it vectorises (a running sum is bound by the add latency, ~4× slower).
+        if r <= 8 {
+            let padded = UnsafeMutablePointer<Double>.allocate(capacity: w + 2 * r)
+            let sums = UnsafeMutablePointer<Double>.allocate(capacity: w)
+            defer { padded.deallocate(); sums.deallocate() }
+            padded.initialize(repeating: 0, count: w + 2 * r)
+            sums.initialize(repeating: 0, count: w)
+            for y in 0..<h {
+                let d = dst + y * w
+                for x in 0..<w { padded[r + x] = Double(d[x]) }
+                for x in 0..<w { sums[x] = padded[x] }
+                for u in 1...(2 * r) {
+                    let tap = padded + u
+                    for x in 0..<w { sums[x] += tap[x] }
+                }
+                for x in 0..<w { d[x] = Float(sums[x]) }
+            }
+            return
+        }
         let row = UnsafeMutablePointer<Float>.allocate(capacity: w)
         defer { row.deallocate() }
         for y in 0..<h {
@@ -57,8 +78,7 @@ enum BoxKernel {
                 if add < w { sum += Double(row[add]) }
                 if sub >= 0 { sum -= Double(row[sub]) }
             }
-        }
-    }
+        }    }
 
     /// The number of pixels of a clipped window along one axis, for every position.
     static func windowCounts(length n: Int, radius r: Int) -> [Float] {

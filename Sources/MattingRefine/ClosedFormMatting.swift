@@ -88,10 +88,9 @@ public struct ClosedFormMatting: Sendable {
         }
         let rgb = image.layout.isColor ? image.rgbImage : image.converted(to: .rgb)
         let w = image.width, h = image.height
-        let known = trimap.knownValues
         var level = Level(
             width: w, height: h, image: (0..<3).map { Plane(rgb, channel: $0).data },
-            known: known,
+            state: trimap.image.packedComponents.map { $0 == 0 ? Level.background : ($0 == 255 ? Level.foreground : Level.unknown) },
             guess: initialAlpha.map { Plane($0).data })
         var statistics = Statistics()
         let alpha = solve(&level, statistics: &statistics)
@@ -100,42 +99,61 @@ public struct ClosedFormMatting: Sendable {
 
     /// One level of the pyramid.
     struct Level {
+        static let background: UInt8 = 0, foreground: UInt8 = 1, unknown: UInt8 = 2
+
         var width: Int
         var height: Int
         var image: [[Float]]
-        var known: [Float?]
+        /// Per pixel: ``background`` (known 0), ``foreground`` (known 1) or ``unknown``.
+        var state: [UInt8]
         var guess: [Float]?
 
-        var unknownCount: Int { known.reduce(0) { $0 + ($1 == nil ? 1 : 0) } }
-
-        /// The level at half resolution (ceil), by 2×2 means.
-        func halved() -> Level {
-            let w2 = (width + 1) / 2, h2 = (height + 1) / 2
-            var image2 = [[Float]](repeating: [Float](repeating: 0, count: w2 * h2), count: 3)
-            var known2 = [Float?](repeating: nil, count: w2 * h2)
-            var guess2: [Float]? = guess == nil ? nil : [Float](repeating: 0, count: w2 * h2)
-            for y in 0..<h2 {
-                for x in 0..<w2 {
-                    var s0: Float = 0, s1: Float = 0, s2: Float = 0, g: Float = 0, n: Float = 0
-                    var value: Float? = nil, agree = true
-                    for v in 2 * y..<min(2 * y + 2, height) {
-                        for u in 2 * x..<min(2 * x + 2, width) {
-                            let i = v * width + u
-                            s0 += image[0][i]; s1 += image[1][i]; s2 += image[2][i]
-                            if let guess { g += guess[i] }
-                            n += 1
-                            if let k = known[i] {
-                                if n == 1 { value = k } else if value != k { agree = false }
-                            } else { agree = false }
-                        }
-                    }
-                    let j = y * w2 + x
-                    image2[0][j] = s0 / n; image2[1][j] = s1 / n; image2[2][j] = s2 / n
-                    guess2?[j] = g / n
-                    known2[j] = agree ? value : nil
-                }
+        var unknownCount: Int {
+            state.withUnsafeBufferPointer { s in
+                var count = 0
+                for v in s where v == Self.unknown { count += 1 }
+                return count
             }
-            return Level(width: w2, height: h2, image: image2, known: known2, guess: guess2)
+        }
+
+        /// The level at half resolution (ceil), by 2×2 means; a coarse pixel is known only
+        /// if all its fine pixels are known and agree.
+        func halved() -> Level {
+            let w = width, h = height, w2 = (width + 1) / 2, h2 = (height + 1) / 2, n2 = w2 * h2
+            let hasGuess = guess != nil
+            let fine = (image[0], image[1], image[2], state, guess ?? [])
+            var o0 = [Float](repeating: 0, count: n2), o1 = o0, o2 = o0, g2 = hasGuess ? o0 : []
+            var state2 = [UInt8](repeating: Self.unknown, count: n2)
+            fine.0.withUnsafeBufferPointer { i0 in fine.1.withUnsafeBufferPointer { i1 in fine.2.withUnsafeBufferPointer { i2 in
+            fine.3.withUnsafeBufferPointer { st in fine.4.withUnsafeBufferPointer { g in
+            o0.withUnsafeMutableBufferPointer { o0 in o1.withUnsafeMutableBufferPointer { o1 in o2.withUnsafeMutableBufferPointer { o2 in
+            state2.withUnsafeMutableBufferPointer { st2 in g2.withUnsafeMutableBufferPointer { g2 in
+                for y in 0..<h2 {
+                    let v0 = 2 * y, v1 = min(2 * y + 1, h - 1)
+                    for x in 0..<w2 {
+                        let u0 = 2 * x, u1 = min(2 * x + 1, w - 1)
+                        // The distinct pixels of the (clipped) 2×2 cell, in row order.
+                        var s0: Float = 0, s1: Float = 0, s2: Float = 0, gs: Float = 0, n: Float = 0
+                        let first = v0 * w + u0
+                        var agree = st[first]
+                        for v in v0...v1 {
+                            for u in u0...u1 {
+                                let i = v * w + u
+                                s0 += i0[i]; s1 += i1[i]; s2 += i2[i]
+                                if hasGuess { gs += g[i] }
+                                n += 1
+                                if st[i] != agree { agree = Self.unknown }
+                            }
+                        }
+                        let j = y * w2 + x
+                        o0[j] = s0 / n; o1[j] = s1 / n; o2[j] = s2 / n
+                        if hasGuess { g2[j] = gs / n }
+                        st2[j] = agree
+                    }
+                }
+            } } } } }
+            } } } } }
+            return Level(width: w2, height: h2, image: [o0, o1, o2], state: state2, guess: hasGuess ? g2 : nil)
         }
     }
 
@@ -145,17 +163,28 @@ public struct ClosedFormMatting: Sendable {
         if coarsestUnknownCount > 0, unknown > coarsestUnknownCount, min(level.width, level.height) >= 16 {
             var coarse = level.halved()
             let coarseAlpha = solve(&coarse, statistics: &statistics, isFinest: false)
-            let up = Self.upsampled(coarseAlpha, width: coarse.width, height: coarse.height, to: level.width, level.height, where: level.known)
+            let up = Self.upsampled(coarseAlpha, width: coarse.width, height: coarse.height, to: level.width, level.height, where: level.state)
             level.guess = up
         }
-        var x = [Double](repeating: 0, count: level.width * level.height)
-        var isUnknown = [Bool](repeating: false, count: x.count)
-        for i in 0..<x.count {
-            if let k = level.known[i] {
-                x[i] = Double(k)
-            } else {
-                isUnknown[i] = true
-                x[i] = Double(level.guess?[i] ?? 0.5)
+        let n = level.width * level.height
+        var x = [Double](repeating: 0, count: n)
+        var isUnknown = [Bool](repeating: false, count: n)
+        let hasGuess = level.guess != nil, guess = level.guess ?? []
+        x.withUnsafeMutableBufferPointer { x in
+            isUnknown.withUnsafeMutableBufferPointer { isUnknown in
+                level.state.withUnsafeBufferPointer { state in
+                    guess.withUnsafeBufferPointer { guess in
+                        for i in 0..<n {
+                            switch state[i] {
+                            case Level.background: x[i] = 0
+                            case Level.foreground: x[i] = 1
+                            default:
+                                isUnknown[i] = true
+                                x[i] = hasGuess ? Double(guess[i]) : 0.5
+                            }
+                        }
+                    }
+                }
             }
         }
         let laplacian = MattingLaplacian(
@@ -164,20 +193,26 @@ public struct ClosedFormMatting: Sendable {
         let (iterations, residual) = ConjugateGradient.solve(
             laplacian, &x, tolerance: tolerance, maxIterations: isFinest ? (finestMaxIterations ?? maxIterations) : maxIterations)
         statistics.levels.insert((level.width, level.height, unknown, iterations, residual), at: 0)
-        return x.map { Float(min(max($0, 0), 1)) }
+        var alpha = [Float](repeating: 0, count: n)
+        alpha.withUnsafeMutableBufferPointer { a in
+            x.withUnsafeBufferPointer { x in
+                for i in 0..<n { a[i] = Float(min(max(x[i], 0), 1)) }
+            }
+        }
+        return alpha
     }
 
     /// Bilinear upsampling with pixel centres aligned (`x_coarse = (x + 0.5)/scale − 0.5`).
-    /// With `known`, only pixels whose entry is nil (the unknowns, the only ones read) are
+    /// With `state` (``Level/state``), only unknown pixels (the only ones read) are
     /// computed; the rest are 0.
-    static func upsampled(_ plane: [Float], width w: Int, height h: Int, to w2: Int, _ h2: Int, where known: [Float?]? = nil) -> [Float] {
+    static func upsampled(_ plane: [Float], width w: Int, height h: Int, to w2: Int, _ h2: Int, where state: [UInt8]? = nil) -> [Float] {
         var out = [Float](repeating: 0, count: w2 * h2)
         let sx = Float(w) / Float(w2), sy = Float(h) / Float(h2)
         for y in 0..<h2 {
             let fy = min(max((Float(y) + 0.5) * sy - 0.5, 0), Float(h - 1))
             let y0 = Int(fy), y1 = min(y0 + 1, h - 1), ty = fy - Float(y0)
             for x in 0..<w2 {
-                if let known, known[y * w2 + x] != nil { continue }
+                if let state, state[y * w2 + x] != Level.unknown { continue }
                 let fx = min(max((Float(x) + 0.5) * sx - 0.5, 0), Float(w - 1))
                 let x0 = Int(fx), x1 = min(x0 + 1, w - 1), tx = fx - Float(x0)
                 let top = plane[y0 * w + x0] + tx * (plane[y0 * w + x1] - plane[y0 * w + x0])

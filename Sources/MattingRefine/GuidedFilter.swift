@@ -65,6 +65,39 @@ public struct GuidedFilter: Sendable, Hashable {
         return q
     }
 
+    /// ``coefficients(_:guide:radius:epsilon:threads:)`` computed in horizontal bands of
+    /// `bandRows` rows, each with a `2r`-row halo (two box means of radius r deep), so only one
+    /// band's intermediate planes are alive at a time: at 2048×1536 the whole-plane version
+    /// keeps 13 means + 4 coefficients + 4 of their means (~270 MB); banded, the peak is the
+    /// 4 output planes plus ~one band's worth. Windows are clipped at the picture's borders
+    /// only (a band's halo rows are real rows), so each output row sees the same windows as
+    /// in the whole-plane version; only the order of the Double running sums differs.
+    static func bandedCoefficients(
+        _ p: Plane, guide I: [Plane], radius r: Int, epsilon: Float, threads: Int, bandRows: Int = 256
+    ) -> [Plane] {
+        let w = p.width, h = p.height
+        if h <= bandRows + 4 * r { return coefficients(p, guide: I, radius: r, epsilon: epsilon, threads: threads) }
+        var out = [Plane](repeating: Plane(width: w, height: h), count: I.count + 1)
+        var y0 = 0
+        while y0 < h {
+            let y1 = min(h, y0 + bandRows)
+            let a0 = max(0, y0 - 2 * r), a1 = min(h, y1 + 2 * r)
+            func rows(_ plane: Plane) -> Plane {
+                Plane(width: w, height: a1 - a0, data: Array(plane.data[a0 * w..<a1 * w]))
+            }
+            let band = coefficients(rows(p), guide: I.map(rows), radius: r, epsilon: epsilon, threads: threads)
+            for c in 0..<out.count {
+                out[c].data.withUnsafeMutableBufferPointer { dst in
+                    band[c].data.withUnsafeBufferPointer { src in
+                        (dst.baseAddress! + y0 * w).update(from: src.baseAddress! + (y0 - a0) * w, count: (y1 - y0) * w)
+                    }
+                }
+            }
+            y0 = y1
+        }
+        return out
+    }
+
     /// The box-averaged linear coefficients: one plane per guide channel, then the offset.
     static func coefficients(_ p: Plane, guide I: [Plane], radius r: Int, epsilon: Float, threads: Int) -> [Plane] {
         let n = p.count

@@ -46,7 +46,8 @@ extension Refiner {
             coefficients = [p]
         } else {
             let small = Self.areaAverage(photo, width: w, height: h, threads: solver.threads)
-            coefficients = GuidedFilter.coefficients(p, guide: small, radius: radius, epsilon: epsilon, threads: solver.threads)
+            // In bands: the whole-plane coefficients were the 12 MP pipeline's memory peak.
+            coefficients = GuidedFilter.bandedCoefficients(p, guide: small, radius: radius, epsilon: epsilon, threads: solver.threads)
         }
         let guideChannels = coefficients.count - 1
         let xs = BilinearTaps(input: w, output: W)

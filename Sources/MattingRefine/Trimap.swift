@@ -79,21 +79,73 @@ public struct Trimap: Sendable, Equatable {
         try requireMatte(coarseAlpha, "coarse alpha")
         let w = coarseAlpha.width, h = coarseAlpha.height
         let alpha = Plane(coarseAlpha)
-        var mask = Plane(width: w, height: h)
-        for i in 0..<alpha.count { mask.data[i] = alpha.data[i] >= 0.5 ? 1 : 0 }
         let r = options.bandRadius(width: w, height: h)
-        let inner = MinMaxKernel.filter(mask, radius: r, isMin: true)
-        let outer = MinMaxKernel.filter(mask, radius: r, isMin: false)
+        let values = Self.classify(alpha.data, width: w, height: h, radius: r, options: options)
+        self.init(try Image(width: w, height: h, layout: .gray, components: values))
+    }
+
+    /// The trimap values of ``init(coarseAlpha:options:)``.
+    ///
+    /// The mask `α ≥ 0.5` survives a square erosion of radius `r` exactly where its window
+    /// (clipped to the picture) holds only mask pixels, and lies outside the dilation where
+    /// the window holds none; so both come from one count of mask pixels per window —
+    /// separable running sums in Int32, rows then columns, O(1) per pixel — instead of two
+    /// min/max filters over float planes. Rows are split over 2 threads, then bands of rows
+    /// (each band primes its column sums from its first window), so the result does not
+    /// depend on the thread count.
+    static func classify(_ alpha: [Float], width w: Int, height h: Int, radius r: Int, options: Options, threads: Int = defaultRefineThreads) -> [UInt8] {
         var values = [UInt8](repeating: Trimap.unknownValue, count: w * h)
-        for i in 0..<values.count {
-            let a = alpha.data[i]
-            if inner.data[i] == 1 && a >= options.foregroundThreshold {
-                values[i] = 255
-            } else if outer.data[i] == 0 && a <= options.backgroundThreshold {
-                values[i] = 0
+        if w == 0 || h == 0 { return values }
+        var rowCounts = [Int32](repeating: 0, count: w * h)
+        let fg = options.foregroundThreshold, bg = options.backgroundThreshold
+        alpha.withUnsafeBufferPointer { alpha in
+            rowCounts.withUnsafeMutableBufferPointer { counts in
+                values.withUnsafeMutableBufferPointer { values in
+                    let shared = UncheckedSendable((alpha.baseAddress!, counts.baseAddress!, values.baseAddress!))
+                    // Horizontal: mask pixels in [x − r, x + r] ∩ [0, w) of each row.
+                    parallelChunks(h, threads: threads) { rows in
+                        let (A, C, _) = shared.value
+                        for y in rows {
+                            let a = A + y * w, c = C + y * w
+                            @inline(__always) func m(_ x: Int) -> Int32 { a[x] >= 0.5 ? 1 : 0 }
+                            var sum: Int32 = 0
+                            for x in 0..<min(r, w) { sum += m(x) }
+                            for x in 0..<w {
+                                if x + r < w { sum += m(x + r) }
+                                c[x] = sum
+                                if x - r >= 0 { sum -= m(x - r) }
+                            }
+                        }
+                    }
+                    // Vertical, in bands of rows; then classify each pixel.
+                    parallelChunks(h, threads: threads) { rows in
+                        let (A, C, V) = shared.value
+                        let column = UnsafeMutablePointer<Int32>.allocate(capacity: w)
+                        defer { column.deallocate() }
+                        column.initialize(repeating: 0, count: w)
+                        for v in max(0, rows.lowerBound - r)..<min(h, rows.lowerBound + r) {
+                            for x in 0..<w { column[x] += C[v * w + x] }
+                        }
+                        for y in rows {
+                            if y + r < h { let add = C + (y + r) * w; for x in 0..<w { column[x] += add[x] } }
+                            let windowRows = Int32(min(h - 1, y + r) - max(0, y - r) + 1)
+                            let a = A + y * w, out = V + y * w
+                            for x in 0..<w {
+                                let full = windowRows * Int32(min(w - 1, x + r) - max(0, x - r) + 1)
+                                let count = column[x], value = a[x]
+                                if count == full && value >= fg {
+                                    out[x] = 255
+                                } else if count == 0 && value <= bg {
+                                    out[x] = 0
+                                }
+                            }
+                            if y - r >= 0 { let sub = C + (y - r) * w; for x in 0..<w { column[x] -= sub[x] } }
+                        }
+                    }
+                }
             }
         }
-        self.init(try Image(width: w, height: h, layout: .gray, components: values))
+        return values
     }
 
     /// Per pixel: 1 for foreground, 0 for background, nil for unknown (packed, row-major).

@@ -23,6 +23,27 @@ public enum ReferenceRefine {
         return out
     }
 
+    /// The trimap of `Trimap(coarseAlpha:options:)` by direct window scans: erosion and
+    /// dilation of the mask `α ≥ 0.5` over the `(2r+1)²` square clipped to the picture;
+    /// 255 where the erosion keeps the pixel and `α ≥ fg`, 0 where the dilation misses it
+    /// and `α ≤ bg`, else 128.
+    public static func trimap(_ alpha: [Float], width w: Int, height h: Int, radius r: Int, fg: Float, bg: Float) -> [UInt8] {
+        var out = [UInt8](repeating: 128, count: w * h)
+        for y in 0..<h {
+            for x in 0..<w {
+                var all = true, any = false
+                for v in max(0, y - r)...min(h - 1, y + r) {
+                    for u in max(0, x - r)...min(w - 1, x + r) {
+                        if alpha[v * w + u] >= 0.5 { any = true } else { all = false }
+                    }
+                }
+                let a = alpha[y * w + x]
+                if all && a >= fg { out[y * w + x] = 255 } else if !any && a <= bg { out[y * w + x] = 0 }
+            }
+        }
+        return out
+    }
+
     /// The guided filter (He et al.) written out per window: gray guide if `guide.count == 1`,
     /// colour guide if 3 planes (3×3 covariance inverted by Gaussian elimination).
     public static func guidedFilter(

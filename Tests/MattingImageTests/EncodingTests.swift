@@ -29,6 +29,31 @@ struct EncodingTests {
         #expect(try Image(decoding: view.encoded(as: .png)) == view)
     }
 
+    /// The banded, threaded encoder (the default path) against libpng's encoder with the same
+    /// filter: same decoded pixels for 1–3 threads, one band or several (the large cases are
+    /// over 4 MB, so they get several bands of ≥ 64 rows), odd shapes, every layout, a view with
+    /// row stride > length; and the same bytes whatever the thread count.
+    @Test("threaded PNG bands decode to libpng's pixels", arguments: [
+        (PixelLayout.gray, 1, 1), (.grayAlpha, 3, 257), (.rgb, 1001, 700), (.rgba, 1203, 1801), (.rgb, 2003, 2101),
+    ], [1, 2, 3])
+    func threadedPNG(_ shape: (PixelLayout, Int, Int), _ threads: Int32) throws {
+        let (layout, width, height) = shape
+        let image = Image(width: width + 3, height: height, layout: layout) { x, y, c in
+            // Smooth ramps with noise: compressible, so deflate emits back-references.
+            UInt8(truncatingIfNeeded: (x * (c + 1) + y * 3) / 4 + ((x &* 7919 &+ y &* 104729 &+ c) % 5))
+        }.cropped(to: ImageRect(x: 1, y: 0, width: width, height: height))
+        let threaded = try PNGCodec.encode(image, compressionLevel: 2, destination: "test", threads: threads)
+        let reference = try PNGCodec.encode(
+            image, compressionLevel: 2, destination: "test", threads: nil)
+        let decoded = try Image(decoding: threaded)
+        #expect(decoded == image, "\(layout) \(width)×\(height), \(threads) threads")
+        // The band layout depends on the picture only: same bytes as with one thread.
+        #expect(threaded == (try PNGCodec.encode(image, compressionLevel: 2, destination: "test", threads: 1)))
+        #expect(decoded == (try Image(decoding: reference)))
+        // Bands cost a little compression, not much.
+        #expect(Double(threaded.count) <= 1.05 * Double(reference.count) + 200)
+    }
+
     @Test("higher PNG levels compress a smooth picture better")
     func pngLevels() throws {
         let image = Image(width: 256, height: 256, layout: .rgb) { x, y, c in UInt8((x * (c + 1) + y) & 255) }

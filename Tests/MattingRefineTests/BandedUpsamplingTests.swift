@@ -17,6 +17,26 @@ import MattingTestSupport
         return try! Image(width: W, height: H, layout: layout, components: values)
     }
 
+    /// Guided-filter coefficients in row bands (with their 2r halo) against the whole-plane
+    /// computation: heights below, at and across several bands, band heights 1…16, radii
+    /// 1…3, gray and colour guides. Only the order of the Double running sums differs, so
+    /// the Float results agree to rounding (1e-5 relative to the coefficient scale).
+    @Test(arguments: [(9, 40, 1, 7), (13, 33, 2, 5), (20, 64, 3, 16), (11, 17, 1, 1), (8, 100, 2, 9)], [1, 3])
+    func bandedCoefficientsMatchWholePlane(_ shape: (Int, Int, Int, Int), channels: Int) {
+        let (w, h, r, bandRows) = shape
+        var rng = SeededGenerator(seed: UInt64(w * h + r))
+        let p = Plane(width: w, height: h, data: rng.floats(w * h, in: 0...1))
+        let guide = (0..<channels).map { _ in Plane(width: w, height: h, data: rng.floats(w * h, in: 0...1)) }
+        let whole = GuidedFilter.coefficients(p, guide: guide, radius: r, epsilon: 1e-3, threads: 2)
+        let banded = GuidedFilter.bandedCoefficients(p, guide: guide, radius: r, epsilon: 1e-3, threads: 2, bandRows: bandRows)
+        #expect(banded.count == whole.count)
+        for (a, b) in zip(whole, banded) {
+            let scale = max(1, a.data.map(abs).max() ?? 0)
+            let worst = zip(a.data, b.data).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-5 * scale, "\(w)×\(h) r \(r) bands of \(bandRows), \(channels) channels: \(worst) of \(scale)")
+        }
+    }
+
     /// Guided upsampling from the 8-bit photo equals the float-guide version up to the rounding
     /// of the area average (integer sums here, ~1e-7 relative): 1e-3 abs, because on a
     /// random-noise guide the coefficients `a = Σ⁻¹cov` amplify that rounding by up to ~1/ε

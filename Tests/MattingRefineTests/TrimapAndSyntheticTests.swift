@@ -39,6 +39,29 @@ import Testing
         #expect(trimap.unknownCount + trimap.foregroundCount + trimap.backgroundCount == 12_000)
     }
 
+    /// The counting trimap against direct window scans (`ReferenceRefine.trimap`), on soft
+    /// random blobs: odd shapes, radii from 1 to past the picture's size, 1–3 threads.
+    @Test(arguments: [(1, 1, 1), (7, 5, 2), (37, 23, 3), (64, 65, 5), (31, 40, 12), (9, 13, 20)], [1, 2, 3])
+    func countingTrimapEqualsWindowScans(_ shape: (Int, Int, Int), threads: Int) {
+        let (w, h, r) = shape
+        var rng = SeededGenerator(seed: UInt64(w * 1000 + h))
+        let centres = (0..<4).map { _ in (Float.random(in: 0..<Float(w), using: &rng), Float.random(in: 0..<Float(h), using: &rng)) }
+        let size = Float(max(w, h)) / 4
+        let alpha = (0..<w * h).map { i -> Float in
+            let x = Float(i % w), y = Float(i / w)
+            var d = Float.infinity
+            for (cx, cy) in centres {
+                let dx = cx - x, dy = cy - y
+                d = min(d, (dx * dx + dy * dy).squareRoot())
+            }
+            return min(max((size - d) / 3 + 0.5, 0), 1)
+        }
+        let options = Trimap.Options()
+        let fast = Trimap.classify(alpha, width: w, height: h, radius: r, options: options, threads: threads)
+        let slow = ReferenceRefine.trimap(alpha, width: w, height: h, radius: r, fg: options.foregroundThreshold, bg: options.backgroundThreshold)
+        #expect(fast == slow, "\(w)×\(h), r \(r), \(threads) threads, seed \(w * 1000 + h)")
+    }
+
     @Test func intermediateCoarseAlphaIsUnknown() throws {
         // A faint plateau (0.3) far from the contour and a 0.97 plateau deep inside.
         let alpha = grayImage(80, 80) { x, _ in x < 20 ? 0.3 : (x < 40 ? 0 : (x < 60 ? 1 : 0.9)) }

@@ -89,6 +89,45 @@ typedef void (*mk_f32_dwconv_ukernel_fn)(
     const mk_dwconv_params* params, const mk_activation* activation);
 
 // ---------------------------------------------------------------------------------------
+// Closed-form matting Laplacian (MattingRefine): one tile's product (L p)_i, Double.
+//
+// The tile is an output rectangle [x0, x0+width) × [y0, y0+height) of a picture_width ×
+// picture_height picture with (2·radius+1)² windows. `colour` holds the picture's 3 colour
+// planes on the pixel grid [x0−2r, x0+width+2r) × [y0−2r, y0+height+2r) (0 outside the
+// picture); `stats` 6 planes on the window-centre grid [x0−r, x0+width+r) × [y0−r, …):
+// Δ_k⁻¹ as (00, 01, 02, 11, 12, 22) (μ_k is recomputed from `colour`). Per unknown pixel j: its global index
+// `unknown[j]`, its index in the output rectangle `local[j]` and the number of windows
+// holding it `count[j]`. The kernel writes (L p)_j to out[j] and returns Σ_j p_j (L p)_j,
+// summed in j order. `scratch` holds mk_cf_laplacian_scratch_count(...) doubles.
+
+typedef struct mk_cf_tile {
+    int32_t x0, y0, width, height;
+    int32_t picture_width, picture_height;
+    int32_t radius, unknown_count;
+    const float* colour;
+    const double* stats;
+    const int32_t* unknown;
+    const int32_t* local;
+    const double* count;
+} mk_cf_tile;
+
+typedef double (*mk_f64_cf_laplacian_ukernel_fn)(
+    const mk_cf_tile* tile, const double* p, double* out, double* scratch);
+
+/// The window statistics of a tile, once per solve, from `tile->colour`: μ_k into `mean`
+/// (3 planes on the centre grid) and Δ_k⁻¹ into `inverse` (6 planes, the product's
+/// `stats`); windows not inside the picture get zeros. `scratch` holds
+/// 9 × (width + 4·radius) doubles. Same two ISA paths as the product.
+typedef void (*mk_f64_cf_tile_stats_fn)(const mk_cf_tile* tile, double epsilon, double* mean, double* inverse, double* scratch);
+
+/// Doubles of scratch the Laplacian kernels need for tiles up to `max_side` × `max_side`.
+static inline size_t mk_cf_laplacian_scratch_count(int32_t max_side, int32_t radius) {
+    const size_t t = (size_t) max_side, r = (size_t) radius;
+    const size_t pw = t + 4 * r, gw = t + 2 * r;
+    return pw * pw + 7 * pw + 4 * gw * gw + 4 * gw + t * t;
+}
+
+// ---------------------------------------------------------------------------------------
 // Declarations of every microkernel (see mk_ukernels.def).
 
 #define MK_GEMM_UKERNEL(name, isa, mr, nr) \
@@ -97,9 +136,14 @@ typedef void (*mk_f32_dwconv_ukernel_fn)(
 #define MK_DWCONV_UKERNEL(name, isa, cb) \
     void name(const float*, int32_t, float*, const float*, const float*, \
               const mk_dwconv_params*, const mk_activation*);
+#define MK_CF_LAPLACIAN_UKERNEL(name, isa) \
+    double name(const mk_cf_tile*, const double*, double*, double*);
+#define MK_CF_STATS_KERNEL(name, isa) void name(const mk_cf_tile*, double, double*, double*, double*);
 #include "mk_ukernels.def"
 #undef MK_GEMM_UKERNEL
 #undef MK_DWCONV_UKERNEL
+#undef MK_CF_LAPLACIAN_UKERNEL
+#undef MK_CF_STATS_KERNEL
 
 // ---------------------------------------------------------------------------------------
 // Packing (portable C; memory bound).

@@ -108,6 +108,15 @@ int cpng_encode(const uint8_t *pixels, uint32_t width, uint32_t height, size_t r
                 int channels, int compression_level, int filters,
                 uint8_t **out, size_t *out_size, char *message, size_t message_size);
 
+/// Encodes like cpng_encode with the "Up" filter on every row, deflating horizontal bands
+/// on up to `threads` threads. The bands (about 4 MB of pixels each, at least 64 rows, at
+/// most 16; one for small pictures) depend on the picture only, so the bytes are the same
+/// for any `threads`. They differ from cpng_encode's (band boundaries restart deflate's
+/// matching), the decoded pixels do not. No libpng involved; same ownership and errors.
+int cpng_encode_threaded(const uint8_t *pixels, uint32_t width, uint32_t height, size_t row_stride,
+                         int channels, int compression_level, int threads,
+                         uint8_t **out, size_t *out_size, char *message, size_t message_size);
+
 #ifdef __cplusplus
 }
 #endif
