@@ -55,6 +55,19 @@ public struct Trimap: Sendable, Equatable {
         public var foregroundThreshold: Float = 0.95
         /// Coarse alpha at or below this is background (outside the band). Default 0.05.
         public var backgroundThreshold: Float = 0.05
+        /// How far from the 0.5 contour intermediate coarse alpha stays unknown, in band
+        /// radii (values ≥ 2; 4 is 48 px at a 1200 px short side). Farther away, the coarse
+        /// mask decides: alpha ≥ 0.5 foreground, else background. Default `nil`: every
+        /// intermediate pixel stays unknown, however far from the contour.
+        ///
+        /// A low-resolution segmenter's intermediate values over a large area (a glossy
+        /// helmet held against the body) are doubt about a whole object rather than
+        /// transparency; solved as unknown, the matte there follows the object's shading.
+        /// Bounding the reach makes the solve cheaper (on the README's sample upscaled to
+        /// 1200×1800, reach 4 leaves 242 k of 362 k unknown pixels and saves ~100 ms) but
+        /// forces such areas to the mask, holes included — which is why it is not the default.
+        /// Hair and other fine structures near the contour stay in the unknown band either way.
+        public var intermediateReach: Int? = nil
 
         /// The defaults above.
         public init() {}
@@ -70,9 +83,10 @@ public struct Trimap: Sendable, Equatable {
     /// The mask `alpha ≥ 0.5` is eroded and dilated by the band radius with a square
     /// window (O(1) per pixel, ``FloatImage/eroded(radius:)``): a pixel is foreground if it
     /// survives the erosion and its alpha is ≥ `foregroundThreshold`, background if it is
-    /// outside the dilation and its alpha is ≤ `backgroundThreshold`, unknown otherwise. So
-    /// the unknown region is the band around the 0.5 contour plus every pixel of
-    /// intermediate coarse alpha.
+    /// outside the dilation and its alpha is ≤ `backgroundThreshold`, unknown otherwise —
+    /// except that beyond ``Options/intermediateReach`` band radii from the 0.5 contour the
+    /// mask itself decides. So the unknown region is the band around the 0.5 contour plus the
+    /// pixels of intermediate coarse alpha near it.
     ///
     /// - Throws: ``ImageError/invalidArgument(_:)`` unless `coarseAlpha` is single-channel.
     public init(coarseAlpha: FloatImage, options: Options = Options()) throws {
@@ -80,7 +94,16 @@ public struct Trimap: Sendable, Equatable {
         let w = coarseAlpha.width, h = coarseAlpha.height
         let alpha = Plane(coarseAlpha)
         let r = options.bandRadius(width: w, height: h)
-        let values = Self.classify(alpha.data, width: w, height: h, radius: r, options: options)
+        var values = Self.classify(alpha.data, width: w, height: h, radius: r, options: options)
+        if let reach = options.intermediateReach, reach > 1 {
+            // Far from the contour the window of radius reach·r holds only mask pixels or none:
+            // the same count with thresholds at the mask's own boundary classifies by the mask.
+            var byMask = options
+            byMask.foregroundThreshold = 0.5
+            byMask.backgroundThreshold = Float(0.5).nextDown
+            let far = Self.classify(alpha.data, width: w, height: h, radius: reach * r, options: byMask)
+            for i in values.indices where values[i] == Trimap.unknownValue { values[i] = far[i] }
+        }
         self.init(try Image(width: w, height: h, layout: .gray, components: values))
     }
 

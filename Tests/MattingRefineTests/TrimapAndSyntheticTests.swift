@@ -72,6 +72,30 @@ import Testing
         #expect(trimap.image[75, 40, 0] == Trimap.unknownValue)  // 0.9 < 0.95
         #expect(throws: ImageError.self) { try Trimap(coarseAlpha: FloatImage(width: 4, height: 4, layout: .rgb)) }
     }
+
+    /// `intermediateReach`: intermediate alpha farther than reach × r from the 0.5 contour is
+    /// decided by the mask; nearer, it stays unknown; the band itself is unchanged.
+    @Test func boundedReachDecidesFarIntermediateAlphaByTheMask() throws {
+        // 200×40, band radius 2: a solid block (x 100…139) with a 0.7 plateau (x 40…99) to its
+        // left and a 0.3 plateau (x 140…199) to its right; 0 for x < 40. The 0.5 contours are at
+        // x = 40 (0 | 0.7) and x = 140 (1 | 0.3).
+        let alpha = grayImage(200, 40) { x, _ in x < 40 ? 0 : (x < 100 ? 0.7 : (x < 140 ? 1 : 0.3)) }
+        var options = Trimap.Options()
+        options.bandFraction = 0.05  // r = 2 at a 40 px short side
+        let unbounded = try Trimap(coarseAlpha: alpha, options: options)
+        options.intermediateReach = 5  // 10 px
+        let bounded = try Trimap(coarseAlpha: alpha, options: options)
+        let u = Trimap.unknownValue
+        for x in [45, 70, 99, 150, 160, 199] { #expect(unbounded.image[x, 20, 0] == u, "unbounded at x \(x)") }
+        // Within 10 px of a contour: unknown, as before.
+        for x in [41, 49, 141, 149] { #expect(bounded.image[x, 20, 0] == u, "bounded, near, at x \(x)") }
+        // Farther: the mask decides (0.7 → foreground, 0.3 → background).
+        for x in [51, 70, 99] { #expect(bounded.image[x, 20, 0] == 255, "bounded, far 0.7, at x \(x)") }
+        for x in [151, 170, 199] { #expect(bounded.image[x, 20, 0] == 0, "bounded, far 0.3, at x \(x)") }
+        // Pixels the band already decided are the same either way.
+        for x in [0, 20, 110, 120] { #expect(bounded.image[x, 20, 0] == unbounded.image[x, 20, 0], "at x \(x)") }
+        #expect(bounded.unknownCount < unbounded.unknownCount)
+    }
 }
 
 /// The solver on composites with known alpha. Bounds are mean absolute error over the
