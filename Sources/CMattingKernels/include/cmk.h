@@ -20,10 +20,15 @@ extern "C" {
 typedef enum mk_isa {
     MK_ISA_PORTABLE = 0,  ///< plain C / generic 128-bit vectors: SSE2 on x86_64, NEON on arm64
     MK_ISA_AVX2_FMA = 1,  ///< x86_64 AVX2 + FMA3 (Haswell, Zen and later)
+    MK_ISA_AVX512F = 2,   ///< x86_64 AVX-512F (Skylake-SP, Ice Lake, Zen 4 and later)
 } mk_isa;
 
 /// 1 if the running CPU (and OS) supports AVX2 and FMA3, else 0.
 int mk_cpu_supports_avx2_fma(void);
+
+/// 1 if the running CPU supports AVX-512F and the OS saves its state (XCR0 opmask, ZMM0–15
+/// upper halves and ZMM16–31 enabled), else 0.
+int mk_cpu_supports_avx512f(void);
 
 // ---------------------------------------------------------------------------------------
 // Fused output transform: applied by microkernels when they store their last K block.
@@ -45,17 +50,17 @@ typedef struct mk_activation {
 // GEMM microkernels: C[mr×nc] (=|+=) A[mr×kc] · W[kc×nc] (+ bias), then activation.
 //
 // A is row-major with a row stride of `a_stride` floats (unpacked input rows or a packed
-// im2col tile). W is one packed panel of MK_GEMM_NR columns: kc rows of 16 floats, zero
-// padded past the matrix's last column, 32-byte aligned. C has a row stride of `c_stride`
-// floats. 1 ≤ mr ≤ MK_GEMM_MR, 1 ≤ nc ≤ MK_GEMM_NR, kc ≥ 1.
+// im2col tile). W is one packed panel of NR columns (the kernel's tile width, listed in
+// mk_ukernels.def: 16 for the 6x16 kernels, 32 for the __avx512f ones): kc rows of NR floats,
+// zero padded past the matrix's last column, 64-byte aligned. C has a row stride of
+// `c_stride` floats. 1 ≤ mr ≤ MR, 1 ≤ nc ≤ NR, kc ≥ 1.
 //
 // flags: MK_GEMM_ACCUMULATE adds to C (a later K block) instead of starting from `bias`
-// (16 floats, zero padded; NULL means zeros); MK_GEMM_ACTIVATE applies `activation` before
-// the store (the last K block). Each output's sum runs over k in increasing order, so a
-// result never depends on how the caller split the M and N dimensions among threads.
+// (NR floats, zero padded, 64-byte aligned; NULL means zeros); MK_GEMM_ACTIVATE applies
+// `activation` before the store (the last K block). Each output's sum runs over k in
+// increasing order, so a result never depends on how the caller split the M and N
+// dimensions among threads.
 
-#define MK_GEMM_MR 6
-#define MK_GEMM_NR 16
 #define MK_GEMM_ACCUMULATE 1u
 #define MK_GEMM_ACTIVATE 2u
 
@@ -120,6 +125,9 @@ void mk_f32_im2col_segment(
 
 /// A peak-FMA probe: `iterations` × 10 independent 8-wide FMAs (AVX2); returns a checksum.
 float mk_f32_fma_peak_probe__avx2_fma(size_t iterations);
+
+/// A peak-FMA probe: `iterations` × 12 independent 16-wide FMAs (AVX-512F); returns a checksum.
+float mk_f32_fma_peak_probe__avx512f(size_t iterations);
 
 #ifdef __cplusplus
 }
