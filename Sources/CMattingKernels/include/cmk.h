@@ -76,7 +76,8 @@ typedef void (*mk_f32_gemm_ukernel_fn)(
 // every channel, any kernel size, stride, dilation and padding.
 //
 // `input` points at image n ([height][width][channels]); `weights` are [kh][kw][cpad] and
-// `bias` [cpad] with cpad = channels rounded up to 8, zero padded.
+// `bias` [cpad] with cpad = channels rounded up to a multiple of the kernel's channel block
+// (at least 8: 8 for the 4c and 8c kernels, 16 for 16c), zero padded.
 
 typedef struct mk_dwconv_params {
     int32_t input_height, input_width, channels;

@@ -47,7 +47,8 @@ final class ConvolutionKernel: Sendable {
         let taps = g.kernelHeight * g.kernelWidth
         if g.isDepthwise {
             let channels = g.outputChannels
-            let cpad = (channels + 7) / 8 * 8
+            let block = isa.depthwiseChannelPadding
+            let cpad = (channels + block - 1) / block * block
             let w = AlignedFloats(count: taps * cpad), b = AlignedFloats(count: cpad)
             for c in 0..<channels {
                 for t in 0..<taps { w.pointer[t * cpad + c] = weights[c * taps + t] }

@@ -24,8 +24,8 @@ enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
     }
 
     private static let cpuHasAVX2FMA = mk_cpu_supports_avx2_fma() != 0
-    // The AVX-512 path still uses AVX2 kernels for what has no AVX-512 twin; every AVX-512F
-    // CPU has AVX2 and FMA, but say so rather than assume it.
+    // Every AVX-512F CPU has AVX2 and FMA; requiring them keeps the path a superset of avx2
+    // (kernels without an AVX-512 twin may fall back to AVX2 ones).
     private static let cpuHasAVX512F = mk_cpu_supports_avx512f() != 0 && cpuHasAVX2FMA
 
     /// The path kernels use unless told otherwise.
@@ -69,7 +69,17 @@ enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
     var depthwiseMicrokernel: mk_f32_dwconv_ukernel_fn {
         switch self {
         case .portable: mk_f32_dwconv_ukernel_4c__portable
-        case .avx2, .avx512: mk_f32_dwconv_ukernel_8c__avx2_fma
+        case .avx2: mk_f32_dwconv_ukernel_8c__avx2_fma
+        case .avx512: mk_f32_dwconv_ukernel_16c__avx512f
+        }
+    }
+
+    /// Depthwise weights and bias are padded to a multiple of this many channels (the
+    /// microkernel loads whole channel blocks of them).
+    var depthwiseChannelPadding: Int {
+        switch self {
+        case .portable, .avx2: 8
+        case .avx512: 16
         }
     }
 

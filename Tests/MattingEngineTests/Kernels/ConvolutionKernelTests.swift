@@ -72,6 +72,14 @@ struct ConvolutionKernelTests {
         ConvolutionCase(9, 9, k: 7, stride: 2, pad: (3, 3, 3, 3), height: 15, width: 15),
         ConvolutionCase(10, 10, k: 1, height: 4, width: 4),
         ConvolutionCase(12, 12, k: 3, kw: 5, stride: 1, strideW: 3, pad: (1, 2, 1, 2), height: 8, width: 20),
+        // Around the AVX-512 kernel's 16-channel block: below, above, multiples, in the
+        // unrolled 3×3 / 5×5 interiors (odd and even pixel counts) and the general path.
+        ConvolutionCase(15, 15, k: 3, pad: (1, 1, 1, 1), height: 6, width: 11),
+        ConvolutionCase(17, 17, k: 5, pad: (2, 2, 2, 2), height: 7, width: 12),
+        ConvolutionCase(31, 31, k: 3, stride: 2, pad: (1, 1, 1, 1), height: 9, width: 13),
+        ConvolutionCase(33, 33, k: 5, pad: (2, 2, 2, 2), height: 8, width: 11),
+        ConvolutionCase(48, 48, k: 3, pad: (1, 1, 1, 1), height: 5, width: 16),
+        ConvolutionCase(47, 47, k: 7, pad: (3, 3, 3, 3), height: 9, width: 9),
     ].map { c in
         var c = c
         c.shape.groups = c.shape.inputChannels
