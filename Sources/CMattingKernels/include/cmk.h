@@ -95,6 +95,30 @@ typedef void (*mk_f32_dwconv_ukernel_fn)(
     const mk_dwconv_params* params, const mk_activation* activation);
 
 // ---------------------------------------------------------------------------------------
+// Transposed-convolution dot microkernels (few output channels per group): one phase of one
+// output row. Output pixel j (0 ≤ j < count), at `out + j·out_pixel_stride`, reads input
+// pixels (qy + dy[t], qx0 + j + dx[t]) for each tap t (taps outside the image skipped) and
+// stores, for every group g and channel o, `bias[g·ocg + o] + Σ_t Σ_ic in · w` with `weights`
+// laid out [groups][ocg][tap_count][icg]. No activation (the caller applies it to the row).
+
+typedef struct mk_tconv_dot_params {
+    int32_t input_height, input_width;
+    int32_t channels;  ///< input pixel stride (all groups)
+    int32_t groups, group_input_channels, group_output_channels;
+} mk_tconv_dot_params;
+
+typedef void (*mk_f32_tconv_dot_ukernel_fn)(
+    const float* image, const mk_tconv_dot_params* params,
+    int32_t qy, int32_t qx0, size_t count, float* out, size_t out_pixel_stride,
+    size_t tap_count, const int32_t* dy, const int32_t* dx,
+    const float* weights, const float* bias);
+
+// ---------------------------------------------------------------------------------------
+// Element-wise microkernels: y[i] = f(x[i]) for i < n; y == x is allowed.
+
+typedef void (*mk_f32_vunary_ukernel_fn)(size_t n, const float* x, float* y);
+
+// ---------------------------------------------------------------------------------------
 // Declarations of every microkernel (see mk_ukernels.def).
 
 #define MK_GEMM_UKERNEL(name, isa, mr, nr) \
@@ -103,9 +127,15 @@ typedef void (*mk_f32_dwconv_ukernel_fn)(
 #define MK_DWCONV_UKERNEL(name, isa, cb) \
     void name(const float*, int32_t, float*, const float*, const float*, \
               const mk_dwconv_params*, const mk_activation*);
+#define MK_TCONV_DOT_UKERNEL(name, isa, cb) \
+    void name(const float*, const mk_tconv_dot_params*, int32_t, int32_t, size_t, float*, size_t, \
+              size_t, const int32_t*, const int32_t*, const float*, const float*);
+#define MK_VUNARY_UKERNEL(name, isa, lanes) void name(size_t, const float*, float*);
 #include "mk_ukernels.def"
+#undef MK_VUNARY_UKERNEL
 #undef MK_GEMM_UKERNEL
 #undef MK_DWCONV_UKERNEL
+#undef MK_TCONV_DOT_UKERNEL
 
 // ---------------------------------------------------------------------------------------
 // Packing (portable C; memory bound).

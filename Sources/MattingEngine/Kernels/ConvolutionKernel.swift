@@ -183,7 +183,7 @@ final class ConvolutionKernel: Sendable {
             let m0 = mt * mc, rows = min(mc, M - m0)
             let n0 = nt * nc, n1 = min(ocg, n0 + nc)
             runGEMMTask(
-                microkernel: ukernel, blocking: blocking, rows: rows, n0: n0, n1: n1, weights: groups[grp],
+                microkernel: ukernel, blocking: blocking, isa: isa, rows: rows, n0: n0, n1: n1, weights: groups[grp],
                 c: output + m0 * g.outputChannels + grp * ocg, ldc: g.outputChannels,
                 activation: activation, postActivation: post
             ) { k0, k1 in packA(m0, rows, grp, worker, k0, k1) }

@@ -37,7 +37,7 @@ struct GEMMBlocking: Sendable, Equatable {
 /// `c` points at row 0, column 0 of the task's output rows; `ldc` is their stride.
 @inline(__always)
 func runGEMMTask(
-    microkernel: mk_f32_gemm_ukernel_fn, blocking: GEMMBlocking,
+    microkernel: mk_f32_gemm_ukernel_fn, blocking: GEMMBlocking, isa: KernelISA,
     rows: Int, n0: Int, n1: Int,
     weights: PackedGEMMWeights,
     c: UnsafeMutablePointer<Float>, ldc: Int,
@@ -71,10 +71,7 @@ func runGEMMTask(
         }
     }
     if let post = postActivation {
-        for i in 0..<rows {
-            let row = c + i * ldc
-            for j in n0..<n1 { row[j] = post.apply(row[j]) }
-        }
+        for i in 0..<rows { post.applyPostPass(c + i * ldc + n0, count: n1 - n0, isa: isa) }
     }
 }
 
@@ -123,7 +120,7 @@ final class GEMMKernel: Sendable {
             threads.parallelFor(mTasks * nTasks) { task, worker in
                 let m0 = (task / nTasks) * mc, n0 = (task % nTasks) * nc
                 let rows = min(mc, m - m0)
-                runGEMMTask(microkernel: ukernel, blocking: blocking, rows: rows, n0: n0, n1: min(n, n0 + nc),
+                runGEMMTask(microkernel: ukernel, blocking: blocking, isa: isa, rows: rows, n0: n0, n1: min(n, n0 + nc),
                             weights: weights, c: c + m0 * ldc, ldc: ldc, activation: act, postActivation: post
                 ) { k0, k1 in
                     guard packs, let packTiles else { return (a + m0 * lda + k0, lda) }

@@ -74,6 +74,24 @@ enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// The transposed convolution's few-output-channels dot microkernel, or `nil` where that
+    /// path stays in Swift (portable and AVX2: 8-lane dot products).
+    var transposedDotMicrokernel: mk_f32_tconv_dot_ukernel_fn? {
+        switch self {
+        case .portable, .avx2: nil
+        case .avx512: mk_f32_tconv_dot_ukernel_16c__avx512f
+        }
+    }
+
+    /// A vectorised sigmoid for the kernels' activation post-passes, or `nil` where they use
+    /// the scalar `Activation.apply` (portable, AVX2).
+    var sigmoidMicrokernel: mk_f32_vunary_ukernel_fn? {
+        switch self {
+        case .portable, .avx2: nil
+        case .avx512: mk_f32_vsigmoid_ukernel_16__avx512f
+        }
+    }
+
     /// Depthwise weights and bias are padded to a multiple of this many channels (the
     /// microkernel loads whole channel blocks of them).
     var depthwiseChannelPadding: Int {
