@@ -1,8 +1,9 @@
 // mk_f32_gemm_ukernel_8x32__avx512f: 8 rows × 32 columns of C in 16 zmm accumulators (two
 // per row), two B registers and one broadcast register. Compiled for AVX-512F by the pragma
 // below and only called after mk_cpu_supports_avx512f(). The body is written for any tile
-// height MR ≤ MK_GEMM_AVX512_MAX_MR: 14×32 and 12×32 instances measured 10–25 % slower than
-// 8×32 on Zen 5 (Docs/Kernels.md), so only 8×32 is instantiated and listed.
+// height MR ≤ MK_GEMM_AVX512_MAX_MR: 12×32 measured up to 5 % and 14×32 up to 15 % slower
+// than 8×32 on Zen 5, 6×32 14 % slower on the conv-shaped GEMM (Docs/Kernels.md), so only
+// 8×32 is instantiated and listed.
 #include "cmk.h"
 
 #if defined(__x86_64__)

@@ -26,7 +26,8 @@ struct GEMMBlocking: Sendable, Equatable {
 
     /// 8×32 AVX-512 kernel, tuned on AMD Zen 5 (48 KiB L1d, 1 MiB L2 per core): a B
     /// micro-panel K block is `256 × 32` floats = 32 KiB, the A block `96 × 256` is 96 KiB.
-    /// (14×32 and 12×32 tiles measured 10–25 % slower here; see Docs/Kernels.md.)
+    /// (12×32 measured up to 5 % slower here, 14×32 up to 15 %, 6×32 14 % slower on the
+    /// conv-shaped GEMM; see Docs/Kernels.md.)
     static let zen5AVX512 = GEMMBlocking(mr: 8, nr: 32, kc: 256, mc: 96, nc: 256)
 }
 
