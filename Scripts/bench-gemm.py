@@ -4,7 +4,8 @@
 Builds and runs the `kernel-bench` executable (release) and, for the same M×N×K shapes and
 1 and 2 threads, numpy `a @ b` in a fresh subprocess per configuration (OPENBLAS_NUM_THREADS
 fixes the thread count before OpenBLAS starts). numpy runs twice: with OpenBLAS's default
-core detection, and with OPENBLAS_CORETYPE=SkylakeX (AVX-512 kernels; on a CPU without
+core detection (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from the environment), and with
+OPENBLAS_CORETYPE=SkylakeX (AVX-512 kernels; on a CPU without
 AVX-512 that subprocess dies with SIGILL and the table says so). Ours and numpy alternate for
 `--rounds` rounds so background load hits both alike; each cell is the median over rounds of
 the per-run median. Because the 2-core host is often shared, it also reports the fastest run and
@@ -12,7 +13,7 @@ GFLOP/s per second of process CPU time (per-core throughput, unaffected by time 
 peak-FMA probe gives each figure a fraction of peak.
 
 Usage (from the package root):
-    python3 Scripts/bench-gemm.py [--repeat 15] [--rounds 3] [--skip-build] [--markdown]
+    python3 Scripts/bench-gemm.py [--repeat 15] [--rounds 3] [--skip-build] [--markdown] [--isa avx512|avx2|portable]
 Needs numpy; nothing else.
 """
 import argparse
@@ -46,12 +47,18 @@ print(f / times[len(times) // 2], f / times[0], f / cpu[len(cpu) // 2])
 """
 
 
+# Environment variables that override OpenBLAS's own CPU and cache detection. Some hosts
+# set them globally (e.g. OPENBLAS_CORETYPE=Haswell with OPENBLAS_L2_SIZE=512), which makes
+# "default" OpenBLAS run its AVX2 kernels; the yardstick is what OpenBLAS picks by itself, so
+# every numpy run drops all of them and sets only what that run asks for.
+OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
 def run_numpy(shape, threads, repeat, coretype=None):
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads))
+    env = {k: v for k, v in os.environ.items() if k not in OPENBLAS_OVERRIDES}
+    env["OPENBLAS_NUM_THREADS"] = str(threads)
     if coretype:
         env["OPENBLAS_CORETYPE"] = coretype
-    else:
-        env.pop("OPENBLAS_CORETYPE", None)
     p = subprocess.run([sys.executable, "-c", NUMPY_SNIPPET, *map(str, shape), str(repeat)],
                        env=env, capture_output=True, text=True)
     if p.returncode < 0:
@@ -61,8 +68,8 @@ def run_numpy(shape, threads, repeat, coretype=None):
     return tuple(map(float, p.stdout.strip().splitlines()[-1].split()))  # median, best, per CPU-second
 
 
-def run_ours(args_list):
-    p = subprocess.run([BENCH, *args_list], capture_output=True, text=True, check=True)
+def run_ours(args_list, isa=None):
+    p = subprocess.run([BENCH, *args_list, *(["--isa", isa] if isa else [])], capture_output=True, text=True, check=True)
     rows = {}
     for line in p.stdout.splitlines():
         fields = line.split("\t")
@@ -84,20 +91,24 @@ def openblas_info():
 
 
 def main():
+    global BENCH
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=15, help="timed runs per measurement (median)")
     ap.add_argument("--rounds", type=int, default=3, help="alternating ours/numpy rounds (median)")
     ap.add_argument("--skip-build", action="store_true")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    ap.add_argument("--bench", default=BENCH, help="kernel-bench executable (e.g. a copy built from another commit)")
+    ap.add_argument("--isa", help="our kernel path (avx512, avx2, portable); default: the best supported")
     a = ap.parse_args()
+    BENCH = a.bench
 
     if not a.skip_build:
         subprocess.run(["swift", "build", "-c", "release", "--product", "kernel-bench"], cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL)
-    isa = subprocess.run([BENCH, "--repeat", "1", "--threads", "1", "--gemm", "6,16,8"],
+    isa = subprocess.run([BENCH, "--repeat", "1", "--threads", "1", "--gemm", "6,16,8", *(["--isa", a.isa] if a.isa else [])],
                          capture_output=True, text=True).stdout.splitlines()[0]
     peak_rows = run_ours(["--repeat", str(a.repeat), "peak"])
-    peak_row = next(v for (name, _), v in peak_rows.items() if name.startswith("fma peak"))
+    peak_name, peak_row = next((name, v) for (name, _), v in peak_rows.items() if name.startswith("fma peak"))
     peak_best, peak_cpu = float(peak_row["best_gflops"]), float(peak_row["cpu_gflops"])
 
     results = {}
@@ -105,7 +116,7 @@ def main():
         for t in THREADS:
             ours, blas, skx = [], [], []
             for _ in range(a.rounds):
-                rows = run_ours(["--repeat", str(a.repeat), "--threads", str(t), "--gemm", ",".join(map(str, shape))])
+                rows = run_ours(["--repeat", str(a.repeat), "--threads", str(t), "--gemm", ",".join(map(str, shape))], a.isa)
                 row = next(iter(rows.values()))
                 ours.append((float(row["gflops"]), float(row["best_gflops"]), float(row["cpu_gflops"])))
                 blas.append(run_numpy(shape, t, a.repeat))
@@ -126,7 +137,7 @@ def main():
     def ratio(x, y):
         return f"{x / y:.2f}" if isinstance(x, float) and isinstance(y, float) else "–"
 
-    print(f"# {isa}; {openblas_info()}; peak FMA probe: {peak_cpu:.1f} GFLOP/s per core-second "
+    print(f"# {isa}; {openblas_info()}; {peak_name}: {peak_cpu:.1f} GFLOP/s per core-second "
           f"(fastest run {peak_best:.1f}); GFLOP/s, median of {a.repeat} runs, median over {a.rounds} alternating "
           f"rounds; best = fastest single run; /core-s = per second of process CPU time (robust to other load; "
           f"% of peak uses it); load average {os.getloadavg()[0]:.1f}")

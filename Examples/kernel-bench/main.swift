@@ -1,7 +1,7 @@
 // kernel-bench: times MattingEngine's kernels on fixed shapes and prints one line per
 // workload (name, threads, median seconds, GFLOP/s). Scripts/bench-gemm.py runs it next to
 // numpy/OpenBLAS. Usage:
-//   kernel-bench [--repeat N] [--threads 1,2] [--isa avx2|portable] [--gemm m,n,k ...] [groups...]
+//   kernel-bench [--repeat N] [--threads 1,2] [--isa avx512|avx2|portable] [--gemm m,n,k ...] [groups...]
 // groups: dispatch peak gemm conv (= conv3x3 depthwise deconv); default: peak gemm conv.
 import Foundation
 @_spi(Benchmarks) import MattingEngine

@@ -12,6 +12,46 @@ void mk_f32_im2col_segment(
     size_t k0, size_t k1)
 {
     const size_t icg = group_channels;
+    // Whole rows of a dense input (one group, pixel stride = channels), e.g. a network's first
+    // 3×3 convolution on 3 channels: taps with the same dy and consecutive dx read adjacent
+    // pixels, so a kernel row of kw taps is one contiguous run of kw·icg floats. Copying runs
+    // instead of 3-float taps cuts the per-tap bookkeeping that dominated such layers.
+    if (k0 == 0 && k1 == tap_count * icg && pixel_stride == icg && channel_offset == 0 && tap_count <= 64) {
+        size_t run_start[64], run_length[64], runs = 0;
+        for (size_t t = 0; t < tap_count; t++) {
+            if (runs > 0 && dy[t] == dy[t - 1] && dx[t] == dx[t - 1] + 1) { run_length[runs - 1]++; continue; }
+            run_start[runs] = t;
+            run_length[runs] = 1;
+            runs++;
+        }
+        if (runs < tap_count) {
+            for (size_t j = 0; j < count; j++) {
+                float* row = dst + j * dst_stride;
+                const int32_t xj = x0 + (int32_t) j * sx;
+                for (size_t r = 0; r < runs; r++) {
+                    const size_t t0 = run_start[r], len = run_length[r];
+                    const int32_t iy = y0 + dy[t0], ix = xj + dx[t0];
+                    float* d = row + t0 * icg;
+                    if (iy >= 0 && iy < height && ix >= 0 && ix + (int32_t) len <= width) {
+                        const float* src = image + ((size_t) iy * (size_t) width + (size_t) ix) * icg;
+                        const size_t n = len * icg;
+                        for (size_t i = 0; i < n; i++) d[i] = src[i];
+                    } else {
+                        for (size_t t = t0; t < t0 + len; t++, d += icg) {
+                            const int32_t tx = xj + dx[t];
+                            if (iy >= 0 && iy < height && tx >= 0 && tx < width) {
+                                const float* src = image + ((size_t) iy * (size_t) width + (size_t) tx) * icg;
+                                for (size_t i = 0; i < icg; i++) d[i] = src[i];
+                            } else {
+                                for (size_t i = 0; i < icg; i++) d[i] = 0.0f;
+                            }
+                        }
+                    }
+                }
+            }
+            return;
+        }
+    }
     const size_t t_begin = k0 / icg;
     size_t t_end = (k1 + icg - 1) / icg;
     if (t_end > tap_count) t_end = tap_count;

@@ -20,10 +20,15 @@ extern "C" {
 typedef enum mk_isa {
     MK_ISA_PORTABLE = 0,  ///< plain C / generic 128-bit vectors: SSE2 on x86_64, NEON on arm64
     MK_ISA_AVX2_FMA = 1,  ///< x86_64 AVX2 + FMA3 (Haswell, Zen and later)
+    MK_ISA_AVX512F = 2,   ///< x86_64 AVX-512F (Skylake-SP, Ice Lake, Zen 4 and later)
 } mk_isa;
 
 /// 1 if the running CPU (and OS) supports AVX2 and FMA3, else 0.
 int mk_cpu_supports_avx2_fma(void);
+
+/// 1 if the running CPU supports AVX-512F and the OS saves its state (XCR0 opmask, ZMM0–15
+/// upper halves and ZMM16–31 enabled), else 0.
+int mk_cpu_supports_avx512f(void);
 
 // ---------------------------------------------------------------------------------------
 // Fused output transform: applied by microkernels when they store their last K block.
@@ -45,17 +50,17 @@ typedef struct mk_activation {
 // GEMM microkernels: C[mr×nc] (=|+=) A[mr×kc] · W[kc×nc] (+ bias), then activation.
 //
 // A is row-major with a row stride of `a_stride` floats (unpacked input rows or a packed
-// im2col tile). W is one packed panel of MK_GEMM_NR columns: kc rows of 16 floats, zero
-// padded past the matrix's last column, 32-byte aligned. C has a row stride of `c_stride`
-// floats. 1 ≤ mr ≤ MK_GEMM_MR, 1 ≤ nc ≤ MK_GEMM_NR, kc ≥ 1.
+// im2col tile). W is one packed panel of NR columns (the kernel's tile width, listed in
+// mk_ukernels.def: 16 for the 6x16 kernels, 32 for the __avx512f ones): kc rows of NR floats,
+// zero padded past the matrix's last column, 64-byte aligned. C has a row stride of
+// `c_stride` floats. 1 ≤ mr ≤ MR, 1 ≤ nc ≤ NR, kc ≥ 1.
 //
 // flags: MK_GEMM_ACCUMULATE adds to C (a later K block) instead of starting from `bias`
-// (16 floats, zero padded; NULL means zeros); MK_GEMM_ACTIVATE applies `activation` before
-// the store (the last K block). Each output's sum runs over k in increasing order, so a
-// result never depends on how the caller split the M and N dimensions among threads.
+// (NR floats, zero padded, 64-byte aligned; NULL means zeros); MK_GEMM_ACTIVATE applies
+// `activation` before the store (the last K block). Each output's sum runs over k in
+// increasing order, so a result never depends on how the caller split the M and N
+// dimensions among threads.
 
-#define MK_GEMM_MR 6
-#define MK_GEMM_NR 16
 #define MK_GEMM_ACCUMULATE 1u
 #define MK_GEMM_ACTIVATE 2u
 
@@ -71,7 +76,8 @@ typedef void (*mk_f32_gemm_ukernel_fn)(
 // every channel, any kernel size, stride, dilation and padding.
 //
 // `input` points at image n ([height][width][channels]); `weights` are [kh][kw][cpad] and
-// `bias` [cpad] with cpad = channels rounded up to 8, zero padded.
+// `bias` [cpad] with cpad = channels rounded up to a multiple of the kernel's channel block
+// (at least 8: 8 for the 4c and 8c kernels, 16 for 16c), zero padded.
 
 typedef struct mk_dwconv_params {
     int32_t input_height, input_width, channels;
@@ -128,6 +134,30 @@ static inline size_t mk_cf_laplacian_scratch_count(int32_t max_side, int32_t rad
 }
 
 // ---------------------------------------------------------------------------------------
+// Transposed-convolution dot microkernels (few output channels per group): one phase of one
+// output row. Output pixel j (0 ≤ j < count), at `out + j·out_pixel_stride`, reads input
+// pixels (qy + dy[t], qx0 + j + dx[t]) for each tap t (taps outside the image skipped) and
+// stores, for every group g and channel o, `bias[g·ocg + o] + Σ_t Σ_ic in · w` with `weights`
+// laid out [groups][ocg][tap_count][icg]. No activation (the caller applies it to the row).
+
+typedef struct mk_tconv_dot_params {
+    int32_t input_height, input_width;
+    int32_t channels;  ///< input pixel stride (all groups)
+    int32_t groups, group_input_channels, group_output_channels;
+} mk_tconv_dot_params;
+
+typedef void (*mk_f32_tconv_dot_ukernel_fn)(
+    const float* image, const mk_tconv_dot_params* params,
+    int32_t qy, int32_t qx0, size_t count, float* out, size_t out_pixel_stride,
+    size_t tap_count, const int32_t* dy, const int32_t* dx,
+    const float* weights, const float* bias);
+
+// ---------------------------------------------------------------------------------------
+// Element-wise microkernels: y[i] = f(x[i]) for i < n; y == x is allowed.
+
+typedef void (*mk_f32_vunary_ukernel_fn)(size_t n, const float* x, float* y);
+
+// ---------------------------------------------------------------------------------------
 // Declarations of every microkernel (see mk_ukernels.def).
 
 #define MK_GEMM_UKERNEL(name, isa, mr, nr) \
@@ -139,9 +169,15 @@ static inline size_t mk_cf_laplacian_scratch_count(int32_t max_side, int32_t rad
 #define MK_CF_LAPLACIAN_UKERNEL(name, isa) \
     double name(const mk_cf_tile*, const double*, double*, double*);
 #define MK_CF_STATS_KERNEL(name, isa) void name(const mk_cf_tile*, double, double*, double*, double*);
+#define MK_TCONV_DOT_UKERNEL(name, isa, cb) \
+    void name(const float*, const mk_tconv_dot_params*, int32_t, int32_t, size_t, float*, size_t, \
+              size_t, const int32_t*, const int32_t*, const float*, const float*);
+#define MK_VUNARY_UKERNEL(name, isa, lanes) void name(size_t, const float*, float*);
 #include "mk_ukernels.def"
+#undef MK_VUNARY_UKERNEL
 #undef MK_GEMM_UKERNEL
 #undef MK_DWCONV_UKERNEL
+#undef MK_TCONV_DOT_UKERNEL
 #undef MK_CF_LAPLACIAN_UKERNEL
 #undef MK_CF_STATS_KERNEL
 
@@ -164,6 +200,9 @@ void mk_f32_im2col_segment(
 
 /// A peak-FMA probe: `iterations` × 10 independent 8-wide FMAs (AVX2); returns a checksum.
 float mk_f32_fma_peak_probe__avx2_fma(size_t iterations);
+
+/// A peak-FMA probe: `iterations` × 12 independent 16-wide FMAs (AVX-512F); returns a checksum.
+float mk_f32_fma_peak_probe__avx512f(size_t iterations);
 
 #ifdef __cplusplus
 }

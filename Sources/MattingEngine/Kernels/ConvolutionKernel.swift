@@ -47,7 +47,8 @@ final class ConvolutionKernel: Sendable {
         let taps = g.kernelHeight * g.kernelWidth
         if g.isDepthwise {
             let channels = g.outputChannels
-            let cpad = (channels + 7) / 8 * 8
+            let block = isa.depthwiseChannelPadding
+            let cpad = (channels + block - 1) / block * block
             let w = AlignedFloats(count: taps * cpad), b = AlignedFloats(count: cpad)
             for c in 0..<channels {
                 for t in 0..<taps { w.pointer[t * cpad + c] = weights[c * taps + t] }
@@ -59,7 +60,7 @@ final class ConvolutionKernel: Sendable {
         // B[k][j] of group grp, k = (ky·kw + kx)·icg + ic: OHWI rows are already K-contiguous.
         let K = taps * icg
         let packed = (0..<g.groups).map { grp in
-            PackedGEMMWeights(k: K, n: ocg, bias: bias.map { b in { b[grp * ocg + $0] } }) { k, j in
+            PackedGEMMWeights(k: K, n: ocg, nr: isa.gemmBlocking.nr, bias: bias.map { b in { b[grp * ocg + $0] } }) { k, j in
                 weights[(grp * ocg + j) * K + k]
             }
         }
@@ -85,7 +86,7 @@ final class ConvolutionKernel: Sendable {
     /// (each worker uses its own slice). The size is bounded by the tile, not the image.
     func scratchByteCount(inputHeight: Int, inputWidth: Int, threadCount: Int) -> Int {
         switch lowering {
-        case .im2col: max(1, threadCount) * GEMMBlocking.aTileBytes
+        case .im2col: max(1, threadCount) * isa.gemmBlocking.aTileBytes
         case .direct, .depthwise: 0
         }
     }
@@ -133,7 +134,7 @@ final class ConvolutionKernel: Sendable {
                 precondition(scratch != nil, "this convolution needs scratch memory")
                 let M = batch * outH * outW
                 let scratchFloats = scratch!.assumingMemoryBound(to: Float.self)
-                let tileFloats = GEMMBlocking.aTileBytes / 4
+                let tileFloats = isa.gemmBlocking.aTileBytes / 4
                 dy.withUnsafeBufferPointer { dy in
                     dx.withUnsafeBufferPointer { dx in
                         runGroupedGEMM(rows: M, groups: groups, output: output, activation: act, post: post,
@@ -173,7 +174,8 @@ final class ConvolutionKernel: Sendable {
     ) {
         let g = geometry
         let ocg = g.outputChannelsPerGroup
-        let mc = GEMMBlocking.mc, nc = GEMMBlocking.nc
+        let blocking = isa.gemmBlocking
+        let mc = blocking.mc, nc = blocking.nc
         let mTasks = (M + mc - 1) / mc, nTasks = (ocg + nc - 1) / nc
         let ukernel = isa.gemmMicrokernel
         threads.parallelFor(mTasks * g.groups * nTasks) { task, worker in
@@ -181,7 +183,7 @@ final class ConvolutionKernel: Sendable {
             let m0 = mt * mc, rows = min(mc, M - m0)
             let n0 = nt * nc, n1 = min(ocg, n0 + nc)
             runGEMMTask(
-                microkernel: ukernel, rows: rows, n0: n0, n1: n1, weights: groups[grp],
+                microkernel: ukernel, blocking: blocking, isa: isa, rows: rows, n0: n0, n1: n1, weights: groups[grp],
                 c: output + m0 * g.outputChannels + grp * ocg, ldc: g.outputChannels,
                 activation: activation, postActivation: post
             ) { k0, k1 in packA(m0, rows, grp, worker, k0, k1) }

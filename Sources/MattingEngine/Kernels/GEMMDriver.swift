@@ -1,24 +1,34 @@
 import CMattingKernels
 
-/// Cache blocking of the GEMM driver, for the target CPU (AMD Zen 3: 32 KiB L1d,
-/// 512 KiB L2 per core, 32 MiB shared L3).
+/// Tile and cache blocking of the GEMM driver for one instruction-set path.
 ///
-/// One K block of a B panel (`kc × 16` floats = 16 KiB) stays in L1 while the microkernel
-/// sweeps the task's rows; the task's A block (`mc × kc` = 72 KiB) stays in L2 while every
-/// panel of the task's columns passes over it. Blocking never changes results: each output
-/// is summed over k in increasing order, block after block.
-enum GEMMBlocking {
-    static let mr = Int(MK_GEMM_MR)
-    static let nr = Int(MK_GEMM_NR)
+/// One K block of a B panel (`kc × nr` floats) stays in L1 while the microkernel sweeps the
+/// task's rows; the task's A block (`mc × kc`) stays in L2 while every panel of the task's
+/// columns passes over it. Blocking never changes results: each output is summed over k in
+/// increasing order, block after block.
+struct GEMMBlocking: Sendable, Equatable {
+    /// Microkernel tile: rows and columns (the packed panel width).
+    let mr: Int
+    let nr: Int
     /// Depth of one K block.
-    static let kc = 256
+    let kc: Int
     /// Rows per task (a multiple of `mr`).
-    static let mc = 72
+    let mc: Int
     /// Columns per task (a multiple of `nr`).
-    static let nc = 256
+    let nc: Int
 
     /// Bytes of scratch one worker needs for an A tile (`mc × kc` floats, 64-byte rounded).
-    static let aTileBytes = (mc * kc * 4 + 63) / 64 * 64
+    var aTileBytes: Int { (mc * kc * 4 + 63) / 64 * 64 }
+
+    /// 6×16 kernels (AVX2 and portable), tuned on AMD Zen 3 (32 KiB L1d, 512 KiB L2 per core,
+    /// 32 MiB L3): a B micro-panel K block is 16 KiB, the A block `72 × 256` is 72 KiB.
+    static let zen3AVX2 = GEMMBlocking(mr: 6, nr: 16, kc: 256, mc: 72, nc: 256)
+
+    /// 8×32 AVX-512 kernel, tuned on AMD Zen 5 (48 KiB L1d, 1 MiB L2 per core): a B
+    /// micro-panel K block is `256 × 32` floats = 32 KiB, the A block `96 × 256` is 96 KiB.
+    /// (12×32 measured up to 5 % slower here, 14×32 up to 15 %, 6×32 14 % slower on the
+    /// conv-shaped GEMM; see Docs/Kernels.md.)
+    static let zen5AVX512 = GEMMBlocking(mr: 8, nr: 32, kc: 256, mc: 96, nc: 256)
 }
 
 /// One GEMM task: `C[0 ..< rows][n0 ..< n1] (=) A · B` over all of B's K, then activation.
@@ -28,14 +38,15 @@ enum GEMMBlocking {
 /// `c` points at row 0, column 0 of the task's output rows; `ldc` is their stride.
 @inline(__always)
 func runGEMMTask(
-    microkernel: mk_f32_gemm_ukernel_fn,
+    microkernel: mk_f32_gemm_ukernel_fn, blocking: GEMMBlocking, isa: KernelISA,
     rows: Int, n0: Int, n1: Int,
     weights: PackedGEMMWeights,
     c: UnsafeMutablePointer<Float>, ldc: Int,
     activation: UnsafePointer<mk_activation>, postActivation: Activation?,
     packA: (_ k0: Int, _ k1: Int) -> (UnsafePointer<Float>, Int)
 ) {
-    let nr = GEMMBlocking.nr, mr = GEMMBlocking.mr, kc = GEMMBlocking.kc
+    let nr = blocking.nr, mr = blocking.mr, kc = blocking.kc
+    precondition(weights.nr == nr, "weights packed for another tile width")
     let K = weights.k
     let kBlocks = max(1, (K + kc - 1) / kc)
     let firstPanel = n0 / nr
@@ -61,10 +72,7 @@ func runGEMMTask(
         }
     }
     if let post = postActivation {
-        for i in 0..<rows {
-            let row = c + i * ldc
-            for j in n0..<n1 { row[j] = post.apply(row[j]) }
-        }
+        for i in 0..<rows { post.applyPostPass(c + i * ldc + n0, count: n1 - n0, isa: isa) }
     }
 }
 
@@ -82,13 +90,13 @@ final class GEMMKernel: Sendable {
     init(k: Int, n: Int, b: [Float], bias: [Float]?, activation: Activation, isa: KernelISA = .current) {
         precondition(b.count == k * n && (bias == nil || bias!.count == n))
         precondition(isa.isSupported, "\(isa) is not supported on this CPU")
-        weights = PackedGEMMWeights(k: k, n: n, bias: bias.map { b in { b[$0] } }) { kk, j in b[kk * n + j] }
+        weights = PackedGEMMWeights(k: k, n: n, nr: isa.gemmBlocking.nr, bias: bias.map { b in { b[$0] } }) { kk, j in b[kk * n + j] }
         self.activation = activation
         self.isa = isa
     }
 
     /// Scratch `run` may use: one A tile per worker (bytes, 64-byte aligned when provided).
-    func scratchByteCount(threadCount: Int) -> Int { max(1, threadCount) * GEMMBlocking.aTileBytes }
+    func scratchByteCount(threadCount: Int) -> Int { max(1, threadCount) * isa.gemmBlocking.aTileBytes }
 
     /// - Parameter scratch: `scratchByteCount(threadCount:)` bytes, or `nil`. With scratch, A
     ///   blocks whose rows are not contiguous within a K block (K > kc, or lda ≠ k) and that
@@ -97,7 +105,8 @@ final class GEMMKernel: Sendable {
     ///   bandwidth, and the microkernels then read it from L2. Results are identical either way.
     func run(m: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
              scratch: UnsafeMutableRawPointer? = nil, threads: ThreadPool) {
-        let mc = GEMMBlocking.mc, nc = GEMMBlocking.nc, n = weights.n, k = weights.k
+        let blocking = isa.gemmBlocking
+        let mc = blocking.mc, nc = blocking.nc, n = weights.n, k = weights.k
         let mTasks = (m + mc - 1) / mc, nTasks = (n + nc - 1) / nc
         let (parameters, needsPost) = activation.microkernelParameters
         let post: Activation? = needsPost ? activation : nil
@@ -106,13 +115,13 @@ final class GEMMKernel: Sendable {
         let weights = weights
         let packTiles = scratch.map { $0.assumingMemoryBound(to: Float.self) }
         // Worth it when the tile is reused by enough panels (N ≥ 128: ≥ 8 panels per task).
-        let packs = packTiles != nil && (k > GEMMBlocking.kc || lda != k) && n >= 128
-        let tileFloats = GEMMBlocking.aTileBytes / 4
+        let packs = packTiles != nil && (k > blocking.kc || lda != k) && n >= 128
+        let tileFloats = blocking.aTileBytes / 4
         withUnsafePointer(to: &act) { act in
             threads.parallelFor(mTasks * nTasks) { task, worker in
                 let m0 = (task / nTasks) * mc, n0 = (task % nTasks) * nc
                 let rows = min(mc, m - m0)
-                runGEMMTask(microkernel: ukernel, rows: rows, n0: n0, n1: min(n, n0 + nc),
+                runGEMMTask(microkernel: ukernel, blocking: blocking, isa: isa, rows: rows, n0: n0, n1: min(n, n0 + nc),
                             weights: weights, c: c + m0 * ldc, ldc: ldc, activation: act, postActivation: post
                 ) { k0, k1 in
                     guard packs, let packTiles else { return (a + m0 * lda + k0, lda) }

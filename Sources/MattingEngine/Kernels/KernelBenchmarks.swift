@@ -28,7 +28,7 @@ public enum KernelBenchmarks {
         public func run() { body() }
     }
 
-    /// The instruction-set path kernels take by default here (`avx2` or `portable`).
+    /// The instruction-set path kernels take by default here (`avx512`, `avx2` or `portable`).
     public static var defaultISA: String { KernelISA.current.rawValue }
 
     private static func isa(_ name: String?) -> KernelISA {
@@ -120,12 +120,17 @@ public enum KernelBenchmarks {
             cleanup: { input.deallocate(); output.deallocate(); scratch.deallocate() })
     }
 
-    /// Independent 8-wide FMAs on one core with no memory traffic: the machine's peak FMA
-    /// rate per core (AVX2 path; nil where AVX2/FMA is unavailable).
+    /// Independent FMAs on one core with no memory traffic: the machine's peak FMA rate per
+    /// core on the widest path it supports (16-wide AVX-512F, else 8-wide AVX2; nil where
+    /// neither is available).
     public static func fmaPeak(iterations: Int = 10_000_000) -> Workload? {
-        guard KernelISA.avx2.isSupported else { return nil }
         nonisolated(unsafe) var sink: Float = 0
-        return Workload(name: "fma peak (1 core)", flops: Double(iterations) * 10 * 8 * 2,
+        if KernelISA.avx512.isSupported {
+            return Workload(name: "fma peak avx512 (1 core)", flops: Double(iterations) * 12 * 16 * 2,
+                            body: { sink += mk_f32_fma_peak_probe__avx512f(iterations) })
+        }
+        guard KernelISA.avx2.isSupported else { return nil }
+        return Workload(name: "fma peak avx2 (1 core)", flops: Double(iterations) * 10 * 8 * 2,
                         body: { sink += mk_f32_fma_peak_probe__avx2_fma(iterations) })
     }
 }

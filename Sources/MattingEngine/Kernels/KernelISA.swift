@@ -3,28 +3,36 @@ import Foundation
 
 /// The instruction-set path a kernel runs on.
 ///
-/// The default is the best the CPU supports (AVX2+FMA on x86_64 CPUs that have it, else
-/// portable). `MATTINGKIT_ISA=portable|avx2` in the environment, read once at first use,
-/// forces a path for tests and comparisons; asking for an unsupported path falls back to
-/// portable.
+/// The default is the best the CPU supports: AVX-512F, else AVX2+FMA, else portable.
+/// `MATTINGKIT_ISA=portable|avx2|avx512` in the environment, read once at first use, forces a
+/// path for tests and comparisons; asking for an unsupported path falls back to portable.
 enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
     /// Plain C with generic 128-bit vectors: SSE2 on x86_64, NEON on arm64.
     case portable
     /// AVX2 + FMA3 microkernels (x86_64).
     case avx2
+    /// AVX-512F microkernels (x86_64 with AVX-512F and OS-enabled zmm state).
+    case avx512
 
     /// Whether this CPU can run the path.
     var isSupported: Bool {
         switch self {
         case .portable: true
         case .avx2: KernelISA.cpuHasAVX2FMA
+        case .avx512: KernelISA.cpuHasAVX512F
         }
     }
 
     private static let cpuHasAVX2FMA = mk_cpu_supports_avx2_fma() != 0
+    // Every AVX-512F CPU has AVX2 and FMA; requiring them keeps the path a superset of avx2
+    // (kernels without an AVX-512 twin may fall back to AVX2 ones).
+    private static let cpuHasAVX512F = mk_cpu_supports_avx512f() != 0 && cpuHasAVX2FMA
 
     /// The path kernels use unless told otherwise.
     static let current = resolved(environmentValue: ProcessInfo.processInfo.environment["MATTINGKIT_ISA"])
+
+    /// The best path this CPU supports.
+    static var best: KernelISA { cpuHasAVX512F ? .avx512 : cpuHasAVX2FMA ? .avx2 : .portable }
 
     /// The path for a `MATTINGKIT_ISA` value: the named path if this CPU supports it,
     /// portable if it does not, the best supported if the value is absent or unknown.
@@ -32,17 +40,28 @@ enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
         if let value = environmentValue, let isa = KernelISA(rawValue: value.lowercased()) {
             return isa.isSupported ? isa : .portable
         }
-        return cpuHasAVX2FMA ? .avx2 : .portable
+        return best
     }
 
     /// Every path this CPU can run (what the tests iterate over).
     static var supported: [KernelISA] { allCases.filter(\.isSupported) }
 
-    /// The GEMM microkernel (`MK_GEMM_MR × MK_GEMM_NR`) for this path.
+    /// The GEMM microkernel for this path; its tile is `gemmBlocking.mr × gemmBlocking.nr`.
     var gemmMicrokernel: mk_f32_gemm_ukernel_fn {
         switch self {
         case .portable: mk_f32_gemm_ukernel_6x16__portable
         case .avx2: mk_f32_gemm_ukernel_6x16__avx2_fma
+        case .avx512: mk_f32_gemm_ukernel_8x32__avx512f
+        }
+    }
+
+    /// Tile and cache blocking of this path's GEMM (the microkernel's MR × NR and the
+    /// driver's task and K-block sizes). Weights are packed in panels of `nr` columns, so a
+    /// kernel packs for the path it will run on.
+    var gemmBlocking: GEMMBlocking {
+        switch self {
+        case .portable, .avx2: .zen3AVX2
+        case .avx512: .zen5AVX512
         }
     }
 
@@ -51,6 +70,34 @@ enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
         switch self {
         case .portable: mk_f32_dwconv_ukernel_4c__portable
         case .avx2: mk_f32_dwconv_ukernel_8c__avx2_fma
+        case .avx512: mk_f32_dwconv_ukernel_16c__avx512f
+        }
+    }
+
+    /// The transposed convolution's few-output-channels dot microkernel, or `nil` where that
+    /// path stays in Swift (portable and AVX2: 8-lane dot products).
+    var transposedDotMicrokernel: mk_f32_tconv_dot_ukernel_fn? {
+        switch self {
+        case .portable, .avx2: nil
+        case .avx512: mk_f32_tconv_dot_ukernel_16c__avx512f
+        }
+    }
+
+    /// A vectorised sigmoid for the kernels' activation post-passes, or `nil` where they use
+    /// the scalar `Activation.apply` (portable, AVX2).
+    var sigmoidMicrokernel: mk_f32_vunary_ukernel_fn? {
+        switch self {
+        case .portable, .avx2: nil
+        case .avx512: mk_f32_vsigmoid_ukernel_16__avx512f
+        }
+    }
+
+    /// Depthwise weights and bias are padded to a multiple of this many channels (the
+    /// microkernel loads whole channel blocks of them).
+    var depthwiseChannelPadding: Int {
+        switch self {
+        case .portable, .avx2: 8
+        case .avx512: 16
         }
     }
 

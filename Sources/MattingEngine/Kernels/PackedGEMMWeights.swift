@@ -1,6 +1,6 @@
 import CMattingKernels
 
-/// Float storage aligned to 64 bytes (a cache line; microkernels use aligned 32-byte loads).
+/// Float storage aligned to 64 bytes (a cache line; microkernels use aligned 32- and 64-byte loads).
 final class AlignedFloats: @unchecked Sendable {
     // Written only during the owner's initialisation, read-only afterwards.
     let pointer: UnsafeMutablePointer<Float>
@@ -16,40 +16,45 @@ final class AlignedFloats: @unchecked Sendable {
     deinit { pointer.deallocate() }
 }
 
-/// The B operand of a GEMM (`k × n`), packed once into panels of `MK_GEMM_NR` columns.
+/// The B operand of a GEMM (`k × n`), packed once into panels of `nr` columns.
 ///
-/// Panel `p` holds columns `16p ..< 16p + 16` as `k` rows of 16 floats (zero padded past
-/// column `n`), so a microkernel streams it with two aligned loads per k. Any K block
-/// `k0 ..< k1` of a panel is the contiguous range starting at `16 · k0`. The bias follows,
-/// padded to 16 per panel. Weights are packed at load time, never per call.
+/// `nr` is the tile width of the microkernel that will read the panels (16 for the 6×16
+/// AVX2/portable kernels, 32 for AVX-512: `KernelISA.gemmBlocking.nr`), so weights are
+/// packed for the path a kernel runs on and the driver checks the two agree.
+/// Panel `p` holds columns `nr·p ..< nr·p + nr` as `k` rows of `nr` floats (zero padded past
+/// column `n`), so a microkernel streams it with aligned vector loads. Any K block
+/// `k0 ..< k1` of a panel is the contiguous range starting at `nr · k0`. The bias follows,
+/// padded to `nr` per panel. Weights are packed at load time, never per call.
 struct PackedGEMMWeights: Sendable {
-    static let nr = Int(MK_GEMM_NR)
-
     let k: Int
     let n: Int
+    /// Panel width (columns per panel).
+    let nr: Int
     private let storage: AlignedFloats
 
-    var panelCount: Int { (n + Self.nr - 1) / Self.nr }
+    var panelCount: Int { (n + nr - 1) / nr }
 
     /// - Parameters:
+    ///   - nr: panel width, a multiple of 16 (keeps every panel and the bias 64-byte aligned).
     ///   - value: `B[k][n]`.
     ///   - bias: per output column, or `nil` for zeros.
-    init(k: Int, n: Int, bias: ((Int) -> Float)?, value: (_ k: Int, _ n: Int) -> Float) {
-        precondition(k >= 0 && n >= 1)
+    init(k: Int, n: Int, nr: Int, bias: ((Int) -> Float)?, value: (_ k: Int, _ n: Int) -> Float) {
+        precondition(k >= 0 && n >= 1 && nr > 0 && nr % 16 == 0)
         self.k = k
         self.n = n
-        let panels = (n + Self.nr - 1) / Self.nr
-        storage = AlignedFloats(count: panels * Self.nr * (k + 1))
+        self.nr = nr
+        let panels = (n + nr - 1) / nr
+        storage = AlignedFloats(count: panels * nr * (k + 1))
         let p = storage.pointer
         for panel in 0..<panels {
-            let base = p + panel * k * Self.nr
-            for col in 0..<min(Self.nr, n - panel * Self.nr) {
-                let j = panel * Self.nr + col
-                for kk in 0..<k { base[kk * Self.nr + col] = value(kk, j) }
+            let base = p + panel * k * nr
+            for col in 0..<min(nr, n - panel * nr) {
+                let j = panel * nr + col
+                for kk in 0..<k { base[kk * nr + col] = value(kk, j) }
             }
         }
         if let bias {
-            let b = p + panels * k * Self.nr
+            let b = p + panels * k * nr
             for j in 0..<n { b[j] = bias(j) }
         }
     }
@@ -57,12 +62,12 @@ struct PackedGEMMWeights: Sendable {
     /// Panel `panel`, starting at row `k0`.
     @inline(__always)
     func panel(_ panel: Int, k0: Int) -> UnsafePointer<Float> {
-        UnsafePointer(storage.pointer + (panel * k + k0) * Self.nr)
+        UnsafePointer(storage.pointer + (panel * k + k0) * nr)
     }
 
-    /// The 16 (zero-padded) bias values of panel `panel`.
+    /// The `nr` (zero-padded) bias values of panel `panel`.
     @inline(__always)
     func bias(panel: Int) -> UnsafePointer<Float> {
-        UnsafePointer(storage.pointer + panelCount * k * Self.nr + panel * Self.nr)
+        UnsafePointer(storage.pointer + panelCount * k * nr + panel * nr)
     }
 }

@@ -62,7 +62,7 @@ final class TransposedConvolutionKernel: Sendable {
                 }
                 let K = tapIndex.count * icg
                 let packed = (0..<g.groups).map { grp in
-                    PackedGEMMWeights(k: K, n: ocg, bias: bias.map { b in { b[grp * ocg + $0] } }) { k, j in
+                    PackedGEMMWeights(k: K, n: ocg, nr: isa.gemmBlocking.nr, bias: bias.map { b in { b[grp * ocg + $0] } }) { k, j in
                         weights[((grp * ocg + j) * taps + tapIndex[k / icg]) * icg + k % icg]
                     }
                 }
@@ -90,7 +90,7 @@ final class TransposedConvolutionKernel: Sendable {
     /// Scratch memory `run` needs (bytes): one A tile per worker; `threadCount` must be at
     /// least the `threadCount` of the pool later passed to `run`.
     func scratchByteCount(inputHeight: Int, inputWidth: Int, threadCount: Int) -> Int {
-        max(1, threadCount) * GEMMBlocking.aTileBytes
+        max(1, threadCount) * isa.gemmBlocking.aTileBytes
     }
 
     func run(
@@ -111,11 +111,12 @@ final class TransposedConvolutionKernel: Sendable {
         var act = parameters
         let sh = g.strideHeight, sw = g.strideWidth
         let OC = g.outputChannels, ocg = g.outputChannelsPerGroup, icg = g.inputChannelsPerGroup
-        let mc = GEMMBlocking.mc, nc = GEMMBlocking.nc
+        let blocking = isa.gemmBlocking
+        let mc = blocking.mc, nc = blocking.nc
         let nTasks = (ocg + nc - 1) / nc
         let ukernel = isa.gemmMicrokernel
         let scratchFloats = scratch!.assumingMemoryBound(to: Float.self)
-        let tileFloats = GEMMBlocking.aTileBytes / 4
+        let tileFloats = isa.gemmBlocking.aTileBytes / 4
         withUnsafePointer(to: &act) { act in
             // Task: (image, output row, x phase, group); inside, blocks of mc pixels × nc channels.
             threads.parallelFor(batch * outH * sw * g.groups) { task, worker in
@@ -140,7 +141,7 @@ final class TransposedConvolutionKernel: Sendable {
                             for nt in 0..<nTasks {
                                 let n0 = nt * nc, n1 = min(ocg, n0 + nc)
                                 runGEMMTask(
-                                    microkernel: ukernel, rows: rows, n0: n0, n1: n1, weights: phase.groups[grp],
+                                    microkernel: ukernel, blocking: blocking, isa: isa, rows: rows, n0: n0, n1: n1, weights: phase.groups[grp],
                                     c: c, ldc: sw * OC, activation: act, postActivation: post
                                 ) { k0, k1 in
                                     // One tap whose input run lies inside the image (the common
@@ -178,6 +179,10 @@ final class TransposedConvolutionKernel: Sendable {
         let sh = g.strideHeight, sw = g.strideWidth
         let C = g.inputChannels, OC = g.outputChannels, ocg = g.outputChannelsPerGroup, icg = g.inputChannelsPerGroup
         let activation = activation
+        let ukernel = isa.transposedDotMicrokernel
+        var params = mk_tconv_dot_params(
+            input_height: Int32(inputHeight), input_width: Int32(inputWidth), channels: Int32(C),
+            groups: Int32(g.groups), group_input_channels: Int32(icg), group_output_channels: Int32(ocg))
         threads.parallelFor(batch * outH) { rowIndex, _ in
             let oy = rowIndex % outH, n = rowIndex / outH
             let ry = (oy + g.padTop) % sh, qy = (oy + g.padTop) / sh
@@ -188,6 +193,22 @@ final class TransposedConvolutionKernel: Sendable {
                 if ox0 >= outW { continue }
                 let phase = phases[ry * sw + rx]
                 let tapCount = phase.dy.count
+                if let ukernel {
+                    // Pixels ox0, ox0 + sw, …: input column (ox + padLeft) / sw = qx0 + j.
+                    let count = (outW - 1 - ox0) / sw + 1
+                    weights[ry * sw + rx].withUnsafeBufferPointer { w in
+                        bias.withUnsafeBufferPointer { bias in
+                            phase.dy.withUnsafeBufferPointer { dy in
+                                phase.dx.withUnsafeBufferPointer { dx in
+                                    ukernel(image, &params, Int32(qy), Int32((ox0 + g.padLeft) / sw), count,
+                                            out + ox0 * OC, sw * OC, tapCount, dy.baseAddress, dx.baseAddress,
+                                            w.baseAddress, bias.baseAddress)
+                                }
+                            }
+                        }
+                    }
+                    continue
+                }
                 weights[ry * sw + rx].withUnsafeBufferPointer { w in
                     bias.withUnsafeBufferPointer { bias in
                         var ox = ox0
@@ -213,7 +234,11 @@ final class TransposedConvolutionKernel: Sendable {
             }
             // The activation over the finished row while it is in cache (vectorised where
             // `applyActivation` is; the same per-element definition as the GEMM store).
-            applyActivation(activation, out, out, count: outW * OC)
+            if case .sigmoid = activation, isa.sigmoidMicrokernel != nil {
+                activation.applyPostPass(out, count: outW * OC, isa: isa)
+            } else {
+                applyActivation(activation, out, out, count: outW * OC)
+            }
         }
     }
 

@@ -72,6 +72,14 @@ struct ConvolutionKernelTests {
         ConvolutionCase(9, 9, k: 7, stride: 2, pad: (3, 3, 3, 3), height: 15, width: 15),
         ConvolutionCase(10, 10, k: 1, height: 4, width: 4),
         ConvolutionCase(12, 12, k: 3, kw: 5, stride: 1, strideW: 3, pad: (1, 2, 1, 2), height: 8, width: 20),
+        // Around the AVX-512 kernel's 16-channel block: below, above, multiples, in the
+        // unrolled 3×3 / 5×5 interiors (odd and even pixel counts) and the general path.
+        ConvolutionCase(15, 15, k: 3, pad: (1, 1, 1, 1), height: 6, width: 11),
+        ConvolutionCase(17, 17, k: 5, pad: (2, 2, 2, 2), height: 7, width: 12),
+        ConvolutionCase(31, 31, k: 3, stride: 2, pad: (1, 1, 1, 1), height: 9, width: 13),
+        ConvolutionCase(33, 33, k: 5, pad: (2, 2, 2, 2), height: 8, width: 11),
+        ConvolutionCase(48, 48, k: 3, pad: (1, 1, 1, 1), height: 5, width: 16),
+        ConvolutionCase(47, 47, k: 7, pad: (3, 3, 3, 3), height: 9, width: 9),
     ].map { c in
         var c = c
         c.shape.groups = c.shape.inputChannels
@@ -147,6 +155,15 @@ struct TransposedConvolutionKernelTests {
         ConvolutionCase(17, 3, k: 4, stride: 2, pad: (1, 2, 1, 0), batch: 2, height: 4, width: 6),
         ConvolutionCase(8, 2, k: 3, stride: 3, dilation: 2, pad: (0, 1, 2, 0), height: 3, width: 4),
         ConvolutionCase(10, 4, k: 3, stride: 2, groups: 2, height: 4, width: 5),
+        // The AVX-512 dot kernel's 16-pixel blocks (one output channel, whole 16-channel
+        // blocks): rows of 15, 16, 17, 33, 37 pixels per phase, blocks whose taps leave the
+        // image (padding, 3×3/4×4), 32 channels, and a 24-channel head that takes the general path.
+        ConvolutionCase(16, 1, k: 2, stride: 2, height: 3, width: 37),
+        ConvolutionCase(16, 1, k: 2, stride: 2, height: 2, width: 16),
+        ConvolutionCase(16, 1, k: 2, stride: 2, height: 2, width: 15),
+        ConvolutionCase(32, 1, k: 3, stride: 2, pad: (1, 1, 1, 1), outputPadding: 1, height: 4, width: 33),
+        ConvolutionCase(16, 1, k: 4, stride: 2, pad: (1, 1, 1, 1), batch: 2, height: 3, width: 17),
+        ConvolutionCase(24, 1, k: 2, stride: 2, height: 2, width: 20),
     ]
 
     @Test("matches the reference", arguments: KernelISA.supported, cases.indices)
@@ -158,6 +175,7 @@ struct TransposedConvolutionKernelTests {
     func activations(isa: KernelISA, activation: Activation) {
         check(ConvolutionCase(12, 10, k: 4, stride: 2, pad: (1, 1, 1, 1), height: 5, width: 6), isa: isa, activation: activation)
         check(ConvolutionCase(16, 1, k: 2, stride: 2, height: 5, width: 6), isa: isa, activation: activation)
+        check(ConvolutionCase(16, 1, k: 2, stride: 2, height: 3, width: 21), isa: isa, activation: activation)
     }
 
     func check(_ c: ConvolutionCase, isa: KernelISA, activation: Activation) {

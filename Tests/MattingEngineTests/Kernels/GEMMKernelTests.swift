@@ -1,17 +1,25 @@
 import Testing
+import Foundation
 @testable import MattingEngine
 import MattingTestSupport
 
 @Suite("GEMM kernel")
 struct GEMMKernelTests {
-    /// m × n × k around the 6×16 microtile, the 72-row / 256-column task and the 256-deep K block:
-    /// equal, below, above, multiples, primes and 1.
+    /// m × n × k around every path's microtile (6×16 for AVX2/portable, 8×32 for AVX-512), task
+    /// (72 or 96 rows × 256 columns) and 256-deep K block: equal, below, above, multiples,
+    /// primes and 1; n ≤ 16 and 17…31 exercise the AVX-512 kernel's half-width loop and masks.
     static let shapes: [(Int, Int, Int)] = [
         (1, 1, 1), (1, 16, 1), (6, 16, 8), (5, 15, 7), (7, 17, 9), (12, 32, 16), (13, 33, 31),
         (6, 1, 256), (11, 47, 255), (18, 48, 257), (71, 64, 129), (72, 16, 512), (73, 29, 513),
         (144, 256, 64), (145, 257, 37), (97, 300, 600), (2, 5, 1031), (1, 512, 3), (200, 8, 2),
+        (8, 32, 8), (7, 31, 5), (9, 33, 11), (16, 64, 17), (17, 65, 19), (1, 32, 1), (8, 1, 3),
+        (3, 16, 300), (23, 48, 260), (95, 31, 257), (96, 32, 256), (97, 97, 513), (191, 288, 41),
     ]
 
+    /// Every path this CPU supports runs against the same double-precision reference. On a CPU
+    /// without AVX-512 (or AVX2) those paths are absent from `KernelISA.supported` and only the
+    /// others run here; `KernelISATests` checks that detection agrees with /proc/cpuinfo, so a
+    /// detection bug cannot quietly drop the AVX-512 path on a machine that has it.
     @Test("matches the double-precision reference", arguments: KernelISA.supported, shapes.indices)
     func matchesReference(isa: KernelISA, shapeIndex: Int) {
         let (m, n, k) = Self.shapes[shapeIndex]
@@ -88,9 +96,32 @@ struct KernelISATests {
         #expect(KernelISA.resolved(environmentValue: "portable") == .portable)
         #expect(KernelISA.resolved(environmentValue: "PORTABLE") == .portable)
         #expect(KernelISA.resolved(environmentValue: "avx2") == (KernelISA.avx2.isSupported ? .avx2 : .portable))
-        let best: KernelISA = KernelISA.avx2.isSupported ? .avx2 : .portable
+        #expect(KernelISA.resolved(environmentValue: "avx512") == (KernelISA.avx512.isSupported ? .avx512 : .portable))
+        let best: KernelISA = KernelISA.avx512.isSupported ? .avx512 : KernelISA.avx2.isSupported ? .avx2 : .portable
         #expect(KernelISA.resolved(environmentValue: nil) == best)
         #expect(KernelISA.resolved(environmentValue: "sse9") == best)
         #expect(KernelISA.supported.contains(.portable))
+    }
+
+    /// Detection agrees with what the Linux kernel reports (it lists `avx512f` only when it
+    /// also enabled the zmm state), so on an AVX-512 machine the kernel tests really do run
+    /// the AVX-512 path.
+    @Test("detection matches /proc/cpuinfo")
+    func detectionMatchesCPUInfo() throws {
+        #if os(Linux) && arch(x86_64)
+        let info = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        guard let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return }
+        let set = Set(flags.split(separator: " ").map(String.init))
+        #expect(KernelISA.avx2.isSupported == (set.contains("avx2") && set.contains("fma")))
+        #expect(KernelISA.avx512.isSupported == (set.contains("avx512f") && set.contains("avx2") && set.contains("fma")))
+        #endif
+    }
+
+    @Test("each path packs weights for its own tile", arguments: KernelISA.supported)
+    func packingFollowsTile(isa: KernelISA) {
+        let kernel = GEMMKernel(k: 3, n: 40, b: [Float](repeating: 1, count: 120), bias: nil, activation: .identity, isa: isa)
+        #expect(kernel.weights.nr == isa.gemmBlocking.nr)
+        #expect(kernel.weights.panelCount == (40 + isa.gemmBlocking.nr - 1) / isa.gemmBlocking.nr)
+        #expect(isa.gemmBlocking.mc % isa.gemmBlocking.mr == 0 && isa.gemmBlocking.nc % isa.gemmBlocking.nr == 0)
     }
 }
