@@ -300,7 +300,7 @@ def area_refine(table, rounds, quick, folder):
               f"SAD vs truth: ours {ours_cf[-1][1]:.0f}, pymatting {ref_cf[-1][1]:.0f}")
     o, r = statistics.median(t for t, _ in ours_fg), statistics.median(t for t, _ in ref_fg)
     table.add("refine", "foreground (multi-level) 1200×1800", ms(o), "pymatting 1.1.16 ml", ms(r), r / o,
-              f"edge-band |F−F_true|: ours {ours_fg[-1][1]:.4f}, pymatting {ref_fg[-1][1]:.4f}")
+              f"edge-band mean abs(F − F_true): ours {ours_fg[-1][1]:.4f}, pymatting {ref_fg[-1][1]:.4f}")
 
 
 def reference_pipeline(image_path, trimap_path, out_png, out_mask):
@@ -344,7 +344,7 @@ def area_e2e(table, rounds, quick, folder, photos):
             cpus.append(cpu)
             peaks.append(peak)
             stages = err.strip().splitlines()[-1]
-        table.add("e2e", f"{name.split('-')[1]} JPEG, default model → RGBA PNG + mask", ms(statistics.median(walls)),
+        table.add("e2e", f"{name.split('-')[1].replace('x', '×')} JPEG, default model → RGBA PNG + mask", ms(statistics.median(walls)),
                   "—", "—", None, f"CPU {statistics.median(cpus):.2f} s, peak RSS {statistics.median(peaks):.0f} MiB")
         print(f"# {name} stages (last run): {stages}", file=sys.stderr)
 
@@ -354,9 +354,10 @@ def area_e2e(table, rounds, quick, folder, photos):
 def build(skip):
     if skip:
         return
-    products = ["kernel-bench", "run-model", "refine-bench", "matte"]
-    subprocess.run(["swift", "build", "-c", "release"] + [x for p in products for x in ("--product", p)],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    # One product per call: given several --product flags, swift build builds only the last.
+    for product in ["kernel-bench", "run-model", "refine-bench", "matte"]:
+        subprocess.run(["swift", "build", "-c", "release", "--product", product],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
 
 
 def machine():
