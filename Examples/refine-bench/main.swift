@@ -4,6 +4,11 @@
 //   .venv-refine/bin/python Scripts/bench-refine.py          # writes out/refine-bench/
 //   swift run -c release refine-bench [out/refine-bench] [runs]
 //
+// A folder from a real photo (no alpha-true.npy) needs only image.npy (0…255) and
+// trimap.npy; initial.npy (the pipeline's coarse alpha, 0…1) starts the solver and
+// alpha-ref.npy, if present, is what SAD is taken against; the foreground part is skipped.
+// CF_SAVE=path writes the solved alpha as raw little-endian Float32.
+//
 // Prints median seconds, SAD against the true alpha, the edge-band foreground error, the
 // solver's per-level iterations, and the process's peak resident memory (VmHWM).
 import Foundation
@@ -35,8 +40,15 @@ do {
     let image = try imageArray.image(scale: 1 / 255)
     let t = try NumpyFile(contentsOf: folder.appendingPathComponent("trimap.npy"))
     let trimap = Trimap(try Image(width: t.shape[1], height: t.shape[0], layout: .gray, components: t.floats.map { UInt8($0) }))
-    let truth = try NumpyFile(contentsOf: folder.appendingPathComponent("alpha-true.npy")).floats
-    let trueForeground = try NumpyFile(contentsOf: folder.appendingPathComponent("foreground-true.npy")).floats
+    // A folder without a true alpha (a real photo) is scored against `alpha-ref.npy`
+    // (for example a tightly solved reference) and skips the foreground part;
+    // `initial.npy`, when present, starts the solver (the pipeline's coarse alpha).
+    let fileManager = FileManager.default
+    let hasTruth = fileManager.fileExists(atPath: folder.appendingPathComponent("alpha-true.npy").path)
+    let referenceURL = folder.appendingPathComponent(hasTruth ? "alpha-true.npy" : "alpha-ref.npy")
+    let truth = fileManager.fileExists(atPath: referenceURL.path) ? try NumpyFile(contentsOf: referenceURL).floats : nil
+    let initialURL = folder.appendingPathComponent("initial.npy")
+    let initial = fileManager.fileExists(atPath: initialURL.path) ? try NumpyFile(contentsOf: initialURL).image() : nil
     print("input \(image.width)x\(image.height), unknown \(String(format: "%.2f", 100 * Double(trimap.unknownCount) / Double(image.pixelCount))) %")
     let baseline = peakResidentMiB()
 
@@ -53,14 +65,14 @@ do {
     var result: (alpha: FloatImage, statistics: ClosedFormMatting.Statistics)?
     for _ in 0..<runs {
         let start = Date(), startCPU = cpuSeconds()
-        result = try solver.solve(image, trimap: trimap)
+        result = try solver.solve(image, trimap: trimap, initialAlpha: initial)
         times.append(Date().timeIntervalSince(start))
         cpu.append(cpuSeconds() - startCPU)
     }
     guard let (alpha, statistics) = result else { fatalError("no runs") }
     let ours = alpha.packedComponents
-    let sad = zip(ours, truth).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) }
-    print("closed-form alpha: median \(String(format: "%.3f", median(times))) s over \(runs) runs \(times.map { String(format: "%.3f", $0) }), SAD \(String(format: "%.1f", sad)); CPU time median \(String(format: "%.3f", median(cpu))) s; fastest run \(String(format: "%.3f", times.min() ?? 0)) s, least CPU \(String(format: "%.3f", cpu.min() ?? 0)) s")
+    let sad = truth.map { zip(ours, $0).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) } } ?? .nan
+    print("closed-form alpha: median \(String(format: "%.3f", median(times))) s over \(runs) runs \(times.map { String(format: "%.3f", $0) }), SAD \(hasTruth ? "" : "vs alpha-ref ")\(String(format: "%.1f", sad)); CPU time median \(String(format: "%.3f", median(cpu))) s; fastest run \(String(format: "%.3f", times.min() ?? 0)) s, least CPU \(String(format: "%.3f", cpu.min() ?? 0)) s")
     for level in statistics.levels {
         print("  level \(level.width)x\(level.height): \(level.unknown) unknown, \(level.iterations) iterations, residual \(String(format: "%.2e", level.residual))")
     }
@@ -69,6 +81,11 @@ do {
         print("  SAD ours vs pymatting's alpha: \(String(format: "%.1f", difference))")
     }
     let afterAlpha = peakResidentMiB()
+    if let path = environment["CF_SAVE"] {
+        try Data(ours.flatMap { withUnsafeBytes(of: $0) { Array($0) } }).write(to: URL(fileURLWithPath: path))
+    }
+    guard hasTruth, let truth else { exit(0) }
+    let trueForeground = try NumpyFile(contentsOf: folder.appendingPathComponent("foreground-true.npy")).floats
 
     let trueAlpha = try FloatImage(width: image.width, height: image.height, layout: .gray, components: truth)
     var ftimes: [Double] = [], fcpu: [Double] = []
