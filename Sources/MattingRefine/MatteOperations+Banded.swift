@@ -103,6 +103,22 @@ struct BandedChain {
 
     let steps: [Step]
 
+    /// One worker's buffers: two band planes (a step reads one, writes the other), a padded row and an accumulator.
+    struct Scratch {
+        let a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>
+        let row: UnsafeMutablePointer<Float>, acc: UnsafeMutablePointer<Float>
+
+        init(width w: Int, rows: Int, steps: [Step]) {
+            let maxReach = steps.reduce(0) { max($0, $1.reach) }
+            a = .allocate(capacity: rows * w)
+            b = .allocate(capacity: rows * w)
+            row = .allocate(capacity: w + 2 * maxReach)
+            acc = .allocate(capacity: w)
+        }
+
+        func deallocate() { a.deallocate(); b.deallocate(); row.deallocate(); acc.deallocate() }
+    }
+
     func run(_ matte: FloatImage, bandRows: Int, threads: Int) -> Image {
         let w = matte.width, h = matte.height
         let halo = steps.reduce(0) { $0 + $1.reach }
@@ -112,45 +128,43 @@ struct BandedChain {
             let src = UncheckedSendable(src)
             out.withUnsafeMutableBufferPointer { dst, dstStride in
                 let dst = UncheckedSendable(dst)
-                parallelChunks(bands, threads: threads) { range in
-                    let capacity = (min(bandRows, h) + 2 * halo) * w
-                    var a = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
-                    var b = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
-                    let maxReach = steps.reduce(0) { max($0, $1.reach) }
-                    let row = UnsafeMutablePointer<Float>.allocate(capacity: w + 2 * maxReach)
-                    let acc = UnsafeMutablePointer<Float>.allocate(capacity: w)
-                    defer { a.deallocate(); b.deallocate(); row.deallocate(); acc.deallocate() }
-                    for band in range {
-                        let y0 = band * bandRows, y1 = min(h, y0 + bandRows)
-                        // `a` holds rows [lo, hi) of the current stage; row y at a + (y − base)·w.
-                        let base = max(0, y0 - halo)
-                        var lo = base, hi = min(h, y1 + halo)
-                        for y in lo..<hi {
-                            (a + (y - base) * w).update(from: src.value + y * srcStride, count: w)
-                        }
-                        for step in steps {
-                            let r = step.reach
-                            let nlo = lo == 0 ? 0 : lo + r, nhi = hi == h ? h : hi - r
-                            switch step {
-                            case let .threshold(limit):
-                                for y in lo..<hi {
-                                    let p = a + (y - base) * w
-                                    for x in 0..<w where p[x] < limit { p[x] = 0 }
-                                }
-                            case let .morphology(radius, isMin):
-                                Self.morphology(a, b, base: base, width: w, height: h, out: nlo..<nhi,
-                                                radius: radius, isMin: isMin, row: row)
-                                swap(&a, &b)
-                            case let .feather(taps):
-                                Self.feather(a, b, base: base, width: w, height: h, out: nlo..<nhi,
-                                             taps: taps, padded: row, acc: acc)
-                                swap(&a, &b)
+                // Dynamic scheduling (a descheduled worker on a busy machine holds back no fixed
+                // share); each worker owns its scratch, and a band's values depend on the band only.
+                let workers = max(1, min(threads, bands))
+                let scratch = (0..<workers).map { _ in Scratch(width: w, rows: min(bandRows, h) + 2 * halo, steps: steps) }
+                defer { for s in scratch { s.deallocate() } }
+                parallelDynamic(bands, threads: workers) { band, worker in
+                    let row = scratch[worker].row, acc = scratch[worker].acc
+                    var a = scratch[worker].a, b = scratch[worker].b
+                    let y0 = band * bandRows, y1 = min(h, y0 + bandRows)
+                    // `a` holds rows [lo, hi) of the current stage; row y at a + (y − base)·w.
+                    let base = max(0, y0 - halo)
+                    var lo = base, hi = min(h, y1 + halo)
+                    for y in lo..<hi {
+                        (a + (y - base) * w).update(from: src.value + y * srcStride, count: w)
+                    }
+                    for step in steps {
+                        let r = step.reach
+                        let nlo = lo == 0 ? 0 : lo + r, nhi = hi == h ? h : hi - r
+                        switch step {
+                        case let .threshold(limit):
+                            for y in lo..<hi {
+                                let p = a + (y - base) * w
+                                for x in 0..<w where p[x] < limit { p[x] = 0 }
                             }
-                            lo = nlo; hi = nhi
+                        case let .morphology(radius, isMin):
+                            Self.morphology(a, b, base: base, width: w, height: h, out: nlo..<nhi,
+                                            radius: radius, isMin: isMin, row: row)
+                            swap(&a, &b)
+                        case let .feather(taps):
+                            Self.feather(a, b, base: base, width: w, height: h, out: nlo..<nhi,
+                                         taps: taps, padded: row, acc: acc)
+                            swap(&a, &b)
                         }
-                        for y in y0..<y1 {
-                            quantizeRow(a + (y - base) * w, dst.value + y * dstStride, count: w)
-                        }
+                        lo = nlo; hi = nhi
+                    }
+                    for y in y0..<y1 {
+                        quantizeRow(a + (y - base) * w, dst.value + y * dstStride, count: w)
                     }
                 }
             }
