@@ -19,6 +19,10 @@
 typedef struct band {
     const uint8_t *pixels;
     size_t row_stride, row_bytes;
+    // When set, `pixels` holds RGB rows and each row is interleaved with these alpha rows
+    // into RGBA on the fly (the bytes are those of the interleaved picture).
+    const uint8_t *alpha;
+    size_t alpha_stride;
     uint32_t y0, y1;
     int level;
     uint8_t *out;
@@ -42,6 +46,26 @@ static int band_reserve(band *b, size_t extra) {
     return 1;
 }
 
+// Row `y` of the picture being encoded: the pixels themselves, or RGB + alpha interleaved into `scratch`.
+static const uint8_t *band_row(const band *b, uint32_t y, uint8_t *scratch) {
+    const uint8_t *color = b->pixels + (size_t)y * b->row_stride;
+    if (b->alpha == NULL) return color;
+    const uint8_t *alpha = b->alpha + (size_t)y * b->alpha_stride;
+    const size_t width = b->row_bytes / 4;
+    for (size_t x = 0; x < width; x++) {
+        scratch[4 * x] = color[3 * x];
+        scratch[4 * x + 1] = color[3 * x + 1];
+        scratch[4 * x + 2] = color[3 * x + 2];
+        scratch[4 * x + 3] = alpha[x];
+    }
+    return scratch;
+}
+
+// The scratch row for row `y` (by parity), or NULL without scratch.
+static uint8_t *slot(uint8_t *scratch, uint32_t y, size_t row_bytes) {
+    return scratch ? scratch + (y & 1) * row_bytes : NULL;
+}
+
 static void *band_deflate(void *argument) {
     band *b = argument;
     b->status = CPNG_NO_MEMORY;
@@ -49,18 +73,21 @@ static void *band_deflate(void *argument) {
     memset(&z, 0, sizeof z);
     if (deflateInit2(&z, b->level, Z_DEFLATED, -15, 8, Z_FILTERED) != Z_OK) return NULL;
     uint8_t *row = malloc(b->row_bytes + 1);
-    if (row == NULL) { deflateEnd(&z); return NULL; }
+    // Two interleaved rows (current and above, by row parity) when encoding RGB + alpha.
+    uint8_t *scratch = b->alpha ? malloc(2 * b->row_bytes) : NULL;
+    if (row == NULL || (b->alpha && scratch == NULL)) { free(row); free(scratch); deflateEnd(&z); return NULL; }
+    const uint8_t *above = b->y0 > 0 ? band_row(b, b->y0 - 1, slot(scratch, b->y0 - 1, b->row_bytes)) : NULL;
     b->adler = adler32(0L, Z_NULL, 0);
     int ok = 1;
     for (uint32_t y = b->y0; y < b->y1 && ok; y++) {
-        const uint8_t *current = b->pixels + (size_t)y * b->row_stride;
+        const uint8_t *current = band_row(b, y, slot(scratch, y, b->row_bytes));
         row[0] = 2;  // Up
         if (y == 0) {
             memcpy(row + 1, current, b->row_bytes);
         } else {
-            const uint8_t *above = current - b->row_stride;
             for (size_t x = 0; x < b->row_bytes; x++) row[x + 1] = (uint8_t)(current[x] - above[x]);
         }
+        above = current;
         b->adler = adler32(b->adler, row, (uInt)(b->row_bytes + 1));
         z.next_in = row;
         z.avail_in = (uInt)(b->row_bytes + 1);
@@ -84,6 +111,7 @@ static void *band_deflate(void *argument) {
         }
     }
     free(row);
+    free(scratch);
     deflateEnd(&z);
     b->status = ok ? CPNG_OK : CPNG_NO_MEMORY;
     return NULL;
@@ -135,15 +163,17 @@ static void write_chunk(writer *w, const char *type, const uint8_t *a, size_t na
     write_bytes(w, trailer, 4);
 }
 
-int cpng_encode_threaded(const uint8_t *pixels, uint32_t width, uint32_t height, size_t row_stride,
-                         int channels, int compression_level, int threads,
-                         uint8_t **out, size_t *out_size, char *message, size_t message_size) {
+static int encode_threaded(const uint8_t *pixels, uint32_t width, uint32_t height, size_t row_stride,
+                           const uint8_t *alpha, size_t alpha_stride,
+                           int channels, int compression_level, int threads,
+                           uint8_t **out, size_t *out_size, char *message, size_t message_size) {
     *out = NULL;
     *out_size = 0;
     static const uint8_t color_types[5] = {0, 0, 4, 2, 6};
     if (channels < 1 || channels > 4 || width == 0 || height == 0 || width > 0x7fffffffu
         || height > 0x7fffffffu || compression_level < 0 || compression_level > 9 || threads < 1
-        || row_stride < (size_t)width * (size_t)channels || (size_t)width * (size_t)channels > 0x7ffffffeu) {
+        || row_stride < (size_t)width * (size_t)(alpha ? 3 : channels) || (alpha && (channels != 4 || alpha_stride < width))
+        || (size_t)width * (size_t)channels > 0x7ffffffeu) {
         if (message_size) { strncpy(message, "invalid image or settings for PNG encoding", message_size - 1); message[message_size - 1] = 0; }
         return CPNG_INVALID_ARGUMENT;
     }
@@ -161,6 +191,8 @@ int cpng_encode_threaded(const uint8_t *pixels, uint32_t width, uint32_t height,
         bands[i].pixels = pixels;
         bands[i].row_stride = row_stride;
         bands[i].row_bytes = row_bytes;
+        bands[i].alpha = alpha;
+        bands[i].alpha_stride = alpha_stride;
         bands[i].y0 = (uint32_t)((size_t)height * i / parts);
         bands[i].y1 = (uint32_t)((size_t)height * (i + 1) / parts);
         bands[i].level = compression_level;
@@ -231,4 +263,18 @@ int cpng_encode_threaded(const uint8_t *pixels, uint32_t width, uint32_t height,
     *out = w.data;
     *out_size = w.size;
     return CPNG_OK;
+}
+
+int cpng_encode_threaded(const uint8_t *pixels, uint32_t width, uint32_t height, size_t row_stride,
+                         int channels, int compression_level, int threads,
+                         uint8_t **out, size_t *out_size, char *message, size_t message_size) {
+    return encode_threaded(pixels, width, height, row_stride, NULL, 0, channels, compression_level, threads,
+                           out, out_size, message, message_size);
+}
+
+int cpng_encode_threaded_rgb_alpha(const uint8_t *rgb, size_t rgb_stride, const uint8_t *alpha, size_t alpha_stride,
+                                   uint32_t width, uint32_t height, int compression_level, int threads,
+                                   uint8_t **out, size_t *out_size, char *message, size_t message_size) {
+    return encode_threaded(rgb, width, height, rgb_stride, alpha, alpha_stride, 4, compression_level, threads,
+                           out, out_size, message, message_size);
 }

@@ -113,7 +113,7 @@ public struct MatteJob: Sendable {
         let matted = clock.now
         let main = format == .jpeg
             ? try result.composited(over: options.background).encoded(as: .jpeg)
-            : try result.cutout.encoded(as: .png)
+            : try result.cutoutPNG()
         var files = [(url: output, bytes: main)]
         if let maskOutput { files.append((maskOutput, try result.matte.encoded(as: .png))) }
         if let previewOutput {

@@ -141,29 +141,17 @@ public final class Matter: Sendable {
             return (fullAlpha, fullForeground)
         }
         let matte = try timings.measure("postprocess") {
-            quantized(try options.operations.applied(to: fullAlpha))
+            // Presets run as one banded pass straight to 8 bits (no full-size float intermediates).
+            try options.operations.appliedQuantized(to: fullAlpha)
         }
         return MattingResult(matte: matte, foreground: fullForeground, timings: timings)
     }
 
     /// A float picture (matte or foreground) as 8-bit: the same rule as `converted(to: Image.self)` (`UInt8(unitValue:)`:
     /// `v·255 + 0.5` truncated, clamped, NaN → 0) in a tight loop over raw pointers (the
-    /// generic conversion costs ~100 ms at 12 MP).
+    /// generic conversion costs ~100 ms at 12 MP); see `quantizedMatte(_:)`.
     static func quantized(_ matte: FloatImage) -> Image {
-        var out = Image(width: matte.width, height: matte.height, layout: matte.layout)
-        let n = matte.rowLength, h = matte.height
-        matte.withUnsafeBufferPointer { s, sStride in
-            out.withUnsafeMutableBufferPointer { d, dStride in
-                for y in 0..<h {
-                    let src = s + y * sStride, dst = d + y * dStride
-                    for x in 0..<n {
-                        let scaled = src[x] * 255 + 0.5
-                        dst[x] = scaled >= 255 ? 255 : (scaled >= 0 ? UInt8(scaled) : 0)
-                    }
-                }
-            }
-        }
-        return out
+        quantizedMatte(matte)
     }
 
     /// Full-size foreground colours: the original photo plus the working-size correction

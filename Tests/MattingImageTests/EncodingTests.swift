@@ -54,6 +54,28 @@ struct EncodingTests {
         #expect(Double(threaded.count) <= 1.05 * Double(reference.count) + 200)
     }
 
+    /// The RGB + alpha encoder (rows interleaved while deflating) against interleaving first
+    /// and encoding the RGBA picture: the same bytes, for one band or several (1203×1801 RGBA
+    /// is over 4 MB), odd shapes, views with row stride > length, 1–3 threads.
+    @Test("PNG of RGB + alpha planes equals the PNG of the interleaved RGBA", arguments: [
+        (1, 1), (3, 257), (64, 65), (1203, 1801),
+    ], [1, 2, 3])
+    func rgbPlusAlphaPNG(_ shape: (Int, Int), _ threads: Int32) throws {
+        let (width, height) = shape
+        let color = Image(width: width + 3, height: height, layout: .rgb) { x, y, c in
+            UInt8(truncatingIfNeeded: (x * (c + 1) + y * 3) / 4 + ((x &* 7919 &+ y &* 104729 &+ c) % 5))
+        }.cropped(to: ImageRect(x: 2, y: 0, width: width, height: height))
+        let alpha = Image(width: width + 1, height: height, layout: .gray) { x, y, _ in
+            UInt8(truncatingIfNeeded: (x + 2 * y) / 3 + (x &* 31 &+ y) % 3)
+        }.cropped(to: ImageRect(x: 1, y: 0, width: width, height: height))
+        let rgba = color.converted(to: .rgba).replacingChannel(3, with: alpha)
+        let planar = try PNGCodec.encode(color: color, alpha: alpha, compressionLevel: 2, destination: "test", threads: threads)
+        #expect(planar == (try PNGCodec.encode(rgba, compressionLevel: 2, destination: "test", threads: threads)),
+                "\(width)×\(height), \(threads) threads")
+        #expect(try color.encodedPNG(withAlpha: alpha) == (try rgba.encoded(as: .png)))
+        #expect(throws: ImageError.self) { try color.encodedPNG(withAlpha: color) }
+    }
+
     @Test("higher PNG levels compress a smooth picture better")
     func pngLevels() throws {
         let image = Image(width: 256, height: 256, layout: .rgb) { x, y, c in UInt8((x * (c + 1) + y) & 255) }

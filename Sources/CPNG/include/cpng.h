@@ -117,6 +117,13 @@ int cpng_encode_threaded(const uint8_t *pixels, uint32_t width, uint32_t height,
                          int channels, int compression_level, int threads,
                          uint8_t **out, size_t *out_size, char *message, size_t message_size);
 
+/// cpng_encode_threaded of the RGBA picture whose colours are the RGB rows `rgb` and whose
+/// alpha is the single-channel rows `alpha` (strides in bytes), interleaved row by row as
+/// the bands are deflated: the same bytes as interleaving first, without the RGBA copy.
+int cpng_encode_threaded_rgb_alpha(const uint8_t *rgb, size_t rgb_stride, const uint8_t *alpha, size_t alpha_stride,
+                                   uint32_t width, uint32_t height, int compression_level, int threads,
+                                   uint8_t **out, size_t *out_size, char *message, size_t message_size);
+
 #ifdef __cplusplus
 }
 #endif

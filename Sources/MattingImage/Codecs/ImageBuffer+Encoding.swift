@@ -95,6 +95,20 @@ extension ImageBuffer where Component == UInt8 {
     }
 }
 
+extension ImageBuffer where Component == UInt8 {
+    /// The PNG (default options) of the RGBA picture whose colours are this RGB picture's and
+    /// whose alpha is `alpha` (gray, same size): the same bytes as
+    /// `converted(to: .rgba).replacingChannel(3, with: alpha).encoded(as: .png)`, without the
+    /// RGBA copy (rows are interleaved as they are deflated).
+    ///
+    /// - Throws: ``ImageError/unsupportedEncoding(destination:detail:)`` unless `self` is RGB,
+    ///   `alpha` gray, both of the same non-empty size.
+    package func encodedPNG(withAlpha alpha: Image) throws(ImageError) -> [UInt8] {
+        try PNGCodec.encode(
+            color: self, alpha: alpha, compressionLevel: EncodingOptions().pngCompressionLevel, destination: CodecSource.memory)
+    }
+}
+
 /// Format dispatch and argument checks shared by `encoded(as:)` and `write(to:)`.
 enum ImageEncoding {
     static func encode(

@@ -152,4 +152,36 @@ enum PNGCodec {
         defer { cpng_free(output) }
         return Array(UnsafeBufferPointer(start: output, count: size))
     }
+
+    /// The PNG of the RGBA picture with `color`'s RGB and `alpha` as its alpha channel (same
+    /// size; 8-bit), deflated in bands like ``encode(_:compressionLevel:destination:filters:threads:)``
+    /// with the default filters: the same bytes as encoding the interleaved RGBA picture, but
+    /// rows are interleaved as they are deflated, so no full-size RGBA copy is made.
+    static func encode(
+        color: Image, alpha: Image, compressionLevel: Int, destination: String, threads: Int32 = encodingThreads
+    ) throws(ImageError) -> [UInt8] {
+        guard color.layout == .rgb, alpha.layout == .gray, color.width == alpha.width, color.height == alpha.height,
+              !color.isEmpty
+        else {
+            throw .unsupportedEncoding(destination: destination, detail: "PNG: colour and alpha planes do not match")
+        }
+        guard (0...9).contains(compressionLevel) else {
+            throw .unsupportedEncoding(destination: destination, detail: "PNG compression level must be 0…9, not \(compressionLevel)")
+        }
+        var output: UnsafeMutablePointer<UInt8>?
+        var size = 0
+        var message = [CChar](repeating: 0, count: 256)
+        let status = color.withUnsafeBufferPointer { rgb, rgbStride in
+            alpha.withUnsafeBufferPointer { a, aStride in
+                cpng_encode_threaded_rgb_alpha(
+                    rgb, rgbStride, a, aStride, UInt32(clamping: color.width), UInt32(clamping: color.height),
+                    Int32(compressionLevel), max(1, threads), &output, &size, &message, message.count)
+            }
+        }
+        guard status == CPNG_OK, let output else {
+            throw .unsupportedEncoding(destination: destination, detail: "PNG: " + FileIO.string(message))
+        }
+        defer { cpng_free(output) }
+        return Array(UnsafeBufferPointer(start: output, count: size))
+    }
 }

@@ -1,0 +1,246 @@
+import MattingImage
+
+extension MatteOperations {
+    /// Every step applied in order, then the matte quantized to 8 bits: the same pixels as
+    /// `applied(to:)` followed by ``quantizedMatte(_:)``.
+    ///
+    /// When every step is a built-in threshold, erosion, dilation or feathering (all the
+    /// presets), the chain runs in one banded pass: rows are processed in bands with a halo
+    /// of the steps' summed vertical reach, each step on the band in place of a full-size
+    /// float plane, and the band is written straight to 8 bits. Every value is computed by
+    /// exactly the arithmetic of the step-by-step path (same taps, same order, same border
+    /// rules), so the result is bit-identical; bands have fixed owners, so it does not depend
+    /// on the thread count. Other lists (custom operators, guided filters) take the general
+    /// path.
+    ///
+    /// - Throws: the first step's error; ``ImageError/invalidArgument(_:)`` for a non-gray matte.
+    public func appliedQuantized(to matte: FloatImage) throws -> Image {
+        try appliedQuantized(to: matte, bandRows: 64, threads: defaultRefineThreads)
+    }
+
+    /// ``appliedQuantized(to:)`` with the band height and thread count exposed for tests.
+    func appliedQuantized(to matte: FloatImage, bandRows: Int, threads: Int) throws -> Image {
+        try requireMatte(matte)
+        guard let steps = try bandedSteps(), !matte.isEmpty else {
+            return quantizedMatte(try applied(to: matte))
+        }
+        return BandedChain(steps: steps).run(matte, bandRows: max(1, bandRows), threads: threads)
+    }
+
+    /// The steps as banded kernels, or nil when one of them has no banded form. Validates
+    /// parameters exactly as `applied(to:)` does (same errors).
+    private func bandedSteps() throws -> [BandedChain.Step]? {
+        var steps: [BandedChain.Step] = []
+        for op in operators {
+            guard let op = op as? MatteOperation else { return nil }
+            switch op {
+            case let .threshold(t):
+                guard (0...255).contains(t) else {
+                    throw ImageError.invalidArgument("alpha threshold \(t) is outside 0…255 (the UI offers 0…50)")
+                }
+                if t > 0 { steps.append(.threshold(limit: (Float(t) - 0.5) / 255)) }
+            case let .erode(radius), let .dilate(radius):
+                guard radius >= 0 else { throw ImageError.invalidArgument("morphology radius \(radius) is negative") }
+                // The direct window costs O(r) per pixel; the full-plane van Herk filter wins beyond a few pixels.
+                guard radius <= 8 else { return nil }
+                if case .erode = op { if radius > 0 { steps.append(.morphology(radius: radius, isMin: true)) } }
+                else if radius > 0 { steps.append(.morphology(radius: radius, isMin: false)) }
+            case let .feather(sigma):
+                guard sigma >= 0, sigma.isFinite, sigma <= 100 else {
+                    throw ImageError.invalidArgument("feather sigma \(sigma) is outside 0…100 px")
+                }
+                if sigma > 0 { steps.append(.feather(taps: GaussianKernel.taps(sigma: sigma))) }
+            case .guidedFilter:
+                return nil
+            }
+        }
+        return steps
+    }
+}
+
+/// A float matte as 8 bits: `v·255 + 0.5` truncated, clamped to 0…255, NaN → 0 (the rule of
+/// `UInt8(unitValue:)`), in a tight loop over raw pointers.
+package func quantizedMatte(_ matte: FloatImage) -> Image {
+    var out = Image(width: matte.width, height: matte.height, layout: matte.layout)
+    let n = matte.rowLength, h = matte.height
+    matte.withUnsafeBufferPointer { s, sStride in
+        out.withUnsafeMutableBufferPointer { d, dStride in
+            for y in 0..<h { quantizeRow(s + y * sStride, d + y * dStride, count: n) }
+        }
+    }
+    return out
+}
+
+@inline(__always)
+func quantizeRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt8>, count n: Int) {
+    for x in 0..<n {
+        let scaled = src[x] * 255 + 0.5
+        dst[x] = scaled >= 255 ? 255 : (scaled >= 0 ? UInt8(scaled) : 0)
+    }
+}
+
+/// A chain of threshold / min-max / Gaussian steps run band by band.
+///
+/// A band of output rows `[y0, y1)` starts from input rows `[y0 − H, y1 + H)` (clipped to
+/// the picture), `H` the sum of the steps' vertical radii. After a step of radius `r` the
+/// rows whose value is exact shrink by `r` at each end that is not the picture's border
+/// (at the border the band already holds every row the step's clamped or clipped window can
+/// reach), so after the last step exactly `[y0, y1)` is exact.
+struct BandedChain {
+    enum Step {
+        case threshold(limit: Float)
+        case morphology(radius: Int, isMin: Bool)
+        case feather(taps: [Float])
+
+        var reach: Int {
+            switch self {
+            case .threshold: 0
+            case let .morphology(radius, _): radius
+            case let .feather(taps): taps.count / 2
+            }
+        }
+    }
+
+    let steps: [Step]
+
+    /// One worker's buffers: two band planes (a step reads one, writes the other), a padded row and an accumulator.
+    struct Scratch {
+        let a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>
+        let row: UnsafeMutablePointer<Float>, acc: UnsafeMutablePointer<Float>
+
+        init(width w: Int, rows: Int, steps: [Step]) {
+            let maxReach = steps.reduce(0) { max($0, $1.reach) }
+            a = .allocate(capacity: rows * w)
+            b = .allocate(capacity: rows * w)
+            row = .allocate(capacity: w + 2 * maxReach)
+            acc = .allocate(capacity: w)
+        }
+
+        func deallocate() { a.deallocate(); b.deallocate(); row.deallocate(); acc.deallocate() }
+    }
+
+    func run(_ matte: FloatImage, bandRows: Int, threads: Int) -> Image {
+        let w = matte.width, h = matte.height
+        let halo = steps.reduce(0) { $0 + $1.reach }
+        let bands = (h + bandRows - 1) / bandRows
+        var out = Image(width: w, height: h, layout: .gray)
+        matte.withUnsafeBufferPointer { src, srcStride in
+            let src = UncheckedSendable(src)
+            out.withUnsafeMutableBufferPointer { dst, dstStride in
+                let dst = UncheckedSendable(dst)
+                // Dynamic scheduling (a descheduled worker on a busy machine holds back no fixed
+                // share); each worker owns its scratch, and a band's values depend on the band only.
+                let workers = max(1, min(threads, bands))
+                let scratch = (0..<workers).map { _ in Scratch(width: w, rows: min(bandRows, h) + 2 * halo, steps: steps) }
+                defer { for s in scratch { s.deallocate() } }
+                parallelDynamic(bands, threads: workers) { band, worker in
+                    let row = scratch[worker].row, acc = scratch[worker].acc
+                    var a = scratch[worker].a, b = scratch[worker].b
+                    let y0 = band * bandRows, y1 = min(h, y0 + bandRows)
+                    // `a` holds rows [lo, hi) of the current stage; row y at a + (y − base)·w.
+                    let base = max(0, y0 - halo)
+                    var lo = base, hi = min(h, y1 + halo)
+                    for y in lo..<hi {
+                        (a + (y - base) * w).update(from: src.value + y * srcStride, count: w)
+                    }
+                    for step in steps {
+                        let r = step.reach
+                        let nlo = lo == 0 ? 0 : lo + r, nhi = hi == h ? h : hi - r
+                        switch step {
+                        case let .threshold(limit):
+                            for y in lo..<hi {
+                                let p = a + (y - base) * w
+                                for x in 0..<w where p[x] < limit { p[x] = 0 }
+                            }
+                        case let .morphology(radius, isMin):
+                            Self.morphology(a, b, base: base, width: w, height: h, out: nlo..<nhi,
+                                            radius: radius, isMin: isMin, row: row)
+                            swap(&a, &b)
+                        case let .feather(taps):
+                            Self.feather(a, b, base: base, width: w, height: h, out: nlo..<nhi,
+                                         taps: taps, padded: row, acc: acc)
+                            swap(&a, &b)
+                        }
+                        lo = nlo; hi = nhi
+                    }
+                    for y in y0..<y1 {
+                        quantizeRow(a + (y - base) * w, dst.value + y * dstStride, count: w)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Square min/max of radius `r`: the clipped window's extremum, vertical then horizontal
+    /// (min and max are exact, so the order of the separable passes does not change a value).
+    /// Writes rows `out` of `dst` (the windows stay inside the rows `src` holds).
+    static func morphology(
+        _ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, base: Int, width w: Int, height h: Int,
+        out: Range<Int>, radius r: Int, isMin: Bool, row: UnsafeMutablePointer<Float>
+    ) {
+        for y in out {
+            let first = max(y - r, 0), last = min(y + r, h - 1)
+            // Vertical extremum of the clipped window into `row`.
+            row.update(from: src + (first - base) * w, count: w)
+            if first < last {
+                for yy in first + 1...last {
+                    let s = src + (yy - base) * w
+                    if isMin { for x in 0..<w { row[x] = min(row[x], s[x]) } }
+                    else { for x in 0..<w { row[x] = max(row[x], s[x]) } }
+                }
+            }
+            let d = dst + (y - base) * w
+            // Horizontal extremum of the clipped window: borders first, then the interior without clipping.
+            for x in 0..<w {
+                if x >= r && x + r < w { continue }
+                var v = row[max(x - r, 0)]
+                for xx in max(x - r, 0)...min(x + r, w - 1) { v = isMin ? min(v, row[xx]) : max(v, row[xx]) }
+                d[x] = v
+            }
+            if w > 2 * r {
+                let interior = d + r
+                interior.update(from: row, count: w - 2 * r)
+                for i in 1...(2 * r) {
+                    let s = row + i
+                    if isMin { for x in 0..<(w - 2 * r) { interior[x] = min(interior[x], s[x]) } }
+                    else { for x in 0..<(w - 2 * r) { interior[x] = max(interior[x], s[x]) } }
+                }
+            }
+        }
+    }
+
+    /// ``GaussianKernel/blurred(_:sigma:threads:)`` for rows `out`: the same vertical taps
+    /// (clamped row index) summed in tap order from 0, the same replicated-border horizontal
+    /// taps, the same clamp to 0…1.
+    static func feather(
+        _ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, base: Int, width w: Int, height h: Int,
+        out: Range<Int>, taps: [Float], padded: UnsafeMutablePointer<Float>, acc: UnsafeMutablePointer<Float>
+    ) {
+        let k = taps.count, r = k / 2
+        taps.withUnsafeBufferPointer { t in
+            let column = padded + r
+            for y in out {
+                for x in 0..<w { column[x] = 0 }
+                for i in 0..<k {
+                    let s = src + (min(max(y + i - r, 0), h - 1) - base) * w, tap = t[i]
+                    for x in 0..<w { column[x] = column[x] + tap * s[x] }
+                }
+                for x in 0..<r {
+                    padded[x] = column[0]
+                    column[w + x] = column[w - 1]
+                }
+                for x in 0..<w { acc[x] = 0 }
+                for i in 0..<k {
+                    let s = padded + i, tap = t[i]
+                    for x in 0..<w { acc[x] = acc[x] + tap * s[x] }
+                }
+                let d = dst + (y - base) * w
+                for x in 0..<w {
+                    let v = acc[x]
+                    d[x] = v > 0 ? min(v, 1) : 0
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import MattingImage
+import MattingTestSupport
+import Testing
+@testable import MattingRefine
+
+/// The banded 8-bit chain (`appliedQuantized`) against its slow twin: every step applied
+/// to a full-size plane, then quantized. Bit for bit, for any band height and thread count.
+@Suite struct BandedOperationsTests {
+    static let chains: [(String, MatteOperations)] = [
+        ("portrait", .portrait),
+        ("product", .product),
+        ("complexBackground", .complexBackground),
+        ("none", .none),
+        ("dilate2-feather3-erode1", MatteOperations([
+            MatteOperation.dilate(radius: 2), MatteOperation.feather(sigma: 3), MatteOperation.erode(radius: 1),
+        ])),
+        ("feather0.4-threshold50-erode5-feather1.5", MatteOperations([
+            MatteOperation.feather(sigma: 0.4), MatteOperation.threshold(50), MatteOperation.erode(radius: 5), MatteOperation.feather,
+        ])),
+        ("zero steps", MatteOperations([
+            MatteOperation.threshold(0), MatteOperation.erode(radius: 0), MatteOperation.feather(sigma: 0),
+        ])),
+    ]
+
+    /// A matte like the refiner's: opaque and clear regions with a soft random edge band.
+    func matte(_ w: Int, _ h: Int, seed: UInt64) -> FloatImage {
+        let noise = randomImage(w, h, layout: .gray, seed: seed)
+        return grayImage(w, h) { x, y in
+            let d = Float(x - w / 2) * Float(x - w / 2) + Float(y - h / 2) * Float(y - h / 2)
+            let r = Float(min(w, h)) * 0.35
+            if d < r * r * 0.5 { return 1 }
+            if d > r * r * 1.5 { return noise[x, y, 0] < 0.2 ? noise[x, y, 0] * 0.1 : 0 }
+            return noise[x, y, 0]
+        }
+    }
+
+    @Test(arguments: [(1, 1), (2, 3), (7, 5), (31, 17), (64, 64), (97, 131), (130, 67)])
+    func bandedChainMatchesStepByStep(_ size: (Int, Int)) throws {
+        let (w, h) = size
+        let seed = UInt64(w * 1000 + h)
+        let m = matte(w, h, seed: seed)
+        for (name, ops) in Self.chains {
+            let slow = quantizedMatte(try ops.applied(to: m))
+            for (bandRows, threads) in [(1, 1), (3, 2), (16, 2), (64, 1), (64, 3)] {
+                let fast = try ops.appliedQuantized(to: m, bandRows: bandRows, threads: threads)
+                #expect(fast.width == w && fast.height == h)
+                #expect(fast.packedComponents == slow.packedComponents,
+                        "\(name) \(w)×\(h) bands \(bandRows) threads \(threads) seed \(seed)")
+            }
+        }
+    }
+
+    @Test func generalPathAndErrorsAreKept() throws {
+        let m = matte(20, 30, seed: 7)
+        let guided = MatteOperations.portrait.appending(MatteOperation.guidedFilter(radius: 2, epsilon: 1e-3, guide: m))
+        #expect(try guided.appliedQuantized(to: m).packedComponents == quantizedMatte(try guided.applied(to: m)).packedComponents)
+        let wide = MatteOperations([MatteOperation.erode(radius: 12), MatteOperation.feather])
+        #expect(try wide.appliedQuantized(to: m).packedComponents == quantizedMatte(try wide.applied(to: m)).packedComponents)
+        #expect(throws: ImageError.self) { try MatteOperations([MatteOperation.threshold(300)]).appliedQuantized(to: m) }
+        #expect(throws: ImageError.self) { try MatteOperations([MatteOperation.feather(sigma: -1)]).appliedQuantized(to: m) }
+        #expect(throws: ImageError.self) { try MatteOperations.portrait.appliedQuantized(to: randomImage(4, 4, layout: .rgb, seed: 1)) }
+    }
+}
