@@ -99,7 +99,9 @@ def sample(function, runs):
 
 def build_timer():
     command = ["swift", "build", "-c", "release", "--product", "codec-timer"]
-    subprocess.run(command, cwd=os.path.join(ROOT, "Benchmarks"), check=True, stdout=subprocess.DEVNULL)
+    build = subprocess.run(command, cwd=os.path.join(ROOT, "Benchmarks"), capture_output=True, text=True)
+    if build.returncode != 0:
+        sys.exit(f"{' '.join(command)} (in Benchmarks/) failed:\n{build.stdout[-4000:]}{build.stderr[-4000:]}")
     output = subprocess.run(command + ["--show-bin-path"], cwd=os.path.join(ROOT, "Benchmarks"),
                             check=True, capture_output=True, text=True).stdout.strip()
     return os.path.join(output, "codec-timer")
