@@ -3,6 +3,7 @@
 // weights held in registers; borders, other sizes and the channel tail (masked) take a
 // general per-pixel path with the same tap order.
 #include "cmk.h"
+#include "mk-dwconv.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -21,9 +22,8 @@ static inline void mk_dw_pixel(
     const int32_t W = p->input_width, C = p->channels, cs = p->channel_stride;
     const int32_t kw = p->kernel_width, dh = p->dilation_height, dw = p->dilation_width;
     const size_t pix = (size_t) C, xstep = (size_t) dw * pix;
-    int32_t kx_lo = 0, kx_hi = kw;
-    while (kx_lo < kw && ix0 + kx_lo * dw < 0) kx_lo++;
-    while (kx_hi > kx_lo && ix0 + (kx_hi - 1) * dw >= W) kx_hi--;
+    int32_t kx_lo, kx_hi;
+    mk_dw_tap_range(ix0, kw, dw, W, &kx_lo, &kx_hi);
     for (int32_t c = 0; c < C; c += 8) {
         const int full = c + 8 <= C;
         __m256 a0 = _mm256_loadu_ps(bias + c);
@@ -147,23 +147,18 @@ void mk_f32_dwconv_ukernel_8c__avx2_fma(
     const float* weights, const float* bias,
     const mk_dwconv_params* p, const mk_activation* act)
 {
-    const int32_t H = p->input_height, W = p->input_width, C = p->channels;
+    const int32_t H = p->input_height, C = p->channels;
     const int32_t kh = p->kernel_height, kw = p->kernel_width;
-    const int32_t sw = p->stride_width, dh = p->dilation_height, dw = p->dilation_width;
+    const int32_t sw = p->stride_width, dh = p->dilation_height;
     const int32_t iy0 = output_y * p->stride_height - p->pad_top;
-    int32_t ky_lo = 0, ky_hi = kh;
-    while (ky_lo < kh && iy0 + ky_lo * dh < 0) ky_lo++;
-    while (ky_hi > ky_lo && iy0 + (ky_hi - 1) * dh >= H) ky_hi--;
+    int32_t ky_lo, ky_hi;
+    mk_dw_tap_range(iy0, kh, dh, H, &ky_lo, &ky_hi);
     const int32_t C8 = C & ~7;
     const __m256i tail_mask = _mm256_loadu_si256((const __m256i*) &mk_mask_table[8 - (C - C8)]);
 
-    // Interior columns: ix0 = ox·sw − pad_left ≥ 0 and ix0 + (kw − 1)·dw ≤ W − 1.
     const int32_t outW = p->output_width;
-    int32_t ox_lo = (p->pad_left + sw - 1) / sw;
-    const int32_t last = W - 1 - (kw - 1) * dw + p->pad_left;  // ox·sw ≤ last
-    int32_t ox_hi = last < 0 ? 0 : last / sw + 1;
-    if (ox_hi > outW) ox_hi = outW;
-    if (ox_lo > ox_hi) ox_lo = ox_hi;
+    int32_t ox_lo, ox_hi;  // interior columns: every horizontal tap inside the row
+    mk_dw_interior_columns(p, &ox_lo, &ox_hi);
 
     for (int32_t ox = 0; ox < ox_lo; ox++)
         mk_dw_pixel(input, output_row + (size_t) ox * (size_t) C, weights, bias, p, act, iy0, ky_lo, ky_hi,

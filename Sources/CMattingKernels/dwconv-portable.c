@@ -1,6 +1,7 @@
 // mk_f32_dwconv_ukernel_4c__portable: the depthwise row kernel with generic 128-bit vectors
 // (4 channels at a time, scalar channel tail). Same tap order as the AVX2 kernel.
 #include "mk-portable.h"
+#include "mk-dwconv.h"
 
 
 
@@ -14,16 +15,14 @@ void mk_f32_dwconv_ukernel_4c__portable(
     const int32_t kh = p->kernel_height, kw = p->kernel_width;
     const int32_t sw = p->stride_width, dh = p->dilation_height, dw = p->dilation_width;
     const int32_t iy0 = output_y * p->stride_height - p->pad_top;
-    int32_t ky_lo = 0, ky_hi = kh;
-    while (ky_lo < kh && iy0 + ky_lo * dh < 0) ky_lo++;
-    while (ky_hi > ky_lo && iy0 + (ky_hi - 1) * dh >= H) ky_hi--;
+    int32_t ky_lo, ky_hi;
+    mk_dw_tap_range(iy0, kh, dh, H, &ky_lo, &ky_hi);
     const size_t pix = (size_t) C, xstep = (size_t) dw * pix;
     const int32_t C4 = C & ~3;
     for (int32_t ox = 0; ox < p->output_width; ox++) {
         const int32_t ix0 = ox * sw - p->pad_left;
-        int32_t kx_lo = 0, kx_hi = kw;
-        while (kx_lo < kw && ix0 + kx_lo * dw < 0) kx_lo++;
-        while (kx_hi > kx_lo && ix0 + (kx_hi - 1) * dw >= W) kx_hi--;
+        int32_t kx_lo, kx_hi;
+        mk_dw_tap_range(ix0, kw, dw, W, &kx_lo, &kx_hi);
         float* o = output_row + (size_t) ox * pix;
         for (int32_t c = 0; c < C4; c += 4) {
             mk_v4 acc = mk_load4(bias + c);

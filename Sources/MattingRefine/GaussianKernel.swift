@@ -26,7 +26,7 @@ enum GaussianKernel {
     /// no full-size temporary; every output is the same sum in the same tap order whatever the
     /// thread count. The result is clamped to 0…1.
     static func blurred(_ matte: FloatImage, sigma: Float, threads: Int = defaultRefineThreads) -> FloatImage {
-        let taps = taps(sigma: sigma), r = taps.count / 2, k = taps.count
+        let taps = taps(sigma: sigma), r = taps.count / 2
         let w = matte.width, h = matte.height
         var out = FloatImage(width: w, height: h, layout: .gray)
         if w == 0 || h == 0 { return out }
@@ -40,34 +40,48 @@ enum GaussianKernel {
                         let padded = UnsafeMutablePointer<Float>.allocate(capacity: w + 2 * r)
                         let acc = UnsafeMutablePointer<Float>.allocate(capacity: w)
                         defer { padded.deallocate(); acc.deallocate() }
-                        let column = padded + r
                         for y in rows {
-                            // Vertical taps (clamped row index), summed in tap order from 0.
-                            for x in 0..<w { column[x] = 0 }
-                            for i in 0..<k {
-                                let s = src.value + min(max(y + i - r, 0), h - 1) * srcStride, tap = t.value[i]
-                                for x in 0..<w { column[x] = column[x] + tap * s[x] }
-                            }
-                            // Replicated border: padded[x + i] is column[clamp(x + i − r)].
-                            for x in 0..<r {
-                                padded[x] = column[0]
-                                column[w + x] = column[w - 1]
-                            }
-                            for x in 0..<w { acc[x] = 0 }
-                            for i in 0..<k {
-                                let s = padded + i, tap = t.value[i]
-                                for x in 0..<w { acc[x] = acc[x] + tap * s[x] }
-                            }
-                            let d = dst.value + y * dstStride
-                            for x in 0..<w {
-                                let v = acc[x]
-                                d[x] = v > 0 ? min(v, 1) : 0
-                            }
+                            blurRow(y, source: UnsafePointer(src.value), firstRow: 0, stride: srcStride, width: w, height: h,
+                                    taps: t.value, padded: padded, acc: acc, into: dst.value + y * dstStride)
                         }
                     }
                 }
             }
         }
         return out
+    }
+
+    /// One output row `y` of the blur: vertical taps (clamped row index) summed in tap order
+    /// from 0, then horizontal taps through a row padded with the replicated border, clamped to
+    /// 0…1. Picture row `g` is at `source + (g − firstRow) · stride` (a band may start at any
+    /// row); `padded` holds `w + 2r` floats and `acc` `w`, both scratch. The whole-picture blur
+    /// and the banded post-processing both call this, so they give the same bits.
+    @inline(__always)
+    static func blurRow(
+        _ y: Int, source: UnsafePointer<Float>, firstRow: Int, stride: Int, width w: Int, height h: Int,
+        taps t: UnsafeBufferPointer<Float>, padded: UnsafeMutablePointer<Float>, acc: UnsafeMutablePointer<Float>,
+        into d: UnsafeMutablePointer<Float>
+    ) {
+        let k = t.count, r = k / 2
+        let column = padded + r
+        for x in 0..<w { column[x] = 0 }
+        for i in 0..<k {
+            let s = source + (min(max(y + i - r, 0), h - 1) - firstRow) * stride, tap = t[i]
+            for x in 0..<w { column[x] = column[x] + tap * s[x] }
+        }
+        // Replicated border: padded[x + i] is column[clamp(x + i − r)].
+        for x in 0..<r {
+            padded[x] = column[0]
+            column[w + x] = column[w - 1]
+        }
+        for x in 0..<w { acc[x] = 0 }
+        for i in 0..<k {
+            let s = padded + i, tap = t[i]
+            for x in 0..<w { acc[x] = acc[x] + tap * s[x] }
+        }
+        for x in 0..<w {
+            let v = acc[x]
+            d[x] = v > 0 ? min(v, 1) : 0
+        }
     }
 }

@@ -217,29 +217,10 @@ struct BandedChain {
         _ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, base: Int, width w: Int, height h: Int,
         out: Range<Int>, taps: [Float], padded: UnsafeMutablePointer<Float>, acc: UnsafeMutablePointer<Float>
     ) {
-        let k = taps.count, r = k / 2
         taps.withUnsafeBufferPointer { t in
-            let column = padded + r
             for y in out {
-                for x in 0..<w { column[x] = 0 }
-                for i in 0..<k {
-                    let s = src + (min(max(y + i - r, 0), h - 1) - base) * w, tap = t[i]
-                    for x in 0..<w { column[x] = column[x] + tap * s[x] }
-                }
-                for x in 0..<r {
-                    padded[x] = column[0]
-                    column[w + x] = column[w - 1]
-                }
-                for x in 0..<w { acc[x] = 0 }
-                for i in 0..<k {
-                    let s = padded + i, tap = t[i]
-                    for x in 0..<w { acc[x] = acc[x] + tap * s[x] }
-                }
-                let d = dst + (y - base) * w
-                for x in 0..<w {
-                    let v = acc[x]
-                    d[x] = v > 0 ? min(v, 1) : 0
-                }
+                GaussianKernel.blurRow(y, source: UnsafePointer(src), firstRow: base, stride: w, width: w, height: h,
+                                       taps: t, padded: padded, acc: acc, into: dst + (y - base) * w)
             }
         }
     }
