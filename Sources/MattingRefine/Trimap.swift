@@ -56,7 +56,8 @@ public struct Trimap: Sendable, Equatable {
         /// Coarse alpha at or below this is background (outside the band). Default 0.05.
         public var backgroundThreshold: Float = 0.05
         /// How far from the 0.5 contour intermediate coarse alpha stays unknown, in band
-        /// radii (values ≥ 2; 4 is 48 px at a 1200 px short side). Farther away, the coarse
+        /// radii (at least 1: 1 leaves only the band unknown; 4 is 48 px at a 1200 px short
+        /// side; a smaller value throws). Farther away, the coarse
         /// mask decides: alpha ≥ 0.5 foreground, else background. Default `nil`: every
         /// intermediate pixel stays unknown, however far from the contour.
         ///
@@ -88,20 +89,26 @@ public struct Trimap: Sendable, Equatable {
     /// mask itself decides. So the unknown region is the band around the 0.5 contour plus the
     /// pixels of intermediate coarse alpha near it.
     ///
-    /// - Throws: ``ImageError/invalidArgument(_:)`` unless `coarseAlpha` is single-channel.
+    /// - Throws: ``ImageError/invalidArgument(_:)`` unless `coarseAlpha` is single-channel,
+    ///   or if ``Options/intermediateReach`` is below 1.
     public init(coarseAlpha: FloatImage, options: Options = Options()) throws {
         try requireMatte(coarseAlpha, "coarse alpha")
         let w = coarseAlpha.width, h = coarseAlpha.height
         let alpha = Plane(coarseAlpha)
         let r = options.bandRadius(width: w, height: h)
         var values = Self.classify(alpha.data, width: w, height: h, radius: r, options: options)
-        if let reach = options.intermediateReach, reach > 1 {
+        if let reach = options.intermediateReach {
+            guard reach >= 1 else {
+                throw ImageError.invalidArgument("trimap intermediateReach \(reach) must be at least 1 band radius (or nil)")
+            }
             // Far from the contour the window of radius reach·r holds only mask pixels or none:
             // the same count with thresholds at the mask's own boundary classifies by the mask.
             var byMask = options
             byMask.foregroundThreshold = 0.5
             byMask.backgroundThreshold = Float(0.5).nextDown
-            let far = Self.classify(alpha.data, width: w, height: h, radius: reach * r, options: byMask)
+            // A window wider than the picture already sees all of it: cap the factor so
+            // reach · r cannot overflow.
+            let far = Self.classify(alpha.data, width: w, height: h, radius: min(reach, max(w, h)) * r, options: byMask)
             for i in values.indices where values[i] == Trimap.unknownValue { values[i] = far[i] }
         }
         self.init(try Image(width: w, height: h, layout: .gray, components: values))

@@ -95,6 +95,17 @@ import Testing
         // Pixels the band already decided are the same either way.
         for x in [0, 20, 110, 120] { #expect(bounded.image[x, 20, 0] == unbounded.image[x, 20, 0], "at x \(x)") }
         #expect(bounded.unknownCount < unbounded.unknownCount)
+        // Reach 1: only the band itself stays unknown; a huge reach is the same as none far away.
+        options.intermediateReach = 1
+        let bandOnly = try Trimap(coarseAlpha: alpha, options: options)
+        for x in [45, 70, 150, 199] { #expect(bandOnly.image[x, 20, 0] != u, "reach 1 at x \(x)") }
+        for x in [39, 41, 139, 141] { #expect(bandOnly.image[x, 20, 0] == u, "reach 1, band, at x \(x)") }
+        options.intermediateReach = Int.max
+        #expect(try Trimap(coarseAlpha: alpha, options: options).image == unbounded.image)
+        for bad in [0, -3] {
+            options.intermediateReach = bad
+            #expect(throws: ImageError.self) { try Trimap(coarseAlpha: alpha, options: options) }
+        }
     }
 }
 
