@@ -42,7 +42,10 @@ import sys
 import tempfile
 import time
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:
+    sys.exit("compare.py: numpy is missing; run it with the venv from this script's header (--help shows it)")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -388,6 +391,12 @@ def main():
     unknown = [a for a in areas if a not in AREAS]
     if unknown:
         sys.exit(f"unknown area(s) {', '.join(unknown)}; choose from {', '.join(AREAS)}")
+    needs = {"gemm": [], "codecs": ["PIL", "cv2"], "selfie": ["mediapipe", "PIL"], "onnx": ["onnx", "onnxruntime"],
+             "refine": ["pymatting", "scipy"], "e2e": ["pymatting", "PIL"]}
+    missing = sorted({m for a in areas for m in needs[a] + ["PIL", "scipy"] if importlib.util.find_spec(m) is None})
+    if missing:
+        sys.exit(f"compare.py: {', '.join(missing)} missing from {sys.executable}; "
+                 "make the venv in this script's header (--help shows it) and run it with that python")
     os.makedirs(WORK, exist_ok=True)
     os.chdir(ROOT)
     build(args.skip_build)
