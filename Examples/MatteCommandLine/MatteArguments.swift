@@ -68,8 +68,11 @@ public enum OutputFormatArgument: String, ExpressibleByArgument, Sendable {
 }
 
 /// Prints `program: subject: error` as one line on stderr, the programs' failure message.
+/// Codec errors already begin with the file they are about; then the subject is not repeated.
 public func printFailure(_ program: String, _ subject: String, _ error: any Error) {
-    let text = "\(program): \(subject): \(error)".replacingOccurrences(of: "\n", with: " ")
+    let detail = "\(error)"
+    let line = detail.hasPrefix(subject + ":") ? "\(program): \(detail)" : "\(program): \(subject): \(detail)"
+    let text = line.replacingOccurrences(of: "\n", with: " ")
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
