@@ -89,12 +89,29 @@ public struct ClosedFormMatting: Sendable {
         let rgb = image.layout.isColor ? image.rgbImage : image.converted(to: .rgb)
         let w = image.width, h = image.height
         var level = Level(
-            width: w, height: h, image: (0..<3).map { Plane(rgb, channel: $0).data },
-            state: trimap.image.packedComponents.map { $0 == 0 ? Level.background : ($0 == 255 ? Level.foreground : Level.unknown) },
+            width: w, height: h, planes: [], image: rgb,
+            state: Self.states(of: trimap),
             guess: initialAlpha.map { Plane($0).data })
         var statistics = Statistics()
         let alpha = solve(&level, statistics: &statistics)
         return (Plane(width: w, height: h, data: alpha).grayImage, statistics)
+    }
+
+    /// The trimap as ``Level`` states.
+    static func states(of trimap: Trimap) -> [UInt8] {
+        let w = trimap.width, h = trimap.height
+        return [UInt8](unsafeUninitializedCapacity: w * h) { out, count in
+            trimap.image.withUnsafeBufferPointer { p, stride in
+                for y in 0..<h {
+                    let row = p + y * stride, o = y * w
+                    for x in 0..<w {
+                        let v = row[x]
+                        out[o + x] = v == 0 ? Level.background : (v == 255 ? Level.foreground : Level.unknown)
+                    }
+                }
+            }
+            count = w * h
+        }
     }
 
     /// One level of the pyramid.
@@ -103,7 +120,10 @@ public struct ClosedFormMatting: Sendable {
 
         var width: Int
         var height: Int
-        var image: [[Float]]
+        /// The colour of coarse levels: 3 consecutive planes (empty when ``image`` is set).
+        var planes: [Float]
+        /// The colour of the finest level: the caller's RGB picture, read in place.
+        var image: FloatImage?
         /// Per pixel: ``background`` (known 0), ``foreground`` (known 1) or ``unknown``.
         var state: [UInt8]
         var guess: [Float]?
@@ -116,18 +136,27 @@ public struct ClosedFormMatting: Sendable {
             }
         }
 
+        /// Calls `body` with where this level's colour is read from.
+        func withColour<R>(_ body: (ColourSource) -> R) -> R {
+            if let image {
+                return image.withUnsafeBufferPointer { p, stride in body(ColourSource(rgb: p, rowStride: stride)) }
+            }
+            return planes.withUnsafeBufferPointer { body(ColourSource(planes: $0.baseAddress!, width: width, height: height)) }
+        }
+
         /// The level at half resolution (ceil), by 2×2 means; a coarse pixel is known only
         /// if all its fine pixels are known and agree.
         func halved() -> Level {
             let w = width, h = height, w2 = (width + 1) / 2, h2 = (height + 1) / 2, n2 = w2 * h2
             let hasGuess = guess != nil
-            let fine = (image[0], image[1], image[2], state, guess ?? [])
-            var o0 = [Float](repeating: 0, count: n2), o1 = o0, o2 = o0, g2 = hasGuess ? o0 : []
+            let fine = (state, guess ?? [])
+            var out = [Float](repeating: 0, count: 3 * n2), g2 = hasGuess ? [Float](repeating: 0, count: n2) : []
             var state2 = [UInt8](repeating: Self.unknown, count: n2)
-            fine.0.withUnsafeBufferPointer { i0 in fine.1.withUnsafeBufferPointer { i1 in fine.2.withUnsafeBufferPointer { i2 in
-            fine.3.withUnsafeBufferPointer { st in fine.4.withUnsafeBufferPointer { g in
-            o0.withUnsafeMutableBufferPointer { o0 in o1.withUnsafeMutableBufferPointer { o1 in o2.withUnsafeMutableBufferPointer { o2 in
+            withColour { src in
+            fine.0.withUnsafeBufferPointer { st in fine.1.withUnsafeBufferPointer { g in
+            out.withUnsafeMutableBufferPointer { out in
             state2.withUnsafeMutableBufferPointer { st2 in g2.withUnsafeMutableBufferPointer { g2 in
+                let o0 = out.baseAddress!, o1 = o0 + n2, o2 = o1 + n2
                 for y in 0..<h2 {
                     let v0 = 2 * y, v1 = min(2 * y + 1, h - 1)
                     for x in 0..<w2 {
@@ -139,7 +168,7 @@ public struct ClosedFormMatting: Sendable {
                         for v in v0...v1 {
                             for u in u0...u1 {
                                 let i = v * w + u
-                                s0 += i0[i]; s1 += i1[i]; s2 += i2[i]
+                                s0 += src[channel: 0, x: u, y: v]; s1 += src[channel: 1, x: u, y: v]; s2 += src[channel: 2, x: u, y: v]
                                 if hasGuess { gs += g[i] }
                                 n += 1
                                 if st[i] != agree { agree = Self.unknown }
@@ -151,68 +180,83 @@ public struct ClosedFormMatting: Sendable {
                         st2[j] = agree
                     }
                 }
-            } } } } }
-            } } } } }
-            return Level(width: w2, height: h2, image: [o0, o1, o2], state: state2, guess: hasGuess ? g2 : nil)
+            } }
+            } } }
+            }
+            return Level(width: w2, height: h2, planes: out, image: nil, state: state2, guess: hasGuess ? g2 : nil)
         }
     }
 
     /// Solves `level` (coarse to fine) and returns the clamped alpha.
+    ///
+    /// Memory per level: the full-size direction vector (Double) and the alpha (Float);
+    /// every other vector holds only the unknown pixels, and the coarser answer is
+    /// interpolated straight into the unknowns' starting guess.
     func solve(_ level: inout Level, statistics: inout Statistics, isFinest: Bool = true) -> [Float] {
         let unknown = level.unknownCount
+        var coarse: (alpha: [Float], width: Int, height: Int)?
         if coarsestUnknownCount > 0, unknown > coarsestUnknownCount, min(level.width, level.height) >= 16 {
-            var coarse = level.halved()
-            let coarseAlpha = solve(&coarse, statistics: &statistics, isFinest: false)
-            let up = Self.upsampled(coarseAlpha, width: coarse.width, height: coarse.height, to: level.width, level.height, where: level.state)
-            level.guess = up
+            var half = level.halved()
+            coarse = (solve(&half, statistics: &statistics, isFinest: false), half.width, half.height)
         }
-        let n = level.width * level.height
-        var x = [Double](repeating: 0, count: n)
-        var isUnknown = [Bool](repeating: false, count: n)
-        let hasGuess = level.guess != nil, guess = level.guess ?? []
-        x.withUnsafeMutableBufferPointer { x in
-            isUnknown.withUnsafeMutableBufferPointer { isUnknown in
-                level.state.withUnsafeBufferPointer { state in
-                    guess.withUnsafeBufferPointer { guess in
-                        for i in 0..<n {
-                            switch state[i] {
-                            case Level.background: x[i] = 0
-                            case Level.foreground: x[i] = 1
-                            default:
-                                isUnknown[i] = true
-                                x[i] = hasGuess ? Double(guess[i]) : 0.5
-                            }
-                        }
-                    }
+        let w = level.width, h = level.height, n = w * h
+        let laplacian = level.state.withUnsafeBufferPointer { state in
+            level.withColour { colour in
+                MattingLaplacian(
+                    colour: colour, width: w, height: h, state: state, unknownState: Level.unknown,
+                    radius: radius, epsilon: epsilon, threads: threads)
+            }
+        }
+        let m = laplacian.unknownCount, U = laplacian.unknown
+        let x = UnsafeMutableBufferPointer<Double>.allocate(capacity: m)
+        let picture = UnsafeMutableBufferPointer<Double>.allocate(capacity: n)
+        defer { x.deallocate(); picture.deallocate() }
+        // The unknowns' starting guess: the coarser level's answer, bilinearly interpolated
+        // (pixel centres aligned, as ``upsampled(_:width:height:to:_:)``), else the caller's.
+        if let coarse {
+            let cw = coarse.width, ch = coarse.height
+            let sx = Float(cw) / Float(w), sy = Float(ch) / Float(h)
+            coarse.alpha.withUnsafeBufferPointer { p in
+                for k in 0..<m {
+                    let i = Int(U[k]), px = i % w, py = i / w
+                    let fy = min(max((Float(py) + 0.5) * sy - 0.5, 0), Float(ch - 1))
+                    let y0 = Int(fy), y1 = min(y0 + 1, ch - 1), ty = fy - Float(y0)
+                    let fx = min(max((Float(px) + 0.5) * sx - 0.5, 0), Float(cw - 1))
+                    let x0 = Int(fx), x1 = min(x0 + 1, cw - 1), tx = fx - Float(x0)
+                    let top = p[y0 * cw + x0] + tx * (p[y0 * cw + x1] - p[y0 * cw + x0])
+                    let bottom = p[y1 * cw + x0] + tx * (p[y1 * cw + x1] - p[y1 * cw + x0])
+                    x[k] = Double(top + ty * (bottom - top))
                 }
             }
+        } else if let guess = level.guess {
+            guess.withUnsafeBufferPointer { g in for k in 0..<m { x[k] = Double(g[Int(U[k])]) } }
+        } else {
+            x.initialize(repeating: 0.5)
         }
-        let laplacian = MattingLaplacian(
-            image: level.image, width: level.width, height: level.height, isUnknown: isUnknown,
-            radius: radius, epsilon: epsilon, threads: threads)
+        level.state.withUnsafeBufferPointer { state in
+            for i in 0..<n { picture[i] = state[i] == Level.foreground ? 1 : 0 }
+        }
         let (iterations, residual) = ConjugateGradient.solve(
-            laplacian, &x, tolerance: tolerance, maxIterations: isFinest ? (finestMaxIterations ?? maxIterations) : maxIterations)
-        statistics.levels.insert((level.width, level.height, unknown, iterations, residual), at: 0)
-        var alpha = [Float](repeating: 0, count: n)
-        alpha.withUnsafeMutableBufferPointer { a in
-            x.withUnsafeBufferPointer { x in
-                for i in 0..<n { a[i] = Float(min(max(x[i], 0), 1)) }
+            laplacian, picture: picture, x: x, tolerance: tolerance,
+            maxIterations: isFinest ? (finestMaxIterations ?? maxIterations) : maxIterations)
+        statistics.levels.insert((w, h, unknown, iterations, residual), at: 0)
+        return [Float](unsafeUninitializedCapacity: n) { alpha, count in
+            level.state.withUnsafeBufferPointer { state in
+                for i in 0..<n { alpha[i] = state[i] == Level.foreground ? 1 : 0 }
             }
+            for k in 0..<m { alpha[Int(U[k])] = Float(min(max(x[k], 0), 1)) }
+            count = n
         }
-        return alpha
     }
 
     /// Bilinear upsampling with pixel centres aligned (`x_coarse = (x + 0.5)/scale − 0.5`).
-    /// With `state` (``Level/state``), only unknown pixels (the only ones read) are
-    /// computed; the rest are 0.
-    static func upsampled(_ plane: [Float], width w: Int, height h: Int, to w2: Int, _ h2: Int, where state: [UInt8]? = nil) -> [Float] {
+    static func upsampled(_ plane: [Float], width w: Int, height h: Int, to w2: Int, _ h2: Int) -> [Float] {
         var out = [Float](repeating: 0, count: w2 * h2)
         let sx = Float(w) / Float(w2), sy = Float(h) / Float(h2)
         for y in 0..<h2 {
             let fy = min(max((Float(y) + 0.5) * sy - 0.5, 0), Float(h - 1))
             let y0 = Int(fy), y1 = min(y0 + 1, h - 1), ty = fy - Float(y0)
             for x in 0..<w2 {
-                if let state, state[y * w2 + x] != Level.unknown { continue }
                 let fx = min(max((Float(x) + 0.5) * sx - 0.5, 0), Float(w - 1))
                 let x0 = Int(fx), x1 = min(x0 + 1, w - 1), tx = fx - Float(x0)
                 let top = plane[y0 * w + x0] + tx * (plane[y0 * w + x1] - plane[y0 * w + x0])

@@ -1,129 +1,60 @@
+import CMattingKernels
+import Synchronization
+
 /// Jacobi-preconditioned conjugate gradients on the unknown pixels of a matting Laplacian.
 enum ConjugateGradient {
-    /// Solves `L_UU x_U = −L_UK x_K` in place, starting from the unknown entries of `x`.
+    /// Solves `L_UU x_U = −L_UK x_K`, starting from `x` (the unknowns' guess, in the
+    /// Laplacian's unknown order) and leaving the iterate there.
     ///
-    /// Vectors over the unknowns are stored compactly, tile after tile; the iterate and the
-    /// search direction live in full-size vectors because `L·d` reads neighbours (the
-    /// direction is zero on known pixels). Every reduction is summed per tile, then over
-    /// tiles in order, so the result does not depend on the thread count.
+    /// `picture` is a full-size vector holding the known pixels' values (0 or 1) and 0 at
+    /// every unknown pixel; the solver then uses it as the search direction, so it is
+    /// clobbered (`L·d` reads neighbours, so the direction must be full-size; every other
+    /// vector is compact, tile after tile). The loop is C (`mk_f64_cf_pcg`) on a persistent
+    /// thread pool; every reduction is summed per tile, then over tiles in order, so the
+    /// result does not depend on the thread count.
     ///
     /// - Returns: iterations done and the final relative residual `‖r‖/‖b‖`.
-    static func solve(_ L: MattingLaplacian, _ x: inout [Double], tolerance: Double, maxIterations: Int) -> (Int, Double) {
-        let tileCount = L.tileCount, threads = L.threads
-        let offsets = L.offsets
-        let m = L.unknownCount, n = x.count
+    static func solve(
+        _ L: MattingLaplacian, picture: UnsafeMutableBufferPointer<Double>, x: UnsafeMutableBufferPointer<Double>,
+        tolerance: Double, maxIterations: Int
+    ) -> (Int, Double) {
+        let m = L.unknownCount, tileCount = L.tileCount
+        precondition(x.count == m && picture.count == L.width * L.height)
         if m == 0 { return (0, 0) }
-        let X = UnsafeMutablePointer<Double>.allocate(capacity: n)
-        let D = UnsafeMutablePointer<Double>.allocate(capacity: n)
-        let R = UnsafeMutablePointer<Double>.allocate(capacity: m)
-        let Q = UnsafeMutablePointer<Double>.allocate(capacity: m)
-        let invDiag = UnsafeMutablePointer<Double>.allocate(capacity: m)
-        let partial = UnsafeMutablePointer<Double>.allocate(capacity: 2 * tileCount)
-        defer { for p in [X, D, R, Q, invDiag, partial] { p.deallocate() } }
-        x.withUnsafeBufferPointer { X.initialize(from: $0.baseAddress!, count: n) }
-        // The unknowns' global indices, tile after tile; their iterate and direction, compact.
-        let U = UnsafePointer(L.unknown)
-        let XU = UnsafeMutablePointer<Double>.allocate(capacity: m)
-        let DU = UnsafeMutablePointer<Double>.allocate(capacity: m)
-        defer { XU.deallocate(); DU.deallocate() }
-        for k in 0..<m { XU[k] = X[Int(U[k])] }
-        let shared = UncheckedSendable((X, D, R, Q, invDiag, partial))
+        let pool = RefinePool.pool(threads: L.threads)
+        let workers = pool == nil ? 1 : L.threads
+        let scratchStride = mk_cf_laplacian_scratch_count(Int32(MattingLaplacian.tileSize), Int32(L.radius))
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: workers * scratchStride)
+        let workspace = UnsafeMutablePointer<Double>.allocate(capacity: 4 * m + 2 * tileCount)
+        defer { scratch.deallocate(); workspace.deallocate() }
+        var residual = 0.0
+        let iterations = L.offsets.withUnsafeBufferPointer { offsets in
+            var system = mk_cf_system(
+                tiles: L.tiles, tile_count: tileCount, offsets: offsets.baseAddress, unknown: UnsafePointer(L.unknown),
+                kernel: L.kernel, scratch: scratch, scratch_stride: scratchStride, pool: pool, threads: workers)
+            return mk_f64_cf_pcg(
+                &system, picture.baseAddress, picture.count, x.baseAddress, UnsafePointer(L.diagonal),
+                tolerance, Int32(clamping: maxIterations), workspace, &residual)
+        }
+        return (Int(iterations), residual)
+    }
+}
 
-        /// Runs `body(tile, offset, scratch)` for all tiles, dynamically scheduled.
-        let scratches = (0..<max(1, threads)).map { _ in MattingLaplacian.Scratch(radius: L.radius) }
-        func forTiles(_ body: (Int, Int, MattingLaplacian.Scratch) -> Void) {
-            parallelDynamic(tileCount, threads: threads) { t, worker in body(t, offsets[t], scratches[worker]) }
-        }
-        /// The vector updates, in contiguous runs of tiles, one run per thread: they are
-        /// memory-bound (about 12 doubles of traffic per unknown and iteration, as much time
-        /// as L·d once that is vectorised), so both cores' bandwidth helps. Per-tile partial
-        /// sums keep the results independent of the thread count.
-        func forTileRuns(_ body: (Int, Int) -> Void) {
-            parallelChunks(tileCount, threads: threads) { range in
-                for t in range { body(t, offsets[t]) }
-            }
-        }
-        func sum(_ slot: Int) -> Double {
-            var s = 0.0
-            for t in 0..<tileCount { s += partial[2 * t + slot] }
-            return s
-        }
+/// The solver's persistent worker threads: one C pool (`mk_threadpool`, the same as
+/// MattingEngine's) per thread count, created on first use and kept for the process, so a
+/// conjugate-gradient step costs no thread wake-up. Regions from concurrent solves on one
+/// pool run one after another.
+enum RefinePool {
+    private static let pools = Mutex<[Int: UncheckedSendable<OpaquePointer>]>([:])
 
-        // b = −L_UK x_K: L applied to x with its unknowns zeroed.
-        D.initialize(from: X, count: n)
-        for k in 0..<m {
-            D[Int(U[k])] = 0
-            invDiag[k] = L.diagonal[k] > 0 ? 1 / L.diagonal[k] : 0
+    /// The pool for `threads` threads (nil for one thread: run on the caller).
+    static func pool(threads: Int) -> OpaquePointer? {
+        guard threads > 1 else { return nil }
+        return pools.withLock { pools in
+            if let pool = pools[threads] { return pool.value }
+            guard let pool = mk_threadpool_create(threads) else { return nil }
+            pools[threads] = UncheckedSendable(pool)
+            return pool
         }
-        forTiles { t, o, s in
-            let (_, D, _, Q, _, P) = shared.value
-            _ = L.apply(tile: t, D, into: Q + o, scratch: s)
-            var bb = 0.0
-            for k in o..<offsets[t + 1] { bb += Q[k] * Q[k] }
-            P[2 * t] = bb
-        }
-        let normB = sum(0).squareRoot()
-        if normB == 0 { return (0, 0) }
-        // r = −L x at the start; d = z = r / diag (zero on known pixels).
-        D.update(repeating: 0, count: n)
-        forTiles { t, o, s in
-            let (X, D, R, _, I, P) = shared.value
-            _ = L.apply(tile: t, X, into: R + o, scratch: s)
-            var rz = 0.0, rr = 0.0
-            for k in o..<offsets[t + 1] {
-                let rj = -R[k]
-                R[k] = rj
-                let z = rj * I[k]
-                D[Int(U[k])] = z
-                DU[k] = z
-                rz += rj * z
-                rr += rj * rj
-            }
-            P[2 * t] = rz
-            P[2 * t + 1] = rr
-        }
-        var rz = sum(0)
-        var residual = sum(1).squareRoot() / normB
-        var iterations = 0
-        while iterations < maxIterations && residual > tolerance {
-            iterations += 1
-            forTiles { t, o, s in
-                let (_, D, _, Q, _, P) = shared.value
-                P[2 * t] = L.apply(tile: t, D, into: Q + o, scratch: s)
-            }
-            let dq = sum(0)
-            if !(dq > 0) { break }
-            let step = rz / dq
-            // Compact loops (iterate XU and a compact copy DU of the direction): only the
-            // write of D back to the full-size vector is scattered.
-            forTileRuns { t, o in
-                let (_, _, R, Q, I, P) = shared.value
-                var a = 0.0, b = 0.0
-                for k in o..<offsets[t + 1] {
-                    XU[k] += step * DU[k]
-                    let rk = R[k] - step * Q[k]
-                    R[k] = rk
-                    a += rk * rk * I[k]
-                    b += rk * rk
-                }
-                P[2 * t] = a
-                P[2 * t + 1] = b
-            }
-            let rzNew = sum(0)
-            residual = sum(1).squareRoot() / normB
-            let beta = rz != 0 ? rzNew / rz : 0
-            rz = rzNew
-            forTileRuns { t, o in
-                let (_, D, R, _, I, _) = shared.value
-                for k in o..<offsets[t + 1] {
-                    let dk = R[k] * I[k] + beta * DU[k]
-                    DU[k] = dk
-                    D[Int(U[k])] = dk
-                }
-            }
-        }
-        for k in 0..<m { X[Int(U[k])] = XU[k] }
-        x.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: X, count: n) }
-        return (iterations, residual)
     }
 }

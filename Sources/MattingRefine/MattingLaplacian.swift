@@ -49,19 +49,22 @@ final class MattingLaplacian: @unchecked Sendable {
     let diagonal: UnsafeMutablePointer<Double>
     /// The kernel's tile descriptors (pointers into the arenas below).
     private let descriptors: UnsafeMutablePointer<mk_cf_tile>
+    /// The tile descriptors, `tileCount` of them, in tile order.
+    var tiles: UnsafePointer<mk_cf_tile> { UnsafePointer(descriptors) }
     private let local: UnsafeMutablePointer<Int32>
     private let windowCount: UnsafeMutablePointer<Double>
     private let colour: UnsafeMutablePointer<Float>
     private let stats: UnsafeMutablePointer<Double>
-    private let kernel: mk_f64_cf_laplacian_ukernel_fn
+    /// The tile product of ``isa``.
+    let kernel: mk_f64_cf_laplacian_ukernel_fn
 
     /// - Parameters:
-    ///   - image: 3 colour planes, `width × height` each, values nominally 0…1.
-    ///   - isUnknown: per pixel, whether it is solved for.
+    ///   - colour: the picture's 3 colour channels, values nominally 0…1 (read during init only).
+    ///   - state: per pixel (`width × height`), whether it is solved for: equal to `unknownState`.
     ///   - isa: the kernel path (tests compare them; results differ in the last bits).
     init(
-        image: [[Float]], width: Int, height: Int, isUnknown: [Bool], radius: Int, epsilon: Double, threads: Int,
-        isa: RefineISA = .current
+        colour source: ColourSource, width: Int, height: Int, state: UnsafeBufferPointer<UInt8>, unknownState: UInt8,
+        radius: Int, epsilon: Double, threads: Int, isa: RefineISA = .current
     ) {
         self.width = width
         self.height = height
@@ -78,21 +81,19 @@ final class MattingLaplacian: @unchecked Sendable {
         var rects: [(x0: Int, y0: Int, x1: Int, y1: Int)] = []
         var unknownList: [Int32] = []
         var offsets = [0]
-        isUnknown.withUnsafeBufferPointer { isUnknown in
-            for ty in stride(from: 0, to: height, by: t) {
-                for tx in stride(from: 0, to: width, by: t) {
-                    var bx0 = Int.max, by0 = Int.max, bx1 = Int.min, by1 = Int.min
-                    let before = unknownList.count
-                    for y in ty..<min(ty + t, height) {
-                        for x in tx..<min(tx + t, width) where isUnknown[y * width + x] {
-                            unknownList.append(Int32(y * width + x))
-                            bx0 = min(bx0, x); by0 = min(by0, y); bx1 = max(bx1, x + 1); by1 = max(by1, y + 1)
-                        }
+        for ty in stride(from: 0, to: height, by: t) {
+            for tx in stride(from: 0, to: width, by: t) {
+                var bx0 = Int.max, by0 = Int.max, bx1 = Int.min, by1 = Int.min
+                let before = unknownList.count
+                for y in ty..<min(ty + t, height) {
+                    for x in tx..<min(tx + t, width) where state[y * width + x] == unknownState {
+                        unknownList.append(Int32(y * width + x))
+                        bx0 = min(bx0, x); by0 = min(by0, y); bx1 = max(bx1, x + 1); by1 = max(by1, y + 1)
                     }
-                    if unknownList.count > before {
-                        rects.append((bx0, by0, bx1, by1))
-                        offsets.append(unknownList.count)
-                    }
+                }
+                if unknownList.count > before {
+                    rects.append((bx0, by0, bx1, by1))
+                    offsets.append(unknownList.count)
                 }
             }
         }
@@ -122,24 +123,33 @@ final class MattingLaplacian: @unchecked Sendable {
                 unknown: UnsafePointer(unknown + offsets[i]), local: UnsafePointer(local + offsets[i]),
                 count: UnsafePointer(windowCount + offsets[i]))
         }
-        image[0].withUnsafeBufferPointer { plane0 in
-            image[1].withUnsafeBufferPointer { plane1 in
-                image[2].withUnsafeBufferPointer { plane2 in
-                    let shared = UncheckedSendable((descriptors, colour, stats, local, windowCount, diagonal, plane0, plane1, plane2))
-                    parallelChunks(tileCount, threads: threads) { range in
-                        let (descriptors, colour, stats, local, windowCount, diagonal, plane0, plane1, plane2) = shared.value
-                        let rowBuffer = UnsafeMutablePointer<Double>.allocate(capacity: 9 * (t + 4 * r))
-                        let meanBuffer = UnsafeMutablePointer<Double>.allocate(capacity: 3 * (t + 2 * r) * (t + 2 * r))
-                        defer { rowBuffer.deallocate(); meanBuffer.deallocate() }
-                        for i in range {
-                            Self.prepare(
-                                descriptors[i], planes: (plane0, plane1, plane2), epsilon: epsilon,
-                                colour: colour + colourOffsets[i], stats: stats + statsOffsets[i],
-                                local: local + offsets[i], windowCount: windowCount + offsets[i],
-                                diagonal: diagonal + offsets[i], rowBuffer: rowBuffer, mean: meanBuffer, statsKernel: statsKernel)
-                        }
-                    }
-                }
+        let shared = UncheckedSendable((descriptors, colour, stats, local, windowCount, diagonal, source))
+        parallelChunks(tileCount, threads: threads) { range in
+            let (descriptors, colour, stats, local, windowCount, diagonal, source) = shared.value
+            let rowBuffer = UnsafeMutablePointer<Double>.allocate(capacity: 9 * (t + 4 * r))
+            let meanBuffer = UnsafeMutablePointer<Double>.allocate(capacity: 3 * (t + 2 * r) * (t + 2 * r))
+            defer { rowBuffer.deallocate(); meanBuffer.deallocate() }
+            for i in range {
+                Self.prepare(
+                    descriptors[i], source: source, epsilon: epsilon,
+                    colour: colour + colourOffsets[i], stats: stats + statsOffsets[i],
+                    local: local + offsets[i], windowCount: windowCount + offsets[i],
+                    diagonal: diagonal + offsets[i], rowBuffer: rowBuffer, mean: meanBuffer, statsKernel: statsKernel)
+            }
+        }
+    }
+
+    /// A Laplacian from planes and a Boolean mask (tests).
+    static func make(
+        image: [[Float]], width: Int, height: Int, isUnknown: [Bool], radius: Int, epsilon: Double, threads: Int,
+        isa: RefineISA = .current
+    ) -> MattingLaplacian {
+        let planes = image[0] + image[1] + image[2], state = isUnknown.map { UInt8($0 ? 1 : 0) }
+        return planes.withUnsafeBufferPointer { planes in
+            state.withUnsafeBufferPointer { state in
+                MattingLaplacian(
+                    colour: ColourSource(planes: planes.baseAddress!, width: width, height: height), width: width, height: height,
+                    state: state, unknownState: 1, radius: radius, epsilon: epsilon, threads: threads, isa: isa)
             }
         }
     }
@@ -183,7 +193,7 @@ final class MattingLaplacian: @unchecked Sendable {
     /// `rowBuffer` (9 × pixel-grid width), then horizontal sums, mean and adjugate inverse.
     /// Windows not inside the picture keep zero statistics (the product skips them).
     private static func prepare(
-        _ tile: mk_cf_tile, planes: (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>),
+        _ tile: mk_cf_tile, source: ColourSource,
         epsilon: Double, colour: UnsafeMutablePointer<Float>, stats: UnsafeMutablePointer<Double>,
         local: UnsafeMutablePointer<Int32>, windowCount: UnsafeMutablePointer<Double>, diagonal: UnsafeMutablePointer<Double>,
         rowBuffer V: UnsafeMutablePointer<Double>, mean m: UnsafeMutablePointer<Double>, statsKernel: mk_f64_cf_tile_stats_fn
@@ -195,14 +205,14 @@ final class MattingLaplacian: @unchecked Sendable {
         let k = 2 * r + 1, area = Double(k * k)
         // Colour with its 2r halo, 0 outside the picture: per row, the columns inside are copied.
         let first = x0 - 2 * r, lo = max(0, -first), hi = min(pw, W - first)
-        for (c, source) in [planes.0, planes.1, planes.2].enumerated() {
-            let src = source.baseAddress!, dst = colour + c * pn
+        for c in 0..<3 {
+            let dst = colour + c * pn
             dst.initialize(repeating: 0, count: pn)
             guard hi > lo else { continue }
             for py in 0..<ph {
                 let y = y0 - 2 * r + py
                 guard y >= 0 && y < H else { continue }
-                (dst + py * pw + lo).update(from: src + y * W + first + lo, count: hi - lo)
+                source.copyRow(channel: c, y: y, x: first + lo, count: hi - lo, into: dst + py * pw + lo)
             }
         }
         var descriptor = tile
@@ -235,6 +245,49 @@ final class MattingLaplacian: @unchecked Sendable {
             diagonal[j] = sum
             windowCount[j] = count
             local[j] = Int32(ly * tw + lx)
+        }
+    }
+}
+
+/// Where a picture's 3 colour channels are read from: channel `c` of pixel `(x, y)` is at
+/// `base[y·rowStride + x·pixelStride + c·channelStride]` — planes (pixel stride 1) or an
+/// interleaved RGB image (pixel stride 3), so the finest level needs no planar copy.
+struct ColourSource: @unchecked Sendable {
+    // @unchecked: read-only while the solver runs; the owner keeps the memory alive.
+    let base: UnsafePointer<Float>
+    let rowStride: Int
+    let pixelStride: Int
+    let channelStride: Int
+
+    /// Three consecutive `width × height` planes.
+    init(planes base: UnsafePointer<Float>, width: Int, height: Int) {
+        self.base = base
+        rowStride = width
+        pixelStride = 1
+        channelStride = width * height
+    }
+
+    /// Interleaved RGB rows of `rowStride` floats.
+    init(rgb base: UnsafePointer<Float>, rowStride: Int) {
+        self.base = base
+        self.rowStride = rowStride
+        pixelStride = 3
+        channelStride = 1
+    }
+
+    @inline(__always)
+    subscript(channel c: Int, x x: Int, y y: Int) -> Float {
+        base[y * rowStride + x * pixelStride + c * channelStride]
+    }
+
+    /// Copies `count` values of channel `channel` from row `y`, starting at column `x`.
+    @inline(__always)
+    func copyRow(channel c: Int, y: Int, x: Int, count: Int, into dst: UnsafeMutablePointer<Float>) {
+        let src = base + y * rowStride + x * pixelStride + c * channelStride
+        if pixelStride == 1 {
+            dst.update(from: src, count: count)
+        } else {
+            for i in 0..<count { dst[i] = src[i * pixelStride] }
         }
     }
 }

@@ -34,7 +34,7 @@ import Testing
         let trimap = Self.randomTrimap(w, h, seed: 5)
         let isUnknown = trimap.knownValues.map { $0 == nil }
         let planes = (0..<3).map { Plane(image, channel: $0).data }
-        let L = MattingLaplacian(image: planes, width: w, height: h, isUnknown: isUnknown, radius: r, epsilon: eps, threads: 2, isa: isa)
+        let L = MattingLaplacian.make(image: planes, width: w, height: h, isUnknown: isUnknown, radius: r, epsilon: eps, threads: 2, isa: isa)
         var rng = SeededGenerator(seed: 77)
         let p = (0..<w * h).map { _ in Double.random(in: 0...1, using: &rng) }
         var fast = [Double](repeating: 0, count: w * h)

@@ -126,6 +126,36 @@ typedef double (*mk_f64_cf_laplacian_ukernel_fn)(
 /// 9 × (width + 4·radius) doubles. Same two ISA paths as the product.
 typedef void (*mk_f64_cf_tile_stats_fn)(const mk_cf_tile* tile, double epsilon, double* mean, double* inverse, double* scratch);
 
+/// One pyramid level's system for mk_f64_cf_pcg: the tiles holding unknown pixels, tile t's
+/// unknowns being entries offsets[t] ..< offsets[t + 1] of `unknown` (global pixel indices),
+/// the product kernel, and per-worker scratch (`scratch + worker · scratch_stride`, for
+/// `threads` workers; `pool` NULL runs on the calling thread only).
+typedef struct mk_cf_system {
+    const mk_cf_tile* tiles;
+    size_t tile_count;
+    const size_t* offsets;
+    const int32_t* unknown;
+    mk_f64_cf_laplacian_ukernel_fn kernel;
+    double* scratch;
+    size_t scratch_stride;
+    struct mk_threadpool* pool;
+    size_t threads;
+} mk_cf_system;
+
+/// Solves L_UU x_U = −L_UK x_K by Jacobi-preconditioned conjugate gradients.
+///
+/// - `p`: `n` doubles, the full-size picture: on entry the known pixels' values (0 or 1)
+///   and 0 at every unknown pixel; used as the direction vector (clobbered).
+/// - `x`: the unknowns' starting guess in `unknown` order; on exit the iterate.
+/// - `diagonal`: L_ii of the unknowns (Jacobi preconditioner; entries ≤ 0 get weight 0).
+/// - Stops when ‖r‖/‖b‖ ≤ `tolerance` (b = −L_UK x_K) or after `max_iterations`; writes
+///   the final relative residual to `*residual` (0 when b = 0 or there are no unknowns)
+///   and returns the iterations done.
+/// - `workspace`: 4·m + 2·tile_count doubles (m unknowns).
+/// Results are independent of the thread count (per-tile partial sums in tile order).
+int mk_f64_cf_pcg(const mk_cf_system* system, double* p, size_t n, double* x, const double* diagonal,
+                  double tolerance, int max_iterations, double* workspace, double* residual);
+
 /// Doubles of scratch the Laplacian kernels need for tiles up to `max_side` × `max_side`.
 static inline size_t mk_cf_laplacian_scratch_count(int32_t max_side, int32_t radius) {
     const size_t t = (size_t) max_side, r = (size_t) radius;
