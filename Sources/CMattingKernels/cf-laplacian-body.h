@@ -342,3 +342,78 @@ void MK_CF_STATS_NAME(const mk_cf_tile* restrict tile, double epsilon, double* r
                         k, area, e);
     }
 }
+
+// The diagonal L_ii = Σ_{valid k ∋ i} (1 − (1 + dᵀ Δ_k⁻¹ d) / |w|), d = I_i − μ_k, and the
+// window count n_i of every unknown pixel of a tile, from the statistics (`mean`, 3 planes;
+// `inverse`, 6 planes, both on the window-centre grid). Row by row over the tile's output
+// rectangle, vectorised along the row: each window offset adds its term where the window
+// is inside the picture (0 elsewhere, which leaves the sum unchanged), in the same window
+// order as a per-pixel double loop. FMA contraction is off so every ISA path rounds alike.
+// Also writes local[j] (the pixel's index in the rectangle). `scratch`: 2 × width doubles.
+void MK_CF_DIAGONAL_NAME(const mk_cf_tile* restrict tile, const double* restrict mean,
+                         const double* restrict inverse, double* restrict diagonal,
+                         double* restrict count, int32_t* restrict local, double* restrict scratch)
+{
+#pragma clang fp contract(off)
+    const int32_t r = tile->radius, k = 2 * r + 1;
+    const int32_t tw = tile->width, th = tile->height;
+    const int32_t gw = tw + 2 * r, gh = th + 2 * r, pw = tw + 4 * r, ph = th + 4 * r;
+    const size_t pn = (size_t) pw * (size_t) ph, gn = (size_t) gw * (size_t) gh;
+    const int32_t W = tile->picture_width, H = tile->picture_height;
+    const double area = (double) (k * k);
+    const int32_t x0 = tile->x0, y0 = tile->y0;
+    int32_t vx0 = r - (x0 - r), vx1 = W - r - (x0 - r), vy0 = r - (y0 - r), vy1 = H - r - (y0 - r);
+    if (vx0 < 0) vx0 = 0;
+    if (vx1 > gw) vx1 = gw;
+    if (vy0 < 0) vy0 = 0;
+    if (vy1 > gh) vy1 = gh;
+    const float* restrict C0 = tile->colour;
+    const float* restrict C1 = C0 + pn;
+    const float* restrict C2 = C1 + pn;
+    const double* restrict m0 = mean;
+    const double* restrict m1 = mean + gn;
+    const double* restrict m2 = mean + 2 * gn;
+    const double* restrict v00 = inverse;
+    const double* restrict v01 = inverse + gn;
+    const double* restrict v02 = inverse + 2 * gn;
+    const double* restrict v11 = inverse + 3 * gn;
+    const double* restrict v12 = inverse + 4 * gn;
+    const double* restrict v22 = inverse + 5 * gn;
+    double* restrict sum = scratch;
+    double* restrict n = scratch + tw;
+    int32_t j = 0;
+    const int32_t unknown_count = tile->unknown_count;
+    for (int32_t ly = 0; ly < th && j < unknown_count; ly++) {
+        for (int32_t lx = 0; lx < tw; lx++) { sum[lx] = 0; n[lx] = 0; }
+        // Colour of output pixel (lx, ly) sits at (lx + 2r, ly + 2r) on the pixel grid.
+        const size_t pc = (size_t) (ly + 2 * r) * (size_t) pw + (size_t) (2 * r);
+        for (int32_t dy = 0; dy < k; dy++) {
+            const int32_t gy = ly + dy;
+            if (gy < vy0 || gy >= vy1) continue;
+            for (int32_t dx = 0; dx < k; dx++) {
+                const size_t g = (size_t) gy * (size_t) gw + (size_t) dx;
+                for (int32_t lx = 0; lx < tw; lx++) {
+                    const int32_t gx = lx + dx;
+                    const double d0 = (double) C0[pc + lx] - m0[g + lx];
+                    const double d1 = (double) C1[pc + lx] - m1[g + lx];
+                    const double d2 = (double) C2[pc + lx] - m2[g + lx];
+                    const double quad = d0 * (v00[g + lx] * d0 + v01[g + lx] * d1 + v02[g + lx] * d2)
+                        + d1 * (v01[g + lx] * d0 + v11[g + lx] * d1 + v12[g + lx] * d2)
+                        + d2 * (v02[g + lx] * d0 + v12[g + lx] * d1 + v22[g + lx] * d2);
+                    const int valid = gx >= vx0 && gx < vx1;
+                    sum[lx] += valid ? 1 - (1 + quad) / area : 0;
+                    n[lx] += valid ? 1 : 0;
+                }
+            }
+        }
+        const int32_t row_start = (y0 + ly) * W + x0;
+        while (j < unknown_count && tile->unknown[j] < row_start + tw && tile->unknown[j] >= row_start) {
+            const int32_t lx = tile->unknown[j] - row_start;
+            diagonal[j] = sum[lx];
+            count[j] = n[lx];
+            local[j] = ly * tw + lx;
+            j++;
+        }
+    }
+    (void) ph;
+}

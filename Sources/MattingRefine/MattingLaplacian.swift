@@ -73,7 +73,7 @@ final class MattingLaplacian: @unchecked Sendable {
         self.threads = threads
         self.isa = isa
         self.kernel = isa.laplacianKernel
-        let statsKernel = isa.laplacianStatsKernel
+        let statsKernel = isa.laplacianStatsKernel, diagonalKernel = isa.laplacianDiagonalKernel
         let t = Self.tileSize, r = radius
         // Tiles: each 32×32 cell's output rectangle shrinks to the bounding box of its
         // unknown pixels (only they need (L p)_i, and a band crossing a cell is often much
@@ -134,7 +134,8 @@ final class MattingLaplacian: @unchecked Sendable {
                     descriptors[i], source: source, epsilon: epsilon,
                     colour: colour + colourOffsets[i], stats: stats + statsOffsets[i],
                     local: local + offsets[i], windowCount: windowCount + offsets[i],
-                    diagonal: diagonal + offsets[i], rowBuffer: rowBuffer, mean: meanBuffer, statsKernel: statsKernel)
+                    diagonal: diagonal + offsets[i], rowBuffer: rowBuffer, mean: meanBuffer, statsKernel: statsKernel,
+                    diagonalKernel: diagonalKernel)
             }
         }
     }
@@ -191,18 +192,18 @@ final class MattingLaplacian: @unchecked Sendable {
     /// The statistics come from the C kernel (`mk_f64_cf_tile_stats__<isa>`): window sums of
     /// I (3) and I·Iᵀ (6) per centre row, vertical sums over the window's rows into
     /// `rowBuffer` (9 × pixel-grid width), then horizontal sums, mean and adjugate inverse.
-    /// Windows not inside the picture keep zero statistics (the product skips them).
+    /// Windows not inside the picture keep zero statistics (the product skips them). The
+    /// diagonal and window counts come from `mk_f64_cf_tile_diagonal__<isa>`.
     private static func prepare(
         _ tile: mk_cf_tile, source: ColourSource,
         epsilon: Double, colour: UnsafeMutablePointer<Float>, stats: UnsafeMutablePointer<Double>,
         local: UnsafeMutablePointer<Int32>, windowCount: UnsafeMutablePointer<Double>, diagonal: UnsafeMutablePointer<Double>,
-        rowBuffer V: UnsafeMutablePointer<Double>, mean m: UnsafeMutablePointer<Double>, statsKernel: mk_f64_cf_tile_stats_fn
+        rowBuffer V: UnsafeMutablePointer<Double>, mean m: UnsafeMutablePointer<Double>, statsKernel: mk_f64_cf_tile_stats_fn,
+        diagonalKernel: mk_f64_cf_tile_diagonal_fn
     ) {
         let r = Int(tile.radius), W = Int(tile.picture_width), H = Int(tile.picture_height)
         let x0 = Int(tile.x0), y0 = Int(tile.y0), tw = Int(tile.width), th = Int(tile.height)
-        let gw = tw + 2 * r, gh = th + 2 * r, pw = tw + 4 * r, ph = th + 4 * r
-        let pn = pw * ph, gn = gw * gh
-        let k = 2 * r + 1, area = Double(k * k)
+        let pw = tw + 4 * r, ph = th + 4 * r, pn = pw * ph
         // Colour with its 2r halo, 0 outside the picture: per row, the columns inside are copied.
         let first = x0 - 2 * r, lo = max(0, -first), hi = min(pw, W - first)
         for c in 0..<3 {
@@ -218,34 +219,7 @@ final class MattingLaplacian: @unchecked Sendable {
         var descriptor = tile
         descriptor.colour = UnsafePointer(colour)
         statsKernel(&descriptor, epsilon, m, stats, V)
-        let c0 = UnsafePointer(colour), c1 = c0 + pn, c2 = c1 + pn
-        // Valid centres: [r, W − r) × [r, H − r) in picture coordinates.
-        let vx0 = max(0, r - (x0 - r)), vx1 = min(gw, W - r - (x0 - r))
-        let vy0 = max(0, r - (y0 - r)), vy1 = min(gh, H - r - (y0 - r))
-        // Diagonal: L_ii = Σ_{valid k ∋ i} (1 − (1 + dᵀ Δ_k⁻¹ d) / |w|), d = I_i − μ_k, by
-        // direct loops over the windows holding i (once per solve).
-        let v = UnsafePointer(stats)
-        for j in 0..<Int(tile.unknown_count) {
-            let index = Int(tile.unknown[j])
-            let lx = index % W - x0, ly = index / W - y0
-            let pi = (ly + 2 * r) * pw + (lx + 2 * r)
-            let d0i = Double(c0[pi]), d1i = Double(c1[pi]), d2i = Double(c2[pi])
-            var sum = 0.0, count = 0.0
-            for gy in max(ly, vy0)..<max(max(ly, vy0), min(ly + k, vy1)) {
-                for gx in max(lx, vx0)..<max(max(lx, vx0), min(lx + k, vx1)) {
-                    let g = gy * gw + gx
-                    let d0 = d0i - m[g], d1 = d1i - m[gn + g], d2 = d2i - m[2 * gn + g]
-                    let quad = d0 * (v[g] * d0 + v[gn + g] * d1 + v[2 * gn + g] * d2)
-                        + d1 * (v[gn + g] * d0 + v[3 * gn + g] * d1 + v[4 * gn + g] * d2)
-                        + d2 * (v[2 * gn + g] * d0 + v[4 * gn + g] * d1 + v[5 * gn + g] * d2)
-                    sum += 1 - (1 + quad) / area
-                    count += 1
-                }
-            }
-            diagonal[j] = sum
-            windowCount[j] = count
-            local[j] = Int32(ly * tw + lx)
-        }
+        diagonalKernel(&descriptor, m, stats, diagonal, windowCount, local, V)
     }
 }
 

@@ -42,6 +42,14 @@ enum RefineISA: String, Sendable, CaseIterable {
         }
     }
 
+    /// The closed-form Laplacian's per-tile diagonal and window counts for this path.
+    var laplacianDiagonalKernel: mk_f64_cf_tile_diagonal_fn {
+        switch self {
+        case .portable: mk_f64_cf_tile_diagonal__portable
+        case .avx2: mk_f64_cf_tile_diagonal__avx2_fma
+        }
+    }
+
     /// The closed-form Laplacian tile product for this path.
     var laplacianKernel: mk_f64_cf_laplacian_ukernel_fn {
         switch self {

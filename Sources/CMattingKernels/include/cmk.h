@@ -156,6 +156,12 @@ typedef struct mk_cf_system {
 int mk_f64_cf_pcg(const mk_cf_system* system, double* p, size_t n, double* x, const double* diagonal,
                   double tolerance, int max_iterations, double* workspace, double* residual);
 
+/// The diagonal L_ii and window count n_i of a tile's unknown pixels (in `unknown` order)
+/// from its statistics (`mean` and `inverse` as mk_f64_cf_tile_stats writes them), and
+/// each pixel's index in the tile's rectangle (`local`). `scratch`: 2 × width doubles.
+typedef void (*mk_f64_cf_tile_diagonal_fn)(const mk_cf_tile* tile, const double* mean, const double* inverse,
+                                           double* diagonal, double* count, int32_t* local, double* scratch);
+
 /// Doubles of scratch the Laplacian kernels need for tiles up to `max_side` × `max_side`.
 static inline size_t mk_cf_laplacian_scratch_count(int32_t max_side, int32_t radius) {
     const size_t t = (size_t) max_side, r = (size_t) radius;
@@ -199,6 +205,8 @@ typedef void (*mk_f32_vunary_ukernel_fn)(size_t n, const float* x, float* y);
 #define MK_CF_LAPLACIAN_UKERNEL(name, isa) \
     double name(const mk_cf_tile*, const double*, double*, double*);
 #define MK_CF_STATS_KERNEL(name, isa) void name(const mk_cf_tile*, double, double*, double*, double*);
+#define MK_CF_DIAGONAL_KERNEL(name, isa) \
+    void name(const mk_cf_tile*, const double*, const double*, double*, double*, int32_t*, double*);
 #define MK_TCONV_DOT_UKERNEL(name, isa, cb) \
     void name(const float*, const mk_tconv_dot_params*, int32_t, int32_t, size_t, float*, size_t, \
               size_t, const int32_t*, const int32_t*, const float*, const float*);
@@ -210,6 +218,7 @@ typedef void (*mk_f32_vunary_ukernel_fn)(size_t n, const float* x, float* y);
 #undef MK_TCONV_DOT_UKERNEL
 #undef MK_CF_LAPLACIAN_UKERNEL
 #undef MK_CF_STATS_KERNEL
+#undef MK_CF_DIAGONAL_KERNEL
 
 // ---------------------------------------------------------------------------------------
 // Packing (portable C; memory bound).
