@@ -80,28 +80,6 @@ static inline __attribute__((always_inline)) void mk_cf_row_coefficients(
     }
 }
 
-// Vertical window sums of the 4 coefficient planes (plane stride `plane`, row stride `stride`).
-static inline __attribute__((always_inline)) void mk_cf_vertical_coefficients(
-    double* restrict u0, double* restrict u1, double* restrict u2, double* restrict u3,
-    const double* restrict A, size_t plane, int32_t n, int32_t k, size_t stride)
-{
-    for (int32_t x = 0; x < n; x++) {
-        u0[x] = A[x];
-        u1[x] = A[plane + x];
-        u2[x] = A[2 * plane + x];
-        u3[x] = A[3 * plane + x];
-    }
-    for (int32_t v = 1; v < k; v++) {
-        const size_t o = (size_t) v * stride;
-        for (int32_t x = 0; x < n; x++) {
-            u0[x] += A[o + x];
-            u1[x] += A[plane + o + x];
-            u2[x] += A[2 * plane + o + x];
-            u3[x] += A[3 * plane + o + x];
-        }
-    }
-}
-
 // t[x] = (Σa)ᵀ I + Σb for one output row: horizontal window sums of the vertical sums.
 static inline __attribute__((always_inline)) void mk_cf_output_row(
     double* restrict t, const double* restrict u0, const double* restrict u1,
@@ -125,8 +103,37 @@ static inline __attribute__((always_inline)) void mk_cf_output_row(
     }
 }
 
+// Vertical window sums of the 4 coefficient planes over window rows ty … ty + k − 1, held
+// in a ring of k rows of n (row y in slot y mod k, plane stride `plane`), in row order.
+static inline __attribute__((always_inline)) void mk_cf_vertical_coefficients_ring(
+    double* restrict u0, double* restrict u1, double* restrict u2, double* restrict u3,
+    const double* restrict A, size_t plane, int32_t ty, int32_t n, int32_t k)
+{
+    const double* restrict a = A + (size_t) (ty % k) * (size_t) n;
+    for (int32_t x = 0; x < n; x++) {
+        u0[x] = a[x];
+        u1[x] = a[plane + x];
+        u2[x] = a[2 * plane + x];
+        u3[x] = a[3 * plane + x];
+    }
+    for (int32_t v = 1; v < k; v++) {
+        const double* restrict b = A + (size_t) ((ty + v) % k) * (size_t) n;
+        for (int32_t x = 0; x < n; x++) {
+            u0[x] += b[x];
+            u1[x] += b[plane + x];
+            u2[x] += b[2 * plane + x];
+            u3[x] += b[3 * plane + x];
+        }
+    }
+}
+
 // The product for window side k = 2r + 1; inlined into the entry point once per common k so
 // the window loops are unrolled with constant trip counts.
+//
+// One pass down the tile: window row gy's coefficients go into a ring of k rows, and as
+// soon as the k rows an output row needs are there, that output row and its unknowns are
+// finished. The working set (p with its halo, the ring, a few rows) stays in L1; the
+// arithmetic and its order are those of computing every plane whole.
 static inline __attribute__((always_inline)) double mk_cf_laplacian_apply(
     const mk_cf_tile* restrict tile, const double* restrict p, double* restrict out,
     double* restrict scratch, const int32_t k)
@@ -134,15 +141,16 @@ static inline __attribute__((always_inline)) double mk_cf_laplacian_apply(
     const int32_t r = (k - 1) / 2;
     const int32_t tw = tile->width, th = tile->height;
     const int32_t gw = tw + 2 * r, gh = th + 2 * r, pw = tw + 4 * r, ph = th + 4 * r;
-    const size_t pn = (size_t) pw * (size_t) ph, gn = (size_t) gw * (size_t) gh, tn = (size_t) tw * (size_t) th;
+    const size_t pn = (size_t) pw * (size_t) ph, gn = (size_t) gw * (size_t) gh;
+    const size_t ring_plane = (size_t) k * (size_t) gw;
     const int32_t W = tile->picture_width, H = tile->picture_height;
     const double inverse_area = 1.0 / (double) (k * k);
 
     double* restrict P = scratch;              // p on the pixel grid, 0 outside the picture
     double* restrict V = P + pn;               // 7 rows of pw: vertical sums of p, I_c·p, I_c
-    double* restrict A = V + 7 * (size_t) pw;  // 4 planes gn: b_k, a_k (3)
-    double* restrict VA = A + 4 * gn;          // 4 rows of gw: vertical sums of A
-    double* restrict T = VA + 4 * (size_t) gw; // tn: (Σa)ᵀ I_i + Σb on the output rectangle
+    double* restrict A = V + 7 * (size_t) pw;  // 4 planes of k ring rows of gw: b_k, a_k (3)
+    double* restrict VA = A + 4 * ring_plane;  // 4 rows of gw: vertical sums of A
+    double* restrict T = VA + 4 * (size_t) gw; // one output row: (Σa)ᵀ I_i + Σb
 
     // 1. Gather p with its 2r halo.
     const int32_t px0 = tile->x0 - 2 * r, py0 = tile->y0 - 2 * r;
@@ -159,9 +167,6 @@ static inline __attribute__((always_inline)) double mk_cf_laplacian_apply(
         for (int32_t x = hi; x < pw; x++) row[x] = 0;
     }
 
-    // 2. Per window centre: mean(p), mean(I·p) by box sums, then
-    //    a_k = Δ_k⁻¹ (mean(I p) − μ_k mean(p)), b_k = mean(p) − a_kᵀ μ_k; 0 for windows that
-    //    do not lie inside the picture (centre closer than r to a border).
     const int32_t gx0 = tile->x0 - r, gy0 = tile->y0 - r;
     int32_t vx0 = r - gx0, vx1 = W - r - gx0;
     if (vx0 < 0) vx0 = 0;
@@ -170,67 +175,67 @@ static inline __attribute__((always_inline)) double mk_cf_laplacian_apply(
     const float* restrict C1 = C0 + pn;
     const float* restrict C2 = C1 + pn;
     const double* restrict S = tile->stats;
+    const int32_t* restrict unknown = tile->unknown;
+    const int32_t* restrict local = tile->local;
+    const double* restrict count = tile->count;
+    const int32_t unknown_count = tile->unknown_count;
+    int32_t j = 0;
+    double dot = 0;
     for (int32_t gy = 0; gy < gh; gy++) {
-        double* b = A + (size_t) gy * (size_t) gw;
-        double* a0 = b + gn;
-        double* a1 = a0 + gn;
-        double* a2 = a1 + gn;
+        // 2. Window row gy: mean(p), mean(I·p) by box sums, then
+        //    a_k = Δ_k⁻¹ (mean(I p) − μ_k mean(p)), b_k = mean(p) − a_kᵀ μ_k; 0 for windows
+        //    that do not lie inside the picture (centre closer than r to a border).
+        double* b = A + (size_t) (gy % k) * (size_t) gw;
+        double* a0 = b + ring_plane;
+        double* a1 = a0 + ring_plane;
+        double* a2 = a1 + ring_plane;
         const int32_t y = gy0 + gy;
         if (y < r || y >= H - r || vx1 <= vx0) {
             memset(b, 0, sizeof(double) * (size_t) gw);
             memset(a0, 0, sizeof(double) * (size_t) gw);
             memset(a1, 0, sizeof(double) * (size_t) gw);
             memset(a2, 0, sizeof(double) * (size_t) gw);
-            continue;
+        } else {
+            double* v0 = V;
+            double* v1 = V + pw;
+            double* v2 = V + 2 * pw;
+            double* v3 = V + 3 * pw;
+            const size_t op = (size_t) gy * (size_t) pw;
+            double* v4 = V + 4 * pw;
+            double* v5 = V + 5 * pw;
+            double* v6 = V + 6 * pw;
+            mk_cf_vertical_products(v0, v1, v2, v3, v4, v5, v6, P + op, C0 + op, C1 + op, C2 + op, pw, k, (size_t) pw);
+            const size_t o = (size_t) gy * (size_t) gw;
+            const double* i00 = S + o;
+            const double* i01 = i00 + gn;
+            const double* i02 = i01 + gn;
+            const double* i11 = i02 + gn;
+            const double* i12 = i11 + gn;
+            const double* i22 = i12 + gn;
+            for (int32_t x = 0; x < vx0; x++) { b[x] = 0; a0[x] = 0; a1[x] = 0; a2[x] = 0; }
+            mk_cf_row_coefficients(b + vx0, a0 + vx0, a1 + vx0, a2 + vx0, v0 + vx0, v1 + vx0, v2 + vx0, v3 + vx0,
+                                   v4 + vx0, v5 + vx0, v6 + vx0, i00 + vx0, i01 + vx0, i02 + vx0,
+                                   i11 + vx0, i12 + vx0, i22 + vx0, vx1 - vx0, k, inverse_area);
+            for (int32_t x = vx1; x < gw; x++) { b[x] = 0; a0[x] = 0; a1[x] = 0; a2[x] = 0; }
         }
-        double* v0 = V;
-        double* v1 = V + pw;
-        double* v2 = V + 2 * pw;
-        double* v3 = V + 3 * pw;
-        const size_t op = (size_t) gy * (size_t) pw;
-        double* v4 = V + 4 * pw;
-        double* v5 = V + 5 * pw;
-        double* v6 = V + 6 * pw;
-        mk_cf_vertical_products(v0, v1, v2, v3, v4, v5, v6, P + op, C0 + op, C1 + op, C2 + op, pw, k, (size_t) pw);
-        const size_t o = (size_t) gy * (size_t) gw;
-        const double* i00 = S + o;
-        const double* i01 = i00 + gn;
-        const double* i02 = i01 + gn;
-        const double* i11 = i02 + gn;
-        const double* i12 = i11 + gn;
-        const double* i22 = i12 + gn;
-        for (int32_t x = 0; x < vx0; x++) { b[x] = 0; a0[x] = 0; a1[x] = 0; a2[x] = 0; }
-        mk_cf_row_coefficients(b + vx0, a0 + vx0, a1 + vx0, a2 + vx0, v0 + vx0, v1 + vx0, v2 + vx0, v3 + vx0,
-                               v4 + vx0, v5 + vx0, v6 + vx0, i00 + vx0, i01 + vx0, i02 + vx0,
-                               i11 + vx0, i12 + vx0, i22 + vx0, vx1 - vx0, k, inverse_area);
-        for (int32_t x = vx1; x < gw; x++) { b[x] = 0; a0[x] = 0; a1[x] = 0; a2[x] = 0; }
-    }
-
-    // 3. Per output pixel: Σ_{k ∋ i} (a_kᵀ I_i + b_k), as box sums of a_k, b_k.
-    for (int32_t ty = 0; ty < th; ty++) {
-        double* u0 = VA;
-        double* u1 = VA + gw;
-        double* u2 = VA + 2 * gw;
-        double* u3 = VA + 3 * gw;
-        const size_t o = (size_t) ty * (size_t) gw;
-        mk_cf_vertical_coefficients(u0, u1, u2, u3, A + o, gn, gw, k, (size_t) gw);
+        const int32_t ty = gy - (k - 1);
+        if (ty < 0) continue;
+        // 3. Output row ty: Σ_{k ∋ i} (a_kᵀ I_i + b_k), as box sums of a_k, b_k over window
+        //    rows ty … ty + k − 1 (ring slots in that order).
+        mk_cf_vertical_coefficients_ring(VA, VA + gw, VA + 2 * gw, VA + 3 * gw, A, ring_plane, ty, gw, k);
         // The colour of output pixel (tx, ty) sits at (tx + 2r, ty + 2r) on the pixel grid.
         const size_t oc = (size_t) (ty + 2 * r) * (size_t) pw + (size_t) (2 * r);
-        mk_cf_output_row(T + (size_t) ty * (size_t) tw, u0, u1, u2, u3, C0 + oc, C1 + oc, C2 + oc, tw, k);
+        mk_cf_output_row(T, VA, VA + gw, VA + 2 * gw, VA + 3 * gw, C0 + oc, C1 + oc, C2 + oc, tw, k);
+        // 4. (L p)_i = n_i p_i − that, for the row's unknowns (row-major order, so the
+        //    Σ p_i (L p)_i for the CG step is summed in j order).
+        const int32_t row_end = (ty + 1) * tw, row_start = ty * tw;
+        for (; j < unknown_count && local[j] < row_end; j++) {
+            const double pi = p[unknown[j]];
+            const double value = count[j] * pi - T[local[j] - row_start];
+            out[j] = value;
+            dot += pi * value;
+        }
     }
-
-    // 4. (L p)_i = n_i p_i − that, for the unknown pixels; Σ p_i (L p)_i for the CG step.
-    const int32_t* restrict unknown = tile->unknown;
-    const int32_t* restrict local = tile->local;
-    const double* restrict count = tile->count;
-    double dot = 0;
-    for (int32_t j = 0; j < tile->unknown_count; j++) {
-        const double pi = p[unknown[j]];
-        const double value = count[j] * pi - T[local[j]];
-        out[j] = value;
-        dot += pi * value;
-    }
-    (void) tn;
     return dot;
 }
 

@@ -165,8 +165,8 @@ typedef void (*mk_f64_cf_tile_diagonal_fn)(const mk_cf_tile* tile, const double*
 /// Doubles of scratch the Laplacian kernels need for tiles up to `max_side` × `max_side`.
 static inline size_t mk_cf_laplacian_scratch_count(int32_t max_side, int32_t radius) {
     const size_t t = (size_t) max_side, r = (size_t) radius;
-    const size_t pw = t + 4 * r, gw = t + 2 * r;
-    return pw * pw + 7 * pw + 4 * gw * gw + 4 * gw + t * t;
+    const size_t pw = t + 4 * r, gw = t + 2 * r, k = 2 * r + 1;
+    return pw * pw + 7 * pw + 4 * k * gw + 4 * gw + t;
 }
 
 // ---------------------------------------------------------------------------------------
