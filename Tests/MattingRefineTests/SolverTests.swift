@@ -1,4 +1,6 @@
+import Dispatch
 import MattingImage
+import Synchronization
 import MattingTestSupport
 import Testing
 @testable import MattingRefine
@@ -118,6 +120,30 @@ import Testing
         one.threads = 1
         two.threads = 2
         #expect(try one.alpha(for: image, trimap: trimap) == two.alpha(for: image, trimap: trimap))
+    }
+
+    /// Solves running at once share the solver's persistent thread pool (regions queue on
+    /// it): each gets exactly the answer it gets alone, with 2 and 3 threads per solve.
+    @Test func concurrentSolvesOnTheSharedPoolMatchSerialOnes() throws {
+        let (image, trimap, _) = Self.softDisk(120, 100)
+        var initial = FloatImage(width: 120, height: 100, layout: .gray, repeating: 0.5)
+        initial[3, 4, 0] = 0.9
+        for threads in [2, 3] {
+            var solver = ClosedFormMatting()
+            solver.threads = threads
+            solver.coarsestUnknownCount = 200
+            let alone = try solver.solve(image, trimap: trimap, initialAlpha: initial)
+            #expect(alone.statistics.levels.count > 1)
+            let results = Mutex<[FloatImage?]>([FloatImage?](repeating: nil, count: 6))
+            let (shared, start) = (solver, initial)
+            DispatchQueue.concurrentPerform(iterations: 6) { i in
+                let alpha = try? shared.alpha(for: image, trimap: trimap, initialAlpha: start)
+                results.withLock { $0[i] = alpha }
+            }
+            for (i, alpha) in results.withLock({ $0 }).enumerated() {
+                #expect(alpha == alone.alpha, "solve \(i) with \(threads) threads")
+            }
+        }
     }
 }
 
