@@ -124,12 +124,13 @@ extension ForegroundEstimator {
     /// and each band is swept in raster order, so the result is the same for any thread count.
     func sweep(_ level: mk_fg_level) {
         let bandHeight = 32, h = Int(level.height), bands = (h + bandHeight - 1) / bandHeight
+        let rows = usesScalarSweep ? mk_f32_fg_sweep_rows__scalar : mk_f32_fg_sweep_rows
         for phase in 0..<2 {
             let mine = Array(Swift.stride(from: phase, to: bands, by: 2))
             parallelFor(mine.count, threads: threads) { k in
                 var level = level
                 let y0 = mine[k] * bandHeight
-                mk_f32_fg_sweep_rows(&level, Int32(y0), Int32(min(h, y0 + bandHeight)))
+                rows(&level, Int32(y0), Int32(min(h, y0 + bandHeight)))
             }
         }
     }

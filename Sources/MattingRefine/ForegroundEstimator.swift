@@ -40,6 +40,9 @@ public struct ForegroundEstimator: Sendable {
     /// `4ε`), and the invisible one keeps the coarser level's value. `nil` sweeps every
     /// pixel, exactly as pymatting does. On a portrait this skips about 90 % of the work.
     public var activeMargin: Int? = 4
+    /// Sweeps with the one-channel-at-a-time C loop instead of the vector one (for the tests;
+    /// the results are the same).
+    var usesScalarSweep = false
 
     /// pymatting's defaults: regularisation 1e-5, gradient weight 1, 10/2 sweeps, small size 32.
     public init() {}

@@ -42,7 +42,10 @@ typedef struct mk_fg_level {
 /// listed pixels: per pixel the 2×2 system for (F, B) of every channel with neighbours left,
 /// right, up, down (replicated at the border), results clamped to 0…1. Rows read their
 /// neighbour rows y0 − 1 and y1, which the caller must not update at the same time.
+/// SSE2 (x86_64's baseline) keeps a pixel's 3 channels in one vector; elsewhere, and in
+/// mk_f32_fg_sweep_rows__scalar (for the tests), one channel at a time. Same results.
 void mk_f32_fg_sweep_rows(const mk_fg_level* level, int32_t y0, int32_t y1);
+void mk_f32_fg_sweep_rows__scalar(const mk_fg_level* level, int32_t y0, int32_t y1);
 
 /// Rows [y0, y1) of the level's starting colours: nearest-neighbour resampling of the coarser
 /// level (`previous_foreground`, `previous_background`: RGB, packed, previous_width ×
