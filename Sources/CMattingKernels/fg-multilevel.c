@@ -1,6 +1,8 @@
 // Multi-level foreground estimation's per-level passes (see include/mk_foreground.h).
-// Portable C only: the sweep is a Gauss–Seidel recurrence along each row (a pixel needs its
-// left neighbour's new colours), so it is latency-bound and gains nothing from wider vectors.
+// Baseline ISA only (SSE2 on x86_64, scalar elsewhere): the sweep is a Gauss–Seidel
+// recurrence along each row (a pixel needs its left neighbour's new colours), so pixels of a
+// row cannot share a vector; a pixel's three channels share one 4-lane vector instead, and
+// AVX2/AVX-512 would have nothing more to fill.
 #include "mk_foreground.h"
 
 #include <math.h>

@@ -16,6 +16,7 @@ import MattingImage
 /// from pymatting's single raster sweep only near band boundaries, well within 1e-2).
 /// On levels larger than 128×128 only pixels within ``activeMargin`` of a fractional alpha or
 /// an alpha edge are swept (``activeMargin`` `nil` sweeps all, as pymatting).
+/// ``foreground(_:alpha:)`` gives the same foreground without the background picture.
 ///
 /// ```swift
 /// let (foreground, _) = try ForegroundEstimator().estimate(photo, alpha: matte)
