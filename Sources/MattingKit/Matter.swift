@@ -128,7 +128,7 @@ public final class Matter: Sendable {
         }
         let alpha = try solve(working, &timings)
         let foreground = try timings.measure("foreground") { () throws -> FloatImage? in
-            options.estimatesForeground ? try ForegroundEstimator().estimate(working.float, alpha: alpha).foreground : nil
+            options.estimatesForeground ? try ForegroundEstimator().foreground(working.float, alpha: alpha) : nil
         }
         let isReduced = working.image.width != original.width || working.image.height != original.height
         let (fullAlpha, fullForeground) = try timings.measure("upsample") { () throws -> (FloatImage, Image) in
