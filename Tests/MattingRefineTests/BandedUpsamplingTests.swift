@@ -89,4 +89,18 @@ import MattingTestSupport
         }
         #expect(worst <= 1, "\(w)×\(h)→\(W)×\(H): \(worst)")
     }
+
+    /// The correction reads the photo row by row into a new picture: a view of a larger photo
+    /// (rows not contiguous) gives the same bytes as its packed copy, and the photo is unchanged.
+    @Test func correctedForegroundFromAViewMatchesItsCopy() throws {
+        let big = Self.photo(120, 90, layout: .rgb, seed: 77)
+        let view = big.cropped(to: ImageRect(x: 7, y: 5, width: 101, height: 67))
+        let copy = try Image(width: 101, height: 67, layout: .rgb, components: view.packedComponents)
+        let working = copy.resized(width: 40, height: 27, filter: .area).converted(to: FloatImage.self)
+        let foreground = randomImage(40, 27, layout: .rgb, seed: 78)
+        let fromView = try Refiner.correctedForeground(original: view, working: working, foreground: foreground)
+        let fromCopy = try Refiner.correctedForeground(original: copy, working: working, foreground: foreground)
+        #expect(fromView == fromCopy)
+        #expect(view == copy && big == Self.photo(120, 90, layout: .rgb, seed: 77))
+    }
 }
