@@ -2,7 +2,7 @@ import Synchronization
 import Testing
 @testable import MattingKit
 
-@Suite("BackgroundValue")
+@Suite("BackgroundValue and MatteJob.both")
 struct BackgroundValueTests {
     struct Failure: Error, Equatable { let tag: Int }
 
@@ -21,5 +21,16 @@ struct BackgroundValueTests {
         let value = BackgroundValue { () throws -> Int in throw Failure(tag: 3) }
         #expect(throws: Failure(tag: 3)) { try value.value() }
         #expect(throws: Failure(tag: 3)) { try value.value() }
+    }
+
+    /// Both results come back; with two failures the first one's error is thrown, as when
+    /// the job encoded its outputs one after the other.
+    @Test func bothReturnsBothAndThrowsInOrder() throws {
+        let (a, b) = try MatteJob.both({ "cut-out" }, { 42 })
+        #expect(a == "cut-out" && b == 42)
+        #expect(throws: Failure(tag: 1)) {
+            try MatteJob.both({ () throws -> Int in throw Failure(tag: 1) }, { () throws -> Int in throw Failure(tag: 2) })
+        }
+        #expect(throws: Failure(tag: 2)) { try MatteJob.both({ 1 }, { () throws -> Int in throw Failure(tag: 2) }) }
     }
 }
