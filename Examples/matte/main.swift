@@ -48,6 +48,7 @@ struct MatteCommand: ParsableCommand {
     }
 
     func run() throws {
+        HeapPolicy.preferReuse()
         do {
             try process()
         } catch {
