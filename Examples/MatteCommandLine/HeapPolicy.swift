@@ -11,8 +11,9 @@ import Glibc
 /// faulted 64 k pages (~250 MB) for a ~210 MB peak. With every block up to 32 MB taken from
 /// the heap, no trimming below 256 MB of free top, and one arena (so a block freed by a
 /// worker thread serves the next request of any thread), freed buffers are reused: 2 MP
-/// 64 k → 48 k faults, 12 MP 146 k → 83 k, peak RSS unchanged (Docs/Benchmarks.md,
-/// Pipeline). One-shot programs only: a library must not change its host's allocator.
+/// 64 k → 48 k faults, 12 MP 146 k → 73 k, peak RSS within 1 MiB at 2 MP and mostly lower
+/// at 12 MP (Docs/Benchmarks.md, Pipeline). The freeing then happens at exit. One-shot
+/// programs only: a library must not change its host's allocator.
 public enum HeapPolicy {
     /// Applies the settings; call first thing, before worker threads start. A no-op where
     /// the C library is not glibc.
