@@ -207,14 +207,8 @@ extension Refiner {
                             for y in band * bandRows..<min(H, (band + 1) * bandRows) {
                                 let r0 = ys.first[y], w0 = ys.w0[y], w1 = ys.w1[y]
                                 let top = row(r0), bottom = w1 != 0 ? row(r0 + 1) : top
-                                let d = dst.value + y * dstStride, p = photo.value + y * photoStride
-                                for i in 0..<3 * W {
-                                    var c: Float = 0
-                                    c += w0 * top[i]
-                                    if w1 != 0 { c += w1 * bottom[i] }
-                                    let v = Float(p[i]) + c + 0.5
-                                    d[i] = v <= 0 ? 0 : (v >= 255 ? 255 : UInt8(v))
-                                }
+                                Self.correctRow(photo.value + y * photoStride, top, bottom, w0: w0, w1: w1, count: 3 * W,
+                                                into: dst.value + y * dstStride)
                             }
                         }
                     }
@@ -222,6 +216,44 @@ extension Refiner {
             }
         }
         return result
+    }
+}
+
+extension Refiner {
+    /// One row of the corrected foreground: `d[i] = clamp(p[i] + (w0·top[i] + w1·bottom[i]) + 0.5)`
+    /// truncated to 0…255, the correction summed from 0 in that order (`w1 == 0`: top only).
+    ///
+    /// Written so the compiler vectorises it (36 M values at 12 MP, ~80 ms as the scalar loop
+    /// with Swift's checked `UInt8(_:)`): the clamped value's floor is taken in float arithmetic
+    /// (round to nearest by adding and subtracting 2²³, step down where that rounded up) and
+    /// read from the low byte of `floor + 2²³`'s bit pattern, exact for 0…255. The same bytes
+    /// as `v <= 0 ? 0 : (v >= 255 ? 255 : UInt8(v))` for every finite `v` (tested against it).
+    @inline(__always)
+    static func correctRow(
+        _ p: UnsafePointer<UInt8>, _ top: UnsafePointer<Float>, _ bottom: UnsafePointer<Float>, w0: Float, w1: Float,
+        count n: Int, into d: UnsafeMutablePointer<UInt8>
+    ) {
+        let magic: Float = 8_388_608
+        @inline(__always) func store(_ v: Float, _ i: Int) {
+            let x = v >= 255 ? 255 : (v > 0 ? v : 0)
+            let nearest = (x + magic) - magic
+            let floor = nearest > x ? nearest - 1 : nearest
+            d[i] = UInt8(truncatingIfNeeded: (floor + magic).bitPattern)
+        }
+        if w1 != 0 {
+            for i in 0..<n {
+                var c: Float = 0
+                c += w0 * top[i]
+                c += w1 * bottom[i]
+                store(Float(p[i]) + c + 0.5, i)
+            }
+        } else {
+            for i in 0..<n {
+                var c: Float = 0
+                c += w0 * top[i]
+                store(Float(p[i]) + c + 0.5, i)
+            }
+        }
     }
 }
 

@@ -103,4 +103,33 @@ import MattingTestSupport
         #expect(fromView == fromCopy)
         #expect(view == copy && big == Self.photo(120, 90, layout: .rgb, seed: 77))
     }
+
+    /// The vectorised correction row against the scalar rule it replaced, on random
+    /// corrections, corrections that land within 1e-5 of a rounding boundary, large ones that
+    /// clamp, both tap counts, and lengths that are not multiples of the vector width.
+    @Test func correctRowMatchesScalarRule() {
+        var rng = SeededGenerator(seed: 2026)
+        let n = 20_011
+        let photo = rng.bytes(n)
+        var top = rng.floats(n, in: -300...300), bottom = rng.floats(n, in: -300...300)
+        for i in stride(from: 0, to: n, by: 3) {
+            // p + c + 0.5 within a few ulps of an integer.
+            top[i] = Float(Int(rng.next() % 521) - 260) - 0.5 + Float(Int(rng.next() % 21) - 10) * 1e-6
+            bottom[i] = top[i]
+        }
+        for (w0, w1) in [(Float(1), Float(0)), (0.25, 0.75), (0.6180339, 0.3819661), (0, 1)] {
+            for count in [n, n - 1, 15, 16, 17, 1] {
+                var ours = [UInt8](repeating: 9, count: count)
+                Refiner.correctRow(photo, top, bottom, w0: w0, w1: w1, count: count, into: &ours)
+                let expected = (0..<count).map { i -> UInt8 in
+                    var c: Float = 0
+                    c += w0 * top[i]
+                    if w1 != 0 { c += w1 * bottom[i] }
+                    let v = Float(photo[i]) + c + 0.5
+                    return v <= 0 ? 0 : (v >= 255 ? 255 : UInt8(v))
+                }
+                #expect(ours == expected, "w \(w0), \(w1), \(count) values")
+            }
+        }
+    }
 }
