@@ -70,7 +70,7 @@ struct MatteCommand: ParsableCommand {
         // in the same order (an unreadable photo is reported, not a missing model).
         let network: BackgroundValue<Matter>? = job.source == .model
             ? BackgroundValue(matting.matterLoader(threads: threads)) : nil
-        let outcome = try job.run { try network!.value() }
+        let outcome = try job.run { try network?.value() ?? matting.matter(threads: threads) }
         if timings {
             FileHandle.standardError.write(Data(("decode \(milliseconds(outcome.decodeSeconds)), \(outcome.result.timings), "
                 + "encode+write \(milliseconds(outcome.writeSeconds)), wall \(milliseconds(outcome.wallSeconds))\n").utf8))
