@@ -57,7 +57,14 @@ public struct MatteArguments: ParsableArguments {
 
     /// Loads the network: the default model, or `--model`.
     public func matter(threads: Int) throws -> Matter {
-        try model.map { try Matter(modelURL: URL(fileURLWithPath: $0), threads: threads) } ?? Matter(threads: threads)
+        try matterLoader(threads: threads)()
+    }
+
+    /// ``matter(threads:)`` as a closure that may run on another thread (the arguments
+    /// themselves are not `Sendable`).
+    public func matterLoader(threads: Int) -> @Sendable () throws -> Matter {
+        let model = self.model
+        return { try model.map { try Matter(modelURL: URL(fileURLWithPath: $0), threads: threads) } ?? Matter(threads: threads) }
     }
 }
 

@@ -48,6 +48,7 @@ struct MatteCommand: ParsableCommand {
     }
 
     func run() throws {
+        HeapPolicy.preferReuse()
         do {
             try process()
         } catch {
@@ -64,7 +65,12 @@ struct MatteCommand: ParsableCommand {
             source: trimap.map { .trimap(URL(fileURLWithPath: $0)) } ?? (matting.studio ? .studio : .model),
             options: try matting.options(),
             maskOutput: saveMask.map { URL(fileURLWithPath: $0) }, previewOutput: preview.map { URL(fileURLWithPath: $0) })
-        let outcome = try job.run { try matting.matter(threads: threads) }
+        // The network loads on another thread while the job checks its outputs and decodes
+        // the photo; the job still asks for it only after the photo decoded, so errors come
+        // in the same order (an unreadable photo is reported, not a missing model).
+        let network: BackgroundValue<Matter>? = job.source == .model
+            ? BackgroundValue(matting.matterLoader(threads: threads)) : nil
+        let outcome = try job.run { try network?.value() ?? matting.matter(threads: threads) }
         if timings {
             FileHandle.standardError.write(Data(("decode \(milliseconds(outcome.decodeSeconds)), \(outcome.result.timings), "
                 + "encode+write \(milliseconds(outcome.writeSeconds)), wall \(milliseconds(outcome.wallSeconds))\n").utf8))

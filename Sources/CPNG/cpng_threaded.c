@@ -76,6 +76,12 @@ static void *band_deflate(void *argument) {
     // Two interleaved rows (current and above, by row parity) when encoding RGB + alpha.
     uint8_t *scratch = b->alpha ? malloc(2 * b->row_bytes) : NULL;
     if (row == NULL || (b->alpha && scratch == NULL)) { free(row); free(scratch); deflateEnd(&z); return NULL; }
+    // The whole band's worst case up front (about its input size; pages never written are
+    // never touched), so the output is not copied as it grows. The bytes do not depend on it.
+    const size_t bound = (size_t)deflateBound(&z, (uLong)(b->y1 - b->y0) * (uLong)(b->row_bytes + 1)) + 65536;
+    b->out = malloc(bound);
+    if (b->out == NULL) { free(row); free(scratch); deflateEnd(&z); return NULL; }
+    b->capacity = bound;
     const uint8_t *above = b->y0 > 0 ? band_row(b, b->y0 - 1, slot(scratch, b->y0 - 1, b->row_bytes)) : NULL;
     b->adler = adler32(0L, Z_NULL, 0);
     int ok = 1;
@@ -222,6 +228,13 @@ static int encode_threaded(const uint8_t *pixels, uint32_t width, uint32_t heigh
     }
     writer w = {0};
     if (status == CPNG_OK) {
+        // The file's exact size, allocated once: signature, IHDR, each band's IDAT chunks
+        // (12 bytes of length, type and CRC around at most 1 MB each), the zlib header and
+        // trailer, IEND.
+        size_t total = 8 + 25 + (12 + 2 + 4) + 12;
+        for (size_t i = 0; i < parts; i++) total += bands[i].size + 12 * ((bands[i].size + (1u << 20) - 1) >> 20);
+        w.data = malloc(total);
+        if (w.data == NULL) w.failed = 1; else w.capacity = total;
         static const uint8_t signature[8] = {137, 80, 78, 71, 13, 10, 26, 10};
         write_bytes(&w, signature, 8);
         uint8_t ihdr[13];

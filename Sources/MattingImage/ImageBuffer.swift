@@ -49,7 +49,7 @@ public struct ImageBuffer<Component: ImageComponent>: Sendable {
     /// whole output (rows packed, `rowStride == rowLength`); saves the zero-fill pass.
     ///
     /// - Precondition: as for ``init(width:height:layout:)``.
-    init(uninitializedWidth width: Int, height: Int, layout: PixelLayout) {
+    package init(uninitializedWidth width: Int, height: Int, layout: PixelLayout) {
         self.init(width: width, height: height, layout: layout, zeroFilled: false)
     }
 
@@ -77,7 +77,8 @@ public struct ImageBuffer<Component: ImageComponent>: Sendable {
         width: Int, height: Int, layout: PixelLayout,
         generator body: (_ x: Int, _ y: Int, _ channel: Int) throws -> Component
     ) rethrows {
-        self.init(width: width, height: height, layout: layout)
+        // Every component is written below (a throwing generator drops the whole buffer).
+        self.init(uninitializedWidth: width, height: height, layout: layout)
         let channels = layout.channelCount
         let base = storage.base
         for y in 0..<height {
@@ -102,7 +103,8 @@ public struct ImageBuffer<Component: ImageComponent>: Sendable {
             throw ImageError.invalidArgument(
                 "\(components.count) components do not make a \(width)×\(height) \(layout) image")
         }
-        self.init(width: width, height: height, layout: layout)
+        // `components.count` was checked to be the storage's size: every component is written.
+        self.init(uninitializedWidth: width, height: height, layout: layout)
         _ = UnsafeMutableBufferPointer(start: storage.base, count: storage.count)
             .initialize(from: components)
     }

@@ -111,11 +111,13 @@ public struct MatteJob: Sendable {
             result = try matter().matte(photo, options: options)
         }
         let matted = clock.now
-        let main = format == .jpeg
-            ? try result.composited(over: options.background).encoded(as: .jpeg)
-            : try result.cutoutPNG()
+        let (main, mask) = try Self.both({ () throws -> [UInt8] in
+            format == .jpeg
+                ? try result.composited(over: options.background).encoded(as: .jpeg)
+                : try result.cutoutPNG()
+        }, { [maskOutput] () throws -> [UInt8]? in try maskOutput.map { _ in try result.matte.encoded(as: .png) } })
         var files = [(url: output, bytes: main)]
-        if let maskOutput { files.append((maskOutput, try result.matte.encoded(as: .png))) }
+        if let maskOutput, let mask { files.append((maskOutput, mask)) }
         if let previewOutput {
             let sheet = preview.sheet(photo: photo, result: result, background: options.background)
             files.append((previewOutput, try sheet.encoded(as: .png)))
@@ -125,6 +127,20 @@ public struct MatteJob: Sendable {
         return Outcome(
             result: result, outputs: files.map(\.url), decodeSeconds: Self.seconds(decoded - start),
             writeSeconds: Self.seconds(written - matted), wallSeconds: Self.seconds(written - start))
+    }
+
+    /// `(first(), second())`: `second` runs on another thread while `first` runs on this one;
+    /// the first error in that order is thrown.
+    ///
+    /// The job encodes the cut-out and the mask this way: the cut-out's PNG deflates in two
+    /// bands on two threads and the mask's in one (~5–10 ms at 2 MP), which would otherwise
+    /// wait for both bands; three threads on two cores finish sooner than two, then one. The
+    /// cut-out stays on the calling thread, whose heap already holds freed memory to reuse.
+    static func both<A, B: Sendable>(_ first: () throws -> A, _ second: @escaping @Sendable () throws -> B) throws -> (A, B) {
+        let other = BackgroundValue(second)
+        let a = Result { try first() }
+        let b = Result { try other.value() }
+        return (try a.get(), try b.get())
     }
 
     static func seconds(_ duration: Duration) -> Double {

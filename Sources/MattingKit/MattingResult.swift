@@ -19,7 +19,8 @@ public struct MattingResult: Sendable {
         guard foreground.layout == .rgb, matte.layout == .gray,
               foreground.width == matte.width, foreground.height == matte.height
         else { return foreground.converted(to: .rgba).replacingChannel(3, with: matte) }
-        var rgba = Image(width: foreground.width, height: foreground.height, layout: .rgba)
+        // Every component is written below.
+        var rgba = Image(uninitializedWidth: foreground.width, height: foreground.height, layout: .rgba)
         let width = foreground.width, height = foreground.height
         foreground.withUnsafeBufferPointer { f, fStride in
             matte.withUnsafeBufferPointer { a, aStride in
@@ -52,7 +53,8 @@ public struct MattingResult: Sendable {
 
     /// The cut-out composited over a solid colour (RGB, 8-bit), as written to JPEG.
     public func composited(over color: RGBColor) -> Image {
-        var result = Image(width: foreground.width, height: foreground.height, layout: .rgb)
+        // Every component is written below.
+        var result = Image(uninitializedWidth: foreground.width, height: foreground.height, layout: .rgb)
         let background = [Float(color.red), Float(color.green), Float(color.blue)]
         let width = foreground.width, height = foreground.height
         foreground.withUnsafeBufferPointer { f, fStride in

@@ -1,6 +1,12 @@
 import Foundation
 import MattingImage
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Writing a program's set of output files: all of them or none, never over an input.
 ///
 /// ```swift
@@ -14,10 +20,11 @@ public enum OutputFiles {
         if a.standardizedFileURL.resolvingSymlinksInPath().path == b.standardizedFileURL.resolvingSymlinksInPath().path {
             return true
         }
-        guard let ia = try? FileManager.default.attributesOfItem(atPath: a.path),
-              let ib = try? FileManager.default.attributesOfItem(atPath: b.path) else { return false }
-        return (ia[.systemFileNumber] as? Int) == (ib[.systemFileNumber] as? Int)
-            && (ia[.systemNumber] as? Int) == (ib[.systemNumber] as? Int)
+        // lstat, as FileManager's attributes are read, but without them: those also look up
+        // the owner's and group's names (reading /etc/passwd and /etc/group for every call).
+        var sa = stat(), sb = stat()
+        guard lstat(a.path, &sa) == 0, lstat(b.path, &sb) == 0 else { return false }
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
     }
 
     /// Throws unless every output differs from every input.

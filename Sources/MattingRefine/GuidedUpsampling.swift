@@ -52,7 +52,9 @@ extension Refiner {
         let guideChannels = coefficients.count - 1
         let xs = BilinearTaps(input: w, output: W)
         let sy = Float(h) / Float(H)
-        var out = FloatImage(width: W, height: H, layout: .gray)
+        // Every row is written by its band below (the 12 MP matte is 48 MB: a zero-fill would
+        // fault it in on one thread first).
+        var out = FloatImage(uninitializedWidth: W, height: H, layout: .gray)
         let bands = (H + Self.bandRows - 1) / Self.bandRows
         out.withUnsafeMutableBufferPointer { dst, dstStride in
             let dst = UncheckedSendable(dst)
@@ -171,43 +173,42 @@ extension Refiner {
             throw ImageError.invalidArgument("foreground correction needs RGB pictures")
         }
         try requireSameSize(working, foreground, "working photo and foreground")
-        var result = original
-        if original.isEmpty || working.isEmpty { return result }
+        if original.isEmpty || working.isEmpty { return original }
         let w = working.width, h = working.height, W = original.width, H = original.height
         let xs = ResampleTaps(input: w, output: W), ys = ResampleTaps(input: h, output: H)
         let bands = (H + bandRows - 1) / bandRows
+        // Every row is written by its band below, from the photo's row: no copy of the photo
+        // is made first (36 MB at 12 MP, copied and faulted in on one thread).
+        var result = Image(uninitializedWidth: W, height: H, layout: .rgb)
         result.withUnsafeMutableBufferPointer { dst, dstStride in
             let dst = UncheckedSendable(dst)
-            working.withUnsafeBufferPointer { base, baseStride in
-                let base = UncheckedSendable(base)
-                foreground.withUnsafeBufferPointer { fore, foreStride in
-                    let fore = UncheckedSendable(fore)
-                    parallelDynamic(bands, threads: threads) { band, _ in
-                        let rows = UnsafeMutablePointer<Float>.allocate(capacity: 2 * 3 * W)
-                        let line = UnsafeMutablePointer<Float>.allocate(capacity: 3 * w)
-                        defer { rows.deallocate(); line.deallocate() }
-                        var cached = (-1, -1)
-                        func row(_ r: Int) -> UnsafeMutablePointer<Float> {
-                            let slot = r & 1
-                            let out = rows + slot * 3 * W
-                            if (slot == 0 ? cached.0 : cached.1) != r {
-                                let f = fore.value + r * foreStride, b = base.value + r * baseStride
-                                for i in 0..<3 * w { line[i] = (f[i] - b[i]) * 255 }
-                                xs.resample3(line, into: out)
-                                if slot == 0 { cached.0 = r } else { cached.1 = r }
+            original.withUnsafeBufferPointer { photo, photoStride in
+                let photo = UncheckedSendable(photo)
+                working.withUnsafeBufferPointer { base, baseStride in
+                    let base = UncheckedSendable(base)
+                    foreground.withUnsafeBufferPointer { fore, foreStride in
+                        let fore = UncheckedSendable(fore)
+                        parallelDynamic(bands, threads: threads) { band, _ in
+                            let rows = UnsafeMutablePointer<Float>.allocate(capacity: 2 * 3 * W)
+                            let line = UnsafeMutablePointer<Float>.allocate(capacity: 3 * w)
+                            defer { rows.deallocate(); line.deallocate() }
+                            var cached = (-1, -1)
+                            func row(_ r: Int) -> UnsafeMutablePointer<Float> {
+                                let slot = r & 1
+                                let out = rows + slot * 3 * W
+                                if (slot == 0 ? cached.0 : cached.1) != r {
+                                    let f = fore.value + r * foreStride, b = base.value + r * baseStride
+                                    for i in 0..<3 * w { line[i] = (f[i] - b[i]) * 255 }
+                                    xs.resample3(line, into: out)
+                                    if slot == 0 { cached.0 = r } else { cached.1 = r }
+                                }
+                                return out
                             }
-                            return out
-                        }
-                        for y in band * bandRows..<min(H, (band + 1) * bandRows) {
-                            let r0 = ys.first[y], w0 = ys.w0[y], w1 = ys.w1[y]
-                            let top = row(r0), bottom = w1 != 0 ? row(r0 + 1) : top
-                            let d = dst.value + y * dstStride
-                            for i in 0..<3 * W {
-                                var c: Float = 0
-                                c += w0 * top[i]
-                                if w1 != 0 { c += w1 * bottom[i] }
-                                let v = Float(d[i]) + c + 0.5
-                                d[i] = v <= 0 ? 0 : (v >= 255 ? 255 : UInt8(v))
+                            for y in band * bandRows..<min(H, (band + 1) * bandRows) {
+                                let r0 = ys.first[y], w0 = ys.w0[y], w1 = ys.w1[y]
+                                let top = row(r0), bottom = w1 != 0 ? row(r0 + 1) : top
+                                Self.correctRow(photo.value + y * photoStride, top, bottom, w0: w0, w1: w1, count: 3 * W,
+                                                into: dst.value + y * dstStride)
                             }
                         }
                     }
@@ -215,6 +216,44 @@ extension Refiner {
             }
         }
         return result
+    }
+}
+
+extension Refiner {
+    /// One row of the corrected foreground: `d[i] = clamp(p[i] + (w0·top[i] + w1·bottom[i]) + 0.5)`
+    /// truncated to 0…255, the correction summed from 0 in that order (`w1 == 0`: top only).
+    ///
+    /// Written so the compiler vectorises it (36 M values at 12 MP, ~80 ms as the scalar loop
+    /// with Swift's checked `UInt8(_:)`): the clamped value's floor is taken in float arithmetic
+    /// (round to nearest by adding and subtracting 2²³, step down where that rounded up) and
+    /// read from the low byte of `floor + 2²³`'s bit pattern, exact for 0…255. The same bytes
+    /// as `v <= 0 ? 0 : (v >= 255 ? 255 : UInt8(v))` for every finite `v` (tested against it).
+    @inline(__always)
+    static func correctRow(
+        _ p: UnsafePointer<UInt8>, _ top: UnsafePointer<Float>, _ bottom: UnsafePointer<Float>, w0: Float, w1: Float,
+        count n: Int, into d: UnsafeMutablePointer<UInt8>
+    ) {
+        let magic: Float = 8_388_608
+        @inline(__always) func store(_ v: Float, _ i: Int) {
+            let x = v >= 255 ? 255 : (v > 0 ? v : 0)
+            let nearest = (x + magic) - magic
+            let floor = nearest > x ? nearest - 1 : nearest
+            d[i] = UInt8(truncatingIfNeeded: (floor + magic).bitPattern)
+        }
+        if w1 != 0 {
+            for i in 0..<n {
+                var c: Float = 0
+                c += w0 * top[i]
+                c += w1 * bottom[i]
+                store(Float(p[i]) + c + 0.5, i)
+            }
+        } else {
+            for i in 0..<n {
+                var c: Float = 0
+                c += w0 * top[i]
+                store(Float(p[i]) + c + 0.5, i)
+            }
+        }
     }
 }
 

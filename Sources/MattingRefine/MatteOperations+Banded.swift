@@ -59,23 +59,51 @@ extension MatteOperations {
 }
 
 /// A float matte as 8 bits: `v·255 + 0.5` truncated, clamped to 0…255, NaN → 0 (the rule of
-/// `UInt8(unitValue:)`), in a tight loop over raw pointers.
+/// `UInt8(unitValue:)`), in a tight loop over raw pointers, rows split over two threads
+/// (a 2 MP foreground is 6.5 M values: ~8 ms on one thread as scalar code).
 package func quantizedMatte(_ matte: FloatImage) -> Image {
-    var out = Image(width: matte.width, height: matte.height, layout: matte.layout)
+    // Every row is written below.
+    var out = Image(uninitializedWidth: matte.width, height: matte.height, layout: matte.layout)
     let n = matte.rowLength, h = matte.height
     matte.withUnsafeBufferPointer { s, sStride in
+        let s = UncheckedSendable(s)
         out.withUnsafeMutableBufferPointer { d, dStride in
-            for y in 0..<h { quantizeRow(s + y * sStride, d + y * dStride, count: n) }
+            let d = UncheckedSendable(d)
+            parallelChunks(h, threads: n * h >= 1 << 18 ? defaultRefineThreads : 1) { rows in
+                for y in rows { quantizeRow(s.value + y * sStride, d.value + y * dStride, count: n) }
+            }
         }
     }
     return out
 }
 
+/// `dst[x] = UInt8(unitValue: src[x])` for `x < n`, 16 values at a time.
+///
+/// Swift's float-to-integer conversions are checked (and its SIMD rounding conversion is a
+/// scalar loop), so the truncation is done in float arithmetic: `c` clamped to 0…255 is
+/// rounded to the nearest integer by adding and subtracting 2²³, stepped down where that
+/// rounded up (giving ⌊c⌋), and ⌊c⌋ + 2²³ has ⌊c⌋ in the low byte of its bit pattern. Every
+/// step is exact for 0 ≤ c ≤ 255. Checked against the scalar rule for all 2³² float bit
+/// patterns (and in the tests on a dense sample).
 @inline(__always)
 func quantizeRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt8>, count n: Int) {
-    for x in 0..<n {
+    let magic = SIMD16<Float>(repeating: 8_388_608)
+    var x = 0
+    while x + 16 <= n {
+        let scaled = UnsafeRawPointer(src + x).loadUnaligned(as: SIMD16<Float>.self) * 255 + 0.5
+        // NaN fails both comparisons and lands on 0, as in the scalar rule.
+        let c = SIMD16<Float>(repeating: 0).replacing(with: scaled, where: scaled .>= 0)
+            .replacing(with: 255, where: scaled .>= 255)
+        let nearest = (c + magic) - magic
+        let floor = nearest.replacing(with: nearest - 1, where: nearest .> c)
+        let bits = unsafeBitCast(floor + magic, to: SIMD16<UInt32>.self)
+        UnsafeMutableRawPointer(dst + x).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: bits), as: SIMD16<UInt8>.self)
+        x += 16
+    }
+    while x < n {
         let scaled = src[x] * 255 + 0.5
         dst[x] = scaled >= 255 ? 255 : (scaled >= 0 ? UInt8(scaled) : 0)
+        x += 1
     }
 }
 
@@ -123,7 +151,8 @@ struct BandedChain {
         let w = matte.width, h = matte.height
         let halo = steps.reduce(0) { $0 + $1.reach }
         let bands = (h + bandRows - 1) / bandRows
-        var out = Image(width: w, height: h, layout: .gray)
+        // Every row is written by its band below.
+        var out = Image(uninitializedWidth: w, height: h, layout: .gray)
         matte.withUnsafeBufferPointer { src, srcStride in
             let src = UncheckedSendable(src)
             out.withUnsafeMutableBufferPointer { dst, dstStride in

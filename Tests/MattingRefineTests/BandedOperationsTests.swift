@@ -60,4 +60,41 @@ import Testing
         #expect(throws: ImageError.self) { try MatteOperations([MatteOperation.feather(sigma: -1)]).appliedQuantized(to: m) }
         #expect(throws: ImageError.self) { try MatteOperations.portrait.appliedQuantized(to: randomImage(4, 4, layout: .rgb, seed: 1)) }
     }
+
+    /// The vectorised quantizer against the scalar rule (`UInt8(unitValue:)`): a dense sweep of
+    /// −0.01…1.01, every rounding boundary (k − ½)/255 and its float neighbours, specials (±0,
+    /// ±∞, NaN, subnormals, huge values), in rows whose lengths are not multiples of 16. (All
+    /// 2³² float bit patterns were checked once by hand; see `quantizeRow`.)
+    @Test func quantizeRowMatchesScalarRule() {
+        var values: [Float] = (0...102_000).map { -0.01 + Float($0) * 1e-5 }
+        for k in 0...256 {
+            let b = (Float(k) - 0.5) / 255
+            values += [b.nextDown.nextDown, b.nextDown, b, b.nextUp, b.nextUp.nextUp]
+        }
+        values += [0, -0, .infinity, -.infinity, .nan, -.nan, .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
+                   .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 1e20, -1e20, 2, 254.5 / 255, 255.5 / 255]
+        for length in [values.count, values.count - 1, 15, 17, 1] {
+            let row = Array(values.suffix(length))
+            var out = [UInt8](repeating: 7, count: length)
+            quantizeRow(row, &out, count: length)
+            #expect(out == row.map { UInt8(unitValue: $0) }, "length \(length)")
+        }
+    }
+
+    /// `quantizedMatte` on RGB and gray pictures, packed and as views, widths not multiples of 16.
+    @Test(arguments: [(1, 1), (17, 3), (301, 200), (1024, 300)])
+    func quantizedMatteMatchesScalarRule(_ size: (Int, Int)) throws {
+        let (w, h) = size
+        for layout in [PixelLayout.gray, .rgb] {
+            var rng = SeededGenerator(seed: UInt64(w * 31 + h))
+            let count = (w + 2) * (h + 1) * layout.channelCount
+            // Past both ends of 0…1, so clamping is exercised too.
+            let big = try FloatImage(width: w + 2, height: h + 1, layout: layout, components: rng.floats(count, in: -0.1...1.1))
+            for image in [big, big.cropped(to: ImageRect(x: 1, y: 1, width: w, height: h))] {
+                let ours = quantizedMatte(image)
+                #expect(ours.isPacked && ours.layout == layout)
+                #expect(ours.packedComponents == image.packedComponents.map { UInt8(unitValue: $0) }, "\(layout) \(image.width)×\(image.height)")
+            }
+        }
+    }
 }

@@ -72,7 +72,8 @@ extension ImageBuffer where Component == UInt8 {
     public func flattened(over background: RGBColor) -> Image {
         guard layout.hasAlpha else { return self }
         let target: PixelLayout = layout == .grayAlpha && background.isGray ? .gray : .rgb
-        var result = Image(width: width, height: height, layout: target)
+        // Every component is written below.
+        var result = Image(uninitializedWidth: width, height: height, layout: target)
         let source = channelCount, outChannels = target.channelCount, gray = layout == .grayAlpha
         let back = [UInt32(background.red), UInt32(background.green), UInt32(background.blue)]
         withUnsafeBufferPointer { src, srcStride in
