@@ -94,22 +94,25 @@ public struct Trimap: Sendable, Equatable {
     public init(coarseAlpha: FloatImage, options: Options = Options()) throws {
         try requireMatte(coarseAlpha, "coarse alpha")
         let w = coarseAlpha.width, h = coarseAlpha.height
-        let alpha = Plane(coarseAlpha)
         let r = options.bandRadius(width: w, height: h)
-        var values = Self.classify(alpha.data, width: w, height: h, radius: r, options: options)
-        if let reach = options.intermediateReach {
-            guard reach >= 1 else {
-                throw ImageError.invalidArgument("trimap intermediateReach \(reach) must be at least 1 band radius (or nil)")
+        if let reach = options.intermediateReach, reach < 1 {
+            throw ImageError.invalidArgument("trimap intermediateReach \(reach) must be at least 1 band radius (or nil)")
+        }
+        let values = coarseAlpha.withUnsafeBufferPointer { alpha, stride in
+            var values = Self.classify(alpha, rowStride: stride, width: w, height: h, radius: r, options: options)
+            if let reach = options.intermediateReach {
+                // Far from the contour the window of radius reach·r holds only mask pixels or none:
+                // the same count with thresholds at the mask's own boundary classifies by the mask.
+                var byMask = options
+                byMask.foregroundThreshold = 0.5
+                byMask.backgroundThreshold = Float(0.5).nextDown
+                // A window wider than the picture already sees all of it: cap the factor so
+                // reach · r cannot overflow.
+                let far = Self.classify(
+                    alpha, rowStride: stride, width: w, height: h, radius: min(reach, max(w, h)) * r, options: byMask)
+                for i in values.indices where values[i] == Trimap.unknownValue { values[i] = far[i] }
             }
-            // Far from the contour the window of radius reach·r holds only mask pixels or none:
-            // the same count with thresholds at the mask's own boundary classifies by the mask.
-            var byMask = options
-            byMask.foregroundThreshold = 0.5
-            byMask.backgroundThreshold = Float(0.5).nextDown
-            // A window wider than the picture already sees all of it: cap the factor so
-            // reach · r cannot overflow.
-            let far = Self.classify(alpha.data, width: w, height: h, radius: min(reach, max(w, h)) * r, options: byMask)
-            for i in values.indices where values[i] == Trimap.unknownValue { values[i] = far[i] }
+            return values
         }
         self.init(try Image(width: w, height: h, layout: .gray, components: values))
     }
@@ -124,54 +127,68 @@ public struct Trimap: Sendable, Equatable {
     /// (each band primes its column sums from its first window), so the result does not
     /// depend on the thread count.
     static func classify(_ alpha: [Float], width w: Int, height h: Int, radius r: Int, options: Options, threads: Int = defaultRefineThreads) -> [UInt8] {
+        alpha.withUnsafeBufferPointer { alpha in
+            guard let base = alpha.baseAddress else { return [UInt8](repeating: Trimap.unknownValue, count: w * h) }
+            return classify(base, rowStride: w, width: w, height: h, radius: r, options: options, threads: threads)
+        }
+    }
+
+    /// ``classify(_:width:height:radius:options:threads:)`` of rows `rowStride` floats apart.
+    /// Counts are Int32 with wrapping adds (a count never exceeds `(2r + 1)²` clipped to the
+    /// picture), so the loops vectorise.
+    static func classify(
+        _ alpha: UnsafePointer<Float>, rowStride: Int, width w: Int, height h: Int, radius r: Int, options: Options,
+        threads: Int = defaultRefineThreads
+    ) -> [UInt8] {
         var values = [UInt8](repeating: Trimap.unknownValue, count: w * h)
         if w == 0 || h == 0 { return values }
-        var rowCounts = [Int32](repeating: 0, count: w * h)
+        let rowCounts = UnsafeMutablePointer<Int32>.allocate(capacity: w * h)
+        // Per column, the window's width clipped to the picture.
+        let columnWidths = UnsafeMutablePointer<Int32>.allocate(capacity: w)
+        defer { rowCounts.deallocate(); columnWidths.deallocate() }
+        for x in 0..<w { columnWidths[x] = Int32(min(w - 1, x + r) - max(0, x - r) + 1) }
         let fg = options.foregroundThreshold, bg = options.backgroundThreshold
-        alpha.withUnsafeBufferPointer { alpha in
-            rowCounts.withUnsafeMutableBufferPointer { counts in
-                values.withUnsafeMutableBufferPointer { values in
-                    let shared = UncheckedSendable((alpha.baseAddress!, counts.baseAddress!, values.baseAddress!))
-                    // Horizontal: mask pixels in [x − r, x + r] ∩ [0, w) of each row.
-                    parallelChunks(h, threads: threads) { rows in
-                        let (A, C, _) = shared.value
-                        for y in rows {
-                            let a = A + y * w, c = C + y * w
-                            @inline(__always) func m(_ x: Int) -> Int32 { a[x] >= 0.5 ? 1 : 0 }
-                            var sum: Int32 = 0
-                            for x in 0..<min(r, w) { sum += m(x) }
-                            for x in 0..<w {
-                                if x + r < w { sum += m(x + r) }
-                                c[x] = sum
-                                if x - r >= 0 { sum -= m(x - r) }
-                            }
+        values.withUnsafeMutableBufferPointer { values in
+            let shared = UncheckedSendable((alpha, rowCounts, values.baseAddress!, UnsafePointer(columnWidths)))
+            // Horizontal: mask pixels in [x − r, x + r] ∩ [0, w) of each row.
+            parallelChunks(h, threads: threads) { rows in
+                let (A, C, _, _) = shared.value
+                for y in rows {
+                    let a = A + y * rowStride, c = C + y * w
+                    @inline(__always) func m(_ x: Int) -> Int32 { a[x] >= 0.5 ? 1 : 0 }
+                    var sum: Int32 = 0
+                    for x in 0..<min(r, w) { sum &+= m(x) }
+                    for x in 0..<w {
+                        if x + r < w { sum &+= m(x + r) }
+                        c[x] = sum
+                        if x - r >= 0 { sum &-= m(x - r) }
+                    }
+                }
+            }
+            // Vertical, in bands of rows; then classify each pixel.
+            parallelChunks(h, threads: threads) { rows in
+                let (A, C, V, widths) = shared.value
+                let column = UnsafeMutablePointer<Int32>.allocate(capacity: w)
+                defer { column.deallocate() }
+                column.initialize(repeating: 0, count: w)
+                for v in max(0, rows.lowerBound - r)..<min(h, rows.lowerBound + r) {
+                    let add = C + v * w
+                    for x in 0..<w { column[x] &+= add[x] }
+                }
+                for y in rows {
+                    if y + r < h { let add = C + (y + r) * w; for x in 0..<w { column[x] &+= add[x] } }
+                    let windowRows = Int32(min(h - 1, y + r) - max(0, y - r) + 1)
+                    let a = A + y * rowStride, out = V + y * w
+                    for x in 0..<w {
+                        let full = windowRows &* widths[x]
+                        let count = column[x], value = a[x]
+                        if count == full && value >= fg {
+                            out[x] = 255
+                        } else if count == 0 && value <= bg {
+                            out[x] = 0
                         }
                     }
-                    // Vertical, in bands of rows; then classify each pixel.
-                    parallelChunks(h, threads: threads) { rows in
-                        let (A, C, V) = shared.value
-                        let column = UnsafeMutablePointer<Int32>.allocate(capacity: w)
-                        defer { column.deallocate() }
-                        column.initialize(repeating: 0, count: w)
-                        for v in max(0, rows.lowerBound - r)..<min(h, rows.lowerBound + r) {
-                            for x in 0..<w { column[x] += C[v * w + x] }
-                        }
-                        for y in rows {
-                            if y + r < h { let add = C + (y + r) * w; for x in 0..<w { column[x] += add[x] } }
-                            let windowRows = Int32(min(h - 1, y + r) - max(0, y - r) + 1)
-                            let a = A + y * w, out = V + y * w
-                            for x in 0..<w {
-                                let full = windowRows * Int32(min(w - 1, x + r) - max(0, x - r) + 1)
-                                let count = column[x], value = a[x]
-                                if count == full && value >= fg {
-                                    out[x] = 255
-                                } else if count == 0 && value <= bg {
-                                    out[x] = 0
-                                }
-                            }
-                            if y - r >= 0 { let sub = C + (y - r) * w; for x in 0..<w { column[x] -= sub[x] } }
-                        }
-                    }
+                    if y - r >= 0 { let sub = C + (y - r) * w; for x in 0..<w { column[x] &-= sub[x] } }
                 }
             }
         }
