@@ -145,8 +145,8 @@ public struct ClosedFormMatting: Sendable {
         }
 
         /// The level at half resolution (ceil), by 2×2 means; a coarse pixel is known only
-        /// if all its fine pixels are known and agree.
-        func halved() -> Level {
+        /// if all its fine pixels are known and agree. Rows are split over `threads`.
+        func halved(threads: Int) -> Level {
             let w = width, h = height, w2 = (width + 1) / 2, h2 = (height + 1) / 2, n2 = w2 * h2
             let hasGuess = guess != nil
             let fine = (state, guess ?? [])
@@ -157,7 +157,9 @@ public struct ClosedFormMatting: Sendable {
             out.withUnsafeMutableBufferPointer { out in
             state2.withUnsafeMutableBufferPointer { st2 in g2.withUnsafeMutableBufferPointer { g2 in
                 let o0 = out.baseAddress!, o1 = o0 + n2, o2 = o1 + n2
-                for y in 0..<h2 {
+                // Rows on the solver's threads (each output row is its own).
+                parallelChunks(h2, threads: threads) { rows in
+                for y in rows {
                     let v0 = 2 * y, v1 = min(2 * y + 1, h - 1)
                     for x in 0..<w2 {
                         let u0 = 2 * x, u1 = min(2 * x + 1, w - 1)
@@ -180,6 +182,7 @@ public struct ClosedFormMatting: Sendable {
                         st2[j] = agree
                     }
                 }
+                }
             } }
             } } }
             }
@@ -196,7 +199,7 @@ public struct ClosedFormMatting: Sendable {
         let unknown = level.unknownCount
         var coarse: (alpha: [Float], width: Int, height: Int)?
         if coarsestUnknownCount > 0, unknown > coarsestUnknownCount, min(level.width, level.height) >= 16 {
-            var half = level.halved()
+            var half = level.halved(threads: threads)
             coarse = (solve(&half, statistics: &statistics, isFinest: false), half.width, half.height)
         }
         let w = level.width, h = level.height, n = w * h
@@ -217,7 +220,8 @@ public struct ClosedFormMatting: Sendable {
             let cw = coarse.width, ch = coarse.height
             let sx = Float(cw) / Float(w), sy = Float(ch) / Float(h)
             coarse.alpha.withUnsafeBufferPointer { p in
-                for k in 0..<m {
+                parallelChunks(m, threads: threads) { range in
+                for k in range {
                     let i = Int(U[k]), px = i % w, py = i / w
                     let fy = min(max((Float(py) + 0.5) * sy - 0.5, 0), Float(ch - 1))
                     let y0 = Int(fy), y1 = min(y0 + 1, ch - 1), ty = fy - Float(y0)
@@ -227,6 +231,7 @@ public struct ClosedFormMatting: Sendable {
                     let bottom = p[y1 * cw + x0] + tx * (p[y1 * cw + x1] - p[y1 * cw + x0])
                     x[k] = Double(top + ty * (bottom - top))
                 }
+                }
             }
         } else if let guess = level.guess {
             guess.withUnsafeBufferPointer { g in for k in 0..<m { x[k] = Double(g[Int(U[k])]) } }
@@ -234,7 +239,10 @@ public struct ClosedFormMatting: Sendable {
             x.initialize(repeating: 0.5)
         }
         level.state.withUnsafeBufferPointer { state in
-            for i in 0..<n { picture[i] = state[i] == Level.foreground ? 1 : 0 }
+            // On both threads: the fresh pages of the full-size vector fault in on both.
+            parallelChunks(n, threads: threads) { range in
+                for i in range { picture[i] = state[i] == Level.foreground ? 1 : 0 }
+            }
         }
         let (iterations, residual) = ConjugateGradient.solve(
             laplacian, picture: picture, x: x, tolerance: tolerance,
