@@ -23,20 +23,37 @@ static inline float clamp_unit(float v) {
     return 1.0f < t ? 1.0f : t;
 }
 
-static void sweep_span_scalar(const mk_fg_level* level, int32_t y, int32_t x0, int32_t x1) {
-    const int32_t w = level->width, h = level->height;
-    const float reg = level->regularization, gw = level->gradient_weight;
+// Row y of a level and its up and down neighbours (replicated at the border).
+typedef struct mk_fg_rows {
+    const float *I, *A, *Au, *Ad, *Fu, *Fd, *Bu, *Bd;
+    float *F, *B;
+} mk_fg_rows;
+
+static inline mk_fg_rows mk_fg_rows_at(const mk_fg_level* level, int32_t y) {
+    const int32_t h = level->height;
     const int32_t yu = y > 0 ? y - 1 : 0, yd = y < h - 1 ? y + 1 : h - 1;
-    const float* I = level->image + (size_t) y * level->image_stride;
-    const float* A = level->alpha + (size_t) y * level->alpha_stride;
-    const float* Au = level->alpha + (size_t) yu * level->alpha_stride;
-    const float* Ad = level->alpha + (size_t) yd * level->alpha_stride;
-    float* F = level->foreground + (size_t) y * level->foreground_stride;
-    const float* Fu = level->foreground + (size_t) yu * level->foreground_stride;
-    const float* Fd = level->foreground + (size_t) yd * level->foreground_stride;
-    float* B = level->background + (size_t) y * level->background_stride;
-    const float* Bu = level->background + (size_t) yu * level->background_stride;
-    const float* Bd = level->background + (size_t) yd * level->background_stride;
+    mk_fg_rows rows = {
+        .I = level->image + (size_t) y * level->image_stride,
+        .A = level->alpha + (size_t) y * level->alpha_stride,
+        .Au = level->alpha + (size_t) yu * level->alpha_stride,
+        .Ad = level->alpha + (size_t) yd * level->alpha_stride,
+        .Fu = level->foreground + (size_t) yu * level->foreground_stride,
+        .Fd = level->foreground + (size_t) yd * level->foreground_stride,
+        .Bu = level->background + (size_t) yu * level->background_stride,
+        .Bd = level->background + (size_t) yd * level->background_stride,
+        .F = level->foreground + (size_t) y * level->foreground_stride,
+        .B = level->background + (size_t) y * level->background_stride,
+    };
+    return rows;
+}
+
+static void sweep_span_scalar(const mk_fg_level* level, int32_t y, int32_t x0, int32_t x1) {
+    const int32_t w = level->width;
+    const float reg = level->regularization, gw = level->gradient_weight;
+    const mk_fg_rows rows = mk_fg_rows_at(level, y);
+    const float *I = rows.I, *A = rows.A, *Au = rows.Au, *Ad = rows.Ad;
+    const float *Fu = rows.Fu, *Fd = rows.Fd, *Bu = rows.Bu, *Bd = rows.Bd;
+    float *F = rows.F, *B = rows.B;
     for (int32_t x = x0; x < x1; x++) {
         const int32_t xl = x > 0 ? x - 1 : 0, xr = x < w - 1 ? x + 1 : w - 1;
         const float a0 = A[x], a1 = 1.0f - a0;
@@ -92,19 +109,12 @@ static inline __m128 clamp_unit4(__m128 v) {
 }
 
 static void sweep_span(const mk_fg_level* level, int32_t y, int32_t x0, int32_t x1) {
-    const int32_t w = level->width, h = level->height;
+    const int32_t w = level->width;
     const float reg = level->regularization, gw = level->gradient_weight;
-    const int32_t yu = y > 0 ? y - 1 : 0, yd = y < h - 1 ? y + 1 : h - 1;
-    const float* I = level->image + (size_t) y * level->image_stride;
-    const float* A = level->alpha + (size_t) y * level->alpha_stride;
-    const float* Au = level->alpha + (size_t) yu * level->alpha_stride;
-    const float* Ad = level->alpha + (size_t) yd * level->alpha_stride;
-    float* F = level->foreground + (size_t) y * level->foreground_stride;
-    const float* Fu = level->foreground + (size_t) yu * level->foreground_stride;
-    const float* Fd = level->foreground + (size_t) yd * level->foreground_stride;
-    float* B = level->background + (size_t) y * level->background_stride;
-    const float* Bu = level->background + (size_t) yu * level->background_stride;
-    const float* Bd = level->background + (size_t) yd * level->background_stride;
+    const mk_fg_rows rows = mk_fg_rows_at(level, y);
+    const float *I = rows.I, *A = rows.A, *Au = rows.Au, *Ad = rows.Ad;
+    const float *Fu = rows.Fu, *Fd = rows.Fd, *Bu = rows.Bu, *Bd = rows.Bd;
+    float *F = rows.F, *B = rows.B;
     // The left neighbour (itself at x = 0): from memory at the span's start, then the pixel
     // just solved.
     const int32_t first_left = x0 > 0 ? x0 - 1 : 0;
