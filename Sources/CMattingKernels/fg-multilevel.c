@@ -47,13 +47,17 @@ static inline mk_fg_rows mk_fg_rows_at(const mk_fg_level* level, int32_t y) {
     return rows;
 }
 
+// The locals both sweeps start from: the level's width and weights, row y's pointers.
+#define MK_FG_SWEEP_LOCALS(level, y) \
+    const int32_t w = (level)->width; \
+    const float reg = (level)->regularization, gw = (level)->gradient_weight; \
+    const mk_fg_rows rows = mk_fg_rows_at((level), (y)); \
+    const float *I = rows.I, *A = rows.A, *Au = rows.Au, *Ad = rows.Ad; \
+    const float *Fu = rows.Fu, *Fd = rows.Fd, *Bu = rows.Bu, *Bd = rows.Bd; \
+    float *F = rows.F, *B = rows.B
+
 static void sweep_span_scalar(const mk_fg_level* level, int32_t y, int32_t x0, int32_t x1) {
-    const int32_t w = level->width;
-    const float reg = level->regularization, gw = level->gradient_weight;
-    const mk_fg_rows rows = mk_fg_rows_at(level, y);
-    const float *I = rows.I, *A = rows.A, *Au = rows.Au, *Ad = rows.Ad;
-    const float *Fu = rows.Fu, *Fd = rows.Fd, *Bu = rows.Bu, *Bd = rows.Bd;
-    float *F = rows.F, *B = rows.B;
+    MK_FG_SWEEP_LOCALS(level, y);
     for (int32_t x = x0; x < x1; x++) {
         const int32_t xl = x > 0 ? x - 1 : 0, xr = x < w - 1 ? x + 1 : w - 1;
         const float a0 = A[x], a1 = 1.0f - a0;
@@ -109,12 +113,7 @@ static inline __m128 clamp_unit4(__m128 v) {
 }
 
 static void sweep_span(const mk_fg_level* level, int32_t y, int32_t x0, int32_t x1) {
-    const int32_t w = level->width;
-    const float reg = level->regularization, gw = level->gradient_weight;
-    const mk_fg_rows rows = mk_fg_rows_at(level, y);
-    const float *I = rows.I, *A = rows.A, *Au = rows.Au, *Ad = rows.Ad;
-    const float *Fu = rows.Fu, *Fd = rows.Fd, *Bu = rows.Bu, *Bd = rows.Bd;
-    float *F = rows.F, *B = rows.B;
+    MK_FG_SWEEP_LOCALS(level, y);
     // The left neighbour (itself at x = 0): from memory at the span's start, then the pixel
     // just solved.
     const int32_t first_left = x0 > 0 ? x0 - 1 : 0;
