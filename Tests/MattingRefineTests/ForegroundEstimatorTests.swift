@@ -94,4 +94,19 @@ import Testing
         let rgba = packedImage.converted(to: .rgba)
         #expect(Self.firstDifference(try estimator.foreground(rgba, alpha: packedAlpha), reference) == nil)
     }
+
+    /// The foreground-only entry rejects what `estimate` rejects, with a typed error.
+    @Test func foregroundOnlyRejectsBadInput() throws {
+        let (image, alpha) = Self.inputs(Case(width: 20, height: 16, margin: 4, seed: 3))
+        let gray = FloatImage(width: 20, height: 16, layout: .gray, repeating: 0.5)
+        let small = FloatImage(width: 19, height: 16, layout: .gray, repeating: 0.5)
+        #expect(throws: ImageError.self) { try ForegroundEstimator().foreground(gray, alpha: alpha) }
+        #expect(throws: ImageError.self) { try ForegroundEstimator().foreground(image, alpha: small) }
+        #expect(throws: ImageError.self) { try ForegroundEstimator().foreground(image, alpha: image) }
+        var negative = ForegroundEstimator()
+        negative.bigIterations = -1
+        #expect(throws: ImageError.self) { try negative.foreground(image, alpha: alpha) }
+        #expect(try ForegroundEstimator().foreground(FloatImage(width: 0, height: 0, layout: .rgb),
+                                                     alpha: FloatImage(width: 0, height: 0, layout: .gray)).pixelCount == 0)
+    }
 }

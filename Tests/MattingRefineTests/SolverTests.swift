@@ -122,6 +122,22 @@ import Testing
         #expect(try one.alpha(for: image, trimap: trimap) == two.alpha(for: image, trimap: trimap))
     }
 
+    /// The finest level reads the caller's RGB picture in place, rows `rowStride` apart: a
+    /// cropped view and an RGBA picture give exactly the packed RGB copy's answer.
+    @Test func croppedAndRGBAInputsMatchPackedRGB() throws {
+        let (image, trimap, _) = Self.softDisk(90, 80)
+        let rect = ImageRect(x: 6, y: 4, width: 70, height: 64)
+        let cropped = image.cropped(to: rect)
+        let packed = try FloatImage(width: rect.width, height: rect.height, layout: .rgb, components: cropped.packedComponents)
+        let croppedTrimap = Trimap(trimap.image.cropped(to: rect))
+        var solver = ClosedFormMatting()
+        solver.coarsestUnknownCount = 100
+        let reference = try solver.solve(packed, trimap: croppedTrimap)
+        #expect(reference.statistics.levels.count > 1)
+        #expect(try solver.alpha(for: cropped, trimap: croppedTrimap) == reference.alpha)
+        #expect(try solver.alpha(for: packed.converted(to: .rgba), trimap: croppedTrimap) == reference.alpha)
+    }
+
     /// Solves running at once share the solver's persistent thread pool (regions queue on
     /// it): each gets exactly the answer it gets alone, with 2 and 3 threads per solve.
     @Test func concurrentSolvesOnTheSharedPoolMatchSerialOnes() throws {

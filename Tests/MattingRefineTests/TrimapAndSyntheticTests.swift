@@ -73,6 +73,26 @@ import Testing
         #expect(throws: ImageError.self) { try Trimap(coarseAlpha: FloatImage(width: 4, height: 4, layout: .rgb)) }
     }
 
+    /// The coarse alpha is read in place, rows `rowStride` apart: a cropped view gives the
+    /// trimap of its packed copy (with and without a bounded reach).
+    @Test func croppedCoarseAlphaMatchesItsPackedCopy() throws {
+        var rng = SeededGenerator(seed: 12)
+        let alpha = grayImage(97, 83) { x, y in
+            let d = Float((x - 50) * (x - 50) + (y - 40) * (y - 40)).squareRoot()
+            return min(max((30 - d) / 8 + Float.random(in: -0.2...0.2, using: &rng), 0), 1)
+        }
+        let rect = ImageRect(x: 9, y: 3, width: 80, height: 71)
+        let cropped = alpha.cropped(to: rect)
+        let packed = try FloatImage(width: rect.width, height: rect.height, layout: .gray, components: cropped.packedComponents)
+        var bounded = Trimap.Options()
+        bounded.intermediateReach = 2
+        for options in [Trimap.Options(), bounded] {
+            let a = try Trimap(coarseAlpha: cropped, options: options), b = try Trimap(coarseAlpha: packed, options: options)
+            #expect(a == b)
+            #expect(a.unknownCount > 0 && a.foregroundCount > 0 && a.backgroundCount > 0)
+        }
+    }
+
     /// `intermediateReach`: intermediate alpha farther than reach × r from the 0.5 contour is
     /// decided by the mask; nearer, it stays unknown; the band itself is unchanged.
     @Test func boundedReachDecidesFarIntermediateAlphaByTheMask() throws {
