@@ -111,13 +111,18 @@ public struct MatteJob: Sendable {
             result = try matter().matte(photo, options: options)
         }
         let matted = clock.now
-        let (main, mask) = try Self.both({ () throws -> [UInt8] in
+        let encodeMain = { () throws -> [UInt8] in
             format == .jpeg
                 ? try result.composited(over: options.background).encoded(as: .jpeg)
                 : try result.cutoutPNG()
-        }, { [maskOutput] () throws -> [UInt8]? in try maskOutput.map { _ in try result.matte.encoded(as: .png) } })
-        var files = [(url: output, bytes: main)]
-        if let maskOutput, let mask { files.append((maskOutput, mask)) }
+        }
+        var files: [(url: URL, bytes: [UInt8])]
+        if let maskOutput {
+            let (main, mask) = try Self.both(encodeMain, { try result.matte.encoded(as: .png) })
+            files = [(output, main), (maskOutput, mask)]
+        } else {
+            files = [(output, try encodeMain())]
+        }
         if let previewOutput {
             let sheet = preview.sheet(photo: photo, result: result, background: options.background)
             files.append((previewOutput, try sheet.encoded(as: .png)))
