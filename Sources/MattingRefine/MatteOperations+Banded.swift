@@ -77,34 +77,28 @@ package func quantizedMatte(_ matte: FloatImage) -> Image {
     return out
 }
 
-/// `dst[x] = UInt8(unitValue: src[x])` for `x < n`, 16 values at a time.
-///
-/// Swift's float-to-integer conversions are checked (and its SIMD rounding conversion is a
-/// scalar loop), so the truncation is done in float arithmetic: `c` clamped to 0…255 is
-/// rounded to the nearest integer by adding and subtracting 2²³, stepped down where that
-/// rounded up (giving ⌊c⌋), and ⌊c⌋ + 2²³ has ⌊c⌋ in the low byte of its bit pattern. Every
-/// step is exact for 0 ≤ c ≤ 255. Checked against the scalar rule for all 2³² float bit
-/// patterns (and in the tests on a dense sample).
+/// `dst[x] = UInt8(unitValue: src[x])` for `x < n`: ``floorByte(_:)`` of `src[x]·255 + 0.5`.
 @inline(__always)
 func quantizeRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt8>, count n: Int) {
-    let magic = SIMD16<Float>(repeating: 8_388_608)
-    var x = 0
-    while x + 16 <= n {
-        let scaled = UnsafeRawPointer(src + x).loadUnaligned(as: SIMD16<Float>.self) * 255 + 0.5
-        // NaN fails both comparisons and lands on 0, as in the scalar rule.
-        let c = SIMD16<Float>(repeating: 0).replacing(with: scaled, where: scaled .>= 0)
-            .replacing(with: 255, where: scaled .>= 255)
-        let nearest = (c + magic) - magic
-        let floor = nearest.replacing(with: nearest - 1, where: nearest .> c)
-        let bits = unsafeBitCast(floor + magic, to: SIMD16<UInt32>.self)
-        UnsafeMutableRawPointer(dst + x).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: bits), as: SIMD16<UInt8>.self)
-        x += 16
-    }
-    while x < n {
-        let scaled = src[x] * 255 + 0.5
-        dst[x] = scaled >= 255 ? 255 : (scaled >= 0 ? UInt8(scaled) : 0)
-        x += 1
-    }
+    for x in 0..<n { dst[x] = floorByte(src[x] * 255 + 0.5) }
+}
+
+/// `v` clamped to 0…255 (NaN → 0) and truncated to a byte: `v >= 255 ? 255 : (v >= 0 ?
+/// UInt8(v) : 0)`, in float arithmetic so that loops of it vectorise.
+///
+/// Swift's float-to-integer conversions are checked (and its SIMD rounding conversion is a
+/// scalar loop), so the clamped `c` is rounded to the nearest integer by adding and
+/// subtracting 2²³, stepped down where that rounded up (giving ⌊c⌋), and ⌊c⌋ + 2²³ has ⌊c⌋
+/// in the low byte of its bit pattern. Every step is exact for 0 ≤ c ≤ 255. Checked against
+/// the checked rule for all 2³² float bit patterns (and in the tests on a dense sample).
+/// Shared by the matte quantisation and the foreground correction.
+@inline(__always)
+func floorByte(_ v: Float) -> UInt8 {
+    let magic: Float = 8_388_608
+    let c = v >= 255 ? 255 : (v > 0 ? v : 0)
+    let nearest = (c + magic) - magic
+    let floor = nearest > c ? nearest - 1 : nearest
+    return UInt8(truncatingIfNeeded: (floor + magic).bitPattern)
 }
 
 /// A chain of threshold / min-max / Gaussian steps run band by band.
