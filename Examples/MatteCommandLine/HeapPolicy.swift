@@ -13,7 +13,9 @@ import Glibc
 /// worker thread serves the next request of any thread), freed buffers are reused: 2 MP
 /// 64 k → 48 k faults, 12 MP 146 k → 73 k, peak RSS within 1 MiB at 2 MP and mostly lower
 /// at 12 MP (Docs/Benchmarks.md, Pipeline). The freeing then happens at exit. One-shot
-/// programs only: a library must not change its host's allocator.
+/// programs only: a library must not change its host's allocator, and `matte-batch` runs
+/// photos concurrently, where one arena would make its jobs' allocations take turns (after
+/// its first photo glibc's own raised threshold already keeps the buffers).
 public enum HeapPolicy {
     /// Applies the settings; call first thing, before worker threads start. A no-op where
     /// the C library is not glibc.
