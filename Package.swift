@@ -41,10 +41,13 @@ let package = Package(
         // Per-ISA C microkernels and CPU feature detection; not public API.
         .target(name: "CMattingKernels"),
 
-        .target(name: "MattingImage", dependencies: ["CPNG", "CJPEG"]),
-        .target(name: "MattingEngine", dependencies: ["CMattingKernels"]),
+        // The one thread pool every stage runs on, with cancellation and progress for jobs.
+        .target(name: "MattingThreads", dependencies: ["CMattingKernels"]),
+
+        .target(name: "MattingImage", dependencies: ["CPNG", "CJPEG", "MattingThreads"]),
+        .target(name: "MattingEngine", dependencies: ["CMattingKernels", "MattingThreads"]),
         .target(name: "MattingImporters", dependencies: ["MattingEngine"]),
-        .target(name: "MattingRefine", dependencies: ["MattingImage", "CMattingKernels"]),
+        .target(name: "MattingRefine", dependencies: ["MattingImage", "CMattingKernels", "MattingThreads"]),
         .target(
             name: "MattingKit",
             dependencies: ["MattingImage", "MattingEngine", "MattingImporters", "MattingRefine"]),

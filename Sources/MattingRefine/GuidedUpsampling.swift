@@ -1,3 +1,4 @@
+import MattingThreads
 import MattingImage
 
 /// Full-resolution stages that work on the 8-bit photo in row bands: guided upsampling of a
@@ -28,7 +29,9 @@ extension Refiner {
     ///     bilinear upsampling).
     ///   - epsilon: guided-filter regularisation (default 1e-4).
     /// - Throws: ``ImageError/invalidArgument(_:)`` as the float-guide version.
-    public func upsampled(_ alpha: FloatImage, guide: Image, radius: Int = 2, epsilon: Float = 1e-4) throws -> FloatImage {
+    public func upsampled(
+        _ alpha: FloatImage, guide: Image, radius: Int = 2, epsilon: Float = 1e-4, pool: ThreadPool = .serial
+    ) throws -> FloatImage {
         try requireMatte(alpha, "alpha")
         guard !alpha.isEmpty, !guide.isEmpty else { throw ImageError.invalidArgument("cannot upsample an empty matte") }
         guard radius >= 0, epsilon > 0 else { throw ImageError.invalidArgument("guided upsampling needs radius ≥ 0 and epsilon > 0") }
@@ -45,9 +48,9 @@ extension Refiner {
         if radius == 0 {
             coefficients = [p]
         } else {
-            let small = Self.areaAverage(photo, width: w, height: h, threads: solver.threads)
+            let small = Self.areaAverage(photo, width: w, height: h, pool: pool)
             // In bands: the whole-plane coefficients were the 12 MP pipeline's memory peak.
-            coefficients = GuidedFilter.bandedCoefficients(p, guide: small, radius: radius, epsilon: epsilon, threads: solver.threads)
+            coefficients = GuidedFilter.bandedCoefficients(p, guide: small, radius: radius, epsilon: epsilon, pool: pool)
         }
         let guideChannels = coefficients.count - 1
         let xs = BilinearTaps(input: w, output: W)
@@ -62,7 +65,7 @@ extension Refiner {
                 let src = UncheckedSendable(src)
                 withPlanePointers(coefficients) { planes in
                     let planes = UncheckedSendable(planes)
-                    parallelDynamic(bands, threads: solver.threads) { band, _ in
+                    parallelDynamic(bands, pool: pool) { band, _ in
                         let n = coefficients.count
                         // Horizontally interpolated coefficient rows, two slots (row parity) per plane.
                         let rows = UnsafeMutablePointer<Float>.allocate(capacity: n * 2 * W)
@@ -112,7 +115,7 @@ extension Refiner {
     /// Each channel of the 8-bit `photo` averaged onto a `w × h` grid: full-size pixel
     /// `(x, y)` falls in cell `(min(w−1, x·w/W), min(h−1, y·h/H))` (the binning of the float
     /// version); sums are exact integers.
-    static func areaAverage(_ photo: Image, width w: Int, height h: Int, threads: Int) -> [Plane] {
+    static func areaAverage(_ photo: Image, width w: Int, height h: Int, pool: ThreadPool) -> [Plane] {
         let W = photo.width, H = photo.height, channels = photo.channelCount
         let cellX = (0..<W).map { min(w - 1, $0 * w / W) }
         var columnCount = [Int](repeating: 0, count: w)
@@ -129,7 +132,7 @@ extension Refiner {
             let planes = UncheckedSendable(planes)
             photo.withUnsafeBufferPointer { src, stride in
                 let src = UncheckedSendable(src)
-                parallelChunks(h, threads: threads) { cells in
+                parallelChunks(h, pool: pool) { cells in
                     let sums = UnsafeMutablePointer<Int>.allocate(capacity: w * channels)
                     defer { sums.deallocate() }
                     for cy in cells {
@@ -167,7 +170,7 @@ extension Refiner {
     /// - Throws: ``ImageError/invalidArgument(_:)`` if the layouts are not RGB or the working
     ///   pictures differ in size.
     public static func correctedForeground(
-        original: Image, working: FloatImage, foreground: FloatImage, threads: Int = defaultRefineThreads
+        original: Image, working: FloatImage, foreground: FloatImage, pool: ThreadPool = .serial
     ) throws -> Image {
         guard original.layout == .rgb, working.layout == .rgb, foreground.layout == .rgb else {
             throw ImageError.invalidArgument("foreground correction needs RGB pictures")
@@ -188,7 +191,7 @@ extension Refiner {
                     let base = UncheckedSendable(base)
                     foreground.withUnsafeBufferPointer { fore, foreStride in
                         let fore = UncheckedSendable(fore)
-                        parallelDynamic(bands, threads: threads) { band, _ in
+                        parallelDynamic(bands, pool: pool) { band, _ in
                             let rows = UnsafeMutablePointer<Float>.allocate(capacity: 2 * 3 * W)
                             let line = UnsafeMutablePointer<Float>.allocate(capacity: 3 * w)
                             defer { rows.deallocate(); line.deallocate() }
