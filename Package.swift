@@ -50,7 +50,11 @@ let package = Package(
         .target(name: "MattingRefine", dependencies: ["MattingImage", "CMattingKernels", "MattingThreads"]),
         .target(
             name: "MattingKit",
-            dependencies: ["MattingImage", "MattingEngine", "MattingImporters", "MattingRefine"]),
+            dependencies: ["MattingThreads", "MattingImage", "MattingEngine", "MattingImporters", "MattingRefine"]),
+
+        // Files in, files out: batches, one photo's job, safe output writing, preview sheets;
+        // what the programs (and the server) share.
+        .target(name: "MattingFiles", dependencies: ["MattingKit"]),
 
         // Reference implementations, fixtures and seeded RNG for tests; never shipped.
         .target(

@@ -15,15 +15,20 @@ extension MatteOperations {
     /// path.
     ///
     /// - Throws: the first step's error; ``ImageError/invalidArgument(_:)`` for a non-gray matte.
-    public func appliedQuantized(to matte: FloatImage, pool: ThreadPool = .serial) throws -> Image {
-        try appliedQuantized(to: matte, bandRows: 64, pool: pool)
+    ///
+    /// - Parameters:
+    ///   - matte: single-channel, values 0…1.
+    ///   - guide: the photo a guided-filter step follows (same size).
+    ///   - pool: the threads to work on (the result does not depend on their number).
+    public func appliedQuantized(to matte: FloatImage, guide: FloatImage? = nil, pool: ThreadPool = .serial) throws -> Image {
+        try appliedQuantized(to: matte, guide: guide, bandRows: 64, pool: pool)
     }
 
-    /// ``appliedQuantized(to:)`` with the band height and thread count exposed for tests.
-    func appliedQuantized(to matte: FloatImage, bandRows: Int, pool: ThreadPool) throws -> Image {
+    /// ``appliedQuantized(to:guide:pool:)`` with the band height exposed for tests.
+    func appliedQuantized(to matte: FloatImage, guide: FloatImage? = nil, bandRows: Int, pool: ThreadPool) throws -> Image {
         try requireMatte(matte)
         guard let steps = try bandedSteps(), !matte.isEmpty else {
-            return quantizedMatte(try applied(to: matte, pool: pool), pool: pool)
+            return quantizedMatte(try applied(to: matte, guide: guide, pool: pool), pool: pool)
         }
         return BandedChain(steps: steps).run(matte, bandRows: max(1, bandRows), pool: pool)
     }

@@ -147,9 +147,9 @@ public final class Session {
         for k in compiled.steps.indices {
             let start = clock.now
             executeStep(k)
-            let d = (clock.now - start).components
+            let elapsed = (clock.now - start).seconds
             timings.append(StepTiming(name: compiled.steps[k].name, kind: compiled.steps[k].kind,
-                                      seconds: Double(d.seconds) + Double(d.attoseconds) * 1e-18))
+                                      seconds: elapsed))
         }
         var outputs: [String: Tensor] = [:]
         collectOutputs(into: &outputs)
