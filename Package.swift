@@ -80,28 +80,28 @@ let package = Package(
         .target(
             name: "MatteCommandLine",
             dependencies: [
-                "MattingKit",
+                "MattingKit", "MattingFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/MatteCommandLine"),
         .executableTarget(
             name: "matte",
             dependencies: [
-                "MattingKit", "MatteCommandLine",
+                "MattingKit", "MattingFiles", "MatteCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/matte"),
         .executableTarget(
             name: "matte-batch",
             dependencies: [
-                "MattingKit", "MatteCommandLine",
+                "MattingKit", "MattingFiles", "MatteCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/matte-batch"),
         .executableTarget(
             name: "enhance",
             dependencies: [
-                "MattingKit", "MatteCommandLine",
+                "MattingKit", "MattingFiles", "MatteCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/enhance"),
@@ -113,7 +113,7 @@ let package = Package(
         // Measures the refine stage on the files Scripts/bench-refine.py writes; not a product.
         .executableTarget(
             name: "refine-bench",
-            dependencies: ["MattingRefine", "MattingTestSupport"],
+            dependencies: ["MattingRefine", "MattingThreads", "MattingTestSupport"],
             path: "Examples/refine-bench"),
 
         .testTarget(

@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
 import MatteCommandLine
+import MattingFiles
 import MattingKit
 
 /// `matte`: cut the subject out of one photo.
 @main
-struct MatteCommand: ParsableCommand {
+struct MatteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "matte",
         abstract: "Cut the subject out of a photo: a transparent PNG (or a JPEG on a colour), and optionally the alpha mask.",
@@ -36,8 +37,8 @@ struct MatteCommand: ParsableCommand {
     @Option(help: "Use this trimap (0 background, 255 foreground, other values unknown) instead of the model.")
     var trimap: String?
 
-    @Option(help: "Threads for the network.")
-    var threads: Int = 2
+    @Option(help: "Threads for the whole job (decode, network, solver, encode). Default: the cores available.")
+    var threads: Int = Matter.defaultThreadCount
 
     @Flag(help: "Print per-stage timings to stderr.")
     var timings = false
@@ -47,17 +48,17 @@ struct MatteCommand: ParsableCommand {
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
-    func run() throws {
+    func run() async throws {
         HeapPolicy.preferReuse()
         do {
-            try process()
+            try await process()
         } catch {
             printFailure("matte", input, error)
             throw ExitCode.failure
         }
     }
 
-    func process() throws {
+    func process() async throws {
         let outputURL = URL(fileURLWithPath: output ?? Self.defaultOutput(for: input, jpeg: format?.format == .jpeg))
         let format = format?.format ?? ImageFormat(fileExtension: outputURL.pathExtension) ?? .png
         let job = MatteJob(
@@ -65,12 +66,8 @@ struct MatteCommand: ParsableCommand {
             source: trimap.map { .trimap(URL(fileURLWithPath: $0)) } ?? (matting.studio ? .studio : .model),
             options: try matting.options(),
             maskOutput: saveMask.map { URL(fileURLWithPath: $0) }, previewOutput: preview.map { URL(fileURLWithPath: $0) })
-        // The network loads on another thread while the job checks its outputs and decodes
-        // the photo; the job still asks for it only after the photo decoded, so errors come
-        // in the same order (an unreadable photo is reported, not a missing model).
-        let network: BackgroundValue<Matter>? = job.source == .model
-            ? BackgroundValue(matting.matterLoader(threads: threads)) : nil
-        let outcome = try job.run { try network?.value() ?? matting.matter(threads: threads) }
+        let matter = Matter(segmenter: job.source == .model ? try matting.segmenter() : nil, pool: ThreadPool(threadCount: threads))
+        let outcome = try await job.run(on: matter)
         if timings {
             FileHandle.standardError.write(Data(("decode \(milliseconds(outcome.decodeSeconds)), \(outcome.result.timings), "
                 + "encode+write \(milliseconds(outcome.writeSeconds)), wall \(milliseconds(outcome.wallSeconds))\n").utf8))

@@ -28,12 +28,13 @@ public struct MattingResult: Sendable {
     /// `cutout.encoded(as: .png)`: the same bytes, but the RGBA rows are interleaved as the
     /// encoder deflates them, so the 48 MB RGBA picture of a 12 MP photo is never built.
     ///
+    /// - Parameter threads: threads to deflate on (the bytes do not depend on it).
     /// - Throws: ``ImageError/unsupportedEncoding(destination:detail:)`` as `encoded(as:)`.
-    public func cutoutPNG() throws -> [UInt8] {
+    public func cutoutPNG(threads: Int = 1) throws -> [UInt8] {
         guard foreground.layout == .rgb, matte.layout == .gray,
               foreground.width == matte.width, foreground.height == matte.height, !foreground.isEmpty
-        else { return try cutout.encoded(as: .png) }
-        return try foreground.encodedPNG(withAlpha: matte)
+        else { return try cutout.encoded(as: .png, options: EncodingOptions(threads: threads)) }
+        return try foreground.encodedPNG(withAlpha: matte, threads: threads)
     }
 
     /// The cut-out composited over a solid colour (RGB, 8-bit), as written to JPEG
