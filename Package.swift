@@ -129,11 +129,11 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "MattingRefineTests",
-            dependencies: ["MattingRefine", "MattingTestSupport"],
+            dependencies: ["MattingRefine", "MattingThreads", "MattingTestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "MattingKitTests",
-            dependencies: ["MattingKit", "MattingTestSupport"],
+            dependencies: ["MattingKit", "MattingFiles", "MattingTestSupport"],
             resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

@@ -363,6 +363,9 @@ final class SegmentationRunner: @unchecked Sendable {
     /// The sizes currently compiled.
     var sizes: Set<ModelSegmenter.Size> { lock.withLock { Set(entries.keys) } }
 
+    /// The sessions waiting in the cache (all of them, when no call is running).
+    var sessionCount: Int { lock.withLock { entries.values.reduce(0) { $0 + $1.idle.count } } }
+
     /// ``ModelSegmenter/coarseAlpha(for:pool:)`` with the cached graphs and sessions.
     func coarseAlpha(for image: Image) throws -> FloatImage {
         guard !image.isEmpty else { throw ImageError.invalidArgument("cannot segment an empty image") }

@@ -1,3 +1,4 @@
+import MattingThreads
 import Foundation
 import MattingImage
 import MattingTestSupport
@@ -57,7 +58,7 @@ import Testing
             return min(max((size - d) / 3 + 0.5, 0), 1)
         }
         let options = Trimap.Options()
-        let fast = Trimap.classify(alpha, width: w, height: h, radius: r, options: options, threads: threads)
+        let fast = Trimap.classify(alpha, width: w, height: h, radius: r, options: options, pool: ThreadPool(threadCount: threads))
         let slow = ReferenceRefine.trimap(alpha, width: w, height: h, radius: r, fg: options.foregroundThreshold, bg: options.backgroundThreshold)
         #expect(fast == slow, "\(w)×\(h), r \(r), \(threads) threads, seed \(w * 1000 + h)")
     }
