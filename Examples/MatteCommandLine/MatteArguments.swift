@@ -87,3 +87,29 @@ public func printFailure(_ program: String, _ subject: String, _ error: any Erro
 
 /// Milliseconds with one decimal: "12.3 ms".
 public func milliseconds(_ seconds: Double) -> String { String(format: "%.1f ms", seconds * 1000) }
+
+/// The process's own CPU time and memory, for `--timings` lines.
+public struct ProcessUsage: Sendable {
+    /// User plus system CPU seconds of every thread since the process started.
+    public let cpuSeconds: Double
+    /// Resident memory now and at its peak, in MiB (Linux: /proc/self/status; 0 elsewhere).
+    public let residentMiB: Int
+    public let peakResidentMiB: Int
+
+    public static var current: ProcessUsage {
+        var usage = rusage()
+        #if canImport(Glibc)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        func kib(_ key: String) -> Int {
+            let line = status.split(separator: "\n").first { $0.hasPrefix(key + ":") } ?? ""
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
+        }
+        return ProcessUsage(cpuSeconds: cpu, residentMiB: kib("VmRSS") / 1024, peakResidentMiB: kib("VmHWM") / 1024)
+    }
+}

@@ -40,12 +40,16 @@ struct MatteCommand: AsyncParsableCommand {
     @Option(help: "Threads for the whole job (decode, network, solver, encode). Default: the cores available.")
     var threads: Int = Matter.defaultThreadCount
 
-    @Flag(help: "Print per-stage timings to stderr.")
+    @Flag(help: "Print per-stage timings, CPU time and resident memory to stderr.")
     var timings = false
+
+    @Option(help: ArgumentHelp("Matte the photo this many times in one process (for benchmarks; with --timings, one line per run).", visibility: .hidden))
+    var `repeat`: Int = 1
 
     func validate() throws {
         if matting.studio && trimap != nil { throw ValidationError("--studio and --trimap exclude each other") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if `repeat` < 1 { throw ValidationError("--repeat must be at least 1") }
     }
 
     func run() async throws {
@@ -67,12 +71,18 @@ struct MatteCommand: AsyncParsableCommand {
             options: try matting.options(),
             maskOutput: saveMask.map { URL(fileURLWithPath: $0) }, previewOutput: preview.map { URL(fileURLWithPath: $0) })
         let matter = Matter(segmenter: job.source == .model ? try matting.segmenter() : nil, pool: ThreadPool(threadCount: threads))
-        let outcome = try await job.run(on: matter)
-        if timings {
-            FileHandle.standardError.write(Data(("decode \(milliseconds(outcome.decodeSeconds)), \(outcome.result.timings), "
-                + "encode+write \(milliseconds(outcome.writeSeconds)), wall \(milliseconds(outcome.wallSeconds))\n").utf8))
+        var outputs: [URL] = []
+        for _ in 0..<`repeat` {
+            let outcome = try await job.run(on: matter)
+            outputs = outcome.outputs
+            if timings {
+                let usage = ProcessUsage.current
+                FileHandle.standardError.write(Data(("decode \(milliseconds(outcome.decodeSeconds)), \(outcome.result.timings), "
+                    + "encode+write \(milliseconds(outcome.writeSeconds)), wall \(milliseconds(outcome.wallSeconds)); "
+                    + "process cpu \(milliseconds(usage.cpuSeconds)), rss \(usage.residentMiB) MiB, peak rss \(usage.peakResidentMiB) MiB\n").utf8))
+            }
         }
-        for url in outcome.outputs { print(url.path) }
+        for url in outputs { print(url.path) }
     }
 
     static func defaultOutput(for input: String, jpeg: Bool) -> String {
