@@ -55,14 +55,14 @@ public struct ResamplingFilter: Sendable, Hashable, Codable, CustomStringConvert
 ///
 /// Weights of one output sum to 1 (up to rounding). Stored flat: output `i` reads inputs
 /// `start[i] ..< start[i] + count[i]` with weights `weights[i * taps ..< i * taps + count[i]]`.
-struct ResamplingWeights {
-    let outputSize: Int
-    let taps: Int
-    var start: [Int32]
-    var count: [Int32]
-    var weights: [Float]
+package struct ResamplingWeights {
+    package let outputSize: Int
+    package let taps: Int
+    package var start: [Int32]
+    package var count: [Int32]
+    package var weights: [Float]
 
-    init(inputSize: Int, outputSize: Int, filter: ResamplingFilter) {
+    package init(inputSize: Int, outputSize: Int, filter: ResamplingFilter) {
         precondition(inputSize > 0 && outputSize > 0)
         let scale = Double(inputSize) / Double(outputSize)
         var kind = filter.kind

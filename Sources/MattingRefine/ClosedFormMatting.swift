@@ -231,21 +231,17 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
         let picture = UnsafeMutableBufferPointer<Double>.allocate(capacity: n)
         defer { x.deallocate(); picture.deallocate() }
         // The unknowns' starting guess: the coarser level's answer, bilinearly interpolated
-        // (pixel centres aligned, as ``upsampled(_:width:height:to:_:)``), else the caller's.
+        // (``BilinearTaps``, as every upsampling here), else the caller's.
         if let coarse {
-            let cw = coarse.width, ch = coarse.height
-            let sx = Float(cw) / Float(w), sy = Float(ch) / Float(h)
+            let cw = coarse.width
+            let xs = BilinearTaps(input: cw, output: w), ys = BilinearTaps(input: coarse.height, output: h)
             coarse.alpha.withUnsafeBufferPointer { p in
+                let p = p.baseAddress!
                 parallelChunks(m, pool: pool) { range in
                 for k in range {
                     let i = Int(U[k]), px = i % w, py = i / w
-                    let fy = min(max((Float(py) + 0.5) * sy - 0.5, 0), Float(ch - 1))
-                    let y0 = Int(fy), y1 = min(y0 + 1, ch - 1), ty = fy - Float(y0)
-                    let fx = min(max((Float(px) + 0.5) * sx - 0.5, 0), Float(cw - 1))
-                    let x0 = Int(fx), x1 = min(x0 + 1, cw - 1), tx = fx - Float(x0)
-                    let top = p[y0 * cw + x0] + tx * (p[y0 * cw + x1] - p[y0 * cw + x0])
-                    let bottom = p[y1 * cw + x0] + tx * (p[y1 * cw + x1] - p[y1 * cw + x0])
-                    x[k] = Double(top + ty * (bottom - top))
+                    let top = xs.value(p + ys.x0[py] * cw, at: px), bottom = xs.value(p + ys.x1[py] * cw, at: px)
+                    x[k] = Double(top + ys.t[py] * (bottom - top))
                 }
                 }
             }
@@ -273,23 +269,5 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
             for k in 0..<m { alpha[Int(U[k])] = Float(min(max(x[k], 0), 1)) }
             count = n
         }
-    }
-
-    /// Bilinear upsampling with pixel centres aligned (`x_coarse = (x + 0.5)/scale − 0.5`).
-    static func upsampled(_ plane: [Float], width w: Int, height h: Int, to w2: Int, _ h2: Int) -> [Float] {
-        var out = [Float](repeating: 0, count: w2 * h2)
-        let sx = Float(w) / Float(w2), sy = Float(h) / Float(h2)
-        for y in 0..<h2 {
-            let fy = min(max((Float(y) + 0.5) * sy - 0.5, 0), Float(h - 1))
-            let y0 = Int(fy), y1 = min(y0 + 1, h - 1), ty = fy - Float(y0)
-            for x in 0..<w2 {
-                let fx = min(max((Float(x) + 0.5) * sx - 0.5, 0), Float(w - 1))
-                let x0 = Int(fx), x1 = min(x0 + 1, w - 1), tx = fx - Float(x0)
-                let top = plane[y0 * w + x0] + tx * (plane[y0 * w + x1] - plane[y0 * w + x0])
-                let bottom = plane[y1 * w + x0] + tx * (plane[y1 * w + x1] - plane[y1 * w + x0])
-                out[y * w2 + x] = top + ty * (bottom - top)
-            }
-        }
-        return out
     }
 }

@@ -70,8 +70,9 @@ extension SyntheticComposite {
 
 @Suite("Matter")
 struct MatterTests {
-    /// A pipeline with no network, on two threads.
-    static let refiner = Matter(refiningOnlyWithThreads: 2)
+    /// A pipeline with no network, on two threads (a new one per use: calls on one Matter
+    /// take turns, and tests run side by side).
+    static var refiner: Matter { Matter(refiningOnlyWithThreads: 2) }
 
     /// With no post-processing the solver's matte is compared with the truth: mean error
     /// below 2 % of the alpha range (the composite is 8-bit and noisy, so not exact).
