@@ -3,16 +3,30 @@
 // MattingKit: image matting on the CPU, with its own inference engine.
 //
 // Layers (one way only; see Docs/Architecture.md):
-//   CMattingKernels  <- MattingEngine <- MattingImporters
+//   CMattingKernels <- MattingThreads (the one thread pool every stage runs on)
+//   MattingThreads <- MattingEngine <- MattingImporters
 //   CLibPNG, CLibJPEG <- CPNG, CJPEG <- MattingImage <- MattingRefine
+//   MattingThreads <- MattingImage, MattingRefine
 //   CMattingKernels  <- MattingRefine (the closed-form Laplacian's per-ISA tile kernel)
-//   everything <- MattingKit (umbrella product)
+//   everything <- MattingKit (umbrella product: Matter, options, results, segmenter, errors)
+//   MattingKit <- MattingFiles (batches, jobs, output files, previews: the programs' module)
 import PackageDescription
 
 let package = Package(
     name: "MattingKit",
+    // Synchronization's Mutex and Atomic (the thread pool's jobs, the batch runner) need macOS 15.
+    platforms: [.macOS(.v15)],
     products: [
+        // The pipeline with every layer re-exported: what most users import.
         .library(name: "MattingKit", targets: ["MattingKit"]),
+        // Each layer on its own, for users who need one: pictures and codecs, the inference
+        // engine and its model loader, the refine stages, the thread pool.
+        .library(name: "MattingImage", targets: ["MattingImage"]),
+        .library(name: "MattingEngine", targets: ["MattingEngine", "MattingImporters"]),
+        .library(name: "MattingRefine", targets: ["MattingRefine"]),
+        .library(name: "MattingThreads", targets: ["MattingThreads"]),
+        // Files in, files out: batches, one photo's job, safe output writing, preview sheets.
+        .library(name: "MattingFiles", targets: ["MattingFiles"]),
         .executable(name: "convert-image", targets: ["convert-image"]),
         .executable(name: "run-model", targets: ["run-model"]),
         .executable(name: "matte", targets: ["matte"]),
