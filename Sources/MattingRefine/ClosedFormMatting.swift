@@ -14,7 +14,7 @@ import MattingImage
 ///   its fine pixels agree) until it has at most ``coarsestUnknownCount`` unknowns; each
 ///   level's solution, bilinearly upsampled, starts the next level;
 /// - the finest-but-one guess (or the caller's `initialAlpha`) starts close to the answer;
-/// - Jacobi (diagonal) preconditioning; 2 threads over tiles.
+/// - Jacobi (diagonal) preconditioning; tiles spread over the caller's pool.
 ///
 /// Stopping rule, at every level: the relative residual `‖r‖₂ / ‖b‖₂ ≤ tolerance`, where
 /// `b = −L_UK α_K` is the right-hand side (so a zero start has relative residual 1), or
