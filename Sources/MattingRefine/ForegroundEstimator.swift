@@ -12,7 +12,7 @@ import MattingImage
 /// `round(w^(l/n)) × round(h^(l/n))`, `n = ceil(log2(max(w, h)))`, nearest-neighbour
 /// resampling, starting from the mean colours of `α > 0.9` and `α < 0.1`;
 /// `smallIterations` Gauss–Seidel sweeps on levels no larger than `smallSize`, `bigIterations`
-/// above. Each sweep visits fixed 32-row bands, even bands then odd bands, two threads; each
+/// above. Each sweep visits fixed 32-row bands, even bands then odd bands, on the pool's threads; each
 /// band is swept in raster order, so results are identical for any thread count (and differ
 /// from pymatting's single raster sweep only near band boundaries, well within 1e-2).
 /// On levels larger than 128×128 only pixels within ``activeMargin`` of a fractional alpha or

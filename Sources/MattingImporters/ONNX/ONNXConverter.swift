@@ -20,13 +20,13 @@ extension ONNXModel {
     ///   and the supported operators for anything the engine cannot run exactly (an unknown
     ///   operator, cubic resize, `tf_crop_and_resize`, ...); `.invalidModel` for inconsistent
     ///   models. Never returns a graph that would silently compute something else.
-    public func makeGraph() throws -> Graph {
+    package func makeGraph() throws -> Graph {
         var converter = ONNXConverter(model: self)
         return try converter.convert()
     }
 
     /// The ONNX operators ``makeGraph()`` converts, sorted.
-    public static var supportedOperators: [String] { ONNXConverter.handlers.keys.sorted() }
+    package static var supportedOperators: [String] { ONNXConverter.handlers.keys.sorted() }
 }
 
 /// What the converter knows about one ONNX value.
