@@ -49,7 +49,7 @@ struct MatteBatchCommand: AsyncParsableCommand {
     @Option(help: "Photos in flight at once (default: the number of cores).")
     var jobs: Int?
 
-    @Option(help: "Threads for each photo's network (default: cores ÷ jobs, at least 1).")
+    @Option(help: "Threads for each photo, every stage (default: cores ÷ jobs, at least 1); the output does not depend on it.")
     var threads: Int?
 
     @Flag(help: "Redo photos whose outputs already exist.")

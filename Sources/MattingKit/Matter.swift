@@ -20,7 +20,7 @@ import MattingRefine
 /// original size along the photo's edges (guided upsampling) and post-processed
 /// (threshold → erode → feather for the presets).
 ///
-/// **One thread budget.** A `Matter` owns one ``ThreadPool`` (or uses the one you give it),
+/// **One thread budget.** A `Matter` owns one `ThreadPool` (or uses the one you give it),
 /// and every stage — network, solver, foreground estimation, upsampling, post-processing —
 /// runs on it and nothing else: `threads: 1` uses one core for the whole call. Calls run one
 /// at a time on the pool's own thread, in the order they were made; the calling task is
@@ -50,7 +50,7 @@ public final class Matter: Sendable {
     /// - Parameter threads: threads for the whole pipeline (at least 1); the default is the
     ///   number of cores the process may use.
     /// - Throws: ``MattingError/modelMissing(path:)`` if the model is not installed;
-    ///   ``MattingError/modelFailed(file:stage:reason:)`` if it cannot be loaded.
+    ///   ``MattingError/modelFailed(file:reason:)`` if it cannot be loaded.
     public convenience init(threads: Int = Matter.defaultThreadCount) throws {
         try self.init(segmenter: ModelSegmenter.defaultModel(), pool: ThreadPool(threadCount: threads))
     }
@@ -89,8 +89,11 @@ public final class Matter: Sendable {
 
     /// Mattes `image` with the segmentation network, reporting progress.
     ///
-    /// - Parameter progress: called on the pipeline's thread as stages start and the solver
-    ///   converges; fractions never decrease and the last call has fraction exactly 1.
+    /// - Parameters:
+    ///   - image: any layout (alpha is ignored), any size; never modified.
+    ///   - options: post-processing, background, limits; default the portrait preset.
+    ///   - progress: called on the pipeline's thread as stages start and the solver
+    ///     converges; fractions never decrease and the last call has fraction exactly 1.
     /// - Throws: as ``matte(_:options:)``.
     public func matte(
         _ image: Image, options: MattingOptions = MattingOptions(),
@@ -156,7 +159,7 @@ public final class Matter: Sendable {
 
     /// Mattes a product shot on a plain or near-uniform backdrop, with no network: the
     /// backdrop colour is estimated from the picture's border, a trimap is made from each
-    /// pixel's colour distance to it (``StudioTrimap``), and the same solver runs.
+    /// pixel's colour distance to it (`StudioTrimap`), and the same solver runs.
     ///
     /// - Throws: `CancellationError`; ``MattingError`` naming the stage that failed.
     public func studioMatte(

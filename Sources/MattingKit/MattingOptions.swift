@@ -15,8 +15,7 @@ import MattingRefine
 public struct MattingOptions: Sendable, Hashable, Codable {
     /// Post-processing of the matte, applied in order to the full-resolution matte; the
     /// default is the `portrait` preset (threshold 12, erosion 1, feathering on). Presets
-    /// are ``MatteOperations`` values: ``MatteOperations/portrait``,
-    /// ``MatteOperations/product``, ``MatteOperations/complexBackground``.
+    /// are `MatteOperations` values: `.portrait`, `.product`, `.complexBackground`.
     public var operations: MatteOperations
     /// Colour for composited output (JPEG, previews). Default white.
     public var background: RGBColor

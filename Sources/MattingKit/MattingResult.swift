@@ -19,7 +19,7 @@ public struct MattingResult: Sendable {
     }
 
     /// The cut-out: straight-alpha RGBA, foreground colours with the matte as alpha
-    /// (``Compositing/cutout(_:matte:)``).
+    /// (`Compositing.cutout(_:matte:)`).
     public var cutout: Image {
         // The pipeline always makes a matte of the foreground's size.
         (try? Compositing.cutout(foreground, matte: matte)) ?? foreground.converted(to: .rgba)
@@ -29,7 +29,7 @@ public struct MattingResult: Sendable {
     /// encoder deflates them, so the 48 MB RGBA picture of a 12 MP photo is never built.
     ///
     /// - Parameter threads: threads to deflate on (the bytes do not depend on it).
-    /// - Throws: ``ImageError/unsupportedEncoding(destination:detail:)`` as `encoded(as:)`.
+    /// - Throws: `ImageError.unsupportedEncoding(destination:detail:)` as `encoded(as:)`.
     public func cutoutPNG(threads: Int = 1) throws -> [UInt8] {
         guard foreground.layout == .rgb, matte.layout == .gray,
               foreground.width == matte.width, foreground.height == matte.height, !foreground.isEmpty
@@ -38,7 +38,7 @@ public struct MattingResult: Sendable {
     }
 
     /// The cut-out composited over a solid colour (RGB, 8-bit), as written to JPEG
-    /// (``Compositing/composite(_:matte:over:pool:)``).
+    /// (`Compositing.composite(_:matte:over:pool:)`).
     public func composited(over color: RGBColor, pool: ThreadPool = .serial) -> Image {
         (try? Compositing.composite(foreground, matte: matte, over: .color(color), pool: pool)) ?? foreground
     }

@@ -240,7 +240,7 @@ extension ModelSegmenter {
             normalization: .raw, output: .index(0), postProcessing: .scaled(by: 1.0 / 255))
 
         /// MediaPipe Selfie Segmentation (the default model) through the general segmenter:
-        /// 256×256 stretched, NHWC, 0…1, sigmoid output; equal to ``SelfieSegmenter``.
+        /// 256×256 stretched, NHWC, 0…1, sigmoid output: the default model (``ModelSegmenter/defaultModel()``).
         public static let selfie = Configuration(
             inputSize: .fixed(width: 256, height: 256), resamplingFilter: .area, layout: .nhwc,
             normalization: .unit, output: .index(0), postProcessing: .none)

@@ -178,7 +178,7 @@ public struct ModelSegmenter: Sendable {
         return canvas
     }
 
-    /// The input tensor for an image already at the network size (see ``networkImage(for:)``),
+    /// The input tensor for an image already at the network size (see ``networkImage(for:pool:)``),
     /// normalised and laid out as the configuration says.
     public func inputTensor(forNetworkImage image: Image) -> Tensor {
         let rgb = image.converted(to: .rgb)
@@ -238,7 +238,7 @@ public struct ModelSegmenter: Sendable {
     /// A standalone call compiles the model for `pool` each time; a ``Matter`` keeps the
     /// compiled graphs and sessions between calls.
     ///
-    /// - Throws: ``ImageError/invalidArgument(_:)`` for an empty image; engine errors;
+    /// - Throws: `ImageError.invalidArgument` for an empty image; engine errors;
     ///   ``MattingError/incompatibleModel(file:reason:)`` if the output does not fit.
     public func coarseAlpha(for image: Image, pool: ThreadPool = .serial) throws -> FloatImage {
         try SegmentationRunner(segmenter: self, pool: pool).coarseAlpha(for: image)
