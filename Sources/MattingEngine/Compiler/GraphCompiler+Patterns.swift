@@ -7,9 +7,32 @@ import Foundation
 /// only when no reader outside the pattern (and no graph output) needs it.
 extension GraphCompiler {
     mutating func fusePatterns() {
-        fuseLayerNorms()
-        fuseGELUs()
-        fuseAttention()
+        rewriteUntilStable { c, i, index in c.matchLayerNorm(at: i, index) }
+        rewriteUntilStable { c, i, index in c.matchGELU(seededAt: i, index) }
+        rewriteUntilStable { c, i, index in c.matchAttention(at: i, index) }
+    }
+
+    /// One matched pattern: node `last` becomes `operation(inputs)`, the `absorbed` nodes go.
+    private struct Fusion {
+        var last: Int
+        var absorbed: Set<Int>
+        var operation: Operation
+        var inputs: [String]
+    }
+
+    /// Applies the first match at any node, then looks again, until nothing matches.
+    private mutating func rewriteUntilStable(_ match: (inout GraphCompiler, Int, Index) -> Fusion?) {
+        var changed = true
+        while changed {
+            changed = false
+            let index = Index(self)
+            for i in nodes.indices {
+                guard let f = match(&self, i, index) else { continue }
+                replace(f.last, absorbing: f.absorbed, with: f.operation, inputs: f.inputs)
+                changed = true
+                break
+            }
+        }
     }
 
     /// What the pattern passes need to know about the current node list.
@@ -44,24 +67,9 @@ extension GraphCompiler {
 
     // MARK: Layer norm
 
-    private mutating func fuseLayerNorms() {
-        var changed = true
-        while changed {
-            changed = false
-            let index = Index(self)
-            for i in nodes.indices {
-                if let (last, absorbed, op, inputs) = matchLayerNorm(at: i, index) {
-                    replace(last, absorbing: absorbed, with: op, inputs: inputs)
-                    changed = true
-                    break
-                }
-            }
-        }
-    }
-
     /// Matches from the `div` (or `mul` by a reciprocal) that normalises: `d / √(mean(d²) + ε)`
     /// with `d = x − mean(x)` over trailing axes, then an optional `· γ` and `+ β`.
-    private mutating func matchLayerNorm(at i: Int, _ index: Index) -> (Int, Set<Int>, Operation, [String])? {
+    private mutating func matchLayerNorm(at i: Int, _ index: Index) -> Fusion? {
         let norm = nodes[i]
         var absorbed = Set<Int>()
         var d: String, root: String
@@ -117,7 +125,7 @@ extension GraphCompiler {
         let s = "\(nodes[last].name)/layer_norm_scale", o = "\(nodes[last].name)/layer_norm_offset"
         values[s] = ValueDescription(shape: [count], dataType: .float32, constant: Tensor(shape: [count], floats: scale))
         values[o] = ValueDescription(shape: [count], dataType: .float32, constant: Tensor(shape: [count], floats: offset))
-        return (last, absorbed, .layerNorm(axis: axis, epsilon: epsilon), [x, s, o])
+        return Fusion(last: last, absorbed: absorbed, operation: .layerNorm(axis: axis, epsilon: epsilon), inputs: [x, s, o])
     }
 
     /// The normalised axes if `axes` are exactly the trailing ones, as the first of them.
@@ -147,28 +155,10 @@ extension GraphCompiler {
 
     // MARK: GELU
 
-    /// Finds element-wise regions of one variable `x` (scalar constants aside) whose function,
-    /// probed at many points, is GELU in its erf or tanh form, and replaces each by one node.
-    /// Probing instead of matching operand orders accepts every arrangement exporters write
-    /// (`x · 0.5 · (1 + erf(x / √2))`, `0.5 · x · (…)`, `x · (…) · 0.5`, `pow(x, 3)` or `x · x · x`).
-    private mutating func fuseGELUs() {
-        var changed = true
-        while changed {
-            changed = false
-            let index = Index(self)
-            for i in nodes.indices {
-                let seed: Bool
-                switch nodes[i].operation {
-                case .unary(.erf), .activation(.tanh): seed = true
-                default: seed = false
-                }
-                guard seed, let (last, absorbed, f, x) = matchGELU(seededAt: i, index) else { continue }
-                replace(last, absorbing: absorbed, with: .unary(f), inputs: [x])
-                changed = true
-                break
-            }
-        }
-    }
+    // GELU: element-wise regions of one variable `x` (scalar constants aside) whose function,
+    // probed at many points, is GELU in its erf or tanh form, seeded at an `erf` or `tanh`.
+    // Probing instead of matching operand orders accepts every arrangement exporters write
+    // (`x · 0.5 · (1 + erf(x / √2))`, `0.5 · x · (…)`, `x · (…) · 0.5`, `pow(x, 3)` or `x · x · x`).
 
     /// Whether a node is element-wise over its inputs with a formula `probe` can evaluate.
     private func elementWise(_ op: Operation) -> Bool {
@@ -178,7 +168,11 @@ extension GraphCompiler {
         }
     }
 
-    private func matchGELU(seededAt seed: Int, _ index: Index) -> (Int, Set<Int>, UnaryFunction, String)? {
+    private func matchGELU(seededAt seed: Int, _ index: Index) -> Fusion? {
+        switch nodes[seed].operation {
+        case .unary(.erf), .activation(.tanh): break
+        default: return nil
+        }
         // Candidates for the variable: values the seed's input is computed from through
         // element-wise nodes (a few levels back), nearest first.
         var candidates: [String] = [], frontier = [nodes[seed].inputs[0]]
@@ -189,12 +183,14 @@ extension GraphCompiler {
             if let p = index.producer[v], elementWise(nodes[p].operation) { frontier += nodes[p].inputs }
         }
         for x in candidates {
-            if let match = matchGELU(seededAt: seed, variable: x, index) { return match }
+            if let (last, absorbed, f) = matchGELU(seededAt: seed, variable: x, index) {
+                return Fusion(last: last, absorbed: absorbed, operation: .unary(f), inputs: [x])
+            }
         }
         return nil
     }
 
-    private func matchGELU(seededAt seed: Int, variable x: String, _ index: Index) -> (Int, Set<Int>, UnaryFunction, String)? {
+    private func matchGELU(seededAt seed: Int, variable x: String, _ index: Index) -> (Int, Set<Int>, UnaryFunction)? {
         guard let shape = values[x]?.shape, values[x]?.dataType == .float32 else { return nil }
         // The region: element-wise nodes after the seed's inputs whose inputs are x, scalar
         // constants or region values, in node order (nodes are topologically sorted).
@@ -225,7 +221,7 @@ extension GraphCompiler {
                 return !graph.outputs.values.contains(o) && readers.allSatisfy { members.contains($0) }
             }
             guard closed, let f = probeGELU(members.sorted(), x: x) else { continue }
-            return (last, inner, f, x)
+            return (last, inner, f)
         }
         return nil
     }
@@ -275,23 +271,8 @@ extension GraphCompiler {
 
     // MARK: Attention
 
-    private mutating func fuseAttention() {
-        var changed = true
-        while changed {
-            changed = false
-            let index = Index(self)
-            for i in nodes.indices {
-                if let (absorbed, op, inputs) = matchAttention(at: i, index) {
-                    replace(i, absorbing: absorbed, with: op, inputs: inputs)
-                    changed = true
-                    break
-                }
-            }
-        }
-    }
-
     /// Matches `matMul(softmax(scale · matMul(q, kᵀ), −1), v)` at the last matMul.
-    private func matchAttention(at i: Int, _ index: Index) -> (Set<Int>, Operation, [String])? {
+    private func matchAttention(at i: Int, _ index: Index) -> Fusion? {
         guard nodes[i].operation == .matMul(activation: .identity), nodes[i].inputs.count == 2,
               let sm = privateProducer(nodes[i].inputs[0], index), case let .softmax(axis) = nodes[sm].operation,
               let rank = values[nodes[sm].inputs[0]]?.shape.count, axis == -1 || axis == rank - 1
@@ -321,6 +302,7 @@ extension GraphCompiler {
             keyTransposed = false
             absorbed.insert(t)
         }
-        return (absorbed, .attention(scale: scale, keyTransposed: keyTransposed), [nodes[mm].inputs[0], key, nodes[i].inputs[1]])
+        return Fusion(last: i, absorbed: absorbed, operation: .attention(scale: scale, keyTransposed: keyTransposed),
+                      inputs: [nodes[mm].inputs[0], key, nodes[i].inputs[1]])
     }
 }

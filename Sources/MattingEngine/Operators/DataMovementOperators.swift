@@ -2,12 +2,25 @@ import CMattingKernels
 
 /// Operators that only move bytes; they work for any element type (float32 and int64).
 
-/// Outer indices per task of a concat or split: enough bytes that a task's hand-off costs
-/// little next to its copying (an NHWC channel concat has one outer index per pixel, each a
-/// few dozen bytes).
+/// Runs `copy(outer index, input or output k, byte offset of chunk k within the outer index)`
+/// for every chunk of a concat or split, handing each task enough outer indices that its
+/// hand-off costs little next to its copying (an NHWC channel concat has one outer index per
+/// pixel, each a few dozen bytes).
 @inline(__always)
-func outerIndicesPerTask(outer: Int, bytesPerOuter: Int) -> Int {
-    max(1, min(outer, (64 * 1024) / max(bytesPerOuter, 1)))
+func forEachChunk(outer: Int, chunkBytes: [Int], pool: ThreadPool, _ copy: (Int, Int, Int) -> Void) {
+    let total = chunkBytes.reduce(0, +)
+    let step = max(1, min(outer, (64 * 1024) / max(total, 1)))
+    chunkBytes.withUnsafeBufferPointer { chunks in
+        pool.parallelFor((outer + step - 1) / step) { t in
+            for o in (t * step)..<min(outer, (t + 1) * step) {
+                var offset = 0
+                for k in 0..<chunks.count {
+                    copy(o, k, offset)
+                    offset += chunks[k]
+                }
+            }
+        }
+    }
 }
 
 /// Concatenation: for each outer index, each input contributes one contiguous chunk.
@@ -16,19 +29,10 @@ struct ConcatOperator: CompiledOperator {
     /// Bytes per outer index, per input.
     let chunkBytes: [Int]
     func execute(_ io: OperatorIO, pool: ThreadPool) {
-        let total = chunkBytes.reduce(0, +)
-        let out = io.outputs[0]
-        let step = outerIndicesPerTask(outer: outer, bytesPerOuter: total)
-        chunkBytes.withUnsafeBufferPointer { chunks in
-            pool.parallelFor((outer + step - 1) / step) { t in
-                for o in (t * step)..<min(outer, (t + 1) * step) {
-                    var dst = out + o * total
-                    for k in 0..<chunks.count {
-                        dst.copyMemory(from: io.inputs[k] + o * chunks[k], byteCount: chunks[k])
-                        dst += chunks[k]
-                    }
-                }
-            }
+        let total = chunkBytes.reduce(0, +), out = io.outputs[0]
+        forEachChunk(outer: outer, chunkBytes: chunkBytes, pool: pool) { o, k, offset in
+            let bytes = chunkBytes[k]
+            (out + o * total + offset).copyMemory(from: io.inputs[k] + o * bytes, byteCount: bytes)
         }
     }
 }
@@ -38,19 +42,10 @@ struct SplitOperator: CompiledOperator {
     let outer: Int
     let chunkBytes: [Int]
     func execute(_ io: OperatorIO, pool: ThreadPool) {
-        let total = chunkBytes.reduce(0, +)
-        let src = io.inputs[0]
-        let step = outerIndicesPerTask(outer: outer, bytesPerOuter: total)
-        chunkBytes.withUnsafeBufferPointer { chunks in
-            pool.parallelFor((outer + step - 1) / step) { t in
-                for o in (t * step)..<min(outer, (t + 1) * step) {
-                    var s = src + o * total
-                    for k in 0..<chunks.count {
-                        (io.outputs[k] + o * chunks[k]).copyMemory(from: s, byteCount: chunks[k])
-                        s += chunks[k]
-                    }
-                }
-            }
+        let total = chunkBytes.reduce(0, +), src = io.inputs[0]
+        forEachChunk(outer: outer, chunkBytes: chunkBytes, pool: pool) { o, k, offset in
+            let bytes = chunkBytes[k]
+            (io.outputs[k] + o * bytes).copyMemory(from: src + o * total + offset, byteCount: bytes)
         }
     }
 }
