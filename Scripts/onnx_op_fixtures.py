@@ -228,10 +228,24 @@ def forms_opset20():
     return m, {"x": np.random.default_rng(SEED + 4).standard_normal((2, 3, 8)).astype(np.float32)}
 
 
+def pointwise_opset17():
+    """1×1 convolutions on the NCHW graph input: a chain of them with activations stays
+    channel-major (no layout transposes); one whose reader is a 3×3 convolution goes NHWC."""
+    b = Builder("pointwise_opset17", SEED + 5)
+    x = "x"                                                                   # 1×12×9×11
+    a = b.node("Relu", [b.conv(x, 12, 20, k=1)])
+    a = b.node("Sigmoid", [b.conv(a, 20, 3, k=1)])                            # channel-major chain → output
+    c = b.conv(b.conv(x, 12, 8, k=1, bias=False), 8, 4, pads=[1, 1, 1, 1])     # pointwise then 3×3: NHWC
+    outs = [a, c]
+    m = b.model([helper.make_tensor_value_info(x, TensorProto.FLOAT, [1, 12, 9, 11])], outputs(outs, [4, 4]), 17)
+    return m, {"x": np.random.default_rng(SEED + 5).standard_normal((1, 12, 9, 11)).astype(np.float32)}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     manifest = {"onnx": onnx.__version__, "onnxruntime": ort.__version__, "numpy": np.__version__, "models": {}}
-    for make in (legacy_opset10, layout_opset13, inputs_opset18, transformer_opset17, forms_opset20):
+    for make in (legacy_opset10, layout_opset13, inputs_opset18, transformer_opset17, forms_opset20,
+                 pointwise_opset17):
         model, feeds = make()
         name = make.__name__
         path = os.path.join(OUT, name + ".onnx")

@@ -14,6 +14,19 @@ extension ReferenceEvaluator {
             }
             y.data = y.data.map { activate(activation, $0) }
             return [y]
+        case let .channelMix(activation):
+            let s = x[0].shape, o = x[1].shape[0], pixels = s[2...].reduce(1, *)
+            var y = ReferenceTensor(zeros: [s[0], o] + Array(s[2...]))
+            for n in 0..<s[0] {
+                for oc in 0..<o {
+                    for p in 0..<pixels {
+                        var sum = x.count > 2 ? x[2].data[oc] : 0
+                        for c in 0..<s[1] { sum += x[1].data[oc * s[1] + c] * x[0].data[(n * s[1] + c) * pixels + p] }
+                        y.data[(n * o + oc) * pixels + p] = activate(activation, sum)
+                    }
+                }
+            }
+            return [y]
         case let .attention(scale, keyTransposed):
             var scores = batchedProduct(x[0], x[1], transposeB: !keyTransposed)
             scores.data = scores.data.map { $0 * Double(scale) }

@@ -24,6 +24,16 @@ struct ONNXTransformerTests {
         for gone in ["reduce.mean", "erf", "tanh", "power", "sqrt"] { #expect(counts[gone] == nil, "\(gone): \(counts)") }
     }
 
+    @Test("pointwise convolutions on NCHW data run channel-major, without layout transposes")
+    func pointwiseChannelMajor() throws {
+        let graph = try Self.model("pointwise_opset17").makeGraph()
+        let counts = try graph.compile(inputShapes: ["x": [1, 12, 9, 11]]).statistics.operatorCounts
+        // The 1×1 → Relu → 1×1 → Sigmoid chain: two channelMix nodes with fused activations.
+        // The 1×1 feeding a 3×3 runs NHWC: one transpose in (shared input), one out.
+        #expect(counts["channelMix"] == 2 && counts["relu"] == nil && counts["sigmoid"] == nil, "\(counts)")
+        #expect(counts["conv2d"] == 2 && counts["transpose"] == 2, "\(counts)")
+    }
+
     /// Changes one node of a fixture and expects conversion or compilation to fail naming it.
     func expectRejected(_ fixture: String, opType: String, _ change: (inout ONNXNode, ONNXGraph) -> Void) throws {
         var m = try Self.model(fixture)

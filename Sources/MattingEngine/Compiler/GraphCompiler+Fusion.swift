@@ -33,6 +33,8 @@ extension GraphCompiler {
         case (.transposedConv2d(var p), .activation(let a)) where p.activation == .identity:
             p.activation = a
             return (.transposedConv2d(p), producer.inputs)
+        case (.channelMix(.identity), .activation(let a)):
+            return (.channelMix(activation: a), producer.inputs)
         case (.matMul(.identity), .activation(let a)):
             return (.matMul(activation: a), producer.inputs)
         case (.binary(let op, .identity), .activation(let a)):

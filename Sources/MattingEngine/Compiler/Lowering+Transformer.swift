@@ -46,6 +46,23 @@ extension Lowering {
         return lowered
     }
 
+    func lowerChannelMix(_ activation: Activation) throws -> LoweredNode {
+        try requireFloat(0)
+        let s = inputs[0].shape, w = try constant(1)
+        guard s.count >= 2 else { throw fail("channelMix input must have rank ≥ 2, has shape \(s)") }
+        guard w.rank == 2, w.shape[1] == s[1] else { throw fail("channelMix weights \(w.shape) do not take \(s[1]) channels") }
+        let o = w.shape[0], pixels = elementCount(Array(s[2...]))
+        let bias = inputs.count > 2 ? try constant(2).floats : [Float](repeating: 0, count: o)
+        if bias.count != o { throw fail("channelMix bias needs \(o) values") }
+        var out = s
+        out[1] = o
+        return LoweredNode(
+            outputs: [(out, .float32)],
+            op: ChannelMixOperator(batch: s[0], inputChannels: s[1], outputChannels: o, pixels: pixels, weights: w.floats,
+                                   bias: bias, activation: activation, isa: .current, threads: threads),
+            flops: 2 * s[0] * o * s[1] * pixels)
+    }
+
     func lowerAttention(scale: Float, keyTransposed: Bool) throws -> LoweredNode {
         for i in 0..<3 { try requireFloat(i) }
         let q = try matrix(0, "query"), k = try matrix(1, "key"), v = try matrix(2, "value")

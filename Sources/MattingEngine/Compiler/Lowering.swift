@@ -76,6 +76,7 @@ struct Lowering {
         case let .reduce(p): return try lowerReduce(p)
         case let .resize(p): return try lowerResize(p)
         case let .matMul(activation): return try lowerMatMul(activation)
+        case let .channelMix(activation): return try lowerChannelMix(activation)
         case let .attention(scale, keyTransposed): return try lowerAttention(scale: scale, keyTransposed: keyTransposed)
         case .where: return try lowerWhere()
         case let .compare(op): return try lowerCompare(op)

@@ -117,7 +117,7 @@ extension Operation {
     /// Allowed numbers of inputs.
     var inputArity: ClosedRange<Int> {
         switch self {
-        case .conv2d, .transposedConv2d, .matMul: 2...3
+        case .conv2d, .transposedConv2d, .matMul, .channelMix: 2...3
         case .batchNorm: 5...5
         case .binary, .prelu, .gather, .compare, .tile, .gatherElements: 2...2
         case .attention, .where: 3...3

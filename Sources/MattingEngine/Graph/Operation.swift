@@ -224,6 +224,11 @@ public enum Operation: Sendable, Hashable {
     /// `FULLY_CONNECTED`). A constant 2-D `b` runs on the convolution kernel as a 1×1
     /// convolution.
     case matMul(activation: Activation)
+    /// A 1×1 convolution on channel-major data (ONNX NCHW): `y[n, o, p…] = activation(Σ_c
+    /// w[o, c] · x[n, c, p…] + bias[o])`. Inputs: x `[N, C, …]` (any trailing spatial axes),
+    /// weights `[O, C]` (constant), optionally bias `[O]` (constant). Runs as one GEMM with the
+    /// weights on the left, so NCHW data needs no transpose.
+    case channelMix(activation: Activation)
     /// Scaled dot-product attention without the score matrix: for each query row,
     /// `softmax(scale · q · kᵀ) · v` with one row of scores at a time. Inputs: q `[..., M, D]`,
     /// k `[..., N, D]` (or `[..., D, N]` when `keyTransposed`), v `[..., N, Dv]`; batch
@@ -313,6 +318,7 @@ public enum Operation: Sendable, Hashable {
         case .expand: "expand"
         case .constantOfShape: "constantOfShape"
         case .range: "range"
+        case .channelMix: "channelMix"
         case .attention: "attention"
         case .where: "where"
         case let .compare(op): op.rawValue

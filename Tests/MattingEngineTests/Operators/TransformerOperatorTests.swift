@@ -17,6 +17,9 @@ struct TransformerOperatorTests {
         .init("constant batched b [2,3,4]·[2,4,9]", .matMul(activation: .identity), [.random([2, 3, 4]), .randomConstant([2, 4, 9])]),
         .init("constant b with unit batch [4,6]·[1,6,8]", .matMul(activation: .identity), [.random([4, 6]), .randomConstant([1, 6, 8])]),
         .init("K = 1 [2,7,1]·[2,1,9]", .matMul(activation: .identity), [.random([2, 7, 1]), .random([2, 1, 9])]),
+        .init("channelMix on [2,5,3,7] NCHW with bias", .channelMix(activation: .identity),
+              [.random([2, 5, 3, 7]), .randomConstant([9, 5]), .randomConstant([9])]),
+        .init("channelMix 3-D, fused relu6", .channelMix(activation: .relu6), [.random([1, 17, 40], range: -3...3), .randomConstant([4, 17])]),
         .init("constant b [K,N] through the GEMM, 65 rows", .matMul(activation: .identity), [.random([65, 33]), .randomConstant([33, 19])]),
     ]
 
