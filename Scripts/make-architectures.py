@@ -12,6 +12,13 @@ Architectures (so far):
            BatchNorm into the conv), Resize linear pytorch_half_pixel with `sizes` from a
            Shape → Slice → Concat chain (F.interpolate(size=skip.shape[2:])) at opset 11.
 
+  vitseg   a ViT segmenter (Dosovitskiy et al. 2021 backbone; SETR-style progressive-upsampling
+           head, Zheng et al. 2021): 16×16 patch embedding, learned position embedding, 4
+           pre-norm blocks (LayerNormalization at opset 17, 6-head attention as exports write
+           it — MatMul, Reshape, Transpose, MatMul with Kᵀ, Div by √d, Softmax, MatMul — and an
+           MLP with exact GELU written as Div/Erf/Add/Mul/Mul), tokens back to NCHW through a
+           Shape/Gather/Concat chain, four ×2 bilinear stages of Conv+ReLU, 1×1 head, Sigmoid.
+
 Check: onnxruntime 1.32 (CPU, 1 thread, optimisations off) and `run-model --threads T` on the
 same seeded input; passes when max |ours − ort| ≤ 1e-4 × max |ort| on every output.
 
@@ -128,6 +135,57 @@ def u2netp(size):
     return m, x
 
 
+def vitseg(size, dim=192, heads=6, depth=4, patch=16):
+    n = Net("vitseg", SEED + 2)
+    x = "pixel_values"
+    hw = size // patch
+    def linear(t, cin, cout):
+        w = (n.rng.standard_normal((cin, cout)) / np.sqrt(cin)).astype(np.float32)
+        return n.node("Add", [n.node("MatMul", [t, n.const(w)]), n.const((0.02 * n.rng.standard_normal(cout)).astype(np.float32))])
+    def layer_norm(t):
+        return n.node("LayerNormalization", [t, n.const((1 + 0.1 * n.rng.standard_normal(dim)).astype(np.float32)),
+                                             n.const((0.02 * n.rng.standard_normal(dim)).astype(np.float32))], axis=-1, epsilon=1e-6)
+    def heads_of(t):
+        return n.node("Transpose", [n.node("Reshape", [t, n.const(np.array([1, -1, heads, dim // heads], np.int64))])], perm=[0, 2, 1, 3])
+    emb = n.node("Conv", [x, n.const((n.rng.standard_normal((dim, 3, patch, patch)) / np.sqrt(3 * patch * patch)).astype(np.float32)),
+                          n.const(np.zeros(dim, np.float32))], kernel_shape=[patch, patch], strides=[patch, patch])
+    # x.flatten(2).transpose(1, 2)
+    t = n.node("Transpose", [n.node("Reshape", [emb, n.const(np.array([1, dim, -1], np.int64))])], perm=[0, 2, 1])
+    t = n.node("Add", [t, n.const((0.02 * n.rng.standard_normal((1, hw * hw, dim))).astype(np.float32))])
+    for _ in range(depth):
+        h = layer_norm(t)
+        q, k, v = (heads_of(linear(h, dim, dim)) for _ in range(3))
+        s = n.node("Div", [n.node("MatMul", [q, n.node("Transpose", [k], perm=[0, 1, 3, 2])]),
+                           n.const(np.array(np.sqrt(dim // heads), np.float32))])
+        a = n.node("MatMul", [n.node("Softmax", [s], axis=-1), v])
+        a = n.node("Reshape", [n.node("Transpose", [a], perm=[0, 2, 1, 3]), n.const(np.array([1, -1, dim], np.int64))])
+        t = n.node("Add", [t, linear(a, dim, dim)])
+        m = linear(layer_norm(t), dim, 4 * dim)
+        e = n.node("Erf", [n.node("Div", [m, n.const(np.array(1.4142135, np.float32))])])
+        m = n.node("Mul", [n.node("Mul", [m, n.node("Add", [e, n.const(np.array(1, np.float32))])]), n.const(np.array(0.5, np.float32))])
+        t = n.node("Add", [t, linear(m, 4 * dim, dim)])
+    t = layer_norm(t)
+    shape = n.node("Shape", [emb])
+    side = n.node("Gather", [shape, n.const(np.array(2, np.int64))], axis=0)
+    axis0 = n.const(np.array([0], np.int64))
+    target = n.node("Concat", [n.const(np.array([1, dim], np.int64)), n.node("Unsqueeze", [side, axis0]),
+                               n.node("Unsqueeze", [side, axis0])], axis=0)
+    f = n.node("Reshape", [n.node("Transpose", [t], perm=[0, 2, 1]), target])
+    c = dim
+    for cout in (128, 64, 32, 16):
+        f = n.rebnconv(f, c, cout)
+        f = n.node("Resize", [f, n.const(np.array([], np.float32)), n.const(np.array([1, 1, 2, 2], np.float32))],
+                   mode="linear", coordinate_transformation_mode="pytorch_half_pixel")
+        c = cout
+    out = n.node("Sigmoid", [n.conv(f, c, 1, k=1)])
+    graph = helper.make_graph(n.nodes, "vitseg", [helper.make_tensor_value_info(x, TensorProto.FLOAT, [1, 3, size, size])],
+                              [helper.make_tensor_value_info(out, TensorProto.FLOAT, [1, 1, size, size])], n.inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8,
+                          producer_name="MattingKit make-architectures.py")
+    onnx.checker.check_model(m)
+    return m, x
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=320)
@@ -138,7 +196,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     print(f"onnx {onnx.__version__}, onnxruntime {ort.__version__}, numpy {np.__version__}")
     failed = False
-    for make in (u2netp,):
+    for make in (u2netp, vitseg):
         model, input_name = make(args.size)
         path = os.path.join(args.out, f"{make.__name__}_{args.size}.onnx")
         onnx.save_model(model, path)
