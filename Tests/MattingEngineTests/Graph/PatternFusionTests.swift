@@ -126,6 +126,25 @@ struct PatternFusionTests {
         try verify(b.build(outputs: ["y": y]), x: [2, 6, 8], counts: ["matMul": 3, "attention": 1])
     }
 
+    @Test("a constant bias added after a matrix product becomes its bias", arguments: [[7], [1, 1, 7]])
+    func matMulBias(_ biasShape: [Int]) throws {
+        var b = GraphBuilder()
+        var rng = SeededGenerator(seed: 5)
+        let x = b.input("x", shape: [2, 3, 4])
+        let y = b.add(b.matMul(x, b.constant(rng.floats(28), shape: [4, 7])), b.constant(rng.floats(7), shape: biasShape),
+                      activation: .relu)
+        try verify(b.build(outputs: ["y": y]), x: [2, 3, 4], counts: ["matMul": 1])
+    }
+
+    @Test("a bias that varies along another axis is not folded")
+    func matMulNotBias() throws {
+        var b = GraphBuilder()
+        var rng = SeededGenerator(seed: 6)
+        let x = b.input("x", shape: [3, 4])
+        let y = b.add(b.matMul(x, b.constant(rng.floats(28), shape: [4, 7])), b.constant(rng.floats(21), shape: [3, 7]))
+        try verify(b.build(outputs: ["y": y]), x: [3, 4], counts: ["matMul": 1, "add": 1])
+    }
+
     @Test("attention whose scores are also an output is not fused")
     func attentionScoresUsed() throws {
         var b = GraphBuilder()
