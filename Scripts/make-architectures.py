@@ -37,6 +37,9 @@ import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from onnx_fixtures import reference_outputs  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEED = 20261205
 
@@ -204,12 +207,8 @@ def main():
         x = np.random.default_rng(SEED + 1).random((1, 3, args.size, args.size), dtype=np.float32)
         npy = os.path.join(args.out, f"{make.__name__}_{args.size}_input.npy")
         np.save(npy, x)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-        names = [o.name for o in session.get_outputs()]
-        want = dict(zip(names, session.run(None, {input_name: x})))
+        want = reference_outputs(path, {input_name: x})
+        names = list(want)
         for threads in [int(t) for t in args.threads.split(",")]:
             out_dir = os.path.join(args.out, f"{make.__name__}_{args.size}_t{threads}")
             r = subprocess.run([args.run_model, path, "--input", f"{input_name}={npy}", "--output-dir", out_dir,

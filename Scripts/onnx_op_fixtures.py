@@ -17,7 +17,7 @@ import onnxruntime as ort
 from onnx import TensorProto, helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from onnx_fixtures import Builder  # noqa: E402
+from onnx_fixtures import Builder, reference_outputs  # noqa: E402
 
 SEED = 20241126
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -250,13 +250,10 @@ def main():
         name = make.__name__
         path = os.path.join(OUT, name + ".onnx")
         onnx.save_model(model, path)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-        names = [o.name for o in session.get_outputs()]
+        results = reference_outputs(path, feeds)
+        names = list(results)
         files = {}
-        for k, v in list(feeds.items()) + list(zip(names, session.run(None, feeds))):
+        for k, v in list(feeds.items()) + list(results.items()):
             fn = f"{name}.{k}.npy"
             np.save(os.path.join(OUT, fn), np.ascontiguousarray(v))
             files[k] = fn
