@@ -199,6 +199,15 @@ typedef void (*mk_f32_tconv_dot_ukernel_fn)(
 typedef void (*mk_f32_vunary_ukernel_fn)(size_t n, const float* x, float* y);
 
 // ---------------------------------------------------------------------------------------
+// Transpose microkernels on 32-bit elements (bit patterns, never arithmetic):
+// dst[c · dst_stride + r] = src[r · src_stride + c] for r < rows, c < cols. The caller
+// blocks the matrix into tiles that fit in L1 and hands tiles to threads; the kernel walks
+// its tile in 8×8 blocks (edges element by element). src and dst must not overlap.
+
+typedef void (*mk_x32_transpose_ukernel_fn)(
+    size_t rows, size_t cols, const uint32_t* src, size_t src_stride, uint32_t* dst, size_t dst_stride);
+
+// ---------------------------------------------------------------------------------------
 // Declarations of every microkernel (see mk_ukernels.def).
 
 #define MK_GEMM_UKERNEL(name, isa, mr, nr) \
@@ -216,7 +225,9 @@ typedef void (*mk_f32_vunary_ukernel_fn)(size_t n, const float* x, float* y);
     void name(const float*, const mk_tconv_dot_params*, int32_t, int32_t, size_t, float*, size_t, \
               size_t, const int32_t*, const int32_t*, const float*, const float*);
 #define MK_VUNARY_UKERNEL(name, isa, lanes) void name(size_t, const float*, float*);
+#define MK_TRANSPOSE_UKERNEL(name, isa, block) void name(size_t, size_t, const uint32_t*, size_t, uint32_t*, size_t);
 #include "mk_ukernels.def"
+#undef MK_TRANSPOSE_UKERNEL
 #undef MK_VUNARY_UKERNEL
 #undef MK_GEMM_UKERNEL
 #undef MK_DWCONV_UKERNEL

@@ -3,7 +3,8 @@ extension Graph {
     ///
     /// Pipeline: structural validation and topological sort → shape inference → constant
     /// folding (every node whose inputs are all known, including `shape` of any value, so
-    /// Shape/Gather/Concat/Cast/Reshape chains disappear) → batch-norm folding into the
+    /// Shape/Gather/Concat/Cast/Reshape chains disappear) → pattern fusion (GELU, decomposed
+    /// layer norm, attention) → batch-norm folding into the
     /// preceding convolution → activation fusion into convolutions and binary operators →
     /// dead-node elimination → operator instantiation (convolution weights packed once) →
     /// memory planning into one arena.
@@ -46,6 +47,7 @@ struct GraphCompiler {
 
     mutating func compile(inputShapes: [String: [Int]]) throws -> CompiledGraph {
         try inferAll(inputShapes: inputShapes)
+        fusePatterns()
         fuse()
         eliminateDeadNodes()
         return try MemoryPlanner(compiler: self).makeCompiledGraph()

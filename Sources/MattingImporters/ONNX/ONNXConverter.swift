@@ -291,6 +291,9 @@ struct ONNXConverter {
         case .double: return Tensor(shape: shape, floats: try t.doubleValues().map { Float($0) })
         case .int64: return Tensor(shape: shape, int64s: try t.int64Values())
         case .int32: return Tensor(shape: shape, int64s: try t.int32Values().map { Int64($0) })
+        // Booleans (masks, Where conditions) are int64 0/1 in the engine, like its comparisons.
+        case .bool, .uint8: return Tensor(shape: shape, int64s: t.rawBytes.map { Int64($0) })
+        case .int8: return Tensor(shape: shape, int64s: t.rawBytes.map { Int64(Int8(bitPattern: $0)) })
         default: return nil
         }
     }
