@@ -42,6 +42,9 @@ public struct ClosedFormMatting: Sendable {
     /// (0 disables coarse-to-fine). Default 1 000: smooth, semi-transparent regions are
     /// the slow modes of the Laplacian, and only coarse grids remove them cheaply.
     public var coarsestUnknownCount: Int = 1_000
+    /// How each level's CG is preconditioned. Default ``Preconditioner/jacobi``; the
+    /// multigrid one is an experiment (Docs/Quality.md), not yet faster.
+    package var preconditioner: Preconditioner = .jacobi
     /// Worker threads (the result does not depend on it). Default ``defaultRefineThreads``.
     public var threads: Int = defaultRefineThreads
 
@@ -93,7 +96,8 @@ public struct ClosedFormMatting: Sendable {
             state: Self.states(of: trimap),
             guess: initialAlpha.map { Plane($0).data })
         var statistics = Statistics()
-        let alpha = solve(&level, statistics: &statistics)
+        let alpha = preconditioner == .multigrid
+            ? solveMultigrid(level, statistics: &statistics) : solve(&level, statistics: &statistics)
         return (Plane(width: w, height: h, data: alpha).grayImage, statistics)
     }
 
