@@ -41,13 +41,20 @@ let package = Package(
         // Per-ISA C microkernels and CPU feature detection; not public API.
         .target(name: "CMattingKernels"),
 
-        .target(name: "MattingImage", dependencies: ["CPNG", "CJPEG"]),
-        .target(name: "MattingEngine", dependencies: ["CMattingKernels"]),
+        // The one thread pool every stage runs on, with cancellation and progress for jobs.
+        .target(name: "MattingThreads", dependencies: ["CMattingKernels"]),
+
+        .target(name: "MattingImage", dependencies: ["CPNG", "CJPEG", "MattingThreads"]),
+        .target(name: "MattingEngine", dependencies: ["CMattingKernels", "MattingThreads"]),
         .target(name: "MattingImporters", dependencies: ["MattingEngine"]),
-        .target(name: "MattingRefine", dependencies: ["MattingImage", "CMattingKernels"]),
+        .target(name: "MattingRefine", dependencies: ["MattingImage", "CMattingKernels", "MattingThreads"]),
         .target(
             name: "MattingKit",
-            dependencies: ["MattingImage", "MattingEngine", "MattingImporters", "MattingRefine"]),
+            dependencies: ["MattingThreads", "MattingImage", "MattingEngine", "MattingImporters", "MattingRefine"]),
+
+        // Files in, files out: batches, one photo's job, safe output writing, preview sheets;
+        // what the programs (and the server) share.
+        .target(name: "MattingFiles", dependencies: ["MattingKit"]),
 
         // Reference implementations, fixtures and seeded RNG for tests; never shipped.
         .target(
@@ -73,28 +80,28 @@ let package = Package(
         .target(
             name: "MatteCommandLine",
             dependencies: [
-                "MattingKit",
+                "MattingKit", "MattingFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/MatteCommandLine"),
         .executableTarget(
             name: "matte",
             dependencies: [
-                "MattingKit", "MatteCommandLine",
+                "MattingKit", "MattingFiles", "MatteCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/matte"),
         .executableTarget(
             name: "matte-batch",
             dependencies: [
-                "MattingKit", "MatteCommandLine",
+                "MattingKit", "MattingFiles", "MatteCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/matte-batch"),
         .executableTarget(
             name: "enhance",
             dependencies: [
-                "MattingKit", "MatteCommandLine",
+                "MattingKit", "MattingFiles", "MatteCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/enhance"),
@@ -106,7 +113,7 @@ let package = Package(
         // Measures the refine stage on the files Scripts/bench-refine.py writes; not a product.
         .executableTarget(
             name: "refine-bench",
-            dependencies: ["MattingRefine", "MattingTestSupport"],
+            dependencies: ["MattingRefine", "MattingThreads", "MattingTestSupport"],
             path: "Examples/refine-bench"),
 
         .testTarget(
@@ -122,11 +129,11 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "MattingRefineTests",
-            dependencies: ["MattingRefine", "MattingTestSupport"],
+            dependencies: ["MattingRefine", "MattingThreads", "MattingTestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "MattingKitTests",
-            dependencies: ["MattingKit", "MattingTestSupport"],
+            dependencies: ["MattingKit", "MattingFiles", "MattingTestSupport"],
             resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

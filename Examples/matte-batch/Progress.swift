@@ -1,4 +1,5 @@
 import Foundation
+import MattingFiles
 import MattingKit
 import Synchronization
 

@@ -198,7 +198,6 @@ int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double toler
     mk_cf_mg_vcycle(levels, 0, count, r, z);
     memcpy(d, z, sizeof(double) * m);
     double rz = mk_cf_mg_dot(r, z, m);
-    // One iteration per pass; a per-iteration "should stop" check belongs at its top.
     while (iterations < max_iterations && rel > tolerance) {
         iterations++;
         mk_cf_mg_apply(top, d, q);
@@ -213,6 +212,8 @@ int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double toler
         }
         rel = __builtin_sqrt(rr) / norm_b;
         if (rel <= tolerance || iterations == max_iterations) break;
+        // The system's per-iteration callback (progress, cancellation) may stop the loop.
+        if (top->system.on_iteration && top->system.on_iteration(top->system.on_iteration_context, iterations, rel)) break;
         mk_cf_mg_vcycle(levels, 0, count, r, z);
         // Flexible (Polak–Ribière) β = z_newᵀ(r_new − r_old)/(z_oldᵀ r_old), r_new − r_old = −step·q.
         const double rz_new = mk_cf_mg_dot(r, z, m);

@@ -1,32 +1,28 @@
 import CMattingKernels
+import MattingThreads
 
 extension ClosedFormMatting {
-    /// How each level's conjugate-gradient solve is preconditioned.
-    package enum Preconditioner: Sendable, Hashable {
-        /// The diagonal of `L` (cheap per iteration; hundreds of iterations for a tight
-        /// tolerance on real photos).
-        case jacobi
-        /// One multigrid V-cycle over the coarser levels of the pyramid per iteration
-        /// (damped-Jacobi smoothing, the coarse levels' own Laplacians, an energy-minimising
-        /// coarse correction), inside flexible CG: about three products of `L` per
-        /// iteration, but few iterations even at a relative residual of 1e-6.
-        case multigrid
-    }
-
-    /// Coarse to fine like ``solve(_:statistics:isFinest:)``, but every level is solved
-    /// by multigrid-preconditioned flexible CG over itself and all coarser levels
-    /// (`mk_f64_cf_mgcg`), each starting from the coarser level's answer (piecewise
-    /// constant); levels below the finest stop at max(tolerance, 1e-3).
-    func solveMultigrid(_ finest: Level, statistics: inout Statistics) -> [Float] {
+    /// Coarse to fine like ``solve(_:statistics:pool:progress:isFinest:)``, but every level is
+    /// solved by multigrid-preconditioned flexible CG over itself and all coarser levels
+    /// (`mk_f64_cf_mgcg`: damped-Jacobi smoothing, the coarse levels' own Laplacians,
+    /// guided-filter prolongation, an energy-minimising coarse step; five products of `L` per
+    /// iteration, but few iterations even at a relative residual of 1e-6), each starting from
+    /// the coarser level's answer (piecewise constant); levels below the finest stop at
+    /// max(tolerance, 1e-3). A cancelled job of the pool stops the solve between levels.
+    func solveMultigrid(_ finest: Level, statistics: inout Statistics, pool: ThreadPool) throws -> [Float] {
         var levels = [finest]
         while coarsestUnknownCount > 0, let last = levels.last, last.unknownCount > coarsestUnknownCount,
               min(last.width, last.height) >= 16 {
-            levels.append(last.halved(threads: threads))
+            levels.append(last.halved(pool: pool))
         }
-        let hierarchy = MultigridHierarchy(levels: levels, solver: self)
+        let hierarchy = MultigridHierarchy(levels: levels, solver: self, pool: pool)
         defer { hierarchy.deallocate() }
         var previous: UnsafeMutableBufferPointer<Double>?
         for l in stride(from: levels.count - 1, through: 0, by: -1) {
+            if pool.isCancelled {
+                previous?.deallocate()
+                throw CancellationError()
+            }
             let m = hierarchy.laplacians[l].unknownCount
             let x = UnsafeMutableBufferPointer<Double>.allocate(capacity: m)
             let U = hierarchy.laplacians[l].unknown
@@ -80,14 +76,14 @@ private struct MultigridHierarchy {
     let descriptors: UnsafeMutablePointer<mk_cf_mg_level>
     private var buffers: [UnsafeMutableRawPointer] = []
 
-    init(levels: [ClosedFormMatting.Level], solver: ClosedFormMatting) {
+    init(levels: [ClosedFormMatting.Level], solver: ClosedFormMatting, pool: ThreadPool) {
         laplacians = levels.map { level in
             level.state.withUnsafeBufferPointer { state in
                 level.withColour { colour in
                     MattingLaplacian(
                         colour: colour, width: level.width, height: level.height, state: state,
                         unknownState: ClosedFormMatting.Level.unknown, radius: solver.radius,
-                        epsilon: solver.epsilon, threads: solver.threads)
+                        epsilon: solver.epsilon, pool: pool)
                 }
             }
         }
@@ -126,8 +122,7 @@ private struct MultigridHierarchy {
         descriptors = .allocate(capacity: levels.count)
         for (l, L) in laplacians.enumerated() {
             let m = L.unknownCount, n = L.width * L.height
-            let pool = RefinePool.pool(threads: L.threads)
-            let workers = pool == nil ? 1 : L.threads
+            let workers = pool.cPool == nil ? 1 : pool.threadCount
             let scratchStride = mk_cf_laplacian_scratch_count(Int32(MattingLaplacian.tileSize), Int32(L.radius))
             let scratch = UnsafeMutablePointer<Double>.allocate(capacity: workers * scratchStride)
             let offsets = UnsafeMutablePointer<Int>.allocate(capacity: L.offsets.count)
@@ -139,7 +134,8 @@ private struct MultigridHierarchy {
                         UnsafeMutableRawPointer(picture), UnsafeMutableRawPointer(vectors)]
             let system = mk_cf_system(
                 tiles: L.tiles, tile_count: L.tileCount, offsets: offsets, unknown: UnsafePointer(L.unknown),
-                kernel: L.kernel, scratch: scratch, scratch_stride: scratchStride, pool: pool, threads: workers)
+                kernel: L.kernel, scratch: scratch, scratch_stride: scratchStride, pool: pool.cPool, threads: workers,
+                on_iteration: nil, on_iteration_context: nil)
             (descriptors + l).initialize(to: mk_cf_mg_level(
                 system: system, p: picture, n: n, m: m, diagonal: UnsafePointer(L.diagonal),
                 inverse_diagonal: vectors + 8 * m, prolongation_index: prolongation[l].map { UnsafePointer($0.0) },

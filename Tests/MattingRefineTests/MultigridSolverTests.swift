@@ -1,6 +1,7 @@
 import Foundation
 import MattingImage
 import MattingTestSupport
+import MattingThreads
 import Testing
 @testable import MattingRefine
 
@@ -32,36 +33,34 @@ import Testing
     /// minimiser (itself solved to 1e-7): mean difference ≤ 1e-3 and max ≤ 0.02 over the
     /// unknown pixels. At today's default 1e-3 the answer is measurably further away
     /// (checked, so the test can tell a converged solve from an early stop).
-    @Test(arguments: [ClosedFormMatting.Preconditioner.jacobi, .multigrid])
-    func tightSolveMatchesPymattingOnARealPhoto(preconditioner: ClosedFormMatting.Preconditioner) throws {
+    @Test(arguments: [false, true])
+    func tightSolveMatchesPymattingOnARealPhoto(multigrid: Bool) throws {
         let (image, trimap, reference) = try Self.inputs()
         var solver = ClosedFormMatting()
-        solver.preconditioner = preconditioner
         solver.tolerance = 1e-6
         solver.maxIterations = 5_000
-        let (alpha, stats) = try solver.solve(image, trimap: trimap)
+        let (alpha, stats) = try solver.solve(image, trimap: trimap, initialAlpha: nil, pool: .serial, multigrid: multigrid)
         let (mean, worst) = Self.difference(alpha, reference, trimap)
         // The finest level reaches the tolerance (multigrid stops coarser levels at 1e-3).
         #expect(stats.levels[0].residual <= 1e-6, "levels \(stats.levels)")
-        #expect(mean <= 1e-3 && worst <= 0.02, "\(preconditioner): mean \(mean), max \(worst), levels \(stats.levels)")
+        #expect(mean <= 1e-3 && worst <= 0.02, "multigrid \(multigrid): mean \(mean), max \(worst), levels \(stats.levels)")
 
         var loose = solver
         loose.tolerance = 1e-3
-        let (looseMean, _) = Self.difference(try loose.alpha(for: image, trimap: trimap), reference, trimap)
-        #expect(looseMean > 2 * mean, "\(preconditioner): 1e-3 gives \(looseMean), 1e-6 gives \(mean)")
+        let looseAlpha = try loose.solve(image, trimap: trimap, initialAlpha: nil, pool: .serial, multigrid: multigrid).alpha
+        let (looseMean, _) = Self.difference(looseAlpha, reference, trimap)
+        #expect(looseMean > 2 * mean, "multigrid \(multigrid): 1e-3 gives \(looseMean), 1e-6 gives \(mean)")
     }
 
     /// The multigrid preconditioner needs far fewer iterations than the diagonal for the
     /// same tolerance (the point of it), on every level of the real photo.
     @Test func multigridNeedsFewerIterations() throws {
         let (image, trimap, _) = try Self.inputs()
-        var jacobi = ClosedFormMatting()
-        jacobi.tolerance = 1e-6
-        jacobi.maxIterations = 5_000
-        var multigrid = jacobi
-        multigrid.preconditioner = .multigrid
-        let a = try jacobi.solve(image, trimap: trimap).statistics.levels
-        let b = try multigrid.solve(image, trimap: trimap).statistics.levels
+        var solver = ClosedFormMatting()
+        solver.tolerance = 1e-6
+        solver.maxIterations = 5_000
+        let a = try solver.solve(image, trimap: trimap, initialAlpha: nil, pool: .serial, multigrid: false).statistics.levels
+        let b = try solver.solve(image, trimap: trimap, initialAlpha: nil, pool: .serial, multigrid: true).statistics.levels
         #expect(a.count == b.count)
         #expect(b[0].iterations * 3 <= a[0].iterations, "finest: jacobi \(a[0].iterations), multigrid \(b[0].iterations)")
     }
@@ -71,23 +70,20 @@ import Testing
     @Test func multigridIsIndependentOfThreadCount() throws {
         let (image, trimap, _) = try Self.inputs()
         var solver = ClosedFormMatting()
-        solver.preconditioner = .multigrid
         solver.tolerance = 1e-6
         var results: [[Float]] = []
         for threads in [1, 2, 3] {
-            solver.threads = threads
-            results.append(try solver.alpha(for: image, trimap: trimap).packedComponents)
+            let pool = ThreadPool(threadCount: threads)
+            results.append(try solver.solve(image, trimap: trimap, initialAlpha: nil, pool: pool, multigrid: true).alpha.packedComponents)
         }
         #expect(results[1] == results[0] && results[2] == results[0])
     }
 
-    /// Known pixels stay exactly 0 or 1, the result is a matte in 0…1, and a caller's
-    /// start (here the reference itself, clamped) is honoured on the coarsest level only.
+    /// Known pixels stay exactly 0 or 1 and the result is a matte in 0…1.
     @Test func multigridKeepsKnownPixelsAndRange() throws {
         let (image, trimap, _) = try Self.inputs()
-        var solver = ClosedFormMatting()
-        solver.preconditioner = .multigrid
-        let alpha = try solver.alpha(for: image, trimap: trimap).packedComponents
+        let alpha = try ClosedFormMatting().solve(image, trimap: trimap, initialAlpha: nil, pool: .serial, multigrid: true)
+            .alpha.packedComponents
         let known = trimap.knownValues
         #expect(alpha.allSatisfy { $0 >= 0 && $0 <= 1 })
         for i in alpha.indices {

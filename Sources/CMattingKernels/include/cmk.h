@@ -140,6 +140,10 @@ typedef struct mk_cf_system {
     size_t scratch_stride;
     struct mk_threadpool* pool;
     size_t threads;
+    /// Called on the calling thread after every iteration with the iterations done and the
+    /// relative residual; a nonzero return stops the solve there (cancellation). NULL: none.
+    int (*on_iteration)(void* context, int iterations, double residual);
+    void* on_iteration_context;
 } mk_cf_system;
 
 /// Solves L_UU x_U = −L_UK x_K by Jacobi-preconditioned conjugate gradients.
@@ -148,7 +152,8 @@ typedef struct mk_cf_system {
 ///   and 0 at every unknown pixel; used as the direction vector (clobbered).
 /// - `x`: the unknowns' starting guess in `unknown` order; on exit the iterate.
 /// - `diagonal`: L_ii of the unknowns (Jacobi preconditioner; entries ≤ 0 get weight 0).
-/// - Stops when ‖r‖/‖b‖ ≤ `tolerance` (b = −L_UK x_K) or after `max_iterations`; writes
+/// - Stops when ‖r‖/‖b‖ ≤ `tolerance` (b = −L_UK x_K), after `max_iterations`, or when
+///   `system->on_iteration` returns nonzero; writes
 ///   the final relative residual to `*residual` (0 when b = 0 or there are no unknowns)
 ///   and returns the iterations done.
 /// - `workspace`: 4·m + 2·tile_count doubles (m unknowns).

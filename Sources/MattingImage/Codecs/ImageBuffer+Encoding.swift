@@ -104,9 +104,10 @@ extension ImageBuffer where Component == UInt8 {
     ///
     /// - Throws: ``ImageError/unsupportedEncoding(destination:detail:)`` unless `self` is RGB,
     ///   `alpha` gray, both of the same non-empty size.
-    package func encodedPNG(withAlpha alpha: Image) throws(ImageError) -> [UInt8] {
+    package func encodedPNG(withAlpha alpha: Image, threads: Int = 1) throws(ImageError) -> [UInt8] {
         try PNGCodec.encode(
-            color: self, alpha: alpha, compressionLevel: EncodingOptions().pngCompressionLevel, destination: CodecSource.memory)
+            color: self, alpha: alpha, compressionLevel: EncodingOptions().pngCompressionLevel, destination: CodecSource.memory,
+            threads: Int32(clamping: max(1, threads)))
     }
 }
 
@@ -127,7 +128,9 @@ enum ImageEncoding {
                     destination: destination,
                     detail: "PNG compression level must be 0…9, not \(options.pngCompressionLevel)")
             }
-            return try PNGCodec.encode(picture, compressionLevel: options.pngCompressionLevel, destination: destination)
+            return try PNGCodec.encode(
+                picture, compressionLevel: options.pngCompressionLevel, destination: destination,
+                threads: Int32(clamping: options.threads))
         case .jpeg:
             guard (1...100).contains(options.jpegQuality) else {
                 throw .unsupportedEncoding(
