@@ -83,6 +83,14 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
     public func solve(
         _ image: FloatImage, trimap: Trimap, initialAlpha: FloatImage? = nil, pool: ThreadPool = .serial
     ) throws -> (alpha: FloatImage, statistics: Statistics) {
+        try solve(image, trimap: trimap, initialAlpha: initialAlpha, pool: pool, multigrid: false)
+    }
+
+    /// ``solve(_:trimap:initialAlpha:pool:)``, with `multigrid` choosing the experimental
+    /// multigrid-preconditioned solver (``solveMultigrid(_:statistics:pool:)``, Docs/Quality.md).
+    package func solve(
+        _ image: FloatImage, trimap: Trimap, initialAlpha: FloatImage?, pool: ThreadPool, multigrid: Bool
+    ) throws -> (alpha: FloatImage, statistics: Statistics) {
         try requireSameSize(image, trimap.image, "image and trimap")
         if let initialAlpha {
             try requireMatte(initialAlpha, "initial alpha")
@@ -98,7 +106,9 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
             state: Self.states(of: trimap),
             guess: initialAlpha.map { Plane($0).data })
         var statistics = Statistics()
-        let alpha = try solve(&level, statistics: &statistics, pool: pool, progress: 0...1)
+        let alpha = multigrid
+            ? try solveMultigrid(level, statistics: &statistics, pool: pool)
+            : try solve(&level, statistics: &statistics, pool: pool, progress: 0...1)
         return (Plane(width: w, height: h, data: alpha).grayImage, statistics)
     }
 
