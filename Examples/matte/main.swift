@@ -4,8 +4,18 @@ import MatteCommandLine
 import MattingFiles
 import MattingKit
 
-/// `matte`: cut the subject out of one photo.
+/// Sets the heap policy before anything else runs: it must come before any other thread has
+/// allocated, or glibc has already given that thread an arena of its own (Swift's cooperative
+/// threads start as soon as the command runs, and a second arena raises the peak resident size).
 @main
+enum MatteMain {
+    static func main() async {
+        HeapPolicy.preferReuse()
+        await MatteCommand.main()
+    }
+}
+
+/// `matte`: cut the subject out of one photo.
 struct MatteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "matte",
@@ -53,7 +63,6 @@ struct MatteCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        HeapPolicy.preferReuse()
         do {
             try await process()
         } catch {
