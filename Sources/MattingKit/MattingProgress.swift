@@ -38,7 +38,7 @@ public struct MattingProgress: Sendable, Hashable {
 /// Turns stage starts and within-stage fractions into monotone ``MattingProgress`` reports.
 ///
 /// Each stage owns a fixed share of 0…1 (the solve the largest); reports that would not move
-/// the fraction forward by at least 1/1000 within a stage are dropped, so a handler hears a
+/// the fraction forward by at least 1/200 within a stage are dropped, so a handler hears a
 /// few dozen calls per photo, not one per solver iteration.
 final class ProgressReporter: @unchecked Sendable {
     // @unchecked: used only on the Matter's pool thread, one matte at a time.
@@ -89,7 +89,7 @@ final class ProgressReporter: @unchecked Sendable {
     private func report(_ value: Double, force: Bool) {
         guard let handler else { return }
         let value = min(max(value, last), 1)
-        guard force || value >= last + 0.001 else { return }
+        guard force || value >= last + 0.005 else { return }
         last = value
         handler(MattingProgress(fraction: value, stage: current.stage))
     }
