@@ -11,10 +11,12 @@ public struct MatteArguments: ParsableArguments {
     @Option(help: "portrait, product, complexBackground or none.")
     public var preset: Preset = Preset(name: "portrait", operations: .portrait)
 
-    @Option(help: "Alpha below N/255 becomes 0 (0…50).")
+    // `.unconditional`: `--erode -1` is a value out of range (an error saying so), not a
+    // missing value followed by an unknown option.
+    @Option(parsing: .unconditional, help: "Alpha below N/255 becomes 0 (0…50).")
     public var alphaThreshold: Int?
 
-    @Option(help: "Shrink the opaque region by N pixels (0…5).")
+    @Option(parsing: .unconditional, help: "Shrink the opaque region by N pixels (0…5).")
     public var erode: Int?
 
     @Flag(inversion: .prefixedNo, help: "Smooth the alpha transition at edges.")
@@ -50,9 +52,14 @@ public struct MatteArguments: ParsableArguments {
         public var defaultValueDescription: String { name }
     }
 
-    public func validate() throws {
-        if let t = alphaThreshold, !(0...50).contains(t) { throw ValidationError("--alpha-threshold must be 0…50, got \(t)") }
-        if let e = erode, !(0...5).contains(e) { throw ValidationError("--erode must be 0…5, got \(e)") }
+    /// Range checks, made when the command runs rather than while parsing, so that a value
+    /// out of range is one line and exit status 1, like every other bad input (not usage
+    /// text and status 64).
+    ///
+    /// - Throws: ``ArgumentFailure`` naming the option, its range and the value given.
+    public func checkRanges() throws {
+        if let t = alphaThreshold, !(0...50).contains(t) { throw ArgumentFailure("--alpha-threshold must be 0…50, got \(t)") }
+        if let e = erode, !(0...5).contains(e) { throw ArgumentFailure("--erode must be 0…5, got \(e)") }
     }
 
     /// The pipeline options: the preset, with each explicit parameter overriding it.
@@ -76,10 +83,36 @@ public enum OutputFormatArgument: String, ExpressibleByArgument, Sendable {
     public var format: ImageFormat { self == .png ? .png : .jpeg }
 }
 
+/// A bad argument value, reported as one line: `program: message`.
+public struct ArgumentFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The format to write `path` in: `format` when given, else the file's extension (.png, .jpg,
+/// .jpeg in any case); any other extension is refused rather than written as PNG bytes under
+/// the wrong name.
+///
+/// - Throws: ``ArgumentFailure`` naming the file and what to do.
+public func outputFormat(for path: String, format: ImageFormat?) throws -> ImageFormat {
+    if let format { return format }
+    let ext = URL(fileURLWithPath: path).pathExtension
+    guard let chosen = ImageFormat(fileExtension: ext) else {
+        throw ArgumentFailure(ext.isEmpty
+            ? "\(path): the output has no extension; name it .png or .jpg, or pass --format png|jpeg"
+            : "\(path): .\(ext) is not an output format; name it .png or .jpg, or pass --format png|jpeg")
+    }
+    return chosen
+}
+
 /// Prints `program: subject: error` as one line on stderr, the programs' failure message.
 /// Codec errors already begin with the file they are about; then the subject is not repeated.
 public func printFailure(_ program: String, _ subject: String, _ error: any Error) {
     let detail = "\(error)"
+    if error is ArgumentFailure {
+        FileHandle.standardError.write(Data("\(program): \(detail)\n".utf8))
+        return
+    }
     let line = detail.hasPrefix(subject + ":") ? "\(program): \(detail)" : "\(program): \(subject): \(detail)"
     let text = line.replacingOccurrences(of: "\n", with: " ")
     FileHandle.standardError.write(Data((text + "\n").utf8))

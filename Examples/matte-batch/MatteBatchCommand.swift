@@ -89,6 +89,7 @@ struct MatteBatchCommand: AsyncParsableCommand {
         let plan: MatteBatch.Plan
         let segmenter: ModelSegmenter?
         do {
+            try matting.checkRanges()
             batch.options = try matting.options()
             plan = try batch.plan()
             if let report {

@@ -64,6 +64,7 @@ struct MatteCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
+            try matting.checkRanges()
             try await process()
         } catch {
             printFailure("matte", input, error)
@@ -73,7 +74,7 @@ struct MatteCommand: AsyncParsableCommand {
 
     func process() async throws {
         let outputURL = URL(fileURLWithPath: output ?? Self.defaultOutput(for: input, jpeg: format?.format == .jpeg))
-        let format = format?.format ?? ImageFormat(fileExtension: outputURL.pathExtension) ?? .png
+        let format = try outputFormat(for: outputURL.path, format: format?.format)
         let job = MatteJob(
             input: URL(fileURLWithPath: input), output: outputURL, format: format,
             source: trimap.map { .trimap(URL(fileURLWithPath: $0)) } ?? (matting.studio ? .studio : .model),
