@@ -8,8 +8,8 @@ public struct MatteArguments: ParsableArguments {
     @Option(help: "Background colour for JPEG output and previews, #rrggbb.")
     public var background: String = "#ffffff"
 
-    @Option(help: "portrait, product, complexBackground or none.")
-    public var preset: Preset = Preset(name: "portrait", operations: .portrait)
+    @Option(help: "portrait, product, complexBackground or none. Default: portrait on the model path; with --trimap none (the solver's alpha as it is); with --studio product.")
+    public var preset: Preset?
 
     // `.unconditional`: `--erode -1` is a value out of range (an error saying so), not a
     // missing value followed by an unknown option.
@@ -63,12 +63,26 @@ public struct MatteArguments: ParsableArguments {
     }
 
     /// The pipeline options: the preset, with each explicit parameter overriding it.
-    public func options() throws -> MattingOptions {
-        let base = preset.operations
-        return MattingOptions(
-            operations: try MatteOperations(
-                threshold: alphaThreshold ?? base.threshold, feather: feather ?? base.feathers, erosion: erode ?? base.erosion),
-            background: try RGBColor(parsing: background), enhance: enhance)
+    ///
+    /// With none of --preset, --alpha-threshold, --erode, --feather given, the post-processing
+    /// is left to the path (``MattingOptions/operations`` nil); an explicit parameter with no
+    /// preset starts from the path's own default, which a program knows by `pathDefault`.
+    public func options(pathDefault: MatteOperations) throws -> MattingOptions {
+        let operations: MatteOperations?
+        if preset == nil && alphaThreshold == nil && erode == nil && feather == nil {
+            operations = nil
+        } else {
+            let base = preset?.operations ?? pathDefault
+            operations = try MatteOperations(
+                threshold: alphaThreshold ?? base.threshold, feather: feather ?? base.feathers, erosion: erode ?? base.erosion)
+        }
+        return MattingOptions(operations: operations, background: try RGBColor(parsing: background), enhance: enhance)
+    }
+
+    /// The post-processing a path uses when none is asked for: `portrait` on the model path,
+    /// none with a caller's trimap, `product` in studio mode.
+    public static func pathDefault(trimap: Bool, studio: Bool) -> MatteOperations {
+        trimap ? .identity : (studio ? .product : .portrait)
     }
 
     /// The segmentation model: the default one, or `--model`.

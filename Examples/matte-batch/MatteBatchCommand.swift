@@ -90,7 +90,8 @@ struct MatteBatchCommand: AsyncParsableCommand {
         let segmenter: ModelSegmenter?
         do {
             try matting.checkRanges()
-            batch.options = try matting.options()
+            batch.options = try matting.options(
+                pathDefault: MatteArguments.pathDefault(trimap: trimapDir != nil, studio: matting.studio))
             plan = try batch.plan()
             if let report {
                 let url = URL(fileURLWithPath: report)

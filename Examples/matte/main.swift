@@ -21,8 +21,11 @@ struct MatteCommand: AsyncParsableCommand {
         commandName: "matte",
         abstract: "Cut the subject out of a photo: a transparent PNG (or a JPEG on a colour), and optionally the alpha mask.",
         discussion: """
-            Presets (threshold / feather / erosion): portrait 12/on/1 (default), product 8/on/0, \
-            complexBackground 22/on/2. --alpha-threshold, --erode and --feather override the preset. \
+            Presets (threshold / feather / erosion): portrait 12/on/1, product 8/on/0, \
+            complexBackground 22/on/2, none. By default the preset depends on the input: portrait on the \
+            model path, none with --trimap (the solver's alpha as it is: the presets were tuned for the \
+            model's mattes and degrade a trimap's), product with --studio. --alpha-threshold, --erode and \
+            --feather override the preset. \
             --preview writes a contact sheet: photo, matte, cut-out on a checkerboard, cut-out on \
             --background, each panel scaled so its longer side is at most 512 px.
             """)
@@ -78,7 +81,7 @@ struct MatteCommand: AsyncParsableCommand {
         let job = MatteJob(
             input: URL(fileURLWithPath: input), output: outputURL, format: format,
             source: trimap.map { .trimap(URL(fileURLWithPath: $0)) } ?? (matting.studio ? .studio : .model),
-            options: try matting.options(),
+            options: try matting.options(pathDefault: MatteArguments.pathDefault(trimap: trimap != nil, studio: matting.studio)),
             maskOutput: saveMask.map { URL(fileURLWithPath: $0) }, previewOutput: preview.map { URL(fileURLWithPath: $0) })
         let matter = Matter(segmenter: job.source == .model ? try matting.segmenter() : nil, pool: ThreadPool(threadCount: threads))
         var outputs: [URL] = []

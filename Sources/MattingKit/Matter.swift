@@ -77,11 +77,12 @@ public final class Matter: Sendable {
 
     // MARK: The four paths
 
-    /// Mattes `image` with the segmentation network.
+    /// Mattes `image` with the segmentation network. Unless `options` names post-processing,
+    /// the `portrait` preset is applied.
     ///
     /// - Parameters:
     ///   - image: any layout (alpha is ignored), any size; never modified.
-    ///   - options: post-processing, background, limits; default the portrait preset.
+    ///   - options: post-processing, background, limits.
     /// - Throws: `CancellationError`; ``MattingError`` naming the stage that failed.
     public func matte(_ image: Image, options: MattingOptions = MattingOptions()) async throws -> MattingResult {
         try await matte(image, options: options, progress: nil)
@@ -91,7 +92,7 @@ public final class Matter: Sendable {
     ///
     /// - Parameters:
     ///   - image: any layout (alpha is ignored), any size; never modified.
-    ///   - options: post-processing, background, limits; default the portrait preset.
+    ///   - options: post-processing, background, limits.
     ///   - progress: called on the pipeline's thread as stages start and the solver
     ///     converges; fractions never decrease and the last call has fraction exactly 1.
     /// - Throws: as ``matte(_:options:)``.
@@ -106,7 +107,7 @@ public final class Matter: Sendable {
         _ image: Image, options: MattingOptions, progress: (@Sendable (MattingProgress) -> Void)?
     ) async throws -> MattingResult {
         guard let runner else { throw MattingError.noModel }
-        return try await run(image, options: options, stages: [.segment, .refine], progress: progress) { pipeline, working in
+        return try await run(image, options: options, defaultOperations: .portrait, stages: [.segment, .refine], progress: progress) { pipeline, working in
             let coarse = try pipeline.stage(.segment) { try runner.coarseAlpha(for: working.image) }
             return try pipeline.stage(.refine) {
                 let upsampled = coarse.resized(
@@ -117,7 +118,8 @@ public final class Matter: Sendable {
     }
 
     /// Mattes `image` from a caller's trimap (0 background, 255 foreground, anything else
-    /// unknown), with no network. The trimap is resized (nearest) to the working size.
+    /// unknown), with no network. The trimap is resized (nearest) to the working size. The
+    /// result is the solver's alpha as it is, unless `options` names post-processing.
     ///
     /// - Throws: ``MattingError/sizeMismatch(_:)`` unless the trimap has the image's size;
     ///   `CancellationError`; ``MattingError`` naming the stage that failed.
@@ -128,7 +130,7 @@ public final class Matter: Sendable {
         guard trimap.width == image.width, trimap.height == image.height else {
             throw MattingError.sizeMismatch("trimap is \(trimap.width)×\(trimap.height), photo is \(image.width)×\(image.height)")
         }
-        return try await run(image, options: options, stages: [.refine], progress: progress) { pipeline, working in
+        return try await run(image, options: options, defaultOperations: .identity, stages: [.refine], progress: progress) { pipeline, working in
             try pipeline.stage(.refine) {
                 let small = trimap.converted(to: .gray)
                     .resized(width: working.image.width, height: working.image.height, filter: .nearest, pool: pipeline.pool)
@@ -138,7 +140,8 @@ public final class Matter: Sendable {
     }
 
     /// Mattes `image` from a caller's coarse mask (any single- or multi-channel picture of
-    /// the photo's size; the first channel, 0…255, is the coarse alpha), with no network.
+    /// the photo's size; the first channel, 0…255, is the coarse alpha), with no network. The
+    /// result is the solver's alpha as it is, unless `options` names post-processing.
     ///
     /// - Throws: as ``matte(_:trimap:options:progress:)``.
     public func matte(
@@ -148,7 +151,7 @@ public final class Matter: Sendable {
         guard coarseMask.width == image.width, coarseMask.height == image.height else {
             throw MattingError.sizeMismatch("mask is \(coarseMask.width)×\(coarseMask.height), photo is \(image.width)×\(image.height)")
         }
-        return try await run(image, options: options, stages: [.refine], progress: progress) { pipeline, working in
+        return try await run(image, options: options, defaultOperations: .identity, stages: [.refine], progress: progress) { pipeline, working in
             try pipeline.stage(.refine) {
                 let coarse = coarseMask.channel(0).converted(to: FloatImage.self, pool: pipeline.pool)
                     .resized(width: working.image.width, height: working.image.height, filter: .area, pool: pipeline.pool)
@@ -159,14 +162,15 @@ public final class Matter: Sendable {
 
     /// Mattes a product shot on a plain or near-uniform backdrop, with no network: the
     /// backdrop colour is estimated from the picture's border, a trimap is made from each
-    /// pixel's colour distance to it (`StudioTrimap`), and the same solver runs.
+    /// pixel's colour distance to it (`StudioTrimap`), and the same solver runs. Unless
+    /// `options` names post-processing, the `product` preset is applied.
     ///
     /// - Throws: `CancellationError`; ``MattingError`` naming the stage that failed.
     public func studioMatte(
-        _ image: Image, options: MattingOptions = MattingOptions(operations: .product), studio: StudioTrimap = StudioTrimap(),
+        _ image: Image, options: MattingOptions = MattingOptions(), studio: StudioTrimap = StudioTrimap(),
         progress: (@Sendable (MattingProgress) -> Void)? = nil
     ) async throws -> MattingResult {
-        try await run(image, options: options, stages: [.refine], progress: progress) { pipeline, working in
+        try await run(image, options: options, defaultOperations: .product, stages: [.refine], progress: progress) { pipeline, working in
             try pipeline.stage(.refine) {
                 try options.refiner.matte(working.float, trimap: studio.trimap(for: working.float), pool: pipeline.pool)
             }
@@ -185,7 +189,7 @@ public final class Matter: Sendable {
     /// into a working-size alpha (its own stages, `middle`, are reported between prepare and
     /// foreground).
     private func run(
-        _ image: Image, options: MattingOptions, stages middle: [MattingProgress.Stage],
+        _ image: Image, options: MattingOptions, defaultOperations: MatteOperations, stages middle: [MattingProgress.Stage],
         progress: (@Sendable (MattingProgress) -> Void)?,
         solve: @escaping @Sendable (Pipeline, Working) throws -> FloatImage
     ) async throws -> MattingResult {
@@ -196,14 +200,15 @@ public final class Matter: Sendable {
             handler: progress)
         return try await pool.run(progress: { reporter.within($0) }) {
             let pipeline = Pipeline(pool: pool, reporter: reporter)
-            let result = try Self.run(image, options: options, pipeline: pipeline, solve: solve)
+            let result = try Self.run(
+                image, options: options, operations: options.operations(default: defaultOperations), pipeline: pipeline, solve: solve)
             reporter.finish()
             return result
         }
     }
 
     private static func run(
-        _ image: Image, options: MattingOptions, pipeline: Pipeline,
+        _ image: Image, options: MattingOptions, operations: MatteOperations, pipeline: Pipeline,
         solve: (Pipeline, Working) throws -> FloatImage
     ) throws -> MattingResult {
         let pool = pipeline.pool
@@ -235,9 +240,9 @@ public final class Matter: Sendable {
         let matte = try pipeline.stage(.postprocess) {
             // A guided-filter step follows the photo; the presets need no guide and run as one
             // banded pass straight to 8 bits (no full-size float intermediates).
-            let needsGuide = options.operations.steps.contains { if case .guidedFilter = $0 { true } else { false } }
+            let needsGuide = operations.steps.contains { if case .guidedFilter = $0 { true } else { false } }
             let guide = needsGuide ? original.converted(to: FloatImage.self, pool: pool) : nil
-            return try options.operations.appliedQuantized(to: fullAlpha, guide: guide, pool: pool)
+            return try operations.appliedQuantized(to: fullAlpha, guide: guide, pool: pool)
         }
         return MattingResult(matte: matte, foreground: fullForeground, timings: pipeline.timings.value)
     }

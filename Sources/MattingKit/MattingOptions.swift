@@ -7,16 +7,21 @@ import MattingRefine
 /// file or received as JSON:
 ///
 /// ```swift
-/// var options = MattingOptions()                     // the portrait preset
-/// options.operations = .product
+/// var options = MattingOptions()                     // presets by input (below)
+/// options.operations = .product                      // this preset on every path
 /// options.background = try RGBColor(parsing: "#f5f0e6")
 /// let json = try JSONEncoder().encode(options)
 /// ```
 public struct MattingOptions: Sendable, Hashable, Codable {
-    /// Post-processing of the matte, applied in order to the full-resolution matte; the
-    /// default is the `portrait` preset (threshold 12, erosion 1, feathering on). Presets
-    /// are `MatteOperations` values: `.portrait`, `.product`, `.complexBackground`.
-    public var operations: MatteOperations
+    /// Post-processing of the matte, applied in order to the full-resolution matte. Presets
+    /// are `MatteOperations` values: `.portrait`, `.product`, `.complexBackground`, `.none`.
+    ///
+    /// `nil` (the default) chooses by input, because the presets were tuned for the
+    /// network's mattes and degrade a solver's alpha from a caller's trimap: the automatic
+    /// path (``Matter/matte(_:options:)``) gets `.portrait`; a caller's trimap or coarse mask
+    /// gets none (the solver's alpha as it is); the studio path gets `.product`. Set it to
+    /// ask for post-processing on any path.
+    public var operations: MatteOperations?
     /// Colour for composited output (JPEG, previews). Default white.
     public var background: RGBColor
     /// Run the pre-enhance step (CLAHE on lightness + sharpen) on the photo first; the
@@ -29,9 +34,10 @@ public struct MattingOptions: Sendable, Hashable, Codable {
     /// Trimap generation and solver settings.
     public var refiner: Refiner
 
-    /// The portrait defaults, or any field set.
+    /// The defaults (presets by input, white background, foreground estimation on), or any
+    /// field set.
     public init(
-        operations: MatteOperations = .portrait, background: RGBColor = .white, enhance: Bool = false,
+        operations: MatteOperations? = nil, background: RGBColor = .white, enhance: Bool = false,
         estimatesForeground: Bool = true, inputPolicy: InputPolicy = InputPolicy(), refiner: Refiner = Refiner()
     ) {
         self.operations = operations
@@ -40,5 +46,11 @@ public struct MattingOptions: Sendable, Hashable, Codable {
         self.estimatesForeground = estimatesForeground
         self.inputPolicy = inputPolicy
         self.refiner = refiner
+    }
+
+    /// The post-processing that runs on a path whose default is `pathDefault`:
+    /// ``operations`` when set, else `pathDefault`.
+    public func operations(default pathDefault: MatteOperations) -> MatteOperations {
+        operations ?? pathDefault
     }
 }

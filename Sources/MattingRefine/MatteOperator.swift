@@ -161,12 +161,13 @@ public struct MatteOperations: Sendable, Hashable, Codable, ExpressibleByArrayLi
     public static let product = MatteOperations(steps(threshold: 8, feather: true, erosion: 0))
     /// Back-lit windows, dappled shade: threshold 22, erosion 2 px, feathering on.
     public static let complexBackground = MatteOperations(steps(threshold: 22, feather: true, erosion: 2))
-    /// No step: the identity.
-    public static let none = MatteOperations()
+    /// No step: the identity (the `none` preset). Named so that it cannot be mistaken for
+    /// `Optional.none` where an optional list is expected.
+    public static let identity = MatteOperations()
 
     /// The named presets, as programs and settings files spell them.
     public static let presets: [(name: String, operations: MatteOperations)] = [
-        ("portrait", .portrait), ("product", .product), ("complexBackground", .complexBackground), ("none", .none),
+        ("portrait", .portrait), ("product", .product), ("complexBackground", .complexBackground), ("none", .identity),
     ]
 
     /// The preset called `name` (``presets``; case-insensitive), or nil.

@@ -21,9 +21,10 @@ func documentationExample1(trimap: Image, photoFloat: FloatImage, inputURL: URL,
     try result.matte.write(to: maskURL, format: .png)          // 8-bit mask
     print(result.timings)                                      // prepare 23.5 ms, segment 3.2 ms, refine …
 
-    // Options are plain data (Equatable, Codable); presets read back their parameters.
+    // Options are plain data (Equatable, Codable); presets read back their parameters. By default the
+    // preset follows the input: portrait on the model path, none with a trimap or mask, product in studio.
     var options = MattingOptions(operations: .product)         // threshold 8, no erosion, feathering on
-    options.operations = options.operations.appending(.guidedFilter(radius: 8, epsilon: 1e-4))
+    options.operations = MatteOperations.product.appending(.guidedFilter(radius: 8, epsilon: 1e-4))
     options.background = try RGBColor(parsing: "#f5f0e6")
     print(MatteOperations.portrait.threshold)                  // 12
 

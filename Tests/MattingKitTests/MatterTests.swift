@@ -78,7 +78,7 @@ struct MatterTests {
     /// below 2 % of the alpha range (the composite is 8-bit and noisy, so not exact).
     @Test func trimapPathRecoversAKnownMatte() async throws {
         let scene = SyntheticComposite(width: 160, height: 120)
-        let result = try await Self.refiner.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .none))
+        let result = try await Self.refiner.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .identity))
         #expect(result.matte.width == 160 && result.matte.height == 120 && result.matte.layout == .gray)
         let error = scene.meanError(of: result.matte)
         #expect(error < 0.02, "mean alpha error \(error)")
@@ -88,7 +88,7 @@ struct MatterTests {
 
     @Test func coarseMaskPathRefinesAHardMask() async throws {
         let scene = SyntheticComposite(width: 160, height: 120, seed: 2)
-        let result = try await Self.refiner.matte(scene.image, coarseMask: scene.hardMask, options: MattingOptions(operations: .none))
+        let result = try await Self.refiner.matte(scene.image, coarseMask: scene.hardMask, options: MattingOptions(operations: .identity))
         #expect(scene.meanError(of: result.matte) < 0.03)
         // The coarse mask was hard (0/1); the refined matte has the soft edge back.
         let partial = result.matte.packedComponents.filter { $0 > 10 && $0 < 245 }.count
@@ -99,7 +99,7 @@ struct MatterTests {
     /// size. A small cap keeps the debug-build test fast; the 2048 default is the same path.
     @Test func largeInputsAreReducedAndComeBackAtFullSize() async throws {
         let scene = SyntheticComposite(width: 1000, height: 750, seed: 3)
-        var options = MattingOptions(operations: .none)
+        var options = MattingOptions(operations: .identity)
         options.inputPolicy = InputPolicy(maximumSide: 256, workingShortSide: 200)
         #expect(options.inputPolicy.workingSize(width: 1000, height: 750) == (256, 192))
         let result = try await Self.refiner.matte(scene.image, coarseMask: scene.hardMask, options: options)
@@ -110,7 +110,7 @@ struct MatterTests {
 
     @Test func presetsChangeTheMatteAsDefined() async throws {
         let scene = SyntheticComposite(width: 160, height: 120)
-        let plain = try await Self.refiner.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .none)).matte
+        let plain = try await Self.refiner.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .identity)).matte
         let portrait = try await Self.refiner.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .portrait)).matte
         // Erosion by 1 px and a threshold of 12 can only lower coverage.
         let sum = { (m: Image) in m.packedComponents.reduce(0) { $0 + Int($1) } }
@@ -123,8 +123,8 @@ struct MatterTests {
     /// A guided-filter step in the options follows the photo (the pipeline supplies it).
     @Test func guidedFilterStepUsesThePhoto() async throws {
         let scene = SyntheticComposite(width: 120, height: 90)
-        let options = MattingOptions(operations: MatteOperations.none.appending(.guidedFilter(radius: 4, epsilon: 1e-3)))
-        let plain = try await Self.refiner.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .none))
+        let options = MattingOptions(operations: MatteOperations.identity.appending(.guidedFilter(radius: 4, epsilon: 1e-3)))
+        let plain = try await Self.refiner.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .identity))
         let guided = try await Self.refiner.matte(scene.image, trimap: scene.trimap, options: options)
         #expect(guided.matte != plain.matte)
         #expect(scene.meanError(of: guided.matte) < 0.03)
@@ -132,7 +132,7 @@ struct MatterTests {
 
     @Test func compositeOverAColourUsesTheMatte() async throws {
         let scene = SyntheticComposite(width: 160, height: 120)
-        let result = try await Self.refiner.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .none))
+        let result = try await Self.refiner.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .identity))
         let flat = result.composited(over: RGBColor(red: 0, green: 255, blue: 0))
         #expect(flat.layout == .rgb)
         // Far corner: background, so the new colour; disc centre: the subject.
@@ -153,7 +153,7 @@ struct MatterTests {
             let fg: Float = [0.15, 0.2, 0.3][c], bg: Float = 0.93 + noise[y * w + x]
             return UInt8(min(max((a * fg + (1 - a) * bg) * 255 + 0.5, 0), 255))
         }
-        let result = try await Self.refiner.studioMatte(photo, options: MattingOptions(operations: .none))
+        let result = try await Self.refiner.studioMatte(photo, options: MattingOptions(operations: .identity))
         let matte = result.matte.packedComponents
         var error: Float = 0
         for i in 0..<(w * h) { error += abs(Float(matte[i]) / 255 - truth[i]) }
@@ -184,6 +184,25 @@ struct MatterTests {
         }
     }
 
+    /// With default options, a caller's trimap or coarse mask gives the solver's alpha as it is
+    /// (the presets degrade it); asking for a preset applies it on any path.
+    @Test func defaultPostProcessingFollowsTheInput() async throws {
+        let scene = SyntheticComposite(width: 120, height: 90)
+        let matter = Self.refiner
+        let byDefault = try await matter.matte(scene.image, trimap: scene.trimap)
+        let plain = try await matter.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .identity))
+        let portrait = try await matter.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .portrait))
+        #expect(byDefault.matte == plain.matte)
+        #expect(portrait.matte != plain.matte)
+        let maskDefault = try await matter.matte(scene.image, coarseMask: scene.hardMask)
+        let maskPlain = try await matter.matte(scene.image, coarseMask: scene.hardMask, options: MattingOptions(operations: MatteOperations.identity))
+        #expect(maskDefault.matte == maskPlain.matte)
+        // Studio mode defaults to the product preset.
+        let studioDefault = try await matter.studioMatte(scene.image)
+        let studioProduct = try await matter.studioMatte(scene.image, options: MattingOptions(operations: .product))
+        #expect(studioDefault.matte == studioProduct.matte)
+    }
+
     @Test func missingModelNamesTheFetchCommand() {
         let description = MattingError.modelMissing(path: "/nowhere/selfie_segmentation.tflite").description
         #expect(description.contains("Scripts/fetch-models.sh") && description.contains("/nowhere/"))
@@ -197,7 +216,8 @@ struct MatterTests {
         let decoded = try JSONDecoder().decode(MattingOptions.self, from: JSONEncoder().encode(options))
         #expect(decoded == options)
         #expect(decoded != MattingOptions())
-        #expect(MattingOptions() == MattingOptions(operations: .portrait))
-        #expect(MattingOptions().operations.threshold == 12)
+        #expect(MattingOptions() == MattingOptions(operations: nil))
+        #expect(MattingOptions().operations(default: .portrait).threshold == 12)
+        #expect(MattingOptions(operations: .identity).operations(default: .portrait) == MatteOperations.identity)
     }
 }

@@ -8,7 +8,7 @@ struct PreviewSheetTests {
     /// A 160×120 result from the known composite's trimap (no model).
     static let scene = SyntheticComposite(width: 160, height: 120)
     static func result(_ scene: SyntheticComposite = scene) async throws -> MattingResult {
-        try await MatterTests.refiner.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .none))
+        try await MatterTests.refiner.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .identity))
     }
 
     /// The panel of `sheet` at `index` (0…3) as its own picture.

@@ -11,7 +11,7 @@ import Testing
         ("portrait", .portrait),
         ("product", .product),
         ("complexBackground", .complexBackground),
-        ("none", .none),
+        ("none", .identity),
         ("dilate2-feather3-erode1", MatteOperations([
             MatteOperation.dilate(radius: 2), MatteOperation.feather(sigma: 3), MatteOperation.erode(radius: 1),
         ])),
