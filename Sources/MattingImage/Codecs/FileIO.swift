@@ -27,25 +27,56 @@ enum FileIO {
 
     static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }
 
-    /// The contents of the file at `path`: all of it, or at most `limit` bytes.
+    /// What kind of file a `stat` mode describes, for messages ("a directory").
+    static func kind(ofMode mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFREG: "a regular file"
+        case S_IFDIR: "a directory"
+        case S_IFIFO: "a FIFO (named pipe)"
+        case S_IFSOCK: "a socket"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFLNK: "a symbolic link"
+        default: "not a regular file"
+        }
+    }
+
+    /// The contents of the regular file at `path`: all of it, or at most `limit` bytes.
+    ///
+    /// Only regular files (or symbolic links to them) are read. The file is opened with
+    /// `O_NONBLOCK`, so opening a FIFO with no writer returns at once, and its type is checked
+    /// with `stat` and again with `fstat` on the open descriptor (no race with a rename) before any read: a
+    /// directory, FIFO, socket or device is refused and nothing can block. At most the size
+    /// `fstat` reported is read, so a file that grows while it is read cannot keep the reader
+    /// busy for ever.
+    ///
+    /// - Throws: ``ImageError/io(path:detail:)`` with the system's reason, or "is a FIFO
+    ///   (named pipe), not a regular file" and the like.
     static func contents(ofFile path: String, limit: Int = .max) throws(ImageError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        var info = stat()
+        // A socket cannot be opened at all (ENXIO): name what it is rather than the errno.
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            throw .io(path: path, detail: "is \(kind(ofMode: info.st_mode)), not a regular file")
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { throw .io(path: path, detail: reason(errno)) }
         defer { close(fd) }
-        var info = stat()
         guard fstat(fd, &info) == 0 else { throw .io(path: path, detail: reason(errno)) }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw .io(path: path, detail: "is a directory") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw .io(path: path, detail: "is \(kind(ofMode: info.st_mode)), not a regular file")
+        }
+        let wanted = min(max(Int(info.st_size), 0), limit)
         var bytes = [UInt8]()
-        bytes.reserveCapacity(min(max(Int(info.st_size), 0), limit) + 1)
+        bytes.reserveCapacity(wanted)
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while bytes.count < limit {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        while bytes.count < wanted {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, wanted - bytes.count)) }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw .io(path: path, detail: reason(errno))
             }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<min(count, limit - bytes.count)])
+            if count == 0 { break }  // the file shrank while it was read
+            bytes.append(contentsOf: chunk[0..<count])
         }
         return bytes
     }

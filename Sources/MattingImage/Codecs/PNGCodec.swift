@@ -31,12 +31,27 @@ enum PNGCodec {
     /// The size stored in IHDR, read by hand so that the pixel limit is checked before
     /// libpng is even started. `nil` if the data is too short or does not start with IHDR
     /// (libpng then reports the damage).
-    static func headerSize(_ bytes: UnsafeRawBufferPointer) -> (width: Int, height: Int)? {
+    ///
+    /// - Throws: ``ImageError/corrupt(source:detail:)`` when the IHDR chunk's length or CRC
+    ///   is wrong (a damaged size must not be reported as "too large") or a side is 0 or
+    ///   over the PNG maximum of 2³¹ − 1.
+    static func headerSize(_ bytes: UnsafeRawBufferPointer, source: String) throws(ImageError) -> (width: Int, height: Int)? {
         // Signature (8), then the first chunk's length (4) and type, which must be IHDR.
         guard bytes.count >= 24, bytes[12] == 0x49, bytes[13] == 0x48, bytes[14] == 0x44, bytes[15] == 0x52
         else { return nil }
         func u32(_ at: Int) -> Int { (0..<4).reduce(0) { $0 << 8 | Int(bytes[at + $1]) } }
-        return (u32(16), u32(20))
+        guard u32(8) == 13 else { throw .corrupt(source: source, detail: "IHDR: invalid length \(u32(8))") }
+        // Type (4) + data (13), then the CRC; a shorter file is libpng's to report as truncated.
+        guard bytes.count >= 33 else { return nil }
+        guard CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[12..<29])) == UInt32(u32(29)) else {
+            throw .corrupt(source: source, detail: "IHDR: CRC error")
+        }
+        let width = u32(16), height = u32(20)
+        let maximum = Int(Int32.max)
+        guard (1...maximum).contains(width), (1...maximum).contains(height) else {
+            throw .corrupt(source: source, detail: "IHDR: invalid size \(width)×\(height) (each side must be 1…\(maximum))")
+        }
+        return (width, height)
     }
 
     static func checkLimit(width: Int, height: Int, source: String, options: DecodingOptions) throws(ImageError) {
@@ -70,7 +85,7 @@ enum PNGCodec {
     static func decode(
         _ bytes: UnsafeRawBufferPointer, source: String, options: DecodingOptions, keep16Bit: Bool
     ) throws(ImageError) -> (DecodedPixels, ImageOrientation) {
-        if let size = headerSize(bytes) {
+        if let size = try headerSize(bytes, source: source) {
             try checkLimit(width: size.width, height: size.height, source: source, options: options)
         }
         // Per-side libpng limit: no side may be longer than the pixel budget allows.
@@ -81,7 +96,7 @@ enum PNGCodec {
         defer { cpng_decoder_destroy(decoder) }
         func failure(_ status: Int32) -> ImageError {
             let message = String(cString: cpng_decoder_message(decoder))
-            if status == CPNG_TOO_LARGE, let size = headerSize(bytes) {
+            if status == CPNG_TOO_LARGE, let size = try? headerSize(bytes, source: source) {
                 return .tooLarge(source: source, width: size.width, height: size.height, limit: options.maximumPixelCount)
             }
             return error(status, message, source: source)
@@ -183,5 +198,16 @@ enum PNGCodec {
         }
         defer { cpng_free(output) }
         return Array(UnsafeBufferPointer(start: output, count: size))
+    }
+}
+
+/// The CRC-32 of PNG chunks (ISO 3309, polynomial 0xEDB88320, as zlib's `crc32`).
+enum CRC32 {
+    static let table: [UInt32] = (0..<256).map { n -> UInt32 in
+        (0..<8).reduce(UInt32(n)) { c, _ in c & 1 == 1 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+    }
+
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        ~bytes.reduce(~UInt32(0)) { crc, byte in table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
     }
 }
