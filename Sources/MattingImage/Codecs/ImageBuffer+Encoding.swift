@@ -27,13 +27,15 @@ extension ImageBuffer {
     /// The bytes go to a temporary file in the same folder which is then renamed over
     /// `url`: readers never see a partial file, and on any failure neither the temporary
     /// file nor a changed destination is left behind (an existing file stays as it was).
+    /// An existing regular file is replaced atomically; a symbolic link, directory, FIFO,
+    /// socket or device at `url` is refused (see ``AtomicFile/write(_:to:)``).
     ///
     /// - Parameters:
     ///   - format: The format to write; `nil` (default) chooses from the file extension
     ///     (`.png`, `.jpg`/`.jpeg`).
     /// - Throws: ``ImageError/unsupportedEncoding(destination:detail:)`` if the format
     ///   is unknown or the picture cannot be encoded as asked, ``ImageError/io(path:detail:)``
-    ///   if the file cannot be written.
+    ///   if the file cannot be written or `url` is not absent or a regular file.
     public func write(to url: URL, format: ImageFormat? = nil, options: EncodingOptions = .init()) throws(ImageError) {
         try write(toFile: try CodecSource.path(of: url), format: format, options: options)
     }
