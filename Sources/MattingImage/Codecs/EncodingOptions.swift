@@ -18,7 +18,12 @@ public struct EncodingOptions: Sendable, Hashable {
     /// Pictures without alpha ignore it.
     public var background: RGBColor?
 
-    /// Default options: JPEG quality 95, PNG level 2, no background.
+    /// Whether the picture's ``ImageBuffer/colorProfile`` is written into the file (default
+    /// `true`): PNG as an iCCP chunk, JPEG as APP2 `ICC_PROFILE` markers of at most 65,519
+    /// profile bytes each. The bytes are the profile's own, unchanged.
+    public var writesColorProfile = true
+
+    /// Default options: JPEG quality 95, PNG level 2, no background, colour profile written.
     public init(jpegQuality: Int = 95, pngCompressionLevel: Int = 2, background: RGBColor? = nil) {
         self.jpegQuality = jpegQuality
         self.pngCompressionLevel = pngCompressionLevel

@@ -7,6 +7,16 @@ enum DecodedPixels {
     case sixteen(width: Int, height: Int, layout: PixelLayout, samples: [UInt16])
 }
 
+/// What a decoder found beside the pixels.
+struct DecodedExtras {
+    /// The orientation that would make the pixels upright.
+    var orientation: ImageOrientation
+    /// The file's ICC profile, if it was valid for the pixels.
+    var colorProfile: ColorProfile?
+    /// Problems that did not stop decoding.
+    var warnings: [DecodingWarning]
+}
+
 /// PNG through the CPNG shim.
 enum PNGCodec {
     static func layout(channels: Int32) -> PixelLayout? {
@@ -81,10 +91,24 @@ enum PNGCodec {
         return EXIFReader.orientation(tiff: UnsafeRawBufferPointer(start: exif, count: size)) ?? .up
     }
 
-    /// The pixels as stored, and the orientation that would make them upright.
+    /// The iCCP profile (libpng has inflated and checked it) if valid for `layout`, or the
+    /// warning about why libpng or we dropped it.
+    static func colorProfile(_ decoder: OpaquePointer, layout: PixelLayout, source: String) -> (ColorProfile?, [DecodingWarning]) {
+        var size = 0
+        if let icc = cpng_decoder_icc(decoder, &size) {
+            return ProfileReading.check(Array(UnsafeBufferPointer(start: icc, count: size)), layout: layout, source: source)
+        }
+        if let warning = cpng_decoder_icc_warning(decoder) {
+            return (nil, [DecodingWarning(kind: .colorProfileDropped, source: source,
+                                          detail: "ICC profile dropped: " + String(cString: warning))])
+        }
+        return (nil, [])
+    }
+
+    /// The pixels as stored, the orientation that would make them upright and the profile.
     static func decode(
         _ bytes: UnsafeRawBufferPointer, source: String, options: DecodingOptions, keep16Bit: Bool
-    ) throws(ImageError) -> (DecodedPixels, ImageOrientation) {
+    ) throws(ImageError) -> (DecodedPixels, DecodedExtras) {
         if let size = try headerSize(bytes, source: source) {
             try checkLimit(width: size.width, height: size.height, source: source, options: options)
         }
@@ -111,6 +135,7 @@ enum PNGCodec {
         guard let layout = layout(channels: header.channels) else {
             throw .corrupt(source: source, detail: "unexpected channel count \(header.channels)")
         }
+        let (profile, warnings) = colorProfile(decoder, layout: layout, source: source)
         if header.output_bit_depth == 16 {
             let count = width * height * layout.channelCount
             var samples = [UInt16](repeating: 0, count: count)
@@ -118,7 +143,8 @@ enum PNGCodec {
                 cpng_decoder_read(decoder, buffer.baseAddress, width * layout.channelCount * 2)
             }
             guard status == CPNG_OK else { throw failure(status) }
-            return (.sixteen(width: width, height: height, layout: layout, samples: samples), orientation(decoder))
+            return (.sixteen(width: width, height: height, layout: layout, samples: samples),
+                    DecodedExtras(orientation: orientation(decoder), colorProfile: profile, warnings: warnings))
         }
         // cpng_decoder_read writes every row or fails (and the image is dropped).
         var image = Image(uninitializedWidth: width, height: height, layout: layout)
@@ -126,7 +152,27 @@ enum PNGCodec {
             cpng_decoder_read(decoder, pixels, stride)
         }
         guard status == CPNG_OK else { throw failure(status) }
-        return (.eight(image), orientation(decoder))
+        image.colorProfile = profile
+        return (.eight(image), DecodedExtras(orientation: orientation(decoder), colorProfile: profile, warnings: warnings))
+    }
+
+    /// `png` (as the encoders make it: signature, then IHDR) with an iCCP chunk holding
+    /// `profile` right after IHDR, where PNG wants it (before PLTE and IDAT).
+    static func inserting(_ profile: ColorProfile, into png: [UInt8], destination: String) throws(ImageError) -> [UInt8] {
+        var chunk: UnsafeMutablePointer<UInt8>?
+        var size = 0
+        let status = profile.data.withUnsafeBufferPointer { cpng_make_iccp_chunk($0.baseAddress, $0.count, &chunk, &size) }
+        guard status == CPNG_OK, let chunk else {
+            throw .unsupportedEncoding(destination: destination, detail: "PNG: cannot compress the ICC profile")
+        }
+        defer { cpng_free(chunk) }
+        let afterIHDR = 8 + 25
+        var result = [UInt8]()
+        result.reserveCapacity(png.count + size)
+        result.append(contentsOf: png[..<afterIHDR])
+        result.append(contentsOf: UnsafeBufferPointer(start: chunk, count: size))
+        result.append(contentsOf: png[afterIHDR...])
+        return result
     }
 
     /// The default filter choice: "Up" only. Measured on a 1200×1800 photo-like RGBA
