@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import MattingImage
+import MattingTestSupport
 
 /// The fuzzing campaign's inputs (Scripts/fuzz.sh), replayed under `swift test`: every seed
 /// and every input that once crashed, hung or leaked (Fuzz/<harness>/regressions) must decode
@@ -8,13 +9,7 @@ import Testing
 /// these; it does not run the campaign.
 @Suite("Fuzz corpora and regressions: PNG and JPEG")
 struct FuzzRegressionTests {
-    /// The repository's Fuzz/<harness>/<folder> files, sorted by name.
-    static func inputs(_ harness: String, _ folder: String) -> [String] {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let dir = root.appendingPathComponent("Fuzz/\(harness)/\(folder)")
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        return names.sorted().map { dir.appendingPathComponent($0).path }
-    }
+    static func inputs(_ harness: String, _ folder: String) -> [String] { FuzzInputs.paths(harness, folder) }
 
     @Test("the committed seeds and regression inputs are there")
     func present() {

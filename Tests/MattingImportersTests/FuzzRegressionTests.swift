@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import MattingImporters
+import MattingTestSupport
 
 /// The TFLite and ONNX fuzzing inputs (Scripts/fuzz.sh) replayed under `swift test`: seeds and
 /// any input that once crashed, hung or leaked (Fuzz/<harness>/regressions) must import or
@@ -8,12 +9,7 @@ import Testing
 @Suite("Fuzz corpora and regressions: TFLite and ONNX")
 struct ImporterFuzzRegressionTests {
     static func inputs(_ harness: String) -> [String] {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return ["corpus", "regressions"].flatMap { folder -> [String] in
-            let dir = root.appendingPathComponent("Fuzz/\(harness)/\(folder)")
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-            return names.sorted().map { dir.appendingPathComponent($0).path }
-        }
+        FuzzInputs.paths(harness, "corpus") + FuzzInputs.paths(harness, "regressions")
     }
 
     @Test("the committed seeds are there")
