@@ -3,16 +3,30 @@
 // MattingKit: image matting on the CPU, with its own inference engine.
 //
 // Layers (one way only; see Docs/Architecture.md):
-//   CMattingKernels  <- MattingEngine <- MattingImporters
+//   CMattingKernels <- MattingThreads (the one thread pool every stage runs on)
+//   MattingThreads <- MattingEngine <- MattingImporters
 //   CLibPNG, CLibJPEG <- CPNG, CJPEG <- MattingImage <- MattingRefine
+//   MattingThreads <- MattingImage, MattingRefine
 //   CMattingKernels  <- MattingRefine (the closed-form Laplacian's per-ISA tile kernel)
-//   everything <- MattingKit (umbrella product)
+//   everything <- MattingKit (umbrella product: Matter, options, results, segmenter, errors)
+//   MattingKit <- MattingFiles (batches, jobs, output files, previews: the programs' module)
 import PackageDescription
 
 let package = Package(
     name: "MattingKit",
+    // Synchronization's Mutex and Atomic (the thread pool's jobs, the batch runner) need macOS 15.
+    platforms: [.macOS(.v15)],
     products: [
+        // The pipeline with every layer re-exported: what most users import.
         .library(name: "MattingKit", targets: ["MattingKit"]),
+        // Each layer on its own, for users who need one: pictures and codecs, the inference
+        // engine and its model loader, the refine stages, the thread pool.
+        .library(name: "MattingImage", targets: ["MattingImage"]),
+        .library(name: "MattingEngine", targets: ["MattingEngine", "MattingImporters"]),
+        .library(name: "MattingRefine", targets: ["MattingRefine"]),
+        .library(name: "MattingThreads", targets: ["MattingThreads"]),
+        // Files in, files out: batches, one photo's job, safe output writing, preview sheets.
+        .library(name: "MattingFiles", targets: ["MattingFiles"]),
         .executable(name: "convert-image", targets: ["convert-image"]),
         .executable(name: "run-model", targets: ["run-model"]),
         .executable(name: "matte", targets: ["matte"]),
@@ -41,13 +55,20 @@ let package = Package(
         // Per-ISA C microkernels and CPU feature detection; not public API.
         .target(name: "CMattingKernels"),
 
-        .target(name: "MattingImage", dependencies: ["CPNG", "CJPEG"]),
-        .target(name: "MattingEngine", dependencies: ["CMattingKernels"]),
+        // The one thread pool every stage runs on, with cancellation and progress for jobs.
+        .target(name: "MattingThreads", dependencies: ["CMattingKernels"]),
+
+        .target(name: "MattingImage", dependencies: ["CPNG", "CJPEG", "MattingThreads"]),
+        .target(name: "MattingEngine", dependencies: ["CMattingKernels", "MattingThreads"]),
         .target(name: "MattingImporters", dependencies: ["MattingEngine"]),
-        .target(name: "MattingRefine", dependencies: ["MattingImage", "CMattingKernels"]),
+        .target(name: "MattingRefine", dependencies: ["MattingImage", "CMattingKernels", "MattingThreads"]),
         .target(
             name: "MattingKit",
-            dependencies: ["MattingImage", "MattingEngine", "MattingImporters", "MattingRefine"]),
+            dependencies: ["MattingThreads", "MattingImage", "MattingEngine", "MattingImporters", "MattingRefine"]),
+
+        // Files in, files out: batches, one photo's job, safe output writing, preview sheets;
+        // what the programs (and the server) share.
+        .target(name: "MattingFiles", dependencies: ["MattingKit"]),
 
         // Reference implementations, fixtures and seeded RNG for tests; never shipped.
         .target(
@@ -73,28 +94,28 @@ let package = Package(
         .target(
             name: "MatteCommandLine",
             dependencies: [
-                "MattingKit",
+                "MattingKit", "MattingFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/MatteCommandLine"),
         .executableTarget(
             name: "matte",
             dependencies: [
-                "MattingKit", "MatteCommandLine",
+                "MattingKit", "MattingFiles", "MatteCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/matte"),
         .executableTarget(
             name: "matte-batch",
             dependencies: [
-                "MattingKit", "MatteCommandLine",
+                "MattingKit", "MattingFiles", "MatteCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/matte-batch"),
         .executableTarget(
             name: "enhance",
             dependencies: [
-                "MattingKit", "MatteCommandLine",
+                "MattingKit", "MattingFiles", "MatteCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/enhance"),
@@ -106,7 +127,7 @@ let package = Package(
         // Measures the refine stage on the files Scripts/bench-refine.py writes; not a product.
         .executableTarget(
             name: "refine-bench",
-            dependencies: ["MattingRefine", "MattingTestSupport"],
+            dependencies: ["MattingRefine", "MattingThreads", "MattingTestSupport"],
             path: "Examples/refine-bench"),
 
         .testTarget(
@@ -122,11 +143,11 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "MattingRefineTests",
-            dependencies: ["MattingRefine", "MattingTestSupport"],
+            dependencies: ["MattingRefine", "MattingThreads", "MattingTestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "MattingKitTests",
-            dependencies: ["MattingKit", "MattingTestSupport"],
+            dependencies: ["MattingKit", "MattingFiles", "MattingTestSupport"],
             resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]

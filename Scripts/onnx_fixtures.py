@@ -84,6 +84,17 @@ class Builder:
         return m
 
 
+def reference_outputs(path, feeds):
+    """onnxruntime's outputs by name: CPU provider, one thread, graph optimisations off (the
+    graph as written is what runs)."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    return dict(zip(names, session.run(None, feeds)))
+
+
 def unet_opset11():
     """Static 1×3×32×32 UNet: Conv variants, BN, activations, pools, Resize (opset 11), skip Concat."""
     b = Builder("unet_opset11", SEED + 1)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Operator-coverage ONNX fixtures for the ONNX → Graph converter (attribute vs. input forms
-across opsets, layout-sensitive operators on NHWC-held values), with onnxruntime references.
+across opsets, layout-sensitive operators on NHWC-held values, transformer operators and the
+patterns exporters write for them), with onnxruntime references.
 
 Writes Tests/MattingImportersTests/Fixtures/ONNXOps/<model>.onnx, <model>.<tensor>.npy and
 manifest.json (inputs and outputs per model). Same pinned venv as make-model-fixtures.py:
@@ -16,7 +17,7 @@ import onnxruntime as ort
 from onnx import TensorProto, helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from onnx_fixtures import Builder  # noqa: E402
+from onnx_fixtures import Builder, reference_outputs  # noqa: E402
 
 SEED = 20241126
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -122,21 +123,137 @@ def inputs_opset18():
     return m, {"x": np.random.default_rng(SEED + 2).standard_normal((1, 6, 7, 8)).astype(np.float32)}
 
 
+def attention(b, t, wq, wk, wv, heads, dh, bq):
+    """Multi-head self-attention as torch.onnx.export writes it (tokens [1, N, heads·dh])."""
+    def split_heads(v):
+        r = b.node("Reshape", [v, b.const(i64(1, -1, heads, dh))])
+        return b.node("Transpose", [r], perm=[0, 2, 1, 3])                    # 1×heads×N×dh
+    q = split_heads(b.node("Add", [b.node("MatMul", [t, wq]), bq]))
+    k = split_heads(b.node("MatMul", [t, wk]))
+    v = split_heads(b.node("MatMul", [t, wv]))
+    kt = b.node("Transpose", [k], perm=[0, 1, 3, 2])
+    s = b.node("Div", [b.node("MatMul", [q, kt]), b.const(np.array(np.sqrt(dh), np.float32))])
+    o = b.node("MatMul", [b.node("Softmax", [s], axis=-1), v])
+    o = b.node("Transpose", [o], perm=[0, 2, 1, 3])
+    return b.node("Reshape", [o, b.const(i64(1, -1, heads * dh))])
+
+
+def gelu_erf(b, x):
+    """torch.nn.GELU() before opset 20: x · 0.5 · (1 + erf(x / √2))."""
+    e = b.node("Erf", [b.node("Div", [x, b.const(np.array(1.4142135, np.float32))])])
+    return b.node("Mul", [b.node("Mul", [x, b.node("Add", [e, b.const(np.array(1, np.float32))])]),
+                          b.const(np.array(0.5, np.float32))])
+
+
+def gelu_tanh(b, x):
+    """torch.nn.GELU(approximate='tanh') before opset 20."""
+    cube = b.node("Pow", [x, b.const(np.array(3, np.float32))])
+    inner = b.node("Add", [x, b.node("Mul", [b.const(np.array(0.044715, np.float32)), cube])])
+    t = b.node("Tanh", [b.node("Mul", [b.const(np.array(0.7978846, np.float32)), inner])])
+    half = b.node("Mul", [b.const(np.array(0.5, np.float32)), x])
+    return b.node("Mul", [half, b.node("Add", [b.const(np.array(1, np.float32)), t])])
+
+
+def layer_norm_decomposed(b, x, c):
+    """LayerNorm as exporters before opset 17 write it."""
+    mean = b.node("ReduceMean", [x], axes=[-1], keepdims=1)
+    d = b.node("Sub", [x, mean])
+    var = b.node("ReduceMean", [b.node("Pow", [d, b.const(np.array(2, np.float32))])], axes=[-1], keepdims=1)
+    n = b.node("Div", [d, b.node("Sqrt", [b.node("Add", [var, b.const(np.array(1e-5, np.float32))])])])
+    g = b.const((1 + 0.1 * b.rng.standard_normal(c)).astype(np.float32))
+    return b.node("Add", [b.node("Mul", [n, g]), b.const((0.1 * b.rng.standard_normal(c)).astype(np.float32))])
+
+
+def transformer_opset17():
+    """A ViT-style block on a conv stem, as exports write it: patch embedding → tokens,
+    LayerNormalization (opset 17), attention, MLP with Gemm and both GELU forms, a decomposed
+    LayerNorm, shape arithmetic back to NCHW, and Where/Equal/Expand/Tile/GatherElements."""
+    b = Builder("transformer_opset17", SEED + 3)
+    x = "x"                                                                   # 1×3×16×16
+    c, heads, dh = 32, 4, 8
+    p = b.conv(x, 3, c, k=4, strides=[4, 4])                                  # 1×32×4×4 (NHWC inside)
+    shp = b.node("Shape", [p])
+    scalar = lambda v: b.const(np.array(v, np.int64))                        # noqa: E731
+    n_tok = b.node("Mul", [b.node("Gather", [shp, scalar(2)], axis=0), b.node("Gather", [shp, scalar(3)], axis=0)])
+    tokens = b.node("Transpose", [b.node("Reshape", [p, b.node("Concat", [b.const(i64(1, c)), b.node("Unsqueeze", [n_tok, b.const(i64(0))])], axis=0)])],
+                    perm=[0, 2, 1])                                           # 1×16×32
+    ln = b.node("LayerNormalization", [tokens, b.const((1 + 0.1 * b.rng.standard_normal(c)).astype(np.float32)),
+                                       b.const((0.1 * b.rng.standard_normal(c)).astype(np.float32))], axis=-1, epsilon=1e-6)
+    att = attention(b, ln, b.weight(c, c), b.weight(c, c), b.weight(c, c), heads, dh,
+                    b.const((0.1 * b.rng.standard_normal(c)).astype(np.float32)))
+    t1 = b.node("Add", [tokens, b.node("MatMul", [att, b.weight(c, c)])])
+    ln2 = layer_norm_decomposed(b, t1, c)
+    flat = b.node("Reshape", [ln2, b.const(i64(-1, c))])                      # 16×32
+    h = b.node("Gemm", [flat, b.weight(2 * c, c), b.const((0.1 * b.rng.standard_normal(2 * c)).astype(np.float32))], transB=1)
+    h = gelu_erf(b, h)
+    h = b.node("Gemm", [h, b.weight(2 * c, c)], alpha=0.5)
+    h = gelu_tanh(b, h)
+    t2 = b.node("Add", [t1, b.node("Unsqueeze", [h, b.const(i64(0))])])       # 1×16×32
+    # Back to NCHW through computed shapes: [1, C, H, W] from Shape(p).
+    img = b.node("Reshape", [b.node("Transpose", [t2], perm=[0, 2, 1]), shp])
+    head = b.conv(img, c, 2, k=1)
+    # Masks and index ops on a token tensor.
+    idx = b.node("Range", [scalar(0), b.node("Gather", [b.node("Shape", [t2]), scalar(1)], axis=0), scalar(1)])
+    parity = b.node("Sub", [idx, b.node("Mul", [b.node("Div", [idx, scalar(2)]), scalar(2)])])
+    even = b.node("Equal", [parity, scalar(0)])                               # [16] bool
+    mask = b.node("Expand", [b.node("Unsqueeze", [even, b.const(i64(-1))]), b.const(i64(1, 16, c))])
+    sel = b.node("Where", [mask, t2, b.node("Neg", [t2])])
+    tiled = b.node("Tile", [sel, b.const(i64(1, 2, 1))])                      # 1×32×32
+    order = b.const(np.random.default_rng(SEED + 30).integers(-32, 32, size=(1, 32, 8)).astype(np.int64))
+    ge = b.node("GatherElements", [tiled, order], axis=1)                     # 1×32×8
+    cmp = b.node("Cast", [b.node("Greater", [ge, b.const(np.array(0.1, np.float32))])], to=TensorProto.FLOAT)
+    outs = [head, ge, cmp]
+    m = b.model([helper.make_tensor_value_info(x, TensorProto.FLOAT, [1, 3, 16, 16])],
+                outputs(outs, [4, 3, 3]), 17)
+    return m, {"x": np.random.default_rng(SEED + 3).standard_normal((1, 3, 16, 16)).astype(np.float32)}
+
+
+def forms_opset20():
+    """Opset-20 Gelu (both forms), LayerNormalization over two axes without bias, MatMul with
+    1-D operands and broadcast batches, Gemm with transA, beta and a run-time C."""
+    b = Builder("forms_opset20", SEED + 4)
+    x = "x"                                                                   # 2×3×8
+    g1 = b.node("Gelu", [x])
+    g2 = b.node("Gelu", [x], approximate="tanh")
+    ln = b.node("LayerNormalization", [g1, b.const((1 + 0.1 * b.rng.standard_normal((3, 8))).astype(np.float32))], axis=-2)
+    mv = b.node("MatMul", [g2, b.weight(8)])                                  # 2×3 (1-D b)
+    vm = b.node("MatMul", [b.weight(3), ln])                                  # 2×8 (1-D a)
+    bb = b.node("MatMul", [ln, b.weight(1, 8, 5)])                            # 2×3×5 (broadcast batch)
+    a2 = b.node("Reshape", [x, b.const(i64(6, 8))])
+    col = b.node("Transpose", [b.node("ReduceSum", [a2, b.const(i64(0))], keepdims=1)], perm=[1, 0])  # [8, 1], computed
+    gm = b.node("Gemm", [a2, b.weight(6, 7), col], transA=1, alpha=1.5, beta=0.25)                    # 8×7
+    outs = [mv, vm, bb, gm]
+    m = b.model([helper.make_tensor_value_info(x, TensorProto.FLOAT, [2, 3, 8])], outputs(outs, [2, 2, 3, 2]), 20,
+                ir_version=9)
+    return m, {"x": np.random.default_rng(SEED + 4).standard_normal((2, 3, 8)).astype(np.float32)}
+
+
+def pointwise_opset17():
+    """1×1 convolutions on the NCHW graph input: a chain of them with activations stays
+    channel-major (no layout transposes); one whose reader is a 3×3 convolution goes NHWC."""
+    b = Builder("pointwise_opset17", SEED + 5)
+    x = "x"                                                                   # 1×12×9×11
+    a = b.node("Relu", [b.conv(x, 12, 20, k=1)])
+    a = b.node("Sigmoid", [b.conv(a, 20, 3, k=1)])                            # channel-major chain → output
+    c = b.conv(b.conv(x, 12, 8, k=1, bias=False), 8, 4, pads=[1, 1, 1, 1])     # pointwise then 3×3: NHWC
+    outs = [a, c]
+    m = b.model([helper.make_tensor_value_info(x, TensorProto.FLOAT, [1, 12, 9, 11])], outputs(outs, [4, 4]), 17)
+    return m, {"x": np.random.default_rng(SEED + 5).standard_normal((1, 12, 9, 11)).astype(np.float32)}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     manifest = {"onnx": onnx.__version__, "onnxruntime": ort.__version__, "numpy": np.__version__, "models": {}}
-    for make in (legacy_opset10, layout_opset13, inputs_opset18):
+    for make in (legacy_opset10, layout_opset13, inputs_opset18, transformer_opset17, forms_opset20,
+                 pointwise_opset17):
         model, feeds = make()
         name = make.__name__
         path = os.path.join(OUT, name + ".onnx")
         onnx.save_model(model, path)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-        names = [o.name for o in session.get_outputs()]
+        results = reference_outputs(path, feeds)
+        names = list(results)
         files = {}
-        for k, v in list(feeds.items()) + list(zip(names, session.run(None, feeds))):
+        for k, v in list(feeds.items()) + list(results.items()):
             fn = f"{name}.{k}.npy"
             np.save(os.path.join(OUT, fn), np.ascontiguousarray(v))
             files[k] = fn

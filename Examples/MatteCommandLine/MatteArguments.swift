@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MattingFiles
 import MattingKit
 
 /// The matting options `matte` and `matte-batch` share, with the same names, help and checks.
@@ -7,13 +8,15 @@ public struct MatteArguments: ParsableArguments {
     @Option(help: "Background colour for JPEG output and previews, #rrggbb.")
     public var background: String = "#ffffff"
 
-    @Option(help: "portrait, product or complexBackground.")
-    public var preset: Preset = .portrait
+    @Option(help: "portrait, product, complexBackground or none.")
+    public var preset: Preset = Preset(name: "portrait", operations: .portrait)
 
-    @Option(help: "Alpha below N/255 becomes 0 (0…50).")
+    // `.unconditional`: `--erode -1` is a value out of range (an error saying so), not a
+    // missing value followed by an unknown option.
+    @Option(parsing: .unconditional, help: "Alpha below N/255 becomes 0 (0…50).")
     public var alphaThreshold: Int?
 
-    @Option(help: "Shrink the opaque region by N pixels (0…5).")
+    @Option(parsing: .unconditional, help: "Shrink the opaque region by N pixels (0…5).")
     public var erode: Int?
 
     @Flag(inversion: .prefixedNo, help: "Smooth the alpha transition at edges.")
@@ -25,46 +28,52 @@ public struct MatteArguments: ParsableArguments {
     @Flag(help: "Pre-enhance the photo first (CLAHE on lightness + sharpen).")
     public var enhance = false
 
-    @Option(help: "A selfie-style .tflite model instead of the default.")
+    @Option(help: "A .tflite or .onnx model instead of the default (its preset is chosen from its interface).")
     public var model: String?
 
     public init() {}
 
-    public enum Preset: String, ExpressibleByArgument, CaseIterable, Sendable {
-        case portrait, product, complexBackground
-        public var parameters: (threshold: Int, feather: Bool, erosion: Int) {
-            switch self {
-            case .portrait: (12, true, 1)
-            case .product: (8, true, 0)
-            case .complexBackground: (22, true, 2)
-            }
+    /// A preset as the programs spell it: one of the library's ``MatteOperations/presets``.
+    public struct Preset: ExpressibleByArgument, Sendable {
+        public let name: String
+        public let operations: MatteOperations
+
+        public init(name: String, operations: MatteOperations) {
+            self.name = name
+            self.operations = operations
         }
+
+        public init?(argument: String) {
+            guard let operations = MatteOperations.preset(named: argument) else { return nil }
+            self.init(name: argument, operations: operations)
+        }
+
+        public static var allValueStrings: [String] { MatteOperations.presets.map(\.name) }
+        public var defaultValueDescription: String { name }
     }
 
-    public func validate() throws {
-        if let t = alphaThreshold, !(0...50).contains(t) { throw ValidationError("--alpha-threshold must be 0…50, got \(t)") }
-        if let e = erode, !(0...5).contains(e) { throw ValidationError("--erode must be 0…5, got \(e)") }
+    /// Range checks, made when the command runs rather than while parsing, so that a value
+    /// out of range is one line and exit status 1, like every other bad input (not usage
+    /// text and status 64).
+    ///
+    /// - Throws: ``ArgumentFailure`` naming the option, its range and the value given.
+    public func checkRanges() throws {
+        if let t = alphaThreshold, !(0...50).contains(t) { throw ArgumentFailure("--alpha-threshold must be 0…50, got \(t)") }
+        if let e = erode, !(0...5).contains(e) { throw ArgumentFailure("--erode must be 0…5, got \(e)") }
     }
 
     /// The pipeline options: the preset, with each explicit parameter overriding it.
     public func options() throws -> MattingOptions {
-        let base = preset.parameters
+        let base = preset.operations
         return MattingOptions(
             operations: try MatteOperations(
-                threshold: alphaThreshold ?? base.threshold, feather: feather ?? base.feather, erosion: erode ?? base.erosion),
+                threshold: alphaThreshold ?? base.threshold, feather: feather ?? base.feathers, erosion: erode ?? base.erosion),
             background: try RGBColor(parsing: background), enhance: enhance)
     }
 
-    /// Loads the network: the default model, or `--model`.
-    public func matter(threads: Int) throws -> Matter {
-        try matterLoader(threads: threads)()
-    }
-
-    /// ``matter(threads:)`` as a closure that may run on another thread (the arguments
-    /// themselves are not `Sendable`).
-    public func matterLoader(threads: Int) -> @Sendable () throws -> Matter {
-        let model = self.model
-        return { try model.map { try Matter(modelURL: URL(fileURLWithPath: $0), threads: threads) } ?? Matter(threads: threads) }
+    /// The segmentation model: the default one, or `--model`.
+    public func segmenter() throws -> ModelSegmenter {
+        try model.map { try ModelSegmenter(contentsOf: URL(fileURLWithPath: $0)) } ?? ModelSegmenter.defaultModel()
     }
 }
 
@@ -74,10 +83,36 @@ public enum OutputFormatArgument: String, ExpressibleByArgument, Sendable {
     public var format: ImageFormat { self == .png ? .png : .jpeg }
 }
 
+/// A bad argument value, reported as one line: `program: message`.
+public struct ArgumentFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The format to write `path` in: `format` when given, else the file's extension (.png, .jpg,
+/// .jpeg in any case); any other extension is refused rather than written as PNG bytes under
+/// the wrong name.
+///
+/// - Throws: ``ArgumentFailure`` naming the file and what to do.
+public func outputFormat(for path: String, format: ImageFormat?) throws -> ImageFormat {
+    if let format { return format }
+    let ext = URL(fileURLWithPath: path).pathExtension
+    guard let chosen = ImageFormat(fileExtension: ext) else {
+        throw ArgumentFailure(ext.isEmpty
+            ? "\(path): the output has no extension; name it .png or .jpg, or pass --format png|jpeg"
+            : "\(path): .\(ext) is not an output format; name it .png or .jpg, or pass --format png|jpeg")
+    }
+    return chosen
+}
+
 /// Prints `program: subject: error` as one line on stderr, the programs' failure message.
 /// Codec errors already begin with the file they are about; then the subject is not repeated.
 public func printFailure(_ program: String, _ subject: String, _ error: any Error) {
     let detail = "\(error)"
+    if error is ArgumentFailure {
+        FileHandle.standardError.write(Data("\(program): \(detail)\n".utf8))
+        return
+    }
     let line = detail.hasPrefix(subject + ":") ? "\(program): \(detail)" : "\(program): \(subject): \(detail)"
     let text = line.replacingOccurrences(of: "\n", with: " ")
     FileHandle.standardError.write(Data((text + "\n").utf8))
@@ -85,3 +120,29 @@ public func printFailure(_ program: String, _ subject: String, _ error: any Erro
 
 /// Milliseconds with one decimal: "12.3 ms".
 public func milliseconds(_ seconds: Double) -> String { String(format: "%.1f ms", seconds * 1000) }
+
+/// The process's own CPU time and memory, for `--timings` lines.
+public struct ProcessUsage: Sendable {
+    /// User plus system CPU seconds of every thread since the process started.
+    public let cpuSeconds: Double
+    /// Resident memory now and at its peak, in MiB (Linux: /proc/self/status; 0 elsewhere).
+    public let residentMiB: Int
+    public let peakResidentMiB: Int
+
+    public static var current: ProcessUsage {
+        var usage = rusage()
+        #if canImport(Glibc)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        func kib(_ key: String) -> Int {
+            let line = status.split(separator: "\n").first { $0.hasPrefix(key + ":") } ?? ""
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
+        }
+        return ProcessUsage(cpuSeconds: cpu, residentMiB: kib("VmRSS") / 1024, peakResidentMiB: kib("VmHWM") / 1024)
+    }
+}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MatteCommandLine
+import MattingFiles
 import MattingKit
 
 /// `enhance`: the pipeline's pre-enhance step on its own.

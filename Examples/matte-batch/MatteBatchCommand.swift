@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
 import MatteCommandLine
+import MattingFiles
 import MattingKit
 
 /// `matte-batch`: every photo of a folder, resumably.
 @main
-struct MatteBatchCommand: ParsableCommand {
+struct MatteBatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "matte-batch",
         abstract: "Cut the subject out of every photo in a folder, into another folder with the same relative names.",
@@ -48,7 +49,7 @@ struct MatteBatchCommand: ParsableCommand {
     @Option(help: "Photos in flight at once (default: the number of cores).")
     var jobs: Int?
 
-    @Option(help: "Threads for each photo's network (default: cores ÷ jobs, at least 1).")
+    @Option(help: "Threads for each photo, every stage (default: cores ÷ jobs, at least 1); the output does not depend on it.")
     var threads: Int?
 
     @Flag(help: "Redo photos whose outputs already exist.")
@@ -69,7 +70,7 @@ struct MatteBatchCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let jobs = self.jobs ?? max(1, cores)
         let threads = self.threads ?? max(1, cores / jobs)
@@ -86,8 +87,9 @@ struct MatteBatchCommand: ParsableCommand {
 
         let started = Date()
         let plan: MatteBatch.Plan
-        let matter: Matter?
+        let segmenter: ModelSegmenter?
         do {
+            try matting.checkRanges()
             batch.options = try matting.options()
             plan = try batch.plan()
             if let report {
@@ -95,7 +97,7 @@ struct MatteBatchCommand: ParsableCommand {
                 try OutputFiles.refuseToOverwrite(plan.items.map(\.job.input), with: [url])
                 _ = AtomicFile.removeStaleTemporaryFiles(for: [url])
             }
-            matter = batch.needsModel && !plan.pending.isEmpty ? try matting.matter(threads: threads) : nil
+            segmenter = batch.needsModel && !plan.pending.isEmpty ? try matting.segmenter() : nil
         } catch {
             printFailure("matte-batch", inputDir, error)
             throw ExitCode.failure
@@ -104,7 +106,9 @@ struct MatteBatchCommand: ParsableCommand {
         let console = Console()
         console.line(Self.overview(plan, batch: batch, jobs: jobs, threads: threads))
         let progress = Progress(total: plan.pending.count, console: console)
-        let records = batch.run(plan, jobs: jobs, matter: matter) { progress.handle($0) }
+        // One pipeline per job, each with its own pool; they share the parsed model.
+        let matters = (0..<jobs).map { _ in Matter(segmenter: segmenter, pool: ThreadPool(threadCount: threads)) }
+        let records = await batch.run(plan, matters: matters) { progress.handle($0) }
         progress.finish()
         let seconds = Date().timeIntervalSince(started)
         for line in Self.summary(records, seconds: seconds) { console.line(line) }
@@ -131,7 +135,7 @@ struct MatteBatchCommand: ParsableCommand {
         if !plan.rejected.isEmpty { parts.append("\(plan.rejected.count) refused") }
         if !plan.removedTemporaryFiles.isEmpty { parts.append("\(plan.removedTemporaryFiles.count) stale temporary files removed") }
         if !plan.pending.isEmpty {
-            parts.append("\(jobs) job\(jobs == 1 ? "" : "s") × \(threads) network thread\(threads == 1 ? "" : "s")")
+            parts.append("\(jobs) job\(jobs == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s")")
         }
         return parts.joined(separator: ", ")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MattingFiles
 import MattingKit
 import Synchronization
 
@@ -85,6 +86,8 @@ final class Progress: Sendable {
                 let count = "[\(String(repeating: " ", count: width - String(state.done).count))\(state.done)/\(total)]"
                 if failed {
                     console.line("\(count) failed \(record.relativePath): \(record.error ?? "")")
+                    // Also on stderr, one line per failure, for logs that keep only errors.
+                    FileHandle.standardError.write(Data("matte-batch: \(record.input): \(record.error ?? "failed")\n".utf8))
                 } else if !console.isTerminal {
                     console.line(String(format: "%@ %@ %.2f s", count, record.relativePath, record.seconds ?? 0))
                 }

@@ -1,11 +1,22 @@
 import ArgumentParser
 import Foundation
 import MatteCommandLine
+import MattingFiles
 import MattingKit
 
-/// `matte`: cut the subject out of one photo.
+/// Sets the heap policy before anything else runs: it must come before any other thread has
+/// allocated, or glibc has already given that thread an arena of its own (Swift's cooperative
+/// threads start as soon as the command runs, and a second arena raises the peak resident size).
 @main
-struct MatteCommand: ParsableCommand {
+enum MatteMain {
+    static func main() async {
+        HeapPolicy.preferReuse()
+        await MatteCommand.main()
+    }
+}
+
+/// `matte`: cut the subject out of one photo.
+struct MatteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "matte",
         abstract: "Cut the subject out of a photo: a transparent PNG (or a JPEG on a colour), and optionally the alpha mask.",
@@ -36,46 +47,52 @@ struct MatteCommand: ParsableCommand {
     @Option(help: "Use this trimap (0 background, 255 foreground, other values unknown) instead of the model.")
     var trimap: String?
 
-    @Option(help: "Threads for the network.")
-    var threads: Int = 2
+    @Option(help: "Threads for the whole job (decode, network, solver, encode). Default: the cores available.")
+    var threads: Int = Matter.defaultThreadCount
 
-    @Flag(help: "Print per-stage timings to stderr.")
+    @Flag(help: "Print per-stage timings, CPU time and resident memory to stderr.")
     var timings = false
+
+    @Option(help: ArgumentHelp("Matte the photo this many times in one process (for benchmarks; with --timings, one line per run).", visibility: .hidden))
+    var `repeat`: Int = 1
 
     func validate() throws {
         if matting.studio && trimap != nil { throw ValidationError("--studio and --trimap exclude each other") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if `repeat` < 1 { throw ValidationError("--repeat must be at least 1") }
     }
 
-    func run() throws {
-        HeapPolicy.preferReuse()
+    func run() async throws {
         do {
-            try process()
+            try matting.checkRanges()
+            try await process()
         } catch {
             printFailure("matte", input, error)
             throw ExitCode.failure
         }
     }
 
-    func process() throws {
+    func process() async throws {
         let outputURL = URL(fileURLWithPath: output ?? Self.defaultOutput(for: input, jpeg: format?.format == .jpeg))
-        let format = format?.format ?? ImageFormat(fileExtension: outputURL.pathExtension) ?? .png
+        let format = try outputFormat(for: outputURL.path, format: format?.format)
         let job = MatteJob(
             input: URL(fileURLWithPath: input), output: outputURL, format: format,
             source: trimap.map { .trimap(URL(fileURLWithPath: $0)) } ?? (matting.studio ? .studio : .model),
             options: try matting.options(),
             maskOutput: saveMask.map { URL(fileURLWithPath: $0) }, previewOutput: preview.map { URL(fileURLWithPath: $0) })
-        // The network loads on another thread while the job checks its outputs and decodes
-        // the photo; the job still asks for it only after the photo decoded, so errors come
-        // in the same order (an unreadable photo is reported, not a missing model).
-        let network: BackgroundValue<Matter>? = job.source == .model
-            ? BackgroundValue(matting.matterLoader(threads: threads)) : nil
-        let outcome = try job.run { try network?.value() ?? matting.matter(threads: threads) }
-        if timings {
-            FileHandle.standardError.write(Data(("decode \(milliseconds(outcome.decodeSeconds)), \(outcome.result.timings), "
-                + "encode+write \(milliseconds(outcome.writeSeconds)), wall \(milliseconds(outcome.wallSeconds))\n").utf8))
+        let matter = Matter(segmenter: job.source == .model ? try matting.segmenter() : nil, pool: ThreadPool(threadCount: threads))
+        var outputs: [URL] = []
+        for _ in 0..<`repeat` {
+            let outcome = try await job.run(on: matter)
+            outputs = outcome.outputs
+            if timings {
+                let usage = ProcessUsage.current
+                FileHandle.standardError.write(Data(("decode \(milliseconds(outcome.decodeSeconds)), \(outcome.result.timings), "
+                    + "encode+write \(milliseconds(outcome.writeSeconds)), wall \(milliseconds(outcome.wallSeconds)); "
+                    + "process cpu \(milliseconds(usage.cpuSeconds)), rss \(usage.residentMiB) MiB, peak rss \(usage.peakResidentMiB) MiB\n").utf8))
+            }
         }
-        for url in outcome.outputs { print(url.path) }
+        for url in outputs { print(url.path) }
     }
 
     static func defaultOutput(for input: String, jpeg: Bool) -> String {

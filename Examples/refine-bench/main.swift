@@ -14,6 +14,7 @@
 import Foundation
 import MattingImage
 import MattingRefine
+import MattingThreads
 import MattingTestSupport
 
 func peakResidentMiB() -> Double {
@@ -58,14 +59,15 @@ do {
     if let v = environment["CF_TOL"].flatMap(Double.init) { solver.tolerance = v }
     if let v = environment["CF_MAXIT"].flatMap(Int.init) { solver.maxIterations = v }
     if let v = environment["CF_FINEST_MAXIT"].flatMap(Int.init) { solver.finestMaxIterations = v }
-    if let v = environment["CF_THREADS"].flatMap(Int.init) { solver.threads = v }
     if let v = environment["CF_RADIUS"].flatMap(Int.init) { solver.radius = v }
     if let v = environment["CF_COARSEST"].flatMap(Int.init) { solver.coarsestUnknownCount = v }
+    // CF_THREADS: the pool's threads (default: the cores available); results do not depend on it.
+    let pool = ThreadPool(threadCount: environment["CF_THREADS"].flatMap(Int.init) ?? ProcessInfo.processInfo.activeProcessorCount)
     var times: [Double] = [], cpu: [Double] = []
     var result: (alpha: FloatImage, statistics: ClosedFormMatting.Statistics)?
     for _ in 0..<runs {
         let start = Date(), startCPU = cpuSeconds()
-        result = try solver.solve(image, trimap: trimap, initialAlpha: initial)
+        result = try solver.solve(image, trimap: trimap, initialAlpha: initial, pool: pool)
         times.append(Date().timeIntervalSince(start))
         cpu.append(cpuSeconds() - startCPU)
     }
@@ -95,7 +97,7 @@ do {
         var estimator = ForegroundEstimator()
         // FG_MARGIN: the estimator's activeMargin ("none" sweeps every pixel, as pymatting).
         if let v = environment["FG_MARGIN"] { estimator.activeMargin = Int(v) }
-        foreground = try estimator.estimate(image, alpha: trueAlpha).foreground
+        foreground = try estimator.estimate(image, alpha: trueAlpha, pool: pool).foreground
         ftimes.append(Date().timeIntervalSince(start))
         fcpu.append(cpuSeconds() - startCPU)
     }

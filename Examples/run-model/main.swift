@@ -36,6 +36,19 @@ struct RunModel: ParsableCommand {
     @Flag(help: "With --repeat: time every step and print the slowest steps and kinds (median over runs).")
     var profile = false
 
+    /// A float32, C-order `.npy` file as a tensor; anything else is an error naming the file.
+    static func readFloat32(_ path: String) throws -> Tensor {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Failure("\(path): cannot read the file (missing or unreadable)")
+        }
+        let array = try NumpyFile(bytes: [UInt8](data), name: path)
+        guard array.dtype == "<f4" else {
+            throw Failure("\(path): dtype '\(array.dtype)' is not supported; run-model reads float32 ('<f4') arrays, "
+                + "e.g. np.save(path, a.astype(np.float32))")
+        }
+        return Tensor(shape: array.shape, floats: array.floats)
+    }
+
     func run() throws {
         guard threads >= 1 else { throw Failure("--threads must be at least 1") }
         guard repeatCount >= 0 else { throw Failure("--repeat must not be negative") }
@@ -55,8 +68,7 @@ struct RunModel: ParsableCommand {
                 throw Failure("unknown input '\(name)'; the model's inputs are: \(loaded.inputs.map(\.name).joined(separator: ", "))")
             }
             guard feeds[name] == nil else { throw Failure("input '\(name)' is given twice") }
-            let array = try NumpyArray(contentsOf: URL(fileURLWithPath: path))
-            feeds[name] = Tensor(shape: array.shape, floats: array.values)
+            feeds[name] = try Self.readFloat32(path)
         }
         if !feeds.isEmpty || !info {
             if let missing = loaded.inputs.first(where: { feeds[$0.name] == nil }) {
@@ -159,7 +171,7 @@ struct RunModel: ParsableCommand {
             let final = directory.appendingPathComponent(file + ".npy")
             let temporary = directory.appendingPathComponent(".\(file).npy.tmp-\(getpid())")
             plan.append((temporary, final))
-            let bytes = NumpyArray(shape: tensor.shape, values: tensor.floats).bytes
+            let bytes = NumpyFile(shape: tensor.shape, floats: tensor.floats).bytes
             guard fm.createFile(atPath: temporary.path, contents: Data(bytes)) else {
                 throw Failure("cannot write \(temporary.path)")
             }
@@ -201,7 +213,7 @@ do {
         print(RunModel.fullMessage(for: error))
         exit(0)
     }
-    let message = error is ModelImportError || error is EngineError || error is Failure || error is NumpyArray.FormatError
+    let message = error is ModelImportError || error is EngineError || error is Failure || error is NumpyFileError
         ? oneLine(String(describing: error)) : oneLine(RunModel.message(for: error))
     FileHandle.standardError.write(Data("run-model: \(message)\n".utf8))
     exit(1)

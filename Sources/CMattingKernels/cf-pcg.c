@@ -191,6 +191,7 @@ int mk_f64_cf_pcg(const mk_cf_system* s, double* p, size_t n, double* x, const d
         st.beta = rz != 0 ? rz_new / rz : 0;
         rz = rz_new;
         mk_cf_run(s, chunks, mk_cf_direction_chunk, &st);
+        if (s->on_iteration && s->on_iteration(s->on_iteration_context, iterations, rel)) break;
     }
     *residual = rel;
     return iterations;

@@ -1,3 +1,4 @@
+import MattingThreads
 extension ImageBuffer {
     /// The same pixels in another channel layout.
     ///
@@ -67,8 +68,11 @@ extension ImageBuffer {
     /// The picture with every value converted to another storage type.
     ///
     /// 8-bit to float divides by 255 (exact for every value); float to 8-bit multiplies by
-    /// 255, rounds to nearest and clamps to 0…255 (NaN becomes 0).
-    public func converted<Other: ImageComponent>(to _: ImageBuffer<Other>.Type) -> ImageBuffer<Other> {
+    /// 255, rounds to nearest and clamps to 0…255 (NaN becomes 0). Large 8-bit-to-float
+    /// conversions split their rows over the threads of `pool`.
+    public func converted<Other: ImageComponent>(
+        to _: ImageBuffer<Other>.Type, pool: ThreadPool = .serial
+    ) -> ImageBuffer<Other> {
         var result = ImageBuffer<Other>(uninitializedWidth: width, height: height, layout: layout)
         result.colorProfile = colorProfile
         let rowLength = self.rowLength, height = self.height
@@ -76,13 +80,13 @@ extension ImageBuffer {
         // `unitValue` through the protocol when not specialised across modules (~30 ms at
         // 2 MP); the same arithmetic, concrete, vectorises.
         let isByteToFloat = Component.self == UInt8.self && Other.self == Float.self
-        // A 2 MP photo's float copy is 26 MB of fresh memory: its page faults (~0.5 ms per MB
-        // on the VM we measure on) cost more than the arithmetic, and they are taken by the
-        // thread that writes, so two threads halve both. Rows have one writer each.
+        // A 2 MP photo's float copy is 26 MB of fresh memory: its page faults can cost more
+        // than the arithmetic, and they are taken by the thread that writes, so splitting the
+        // rows spreads both. Rows have one writer each.
         let split = isByteToFloat && height >= 2 && rowLength * height >= 1 << 20
         withUnsafeBufferPointer { src, srcStride in
             result.withUnsafeMutableBufferPointer { dst, dstStride in
-                ImageBuffer.forEachRowBlock(height, split: split) { rows in
+                ImageBuffer.forEachRowBlock(height, pool: split ? pool : .serial) { rows in
                     for y in rows {
                         let s = src + y * srcStride, d = dst + y * dstStride
                         if isByteToFloat {

@@ -1,4 +1,4 @@
-import Dispatch
+import MattingThreads
 
 extension ImageBuffer {
     /// The picture scaled to `width × height` pixels with the given filter.
@@ -7,11 +7,13 @@ extension ImageBuffer {
     /// resample straight-alpha images only where colour under transparent pixels is
     /// meaningful, or premultiply first). Computation is in `Float`; 8-bit results are
     /// rounded to nearest and clamped. Returns the picture itself when the size is unchanged.
-    /// Work is split over up to two threads by output rows; the result does not depend on
-    /// the split.
+    /// Work is split over the threads of `pool` by output rows; the result does not depend
+    /// on the split.
     ///
     /// - Precondition: `width > 0`, `height > 0`, and the picture is not empty.
-    public func resized(width newWidth: Int, height newHeight: Int, filter: ResamplingFilter = .area) -> ImageBuffer {
+    public func resized(
+        width newWidth: Int, height newHeight: Int, filter: ResamplingFilter = .area, pool: ThreadPool = .serial
+    ) -> ImageBuffer {
         precondition(newWidth > 0 && newHeight > 0, "resize target \(newWidth)×\(newHeight) must be positive")
         precondition(!isEmpty, "cannot resize an empty image")
         if newWidth == width && newHeight == height { return self }
@@ -39,7 +41,7 @@ extension ImageBuffer {
                 horizontal.withPointers { hStart, hCount, hWeights, hTaps in
                     vertical.withPointers { start, count, weights, taps in
                         // Two blocks once either side is tall (a short output may still read many rows).
-                        Self.forEachRowBlock(newHeight, split: newHeight >= 2 && max(newHeight, height) >= 64) { rows in
+                        Self.forEachRowBlock(newHeight, pool: newHeight >= 2 && max(newHeight, height) >= 64 ? pool : .serial) { rows in
                             let ring = UnsafeMutablePointer<Float>.allocate(capacity: window * midStride)
                             let line = UnsafeMutablePointer<Float>.allocate(capacity: sourceWidth * channels)
                             let accumulator = UnsafeMutablePointer<Float>.allocate(capacity: midStride)
@@ -88,27 +90,19 @@ extension ImageBuffer {
 
     /// The picture scaled so that its longer side is at most `maximumSide`, aspect ratio kept
     /// (sides rounded to nearest, at least 1). Returns the picture itself if it already fits.
-    public func resized(toFitWithin maximumSide: Int, filter: ResamplingFilter = .area) -> ImageBuffer {
+    public func resized(toFitWithin maximumSide: Int, filter: ResamplingFilter = .area, pool: ThreadPool = .serial) -> ImageBuffer {
         precondition(maximumSide > 0, "maximum side must be positive")
         let longer = max(width, height)
         if longer <= maximumSide { return self }
         let scale = Double(maximumSide) / Double(longer)
         return resized(
             width: max(1, Int((Double(width) * scale).rounded())),
-            height: max(1, Int((Double(height) * scale).rounded())), filter: filter)
+            height: max(1, Int((Double(height) * scale).rounded())), filter: filter, pool: pool)
     }
 
-    /// Runs `body` over `0..<rows`, split (if `split`) into two contiguous blocks on two threads.
-    static func forEachRowBlock(_ rows: Int, split: Bool, _ body: (Range<Int>) -> Void) {
-        let blocks = split ? 2 : 1
-        if blocks == 1 { body(0..<rows); return }
-        withoutActuallyEscaping(body) { body in
-            // Blocks write disjoint rows of memory owned by the caller.
-            nonisolated(unsafe) let body = body
-            DispatchQueue.concurrentPerform(iterations: blocks) { block in
-                body(block * rows / blocks..<(block + 1) * rows / blocks)
-            }
-        }
+    /// Runs `body` over `0..<rows`, split into one contiguous block per thread of `pool`.
+    static func forEachRowBlock(_ rows: Int, pool: ThreadPool, _ body: (Range<Int>) -> Void) {
+        pool.parallelChunks(rows, body)
     }
 }
 

@@ -4,7 +4,8 @@
 /// let paper = try RGBColor(parsing: "#f5f0e6")
 /// print(paper)            // "#f5f0e6"
 /// ```
-public struct RGBColor: Sendable, Hashable, CustomStringConvertible, LosslessStringConvertible {
+/// It encodes as its `#rrggbb` text.
+public struct RGBColor: Sendable, Hashable, Codable, CustomStringConvertible, LosslessStringConvertible {
     /// Red, 0…255.
     public var red: UInt8
     /// Green, 0…255.
@@ -61,4 +62,14 @@ public struct RGBColor: Sendable, Hashable, CustomStringConvertible, LosslessStr
 
     /// Whether red, green and blue are equal (the colour is a shade of gray).
     public var isGray: Bool { red == green && green == blue }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        try self.init(parsing: text)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
 }

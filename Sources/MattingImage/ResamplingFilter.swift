@@ -9,9 +9,9 @@
 ///
 /// Use ``area`` to shrink photos (no aliasing, no ringing), ``lanczos3`` for the sharpest
 /// scaling either way, ``nearest`` for label images such as trimaps.
-public struct ResamplingFilter: Sendable, Hashable, CustomStringConvertible {
+public struct ResamplingFilter: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Where the sample points of the output grid fall on the input grid.
-    public enum Alignment: Sendable, Hashable {
+    public enum Alignment: Sendable, Hashable, Codable {
         /// Pixel centres line up: `source = (destination + 0.5) · scale − 0.5` (OpenCV, PIL,
         /// ONNX `half_pixel`).
         case halfPixel
@@ -23,7 +23,7 @@ public struct ResamplingFilter: Sendable, Hashable, CustomStringConvertible {
         case alignCorners
     }
 
-    enum Kind: Sendable, Hashable { case nearest, bilinear, area, lanczos3 }
+    enum Kind: String, Sendable, Hashable, Codable { case nearest, bilinear, area, lanczos3 }
 
     let kind: Kind
     let alignment: Alignment
@@ -55,14 +55,14 @@ public struct ResamplingFilter: Sendable, Hashable, CustomStringConvertible {
 ///
 /// Weights of one output sum to 1 (up to rounding). Stored flat: output `i` reads inputs
 /// `start[i] ..< start[i] + count[i]` with weights `weights[i * taps ..< i * taps + count[i]]`.
-struct ResamplingWeights {
-    let outputSize: Int
-    let taps: Int
-    var start: [Int32]
-    var count: [Int32]
-    var weights: [Float]
+package struct ResamplingWeights {
+    package let outputSize: Int
+    package let taps: Int
+    package var start: [Int32]
+    package var count: [Int32]
+    package var weights: [Float]
 
-    init(inputSize: Int, outputSize: Int, filter: ResamplingFilter) {
+    package init(inputSize: Int, outputSize: Int, filter: ResamplingFilter) {
         precondition(inputSize > 0 && outputSize > 0)
         let scale = Double(inputSize) / Double(outputSize)
         var kind = filter.kind

@@ -34,27 +34,64 @@ public enum DefaultModel {
     }
 }
 
-/// Errors of the one-call pipeline (codec, engine, importer and refine errors pass through
-/// with their own types).
+/// What went wrong in the one-call pipeline, with the stage or file it went wrong in.
+///
+/// Failures inside a stage (a codec, the engine, the solver) arrive as
+/// ``stageFailed(stage:reason:)`` with the stage's name and the underlying error's message;
+/// cancellation is always `CancellationError`, never wrapped.
 public enum MattingError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The default model is not installed.
     case modelMissing(path: String)
-    /// The model does not have the interface the segmenter needs.
-    case unsuitableModel(String)
-    /// A caller-supplied trimap or mask does not match the photo.
-    case sizeMismatch(String)
+    /// A model file could not be loaded or compiled; `file` is its name.
+    case modelFailed(file: String, reason: String)
     /// A model file's inputs or outputs do not fit the segmenter's configuration (wrong
     /// rank, channel count or batch size, no such output or channel, a fixed size other than
-    /// the one asked for); `file` is the model file's name.
+    /// the one asked for, an interface no preset matches); `file` is the model file's name.
     case incompatibleModel(file: String, reason: String)
+    /// A caller-supplied trimap or mask does not match the photo.
+    case sizeMismatch(String)
+    /// The photo has no pixels.
+    case emptyImage
+    /// The automatic path was asked of a ``Matter`` made without a segmenter.
+    case noModel
+    /// A stage of the pipeline failed; `reason` is the underlying error's message.
+    case stageFailed(stage: MattingProgress.Stage, reason: String)
 
     public var description: String {
         switch self {
         case let .modelMissing(path):
             "the default model is missing at \(path): run Scripts/fetch-models.sh (or set MATTINGKIT_MODEL_DIR)"
-        case let .unsuitableModel(reason): "unsuitable model: \(reason)"
-        case let .sizeMismatch(reason): "size mismatch: \(reason)"
+        case let .modelFailed(file, reason): "\(file): model cannot be used: \(reason)"
         case let .incompatibleModel(file, reason): "\(file): model does not fit the segmenter: \(reason)"
+        case let .sizeMismatch(reason): "size mismatch: \(reason)"
+        case .emptyImage: "cannot matte an empty image"
+        case .noModel: "this Matter has no segmentation model; pass a trimap or a coarse mask, or load a model"
+        case let .stageFailed(stage, reason): "\(stage.rawValue) failed: \(reason)"
+        }
+    }
+
+    /// `error` as thrown out of `stage`: cancellation and pipeline errors as they are,
+    /// anything else as ``stageFailed(stage:reason:)``.
+    static func wrapping(_ error: any Error, stage: MattingProgress.Stage) -> any Error {
+        if error is CancellationError || error is MattingError { return error }
+        return MattingError.stageFailed(stage: stage, reason: "\(error)")
+    }
+}
+
+extension ModelSegmenter {
+    /// The default model, MediaPipe Selfie Segmentation, as installed by
+    /// `Scripts/fetch-models.sh` (``DefaultModel``), with the ``Configuration/selfie`` preset.
+    ///
+    /// - Throws: ``MattingError/modelMissing(path:)`` if it is not installed;
+    ///   ``MattingError/modelFailed(file:reason:)`` if it cannot be read.
+    public static func defaultModel() throws -> ModelSegmenter {
+        let url = try DefaultModel.url()
+        do {
+            return try ModelSegmenter(contentsOf: url, configuration: .selfie)
+        } catch let error as MattingError {
+            throw error
+        } catch {
+            throw MattingError.modelFailed(file: url.lastPathComponent, reason: "\(error)")
         }
     }
 }

@@ -10,7 +10,7 @@
 ///   ``networkMaximumSide``, rounded to multiples of the model's stride.
 ///
 /// Nothing larger than ``maximumSide`` on either side ever enters the network or the solver.
-public struct InputPolicy: Sendable, Hashable {
+public struct InputPolicy: Sendable, Hashable, Codable {
     /// The largest side the network or the refiner ever sees (default 2048).
     public var maximumSide: Int
     /// The largest short side of the working copy (default 1600).

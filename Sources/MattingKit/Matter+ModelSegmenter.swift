@@ -5,43 +5,55 @@ extension Matter {
     /// A pipeline around any model file, ONNX or TFLite (the format is sniffed from the bytes).
     ///
     /// With a `configuration`, the file runs through a ``ModelSegmenter`` with it. Without
-    /// one, a TFLite file is taken for a selfie-style model (``SelfieSegmenter``), and an
-    /// ONNX file gets the preset whose interface it matches
-    /// (``ModelSegmenter/Configuration/preset(matching:)``); an interface that matches none is
-    /// an error asking for a configuration.
+    /// one, the file gets the preset whose interface it matches
+    /// (``ModelSegmenter/Configuration/preset(matching:)``: a selfie-style TFLite model, MODNet,
+    /// U²-Net, IS-Net or BSHM); an interface that matches none is an error asking for a
+    /// configuration.
     ///
     /// ```swift
-    /// let matter = try Matter(model: URL(fileURLWithPath: "u2netp.onnx"), configuration: .u2net)
+    /// let matter = try Matter(model: URL(fileURLWithPath: "u2netp.onnx"), configuration: .u2net, threads: 2)
     /// ```
     ///
     /// - Parameters:
     ///   - url: the model file.
     ///   - configuration: pre/post-processing for a ``ModelSegmenter``; `nil` to choose by interface.
-    ///   - threads: threads for the network (default 2).
-    /// - Throws: ``ModelImportError`` for unreadable or unsupported files;
-    ///   ``MattingError/incompatibleModel(file:reason:)`` or ``MattingError/unsuitableModel(_:)``
-    ///   when the interface does not fit.
-    public convenience init(model url: URL, configuration: ModelSegmenter.Configuration? = nil, threads: Int = 2) throws {
-        try self.init(segmenter: Self.segmenter(forModelAt: url, configuration: configuration, threads: threads))
+    ///   - threads: threads for the whole pipeline.
+    /// - Throws: ``MattingError/modelFailed(file:reason:)`` for unreadable or unsupported files;
+    ///   ``MattingError/incompatibleModel(file:reason:)`` when the interface does not fit.
+    public convenience init(
+        model url: URL, configuration: ModelSegmenter.Configuration? = nil, threads: Int = Matter.defaultThreadCount
+    ) throws {
+        try self.init(segmenter: ModelSegmenter(contentsOf: url, configuration: configuration), pool: ThreadPool(threadCount: threads))
     }
+}
 
-    /// The segmenter ``init(model:configuration:threads:)`` uses for a file.
-    static func segmenter(forModelAt url: URL, configuration: ModelSegmenter.Configuration?, threads: Int) throws -> any Segmenter {
-        if let configuration {
-            return try ModelSegmenter(contentsOf: url, configuration: configuration, threads: threads)
+extension ModelSegmenter {
+    /// Loads a model file with `configuration`, or, when it is nil, with the preset whose
+    /// interface the model has (``Configuration/preset(matching:)``), and checks the model's
+    /// interface against it.
+    ///
+    /// - Parameters:
+    ///   - url: a `.onnx` or `.tflite` file (the format is sniffed from the bytes; ONNX external
+    ///     data must lie beside it).
+    ///   - configuration: pre/post-processing (``Configuration/modnet``, …); nil to choose by interface.
+    /// - Throws: ``MattingError/modelFailed(file:reason:)`` naming the file when it cannot be
+    ///   read or holds an operator the engine lacks; ``MattingError/incompatibleModel(file:reason:)``
+    ///   when the interface fits neither the configuration nor any preset.
+    public init(contentsOf url: URL, configuration: Configuration? = nil) throws {
+        let model: Model
+        do {
+            model = try Model(contentsOf: url)
+        } catch {
+            throw MattingError.modelFailed(file: url.lastPathComponent, reason: "\(error)")
         }
-        let model = try Model(contentsOf: url)
-        if model.format == .tflite {
-            return try SelfieSegmenter(modelURL: url, threads: threads)
-        }
-        guard let preset = ModelSegmenter.Configuration.preset(matching: model) else {
+        guard let configuration = configuration ?? Configuration.preset(matching: model) else {
             let inputs = model.inputs.map(\.description).joined(separator: "; ")
             throw MattingError.incompatibleModel(
                 file: url.lastPathComponent,
                 reason: "its interface (inputs: \(inputs); \(model.outputs.count) output(s)) matches no preset; "
-                    + "pass a ModelSegmenter.Configuration (.modnet, .u2net, .isnet, .bshm or your own)")
+                    + "pass a ModelSegmenter.Configuration (.modnet, .u2net, .isnet, .bshm, .selfie or your own)")
         }
-        return try ModelSegmenter(model: model, url: url, configuration: preset, threads: threads)
+        try self.init(model: model, url: url, configuration: configuration)
     }
 }
 

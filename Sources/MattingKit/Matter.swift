@@ -5,9 +5,9 @@ import MattingRefine
 /// The one-call matting pipeline: photo in, matte and cut-out out, at the photo's size.
 ///
 /// ```swift
-/// let matter = try Matter()                                   // loads the default model once
+/// let matter = try Matter(threads: 2)                       // loads the default model once
 /// let photo = try Image(contentsOf: inputURL)
-/// let result = try matter.matte(photo, preset: .portrait)
+/// let result = try await matter.matte(photo, options: MattingOptions())
 /// try result.cutout.write(to: outputURL, format: .png)
 /// try result.matte.write(to: maskURL, format: .png)
 /// print(result.timings)
@@ -18,45 +18,100 @@ import MattingRefine
 /// the refiner builds a trimap around the coarse edge and solves closed-form matting on the
 /// unknown band; foreground colours are estimated there; the matte is brought back to the
 /// original size along the photo's edges (guided upsampling) and post-processed
-/// (threshold → erode → feather for the presets). `Matter` is `Sendable`: one instance can
-/// serve many threads at once.
+/// (threshold → erode → feather for the presets).
+///
+/// **One thread budget.** A `Matter` owns one `ThreadPool` (or uses the one you give it),
+/// and every stage — network, solver, foreground estimation, upsampling, post-processing —
+/// runs on it and nothing else: `threads: 1` uses one core for the whole call. Calls run one
+/// at a time on the pool's own thread, in the order they were made; the calling task is
+/// suspended meanwhile, never blocked. For several photos at once, make several `Matter`s
+/// (they can share one ``ModelSegmenter``, so the model is parsed once).
+///
+/// **Same bytes for any thread count.** Every stage splits its work so each output has one
+/// writer and sums in a fixed order: the matte and the cut-out are byte-identical whether the
+/// pool has 1 thread or 16.
+///
+/// **Cancellation.** Cancelling the calling task ends the matte with `CancellationError`
+/// within one step of whichever stage is running: between two network layers, two solver
+/// iterations, two foreground levels or two stages. Everything the matte allocated is freed.
+///
+/// **Reuse.** The network's compiled graphs and engine sessions are kept between calls, so
+/// repeated mattes allocate no new network memory.
 public final class Matter: Sendable {
-    /// The segmenter that supplies the coarse alpha.
-    public let segmenter: any Segmenter
+    /// The segmenter that supplies the coarse alpha; nil for a `Matter` that only refines
+    /// (trimap, coarse mask and studio paths).
+    public let segmenter: ModelSegmenter?
+    /// The threads every stage runs on.
+    public let pool: ThreadPool
+    let runner: SegmentationRunner?
 
     /// A pipeline around the installed default model (`Scripts/fetch-models.sh` fetches it).
     ///
-    /// - Parameter threads: threads for the network (default 2).
-    /// - Throws: ``MattingError/modelMissing(path:)`` if the model is not installed.
-    public convenience init(threads: Int = 2) throws {
-        try self.init(segmenter: SelfieSegmenter(threads: threads))
+    /// - Parameter threads: threads for the whole pipeline (at least 1); the default is the
+    ///   number of cores the process may use.
+    /// - Throws: ``MattingError/modelMissing(path:)`` if the model is not installed;
+    ///   ``MattingError/modelFailed(file:reason:)`` if it cannot be loaded.
+    public convenience init(threads: Int = Matter.defaultThreadCount) throws {
+        try self.init(segmenter: ModelSegmenter.defaultModel(), pool: ThreadPool(threadCount: threads))
     }
 
-    /// A pipeline around a selfie-style TFLite model file.
-    public convenience init(modelURL: URL, threads: Int = 2) throws {
-        try self.init(segmenter: SelfieSegmenter(modelURL: modelURL, threads: threads))
-    }
-
-    /// A pipeline around any segmenter.
-    public init(segmenter: any Segmenter) {
-        self.segmenter = segmenter
-    }
-
-    /// Mattes `image` with a preset's post-processing and default options.
-    public func matte(_ image: Image, preset: MatteOperations = .portrait) throws -> MattingResult {
-        try matte(image, options: MattingOptions(operations: preset))
-    }
-
-    /// Mattes `image`.
+    /// A pipeline around `segmenter` (nil: no network; only the trimap, coarse-mask and studio
+    /// paths work) running on `pool`.
     ///
-    /// - Parameter image: any layout (alpha is ignored), any size.
-    /// - Throws: engine, refine or ``MattingError`` errors; the image is never modified.
-    public func matte(_ image: Image, options: MattingOptions) throws -> MattingResult {
-        try Self.run(image, options: options) { working, timings in
-            let coarse = try timings.measure("segment") { try segmenter.coarseAlpha(for: working.image) }
-            return try timings.measure("refine") {
-                let upsampled = coarse.resized(width: working.image.width, height: working.image.height, filter: .bilinear)
-                return try options.refiner.matte(working.float, coarseAlpha: upsampled)
+    /// Share a pool between `Matter`s to share one thread budget: their calls then take turns.
+    public init(segmenter: ModelSegmenter?, pool: ThreadPool) {
+        self.segmenter = segmenter
+        self.pool = pool
+        runner = segmenter.map { SegmentationRunner(segmenter: $0, pool: pool) }
+    }
+
+    /// A pipeline with no network, for the trimap, coarse-mask and studio paths.
+    ///
+    /// - Parameter threads: threads for the whole pipeline (at least 1).
+    public convenience init(refiningOnlyWithThreads threads: Int = Matter.defaultThreadCount) {
+        self.init(segmenter: nil, pool: ThreadPool(threadCount: threads))
+    }
+
+    /// The number of cores this process may use: the default thread budget.
+    public static var defaultThreadCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    // MARK: The four paths
+
+    /// Mattes `image` with the segmentation network.
+    ///
+    /// - Parameters:
+    ///   - image: any layout (alpha is ignored), any size; never modified.
+    ///   - options: post-processing, background, limits; default the portrait preset.
+    /// - Throws: `CancellationError`; ``MattingError`` naming the stage that failed.
+    public func matte(_ image: Image, options: MattingOptions = MattingOptions()) async throws -> MattingResult {
+        try await matte(image, options: options, progress: nil)
+    }
+
+    /// Mattes `image` with the segmentation network, reporting progress.
+    ///
+    /// - Parameters:
+    ///   - image: any layout (alpha is ignored), any size; never modified.
+    ///   - options: post-processing, background, limits; default the portrait preset.
+    ///   - progress: called on the pipeline's thread as stages start and the solver
+    ///     converges; fractions never decrease and the last call has fraction exactly 1.
+    /// - Throws: as ``matte(_:options:)``.
+    public func matte(
+        _ image: Image, options: MattingOptions = MattingOptions(),
+        progress: @escaping @Sendable (MattingProgress) -> Void
+    ) async throws -> MattingResult {
+        try await matte(image, options: options, progress: Optional(progress))
+    }
+
+    private func matte(
+        _ image: Image, options: MattingOptions, progress: (@Sendable (MattingProgress) -> Void)?
+    ) async throws -> MattingResult {
+        guard let runner else { throw MattingError.noModel }
+        return try await run(image, options: options, stages: [.segment, .refine], progress: progress) { pipeline, working in
+            let coarse = try pipeline.stage(.segment) { try runner.coarseAlpha(for: working.image) }
+            return try pipeline.stage(.refine) {
+                let upsampled = coarse.resized(
+                    width: working.image.width, height: working.image.height, filter: .bilinear, pool: pipeline.pool)
+                return try options.refiner.matte(working.float, coarseAlpha: upsampled, pool: pipeline.pool)
             }
         }
     }
@@ -64,47 +119,61 @@ public final class Matter: Sendable {
     /// Mattes `image` from a caller's trimap (0 background, 255 foreground, anything else
     /// unknown), with no network. The trimap is resized (nearest) to the working size.
     ///
-    /// - Throws: ``MattingError/sizeMismatch(_:)`` unless the trimap has the image's size.
-    public static func matte(_ image: Image, trimap: Image, options: MattingOptions = MattingOptions()) throws -> MattingResult {
+    /// - Throws: ``MattingError/sizeMismatch(_:)`` unless the trimap has the image's size;
+    ///   `CancellationError`; ``MattingError`` naming the stage that failed.
+    public func matte(
+        _ image: Image, trimap: Image, options: MattingOptions = MattingOptions(),
+        progress: (@Sendable (MattingProgress) -> Void)? = nil
+    ) async throws -> MattingResult {
         guard trimap.width == image.width, trimap.height == image.height else {
             throw MattingError.sizeMismatch("trimap is \(trimap.width)×\(trimap.height), photo is \(image.width)×\(image.height)")
         }
-        return try run(image, options: options) { working, timings in
-            try timings.measure("refine") {
+        return try await run(image, options: options, stages: [.refine], progress: progress) { pipeline, working in
+            try pipeline.stage(.refine) {
                 let small = trimap.converted(to: .gray)
-                    .resized(width: working.image.width, height: working.image.height, filter: .nearest)
-                return try options.refiner.matte(working.float, trimap: Trimap(small))
+                    .resized(width: working.image.width, height: working.image.height, filter: .nearest, pool: pipeline.pool)
+                return try options.refiner.matte(working.float, trimap: Trimap(small), pool: pipeline.pool)
             }
         }
     }
 
     /// Mattes `image` from a caller's coarse mask (any single- or multi-channel picture of
     /// the photo's size; the first channel, 0…255, is the coarse alpha), with no network.
-    public static func matte(_ image: Image, coarseMask: Image, options: MattingOptions = MattingOptions()) throws -> MattingResult {
+    ///
+    /// - Throws: as ``matte(_:trimap:options:progress:)``.
+    public func matte(
+        _ image: Image, coarseMask: Image, options: MattingOptions = MattingOptions(),
+        progress: (@Sendable (MattingProgress) -> Void)? = nil
+    ) async throws -> MattingResult {
         guard coarseMask.width == image.width, coarseMask.height == image.height else {
             throw MattingError.sizeMismatch("mask is \(coarseMask.width)×\(coarseMask.height), photo is \(image.width)×\(image.height)")
         }
-        return try run(image, options: options) { working, timings in
-            try timings.measure("refine") {
-                let coarse = coarseMask.channel(0).converted(to: FloatImage.self)
-                    .resized(width: working.image.width, height: working.image.height, filter: .area)
-                return try options.refiner.matte(working.float, coarseAlpha: coarse)
+        return try await run(image, options: options, stages: [.refine], progress: progress) { pipeline, working in
+            try pipeline.stage(.refine) {
+                let coarse = coarseMask.channel(0).converted(to: FloatImage.self, pool: pipeline.pool)
+                    .resized(width: working.image.width, height: working.image.height, filter: .area, pool: pipeline.pool)
+                return try options.refiner.matte(working.float, coarseAlpha: coarse, pool: pipeline.pool)
             }
         }
     }
 
     /// Mattes a product shot on a plain or near-uniform backdrop, with no network: the
     /// backdrop colour is estimated from the picture's border, a trimap is made from each
-    /// pixel's colour distance to it (``StudioTrimap``), and the same solver runs.
-    public static func studioMatte(
-        _ image: Image, options: MattingOptions = MattingOptions(operations: .product), studio: StudioTrimap = StudioTrimap()
-    ) throws -> MattingResult {
-        try run(image, options: options) { working, timings in
-            try timings.measure("refine") {
-                try options.refiner.matte(working.float, trimap: studio.trimap(for: working.float))
+    /// pixel's colour distance to it (`StudioTrimap`), and the same solver runs.
+    ///
+    /// - Throws: `CancellationError`; ``MattingError`` naming the stage that failed.
+    public func studioMatte(
+        _ image: Image, options: MattingOptions = MattingOptions(operations: .product), studio: StudioTrimap = StudioTrimap(),
+        progress: (@Sendable (MattingProgress) -> Void)? = nil
+    ) async throws -> MattingResult {
+        try await run(image, options: options, stages: [.refine], progress: progress) { pipeline, working in
+            try pipeline.stage(.refine) {
+                try options.refiner.matte(working.float, trimap: studio.trimap(for: working.float), pool: pipeline.pool)
             }
         }
     }
+
+    // MARK: The shared stages
 
     /// The photo at working size, 8-bit and float.
     struct Working {
@@ -112,53 +181,97 @@ public final class Matter: Sendable {
         let float: FloatImage
     }
 
-    /// The stages shared by every path; `solve` turns the working copy into a working-size alpha.
-    static func run(
-        _ image: Image, options: MattingOptions,
-        solve: (Working, inout MattingTimings) throws -> FloatImage
+    /// Runs the stages every path shares on the pool's thread; `solve` turns the working copy
+    /// into a working-size alpha (its own stages, `middle`, are reported between prepare and
+    /// foreground).
+    private func run(
+        _ image: Image, options: MattingOptions, stages middle: [MattingProgress.Stage],
+        progress: (@Sendable (MattingProgress) -> Void)?,
+        solve: @escaping @Sendable (Pipeline, Working) throws -> FloatImage
+    ) async throws -> MattingResult {
+        guard !image.isEmpty else { throw MattingError.emptyImage }
+        let pool = self.pool
+        let reporter = ProgressReporter(
+            stages: [.prepare] + middle + (options.estimatesForeground ? [.foreground] : []) + [.upsample, .postprocess],
+            handler: progress)
+        return try await pool.run(progress: { reporter.within($0) }) {
+            let pipeline = Pipeline(pool: pool, reporter: reporter)
+            let result = try Self.run(image, options: options, pipeline: pipeline, solve: solve)
+            reporter.finish()
+            return result
+        }
+    }
+
+    private static func run(
+        _ image: Image, options: MattingOptions, pipeline: Pipeline,
+        solve: (Pipeline, Working) throws -> FloatImage
     ) throws -> MattingResult {
-        guard !image.isEmpty else { throw ImageError.invalidArgument("cannot matte an empty image") }
-        var timings = MattingTimings()
-        let (original, working) = try timings.measure("prepare") { () throws -> (Image, Working) in
+        let pool = pipeline.pool
+        let (original, working) = try pipeline.stage(.prepare) { () throws -> (Image, Working) in
             var rgb = image.converted(to: .rgb)
             if options.enhance { rgb = try Enhancement().applied(to: rgb) }
             let size = options.inputPolicy.workingSize(width: rgb.width, height: rgb.height)
-            let small = rgb.resized(width: size.width, height: size.height, filter: .area)
-            return (rgb, Working(image: small, float: small.converted(to: FloatImage.self)))
+            let small = rgb.resized(width: size.width, height: size.height, filter: .area, pool: pool)
+            return (rgb, Working(image: small, float: small.converted(to: FloatImage.self, pool: pool)))
         }
-        let alpha = try solve(working, &timings)
-        let foreground = try timings.measure("foreground") { () throws -> FloatImage? in
-            options.estimatesForeground ? try ForegroundEstimator().foreground(working.float, alpha: alpha) : nil
-        }
+        let alpha = try solve(pipeline, working)
+        let foreground = try options.estimatesForeground
+            ? pipeline.stage(.foreground) { try ForegroundEstimator().foreground(working.float, alpha: alpha, pool: pool) }
+            : nil
         let isReduced = working.image.width != original.width || working.image.height != original.height
-        let (fullAlpha, fullForeground) = try timings.measure("upsample") { () throws -> (FloatImage, Image) in
+        let (fullAlpha, fullForeground) = try pipeline.stage(.upsample) { () throws -> (FloatImage, Image) in
             guard isReduced else {
-                return (alpha, foreground.map { quantized($0) } ?? original)
+                return (alpha, foreground.map { quantizedMatte($0, pool: pool) } ?? original)
             }
             // The 8-bit photo is the guide: no full-size float copy (see `Refiner.upsampled(_:guide:)`).
-            let fullAlpha = try options.refiner.upsampled(alpha, guide: original)
-            let fullForeground = try foreground.map { try correctedForeground(original: original, working: working.float, foreground: $0) } ?? original
+            let fullAlpha = try options.refiner.upsampled(alpha, guide: original, pool: pool)
+            try pool.checkCancellation()
+            pool.reportProgress(0.5)
+            let fullForeground = try foreground.map {
+                try Refiner.correctedForeground(original: original, working: working.float, foreground: $0, pool: pool)
+            } ?? original
             return (fullAlpha, fullForeground)
         }
-        let matte = try timings.measure("postprocess") {
-            // Presets run as one banded pass straight to 8 bits (no full-size float intermediates).
-            try options.operations.appliedQuantized(to: fullAlpha)
+        let matte = try pipeline.stage(.postprocess) {
+            // A guided-filter step follows the photo; the presets need no guide and run as one
+            // banded pass straight to 8 bits (no full-size float intermediates).
+            let needsGuide = options.operations.steps.contains { if case .guidedFilter = $0 { true } else { false } }
+            let guide = needsGuide ? original.converted(to: FloatImage.self, pool: pool) : nil
+            return try options.operations.appliedQuantized(to: fullAlpha, guide: guide, pool: pool)
         }
-        return MattingResult(matte: matte, foreground: fullForeground, timings: timings)
+        return MattingResult(matte: matte, foreground: fullForeground, timings: pipeline.timings.value)
+    }
+}
+
+/// One matte's running state on the pool's thread: the pool, the progress reporter and the
+/// stage timings.
+final class Pipeline: @unchecked Sendable {
+    // @unchecked: used only on the pool's thread, one matte at a time.
+    let pool: ThreadPool
+    let reporter: ProgressReporter
+    let timings = Box(MattingTimings())
+
+    init(pool: ThreadPool, reporter: ProgressReporter) {
+        self.pool = pool
+        self.reporter = reporter
     }
 
-    /// A float picture (matte or foreground) as 8-bit: the same rule as `converted(to: Image.self)` (`UInt8(unitValue:)`:
-    /// `v·255 + 0.5` truncated, clamped, NaN → 0) in a tight loop over raw pointers (the
-    /// generic conversion costs ~100 ms at 12 MP); see `quantizedMatte(_:)`.
-    static func quantized(_ matte: FloatImage) -> Image {
-        quantizedMatte(matte)
+    /// Runs one stage: checks for cancellation first, reports its start, times it, and
+    /// names it in any error it throws that is not already a ``MattingError`` or a
+    /// cancellation.
+    func stage<T>(_ stage: MattingProgress.Stage, _ body: () throws -> T) throws -> T {
+        try pool.checkCancellation()
+        reporter.begin(stage)
+        do {
+            return try timings.value.measure(stage.rawValue, body)
+        } catch {
+            throw MattingError.wrapping(error, stage: stage)
+        }
     }
+}
 
-    /// Full-size foreground colours: the original photo plus the working-size correction
-    /// `F − I` brought up bilinearly. Where the estimator changed nothing (the opaque
-    /// interior, the background) the photo's full detail is kept; in the edge band the old
-    /// background's colour is removed.
-    static func correctedForeground(original: Image, working: FloatImage, foreground: FloatImage) throws -> Image {
-        try Refiner.correctedForeground(original: original, working: working, foreground: foreground)
-    }
+/// A mutable value behind a reference, for state a `Sendable` closure updates on one thread.
+final class Box<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }

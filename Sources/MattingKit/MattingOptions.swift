@@ -3,10 +3,19 @@ import MattingRefine
 
 /// Everything the one-call pipeline can be told; every field has the default users expect.
 ///
-/// Presets are ``MatteOperations`` values (`.portrait`, `.product`, `.complexBackground`),
-/// applied in their order (threshold → erode → feather) to the full-resolution matte.
-public struct MattingOptions: Sendable {
-    /// Post-processing of the matte; the default is the `portrait` preset.
+/// Plain data: `Equatable` and `Codable`, so options can be compared, stored in a settings
+/// file or received as JSON:
+///
+/// ```swift
+/// var options = MattingOptions()                     // the portrait preset
+/// options.operations = .product
+/// options.background = try RGBColor(parsing: "#f5f0e6")
+/// let json = try JSONEncoder().encode(options)
+/// ```
+public struct MattingOptions: Sendable, Hashable, Codable {
+    /// Post-processing of the matte, applied in order to the full-resolution matte; the
+    /// default is the `portrait` preset (threshold 12, erosion 1, feathering on). Presets
+    /// are `MatteOperations` values: `.portrait`, `.product`, `.complexBackground`.
     public var operations: MatteOperations
     /// Colour for composited output (JPEG, previews). Default white.
     public var background: RGBColor
@@ -20,6 +29,7 @@ public struct MattingOptions: Sendable {
     /// Trimap generation and solver settings.
     public var refiner: Refiner
 
+    /// The portrait defaults, or any field set.
     public init(
         operations: MatteOperations = .portrait, background: RGBColor = .white, enhance: Bool = false,
         estimatesForeground: Bool = true, inputPolicy: InputPolicy = InputPolicy(), refiner: Refiner = Refiner()

@@ -19,13 +19,13 @@ extension ModelSegmenter {
     /// `(v · s − mean[c]) / std[c]`, where `s` is ``Normalization/scale`` (a constant, or
     /// 1 / the largest value in the resized image), computed in double precision and
     /// rounded once to `Float`.
-    public struct Configuration: Sendable, Hashable {
+    public struct Configuration: Sendable, Hashable, Codable {
         /// The network input size for a photo.
         ///
         /// A model that declares a static height and width in its file always runs at that
         /// size (a ``fixed(width:height:)`` policy must then name the same size); the policy
         /// chooses the size only for models with free (symbolic) height and width.
-        public enum InputSize: Sendable, Hashable {
+        public enum InputSize: Sendable, Hashable, Codable {
             /// Exactly `width × height`; the photo is stretched unless
             /// ``Configuration/keepsAspectRatio`` letterboxes it.
             case fixed(width: Int, height: Int)
@@ -77,7 +77,7 @@ extension ModelSegmenter {
         }
 
         /// How the input tensor is laid out.
-        public enum TensorLayout: Sendable, Hashable {
+        public enum TensorLayout: Sendable, Hashable, Codable {
             /// `1 × 3 × H × W` (ONNX exports from PyTorch).
             case nchw
             /// `1 × H × W × 3` (TensorFlow, TFLite).
@@ -90,16 +90,16 @@ extension ModelSegmenter {
         }
 
         /// The order of the colour channels in the tensor.
-        public enum ChannelOrder: Sendable, Hashable {
+        public enum ChannelOrder: Sendable, Hashable, Codable {
             case rgb
             /// Blue, green, red: what OpenCV's `imread` gives a Python script.
             case bgr
         }
 
         /// How 8-bit pixel values become tensor values: `(v · scale − mean[c]) / std[c]`.
-        public struct Normalization: Sendable, Hashable {
+        public struct Normalization: Sendable, Hashable, Codable {
             /// The factor applied to 0…255 pixel values before mean and std.
-            public enum Scale: Sendable, Hashable {
+            public enum Scale: Sendable, Hashable, Codable {
                 /// A constant factor: `1/255` for 0…1 inputs, `1` for 0…255.
                 case constant(Double)
                 /// `1 / max` where `max` is the largest component (any channel) of the resized
@@ -136,7 +136,7 @@ extension ModelSegmenter {
         }
 
         /// Which of the model's outputs is the alpha.
-        public enum OutputSelector: Sendable, Hashable {
+        public enum OutputSelector: Sendable, Hashable, Codable {
             /// The output with this name.
             case name(String)
             /// The output at this position in the order the file declares them (what
@@ -145,7 +145,7 @@ extension ModelSegmenter {
         }
 
         /// What is applied to the chosen output channel before it is clamped to 0…1.
-        public enum PostProcessing: Sendable, Hashable {
+        public enum PostProcessing: Sendable, Hashable, Codable {
             /// The output is already an alpha in 0…1.
             case none
             /// The output is a logit: `1 / (1 + e^−x)`.
@@ -177,7 +177,7 @@ extension ModelSegmenter {
         /// What turns the output into alpha.
         public var postProcessing: PostProcessing
         /// How many compiled input sizes the segmenter keeps (at least 1; the least recently
-        /// used is dropped). Each holds the model's packed weights and a thread pool.
+        /// used is dropped). Each holds the model's packed weights and its sessions.
         public var maximumCachedSizes: Int
 
         /// A configuration; the defaults describe an NCHW RGB model with 0…1 inputs whose
@@ -240,7 +240,7 @@ extension ModelSegmenter {
             normalization: .raw, output: .index(0), postProcessing: .scaled(by: 1.0 / 255))
 
         /// MediaPipe Selfie Segmentation (the default model) through the general segmenter:
-        /// 256×256 stretched, NHWC, 0…1, sigmoid output; equal to ``SelfieSegmenter``.
+        /// 256×256 stretched, NHWC, 0…1, sigmoid output: the default model (``ModelSegmenter/defaultModel()``).
         public static let selfie = Configuration(
             inputSize: .fixed(width: 256, height: 256), resamplingFilter: .area, layout: .nhwc,
             normalization: .unit, output: .index(0), postProcessing: .none)

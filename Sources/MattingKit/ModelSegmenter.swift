@@ -6,20 +6,24 @@ import MattingImporters
 /// A segmenter around any single-image model file (ONNX or TFLite) the engine can run:
 /// MODNet, U²-Net / U²-Netp, IS-Net, BSHM exports, or your own.
 ///
-/// The model is loaded and checked against its ``Configuration`` once; a graph is compiled
-/// for each network input size on first use and kept (up to
-/// ``Configuration/maximumCachedSizes``), so models with free height and width run at the
-/// size the policy picks for each photo's aspect ratio.
+/// The default model, MediaPipe Selfie Segmentation, is one configuration of it
+/// (``Configuration/selfie``, ``ModelSegmenter/defaultModel()``).
+///
+/// The model is loaded and checked against its ``Configuration`` once. A ``Matter`` compiles
+/// it for its own thread pool, for each network input size on first use (up to
+/// ``Configuration/maximumCachedSizes`` sizes), and reuses the compiled graphs and their
+/// engine sessions from call to call, so models with free height and width run at the size
+/// the policy picks for each photo's aspect ratio with no allocation in the network once warm.
 ///
 /// ```swift
 /// let segmenter = try ModelSegmenter(contentsOf: URL(fileURLWithPath: "modnet.onnx"), configuration: .modnet)
-/// let matter = Matter(segmenter: segmenter)
-/// let result = try matter.matte(try Image(contentsOf: photoURL), preset: .portrait)
+/// let matter = Matter(segmenter: segmenter, pool: ThreadPool(threadCount: 2))
+/// let result = try await matter.matte(try Image(contentsOf: photoURL), options: MattingOptions())
 /// ```
 ///
-/// `ModelSegmenter` is `Sendable`: one instance serves concurrent calls (each call runs in
-/// its own engine session; compiled graphs are shared).
-public struct ModelSegmenter: Segmenter {
+/// `ModelSegmenter` is a `Sendable` value: share one between several ``Matter``s (a server
+/// with several jobs at once) and the model is parsed once.
+public struct ModelSegmenter: Sendable {
     /// The pre- and post-processing in force.
     public let configuration: Configuration
     /// The model file's name, used in error messages.
@@ -33,8 +37,6 @@ public struct ModelSegmenter: Segmenter {
     /// The input size the model file fixes, if it declares static height and width.
     public let declaredSize: Size?
     let graph: Graph
-    let threads: Int
-    let cache: CompiledGraphCache
 
     /// A network input size in pixels.
     public struct Size: Sendable, Hashable, CustomStringConvertible {
@@ -44,23 +46,8 @@ public struct ModelSegmenter: Segmenter {
         public var description: String { "\(width)×\(height)" }
     }
 
-    /// Loads a model file and checks its interface against `configuration`.
-    ///
-    /// - Parameters:
-    ///   - url: a `.onnx` or `.tflite` file (the format is sniffed from the bytes; ONNX external
-    ///     data must lie beside it).
-    ///   - configuration: pre/post-processing; see the presets (``Configuration/modnet``, …).
-    ///   - threads: threads each network run uses (default 2).
-    /// - Throws: ``ModelImportError`` if the file cannot be read or holds an operator the
-    ///   engine lacks; ``MattingError/incompatibleModel(file:reason:)`` naming the file if its
-    ///   inputs or outputs do not fit the configuration (input count, rank, channel count,
-    ///   batch size, a static size other than a fixed policy's, no such output or channel).
-    public init(contentsOf url: URL, configuration: Configuration, threads: Int = 2) throws {
-        try self.init(model: Model(contentsOf: url), url: url, configuration: configuration, threads: threads)
-    }
-
     /// A segmenter around a model already loaded from `url`.
-    init(model: Model, url: URL, configuration: Configuration, threads: Int) throws {
+    init(model: Model, url: URL, configuration: Configuration) throws {
         // Model lists outputs by name; an index selector needs the file's declaration order
         // (read again from the file, parsing only: no graph conversion).
         var declaredOrder = model.outputs.map(\.name)
@@ -68,10 +55,10 @@ public struct ModelSegmenter: Segmenter {
             declaredOrder = try Self.declaredOutputOrder(of: url, format: model.format)
         }
         try self.init(model: model, fileName: url.lastPathComponent, declaredOutputOrder: declaredOrder,
-                      configuration: configuration, threads: threads)
+                      configuration: configuration)
     }
 
-    init(model: Model, fileName: String, declaredOutputOrder: [String], configuration: Configuration, threads: Int) throws {
+    init(model: Model, fileName: String, declaredOutputOrder: [String], configuration: Configuration) throws {
         func incompatible(_ reason: String) -> MattingError { .incompatibleModel(file: fileName, reason: reason) }
         let layout = configuration.layout
         guard model.inputs.count == 1, let input = model.inputs.first else {
@@ -150,8 +137,6 @@ public struct ModelSegmenter: Segmenter {
         self.outputName = outputName
         self.declaredSize = declaredSize
         self.graph = graph
-        self.threads = max(1, threads)
-        self.cache = CompiledGraphCache(capacity: configuration.maximumCachedSizes)
     }
 
     /// The network input size for a photo of `width × height`: the model's declared size if it
@@ -175,11 +160,11 @@ public struct ModelSegmenter: Segmenter {
     }
 
     /// The photo as the network sees it: RGB, resized (and letterboxed) to the network size.
-    public func networkImage(for image: Image) -> Image {
+    public func networkImage(for image: Image, pool: ThreadPool = .serial) -> Image {
         let rgb = image.converted(to: .rgb)
         let size = networkSize(forWidth: rgb.width, height: rgb.height)
         let content = contentRect(photoWidth: rgb.width, photoHeight: rgb.height, network: size)
-        let resized = rgb.resized(width: content.width, height: content.height, filter: configuration.resamplingFilter)
+        let resized = rgb.resized(width: content.width, height: content.height, filter: configuration.resamplingFilter, pool: pool)
         if content.width == size.width && content.height == size.height { return resized }
         var canvas = Image(width: size.width, height: size.height, layout: .rgb)
         resized.withUnsafeBufferPointer { src, srcStride in
@@ -193,7 +178,7 @@ public struct ModelSegmenter: Segmenter {
         return canvas
     }
 
-    /// The input tensor for an image already at the network size (see ``networkImage(for:)``),
+    /// The input tensor for an image already at the network size (see ``networkImage(for:pool:)``),
     /// normalised and laid out as the configuration says.
     public func inputTensor(forNetworkImage image: Image) -> Tensor {
         let rgb = image.converted(to: .rgb)
@@ -247,18 +232,20 @@ public struct ModelSegmenter: Segmenter {
         }
     }
 
-    public func coarseAlpha(for image: Image) throws -> FloatImage {
-        guard !image.isEmpty else { throw ImageError.invalidArgument("cannot segment an empty image") }
-        let networkImage = networkImage(for: image)
-        let size = Size(width: networkImage.width, height: networkImage.height)
-        let tensor = inputTensor(forNetworkImage: networkImage)
-        let compiled = try cache.compiled(for: size) {
-            try graph.compile(inputShapes: [inputName: tensor.shape], threads: threads)
-        }
-        let outputs = try compiled.makeSession().run([inputName: tensor])
-        guard let output = outputs[outputName] else {
-            throw MattingError.incompatibleModel(file: fileName, reason: "the run produced no output '\(outputName)'")
-        }
+    /// A coarse alpha for `image` (any layout, any size): single-channel, 0…1, at the model's
+    /// output resolution (the letterbox, if any, cropped away).
+    ///
+    /// A standalone call compiles the model for `pool` each time; a ``Matter`` keeps the
+    /// compiled graphs and sessions between calls.
+    ///
+    /// - Throws: `ImageError.invalidArgument` for an empty image; engine errors;
+    ///   ``MattingError/incompatibleModel(file:reason:)`` if the output does not fit.
+    public func coarseAlpha(for image: Image, pool: ThreadPool = .serial) throws -> FloatImage {
+        try SegmentationRunner(segmenter: self, pool: pool).coarseAlpha(for: image)
+    }
+
+    /// The coarse alpha from the network's output for `image` run at `size`.
+    func coarseAlpha(for image: Image, output: Tensor, size: Size) throws -> FloatImage {
         var alpha = try alphaPlane(of: output)
         let content = contentRect(photoWidth: image.width, photoHeight: image.height, network: size)
         if content.width != size.width || content.height != size.height {
@@ -353,42 +340,76 @@ public struct ModelSegmenter: Segmenter {
     }
 }
 
-/// Compiled graphs by network input size, shared by every copy of a ``ModelSegmenter``.
+/// A segmenter compiled for one thread pool: compiled graphs by network input size, each with
+/// the engine sessions (arena and scratch memory) that ran it, reused from call to call.
 ///
-/// Compilation happens outside the lock (it can take a while and two sizes may compile at
-/// once); if two threads compile the same size, the first stored result wins. The least
-/// recently used size is dropped beyond `capacity`.
-final class CompiledGraphCache: @unchecked Sendable {
-    // @unchecked: every access to `entries` and `clock` holds `lock`.
+/// Sessions are checked out for a run and returned after it, so concurrent calls each get
+/// their own (a new one only when all are busy); the least recently used size is dropped
+/// beyond the configuration's ``ModelSegmenter/Configuration/maximumCachedSizes``.
+final class SegmentationRunner: @unchecked Sendable {
+    // @unchecked: `entries` and `clock` are only touched under `lock`; a session checked out
+    // of the cache is used by one call at a time.
+    let segmenter: ModelSegmenter
+    let pool: ThreadPool
     private let lock = NSLock()
-    private var entries: [ModelSegmenter.Size: (graph: CompiledGraph, lastUse: UInt64)] = [:]
+    private var entries: [ModelSegmenter.Size: (graph: CompiledGraph, idle: [Session], lastUse: UInt64)] = [:]
     private var clock: UInt64 = 0
-    let capacity: Int
 
-    init(capacity: Int) { self.capacity = max(1, capacity) }
+    init(segmenter: ModelSegmenter, pool: ThreadPool) {
+        self.segmenter = segmenter
+        self.pool = pool
+    }
 
     /// The sizes currently compiled.
     var sizes: Set<ModelSegmenter.Size> { lock.withLock { Set(entries.keys) } }
 
-    func compiled(for size: ModelSegmenter.Size, compile: () throws -> CompiledGraph) throws -> CompiledGraph {
-        if let hit = lock.withLock({ () -> CompiledGraph? in
+    /// The sessions waiting in the cache (all of them, when no call is running).
+    var sessionCount: Int { lock.withLock { entries.values.reduce(0) { $0 + $1.idle.count } } }
+
+    /// ``ModelSegmenter/coarseAlpha(for:pool:)`` with the cached graphs and sessions.
+    func coarseAlpha(for image: Image) throws -> FloatImage {
+        guard !image.isEmpty else { throw ImageError.invalidArgument("cannot segment an empty image") }
+        let networkImage = segmenter.networkImage(for: image, pool: pool)
+        let size = ModelSegmenter.Size(width: networkImage.width, height: networkImage.height)
+        let tensor = segmenter.inputTensor(forNetworkImage: networkImage)
+        let (graph, session) = try checkOut(size: size, shape: tensor.shape)
+        defer { checkIn(session, size: size, graph: graph) }
+        let outputs = try session.run([segmenter.inputName: tensor])
+        guard let output = outputs[segmenter.outputName] else {
+            throw MattingError.incompatibleModel(
+                file: segmenter.fileName, reason: "the run produced no output '\(segmenter.outputName)'")
+        }
+        return try segmenter.coarseAlpha(for: image, output: output, size: size)
+    }
+
+    private func checkOut(size: ModelSegmenter.Size, shape: [Int]) throws -> (CompiledGraph, Session) {
+        let cached = lock.withLock { () -> (CompiledGraph, Session?)? in
             clock += 1
-            guard let entry = entries[size] else { return nil }
-            entries[size] = (entry.graph, clock)
-            return entry.graph
-        }) { return hit }
-        let fresh = try compile()
-        return lock.withLock {
+            guard var entry = entries[size] else { return nil }
+            let session = entry.idle.popLast()
+            entry.lastUse = clock
+            entries[size] = entry
+            return (entry.graph, session)
+        }
+        if let (graph, session) = cached { return (graph, session ?? graph.makeSession()) }
+        let graph = try segmenter.graph.compile(inputShapes: [segmenter.inputName: shape], pool: pool)
+        return (graph, graph.makeSession())
+    }
+
+    private func checkIn(_ session: Session, size: ModelSegmenter.Size, graph: CompiledGraph) {
+        lock.withLock {
             clock += 1
-            if let existing = entries[size] {
-                entries[size] = (existing.graph, clock)
-                return existing.graph
+            if var entry = entries[size] {
+                if entry.graph === graph { entry.idle.append(session) }
+                entry.lastUse = clock
+                entries[size] = entry
+            } else {
+                entries[size] = (graph, [session], clock)
             }
-            entries[size] = (fresh, clock)
+            let capacity = max(1, segmenter.configuration.maximumCachedSizes)
             while entries.count > capacity, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
                 entries[oldest] = nil
             }
-            return fresh
         }
     }
 }

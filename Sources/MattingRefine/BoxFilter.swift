@@ -1,3 +1,4 @@
+import MattingThreads
 import MattingImage
 
 /// Box-filter kernels: window sums and means over `(2r+1) × (2r+1)` windows in O(1) per pixel.
@@ -113,11 +114,11 @@ enum BoxKernel {
     }
 
     /// The box means of several planes, one thread per group of planes (each owns its output).
-    static func means(_ planes: [Plane], radius: Int, threads: Int) -> [Plane] {
+    static func means(_ planes: [Plane], radius: Int, pool: ThreadPool) -> [Plane] {
         var out = planes
         out.withUnsafeMutableBufferPointer { out in
             let out = UncheckedSendable(out)
-            parallelFor(planes.count, threads: threads) { i in
+            parallelFor(planes.count, pool: pool) { i in
                 out.value[i] = mean(planes[i], radius: radius)
             }
         }
@@ -137,10 +138,10 @@ extension ImageBuffer where Component == Float {
     /// ```
     /// - Parameter radius: window half-size in pixels, ≥ 0.
     /// - Throws: ``ImageError/invalidArgument(_:)`` for a negative radius.
-    public func boxFiltered(radius: Int) throws -> FloatImage {
+    public func boxFiltered(radius: Int, pool: ThreadPool = .serial) throws -> FloatImage {
         guard radius >= 0 else { throw ImageError.invalidArgument("box filter radius \(radius) is negative") }
         if radius == 0 || isEmpty { return self }
-        let planes = BoxKernel.means(Plane.planes(of: self), radius: radius, threads: defaultRefineThreads)
+        let planes = BoxKernel.means(Plane.planes(of: self), radius: radius, pool: pool)
         return Plane.image(planes, layout: layout)
     }
 }

@@ -1,3 +1,4 @@
+import MattingThreads
 import MattingImage
 
 /// The alpha solver: closed-form matting (Levin, Lischinski & Weiss, PAMI 2008) on the
@@ -13,7 +14,7 @@ import MattingImage
 ///   its fine pixels agree) until it has at most ``coarsestUnknownCount`` unknowns; each
 ///   level's solution, bilinearly upsampled, starts the next level;
 /// - the finest-but-one guess (or the caller's `initialAlpha`) starts close to the answer;
-/// - Jacobi (diagonal) preconditioning; 2 threads over tiles.
+/// - Jacobi (diagonal) preconditioning; tiles spread over the caller's pool.
 ///
 /// Stopping rule, at every level: the relative residual `‖r‖₂ / ‖b‖₂ ≤ tolerance`, where
 /// `b = −L_UK α_K` is the right-hand side (so a zero start has relative residual 1), or
@@ -22,7 +23,7 @@ import MattingImage
 /// ```swift
 /// let alpha = try ClosedFormMatting().alpha(for: photo, trimap: trimap)
 /// ```
-public struct ClosedFormMatting: Sendable {
+public struct ClosedFormMatting: Sendable, Hashable, Codable {
     /// Regularisation ε of the window covariance (`Σ + ε/|w| U`). Default 1e-7 (pymatting's).
     public var epsilon: Double = 1e-7
     /// Window radius r (`(2r+1)²` windows). Default 1 (3×3).
@@ -42,10 +43,7 @@ public struct ClosedFormMatting: Sendable {
     /// (0 disables coarse-to-fine). Default 1 000: smooth, semi-transparent regions are
     /// the slow modes of the Laplacian, and only coarse grids remove them cheaply.
     public var coarsestUnknownCount: Int = 1_000
-    /// Worker threads (the result does not depend on it). Default ``defaultRefineThreads``.
-    public var threads: Int = defaultRefineThreads
-
-    /// The defaults: ε 1e-7, radius 1, tolerance 1e-3, 400 iterations per level, 2 threads.
+    /// The defaults: ε 1e-7, radius 1, tolerance 1e-3, 400 iterations per level.
     public init() {}
 
     /// The defaults with the finest level capped at 60 iterations: about 40 % less work; on
@@ -72,12 +70,27 @@ public struct ClosedFormMatting: Sendable {
     ///     size, e.g. the upsampled coarse alpha); default 0.5 at the coarsest level.
     /// - Returns: a single-channel matte, 0…1, known pixels exactly 0 or 1.
     /// - Throws: ``ImageError/invalidArgument(_:)`` for size mismatches or bad parameters.
-    public func alpha(for image: FloatImage, trimap: Trimap, initialAlpha: FloatImage? = nil) throws -> FloatImage {
-        try solve(image, trimap: trimap, initialAlpha: initialAlpha).alpha
+    ///   - pool: the threads to solve on (the result does not depend on their number); a
+    ///     cancelled job of the pool stops the solve between two iterations.
+    /// - Throws: `CancellationError` when the pool's job is cancelled.
+    public func alpha(
+        for image: FloatImage, trimap: Trimap, initialAlpha: FloatImage? = nil, pool: ThreadPool = .serial
+    ) throws -> FloatImage {
+        try solve(image, trimap: trimap, initialAlpha: initialAlpha, pool: pool).alpha
     }
 
     /// ``alpha(for:trimap:initialAlpha:)`` with the solver's statistics.
-    public func solve(_ image: FloatImage, trimap: Trimap, initialAlpha: FloatImage? = nil) throws -> (alpha: FloatImage, statistics: Statistics) {
+    public func solve(
+        _ image: FloatImage, trimap: Trimap, initialAlpha: FloatImage? = nil, pool: ThreadPool = .serial
+    ) throws -> (alpha: FloatImage, statistics: Statistics) {
+        try solve(image, trimap: trimap, initialAlpha: initialAlpha, pool: pool, multigrid: false)
+    }
+
+    /// ``solve(_:trimap:initialAlpha:pool:)``, with `multigrid` choosing the experimental
+    /// multigrid-preconditioned solver (``solveMultigrid(_:statistics:pool:)``, Docs/Quality.md).
+    package func solve(
+        _ image: FloatImage, trimap: Trimap, initialAlpha: FloatImage?, pool: ThreadPool, multigrid: Bool
+    ) throws -> (alpha: FloatImage, statistics: Statistics) {
         try requireSameSize(image, trimap.image, "image and trimap")
         if let initialAlpha {
             try requireMatte(initialAlpha, "initial alpha")
@@ -93,7 +106,9 @@ public struct ClosedFormMatting: Sendable {
             state: Self.states(of: trimap),
             guess: initialAlpha.map { Plane($0).data })
         var statistics = Statistics()
-        let alpha = solve(&level, statistics: &statistics)
+        let alpha = multigrid
+            ? try solveMultigrid(level, statistics: &statistics, pool: pool)
+            : try solve(&level, statistics: &statistics, pool: pool, progress: 0...1)
         return (Plane(width: w, height: h, data: alpha).grayImage, statistics)
     }
 
@@ -146,7 +161,7 @@ public struct ClosedFormMatting: Sendable {
 
         /// The level at half resolution (ceil), by 2×2 means; a coarse pixel is known only
         /// if all its fine pixels are known and agree. Rows are split over `threads`.
-        func halved(threads: Int) -> Level {
+        func halved(pool: ThreadPool) -> Level {
             let w = width, h = height, w2 = (width + 1) / 2, h2 = (height + 1) / 2, n2 = w2 * h2
             let hasGuess = guess != nil
             let fine = (state, guess ?? [])
@@ -158,7 +173,7 @@ public struct ClosedFormMatting: Sendable {
             state2.withUnsafeMutableBufferPointer { st2 in g2.withUnsafeMutableBufferPointer { g2 in
                 let o0 = out.baseAddress!, o1 = o0 + n2, o2 = o1 + n2
                 // Rows on the solver's threads (each output row is its own).
-                parallelChunks(h2, threads: threads) { rows in
+                parallelChunks(h2, pool: pool) { rows in
                 for y in rows {
                     let v0 = 2 * y, v1 = min(2 * y + 1, h - 1)
                     for x in 0..<w2 {
@@ -195,19 +210,30 @@ public struct ClosedFormMatting: Sendable {
     /// Memory per level: the full-size direction vector (Double) and the alpha (Float);
     /// every other vector holds only the unknown pixels, and the coarser answer is
     /// interpolated straight into the unknowns' starting guess.
-    func solve(_ level: inout Level, statistics: inout Statistics, isFinest: Bool = true) -> [Float] {
+    ///
+    /// `progress` is the share of the whole solve this level and the coarser ones make up:
+    /// the coarser levels get its first quarter (they have a quarter of the pixels, and about
+    /// as many iterations), this level the rest, as its residual falls (log scale).
+    func solve(
+        _ level: inout Level, statistics: inout Statistics, pool: ThreadPool, progress: ClosedRange<Double>,
+        isFinest: Bool = true
+    ) throws -> [Float] {
         let unknown = level.unknownCount
         var coarse: (alpha: [Float], width: Int, height: Int)?
         if coarsestUnknownCount > 0, unknown > coarsestUnknownCount, min(level.width, level.height) >= 16 {
-            var half = level.halved(threads: threads)
-            coarse = (solve(&half, statistics: &statistics, isFinest: false), half.width, half.height)
+            var half = level.halved(pool: pool)
+            let split = progress.lowerBound + (progress.upperBound - progress.lowerBound) / 4
+            coarse = (try solve(&half, statistics: &statistics, pool: pool, progress: progress.lowerBound...split, isFinest: false),
+                      half.width, half.height)
         }
+        try pool.checkCancellation()
+        let share = coarse == nil ? progress : (progress.lowerBound + (progress.upperBound - progress.lowerBound) / 4)...progress.upperBound
         let w = level.width, h = level.height, n = w * h
         let laplacian = level.state.withUnsafeBufferPointer { state in
             level.withColour { colour in
                 MattingLaplacian(
                     colour: colour, width: w, height: h, state: state, unknownState: Level.unknown,
-                    radius: radius, epsilon: epsilon, threads: threads)
+                    radius: radius, epsilon: epsilon, pool: pool)
             }
         }
         let m = laplacian.unknownCount, U = laplacian.unknown
@@ -215,21 +241,17 @@ public struct ClosedFormMatting: Sendable {
         let picture = UnsafeMutableBufferPointer<Double>.allocate(capacity: n)
         defer { x.deallocate(); picture.deallocate() }
         // The unknowns' starting guess: the coarser level's answer, bilinearly interpolated
-        // (pixel centres aligned, as ``upsampled(_:width:height:to:_:)``), else the caller's.
+        // (``BilinearTaps``, as every upsampling here), else the caller's.
         if let coarse {
-            let cw = coarse.width, ch = coarse.height
-            let sx = Float(cw) / Float(w), sy = Float(ch) / Float(h)
+            let cw = coarse.width
+            let xs = BilinearTaps(input: cw, output: w), ys = BilinearTaps(input: coarse.height, output: h)
             coarse.alpha.withUnsafeBufferPointer { p in
-                parallelChunks(m, threads: threads) { range in
+                let p = p.baseAddress!
+                parallelChunks(m, pool: pool) { range in
                 for k in range {
                     let i = Int(U[k]), px = i % w, py = i / w
-                    let fy = min(max((Float(py) + 0.5) * sy - 0.5, 0), Float(ch - 1))
-                    let y0 = Int(fy), y1 = min(y0 + 1, ch - 1), ty = fy - Float(y0)
-                    let fx = min(max((Float(px) + 0.5) * sx - 0.5, 0), Float(cw - 1))
-                    let x0 = Int(fx), x1 = min(x0 + 1, cw - 1), tx = fx - Float(x0)
-                    let top = p[y0 * cw + x0] + tx * (p[y0 * cw + x1] - p[y0 * cw + x0])
-                    let bottom = p[y1 * cw + x0] + tx * (p[y1 * cw + x1] - p[y1 * cw + x0])
-                    x[k] = Double(top + ty * (bottom - top))
+                    let top = xs.value(p + ys.x0[py] * cw, at: px), bottom = xs.value(p + ys.x1[py] * cw, at: px)
+                    x[k] = Double(top + ys.t[py] * (bottom - top))
                 }
                 }
             }
@@ -240,13 +262,15 @@ public struct ClosedFormMatting: Sendable {
         }
         level.state.withUnsafeBufferPointer { state in
             // On both threads: the fresh pages of the full-size vector fault in on both.
-            parallelChunks(n, threads: threads) { range in
+            parallelChunks(n, pool: pool) { range in
                 for i in range { picture[i] = state[i] == Level.foreground ? 1 : 0 }
             }
         }
-        let (iterations, residual) = ConjugateGradient.solve(
+        let (iterations, residual) = try ConjugateGradient.solve(
             laplacian, picture: picture, x: x, tolerance: tolerance,
-            maxIterations: isFinest ? (finestMaxIterations ?? maxIterations) : maxIterations)
+            maxIterations: isFinest ? (finestMaxIterations ?? maxIterations) : maxIterations, pool: pool,
+            progress: { pool.reportProgress(share.lowerBound + $0 * (share.upperBound - share.lowerBound)) })
+        pool.reportProgress(share.upperBound)
         statistics.levels.insert((w, h, unknown, iterations, residual), at: 0)
         return [Float](unsafeUninitializedCapacity: n) { alpha, count in
             level.state.withUnsafeBufferPointer { state in
@@ -255,23 +279,5 @@ public struct ClosedFormMatting: Sendable {
             for k in 0..<m { alpha[Int(U[k])] = Float(min(max(x[k], 0), 1)) }
             count = n
         }
-    }
-
-    /// Bilinear upsampling with pixel centres aligned (`x_coarse = (x + 0.5)/scale − 0.5`).
-    static func upsampled(_ plane: [Float], width w: Int, height h: Int, to w2: Int, _ h2: Int) -> [Float] {
-        var out = [Float](repeating: 0, count: w2 * h2)
-        let sx = Float(w) / Float(w2), sy = Float(h) / Float(h2)
-        for y in 0..<h2 {
-            let fy = min(max((Float(y) + 0.5) * sy - 0.5, 0), Float(h - 1))
-            let y0 = Int(fy), y1 = min(y0 + 1, h - 1), ty = fy - Float(y0)
-            for x in 0..<w2 {
-                let fx = min(max((Float(x) + 0.5) * sx - 0.5, 0), Float(w - 1))
-                let x0 = Int(fx), x1 = min(x0 + 1, w - 1), tx = fx - Float(x0)
-                let top = plane[y0 * w + x0] + tx * (plane[y0 * w + x1] - plane[y0 * w + x0])
-                let bottom = plane[y1 * w + x0] + tx * (plane[y1 * w + x1] - plane[y1 * w + x0])
-                out[y * w2 + x] = top + ty * (bottom - top)
-            }
-        }
-        return out
     }
 }

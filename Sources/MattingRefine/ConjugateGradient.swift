@@ -1,5 +1,6 @@
 import CMattingKernels
-import Synchronization
+import Foundation
+import MattingThreads
 
 /// Jacobi-preconditioned conjugate gradients on the unknown pixels of a matting Laplacian.
 enum ConjugateGradient {
@@ -9,52 +10,72 @@ enum ConjugateGradient {
     /// `picture` is a full-size vector holding the known pixels' values (0 or 1) and 0 at
     /// every unknown pixel; the solver then uses it as the search direction, so it is
     /// clobbered (`L·d` reads neighbours, so the direction must be full-size; every other
-    /// vector is compact, tile after tile). The loop is C (`mk_f64_cf_pcg`) on a persistent
-    /// thread pool; every reduction is summed per tile, then over tiles in order, so the
-    /// result does not depend on the thread count.
+    /// vector is compact, tile after tile). The loop is C (`mk_f64_cf_pcg`) on the pool's
+    /// threads; every reduction is summed per tile, then over tiles in order, so the result
+    /// does not depend on the thread count.
+    ///
+    /// After every iteration the loop calls back: the pool's running job hears how far the
+    /// residual has come (`progress`, 0…1 of this level), and a cancelled job stops the loop.
     ///
     /// - Returns: iterations done and the final relative residual `‖r‖/‖b‖`.
+    /// - Throws: `CancellationError` if the pool's job was cancelled.
     static func solve(
         _ L: MattingLaplacian, picture: UnsafeMutableBufferPointer<Double>, x: UnsafeMutableBufferPointer<Double>,
-        tolerance: Double, maxIterations: Int
-    ) -> (Int, Double) {
+        tolerance: Double, maxIterations: Int, pool: ThreadPool, progress: @escaping (Double) -> Void = { _ in }
+    ) throws -> (Int, Double) {
         let m = L.unknownCount, tileCount = L.tileCount
         precondition(x.count == m && picture.count == L.width * L.height)
         if m == 0 { return (0, 0) }
-        let pool = RefinePool.pool(threads: L.threads)
-        let workers = pool == nil ? 1 : L.threads
+        try pool.checkCancellation()
+        let workers = pool.cPool == nil ? 1 : pool.threadCount
         let scratchStride = mk_cf_laplacian_scratch_count(Int32(MattingLaplacian.tileSize), Int32(L.radius))
         let scratch = UnsafeMutablePointer<Double>.allocate(capacity: workers * scratchStride)
         let workspace = UnsafeMutablePointer<Double>.allocate(capacity: 4 * m + 2 * tileCount)
         defer { scratch.deallocate(); workspace.deallocate() }
         var residual = 0.0
-        let iterations = L.offsets.withUnsafeBufferPointer { offsets in
-            var system = mk_cf_system(
-                tiles: L.tiles, tile_count: tileCount, offsets: offsets.baseAddress, unknown: UnsafePointer(L.unknown),
-                kernel: L.kernel, scratch: scratch, scratch_stride: scratchStride, pool: pool, threads: workers)
-            return mk_f64_cf_pcg(
-                &system, picture.baseAddress, picture.count, x.baseAddress, UnsafePointer(L.diagonal),
-                tolerance, Int32(clamping: maxIterations), workspace, &residual)
+        let monitor = IterationMonitor(pool: pool, tolerance: tolerance, progress: progress)
+        let iterations = withExtendedLifetime(monitor) {
+            L.offsets.withUnsafeBufferPointer { offsets in
+                var system = mk_cf_system(
+                    tiles: L.tiles, tile_count: tileCount, offsets: offsets.baseAddress, unknown: UnsafePointer(L.unknown),
+                    kernel: L.kernel, scratch: scratch, scratch_stride: scratchStride, pool: pool.cPool, threads: workers,
+                    on_iteration: { context, iterations, residual in
+                        Unmanaged<IterationMonitor>.fromOpaque(context!).takeUnretainedValue()
+                            .iterated(Int(iterations), residual: residual) ? 1 : 0
+                    },
+                    on_iteration_context: Unmanaged.passUnretained(monitor).toOpaque())
+                return mk_f64_cf_pcg(
+                    &system, picture.baseAddress, picture.count, x.baseAddress, UnsafePointer(L.diagonal),
+                    tolerance, Int32(clamping: maxIterations), workspace, &residual)
+            }
         }
+        try pool.checkCancellation()
         return (Int(iterations), residual)
     }
 }
 
-/// The solver's persistent worker threads: one C pool (`mk_threadpool`, the same as
-/// MattingEngine's) per thread count, created on first use and kept for the process, so a
-/// conjugate-gradient step costs no thread wake-up. Regions from concurrent solves on one
-/// pool run one after another.
-enum RefinePool {
-    private static let pools = Mutex<[Int: UncheckedSendable<OpaquePointer>]>([:])
+/// What the C loop calls after each iteration: reports progress and answers whether to stop.
+final class IterationMonitor {
+    let pool: ThreadPool
+    let tolerance: Double
+    let progress: (Double) -> Void
+    private var first: Double?
 
-    /// The pool for `threads` threads (nil for one thread: run on the caller).
-    static func pool(threads: Int) -> OpaquePointer? {
-        guard threads > 1 else { return nil }
-        return pools.withLock { pools in
-            if let pool = pools[threads] { return pool.value }
-            guard let pool = mk_threadpool_create(threads) else { return nil }
-            pools[threads] = UncheckedSendable(pool)
-            return pool
+    init(pool: ThreadPool, tolerance: Double, progress: @escaping (Double) -> Void) {
+        self.pool = pool
+        self.tolerance = tolerance
+        self.progress = progress
+    }
+
+    /// Whether the solve must stop (the pool's job was cancelled). Progress is the share of
+    /// the way, in log scale, from the first iteration's residual to the tolerance.
+    func iterated(_ iterations: Int, residual: Double) -> Bool {
+        if pool.isCancelled { return true }
+        let start = first ?? residual
+        first = start
+        if start > tolerance, residual > 0, tolerance > 0 {
+            progress(min(1, max(0, log(start / residual) / log(start / tolerance))))
         }
+        return false
     }
 }

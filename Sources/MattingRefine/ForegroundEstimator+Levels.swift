@@ -1,3 +1,4 @@
+import MattingThreads
 import CMattingKernels
 import MattingImage
 #if canImport(Glibc)
@@ -24,15 +25,21 @@ extension ForegroundEstimator {
     /// planar copies) and writes `F` straight into the caller's picture; the coarser levels
     /// share two pairs of `F`/`B` buffers (a level reads the previous one's) and one resampled
     /// photo and matte, all sized for the largest of them and never zero-filled, since every
-    /// pass writes its whole output. On this VM a fresh page costs ~2 µs, so memory not
-    /// touched is time saved.
+    /// pass writes its whole output: memory not touched is page faults saved.
+    ///
+    /// Levels run on `pool`; a cancelled job of the pool stops before the next level, and
+    /// each level done reports its share of the pixels as progress.
     ///
     /// - Precondition: `image` is RGB, `alpha` single-channel, same non-empty size.
+    /// - Throws: `CancellationError`.
     func solve(
         _ image: FloatImage, alpha: FloatImage,
         foreground: UnsafeMutablePointer<Float>, stride foregroundStride: Int,
-        background: UnsafeMutablePointer<Float>, stride backgroundStride: Int
-    ) {
+        background: UnsafeMutablePointer<Float>, stride backgroundStride: Int,
+        pool: ThreadPool
+    ) throws {
+        var cancelled = false
+        defer { if !cancelled { pool.reportProgress(1) } }
         let w0 = image.width, h0 = image.height
         let sizes = Self.levelSizes(width: w0, height: h0), finest = sizes.count - 1
         // Coarser levels alternate between two buffer pairs: level l uses pair (finest − 1 − l) % 2.
@@ -64,7 +71,10 @@ extension ForegroundEstimator {
                     start[3 + c] = sums[3 + c] / (counts[1] + 1e-5)
                 }
                 var previous = (f: UnsafePointer(start), b: UnsafePointer(start + 3), width: 1, height: 1)
+                let totalPixels = Double(sizes.reduce(0) { $0 + $1.width * $1.height })
+                var donePixels = 0
                 for l in 0...finest {
+                    if pool.isCancelled { cancelled = true; break }
                     let (w, h) = sizes[l]
                     var level = mk_fg_level()
                     level.width = Int32(w)
@@ -78,7 +88,7 @@ extension ForegroundEstimator {
                         (level.background, level.background_stride) = (background, backgroundStride)
                     } else {
                         let columns = Self.columns(from: w0, to: w)
-                        parallelChunks(h, threads: threads) { rows in
+                        parallelChunks(h, pool: pool) { rows in
                             let y0 = Int32(rows.lowerBound), y1 = Int32(rows.upperBound)
                             mk_f32_fg_nearest_rows(image0, imageStride, Int32(h0), 3, levelImage, 3 * w, Int32(w), Int32(h), columns, y0, y1)
                             mk_f32_fg_nearest_rows(alpha0, alphaStride, Int32(h0), 1, levelAlpha, w, Int32(w), Int32(h), columns, y0, y1)
@@ -100,17 +110,20 @@ extension ForegroundEstimator {
                     level.span_offsets = spans.map { UnsafePointer($0.offsets) }
                     level.spans = spans.map { UnsafePointer($0.spans) }
                     let columns = Self.columns(from: previous.width, to: w)
-                    parallelChunks(h, threads: threads) { rows in
+                    parallelChunks(h, pool: pool) { rows in
                         var level = level
                         mk_f32_fg_start_rows(
                             &level, previous.f, previous.b, Int32(previous.width), Int32(previous.height), columns,
                             Int32(rows.lowerBound), Int32(rows.upperBound))
                     }
-                    for _ in 0..<sweeps { sweep(level) }
+                    for _ in 0..<sweeps { sweep(level, pool: pool) }
                     previous = (UnsafePointer(level.foreground!), UnsafePointer(level.background!), w, h)
+                    donePixels += w * h
+                    pool.reportProgress(Double(donePixels) / totalPixels)
                 }
             }
         }
+        if cancelled { throw CancellationError() }
     }
 
     /// Source columns of a nearest-neighbour resampling, as pymatting computes them:
@@ -122,12 +135,12 @@ extension ForegroundEstimator {
     /// One Gauss–Seidel sweep over fixed 32-row bands: even bands in parallel, then odd.
     /// A band reads only its neighbour bands' edge rows, which are not written meanwhile,
     /// and each band is swept in raster order, so the result is the same for any thread count.
-    func sweep(_ level: mk_fg_level) {
+    func sweep(_ level: mk_fg_level, pool: ThreadPool) {
         let bandHeight = 32, h = Int(level.height), bands = (h + bandHeight - 1) / bandHeight
         let rows = usesScalarSweep ? mk_f32_fg_sweep_rows__scalar : mk_f32_fg_sweep_rows
         for phase in 0..<2 {
             let mine = Array(Swift.stride(from: phase, to: bands, by: 2))
-            parallelFor(mine.count, threads: threads) { k in
+            parallelFor(mine.count, pool: pool) { k in
                 var level = level
                 let y0 = mine[k] * bandHeight
                 rows(&level, Int32(y0), Int32(min(h, y0 + bandHeight)))

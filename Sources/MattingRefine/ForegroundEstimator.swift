@@ -1,3 +1,4 @@
+import MattingThreads
 import MattingImage
 
 /// Foreground (and background) colour estimation from an image and its matte: Germer,
@@ -11,7 +12,7 @@ import MattingImage
 /// `round(w^(l/n)) × round(h^(l/n))`, `n = ceil(log2(max(w, h)))`, nearest-neighbour
 /// resampling, starting from the mean colours of `α > 0.9` and `α < 0.1`;
 /// `smallIterations` Gauss–Seidel sweeps on levels no larger than `smallSize`, `bigIterations`
-/// above. Each sweep visits fixed 32-row bands, even bands then odd bands, two threads; each
+/// above. Each sweep visits fixed 32-row bands, even bands then odd bands, on the pool's threads; each
 /// band is swept in raster order, so results are identical for any thread count (and differ
 /// from pymatting's single raster sweep only near band boundaries, well within 1e-2).
 /// On levels larger than 128×128 only pixels within ``activeMargin`` of a fractional alpha or
@@ -33,8 +34,6 @@ public struct ForegroundEstimator: Sendable {
     public var bigIterations: Int = 2
     /// Levels with both sides ≤ this use `smallIterations` (default 32).
     public var smallSize: Int = 32
-    /// Worker threads (the result does not depend on it).
-    public var threads: Int = defaultRefineThreads
     /// On levels larger than 128×128, sweep only pixels within this many pixels of a
     /// fractional alpha or an alpha edge (default 4); elsewhere the visible colour is the
     /// photo's (`F = I` where α = 1, `B = I` where α = 0, as the full update gives to within
@@ -55,14 +54,18 @@ public struct ForegroundEstimator: Sendable {
     ///   - alpha: single-channel matte, same size, 0…1.
     /// - Returns: RGB pictures of the same size, values clamped to 0…1.
     /// - Throws: ``ImageError/invalidArgument(_:)`` for layout or size mismatches.
-    public func estimate(_ image: FloatImage, alpha: FloatImage) throws -> (foreground: FloatImage, background: FloatImage) {
+    ///   - pool: the threads to work on (the result does not depend on their number); a
+    ///     cancelled job of the pool stops the estimate between two levels.
+    public func estimate(
+        _ image: FloatImage, alpha: FloatImage, pool: ThreadPool = .serial
+    ) throws -> (foreground: FloatImage, background: FloatImage) {
         try validate(image, alpha: alpha)
         if image.isEmpty { return (image.rgbImage, image.rgbImage) }
         var foreground = FloatImage(width: image.width, height: image.height, layout: .rgb)
         var background = foreground
-        foreground.withUnsafeMutableBufferPointer { f, fStride in
-            background.withUnsafeMutableBufferPointer { b, bStride in
-                solve(image.rgbImage, alpha: alpha, foreground: f, stride: fStride, background: b, stride: bStride)
+        try foreground.withUnsafeMutableBufferPointer { f, fStride in
+            try background.withUnsafeMutableBufferPointer { b, bStride in
+                try solve(image.rgbImage, alpha: alpha, foreground: f, stride: fStride, background: b, stride: bStride, pool: pool)
             }
         }
         return (foreground, background)
@@ -78,15 +81,17 @@ public struct ForegroundEstimator: Sendable {
     ///   - alpha: single-channel matte, same size, 0…1.
     /// - Returns: an RGB picture of the same size, values clamped to 0…1.
     /// - Throws: ``ImageError/invalidArgument(_:)`` for layout or size mismatches.
-    public func foreground(_ image: FloatImage, alpha: FloatImage) throws -> FloatImage {
+    ///   - pool: as ``estimate(_:alpha:pool:)``.
+    public func foreground(_ image: FloatImage, alpha: FloatImage, pool: ThreadPool = .serial) throws -> FloatImage {
         try validate(image, alpha: alpha)
         if image.isEmpty { return image.rgbImage }
         var foreground = FloatImage(width: image.width, height: image.height, layout: .rgb)
         // The finest level's background is scratch, written in full before it is read.
         let background = UnsafeMutablePointer<Float>.allocate(capacity: 3 * image.pixelCount)
         defer { background.deallocate() }
-        foreground.withUnsafeMutableBufferPointer { f, fStride in
-            solve(image.rgbImage, alpha: alpha, foreground: f, stride: fStride, background: background, stride: 3 * image.width)
+        try foreground.withUnsafeMutableBufferPointer { f, fStride in
+            try solve(image.rgbImage, alpha: alpha, foreground: f, stride: fStride, background: background, stride: 3 * image.width,
+                      pool: pool)
         }
         return foreground
     }

@@ -1,3 +1,4 @@
+import MattingThreads
 import MattingImage
 #if canImport(Glibc)
 import Glibc
@@ -25,7 +26,7 @@ enum GaussianKernel {
     /// a row padded with the replicated border), so row chunks run on `threads` threads with
     /// no full-size temporary; every output is the same sum in the same tap order whatever the
     /// thread count. The result is clamped to 0…1.
-    static func blurred(_ matte: FloatImage, sigma: Float, threads: Int = defaultRefineThreads) -> FloatImage {
+    static func blurred(_ matte: FloatImage, sigma: Float, pool: ThreadPool = .serial) -> FloatImage {
         let taps = taps(sigma: sigma), r = taps.count / 2
         let w = matte.width, h = matte.height
         var out = FloatImage(width: w, height: h, layout: .gray)
@@ -36,7 +37,7 @@ enum GaussianKernel {
                 let dst = UncheckedSendable(dst)
                 taps.withUnsafeBufferPointer { t in
                     let t = UncheckedSendable(t)
-                    parallelChunks(h, threads: threads) { rows in
+                    parallelChunks(h, pool: pool) { rows in
                         let padded = UnsafeMutablePointer<Float>.allocate(capacity: w + 2 * r)
                         let acc = UnsafeMutablePointer<Float>.allocate(capacity: w)
                         defer { padded.deallocate(); acc.deallocate() }

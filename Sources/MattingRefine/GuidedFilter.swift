@@ -1,3 +1,4 @@
+import MattingThreads
 import MattingImage
 
 /// The guided filter (He, Sun & Tang, "Guided Image Filtering", ECCV 2010 / TPAMI 2013):
@@ -36,7 +37,7 @@ public struct GuidedFilter: Sendable, Hashable {
     /// - Returns: a picture of `input`'s size and layout (values are not clamped).
     /// - Throws: ``ImageError/invalidArgument(_:)`` for a negative radius, a non-positive
     ///   epsilon or a size mismatch.
-    public func filtered(_ input: FloatImage, guide: FloatImage, threads: Int = defaultRefineThreads) throws -> FloatImage {
+    public func filtered(_ input: FloatImage, guide: FloatImage, pool: ThreadPool = .serial) throws -> FloatImage {
         guard radius >= 0 else { throw ImageError.invalidArgument("guided filter radius \(radius) is negative") }
         guard epsilon > 0, epsilon.isFinite else {
             throw ImageError.invalidArgument("guided filter epsilon \(epsilon) must be positive")
@@ -46,14 +47,14 @@ public struct GuidedFilter: Sendable, Hashable {
         let guidePlanes = guide.layout.isColor
             ? Plane.planes(of: guide.rgbImage) : [Plane(guide, channel: 0)]
         let outputs = Plane.planes(of: input).map {
-            Self.filter($0, guide: guidePlanes, radius: radius, epsilon: epsilon, threads: threads)
+            Self.filter($0, guide: guidePlanes, radius: radius, epsilon: epsilon, pool: pool)
         }
         return Plane.image(outputs, layout: input.layout)
     }
 
     /// One input plane through the filter.
-    static func filter(_ p: Plane, guide I: [Plane], radius r: Int, epsilon: Float, threads: Int) -> Plane {
-        apply(coefficients(p, guide: I, radius: r, epsilon: epsilon, threads: threads), guide: I)
+    static func filter(_ p: Plane, guide I: [Plane], radius r: Int, epsilon: Float, pool: ThreadPool) -> Plane {
+        apply(coefficients(p, guide: I, radius: r, epsilon: epsilon, pool: pool), guide: I)
     }
 
     /// `q = Σ_c A_c·I_c + B` for box-averaged coefficients (A_c…, B) and a guide.
@@ -73,10 +74,10 @@ public struct GuidedFilter: Sendable, Hashable {
     /// only (a band's halo rows are real rows), so each output row sees the same windows as
     /// in the whole-plane version; only the order of the Double running sums differs.
     static func bandedCoefficients(
-        _ p: Plane, guide I: [Plane], radius r: Int, epsilon: Float, threads: Int, bandRows: Int = 256
+        _ p: Plane, guide I: [Plane], radius r: Int, epsilon: Float, pool: ThreadPool, bandRows: Int = 256
     ) -> [Plane] {
         let w = p.width, h = p.height
-        if h <= bandRows + 4 * r { return coefficients(p, guide: I, radius: r, epsilon: epsilon, threads: threads) }
+        if h <= bandRows + 4 * r { return coefficients(p, guide: I, radius: r, epsilon: epsilon, pool: pool) }
         var out = [Plane](repeating: Plane(width: w, height: h), count: I.count + 1)
         var y0 = 0
         while y0 < h {
@@ -85,7 +86,7 @@ public struct GuidedFilter: Sendable, Hashable {
             func rows(_ plane: Plane) -> Plane {
                 Plane(width: w, height: a1 - a0, data: Array(plane.data[a0 * w..<a1 * w]))
             }
-            let band = coefficients(rows(p), guide: I.map(rows), radius: r, epsilon: epsilon, threads: threads)
+            let band = coefficients(rows(p), guide: I.map(rows), radius: r, epsilon: epsilon, pool: pool)
             for c in 0..<out.count {
                 out[c].data.withUnsafeMutableBufferPointer { dst in
                     band[c].data.withUnsafeBufferPointer { src in
@@ -99,7 +100,7 @@ public struct GuidedFilter: Sendable, Hashable {
     }
 
     /// The box-averaged linear coefficients: one plane per guide channel, then the offset.
-    static func coefficients(_ p: Plane, guide I: [Plane], radius r: Int, epsilon: Float, threads: Int) -> [Plane] {
+    static func coefficients(_ p: Plane, guide I: [Plane], radius r: Int, epsilon: Float, pool: ThreadPool) -> [Plane] {
         let n = p.count
         if I.count == 1 {
             let g = I[0]
@@ -108,7 +109,7 @@ public struct GuidedFilter: Sendable, Hashable {
                 ip.data[k] = g.data[k] * p.data[k]
                 ii.data[k] = g.data[k] * g.data[k]
             }
-            let m = BoxKernel.means([g, p, ip, ii], radius: r, threads: threads)
+            let m = BoxKernel.means([g, p, ip, ii], radius: r, pool: pool)
             var a = Plane(width: p.width, height: p.height), b = a
             for k in 0..<n {
                 let mi = Double(m[0].data[k]), mp = Double(m[1].data[k])
@@ -118,7 +119,7 @@ public struct GuidedFilter: Sendable, Hashable {
                 a.data[k] = Float(ak)
                 b.data[k] = Float(mp - ak * mi)
             }
-            return BoxKernel.means([a, b], radius: r, threads: threads)
+            return BoxKernel.means([a, b], radius: r, pool: pool)
         }
         // Colour guide: 3 means of I, 1 of p, 3 of I·p, 6 of I·Iᵀ.
         // Each of the 13 means is made by its own task, which builds its product plane,
@@ -129,7 +130,7 @@ public struct GuidedFilter: Sendable, Hashable {
         var m = [Plane](repeating: Plane(width: 0, height: 0), count: 13)
         m.withUnsafeMutableBufferPointer { out in
             let out = UncheckedSendable(out)
-            parallelFor(13, threads: threads) { i in
+            parallelFor(13, pool: pool) { i in
                 if i < 4 {
                     out.value[i] = BoxKernel.mean(sources[i], radius: r)
                     return
@@ -153,7 +154,7 @@ public struct GuidedFilter: Sendable, Hashable {
             let m = UncheckedSendable(m)
             withMutablePlanePointers(&coefficients) { out in
                 let out = UncheckedSendable(out)
-                parallelChunks(n, threads: threads) { range in
+                parallelChunks(n, pool: pool) { range in
                     let m = m.value, out = out.value
                     for k in range {
                         let mr = Double(m[0][k]), mg = Double(m[1][k]), mb = Double(m[2][k])
@@ -176,7 +177,7 @@ public struct GuidedFilter: Sendable, Hashable {
                 }
             }
         }
-        return BoxKernel.means(coefficients, radius: r, threads: threads)
+        return BoxKernel.means(coefficients, radius: r, pool: pool)
     }
 }
 

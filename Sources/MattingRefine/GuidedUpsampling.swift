@@ -1,3 +1,4 @@
+import MattingThreads
 import MattingImage
 
 /// Full-resolution stages that work on the 8-bit photo in row bands: guided upsampling of a
@@ -12,13 +13,14 @@ extension Refiner {
     /// Rows per band of the full-resolution passes.
     static let bandRows = 64
 
-    /// ``upsampled(_:guide:radius:epsilon:)`` with the full-resolution photo given as 8-bit
-    /// pixels: no float copy of the photo is made. The guide is averaged onto the matte's grid
-    /// from the 8-bit values (integer sums), the coefficients are computed at the working size,
-    /// and `α = a·I + b` is evaluated band by band with `I = value / 255`.
-    ///
-    /// Equal to the float-guide version up to the rounding of the area average (the sums are
-    /// exact integers here; tested ≤ 1e-4).
+    /// A matte solved at a reduced working size, brought back to the size of `guide` with
+    /// edges taken from the full-resolution photo — guided upsampling as in He & Sun's "Fast
+    /// Guided Filter" (2015): the guide is area-averaged to the matte's size (from its 8-bit
+    /// values, integer sums), the guided filter's per-pixel linear coefficients `(a, b)` are
+    /// computed there, bilinearly upsampled (pixel centres aligned), and applied to the
+    /// full-resolution guide band by band: `α = a·I + b` with `I = value / 255`, clamped to
+    /// 0…1. Edges therefore follow the photo, not the low-resolution grid, and no float copy
+    /// of the photo is made.
     ///
     /// - Parameters:
     ///   - alpha: single-channel matte at the working size.
@@ -28,7 +30,9 @@ extension Refiner {
     ///     bilinear upsampling).
     ///   - epsilon: guided-filter regularisation (default 1e-4).
     /// - Throws: ``ImageError/invalidArgument(_:)`` as the float-guide version.
-    public func upsampled(_ alpha: FloatImage, guide: Image, radius: Int = 2, epsilon: Float = 1e-4) throws -> FloatImage {
+    public func upsampled(
+        _ alpha: FloatImage, guide: Image, radius: Int = 2, epsilon: Float = 1e-4, pool: ThreadPool = .serial
+    ) throws -> FloatImage {
         try requireMatte(alpha, "alpha")
         guard !alpha.isEmpty, !guide.isEmpty else { throw ImageError.invalidArgument("cannot upsample an empty matte") }
         guard radius >= 0, epsilon > 0 else { throw ImageError.invalidArgument("guided upsampling needs radius ≥ 0 and epsilon > 0") }
@@ -45,9 +49,9 @@ extension Refiner {
         if radius == 0 {
             coefficients = [p]
         } else {
-            let small = Self.areaAverage(photo, width: w, height: h, threads: solver.threads)
+            let small = Self.areaAverage(photo, width: w, height: h, pool: pool)
             // In bands: the whole-plane coefficients were the 12 MP pipeline's memory peak.
-            coefficients = GuidedFilter.bandedCoefficients(p, guide: small, radius: radius, epsilon: epsilon, threads: solver.threads)
+            coefficients = GuidedFilter.bandedCoefficients(p, guide: small, radius: radius, epsilon: epsilon, pool: pool)
         }
         let guideChannels = coefficients.count - 1
         let xs = BilinearTaps(input: w, output: W)
@@ -62,7 +66,7 @@ extension Refiner {
                 let src = UncheckedSendable(src)
                 withPlanePointers(coefficients) { planes in
                     let planes = UncheckedSendable(planes)
-                    parallelDynamic(bands, threads: solver.threads) { band, _ in
+                    parallelDynamic(bands, pool: pool) { band, _ in
                         let n = coefficients.count
                         // Horizontally interpolated coefficient rows, two slots (row parity) per plane.
                         let rows = UnsafeMutablePointer<Float>.allocate(capacity: n * 2 * W)
@@ -112,7 +116,7 @@ extension Refiner {
     /// Each channel of the 8-bit `photo` averaged onto a `w × h` grid: full-size pixel
     /// `(x, y)` falls in cell `(min(w−1, x·w/W), min(h−1, y·h/H))` (the binning of the float
     /// version); sums are exact integers.
-    static func areaAverage(_ photo: Image, width w: Int, height h: Int, threads: Int) -> [Plane] {
+    static func areaAverage(_ photo: Image, width w: Int, height h: Int, pool: ThreadPool) -> [Plane] {
         let W = photo.width, H = photo.height, channels = photo.channelCount
         let cellX = (0..<W).map { min(w - 1, $0 * w / W) }
         var columnCount = [Int](repeating: 0, count: w)
@@ -129,7 +133,7 @@ extension Refiner {
             let planes = UncheckedSendable(planes)
             photo.withUnsafeBufferPointer { src, stride in
                 let src = UncheckedSendable(src)
-                parallelChunks(h, threads: threads) { cells in
+                parallelChunks(h, pool: pool) { cells in
                     let sums = UnsafeMutablePointer<Int>.allocate(capacity: w * channels)
                     defer { sums.deallocate() }
                     for cy in cells {
@@ -167,7 +171,7 @@ extension Refiner {
     /// - Throws: ``ImageError/invalidArgument(_:)`` if the layouts are not RGB or the working
     ///   pictures differ in size.
     public static func correctedForeground(
-        original: Image, working: FloatImage, foreground: FloatImage, threads: Int = defaultRefineThreads
+        original: Image, working: FloatImage, foreground: FloatImage, pool: ThreadPool = .serial
     ) throws -> Image {
         guard original.layout == .rgb, working.layout == .rgb, foreground.layout == .rgb else {
             throw ImageError.invalidArgument("foreground correction needs RGB pictures")
@@ -188,7 +192,7 @@ extension Refiner {
                     let base = UncheckedSendable(base)
                     foreground.withUnsafeBufferPointer { fore, foreStride in
                         let fore = UncheckedSendable(fore)
-                        parallelDynamic(bands, threads: threads) { band, _ in
+                        parallelDynamic(bands, pool: pool) { band, _ in
                             let rows = UnsafeMutablePointer<Float>.allocate(capacity: 2 * 3 * W)
                             let line = UnsafeMutablePointer<Float>.allocate(capacity: 3 * w)
                             defer { rows.deallocate(); line.deallocate() }
@@ -248,8 +252,11 @@ extension Refiner {
     }
 }
 
-/// Bilinear taps of `ClosedFormMatting.upsampled` along one axis (Float arithmetic, pixel
-/// centres aligned, clamped at the edges).
+/// MattingRefine's one bilinear interpolation along an axis: Float arithmetic, pixel centres
+/// aligned (`x_in = (x + 0.5)·in/out − 0.5`), clamped at the edges. A picture is interpolated
+/// along rows first, then between the two rows: `top + ty·(bottom − top)`. The solver's
+/// coarse-to-fine start, guided upsampling and ``bilinearUpsampled(_:width:height:to:_:)``
+/// all use it, so their values agree to the bit.
 struct BilinearTaps: Sendable {
     var x0: [Int], x1: [Int], t: [Float]
 
@@ -262,6 +269,13 @@ struct BilinearTaps: Sendable {
             let a = Int(fx)
             x0.append(a); x1.append(min(a + 1, w - 1)); t.append(fx - Float(a))
         }
+    }
+
+    /// Position `x` of the output interpolated from the row `p`.
+    @inline(__always)
+    func value(_ p: UnsafePointer<Float>, at x: Int) -> Float {
+        let a = p[x0[x]]
+        return a + t[x] * (p[x1[x]] - a)
     }
 
     /// `out[x] = p[x0] + t·(p[x1] − p[x0])` for every output position.
@@ -279,26 +293,17 @@ struct BilinearTaps: Sendable {
     }
 }
 
-/// Bilinear taps of `ResamplingFilter.bilinear` (half-pixel centres, Double positions, edge
-/// repeated): output `i` is `w0·in[first] + w1·in[first+1]` (`w1 = 0` at the edges).
+/// `ResamplingFilter.bilinear`'s taps (MattingImage's own weights: half-pixel centres, Double
+/// positions, edge repeated), as first index and two weights: output `i` is
+/// `w0·in[first] + w1·in[first+1]` (`w1 = 0` where the resampler uses one tap).
 struct ResampleTaps: Sendable {
     var first: [Int], w0: [Float], w1: [Float]
 
     init(input n: Int, output m: Int) {
-        let scale = Double(n) / Double(m)
-        first = []; w0 = []; w1 = []
-        for i in 0..<m {
-            var source = (Double(i) + 0.5) * scale - 0.5
-            source = min(max(source, 0), Double(n - 1))
-            let left = min(Int(source), n - 1)
-            let fraction = Float(source - Double(left))
-            first.append(left)
-            if left + 1 < n && fraction > 0 {
-                w0.append(1 - fraction); w1.append(fraction)
-            } else {
-                w0.append(1); w1.append(0)
-            }
-        }
+        let weights = ResamplingWeights(inputSize: n, outputSize: m, filter: .bilinear)
+        first = weights.start.map(Int.init)
+        w0 = (0..<m).map { weights.weights[$0 * weights.taps] }
+        w1 = (0..<m).map { weights.count[$0] > 1 ? weights.weights[$0 * weights.taps + 1] : 0 }
     }
 
     /// One interleaved RGB row resampled: the same sums, in the same order, as `resized`.
@@ -313,6 +318,25 @@ struct ResampleTaps: Sendable {
             output[3 * x] = s0; output[3 * x + 1] = s1; output[3 * x + 2] = s2
         }
     }
+}
+
+/// A `w × h` plane brought to `W × H` with ``BilinearTaps`` (rows, then between rows).
+func bilinearUpsampled(_ plane: [Float], width w: Int, height h: Int, to W: Int, _ H: Int) -> [Float] {
+    let xs = BilinearTaps(input: w, output: W), ys = BilinearTaps(input: h, output: H)
+    var out = [Float](repeating: 0, count: W * H)
+    let top = UnsafeMutablePointer<Float>.allocate(capacity: W), bottom = UnsafeMutablePointer<Float>.allocate(capacity: W)
+    defer { top.deallocate(); bottom.deallocate() }
+    plane.withUnsafeBufferPointer { p in
+        out.withUnsafeMutableBufferPointer { o in
+            for y in 0..<H {
+                let ty = ys.t[y]
+                xs.interpolate(p.baseAddress! + ys.x0[y] * w, into: top)
+                xs.interpolate(p.baseAddress! + ys.x1[y] * w, into: bottom)
+                for x in 0..<W { o[y * W + x] = top[x] + ty * (bottom[x] - top[x]) }
+            }
+        }
+    }
+    return out
 }
 
 /// Base pointers of several planes for the duration of `body` (read only).

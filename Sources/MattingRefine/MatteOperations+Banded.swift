@@ -1,3 +1,4 @@
+import MattingThreads
 import MattingImage
 
 extension MatteOperations {
@@ -14,25 +15,29 @@ extension MatteOperations {
     /// path.
     ///
     /// - Throws: the first step's error; ``ImageError/invalidArgument(_:)`` for a non-gray matte.
-    public func appliedQuantized(to matte: FloatImage) throws -> Image {
-        try appliedQuantized(to: matte, bandRows: 64, threads: defaultRefineThreads)
+    ///
+    /// - Parameters:
+    ///   - matte: single-channel, values 0…1.
+    ///   - guide: the photo a guided-filter step follows (same size).
+    ///   - pool: the threads to work on (the result does not depend on their number).
+    public func appliedQuantized(to matte: FloatImage, guide: FloatImage? = nil, pool: ThreadPool = .serial) throws -> Image {
+        try appliedQuantized(to: matte, guide: guide, bandRows: 64, pool: pool)
     }
 
-    /// ``appliedQuantized(to:)`` with the band height and thread count exposed for tests.
-    func appliedQuantized(to matte: FloatImage, bandRows: Int, threads: Int) throws -> Image {
+    /// ``appliedQuantized(to:guide:pool:)`` with the band height exposed for tests.
+    func appliedQuantized(to matte: FloatImage, guide: FloatImage? = nil, bandRows: Int, pool: ThreadPool) throws -> Image {
         try requireMatte(matte)
         guard let steps = try bandedSteps(), !matte.isEmpty else {
-            return quantizedMatte(try applied(to: matte))
+            return quantizedMatte(try applied(to: matte, guide: guide, pool: pool), pool: pool)
         }
-        return BandedChain(steps: steps).run(matte, bandRows: max(1, bandRows), threads: threads)
+        return BandedChain(steps: steps).run(matte, bandRows: max(1, bandRows), pool: pool)
     }
 
     /// The steps as banded kernels, or nil when one of them has no banded form. Validates
     /// parameters exactly as `applied(to:)` does (same errors).
     private func bandedSteps() throws -> [BandedChain.Step]? {
         var steps: [BandedChain.Step] = []
-        for op in operators {
-            guard let op = op as? MatteOperation else { return nil }
+        for op in self.steps {
             switch op {
             case let .threshold(t):
                 guard (0...255).contains(t) else {
@@ -59,9 +64,9 @@ extension MatteOperations {
 }
 
 /// A float matte as 8 bits: `v·255 + 0.5` truncated, clamped to 0…255, NaN → 0 (the rule of
-/// `UInt8(unitValue:)`), in a tight loop over raw pointers, rows split over two threads
+/// `UInt8(unitValue:)`), in a tight loop over raw pointers, rows split over the pool's threads
 /// (a 2 MP foreground is 6.5 M values: ~8 ms on one thread as scalar code).
-package func quantizedMatte(_ matte: FloatImage) -> Image {
+package func quantizedMatte(_ matte: FloatImage, pool: ThreadPool = .serial) -> Image {
     // Every row is written below.
     var out = Image(uninitializedWidth: matte.width, height: matte.height, layout: matte.layout)
     let n = matte.rowLength, h = matte.height
@@ -69,7 +74,7 @@ package func quantizedMatte(_ matte: FloatImage) -> Image {
         let s = UncheckedSendable(s)
         out.withUnsafeMutableBufferPointer { d, dStride in
             let d = UncheckedSendable(d)
-            parallelChunks(h, threads: n * h >= 1 << 18 ? defaultRefineThreads : 1) { rows in
+            parallelChunks(h, pool: n * h >= 1 << 18 ? pool : .serial) { rows in
                 for y in rows { quantizeRow(s.value + y * sStride, d.value + y * dStride, count: n) }
             }
         }
@@ -141,7 +146,7 @@ struct BandedChain {
         func deallocate() { a.deallocate(); b.deallocate(); row.deallocate(); acc.deallocate() }
     }
 
-    func run(_ matte: FloatImage, bandRows: Int, threads: Int) -> Image {
+    func run(_ matte: FloatImage, bandRows: Int, pool: ThreadPool) -> Image {
         let w = matte.width, h = matte.height
         let halo = steps.reduce(0) { $0 + $1.reach }
         let bands = (h + bandRows - 1) / bandRows
@@ -153,10 +158,10 @@ struct BandedChain {
                 let dst = UncheckedSendable(dst)
                 // Dynamic scheduling (a descheduled worker on a busy machine holds back no fixed
                 // share); each worker owns its scratch, and a band's values depend on the band only.
-                let workers = max(1, min(threads, bands))
+                let workers = bands > 1 ? pool.threadCount : 1
                 let scratch = (0..<workers).map { _ in Scratch(width: w, rows: min(bandRows, h) + 2 * halo, steps: steps) }
                 defer { for s in scratch { s.deallocate() } }
-                parallelDynamic(bands, threads: workers) { band, worker in
+                parallelDynamic(bands, pool: pool) { band, worker in
                     let row = scratch[worker].row, acc = scratch[worker].acc
                     var a = scratch[worker].a, b = scratch[worker].b
                     let y0 = band * bandRows, y1 = min(h, y0 + bandRows)

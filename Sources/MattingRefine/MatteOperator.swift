@@ -1,28 +1,14 @@
+import MattingThreads
 import MattingImage
 
-/// A step that turns a matte into another matte: threshold, erosion, feathering, …
+/// One post-processing step on a matte: threshold, erosion, dilation, feathering or a
+/// guided filter.
 ///
 /// A matte is a single-channel ``FloatImage`` (`.gray`) with values in 0…1 (0 transparent,
-/// 1 opaque). Conform your own types to add steps to a ``MatteOperations`` list:
-///
-/// ```swift
-/// struct Gamma: MatteOperator {
-///     var exponent: Float
-///     func applied(to matte: FloatImage) throws -> FloatImage { ... }
-/// }
-/// let ops = MatteOperations.portrait.appending(Gamma(exponent: 0.8))
-/// ```
-public protocol MatteOperator: Sendable {
-    /// The operator applied to `matte` (single-channel, values in 0…1); returns a matte of
-    /// the same size.
-    ///
-    /// - Throws: ``ImageError/invalidArgument(_:)`` for out-of-range parameters or a matte
-    ///   that is not single-channel.
-    func applied(to matte: FloatImage) throws -> FloatImage
-}
-
-/// The built-in matte operators. Every case with a zero parameter is the identity.
-public enum MatteOperation: MatteOperator, Equatable {
+/// 1 opaque). Steps are plain data — `Hashable` and `Codable` — so a list of them
+/// (``MatteOperations``) can be compared, stored in a settings file or sent over the wire.
+/// Every case with a zero parameter is the identity.
+public enum MatteOperation: Sendable, Hashable, Codable {
     /// Alpha below `threshold` on the 0…255 scale becomes 0; the rest is kept as it is.
     ///
     /// Exact boundary: a value `a` becomes 0 when `a · 255 < threshold − 0.5`, that is, when
@@ -42,9 +28,10 @@ public enum MatteOperation: MatteOperator, Equatable {
     /// "about 3–5 px". The kernel has radius `ceil(3σ)`, is normalised, and replicates the
     /// border pixels.
     case feather(sigma: Float)
-    /// A guided filter of the matte following `guide` (same size; gray or colour), then
-    /// clamped to 0…1. See ``GuidedFilter``.
-    case guidedFilter(radius: Int, epsilon: Float, guide: FloatImage)
+    /// A guided filter of the matte following the photo (see ``GuidedFilter``), then clamped
+    /// to 0…1. The guide is the picture passed to ``applied(to:guide:pool:)`` — in the
+    /// pipeline, the photo being matted.
+    case guidedFilter(radius: Int, epsilon: Float)
 
     /// The feathering σ used by the presets' "feather on": 1.5 px (10–90 % width 3.84 px).
     public static let defaultFeatherSigma: Float = 1.5
@@ -52,10 +39,16 @@ public enum MatteOperation: MatteOperator, Equatable {
     /// "Feathering on" as the presets mean it.
     public static var feather: MatteOperation { .feather(sigma: defaultFeatherSigma) }
 
-    /// The operator applied to a single-channel matte (see each case for the exact meaning).
+    /// The step applied to a single-channel matte (see each case for the exact meaning).
     ///
-    /// - Throws: ``ImageError/invalidArgument(_:)`` for a non-gray matte or an out-of-range parameter.
-    public func applied(to matte: FloatImage) throws -> FloatImage {
+    /// - Parameters:
+    ///   - matte: single-channel, values 0…1.
+    ///   - guide: the picture a ``guidedFilter(radius:epsilon:)`` follows (same size, gray or
+    ///     colour); other steps ignore it.
+    ///   - pool: the threads to work on (the result does not depend on their number).
+    /// - Throws: ``ImageError/invalidArgument(_:)`` for a non-gray matte, an out-of-range
+    ///   parameter, or a guided filter without a guide.
+    public func applied(to matte: FloatImage, guide: FloatImage? = nil, pool: ThreadPool = .serial) throws -> FloatImage {
         try requireMatte(matte)
         switch self {
         case let .threshold(t):
@@ -71,9 +64,12 @@ public enum MatteOperation: MatteOperator, Equatable {
             guard sigma >= 0, sigma.isFinite, sigma <= 100 else {
                 throw ImageError.invalidArgument("feather sigma \(sigma) is outside 0…100 px")
             }
-            return sigma == 0 ? matte : GaussianKernel.blurred(matte, sigma: sigma)
-        case let .guidedFilter(radius, epsilon, guide):
-            let filtered = try GuidedFilter(radius: radius, epsilon: epsilon).filtered(matte, guide: guide)
+            return sigma == 0 ? matte : GaussianKernel.blurred(matte, sigma: sigma, pool: pool)
+        case let .guidedFilter(radius, epsilon):
+            guard let guide else {
+                throw ImageError.invalidArgument("a guided filter step needs the photo as its guide")
+            }
+            let filtered = try GuidedFilter(radius: radius, epsilon: epsilon).filtered(matte, guide: guide, pool: pool)
             return clampedToUnit(filtered)
         }
     }
@@ -109,20 +105,28 @@ func clampedToUnit(_ matte: FloatImage) -> FloatImage {
     return out
 }
 
-/// An ordered list of matte operators, applied first to last. Presets are values of this
-/// type; compose by value:
+/// An ordered list of matte steps, applied first to last. Presets are values of this type:
+/// plain data (`Hashable`, `Codable`) whose parameters read back (``threshold``,
+/// ``erosion``, ``featherSigma``). Compose by value:
 ///
 /// ```swift
-/// let mine = MatteOperations.portrait.appending(MatteOperation.guidedFilter(radius: 8, epsilon: 1e-4, guide: photo))
-/// let alpha = try mine.applied(to: matte)
+/// let mine = MatteOperations.portrait.appending(.guidedFilter(radius: 8, epsilon: 1e-4))
+/// print(MatteOperations.portrait.threshold)          // 12
+/// let alpha = try mine.applied(to: matte, guide: photo)
 /// ```
-public struct MatteOperations: MatteOperator {
+///
+/// It encodes as the JSON array of its steps.
+public struct MatteOperations: Sendable, Hashable, Codable, ExpressibleByArrayLiteral {
     /// The steps, in application order.
-    public var operators: [any MatteOperator]
+    public var steps: [MatteOperation]
 
     /// A list of steps applied first to last (empty: the identity).
-    public init(_ operators: [any MatteOperator] = []) {
-        self.operators = operators
+    public init(_ steps: [MatteOperation] = []) {
+        self.steps = steps
+    }
+
+    public init(arrayLiteral steps: MatteOperation...) {
+        self.init(steps)
     }
 
     /// The user-facing parameters (DESIGN.md), in the fixed order threshold → erosion →
@@ -143,11 +147,11 @@ public struct MatteOperations: MatteOperator {
         self.init(Self.steps(threshold: threshold, feather: feather, erosion: erosion))
     }
 
-    private static func steps(threshold: Int, feather: Bool, erosion: Int) -> [any MatteOperator] {
-        var steps: [any MatteOperator] = []
-        if threshold > 0 { steps.append(MatteOperation.threshold(threshold)) }
-        if erosion > 0 { steps.append(MatteOperation.erode(radius: erosion)) }
-        if feather { steps.append(MatteOperation.feather) }
+    private static func steps(threshold: Int, feather: Bool, erosion: Int) -> [MatteOperation] {
+        var steps: [MatteOperation] = []
+        if threshold > 0 { steps.append(.threshold(threshold)) }
+        if erosion > 0 { steps.append(.erode(radius: erosion)) }
+        if feather { steps.append(.feather) }
         return steps
     }
 
@@ -160,21 +164,65 @@ public struct MatteOperations: MatteOperator {
     /// No step: the identity.
     public static let none = MatteOperations()
 
-    /// This list with `step` added at the end.
-    public func appending(_ step: any MatteOperator) -> MatteOperations {
-        MatteOperations(operators + [step])
+    /// The named presets, as programs and settings files spell them.
+    public static let presets: [(name: String, operations: MatteOperations)] = [
+        ("portrait", .portrait), ("product", .product), ("complexBackground", .complexBackground), ("none", .none),
+    ]
+
+    /// The preset called `name` (``presets``; case-insensitive), or nil.
+    public static func preset(named name: String) -> MatteOperations? {
+        presets.first { $0.name.lowercased() == name.lowercased() }?.operations
     }
 
-    /// The built-in steps of the list (custom operators are left out), for inspection.
-    public var builtInSteps: [MatteOperation] { operators.compactMap { $0 as? MatteOperation } }
+    /// The threshold of the first threshold step (0…255 scale), 0 if there is none.
+    public var threshold: Int {
+        for case let .threshold(t) in steps { return t }
+        return 0
+    }
+
+    /// The radius of the first erosion step in pixels, 0 if there is none.
+    public var erosion: Int {
+        for case let .erode(radius) in steps { return radius }
+        return 0
+    }
+
+    /// The σ of the first feathering step in pixels, 0 if there is none.
+    public var featherSigma: Float {
+        for case let .feather(sigma) in steps { return sigma }
+        return 0
+    }
+
+    /// Whether a feathering step with σ > 0 is in the list.
+    public var feathers: Bool { featherSigma > 0 }
+
+    /// This list with `step` added at the end.
+    public func appending(_ step: MatteOperation) -> MatteOperations {
+        MatteOperations(steps + [step])
+    }
 
     /// Every step applied in order.
     ///
+    /// - Parameters:
+    ///   - matte: single-channel, values 0…1.
+    ///   - guide: the photo a guided-filter step follows (same size).
+    ///   - pool: the threads to work on (the result does not depend on their number).
     /// - Throws: the first step's error; ``ImageError/invalidArgument(_:)`` for a non-gray matte.
-    public func applied(to matte: FloatImage) throws -> FloatImage {
+    public func applied(to matte: FloatImage, guide: FloatImage? = nil, pool: ThreadPool = .serial) throws -> FloatImage {
         try requireMatte(matte)
         var result = matte
-        for step in operators { result = try step.applied(to: result) }
+        for step in steps {
+            try pool.checkCancellation()
+            result = try step.applied(to: result, guide: guide, pool: pool)
+        }
         return result
+    }
+
+    public init(from decoder: any Decoder) throws {
+        steps = try decoder.singleValueContainer().decode([MatteOperation].self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(steps)
     }
 }

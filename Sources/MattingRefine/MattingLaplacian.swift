@@ -1,4 +1,5 @@
 import CMattingKernels
+import MattingThreads
 
 /// The closed-form matting Laplacian of one picture, applied to vectors without being built.
 ///
@@ -36,7 +37,7 @@ final class MattingLaplacian: @unchecked Sendable {
     let height: Int
     let radius: Int
     let epsilon: Double
-    let threads: Int
+    let pool: ThreadPool
     let isa: RefineISA
     /// Number of tiles holding unknown pixels.
     let tileCount: Int
@@ -64,13 +65,13 @@ final class MattingLaplacian: @unchecked Sendable {
     ///   - isa: the kernel path (tests compare them; results differ in the last bits).
     init(
         colour source: ColourSource, width: Int, height: Int, state: UnsafeBufferPointer<UInt8>, unknownState: UInt8,
-        radius: Int, epsilon: Double, threads: Int, isa: RefineISA = .current
+        radius: Int, epsilon: Double, pool: ThreadPool, isa: RefineISA = .current
     ) {
         self.width = width
         self.height = height
         self.radius = radius
         self.epsilon = epsilon
-        self.threads = threads
+        self.pool = pool
         self.isa = isa
         self.kernel = isa.laplacianKernel
         let statsKernel = isa.laplacianStatsKernel, diagonalKernel = isa.laplacianDiagonalKernel
@@ -124,7 +125,7 @@ final class MattingLaplacian: @unchecked Sendable {
                 count: UnsafePointer(windowCount + offsets[i]))
         }
         let shared = UncheckedSendable((descriptors, colour, stats, local, windowCount, diagonal, source))
-        parallelChunks(tileCount, threads: threads) { range in
+        parallelChunks(tileCount, pool: pool) { range in
             let (descriptors, colour, stats, local, windowCount, diagonal, source) = shared.value
             let rowBuffer = UnsafeMutablePointer<Double>.allocate(capacity: 9 * (t + 4 * r))
             let meanBuffer = UnsafeMutablePointer<Double>.allocate(capacity: 3 * (t + 2 * r) * (t + 2 * r))
@@ -142,7 +143,7 @@ final class MattingLaplacian: @unchecked Sendable {
 
     /// A Laplacian from planes and a Boolean mask (tests).
     static func make(
-        image: [[Float]], width: Int, height: Int, isUnknown: [Bool], radius: Int, epsilon: Double, threads: Int,
+        image: [[Float]], width: Int, height: Int, isUnknown: [Bool], radius: Int, epsilon: Double, pool: ThreadPool,
         isa: RefineISA = .current
     ) -> MattingLaplacian {
         let planes = image[0] + image[1] + image[2], state = isUnknown.map { UInt8($0 ? 1 : 0) }
@@ -150,7 +151,7 @@ final class MattingLaplacian: @unchecked Sendable {
             state.withUnsafeBufferPointer { state in
                 MattingLaplacian(
                     colour: ColourSource(planes: planes.baseAddress!, width: width, height: height), width: width, height: height,
-                    state: state, unknownState: 1, radius: radius, epsilon: epsilon, threads: threads, isa: isa)
+                    state: state, unknownState: 1, radius: radius, epsilon: epsilon, pool: pool, isa: isa)
             }
         }
     }

@@ -1,3 +1,4 @@
+import MattingThreads
 import MattingImage
 
 /// Square-window minimum and maximum filters in O(1) per pixel whatever the radius
@@ -66,13 +67,13 @@ enum MinMaxKernel {
     /// Square min (`isMin`) or max filter of a plane with radius `r`: rows (chunks of rows
     /// per thread), then columns (strips of ``stripLanes`` columns per thread). Each output
     /// has one owner and min/max are exact, so the result is the same for any thread count.
-    static func filter(_ plane: Plane, radius r: Int, isMin: Bool, threads: Int = defaultRefineThreads) -> Plane {
+    static func filter(_ plane: Plane, radius r: Int, isMin: Bool, pool: ThreadPool = .serial) -> Plane {
         if r == 0 || plane.count == 0 { return plane }
         var out = plane
         let w = plane.width, h = plane.height
         out.data.withUnsafeMutableBufferPointer { d in
             let d = UncheckedSendable(d.baseAddress!)
-            parallelChunks(h, threads: threads) { rows in
+            parallelChunks(h, pool: pool) { rows in
                 let scratch = Scratch(count: w, lanes: 1, radius: r)
                 defer { scratch.deallocate() }
                 for y in rows {
@@ -85,7 +86,7 @@ enum MinMaxKernel {
                 }
             }
             let strips = (w + stripLanes - 1) / stripLanes
-            parallelChunks(strips, threads: threads) { range in
+            parallelChunks(strips, pool: pool) { range in
                 let scratch = Scratch(count: h, lanes: stripLanes, radius: r)
                 defer { scratch.deallocate() }
                 for strip in range {

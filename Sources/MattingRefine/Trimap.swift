@@ -1,3 +1,4 @@
+import MattingThreads
 import MattingImage
 
 /// A trimap: which pixels are surely foreground, surely background, or unknown.
@@ -42,8 +43,8 @@ public struct Trimap: Sendable, Equatable {
         self.backgroundCount = bg
     }
 
-    /// How a trimap is made from a coarse alpha (see ``init(coarseAlpha:options:)``).
-    public struct Options: Sendable, Hashable {
+    /// How a trimap is made from a coarse alpha (see ``init(coarseAlpha:options:pool:)``).
+    public struct Options: Sendable, Hashable, Codable {
         /// Band half-width as a fraction of the picture's short side: the band radius is
         /// `max(minimumBandRadius, round(bandFraction × short side))` pixels. Default 0.01
         /// (12 px at a 1200 px short side: a 25 px wide unknown band around the contour,
@@ -91,7 +92,7 @@ public struct Trimap: Sendable, Equatable {
     ///
     /// - Throws: ``ImageError/invalidArgument(_:)`` unless `coarseAlpha` is single-channel,
     ///   or if ``Options/intermediateReach`` is below 1.
-    public init(coarseAlpha: FloatImage, options: Options = Options()) throws {
+    public init(coarseAlpha: FloatImage, options: Options = Options(), pool: ThreadPool = .serial) throws {
         try requireMatte(coarseAlpha, "coarse alpha")
         let w = coarseAlpha.width, h = coarseAlpha.height
         let r = options.bandRadius(width: w, height: h)
@@ -99,7 +100,7 @@ public struct Trimap: Sendable, Equatable {
             throw ImageError.invalidArgument("trimap intermediateReach \(reach) must be at least 1 band radius (or nil)")
         }
         let values = coarseAlpha.withUnsafeBufferPointer { alpha, stride in
-            var values = Self.classify(alpha, rowStride: stride, width: w, height: h, radius: r, options: options)
+            var values = Self.classify(alpha, rowStride: stride, width: w, height: h, radius: r, options: options, pool: pool)
             if let reach = options.intermediateReach {
                 // Far from the contour the window of radius reach·r holds only mask pixels or none:
                 // the same count with thresholds at the mask's own boundary classifies by the mask.
@@ -109,7 +110,8 @@ public struct Trimap: Sendable, Equatable {
                 // A window wider than the picture already sees all of it: cap the factor so
                 // reach · r cannot overflow.
                 let far = Self.classify(
-                    alpha, rowStride: stride, width: w, height: h, radius: min(reach, max(w, h)) * r, options: byMask)
+                    alpha, rowStride: stride, width: w, height: h, radius: min(reach, max(w, h)) * r, options: byMask,
+                    pool: pool)
                 for i in values.indices where values[i] == Trimap.unknownValue { values[i] = far[i] }
             }
             return values
@@ -117,19 +119,19 @@ public struct Trimap: Sendable, Equatable {
         self.init(try Image(width: w, height: h, layout: .gray, components: values))
     }
 
-    /// The trimap values of ``init(coarseAlpha:options:)``.
+    /// The trimap values of ``init(coarseAlpha:options:pool:)``.
     ///
     /// The mask `α ≥ 0.5` survives a square erosion of radius `r` exactly where its window
     /// (clipped to the picture) holds only mask pixels, and lies outside the dilation where
     /// the window holds none; so both come from one count of mask pixels per window —
     /// separable running sums in Int32, rows then columns, O(1) per pixel — instead of two
-    /// min/max filters over float planes. Rows are split over 2 threads, then bands of rows
+    /// min/max filters over float planes. Rows are split over the pool's threads, then bands of rows
     /// (each band primes its column sums from its first window), so the result does not
     /// depend on the thread count.
-    static func classify(_ alpha: [Float], width w: Int, height h: Int, radius r: Int, options: Options, threads: Int = defaultRefineThreads) -> [UInt8] {
+    static func classify(_ alpha: [Float], width w: Int, height h: Int, radius r: Int, options: Options, pool: ThreadPool = .serial) -> [UInt8] {
         alpha.withUnsafeBufferPointer { alpha in
             guard let base = alpha.baseAddress else { return [UInt8](repeating: Trimap.unknownValue, count: w * h) }
-            return classify(base, rowStride: w, width: w, height: h, radius: r, options: options, threads: threads)
+            return classify(base, rowStride: w, width: w, height: h, radius: r, options: options, pool: pool)
         }
     }
 
@@ -138,7 +140,7 @@ public struct Trimap: Sendable, Equatable {
     /// picture), so the loops vectorise.
     static func classify(
         _ alpha: UnsafePointer<Float>, rowStride: Int, width w: Int, height h: Int, radius r: Int, options: Options,
-        threads: Int = defaultRefineThreads
+        pool: ThreadPool = .serial
     ) -> [UInt8] {
         var values = [UInt8](repeating: Trimap.unknownValue, count: w * h)
         if w == 0 || h == 0 { return values }
@@ -151,7 +153,7 @@ public struct Trimap: Sendable, Equatable {
         values.withUnsafeMutableBufferPointer { values in
             let shared = UncheckedSendable((alpha, rowCounts, values.baseAddress!, UnsafePointer(columnWidths)))
             // Horizontal: mask pixels in [x − r, x + r] ∩ [0, w) of each row.
-            parallelChunks(h, threads: threads) { rows in
+            parallelChunks(h, pool: pool) { rows in
                 let (A, C, _, _) = shared.value
                 for y in rows {
                     let a = A + y * rowStride, c = C + y * w
@@ -166,7 +168,7 @@ public struct Trimap: Sendable, Equatable {
                 }
             }
             // Vertical, in bands of rows; then classify each pixel.
-            parallelChunks(h, threads: threads) { rows in
+            parallelChunks(h, pool: pool) { rows in
                 let (A, C, V, widths) = shared.value
                 let column = UnsafeMutablePointer<Int32>.allocate(capacity: w)
                 defer { column.deallocate() }

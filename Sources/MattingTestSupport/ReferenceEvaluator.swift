@@ -77,20 +77,6 @@ public struct ReferenceEvaluator: Sendable {
                 p.target = p.target == .sizeFromInput ? .size(height: Int(h), width: Int(w)) : .scales(height: Float(h), width: Float(w))
             }
             return [resize(x[0], p)]
-        case let .matMul(activation):
-            let a = x[0], b = x[1]
-            let k = a.shape.last!, n = b.shape.last!, m = a.shape[a.shape.count - 2]
-            let rows = a.count / k
-            var y = ReferenceTensor(zeros: Array(a.shape.dropLast()) + [n])
-            for r in 0..<rows {
-                let batch = b.shape.count > 2 ? r / m : 0
-                for j in 0..<n {
-                    var s = x.count > 2 ? x[2].data[j] : 0
-                    for i in 0..<k { s += a.data[r * k + i] * b.data[(batch * k + i) * n + j] }
-                    y.data[r * n + j] = activate(activation, s)
-                }
-            }
-            return [y]
         case let .binary(o, a):
             return [broadcast(x[0], x[1]) { u, v in
                 let r: Double
@@ -111,6 +97,7 @@ public struct ReferenceEvaluator: Sendable {
             return [map(x[0]) { v in
                 switch f {
                 case .gelu: 0.5 * v * (1 + Foundation.erf(v / 2.0.squareRoot()))
+                case .geluTanh: 0.5 * v * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v)))
                 case .exp: Foundation.exp(v)
                 case .log: Foundation.log(v)
                 case .sqrt: v.squareRoot()
@@ -124,7 +111,7 @@ public struct ReferenceEvaluator: Sendable {
                 }
             }]
         case let .softmax(axis): return [softmax(x[0], axis: axis)]
-        default: return try evaluateDataMovement(op, x)
+        default: return try evaluateTransformer(op, x)
         }
     }
 

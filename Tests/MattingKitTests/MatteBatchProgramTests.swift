@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MattingFiles
 import MattingKit
 import MattingTestSupport
 
@@ -81,6 +82,10 @@ struct MatteBatchProgramTests {
         #expect(ProgramRunner.tree(output) == good.map { ($0 as NSString).deletingPathExtension + ".png" }.sorted())
         #expect(run.stdout.contains("processed 3, skipped 0, failed 2"), "\(run.stdout)")
         #expect(run.stdout.contains("  notes.png: ") && run.stdout.contains("  truncated.jpg: "), "\(run.stdout)")
+        // Each failure is also one line on stderr, naming the file.
+        let failures = run.errorLines.filter { $0.hasPrefix("matte-batch: ") }
+        #expect(failures.count == 2 && failures.contains { $0.contains("notes.png") } && failures.contains { $0.contains("truncated.jpg") },
+                "\(run.stderr)")
 
         let report = try Self.report(reportURL)
         #expect(report.processed == 3 && report.failed == 2 && report.skipped == 0 && report.images.count == 5)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MattingFiles
 import MattingKit
 import MattingTestSupport
 
@@ -63,6 +64,27 @@ struct MatteProgramTests {
         let badColour = try Self.run([dir.appendingPathComponent("nope.jpg").path, "--background", "green"])
         #expect(badColour.status != 0)
         #expect(Self.files(in: dir).isEmpty)
+    }
+
+    /// Values out of range — negative ones included — are one line on stderr and exit status 1,
+    /// like every other bad input; an output name whose extension is no image format is
+    /// refused unless --format says what to write.
+    @Test func argumentErrorsAreOneLineWithStatusOne() throws {
+        let dir = try Self.folder()
+        let photo = dir.appendingPathComponent("photo.png")
+        try SyntheticComposite(width: 48, height: 36).image.write(to: photo)
+        for (option, value) in [("--erode", "-1"), ("--erode", "6"), ("--alpha-threshold", "-3"), ("--alpha-threshold", "51")] {
+            let run = try Self.run([photo.path, option, value, "-o", dir.appendingPathComponent("out.png").path])
+            #expect(run.status == 1, "\(option) \(value): status \(run.status)")
+            #expect(run.errorLines.count == 1 && run.stderr.contains(option) && run.stderr.contains(value), "\(run.stderr)")
+            #expect(!run.stderr.contains("Usage"), "\(run.stderr)")
+        }
+        let bmp = try Self.run([photo.path, "-o", dir.appendingPathComponent("out.bmp").path, "--studio"])
+        #expect(bmp.status == 1 && bmp.errorLines.count == 1 && bmp.stderr.contains(".bmp"), "\(bmp.stderr)")
+        #expect(Self.files(in: dir) == ["photo.png"])
+        let forced = try Self.run([photo.path, "-o", dir.appendingPathComponent("out.bmp").path, "--format", "png", "--studio"])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(try Image(contentsOf: dir.appendingPathComponent("out.bmp")).layout == .rgba)
     }
 
     @Test func neverOverwritesTheInput() throws {

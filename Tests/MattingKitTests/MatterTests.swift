@@ -57,27 +57,28 @@ struct SyntheticComposite {
     }
 }
 
-/// A segmenter that records what it was given and answers with the composite's own disc.
-final class SpySegmenter: Segmenter {
-    let seen = Mutex<[(Int, Int)]>([])
-    func coarseAlpha(for image: Image) throws -> FloatImage {
-        seen.withLock { $0.append((image.width, image.height)) }
-        let w = image.width, h = image.height
-        let cx = Float(w) / 2, cy = Float(h) / 2, radius = Float(min(w, h)) / 3
-        return FloatImage(width: w, height: h, layout: .gray) { x, y, _ in
+extension SyntheticComposite {
+    /// A hard (0/255) mask of the disc, as a network's coarse answer would be.
+    var hardMask: Image {
+        let cx = Float(width) / 2, cy = Float(height) / 2, radius = Float(min(width, height)) / 3
+        return Image(width: width, height: height, layout: .gray) { x, y, _ in
             let dx = Float(x) - cx, dy = Float(y) - cy
-            return (dx * dx + dy * dy).squareRoot() < radius ? 1 : 0
+            return (dx * dx + dy * dy).squareRoot() < radius ? 255 : 0
         }
     }
 }
 
 @Suite("Matter")
 struct MatterTests {
+    /// A pipeline with no network, on two threads (a new one per use: calls on one Matter
+    /// take turns, and tests run side by side).
+    static var refiner: Matter { Matter(refiningOnlyWithThreads: 2) }
+
     /// With no post-processing the solver's matte is compared with the truth: mean error
     /// below 2 % of the alpha range (the composite is 8-bit and noisy, so not exact).
-    @Test func trimapPathRecoversAKnownMatte() throws {
+    @Test func trimapPathRecoversAKnownMatte() async throws {
         let scene = SyntheticComposite(width: 160, height: 120)
-        let result = try Matter.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .none))
+        let result = try await Self.refiner.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .none))
         #expect(result.matte.width == 160 && result.matte.height == 120 && result.matte.layout == .gray)
         let error = scene.meanError(of: result.matte)
         #expect(error < 0.02, "mean alpha error \(error)")
@@ -85,37 +86,32 @@ struct MatterTests {
         #expect(result.timings["refine"] != nil && result.timings.total > 0)
     }
 
-    @Test func segmenterPathRefinesTheCoarseMask() throws {
+    @Test func coarseMaskPathRefinesAHardMask() async throws {
         let scene = SyntheticComposite(width: 160, height: 120, seed: 2)
-        let matter = Matter(segmenter: SpySegmenter())
-        let result = try matter.matte(scene.image, options: MattingOptions(operations: .none))
+        let result = try await Self.refiner.matte(scene.image, coarseMask: scene.hardMask, options: MattingOptions(operations: .none))
         #expect(scene.meanError(of: result.matte) < 0.03)
         // The coarse mask was hard (0/1); the refined matte has the soft edge back.
         let partial = result.matte.packedComponents.filter { $0 > 10 && $0 < 245 }.count
         #expect(partial > 100, "only \(partial) partially transparent pixels")
     }
 
-    /// Nothing larger than the policy's cap reaches the segmenter (or, at the same size, the
-    /// solver); the result comes back at the input's size. A small cap keeps the debug-build
-    /// test fast; the 2048 default is the same code path.
-    @Test func largeInputsAreReducedAndComeBackAtFullSize() throws {
+    /// Large inputs are solved at the policy's working size and come back at the input's
+    /// size. A small cap keeps the debug-build test fast; the 2048 default is the same path.
+    @Test func largeInputsAreReducedAndComeBackAtFullSize() async throws {
         let scene = SyntheticComposite(width: 1000, height: 750, seed: 3)
-        let spy = SpySegmenter()
         var options = MattingOptions(operations: .none)
         options.inputPolicy = InputPolicy(maximumSide: 256, workingShortSide: 200)
-        let result = try Matter(segmenter: spy).matte(scene.image, options: options)
-        let seen = spy.seen.withLock { $0 }
-        #expect(seen.count == 1 && seen[0].0 <= 256 && seen[0].1 <= 256, "segmenter saw \(seen)")
-        #expect(seen.first.map { $0.0 == 256 && $0.1 == 192 } == true, "aspect ratio not kept: \(seen)")
+        #expect(options.inputPolicy.workingSize(width: 1000, height: 750) == (256, 192))
+        let result = try await Self.refiner.matte(scene.image, coarseMask: scene.hardMask, options: options)
         #expect(result.matte.width == 1000 && result.matte.height == 750)
         #expect(result.foreground.width == 1000 && result.foreground.height == 750)
         #expect(scene.meanError(of: result.matte) < 0.03)
     }
 
-    @Test func presetsChangeTheMatteAsDefined() throws {
+    @Test func presetsChangeTheMatteAsDefined() async throws {
         let scene = SyntheticComposite(width: 160, height: 120)
-        let plain = try Matter.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .none)).matte
-        let portrait = try Matter.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .portrait)).matte
+        let plain = try await Self.refiner.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .none)).matte
+        let portrait = try await Self.refiner.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .portrait)).matte
         // Erosion by 1 px and a threshold of 12 can only lower coverage.
         let sum = { (m: Image) in m.packedComponents.reduce(0) { $0 + Int($1) } }
         #expect(sum(portrait) < sum(plain))
@@ -124,9 +120,19 @@ struct MatterTests {
         #expect(portrait[0, 0, 0] == 0)
     }
 
-    @Test func compositeOverAColourUsesTheMatte() throws {
+    /// A guided-filter step in the options follows the photo (the pipeline supplies it).
+    @Test func guidedFilterStepUsesThePhoto() async throws {
+        let scene = SyntheticComposite(width: 120, height: 90)
+        let options = MattingOptions(operations: MatteOperations.none.appending(.guidedFilter(radius: 4, epsilon: 1e-3)))
+        let plain = try await Self.refiner.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .none))
+        let guided = try await Self.refiner.matte(scene.image, trimap: scene.trimap, options: options)
+        #expect(guided.matte != plain.matte)
+        #expect(scene.meanError(of: guided.matte) < 0.03)
+    }
+
+    @Test func compositeOverAColourUsesTheMatte() async throws {
         let scene = SyntheticComposite(width: 160, height: 120)
-        let result = try Matter.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .none))
+        let result = try await Self.refiner.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .none))
         let flat = result.composited(over: RGBColor(red: 0, green: 255, blue: 0))
         #expect(flat.layout == .rgb)
         // Far corner: background, so the new colour; disc centre: the subject.
@@ -134,7 +140,7 @@ struct MatterTests {
         #expect(abs(Int(flat[80, 60, 0]) - 217) <= 6 && flat[80, 60, 1] < 120)
     }
 
-    @Test func studioModeFindsAProductOnAPlainBackdrop() throws {
+    @Test func studioModeFindsAProductOnAPlainBackdrop() async throws {
         // A dark product with a soft edge on near-white seamless paper.
         let w = 200, h = 150
         var rng = SeededGenerator(seed: 9)
@@ -147,21 +153,51 @@ struct MatterTests {
             let fg: Float = [0.15, 0.2, 0.3][c], bg: Float = 0.93 + noise[y * w + x]
             return UInt8(min(max((a * fg + (1 - a) * bg) * 255 + 0.5, 0), 255))
         }
-        let result = try Matter.studioMatte(photo, options: MattingOptions(operations: .none))
-        let error = zip(result.matte.packedComponents, truth).reduce(Float(0)) { $0 + abs(Float($1.0) / 255 - $1.1) } / Float(w * h)
+        let result = try await Self.refiner.studioMatte(photo, options: MattingOptions(operations: .none))
+        let matte = result.matte.packedComponents
+        var error: Float = 0
+        for i in 0..<(w * h) { error += abs(Float(matte[i]) / 255 - truth[i]) }
+        error /= Float(w * h)
         #expect(error < 0.01, "mean alpha error \(error)")
     }
 
-    @Test func mismatchedTrimapIsATypedError() {
+    @Test func badInputsAreTypedErrors() async {
         let scene = SyntheticComposite(width: 40, height: 30)
-        #expect(throws: MattingError.self) {
-            try Matter.matte(scene.image, trimap: Image(width: 41, height: 30, layout: .gray))
+        await #expect(throws: MattingError.sizeMismatch("trimap is 41×30, photo is 40×30")) {
+            try await Self.refiner.matte(scene.image, trimap: Image(width: 41, height: 30, layout: .gray))
         }
-        #expect(throws: ImageError.self) { try Matter.matte(Image(width: 0, height: 0, layout: .rgb), trimap: Image(width: 0, height: 0, layout: .gray)) }
+        await #expect(throws: MattingError.emptyImage) {
+            try await Self.refiner.matte(Image(width: 0, height: 0, layout: .rgb), trimap: Image(width: 0, height: 0, layout: .gray))
+        }
+        // No segmenter: the automatic path says so instead of failing somewhere inside.
+        await #expect(throws: MattingError.noModel) { try await Self.refiner.matte(scene.image) }
+        // A failure inside a stage names the stage.
+        var options = MattingOptions()
+        options.operations = [.threshold(300)]
+        do {
+            _ = try await Self.refiner.matte(scene.image, trimap: scene.trimap, options: options)
+            Issue.record("a threshold of 300 was accepted")
+        } catch let MattingError.stageFailed(stage, reason) {
+            #expect(stage == .postprocess && reason.contains("300"), "\(reason)")
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
     }
 
     @Test func missingModelNamesTheFetchCommand() {
         let description = MattingError.modelMissing(path: "/nowhere/selfie_segmentation.tflite").description
         #expect(description.contains("Scripts/fetch-models.sh") && description.contains("/nowhere/"))
+    }
+
+    /// Options are plain data: equal values compare equal, and JSON round-trips them.
+    @Test func optionsAreEquatableAndCodable() throws {
+        var options = MattingOptions(operations: .complexBackground, background: try RGBColor(parsing: "#102030"), enhance: true)
+        options.refiner.solver.tolerance = 1e-5
+        options.inputPolicy = InputPolicy(maximumSide: 1024, workingShortSide: 800)
+        let decoded = try JSONDecoder().decode(MattingOptions.self, from: JSONEncoder().encode(options))
+        #expect(decoded == options)
+        #expect(decoded != MattingOptions())
+        #expect(MattingOptions() == MattingOptions(operations: .portrait))
+        #expect(MattingOptions().operations.threshold == 12)
     }
 }

@@ -69,8 +69,8 @@ struct ModelSegmenterReferenceTests {
 
     @Test(arguments: SegmenterCase.all, [1, 2])
     func matchesTheReferencePipeline(_ testCase: SegmenterCase, threads: Int) throws {
-        let segmenter = try ModelSegmenter(
-            contentsOf: SegmenterFixtures.url(testCase.model), configuration: testCase.configuration, threads: threads)
+        let segmenter = try ModelSegmenter(contentsOf: SegmenterFixtures.url(testCase.model), configuration: testCase.configuration)
+        let pool = ThreadPool(threadCount: threads)
         let image = try SegmenterFixtures.image(testCase.name)
         // The policy maps the fixture image to its own size, so the network sees it unchanged.
         let network = segmenter.networkImage(for: image)
@@ -82,7 +82,7 @@ struct ModelSegmenterReferenceTests {
         #expect(maxAbsDifference(input.floats, expectedInput.floats) <= Self.inputTolerance)
 
         let expectedAlpha = try SegmenterFixtures.numpy("\(testCase.name).alpha.npy")
-        let alpha = try segmenter.coarseAlpha(for: image)
+        let alpha = try segmenter.coarseAlpha(for: image, pool: pool)
         #expect([alpha.height, alpha.width] == expectedAlpha.shape)
         let difference = maxAbsDifference(alpha.packedComponents, expectedAlpha.floats)
         #expect(difference <= Self.alphaTolerance, "max |ours − reference| = \(difference)")
@@ -115,15 +115,15 @@ struct ModelSegmenterReferenceTests {
         #expect(try preset("gray_input.onnx") == nil)
     }
 
-    @Test func matterRunsABroughtModelEndToEnd() throws {
-        let matter = try Matter(model: SegmenterFixtures.url("modnet_like.onnx"))   // preset by interface
-        let segmenter = try #require(matter.segmenter as? ModelSegmenter)
+    @Test func matterRunsABroughtModelEndToEnd() async throws {
+        let matter = try Matter(model: SegmenterFixtures.url("modnet_like.onnx"), threads: 2)   // preset by interface
+        let segmenter = try #require(matter.segmenter)
         #expect(segmenter.configuration == .modnet)
         let scene = SyntheticComposite(width: 70, height: 50)
-        let result = try matter.matte(scene.image, preset: .portrait)
+        let result = try await matter.matte(scene.image, options: MattingOptions())
         #expect(result.matte.width == 70 && result.matte.height == 50)
         // The reference rule scales the short side 50 up to 512: 716 → 704 wide, 512 high.
-        #expect(segmenter.cache.sizes == [ModelSegmenter.Size(width: 704, height: 512)])
+        #expect(matter.runner?.sizes == [ModelSegmenter.Size(width: 704, height: 512)])
     }
 }
 
@@ -224,28 +224,37 @@ struct ModelSegmenterCacheTests {
         var configuration = SegmenterCase.all[0].configuration
         configuration.maximumCachedSizes = 1
         let segmenter = try ModelSegmenter(contentsOf: SegmenterFixtures.url("modnet_like.onnx"), configuration: configuration)
+        let runner = SegmentationRunner(segmenter: segmenter, pool: ThreadPool(threadCount: 2))
         let tall = try SegmenterFixtures.image("modnet_16x32"), wide = try SegmenterFixtures.image("modnet_32x16")
-        let first = try segmenter.coarseAlpha(for: tall)
-        #expect(segmenter.cache.sizes == [ModelSegmenter.Size(width: 16, height: 32)])
-        _ = try segmenter.coarseAlpha(for: wide)
-        #expect(segmenter.cache.sizes == [ModelSegmenter.Size(width: 32, height: 16)])
-        #expect(try segmenter.coarseAlpha(for: tall) == first)   // recompiled, same result
+        let first = try runner.coarseAlpha(for: tall)
+        #expect(runner.sizes == [ModelSegmenter.Size(width: 16, height: 32)])
+        _ = try runner.coarseAlpha(for: wide)
+        #expect(runner.sizes == [ModelSegmenter.Size(width: 32, height: 16)])
+        #expect(try runner.coarseAlpha(for: tall) == first)   // recompiled, same result
+        #expect(try segmenter.coarseAlpha(for: tall) == first)   // the standalone call agrees
     }
 
+    /// Concurrent calls on one runner each check out a session of their own; sessions are
+    /// returned and reused, so the cache never holds more than were in use at once.
     @Test func concurrentCallsShareCompiledGraphs() async throws {
         let segmenter = try ModelSegmenter(
             contentsOf: SegmenterFixtures.url("modnet_like.onnx"), configuration: SegmenterCase.all[0].configuration)
+        let runner = SegmentationRunner(segmenter: segmenter, pool: ThreadPool(threadCount: 2))
         let images = [try SegmenterFixtures.image("modnet_16x32"), try SegmenterFixtures.image("modnet_32x16")]
         let serial = try images.map { try segmenter.coarseAlpha(for: $0) }
         let results = try await withThrowingTaskGroup(of: (Int, FloatImage).self) { group in
             for i in 0..<12 {
-                group.addTask { (i % 2, try segmenter.coarseAlpha(for: images[i % 2])) }
+                group.addTask { (i % 2, try runner.coarseAlpha(for: images[i % 2])) }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(results.count == 12)
         for (which, alpha) in results { #expect(alpha == serial[which]) }
-        #expect(segmenter.cache.sizes.count == 2)
+        #expect(runner.sizes.count == 2)
+        #expect(runner.sessionCount <= 12 && runner.sessionCount >= 2)
+        let before = runner.sessionCount
+        for _ in 0..<5 { _ = try runner.coarseAlpha(for: images[0]) }
+        #expect(runner.sessionCount == before, "serial calls reuse sessions")
     }
 }
 
@@ -284,12 +293,16 @@ struct ModelSegmenterErrorTests {
         #expect(description == "m.onnx: model does not fit the segmenter: why")
     }
 
-    @Test func filesThatAreNoModelsAreImportErrors() {
-        #expect(throws: ModelImportError.self) {
-            try ModelSegmenter(contentsOf: SegmenterFixtures.url("manifest.json"), configuration: .modnet)
-        }
-        #expect(throws: ModelImportError.self) {
-            try ModelSegmenter(contentsOf: SegmenterFixtures.url("missing.onnx"), configuration: .modnet)
+    @Test func filesThatAreNoModelsAreErrorsNamingTheFile() {
+        for file in ["manifest.json", "missing.onnx"] {
+            do {
+                _ = try ModelSegmenter(contentsOf: SegmenterFixtures.url(file), configuration: .modnet)
+                Issue.record("\(file) was accepted")
+            } catch let MattingError.modelFailed(name, reason) {
+                #expect(name == file && !reason.isEmpty)
+            } catch {
+                Issue.record("\(file): unexpected \(error)")
+            }
         }
         #expect(throws: MattingError.self) {
             try Matter(model: SegmenterFixtures.url("two_inputs.onnx"))   // no preset fits, none given
@@ -304,25 +317,22 @@ struct ModelSegmenterErrorTests {
 
 @Suite("ModelSegmenter with the default model")
 struct ModelSegmenterSelfieTests {
-    @Test func selfiePresetEqualsSelfieSegmenter() throws {
-        let url = try DefaultModel.url()
-        let general = try ModelSegmenter(contentsOf: url, configuration: .selfie)
-        let dedicated = try SelfieSegmenter(modelURL: url)
+    /// The default model is the selfie configuration: the photo stretched to 256×256 with area
+    /// averaging, `v / 255`, the output as it is; the result equals the network run by hand.
+    @Test func defaultModelIsTheSelfieConfiguration() throws {
+        let segmenter = try ModelSegmenter.defaultModel()
+        #expect(segmenter.configuration == .selfie && segmenter.format == .tflite)
         let scene = SyntheticComposite(width: 300, height: 200)
-        let ours = try general.coarseAlpha(for: scene.image), theirs = try dedicated.coarseAlpha(for: scene.image)
-        #expect(ours.width == theirs.width && ours.height == theirs.height)
-        // Same network image; the tensors differ in the last bit only: SelfieSegmenter scales by
-        // MediaPipe's float32 `v × (1/255)`, a configuration by `v / 255` rounded from double
-        // (numpy's way, what the ONNX references do).
-        let network = general.networkImage(for: scene.image)
+        let network = segmenter.networkImage(for: scene.image)
         #expect(network == scene.image.resized(width: 256, height: 256, filter: .area))
-        let tensor = general.inputTensor(forNetworkImage: network).floats
-        let selfieTensor = network.converted(to: FloatImage.self).packedComponents
-        #expect(maxAbsDifference(tensor, selfieTensor) <= Float(1).ulp)
-        // Through the fp16-weight network those ulps move the output by up to ~7e-5 (the same
-        // order as TFLite's builtin kernels against XNNPACK, 9e-5: Docs/Importers.md).
-        let difference = maxAbsDifference(ours.packedComponents, theirs.packedComponents)
-        #expect(difference <= 2e-4, "max difference \(difference)")
+        let tensor = segmenter.inputTensor(forNetworkImage: network)
+        #expect(tensor.shape == [1, 256, 256, 3])
+        #expect(maxAbsDifference(tensor.floats, network.converted(to: FloatImage.self).packedComponents) <= Float(1).ulp)
+        let compiled = try segmenter.graph.compile(inputShapes: [segmenter.inputName: tensor.shape], threads: 1)
+        let byHand = try #require(compiled.makeSession().run([segmenter.inputName: tensor])[segmenter.outputName])
+        let alpha = try segmenter.coarseAlpha(for: scene.image, pool: ThreadPool(threadCount: 2))
+        #expect(alpha.width == 256 && alpha.height == 256)
+        #expect(alpha.packedComponents == byHand.floats.map { min(max($0, 0), 1) })
     }
 }
 
@@ -336,7 +346,7 @@ struct ModelSegmenterRealModelTests {
     static let environment = ProcessInfo.processInfo.environment
 
     @Test(arguments: [("modnet.onnx", ModelSegmenter.Configuration.modnet), ("u2netp.onnx", .u2net)])
-    func astronaut(_ file: String, _ configuration: ModelSegmenter.Configuration) throws {
+    func astronaut(_ file: String, _ configuration: ModelSegmenter.Configuration) async throws {
         let folder = URL(fileURLWithPath: try #require(Self.environment["MATTINGKIT_BYOM_MODELS"]))
         let url = folder.appendingPathComponent(file)
         guard FileManager.default.fileExists(atPath: url.path) else { return }
@@ -344,7 +354,7 @@ struct ModelSegmenterRealModelTests {
             .appendingPathComponent("samples/astronaut.png"))
         let segmenter = try ModelSegmenter(contentsOf: url, configuration: configuration)
         let coarse = try segmenter.coarseAlpha(for: photo)
-        let result = try Matter(segmenter: segmenter).matte(photo, preset: .portrait)
+        let result = try await Matter(segmenter: segmenter, pool: ThreadPool(threadCount: 2)).matte(photo)
         print("\(file): coarse \(coarse.width)×\(coarse.height); \(result.timings)")
         // The astronaut fills the lower centre of the photo; the top corners are background.
         func mean(_ image: FloatImage, x: ClosedRange<Double>, y: ClosedRange<Double>) -> Float {

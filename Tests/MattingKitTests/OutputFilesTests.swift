@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MattingFiles
 import MattingKit
 
 @Suite("OutputFiles.isSameFile")

@@ -1,12 +1,15 @@
 import Foundation
 import Testing
-@testable import MattingKit
+@testable import MattingFiles
+import MattingKit
 
 @Suite("PreviewSheet")
 struct PreviewSheetTests {
     /// A 160×120 result from the known composite's trimap (no model).
     static let scene = SyntheticComposite(width: 160, height: 120)
-    static let result = try! Matter.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .none))
+    static func result(_ scene: SyntheticComposite = scene) async throws -> MattingResult {
+        try await MatterTests.refiner.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .none))
+    }
 
     /// The panel of `sheet` at `index` (0…3) as its own picture.
     static func panel(_ sheet: Image, _ index: Int, width: Int, gap: Int) -> Image {
@@ -22,15 +25,16 @@ struct PreviewSheetTests {
         #expect(PreviewSheet(maximumPanelSide: 64).panelSize(width: 160, height: 120) == (64, 48))
     }
 
-    @Test func fourPanelsWithGapsAtTheDocumentedSize() throws {
+    @Test func fourPanelsWithGapsAtTheDocumentedSize() async throws {
+        let result = try await Self.result()
         let layout = PreviewSheet(maximumPanelSide: 64, gap: 5)
         let background = RGBColor(red: 0, green: 255, blue: 0)
-        let sheet = layout.sheet(photo: Self.scene.image, result: Self.result, background: background)
+        let sheet = try layout.sheet(photo: Self.scene.image, result: result, background: background)
         #expect(sheet.layout == .rgb && sheet.width == 4 * 64 + 3 * 5 && sheet.height == 48)
 
         // Panel 1 is the photo, panel 2 the matte, each area-downscaled.
         #expect(Self.panel(sheet, 0, width: 64, gap: 5) == Self.scene.image.resized(width: 64, height: 48, filter: .area))
-        let matte = Self.result.matte.resized(width: 64, height: 48, filter: .area)
+        let matte = result.matte.resized(width: 64, height: 48, filter: .area)
         let mattePanel = Self.panel(sheet, 1, width: 64, gap: 5)
         for c in 0..<3 { #expect(mattePanel.channel(c) == matte) }
 
@@ -64,10 +68,10 @@ struct PreviewSheetTests {
         #expect(abs(Int(centre[0]) - 217) < 12 && abs(Int(centre[1]) - 89) < 12 && abs(Int(centre[2]) - 51) < 12, "\(centre)")
     }
 
-    @Test func smallPhotosKeepTheirSize() {
+    @Test func smallPhotosKeepTheirSize() async throws {
         let scene = SyntheticComposite(width: 40, height: 30)
-        let result = try! Matter.matte(scene.image, trimap: scene.trimap, options: MattingOptions(operations: .none))
-        let sheet = PreviewSheet(gap: 0).sheet(photo: scene.image, result: result, background: .white)
+        let result = try await Self.result(scene)
+        let sheet = try PreviewSheet(gap: 0).sheet(photo: scene.image, result: result, background: .white)
         #expect(sheet.width == 160 && sheet.height == 30)
         #expect(Self.panel(sheet, 0, width: 40, gap: 0) == scene.image)
     }

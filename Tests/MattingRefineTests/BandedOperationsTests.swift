@@ -1,3 +1,4 @@
+import MattingThreads
 import MattingImage
 import MattingTestSupport
 import Testing
@@ -42,7 +43,7 @@ import Testing
         for (name, ops) in Self.chains {
             let slow = quantizedMatte(try ops.applied(to: m))
             for (bandRows, threads) in [(1, 1), (3, 2), (16, 2), (64, 1), (64, 3)] {
-                let fast = try ops.appliedQuantized(to: m, bandRows: bandRows, threads: threads)
+                let fast = try ops.appliedQuantized(to: m, bandRows: bandRows, pool: ThreadPool(threadCount: threads))
                 #expect(fast.width == w && fast.height == h)
                 #expect(fast.packedComponents == slow.packedComponents,
                         "\(name) \(w)×\(h) bands \(bandRows) threads \(threads) seed \(seed)")
@@ -52,8 +53,9 @@ import Testing
 
     @Test func generalPathAndErrorsAreKept() throws {
         let m = matte(20, 30, seed: 7)
-        let guided = MatteOperations.portrait.appending(MatteOperation.guidedFilter(radius: 2, epsilon: 1e-3, guide: m))
-        #expect(try guided.appliedQuantized(to: m).packedComponents == quantizedMatte(try guided.applied(to: m)).packedComponents)
+        let guided = MatteOperations.portrait.appending(.guidedFilter(radius: 2, epsilon: 1e-3))
+        #expect(try guided.appliedQuantized(to: m, guide: m).packedComponents
+            == quantizedMatte(try guided.applied(to: m, guide: m)).packedComponents)
         let wide = MatteOperations([MatteOperation.erode(radius: 12), MatteOperation.feather])
         #expect(try wide.appliedQuantized(to: m).packedComponents == quantizedMatte(try wide.applied(to: m)).packedComponents)
         #expect(throws: ImageError.self) { try MatteOperations([MatteOperation.threshold(300)]).appliedQuantized(to: m) }

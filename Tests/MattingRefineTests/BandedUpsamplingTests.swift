@@ -1,3 +1,4 @@
+import MattingThreads
 import Testing
 import MattingImage
 import MattingTestSupport
@@ -27,8 +28,8 @@ import MattingTestSupport
         var rng = SeededGenerator(seed: UInt64(w * h + r))
         let p = Plane(width: w, height: h, data: rng.floats(w * h, in: 0...1))
         let guide = (0..<channels).map { _ in Plane(width: w, height: h, data: rng.floats(w * h, in: 0...1)) }
-        let whole = GuidedFilter.coefficients(p, guide: guide, radius: r, epsilon: 1e-3, threads: 2)
-        let banded = GuidedFilter.bandedCoefficients(p, guide: guide, radius: r, epsilon: 1e-3, threads: 2, bandRows: bandRows)
+        let whole = GuidedFilter.coefficients(p, guide: guide, radius: r, epsilon: 1e-3, pool: ThreadPool(threadCount: 2))
+        let banded = GuidedFilter.bandedCoefficients(p, guide: guide, radius: r, epsilon: 1e-3, pool: ThreadPool(threadCount: 2), bandRows: bandRows)
         #expect(banded.count == whole.count)
         for (a, b) in zip(whole, banded) {
             let scale = max(1, a.data.map(abs).max() ?? 0)
@@ -49,7 +50,7 @@ import MattingTestSupport
             let alpha = randomImage(w, h, layout: .gray, seed: UInt64(20 + i))
             for radius in [0, 1, 2] {
                 let banded = try Refiner().upsampled(alpha, guide: guide, radius: radius)
-                let whole = try Refiner().upsampled(alpha, guide: guide.converted(to: FloatImage.self), radius: radius)
+                let whole = referenceUpsampled(alpha, guide: guide.converted(to: FloatImage.self), radius: radius)
                 let error = maxAbsDifference(doubles(banded), doubles(whole))
                 #expect(error <= (radius == 0 ? 0 : 1e-3), "\(w)×\(h)→\(W)×\(H) \(layout) r=\(radius): \(error)")
             }
@@ -60,10 +61,9 @@ import MattingTestSupport
     @Test func threadCountIndependent() throws {
         let guide = Self.photo(301, 203, layout: .rgb, seed: 5)
         let alpha = randomImage(150, 101, layout: .gray, seed: 6)
-        var one = Refiner(), two = Refiner()
-        one.solver.threads = 1
-        two.solver.threads = 2
-        #expect(try one.upsampled(alpha, guide: guide) == two.upsampled(alpha, guide: guide))
+        let refiner = Refiner()
+        #expect(try refiner.upsampled(alpha, guide: guide, pool: ThreadPool(threadCount: 1))
+            == refiner.upsampled(alpha, guide: guide, pool: ThreadPool(threadCount: 2)))
     }
 
     /// The banded foreground correction equals the whole-image formula (bilinear resize of the

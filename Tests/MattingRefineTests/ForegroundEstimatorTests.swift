@@ -1,3 +1,4 @@
+import MattingThreads
 import MattingImage
 import MattingTestSupport
 import Testing
@@ -74,11 +75,10 @@ import Testing
     /// Any thread count gives the same floats (bands have one owner and a fixed order).
     @Test(arguments: [1, 3, 8]) func threadCountDoesNotMatter(_ threads: Int) throws {
         let (image, alpha) = Self.inputs(Case(width: 211, height: 307, margin: 4, seed: 21))
-        var estimator = ForegroundEstimator()
-        let two = try estimator.foreground(image, alpha: alpha)
-        estimator.threads = threads
-        #expect(Self.firstDifference(try estimator.foreground(image, alpha: alpha), two) == nil)
-        #expect(Self.firstDifference(try estimator.estimate(image, alpha: alpha).foreground, two) == nil)
+        let estimator = ForegroundEstimator(), pool = ThreadPool(threadCount: threads)
+        let two = try estimator.foreground(image, alpha: alpha, pool: ThreadPool(threadCount: 2))
+        #expect(Self.firstDifference(try estimator.foreground(image, alpha: alpha, pool: pool), two) == nil)
+        #expect(Self.firstDifference(try estimator.estimate(image, alpha: alpha, pool: pool).foreground, two) == nil)
     }
 
     /// Views with padded rows (a crop) and RGBA photos read the same pixels as packed RGB.

@@ -1,3 +1,5 @@
+import Foundation
+import MattingThreads
 import MattingImage
 import MattingTestSupport
 import Testing
@@ -84,7 +86,7 @@ import Testing
     @Test func zeroParametersAreIdentityAndValuesStayInUnitRange() throws {
         let m = randomImage(33, 21, layout: .gray, seed: 8)
         let identity = try MatteOperations(threshold: 0, feather: false, erosion: 0)
-        #expect(identity.operators.isEmpty)
+        #expect(identity.steps.isEmpty)
         #expect(try identity.applied(to: m) == m)
         #expect(try MatteOperation.erode(radius: 0).applied(to: m) == m)
         #expect(try MatteOperation.dilate(radius: 0).applied(to: m) == m)
@@ -93,31 +95,71 @@ import Testing
             #expect(allValues(out).allSatisfy { $0 >= 0 && $0 <= 1 })
         }
         let guide = randomImage(33, 21, layout: .rgb, seed: 9)
-        let g = try MatteOperation.guidedFilter(radius: 4, epsilon: 1e-4, guide: guide).applied(to: m)
+        let g = try MatteOperation.guidedFilter(radius: 4, epsilon: 1e-4).applied(to: m, guide: guide)
         #expect(allValues(g).allSatisfy { $0 >= 0 && $0 <= 1 })
+        #expect(throws: ImageError.self) { try MatteOperation.guidedFilter(radius: 4, epsilon: 1e-4).applied(to: m) }
         #expect(throws: ImageError.self) { try MatteOperations.portrait.applied(to: guide) }
     }
 
     @Test func presetsAreExactlyTheDesignTable() throws {
-        #expect(MatteOperations.portrait.builtInSteps == [.threshold(12), .erode(radius: 1), .feather(sigma: 1.5)])
-        #expect(MatteOperations.product.builtInSteps == [.threshold(8), .feather(sigma: 1.5)])
-        #expect(MatteOperations.complexBackground.builtInSteps == [.threshold(22), .erode(radius: 2), .feather(sigma: 1.5)])
-        #expect(try MatteOperations(threshold: 12, feather: true, erosion: 1).builtInSteps == MatteOperations.portrait.builtInSteps)
-        let extended = MatteOperations.portrait.appending(MatteOperation.dilate(radius: 1))
-        #expect(extended.operators.count == 4)
+        #expect(MatteOperations.portrait.steps == [.threshold(12), .erode(radius: 1), .feather(sigma: 1.5)])
+        #expect(MatteOperations.product.steps == [.threshold(8), .feather(sigma: 1.5)])
+        #expect(MatteOperations.complexBackground.steps == [.threshold(22), .erode(radius: 2), .feather(sigma: 1.5)])
+        #expect(try MatteOperations(threshold: 12, feather: true, erosion: 1) == MatteOperations.portrait)
+        let extended = MatteOperations.portrait.appending(.dilate(radius: 1))
+        #expect(extended.steps.count == 4)
+        #expect(extended != .portrait)
     }
 
-    @Test func compositingAndPremultiplication() throws {
-        let fg = FloatImage(width: 4, height: 2, layout: .rgb, repeating: 1)
-        let alpha = grayImage(4, 2) { x, _ in Float(x) / 3 }
-        let out = try Compositing.composite(fg, alpha: alpha, over: try RGBColor(parsing: "#000000"))
-        for x in 0..<4 { #expect(abs(out[x, 1, 0] - Float(x) / 3) < 1e-6) }
-        let red = try RGBColor(parsing: "ff0000")
-        #expect(Compositing.floatComponents(of: red) == [1, 0, 0])
+    /// Presets read back their parameters, are found by name, and survive a JSON round trip.
+    @Test func presetsAreReadableCodableData() throws {
+        let table: [(String, Int, Int, Bool)] = [
+            ("portrait", 12, 1, true), ("product", 8, 0, true), ("complexBackground", 22, 2, true), ("none", 0, 0, false),
+        ]
+        for (name, threshold, erosion, feathers) in table {
+            let preset = try #require(MatteOperations.preset(named: name))
+            #expect(preset.threshold == threshold && preset.erosion == erosion && preset.feathers == feathers, "\(name)")
+            #expect(MatteOperations.preset(named: name.uppercased()) == preset)
+        }
+        #expect(MatteOperations.preset(named: "studio") == nil)
+        let custom = MatteOperations.product.appending(.guidedFilter(radius: 8, epsilon: 1e-4)).appending(.dilate(radius: 2))
+        let json = try JSONEncoder().encode(custom)
+        #expect(try JSONDecoder().decode(MatteOperations.self, from: json) == custom)
+        #expect(String(decoding: json, as: UTF8.self).hasPrefix("["))
+    }
+
+    /// 8-bit compositing against the formula computed naively in Double:
+    /// `round(F·a/255) + round(B·(255−a)/255)`, for every alpha and many colours, over a colour,
+    /// a picture and a checkerboard, on 1 and 3 threads.
+    @Test func compositingMatchesTheRoundedFormula() throws {
+        let w = 256, h = 7
+        let fg = Image(width: w, height: h, layout: .rgb) { x, y, c in UInt8((x * 7 + y * 31 + c * 85) % 256) }
+        let matte = Image(width: w, height: h, layout: .gray) { x, _, _ in UInt8(x) }
+        let picture = Image(width: w, height: h, layout: .rgb) { x, y, c in UInt8((x * 3 + y * 11 + c * 40) % 256) }
+        func rounded(_ v: Int) -> Int { Int((Double(v) / 255).rounded()) }
+        let colour = try RGBColor(parsing: "#7f10e0")
+        let backgrounds: [(Compositing.Background, (Int, Int, Int) -> Int)] = [
+            (.color(colour), { _, _, c in Int([colour.red, colour.green, colour.blue][c]) }),
+            (.image(picture), { x, y, c in Int(picture[x, y, c]) }),
+            (.checkerboard(size: 3, light: .white, dark: .black), { x, y, _ in (x / 3 + y / 3) % 2 == 0 ? 255 : 0 }),
+        ]
+        for (background, value) in backgrounds {
+            for threads in [1, 3] {
+                let out = try Compositing.composite(fg, matte: matte, over: background, pool: ThreadPool(threadCount: threads))
+                for y in 0..<h { for x in 0..<w { for c in 0..<3 {
+                    let a = Int(matte[x, y, 0])
+                    let expected = min(255, rounded(Int(fg[x, y, c]) * a) + rounded(value(x, y, c) * (255 - a)))
+                    #expect(Int(out[x, y, c]) == expected, "\(background) (\(x), \(y)) c\(c)")
+                } } }
+            }
+        }
+        let premultiplied = try Compositing.premultiplied(fg, matte: matte)
+        #expect(try Compositing.composite(premultiplied: premultiplied, matte: matte, over: .color(colour))
+            == Compositing.composite(fg, matte: matte, over: .color(colour)))
+        let cut = try Compositing.cutout(fg, matte: matte)
+        #expect(cut.layout == .rgba && cut.channel(3) == matte && cut.converted(to: .rgb) == fg)
+        #expect(throws: ImageError.self) { try Compositing.cutout(fg, matte: Image(width: 3, height: 2, layout: .gray)) }
+        #expect(throws: ImageError.self) { try Compositing.composite(fg, matte: fg, over: .color(.white)) }
         #expect(throws: ImageError.self) { try RGBColor(parsing: "#12345") }
-        let cut = try Compositing.cutout(randomImage(4, 2, layout: .rgb, seed: 1), alpha: alpha)
-        let round = try Compositing.straightened(try Compositing.premultiplied(cut))
-        for y in 0..<2 { for x in 1..<4 { for c in 0..<4 { #expect(abs(round[x, y, c] - cut[x, y, c]) < 1e-5) } } }
-        #expect(throws: ImageError.self) { try Compositing.composite(fg, alpha: grayImage(3, 2) { _, _ in 1 }, over: .white) }
     }
 }

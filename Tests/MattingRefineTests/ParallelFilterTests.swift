@@ -1,3 +1,4 @@
+import MattingThreads
 import Testing
 import MattingImage
 import MattingTestSupport
@@ -20,7 +21,7 @@ import MattingTestSupport
                 MinMaxKernel.filter1D(d, d, count: h, lanes: w, step: w, radius: r, isMin: isMin)
             }
             for threads in [1, 2, 3] {
-                let out = MinMaxKernel.filter(plane, radius: r, isMin: isMin, threads: threads)
+                let out = MinMaxKernel.filter(plane, radius: r, isMin: isMin, pool: ThreadPool(threadCount: threads))
                 #expect(out.data == expected.data, "\(w)×\(h) r=\(r) min=\(isMin) threads=\(threads)")
             }
         }
@@ -50,7 +51,7 @@ import MattingTestSupport
                 }
             }
             for threads in [1, 2, 3] {
-                let out = GaussianKernel.blurred(matte, sigma: sigma, threads: threads)
+                let out = GaussianKernel.blurred(matte, sigma: sigma, pool: ThreadPool(threadCount: threads))
                 #expect(out.packedComponents == expected, "\(w)×\(h) σ=\(sigma) threads=\(threads)")
             }
         }

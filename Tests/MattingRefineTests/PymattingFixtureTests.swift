@@ -69,9 +69,9 @@ import Testing
         let w = small.width * 3, h = small.height * 3
         let smallAlpha = try FloatImage(width: small.width, height: small.height, layout: .gray, components: smallTruth)
         let a = Plane(smallAlpha).data
-        let up = ClosedFormMatting.upsampled(a, width: small.width, height: small.height, to: w, h)
+        let up = bilinearUpsampled(a, width: small.width, height: small.height, to: w, h)
         let colours = Plane.planes(of: small.rgbImage).map {
-            Plane(width: w, height: h, data: ClosedFormMatting.upsampled($0.data, width: small.width, height: small.height, to: w, h))
+            Plane(width: w, height: h, data: bilinearUpsampled($0.data, width: small.width, height: small.height, to: w, h))
         }
         let image = Plane.image(colours, layout: .rgb)
         let truth = up

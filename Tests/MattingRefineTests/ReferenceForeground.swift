@@ -1,3 +1,4 @@
+import MattingThreads
 import MattingImage
 @testable import MattingRefine
 #if canImport(Glibc)
@@ -16,7 +17,8 @@ struct ReferenceForeground {
     var smallIterations: Int { estimator.smallIterations }
     var bigIterations: Int { estimator.bigIterations }
     var smallSize: Int { estimator.smallSize }
-    var threads: Int { estimator.threads }
+    /// The reference sweeps bands on this pool, like the fast path (the result does not depend on it).
+    var pool = ThreadPool(threadCount: 2)
     var activeMargin: Int? { estimator.activeMargin }
 
     /// `ForegroundEstimator.estimate(_:alpha:)` computed the reference way.
@@ -170,7 +172,7 @@ struct ReferenceForeground {
                 i0.baseAddress!, i1.baseAddress!, i2.baseAddress!, al.baseAddress!, active == nil ? nil : mk.baseAddress))
             for phase in 0..<2 {
                 let mine = Array(stride(from: phase, to: bands, by: 2))
-                parallelFor(mine.count, threads: threads) { k in
+                parallelFor(mine.count, pool: pool) { k in
                     let (F0, F1, F2, B0, B1, B2, I0, I1, I2, A, M) = p.value
                     let band = mine[k]
                     for y in band * bandHeight..<min(h, (band + 1) * bandHeight) {

@@ -1,3 +1,4 @@
+import MattingThreads
 import Dispatch
 import MattingImage
 import Synchronization
@@ -36,7 +37,7 @@ import Testing
         let trimap = Self.randomTrimap(w, h, seed: 5)
         let isUnknown = trimap.knownValues.map { $0 == nil }
         let planes = (0..<3).map { Plane(image, channel: $0).data }
-        let L = MattingLaplacian.make(image: planes, width: w, height: h, isUnknown: isUnknown, radius: r, epsilon: eps, threads: 2, isa: isa)
+        let L = MattingLaplacian.make(image: planes, width: w, height: h, isUnknown: isUnknown, radius: r, epsilon: eps, pool: ThreadPool(threadCount: 2), isa: isa)
         var rng = SeededGenerator(seed: 77)
         let p = (0..<w * h).map { _ in Double.random(in: 0...1, using: &rng) }
         var fast = [Double](repeating: 0, count: w * h)
@@ -116,10 +117,9 @@ import Testing
 
     @Test func solverResultDoesNotDependOnThreadCount() throws {
         let (image, trimap, _) = Self.softDisk(100, 90)
-        var one = ClosedFormMatting(), two = ClosedFormMatting()
-        one.threads = 1
-        two.threads = 2
-        #expect(try one.alpha(for: image, trimap: trimap) == two.alpha(for: image, trimap: trimap))
+        let solver = ClosedFormMatting()
+        #expect(try solver.alpha(for: image, trimap: trimap, pool: ThreadPool(threadCount: 1))
+            == solver.alpha(for: image, trimap: trimap, pool: ThreadPool(threadCount: 2)))
     }
 
     /// The finest level reads the caller's RGB picture in place, rows `rowStride` apart: a
@@ -138,22 +138,22 @@ import Testing
         #expect(try solver.alpha(for: packed.converted(to: .rgba), trimap: croppedTrimap) == reference.alpha)
     }
 
-    /// Solves running at once share the solver's persistent thread pool (regions queue on
-    /// it): each gets exactly the answer it gets alone, with 2 and 3 threads per solve.
+    /// Solves running at once on one pool (regions queue on it): each gets exactly the answer
+    /// it gets alone, with 2 and 3 threads per solve.
     @Test func concurrentSolvesOnTheSharedPoolMatchSerialOnes() throws {
         let (image, trimap, _) = Self.softDisk(120, 100)
         var initial = FloatImage(width: 120, height: 100, layout: .gray, repeating: 0.5)
         initial[3, 4, 0] = 0.9
         for threads in [2, 3] {
             var solver = ClosedFormMatting()
-            solver.threads = threads
             solver.coarsestUnknownCount = 200
-            let alone = try solver.solve(image, trimap: trimap, initialAlpha: initial)
+            let pool = ThreadPool(threadCount: threads)
+            let alone = try solver.solve(image, trimap: trimap, initialAlpha: initial, pool: pool)
             #expect(alone.statistics.levels.count > 1)
             let results = Mutex<[FloatImage?]>([FloatImage?](repeating: nil, count: 6))
             let (shared, start) = (solver, initial)
             DispatchQueue.concurrentPerform(iterations: 6) { i in
-                let alpha = try? shared.alpha(for: image, trimap: trimap, initialAlpha: start)
+                let alpha = try? shared.alpha(for: image, trimap: trimap, initialAlpha: start, pool: pool)
                 results.withLock { $0[i] = alpha }
             }
             for (i, alpha) in results.withLock({ $0 }).enumerated() {

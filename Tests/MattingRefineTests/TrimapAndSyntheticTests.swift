@@ -1,3 +1,4 @@
+import MattingThreads
 import Foundation
 import MattingImage
 import MattingTestSupport
@@ -57,7 +58,7 @@ import Testing
             return min(max((size - d) / 3 + 0.5, 0), 1)
         }
         let options = Trimap.Options()
-        let fast = Trimap.classify(alpha, width: w, height: h, radius: r, options: options, threads: threads)
+        let fast = Trimap.classify(alpha, width: w, height: h, radius: r, options: options, pool: ThreadPool(threadCount: threads))
         let slow = ReferenceRefine.trimap(alpha, width: w, height: h, radius: r, fg: options.foregroundThreshold, bg: options.backgroundThreshold)
         #expect(fast == slow, "\(w)×\(h), r \(r), \(threads) threads, seed \(w * 1000 + h)")
     }
@@ -226,8 +227,9 @@ import Testing
         let half = grayImage(w / 2, h / 2) { x, y in
             (truth[2 * y * w + 2 * x] + truth[2 * y * w + 2 * x + 1] + truth[(2 * y + 1) * w + 2 * x] + truth[(2 * y + 1) * w + 2 * x + 1]) / 4
         }
-        let guided = try Refiner().upsampled(half, guide: photo)
-        let bilinear = try Refiner().upsampled(half, guide: photo, radius: 0, epsilon: 1e-4)
+        let guide = photo.converted(to: Image.self)
+        let guided = try Refiner().upsampled(half, guide: guide)
+        let bilinear = try Refiner().upsampled(half, guide: guide, radius: 0, epsilon: 1e-4)
         let sad = { (m: FloatImage) in zip(m.packedComponents, truth).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) } }
         #expect(guided.width == w && guided.height == h)
         #expect(allValues(guided).allSatisfy { $0 >= 0 && $0 <= 1 })

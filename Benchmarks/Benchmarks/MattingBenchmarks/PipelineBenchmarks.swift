@@ -57,19 +57,21 @@ func registerPipelineBenchmarks() {
     }
 
     for (width, height) in [(1200, 1800), (4000, 3000)] {
-        Benchmark(
-            "pipeline.endToEnd.\(width)x\(height)",
-            configuration: .init(metrics: [.wallClock, .cpuTotal, .peakMemoryResident, .mallocCountTotal],
-                                 warmupIterations: 1, maxDuration: .seconds(20), maxIterations: 10)
-        ) { benchmark in
-            let jpeg = try photoJPEG(width: width, height: height)
-            let matter = try Matter()
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                let photo = try Image(decoding: jpeg)
-                let result = try matter.matte(photo, preset: .portrait)
-                blackHole(try result.cutout.encoded(as: .png))
-                blackHole(try result.matte.encoded(as: .png))
+        for threads in [1, 2] {
+            Benchmark(
+                "pipeline.endToEnd.\(width)x\(height).t\(threads)",
+                configuration: .init(metrics: [.wallClock, .cpuTotal, .peakMemoryResident, .mallocCountTotal],
+                                     warmupIterations: 1, maxDuration: .seconds(20), maxIterations: 10)
+            ) { benchmark async throws in
+                let jpeg = try photoJPEG(width: width, height: height)
+                let matter = try Matter(threads: threads)
+                benchmark.startMeasurement()
+                for _ in benchmark.scaledIterations {
+                    let photo = try Image(decoding: jpeg)
+                    let result = try await matter.matte(photo, options: MattingOptions())
+                    blackHole(try result.cutoutPNG(threads: threads))
+                    blackHole(try result.matte.encoded(as: .png))
+                }
             }
         }
     }

@@ -43,14 +43,15 @@ private func refineInput(width w: Int, height h: Int) -> (FloatImage, Trimap, Fl
 
 func registerRefineBenchmarks() {
     let (image, trimap, truth) = refineInput(width: 600, height: 900)
+    let pool = ThreadPool(threadCount: 2)
     Benchmark("refine.closedForm.600x900", configuration: .init(metrics: [.wallClock, .cpuTotal, .peakMemoryResident])) { benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(try ClosedFormMatting().alpha(for: image, trimap: trimap))
+            blackHole(try ClosedFormMatting().alpha(for: image, trimap: trimap, pool: pool))
         }
     }
     Benchmark("refine.foregroundML.600x900", configuration: .init(metrics: [.wallClock, .cpuTotal, .peakMemoryResident])) { benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(try ForegroundEstimator().estimate(image, alpha: truth))
+            blackHole(try ForegroundEstimator().estimate(image, alpha: truth, pool: pool))
         }
     }
     Benchmark("refine.guidedFilter.r8.600x900", configuration: .init(metrics: [.wallClock, .cpuTotal])) { benchmark in

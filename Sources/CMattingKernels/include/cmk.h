@@ -140,6 +140,10 @@ typedef struct mk_cf_system {
     size_t scratch_stride;
     struct mk_threadpool* pool;
     size_t threads;
+    /// Called on the calling thread after every iteration with the iterations done and the
+    /// relative residual; a nonzero return stops the solve there (cancellation). NULL: none.
+    int (*on_iteration)(void* context, int iterations, double residual);
+    void* on_iteration_context;
 } mk_cf_system;
 
 /// Solves L_UU x_U = −L_UK x_K by Jacobi-preconditioned conjugate gradients.
@@ -148,7 +152,8 @@ typedef struct mk_cf_system {
 ///   and 0 at every unknown pixel; used as the direction vector (clobbered).
 /// - `x`: the unknowns' starting guess in `unknown` order; on exit the iterate.
 /// - `diagonal`: L_ii of the unknowns (Jacobi preconditioner; entries ≤ 0 get weight 0).
-/// - Stops when ‖r‖/‖b‖ ≤ `tolerance` (b = −L_UK x_K) or after `max_iterations`; writes
+/// - Stops when ‖r‖/‖b‖ ≤ `tolerance` (b = −L_UK x_K), after `max_iterations`, or when
+///   `system->on_iteration` returns nonzero; writes
 ///   the final relative residual to `*residual` (0 when b = 0 or there are no unknowns)
 ///   and returns the iterations done.
 /// - `workspace`: 4·m + 2·tile_count doubles (m unknowns).
@@ -194,6 +199,15 @@ typedef void (*mk_f32_tconv_dot_ukernel_fn)(
 typedef void (*mk_f32_vunary_ukernel_fn)(size_t n, const float* x, float* y);
 
 // ---------------------------------------------------------------------------------------
+// Transpose microkernels on 32-bit elements (bit patterns, never arithmetic):
+// dst[c · dst_stride + r] = src[r · src_stride + c] for r < rows, c < cols. The caller
+// blocks the matrix into tiles that fit in L1 and hands tiles to threads; the kernel walks
+// its tile in 8×8 blocks (edges element by element). src and dst must not overlap.
+
+typedef void (*mk_x32_transpose_ukernel_fn)(
+    size_t rows, size_t cols, const uint32_t* src, size_t src_stride, uint32_t* dst, size_t dst_stride);
+
+// ---------------------------------------------------------------------------------------
 // Declarations of every microkernel (see mk_ukernels.def).
 
 #define MK_GEMM_UKERNEL(name, isa, mr, nr) \
@@ -211,7 +225,9 @@ typedef void (*mk_f32_vunary_ukernel_fn)(size_t n, const float* x, float* y);
     void name(const float*, const mk_tconv_dot_params*, int32_t, int32_t, size_t, float*, size_t, \
               size_t, const int32_t*, const int32_t*, const float*, const float*);
 #define MK_VUNARY_UKERNEL(name, isa, lanes) void name(size_t, const float*, float*);
+#define MK_TRANSPOSE_UKERNEL(name, isa, block) void name(size_t, size_t, const uint32_t*, size_t, uint32_t*, size_t);
 #include "mk_ukernels.def"
+#undef MK_TRANSPOSE_UKERNEL
 #undef MK_VUNARY_UKERNEL
 #undef MK_GEMM_UKERNEL
 #undef MK_DWCONV_UKERNEL

@@ -1,6 +1,7 @@
 extension GraphCompiler {
     /// Folds batch norms into the convolution before them, fuses activations into the
-    /// convolution or binary operator before them, and merges a zero `pad` of H and W into the
+    /// convolution or binary operator before them, a constant bias add into the matrix
+    /// product before it, and merges a zero `pad` of H and W into the
     /// convolution after it, whenever the intermediate value has no other reader (and is not
     /// a graph output).
     mutating func fuse() {
@@ -33,8 +34,21 @@ extension GraphCompiler {
         case (.transposedConv2d(var p), .activation(let a)) where p.activation == .identity:
             p.activation = a
             return (.transposedConv2d(p), producer.inputs)
+        case (.channelMix(.identity), .activation(let a)):
+            return (.channelMix(activation: a), producer.inputs)
         case (.matMul(.identity), .activation(let a)):
             return (.matMul(activation: a), producer.inputs)
+        case (.matMul(.identity), .binary(.add, let a)) where producer.inputs.count == 2:
+            // `MatMul + bias` as exporters write a Linear layer: a constant that varies only
+            // along the last axis becomes the product's bias.
+            guard consumer.inputs.count == 2, consumer.inputs[0] != consumer.inputs[1],
+                  let k = values[consumer.inputs[1]]?.constant, k.dataType == .float32,
+                  let n = values[producer.outputs[0]]?.shape.last, k.shape.last == n, k.count == n,
+                  values[consumer.outputs[0]]?.shape == values[producer.outputs[0]]?.shape else { return nil }
+            let name = "\(producer.name)/bias_\(fusedNodeCount)"
+            let bias = Tensor(shape: [n], floats: k.floats)
+            values[name] = ValueDescription(shape: [n], dataType: .float32, constant: bias)
+            return (.matMul(activation: a), producer.inputs + [name])
         case (.binary(let op, .identity), .activation(let a)):
             return (.binary(op, activation: a), producer.inputs)
         case (.conv2d(let p), .batchNorm(let epsilon)) where p.activation == .identity:

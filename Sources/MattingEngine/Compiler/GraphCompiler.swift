@@ -3,7 +3,8 @@ extension Graph {
     ///
     /// Pipeline: structural validation and topological sort → shape inference → constant
     /// folding (every node whose inputs are all known, including `shape` of any value, so
-    /// Shape/Gather/Concat/Cast/Reshape chains disappear) → batch-norm folding into the
+    /// Shape/Gather/Concat/Cast/Reshape chains disappear) → pattern fusion (GELU, decomposed
+    /// layer norm, attention) → batch-norm folding into the
     /// preceding convolution → activation fusion into convolutions and binary operators →
     /// dead-node elimination → operator instantiation (convolution weights packed once) →
     /// memory planning into one arena.
@@ -11,10 +12,20 @@ extension Graph {
     /// - Parameters:
     ///   - inputShapes: a concrete shape per graph input whose declaration has `nil`
     ///     dimensions (fully static inputs may be omitted).
-    ///   - threads: threads each run uses (results are identical for any count).
+    ///   - threads: threads each run uses (results are identical for any count); the
+    ///     compiled graph gets a pool of its own.
     /// - Throws: ``EngineError`` naming the node or input at fault.
     public func compile(inputShapes: [String: [Int]] = [:], threads: Int = 1) throws -> CompiledGraph {
-        var compiler = GraphCompiler(graph: self, threads: max(1, threads))
+        try compile(inputShapes: inputShapes, pool: ThreadPool(threadCount: threads))
+    }
+
+    /// Compiles the graph to run on `pool`: every run spreads its work over the pool's threads,
+    /// and a run inside one of the pool's jobs (``ThreadPool/run(_:)``) stops with
+    /// `CancellationError` between two steps once the job is cancelled.
+    ///
+    /// - Throws: ``EngineError`` naming the node or input at fault.
+    public func compile(inputShapes: [String: [Int]] = [:], pool: ThreadPool) throws -> CompiledGraph {
+        var compiler = GraphCompiler(graph: self, pool: pool)
         return try compiler.compile(inputShapes: inputShapes)
     }
 }
@@ -22,19 +33,21 @@ extension Graph {
 /// The compile pipeline's state: what is known about each value, and the surviving nodes.
 struct GraphCompiler {
     let graph: Graph
-    let threads: Int
+    let pool: ThreadPool
+    var threads: Int { pool.threadCount }
     var values: [String: ValueDescription] = [:]
     var nodes: [Node] = []
     var foldedNodeCount = 0
     var fusedNodeCount = 0
 
-    init(graph: Graph, threads: Int) {
+    init(graph: Graph, pool: ThreadPool) {
         self.graph = graph
-        self.threads = threads
+        self.pool = pool
     }
 
     mutating func compile(inputShapes: [String: [Int]]) throws -> CompiledGraph {
         try inferAll(inputShapes: inputShapes)
+        fusePatterns()
         fuse()
         eliminateDeadNodes()
         return try MemoryPlanner(compiler: self).makeCompiledGraph()
@@ -154,7 +167,7 @@ extension Graph {
     /// `--info` printouts use it to inspect a graph.
     /// - Throws: ``EngineError`` naming the node at fault.
     public func inferShapes(inputShapes: [String: [Int]] = [:]) throws -> [String: ValueInfo] {
-        var compiler = GraphCompiler(graph: self, threads: 1)
+        var compiler = GraphCompiler(graph: self, pool: .serial)
         try compiler.inferAll(inputShapes: inputShapes)
         return compiler.values.mapValues {
             ValueInfo(shape: $0.shape, dataType: $0.dataType, isConstant: $0.constant != nil)

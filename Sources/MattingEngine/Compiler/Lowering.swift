@@ -76,6 +76,12 @@ struct Lowering {
         case let .reduce(p): return try lowerReduce(p)
         case let .resize(p): return try lowerResize(p)
         case let .matMul(activation): return try lowerMatMul(activation)
+        case let .channelMix(activation): return try lowerChannelMix(activation)
+        case let .attention(scale, keyTransposed): return try lowerAttention(scale: scale, keyTransposed: keyTransposed)
+        case .where: return try lowerWhere()
+        case let .compare(op): return try lowerCompare(op)
+        case .tile: return try lowerTile()
+        case let .gatherElements(a): return try lowerGatherElements(axis: a)
         case let .binary(op, activation):
             return try lowerBinary(BinaryKernel(op), activation: activation)
         case .prelu:
@@ -102,36 +108,6 @@ struct Lowering {
                 flops: 3 * elementCount(s))
         default: return try lowerDataMovement()
         }
-    }
-
-    private func lowerMatMul(_ activation: Activation) throws -> LoweredNode {
-        try requireFloat(0); try requireFloat(1)
-        let a = inputs[0].shape, b = inputs[1].shape
-        guard a.count >= 2, b.count >= 2, a[a.count - 1] == b[b.count - 2],
-              b.count == 2 || Array(b.dropLast(2)) == Array(a.dropLast(2)) else {
-            throw fail("cannot multiply \(a) by \(b)")
-        }
-        let k = a[a.count - 1], n = b[b.count - 1]
-        let rows = elementCount(Array(a.dropLast()))
-        var bias: [Float]?
-        if inputs.count > 2 {
-            bias = try constant(2).floats
-            if bias?.count != n { throw fail("matMul bias needs \(n) values") }
-        }
-        var lowered = LoweredNode(outputs: [(Array(a.dropLast()) + [n], .float32)], flops: 2 * rows * k * n)
-        guard instantiate else { return lowered }
-        if b.count == 2, let weights = inputs[1].constant, k > 0 {
-            // [rows, K] · [K, N] is a 1×1 convolution over a 1×rows NHWC image with OHWI weights [N, 1, 1, K].
-            let g = ConvolutionGeometry(inputChannels: k, outputChannels: n, kernelHeight: 1, kernelWidth: 1)
-            let kernel = ConvolutionKernel(geometry: g, weights: weights.permuted([1, 0]).floats, bias: bias, activation: activation)
-            lowered.op = ConvolutionOperator(
-                kernel: kernel, batch: 1, inputHeight: 1, inputWidth: rows,
-                scratchByteCount: kernel.scratchByteCount(inputHeight: 1, inputWidth: rows, threadCount: threads))
-        } else {
-            lowered.op = MatMulOperator(rows: rows, m: a[a.count - 2], k: k, n: n, batchedB: b.count > 2, bias: bias,
-                                        activation: activation)
-        }
-        return lowered
     }
 
     // MARK: Pooling, reduction, resize, binary

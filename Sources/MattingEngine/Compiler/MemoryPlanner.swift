@@ -114,7 +114,7 @@ struct MemoryPlanner {
         statistics.foldedNodeCount = compiler.foldedNodeCount
         statistics.fusedNodeCount = compiler.fusedNodeCount
         return CompiledGraph(steps: steps, constants: constants, inputs: inputs, outputs: outputs,
-                             statistics: statistics, pool: ThreadPool(threadCount: compiler.threads))
+                             statistics: statistics, pool: compiler.pool)
     }
 
     /// Greedy best-fit placement, largest buffer first; returns the arena size.

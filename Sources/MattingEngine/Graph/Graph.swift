@@ -117,9 +117,10 @@ extension Operation {
     /// Allowed numbers of inputs.
     var inputArity: ClosedRange<Int> {
         switch self {
-        case .conv2d, .transposedConv2d, .matMul: 2...3
+        case .conv2d, .transposedConv2d, .matMul, .channelMix: 2...3
         case .batchNorm: 5...5
-        case .binary, .prelu, .gather: 2...2
+        case .binary, .prelu, .gather, .compare, .tile, .gatherElements: 2...2
+        case .attention, .where: 3...3
         case .concat: 1...Int.max
         case let .reshape(shape): shape == nil ? 2...2 : 1...1
         case let .resize(p): p.target == .sizeFromInput || p.target == .scalesFromInput ? 2...2 : 1...1

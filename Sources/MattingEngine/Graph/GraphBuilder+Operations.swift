@@ -95,6 +95,9 @@ extension GraphBuilder {
     public mutating func divide(_ a: Value, _ b: Value) -> Value { binary(.divide, a, b) }
 
     /// A standalone activation (fused into a preceding convolution or binary operator when possible).
+    /// `a · b` over the last two axes, batch axes broadcast (see ``Operation/matMul(activation:)``).
+    public mutating func matMul(_ a: Value, _ b: Value) -> Value { node(.matMul(activation: .identity), a, b) }
+
     public mutating func activation(_ x: Value, _ a: Activation) -> Value { node(.activation(a), x) }
     /// `max(x, 0)`.
     public mutating func relu(_ x: Value) -> Value { activation(x, .relu) }

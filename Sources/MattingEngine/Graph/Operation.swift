@@ -164,9 +164,16 @@ public enum BinaryOperator: String, Sendable, Hashable, CaseIterable {
 public enum UnaryFunction: String, Sendable, Hashable, CaseIterable {
     /// `x · Φ(x)` with the exact error function.
     case gelu
+    /// `0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))` (GELU's tanh approximation).
+    case geluTanh
     case exp, log, sqrt, reciprocal, negate, abs, erf
     /// Rounding (ONNX `Floor`, `Ceil`, `Round` — the last rounds halves to even).
     case floor, ceil, round
+}
+
+/// Element-wise comparisons; the result is an int64 tensor of 0 and 1 (the engine's booleans).
+public enum ComparisonOperator: String, Sendable, Hashable, CaseIterable {
+    case equal, less, greater, lessOrEqual, greaterOrEqual
 }
 
 /// How `pad` fills the border.
@@ -212,10 +219,33 @@ public enum Operation: Sendable, Hashable {
     case reduce(ReduceParameters)
     case resize(ResizeParameters)
     /// Matrix product `a · b (+ bias)`, then `activation`. Inputs: a `[..., M, K]`, b `[K, N]`
-    /// or `[..., K, N]` with the same leading dimensions, optionally bias `[N]` (ONNX `MatMul`,
-    /// `Gemm` after transposing B at load time; TFLite `FULLY_CONNECTED`). A constant 2-D `b`
-    /// runs on the convolution kernel as a 1×1 convolution.
+    /// or `[..., K, N]` whose leading (batch) dimensions broadcast numpy-style against a's,
+    /// optionally bias `[N]` (ONNX `MatMul`, `Gemm` after transposing B at load time; TFLite
+    /// `FULLY_CONNECTED`). A constant 2-D `b` runs on the convolution kernel as a 1×1
+    /// convolution.
     case matMul(activation: Activation)
+    /// A 1×1 convolution on channel-major data (ONNX NCHW): `y[n, o, p…] = activation(Σ_c
+    /// w[o, c] · x[n, c, p…] + bias[o])`. Inputs: x `[N, C, …]` (any trailing spatial axes),
+    /// weights `[O, C]` (constant), optionally bias `[O]` (constant). Runs as one GEMM with the
+    /// weights on the left, so NCHW data needs no transpose.
+    case channelMix(activation: Activation)
+    /// Scaled dot-product attention without the score matrix: for each query row,
+    /// `softmax(scale · q · kᵀ) · v` with one row of scores at a time. Inputs: q `[..., M, D]`,
+    /// k `[..., N, D]` (or `[..., D, N]` when `keyTransposed`), v `[..., N, Dv]`; batch
+    /// dimensions broadcast as in `matMul`. Output `[..., M, Dv]`. The compiler forms it from
+    /// `matMul → scale → softmax(-1) → matMul`.
+    case attention(scale: Float, keyTransposed: Bool)
+    /// `condition ≠ 0 ? x : y`, broadcast over all three inputs (ONNX `Where`; the condition
+    /// is int64 or float32, x and y share a type).
+    case `where`
+    /// Two inputs of one type, broadcast; int64 0/1 out.
+    case compare(ComparisonOperator)
+    /// Repeats the input `repeats[i]` times along axis i; repeats from a second int64 input
+    /// known at compile time (ONNX `Tile`).
+    case tile
+    /// `out[i₀…iₙ] = data[i₀…index[i₀…iₙ]…iₙ]` with the index replacing axis `axis`; the
+    /// output has the indices' shape (ONNX `GatherElements`). Inputs: data, indices (int64).
+    case gatherElements(axis: Int)
     /// Two inputs, broadcast; the activation is applied to the result.
     case binary(BinaryOperator, activation: Activation)
     case activation(Activation)
@@ -288,6 +318,12 @@ public enum Operation: Sendable, Hashable {
         case .expand: "expand"
         case .constantOfShape: "constantOfShape"
         case .range: "range"
+        case .channelMix: "channelMix"
+        case .attention: "attention"
+        case .where: "where"
+        case let .compare(op): op.rawValue
+        case .tile: "tile"
+        case .gatherElements: "gatherElements"
         }
     }
 

@@ -92,6 +92,15 @@ enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// The 32-bit tile transpose for this path (AVX-512 machines use the AVX2 one: a
+    /// transpose is bound by memory, not by vector width).
+    var transposeMicrokernel: mk_x32_transpose_ukernel_fn {
+        switch self {
+        case .portable: mk_x32_transpose_ukernel_4x4__portable
+        case .avx2, .avx512: mk_x32_transpose_ukernel_8x8__avx2
+        }
+    }
+
     /// Depthwise weights and bias are padded to a multiple of this many channels (the
     /// microkernel loads whole channel blocks of them).
     var depthwiseChannelPadding: Int {

@@ -80,6 +80,9 @@ struct UnaryOperator: CompiledOperator {
                 let v = x[i]
                 switch f {
                 case .gelu: y[i] = 0.5 * v * (1 + Foundation.erf(v * 0.70710678118654752))
+                case .geluTanh:
+                    let u = 0.79788456080286536 * (v + 0.044715 * v * v * v)
+                    y[i] = 0.5 * v * (1 + Foundation.tanh(u))
                 case .exp: y[i] = Foundation.exp(v)
                 case .log: y[i] = Foundation.log(v)
                 case .sqrt: y[i] = v.squareRoot()

@@ -1,37 +1,77 @@
-/// A matrix product with a run-time right-hand side: one task per output row, eight output
-/// columns at a time, summing over K in order (so any thread count gives the same bits).
+/// A matrix product with a run-time right-hand side: one task per output row. Each row is
+/// built as `Σᵢ a[i] · b[i, :]` (row-major `b` read contiguously, the output row held in
+/// cache), summing over K in order, so any thread count gives the same bits.
 struct MatMulOperator: CompiledOperator {
-    /// Rows of `a` over all batches, and the per-batch row count (to find the batch's `b`).
-    let rows: Int, m: Int
-    let k: Int, n: Int
-    /// Whether `b` has a matrix per batch (else one `[K, N]` matrix for every row).
-    let batchedB: Bool
+    /// Output rows per batch matrix, and the matrix sizes.
+    let m: Int, k: Int, n: Int
+    /// Element offsets of each batch's `a` and `b` matrices (broadcast batches repeat an offset).
+    let aOffsets: [Int], bOffsets: [Int]
     let bias: [Float]?
     let activation: Activation
 
     func execute(_ io: OperatorIO, pool: ThreadPool) {
         let a = io.input(0), b = io.input(1), y = io.output(0)
-        pool.parallelFor(rows) { r in
-            let bm = batchedB ? b + (r / max(m, 1)) * k * n : b
-            let ar = a + r * k, yr = y + r * n
-            var j = 0
-            while j + 8 <= n {
-                var acc = SIMD8<Float>(repeating: 0)
-                if let bias { for t in 0..<8 { acc[t] = bias[j + t] } }
-                for i in 0..<k {
-                    let v = UnsafeRawPointer(bm + i * n + j).loadUnaligned(as: SIMD8<Float>.self)
-                    acc = acc + SIMD8(repeating: ar[i]) * v
+        let (m, k, n) = (self.m, self.k, self.n)
+        aOffsets.withUnsafeBufferPointer { aOffsets in
+            bOffsets.withUnsafeBufferPointer { bOffsets in
+                pool.parallelFor(aOffsets.count * m) { r in
+                    let batch = r / max(m, 1), row = r - batch * m
+                    let ar = a + aOffsets[batch] + row * k, bm = b + bOffsets[batch], yr = y + r * n
+                    if let bias { for j in 0..<n { yr[j] = bias[j] } } else { yr.update(repeating: 0, count: n) }
+                    for i in 0..<k { axpy(ar[i], bm + i * n, yr, count: n) }
+                    applyActivation(activation, yr, yr, count: n)
                 }
-                UnsafeMutableRawPointer(yr + j).storeBytes(of: acc, as: SIMD8<Float>.self)
-                j += 8
             }
-            while j < n {
-                var acc: Float = bias?[j] ?? 0
-                for i in 0..<k { acc = acc + ar[i] * bm[i * n + j] }
-                yr[j] = acc
-                j += 1
-            }
-            applyActivation(activation, yr, yr, count: n)
         }
     }
+}
+
+/// `y[j] += alpha · x[j]` for `count` values, eight at a time.
+@inline(__always)
+func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    let va = SIMD8<Float>(repeating: alpha)
+    var j = 0
+    while j + 8 <= count {
+        let xv = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self)
+        let yv = UnsafeRawPointer(y + j).loadUnaligned(as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(y + j).storeBytes(of: yv + va * xv, as: SIMD8<Float>.self)
+        j += 8
+    }
+    while j < count { y[j] = y[j] + alpha * x[j]; j += 1 }
+}
+
+/// `Σ x[j] · y[j]` in a fixed order (eight partial sums, then a fixed tree).
+@inline(__always)
+func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
+    var acc = SIMD8<Float>(repeating: 0)
+    var j = 0
+    while j + 8 <= count {
+        acc = acc + UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self)
+            * UnsafeRawPointer(y + j).loadUnaligned(as: SIMD8<Float>.self)
+        j += 8
+    }
+    var s = acc.sum()
+    while j < count { s = s + x[j] * y[j]; j += 1 }
+    return s
+}
+
+/// Element offsets of every batch matrix of an operand whose batch dimensions `shape`
+/// broadcast to `batch` (the matrix itself has `matrixSize` elements).
+func broadcastBatchOffsets(_ shape: [Int], to batch: [Int], matrixSize: Int) -> [Int] {
+    let padded = [Int](repeating: 1, count: batch.count - shape.count) + shape
+    let strides = zip(padded, contiguousStrides(padded)).map { $0 == 1 ? 0 : $1 * matrixSize }
+    var offsets: [Int] = []
+    offsets.reserveCapacity(elementCount(batch))
+    var index = [Int](repeating: 0, count: batch.count)
+    for _ in 0..<elementCount(batch) {
+        offsets.append(zip(index, strides).map(*).reduce(0, +))
+        var axis = batch.count - 1
+        while axis >= 0 {
+            index[axis] += 1
+            if index[axis] < batch[axis] { break }
+            index[axis] = 0
+            axis -= 1
+        }
+    }
+    return offsets
 }

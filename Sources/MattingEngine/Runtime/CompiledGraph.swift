@@ -77,6 +77,9 @@ public final class CompiledGraph: Sendable {
     /// Threads each run uses.
     public var threadCount: Int { pool.threadCount }
 
+    /// The pool every run of this graph uses.
+    public var threadPool: ThreadPool { pool }
+
     /// Creates a session: the arena and scratch memory one thread runs the graph with.
     public func makeSession() -> Session { Session(compiled: self) }
 

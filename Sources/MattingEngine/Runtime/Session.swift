@@ -82,10 +82,11 @@ public final class Session {
 
     /// Runs the graph, writing into `outputs`: a tensor already there with the right shape
     /// and type, and not shared, is overwritten in place (no allocation); others are replaced.
-    /// - Throws: as ``run(_:)``.
+    /// - Throws: as ``run(_:)``; `CancellationError` between two steps when the run is part
+    ///   of a cancelled job of the graph's pool (``ThreadPool/run(_:)``).
     public func run(_ inputs: [String: Tensor], outputs: inout [String: Tensor]) throws {
         try bindInputs(inputs)
-        execute()
+        try execute()
         collectOutputs(into: &outputs)
     }
 
@@ -146,9 +147,9 @@ public final class Session {
         for k in compiled.steps.indices {
             let start = clock.now
             executeStep(k)
-            let d = (clock.now - start).components
+            let elapsed = (clock.now - start).seconds
             timings.append(StepTiming(name: compiled.steps[k].name, kind: compiled.steps[k].kind,
-                                      seconds: Double(d.seconds) + Double(d.attoseconds) * 1e-18))
+                                      seconds: elapsed))
         }
         var outputs: [String: Tensor] = [:]
         collectOutputs(into: &outputs)
@@ -162,9 +163,10 @@ public final class Session {
             pool: compiled.pool)
     }
 
-    private func execute() {
+    private func execute() throws {
         let pool = compiled.pool
         for (k, step) in compiled.steps.enumerated() {
+            try pool.checkCancellation()
             step.op.execute(
                 OperatorIO(inputs: inputPointers + stepInputStart[k], outputs: outputPointers + stepOutputStart[k],
                            scratch: scratch),

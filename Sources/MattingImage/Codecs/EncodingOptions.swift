@@ -23,10 +23,16 @@ public struct EncodingOptions: Sendable, Hashable {
     /// profile bytes each. The bytes are the profile's own, unchanged.
     public var writesColorProfile = true
 
-    /// Default options: JPEG quality 95, PNG level 2, no background, colour profile written.
-    public init(jpegQuality: Int = 95, pngCompressionLevel: Int = 2, background: RGBColor? = nil) {
+    /// Threads a PNG is deflated on, in bands (at least 1; default 1). The bytes are the
+    /// same for any count: each band is deflated on its own and the streams are joined.
+    public var threads: Int
+
+    /// Default options: JPEG quality 95, PNG level 2, no background, one thread, colour
+    /// profile written.
+    public init(jpegQuality: Int = 95, pngCompressionLevel: Int = 2, background: RGBColor? = nil, threads: Int = 1) {
         self.jpegQuality = jpegQuality
         self.pngCompressionLevel = pngCompressionLevel
         self.background = background
+        self.threads = max(1, threads)
     }
 }

@@ -108,9 +108,10 @@ extension ImageBuffer where Component == UInt8 {
     ///
     /// - Throws: ``ImageError/unsupportedEncoding(destination:detail:)`` unless `self` is RGB,
     ///   `alpha` gray, both of the same non-empty size.
-    package func encodedPNG(withAlpha alpha: Image) throws(ImageError) -> [UInt8] {
+    package func encodedPNG(withAlpha alpha: Image, threads: Int = 1) throws(ImageError) -> [UInt8] {
         let png = try PNGCodec.encode(
-            color: self, alpha: alpha, compressionLevel: EncodingOptions().pngCompressionLevel, destination: CodecSource.memory)
+            color: self, alpha: alpha, compressionLevel: EncodingOptions().pngCompressionLevel, destination: CodecSource.memory,
+            threads: Int32(clamping: max(1, threads)))
         guard let colorProfile, colorProfile.describes(.rgba) else { return png }
         return try PNGCodec.inserting(colorProfile, into: png, destination: CodecSource.memory)
     }
@@ -139,7 +140,9 @@ enum ImageEncoding {
                     destination: destination,
                     detail: "PNG compression level must be 0…9, not \(options.pngCompressionLevel)")
             }
-            let png = try PNGCodec.encode(picture, compressionLevel: options.pngCompressionLevel, destination: destination)
+            let png = try PNGCodec.encode(
+                picture, compressionLevel: options.pngCompressionLevel, destination: destination,
+                threads: Int32(clamping: options.threads))
             return try profile.map { (profile) throws(ImageError) in try PNGCodec.inserting(profile, into: png, destination: destination) } ?? png
         case .jpeg:
             guard (1...100).contains(options.jpegQuality) else {

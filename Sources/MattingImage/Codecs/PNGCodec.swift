@@ -180,16 +180,12 @@ enum PNGCodec {
     /// choice over all five filters, and the file is only a few percent larger.
     static let defaultFilters = Int32(CPNG_FILTER_UP)
 
-    /// Threads for deflating the default ("Up"-filtered) encoding: the 12 MP RGBA cut-out
-    /// spends ~0.5 s in zlib on one core; bands on 2 threads halve that (Docs/Benchmarks.md).
-    static let encodingThreads: Int32 = 2
-
     /// Encodes `image`; with the default filters and `threads` given, through
     /// `cpng_encode_threaded` (bands deflated on that many threads, same pixels), else
     /// (other filters, or `threads` nil) through libpng.
     static func encode(
         _ image: Image, compressionLevel: Int, destination: String, filters: Int32 = defaultFilters,
-        threads: Int32? = encodingThreads
+        threads: Int32? = 1
     ) throws(ImageError) -> [UInt8] {
         var output: UnsafeMutablePointer<UInt8>?
         var size = 0
@@ -219,7 +215,7 @@ enum PNGCodec {
     /// with the default filters: the same bytes as encoding the interleaved RGBA picture, but
     /// rows are interleaved as they are deflated, so no full-size RGBA copy is made.
     static func encode(
-        color: Image, alpha: Image, compressionLevel: Int, destination: String, threads: Int32 = encodingThreads
+        color: Image, alpha: Image, compressionLevel: Int, destination: String, threads: Int32 = 1
     ) throws(ImageError) -> [UInt8] {
         guard color.layout == .rgb, alpha.layout == .gray, color.width == alpha.width, color.height == alpha.height,
               !color.isEmpty

@@ -161,6 +161,7 @@ extension ONNXConverter {
             "Erf": .erf, "Floor": .floor, "Ceil": .ceil, "Round": .round,
         ]
         for (op, f) in unary { h[op] = { try $0.convertUnary($1, f) } }
+        h.merge(transformerHandlers) { old, _ in old }
         return h
     }()
 }

@@ -53,12 +53,50 @@ extension ONNXConverter {
         let p = Conv2DParameters(
             strideHeight: win.strides.0, strideWidth: win.strides.1, dilationHeight: win.dilations.0,
             dilationWidth: win.dilations.1, groups: groups, padding: try padding(win))
+        let n = try peek(xName).dims?.first ?? nil
+        if try keepsChannelMajor(node, xName, w, p) {
+            var ins = [try nchw(xName), emitConstant(w.reshaped([w.shape[0], w.shape[1]]), name: "\(node.inputs[1])#oc")]
+            if let b = input(node, 2) { ins.append(try nchw(b)) }
+            define(node, 0, emit(.channelMix(activation: .identity), ins), nhwc: false, dims: [n, w.shape[0], nil, nil])
+            return
+        }
         let x = try nhwc(xName)
         let weights = emitConstant(w.convolutionWeightsFromOIHW(), name: "\(node.inputs[1])#ohwi")
         var ins = [x, weights]
         if let b = input(node, 2) { ins.append(try nchw(b)) }
-        let n = try peek(xName).dims?.first ?? nil
         define(node, 0, emit(.conv2d(p), ins), nhwc: true, dims: [n, w.shape[0], nil, nil])
+    }
+
+    /// Whether a pointwise convolution runs on channel-major data (`channelMix`, weights on
+    /// the left of one GEMM) instead of NHWC: when its input is held NCHW (a graph input, or
+    /// after a layout-sensitive operator) and every reader of its output is content with NCHW
+    /// too — graph outputs, activations, and further such pointwise convolutions. Then the
+    /// transposes into and out of NHWC are not needed at all; otherwise NHWC pays one
+    /// transpose and its readers none.
+    func keepsChannelMajor(_ node: ONNXNode, _ xName: String, _ w: Tensor, _ p: Conv2DParameters) throws -> Bool {
+        guard w.shape[2] == 1, w.shape[3] == 1, p.groups == 1, p.strideHeight == 1, p.strideWidth == 1,
+              try !peek(xName).nhwc, try peek(xName).rank == 4 else { return false }
+        switch p.padding {
+        case .valid, .same, .sameLower: break
+        case let .explicit(t, l, b, r): guard t == 0, l == 0, b == 0, r == 0 else { return false }
+        }
+        let neutral: Set<String> = ["Relu", "Sigmoid", "Tanh", "Clip", "LeakyRelu", "HardSwish", "HardSigmoid"]
+        var pending = [node.outputs[0]], seen = Set<String>()
+        while let value = pending.popLast() {
+            guard seen.insert(value).inserted else { continue }
+            for reader in model.graph.nodes where reader.inputs.contains(value) {
+                if neutral.contains(reader.opType) {
+                    pending.append(reader.outputs[0])
+                } else if reader.opType == "Conv", reader.inputs.first == value,
+                          let rw = constants[reader.inputs.count > 1 ? reader.inputs[1] : ""], rw.rank == 4,
+                          rw.shape[2] == 1, rw.shape[3] == 1 {
+                    continue
+                } else {
+                    return false
+                }
+            }
+        }
+        return true
     }
 
     mutating func convertConvTranspose(_ node: ONNXNode) throws {

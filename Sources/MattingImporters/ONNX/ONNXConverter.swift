@@ -20,13 +20,13 @@ extension ONNXModel {
     ///   and the supported operators for anything the engine cannot run exactly (an unknown
     ///   operator, cubic resize, `tf_crop_and_resize`, ...); `.invalidModel` for inconsistent
     ///   models. Never returns a graph that would silently compute something else.
-    public func makeGraph() throws -> Graph {
+    package func makeGraph() throws -> Graph {
         var converter = ONNXConverter(model: self)
         return try converter.convert()
     }
 
     /// The ONNX operators ``makeGraph()`` converts, sorted.
-    public static var supportedOperators: [String] { ONNXConverter.handlers.keys.sorted() }
+    package static var supportedOperators: [String] { ONNXConverter.handlers.keys.sorted() }
 }
 
 /// What the converter knows about one ONNX value.
@@ -291,6 +291,9 @@ struct ONNXConverter {
         case .double: return Tensor(shape: shape, floats: try t.doubleValues().map { Float($0) })
         case .int64: return Tensor(shape: shape, int64s: try t.int64Values())
         case .int32: return Tensor(shape: shape, int64s: try t.int32Values().map { Int64($0) })
+        // Booleans (masks, Where conditions) are int64 0/1 in the engine, like its comparisons.
+        case .bool, .uint8: return Tensor(shape: shape, int64s: t.rawBytes.map { Int64($0) })
+        case .int8: return Tensor(shape: shape, int64s: t.rawBytes.map { Int64(Int8(bitPattern: $0)) })
         default: return nil
         }
     }

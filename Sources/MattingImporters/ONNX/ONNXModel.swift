@@ -11,30 +11,30 @@ import Foundation
 /// let model = try ONNXModel(contentsOf: url)   // resolves external data beside `url`
 /// for node in model.graph.nodes { print(node.opType, node.inputs, node.outputs) }
 /// ```
-public struct ONNXModel: Sendable {
+package struct ONNXModel: Sendable {
     /// The file name (or label) the model was read from, used in error messages.
-    public var fileName: String
+    package var fileName: String
     /// `ir_version` (field 1).
-    public var irVersion: Int64
+    package var irVersion: Int64
     /// Operator sets the model uses (field 8); the default domain is `""` (or `ai.onnx`).
-    public var opsetImports: [ONNXOperatorSetID]
+    package var opsetImports: [ONNXOperatorSetID]
     /// `producer_name` (field 2), e.g. `pytorch`.
-    public var producerName: String
+    package var producerName: String
     /// `producer_version` (field 3).
-    public var producerVersion: String
+    package var producerVersion: String
     /// `domain` (field 4): the model's reverse-DNS namespace, often empty.
-    public var domain: String
+    package var domain: String
     /// `model_version` (field 5).
-    public var modelVersion: Int64
+    package var modelVersion: Int64
     /// `doc_string` (field 6).
-    public var docString: String
+    package var docString: String
     /// The main graph (field 7).
-    public var graph: ONNXGraph
+    package var graph: ONNXGraph
     /// `metadata_props` (field 14), in file order.
-    public var metadata: [ONNXStringPair]
+    package var metadata: [ONNXStringPair]
 
     /// The opset version of the default (`""` / `ai.onnx`) domain, if imported.
-    public var defaultOpsetVersion: Int64? {
+    package var defaultOpsetVersion: Int64? {
         opsetImports.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }?.version
     }
 
@@ -42,7 +42,7 @@ public struct ONNXModel: Sendable {
     ///
     /// - Throws: ``ModelImportError`` if the file cannot be read, violates the format, or refers
     ///   to external data outside its folder or beyond the end of a data file.
-    public init(contentsOf url: URL) throws {
+    package init(contentsOf url: URL) throws {
         let name = url.lastPathComponent
         let bytes = try ModelImportError.contents(of: url, format: .onnx)
         try self.init(bytes: bytes, fileName: name, externalDataDirectory: url.deletingLastPathComponent())
@@ -56,7 +56,7 @@ public struct ONNXModel: Sendable {
     ///   - externalDataDirectory: the folder external data paths are relative to; if nil, a
     ///     tensor with external data is an error.
     /// - Throws: ``ModelImportError`` naming what is wrong and where.
-    public init(bytes: [UInt8], fileName: String = "<memory>", externalDataDirectory: URL? = nil) throws {
+    package init(bytes: [UInt8], fileName: String = "<memory>", externalDataDirectory: URL? = nil) throws {
         do {
             var parser = ONNXParser(bytes: bytes, externalData: ONNXExternalDataLoader(directory: externalDataDirectory))
             self = try parser.parseModel(fileName: fileName)
@@ -82,75 +82,75 @@ public struct ONNXModel: Sendable {
 }
 
 /// `OperatorSetIdProto`: a domain and its version.
-public struct ONNXOperatorSetID: Sendable, Hashable {
+package struct ONNXOperatorSetID: Sendable, Hashable {
     /// The operator domain; `""` (or `ai.onnx`) is the default ONNX domain.
-    public var domain: String
+    package var domain: String
     /// The operator set version, e.g. 17.
-    public var version: Int64
+    package var version: Int64
 }
 
 /// `StringStringEntryProto`.
-public struct ONNXStringPair: Sendable, Hashable {
+package struct ONNXStringPair: Sendable, Hashable {
     /// The key.
-    public var key: String
+    package var key: String
     /// The value.
-    public var value: String
+    package var value: String
 }
 
 /// `GraphProto`: nodes in topological order, initializers (constant tensors), inputs, outputs.
-public struct ONNXGraph: Sendable, Hashable {
+package struct ONNXGraph: Sendable, Hashable {
     /// The graph's name.
-    public var name: String
+    package var name: String
     /// Nodes in topological order (as ONNX requires).
-    public var nodes: [ONNXNode]
+    package var nodes: [ONNXNode]
     /// Constant tensors; an initializer may also appear in ``inputs`` (as a default value).
-    public var initializers: [ONNXTensor]
+    package var initializers: [ONNXTensor]
     /// Graph inputs (may include initializers, as default values, in older IR versions).
-    public var inputs: [ONNXValueInfo]
+    package var inputs: [ONNXValueInfo]
     /// Graph outputs.
-    public var outputs: [ONNXValueInfo]
+    package var outputs: [ONNXValueInfo]
     /// Optional type information for intermediate values.
-    public var valueInfo: [ONNXValueInfo]
+    package var valueInfo: [ONNXValueInfo]
     /// `doc_string` (field 10).
-    public var docString: String
+    package var docString: String
 
     /// The initializer named `name`, if any.
-    public func initializer(named name: String) -> ONNXTensor? {
+    package func initializer(named name: String) -> ONNXTensor? {
         initializers.first { $0.name == name }
     }
 }
 
 /// `NodeProto`: one operator application. Empty input names mark omitted optional inputs.
-public struct ONNXNode: Sendable, Hashable {
+package struct ONNXNode: Sendable, Hashable {
     /// The node's name (may be empty).
-    public var name: String
+    package var name: String
     /// The operator, e.g. `Conv`.
-    public var opType: String
+    package var opType: String
     /// Operator domain; `""` is the default `ai.onnx` domain.
-    public var domain: String
+    package var domain: String
     /// Input value names; `""` marks an omitted optional input.
-    public var inputs: [String]
+    package var inputs: [String]
     /// Output value names; `""` marks an omitted optional output.
-    public var outputs: [String]
+    package var outputs: [String]
     /// Attributes in file order.
-    public var attributes: [ONNXAttribute]
+    package var attributes: [ONNXAttribute]
 
     /// The attribute named `name`, if present.
-    public func attribute(_ name: String) -> ONNXAttributeValue? {
+    package func attribute(_ name: String) -> ONNXAttributeValue? {
         attributes.first { $0.name == name }?.value
     }
 }
 
 /// `AttributeProto`: a named, typed operator parameter.
-public struct ONNXAttribute: Sendable, Hashable {
+package struct ONNXAttribute: Sendable, Hashable {
     /// The attribute's name, e.g. `kernel_shape`.
-    public var name: String
+    package var name: String
     /// The typed value.
-    public var value: ONNXAttributeValue
+    package var value: ONNXAttributeValue
 }
 
 /// An attribute's value, by `AttributeProto.type`.
-public indirect enum ONNXAttributeValue: Sendable, Hashable {
+package indirect enum ONNXAttributeValue: Sendable, Hashable {
     case float(Float)
     case int(Int64)
     /// Bytes (usually UTF-8 text, e.g. `auto_pad`, `mode`); see ``stringValue``.
@@ -166,42 +166,42 @@ public indirect enum ONNXAttributeValue: Sendable, Hashable {
     case unsupported(type: Int32)
 
     /// The value as UTF-8 text, for `.string`.
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let bytes) = self { return String(decoding: bytes, as: UTF8.self) }
         return nil
     }
 
     /// The value for `.int`.
-    public var intValue: Int64? {
+    package var intValue: Int64? {
         if case .int(let v) = self { return v }
         return nil
     }
 
     /// The value for `.ints`.
-    public var intsValue: [Int64]? {
+    package var intsValue: [Int64]? {
         if case .ints(let v) = self { return v }
         return nil
     }
 
     /// The value for `.float`.
-    public var floatValue: Float? {
+    package var floatValue: Float? {
         if case .float(let v) = self { return v }
         return nil
     }
 }
 
 /// `ValueInfoProto` with a tensor type: a name, element type and (possibly symbolic) shape.
-public struct ONNXValueInfo: Sendable, Hashable {
+package struct ONNXValueInfo: Sendable, Hashable {
     /// The value's name.
-    public var name: String
+    package var name: String
     /// Element type, or nil if the type is not a tensor type or not given.
-    public var elementType: ONNXDataType?
+    package var elementType: ONNXDataType?
     /// Dimensions, or nil if the shape is unknown (even its rank).
-    public var shape: [ONNXDimension]?
+    package var shape: [ONNXDimension]?
 }
 
 /// One dimension of a `TensorShapeProto`.
-public enum ONNXDimension: Sendable, Hashable {
+package enum ONNXDimension: Sendable, Hashable {
     /// A fixed size (`dim_value`).
     case value(Int64)
     /// A symbolic size (`dim_param`), e.g. `"H"`.
@@ -211,14 +211,14 @@ public enum ONNXDimension: Sendable, Hashable {
 }
 
 /// `TensorProto.DataType`.
-public enum ONNXDataType: Int32, Sendable, Hashable, CaseIterable {
+package enum ONNXDataType: Int32, Sendable, Hashable, CaseIterable {
     case float = 1, uint8 = 2, int8 = 3, uint16 = 4, int16 = 5, int32 = 6, int64 = 7, string = 8, bool = 9
     case float16 = 10, double = 11, uint32 = 12, uint64 = 13, complex64 = 14, complex128 = 15, bfloat16 = 16
     case float8e4m3fn = 17, float8e4m3fnuz = 18, float8e5m2 = 19, float8e5m2fnuz = 20
     case uint4 = 21, int4 = 22, float4e2m1 = 23
 
     /// Bytes per element, or nil for strings and the sub-byte types (4-bit, packed).
-    public var byteWidth: Int? {
+    package var byteWidth: Int? {
         switch self {
         case .uint8, .int8, .bool, .float8e4m3fn, .float8e4m3fnuz, .float8e5m2, .float8e5m2fnuz: return 1
         case .uint16, .int16, .float16, .bfloat16: return 2
@@ -231,9 +231,9 @@ public enum ONNXDataType: Int32, Sendable, Hashable, CaseIterable {
 }
 
 /// `TensorProto`: a constant tensor (initializer, `Constant` value, or tensor attribute).
-public struct ONNXTensor: Sendable, Hashable {
+package struct ONNXTensor: Sendable, Hashable {
     /// Where the data was stored in the file.
-    public enum Storage: Sendable, Hashable {
+    package enum Storage: Sendable, Hashable {
         /// No data (a zero-element tensor).
         case empty
         /// `raw_data` (field 9).
@@ -248,46 +248,46 @@ public struct ONNXTensor: Sendable, Hashable {
     }
 
     /// The tensor's name (initializer name, or empty for attribute values).
-    public var name: String
+    package var name: String
     /// Shape; empty for a scalar; every entry ≥ 0.
-    public let dims: [Int64]
+    package let dims: [Int64]
     /// Element type.
-    public let dataType: ONNXDataType
+    package let dataType: ONNXDataType
     /// Where the data came from in the file.
-    public let storage: Storage
+    package let storage: Storage
     /// The data as packed little-endian elements (IEEE formats for floats; fp16 as binary16),
     /// whatever the storage; empty for strings. Its count is `elementCount × byteWidth`.
-    public let rawBytes: [UInt8]
+    package let rawBytes: [UInt8]
     /// `string_data`, for STRING tensors.
-    public let strings: [[UInt8]]
+    package let strings: [[UInt8]]
 
     /// The number of elements (product of ``dims``; 1 for a scalar).
     ///
     /// The shape-describing properties are constants: the parser checked them against the data.
-    public var elementCount: Int { dims.reduce(1) { $0 * Int($1) } }
+    package var elementCount: Int { dims.reduce(1) { $0 * Int($1) } }
 
     /// FLOAT values.
-    public func floatValues() throws -> [Float] {
+    package func floatValues() throws -> [Float] {
         try values(.float, width: 4) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) }
     }
 
     /// FLOAT16 values as IEEE binary16 bit patterns.
-    public func float16Bits() throws -> [UInt16] {
+    package func float16Bits() throws -> [UInt16] {
         try values(.float16, width: 2) { UInt16(truncatingIfNeeded: $0) }
     }
 
     /// INT64 values.
-    public func int64Values() throws -> [Int64] {
+    package func int64Values() throws -> [Int64] {
         try values(.int64, width: 8) { Int64(bitPattern: $0) }
     }
 
     /// INT32 values.
-    public func int32Values() throws -> [Int32] {
+    package func int32Values() throws -> [Int32] {
         try values(.int32, width: 4) { Int32(bitPattern: UInt32(truncatingIfNeeded: $0)) }
     }
 
     /// DOUBLE values.
-    public func doubleValues() throws -> [Double] {
+    package func doubleValues() throws -> [Double] {
         try values(.double, width: 8) { Double(bitPattern: $0) }
     }
 

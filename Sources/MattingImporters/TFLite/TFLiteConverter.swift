@@ -15,7 +15,7 @@ extension TFLiteModel {
     ///
     /// - Throws: ``ModelImportError`` naming the operator (index and type) for an
     ///   unsupported operator, option or tensor type, or inconsistent shapes.
-    public func makeGraph() throws -> Graph {
+    package func makeGraph() throws -> Graph {
         guard let subgraph = subgraphs.first else {
             throw ModelImportError(file: fileName, format: .tflite, kind: .invalidModel, message: "the model has no subgraph")
         }
@@ -24,7 +24,7 @@ extension TFLiteModel {
     }
 
     /// The operators ``makeGraph()`` converts, by name.
-    public static let supportedOperatorNames: [String] = [
+    package static let supportedOperatorNames: [String] = [
         "ADD", "SUB", "MUL", "DIV", "CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "AVERAGE_POOL_2D",
         "MAX_POOL_2D", "MEAN", "RESIZE_BILINEAR", "CONCATENATION", "PAD", "RESHAPE", "SOFTMAX", "RELU",
         "RELU6", "LOGISTIC", "TANH", "HARD_SWISH", "DEQUANTIZE", "CUSTOM(Convolution2DTransposeBias)",

@@ -12,29 +12,29 @@ import Foundation
 /// let graph = model.subgraphs[0]
 /// print(graph.tensors[graph.inputs[0]].shape)  // [1, 256, 256, 3]
 /// ```
-public struct TFLiteModel: Sendable {
+package struct TFLiteModel: Sendable {
     /// The file name (or label) the model was read from, used in error messages.
-    public let fileName: String
+    package let fileName: String
     /// Schema version (3 for all current models).
-    public let version: UInt32
+    package let version: UInt32
     /// The converter's description string, if any.
-    public let description: String?
+    package let description: String?
     /// The operator codes that ``TFLiteOperator/opcodeIndex`` refers to.
-    public let operatorCodes: [TFLiteOperatorCode]
+    package let operatorCodes: [TFLiteOperatorCode]
     /// The subgraphs; subgraph 0 is the main graph.
-    public let subgraphs: [TFLiteSubgraph]
+    package let subgraphs: [TFLiteSubgraph]
     /// The buffers that ``TFLiteTensor/buffer`` refers to; buffer 0 is always empty.
-    public let buffers: [TFLiteBuffer]
+    package let buffers: [TFLiteBuffer]
     /// The whole file, which buffer byte ranges index into.
     ///
     /// The model's properties are constants because buffer ranges and tensor indices were
     /// checked against each other at parse time; the accessors below rely on that.
-    public let fileBytes: [UInt8]
+    package let fileBytes: [UInt8]
 
     /// Reads and parses a `.tflite` file.
     ///
     /// - Throws: ``ModelImportError`` if the file cannot be read or violates the format.
-    public init(contentsOf url: URL) throws {
+    package init(contentsOf url: URL) throws {
         let name = url.lastPathComponent
         let bytes = try ModelImportError.contents(of: url, format: .tflite)
         try self.init(bytes: bytes, fileName: name)
@@ -46,7 +46,7 @@ public struct TFLiteModel: Sendable {
     ///   - bytes: the whole FlatBuffer.
     ///   - fileName: a label for error messages.
     /// - Throws: ``ModelImportError`` naming what is wrong and where.
-    public init(bytes: [UInt8], fileName: String = "<memory>") throws {
+    package init(bytes: [UInt8], fileName: String = "<memory>") throws {
         do {
             self = try TFLiteParser(bytes: bytes, fileName: fileName).parse()
         } catch let violation as FormatViolation {
@@ -69,19 +69,19 @@ public struct TFLiteModel: Sendable {
     /// The raw bytes of buffer `index` (empty for buffer 0 and for tensors computed at run time).
     ///
     /// `index` must be a valid buffer index (tensor buffer indices are checked at parse time).
-    public func data(of index: Int) -> ArraySlice<UInt8> {
+    package func data(of index: Int) -> ArraySlice<UInt8> {
         fileBytes[buffers[index].byteRange]
     }
 
     /// The operator code of `op`, which must be an operator of this model (its index was checked).
-    public func operatorCode(of op: TFLiteOperator) -> TFLiteOperatorCode {
+    package func operatorCode(of op: TFLiteOperator) -> TFLiteOperatorCode {
         operatorCodes[op.opcodeIndex]
     }
 
     /// The constant data of a tensor, or nil if it has none.
     ///
     /// The byte count was checked at parse time against the shape and element type.
-    public func constantBytes(of tensor: TFLiteTensor) -> ArraySlice<UInt8>? {
+    package func constantBytes(of tensor: TFLiteTensor) -> ArraySlice<UInt8>? {
         let bytes = data(of: tensor.buffer)
         return bytes.isEmpty ? nil : bytes
     }
@@ -89,19 +89,19 @@ public struct TFLiteModel: Sendable {
     /// A FLOAT32 tensor's constant values.
     ///
     /// - Throws: ``ModelImportError`` if the tensor is not FLOAT32 or has no constant data.
-    public func float32Values(of tensor: TFLiteTensor) throws -> [Float] {
+    package func float32Values(of tensor: TFLiteTensor) throws -> [Float] {
         try littleEndianValues(of: tensor, type: .float32, width: 4) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) }
     }
 
     /// A FLOAT16 tensor's constant values as IEEE binary16 bit patterns.
     ///
     /// Use ``TFLiteModel/float16ToFloat32(_:)`` to widen them (exact).
-    public func float16Bits(of tensor: TFLiteTensor) throws -> [UInt16] {
+    package func float16Bits(of tensor: TFLiteTensor) throws -> [UInt16] {
         try littleEndianValues(of: tensor, type: .float16, width: 2) { UInt16(truncatingIfNeeded: $0) }
     }
 
     /// An INT32 tensor's constant values.
-    public func int32Values(of tensor: TFLiteTensor) throws -> [Int32] {
+    package func int32Values(of tensor: TFLiteTensor) throws -> [Int32] {
         try littleEndianValues(of: tensor, type: .int32, width: 4) { Int32(bitPattern: UInt32(truncatingIfNeeded: $0)) }
     }
 
@@ -122,7 +122,7 @@ public struct TFLiteModel: Sendable {
     ///
     /// Decoding only (a format conversion, no arithmetic on values): done with bit operations so
     /// it works where `Float16` is unavailable (macOS on x86_64).
-    public static func float16ToFloat32(_ bits: UInt16) -> Float {
+    package static func float16ToFloat32(_ bits: UInt16) -> Float {
         let sign = UInt32(bits & 0x8000) << 16
         let exponent = UInt32(bits >> 10) & 0x1F
         var mantissa = UInt32(bits & 0x3FF)
@@ -159,71 +159,71 @@ func littleEndianElements<T>(_ bytes: ArraySlice<UInt8>, width: Int, _ make: (UI
 }
 
 /// An entry of the model's operator code table.
-public struct TFLiteOperatorCode: Sendable, Hashable {
+package struct TFLiteOperatorCode: Sendable, Hashable {
     /// The builtin operator, or ``TFLiteBuiltinOperator/custom`` for custom ops.
     ///
     /// Resolved with TensorFlow's rule: the larger of `deprecated_builtin_code` (i8, field 0)
     /// and `builtin_code` (i32, field 3), since old writers fill only the first and new ones
     /// put 127 (`PLACEHOLDER_FOR_GREATER_OP_CODES`) there for codes above 127.
-    public var builtin: TFLiteBuiltinOperator
+    package var builtin: TFLiteBuiltinOperator
     /// The custom operator's name (e.g. `Convolution2DTransposeBias`), for custom ops.
-    public var customCode: String?
+    package var customCode: String?
     /// The operator's version (default 1).
-    public var version: Int32
+    package var version: Int32
 }
 
 /// One subgraph: tensors, the operators between them, and the graph's inputs and outputs.
-public struct TFLiteSubgraph: Sendable {
+package struct TFLiteSubgraph: Sendable {
     /// All tensors; operator and graph inputs/outputs index into this array.
-    public var tensors: [TFLiteTensor]
+    package var tensors: [TFLiteTensor]
     /// Indices of the graph's input tensors.
-    public var inputs: [Int]
+    package var inputs: [Int]
     /// Indices of the graph's output tensors.
-    public var outputs: [Int]
+    package var outputs: [Int]
     /// Operators in execution order.
-    public var operators: [TFLiteOperator]
+    package var operators: [TFLiteOperator]
     /// The subgraph's name, if any.
-    public var name: String?
+    package var name: String?
 }
 
 /// A tensor's description; constant data, if any, is in its buffer.
-public struct TFLiteTensor: Sendable, Hashable {
+package struct TFLiteTensor: Sendable, Hashable {
     /// Debug name.
-    public var name: String
+    package var name: String
     /// Shape (NHWC for image tensors); empty for scalars.
-    public var shape: [Int32]
+    package var shape: [Int32]
     /// Shape with -1 for dynamic dimensions, if the converter wrote one.
-    public var shapeSignature: [Int32]?
+    package var shapeSignature: [Int32]?
     /// Element type.
-    public var type: TFLiteTensorType
+    package var type: TFLiteTensorType
     /// Index into ``TFLiteModel/buffers``; 0 means no constant data.
-    public var buffer: Int
+    package var buffer: Int
     /// Whether the tensor is quantized: quantization parameters with a scale, zero point or
     /// custom details (an empty parameters table, common for float tensors, does not count).
     /// MattingKit runs float models only.
-    public var hasQuantization: Bool
+    package var hasQuantization: Bool
     /// Whether this is a variable (stateful) tensor.
-    public var isVariable: Bool
+    package var isVariable: Bool
 }
 
 /// Where a buffer's bytes lie in the file.
-public struct TFLiteBuffer: Sendable, Hashable {
+package struct TFLiteBuffer: Sendable, Hashable {
     /// Byte range inside ``TFLiteModel/fileBytes`` (empty if the buffer has no data).
     ///
     /// Either the inline `data` vector or, for models above 2 GB, the `offset`/`size` pair
     /// (fields 1 and 2) counted from the start of the file.
-    public var byteRange: Range<Int>
+    package var byteRange: Range<Int>
 }
 
 /// A TFLite element type (`TensorType` in the schema).
-public enum TFLiteTensorType: Int8, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+package enum TFLiteTensorType: Int8, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     case float32 = 0, float16 = 1, int32 = 2, uint8 = 3, int64 = 4, string = 5, bool = 6
     case int16 = 7, complex64 = 8, int8 = 9, float64 = 10, complex128 = 11, uint64 = 12
     case resource = 13, variant = 14, uint32 = 15, uint16 = 16, int4 = 17, bfloat16 = 18
 
     /// Bytes per element, or nil for types without a fixed size (string, resource, variant,
     /// int4 which packs two per byte).
-    public var byteWidth: Int? {
+    package var byteWidth: Int? {
         switch self {
         case .bool, .uint8, .int8: return 1
         case .float16, .int16, .uint16, .bfloat16: return 2
@@ -235,7 +235,7 @@ public enum TFLiteTensorType: Int8, Sendable, Hashable, CaseIterable, CustomStri
     }
 
     /// The schema's name, e.g. `FLOAT32`.
-    public var description: String {
+    package var description: String {
         // Raw values are dense from 0, so the index is always valid.
         ["FLOAT32", "FLOAT16", "INT32", "UINT8", "INT64", "STRING", "BOOL", "INT16", "COMPLEX64",
          "INT8", "FLOAT64", "COMPLEX128", "UINT64", "RESOURCE", "VARIANT", "UINT32", "UINT16",

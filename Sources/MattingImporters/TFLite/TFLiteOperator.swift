@@ -2,58 +2,58 @@
 ///
 /// A struct rather than an enum so codes MattingKit does not know still parse; the engine
 /// decides what it supports.
-public struct TFLiteBuiltinOperator: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
-    public var rawValue: Int32
-    public init(rawValue: Int32) { self.rawValue = rawValue }
+package struct TFLiteBuiltinOperator: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    package var rawValue: Int32
+    package init(rawValue: Int32) { self.rawValue = rawValue }
 
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let add = Self(rawValue: 0)
+    package static let add = Self(rawValue: 0)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let averagePool2D = Self(rawValue: 1)
+    package static let averagePool2D = Self(rawValue: 1)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let concatenation = Self(rawValue: 2)
+    package static let concatenation = Self(rawValue: 2)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let conv2D = Self(rawValue: 3)
+    package static let conv2D = Self(rawValue: 3)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let depthwiseConv2D = Self(rawValue: 4)
+    package static let depthwiseConv2D = Self(rawValue: 4)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let dequantize = Self(rawValue: 6)
+    package static let dequantize = Self(rawValue: 6)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let fullyConnected = Self(rawValue: 9)
+    package static let fullyConnected = Self(rawValue: 9)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let logistic = Self(rawValue: 14)
+    package static let logistic = Self(rawValue: 14)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let maxPool2D = Self(rawValue: 17)
+    package static let maxPool2D = Self(rawValue: 17)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let mul = Self(rawValue: 18)
+    package static let mul = Self(rawValue: 18)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let relu = Self(rawValue: 19)
+    package static let relu = Self(rawValue: 19)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let relu6 = Self(rawValue: 21)
+    package static let relu6 = Self(rawValue: 21)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let reshape = Self(rawValue: 22)
+    package static let reshape = Self(rawValue: 22)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let resizeBilinear = Self(rawValue: 23)
+    package static let resizeBilinear = Self(rawValue: 23)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let softmax = Self(rawValue: 25)
+    package static let softmax = Self(rawValue: 25)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let tanh = Self(rawValue: 28)
+    package static let tanh = Self(rawValue: 28)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let custom = Self(rawValue: 32)
+    package static let custom = Self(rawValue: 32)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let pad = Self(rawValue: 34)
+    package static let pad = Self(rawValue: 34)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let transpose = Self(rawValue: 39)
+    package static let transpose = Self(rawValue: 39)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let mean = Self(rawValue: 40)
+    package static let mean = Self(rawValue: 40)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let sub = Self(rawValue: 41)
+    package static let sub = Self(rawValue: 41)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let div = Self(rawValue: 42)
+    package static let div = Self(rawValue: 42)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let transposeConv = Self(rawValue: 67)
+    package static let transposeConv = Self(rawValue: 67)
     /// Builtin operator code (schema `BuiltinOperator`).
-    public static let hardSwish = Self(rawValue: 117)
+    package static let hardSwish = Self(rawValue: 117)
 
     private static let names: [Int32: String] = [
         0: "ADD", 1: "AVERAGE_POOL_2D", 2: "CONCATENATION", 3: "CONV_2D", 4: "DEPTHWISE_CONV_2D",
@@ -64,25 +64,25 @@ public struct TFLiteBuiltinOperator: RawRepresentable, Sendable, Hashable, Custo
     ]
 
     /// The schema's name (e.g. `CONV_2D`), or `BUILTIN_<n>` for codes not listed here.
-    public var description: String { Self.names[rawValue] ?? "BUILTIN_\(rawValue)" }
+    package var description: String { Self.names[rawValue] ?? "BUILTIN_\(rawValue)" }
 }
 
 /// One operator: which code it runs, which tensors it reads and writes, and its options.
-public struct TFLiteOperator: Sendable, Hashable {
+package struct TFLiteOperator: Sendable, Hashable {
     /// Index into ``TFLiteModel/operatorCodes`` (checked at parse time).
-    public var opcodeIndex: Int
+    package var opcodeIndex: Int
     /// Input tensor indices; -1 marks an omitted optional input.
-    public var inputs: [Int]
+    package var inputs: [Int]
     /// Output tensor indices; -1 marks an omitted optional output.
-    public var outputs: [Int]
+    package var outputs: [Int]
     /// The builtin options (union `BuiltinOptions`), decoded for the operators MattingKit uses.
-    public var options: TFLiteBuiltinOptions
+    package var options: TFLiteBuiltinOptions
     /// Custom options bytes (custom operators), if any.
-    public var customOptions: [UInt8]?
+    package var customOptions: [UInt8]?
 }
 
 /// Padding scheme of convolutions and pools (`Padding` in the schema).
-public enum TFLitePadding: Int8, Sendable, Hashable {
+package enum TFLitePadding: Int8, Sendable, Hashable {
     /// Output size ceil(in / stride), zero padding split with the extra on the bottom/right.
     case same = 0
     /// No padding: output size ceil((in - k + 1) / stride).
@@ -90,82 +90,82 @@ public enum TFLitePadding: Int8, Sendable, Hashable {
 }
 
 /// A fused activation applied to an operator's output (`ActivationFunctionType`).
-public enum TFLiteActivation: Int8, Sendable, Hashable {
+package enum TFLiteActivation: Int8, Sendable, Hashable {
     case none = 0, relu = 1, reluN1To1 = 2, relu6 = 3, tanh = 4, signBit = 5
 }
 
 /// `Conv2DOptions` (also used for the dilation of `DepthwiseConv2DOptions`).
-public struct TFLiteConv2DOptions: Sendable, Hashable {
+package struct TFLiteConv2DOptions: Sendable, Hashable {
     /// Padding scheme.
-    public var padding: TFLitePadding
+    package var padding: TFLitePadding
     /// Horizontal stride.
-    public var strideWidth: Int32
+    package var strideWidth: Int32
     /// Vertical stride.
-    public var strideHeight: Int32
+    package var strideHeight: Int32
     /// Fused activation.
-    public var activation: TFLiteActivation
+    package var activation: TFLiteActivation
     /// Horizontal dilation (default 1).
-    public var dilationWidth: Int32
+    package var dilationWidth: Int32
     /// Vertical dilation (default 1).
-    public var dilationHeight: Int32
+    package var dilationHeight: Int32
 }
 
 /// `DepthwiseConv2DOptions`.
-public struct TFLiteDepthwiseConv2DOptions: Sendable, Hashable {
+package struct TFLiteDepthwiseConv2DOptions: Sendable, Hashable {
     /// Padding scheme.
-    public var padding: TFLitePadding
+    package var padding: TFLitePadding
     /// Horizontal stride.
-    public var strideWidth: Int32
+    package var strideWidth: Int32
     /// Vertical stride.
-    public var strideHeight: Int32
+    package var strideHeight: Int32
     /// Output channels per input channel (often left 0 by converters; derive it from shapes).
-    public var depthMultiplier: Int32
+    package var depthMultiplier: Int32
     /// Fused activation.
-    public var activation: TFLiteActivation
+    package var activation: TFLiteActivation
     /// Horizontal dilation (default 1).
-    public var dilationWidth: Int32
+    package var dilationWidth: Int32
     /// Vertical dilation (default 1).
-    public var dilationHeight: Int32
+    package var dilationHeight: Int32
 }
 
 /// `Pool2DOptions` (AVERAGE_POOL_2D, MAX_POOL_2D).
-public struct TFLitePool2DOptions: Sendable, Hashable {
+package struct TFLitePool2DOptions: Sendable, Hashable {
     /// Padding scheme.
-    public var padding: TFLitePadding
+    package var padding: TFLitePadding
     /// Horizontal stride.
-    public var strideWidth: Int32
+    package var strideWidth: Int32
     /// Vertical stride.
-    public var strideHeight: Int32
+    package var strideHeight: Int32
     /// Pooling window width.
-    public var filterWidth: Int32
+    package var filterWidth: Int32
     /// Pooling window height.
-    public var filterHeight: Int32
+    package var filterHeight: Int32
     /// Fused activation.
-    public var activation: TFLiteActivation
+    package var activation: TFLiteActivation
 }
 
 /// `ResizeBilinearOptions` (fields 0 and 1, `new_height`/`new_width`, are deprecated).
-public struct TFLiteResizeBilinearOptions: Sendable, Hashable {
+package struct TFLiteResizeBilinearOptions: Sendable, Hashable {
     /// Whether corner pixels of input and output are aligned (`align_corners`).
-    public var alignCorners: Bool
+    package var alignCorners: Bool
     /// Whether sampling uses half-pixel centres (`half_pixel_centers`).
-    public var halfPixelCenters: Bool
+    package var halfPixelCenters: Bool
 }
 
 /// `TransposeConvOptions` (builtin TRANSPOSE_CONV).
-public struct TFLiteTransposeConvOptions: Sendable, Hashable {
+package struct TFLiteTransposeConvOptions: Sendable, Hashable {
     /// Padding scheme.
-    public var padding: TFLitePadding
+    package var padding: TFLitePadding
     /// Horizontal stride.
-    public var strideWidth: Int32
+    package var strideWidth: Int32
     /// Vertical stride.
-    public var strideHeight: Int32
+    package var strideHeight: Int32
     /// Fused activation (default NONE).
-    public var activation: TFLiteActivation
+    package var activation: TFLiteActivation
 }
 
 /// The decoded `builtin_options` union of an operator.
-public enum TFLiteBuiltinOptions: Sendable, Hashable {
+package enum TFLiteBuiltinOptions: Sendable, Hashable {
     /// No options table (e.g. HARD_SWISH, RELU, LOGISTIC, TANH, RELU6, and custom ops).
     case none
     /// CONV_2D.
@@ -210,22 +210,22 @@ public enum TFLiteBuiltinOptions: Sendable, Hashable {
 /// `padding` (`TfLitePadding`: 0 unknown, 1 same, 2 valid), `stride_width`, `stride_height`.
 /// Newer TFLite versions append fields to that struct that MediaPipe's kernel never reads, so
 /// any trailing bytes are ignored. Inputs are (input NHWC, weights OHWI, bias [O]).
-public struct TFLiteConvolution2DTransposeBiasOptions: Sendable, Hashable {
+package struct TFLiteConvolution2DTransposeBiasOptions: Sendable, Hashable {
     /// The custom code that identifies this operator.
-    public static let customCode = "Convolution2DTransposeBias"
+    package static let customCode = "Convolution2DTransposeBias"
 
     /// Padding (SAME or VALID).
-    public var padding: TFLitePadding
+    package var padding: TFLitePadding
     /// Horizontal stride (> 0).
-    public var strideWidth: Int32
+    package var strideWidth: Int32
     /// Vertical stride (> 0).
-    public var strideHeight: Int32
+    package var strideHeight: Int32
 
     /// Decodes the 12-byte options.
     ///
     /// - Throws: ``ModelImportError`` (format TFLite) if fewer than 12 bytes are given, the
     ///   padding code is not 1 or 2, or a stride is not positive.
-    public init(customOptions bytes: [UInt8], fileName: String = "<memory>") throws {
+    package init(customOptions bytes: [UInt8], fileName: String = "<memory>") throws {
         func fail(_ message: String) -> ModelImportError {
             ModelImportError(file: fileName, format: .tflite, kind: .invalidModel,
                              message: "\(Self.customCode) options: \(message)")

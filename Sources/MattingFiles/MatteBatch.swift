@@ -1,5 +1,5 @@
 import Foundation
-import MattingImage
+import MattingKit
 
 #if canImport(Glibc)
 import Glibc
@@ -21,7 +21,8 @@ import Darwin
 /// batch.recursive = true
 /// batch.shard = try MatteBatch.Shard(parsing: "2/3")
 /// let plan = try batch.plan()                  // scan, name, skip finished work
-/// let records = batch.run(plan, jobs: 2, matter: try Matter(threads: 1)) { event in print(event) }
+/// let matters = try (0..<2).map { _ in try Matter(threads: 1) }   // two photos at once
+/// let records = await batch.run(plan, matters: matters) { event in print(event) }
 /// ```
 ///
 /// ``plan()`` scans the input folder (sorted, hidden files and folders skipped, the output,
@@ -29,7 +30,7 @@ import Darwin
 /// match ``patterns``, rejects photos whose output would land on an input file or on another
 /// photo's output, keeps this ``shard``'s share, marks photos whose outputs all exist as
 /// finished (unless ``overwrite``), and deletes temporary files a killed earlier run left
-/// beside this shard's outputs. ``run(_:jobs:matter:onEvent:)`` mattes the rest. Every output
+/// beside this shard's outputs. ``run(_:matters:onEvent:)`` mattes the rest. Every output
 /// is written atomically (``OutputFiles``): a photo's outputs are complete or absent, so a
 /// run killed at any moment is resumed by running it again.
 public struct MatteBatch: Sendable {
@@ -53,7 +54,7 @@ public struct MatteBatch: Sendable {
     /// Read each photo's trimap from this folder (`<relative path without extension>.png`)
     /// instead of running the network.
     public var trimapFolder: URL?
-    /// Product shots on a plain backdrop: no network (``Matter/studioMatte(_:options:studio:)``).
+    /// Product shots on a plain backdrop: no network (``Matter/studioMatte(_:options:studio:progress:)``).
     public var studio = false
     /// The pipeline options for every photo.
     public var options = MattingOptions()

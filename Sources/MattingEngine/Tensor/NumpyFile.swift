@@ -1,35 +1,36 @@
 import Foundation
-import MattingImage
 
-/// A little-endian, C-order NumPy `.npy` array read for tests (format versions 1–3).
+/// A little-endian, C-order NumPy `.npy` array (format versions 1–3): what `run-model` reads
+/// and writes and what the tests' fixtures are. Not public API.
 ///
 /// Supports the dtypes fixtures use: `|u1`, `|i1`, `|b1`, `<f4`, `<f8`, `<i4`, `<i8`. Values
-/// are available as ``floats``, ``doubles`` or ``ints`` whatever the stored type, as raw bytes
-/// in ``data``, or as a picture with ``image(scale:)``.
-public struct NumpyFile: Sendable {
+/// are available as ``floats``, ``doubles`` or ``ints`` whatever the stored type, or as raw
+/// bytes in ``data``; ``bytes`` encodes a float32 array (version 1.0).
+package struct NumpyFile: Sendable {
     /// The dtype descriptor, e.g. `"<f4"`.
-    public let dtype: String
+    package let dtype: String
     /// The array's shape, outermost first.
-    public let shape: [Int]
+    package let shape: [Int]
     /// The data bytes (C order, little-endian).
-    public let data: [UInt8]
+    package let data: [UInt8]
 
     /// Reads `url`.
     ///
     /// - Throws: `NumpyFileError` if the file is not a supported `.npy`.
-    public init(contentsOf url: URL) throws {
+    package init(contentsOf url: URL) throws {
         try self.init(bytes: [UInt8](Data(contentsOf: url)), name: url.lastPathComponent)
     }
 
     /// Reads an `.npy` file already in memory; `name` is used in error messages.
     ///
     /// - Throws: `NumpyFileError` if the bytes are not a supported `.npy`.
-    public init(bytes: [UInt8], name: String = "<memory>") throws {
+    package init(bytes: [UInt8], name: String = "<memory>") throws {
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
             throw NumpyFileError(file: name, reason: "not an .npy file")
         }
         let major = bytes[6]
         let headerLength: Int, headerStart: Int
+        guard (1...3).contains(major) else { throw NumpyFileError(file: name, reason: ".npy format version \(major) is not supported") }
         if major == 1 {
             headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
             headerStart = 10
@@ -55,11 +56,23 @@ public struct NumpyFile: Sendable {
         guard let shapeField = field("shape"), shapeField.first == "(",
               let close = shapeField.firstIndex(of: ")")
         else { throw NumpyFileError(file: name, reason: "no shape in header") }
-        shape = shapeField[shapeField.index(after: shapeField.startIndex)..<close]
-            .split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        var shape: [Int] = []
+        for part in shapeField[shapeField.index(after: shapeField.startIndex)..<close].split(separator: ",") {
+            let trimmed = part.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            guard let d = Int(trimmed), d >= 0 else { throw NumpyFileError(file: name, reason: "bad shape entry '\(trimmed)'") }
+            shape.append(d)
+        }
+        self.shape = shape
         data = Array(bytes[(headerStart + headerLength)...])
-        let expected = shape.reduce(1, *) * Self.itemSize(dtype)
         guard Self.itemSize(dtype) > 0 else { throw NumpyFileError(file: name, reason: "unsupported dtype \(dtype)") }
+        // Sizes come from the file: multiply with overflow checks.
+        var expected = Self.itemSize(dtype)
+        for d in shape {
+            let (product, overflow) = expected.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw NumpyFileError(file: name, reason: "shape \(shape) is too large") }
+            expected = product
+        }
         guard data.count == expected else {
             throw NumpyFileError(file: name, reason: "has \(data.count) data bytes, shape \(shape) needs \(expected)")
         }
@@ -75,14 +88,14 @@ public struct NumpyFile: Sendable {
     }
 
     /// The number of elements.
-    public var count: Int { shape.reduce(1, *) }
+    package var count: Int { shape.reduce(1, *) }
 
     /// The values converted to `Float`, in C order (`|u1` values stay on the 0…255 scale).
-    public var floats: [Float] { doubles.map { Float($0) } }
+    package var floats: [Float] { doubles.map { Float($0) } }
 
     /// The values converted to `Double`, in C order (exact for every supported dtype but
     /// 64-bit integers beyond 2⁵³).
-    public var doubles: [Double] {
+    package var doubles: [Double] {
         data.withUnsafeBytes { raw in
             switch dtype {
             case "|u1", "|b1": return data.map { Double($0) }
@@ -97,7 +110,7 @@ public struct NumpyFile: Sendable {
     }
 
     /// The values of an integer or boolean array as `Int`, in C order; `nil` for float dtypes.
-    public var ints: [Int]? {
+    package var ints: [Int]? {
         data.withUnsafeBytes { raw in
             switch dtype {
             case "|u1", "|b1": return data.map { Int($0) }
@@ -109,29 +122,39 @@ public struct NumpyFile: Sendable {
         }
     }
 
-    /// The array as a picture: `[h, w]` and `[h, w, 1]` become gray, `[h, w, 3]` RGB; values × `scale`.
-    ///
-    /// - Throws: ``ImageError/invalidArgument(_:)`` for any other shape.
-    public func image(scale: Float = 1) throws -> FloatImage {
-        guard shape.count == 2 || (shape.count == 3 && (shape[2] == 3 || shape[2] == 1)) else {
-            throw ImageError.invalidArgument("shape \(shape) is not a picture")
+    /// A float32 array of `shape` holding `floats` (C order).
+    package init(shape: [Int], floats: [Float]) {
+        dtype = "<f4"
+        self.shape = shape
+        data = floats.flatMap { value -> [UInt8] in
+            let b = value.bitPattern
+            return [UInt8(b & 0xFF), UInt8(b >> 8 & 0xFF), UInt8(b >> 16 & 0xFF), UInt8(b >> 24)]
         }
-        let layout: PixelLayout = shape.count == 3 && shape[2] == 3 ? .rgb : .gray
-        return try FloatImage(width: shape[1], height: shape[0], layout: layout, components: floats.map { $0 * scale })
+    }
+
+    /// The `.npy` (version 1.0) encoding of the array.
+    package var bytes: [UInt8] {
+        let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")
+        var header = "{'descr': '\(dtype)', 'fortran_order': False, 'shape': (\(dims)), }"
+        // Pad so the data starts on a 64-byte boundary; the header ends with a newline.
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        let n = header.utf8.count
+        return [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(header.utf8) + data
     }
 }
 
 /// Why a `.npy` file could not be read.
-public struct NumpyFileError: Error, CustomStringConvertible {
+package struct NumpyFileError: Error, CustomStringConvertible {
     /// The file's name.
-    public let file: String
+    package let file: String
     /// What is wrong with it.
-    public let reason: String
+    package let reason: String
     /// An error about `file`.
-    public init(file: String, reason: String) {
+    package init(file: String, reason: String) {
         self.file = file
         self.reason = reason
     }
     /// `"file: reason"`.
-    public var description: String { "\(file): \(reason)" }
+    package var description: String { "\(file): \(reason)" }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import MattingKit
 
 extension MatteBatch {
     /// What happened to one photo, as the report file records it.
@@ -73,67 +73,56 @@ extension MatteBatch {
         case finished(Record)
     }
 
-    /// Mattes the plan's pending photos on `jobs` worker threads and returns one record per
-    /// item of the plan, in the plan's order (skipped and rejected ones included).
+    /// Mattes the plan's pending photos, one photo per ``Matter`` at a time, and returns one
+    /// record per item of the plan, in the plan's order (skipped and rejected ones included).
     ///
-    /// A failure is recorded and the run goes on. `onEvent` is called on the worker threads,
-    /// never two at once.
+    /// A failure is recorded and the run goes on. Each photo runs on one of `matters` (its
+    /// pool does the decoding, matting and encoding), so `matters.count` photos are in flight
+    /// at once and the thread budget is the sum of their pools' threads. `onEvent` is called
+    /// from this task, one event at a time and never while any lock is held.
     ///
     /// - Parameters:
     ///   - plan: what ``plan()`` decided; only its pending photos are matted.
-    ///   - jobs: photos in flight at once (at least 1). Each photo's network runs on the
-    ///     threads `matter` was made with; jobs × threads ≈ cores is a good choice.
-    ///   - matter: the loaded pipeline, shared by every worker; needed when ``needsModel``
-    ///     (without it every pending photo fails).
+    ///   - matters: the pipelines to run on (at least one). They need a segmenter when
+    ///     ``needsModel`` (without one every pending photo fails with ``MattingError/noModel``).
     ///   - onEvent: told when each photo starts and finishes (for progress displays).
+    /// - Returns: the records; when the task is cancelled, photos not yet started are
+    ///   recorded as failed with the reason "cancelled".
     public func run(
-        _ plan: Plan, jobs: Int, matter: Matter?, onEvent: @escaping @Sendable (Event) -> Void = { _ in }
-    ) -> [Record] {
-        let pending = plan.items.indices.filter { plan.items[$0].state == .pending }
-        let state = RunState(records: plan.items.map(Record.init(item:)))
-        let workers = max(1, min(jobs, pending.count))
-        let group = DispatchGroup()
-        for _ in 0..<workers {
-            group.enter()
-            let thread = Thread {
-                defer { group.leave() }
-                while true {
-                    let index: Int? = state.progress.withLock { state in
-                        guard state.next < pending.count else { return nil }
-                        defer { state.next += 1 }
-                        onEvent(.started(plan.items[pending[state.next]]))
-                        return pending[state.next]
-                    }
-                    guard let index else { return }
-                    let record = Self.process(plan.items[index], matter: matter)
-                    state.progress.withLock { state in
-                        state.records[index] = record
-                        onEvent(.finished(record))
-                    }
-                }
+        _ plan: Plan, matters: [Matter], onEvent: @escaping @Sendable (Event) -> Void = { _ in }
+    ) async -> [Record] {
+        precondition(!matters.isEmpty, "a batch needs at least one Matter")
+        var records = plan.items.map(Record.init(item:))
+        var pending = plan.items.indices.filter { plan.items[$0].state == .pending }[...]
+        await withTaskGroup(of: (index: Int, record: Record, matter: Int).self) { group in
+            var idle = Array(matters.indices.reversed())
+            func startNext() {
+                guard let worker = idle.popLast(), let index = pending.popFirst() else { return }
+                let item = plan.items[index], matter = matters[worker]
+                onEvent(.started(item))
+                group.addTask { (index, await Self.process(item, matter: matter), worker) }
             }
-            thread.stackSize = 8 << 20
-            thread.start()
+            for _ in matters { startNext() }
+            for await done in group {
+                records[done.index] = done.record
+                onEvent(.finished(done.record))
+                idle.append(done.matter)
+                if !Task.isCancelled { startNext() }
+            }
         }
-        group.wait()
-        return state.progress.withLock { $0.records }
+        for index in pending {
+            records[index].status = .failed
+            records[index].error = "cancelled"
+        }
+        return records
     }
 
-    /// The workers' shared position in the plan and the records so far.
-    final class RunState: Sendable {
-        let progress: Mutex<(next: Int, records: [Record])>
-        init(records: [Record]) { progress = Mutex((0, records)) }
-    }
-
-    static func process(_ item: Item, matter: Matter?) -> Record {
+    static func process(_ item: Item, matter: Matter) async -> Record {
         var record = Record(item: item)
         let clock = ContinuousClock()
         let start = clock.now
         do {
-            let outcome = try item.job.run {
-                guard let matter else { throw MattingError.unsuitableModel("no model was loaded for this batch") }
-                return matter
-            }
+            let outcome = try await item.job.run(on: matter)
             record.status = .processed
             record.outputs = outcome.outputs.map(\.path)
             record.size = Record.Size(width: outcome.width, height: outcome.height)
@@ -142,7 +131,7 @@ extension MatteBatch {
             record.outputs = []
             record.error = "\(error)".replacingOccurrences(of: "\n", with: " ")
         }
-        record.seconds = MatteJob.seconds(clock.now - start)
+        record.seconds = (clock.now - start).seconds
         return record
     }
 }

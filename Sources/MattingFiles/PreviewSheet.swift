@@ -1,4 +1,4 @@
-import MattingImage
+import MattingKit
 
 /// A contact sheet for checking a result at a glance: four panels side by side — the
 /// photo, the matte, the cut-out on a checkerboard, and the cut-out on the background colour.
@@ -66,67 +66,38 @@ public struct PreviewSheet: Sendable, Hashable {
     ///   - result: its result (same size).
     ///   - background: the colour of the fourth panel (``MattingOptions/background``).
     /// - Returns: RGB, `4·w + 3·gap` × `h` with `(w, h)` = ``panelSize(width:height:)``.
-    public func sheet(photo: Image, result: MattingResult, background: RGBColor) -> Image {
+    /// - Throws: `ImageError.invalidArgument` if the result's matte and foreground differ in size.
+    public func sheet(photo: Image, result: MattingResult, background: RGBColor) throws -> Image {
         let (w, h) = panelSize(width: result.matte.width, height: result.matte.height)
         let picture = photo.converted(to: .rgb).resized(width: w, height: h, filter: .area)
         let alpha = result.matte.resized(width: w, height: h, filter: .area)
-        let premultiplied = Self.premultiplied(result.foreground.converted(to: .rgb), alpha: result.matte)
+        // Premultiplied before shrinking, so background colour under transparent pixels
+        // cannot bleed into the panel's edges.
+        let premultiplied = try Compositing.premultiplied(result.foreground, matte: result.matte)
             .resized(width: w, height: h, filter: .area)
+        let panels = [
+            picture,
+            alpha.converted(to: .rgb),
+            try Compositing.composite(
+                premultiplied: premultiplied, matte: alpha,
+                over: .checkerboard(size: checkerSize, light: checkerLight, dark: checkerDark)),
+            try Compositing.composite(premultiplied: premultiplied, matte: alpha, over: .color(background)),
+        ]
         let gap = max(0, self.gap)
         let sheetWidth = 4 * w + 3 * gap
         var sheet = Image(width: sheetWidth, height: h, layout: .rgb)
         let gapRGB = [gapColor.red, gapColor.green, gapColor.blue]
-        let backRGB = [background.red, background.green, background.blue]
-        let lightRGB = [checkerLight.red, checkerLight.green, checkerLight.blue]
-        let darkRGB = [checkerDark.red, checkerDark.green, checkerDark.blue]
-        let square = max(1, checkerSize)
         sheet.withUnsafeMutableBufferPointer { d, dStride in
             for y in 0..<h {
                 let row = d + y * dStride
                 for x in 0..<sheetWidth { for c in 0..<3 { row[3 * x + c] = gapRGB[c] } }
-                for x in 0..<w {
-                    let a = alpha[x, y, 0]
-                    let checkerRGB = (x / square + y / square) % 2 == 0 ? lightRGB : darkRGB
-                    for c in 0..<3 {
-                        row[3 * x + c] = picture[x, y, c]
-                        row[3 * (x + w + gap) + c] = a
-                        let p = premultiplied[x, y, c]
-                        row[3 * (x + 2 * (w + gap)) + c] = Self.over(p, alpha: a, checkerRGB[c])
-                        row[3 * (x + 3 * (w + gap)) + c] = Self.over(p, alpha: a, backRGB[c])
+                for (k, panel) in panels.enumerated() {
+                    panel.withUnsafeBufferPointer { p, pStride in
+                        (row + 3 * k * (w + gap)).update(from: p + y * pStride, count: 3 * w)
                     }
                 }
             }
         }
         return sheet
-    }
-
-    /// `F·α/255` per colour channel, rounded: what area-averages correctly at an edge.
-    static func premultiplied(_ foreground: Image, alpha: Image) -> Image {
-        var out = Image(width: foreground.width, height: foreground.height, layout: .rgb)
-        let width = foreground.width
-        foreground.withUnsafeBufferPointer { f, fStride in
-            alpha.withUnsafeBufferPointer { a, aStride in
-                out.withUnsafeMutableBufferPointer { d, dStride in
-                    for y in 0..<foreground.height {
-                        let fr = f + y * fStride, ar = a + y * aStride, dr = d + y * dStride
-                        for x in 0..<width {
-                            let t = UInt32(ar[x])
-                            for c in 0..<3 {
-                                let v = UInt32(fr[3 * x + c]) * t + 128
-                                dr[3 * x + c] = UInt8((v + (v >> 8)) >> 8)  // exact round(v / 255)
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return out
-    }
-
-    /// A premultiplied value over a background value: `p + b·(255 − α)/255`, rounded and clamped.
-    @inline(__always)
-    static func over(_ premultiplied: UInt8, alpha: UInt8, _ background: UInt8) -> UInt8 {
-        let t = UInt32(background) * UInt32(255 - alpha) + 128
-        return UInt8(min(UInt32(premultiplied) + ((t + (t >> 8)) >> 8), 255))
     }
 }

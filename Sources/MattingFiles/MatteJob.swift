@@ -1,12 +1,12 @@
 import Foundation
-import MattingImage
+import MattingKit
 
 /// One photo's work as the `matte` and `matte-batch` programs do it: decode the photo,
 /// matte it, encode every requested output, then write them all.
 ///
 /// Everything is encoded before anything is written, and the writes go through
 /// ``OutputFiles/write(_:)`` (temporary file, then rename; files already written are
-/// removed again if a later one fails): when ``run(matter:)`` throws, none of the job's
+/// removed again if a later one fails): when ``run(on:progress:)`` throws, none of the job's
 /// outputs is left behind (one it had already replaced is removed too, not restored). No
 /// output may name the photo or the trimap.
 ///
@@ -14,7 +14,7 @@ import MattingImage
 /// var job = MatteJob(input: photoURL, output: cutoutURL)
 /// job.maskOutput = maskURL
 /// job.previewOutput = previewURL
-/// let outcome = try job.run { try Matter() }     // the model loads only if the job needs it
+/// let outcome = try await job.run(on: try Matter(threads: 2))
 /// print(outcome.result.timings)
 /// ```
 public struct MatteJob: Sendable {
@@ -23,9 +23,9 @@ public struct MatteJob: Sendable {
         /// The segmentation network of the ``Matter`` the job is run with.
         case model
         /// A trimap file (0 background, 255 foreground, anything else unknown) of the photo's
-        /// size; no network (``Matter/matte(_:trimap:options:)``).
+        /// size; no network (``Matter/matte(_:trimap:options:progress:)``).
         case trimap(URL)
-        /// A product on a plain backdrop; no network (``Matter/studioMatte(_:options:studio:)``).
+        /// A product on a plain backdrop; no network (``Matter/studioMatte(_:options:studio:progress:)``).
         case studio
     }
 
@@ -89,66 +89,56 @@ public struct MatteJob: Sendable {
         public var height: Int { result.matte.height }
     }
 
-    /// Runs the job.
+    /// Runs the job on `matter`'s pool: decoding, matting and encoding all use its threads.
     ///
-    /// - Parameter matter: supplies the pipeline for ``Source/model``; called at most once,
-    ///   after the photo decoded, and not at all for a trimap or studio job.
+    /// - Parameters:
+    ///   - matter: the pipeline; it needs a segmenter only for ``Source/model``.
+    ///   - progress: the matte's progress (decoding and writing are not included).
     /// - Throws: ``OutputFileError`` if an output names an input (before anything is read);
-    ///   the codecs' `ImageError` naming the file; pipeline errors. Nothing is left written.
-    public func run(matter: () throws -> Matter) throws -> Outcome {
+    ///   the codecs' `ImageError` naming the file; pipeline errors; `CancellationError`.
+    ///   Nothing is left written.
+    public func run(on matter: Matter, progress: (@Sendable (MattingProgress) -> Void)? = nil) async throws -> Outcome {
         try OutputFiles.refuseToOverwrite(inputs, with: outputs)
         let clock = ContinuousClock()
         let start = clock.now
-        let photo = try Image(contentsOf: input)
-        let trimap = try trimapURL.map { try Image(contentsOf: $0) }
+        let (photo, trimap) = try await matter.pool.run { [self] in
+            (try Image(contentsOf: input), try trimapURL.map { try Image(contentsOf: $0) })
+        }
         let decoded = clock.now
         let result: MattingResult
         if let trimap {
-            result = try Matter.matte(photo, trimap: trimap, options: options)
+            result = try await matter.matte(photo, trimap: trimap, options: options, progress: progress)
         } else if source == .studio {
-            result = try Matter.studioMatte(photo, options: options)
+            result = try await matter.studioMatte(photo, options: options, progress: progress)
+        } else if let progress {
+            result = try await matter.matte(photo, options: options, progress: progress)
         } else {
-            result = try matter().matte(photo, options: options)
+            result = try await matter.matte(photo, options: options)
         }
         let matted = clock.now
-        let encodeMain = { () throws -> [UInt8] in
-            format == .jpeg
-                ? try result.composited(over: options.background).encoded(as: .jpeg)
-                : try result.cutoutPNG()
-        }
-        var files: [(url: URL, bytes: [UInt8])]
-        if let maskOutput {
-            let (main, mask) = try Self.both(encodeMain, { try result.matte.encoded(as: .png) })
-            files = [(output, main), (maskOutput, mask)]
-        } else {
-            files = [(output, try encodeMain())]
-        }
-        if let previewOutput {
-            let sheet = preview.sheet(photo: photo, result: result, background: options.background)
-            files.append((previewOutput, try sheet.encoded(as: .png)))
-        }
+        let files = try await matter.pool.run { [self] in try encode(result, photo: photo, pool: matter.pool) }
         try OutputFiles.write(files)
         let written = clock.now
         return Outcome(
-            result: result, outputs: files.map(\.url), decodeSeconds: Self.seconds(decoded - start),
-            writeSeconds: Self.seconds(written - matted), wallSeconds: Self.seconds(written - start))
+            result: result, outputs: files.map(\.url), decodeSeconds: (decoded - start).seconds,
+            writeSeconds: (written - matted).seconds, wallSeconds: (written - start).seconds)
     }
 
-    /// `(first(), second())`: `second` runs on another thread while `first` runs on this one;
-    /// the first error in that order is thrown.
+    /// Every output's bytes, in ``outputs`` order.
     ///
-    /// The job encodes the cut-out and the mask this way: the cut-out's PNG deflates in two
-    /// bands on two threads and the mask's in one (~5–10 ms at 2 MP), which would otherwise
-    /// wait for both bands; three threads on two cores finish sooner than two, then one. The
-    /// cut-out stays on the calling thread, whose heap already holds freed memory to reuse.
-    static func both<A, B: Sendable>(_ first: () throws -> A, _ second: @escaping @Sendable () throws -> B) throws -> (A, B) {
-        let other = BackgroundValue(second)
-        let a = Result { try first() }
-        let b = Result { try other.value() }
-        return (try a.get(), try b.get())
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    /// The cut-out's PNG is deflated in bands on as many threads as the pool has (the bytes do
+    /// not depend on it), so encoding keeps to the same thread budget as the matte.
+    func encode(_ result: MattingResult, photo: Image, pool: ThreadPool) throws -> [(url: URL, bytes: [UInt8])] {
+        var files: [(url: URL, bytes: [UInt8])] = [
+            (output, format == .jpeg
+                ? try result.composited(over: options.background, pool: pool).encoded(as: .jpeg)
+                : try result.cutoutPNG(threads: pool.threadCount)),
+        ]
+        if let maskOutput { files.append((maskOutput, try result.matte.encoded(as: .png))) }
+        if let previewOutput {
+            let sheet = try preview.sheet(photo: photo, result: result, background: options.background)
+            files.append((previewOutput, try sheet.encoded(as: .png)))
+        }
+        return files
     }
 }

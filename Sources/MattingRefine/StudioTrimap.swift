@@ -1,5 +1,5 @@
 import MattingImage
-import MattingRefine
+
 
 /// A trimap for a subject on a plain or near-uniform backdrop, from colour distance alone.
 ///

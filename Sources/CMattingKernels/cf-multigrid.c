@@ -1,0 +1,288 @@
+// mk_f64_cf_mgcg: flexible conjugate gradients on the unknown pixels of a closed-form
+// matting Laplacian, preconditioned by one multigrid V-cycle over the coarse-to-fine
+// pyramid (MattingRefine's ClosedFormMatting+Multigrid.swift builds the levels).
+//
+// Why: Jacobi-preconditioned CG (cf-pcg.c) needs hundreds of iterations per level to
+// reach a relative residual of 1e-6 on real photos — the smooth, semi-transparent modes
+// of L are the slow ones, and the diagonal cannot see them. A coarse-grid correction
+// removes them: each V-cycle smooths with damped Jacobi, restricts the residual to the
+// next level, solves there recursively, prolongs the correction back and takes the step
+// along it that minimises the energy. The slow modes of L are functions locally affine in
+// colour, which in textured regions are not smooth in space; so prolongation is guided by
+// colour (the guided filter's weights, restriction its transpose): a piecewise-constant
+// one needed twice the iterations. The
+// coarse operators are the coarse levels' own matting Laplacians (rediscretised from the
+// halved colours, not Galerkin products), and that step makes the cycle non-linear, so
+// the outer loop is flexible CG (Notay 2000; Polak–Ribière β) rather than plain PCG.
+//
+// Determinism: the Laplacian products run on the pool over tiles, each writing only its
+// own unknowns; every other vector operation and every dot product is serial in unknown
+// order, so results do not depend on the thread count. FMA contraction is off.
+#include <string.h>
+#include "cmk.h"
+#include "cmk_threadpool.h"
+#include "mk_multigrid.h"
+
+#pragma clang fp contract(off)
+
+// Inner CG iterations and target on the coarsest level (≤ ~1000 unknowns: cheap).
+enum { mk_cf_mg_coarse_iterations = 40 };
+
+static const double mk_cf_mg_coarse_tolerance = 1e-2;
+
+typedef struct mk_cf_mg_apply_state {
+    const mk_cf_system* system;
+    const double* p;
+    double* out;
+} mk_cf_mg_apply_state;
+
+static void mk_cf_mg_apply_tile(void* context, size_t t, size_t worker) {
+    const mk_cf_mg_apply_state* st = context;
+    const mk_cf_system* s = st->system;
+    (void) s->kernel(s->tiles + t, st->p, st->out + s->offsets[t], s->scratch + worker * s->scratch_stride);
+}
+
+// out = L·p restricted to the level's unknowns (p full-size, as it stands).
+static void mk_cf_mg_product(const mk_cf_mg_level* level, double* out) {
+    const mk_cf_system* s = &level->system;
+    mk_cf_mg_apply_state st = {.system = s, .p = level->p, .out = out};
+    if (s->pool) {
+        mk_threadpool_run(s->pool, s->tile_count, mk_cf_mg_apply_tile, &st);
+    } else {
+        for (size_t t = 0; t < s->tile_count; t++) mk_cf_mg_apply_tile(&st, t, 0);
+    }
+}
+
+// out = L_UU v: v scattered into the level's picture (0 at every known pixel).
+static void mk_cf_mg_apply(const mk_cf_mg_level* level, const double* v, double* out) {
+    const int32_t* unknown = level->system.unknown;
+    for (size_t k = 0; k < level->m; k++) level->p[unknown[k]] = v[k];
+    mk_cf_mg_product(level, out);
+}
+
+static double mk_cf_mg_dot(const double* a, const double* b, size_t m) {
+    double s = 0;
+    for (size_t k = 0; k < m; k++) s += a[k] * b[k];
+    return s;
+}
+
+// z ≈ L⁻¹ r on the coarsest level: Jacobi-preconditioned CG from zero, a few dozen steps.
+static void mk_cf_mg_coarse_solve(const mk_cf_mg_level* level, const double* r, double* z) {
+    const size_t m = level->m;
+    double* res = level->work + 2 * m;
+    double* d = level->work + 3 * m;
+    double* q = level->work + 4 * m;
+    const double* inverse = level->inverse_diagonal;
+    double rz = 0, rr0 = 0;
+    for (size_t k = 0; k < m; k++) {
+        z[k] = 0;
+        res[k] = r[k];
+        d[k] = r[k] * inverse[k];
+        rz += res[k] * d[k];
+        rr0 += res[k] * res[k];
+    }
+    for (int i = 0; i < mk_cf_mg_coarse_iterations && rz > 0; i++) {
+        mk_cf_mg_apply(level, d, q);
+        const double dq = mk_cf_mg_dot(d, q, m);
+        if (!(dq > 0)) break;
+        const double step = rz / dq;
+        double rz_new = 0, rr = 0;
+        for (size_t k = 0; k < m; k++) {
+            z[k] += step * d[k];
+            res[k] -= step * q[k];
+            rz_new += res[k] * res[k] * inverse[k];
+            rr += res[k] * res[k];
+        }
+        if (rr <= mk_cf_mg_coarse_tolerance * mk_cf_mg_coarse_tolerance * rr0) break;
+        const double beta = rz_new / rz;
+        rz = rz_new;
+        for (size_t k = 0; k < m; k++) d[k] = res[k] * inverse[k] + beta * d[k];
+    }
+}
+
+// z = V(r) on level `l` of `count` (work: 6·m doubles per level, see the header).
+static void mk_cf_mg_vcycle(const mk_cf_mg_level* levels, size_t l, size_t count, const double* r, double* z) {
+    const mk_cf_mg_level* level = levels + l;
+    const size_t m = level->m;
+    if (m == 0) return;
+    if (l + 1 == count) {
+        mk_cf_mg_coarse_solve(level, r, z);
+        return;
+    }
+    const mk_cf_mg_level* coarse = levels + l + 1;
+    double* t = level->work + 2 * m;    // L z
+    double* res = level->work + 3 * m;  // r − L z
+    double* e = level->work + 4 * m;    // the prolonged correction
+    double* le = level->work + 5 * m;   // L e
+    double* rc = coarse->work;          // the coarse level's right-hand side
+    double* ec = coarse->work + coarse->m;
+    const double* inverse = level->inverse_diagonal;
+    const int sweeps = level->sweeps;
+    const double omega = level->omega;
+    // Pre-smoothing from zero: damped Jacobi steps.
+    for (size_t k = 0; k < m; k++) z[k] = omega * inverse[k] * r[k];
+    mk_cf_mg_apply(level, z, t);
+    for (int sweep = 1; sweep < sweeps; sweep++) {
+        for (size_t k = 0; k < m; k++) z[k] += omega * inverse[k] * (r[k] - t[k]);
+        mk_cf_mg_apply(level, z, t);
+    }
+    memset(rc, 0, sizeof(double) * coarse->m);
+    const int32_t* pi = level->prolongation_index;
+    const double* pw = level->prolongation_weight;
+    for (size_t k = 0; k < m; k++) {
+        res[k] = r[k] - t[k];
+        for (size_t s = 0; s < 25; s++) {
+            const int32_t j = pi[25 * k + s];
+            if (j >= 0) rc[j] += pw[25 * k + s] * res[k];
+        }
+    }
+    mk_cf_mg_vcycle(levels, l + 1, count, rc, ec);
+    for (size_t k = 0; k < m; k++) {
+        double v = 0;
+        for (size_t s = 0; s < 25; s++) {
+            const int32_t j = pi[25 * k + s];
+            if (j >= 0) v += pw[25 * k + s] * ec[j];
+        }
+        e[k] = v;
+    }
+    mk_cf_mg_apply(level, e, le);
+    const double ele = mk_cf_mg_dot(e, le, m);
+    const double step = ele > 0 ? mk_cf_mg_dot(e, res, m) / ele : 0;
+    // Post-smoothing: the residual after the correction needs no product (L e is known).
+    for (size_t k = 0; k < m; k++) {
+        const double zk = z[k] + step * e[k];
+        const double rk = res[k] - step * le[k];
+        z[k] = zk + omega * inverse[k] * rk;
+    }
+    for (int sweep = 1; sweep < sweeps; sweep++) {
+        mk_cf_mg_apply(level, z, t);
+        for (size_t k = 0; k < m; k++) z[k] += omega * inverse[k] * (r[k] - t[k]);
+    }
+}
+
+int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double tolerance, int max_iterations,
+                   double* residual) {
+    mk_cf_mg_level* top = levels;
+    const size_t m = top->m;
+    *residual = 0;
+    if (m == 0 || count == 0) return 0;
+    for (size_t l = 0; l < count; l++) {
+        mk_cf_mg_level* level = levels + l;
+        double* inverse = level->inverse_diagonal;
+        for (size_t k = 0; k < level->m; k++) inverse[k] = level->diagonal[k] > 0 ? 1 / level->diagonal[k] : 0;
+    }
+    // The outer vectors live in the top level's work: r, z (the V-cycle's input and
+    // output) and, past the V-cycle's own 6·m, d and q.
+    double* r = top->work;
+    double* z = top->work + m;
+    double* d = top->work + 6 * m;
+    double* q = top->work + 7 * m;
+    const int32_t* unknown = top->system.unknown;
+
+    // b = −L_UK x_K: the product of the picture, which holds the known values and 0 at
+    // the unknowns; then r = b − L_UU x = −L·(picture with x at the unknowns).
+    mk_cf_mg_product(top, q);
+    const double norm_b = __builtin_sqrt(mk_cf_mg_dot(q, q, m));
+    if (norm_b == 0) return 0;
+    for (size_t k = 0; k < m; k++) top->p[unknown[k]] = x[k];
+    mk_cf_mg_product(top, r);
+    for (size_t k = 0; k < m; k++) r[k] = -r[k];
+    memset(top->p, 0, sizeof(double) * top->n);  // from here on: homogeneous products
+
+    double rel = __builtin_sqrt(mk_cf_mg_dot(r, r, m)) / norm_b;
+    int iterations = 0;
+    if (rel <= tolerance) {
+        *residual = rel;
+        return 0;
+    }
+    mk_cf_mg_vcycle(levels, 0, count, r, z);
+    memcpy(d, z, sizeof(double) * m);
+    double rz = mk_cf_mg_dot(r, z, m);
+    while (iterations < max_iterations && rel > tolerance) {
+        iterations++;
+        mk_cf_mg_apply(top, d, q);
+        const double dq = mk_cf_mg_dot(d, q, m);
+        if (!(dq > 0) || !(rz > 0)) break;
+        const double step = rz / dq;
+        double rr = 0;
+        for (size_t k = 0; k < m; k++) {
+            x[k] += step * d[k];
+            r[k] -= step * q[k];
+            rr += r[k] * r[k];
+        }
+        rel = __builtin_sqrt(rr) / norm_b;
+        if (rel <= tolerance || iterations == max_iterations) break;
+        // The system's per-iteration callback (progress, cancellation) may stop the loop.
+        if (top->system.on_iteration && top->system.on_iteration(top->system.on_iteration_context, iterations, rel)) break;
+        mk_cf_mg_vcycle(levels, 0, count, r, z);
+        // Flexible (Polak–Ribière) β = z_newᵀ(r_new − r_old)/(z_oldᵀ r_old), r_new − r_old = −step·q.
+        const double rz_new = mk_cf_mg_dot(r, z, m);
+        const double beta = -step * mk_cf_mg_dot(z, q, m) / rz;
+        rz = rz_new;
+        for (size_t k = 0; k < m; k++) d[k] = z[k] + beta * d[k];
+    }
+    *residual = rel;
+    return iterations;
+}
+
+// Guided prolongation weights (see mk_multigrid.h): the guided filter's output at fine
+// pixel i, (1/K) Σ_{k∋j} (a_kᵀ I_i + b_k), is linear in the coarse values; its
+// coefficient for coarse pixel j' is (1/K) Σ_{k∋j, j'∈k} (1 + (I_i − μ_k)ᵀ Σ_k⁻¹ (I_j' − μ_k)) / |k|.
+void mk_cf_mg_guided_prolongation(
+    const int32_t* unknown, size_t m, int32_t fine_width, const float* fine_colour,
+    const float* coarse_planes, int32_t wc, int32_t hc, const int32_t* coarse_index,
+    double epsilon, int32_t* out_index, double* out_weight) {
+    const size_t nc = (size_t) wc * (size_t) hc;
+    for (size_t k = 0; k < m; k++) {
+        const int32_t x = unknown[k] % fine_width, y = unknown[k] / fine_width;
+        const int32_t jx = x / 2 < wc ? x / 2 : wc - 1, jy = y / 2 < hc ? y / 2 : hc - 1;
+        const double I0 = fine_colour[3 * k], I1 = fine_colour[3 * k + 1], I2 = fine_colour[3 * k + 2];
+        double w[25] = {0};
+        int windows = 0;
+        for (int cy = jy - 1; cy <= jy + 1; cy++) {
+            for (int cx = jx - 1; cx <= jx + 1; cx++) {
+                if (cx < 0 || cy < 0 || cx >= wc || cy >= hc) continue;
+                windows++;
+                double s0 = 0, s1 = 0, s2 = 0, s00 = 0, s01 = 0, s02 = 0, s11 = 0, s12 = 0, s22 = 0;
+                int count = 0;
+                for (int v = cy - 1; v <= cy + 1; v++) {
+                    for (int u = cx - 1; u <= cx + 1; u++) {
+                        if (u < 0 || v < 0 || u >= wc || v >= hc) continue;
+                        const size_t q = (size_t) v * wc + u;
+                        const double c0 = coarse_planes[q], c1 = coarse_planes[nc + q], c2 = coarse_planes[2 * nc + q];
+                        s0 += c0; s1 += c1; s2 += c2;
+                        s00 += c0 * c0; s01 += c0 * c1; s02 += c0 * c2; s11 += c1 * c1; s12 += c1 * c2; s22 += c2 * c2;
+                        count++;
+                    }
+                }
+                const double n = count, m0 = s0 / n, m1 = s1 / n, m2 = s2 / n;
+                const double a = s00 / n - m0 * m0 + epsilon, b = s01 / n - m0 * m1, c = s02 / n - m0 * m2;
+                const double d = s11 / n - m1 * m1 + epsilon, e = s12 / n - m1 * m2, f = s22 / n - m2 * m2 + epsilon;
+                // Inverse of [[a b c][b d e][c e f]] by the adjugate.
+                const double A = d * f - e * e, B = c * e - b * f, C = b * e - c * d;
+                const double D = a * f - c * c, E = b * c - a * e, F = a * d - b * b;
+                const double det = a * A + b * B + c * C;
+                const double inv = 1 / det;
+                const double g0 = (A * (I0 - m0) + B * (I1 - m1) + C * (I2 - m2)) * inv;
+                const double g1 = (B * (I0 - m0) + D * (I1 - m1) + E * (I2 - m2)) * inv;
+                const double g2 = (C * (I0 - m0) + E * (I1 - m1) + F * (I2 - m2)) * inv;
+                for (int v = cy - 1; v <= cy + 1; v++) {
+                    for (int u = cx - 1; u <= cx + 1; u++) {
+                        if (u < 0 || v < 0 || u >= wc || v >= hc) continue;
+                        const size_t q = (size_t) v * wc + u;
+                        const double t = 1 + g0 * (coarse_planes[q] - m0) + g1 * (coarse_planes[nc + q] - m1)
+                                       + g2 * (coarse_planes[2 * nc + q] - m2);
+                        w[(v - jy + 2) * 5 + (u - jx + 2)] += t / n;
+                    }
+                }
+            }
+        }
+        for (int s = 0; s < 25; s++) {
+            const int u = jx + s % 5 - 2, v = jy + s / 5 - 2;
+            const int inside = u >= 0 && v >= 0 && u < wc && v < hc;
+            const int32_t j = inside ? coarse_index[(size_t) v * wc + u] : -1;
+            out_index[25 * k + s] = j;
+            out_weight[25 * k + s] = j >= 0 ? w[s] / windows : 0;
+        }
+    }
+}
