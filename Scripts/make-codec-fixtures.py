@@ -5,8 +5,8 @@ Regenerate with:
     python3 -m venv .venv && .venv/bin/pip install Pillow==13.0.0 numpy==2.4.6
     .venv/bin/python Scripts/make-codec-fixtures.py
 
-Made with Python 3.11.7, Pillow 13.0.0, numpy 2.4.6 (Pillow's bundled libjpeg-turbo writes
-the JPEGs). PNGs are written by the small encoder below (zlib + CRC by hand) so every
+Made with Python 3.11.7, Pillow 13.0.0, numpy 2.4.6 (Pillow's bundled libjpeg-turbo 3.2.0
+writes the JPEGs; its Little CMS 2.19 makes the sRGB ICC profile). PNGs are written by the small encoder below (zlib + CRC by hand) so every
 colour type, bit depth, filter type, Adam7 interlacing, APNG chunks and deliberately
 broken files can be produced exactly; libpng is not involved, so the decoder is checked
 against an independent writer.
@@ -25,7 +25,7 @@ import struct
 import zlib
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageCms
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "MattingImageTests", "Fixtures")
 W, H = 13, 11  # odd sizes: partial bytes at low bit depths, every Adam7 pass non-trivial
@@ -262,11 +262,50 @@ def make_jpegs():
     broken[dht + 5: dht + 21] = b"\xff" * 16
     save("bad-huffman.jpg", bytes(broken))
 
+def icc_with_padding_tag(profile, padding):
+    """`profile` with one more (private, 'zpad') tag of `padding` bytes of 'data' type, so the
+    profile is larger than one JPEG APP2 marker holds. Existing tags move by the 12-byte
+    table entry; the header's size is updated. Little CMS must still open the result."""
+    count = struct.unpack(">I", profile[128:132])[0]
+    entries = [struct.unpack(">4sII", profile[132 + 12 * i: 144 + 12 * i]) for i in range(count)]
+    body = profile[132 + 12 * count:]
+    shifted = [(sig, off + 12, size) for sig, off, size in entries]
+    end = 132 + 12 * (count + 1) + len(body)
+    end += (-end) % 4
+    tag = b"data" + b"\0" * 4 + struct.pack(">I", 0) + bytes((i * 7 + 3) % 256 for i in range(padding))
+    table = struct.pack(">I", count + 1) + b"".join(struct.pack(">4sII", *e) for e in shifted)
+    table += struct.pack(">4sII", b"zpad", end, len(tag))
+    data = bytearray(profile[:128] + table + body)
+    data += b"\0" * (end - len(data)) + tag
+    data[0:4] = struct.pack(">I", len(data))
+    data[84:100] = b"\0" * 16  # the profile ID (an MD5) no longer matches: 0 means "not computed"
+    ImageCms.ImageCmsProfile(io.BytesIO(bytes(data)))  # raises if Little CMS cannot read it
+    return bytes(data)
+
+def make_icc_files():
+    """ICC profiles in JPEG (one APP2 marker; split over three) and PNG (iCCP), and the raw
+    profiles beside them, so the tests compare what MattingKit reads with what was written."""
+    from PIL import ImageCms
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    big = icc_with_padding_tag(srgb, 150_000)  # > 2 × 65,519 bytes: three APP2 markers
+    save("icc-srgb.icc", srgb)
+    save("icc-srgb-padded.icc", big)
+    rgb = np.zeros((24, 32, 3), np.uint8)
+    for y in range(24):
+        for x in range(32):
+            rgb[y, x] = (x * 8, y * 10, (x + y) * 4)
+    Image.fromarray(rgb).save(os.path.join(OUT, "jpeg-icc-srgb.jpg"), quality=95, icc_profile=srgb)
+    Image.fromarray(rgb).save(os.path.join(OUT, "jpeg-icc-split.jpg"), quality=95, icc_profile=big)
+    Image.fromarray(rgb).save(os.path.join(OUT, "png-icc-srgb.png"), icc_profile=srgb)
+    # A gray JPEG that carries an RGB profile: the profile does not describe its pixels.
+    Image.fromarray(rgb[:, :, 0]).save(os.path.join(OUT, "jpeg-icc-mismatch.jpg"), quality=95, icc_profile=srgb)
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     make_pngs()
     make_exif_pngs()
     make_bad_files()
     make_jpegs()
+    make_icc_files()
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print(f"{len(os.listdir(OUT))} files, {total} bytes in {os.path.normpath(OUT)}")

@@ -75,9 +75,46 @@ struct cjpeg_decoder {
     int started;
     int status;
     cjpeg_header header;
-    const uint8_t *exif;
+    // Copies of the saved markers that callers ask for. libjpeg keeps its own in the image
+    // pool, which jpeg_finish_decompress frees (and clears marker_list): pointers into it
+    // would dangle once the pixels are read, so the decoder owns these until destroy.
+    uint8_t *exif;
     size_t exif_size;
+    uint8_t **app2;
+    size_t *app2_sizes;
+    int app2_count;
 };
+
+static uint8_t *copy_bytes(const uint8_t *data, size_t size) {
+    uint8_t *copy = malloc(size ? size : 1);
+    if (copy != NULL && size) memcpy(copy, data, size);
+    return copy;
+}
+
+/// Copies the EXIF APP1 payload and every APP2 payload out of libjpeg's pool. 0 if out of memory.
+static int keep_markers(cjpeg_decoder *decoder) {
+    int app2 = 0;
+    for (jpeg_saved_marker_ptr marker = decoder->cinfo.marker_list; marker != NULL; marker = marker->next)
+        if (marker->marker == JPEG_APP0 + 2) app2++;
+    if (app2 > 0) {
+        decoder->app2 = calloc((size_t)app2, sizeof *decoder->app2);
+        decoder->app2_sizes = calloc((size_t)app2, sizeof *decoder->app2_sizes);
+        if (decoder->app2 == NULL || decoder->app2_sizes == NULL) return 0;
+    }
+    for (jpeg_saved_marker_ptr marker = decoder->cinfo.marker_list; marker != NULL; marker = marker->next) {
+        if (marker->marker == JPEG_APP0 + 1 && decoder->exif == NULL && marker->data_length >= 6
+            && memcmp(marker->data, "Exif\0\0", 6) == 0) {
+            if ((decoder->exif = copy_bytes(marker->data, marker->data_length)) == NULL) return 0;
+            decoder->exif_size = marker->data_length;
+        } else if (marker->marker == JPEG_APP0 + 2) {
+            uint8_t *copy = copy_bytes(marker->data, marker->data_length);
+            if (copy == NULL) return 0;
+            decoder->app2[decoder->app2_count] = copy;
+            decoder->app2_sizes[decoder->app2_count++] = marker->data_length;
+        }
+    }
+    return 1;
+}
 
 static int fail_decoder(cjpeg_decoder *decoder) {
     decoder->status = decoder->errors.status == CJPEG_OK ? CJPEG_CORRUPT : decoder->errors.status;
@@ -118,6 +155,7 @@ cjpeg_decoder *cjpeg_decoder_create(const uint8_t *data, size_t size, int max_sc
     decoder->cinfo.progress = &decoder->progress;
     jpeg_mem_src(&decoder->cinfo, data, (unsigned long)size);
     jpeg_save_markers(&decoder->cinfo, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_save_markers(&decoder->cinfo, JPEG_APP0 + 2, 0xFFFF);  // ICC profile chunks
     jpeg_read_header(&decoder->cinfo, TRUE);
 
     struct jpeg_decompress_struct *cinfo = &decoder->cinfo;
@@ -138,13 +176,10 @@ cjpeg_decoder *cjpeg_decoder_create(const uint8_t *data, size_t size, int max_sc
                      "unsupported JPEG colour space");
         return decoder;
     }
-    for (jpeg_saved_marker_ptr marker = cinfo->marker_list; marker != NULL; marker = marker->next) {
-        if (marker->marker == JPEG_APP0 + 1 && marker->data_length >= 6
-            && memcmp(marker->data, "Exif\0\0", 6) == 0) {
-            decoder->exif = marker->data;
-            decoder->exif_size = marker->data_length;
-            break;
-        }
+    if (!keep_markers(decoder)) {
+        decoder->status = CJPEG_NO_MEMORY;
+        copy_message(decoder->errors.message, sizeof decoder->errors.message, "out of memory copying markers");
+        return decoder;
     }
     decoder->status = CJPEG_OK;
     return decoder;
@@ -159,6 +194,13 @@ cjpeg_header cjpeg_decoder_header(const cjpeg_decoder *decoder) { return decoder
 const uint8_t *cjpeg_decoder_exif(const cjpeg_decoder *decoder, size_t *size) {
     *size = decoder->exif_size;
     return decoder->exif;
+}
+
+const uint8_t *cjpeg_decoder_app2(const cjpeg_decoder *decoder, int index, size_t *size) {
+    *size = 0;
+    if (index < 0 || index >= decoder->app2_count) return NULL;
+    *size = decoder->app2_sizes[index];
+    return decoder->app2[index];
 }
 
 static void configure_output(cjpeg_decoder *decoder, int scale_num) {
@@ -253,6 +295,10 @@ int cjpeg_decoder_read(cjpeg_decoder *decoder, uint8_t *pixels, size_t row_strid
 void cjpeg_decoder_destroy(cjpeg_decoder *decoder) {
     if (decoder == NULL) return;
     if (decoder->created) jpeg_destroy_decompress(&decoder->cinfo);
+    free(decoder->exif);
+    for (int i = 0; i < decoder->app2_count; i++) free(decoder->app2[i]);
+    free(decoder->app2);
+    free(decoder->app2_sizes);
     free(decoder);
 }
 

@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #define CPNG_MESSAGE_SIZE 200
 
@@ -29,7 +30,11 @@ struct cpng_decoder {
     cpng_header header;
     const uint8_t *exif;
     size_t exif_size;
+    const uint8_t *icc;
+    size_t icc_size;
     char message[CPNG_MESSAGE_SIZE];
+    /// The first warning about an iCCP chunk, if libpng dropped one.
+    char icc_warning[CPNG_MESSAGE_SIZE];
 };
 
 static void copy_message(char *buffer, size_t size, const char *text) {
@@ -52,6 +57,9 @@ static void decoder_warning(png_structp png, png_const_charp text) {
     // complaint about our size limit, which precedes its "Invalid IHDR data" error.
     cpng_decoder *decoder = (cpng_decoder *)png_get_error_ptr(png);
     if (decoder != NULL && text != NULL && strstr(text, "exceeds user limit") != NULL) decoder->over_limit = 1;
+    // A dropped colour profile is reported to the caller (as a decoding warning).
+    if (decoder != NULL && text != NULL && strncmp(text, "iCCP", 4) == 0 && decoder->icc_warning[0] == 0)
+        copy_message(decoder->icc_warning, sizeof decoder->icc_warning, text);
 }
 
 static void decoder_read(png_structp png, png_bytep out, size_t count) {
@@ -128,6 +136,14 @@ cpng_decoder *cpng_decoder_create(const uint8_t *data, size_t size, uint32_t max
         decoder->exif = exif;
         decoder->exif_size = exif_size;
     }
+    png_charp icc_name = NULL;
+    int icc_compression = 0;
+    png_bytep icc = NULL;
+    png_uint_32 icc_size = 0;
+    if (png_get_iCCP(decoder->png, decoder->info, &icc_name, &icc_compression, &icc, &icc_size) != 0 && icc != NULL) {
+        decoder->icc = icc;
+        decoder->icc_size = icc_size;
+    }
     decoder->status = CPNG_OK;
     return decoder;
 }
@@ -141,6 +157,15 @@ cpng_header cpng_decoder_header(const cpng_decoder *decoder) { return decoder->h
 const uint8_t *cpng_decoder_exif(const cpng_decoder *decoder, size_t *size) {
     *size = decoder->exif_size;
     return decoder->exif;
+}
+
+const uint8_t *cpng_decoder_icc(const cpng_decoder *decoder, size_t *size) {
+    *size = decoder->icc_size;
+    return decoder->icc;
+}
+
+const char *cpng_decoder_icc_warning(const cpng_decoder *decoder) {
+    return decoder->icc_warning[0] ? decoder->icc_warning : NULL;
 }
 
 int cpng_decoder_start(cpng_decoder *decoder, int keep_16_bit) {
@@ -217,6 +242,34 @@ void cpng_decoder_destroy(cpng_decoder *decoder) {
 // MARK: Encoding
 
 void cpng_free(void *buffer) { free(buffer); }
+
+int cpng_make_iccp_chunk(const uint8_t *profile, size_t size, uint8_t **out, size_t *out_size) {
+    *out = NULL;
+    *out_size = 0;
+    static const char name[] = "ICC Profile";  // 11 characters, then NUL and method 0
+    const size_t head = 4 + 4 + sizeof name + 1;
+    if (profile == NULL || size == 0 || size > 0x7fffffffu / 2) return CPNG_INVALID_ARGUMENT;
+    uLong bound = compressBound((uLong)size);
+    uint8_t *chunk = malloc(head + bound + 4);
+    if (chunk == NULL) return CPNG_NO_MEMORY;
+    uLongf deflated = bound;
+    if (compress2(chunk + head, &deflated, profile, (uLong)size, 9) != Z_OK) {
+        free(chunk);
+        return CPNG_NO_MEMORY;
+    }
+    const size_t length = sizeof name + 1 + deflated;
+    chunk[0] = (uint8_t)(length >> 24); chunk[1] = (uint8_t)(length >> 16);
+    chunk[2] = (uint8_t)(length >> 8); chunk[3] = (uint8_t)length;
+    memcpy(chunk + 4, "iCCP", 4);
+    memcpy(chunk + 8, name, sizeof name);  // includes the NUL separator
+    chunk[8 + sizeof name] = 0;            // compression method: deflate
+    uLong crc = crc32(0L, chunk + 4, (uInt)(4 + length));
+    uint8_t *end = chunk + 8 + length;
+    end[0] = (uint8_t)(crc >> 24); end[1] = (uint8_t)(crc >> 16); end[2] = (uint8_t)(crc >> 8); end[3] = (uint8_t)crc;
+    *out = chunk;
+    *out_size = 8 + length + 4;
+    return CPNG_OK;
+}
 
 typedef struct encoder_state {
     uint8_t *buffer;

@@ -88,6 +88,7 @@ public struct CLAHE: Sendable, Hashable {
         }
 
         var result = Image(width: width, height: height, layout: .gray)
+        result.colorProfile = image.colorProfile  // contrast changes, the colour space does not
         let inverseTileWidth = 1 / Float(tileWidth), inverseTileHeight = 1 / Float(tileHeight)
         var left = [Int](repeating: 0, count: width), right = [Int](repeating: 0, count: width)
         var weightRight = [Float](repeating: 0, count: width), weightLeft = [Float](repeating: 0, count: width)

@@ -11,6 +11,8 @@ extension ImageBuffer {
         if newLayout == layout { return self }
         // Every channel of every output pixel is written below.
         var result = ImageBuffer(uninitializedWidth: width, height: height, layout: newLayout)
+        // Colour ↔ gray changes what the values mean: a profile for the one is wrong for the other.
+        if layout.isColor == newLayout.isColor { result.colorProfile = colorProfile }
         let sourceChannels = layout.channelCount, targetChannels = newLayout.channelCount
         let sourceColor = layout.isColor, targetColor = newLayout.isColor
         let sourceAlpha = layout.hasAlpha, targetAlpha = newLayout.hasAlpha
@@ -72,6 +74,7 @@ extension ImageBuffer {
         to _: ImageBuffer<Other>.Type, pool: ThreadPool = .serial
     ) -> ImageBuffer<Other> {
         var result = ImageBuffer<Other>(uninitializedWidth: width, height: height, layout: layout)
+        result.colorProfile = colorProfile
         let rowLength = self.rowLength, height = self.height
         // 8-bit → float (every decode into the pipeline): the generic loop below calls
         // `unitValue` through the protocol when not specialised across modules (~30 ms at

@@ -57,6 +57,7 @@ extension ImageBuffer {
         width newWidth: Int, height newHeight: Int, _ source: (Int, Int) -> (Int, Int)
     ) -> ImageBuffer {
         var result = ImageBuffer(width: newWidth, height: newHeight, layout: layout)
+        result.colorProfile = colorProfile
         let channels = channelCount
         withUnsafeBufferPointer { src, srcStride in
             result.withUnsafeMutableBufferPointer { dst, dstStride in

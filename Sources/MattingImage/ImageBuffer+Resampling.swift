@@ -35,6 +35,7 @@ extension ImageBuffer {
         // filtered by both threads.
         // Every output row is stored below.
         var result = ImageBuffer(uninitializedWidth: newWidth, height: newHeight, layout: layout)
+        result.colorProfile = colorProfile
         withUnsafeBufferPointer { src, srcStride in
             result.withUnsafeMutableBufferPointer { dst, dstStride in
                 horizontal.withPointers { hStart, hCount, hWeights, hTaps in

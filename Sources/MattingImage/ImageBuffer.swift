@@ -23,6 +23,19 @@ public struct ImageBuffer<Component: ImageComponent>: Sendable {
     /// Distance between the starts of two consecutive rows, in components (not bytes).
     public private(set) var rowStride: Int
 
+    /// The ICC profile that says what the pixel values mean as colours, or `nil` (untagged,
+    /// which viewers take as sRGB).
+    ///
+    /// Decoders set it from the file (JPEG APP2, PNG iCCP) and encoders write it back, so
+    /// colours survive a decode–process–encode round trip; MattingKit never converts colours
+    /// itself. Operations that keep the colour space keep the profile: crops, resizes,
+    /// orientation changes, storage conversion (8-bit ↔ float), adding or dropping alpha,
+    /// compositing over a background, CLAHE and sharpening. Those that change it drop it:
+    /// colour ↔ gray conversion and ``channel(_:)``. Pictures made from scratch (a matte, a
+    /// mask) have none. Equality (`==`) compares pixels only, not the profile. See
+    /// ``ColorProfile``.
+    public var colorProfile: ColorProfile?
+
     @usableFromInline var storage: ImageStorage<Component>
     /// Index of pixel (0, 0)'s first component in `storage`.
     @usableFromInline var offset: Int
@@ -185,9 +198,11 @@ public struct ImageBuffer<Component: ImageComponent>: Sendable {
             rect.x >= 0 && rect.y >= 0 && rect.width >= 0 && rect.height >= 0
                 && rect.x + rect.width <= width && rect.y + rect.height <= height,
             "crop \(rect) is outside \(width)×\(height)")
-        return ImageBuffer(
+        var view = ImageBuffer(
             width: rect.width, height: rect.height, layout: layout, rowStride: rowStride,
             storage: storage, offset: offset + rect.y * rowStride + rect.x * channelCount)
+        view.colorProfile = colorProfile
+        return view
     }
 
     @usableFromInline

@@ -20,13 +20,32 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A caller passed a value outside the documented range.
     case invalidArgument(String)
 
+    /// One line of text: control characters and line separators (a newline in a file name or
+    /// in a library's message) are written as escapes, so a log line or a program's stderr line stays one line.
     public var description: String {
+        let text = rawDescription
+        func breaksLine(_ scalar: Unicode.Scalar) -> Bool {
+            [.control, .lineSeparator, .paragraphSeparator].contains(scalar.properties.generalCategory)
+        }
+        guard text.unicodeScalars.contains(where: breaksLine) else { return text }
+        return String(String.UnicodeScalarView(text.unicodeScalars.flatMap { scalar -> [Unicode.Scalar] in
+            breaksLine(scalar) ? Array(scalar.escaped(asASCII: true).unicodeScalars) : [scalar]
+        }))
+    }
+
+    private var rawDescription: String {
         switch self {
         case let .unsupportedFormat(source, detail): "\(source): unsupported format: \(detail)"
         case let .truncated(source, detail): "\(source): truncated: \(detail)"
         case let .corrupt(source, detail): "\(source): corrupt: \(detail)"
         case let .tooLarge(source, width, height, limit):
-            "\(source): too large: \(width)×\(height) = \(width * height) pixels exceeds the limit of \(limit) pixels"
+            // The sizes come from a file's header: their product may not fit in an Int.
+            switch width.multipliedReportingOverflow(by: height) {
+            case (let pixels, false):
+                "\(source): too large: \(width)×\(height) = \(pixels) pixels exceeds the limit of \(limit) pixels"
+            case (_, true):
+                "\(source): too large: \(width)×\(height) pixels exceeds the limit of \(limit) pixels"
+            }
         case let .io(path, detail): "\(path): \(detail)"
         case let .unsupportedEncoding(destination, detail): "\(destination): cannot encode: \(detail)"
         case let .invalidArgument(detail): "invalid argument: \(detail)"

@@ -57,8 +57,32 @@ public struct ModelImportError: Error, Sendable, Equatable, CustomStringConverti
 ///
 /// The public entry points catch it and wrap it in a ``ModelImportError``.
 extension ModelImportError {
+    /// What kind of file is at `path` when it is not a regular file ("a FIFO (named pipe)"),
+    /// or `nil` for a regular file, a missing one, or one that cannot be examined (the read
+    /// then reports why). Symbolic links are followed. Reading a FIFO would block for ever
+    /// and a device may never end, so callers refuse these before opening anything.
+    static func irregularKind(atPath path: String) -> String? {
+        guard let attributes = try? FileManager.default.attributesOfItem(
+            atPath: (path as NSString).resolvingSymlinksInPath),
+            let type = attributes[.type] as? FileAttributeType, type != .typeRegular
+        else { return nil }
+        switch type {
+        case .typeDirectory: return "a directory"
+        case .typeCharacterSpecial: return "a character device"
+        case .typeBlockSpecial: return "a block device"
+        case .typeSocket: return "a socket"
+        case .typeSymbolicLink: return "a dangling symbolic link"
+        default: return "a FIFO (named pipe)"
+        }
+    }
+
     /// The bytes of a model file; a read failure becomes an `.io` error naming the file.
+    /// Only regular files are read (see ``irregularKind(atPath:)``).
     static func contents(of url: URL, format: ModelFormat) throws -> [UInt8] {
+        if let kind = irregularKind(atPath: url.path) {
+            throw ModelImportError(file: url.lastPathComponent, format: format, kind: .io,
+                                   message: "cannot read the file: it is \(kind), not a regular file")
+        }
         do {
             return [UInt8](try Data(contentsOf: url))
         } catch {

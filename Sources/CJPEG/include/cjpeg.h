@@ -79,8 +79,14 @@ const char *cjpeg_decoder_message(const cjpeg_decoder *decoder);
 cjpeg_header cjpeg_decoder_header(const cjpeg_decoder *decoder);
 
 /// The payload of the first APP1 marker that starts with "Exif\0\0" (including that
-/// prefix), or NULL. Owned by the decoder.
+/// prefix), or NULL. Owned by the decoder and valid until cjpeg_decoder_destroy (a copy:
+/// libjpeg's own marker memory is freed when decoding finishes).
 const uint8_t *cjpeg_decoder_exif(const cjpeg_decoder *decoder, size_t *size);
+
+/// The payload of the `index`-th (from 0) APP2 marker, or NULL past the last one. ICC
+/// profiles travel in APP2 markers that start with "ICC_PROFILE\0"; reassembling them is
+/// the caller's job. Owned by the decoder and valid until cjpeg_decoder_destroy.
+const uint8_t *cjpeg_decoder_app2(const cjpeg_decoder *decoder, int index, size_t *size);
 
 /// Sets the DCT scale to `scale_num`/8 (1…8), starts decompression and fills in the
 /// output size. Gray files decode to 1 channel, everything else to 3 (RGB).

@@ -85,6 +85,20 @@ cpng_header cpng_decoder_header(const cpng_decoder *decoder);
 /// Owned by the decoder.
 const uint8_t *cpng_decoder_exif(const cpng_decoder *decoder, size_t *size);
 
+/// The ICC profile of an iCCP chunk before IDAT, inflated, or NULL if there is none or
+/// libpng rejected it (then cpng_decoder_icc_warning says why). Owned by the decoder.
+/// libpng checks the profile's length, header and tag table and that its colour space
+/// suits the colour type; it never allocates more than the 16 MB ancillary-chunk limit.
+const uint8_t *cpng_decoder_icc(const cpng_decoder *decoder, size_t *size);
+
+/// libpng's warning about an iCCP chunk it ignored ("iCCP: ..."), or NULL if none.
+const char *cpng_decoder_icc_warning(const cpng_decoder *decoder);
+
+/// The complete iCCP chunk (length, "iCCP", profile name "ICC Profile", compression 0, the
+/// zlib-deflated `profile`, CRC) for inserting after IHDR. On success `*out` is a malloc'd
+/// buffer of `*out_size` bytes for the caller to free with cpng_free.
+int cpng_make_iccp_chunk(const uint8_t *profile, size_t size, uint8_t **out, size_t *out_size);
+
 /// Sets up transformations: palette to RGB(A), tRNS to alpha, low bit depths to 8 bits,
 /// interlace handling. With `keep_16_bit` zero, 16-bit samples are scaled to 8 bits with
 /// rounding (libpng's png_set_scale_16, v·255/65535 rounded), otherwise they are kept in

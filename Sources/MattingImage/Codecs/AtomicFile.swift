@@ -6,11 +6,19 @@ public enum AtomicFile {
     /// into place: the destination holds either its old contents or all of `bytes`, and on
     /// failure no temporary file is left behind.
     ///
-    /// The temporary file is hidden, named `.<name>.tmp-XXXXXX` beside the destination. Only
-    /// a process killed between creating and renaming it leaves one behind;
-    /// ``removeStaleTemporaryFiles(for:)`` clears those.
+    /// The temporary file is hidden, named `.<name>.tmp-XXXXXX` beside the destination, and
+    /// created with `O_CREAT | O_EXCL | O_NOFOLLOW` (always a new file, never through a
+    /// symbolic link). Only a process killed between creating and renaming it leaves one
+    /// behind; ``removeStaleTemporaryFiles(for:)`` clears those.
     ///
-    /// - Throws: ``ImageError/io(path:detail:)`` naming the destination.
+    /// The destination must be absent or a regular file. An existing regular file is
+    /// replaced atomically (its name then refers to the new file, mode 0644; other hard links
+    /// keep the old contents). A symbolic link, directory, FIFO, socket or device node at
+    /// `url` is refused, and left as it was: writing a picture to `/dev/null` or through a
+    /// link planted in an output folder is an error, not a silent replacement.
+    ///
+    /// - Throws: ``ImageError/io(path:detail:)`` naming the destination: the system's reason,
+    ///   or for example "is a symbolic link; refusing to replace it with a picture".
     public static func write(_ bytes: [UInt8], to url: URL) throws(ImageError) {
         try FileIO.writeAtomically(bytes, to: url.path)
     }

@@ -18,11 +18,17 @@ public struct EncodingOptions: Sendable, Hashable {
     /// Pictures without alpha ignore it.
     public var background: RGBColor?
 
+    /// Whether the picture's ``ImageBuffer/colorProfile`` is written into the file (default
+    /// `true`): PNG as an iCCP chunk, JPEG as APP2 `ICC_PROFILE` markers of at most 65,519
+    /// profile bytes each. The bytes are the profile's own, unchanged.
+    public var writesColorProfile = true
+
     /// Threads a PNG is deflated on, in bands (at least 1; default 1). The bytes are the
     /// same for any count: each band is deflated on its own and the streams are joined.
     public var threads: Int
 
-    /// Default options: JPEG quality 95, PNG level 2, no background, one thread.
+    /// Default options: JPEG quality 95, PNG level 2, no background, one thread, colour
+    /// profile written.
     public init(jpegQuality: Int = 95, pngCompressionLevel: Int = 2, background: RGBColor? = nil, threads: Int = 1) {
         self.jpegQuality = jpegQuality
         self.pngCompressionLevel = pngCompressionLevel

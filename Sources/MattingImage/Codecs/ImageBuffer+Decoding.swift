@@ -11,7 +11,9 @@ extension ImageBuffer where Component == UInt8 {
     /// or RGBA when they have transparency; CMYK/YCCK JPEGs become RGB). 16-bit PNG samples
     /// are scaled to 8 bits with rounding; use ``ImageBuffer/init(contentsOf:options:)-(URL,_)``
     /// on ``FloatImage`` to keep their precision. Sample values are never gamma- or
-    /// colour-converted (gAMA, cHRM, sRGB and iCCP are ignored). The EXIF orientation (a
+    /// colour-converted (gAMA, cHRM and sRGB are ignored); an ICC profile (JPEG APP2, PNG
+    /// iCCP) is kept as ``ImageBuffer/colorProfile`` when valid, and dropped otherwise — use
+    /// ``decode(contentsOfFile:options:)`` to hear about that. The EXIF orientation (a
     /// JPEG's APP1 segment, a PNG's eXIf chunk before IDAT) is applied unless
     /// ``DecodingOptions/appliesOrientation`` is `false`.
     ///
@@ -27,9 +29,29 @@ extension ImageBuffer where Component == UInt8 {
 
     /// Decodes the PNG or JPEG file at `path`; see ``init(contentsOf:options:)-(URL,_)``.
     public init(contentsOfFile path: String, options: DecodingOptions = .init()) throws(ImageError) {
+        self = try Self.decode(contentsOfFile: path, options: options).image
+    }
+
+    /// Decodes the PNG or JPEG file at `path` like ``init(contentsOfFile:options:)``, and
+    /// returns the warnings raised on the way (a dropped colour profile, ...) with the picture.
+    ///
+    /// ```swift
+    /// let decoded = try Image.decode(contentsOfFile: "phone.jpg")
+    /// for warning in decoded.warnings { log(warning.description) }
+    /// ```
+    ///
+    /// - Throws: as ``init(contentsOf:options:)-(URL,_)``.
+    public static func decode(contentsOfFile path: String, options: DecodingOptions = .init()) throws(ImageError) -> DecodedImage<UInt8> {
         let bytes = try FileIO.contents(ofFile: path)
-        self = try FileIO.withBytes(bytes) { buffer throws(ImageError) in
+        return try FileIO.withBytes(bytes) { buffer throws(ImageError) in
             try Self.decode8(buffer, source: path, options: options)
+        }
+    }
+
+    /// Decodes a PNG or JPEG held in memory, with its warnings; errors and warnings name `"<memory>"`.
+    public static func decode(bytes: some Collection<UInt8>, options: DecodingOptions = .init()) throws(ImageError) -> DecodedImage<UInt8> {
+        try FileIO.withBytes(Array(bytes)) { buffer throws(ImageError) in
+            try Self.decode8(buffer, source: CodecSource.memory, options: options)
         }
     }
 
@@ -37,15 +59,13 @@ extension ImageBuffer where Component == UInt8 {
     public init(decoding bytes: some Collection<UInt8>, options: DecodingOptions = .init()) throws(ImageError) {
         let decoded = bytes.withContiguousStorageIfAvailable { buffer in
             Result<Image, ImageError> { () throws(ImageError) in
-                try Self.decode8(UnsafeRawBufferPointer(buffer), source: CodecSource.memory, options: options)
+                try Self.decode8(UnsafeRawBufferPointer(buffer), source: CodecSource.memory, options: options).image
             }
         }
         if let decoded {
             self = try decoded.get()
         } else {
-            self = try FileIO.withBytes(Array(bytes)) { buffer throws(ImageError) in
-                try Self.decode8(buffer, source: CodecSource.memory, options: options)
-            }
+            self = try Self.decode(bytes: bytes, options: options).image
         }
     }
 
@@ -53,15 +73,15 @@ extension ImageBuffer where Component == UInt8 {
     public init(decoding data: Data, options: DecodingOptions = .init()) throws(ImageError) {
         let result = data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
             Result<Image, ImageError> { () throws(ImageError) in
-                try Self.decode8(buffer, source: CodecSource.memory, options: options)
+                try Self.decode8(buffer, source: CodecSource.memory, options: options).image
             }
         }
         self = try result.get()
     }
 
-    static func decode8(_ bytes: UnsafeRawBufferPointer, source: String, options: DecodingOptions) throws(ImageError) -> Image {
-        let image: Image
-        let (pixels, orientation) = try CodecDecoding.decode(bytes, source: source, options: options, keep16Bit: false)
+    static func decode8(_ bytes: UnsafeRawBufferPointer, source: String, options: DecodingOptions) throws(ImageError) -> DecodedImage<UInt8> {
+        var image: Image
+        let (pixels, extras) = try CodecDecoding.decode(bytes, source: source, options: options, keep16Bit: false)
         switch pixels {
         case let .eight(eight): image = eight
         case let .sixteen(width, height, layout, samples):
@@ -71,7 +91,8 @@ extension ImageBuffer where Component == UInt8 {
                 return UInt8((v * 255 + 32767) / 65535)
             }
         }
-        return image.applyingOrientation(orientation)
+        image.colorProfile = extras.colorProfile
+        return DecodedImage(image: image.applyingOrientation(extras.orientation), warnings: extras.warnings)
     }
 }
 
@@ -86,8 +107,14 @@ extension ImageBuffer where Component == Float {
 
     /// Decodes the PNG or JPEG file at `path` into float samples; see ``init(contentsOf:options:)-(URL,_)``.
     public init(contentsOfFile path: String, options: DecodingOptions = .init()) throws(ImageError) {
+        self = try Self.decode(contentsOfFile: path, options: options).image
+    }
+
+    /// Decodes the PNG or JPEG file at `path` into float samples, with the warnings raised
+    /// on the way; see ``ImageBuffer/decode(contentsOfFile:options:)``.
+    public static func decode(contentsOfFile path: String, options: DecodingOptions = .init()) throws(ImageError) -> DecodedImage<Float> {
         let bytes = try FileIO.contents(ofFile: path)
-        self = try FileIO.withBytes(bytes) { buffer throws(ImageError) in
+        return try FileIO.withBytes(bytes) { buffer throws(ImageError) in
             try Self.decodeFloat(buffer, source: path, options: options)
         }
     }
@@ -95,7 +122,7 @@ extension ImageBuffer where Component == Float {
     /// Decodes a PNG or JPEG held in memory into float samples; errors name `"<memory>"`.
     public init(decoding bytes: some Collection<UInt8>, options: DecodingOptions = .init()) throws(ImageError) {
         self = try FileIO.withBytes(Array(bytes)) { buffer throws(ImageError) in
-            try Self.decodeFloat(buffer, source: CodecSource.memory, options: options)
+            try Self.decodeFloat(buffer, source: CodecSource.memory, options: options).image
         }
     }
 
@@ -103,19 +130,20 @@ extension ImageBuffer where Component == Float {
     public init(decoding data: Data, options: DecodingOptions = .init()) throws(ImageError) {
         let result = data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
             Result<FloatImage, ImageError> { () throws(ImageError) in
-                try Self.decodeFloat(buffer, source: CodecSource.memory, options: options)
+                try Self.decodeFloat(buffer, source: CodecSource.memory, options: options).image
             }
         }
         self = try result.get()
     }
 
-    static func decodeFloat(_ bytes: UnsafeRawBufferPointer, source: String, options: DecodingOptions) throws(ImageError) -> FloatImage {
-        let (pixels, orientation) = try CodecDecoding.decode(bytes, source: source, options: options, keep16Bit: true)
+    static func decodeFloat(_ bytes: UnsafeRawBufferPointer, source: String, options: DecodingOptions) throws(ImageError) -> DecodedImage<Float> {
+        let (pixels, extras) = try CodecDecoding.decode(bytes, source: source, options: options, keep16Bit: true)
+        var image: FloatImage
         switch pixels {
-        case let .eight(image):
-            return image.converted(to: FloatImage.self).applyingOrientation(orientation)
+        case let .eight(eight):
+            image = eight.converted(to: FloatImage.self)
         case let .sixteen(width, height, layout, samples):
-            var image = FloatImage(uninitializedWidth: width, height: height, layout: layout)
+            image = FloatImage(uninitializedWidth: width, height: height, layout: layout)
             let rowLength = width * layout.channelCount
             image.withUnsafeMutableBufferPointer { pixels, stride in
                 samples.withUnsafeBufferPointer { source in
@@ -126,18 +154,19 @@ extension ImageBuffer where Component == Float {
                     }
                 }
             }
-            return image.applyingOrientation(orientation)
         }
+        image.colorProfile = extras.colorProfile
+        return DecodedImage(image: image.applyingOrientation(extras.orientation), warnings: extras.warnings)
     }
 }
 
 /// Format dispatch and orientation, shared by the 8-bit and float entry points.
 enum CodecDecoding {
-    /// The pixels as stored, and the orientation still to apply (`.up` when the options
-    /// say not to apply it).
+    /// The pixels as stored, the orientation still to apply (`.up` when the options say not
+    /// to apply it), the colour profile and the warnings.
     static func decode(
         _ bytes: UnsafeRawBufferPointer, source: String, options: DecodingOptions, keep16Bit: Bool
-    ) throws(ImageError) -> (DecodedPixels, ImageOrientation) {
+    ) throws(ImageError) -> (DecodedPixels, DecodedExtras) {
         guard options.maximumPixelCount > 0 else {
             throw .invalidArgument("maximumPixelCount must be positive, not \(options.maximumPixelCount)")
         }
@@ -146,11 +175,13 @@ enum CodecDecoding {
         }
         switch try CodecSource.format(of: bytes, source: source) {
         case .png:
-            let (pixels, orientation) = try PNGCodec.decode(bytes, source: source, options: options, keep16Bit: keep16Bit)
-            return (pixels, options.appliesOrientation ? orientation : .up)
+            var (pixels, extras) = try PNGCodec.decode(bytes, source: source, options: options, keep16Bit: keep16Bit)
+            if !options.appliesOrientation { extras.orientation = .up }
+            return (pixels, extras)
         case .jpeg:
-            let (image, orientation) = try JPEGCodec.decode(bytes, source: source, options: options)
-            return (.eight(image), options.appliesOrientation ? orientation : .up)
+            var (image, extras) = try JPEGCodec.decode(bytes, source: source, options: options)
+            if !options.appliesOrientation { extras.orientation = .up }
+            return (.eight(image), extras)
         }
     }
 }

@@ -27,13 +27,15 @@ extension ImageBuffer {
     /// The bytes go to a temporary file in the same folder which is then renamed over
     /// `url`: readers never see a partial file, and on any failure neither the temporary
     /// file nor a changed destination is left behind (an existing file stays as it was).
+    /// An existing regular file is replaced atomically; a symbolic link, directory, FIFO,
+    /// socket or device at `url` is refused (see ``AtomicFile/write(_:to:)``).
     ///
     /// - Parameters:
     ///   - format: The format to write; `nil` (default) chooses from the file extension
     ///     (`.png`, `.jpg`/`.jpeg`).
     /// - Throws: ``ImageError/unsupportedEncoding(destination:detail:)`` if the format
     ///   is unknown or the picture cannot be encoded as asked, ``ImageError/io(path:detail:)``
-    ///   if the file cannot be written.
+    ///   if the file cannot be written or `url` is not absent or a regular file.
     public func write(to url: URL, format: ImageFormat? = nil, options: EncodingOptions = .init()) throws(ImageError) {
         try write(toFile: try CodecSource.path(of: url), format: format, options: options)
     }
@@ -74,6 +76,7 @@ extension ImageBuffer where Component == UInt8 {
         let target: PixelLayout = layout == .grayAlpha && background.isGray ? .gray : .rgb
         // Every component is written below.
         var result = Image(uninitializedWidth: width, height: height, layout: target)
+        if target.isColor == layout.isColor { result.colorProfile = colorProfile }
         let source = channelCount, outChannels = target.channelCount, gray = layout == .grayAlpha
         let back = [UInt32(background.red), UInt32(background.green), UInt32(background.blue)]
         withUnsafeBufferPointer { src, srcStride in
@@ -100,14 +103,17 @@ extension ImageBuffer where Component == UInt8 {
     /// The PNG (default options) of the RGBA picture whose colours are this RGB picture's and
     /// whose alpha is `alpha` (gray, same size): the same bytes as
     /// `converted(to: .rgba).replacingChannel(3, with: alpha).encoded(as: .png)`, without the
-    /// RGBA copy (rows are interleaved as they are deflated).
+    /// RGBA copy (rows are interleaved as they are deflated). This picture's colour profile,
+    /// if any, is written.
     ///
     /// - Throws: ``ImageError/unsupportedEncoding(destination:detail:)`` unless `self` is RGB,
     ///   `alpha` gray, both of the same non-empty size.
     package func encodedPNG(withAlpha alpha: Image, threads: Int = 1) throws(ImageError) -> [UInt8] {
-        try PNGCodec.encode(
+        let png = try PNGCodec.encode(
             color: self, alpha: alpha, compressionLevel: EncodingOptions().pngCompressionLevel, destination: CodecSource.memory,
             threads: Int32(clamping: max(1, threads)))
+        guard let colorProfile, colorProfile.describes(.rgba) else { return png }
+        return try PNGCodec.inserting(colorProfile, into: png, destination: CodecSource.memory)
     }
 }
 
@@ -121,6 +127,12 @@ enum ImageEncoding {
         }
         var picture = image
         if let background = options.background { picture = picture.flattened(over: background) }
+        let profile = options.writesColorProfile ? picture.colorProfile : nil
+        if let profile, !profile.describes(picture.layout) {
+            throw .unsupportedEncoding(
+                destination: destination,
+                detail: "the colour profile describes \(profile.colorSpace) pixels, this picture is \(picture.layout)")
+        }
         switch format {
         case .png:
             guard (0...9).contains(options.pngCompressionLevel) else {
@@ -128,9 +140,10 @@ enum ImageEncoding {
                     destination: destination,
                     detail: "PNG compression level must be 0…9, not \(options.pngCompressionLevel)")
             }
-            return try PNGCodec.encode(
+            let png = try PNGCodec.encode(
                 picture, compressionLevel: options.pngCompressionLevel, destination: destination,
                 threads: Int32(clamping: options.threads))
+            return try profile.map { (profile) throws(ImageError) in try PNGCodec.inserting(profile, into: png, destination: destination) } ?? png
         case .jpeg:
             guard (1...100).contains(options.jpegQuality) else {
                 throw .unsupportedEncoding(
@@ -145,7 +158,8 @@ enum ImageEncoding {
                 throw .unsupportedEncoding(
                     destination: destination, detail: "JPEG sides are limited to 65500 pixels; this is \(picture.width)×\(picture.height)")
             }
-            return try JPEGCodec.encode(picture, quality: options.jpegQuality, destination: destination)
+            let jpeg = try JPEGCodec.encode(picture, quality: options.jpegQuality, destination: destination)
+            return profile.map { JPEGCodec.inserting($0, into: jpeg) } ?? jpeg
         }
     }
 }

@@ -40,10 +40,21 @@ enum JPEGCodec {
         }
     }
 
-    /// The decoded picture (as stored: orientation is the caller's job) and its orientation.
+    /// The profile in the APP2 `ICC_PROFILE` markers if valid for `layout`, or a warning.
+    static func colorProfile(_ decoder: OpaquePointer, layout: PixelLayout, source: String) -> (ColorProfile?, [DecodingWarning]) {
+        var payloads: [UnsafeRawBufferPointer] = []
+        var size = 0
+        while let payload = cjpeg_decoder_app2(decoder, Int32(payloads.count), &size) {
+            payloads.append(UnsafeRawBufferPointer(start: payload, count: size))
+        }
+        return ProfileReading.jpegProfile(payloads, layout: layout, source: source)
+    }
+
+    /// The decoded picture (as stored: orientation is the caller's job, the profile is set)
+    /// and what was found beside it.
     static func decode(
         _ bytes: UnsafeRawBufferPointer, source: String, options: DecodingOptions
-    ) throws(ImageError) -> (Image, ImageOrientation) {
+    ) throws(ImageError) -> (Image, DecodedExtras) {
         try withDecoder(bytes, source: source) { decoder, header throws(ImageError) in
             let width = Int(header.width), height = Int(header.height)
             try PNGCodec.checkLimit(width: width, height: height, source: source, options: options)
@@ -70,8 +81,38 @@ enum JPEGCodec {
                 cjpeg_decoder_read(decoder, pixels, stride)
             }
             guard status == CJPEG_OK else { throw failure(status) }
-            return (image, orientation(decoder))
+            // CMYK files decode to RGB here: a CMYK profile no longer describes the pixels.
+            let (profile, warnings) = colorProfile(decoder, layout: layout, source: source)
+            image.colorProfile = profile
+            return (image, DecodedExtras(orientation: orientation(decoder), colorProfile: profile, warnings: warnings))
         }
+    }
+
+    /// The most profile bytes one APP2 marker carries: 65,535 (the largest segment length)
+    /// − 2 (the length field) − 14 (`ICC_PROFILE\0`, sequence number, count).
+    static let iccBytesPerMarker = 65_519
+
+    /// `jpeg` (as the encoder makes it: SOI, then JFIF APP0 for gray and RGB) with `profile`
+    /// in APP2 `ICC_PROFILE` markers right after SOI and APP0, split into pieces of at most
+    /// ``iccBytesPerMarker`` bytes numbered 1…n (ICC.1, annex B.4). A ``ColorProfile`` is at most
+    /// 4 MiB, so n ≤ 65 fits the one-byte count.
+    static func inserting(_ profile: ColorProfile, into jpeg: [UInt8]) -> [UInt8] {
+        var position = 2
+        if jpeg.count >= 6, jpeg[2] == 0xFF, jpeg[3] == 0xE0 { position = 4 + (Int(jpeg[4]) << 8 | Int(jpeg[5])) }
+        let pieces = stride(from: 0, to: profile.data.count, by: iccBytesPerMarker).map {
+            profile.data[$0..<min($0 + iccBytesPerMarker, profile.data.count)]
+        }
+        var result = [UInt8]()
+        result.reserveCapacity(jpeg.count + profile.data.count + 18 * pieces.count)
+        result.append(contentsOf: jpeg[..<position])
+        for (index, piece) in pieces.enumerated() {
+            let length = 2 + 14 + piece.count
+            result += [0xFF, 0xE2, UInt8(length >> 8), UInt8(length & 0xFF)]
+            result += Array("ICC_PROFILE\0".utf8) + [UInt8(index + 1), UInt8(pieces.count)]
+            result.append(contentsOf: piece)
+        }
+        result.append(contentsOf: jpeg[position...])
+        return result
     }
 
     /// Encodes gray or RGB (or, for tests, 4-channel CMYK stored as CMYK or YCCK).

@@ -7,6 +7,16 @@ enum DecodedPixels {
     case sixteen(width: Int, height: Int, layout: PixelLayout, samples: [UInt16])
 }
 
+/// What a decoder found beside the pixels.
+struct DecodedExtras {
+    /// The orientation that would make the pixels upright.
+    var orientation: ImageOrientation
+    /// The file's ICC profile, if it was valid for the pixels.
+    var colorProfile: ColorProfile?
+    /// Problems that did not stop decoding.
+    var warnings: [DecodingWarning]
+}
+
 /// PNG through the CPNG shim.
 enum PNGCodec {
     static func layout(channels: Int32) -> PixelLayout? {
@@ -31,12 +41,27 @@ enum PNGCodec {
     /// The size stored in IHDR, read by hand so that the pixel limit is checked before
     /// libpng is even started. `nil` if the data is too short or does not start with IHDR
     /// (libpng then reports the damage).
-    static func headerSize(_ bytes: UnsafeRawBufferPointer) -> (width: Int, height: Int)? {
+    ///
+    /// - Throws: ``ImageError/corrupt(source:detail:)`` when the IHDR chunk's length or CRC
+    ///   is wrong (a damaged size must not be reported as "too large") or a side is 0 or
+    ///   over the PNG maximum of 2³¹ − 1.
+    static func headerSize(_ bytes: UnsafeRawBufferPointer, source: String) throws(ImageError) -> (width: Int, height: Int)? {
         // Signature (8), then the first chunk's length (4) and type, which must be IHDR.
         guard bytes.count >= 24, bytes[12] == 0x49, bytes[13] == 0x48, bytes[14] == 0x44, bytes[15] == 0x52
         else { return nil }
         func u32(_ at: Int) -> Int { (0..<4).reduce(0) { $0 << 8 | Int(bytes[at + $1]) } }
-        return (u32(16), u32(20))
+        guard u32(8) == 13 else { throw .corrupt(source: source, detail: "IHDR: invalid length \(u32(8))") }
+        // Type (4) + data (13), then the CRC; a shorter file is libpng's to report as truncated.
+        guard bytes.count >= 33 else { return nil }
+        guard CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[12..<29])) == UInt32(u32(29)) else {
+            throw .corrupt(source: source, detail: "IHDR: CRC error")
+        }
+        let width = u32(16), height = u32(20)
+        let maximum = Int(Int32.max)
+        guard (1...maximum).contains(width), (1...maximum).contains(height) else {
+            throw .corrupt(source: source, detail: "IHDR: invalid size \(width)×\(height) (each side must be 1…\(maximum))")
+        }
+        return (width, height)
     }
 
     static func checkLimit(width: Int, height: Int, source: String, options: DecodingOptions) throws(ImageError) {
@@ -66,11 +91,25 @@ enum PNGCodec {
         return EXIFReader.orientation(tiff: UnsafeRawBufferPointer(start: exif, count: size)) ?? .up
     }
 
-    /// The pixels as stored, and the orientation that would make them upright.
+    /// The iCCP profile (libpng has inflated and checked it) if valid for `layout`, or the
+    /// warning about why libpng or we dropped it.
+    static func colorProfile(_ decoder: OpaquePointer, layout: PixelLayout, source: String) -> (ColorProfile?, [DecodingWarning]) {
+        var size = 0
+        if let icc = cpng_decoder_icc(decoder, &size) {
+            return ProfileReading.check(Array(UnsafeBufferPointer(start: icc, count: size)), layout: layout, source: source)
+        }
+        if let warning = cpng_decoder_icc_warning(decoder) {
+            return (nil, [DecodingWarning(kind: .colorProfileDropped, source: source,
+                                          detail: "ICC profile dropped: " + String(cString: warning))])
+        }
+        return (nil, [])
+    }
+
+    /// The pixels as stored, the orientation that would make them upright and the profile.
     static func decode(
         _ bytes: UnsafeRawBufferPointer, source: String, options: DecodingOptions, keep16Bit: Bool
-    ) throws(ImageError) -> (DecodedPixels, ImageOrientation) {
-        if let size = headerSize(bytes) {
+    ) throws(ImageError) -> (DecodedPixels, DecodedExtras) {
+        if let size = try headerSize(bytes, source: source) {
             try checkLimit(width: size.width, height: size.height, source: source, options: options)
         }
         // Per-side libpng limit: no side may be longer than the pixel budget allows.
@@ -81,7 +120,7 @@ enum PNGCodec {
         defer { cpng_decoder_destroy(decoder) }
         func failure(_ status: Int32) -> ImageError {
             let message = String(cString: cpng_decoder_message(decoder))
-            if status == CPNG_TOO_LARGE, let size = headerSize(bytes) {
+            if status == CPNG_TOO_LARGE, let size = try? headerSize(bytes, source: source) {
                 return .tooLarge(source: source, width: size.width, height: size.height, limit: options.maximumPixelCount)
             }
             return error(status, message, source: source)
@@ -96,6 +135,7 @@ enum PNGCodec {
         guard let layout = layout(channels: header.channels) else {
             throw .corrupt(source: source, detail: "unexpected channel count \(header.channels)")
         }
+        let (profile, warnings) = colorProfile(decoder, layout: layout, source: source)
         if header.output_bit_depth == 16 {
             let count = width * height * layout.channelCount
             var samples = [UInt16](repeating: 0, count: count)
@@ -103,7 +143,8 @@ enum PNGCodec {
                 cpng_decoder_read(decoder, buffer.baseAddress, width * layout.channelCount * 2)
             }
             guard status == CPNG_OK else { throw failure(status) }
-            return (.sixteen(width: width, height: height, layout: layout, samples: samples), orientation(decoder))
+            return (.sixteen(width: width, height: height, layout: layout, samples: samples),
+                    DecodedExtras(orientation: orientation(decoder), colorProfile: profile, warnings: warnings))
         }
         // cpng_decoder_read writes every row or fails (and the image is dropped).
         var image = Image(uninitializedWidth: width, height: height, layout: layout)
@@ -111,7 +152,27 @@ enum PNGCodec {
             cpng_decoder_read(decoder, pixels, stride)
         }
         guard status == CPNG_OK else { throw failure(status) }
-        return (.eight(image), orientation(decoder))
+        image.colorProfile = profile
+        return (.eight(image), DecodedExtras(orientation: orientation(decoder), colorProfile: profile, warnings: warnings))
+    }
+
+    /// `png` (as the encoders make it: signature, then IHDR) with an iCCP chunk holding
+    /// `profile` right after IHDR, where PNG wants it (before PLTE and IDAT).
+    static func inserting(_ profile: ColorProfile, into png: [UInt8], destination: String) throws(ImageError) -> [UInt8] {
+        var chunk: UnsafeMutablePointer<UInt8>?
+        var size = 0
+        let status = profile.data.withUnsafeBufferPointer { cpng_make_iccp_chunk($0.baseAddress, $0.count, &chunk, &size) }
+        guard status == CPNG_OK, let chunk else {
+            throw .unsupportedEncoding(destination: destination, detail: "PNG: cannot compress the ICC profile")
+        }
+        defer { cpng_free(chunk) }
+        let afterIHDR = 8 + 25
+        var result = [UInt8]()
+        result.reserveCapacity(png.count + size)
+        result.append(contentsOf: png[..<afterIHDR])
+        result.append(contentsOf: UnsafeBufferPointer(start: chunk, count: size))
+        result.append(contentsOf: png[afterIHDR...])
+        return result
     }
 
     /// The default filter choice: "Up" only. Measured on a 1200×1800 photo-like RGBA
@@ -179,5 +240,16 @@ enum PNGCodec {
         }
         defer { cpng_free(output) }
         return Array(UnsafeBufferPointer(start: output, count: size))
+    }
+}
+
+/// The CRC-32 of PNG chunks (ISO 3309, polynomial 0xEDB88320, as zlib's `crc32`).
+enum CRC32 {
+    static let table: [UInt32] = (0..<256).map { n -> UInt32 in
+        (0..<8).reduce(UInt32(n)) { c, _ in c & 1 == 1 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+    }
+
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        ~bytes.reduce(~UInt32(0)) { crc, byte in table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
     }
 }

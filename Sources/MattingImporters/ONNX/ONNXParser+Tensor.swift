@@ -200,6 +200,9 @@ struct ONNXExternalDataLoader: Sendable {
         guard file.path.hasPrefix(basePath) else {
             throw FormatViolation(.externalData, "external data location '\(location)' resolves outside the model's folder")
         }
+        if let kind = ModelImportError.irregularKind(atPath: file.path) {
+            throw FormatViolation(.externalData, "external data '\(location)' is \(kind), not a regular file")
+        }
         let handle: FileHandle
         do {
             handle = try FileHandle(forReadingFrom: file)
