@@ -244,7 +244,11 @@ public final class Matter: Sendable {
             let guide = needsGuide ? original.converted(to: FloatImage.self, pool: pool) : nil
             return try operations.appliedQuantized(to: fullAlpha, guide: guide, pool: pool)
         }
-        return MattingResult(matte: matte, foreground: fullForeground, timings: pipeline.timings.value)
+        // The cut-out's colours are the photo's: they keep its colour profile, so encoders write
+        // it back and colours stay where they were (the matte is alpha, with no colour space).
+        var colours = fullForeground
+        colours.colorProfile = image.colorProfile
+        return MattingResult(matte: matte, foreground: colours, timings: pipeline.timings.value)
     }
 }
 

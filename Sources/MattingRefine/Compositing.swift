@@ -8,7 +8,8 @@ import MattingThreads
 /// a pixel over a background is `F·α + B·(1 − α)` with `α = matte / 255`, computed as
 /// `round(F·a / 255) + round(B·(255 − a) / 255)` in integers (`a` the 8-bit matte value), so
 /// every result is exact and the same on every machine. The same arithmetic serves the
-/// pipeline's JPEG output, the preview sheets and the server.
+/// pipeline's JPEG output, the preview sheets and the server. Results keep the colours'
+/// colour profile (`ImageBuffer.colorProfile`).
 ///
 /// ```swift
 /// let rgba = try Compositing.cutout(result.foreground, matte: result.matte)
@@ -52,6 +53,7 @@ public enum Compositing {
                 }
             }
         }
+        rgba.colorProfile = foreground.colorProfile
         return rgba
     }
 
@@ -180,6 +182,7 @@ public enum Compositing {
         }
         }
         }
+        out.colorProfile = colours.colorProfile
         return out
     }
 

@@ -87,6 +87,21 @@ struct MatteProgramTests {
         #expect(try Image(contentsOf: dir.appendingPathComponent("out.bmp")).layout == .rgba)
     }
 
+    /// A photo's ICC profile survives the whole pipeline: the PNG cut-out and the JPEG output
+    /// carry the same profile, byte for byte (the mask, which is alpha, carries none).
+    @Test func colourProfileReachesTheOutputs() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("MattingImageTests/Fixtures/jpeg-icc-srgb.jpg")
+        let profile = try #require(try Image(contentsOf: fixture).colorProfile)
+        let dir = try Self.folder()
+        for name in ["cut.png", "flat.jpg"] {
+            let out = dir.appendingPathComponent(name)
+            let run = try Self.run([fixture.path, "-o", out.path, "--studio"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(try Image(contentsOf: out).colorProfile?.data == profile.data, "\(name)")
+        }
+    }
+
     @Test func neverOverwritesTheInput() throws {
         let dir = try Self.folder()
         let input = dir.appendingPathComponent("photo.png")
