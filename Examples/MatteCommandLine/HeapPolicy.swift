@@ -6,18 +6,18 @@ import Glibc
 ///
 /// glibc serves blocks above its mmap threshold (128 KB at start, raised as large blocks are
 /// freed, at most 32 MB) with fresh `mmap`s and returns them with `munmap`, and trims the
-/// heap's free top; every picture-sized buffer the pipeline makes is then new memory, and on
-/// a VM each new 4 KiB page costs a fault and a clear (~1.3–2 µs here): a 2 MP `matte` run
-/// faulted 64 k pages (~250 MB) for a ~210 MB peak. With every block up to 32 MB taken from
-/// the heap, no trimming below 256 MB of free top, and one arena (so a block freed by a
-/// worker thread serves the next request of any thread), freed buffers are reused: 2 MP
-/// 64 k → 48 k faults, 12 MP 146 k → 73 k, peak RSS within 1 MiB at 2 MP and mostly lower
-/// at 12 MP (Docs/Benchmarks.md, Pipeline). The freeing then happens at exit. One-shot
+/// heap's free top; every picture-sized buffer the pipeline makes is then new memory, and
+/// each new page costs a fault and a clear. With every block up to 32 MB taken from the
+/// heap, no trimming below 256 MB of free top, and one arena (so a block freed by a worker
+/// thread serves the next request of any thread), freed buffers are reused: far fewer page
+/// faults for the same peak (figures in Docs/Benchmarks.md, Pipeline). The freeing then
+/// happens at exit. The settings must come before any other thread allocates (a thread
+/// that already has an arena keeps it), so `matte` applies them first thing in `main`. One-shot
 /// programs only: a library must not change its host's allocator, and `matte-batch` runs
 /// photos concurrently, where one arena would make its jobs' allocations take turns (after
 /// its first photo glibc's own raised threshold already keeps the buffers).
 public enum HeapPolicy {
-    /// Applies the settings; call first thing, before worker threads start. A no-op where
+    /// Applies the settings; call first thing in `main`, before any other thread starts. A no-op where
     /// the C library is not glibc.
     public static func preferReuse() {
         #if canImport(Glibc)
