@@ -12,7 +12,12 @@ public struct MattingResult: Sendable {
     /// How long each stage took, in pipeline order.
     public let timings: MattingTimings
 
-    public init(matte: Image, foreground: Image, timings: MattingTimings = MattingTimings()) {
+    /// Only the pipeline makes results, so a result always holds a single-channel matte and
+    /// RGB colours of the same size: the compositing below cannot meet a mismatch.
+    init(matte: Image, foreground: Image, timings: MattingTimings = MattingTimings()) {
+        precondition(matte.layout == .gray && foreground.layout == .rgb
+                     && matte.width == foreground.width && matte.height == foreground.height,
+                     "a MattingResult pairs a gray matte with RGB colours of its size")
         self.matte = matte
         self.foreground = foreground
         self.timings = timings
@@ -21,7 +26,7 @@ public struct MattingResult: Sendable {
     /// The cut-out: straight-alpha RGBA, foreground colours with the matte as alpha
     /// (`Compositing.cutout(_:matte:)`).
     public var cutout: Image {
-        // The pipeline always makes a matte of the foreground's size.
+        // Cannot throw: the initialiser holds the sizes and layouts Compositing checks.
         (try? Compositing.cutout(foreground, matte: matte)) ?? foreground.converted(to: .rgba)
     }
 
@@ -31,15 +36,14 @@ public struct MattingResult: Sendable {
     /// - Parameter threads: threads to deflate on (the bytes do not depend on it).
     /// - Throws: `ImageError.unsupportedEncoding(destination:detail:)` as `encoded(as:)`.
     public func cutoutPNG(threads: Int = 1) throws -> [UInt8] {
-        guard foreground.layout == .rgb, matte.layout == .gray,
-              foreground.width == matte.width, foreground.height == matte.height, !foreground.isEmpty
-        else { return try cutout.encoded(as: .png, options: EncodingOptions(threads: threads)) }
+        guard !foreground.isEmpty else { return try cutout.encoded(as: .png, options: EncodingOptions(threads: threads)) }
         return try foreground.encodedPNG(withAlpha: matte, threads: threads)
     }
 
     /// The cut-out composited over a solid colour (RGB, 8-bit), as written to JPEG
     /// (`Compositing.composite(_:matte:over:pool:)`).
     public func composited(over color: RGBColor, pool: ThreadPool = .serial) -> Image {
+        // Cannot throw: the initialiser holds the sizes and layouts Compositing checks.
         (try? Compositing.composite(foreground, matte: matte, over: .color(color), pool: pool)) ?? foreground
     }
 }
