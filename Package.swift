@@ -90,11 +90,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/run-model"),
+        // The allocator's own count of bytes in use, for `--timings`; not a product.
+        .target(name: "CProcessStats", path: "Examples/CProcessStats"),
         // The options and failure messages the matting programs share; not a product.
         .target(
             name: "MatteCommandLine",
             dependencies: [
-                "MattingKit", "MattingFiles",
+                "MattingKit", "MattingFiles", "CProcessStats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/MatteCommandLine"),

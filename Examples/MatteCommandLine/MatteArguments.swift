@@ -1,4 +1,5 @@
 import ArgumentParser
+import CProcessStats
 import Foundation
 import MattingFiles
 import MattingKit
@@ -142,6 +143,11 @@ public struct ProcessUsage: Sendable {
     /// Resident memory now and at its peak, in MiB (Linux: /proc/self/status; 0 elsewhere).
     public let residentMiB: Int
     public let peakResidentMiB: Int
+    /// Bytes the C allocator has handed out and not had back, in KiB: what a leak would raise
+    /// even while the resident size hides it in freed pages (0 where the C library cannot say).
+    public let heapInUseKiB: Int
+    /// The process's threads now (Linux: /proc/self/status; 0 elsewhere).
+    public let threads: Int
 
     public static var current: ProcessUsage {
         var usage = rusage()
@@ -155,8 +161,9 @@ public struct ProcessUsage: Sendable {
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
         func kib(_ key: String) -> Int {
             let line = status.split(separator: "\n").first { $0.hasPrefix(key + ":") } ?? ""
-            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
+            return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") ?? 0
         }
-        return ProcessUsage(cpuSeconds: cpu, residentMiB: kib("VmRSS") / 1024, peakResidentMiB: kib("VmHWM") / 1024)
+        return ProcessUsage(cpuSeconds: cpu, residentMiB: kib("VmRSS") / 1024, peakResidentMiB: kib("VmHWM") / 1024,
+                            heapInUseKiB: process_heap_bytes_in_use() / 1024, threads: kib("Threads"))
     }
 }

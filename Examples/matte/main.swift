@@ -92,7 +92,8 @@ struct MatteCommand: AsyncParsableCommand {
                 let usage = ProcessUsage.current
                 FileHandle.standardError.write(Data(("decode \(milliseconds(outcome.decodeSeconds)), \(outcome.result.timings), "
                     + "encode+write \(milliseconds(outcome.writeSeconds)), wall \(milliseconds(outcome.wallSeconds)); "
-                    + "process cpu \(milliseconds(usage.cpuSeconds)), rss \(usage.residentMiB) MiB, peak rss \(usage.peakResidentMiB) MiB\n").utf8))
+                    + "process cpu \(milliseconds(usage.cpuSeconds)), rss \(usage.residentMiB) MiB, peak rss \(usage.peakResidentMiB) MiB, "
+                    + "heap in use \(usage.heapInUseKiB) KiB, threads \(usage.threads)\n").utf8))
             }
         }
         for url in outputs { print(url.path) }

@@ -13,6 +13,8 @@ struct MatteProgramBudgetTests {
         let wallMilliseconds: Double
         let cpuMilliseconds: Double
         let residentMiB: Double
+        let heapInUseKiB: Double
+        let threads: Double
 
         init?(_ text: Substring) {
             func number(after key: String) -> Double? {
@@ -20,11 +22,14 @@ struct MatteProgramBudgetTests {
                 let rest = text[range.upperBound...].drop { $0 == " " }
                 return Double(rest.prefix { $0.isNumber || $0 == "." })
             }
-            guard let wall = number(after: "wall "), let cpu = number(after: "process cpu "), let rss = number(after: ", rss ")
+            guard let wall = number(after: "wall "), let cpu = number(after: "process cpu "), let rss = number(after: ", rss "),
+                  let heap = number(after: "heap in use "), let threads = number(after: "threads ")
             else { return nil }
             wallMilliseconds = wall
             cpuMilliseconds = cpu
             residentMiB = rss
+            heapInUseKiB = heap
+            self.threads = threads
         }
     }
 
@@ -57,8 +62,16 @@ struct MatteProgramBudgetTests {
         #expect(cpu <= wall * 1.25 + 250, "process CPU \(cpu) ms over \(wall) ms of jobs on one thread")
     }
 
-    /// Repeated mattes in one process reuse their memory: after 100 runs on the default model
-    /// the resident size is within 10 % of its size after the 10th.
+    /// Repeated mattes in one process keep nothing: from the 10th run to the 100th on the default
+    /// model, the bytes the allocator has handed out and not had back grow by less than one
+    /// small photo's worth of buffers, the thread count stays put, and the resident size stays
+    /// near its level after the 10th run.
+    ///
+    /// The leak test is the allocator's own count: it is exact, whereas the resident size also
+    /// holds freed memory the programs keep for reuse (``HeapPolicy``), and how much of it there
+    /// is depends on how the threads' buffers happened to overlap in time. On a loaded machine
+    /// that has been seen to step up by several MiB over a run with no leak at all (the heap in
+    /// use flat), hence the resident size's looser bound.
     @Test func repeatedMattesKeepMemoryFlat() throws {
         let dir = try ProgramRunner.folder()
         // Small, so that 100 runs of the debug build stay quick: the network's cost and its
@@ -71,8 +84,19 @@ struct MatteProgramBudgetTests {
         #expect(run.status == 0, "stderr: \(run.stderr)")
         let lines = run.errorLines.compactMap(Line.init)
         try #require(lines.count == 100, "stderr: \(run.stderr.prefix(500))")
-        let tenth = lines[9].residentMiB, last = lines[99].residentMiB
+        let tenth = lines[9], last = lines[99]
+        #if os(Linux)
+        #expect(tenth.heapInUseKiB > 0, "the C library reports no heap use")
+        #endif
+        // The network's input and output (256×256 floats) are hundreds of KiB each, and one
+        // photo-sized float plane 12 KiB: 90 runs that each kept even one such plane would add
+        // about 1 MiB. Caches that fill and then stop (the runtime's, the allocator's
+        // per-thread ones) have stayed well under this bound.
+        #expect(last.heapInUseKiB - tenth.heapInUseKiB < 512,
+                "heap in use after 10 runs \(tenth.heapInUseKiB) KiB, after 100 \(last.heapInUseKiB) KiB")
+        #expect(lines[9...].allSatisfy { $0.threads == tenth.threads }, "threads: \(lines.map(\.threads))")
         let peakAfterTenth = lines[9...].map(\.residentMiB).max() ?? 0
-        #expect(last <= tenth * 1.1 && peakAfterTenth <= tenth * 1.1, "RSS after 10 runs \(tenth) MiB, after 100 \(last) MiB, peak \(peakAfterTenth) MiB")
+        #expect(peakAfterTenth <= tenth.residentMiB * 1.5,
+                "RSS after 10 runs \(tenth.residentMiB) MiB, after 100 \(last.residentMiB) MiB, peak \(peakAfterTenth) MiB")
     }
 }
