@@ -9,9 +9,9 @@ extension TFLiteModel {
     /// Fused activations become the engine's fused activations.
     ///
     /// Supported operators: ADD, SUB, MUL, DIV, CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV,
-    /// AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, RESIZE_BILINEAR, CONCATENATION, PAD, RESHAPE,
-    /// SOFTMAX, RELU, RELU6, LOGISTIC, TANH, HARD_SWISH, DEQUANTIZE (fp16 constants), and
-    /// MediaPipe's custom `Convolution2DTransposeBias`.
+    /// AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, RESIZE_BILINEAR, CONCATENATION, PAD, RESHAPE, DEPTH_TO_SPACE,
+    /// SOFTMAX, RELU, RELU6, LOGISTIC, TANH, HARD_SWISH, DEQUANTIZE (fp16 constants), DENSIFY
+    /// (sparse constants, expanded at load time), and MediaPipe's custom `Convolution2DTransposeBias`.
     ///
     /// - Throws: ``ModelImportError`` naming the operator (index and type) for an
     ///   unsupported operator, option or tensor type, or inconsistent shapes.
@@ -26,8 +26,8 @@ extension TFLiteModel {
     /// The operators ``makeGraph()`` converts, by name.
     package static let supportedOperatorNames: [String] = [
         "ADD", "SUB", "MUL", "DIV", "CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "AVERAGE_POOL_2D",
-        "MAX_POOL_2D", "MEAN", "RESIZE_BILINEAR", "CONCATENATION", "PAD", "RESHAPE", "SOFTMAX", "RELU",
-        "RELU6", "LOGISTIC", "TANH", "HARD_SWISH", "DEQUANTIZE", "CUSTOM(Convolution2DTransposeBias)",
+        "MAX_POOL_2D", "MEAN", "RESIZE_BILINEAR", "CONCATENATION", "PAD", "RESHAPE", "DEPTH_TO_SPACE", "SOFTMAX", "RELU",
+        "RELU6", "LOGISTIC", "TANH", "HARD_SWISH", "DEQUANTIZE", "DENSIFY", "CUSTOM(Convolution2DTransposeBias)",
     ]
 }
 
@@ -83,10 +83,17 @@ struct TFLiteGraphConverter {
 
     mutating func convert(_ op: TFLiteOperator, code: TFLiteOperatorCode) throws {
         switch code.builtin {
-        case .dequantize:
+        case .dequantize, .densify:
+            // Both only change how a constant is stored (fp16 → float32, sparse → dense); the
+            // typed readers already widen and expand, so the output is the input's values.
             let source = try input(op, 0, constant: true)
-            guard let tensor = constants[source] else { throw error(.unsupported, "DEQUANTIZE of a non-constant tensor") }
+            guard let tensor = constants[source] else { throw error(.unsupported, "\(code.builtin) of a non-constant tensor") }
             try define(op.outputs, 0, constant: tensor)
+        case .depthToSpace:
+            guard case let .depthToSpace(blockSize) = op.options else { throw missingOptions() }
+            guard blockSize >= 1 else { throw error(.invalidModel, "block size \(blockSize)") }
+            // TFLite's NHWC DEPTH_TO_SPACE is the engine's (DCR order).
+            try emit(.depthToSpace(blockSize: Int(blockSize)), inputs: [try value(op, 0)], op)
         case .conv2D:
             guard case let .conv2D(o) = op.options else { throw missingOptions() }
             let weights = try constantInput(op, 1)

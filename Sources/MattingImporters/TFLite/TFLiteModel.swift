@@ -78,9 +78,11 @@ package struct TFLiteModel: Sendable {
         operatorCodes[op.opcodeIndex]
     }
 
-    /// The constant data of a tensor, or nil if it has none.
+    /// The constant data of a tensor as stored, or nil if it has none.
     ///
-    /// The byte count was checked at parse time against the shape and element type.
+    /// The byte count was checked at parse time against the shape and element type. For a
+    /// sparse tensor (``TFLiteTensor/sparsity``) these are the stored values only; the typed
+    /// readers below expand them.
     package func constantBytes(of tensor: TFLiteTensor) -> ArraySlice<UInt8>? {
         let bytes = data(of: tensor.buffer)
         return bytes.isEmpty ? nil : bytes
@@ -115,7 +117,9 @@ package struct TFLiteModel: Sendable {
             throw ModelImportError(file: fileName, format: .tflite, kind: .invalidModel,
                                    message: "tensor '\(tensor.name)' has no constant data")
         }
-        return littleEndianElements(bytes, width: width, make)
+        let values = littleEndianElements(bytes, width: width, make)
+        guard let sparsity = tensor.sparsity else { return values }
+        return sparsity.expanded(values, shape: tensor.shape.map(Int.init), zero: make(0))
     }
 
     /// Widens an IEEE binary16 bit pattern to Float (exact: every half is a float).
@@ -198,6 +202,8 @@ package struct TFLiteTensor: Sendable, Hashable {
     package var type: TFLiteTensorType
     /// Index into ``TFLiteModel/buffers``; 0 means no constant data.
     package var buffer: Int
+    /// For a sparse constant, how its stored values spread over the shape (nil: dense).
+    package var sparsity: TFLiteSparsity?
     /// Whether the tensor is quantized: quantization parameters with a scale, zero point or
     /// custom details (an empty parameters table, common for float tensors, does not count).
     /// MattingKit runs float models only.

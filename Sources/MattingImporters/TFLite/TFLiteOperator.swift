@@ -17,6 +17,8 @@ package struct TFLiteBuiltinOperator: RawRepresentable, Sendable, Hashable, Cust
     /// Builtin operator code (schema `BuiltinOperator`).
     package static let depthwiseConv2D = Self(rawValue: 4)
     /// Builtin operator code (schema `BuiltinOperator`).
+    package static let depthToSpace = Self(rawValue: 5)
+    /// Builtin operator code (schema `BuiltinOperator`).
     package static let dequantize = Self(rawValue: 6)
     /// Builtin operator code (schema `BuiltinOperator`).
     package static let fullyConnected = Self(rawValue: 9)
@@ -54,13 +56,15 @@ package struct TFLiteBuiltinOperator: RawRepresentable, Sendable, Hashable, Cust
     package static let transposeConv = Self(rawValue: 67)
     /// Builtin operator code (schema `BuiltinOperator`).
     package static let hardSwish = Self(rawValue: 117)
+    /// Builtin operator code (schema `BuiltinOperator`).
+    package static let densify = Self(rawValue: 124)
 
     private static let names: [Int32: String] = [
         0: "ADD", 1: "AVERAGE_POOL_2D", 2: "CONCATENATION", 3: "CONV_2D", 4: "DEPTHWISE_CONV_2D",
-        6: "DEQUANTIZE", 9: "FULLY_CONNECTED", 14: "LOGISTIC", 17: "MAX_POOL_2D", 18: "MUL",
+        5: "DEPTH_TO_SPACE", 6: "DEQUANTIZE", 9: "FULLY_CONNECTED", 14: "LOGISTIC", 17: "MAX_POOL_2D", 18: "MUL",
         19: "RELU", 21: "RELU6", 22: "RESHAPE", 23: "RESIZE_BILINEAR", 25: "SOFTMAX", 28: "TANH",
         32: "CUSTOM", 34: "PAD", 39: "TRANSPOSE", 40: "MEAN", 41: "SUB", 42: "DIV",
-        67: "TRANSPOSE_CONV", 117: "HARD_SWISH",
+        67: "TRANSPOSE_CONV", 117: "HARD_SWISH", 124: "DENSIFY",
     ]
 
     /// The schema's name (e.g. `CONV_2D`), or `BUILTIN_<n>` for codes not listed here.
@@ -196,8 +200,10 @@ package enum TFLiteBuiltinOptions: Sendable, Hashable {
     case softmax(beta: Float)
     /// `PadOptions` (empty table).
     case pad
-    /// `DequantizeOptions` (empty table).
+    /// `DequantizeOptions` or `DensifyOptions` (empty tables).
     case dequantize
+    /// DEPTH_TO_SPACE's block size.
+    case depthToSpace(blockSize: Int32)
     /// An options table of a union type MattingKit does not decode (the union tag is kept).
     case other(unionType: UInt8)
 }

@@ -18,8 +18,10 @@ struct TFLiteParser {
     private enum SubGraphField { static let tensors = 0, inputs = 1, outputs = 2, operators = 3, name = 4 }
     private enum TensorField {
         static let shape = 0, type = 1, buffer = 2, name = 3, quantization = 4, isVariable = 5
-        static let shapeSignature = 7
+        static let sparsity = 6, shapeSignature = 7
     }
+    private enum SparsityField { static let traversalOrder = 0, blockMap = 1, dimensionMetadata = 2 }
+    private enum DimensionField { static let format = 0, denseSize = 1, segmentsType = 2, segments = 3, indicesType = 4, indices = 5 }
     private enum OperatorField {
         static let opcodeIndex = 0, inputs = 1, outputs = 2, builtinOptionsType = 3, builtinOptions = 4
         static let customOptions = 5, largeCustomOptionsOffset = 9, largeCustomOptionsSize = 10
@@ -174,8 +176,12 @@ struct TFLiteParser {
                 throw FormatViolation(.invalidModel, "refers to buffer \(buffer) but the model has \(buffers.count) buffers")
             }
             let dataCount = buffers[buffer].byteRange.count
+            let sparsity = try table.table(TensorField.sparsity, "sparsity").map {
+                try parseSparsity($0, shape: shape, budget: &budget)
+            }
             if dataCount > 0, let width = type.byteWidth {
-                // Constant data must match the shape exactly (overflow-checked element count).
+                // Constant data must match the shape exactly (overflow-checked element count),
+                // or for a sparse tensor hold exactly its stored values.
                 var elements = 1
                 for d in shape {
                     guard d >= 0 else { throw FormatViolation(.invalidModel, "constant tensor has negative dimension \(d)") }
@@ -183,15 +189,80 @@ struct TFLiteParser {
                     guard !o else { throw FormatViolation(.invalidModel, "shape \(shape) overflows") }
                     elements = p
                 }
+                if let sparsity { elements = sparsity.storedCount }
                 let (expected, o) = elements.multipliedReportingOverflow(by: width)
                 guard !o, expected == dataCount else {
                     throw FormatViolation(.invalidModel,
                                           "buffer \(buffer) holds \(dataCount) bytes but shape \(shape) of \(type) needs \(o ? "too many" : String(expected))")
                 }
             }
-            return TFLiteTensor(name: name, shape: shape, shapeSignature: signature, type: type, buffer: buffer,
+            if sparsity != nil && dataCount == 0 {
+                throw FormatViolation(.invalidModel, "has sparsity parameters but no constant data")
+            }
+            return TFLiteTensor(name: name, shape: shape, shapeSignature: signature, type: type, buffer: buffer, sparsity: sparsity,
                                 hasQuantization: try Self.hasQuantization(table.table(TensorField.quantization, "quantization")),
                                 isVariable: try table.bool(TensorField.isVariable))
+        }
+    }
+
+    /// A `SparsityParameters` table, checked against the tensor's shape.
+    private func parseSparsity(_ table: FlatBufferTable, shape: [Int32], budget: inout DecodeBudget) throws -> TFLiteSparsity {
+        try withLocation("sparsity") {
+            guard shape.allSatisfy({ $0 > 0 }) else {
+                throw FormatViolation(.invalidModel, "sparse tensor has shape \(shape); every dimension must be positive")
+            }
+            func ints(_ field: Int, _ what: String) throws -> [Int] {
+                guard let vector = try table.vector(field, elementSize: 4, what) else { return [] }
+                try budget.spend(vector.count)
+                return try vector.int32s().map(Int.init)
+            }
+            let order = try ints(SparsityField.traversalOrder, "traversal_order")
+            let blockMap = try ints(SparsityField.blockMap, "block_map")
+            var levels: [TFLiteSparsity.Level] = []
+            if let vector = try table.vector(SparsityField.dimensionMetadata, elementSize: 4, "dim_metadata") {
+                try budget.spend(vector.count)
+                for i in 0..<vector.count {
+                    let dimension = try vector.table(i, "dim_metadata \(i)")
+                    switch try dimension.int8(DimensionField.format) {
+                    case 0:
+                        levels.append(.dense(size: Int(try dimension.int32(DimensionField.denseSize))))
+                    case 1:
+                        let segments = try indexVector(dimension, typeField: DimensionField.segmentsType,
+                                                       field: DimensionField.segments, "dim_metadata \(i) array_segments", budget: &budget)
+                        let indices = try indexVector(dimension, typeField: DimensionField.indicesType,
+                                                      field: DimensionField.indices, "dim_metadata \(i) array_indices", budget: &budget)
+                        levels.append(.compressed(segments: segments, indices: indices))
+                    case let format:
+                        throw FormatViolation(.unsupported, "dim_metadata \(i) has unknown format \(format)")
+                    }
+                }
+            }
+            return try TFLiteSparsity(traversalOrder: order, blockMap: blockMap, levels: levels, shape: shape.map(Int.init))
+        }
+    }
+
+    /// A `SparseIndexVector` union member (Int32Vector, Uint16Vector or Uint8Vector; its `values`
+    /// is field 0) as integers.
+    private func indexVector(_ table: FlatBufferTable, typeField: Int, field: Int, _ what: String,
+                             budget: inout DecodeBudget) throws -> [Int] {
+        let type = try table.uint8(typeField)
+        let width: Int
+        switch type {
+        case 1: width = 4
+        case 2: width = 2
+        case 3: width = 1
+        default: throw FormatViolation(type == 0 ? .invalidModel : .unsupported, "\(what) has index vector type \(type)")
+        }
+        guard let member = try table.table(field, what), let vector = try member.vector(0, elementSize: width, what) else {
+            throw FormatViolation(.invalidModel, "\(what) is missing")
+        }
+        try budget.spend(vector.count)
+        return try (0..<vector.count).map { i in
+            switch width {
+            case 4: Int(try reader.i32(vector.start + 4 * i))
+            case 2: Int(try reader.u16(vector.start + 2 * i))
+            default: Int(try reader.u8(vector.start + i))
+            }
         }
     }
 
@@ -253,7 +324,7 @@ struct TFLiteParser {
         static let conv2D: UInt8 = 1, depthwiseConv2D: UInt8 = 2, pool2D: UInt8 = 5, softmax: UInt8 = 9
         static let concatenation: UInt8 = 10, add: UInt8 = 11, resizeBilinear: UInt8 = 15, reshape: UInt8 = 17
         static let mul: UInt8 = 21, pad: UInt8 = 22, reducer: UInt8 = 27, sub: UInt8 = 28, div: UInt8 = 29
-        static let dequantize: UInt8 = 38, transposeConv: UInt8 = 49
+        static let dequantize: UInt8 = 38, transposeConv: UInt8 = 49, depthToSpace: UInt8 = 94, densify: UInt8 = 99
     }
 
     private static func padding(_ raw: Int8) throws -> TFLitePadding {
@@ -305,7 +376,8 @@ struct TFLiteParser {
             return .reshape(newShape: try v.int32s())
         case OptionsTag.pad: return .pad
         case OptionsTag.reducer: return .reducer(keepDims: try t.bool(0))
-        case OptionsTag.dequantize: return .dequantize
+        case OptionsTag.dequantize, OptionsTag.densify: return .dequantize
+        case OptionsTag.depthToSpace: return .depthToSpace(blockSize: try t.int32(0))
         case OptionsTag.transposeConv:
             return .transposeConv(TFLiteTransposeConvOptions(
                 padding: try padding(t.int8(0)), strideWidth: try t.int32(1), strideHeight: try t.int32(2),
