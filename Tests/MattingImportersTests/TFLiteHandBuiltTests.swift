@@ -124,3 +124,79 @@ struct TFLiteHandBuiltTests {
         #expect(throws: ModelImportError.self) { try TFLiteModel(bytes: Self.model(operatorInput: -2)) }
     }
 }
+
+/// A sparse constant written field by field: every `SparseIndexVector` width the schema allows.
+@Suite("TFLite: hand-built sparse constants")
+struct TFLiteHandBuiltSparseTests {
+    typealias W = FlatBufferWriter
+
+    /// A model whose only tensor is the FLOAT32 constant [[0, 1.5, 0], [2.5, 0, 3.5]] stored as
+    /// rows dense, columns CSR (segments [0, 1, 3], indices [1, 0, 2]), with the index vectors
+    /// of union type `indexType` (1 Int32Vector, 2 Uint16Vector, 3 Uint8Vector).
+    static func model(indexType: UInt8, indices: [Int] = [1, 0, 2], storedCount: Int = 3) -> [UInt8] {
+        var w = W(identifier: "TFL3")
+        let root = w.table([0: W.u32(3), 1: .reference, 2: .reference, 4: .reference])
+        w.setRoot(root.position)
+        w.link(root.fields[1]!, to: w.vectorOfReferences(count: 0).position)
+        let subgraphs = w.vectorOfReferences(count: 1)
+        w.link(root.fields[2]!, to: subgraphs.position)
+        let sg = w.table([0: .reference, 1: .reference, 2: .reference, 3: .reference])
+        w.link(subgraphs.slots[0], to: sg.position)
+        let tensors = w.vectorOfReferences(count: 1)
+        w.link(sg.fields[0]!, to: tensors.position)
+        let t = w.table([0: .reference, 1: W.i8(0), 2: W.u32(1), 3: .reference, 6: .reference])
+        w.link(tensors.slots[0], to: t.position)
+        w.link(t.fields[0]!, to: w.vector(int32: [2, 3]))
+        w.link(t.fields[3]!, to: w.string("sparse"))
+        let sparsity = w.table([0: .reference, 2: .reference])
+        w.link(t.fields[6]!, to: sparsity.position)
+        w.link(sparsity.fields[0]!, to: w.vector(int32: [0, 1]))
+        let dims = w.vectorOfReferences(count: 2)
+        w.link(sparsity.fields[2]!, to: dims.position)
+        let dense = w.table([0: W.i8(0), 1: W.i32(2)])
+        w.link(dims.slots[0], to: dense.position)
+        let csr = w.table([0: W.i8(1), 2: .scalar([indexType]), 3: .reference, 4: .scalar([indexType]), 5: .reference])
+        w.link(dims.slots[1], to: csr.position)
+        func indexVector(_ values: [Int], at slot: Int) {
+            let member = w.table([0: .reference])
+            w.link(slot, to: member.position)
+            let raw: [UInt8]
+            switch indexType {
+            case 1: raw = values.flatMap { W.le(UInt32(bitPattern: Int32($0))) }
+            case 2: raw = values.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+            default: raw = values.map { UInt8($0) }
+            }
+            w.link(member.fields[0]!, to: w.append(W.le(UInt32(values.count)) + raw))
+        }
+        indexVector([0, 1, 3], at: csr.fields[3]!)
+        indexVector(indices, at: csr.fields[5]!)
+        for field in [1, 2, 3] { w.link(sg.fields[field]!, to: w.vector(int32: [])) }
+
+        let buffers = w.vectorOfReferences(count: 2)
+        w.link(root.fields[4]!, to: buffers.position)
+        w.link(buffers.slots[0], to: w.table([:]).position)
+        let data = w.table([0: .reference])
+        w.link(buffers.slots[1], to: data.position)
+        let values: [Float] = [1.5, 2.5, 3.5, 4.5].prefix(storedCount).map { $0 }
+        w.link(data.fields[0]!, to: w.vector(bytes: values.flatMap { W.le($0.bitPattern) }))
+        return w.bytes
+    }
+
+    @Test(arguments: [UInt8(1), 2, 3])
+    func expandsWithEveryIndexWidth(_ indexType: UInt8) throws {
+        let model = try TFLiteModel(bytes: Self.model(indexType: indexType), fileName: "sparse.tflite")
+        let tensor = model.subgraphs[0].tensors[0]
+        #expect(tensor.sparsity?.storedCount == 3)
+        #expect(try model.float32Values(of: tensor) == [0, 1.5, 0, 2.5, 0, 3.5])
+    }
+
+    @Test func badSparseConstantsAreTypedErrors() {
+        // An index past its dimension, a stored count that disagrees with the buffer, an
+        // unknown index vector type.
+        for (what, bytes) in [("index 3 of 3 columns", Self.model(indexType: 1, indices: [1, 0, 3])),
+                              ("four stored values for three positions", Self.model(indexType: 1, storedCount: 4)),
+                              ("index vector type 9", Self.model(indexType: 9))] {
+            #expect(throws: ModelImportError.self, "\(what)") { _ = try TFLiteModel(bytes: bytes, fileName: "sparse.tflite") }
+        }
+    }
+}
