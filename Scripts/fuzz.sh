@@ -64,15 +64,27 @@ build_codec_objects() {
     touch "$out/obj/codecs.stamp"
 }
 
-build_engine() {
-    # The engine is a module of its own, with ASan but without coverage: the harnesses fuzz
-    # the importers, which call into it to build graphs.
-    [[ -f $out/obj/engine.stamp ]] && [[ -z $(find Sources/MattingEngine Sources/CMattingKernels -newer "$out/obj/engine.stamp") ]] && return
+build_threads() {
+    # The C kernels and the thread pool (MattingThreads) that the image and engine modules
+    # run on: ASan, no coverage.
+    [[ -f $out/obj/threads.stamp ]] && [[ -z $(find Sources/MattingThreads Sources/CMattingKernels -newer "$out/obj/threads.stamp") ]] && return
     rm -f "$out"/obj/kernel-*.o
     for file in Sources/CMattingKernels/*.c; do
         "$clang" -O2 -g -fsanitize=address -fno-omit-frame-pointer -I Sources/CMattingKernels/include \
             -c "$file" -o "$out/obj/kernel-$(basename "$file" .c).o"
     done
+    "$swiftc" "${swiftflags[@]}" -sanitize=address -wmo -module-name MattingThreads -emit-module \
+        -emit-module-path "$out/modules/MattingThreads.swiftmodule" -emit-object -o "$out/obj/MattingThreads.o" \
+        $(find Sources/MattingThreads -name '*.swift' | sort)
+    touch "$out/obj/threads.stamp"
+}
+
+build_engine() {
+    # The engine is a module of its own, with ASan but without coverage: the harnesses fuzz
+    # the importers, which call into it to build graphs.
+    build_threads
+    [[ -f $out/obj/engine.stamp ]] && [[ -z $(find Sources/MattingEngine -newer "$out/obj/engine.stamp") ]] \
+        && [[ $out/obj/engine.stamp -nt $out/obj/threads.stamp ]] && return
     "$swiftc" "${swiftflags[@]}" -sanitize=address -wmo -module-name MattingEngine -emit-module \
         -emit-module-path "$out/modules/MattingEngine.swiftmodule" -emit-object -o "$out/obj/MattingEngine.o" \
         $(find Sources/MattingEngine -name '*.swift' | sort)
@@ -84,14 +96,16 @@ build() {
     case $name in
         png|jpeg)
             build_codec_objects
+            build_threads
             "$swiftc" "${swiftflags[@]}" -sanitize=fuzzer,address -module-name "Fuzz$name" \
                 $(find Sources/MattingImage -name '*.swift' | sort) "Fuzz/$name/Harness.swift" \
-                "$out"/obj/cpng*.o "$out"/obj/cjpeg.o -lpng16 -ljpeg -lz -o "$out/fuzz-$name" ;;
+                "$out"/obj/cpng*.o "$out"/obj/cjpeg.o "$out/obj/MattingThreads.o" "$out"/obj/kernel-*.o \
+                -lpng16 -ljpeg -lz -lpthread -o "$out/fuzz-$name" ;;
         tflite|onnx)
             build_engine
             "$swiftc" "${swiftflags[@]}" -sanitize=fuzzer,address -module-name "Fuzz$name" \
                 $(find Sources/MattingImporters -name '*.swift' | sort) "Fuzz/$name/Harness.swift" \
-                "$out/obj/MattingEngine.o" "$out"/obj/kernel-*.o -lpthread -o "$out/fuzz-$name" ;;
+                "$out/obj/MattingEngine.o" "$out/obj/MattingThreads.o" "$out"/obj/kernel-*.o -lpthread -o "$out/fuzz-$name" ;;
     esac
 }
 
