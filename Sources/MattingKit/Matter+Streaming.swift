@@ -160,7 +160,7 @@ extension Matter {
         let size = options.inputPolicy.workingSize(width: W, height: H)
         let isReduced = size.width != W || size.height != H
         // Pass 1: the working-size copy and the guide's cell averages, from strips of rows.
-        let (working, guide) = try pipeline.stage(.prepare) { () throws -> (Working, [Plane]) in
+        let (working, guide) = try pipeline.stage(.prepare, keepingFileErrors: true) { () throws -> (Working, [Plane]) in
             try firstPass(first, width: size.width, height: size.height, pool: pool)
         }
         let alpha = try solve(pipeline, working)
@@ -169,7 +169,7 @@ extension Matter {
             : nil
         // Pass 2: decode again; per strip, the matte rows (with the post-processing's halo),
         // post-processing, the foreground rows, encoding.
-        try pipeline.stage(.upsample) {
+        try pipeline.stage(.upsample, keepingFileErrors: true) {
             let reader = try ImageRowReader(path: path)
             guard reader.width == W, reader.height == H, reader.layout == first.layout, reader.canReadRows else {
                 throw ImageError.corrupt(source: path, detail: "the file changed while it was read")
