@@ -12,6 +12,7 @@ public struct StreamedOutputs: Sendable, Hashable {
     /// Where to write the 8-bit alpha mask (PNG), if at all.
     public var mask: URL?
 
+    /// Outputs for a cut-out at `cutout` in `format`, and the mask at `mask` if given.
     public init(cutout: URL, format: ImageFormat = .png, mask: URL? = nil) {
         self.cutout = cutout
         self.format = format
@@ -56,7 +57,7 @@ extension Matter {
     /// EXIF orientation other than upright, pre-enhance, and post-processing with a step that
     /// has no banded form (a guided filter, a custom operator, erosion wider than 8 px).
     ///
-    /// Outputs are written as ``AtomicFile`` does: through temporary files renamed at the end.
+    /// Outputs are written as `AtomicFile` does: through temporary files renamed at the end.
     /// When the call throws — a decoding error, a full disk, cancellation — no output is left:
     /// temporary files are removed, and one already renamed into place is removed again.
     ///
@@ -65,7 +66,7 @@ extension Matter {
     ///   - outputs: the files to write; none may be `input`.
     ///   - options: as for ``matte(_:options:progress:)``.
     ///   - studio: nil to find the subject with the network (default post-processing: the
-    ///     `portrait` preset); a ``StudioTrimap`` for a product on a plain backdrop, no network
+    ///     `portrait` preset); a `StudioTrimap` for a product on a plain backdrop, no network
     ///     (default: the `product` preset).
     ///   - progress: as for ``matte(_:options:progress:)``.
     /// - Throws: `ImageError` naming the file (input or output); ``MattingError``;
