@@ -112,7 +112,10 @@ public struct MatteJob: Sendable {
         let start = clock.now
         if previewOutput == nil, trimapURL == nil {
             // Strips: the photo, matte and cut-out are never held whole; decoding and writing
-            // happen inside the matte's stages.
+            // happen inside the matte's stages. Missing folders are made, as `OutputFiles.write` does.
+            for url in outputs {
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            }
             let streamed = try await matter.matte(
                 fileAt: input, writing: StreamedOutputs(cutout: output, format: format, mask: maskOutput), options: options,
                 studio: source == .studio ? StudioTrimap() : nil, progress: progress)

@@ -11,7 +11,7 @@ import MattingTestSupport
 /// same per-row upsampling, banded post-processing and foreground correction, and the PNG
 /// encoder's own bands), so the files must be byte-identical to encoding the whole-picture
 /// result.
-@Suite("Matter: strip processing")
+@Suite("Matter: strip processing", .serialized)
 struct StreamingMatteTests {
     /// A head-and-shoulders silhouette (textured, warm colours) on a plain light backdrop with
     /// a little noise, `width × height`: made at a quarter of the size and upscaled (cheap at
@@ -53,56 +53,60 @@ struct StreamingMatteTests {
 
     @Test(arguments: cases)
     func stripsAreByteIdenticalToTheWholePicture(_ c: Case) async throws {
-        let dir = try ProgramRunner.folder()
-        let input = dir.appendingPathComponent(c.format == .png ? "photo.png" : "photo.jpg")
-        try Self.scene(width: c.width, height: c.height, layout: c.layout).write(to: input)
-        let matter = try Matter(threads: 2)
-        var options = MattingOptions()
-        options.estimatesForeground = c.foreground
-        let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
-        let streamed = try await matter.matte(fileAt: input, writing: outputs, options: options, studio: c.studio ? StudioTrimap() : nil)
-        #expect(streamed.isStreamed)
-        #expect(streamed.width == c.width && streamed.height == c.height)
+        try await LargeMemoryTests.exclusively {
+            let dir = try ProgramRunner.folder()
+            let input = dir.appendingPathComponent(c.format == .png ? "photo.png" : "photo.jpg")
+            try Self.scene(width: c.width, height: c.height, layout: c.layout).write(to: input)
+            let matter = try Matter(threads: 2)
+            var options = MattingOptions()
+            options.estimatesForeground = c.foreground
+            let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
+            let streamed = try await matter.matte(fileAt: input, writing: outputs, options: options, studio: c.studio ? StudioTrimap() : nil)
+            #expect(streamed.isStreamed)
+            #expect(streamed.width == c.width && streamed.height == c.height)
 
-        let photo = try Image(contentsOf: input)
-        let whole = c.studio ? try await matter.studioMatte(photo, options: options) : try await matter.matte(photo, options: options)
-        let cutout = try [UInt8](Data(contentsOf: outputs.cutout))
-        let mask = try [UInt8](Data(contentsOf: try #require(outputs.mask)))
-        #expect(mask == (try whole.matte.encoded(as: .png)), "mask differs")
-        #expect(cutout == (try whole.cutoutPNG(threads: 2)), "cut-out differs")
-        // Not vacuous: the subject is there and the background is gone.
-        // Not vacuous. The studio cases find the subject from the plain backdrop: a real
-        // matte through the full-size path. The selfie network sees no person in the drawn
-        // silhouette and gives a faint matte, but not an empty one: the working copy it was
-        // given, and every full-size step after, are still checked byte for byte.
-        let alpha = try Image(contentsOf: try #require(outputs.mask))
-        if c.studio {
-            #expect(alpha[c.width / 2, c.height * 3 / 4, 0] > 200 && alpha[2, 2, 0] < 30,
-                    "subject \(alpha[c.width / 2, c.height * 3 / 4, 0]), backdrop \(alpha[2, 2, 0])")
-        } else {
-            var values = Set<UInt8>()
-            alpha.withUnsafeBufferPointer { p, stride in
-                for y in 0..<c.height { for x in 0..<c.width { values.insert(p[y * stride + x]) } }
+            let photo = try Image(contentsOf: input)
+            let whole = c.studio ? try await matter.studioMatte(photo, options: options) : try await matter.matte(photo, options: options)
+            let cutout = try [UInt8](Data(contentsOf: outputs.cutout))
+            let mask = try [UInt8](Data(contentsOf: try #require(outputs.mask)))
+            #expect(mask == (try whole.matte.encoded(as: .png)), "mask differs")
+            #expect(cutout == (try whole.cutoutPNG(threads: 2)), "cut-out differs")
+            // Not vacuous: the subject is there and the background is gone.
+            // Not vacuous. The studio cases find the subject from the plain backdrop: a real
+            // matte through the full-size path. The selfie network sees no person in the drawn
+            // silhouette and gives a faint matte, but not an empty one: the working copy it was
+            // given, and every full-size step after, are still checked byte for byte.
+            let alpha = try Image(contentsOf: try #require(outputs.mask))
+            if c.studio {
+                #expect(alpha[c.width / 2, c.height * 3 / 4, 0] > 200 && alpha[2, 2, 0] < 30,
+                        "subject \(alpha[c.width / 2, c.height * 3 / 4, 0]), backdrop \(alpha[2, 2, 0])")
+            } else {
+                var values = Set<UInt8>()
+                alpha.withUnsafeBufferPointer { p, stride in
+                    for y in 0..<c.height { for x in 0..<c.width { values.insert(p[y * stride + x]) } }
+                }
+                #expect(values.count > 10, "the matte holds only \(values.sorted())")
             }
-            #expect(values.count > 10, "the matte holds only \(values.sorted())")
+            #expect(ProgramRunner.files(in: dir).sorted() == ["cutout.png", "mask.png", input.lastPathComponent].sorted())
         }
-        #expect(ProgramRunner.files(in: dir).sorted() == ["cutout.png", "mask.png", input.lastPathComponent].sorted())
     }
 
     /// A JPEG cut-out takes the whole-picture path, with the same bytes as the program wrote before.
     @Test func jpegCutoutTakesTheWholePicturePath() async throws {
-        let dir = try ProgramRunner.folder()
-        let input = dir.appendingPathComponent("photo.png")
-        try Self.scene(width: 900, height: 700).write(to: input)
-        let matter = try Matter(threads: 2)
-        var options = MattingOptions()
-        options.background = RGBColor(red: 10, green: 200, blue: 30)
-        let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.jpg"), format: .jpeg)
-        let streamed = try await matter.matte(fileAt: input, writing: outputs, options: options)
-        #expect(!streamed.isStreamed)
-        let whole = try await matter.matte(try Image(contentsOf: input), options: options)
-        let expected = try whole.composited(over: options.background).encoded(as: .jpeg)
-        #expect(try [UInt8](Data(contentsOf: outputs.cutout)) == expected)
+        try await LargeMemoryTests.exclusively {
+            let dir = try ProgramRunner.folder()
+            let input = dir.appendingPathComponent("photo.png")
+            try Self.scene(width: 900, height: 700).write(to: input)
+            let matter = try Matter(threads: 2)
+            var options = MattingOptions()
+            options.background = RGBColor(red: 10, green: 200, blue: 30)
+            let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.jpg"), format: .jpeg)
+            let streamed = try await matter.matte(fileAt: input, writing: outputs, options: options)
+            #expect(!streamed.isStreamed)
+            let whole = try await matter.matte(try Image(contentsOf: input), options: options)
+            let expected = try whole.composited(over: options.background).encoded(as: .jpeg)
+            #expect(try [UInt8](Data(contentsOf: outputs.cutout)) == expected)
+        }
     }
 
     /// Bad input: a typed error naming the file, and nothing written.
@@ -146,21 +150,23 @@ struct StreamingMatteTests {
     /// Cancelled while the full-size strips are being written: `CancellationError`, promptly,
     /// and no output or temporary file left.
     @Test func cancellationDuringTheStripsLeavesNothing() async throws {
-        let dir = try ProgramRunner.folder()
-        let input = dir.appendingPathComponent("photo.jpg")
-        try Self.scene(width: 3000, height: 4000).write(to: input)
-        let matter = try Matter(threads: 2)
-        let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
-        let started = Mutex(false)
-        let task = Task {
-            try await matter.matte(fileAt: input, writing: outputs, progress: { progress in
-                if progress.stage == .upsample { started.withLock { $0 = true } }
-            })
+        try await LargeMemoryTests.exclusively {
+            let dir = try ProgramRunner.folder()
+            let input = dir.appendingPathComponent("photo.jpg")
+            try Self.scene(width: 3000, height: 4000).write(to: input)
+            let matter = try Matter(threads: 2)
+            let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
+            let started = Mutex(false)
+            let task = Task {
+                try await matter.matte(fileAt: input, writing: outputs, progress: { progress in
+                    if progress.stage == .upsample { started.withLock { $0 = true } }
+                })
+            }
+            while !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+            task.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await task.value }
+            #expect(ProgramRunner.files(in: dir) == ["photo.jpg"], "\(ProgramRunner.files(in: dir))")
         }
-        while !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
-        task.cancel()
-        await #expect(throws: CancellationError.self) { _ = try await task.value }
-        #expect(ProgramRunner.files(in: dir) == ["photo.jpg"], "\(ProgramRunner.files(in: dir))")
     }
 
     /// Memory does not grow with the photo: the `matte` program's peak resident size, in a
@@ -184,5 +190,35 @@ struct StreamingMatteTests {
             peaks.append(try #require(Double(line[rest...].prefix { $0.isNumber || $0 == "." })))
         }
         #expect(peaks[1] - peaks[0] < 16, "peak resident MiB: \(peaks)")
+    }
+}
+
+/// One at a time: tests that allocate hundreds of MB in the test process, and the test that
+/// measures the test process's resident size (`MatterConcurrencyTests`), which the others
+/// would disturb if they ran meanwhile.
+actor LargeMemoryTests {
+    static let lock = LargeMemoryTests()
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    static func exclusively<T: Sendable>(_ body: @Sendable () async throws -> T) async rethrows -> T {
+        await lock.acquire()
+        do {
+            let value = try await body()
+            await lock.release()
+            return value
+        } catch {
+            await lock.release()
+            throw error
+        }
+    }
+
+    private func acquire() async {
+        if !busy { busy = true; return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    private func release() {
+        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
     }
 }
