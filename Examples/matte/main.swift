@@ -90,8 +90,10 @@ struct MatteCommand: AsyncParsableCommand {
             outputs = outcome.outputs
             if timings {
                 let usage = ProcessUsage.current
-                FileHandle.standardError.write(Data(("decode \(milliseconds(outcome.decodeSeconds)), \(outcome.result.timings), "
-                    + "encode+write \(milliseconds(outcome.writeSeconds)), wall \(milliseconds(outcome.wallSeconds)); "
+                // In strips, decoding is part of prepare and encoding part of upsample.
+                let stages = outcome.result == nil ? "streamed in strips: \(outcome.timings), "
+                    : "decode \(milliseconds(outcome.decodeSeconds)), \(outcome.timings), encode+write \(milliseconds(outcome.writeSeconds)), "
+                FileHandle.standardError.write(Data((stages + "wall \(milliseconds(outcome.wallSeconds)); "
                     + "process cpu \(milliseconds(usage.cpuSeconds)), rss \(usage.residentMiB) MiB, peak rss \(usage.peakResidentMiB) MiB, "
                     + "heap in use \(usage.heapInUseKiB) KiB, threads \(usage.threads)\n").utf8))
             }

@@ -133,17 +133,43 @@ static void on_progress(j_common_ptr common) {
     }
 }
 
-cjpeg_decoder *cjpeg_decoder_create(const uint8_t *data, size_t size, int max_scans) {
-    cjpeg_decoder *decoder = calloc(1, sizeof *decoder);
-    if (decoder == NULL) return NULL;
+static cjpeg_decoder *read_header(cjpeg_decoder *decoder, int max_scans, const uint8_t *data, size_t size, FILE *file);
+
+/// Fails `decoder` unless the `size` bytes at `data` start a JPEG; 1 if they do.
+static int check_signature(cjpeg_decoder *decoder, const uint8_t *data, size_t size) {
     if (size < 3 || data[0] != 0xFF || data[1] != 0xD8 || data[2] != 0xFF) {
         decoder->status = size > 0 && size < 3 && data[0] == 0xFF && (size == 1 || data[1] == 0xD8)
             ? CJPEG_TRUNCATED : CJPEG_NOT_JPEG;
         copy_message(decoder->errors.message, sizeof decoder->errors.message,
                      decoder->status == CJPEG_TRUNCATED ? "the data ends inside the JPEG signature"
                                                         : "not a JPEG SOI marker");
+        return 0;
+    }
+    return 1;
+}
+
+cjpeg_decoder *cjpeg_decoder_create(const uint8_t *data, size_t size, int max_scans) {
+    cjpeg_decoder *decoder = calloc(1, sizeof *decoder);
+    if (decoder == NULL) return NULL;
+    if (!check_signature(decoder, data, size)) return decoder;
+    return read_header(decoder, max_scans, data, size, NULL);
+}
+
+cjpeg_decoder *cjpeg_decoder_create_file(FILE *file, int max_scans) {
+    cjpeg_decoder *decoder = calloc(1, sizeof *decoder);
+    if (decoder == NULL) return NULL;
+    uint8_t signature[3];
+    const size_t got = fread(signature, 1, sizeof signature, file);
+    if (!check_signature(decoder, signature, got)) return decoder;
+    if (fseek(file, 0, SEEK_SET) != 0) {
+        decoder->status = CJPEG_CORRUPT;
+        copy_message(decoder->errors.message, sizeof decoder->errors.message, "cannot rewind the file");
         return decoder;
     }
+    return read_header(decoder, max_scans, NULL, 0, file);
+}
+
+static cjpeg_decoder *read_header(cjpeg_decoder *decoder, int max_scans, const uint8_t *data, size_t size, FILE *file) {
     install_errors(&decoder->errors);
     decoder->cinfo.err = &decoder->errors.base;
     if (setjmp(decoder->errors.jump)) return (fail_decoder(decoder), decoder);
@@ -153,7 +179,8 @@ cjpeg_decoder *cjpeg_decoder_create(const uint8_t *data, size_t size, int max_sc
     decoder->cinfo.client_data = decoder;
     decoder->progress.progress_monitor = on_progress;
     decoder->cinfo.progress = &decoder->progress;
-    jpeg_mem_src(&decoder->cinfo, data, (unsigned long)size);
+    if (file != NULL) jpeg_stdio_src(&decoder->cinfo, file);
+    else jpeg_mem_src(&decoder->cinfo, data, (unsigned long)size);
     jpeg_save_markers(&decoder->cinfo, JPEG_APP0 + 1, 0xFFFF);
     jpeg_save_markers(&decoder->cinfo, JPEG_APP0 + 2, 0xFFFF);  // ICC profile chunks
     jpeg_read_header(&decoder->cinfo, TRUE);
@@ -250,13 +277,26 @@ static inline uint8_t multiply255(unsigned a, unsigned b) {
 
 int cjpeg_decoder_read(cjpeg_decoder *decoder, uint8_t *pixels, size_t row_stride) {
     if (decoder->status != CJPEG_OK) return decoder->status;
-    struct jpeg_decompress_struct *cinfo = &decoder->cinfo;
-    if (!decoder->started || pixels == NULL
-        || row_stride < (size_t)cinfo->output_width * (size_t)decoder->header.output_channels) {
+    if (!decoder->started) {
         decoder->status = CJPEG_INVALID_ARGUMENT;
         copy_message(decoder->errors.message, sizeof decoder->errors.message, "cjpeg_decoder_read: bad call");
         return decoder->status;
     }
+    return cjpeg_decoder_read_rows(decoder, pixels, row_stride,
+                                   decoder->cinfo.output_height - decoder->cinfo.output_scanline);
+}
+
+int cjpeg_decoder_read_rows(cjpeg_decoder *decoder, uint8_t *pixels, size_t row_stride, uint32_t count) {
+    if (decoder->status != CJPEG_OK) return decoder->status;
+    struct jpeg_decompress_struct *cinfo = &decoder->cinfo;
+    if (!decoder->started || (pixels == NULL && count > 0)
+        || row_stride < (size_t)cinfo->output_width * (size_t)decoder->header.output_channels
+        || count > cinfo->output_height - cinfo->output_scanline) {
+        decoder->status = CJPEG_INVALID_ARGUMENT;
+        copy_message(decoder->errors.message, sizeof decoder->errors.message, "cjpeg_decoder_read_rows: bad call");
+        return decoder->status;
+    }
+    const JDIMENSION first = cinfo->output_scanline, end = first + count;
     if (setjmp(decoder->errors.jump)) return fail_decoder(decoder);
     const int cmyk = decoder->header.color_space == CJPEG_SPACE_CMYK;
     // Pool memory: freed by jpeg_destroy_decompress on every path.
@@ -266,13 +306,13 @@ int cjpeg_decoder_read(cjpeg_decoder *decoder, uint8_t *pixels, size_t row_strid
     // Adobe (Photoshop) files store CMYK inverted: 0 means full ink. Plain CMYK files
     // store ink amounts. Either way R = (1 - C)(1 - K), G = (1 - M)(1 - K), B = (1 - Y)(1 - K).
     const int inverted = decoder->header.adobe;
-    while (cinfo->output_scanline < cinfo->output_height) {
-        uint8_t *row = pixels + (size_t)cinfo->output_scanline * row_stride;
+    while (cinfo->output_scanline < end) {
+        uint8_t *row = pixels + (size_t)(cinfo->output_scanline - first) * row_stride;
         if (!cmyk) {
             // Several rows per call: libjpeg then upsamples straight into our rows instead
             // of through its one-row spare buffer.
             JSAMPROW targets[16];
-            JDIMENSION count = cinfo->output_height - cinfo->output_scanline;
+            JDIMENSION count = end - cinfo->output_scanline;
             if (count > 16) count = 16;
             for (JDIMENSION i = 0; i < count; i++) targets[i] = row + (size_t)i * row_stride;
             jpeg_read_scanlines(cinfo, targets, count);
@@ -288,7 +328,7 @@ int cjpeg_decoder_read(cjpeg_decoder *decoder, uint8_t *pixels, size_t row_strid
             row[2] = multiply255(y, k);
         }
     }
-    jpeg_finish_decompress(cinfo);
+    if (count > 0 && cinfo->output_scanline == cinfo->output_height) jpeg_finish_decompress(cinfo);
     return CJPEG_OK;
 }
 

@@ -8,6 +8,7 @@
 
 #include <png.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -20,6 +21,10 @@ struct cpng_decoder {
     const uint8_t *data;
     size_t size;
     size_t position;
+    /// The file read from instead of `data` (cpng_decoder_create_file); not owned.
+    FILE *file;
+    /// Rows delivered so far by cpng_decoder_read_rows.
+    uint32_t rows_read;
     int status;
     /// Set by the read callback when it runs out of data, so that the resulting
     /// libpng error is reported as truncation rather than corruption.
@@ -64,6 +69,14 @@ static void decoder_warning(png_structp png, png_const_charp text) {
 
 static void decoder_read(png_structp png, png_bytep out, size_t count) {
     cpng_decoder *decoder = (cpng_decoder *)png_get_io_ptr(png);
+    if (decoder->file != NULL) {
+        if (fread(out, 1, count, decoder->file) != count) {
+            if (ferror(decoder->file)) png_error(png, "cannot read the file");
+            decoder->ran_out = 1;
+            png_error(png, "the data ends before the image does");
+        }
+        return;
+    }
     if (count > decoder->size - decoder->position) {
         decoder->ran_out = 1;
         png_error(png, "the data ends before the image does");
@@ -81,19 +94,47 @@ static int failure_status(cpng_decoder *decoder) {
     return CPNG_CORRUPT;
 }
 
-cpng_decoder *cpng_decoder_create(const uint8_t *data, size_t size, uint32_t max_dimension) {
-    cpng_decoder *decoder = calloc(1, sizeof *decoder);
-    if (decoder == NULL) return NULL;
-    decoder->data = data;
-    decoder->size = size;
+static cpng_decoder *read_header(cpng_decoder *decoder, uint32_t max_dimension);
+
+/// Fails `decoder` unless the `size` bytes at `data` are the PNG signature; 1 if they are.
+static int check_signature(cpng_decoder *decoder, const uint8_t *data, size_t size) {
     if (size < 8 || png_sig_cmp((png_const_bytep)data, 0, 8) != 0) {
         decoder->status = size < 8 && size > 0 && png_sig_cmp((png_const_bytep)data, 0, size) == 0
             ? CPNG_TRUNCATED : CPNG_NOT_PNG;
         copy_message(decoder->message, sizeof decoder->message,
                      decoder->status == CPNG_TRUNCATED ? "the data ends inside the PNG signature"
                                                        : "not a PNG signature");
+        return 0;
+    }
+    return 1;
+}
+
+cpng_decoder *cpng_decoder_create(const uint8_t *data, size_t size, uint32_t max_dimension) {
+    cpng_decoder *decoder = calloc(1, sizeof *decoder);
+    if (decoder == NULL) return NULL;
+    decoder->data = data;
+    decoder->size = size;
+    if (!check_signature(decoder, data, size)) return decoder;
+    return read_header(decoder, max_dimension);
+}
+
+cpng_decoder *cpng_decoder_create_file(FILE *file, uint32_t max_dimension) {
+    cpng_decoder *decoder = calloc(1, sizeof *decoder);
+    if (decoder == NULL) return NULL;
+    uint8_t signature[8];
+    const size_t got = fread(signature, 1, sizeof signature, file);
+    if (!check_signature(decoder, signature, got)) return decoder;
+    // libpng reads the signature itself, as from memory.
+    if (fseek(file, 0, SEEK_SET) != 0) {
+        decoder->status = CPNG_CORRUPT;
+        copy_message(decoder->message, sizeof decoder->message, "cannot rewind the file");
         return decoder;
     }
+    decoder->file = file;
+    return read_header(decoder, max_dimension);
+}
+
+static cpng_decoder *read_header(cpng_decoder *decoder, uint32_t max_dimension) {
     decoder->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, decoder, decoder_error, decoder_warning);
     if (decoder->png == NULL) {
         decoder->status = CPNG_NO_MEMORY;
@@ -230,6 +271,29 @@ int cpng_decoder_read(cpng_decoder *decoder, void *pixels, size_t row_stride) {
     // Reads the chunks after IDAT up to IEND, so a damaged end is noticed too.
     png_read_end(decoder->png, NULL);
     free(rows);
+    return CPNG_OK;
+}
+
+int cpng_decoder_read_rows(cpng_decoder *decoder, void *pixels, size_t row_stride, uint32_t count) {
+    if (decoder->status != CPNG_OK) return decoder->status;
+    const size_t row_bytes = (size_t)decoder->header.width * (size_t)decoder->header.channels
+                           * (size_t)(decoder->header.output_bit_depth / 8);
+    if (!decoder->started || decoder->header.interlaced || (pixels == NULL && count > 0) || row_stride < row_bytes
+        || count > decoder->header.height - decoder->rows_read) {
+        decoder->status = CPNG_INVALID_ARGUMENT;
+        copy_message(decoder->message, sizeof decoder->message, "cpng_decoder_read_rows: bad call");
+        return decoder->status;
+    }
+    if (setjmp(png_jmpbuf(decoder->png))) {
+        decoder->status = failure_status(decoder);
+        return decoder->status;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        png_read_row(decoder->png, (png_bytep)pixels + (size_t)i * row_stride, NULL);
+        decoder->rows_read++;
+    }
+    // After the last row, the chunks after IDAT up to IEND, as cpng_decoder_read.
+    if (count > 0 && decoder->rows_read == decoder->header.height) png_read_end(decoder->png, NULL);
     return CPNG_OK;
 }
 

@@ -291,3 +291,208 @@ int cpng_encode_threaded_rgb_alpha(const uint8_t *rgb, size_t rgb_stride, const 
     return encode_threaded(rgb, width, height, rgb_stride, alpha, alpha_stride, 4, compression_level, threads,
                            out, out_size, message, message_size);
 }
+
+// MARK: Streaming
+
+// cpng_encode_threaded's file, produced row band by row band: the same bands (they depend on
+// the picture only), each deflated on its own stream with the row above it as the Up filter's
+// reference, the same 1 MB IDAT pieces, the same Adler-32 combined at the end. The bytes are
+// identical; only one band's deflate state and the output not yet taken are held.
+
+struct cpng_stream {
+    uint32_t width, height;
+    int channels, level, rgb_alpha;
+    size_t row_bytes;
+    size_t parts;
+    size_t part;          // the band being deflated
+    uint32_t next_row;    // rows received so far
+    uint32_t band_end;    // first row of the next band
+    z_stream z;
+    int z_open;
+    uLong adler;          // of the whole stream so far (combined band by band)
+    uLong band_adler;
+    size_t band_length;   // uncompressed bytes of the current band
+    uint8_t *previous;    // the last row received (the Up filter's reference)
+    uint8_t *row;         // filter byte + filtered row
+    uint8_t *interleaved; // an RGBA row made from RGB + alpha
+    uint8_t *held;        // compressed bytes of the current band not yet put in an IDAT
+    size_t held_size, held_capacity;
+    int wrote_zlib_header;
+    writer out;           // finished bytes for the caller to take
+    int status;
+};
+
+static void stream_fail(cpng_stream *s, int status) { if (s->status == CPNG_OK) s->status = status; }
+
+/// Puts every full 1 MB piece of the held band bytes (all of them when `band_done`) into IDAT chunks.
+static void stream_emit(cpng_stream *s, int band_done) {
+    const size_t limit = 1u << 20;
+    size_t offset = 0;
+    while (s->held_size - offset >= limit || (band_done && s->held_size > offset)) {
+        size_t take = s->held_size - offset;
+        if (take > limit) take = limit;
+        static const uint8_t zheader[2] = {0x78, 0x01};
+        write_chunk(&s->out, "IDAT", zheader, s->wrote_zlib_header ? 0 : 2, s->held + offset, take);
+        s->wrote_zlib_header = 1;
+        offset += take;
+    }
+    if (offset > 0) {
+        memmove(s->held, s->held + offset, s->held_size - offset);
+        s->held_size -= offset;
+    }
+    if (s->out.failed) stream_fail(s, CPNG_NO_MEMORY);
+}
+
+/// Feeds one filtered row (with its filter byte) to the current band's deflate.
+static void stream_deflate(cpng_stream *s, const uint8_t *data, size_t size, int flush) {
+    s->z.next_in = (Bytef *)data;
+    s->z.avail_in = (uInt)size;
+    for (;;) {
+        if (s->held_capacity - s->held_size < 65536) {
+            size_t capacity = s->held_capacity ? s->held_capacity * 2 : (2u << 20);
+            uint8_t *grown = realloc(s->held, capacity);
+            if (grown == NULL) { stream_fail(s, CPNG_NO_MEMORY); return; }
+            s->held = grown;
+            s->held_capacity = capacity;
+        }
+        size_t space = s->held_capacity - s->held_size;
+        if (space > UINT32_MAX) space = UINT32_MAX;
+        s->z.next_out = s->held + s->held_size;
+        s->z.avail_out = (uInt)space;
+        const int result = deflate(&s->z, flush);
+        s->held_size += space - s->z.avail_out;
+        if (result == Z_STREAM_ERROR) { stream_fail(s, CPNG_NO_MEMORY); return; }
+        if (flush == Z_FINISH) {
+            if (result == Z_STREAM_END) break;
+        } else if (s->z.avail_out != 0) {
+            break;
+        }
+    }
+}
+
+cpng_stream *cpng_stream_create(uint32_t width, uint32_t height, int channels, int rgb_alpha, int compression_level) {
+    if (channels < 1 || channels > 4 || width == 0 || height == 0 || width > 0x7fffffffu || height > 0x7fffffffu
+        || compression_level < 0 || compression_level > 9 || (rgb_alpha && channels != 4)
+        || (size_t)width * (size_t)channels > 0x7ffffffeu) return NULL;
+    cpng_stream *s = calloc(1, sizeof *s);
+    if (s == NULL) return NULL;
+    s->width = width;
+    s->height = height;
+    s->channels = channels;
+    s->level = compression_level;
+    s->rgb_alpha = rgb_alpha;
+    s->row_bytes = (size_t)width * (size_t)channels;
+    // The bands of encode_threaded.
+    size_t parts = (size_t)height * s->row_bytes / (4u << 20);
+    if (parts > (size_t)height / 64) parts = (size_t)height / 64;
+    if (parts > 16) parts = 16;
+    if (parts < 1) parts = 1;
+    s->parts = parts;
+    s->previous = malloc(s->row_bytes);
+    s->row = malloc(s->row_bytes + 1);
+    s->interleaved = rgb_alpha ? malloc(s->row_bytes) : NULL;
+    if (s->previous == NULL || s->row == NULL || (rgb_alpha && s->interleaved == NULL)) {
+        cpng_stream_destroy(s);
+        return NULL;
+    }
+    s->status = CPNG_OK;
+    static const uint8_t color_types[5] = {0, 0, 4, 2, 6};
+    static const uint8_t signature[8] = {137, 80, 78, 71, 13, 10, 26, 10};
+    write_bytes(&s->out, signature, 8);
+    uint8_t ihdr[13];
+    put32(ihdr, width);
+    put32(ihdr + 4, height);
+    ihdr[8] = 8; ihdr[9] = color_types[channels]; ihdr[10] = 0; ihdr[11] = 0; ihdr[12] = 0;
+    write_chunk(&s->out, "IHDR", ihdr, 13, NULL, 0);
+    s->adler = adler32(0L, Z_NULL, 0);
+    if (s->out.failed) { cpng_stream_destroy(s); return NULL; }
+    return s;
+}
+
+int cpng_stream_write_rows(cpng_stream *s, const uint8_t *pixels, size_t row_stride,
+                           const uint8_t *alpha, size_t alpha_stride, uint32_t count) {
+    if (s->status != CPNG_OK) return s->status;
+    if ((count > 0 && pixels == NULL) || count > s->height - s->next_row
+        || row_stride < (size_t)s->width * (size_t)(s->rgb_alpha ? 3 : s->channels)
+        || (s->rgb_alpha && (alpha == NULL || alpha_stride < s->width))) return CPNG_INVALID_ARGUMENT;
+    for (uint32_t i = 0; i < count && s->status == CPNG_OK; i++) {
+        const uint32_t y = s->next_row;
+        if (!s->z_open) {
+            const uint32_t y0 = (uint32_t)((size_t)s->height * s->part / s->parts);
+            s->band_end = (uint32_t)((size_t)s->height * (s->part + 1) / s->parts);
+            if (y != y0 || deflateInit2(&s->z, s->level, Z_DEFLATED, -15, 8, Z_FILTERED) != Z_OK) {
+                stream_fail(s, CPNG_NO_MEMORY);
+                break;
+            }
+            s->z_open = 1;
+            s->band_adler = adler32(0L, Z_NULL, 0);
+            s->band_length = 0;
+        }
+        const uint8_t *current = pixels + (size_t)i * row_stride;
+        if (s->rgb_alpha) {
+            const uint8_t *a = alpha + (size_t)i * alpha_stride;
+            for (size_t x = 0; x < s->width; x++) {
+                s->interleaved[4 * x] = current[3 * x];
+                s->interleaved[4 * x + 1] = current[3 * x + 1];
+                s->interleaved[4 * x + 2] = current[3 * x + 2];
+                s->interleaved[4 * x + 3] = a[x];
+            }
+            current = s->interleaved;
+        }
+        s->row[0] = 2;  // Up
+        if (y == 0) {
+            memcpy(s->row + 1, current, s->row_bytes);
+        } else {
+            for (size_t x = 0; x < s->row_bytes; x++) s->row[x + 1] = (uint8_t)(current[x] - s->previous[x]);
+        }
+        memcpy(s->previous, current, s->row_bytes);
+        s->band_adler = adler32(s->band_adler, s->row, (uInt)(s->row_bytes + 1));
+        s->band_length += s->row_bytes + 1;
+        const int is_last_band = s->part + 1 == s->parts;
+        const int flush = y + 1 < s->band_end ? Z_NO_FLUSH : (is_last_band ? Z_FINISH : Z_SYNC_FLUSH);
+        stream_deflate(s, s->row, s->row_bytes + 1, flush);
+        s->next_row++;
+        if (flush != Z_NO_FLUSH) {
+            deflateEnd(&s->z);
+            s->z_open = 0;
+            s->adler = s->part == 0 ? s->band_adler
+                                    : adler32_combine(s->adler, s->band_adler, (z_off_t)s->band_length);
+            s->part++;
+            stream_emit(s, 1);
+        } else {
+            stream_emit(s, 0);
+        }
+    }
+    return s->status;
+}
+
+int cpng_stream_finish(cpng_stream *s) {
+    if (s->status != CPNG_OK) return s->status;
+    if (s->next_row != s->height) return CPNG_INVALID_ARGUMENT;
+    uint8_t pending[2 + 4];
+    size_t npending = 0;
+    if (!s->wrote_zlib_header) { pending[0] = 0x78; pending[1] = 0x01; npending = 2; }
+    put32(pending + npending, (uint32_t)s->adler);
+    write_chunk(&s->out, "IDAT", pending, npending + 4, NULL, 0);
+    write_chunk(&s->out, "IEND", NULL, 0, NULL, 0);
+    if (s->out.failed) stream_fail(s, CPNG_NO_MEMORY);
+    return s->status;
+}
+
+const uint8_t *cpng_stream_output(const cpng_stream *s, size_t *size) {
+    *size = s->out.size;
+    return s->out.data;
+}
+
+void cpng_stream_consume(cpng_stream *s) { s->out.size = 0; }
+
+void cpng_stream_destroy(cpng_stream *s) {
+    if (s == NULL) return;
+    if (s->z_open) deflateEnd(&s->z);
+    free(s->previous);
+    free(s->row);
+    free(s->interleaved);
+    free(s->held);
+    free(s->out.data);
+    free(s);
+}

@@ -4,6 +4,11 @@ import MattingKit
 /// One photo's work as the `matte` and `matte-batch` programs do it: decode the photo,
 /// matte it, encode every requested output, then write them all.
 ///
+/// Without a preview or a trimap, the job goes through
+/// ``Matter/matte(fileAt:writing:options:studio:progress:)``: the photo is decoded, matted
+/// and written in strips of rows, so memory does not grow with its size. With them, the
+/// photo is decoded whole.
+///
 /// Everything is encoded before anything is written, and the writes go through
 /// ``OutputFiles/write(_:)`` (temporary file, then rename; files already written are
 /// removed again if a later one fails): when ``run(on:progress:)`` throws, none of the job's
@@ -74,8 +79,12 @@ public struct MatteJob: Sendable {
 
     /// What a finished job did.
     public struct Outcome: Sendable {
-        /// The pipeline's result, at the photo's size.
-        public let result: MattingResult
+        /// The pipeline's result, at the photo's size; nil when the photo went through in
+        /// strips (``MatteJob/run(on:progress:)`` then never holds it whole).
+        public let result: MattingResult?
+        /// Each stage's time (``Matter/matte(fileAt:writing:options:studio:progress:)`` says
+        /// what the stages include on the strip path).
+        public let timings: MattingTimings
         /// The files written, in ``MatteJob/outputs`` order.
         public let outputs: [URL]
         /// Seconds spent decoding the photo (and trimap).
@@ -85,8 +94,8 @@ public struct MatteJob: Sendable {
         /// Seconds from start to the last file written.
         public let wallSeconds: Double
         /// The photo's width and height.
-        public var width: Int { result.matte.width }
-        public var height: Int { result.matte.height }
+        public let width: Int
+        public let height: Int
     }
 
     /// Runs the job on `matter`'s pool: decoding, matting and encoding all use its threads.
@@ -101,6 +110,19 @@ public struct MatteJob: Sendable {
         try OutputFiles.refuseToOverwrite(inputs, with: outputs)
         let clock = ContinuousClock()
         let start = clock.now
+        if previewOutput == nil, trimapURL == nil {
+            // Strips: the photo, matte and cut-out are never held whole; decoding and writing
+            // happen inside the matte's stages. Missing folders are made, as `OutputFiles.write` does.
+            for url in outputs {
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            }
+            let streamed = try await matter.matte(
+                fileAt: input, writing: StreamedOutputs(cutout: output, format: format, mask: maskOutput), options: options,
+                studio: source == .studio ? StudioTrimap() : nil, progress: progress)
+            return Outcome(
+                result: nil, timings: streamed.timings, outputs: outputs, decodeSeconds: 0, writeSeconds: 0,
+                wallSeconds: (clock.now - start).seconds, width: streamed.width, height: streamed.height)
+        }
         let (photo, trimap) = try await matter.pool.run { [self] in
             (try Image(contentsOf: input), try trimapURL.map { try Image(contentsOf: $0) })
         }
@@ -120,8 +142,9 @@ public struct MatteJob: Sendable {
         try OutputFiles.write(files)
         let written = clock.now
         return Outcome(
-            result: result, outputs: files.map(\.url), decodeSeconds: (decoded - start).seconds,
-            writeSeconds: (written - matted).seconds, wallSeconds: (written - start).seconds)
+            result: result, timings: result.timings, outputs: files.map(\.url), decodeSeconds: (decoded - start).seconds,
+            writeSeconds: (written - matted).seconds, wallSeconds: (written - start).seconds,
+            width: photo.width, height: photo.height)
     }
 
     /// Every output's bytes, in ``outputs`` order.

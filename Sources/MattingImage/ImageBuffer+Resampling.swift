@@ -170,3 +170,95 @@ extension ResamplingWeights {
         }
     }
 }
+
+/// ``ImageBuffer/resized(width:height:filter:pool:)`` of an 8-bit picture that arrives a band
+/// of rows at a time, top to bottom: the same horizontal filtering of each input row, the
+/// same weighted sums of rows in the same order, so the result is byte-identical, while only
+/// the filtered rows an output row still needs are held (never the input picture).
+package struct StreamingResizer {
+    let horizontal: ResamplingWeights, vertical: ResamplingWeights
+    let sourceWidth: Int, channels: Int, newWidth: Int, window: Int
+    /// Filtered rows, row `y` in slot `y % capacity`.
+    private var ring: [Float]
+    private let capacity: Int
+    private var rowsIn = 0
+    private var rowsOut = 0
+    /// The resized picture; complete once every input row has been added.
+    package private(set) var result: Image
+
+    /// - Parameters: `maximumBandRows`: the most rows one ``add(_:rows:pool:)`` gives.
+    package init(width: Int, height: Int, layout: PixelLayout, newWidth: Int, newHeight: Int,
+                 filter: ResamplingFilter, maximumBandRows: Int) {
+        horizontal = ResamplingWeights(inputSize: width, outputSize: newWidth, filter: filter)
+        vertical = ResamplingWeights(inputSize: height, outputSize: newHeight, filter: filter)
+        sourceWidth = width
+        channels = layout.channelCount
+        self.newWidth = newWidth
+        window = max(1, vertical.count.lazy.map { Int($0) }.max() ?? 1)
+        capacity = maximumBandRows + window
+        ring = [Float](repeating: 0, count: capacity * newWidth * layout.channelCount)
+        result = Image(width: newWidth, height: newHeight, layout: layout)
+    }
+
+    /// Adds the next `count` input rows (rows `0..<count` of `band`, the picture's layout and
+    /// width); output rows whose inputs are all in are computed.
+    package mutating func add(_ band: Image, rows count: Int, pool: ThreadPool = .serial) {
+        precondition(count <= capacity - window && band.width == sourceWidth && band.channelCount == channels)
+        let first = rowsIn, midStride = newWidth * channels, sourceWidth = sourceWidth, channels = channels
+        let capacity = capacity, newWidth = newWidth
+        ring.withUnsafeMutableBufferPointer { ring in
+            let ring = ring.baseAddress!
+            band.withUnsafeBufferPointer { src, srcStride in
+                                horizontal.withPointers { hStart, hCount, hWeights, hTaps in
+                    let p = (hStart, hCount, hWeights)
+                    pool.parallelChunks(count) { rows in
+                        let line = UnsafeMutablePointer<Float>.allocate(capacity: sourceWidth * channels)
+                        defer { line.deallocate() }
+                        for i in rows {
+                            UInt8.load(src + i * srcStride, count: sourceWidth * channels, into: line)
+                            resampleRow(UnsafePointer(line), into: ring + ((first + i) % capacity) * midStride,
+                                        outputCount: newWidth, channels: channels,
+                                        start: p.0, count: p.1, weights: p.2, taps: hTaps)
+                        }
+                    }
+                }
+            }
+        }
+        rowsIn += count
+        // Output rows whose window has arrived, in order.
+        var ready = rowsOut
+        while ready < vertical.outputSize {
+            let last = Int(vertical.start[ready]) + max(Int(vertical.count[ready]), 1) - 1
+            if last >= rowsIn { break }
+            ready += 1
+        }
+        guard ready > rowsOut else { return }
+        let from = rowsOut
+        ring.withUnsafeBufferPointer { ring in
+            let ring = ring.baseAddress!
+            result.withUnsafeMutableBufferPointer { dst, dstStride in
+                                vertical.withPointers { start, vCount, weights, taps in
+                    let p = (start, vCount, weights)
+                    pool.parallelChunks(ready - from) { chunk in
+                        let accumulator = UnsafeMutablePointer<Float>.allocate(capacity: midStride)
+                        defer { accumulator.deallocate() }
+                        for j in chunk {
+                            let y = from + j
+                            let first = Int(p.0[y]), n = Int(p.1[y])
+                            let w = p.2 + y * taps
+                            let m0 = ring + (first % capacity) * midStride
+                            let w0 = w[0]
+                            for i in 0..<midStride { accumulator[i] = w0 * m0[i] }
+                            for k in 1..<max(n, 1) {
+                                let weight = w[k], m = ring + ((first + k) % capacity) * midStride
+                                for i in 0..<midStride { accumulator[i] += weight * m[i] }
+                            }
+                            UInt8.store(accumulator, count: midStride, into: dst + y * dstStride)
+                        }
+                    }
+                }
+            }
+        }
+        rowsOut = ready
+    }
+}

@@ -267,12 +267,15 @@ final class Pipeline: @unchecked Sendable {
 
     /// Runs one stage: checks for cancellation first, reports its start, times it, and
     /// names it in any error it throws that is not already a ``MattingError`` or a
-    /// cancellation.
-    func stage<T>(_ stage: MattingProgress.Stage, _ body: () throws -> T) throws -> T {
+    /// cancellation. With `keepingFileErrors`, an `ImageError` (a stage that reads or writes
+    /// files: it names the file) is thrown as it is, as the whole-picture path throws it.
+    func stage<T>(_ stage: MattingProgress.Stage, keepingFileErrors: Bool = false, _ body: () throws -> T) throws -> T {
         try pool.checkCancellation()
         reporter.begin(stage)
         do {
             return try timings.value.measure(stage.rawValue, body)
+        } catch let error as ImageError where keepingFileErrors {
+            throw error
         } catch {
             throw MattingError.wrapping(error, stage: stage)
         }

@@ -42,72 +42,17 @@ extension Refiner {
         case .rgba: photo = guide.converted(to: .rgb)
         case .grayAlpha: photo = guide.converted(to: .gray)
         }
-        let w = alpha.width, h = alpha.height, W = photo.width, H = photo.height
-        let channels = photo.channelCount
-        let p = Plane(alpha)
-        let coefficients: [Plane]
-        if radius == 0 {
-            coefficients = [p]
-        } else {
-            let small = Self.areaAverage(photo, width: w, height: h, pool: pool)
-            // In bands: the whole-plane coefficients were the 12 MP pipeline's memory peak.
-            coefficients = GuidedFilter.bandedCoefficients(p, guide: small, radius: radius, epsilon: epsilon, pool: pool)
-        }
-        let guideChannels = coefficients.count - 1
-        let xs = BilinearTaps(input: w, output: W)
-        let sy = Float(h) / Float(H)
+        let small = radius == 0 ? [] : Self.areaAverage(photo, width: alpha.width, height: alpha.height, pool: pool)
+        let upsampler = GuidedUpsampler(
+            alpha, guide: small, guideChannels: photo.channelCount, width: photo.width, height: photo.height,
+            radius: radius, epsilon: epsilon, pool: pool)
         // Every row is written by its band below (the 12 MP matte is 48 MB: a zero-fill would
         // fault it in on one thread first).
-        var out = FloatImage(uninitializedWidth: W, height: H, layout: .gray)
-        let bands = (H + Self.bandRows - 1) / Self.bandRows
+        var out = FloatImage(uninitializedWidth: photo.width, height: photo.height, layout: .gray)
         out.withUnsafeMutableBufferPointer { dst, dstStride in
-            let dst = UncheckedSendable(dst)
             photo.withUnsafeBufferPointer { src, srcStride in
-                let src = UncheckedSendable(src)
-                withPlanePointers(coefficients) { planes in
-                    let planes = UncheckedSendable(planes)
-                    parallelDynamic(bands, pool: pool) { band, _ in
-                        let n = coefficients.count
-                        // Horizontally interpolated coefficient rows, two slots (row parity) per plane.
-                        let rows = UnsafeMutablePointer<Float>.allocate(capacity: n * 2 * W)
-                        defer { rows.deallocate() }
-                        var cached = (-1, -1)
-                        func row(_ r: Int) -> UnsafeMutablePointer<Float> {
-                            let slot = r & 1
-                            let base = rows + slot * n * W
-                            if (slot == 0 ? cached.0 : cached.1) != r {
-                                for c in 0..<n {
-                                    xs.interpolate(planes.value[c] + r * w, into: base + c * W)
-                                }
-                                if slot == 0 { cached.0 = r } else { cached.1 = r }
-                            }
-                            return base
-                        }
-                        for y in band * Self.bandRows..<min(H, (band + 1) * Self.bandRows) {
-                            // The same arithmetic as `ClosedFormMatting.upsampled` (horizontal
-                            // lerps of rows y0, y1, then the vertical lerp).
-                            let fy = min(max((Float(y) + 0.5) * sy - 0.5, 0), Float(h - 1))
-                            let y0 = Int(fy), y1 = min(y0 + 1, h - 1), ty = fy - Float(y0)
-                            let top = row(y0), bottom = row(y1)
-                            let d = dst.value + y * dstStride
-                            let s = src.value + y * srcStride
-                            // Offset plane first, then each guide channel, as `GuidedFilter.apply`.
-                            let tb = top + guideChannels * W, bb = bottom + guideChannels * W
-                            for x in 0..<W { d[x] = tb[x] + ty * (bb[x] - tb[x]) }
-                            for c in 0..<guideChannels {
-                                let tc = top + c * W, bc = bottom + c * W
-                                for x in 0..<W {
-                                    let a = tc[x] + ty * (bc[x] - tc[x])
-                                    d[x] = d[x] + a * (Float(s[x * channels + c]) / 255)
-                                }
-                            }
-                            for x in 0..<W {
-                                let v = d[x]
-                                d[x] = v > 0 ? min(v, 1) : 0
-                            }
-                        }
-                    }
-                }
+                upsampler.rows(0..<photo.height, photo: src, photoFirstRow: 0, photoStride: srcStride,
+                               into: dst, firstRow: 0, stride: dstStride, pool: pool)
             }
         }
         return out
@@ -178,45 +123,14 @@ extension Refiner {
         }
         try requireSameSize(working, foreground, "working photo and foreground")
         if original.isEmpty || working.isEmpty { return original }
-        let w = working.width, h = working.height, W = original.width, H = original.height
-        let xs = ResampleTaps(input: w, output: W), ys = ResampleTaps(input: h, output: H)
-        let bands = (H + bandRows - 1) / bandRows
+        let corrector = try ForegroundCorrector(working: working, foreground: foreground, width: original.width, height: original.height)
         // Every row is written by its band below, from the photo's row: no copy of the photo
         // is made first (36 MB at 12 MP, copied and faulted in on one thread).
-        var result = Image(uninitializedWidth: W, height: H, layout: .rgb)
+        var result = Image(uninitializedWidth: original.width, height: original.height, layout: .rgb)
         result.withUnsafeMutableBufferPointer { dst, dstStride in
-            let dst = UncheckedSendable(dst)
             original.withUnsafeBufferPointer { photo, photoStride in
-                let photo = UncheckedSendable(photo)
-                working.withUnsafeBufferPointer { base, baseStride in
-                    let base = UncheckedSendable(base)
-                    foreground.withUnsafeBufferPointer { fore, foreStride in
-                        let fore = UncheckedSendable(fore)
-                        parallelDynamic(bands, pool: pool) { band, _ in
-                            let rows = UnsafeMutablePointer<Float>.allocate(capacity: 2 * 3 * W)
-                            let line = UnsafeMutablePointer<Float>.allocate(capacity: 3 * w)
-                            defer { rows.deallocate(); line.deallocate() }
-                            var cached = (-1, -1)
-                            func row(_ r: Int) -> UnsafeMutablePointer<Float> {
-                                let slot = r & 1
-                                let out = rows + slot * 3 * W
-                                if (slot == 0 ? cached.0 : cached.1) != r {
-                                    let f = fore.value + r * foreStride, b = base.value + r * baseStride
-                                    for i in 0..<3 * w { line[i] = (f[i] - b[i]) * 255 }
-                                    xs.resample3(line, into: out)
-                                    if slot == 0 { cached.0 = r } else { cached.1 = r }
-                                }
-                                return out
-                            }
-                            for y in band * bandRows..<min(H, (band + 1) * bandRows) {
-                                let r0 = ys.first[y], w0 = ys.w0[y], w1 = ys.w1[y]
-                                let top = row(r0), bottom = w1 != 0 ? row(r0 + 1) : top
-                                Self.correctRow(photo.value + y * photoStride, top, bottom, w0: w0, w1: w1, count: 3 * W,
-                                                into: dst.value + y * dstStride)
-                            }
-                        }
-                    }
-                }
+                corrector.rows(0..<original.height, photo: photo, photoFirstRow: 0, photoStride: photoStride,
+                               into: dst, firstRow: 0, stride: dstStride, pool: pool)
             }
         }
         return result

@@ -35,7 +35,7 @@ extension MatteOperations {
 
     /// The steps as banded kernels, or nil when one of them has no banded form. Validates
     /// parameters exactly as `applied(to:)` does (same errors).
-    private func bandedSteps() throws -> [BandedChain.Step]? {
+    func bandedSteps() throws -> [BandedChain.Step]? {
         var steps: [BandedChain.Step] = []
         for op in self.steps {
             switch op {
@@ -146,58 +146,79 @@ struct BandedChain {
         func deallocate() { a.deallocate(); b.deallocate(); row.deallocate(); acc.deallocate() }
     }
 
+    /// The steps' summed vertical reach: output rows `[y0, y1)` need input rows `[y0 − halo, y1 + halo)`.
+    var halo: Int { steps.reduce(0) { $0 + $1.reach } }
+
     func run(_ matte: FloatImage, bandRows: Int, pool: ThreadPool) -> Image {
         let w = matte.width, h = matte.height
-        let halo = steps.reduce(0) { $0 + $1.reach }
-        let bands = (h + bandRows - 1) / bandRows
         // Every row is written by its band below.
         var out = Image(uninitializedWidth: w, height: h, layout: .gray)
         matte.withUnsafeBufferPointer { src, srcStride in
-            let src = UncheckedSendable(src)
             out.withUnsafeMutableBufferPointer { dst, dstStride in
-                let dst = UncheckedSendable(dst)
-                // Dynamic scheduling (a descheduled worker on a busy machine holds back no fixed
-                // share); each worker owns its scratch, and a band's values depend on the band only.
-                let workers = bands > 1 ? pool.threadCount : 1
-                let scratch = (0..<workers).map { _ in Scratch(width: w, rows: min(bandRows, h) + 2 * halo, steps: steps) }
-                defer { for s in scratch { s.deallocate() } }
-                parallelDynamic(bands, pool: pool) { band, worker in
-                    let row = scratch[worker].row, acc = scratch[worker].acc
-                    var a = scratch[worker].a, b = scratch[worker].b
-                    let y0 = band * bandRows, y1 = min(h, y0 + bandRows)
-                    // `a` holds rows [lo, hi) of the current stage; row y at a + (y − base)·w.
-                    let base = max(0, y0 - halo)
-                    var lo = base, hi = min(h, y1 + halo)
-                    for y in lo..<hi {
-                        (a + (y - base) * w).update(from: src.value + y * srcStride, count: w)
-                    }
-                    for step in steps {
-                        let r = step.reach
-                        let nlo = lo == 0 ? 0 : lo + r, nhi = hi == h ? h : hi - r
-                        switch step {
-                        case let .threshold(limit):
-                            for y in lo..<hi {
-                                let p = a + (y - base) * w
-                                for x in 0..<w where p[x] < limit { p[x] = 0 }
-                            }
-                        case let .morphology(radius, isMin):
-                            Self.morphology(a, b, base: base, width: w, height: h, out: nlo..<nhi,
-                                            radius: radius, isMin: isMin, row: row)
-                            swap(&a, &b)
-                        case let .feather(taps):
-                            Self.feather(a, b, base: base, width: w, height: h, out: nlo..<nhi,
-                                         taps: taps, padded: row, acc: acc)
-                            swap(&a, &b)
-                        }
-                        lo = nlo; hi = nhi
-                    }
-                    for y in y0..<y1 {
-                        quantizeRow(a + (y - base) * w, dst.value + y * dstStride, count: w)
-                    }
-                }
+                rows(0..<h, source: src, sourceFirstRow: 0, sourceStride: srcStride, width: w, height: h,
+                     into: dst, firstRow: 0, stride: dstStride, bandRows: bandRows, pool: pool)
             }
         }
         return out
+    }
+
+    /// 8-bit output rows `range` of a `width × height` matte whose float rows
+    /// `[range.lowerBound − halo, range.upperBound + halo)` (clipped to the picture) are at
+    /// `source + (y − sourceFirstRow)·sourceStride`; row `y` written at `dst + (y − firstRow)·stride`.
+    /// Bands of `bandRows` rows counted from row 0 of the picture, so a row's value never
+    /// depends on which range it was asked in.
+    func rows(
+        _ range: Range<Int>, source src: UnsafePointer<Float>, sourceFirstRow: Int, sourceStride srcStride: Int,
+        width w: Int, height h: Int, into dst: UnsafeMutablePointer<UInt8>, firstRow: Int, stride dstStride: Int,
+        bandRows: Int, pool: ThreadPool
+    ) {
+        guard !range.isEmpty else { return }
+        let halo = halo, steps = steps
+        let firstBand = range.lowerBound / bandRows, lastBand = (range.upperBound - 1) / bandRows
+        let bands = lastBand - firstBand + 1
+        let src = UncheckedSendable(src), dst = UncheckedSendable(dst)
+        // Dynamic scheduling (a descheduled worker on a busy machine holds back no fixed
+        // share); each worker owns its scratch, and a band's values depend on the band only.
+        let workers = bands > 1 ? pool.threadCount : 1
+        let scratch = (0..<workers).map { _ in Scratch(width: w, rows: min(bandRows, h) + 2 * halo, steps: steps) }
+        defer { for s in scratch { s.deallocate() } }
+        parallelDynamic(bands, pool: pool) { index, worker in
+            let band = firstBand + index
+            let row = scratch[worker].row, acc = scratch[worker].acc
+            var a = scratch[worker].a, b = scratch[worker].b
+            let y0 = max(band * bandRows, range.lowerBound), y1 = min(h, (band + 1) * bandRows, range.upperBound)
+            let b0 = band * bandRows, b1 = min(h, b0 + bandRows)
+            // `a` holds rows [lo, hi) of the current stage; row y at a + (y − base)·w. The whole
+            // band's window is processed (its values do not depend on the range asked for).
+            let base = max(0, b0 - halo)
+            var lo = base, hi = min(h, b1 + halo)
+            for y in lo..<hi {
+                (a + (y - base) * w).update(from: src.value + (y - sourceFirstRow) * srcStride, count: w)
+            }
+            for step in steps {
+                let r = step.reach
+                let nlo = lo == 0 ? 0 : lo + r, nhi = hi == h ? h : hi - r
+                switch step {
+                case let .threshold(limit):
+                    for y in lo..<hi {
+                        let p = a + (y - base) * w
+                        for x in 0..<w where p[x] < limit { p[x] = 0 }
+                    }
+                case let .morphology(radius, isMin):
+                    Self.morphology(a, b, base: base, width: w, height: h, out: nlo..<nhi,
+                                    radius: radius, isMin: isMin, row: row)
+                    swap(&a, &b)
+                case let .feather(taps):
+                    Self.feather(a, b, base: base, width: w, height: h, out: nlo..<nhi,
+                                 taps: taps, padded: row, acc: acc)
+                    swap(&a, &b)
+                }
+                lo = nlo; hi = nhi
+            }
+            for y in y0..<y1 {
+                quantizeRow(a + (y - base) * w, dst.value + (y - firstRow) * dstStride, count: w)
+            }
+        }
     }
 
     /// Square min/max of radius `r`: the clipped window's extremum, vertical then horizontal
@@ -253,3 +274,38 @@ struct BandedChain {
         }
     }
 }
+
+/// ``MatteOperations/appliedQuantized(to:guide:pool:)`` for a matte that exists only a strip
+/// of rows at a time: the banded chain, asked for output rows whose bands start at multiples
+/// of ``bandRows``, gives the same bytes as the whole-picture call.
+package struct StripPostprocessor: Sendable {
+    let chain: BandedChain
+    /// Rows per band (strips must start at a multiple of it).
+    package static let bandRows = 64
+
+    /// Nil when `operations` has a step with no banded form (a guided filter, a custom
+    /// operator, erosion or dilation wider than the banded kernel takes).
+    ///
+    /// - Throws: the parameter errors `applied(to:)` throws.
+    package init?(_ operations: MatteOperations) throws {
+        guard let steps = try operations.bandedSteps() else { return nil }
+        chain = BandedChain(steps: steps)
+    }
+
+    /// Input rows needed beyond each end of a strip.
+    package var halo: Int { chain.halo }
+
+    /// 8-bit rows `range` (`range.lowerBound` a multiple of ``bandRows``) of a `width × height`
+    /// matte from its float rows `[range.lowerBound − halo, range.upperBound + halo)` ∩ picture
+    /// at `source + (y − sourceFirstRow)·sourceStride`; row `y` written at `dst + (y − firstRow)·stride`.
+    package func rows(
+        _ range: Range<Int>, source: UnsafePointer<Float>, sourceFirstRow: Int, sourceStride: Int,
+        width: Int, height: Int, into dst: UnsafeMutablePointer<UInt8>, firstRow: Int, stride: Int, pool: ThreadPool
+    ) {
+        precondition(range.lowerBound % Self.bandRows == 0, "strips start at a multiple of \(Self.bandRows) rows")
+        chain.rows(range, source: source, sourceFirstRow: sourceFirstRow, sourceStride: sourceStride, width: width,
+                   height: height, into: dst, firstRow: firstRow, stride: stride, bandRows: Self.bandRows, pool: pool)
+    }
+}
+
+extension BandedChain: @unchecked Sendable {}

@@ -5,7 +5,7 @@ import MattingImage
 /// Internal: public APIs take and return ``FloatImage`` values; kernels work on planes so
 /// that every inner loop is a stride-1 pass over contiguous memory.
 @usableFromInline
-struct Plane: Sendable {
+package struct Plane: Sendable {
     var width: Int
     var height: Int
     var data: [Float]

@@ -94,7 +94,11 @@ struct MatteProgramBudgetTests {
         // per-thread ones) have stayed well under this bound.
         #expect(last.heapInUseKiB - tenth.heapInUseKiB < 512,
                 "heap in use after 10 runs \(tenth.heapInUseKiB) KiB, after 100 \(last.heapInUseKiB) KiB")
-        #expect(lines[9...].allSatisfy { $0.threads == tenth.threads }, "threads: \(lines.map(\.threads))")
+        // No thread is left behind: the count never rises above what the first ten runs
+        // reached. (It may dip by one and come back: on the strip path it was seen at 6, then
+        // 5 for twenty runs, then 6 again, which a leak — a count that only grows — is not.)
+        let settled = lines[..<10].map(\.threads).max() ?? 0
+        #expect(lines[9...].allSatisfy { $0.threads <= settled }, "threads: \(lines.map(\.threads))")
         let peakAfterTenth = lines[9...].map(\.residentMiB).max() ?? 0
         #expect(peakAfterTenth <= tenth.residentMiB * 1.5,
                 "RSS after 10 runs \(tenth.residentMiB) MiB, after 100 \(last.residentMiB) MiB, peak \(peakAfterTenth) MiB")

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -71,6 +72,11 @@ typedef struct cjpeg_header {
 /// made of thousands of tiny scans. Exceeding it is reported as CJPEG_CORRUPT.
 cjpeg_decoder *cjpeg_decoder_create(const uint8_t *data, size_t size, int max_scans);
 
+/// cjpeg_decoder_create reading from `file` (positioned at its start; not closed, and it
+/// must stay open until cjpeg_decoder_destroy) instead of memory: libjpeg reads it in
+/// small buffers as it decodes, so the whole file is never held.
+cjpeg_decoder *cjpeg_decoder_create_file(FILE *file, int max_scans);
+
 /// Ordinary progressive files have about 10 scans; libjpeg-turbo's TurboJPEG API suggests 500.
 #define CJPEG_DEFAULT_MAX_SCANS 500
 
@@ -98,6 +104,11 @@ int cjpeg_decoder_scaled_size(cjpeg_decoder *decoder, int scale_num, uint32_t *w
 /// Decodes every row into `pixels` (8-bit, output_channels per pixel), rows `row_stride`
 /// bytes apart, and reads to the end of the data. Call once, after cjpeg_decoder_start.
 int cjpeg_decoder_read(cjpeg_decoder *decoder, uint8_t *pixels, size_t row_stride);
+
+/// Decodes the next `count` rows into `pixels` (rows `row_stride` bytes apart); after the
+/// last row, reads to the end of the data as cjpeg_decoder_read does. Call after
+/// cjpeg_decoder_start, instead of (or before the rest of) cjpeg_decoder_read.
+int cjpeg_decoder_read_rows(cjpeg_decoder *decoder, uint8_t *pixels, size_t row_stride, uint32_t count);
 
 /// Frees the decoder and everything libjpeg allocated. NULL is ignored.
 void cjpeg_decoder_destroy(cjpeg_decoder *decoder);

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -72,6 +73,11 @@ typedef struct cpng_header {
 /// otherwise check cpng_decoder_status.
 cpng_decoder *cpng_decoder_create(const uint8_t *data, size_t size, uint32_t max_dimension);
 
+/// cpng_decoder_create reading from `file` (positioned at its start; not closed, and it
+/// must stay open until cpng_decoder_destroy) instead of memory: the bytes are read as
+/// libpng asks for them, so the whole file is never held.
+cpng_decoder *cpng_decoder_create_file(FILE *file, uint32_t max_dimension);
+
 /// The status of the last operation on `decoder`.
 int cpng_decoder_status(const cpng_decoder *decoder);
 
@@ -109,6 +115,12 @@ int cpng_decoder_start(cpng_decoder *decoder, int keep_16_bit);
 /// width × channels × output_bit_depth / 8). Call once, after cpng_decoder_start.
 int cpng_decoder_read(cpng_decoder *decoder, void *pixels, size_t row_stride);
 
+/// Decodes the next `count` rows into `pixels`, rows `row_stride` bytes apart; after the
+/// last row, reads to IEND as cpng_decoder_read does. Non-interlaced files only (interlaced
+/// ones need every row at once: use cpng_decoder_read). Call after cpng_decoder_start,
+/// instead of cpng_decoder_read; the rows are the same bytes cpng_decoder_read writes.
+int cpng_decoder_read_rows(cpng_decoder *decoder, void *pixels, size_t row_stride, uint32_t count);
+
 /// Frees the decoder and everything libpng allocated. NULL is ignored.
 void cpng_decoder_destroy(cpng_decoder *decoder);
 
@@ -137,6 +149,33 @@ int cpng_encode_threaded(const uint8_t *pixels, uint32_t width, uint32_t height,
 int cpng_encode_threaded_rgb_alpha(const uint8_t *rgb, size_t rgb_stride, const uint8_t *alpha, size_t alpha_stride,
                                    uint32_t width, uint32_t height, int compression_level, int threads,
                                    uint8_t **out, size_t *out_size, char *message, size_t message_size);
+
+/// A PNG written row band by row band: the same bytes as cpng_encode_threaded (or
+/// cpng_encode_threaded_rgb_alpha) of the whole picture, with only one band's deflate state
+/// and the output not yet taken held. Opaque.
+typedef struct cpng_stream cpng_stream;
+
+/// Starts a `width` × `height` PNG of `channels` (1–4) 8-bit samples; `rgb_alpha` non-zero
+/// (with channels 4) takes RGB rows and alpha rows separately. The signature and IHDR are
+/// the first output. NULL for invalid arguments or no memory.
+cpng_stream *cpng_stream_create(uint32_t width, uint32_t height, int channels, int rgb_alpha, int compression_level);
+
+/// Adds the next `count` rows (`alpha` only for rgb_alpha streams). Compressed output
+/// accumulates for cpng_stream_output. A failure is sticky.
+int cpng_stream_write_rows(cpng_stream *stream, const uint8_t *pixels, size_t row_stride,
+                           const uint8_t *alpha, size_t alpha_stride, uint32_t count);
+
+/// After the last row: the final IDAT (Adler-32) and IEND, as output.
+int cpng_stream_finish(cpng_stream *stream);
+
+/// The finished bytes not yet consumed; owned by the stream, valid until the next call.
+const uint8_t *cpng_stream_output(const cpng_stream *stream, size_t *size);
+
+/// Forgets the output returned by cpng_stream_output (the caller has written it).
+void cpng_stream_consume(cpng_stream *stream);
+
+/// Frees the stream. NULL is ignored.
+void cpng_stream_destroy(cpng_stream *stream);
 
 #ifdef __cplusplus
 }

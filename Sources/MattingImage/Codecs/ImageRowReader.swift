@@ -1,0 +1,184 @@
+import CJPEG
+import CPNG
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A PNG or JPEG file decoded top to bottom, a few rows at a time, straight from the file:
+/// neither the file's bytes nor the whole picture is ever held.
+///
+/// The rows are the bytes ``ImageBuffer/init(contentsOfFile:options:)`` decodes (the same
+/// libpng and libjpeg calls, 16-bit PNG samples rounded to 8 bits), *as stored*: the EXIF
+/// orientation is reported in ``orientation``, not applied. Interlaced PNGs cannot be read
+/// by rows (``canReadRows`` is false); read them whole. The file is checked as
+/// ``ImageBuffer/init(contentsOfFile:options:)`` checks it (a regular file, the pixel limit
+/// before any pixel memory), and every error names it.
+package final class ImageRowReader {
+    package let path: String
+    package let format: ImageFormat
+    package let width: Int
+    package let height: Int
+    /// The layout of the rows delivered: gray, gray+alpha, RGB or RGBA.
+    package let layout: PixelLayout
+    /// The orientation that would make the picture upright.
+    package let orientation: ImageOrientation
+    package let colorProfile: ColorProfile?
+    package let warnings: [DecodingWarning]
+    /// Whether ``readRows(_:into:)`` works (false for interlaced PNGs).
+    package let canReadRows: Bool
+    /// Rows delivered so far.
+    package private(set) var rowsRead = 0
+
+    private let file: UnsafeMutablePointer<FILE>
+    private let png: OpaquePointer?
+    private let jpeg: OpaquePointer?
+
+    /// Opens the file at `path` and reads its header; the pixel limit of `options` is checked
+    /// here (reduced-size decoding does not apply).
+    ///
+    /// - Throws: ``ImageError`` naming the file, as the whole-picture decoder does.
+    package init(path: String, options: DecodingOptions = .init()) throws(ImageError) {
+        self.path = path
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            throw .io(path: path, detail: "is \(FileIO.kind(ofMode: info.st_mode)), not a regular file")
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else { throw .io(path: path, detail: FileIO.reason(errno)) }
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            let detail = (info.st_mode & S_IFMT) != S_IFREG && info.st_mode != 0
+                ? "is \(FileIO.kind(ofMode: info.st_mode)), not a regular file" : FileIO.reason(errno)
+            close(fd)
+            throw .io(path: path, detail: detail)
+        }
+        guard let file = fdopen(fd, "rb") else {
+            let detail = FileIO.reason(errno)
+            close(fd)
+            throw .io(path: path, detail: detail)
+        }
+        var signature = [UInt8](repeating: 0, count: 8)
+        let got = fread(&signature, 1, 8, file)
+        guard fseek(file, 0, SEEK_SET) == 0 else {
+            fclose(file)
+            throw .io(path: path, detail: FileIO.reason(errno))
+        }
+        self.file = file
+        let sniffed = signature.withUnsafeBytes { bytes in
+            Result { () throws(ImageError) in try CodecSource.format(of: UnsafeRawBufferPointer(rebasing: bytes[..<got]), source: path) }
+        }
+        let format: ImageFormat
+        do { format = try sniffed.get() } catch { fclose(file); throw error }
+        self.format = format
+        switch format {
+        case .png:
+            let opened = Self.openPNG(file, path: path, options: options)
+            guard case let .success(png) = opened.result else {
+                cpng_decoder_destroy(opened.decoder)
+                fclose(file)
+                if case let .failure(error) = opened.result { throw error }
+                throw .corrupt(source: path, detail: "out of memory")
+            }
+            self.png = opened.decoder
+            jpeg = nil
+            (width, height, layout, orientation, colorProfile, warnings, canReadRows) = png
+        case .jpeg:
+            let opened = Self.openJPEG(file, path: path, options: options)
+            guard case let .success(jpg) = opened.result else {
+                cjpeg_decoder_destroy(opened.decoder)
+                fclose(file)
+                if case let .failure(error) = opened.result { throw error }
+                throw .corrupt(source: path, detail: "out of memory")
+            }
+            jpeg = opened.decoder
+            png = nil
+            (width, height, layout, orientation, colorProfile, warnings, canReadRows) = jpg
+        }
+    }
+
+    deinit {
+        cpng_decoder_destroy(png)
+        cjpeg_decoder_destroy(jpeg)
+        fclose(file)
+    }
+
+    private typealias Header = (Int, Int, PixelLayout, ImageOrientation, ColorProfile?, [DecodingWarning], Bool)
+
+    private static func openPNG(_ file: UnsafeMutablePointer<FILE>, path: String, options: DecodingOptions)
+        -> (decoder: OpaquePointer?, result: Result<Header, ImageError>) {
+        let sideLimit = UInt32(clamping: max(options.maximumPixelCount, 1))
+        guard let decoder = cpng_decoder_create_file(file, sideLimit) else {
+            return (nil, .failure(.corrupt(source: path, detail: "out of memory")))
+        }
+        func failure(_ status: Int32) -> ImageError {
+            let header = cpng_decoder_header(decoder)
+            if status == CPNG_TOO_LARGE {
+                return .tooLarge(source: path, width: Int(header.width), height: Int(header.height), limit: options.maximumPixelCount)
+            }
+            return PNGCodec.error(status, String(cString: cpng_decoder_message(decoder)), source: path)
+        }
+        var status = cpng_decoder_status(decoder)
+        guard status == CPNG_OK else { return (decoder, .failure(failure(status))) }
+        let header = cpng_decoder_header(decoder)
+        do {
+            try PNGCodec.checkLimit(width: Int(header.width), height: Int(header.height), source: path, options: options)
+        } catch { return (decoder, .failure(error)) }
+        status = cpng_decoder_start(decoder, 0)
+        guard status == CPNG_OK else { return (decoder, .failure(failure(status))) }
+        let started = cpng_decoder_header(decoder)
+        guard let layout = PNGCodec.layout(channels: started.channels), started.output_bit_depth == 8 else {
+            return (decoder, .failure(.corrupt(source: path, detail: "unexpected channel count \(started.channels)")))
+        }
+        let (profile, warnings) = PNGCodec.colorProfile(decoder, layout: layout, source: path)
+        return (decoder, .success((Int(started.width), Int(started.height), layout, PNGCodec.orientation(decoder),
+                                   profile, warnings, started.interlaced == 0)))
+    }
+
+    private static func openJPEG(_ file: UnsafeMutablePointer<FILE>, path: String, options: DecodingOptions)
+        -> (decoder: OpaquePointer?, result: Result<Header, ImageError>) {
+        guard let decoder = cjpeg_decoder_create_file(file, 0) else {
+            return (nil, .failure(.corrupt(source: path, detail: "out of memory")))
+        }
+        func failure(_ status: Int32) -> ImageError {
+            JPEGCodec.error(status, String(cString: cjpeg_decoder_message(decoder)), source: path)
+        }
+        var status = cjpeg_decoder_status(decoder)
+        guard status == CJPEG_OK else { return (decoder, .failure(failure(status))) }
+        let header = cjpeg_decoder_header(decoder)
+        do {
+            try PNGCodec.checkLimit(width: Int(header.width), height: Int(header.height), source: path, options: options)
+        } catch { return (decoder, .failure(error)) }
+        status = cjpeg_decoder_start(decoder, 8)
+        guard status == CJPEG_OK else { return (decoder, .failure(failure(status))) }
+        let started = cjpeg_decoder_header(decoder)
+        let layout: PixelLayout = started.output_channels == 1 ? .gray : .rgb
+        let (profile, warnings) = JPEGCodec.colorProfile(decoder, layout: layout, source: path)
+        return (decoder, .success((Int(started.output_width), Int(started.output_height), layout,
+                                   JPEGCodec.orientation(decoder), profile, warnings, true)))
+    }
+
+    /// Decodes the next `count` rows into rows `0..<count` of `band` (``layout``, width
+    /// ``width``, at least `count` rows). After the last row the rest of the file is checked
+    /// as the whole-picture decoder does.
+    ///
+    /// - Throws: ``ImageError`` naming the file (truncated, corrupt); after a failure the
+    ///   reader is spent.
+    package func readRows(_ count: Int, into band: inout Image) throws(ImageError) {
+        precondition(canReadRows && count >= 0 && count <= height - rowsRead && band.layout == layout
+                     && band.width == width && band.height >= count, "readRows(\(count)): bad call")
+        guard count > 0 else { return }
+        let status: Int32 = band.withUnsafeMutableBufferPointer { pixels, stride in
+            if let png {
+                return cpng_decoder_read_rows(png, pixels, stride, UInt32(count)) == CPNG_OK ? 0 : cpng_decoder_status(png)
+            }
+            return cjpeg_decoder_read_rows(jpeg, pixels, stride, UInt32(count)) == CJPEG_OK ? 0 : cjpeg_decoder_status(jpeg)
+        }
+        if status != 0 {
+            if let png { throw PNGCodec.error(status, String(cString: cpng_decoder_message(png)), source: path) }
+            throw JPEGCodec.error(status, String(cString: cjpeg_decoder_message(jpeg)), source: path)
+        }
+        rowsRead += count
+    }
+}

@@ -1,0 +1,148 @@
+import CPNG
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file written piece by piece with ``AtomicFile``'s guarantees: the bytes go to a new
+/// temporary file beside the destination, which replaces the destination only on
+/// ``commit()``. Discarded (the temporary file removed, the destination untouched) if
+/// ``commit()`` is never reached or fails.
+package final class AtomicFileWriter {
+    package let path: String
+    private let temporary: String
+    private var fd: Int32
+    private var done = false
+
+    /// - Throws: ``ImageError/io(path:detail:)`` naming `path`, as ``AtomicFile/write(_:to:)``
+    ///   (a symbolic link, directory, FIFO or device at `path` is refused before anything is made).
+    package init(path: String) throws(ImageError) {
+        self.path = path
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard !name.isEmpty, name != ".", name != ".." else { throw .io(path: path, detail: "is not a file path") }
+        if let refusal = try FileIO.replacementRefusal(path) { throw refusal }
+        (fd, temporary) = try FileIO.createTemporaryFile(in: folder, forFileNamed: name, destination: path)
+    }
+
+    deinit { discard() }
+
+    /// Appends `bytes`. - Throws: ``ImageError/io(path:detail:)`` naming the destination.
+    package func write(_ bytes: UnsafeRawBufferPointer) throws(ImageError) {
+        precondition(!done, "AtomicFileWriter: write after commit or discard")
+        var written = 0
+        while written < bytes.count {
+            let count = Glibc.write(fd, bytes.baseAddress! + written, bytes.count - written)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: path, detail: FileIO.reason(errno))
+            }
+            written += count
+        }
+    }
+
+    /// Flushes the file to disk and renames it over the destination (checked again first).
+    /// On failure the temporary file is removed. - Throws: ``ImageError/io(path:detail:)``.
+    package func commit() throws(ImageError) {
+        precondition(!done, "AtomicFileWriter: committed twice")
+        done = true
+        var failure: ImageError?
+        if fchmod(fd, 0o644) != 0 { failure = .io(path: path, detail: FileIO.reason(errno)) }
+        if failure == nil, fsync(fd) != 0 { failure = .io(path: path, detail: FileIO.reason(errno)) }
+        if close(fd) != 0, failure == nil { failure = .io(path: path, detail: FileIO.reason(errno)) }
+        if failure == nil {
+            do throws(ImageError) { failure = try FileIO.replacementRefusal(path) } catch { failure = error }
+        }
+        if failure == nil, rename(temporary, path) != 0 { failure = .io(path: path, detail: FileIO.reason(errno)) }
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+    }
+
+    /// Removes the temporary file (nothing happens after ``commit()``).
+    package func discard() {
+        guard !done else { return }
+        done = true
+        close(fd)
+        unlink(temporary)
+    }
+}
+
+/// A PNG written to an ``AtomicFileWriter`` as its rows come: the same bytes as
+/// ``ImageBuffer/encoded(as:options:)`` with default options (gray) or
+/// `encodedPNG(withAlpha:threads:)` (RGB rows plus alpha rows), colour profile included.
+package final class StreamingPNGWriter {
+    private let stream: OpaquePointer
+    private let file: AtomicFileWriter
+    private let rgbAlpha: Bool
+
+    /// - Parameters:
+    ///   - layout: `.gray` for a mask, `.rgba` for RGB rows with separate alpha rows.
+    ///   - colorProfile: written as an iCCP chunk after IHDR when it describes `layout`.
+    package init(path: String, width: Int, height: Int, layout: PixelLayout, colorProfile: ColorProfile?) throws(ImageError) {
+        precondition(layout == .gray || layout == .rgba)
+        rgbAlpha = layout == .rgba
+        guard let stream = cpng_stream_create(
+            UInt32(clamping: width), UInt32(clamping: height), Int32(layout.channelCount), rgbAlpha ? 1 : 0,
+            Int32(EncodingOptions().pngCompressionLevel))
+        else {
+            throw .unsupportedEncoding(destination: path, detail: "cannot encode a \(width)×\(height) PNG")
+        }
+        self.stream = stream
+        do {
+            file = try AtomicFileWriter(path: path)
+        } catch {
+            cpng_stream_destroy(stream)
+            throw error
+        }
+        // Signature and IHDR, then the profile where `PNGCodec.inserting` puts it.
+        try drain()
+        if let colorProfile, colorProfile.describes(layout) {
+            var chunk: UnsafeMutablePointer<UInt8>?
+            var size = 0
+            let status = colorProfile.data.withUnsafeBufferPointer { cpng_make_iccp_chunk($0.baseAddress, $0.count, &chunk, &size) }
+            guard status == CPNG_OK, let chunk else {
+                throw .unsupportedEncoding(destination: path, detail: "PNG: cannot compress the ICC profile")
+            }
+            defer { cpng_free(chunk) }
+            try file.write(UnsafeRawBufferPointer(start: chunk, count: size))
+        }
+    }
+
+    deinit { cpng_stream_destroy(stream) }
+
+    private func drain() throws(ImageError) {
+        var size = 0
+        guard let bytes = cpng_stream_output(stream, &size), size > 0 else { return }
+        try file.write(UnsafeRawBufferPointer(start: bytes, count: size))
+        cpng_stream_consume(stream)
+    }
+
+    /// Adds `count` rows: 8-bit rows at `pixels` (gray, or RGB for an RGBA file) and, for an
+    /// RGBA file, alpha rows at `alpha`.
+    package func write(
+        _ pixels: UnsafePointer<UInt8>, stride: Int, alpha: UnsafePointer<UInt8>? = nil, alphaStride: Int = 0, count: Int
+    ) throws(ImageError) {
+        let status = cpng_stream_write_rows(stream, pixels, stride, alpha, alphaStride, UInt32(count))
+        guard status == CPNG_OK else {
+            throw .unsupportedEncoding(destination: file.path, detail: "PNG encoding failed (status \(status))")
+        }
+        try drain()
+    }
+
+    /// Writes the end of the PNG and renames the file into place.
+    package func finish() throws(ImageError) {
+        guard cpng_stream_finish(stream) == CPNG_OK else {
+            throw .unsupportedEncoding(destination: file.path, detail: "PNG encoding failed: not every row was written")
+        }
+        try drain()
+        try file.commit()
+    }
+
+    /// Removes the temporary file; the destination is untouched.
+    package func discard() { file.discard() }
+}
