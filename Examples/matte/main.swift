@@ -59,10 +59,14 @@ struct MatteCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Matte the photo this many times in one process (for benchmarks; with --timings, one line per run).", visibility: .hidden))
     var `repeat`: Int = 1
 
+    @Option(help: ArgumentHelp("Photos of more pixels than this go through in strips (0: every photo; for tests and benchmarks).", visibility: .hidden))
+    var stripsAbove: Int = Matter.defaultStripThreshold
+
     func validate() throws {
         if matting.studio && trimap != nil { throw ValidationError("--studio and --trimap exclude each other") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if `repeat` < 1 { throw ValidationError("--repeat must be at least 1") }
+        if stripsAbove < 0 { throw ValidationError("--strips-above must be at least 0") }
     }
 
     func run() async throws {
@@ -78,11 +82,12 @@ struct MatteCommand: AsyncParsableCommand {
     func process() async throws {
         let outputURL = URL(fileURLWithPath: output ?? Self.defaultOutput(for: input, jpeg: format?.format == .jpeg))
         let format = try outputFormat(for: outputURL.path, format: format?.format)
-        let job = MatteJob(
+        var job = MatteJob(
             input: URL(fileURLWithPath: input), output: outputURL, format: format,
             source: trimap.map { .trimap(URL(fileURLWithPath: $0)) } ?? (matting.studio ? .studio : .model),
             options: try matting.options(pathDefault: MatteArguments.pathDefault(trimap: trimap != nil, studio: matting.studio)),
             maskOutput: saveMask.map { URL(fileURLWithPath: $0) }, previewOutput: preview.map { URL(fileURLWithPath: $0) })
+        job.stripsAbove = stripsAbove
         let matter = Matter(segmenter: job.source == .model ? try matting.segmenter() : nil, pool: ThreadPool(threadCount: threads))
         var outputs: [URL] = []
         for _ in 0..<`repeat` {

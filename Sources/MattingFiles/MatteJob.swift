@@ -5,7 +5,7 @@ import MattingKit
 /// matte it, encode every requested output, then write them all.
 ///
 /// Without a preview or a trimap, the job goes through
-/// ``Matter/matte(fileAt:writing:options:studio:progress:)``: the photo is decoded, matted
+/// ``Matter/matte(fileAt:writing:options:studio:stripsAbove:progress:)``: the photo is decoded, matted
 /// and written in strips of rows, so memory does not grow with its size. With them, the
 /// photo is decoded whole.
 ///
@@ -50,6 +50,9 @@ public struct MatteJob: Sendable {
     public var options: MattingOptions
     /// The contact sheet's layout, for ``previewOutput``.
     public var preview: PreviewSheet
+    /// Photos of more pixels than this go through in strips (with no trimap and no preview);
+    /// 0 for every photo. See ``Matter/defaultStripThreshold``.
+    public var stripsAbove: Int = Matter.defaultStripThreshold
 
     public init(
         input: URL, output: URL, format: ImageFormat = .png, source: Source = .model,
@@ -82,7 +85,7 @@ public struct MatteJob: Sendable {
         /// The pipeline's result, at the photo's size; nil when the photo went through in
         /// strips (``MatteJob/run(on:progress:)`` then never holds it whole).
         public let result: MattingResult?
-        /// Each stage's time (``Matter/matte(fileAt:writing:options:studio:progress:)`` says
+        /// Each stage's time (``Matter/matte(fileAt:writing:options:studio:stripsAbove:progress:)`` says
         /// what the stages include on the strip path).
         public let timings: MattingTimings
         /// The files written, in ``MatteJob/outputs`` order.
@@ -118,7 +121,7 @@ public struct MatteJob: Sendable {
             }
             let streamed = try await matter.matte(
                 fileAt: input, writing: StreamedOutputs(cutout: output, format: format, mask: maskOutput), options: options,
-                studio: source == .studio ? StudioTrimap() : nil, progress: progress)
+                studio: source == .studio ? StudioTrimap() : nil, stripsAbove: stripsAbove, progress: progress)
             return Outcome(
                 result: nil, timings: streamed.timings, outputs: outputs, decodeSeconds: 0, writeSeconds: 0,
                 wallSeconds: (clock.now - start).seconds, width: streamed.width, height: streamed.height)

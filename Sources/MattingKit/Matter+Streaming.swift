@@ -2,7 +2,7 @@ import Foundation
 import MattingImage
 import MattingRefine
 
-/// Where ``Matter/matte(fileAt:writing:options:studio:progress:)`` writes.
+/// Where ``Matter/matte(fileAt:writing:options:studio:stripsAbove:progress:)`` writes.
 public struct StreamedOutputs: Sendable, Hashable {
     /// The cut-out: an RGBA PNG, or for ``format`` `.jpeg` a JPEG composited over the
     /// options' background colour.
@@ -23,7 +23,7 @@ public struct StreamedOutputs: Sendable, Hashable {
     public var files: [URL] { [cutout] + [mask].compactMap { $0 } }
 }
 
-/// What ``Matter/matte(fileAt:writing:options:studio:progress:)`` did.
+/// What ``Matter/matte(fileAt:writing:options:studio:stripsAbove:progress:)`` did.
 public struct StreamedMatte: Sendable {
     /// The photo's width and height.
     public let width: Int
@@ -33,13 +33,21 @@ public struct StreamedMatte: Sendable {
     /// encoding and writing, strip by strip.
     public let timings: MattingTimings
     /// True when the photo went through in strips; false when it needed the whole-picture
-    /// path (see ``Matter/matte(fileAt:writing:options:studio:progress:)``).
+    /// path (see ``Matter/matte(fileAt:writing:options:studio:stripsAbove:progress:)``).
     public let isStreamed: Bool
 }
 
 extension Matter {
     /// Rows per strip of the full-size passes (a multiple of the post-processing band).
     static let stripRows = 256
+
+    /// The default for `stripsAbove` of ``matte(fileAt:writing:options:studio:stripsAbove:progress:)``:
+    /// photos of more pixels than this (16 MP) go through in strips, smaller ones whole.
+    ///
+    /// Whole is faster (the file is decoded once, and the cut-out's PNG is deflated on every
+    /// thread of the pool) and, up to this size, keeps the peak under the strip path's own
+    /// budget; above it memory would grow with the photo (figures in Docs/Benchmarks.md).
+    public static let defaultStripThreshold = 16 << 20
 
     /// Mattes the photo in the file at `input` and writes the outputs, without holding the
     /// full-size photo, matte or cut-out: the file is decoded a strip of rows at a time into
@@ -53,7 +61,8 @@ extension Matter {
     /// writing `result.cutoutPNG()` and `result.matte.encoded(as: .png)`.
     ///
     /// The whole-picture path is taken instead (same files, memory as
-    /// ``matte(_:options:progress:)``) for a JPEG cut-out, an interlaced PNG, a photo with an
+    /// ``matte(_:options:progress:)``) for a photo of at most `stripsAbove` pixels (faster, see
+    /// ``defaultStripThreshold``), a JPEG cut-out, an interlaced PNG, a photo with an
     /// EXIF orientation other than upright, pre-enhance, and post-processing with a step that
     /// has no banded form (a guided filter, a custom operator, erosion wider than 8 px).
     ///
@@ -68,12 +77,14 @@ extension Matter {
     ///   - studio: nil to find the subject with the network (default post-processing: the
     ///     `portrait` preset); a `StudioTrimap` for a product on a plain backdrop, no network
     ///     (default: the `product` preset).
+    ///   - stripsAbove: photos of more pixels than this go through in strips; 0 for every photo.
     ///   - progress: as for ``matte(_:options:progress:)``.
     /// - Throws: `ImageError` naming the file (input or output); ``MattingError``;
     ///   `CancellationError`.
     public func matte(
         fileAt input: URL, writing outputs: StreamedOutputs, options: MattingOptions = MattingOptions(),
-        studio: StudioTrimap? = nil, progress: (@Sendable (MattingProgress) -> Void)? = nil
+        studio: StudioTrimap? = nil, stripsAbove: Int = Matter.defaultStripThreshold,
+        progress: (@Sendable (MattingProgress) -> Void)? = nil
     ) async throws -> StreamedMatte {
         let runner = self.runner
         if studio == nil && runner == nil { throw MattingError.noModel }
@@ -103,7 +114,8 @@ extension Matter {
         // Open the file first: its errors name it, and it decides the path.
         let reader = try await pool.run { try UncheckedBox(ImageRowReader(path: path)) }.value
         let postprocessor = try StripPostprocessor(operations)
-        guard let postprocessor, reader.canReadRows, reader.orientation == .up, !options.enhance, outputs.format == .png
+        guard reader.width * reader.height > stripsAbove, let postprocessor, reader.canReadRows, reader.orientation == .up,
+              !options.enhance, outputs.format == .png
         else {
             let photo = try await pool.run { try Image(contentsOf: input) }
             let result: MattingResult

@@ -94,11 +94,14 @@ struct MatteProgramBudgetTests {
         // per-thread ones) have stayed well under this bound.
         #expect(last.heapInUseKiB - tenth.heapInUseKiB < 512,
                 "heap in use after 10 runs \(tenth.heapInUseKiB) KiB, after 100 \(last.heapInUseKiB) KiB")
-        // No thread is left behind: the count never rises above what the first ten runs
-        // reached. (It may dip by one and come back: on the strip path it was seen at 6, then
-        // 5 for twenty runs, then 6 again, which a leak — a count that only grows — is not.)
+        // No thread is left behind. The count moves a little on its own: Swift's cooperative
+        // pool starts and retires threads as the machine's load lets its tasks run (seen: 6,
+        // then 5 for twenty runs, then 6; and on a loaded machine one more than in the first
+        // ten runs, later). It is bounded by the first ten runs' count plus the pool's width,
+        // which a thread left behind by each run would pass within the 90 runs.
         let settled = lines[..<10].map(\.threads).max() ?? 0
-        #expect(lines[9...].allSatisfy { $0.threads <= settled }, "threads: \(lines.map(\.threads))")
+        let bound = settled + ProcessInfo.processInfo.activeProcessorCount
+        #expect(lines.allSatisfy { $0.threads <= bound }, "threads: \(lines.map(\.threads))")
         let peakAfterTenth = lines[9...].map(\.residentMiB).max() ?? 0
         #expect(peakAfterTenth <= tenth.residentMiB * 1.5,
                 "RSS after 10 runs \(tenth.residentMiB) MiB, after 100 \(last.residentMiB) MiB, peak \(peakAfterTenth) MiB")

@@ -61,7 +61,8 @@ struct StreamingMatteTests {
             var options = MattingOptions()
             options.estimatesForeground = c.foreground
             let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
-            let streamed = try await matter.matte(fileAt: input, writing: outputs, options: options, studio: c.studio ? StudioTrimap() : nil)
+            let streamed = try await matter.matte(
+                fileAt: input, writing: outputs, options: options, studio: c.studio ? StudioTrimap() : nil, stripsAbove: 0)
             #expect(streamed.isStreamed)
             #expect(streamed.width == c.width && streamed.height == c.height)
 
@@ -101,7 +102,7 @@ struct StreamingMatteTests {
             var options = MattingOptions()
             options.background = RGBColor(red: 10, green: 200, blue: 30)
             let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.jpg"), format: .jpeg)
-            let streamed = try await matter.matte(fileAt: input, writing: outputs, options: options)
+            let streamed = try await matter.matte(fileAt: input, writing: outputs, options: options, stripsAbove: 0)
             #expect(!streamed.isStreamed)
             let whole = try await matter.matte(try Image(contentsOf: input), options: options)
             let expected = try whole.composited(over: options.background).encoded(as: .jpeg)
@@ -120,7 +121,7 @@ struct StreamingMatteTests {
             try data.write(to: input)
             let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("out.png"), mask: dir.appendingPathComponent("mask.png"))
             do {
-                _ = try await Matter(threads: 2).matte(fileAt: input, writing: outputs)
+                _ = try await Matter(threads: 2).matte(fileAt: input, writing: outputs, stripsAbove: 0)
                 Issue.record("\(name): no error")
             } catch let error as ImageError {
                 #expect("\(error)".contains(name), "\(error)")
@@ -141,7 +142,7 @@ struct StreamingMatteTests {
         let mask = dir.appendingPathComponent("mask.png")
         try FileManager.default.createDirectory(at: mask, withIntermediateDirectories: false)
         await #expect(throws: ImageError.self) {
-            _ = try await Matter(threads: 2).matte(fileAt: input, writing: StreamedOutputs(cutout: cutout, mask: mask))
+            _ = try await Matter(threads: 2).matte(fileAt: input, writing: StreamedOutputs(cutout: cutout, mask: mask), stripsAbove: 0)
         }
         #expect(try Data(contentsOf: cutout) == Data("old".utf8))
         #expect(ProgramRunner.files(in: dir).sorted() == ["cutout.png", "mask.png", "photo.jpg"], "\(ProgramRunner.files(in: dir))")
@@ -158,7 +159,7 @@ struct StreamingMatteTests {
             let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
             let started = Mutex(false)
             let task = Task {
-                try await matter.matte(fileAt: input, writing: outputs, progress: { progress in
+                try await matter.matte(fileAt: input, writing: outputs, stripsAbove: 0, progress: { progress in
                     if progress.stage == .upsample { started.withLock { $0 = true } }
                 })
             }
@@ -167,6 +168,22 @@ struct StreamingMatteTests {
             await #expect(throws: CancellationError.self) { _ = try await task.value }
             #expect(ProgramRunner.files(in: dir) == ["photo.jpg"], "\(ProgramRunner.files(in: dir))")
         }
+    }
+
+    /// By default a photo of at most ``Matter/defaultStripThreshold`` pixels goes whole (one
+    /// decode, the threaded encoder): same files as in strips.
+    @Test func smallPhotosGoWholeByDefault() async throws {
+        let dir = try ProgramRunner.folder()
+        let input = dir.appendingPathComponent("photo.png")
+        try Self.scene(width: 300, height: 400).write(to: input)
+        let matter = try Matter(threads: 2)
+        let whole = StreamedOutputs(cutout: dir.appendingPathComponent("whole.png"), mask: dir.appendingPathComponent("whole-mask.png"))
+        let strips = StreamedOutputs(cutout: dir.appendingPathComponent("strips.png"), mask: dir.appendingPathComponent("strips-mask.png"))
+        let byDefault = try await matter.matte(fileAt: input, writing: whole, studio: StudioTrimap())
+        let forced = try await matter.matte(fileAt: input, writing: strips, studio: StudioTrimap(), stripsAbove: 0)
+        #expect(!byDefault.isStreamed && forced.isStreamed)
+        #expect(try Data(contentsOf: whole.cutout) == Data(contentsOf: strips.cutout))
+        #expect(try Data(contentsOf: dir.appendingPathComponent("whole-mask.png")) == Data(contentsOf: dir.appendingPathComponent("strips-mask.png")))
     }
 
     /// Memory does not grow with the photo: the `matte` program's peak resident size, in a
@@ -182,7 +199,7 @@ struct StreamingMatteTests {
             try Self.scene(width: w, height: h).write(to: input)
             let run = try ProgramRunner.run("matte", [input.path, "-o", dir.appendingPathComponent("out-\(w).png").path,
                                                        "--save-mask", dir.appendingPathComponent("mask-\(w).png").path,
-                                                       "--threads", "2", "--timings"])
+                                                       "--threads", "2", "--timings", "--strips-above", "0"])
             #expect(run.status == 0, "stderr: \(run.stderr)")
             let line = try #require(run.errorLines.first { $0.contains("peak rss ") }, "stderr: \(run.stderr)")
             #expect(line.contains("streamed in strips"), "\(line)")
