@@ -64,7 +64,8 @@ def series(base, photo, count, concurrency):
         total = 0.0
         for part in (r[3] or "").split(","):
             name, _, dur = part.strip().partition(";dur=")
-            total += float(dur) / 1000 if dur else 0
+            if name in ("queue", "decode", "matte", "encode"):
+                total += float(dur) / 1000
         work.append(total)
     return {"rps": count / wall, "p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95),
             "work_p50": percentile(work, 0.5), "overhead_p50": percentile([l - w for l, w in zip(latencies, work)], 0.5)}

@@ -9,6 +9,7 @@ Usage: load_test.py --base-url URL --photo PATH --pid PID [--requests 200] [--co
 """
 import argparse
 import concurrent.futures
+import io
 import json
 import statistics
 import sys
@@ -61,8 +62,16 @@ def main():
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--fields", default="om=true", help="extra form fields, a=b&c=d")
+    parser.add_argument("--side", type=int, default=0, help="scale the photo to this long side first (0: as it is)")
     args = parser.parse_args()
     photo = open(args.photo, "rb").read()
+    if args.side:
+        from PIL import Image
+        image = Image.open(io.BytesIO(photo)).convert("RGB")
+        image.thumbnail((args.side, args.side))
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=92)
+        photo = buffer.getvalue()
     fields = dict(kv.split("=", 1) for kv in args.fields.split("&") if kv)
     url = args.base_url.rstrip("/") + "/api/remove"
 
@@ -82,7 +91,7 @@ def main():
     for r in ok:
         for part in (r[3] or "").split(","):
             name, _, dur = part.strip().partition(";dur=")
-            if name in ("decode", "matte", "encode"):
+            if name in ("queue", "decode", "matte", "encode"):
                 matte_ms.append((r, float(dur)))
     server_ms = {}
     for r, ms in matte_ms:

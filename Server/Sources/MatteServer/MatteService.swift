@@ -70,9 +70,11 @@ public final class MatteService: Sendable {
 
     /// Timings of one request, for `Server-Timing`.
     struct Timings: Sendable {
-        var decode = 0.0, matte = 0.0, encode = 0.0
+        /// Waiting for the pipeline (earlier requests on it), then the library's three steps.
+        var queue = 0.0, decode = 0.0, matte = 0.0, encode = 0.0
         var header: String {
-            String(format: "decode;dur=%.1f, matte;dur=%.1f, encode;dur=%.1f", decode * 1000, matte * 1000, encode * 1000)
+            String(format: "queue;dur=%.1f, decode;dur=%.1f, matte;dur=%.1f, encode;dur=%.1f",
+                   queue * 1000, decode * 1000, matte * 1000, encode * 1000)
         }
     }
 
@@ -117,7 +119,8 @@ public final class MatteService: Sendable {
         let maximumPixels = request.maximumPixels
         let bytes = request.image
         let pool = matter.pool
-        let photo = try await pool.run { () throws -> Image in
+        let (photo, began) = try await pool.run { () throws -> (Image, ContinuousClock.Instant) in
+            let began = clock.now
             var photo = try Image(decoding: bytes, options: DecodingOptions(maximumPixelCount: limit))
             if let maximumPixels, photo.pixelCount > maximumPixels, !photo.isEmpty {
                 let scale = (Double(maximumPixels) / Double(photo.pixelCount)).squareRoot()
@@ -127,10 +130,11 @@ public final class MatteService: Sendable {
                     pool: pool)
                 photo.colorProfile = profile
             }
-            return photo
+            return (photo, began)
         }
         let decoded = clock.now
-        timings.decode = (decoded - start).seconds
+        timings.queue = (began - start).seconds
+        timings.decode = (decoded - began).seconds
         let result: MattingResult
         switch (request.source, progress) {
         case (.studio, _):

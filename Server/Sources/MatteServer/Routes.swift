@@ -185,7 +185,7 @@ struct Handlers: Sendable {
                         "done": true, "width": rendered.width, "height": rendered.height,
                         "contentType": rendered.contentType, "extension": rendered.fileExtension,
                         "image": Data(rendered.bytes).base64EncodedString(),
-                        "decodeMs": timings.decode * 1000, "matteMs": timings.matte * 1000, "encodeMs": timings.encode * 1000,
+                        "queueMs": timings.queue * 1000, "decodeMs": timings.decode * 1000, "matteMs": timings.matte * 1000, "encodeMs": timings.encode * 1000,
                     ]
                     if let mask = rendered.maskPNG { line["mask"] = Data(mask).base64EncodedString() }
                     continuation.yield(Self.line(line))

@@ -59,11 +59,12 @@ import Testing
     }
 
     @Test func boundedLoadRunEveryAnswerIs200Or429() throws {
-        let server = try ServerProcess(["--threads", "1", "--jobs", "2", "--queue", "6"])
+        // A queue shorter than the clients at once, so both answers occur: 200 and 429.
+        let server = try ServerProcess(["--threads", "1", "--jobs", "2", "--queue", "8"])
         defer { server.stop() }
         let run = try script("load_test.py", [
             "--base-url", server.baseURL, "--photo", photoPath, "--pid", String(server.process.processIdentifier),
-            "--requests", "200", "--concurrency", "16",
+            "--requests", "200", "--concurrency", "16", "--side", "192",
         ])
         #expect(run.status == 0, "load run: \(run.stdout) \(run.stderr)")
         #expect(server.process.isRunning)
