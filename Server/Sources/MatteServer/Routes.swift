@@ -44,6 +44,12 @@ public enum MatteServerRoutes {
         }
         router.get("/health") { _, _ in routes.health() }
         router.post("/api/remove") { request, context in await routes.answer(request, context, route: .rembg) }
+        // rembg's GET form fetches `url`; this server fetches nothing on a client's behalf.
+        router.get("/api/remove") { _, _ in
+            Handlers.errorResponse(APIError(
+                .badRequest, code: "image_url_unsupported",
+                title: "url: this server fetches nothing on a client's behalf; POST the photo as the multipart file field file"))
+        }
         router.post("/v1.0/removebg") { request, context in await routes.answer(request, context, route: .removeBG) }
         router.post("/api/matte") { request, context in await routes.answer(request, context, route: .page) }
         return router

@@ -101,6 +101,11 @@ import Testing
                 let code = try Fixtures.error(response).code
                 #expect(code == "invalid_multipart")
             }
+            try await client.execute(uri: "/api/remove?url=http://example.com/a.jpg", method: .get) { response in
+                #expect(response.status == .badRequest)
+                let code = try Fixtures.error(response).code
+                #expect(code == "image_url_unsupported")
+            }
             // And the server still works.
             let good = Fixtures.multipart([("file", .file("a.png", photo)), ("om", .text("true"))])
             try await client.execute(uri: "/api/remove", method: .post, headers: good.headers, body: good.body) { response in
