@@ -12,7 +12,9 @@ Usage (from the repository root, release builds):
   swift build -c release --product matte
   swift build -c release --package-path Server --product matte-server
   python3 Server/Scripts/bench_server.py --matte .build/release/matte \
-      --server Server/.build/release/matte-server --photo PATH_1200x1800.jpg
+      --server Server/.build/release/matte-server
+Without --photo it uses the sample portrait (Scripts/fetch-sample.sh) cropped to 2:3 and upscaled
+(Lanczos) to 1200x1800, JPEG q95: the photo Scripts/compare.py's e2e row uses.
 """
 import argparse
 import json
@@ -75,12 +77,22 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--matte", required=True)
     parser.add_argument("--server", required=True)
-    parser.add_argument("--photo", required=True)
+    parser.add_argument("--photo")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--requests", type=int, default=20)
     args = parser.parse_args()
     cores = os.cpu_count() or 1
+    if not args.photo:
+        from PIL import Image
+        sample_dir = os.path.join(os.environ.get("MATTINGKIT_CACHE_DIR") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "mattingkit"), "samples")
+        sample = Image.open(os.path.join(sample_dir, "astronaut.png")).convert("RGB")
+        side = sample.width
+        cw = side * 1200 // 1800
+        args.photo = os.path.join(tempfile.mkdtemp(prefix="bench-photo-"), "portrait-1200x1800.jpg")
+        sample.crop(((side - cw) // 2, 0, (side - cw) // 2 + cw, side)).resize((1200, 1800), Image.LANCZOS).save(
+            args.photo, quality=95, subsampling="4:2:0")
     photo = open(args.photo, "rb").read()
     rows = {"matte": [], "jobs1": [], "jobs2": [], "single": [], "rss1": [], "rss2": []}
     out = tempfile.mkdtemp(prefix="bench-matte-")
