@@ -140,6 +140,34 @@ def main():
         assert mask.size == photo.size and mask.mode == "L", (mask.size, mask.mode)
         ok("the mask downloads: 8-bit gray")
 
+        # Drag and drop, and paste (with the warning), as the page's events receive them.
+        drop = """
+            const done = arguments[arguments.length - 1];
+            // The first call keeps the photo: choosing a new one revokes the page's old object URL.
+            const photo = window.testPhoto ? Promise.resolve(window.testPhoto)
+              : fetch(document.getElementById('before-image').src).then(r => r.blob());
+            photo.then(blob => {
+              window.testPhoto = blob;
+              const data = new DataTransfer();
+              data.items.add(new File([blob], arguments[0], {type: 'image/png'}));
+              const target = arguments[1] === 'paste' ? document : document.getElementById('drop-single');
+              const event = arguments[1] === 'paste'
+                ? new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true})
+                : new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true});
+              target.dispatchEvent(event);
+              done(true);
+            });"""
+        driver.execute_async_script(drop, "dropped.png", "drop")
+        wait.until(lambda d: "dropped.png" in d.find_element(By.ID, "photo-info").text)
+        assert f"{photo.width} × {photo.height} px" in driver.find_element(By.ID, "photo-info").text
+        assert driver.find_element(By.ID, "paste-warning").text == ""
+        ok("a dropped photo is taken, with its size")
+        driver.execute_async_script(drop, "clipboard.png", "paste")
+        wait.until(lambda d: "clipboard.png" in d.find_element(By.ID, "photo-info").text)
+        warning = driver.find_element(By.ID, "paste-warning").text
+        assert "recompressed" in warning, warning
+        ok("a pasted photo is taken, with the warning: " + warning)
+
         # An error in words: a file that is not an image.
         text_path = os.path.join(work, "notes.png")
         with open(text_path, "w") as f:
