@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import MatteServer
+import MattingKit
+import ServiceLifecycle
+
+/// `matte-server`: MattingKit's web page and HTTP API (rembg's `/api/remove`, remove.bg's
+/// `/v1.0/removebg`). Loads the model once, then serves until SIGTERM or SIGINT, which
+/// finish the requests in flight and refuse new connections.
+@main
+struct MatteServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "matte-server",
+        abstract: "Serve MattingKit's page and HTTP API (rembg- and remove.bg-compatible).")
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "TCP port (0: any free port; the chosen one is logged).")
+    var port = 8080
+
+    @Option(name: .customLong("api-key"), help: "Require this key in X-Api-Key on every API call (default: $MATTE_SERVER_API_KEY, else none).")
+    var apiKey: String?
+
+    @Option(name: .customLong("max-upload-mb"), help: "Largest request body, in MiB.")
+    var maxUploadMB = 50
+
+    @Option(name: .customLong("max-megapixels"), help: "Largest photo, in millions of pixels (checked from its header).")
+    var maxMegapixels = 50.0
+
+    @Option(help: "Mattes computed at once (each with its own thread pool; they share the model).")
+    var jobs = 1
+
+    @Option(help: "Threads per job (default: the cores available divided by --jobs).")
+    var threads: Int?
+
+    @Option(name: .customLong("queue"), help: "Requests that may wait beyond the running ones; more get 429 with Retry-After.")
+    var queue = 16
+
+    @Option(name: .customLong("timeout"), help: "Seconds one request may take before it is cancelled (503).")
+    var timeout = 120.0
+
+    func validate() throws {
+        guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be in 0…65535") }
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard threads.map({ $0 >= 1 }) ?? true else { throw ValidationError("--threads must be at least 1") }
+        guard maxUploadMB >= 1 else { throw ValidationError("--max-upload-mb must be at least 1") }
+        guard maxMegapixels > 0 else { throw ValidationError("--max-megapixels must be positive") }
+        guard queue >= 0 else { throw ValidationError("--queue must be at least 0") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        if let apiKey, apiKey.isEmpty { throw ValidationError("--api-key must not be empty") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "matte-server")
+        let key = apiKey ?? ProcessInfo.processInfo.environment["MATTE_SERVER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        let configuration = MatteServerConfiguration(
+            host: host, port: port, apiKey: key, maximumUploadBytes: maxUploadMB * 1024 * 1024,
+            maximumPixels: Int(maxMegapixels * 1_000_000), jobs: jobs,
+            threadsPerJob: threads ?? max(1, Matter.defaultThreadCount / jobs), queueLength: queue,
+            requestTimeoutSeconds: timeout)
+
+        let segmenter: ModelSegmenter
+        do {
+            segmenter = try ModelSegmenter.defaultModel()
+        } catch {
+            FileHandle.standardError.write(Data("matte-server: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        let service = MatteService(configuration: configuration, segmenter: segmenter)
+        let app = Application(
+            router: MatteServerRoutes.router(service: service, logger: logger),
+            server: MatteServerRoutes.server,
+            configuration: .init(address: .hostname(host, port: port), serverName: "matte-server"),
+            onServerRunning: { channel in
+                let address = channel.localAddress.map { "\($0.ipAddress ?? host):\($0.port ?? port)" } ?? "\(host):\(port)"
+                logger.info("listening on http://\(address) (jobs \(configuration.jobs), threads per job \(configuration.threadsPerJob), API key \(key == nil ? "off" : "on"))")
+            },
+            logger: logger)
+        let services = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await services.run()
+        logger.info("stopped")
+    }
+}
