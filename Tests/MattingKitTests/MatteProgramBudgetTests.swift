@@ -100,7 +100,7 @@ struct MatteProgramBudgetTests {
         // ten runs, later). It is bounded by the first ten runs' count plus the pool's width,
         // which a thread left behind by each run would pass within the 90 runs.
         let settled = lines[..<10].map(\.threads).max() ?? 0
-        let bound = settled + ProcessInfo.processInfo.activeProcessorCount
+        let bound = settled + Double(ProcessInfo.processInfo.activeProcessorCount)
         #expect(lines.allSatisfy { $0.threads <= bound }, "threads: \(lines.map(\.threads))")
         let peakAfterTenth = lines[9...].map(\.residentMiB).max() ?? 0
         #expect(peakAfterTenth <= tenth.residentMiB * 1.5,
