@@ -67,17 +67,11 @@ extension ImageBuffer {
                             }
                             for y in rows {
                                 let first = Int(start[y]), n = Int(count[y])
-                                let w = weights + y * taps
                                 // Every row of the window is filtered before any is summed: the
                                 // window's rows are consecutive, so they occupy distinct slots.
                                 for k in 0..<max(n, 1) { _ = filtered(first + k) }
-                                let m0 = ring + (first % window) * midStride
-                                let w0 = w[0]
-                                for i in 0..<midStride { accumulator[i] = w0 * m0[i] }
-                                for k in 1..<max(n, 1) {
-                                    let weight = w[k], m = ring + ((first + k) % window) * midStride
-                                    for i in 0..<midStride { accumulator[i] += weight * m[i] }
-                                }
+                                sumRingRows(into: accumulator, ring: ring, slots: window, stride: midStride,
+                                            first: first, count: n, weights: weights + y * taps)
                                 Component.store(accumulator, count: midStride, into: dst + y * dstStride)
                             }
                         }
@@ -156,6 +150,21 @@ private func resampleRow(
                 output[channels * x + c] = s
             }
         }
+    }
+}
+
+/// One output row of a vertical pass: into `accumulator`, the weighted sum of rows
+/// `first ..< first + count` (at least the first) of a ring of `slots` rows of `stride` floats,
+/// row `r` in slot `r % slots`. Shared by the whole-picture and the streaming resizers, so the
+/// two give the same bytes.
+@inline(__always)
+func sumRingRows(into accumulator: UnsafeMutablePointer<Float>, ring: UnsafePointer<Float>, slots: Int, stride: Int,
+                 first: Int, count: Int, weights: UnsafePointer<Float>) {
+    let m0 = ring + (first % slots) * stride, w0 = weights[0]
+    for i in 0..<stride { accumulator[i] = w0 * m0[i] }
+    for k in 1..<max(count, 1) {
+        let weight = weights[k], m = ring + ((first + k) % slots) * stride
+        for i in 0..<stride { accumulator[i] += weight * m[i] }
     }
 }
 
@@ -244,15 +253,8 @@ package struct StreamingResizer {
                         defer { accumulator.deallocate() }
                         for j in chunk {
                             let y = from + j
-                            let first = Int(p.0[y]), n = Int(p.1[y])
-                            let w = p.2 + y * taps
-                            let m0 = ring + (first % capacity) * midStride
-                            let w0 = w[0]
-                            for i in 0..<midStride { accumulator[i] = w0 * m0[i] }
-                            for k in 1..<max(n, 1) {
-                                let weight = w[k], m = ring + ((first + k) % capacity) * midStride
-                                for i in 0..<midStride { accumulator[i] += weight * m[i] }
-                            }
+                            sumRingRows(into: accumulator, ring: ring, slots: capacity, stride: midStride,
+                                        first: Int(p.0[y]), count: Int(p.1[y]), weights: p.2 + y * taps)
                             UInt8.store(accumulator, count: midStride, into: dst + y * dstStride)
                         }
                     }

@@ -159,6 +159,18 @@ enum PNGCodec {
     /// `png` (as the encoders make it: signature, then IHDR) with an iCCP chunk holding
     /// `profile` right after IHDR, where PNG wants it (before PLTE and IDAT).
     static func inserting(_ profile: ColorProfile, into png: [UInt8], destination: String) throws(ImageError) -> [UInt8] {
+        let chunk = try iccpChunk(profile, destination: destination)
+        let afterIHDR = 8 + 25
+        var result = [UInt8]()
+        result.reserveCapacity(png.count + chunk.count)
+        result.append(contentsOf: png[..<afterIHDR])
+        result.append(contentsOf: chunk)
+        result.append(contentsOf: png[afterIHDR...])
+        return result
+    }
+
+    /// The whole iCCP chunk (length, type, zlib-compressed `profile`, CRC) for a PNG.
+    static func iccpChunk(_ profile: ColorProfile, destination: String) throws(ImageError) -> [UInt8] {
         var chunk: UnsafeMutablePointer<UInt8>?
         var size = 0
         let status = profile.data.withUnsafeBufferPointer { cpng_make_iccp_chunk($0.baseAddress, $0.count, &chunk, &size) }
@@ -166,13 +178,7 @@ enum PNGCodec {
             throw .unsupportedEncoding(destination: destination, detail: "PNG: cannot compress the ICC profile")
         }
         defer { cpng_free(chunk) }
-        let afterIHDR = 8 + 25
-        var result = [UInt8]()
-        result.reserveCapacity(png.count + size)
-        result.append(contentsOf: png[..<afterIHDR])
-        result.append(contentsOf: UnsafeBufferPointer(start: chunk, count: size))
-        result.append(contentsOf: png[afterIHDR...])
-        return result
+        return Array(UnsafeBufferPointer(start: chunk, count: size))
     }
 
     /// The default filter choice: "Up" only. Measured on a 1200×1800 photo-like RGBA

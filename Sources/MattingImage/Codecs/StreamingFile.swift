@@ -102,14 +102,9 @@ package final class StreamingPNGWriter {
         // Signature and IHDR, then the profile where `PNGCodec.inserting` puts it.
         try drain()
         if let colorProfile, colorProfile.describes(layout) {
-            var chunk: UnsafeMutablePointer<UInt8>?
-            var size = 0
-            let status = colorProfile.data.withUnsafeBufferPointer { cpng_make_iccp_chunk($0.baseAddress, $0.count, &chunk, &size) }
-            guard status == CPNG_OK, let chunk else {
-                throw .unsupportedEncoding(destination: path, detail: "PNG: cannot compress the ICC profile")
-            }
-            defer { cpng_free(chunk) }
-            try file.write(UnsafeRawBufferPointer(start: chunk, count: size))
+            let chunk = try PNGCodec.iccpChunk(colorProfile, destination: path)
+            let written = chunk.withUnsafeBytes { bytes in Result { () throws(ImageError) in try file.write(bytes) } }
+            try written.get()
         }
     }
 
