@@ -79,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "convert-image",
             dependencies: [
-                "MattingKit",
+                "MattingKit", "MatteCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/convert-image"),

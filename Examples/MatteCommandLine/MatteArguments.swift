@@ -104,6 +104,13 @@ public struct ArgumentFailure: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
+/// Checks a count option against its lower bound. Out of range is an ``ArgumentFailure``,
+/// so the programs report it as one line with exit status 1, like every other bad value,
+/// rather than as a usage error.
+public func requireAtLeast(_ minimum: Int, _ value: Int, _ option: String) throws {
+    if value < minimum { throw ArgumentFailure("\(option) must be at least \(minimum), got \(value)") }
+}
+
 /// The format to write `path` in: `format` when given, else the file's extension (.png, .jpg,
 /// .jpeg in any case); any other extension is refused rather than written as PNG bytes under
 /// the wrong name.

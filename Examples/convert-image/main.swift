@@ -8,6 +8,7 @@
 import ArgumentParser
 import Foundation
 import MattingKit
+import MatteCommandLine
 
 @main
 struct ConvertImage: ParsableCommand {
@@ -42,11 +43,11 @@ struct ConvertImage: ParsableCommand {
     var maxSide: Int?
 
     func validate() throws {
-        guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1…100, not \(quality)") }
+        guard (1...100).contains(quality) else { throw ArgumentFailure("--quality must be 1…100, got \(quality)") }
         guard (0...9).contains(compressionLevel) else {
-            throw ValidationError("--compression-level must be 0…9, not \(compressionLevel)")
+            throw ArgumentFailure("--compression-level must be 0…9, got \(compressionLevel)")
         }
-        if let maxSide, maxSide < 1 { throw ValidationError("--max-side must be at least 1, not \(maxSide)") }
+        if let maxSide { try requireAtLeast(1, maxSide, "--max-side") }
     }
 
     func run() throws {

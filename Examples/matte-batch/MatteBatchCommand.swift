@@ -46,10 +46,10 @@ struct MatteBatchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Use trimaps from this folder (the photo's relative path with .png) instead of the model.", valueName: "dir"))
     var trimapDir: String?
 
-    @Option(help: "Photos in flight at once (default: the number of cores).")
+    @Option(parsing: .unconditional, help: "Photos in flight at once (default: the number of cores).")
     var jobs: Int?
 
-    @Option(help: "Threads for each photo, every stage (default: cores ÷ jobs, at least 1); the output does not depend on it.")
+    @Option(parsing: .unconditional, help: "Threads for each photo, every stage (default: cores ÷ jobs, at least 1); the output does not depend on it.")
     var threads: Int?
 
     @Flag(help: "Redo photos whose outputs already exist.")
@@ -63,17 +63,9 @@ struct MatteBatchCommand: AsyncParsableCommand {
 
     func validate() throws {
         if matting.studio && trimapDir != nil { throw ValidationError("--studio and --trimap-dir exclude each other") }
-        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if let shard {
-            do { _ = try MatteBatch.Shard(parsing: shard) } catch { throw ValidationError("--shard: \(error)") }
-        }
     }
 
     func run() async throws {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let jobs = self.jobs ?? max(1, cores)
-        let threads = self.threads ?? max(1, cores / jobs)
         var batch = MatteBatch(inputFolder: URL(fileURLWithPath: inputDir), outputFolder: URL(fileURLWithPath: outputDir))
         batch.recursive = recursive
         batch.patterns = globs
@@ -83,13 +75,22 @@ struct MatteBatchCommand: AsyncParsableCommand {
         batch.trimapFolder = trimapDir.map { URL(fileURLWithPath: $0) }
         batch.studio = matting.studio
         batch.overwrite = overwrite
-        if let shard { batch.shard = try MatteBatch.Shard(parsing: shard) }
 
         let started = Date()
         let plan: MatteBatch.Plan
         let segmenter: ModelSegmenter?
+        let jobs: Int, threads: Int
         do {
+            // Values out of range: one line and status 1, like any bad input.
             try matting.checkRanges()
+            if let jobs = self.jobs { try requireAtLeast(1, jobs, "--jobs") }
+            if let threads = self.threads { try requireAtLeast(1, threads, "--threads") }
+            if let shard {
+                do { batch.shard = try MatteBatch.Shard(parsing: shard) } catch { throw ArgumentFailure("--shard: \(error)") }
+            }
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            jobs = self.jobs ?? max(1, cores)
+            threads = self.threads ?? max(1, cores / jobs)
             batch.options = try matting.options(
                 pathDefault: MatteArguments.pathDefault(trimap: trimapDir != nil, studio: matting.studio))
             plan = try batch.plan()

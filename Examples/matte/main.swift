@@ -50,28 +50,33 @@ struct MatteCommand: AsyncParsableCommand {
     @Option(help: "Use this trimap (0 background, 255 foreground, other values unknown) instead of the model.")
     var trimap: String?
 
-    @Option(help: "Threads for the whole job (decode, network, solver, encode). Default: the cores available.")
+    @Option(parsing: .unconditional, help: "Threads for the whole job (decode, network, solver, encode). Default: the cores available.")
     var threads: Int = Matter.defaultThreadCount
 
     @Flag(help: "Print per-stage timings, CPU time and resident memory to stderr.")
     var timings = false
 
-    @Option(help: ArgumentHelp("Matte the photo this many times in one process (for benchmarks; with --timings, one line per run).", visibility: .hidden))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Matte the photo this many times in one process (for benchmarks; with --timings, one line per run).", visibility: .hidden))
     var `repeat`: Int = 1
 
-    @Option(help: ArgumentHelp("Photos of more pixels than this go through in strips (0: every photo; for tests and benchmarks).", visibility: .hidden))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Photos of more pixels than this go through in strips (0: every photo; for tests and benchmarks).", visibility: .hidden))
     var stripsAbove: Int = Matter.defaultStripThreshold
 
     func validate() throws {
         if matting.studio && trimap != nil { throw ValidationError("--studio and --trimap exclude each other") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if `repeat` < 1 { throw ValidationError("--repeat must be at least 1") }
-        if stripsAbove < 0 { throw ValidationError("--strips-above must be at least 0") }
+    }
+
+    /// Values out of range: one line and status 1 through ``run()``'s report, like any bad input.
+    func checkRanges() throws {
+        try matting.checkRanges()
+        try requireAtLeast(1, threads, "--threads")
+        try requireAtLeast(1, `repeat`, "--repeat")
+        try requireAtLeast(0, stripsAbove, "--strips-above")
     }
 
     func run() async throws {
         do {
-            try matting.checkRanges()
+            try checkRanges()
             try await process()
         } catch {
             printFailure("matte", input, error)

@@ -207,7 +207,13 @@ struct MatteBatchProgramTests {
         let missing = try Self.run([root.appendingPathComponent("nope").path, root.appendingPathComponent("out").path, "--studio"])
         #expect(missing.status != 0 && missing.errorLines.count == 1 && missing.stderr.contains("nope"), "\(missing.stderr)")
         let shard = try Self.run([input.path, root.appendingPathComponent("out").path, "--studio", "--shard", "4/3"])
-        #expect(shard.status != 0 && shard.stderr.contains("shard"), "\(shard.stderr)")
+        #expect(shard.status == 1 && shard.errorLines.count == 1 && shard.stderr.contains("shard"), "\(shard.stderr)")
+        // Counts out of range, negative ones included, are one line with status 1, not usage text.
+        for (option, value) in [("--jobs", "0"), ("--threads", "-1")] {
+            let run = try Self.run([input.path, root.appendingPathComponent("out").path, "--studio", option, value])
+            #expect(run.status == 1 && run.errorLines.count == 1 && run.stderr.contains(option) && !run.stderr.contains("Usage"),
+                    "\(option) \(value): \(run.stderr)")
+        }
         let report = try Self.run([input.path, root.appendingPathComponent("out").path, "--studio", "--report", input.path + "/photo-0.png"])
         #expect(report.status != 0 && report.stderr.contains("overwrite"), "\(report.stderr)")
         #expect(ProgramRunner.tree(input) == before)

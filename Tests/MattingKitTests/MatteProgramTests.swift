@@ -73,7 +73,8 @@ struct MatteProgramTests {
         let dir = try Self.folder()
         let photo = dir.appendingPathComponent("photo.png")
         try SyntheticComposite(width: 48, height: 36).image.write(to: photo)
-        for (option, value) in [("--erode", "-1"), ("--erode", "6"), ("--alpha-threshold", "-3"), ("--alpha-threshold", "51")] {
+        for (option, value) in [("--erode", "-1"), ("--erode", "6"), ("--alpha-threshold", "-3"), ("--alpha-threshold", "51"),
+                                ("--threads", "0"), ("--threads", "-2"), ("--repeat", "0"), ("--strips-above", "-1")] {
             let run = try Self.run([photo.path, option, value, "-o", dir.appendingPathComponent("out.png").path])
             #expect(run.status == 1, "\(option) \(value): status \(run.status)")
             #expect(run.errorLines.count == 1 && run.stderr.contains(option) && run.stderr.contains(value), "\(run.stderr)")
