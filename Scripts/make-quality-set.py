@@ -11,6 +11,8 @@ cache), checks the wheel's and every photo's SHA-256, and writes per item:
     image.png, trimap.png, alpha.npy (float32 0..1: the truth or the reference),
     item.json (kind, reference, source, licence), npy/ (refine-bench's inputs:
     image.npy 0..255, trimap.npy, and alpha-true.npy + foreground-true.npy or alpha-ref.npy)
+People items (kind "people", for the model path, scored by IoU) carry a hand-checked person
+mask committed in Scripts/quality-set/ (how each was made: the manifest's "reference").
 Real photos have no ground truth: their reference is pymatting's exact closed-form alpha
 (`estimate_alpha_cf`, defaults) on the item's trimap, which scores a solver's distance
 from the closed-form minimiser, not its distance from the true matte. Composites (real
@@ -109,6 +111,18 @@ def resized(photo, h, w):
     return a[y0:y0 + h, x0:x0 + w].astype(np.float64) / 255
 
 
+def write_people_item(folder, image8, reference, info):
+    """A model-path item: the photo and its hand-checked person mask (alpha.png), no trimap."""
+    os.makedirs(folder, exist_ok=True)
+    Image.fromarray(image8).save(os.path.join(folder, "image.png"))
+    Image.fromarray(reference).save(os.path.join(folder, "alpha.png"))
+    for stale in ("trimap.png", "alpha.npy"):
+        if os.path.exists(os.path.join(folder, stale)):
+            os.remove(os.path.join(folder, stale))
+    with open(os.path.join(folder, "item.json"), "w") as f:
+        json.dump(info, f, indent=1)
+
+
 def write_item(folder, image8, trimap, alpha, info, foreground=None):
     os.makedirs(os.path.join(folder, "npy"), exist_ok=True)
     Image.fromarray(image8).save(os.path.join(folder, "image.png"))
@@ -144,6 +158,18 @@ def main():
             continue
         folder = os.path.join(args.out, item["name"])
         info = {k: item[k] for k in ("kind", "reference", "licence")}
+        if item["kind"] == "people":
+            image8 = files[item["member"]]
+            path = os.path.join(HERE, "quality-set", item["reference_png"])
+            if sha256(open(path, "rb").read()) != item["reference_sha256"]:
+                sys.exit(f"make-quality-set: {path}: SHA-256 differs from the manifest's")
+            reference = np.asarray(Image.open(path).convert("L"))
+            if reference.shape != image8.shape[:2]:
+                sys.exit(f"make-quality-set: {path}: {reference.shape} vs the photo's {image8.shape[:2]}")
+            info["source"] = f"{manifest['sources'][item['source']]['spec']}: {item['member']}"
+            write_people_item(folder, image8, reference, info)
+            print(f"{item['name']:<36} {image8.shape[1]}x{image8.shape[0]}  people {np.mean(reference >= 128) * 100:5.1f} %  ({info['reference']})")
+            continue
         if item["kind"] == "real":
             image8 = files[item["member"]]
             recipe = item["trimap"]

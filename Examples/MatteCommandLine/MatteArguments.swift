@@ -32,6 +32,9 @@ public struct MatteArguments: ParsableArguments {
     @Option(help: "A .tflite or .onnx model instead of the default (its preset is chosen from its interface).")
     public var model: String?
 
+    @Flag(inversion: .prefixedNo, help: "Model path: keep only mask regions that belong to a person the pose detector finds (a separate statue, flag or bush is dropped; no person found: mask as it is). Default: off.")
+    public var peopleOnly: Bool?
+
     public init() {}
 
     /// A preset as the programs spell it: one of the library's ``MatteOperations/presets``.
@@ -77,7 +80,9 @@ public struct MatteArguments: ParsableArguments {
             operations = try MatteOperations(
                 threshold: alphaThreshold ?? base.threshold, feather: feather ?? base.feathers, erosion: erode ?? base.erosion)
         }
-        return MattingOptions(operations: operations, background: try RGBColor(parsing: background), enhance: enhance)
+        return MattingOptions(
+            operations: operations, background: try RGBColor(parsing: background), enhance: enhance,
+            peopleOnly: peopleOnly ?? MattingOptions.defaultPeopleOnly)
     }
 
     /// The post-processing a path uses when none is asked for: `portrait` on the model path,

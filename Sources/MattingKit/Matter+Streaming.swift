@@ -99,7 +99,7 @@ extension Matter {
                 }
             }
             guard let runner else { throw MattingError.noModel }
-            let coarse = try pipeline.stage(.segment) { try runner.coarseAlpha(for: working.image) }
+            let coarse = try pipeline.stage(.segment) { try self.coarseAlpha(for: working.image, runner: runner, options: options) }
             return try pipeline.stage(.refine) {
                 let upsampled = coarse.resized(
                     width: working.image.width, height: working.image.height, filter: .bilinear, pool: pipeline.pool)

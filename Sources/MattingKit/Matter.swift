@@ -44,6 +44,8 @@ public final class Matter: Sendable {
     /// The threads every stage runs on.
     public let pool: ThreadPool
     let runner: SegmentationRunner?
+    /// The pose detector for ``MattingOptions/peopleOnly``, loaded on first use.
+    let people: PersonDetectorSlot
 
     /// A pipeline around the installed default model (`Scripts/fetch-models.sh` fetches it).
     ///
@@ -63,6 +65,7 @@ public final class Matter: Sendable {
         self.segmenter = segmenter
         self.pool = pool
         runner = segmenter.map { SegmentationRunner(segmenter: $0, pool: pool) }
+        people = PersonDetectorSlot(pool: pool)
     }
 
     /// A pipeline with no network, for the trimap, coarse-mask and studio paths.
@@ -108,7 +111,7 @@ public final class Matter: Sendable {
     ) async throws -> MattingResult {
         guard let runner else { throw MattingError.noModel }
         return try await run(image, options: options, defaultOperations: .portrait, stages: [.segment, .refine], progress: progress) { pipeline, working in
-            let coarse = try pipeline.stage(.segment) { try runner.coarseAlpha(for: working.image) }
+            let coarse = try pipeline.stage(.segment) { try self.coarseAlpha(for: working.image, runner: runner, options: options) }
             return try pipeline.stage(.refine) {
                 let upsampled = coarse.resized(
                     width: working.image.width, height: working.image.height, filter: .bilinear, pool: pipeline.pool)

@@ -221,9 +221,17 @@ extension PersonDetector {
     /// cleared otherwise, with the faint rim around it (three pixels): a statue, a flag or a
     /// bush beside the people that the segmenter took for part of them, as long as it is not
     /// joined to them. With no people, `alpha` is returned unchanged.
-    package static func keepingPeople(_ alpha: FloatImage, people: [PersonDetection]) -> FloatImage {
+    ///
+    /// `alpha` may be stretched over the photo (a network's 256×256 output of a 1200×1800
+    /// photo): `photoWidth` and `photoHeight` (default: the alpha's own) give the photo's
+    /// proportions, so that reach is measured in the photo's pixels.
+    package static func keepingPeople(
+        _ alpha: FloatImage, people: [PersonDetection], photoWidth: Int? = nil, photoHeight: Int? = nil
+    ) -> FloatImage {
         guard !people.isEmpty, !alpha.isEmpty else { return alpha }
         let width = alpha.width, height = alpha.height
+        let photoWidth = photoWidth ?? width, photoHeight = photoHeight ?? height
+        let sx = Float(photoWidth) / Float(width), sy = Float(photoHeight) / Float(height)
         var label = [Int32](repeating: -1, count: width * height)
         var confident: [Int] = [], reached: [Int] = []
         var stack: [Int] = []
@@ -238,8 +246,8 @@ extension PersonDetector {
                 let value = alpha[x, y, 0]
                 if value >= 0.5 {
                     confident[Int(id)] += 1
-                    let (fx, fy) = (Float(x) + 0.5, Float(y) + 0.5)
-                    if people.contains(where: { $0.reaches(x: fx, y: fy, width: width, height: height) }) { reached[Int(id)] += 1 }
+                    let (fx, fy) = ((Float(x) + 0.5) * sx, (Float(y) + 0.5) * sy)
+                    if people.contains(where: { $0.reaches(x: fx, y: fy, width: photoWidth, height: photoHeight) }) { reached[Int(id)] += 1 }
                 }
                 for dy in -1...1 {
                     for dx in -1...1 where dx != 0 || dy != 0 {
@@ -286,5 +294,36 @@ extension PersonDetector {
             front = next
         }
         return result
+    }
+}
+
+extension PersonDetector {
+    /// The people in `image`, looked for in the whole photo and, when it is not square, in
+    /// three squares of its short side along its long side (start, middle, end); the
+    /// detections are merged by the same weighted suppression, in the photo's coordinates.
+    ///
+    /// Why: the detector letterboxes the photo into 224×224 and, like MediaPipe's pose graph,
+    /// is made to find one main person; in a wide photo of two people it found one (the
+    /// touchline photo of the quality set) and found the other in a square around them.
+    package func peopleInSquares(of image: Image, pool: ThreadPool = .serial) throws -> [PersonDetection] {
+        var found = try people(in: image, pool: pool)
+        let width = image.width, height = image.height, side = min(width, height)
+        guard side > 0, side < max(width, height) else { return found }
+        let long = max(width, height)
+        for start in Set([0, (long - side) / 2, long - side]).sorted() {
+            let rect = width > height
+                ? ImageRect(x: start, y: 0, width: side, height: side) : ImageRect(x: 0, y: start, width: side, height: side)
+            let w = Float(width), h = Float(height), s = Float(side)
+            func toPhoto(_ p: (x: Float, y: Float)) -> (x: Float, y: Float) {
+                ((p.x * s + Float(rect.x)) / w, (p.y * s + Float(rect.y)) / h)
+            }
+            for d in try people(in: image.cropped(to: rect), pool: pool) {
+                let corner = toPhoto((d.face.x, d.face.y))
+                found.append(PersonDetection(
+                    score: d.score, face: (corner.x, corner.y, d.face.width * s / w, d.face.height * s / h),
+                    keypoints: d.keypoints.map(toPhoto)))
+            }
+        }
+        return Self.suppressed(found)
     }
 }
