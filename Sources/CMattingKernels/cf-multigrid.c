@@ -219,6 +219,15 @@ static void mk_cf_mg_residual(mk_cf_mg_level* top, const double* x, double* r) {
     for (size_t k = 0; k < top->m; k++) r[k] = -r[k];
 }
 
+// z = V(r), or z = r / diag(L) once the V-cycle has broken down.
+static void mk_cf_mg_precondition(const mk_cf_mg_level* levels, size_t count, const double* r, double* z, int vcycle) {
+    if (vcycle) {
+        mk_cf_mg_vcycle(levels, 0, count, r, z);
+    } else {
+        for (size_t k = 0; k < levels->m; k++) z[k] = r[k] * levels->inverse_diagonal[k];
+    }
+}
+
 int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double tolerance, int max_iterations,
                    double* residual) {
     mk_cf_mg_level* top = levels;
@@ -250,12 +259,12 @@ int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double toler
     memset(top->p, 0, sizeof(double) * top->n);
 
     double rel = __builtin_sqrt(mk_cf_mg_dot(r, r, m)) / norm_b;
-    int iterations = 0, stopped = 0;
+    int iterations = 0, stopped = 0, vcycle = 1;
     // The recurrence r −= step·q drifts from the true residual by rounding; the loop ends
     // on the true residual b − L_UU x (one product), restarting from it if the recurrence
     // was too optimistic.
     for (int restart = 0; restart < 4 && !stopped && rel > tolerance && iterations < max_iterations; restart++) {
-        mk_cf_mg_vcycle(levels, 0, count, r, z);
+        mk_cf_mg_precondition(levels, count, r, z, vcycle);
         memcpy(d, z, sizeof(double) * m);
         double rz = mk_cf_mg_dot(r, z, m);
         while (iterations < max_iterations && rel > tolerance) {
@@ -263,7 +272,13 @@ int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double toler
             mk_cf_mg_apply(top, d, q);
             const double dq = mk_cf_mg_dot(d, q, m);
             if (!(dq > 0) || !(rz > 0)) {
-                stopped = 1;
+                // The V-cycle was not positive definite here (it can be, for some damping
+                // on some pictures): go on from this iterate with the diagonal, which is.
+                if (vcycle) {
+                    vcycle = 0;
+                } else {
+                    stopped = 1;
+                }
                 break;
             }
             const double step = rz / dq;
@@ -280,7 +295,7 @@ int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double toler
                 stopped = 1;
                 break;
             }
-            mk_cf_mg_vcycle(levels, 0, count, r, z);
+            mk_cf_mg_precondition(levels, count, r, z, vcycle);
             // Flexible (Polak–Ribière) β = z_newᵀ(r_new − r_old)/(z_oldᵀ r_old), r_new − r_old = −step·q.
             const double rz_new = mk_cf_mg_dot(r, z, m);
             const double beta = -step * mk_cf_mg_dot(z, q, m) / rz;

@@ -79,8 +79,9 @@ private struct MultigridHierarchy {
     /// The V-cycle's settings. One damped-Jacobi sweep either side of the coarse correction
     /// (V(1,1)): two sweeps cut the iterations by a fifth on the development set's coffee
     /// photo at 1e-6 and not at all on the 1200×1800 benchmark, for 5 products of L an
-    /// iteration instead of 3 (Docs/Quality.md). ω = 1 makes the two-sweep cycle indefinite
-    /// (flexible CG breaks down), 0.7 does not. The guided prolongation's ε: 1e-4…1e-6 gave
+    /// iteration instead of 3 (Docs/Quality.md). ω = 0.85 gave 4 % fewer iterations on
+    /// coffee but made the cycle indefinite on the astronaut photo (flexible CG breaks down;
+    /// the C loop then goes on with the diagonal), as ω = 1 does; 0.7 did not on any item. The guided prolongation's ε: 1e-4…1e-6 gave
     /// the same iterations; without it (piecewise constant) they doubled.
     static let sweeps: Int32 = 1, omega = 0.7, guidedEpsilon = 1e-5
     let descriptors: UnsafeMutablePointer<mk_cf_mg_level>
