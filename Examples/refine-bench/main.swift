@@ -67,7 +67,10 @@ do {
     var result: (alpha: FloatImage, statistics: ClosedFormMatting.Statistics)?
     for _ in 0..<runs {
         let start = Date(), startCPU = cpuSeconds()
-        result = try solver.solve(image, trimap: trimap, initialAlpha: initial, pool: pool)
+        // CF_PRECONDITIONER=multigrid: the multigrid-preconditioned solver (Docs/Quality.md, Build 2).
+        result = try solver.solve(
+            image, trimap: trimap, initialAlpha: initial, pool: pool,
+            multigrid: environment["CF_PRECONDITIONER"] == "multigrid")
         times.append(Date().timeIntervalSince(start))
         cpu.append(cpuSeconds() - startCPU)
     }

@@ -42,16 +42,20 @@ static void mk_cf_mg_apply_tile(void* context, size_t t, size_t worker) {
     (void) s->kernel(s->tiles + t, st->p, st->out + s->offsets[t], s->scratch + worker * s->scratch_stride);
 }
 
-// out = L·p restricted to the level's unknowns (p full-size, as it stands).
-static void mk_cf_mg_product(const mk_cf_mg_level* level, double* out) {
+// out = L·p restricted to the level's unknowns (p full-size, as it stands). `serial`: on
+// the calling thread (the coarsest level: its few hundred unknowns cost less than waking
+// the pool, 40 times a V-cycle). Each tile writes its own outputs either way.
+static void mk_cf_mg_product_on(const mk_cf_mg_level* level, double* out, int serial) {
     const mk_cf_system* s = &level->system;
     mk_cf_mg_apply_state st = {.system = s, .p = level->p, .out = out};
-    if (s->pool) {
+    if (s->pool && !serial) {
         mk_threadpool_run(s->pool, s->tile_count, mk_cf_mg_apply_tile, &st);
     } else {
         for (size_t t = 0; t < s->tile_count; t++) mk_cf_mg_apply_tile(&st, t, 0);
     }
 }
+
+static void mk_cf_mg_product(const mk_cf_mg_level* level, double* out) { mk_cf_mg_product_on(level, out, 0); }
 
 // out = L_UU v: v scattered into the level's picture (0 at every known pixel).
 static void mk_cf_mg_apply(const mk_cf_mg_level* level, const double* v, double* out) {
@@ -81,8 +85,10 @@ static void mk_cf_mg_coarse_solve(const mk_cf_mg_level* level, const double* r, 
         rz += res[k] * d[k];
         rr0 += res[k] * res[k];
     }
+    const int32_t* unknown = level->system.unknown;
     for (int i = 0; i < mk_cf_mg_coarse_iterations && rz > 0; i++) {
-        mk_cf_mg_apply(level, d, q);
+        for (size_t k = 0; k < m; k++) level->p[unknown[k]] = d[k];
+        mk_cf_mg_product_on(level, q, 1);
         const double dq = mk_cf_mg_dot(d, q, m);
         if (!(dq > 0)) break;
         const double step = rz / dq;
@@ -117,34 +123,42 @@ static void mk_cf_mg_vcycle(const mk_cf_mg_level* levels, size_t l, size_t count
     double* rc = coarse->work;          // the coarse level's right-hand side
     double* ec = coarse->work + coarse->m;
     const double* inverse = level->inverse_diagonal;
-    const int sweeps = level->sweeps;
+    const int sweeps = level->sweeps, post_sweeps = level->post_sweeps;
     const double omega = level->omega;
-    // Pre-smoothing from zero: damped Jacobi steps.
-    for (size_t k = 0; k < m; k++) z[k] = omega * inverse[k] * r[k];
-    mk_cf_mg_apply(level, z, t);
+    // Pre-smoothing from zero: damped Jacobi steps (none: z = 0, L z = 0).
+    if (sweeps == 0) {
+        memset(z, 0, sizeof(double) * m);
+        memset(t, 0, sizeof(double) * m);
+    } else {
+        for (size_t k = 0; k < m; k++) z[k] = omega * inverse[k] * r[k];
+        mk_cf_mg_apply(level, z, t);
+    }
     for (int sweep = 1; sweep < sweeps; sweep++) {
         for (size_t k = 0; k < m; k++) z[k] += omega * inverse[k] * (r[k] - t[k]);
         mk_cf_mg_apply(level, z, t);
     }
-    memset(rc, 0, sizeof(double) * coarse->m);
-    const int32_t* pi = level->prolongation_index;
-    const double* pw = level->prolongation_weight;
+    // Restriction (the prolongation's transpose): scatter into the coarse padded picture,
+    // gather its unknowns, clear it again (known pixels were written too).
+    const int32_t* base = level->prolongation_base;
+    const float* pw = level->prolongation_weight;
+    double* P = coarse->padded;
+    const size_t W = coarse->padded_width;
     for (size_t k = 0; k < m; k++) {
-        res[k] = r[k] - t[k];
-        for (size_t s = 0; s < 25; s++) {
-            const int32_t j = pi[25 * k + s];
-            if (j >= 0) rc[j] += pw[25 * k + s] * res[k];
+        const double rk = r[k] - t[k];
+        res[k] = rk;
+        double* b = P + base[k];
+        const float* w = pw + 25 * k;
+        for (size_t v = 0; v < 5; v++) {
+            for (size_t u = 0; u < 5; u++) b[v * W + u] += w[5 * v + u] * rk;
         }
     }
+    const int32_t* pidx = coarse->padded_index;
+    for (size_t j = 0; j < coarse->m; j++) rc[j] = P[pidx[j]];
+    memset(P, 0, sizeof(double) * coarse->padded_count);
     mk_cf_mg_vcycle(levels, l + 1, count, rc, ec);
-    for (size_t k = 0; k < m; k++) {
-        double v = 0;
-        for (size_t s = 0; s < 25; s++) {
-            const int32_t j = pi[25 * k + s];
-            if (j >= 0) v += pw[25 * k + s] * ec[j];
-        }
-        e[k] = v;
-    }
+    for (size_t j = 0; j < coarse->m; j++) P[pidx[j]] = ec[j];
+    mk_cf_mg_prolong(level, P, e);
+    for (size_t j = 0; j < coarse->m; j++) P[pidx[j]] = 0;
     mk_cf_mg_apply(level, e, le);
     const double ele = mk_cf_mg_dot(e, le, m);
     const double step = ele > 0 ? mk_cf_mg_dot(e, res, m) / ele : 0;
@@ -154,9 +168,63 @@ static void mk_cf_mg_vcycle(const mk_cf_mg_level* levels, size_t l, size_t count
         const double rk = res[k] - step * le[k];
         z[k] = zk + omega * inverse[k] * rk;
     }
-    for (int sweep = 1; sweep < sweeps; sweep++) {
+    for (int sweep = 1; sweep < post_sweeps; sweep++) {
         mk_cf_mg_apply(level, z, t);
         for (size_t k = 0; k < m; k++) z[k] += omega * inverse[k] * (r[k] - t[k]);
+    }
+}
+
+typedef struct mk_cf_mg_prolong_state {
+    const mk_cf_mg_level* level;
+    const double* padded;
+    double* out;
+} mk_cf_mg_prolong_state;
+
+// The prolongation of tile t's unknowns (each output is its own: any thread order).
+static void mk_cf_mg_prolong_tile(void* context, size_t t, size_t worker) {
+    (void) worker;
+    const mk_cf_mg_prolong_state* st = context;
+    const mk_cf_mg_level* level = st->level;
+    const size_t W = level[1].padded_width;
+    const int32_t* base = level->prolongation_base;
+    const float* pw = level->prolongation_weight;
+    const size_t* offsets = level->system.offsets;
+    for (size_t k = offsets[t]; k < offsets[t + 1]; k++) {
+        const double* b = st->padded + base[k];
+        const float* w = pw + 25 * k;
+        double v = 0;
+        for (size_t y = 0; y < 5; y++) {
+            for (size_t u = 0; u < 5; u++) v += w[5 * y + u] * b[y * W + u];
+        }
+        st->out[k] = v;
+    }
+}
+
+void mk_cf_mg_prolong(const mk_cf_mg_level* level, const double* padded, double* out) {
+    mk_cf_mg_prolong_state st = {.level = level, .padded = padded, .out = out};
+    const mk_cf_system* s = &level->system;
+    if (s->pool) {
+        mk_threadpool_run(s->pool, s->tile_count, mk_cf_mg_prolong_tile, &st);
+    } else {
+        for (size_t t = 0; t < s->tile_count; t++) mk_cf_mg_prolong_tile(&st, t, 0);
+    }
+}
+
+// r = b − L_UU x = −L·(picture with x at the unknowns), while the picture still holds the
+// known values.
+static void mk_cf_mg_residual(mk_cf_mg_level* top, const double* x, double* r) {
+    const int32_t* unknown = top->system.unknown;
+    for (size_t k = 0; k < top->m; k++) top->p[unknown[k]] = x[k];
+    mk_cf_mg_product(top, r);
+    for (size_t k = 0; k < top->m; k++) r[k] = -r[k];
+}
+
+// z = V(r), or z = r / diag(L) once the V-cycle has broken down.
+static void mk_cf_mg_precondition(const mk_cf_mg_level* levels, size_t count, const double* r, double* z, int vcycle) {
+    if (vcycle) {
+        mk_cf_mg_vcycle(levels, 0, count, r, z);
+    } else {
+        for (size_t k = 0; k < levels->m; k++) z[k] = r[k] * levels->inverse_diagonal[k];
     }
 }
 
@@ -172,54 +240,72 @@ int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double toler
         for (size_t k = 0; k < level->m; k++) inverse[k] = level->diagonal[k] > 0 ? 1 / level->diagonal[k] : 0;
     }
     // The outer vectors live in the top level's work: r, z (the V-cycle's input and
-    // output) and, past the V-cycle's own 6·m, d and q.
+    // output) and, past the V-cycle's own 6·m, d, q and b.
     double* r = top->work;
     double* z = top->work + m;
     double* d = top->work + 6 * m;
     double* q = top->work + 7 * m;
-    const int32_t* unknown = top->system.unknown;
+    double* b = top->work + 8 * m;
 
     // b = −L_UK x_K: the product of the picture, which holds the known values and 0 at
-    // the unknowns; then r = b − L_UU x = −L·(picture with x at the unknowns).
-    mk_cf_mg_product(top, q);
-    const double norm_b = __builtin_sqrt(mk_cf_mg_dot(q, q, m));
+    // the unknowns; then r = b − L_UU x.
+    mk_cf_mg_product(top, b);
+    const double norm_b = __builtin_sqrt(mk_cf_mg_dot(b, b, m));
     if (norm_b == 0) return 0;
-    for (size_t k = 0; k < m; k++) top->p[unknown[k]] = x[k];
-    mk_cf_mg_product(top, r);
-    for (size_t k = 0; k < m; k++) r[k] = -r[k];
-    memset(top->p, 0, sizeof(double) * top->n);  // from here on: homogeneous products
+    for (size_t k = 0; k < m; k++) b[k] = -b[k];
+    mk_cf_mg_residual(top, x, r);
+    // From here on products are homogeneous: p is zero at every pixel but the unknowns
+    // being multiplied (the knowns' contribution is in b).
+    memset(top->p, 0, sizeof(double) * top->n);
 
     double rel = __builtin_sqrt(mk_cf_mg_dot(r, r, m)) / norm_b;
-    int iterations = 0;
-    if (rel <= tolerance) {
-        *residual = rel;
-        return 0;
-    }
-    mk_cf_mg_vcycle(levels, 0, count, r, z);
-    memcpy(d, z, sizeof(double) * m);
-    double rz = mk_cf_mg_dot(r, z, m);
-    while (iterations < max_iterations && rel > tolerance) {
-        iterations++;
-        mk_cf_mg_apply(top, d, q);
-        const double dq = mk_cf_mg_dot(d, q, m);
-        if (!(dq > 0) || !(rz > 0)) break;
-        const double step = rz / dq;
-        double rr = 0;
-        for (size_t k = 0; k < m; k++) {
-            x[k] += step * d[k];
-            r[k] -= step * q[k];
-            rr += r[k] * r[k];
+    int iterations = 0, stopped = 0, vcycle = 1;
+    // The recurrence r −= step·q drifts from the true residual by rounding; the loop ends
+    // on the true residual b − L_UU x (one product), restarting from it if the recurrence
+    // was too optimistic.
+    for (int restart = 0; restart < 4 && !stopped && rel > tolerance && iterations < max_iterations; restart++) {
+        mk_cf_mg_precondition(levels, count, r, z, vcycle);
+        memcpy(d, z, sizeof(double) * m);
+        double rz = mk_cf_mg_dot(r, z, m);
+        while (iterations < max_iterations && rel > tolerance) {
+            iterations++;
+            mk_cf_mg_apply(top, d, q);
+            const double dq = mk_cf_mg_dot(d, q, m);
+            if (!(dq > 0) || !(rz > 0)) {
+                // The V-cycle was not positive definite here (it can be, for some damping
+                // on some pictures): go on from this iterate with the diagonal, which is.
+                if (vcycle) {
+                    vcycle = 0;
+                } else {
+                    stopped = 1;
+                }
+                break;
+            }
+            const double step = rz / dq;
+            double rr = 0;
+            for (size_t k = 0; k < m; k++) {
+                x[k] += step * d[k];
+                r[k] -= step * q[k];
+                rr += r[k] * r[k];
+            }
+            rel = __builtin_sqrt(rr) / norm_b;
+            if (rel <= tolerance || iterations == max_iterations) break;
+            // The system's per-iteration callback (progress, cancellation) may stop the loop.
+            if (top->system.on_iteration && top->system.on_iteration(top->system.on_iteration_context, iterations, rel)) {
+                stopped = 1;
+                break;
+            }
+            mk_cf_mg_precondition(levels, count, r, z, vcycle);
+            // Flexible (Polak–Ribière) β = z_newᵀ(r_new − r_old)/(z_oldᵀ r_old), r_new − r_old = −step·q.
+            const double rz_new = mk_cf_mg_dot(r, z, m);
+            const double beta = -step * mk_cf_mg_dot(z, q, m) / rz;
+            rz = rz_new;
+            for (size_t k = 0; k < m; k++) d[k] = z[k] + beta * d[k];
         }
-        rel = __builtin_sqrt(rr) / norm_b;
-        if (rel <= tolerance || iterations == max_iterations) break;
-        // The system's per-iteration callback (progress, cancellation) may stop the loop.
-        if (top->system.on_iteration && top->system.on_iteration(top->system.on_iteration_context, iterations, rel)) break;
-        mk_cf_mg_vcycle(levels, 0, count, r, z);
-        // Flexible (Polak–Ribière) β = z_newᵀ(r_new − r_old)/(z_oldᵀ r_old), r_new − r_old = −step·q.
-        const double rz_new = mk_cf_mg_dot(r, z, m);
-        const double beta = -step * mk_cf_mg_dot(z, q, m) / rz;
-        rz = rz_new;
-        for (size_t k = 0; k < m; k++) d[k] = z[k] + beta * d[k];
+        // The true residual (p is zero but at the unknowns, which this sets).
+        mk_cf_mg_apply(top, x, r);
+        for (size_t k = 0; k < m; k++) r[k] = b[k] - r[k];
+        rel = __builtin_sqrt(mk_cf_mg_dot(r, r, m)) / norm_b;
     }
     *residual = rel;
     return iterations;
@@ -230,8 +316,8 @@ int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double toler
 // coefficient for coarse pixel j' is (1/K) Σ_{k∋j, j'∈k} (1 + (I_i − μ_k)ᵀ Σ_k⁻¹ (I_j' − μ_k)) / |k|.
 void mk_cf_mg_guided_prolongation(
     const int32_t* unknown, size_t m, int32_t fine_width, const float* fine_colour,
-    const float* coarse_planes, int32_t wc, int32_t hc, const int32_t* coarse_index,
-    double epsilon, int32_t* out_index, double* out_weight) {
+    const float* coarse_planes, int32_t wc, int32_t hc,
+    double epsilon, int32_t* out_base, float* out_weight) {
     const size_t nc = (size_t) wc * (size_t) hc;
     for (size_t k = 0; k < m; k++) {
         const int32_t x = unknown[k] % fine_width, y = unknown[k] / fine_width;
@@ -277,12 +363,7 @@ void mk_cf_mg_guided_prolongation(
                 }
             }
         }
-        for (int s = 0; s < 25; s++) {
-            const int u = jx + s % 5 - 2, v = jy + s / 5 - 2;
-            const int inside = u >= 0 && v >= 0 && u < wc && v < hc;
-            const int32_t j = inside ? coarse_index[(size_t) v * wc + u] : -1;
-            out_index[25 * k + s] = j;
-            out_weight[25 * k + s] = j >= 0 ? w[s] / windows : 0;
-        }
+        out_base[k] = jy * (wc + 4) + jx;  // (jx − 2, jy − 2) in padded coordinates
+        for (int s = 0; s < 25; s++) out_weight[25 * k + s] = (float) (w[s] / windows);
     }
 }

@@ -2,16 +2,25 @@ import CMattingKernels
 import MattingThreads
 
 extension ClosedFormMatting {
+    /// The multigrid hierarchy's coarsest level: at most this many unknowns. Its Jacobi-PCG
+    /// solve runs once per V-cycle, so it must be small: 300 instead of the Jacobi path's
+    /// 1 000 took a third off the CPU time at 1e-6 on the coffee photo and the benchmark
+    /// (Docs/Quality.md).
+    static let multigridCoarsestUnknownCount = 300
+
     /// Coarse to fine like ``solve(_:statistics:pool:progress:isFinest:)``, but every level is
     /// solved by multigrid-preconditioned flexible CG over itself and all coarser levels
     /// (`mk_f64_cf_mgcg`: damped-Jacobi smoothing, the coarse levels' own Laplacians,
-    /// guided-filter prolongation, an energy-minimising coarse step; five products of `L` per
-    /// iteration, but few iterations even at a relative residual of 1e-6), each starting from
-    /// the coarser level's answer (piecewise constant); levels below the finest stop at
-    /// max(tolerance, 1e-3). A cancelled job of the pool stops the solve between levels.
+    /// guided-filter prolongation, an energy-minimising coarse step; three products of `L` per
+    /// iteration, and far fewer iterations than Jacobi at a relative residual of 1e-6), each
+    /// starting from the coarser level's answer through the same guided prolongation; levels
+    /// below the finest stop at max(tolerance, 1e-3). The hierarchy goes down to at most
+    /// ``multigridCoarsestUnknownCount`` unknowns (or ``coarsestUnknownCount``, if fewer).
+    /// A cancelled job of the pool stops the solve between levels.
     func solveMultigrid(_ finest: Level, statistics: inout Statistics, pool: ThreadPool) throws -> [Float] {
         var levels = [finest]
-        while coarsestUnknownCount > 0, let last = levels.last, last.unknownCount > coarsestUnknownCount,
+        let coarsest = min(coarsestUnknownCount, Self.multigridCoarsestUnknownCount)
+        while coarsest > 0, let last = levels.last, last.unknownCount > coarsest,
               min(last.width, last.height) >= 16 {
             levels.append(last.halved(pool: pool))
         }
@@ -27,9 +36,8 @@ extension ClosedFormMatting {
             let x = UnsafeMutableBufferPointer<Double>.allocate(capacity: m)
             let U = hierarchy.laplacians[l].unknown
             if let previous {
-                // The coarser answer, constant over each 2×2 cell.
-                let parent = hierarchy.parents[l]!
-                for k in 0..<m { x[k] = previous[Int(parent[k])] }
+                // The coarser answer (with its known values) through the guided prolongation.
+                hierarchy.prolong(level: l, coarse: previous, state: levels[l + 1].state, into: x)
                 previous.deallocate()
             } else if let guess = levels[l].guess {
                 for k in 0..<m { x[k] = Double(guess[Int(U[k])]) }
@@ -59,20 +67,23 @@ extension ClosedFormMatting {
     }
 }
 
-/// The levels' Laplacians, parent maps and the C descriptors `mk_f64_cf_mgcg` walks, with
+/// The levels' Laplacians, prolongations and the C descriptors `mk_f64_cf_mgcg` walks, with
 /// every buffer they point into (freed by ``deallocate()``).
 private struct MultigridHierarchy {
     let laplacians: [MattingLaplacian]
-    /// Per level but the last: each unknown's coarse unknown (next level's unknown order).
-    let parents: [UnsafeMutablePointer<Int32>?]
-    /// Per level but the last: guided prolongation (25 coarse indices and weights per unknown).
-    let prolongation: [(UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Double>)?]
-    /// The V-cycle's settings. Two damped-Jacobi sweeps either side of the coarse correction
-    /// halve the iterations of one sweep (on the development set's coffee photo at 1e-6)
-    /// for about the same products; ω = 1 makes the cycle indefinite (flexible CG breaks
-    /// down), 0.7 does not. The guided prolongation's ε: 1e-4…1e-6 gave the same
-    /// iterations; without it (piecewise constant) they doubled.
-    static let sweeps: Int32 = 2, omega = 0.7, guidedEpsilon = 1e-5
+    /// Per level but the last: guided prolongation (stencil base and 25 weights per unknown).
+    let prolongation: [(UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Float>)?]
+    /// Per level: its picture padded by 2 on every side (scratch, kept all zero) and each
+    /// unknown's position there.
+    let padded: [(picture: UnsafeMutablePointer<Double>, index: UnsafeMutablePointer<Int32>, width: Int, count: Int)]
+    /// The V-cycle's settings. One damped-Jacobi sweep either side of the coarse correction
+    /// (V(1,1)): two sweeps cut the iterations by a fifth on the development set's coffee
+    /// photo at 1e-6 and not at all on the 1200×1800 benchmark, for 5 products of L an
+    /// iteration instead of 3 (Docs/Quality.md). ω = 0.85 gave 4 % fewer iterations on
+    /// coffee but made the cycle indefinite on the astronaut photo (flexible CG breaks down;
+    /// the C loop then goes on with the diagonal), as ω = 1 does; 0.7 did not on any item. The guided prolongation's ε: 1e-4…1e-6 gave
+    /// the same iterations; without it (piecewise constant) they doubled.
+    static let sweeps: Int32 = 1, omega = 0.7, guidedEpsilon = 1e-5
     let descriptors: UnsafeMutablePointer<mk_cf_mg_level>
     private var buffers: [UnsafeMutableRawPointer] = []
 
@@ -87,21 +98,22 @@ private struct MultigridHierarchy {
                 }
             }
         }
-        var parents: [UnsafeMutablePointer<Int32>?] = []
-        var prolongation: [(UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Double>)?] = []
-        for l in levels.indices {
-            guard l + 1 < levels.count else { parents.append(nil); prolongation.append(nil); break }
-            let fine = laplacians[l], coarse = laplacians[l + 1], w2 = levels[l + 1].width
-            var index = [Int32](repeating: -1, count: levels[l + 1].width * levels[l + 1].height)
-            for k in 0..<coarse.unknownCount { index[Int(coarse.unknown[k])] = Int32(k) }
-            let parent = UnsafeMutablePointer<Int32>.allocate(capacity: max(fine.unknownCount, 1))
-            let w = levels[l].width, m = fine.unknownCount
+        var prolongation: [(UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Float>)?] = []
+        padded = zip(levels, laplacians).map { level, L in
+            let pw = level.width + 4, count = pw * (level.height + 4), m = L.unknownCount
+            let picture = UnsafeMutablePointer<Double>.allocate(capacity: count)
+            picture.initialize(repeating: 0, count: count)
+            let index = UnsafeMutablePointer<Int32>.allocate(capacity: max(m, 1))
             for k in 0..<m {
-                let i = Int(fine.unknown[k])
-                // A fine unknown's cell is unknown at the coarse level (known needs all four known).
-                parent[k] = index[(i / w / 2) * w2 + (i % w) / 2]
+                let i = Int(L.unknown[k])
+                index[k] = Int32((i / level.width + 2) * pw + i % level.width + 2)
             }
-            parents.append(parent)
+            return (picture, index, pw, count)
+        }
+        for l in levels.indices {
+            guard l + 1 < levels.count else { prolongation.append(nil); break }
+            let fine = laplacians[l], w2 = levels[l + 1].width
+            let w = levels[l].width, m = fine.unknownCount
             // The fine colour of each unknown, then the guided weights from the coarse colour.
             var colour = [Float](repeating: 0, count: 3 * m)
             levels[l].withColour { src in
@@ -110,14 +122,13 @@ private struct MultigridHierarchy {
                     for c in 0..<3 { colour[3 * k + c] = src[channel: c, x: i % w, y: i / w] }
                 }
             }
-            let pIndex = UnsafeMutablePointer<Int32>.allocate(capacity: 25 * max(m, 1))
-            let pWeight = UnsafeMutablePointer<Double>.allocate(capacity: 25 * max(m, 1))
+            let pBase = UnsafeMutablePointer<Int32>.allocate(capacity: max(m, 1))
+            let pWeight = UnsafeMutablePointer<Float>.allocate(capacity: 25 * max(m, 1))
             mk_cf_mg_guided_prolongation(
                 fine.unknown, m, Int32(w), colour, levels[l + 1].planes, Int32(w2), Int32(levels[l + 1].height),
-                index, Self.guidedEpsilon, pIndex, pWeight)
-            prolongation.append((pIndex, pWeight))
+                Self.guidedEpsilon, pBase, pWeight)
+            prolongation.append((pBase, pWeight))
         }
-        self.parents = parents
         self.prolongation = prolongation
         descriptors = .allocate(capacity: levels.count)
         for (l, L) in laplacians.enumerated() {
@@ -129,7 +140,7 @@ private struct MultigridHierarchy {
             offsets.initialize(from: L.offsets, count: L.offsets.count)
             let picture = UnsafeMutablePointer<Double>.allocate(capacity: n)
             picture.initialize(repeating: 0, count: n)
-            let vectors = UnsafeMutablePointer<Double>.allocate(capacity: 9 * max(m, 1))
+            let vectors = UnsafeMutablePointer<Double>.allocate(capacity: 10 * max(m, 1))
             buffers += [UnsafeMutableRawPointer(scratch), UnsafeMutableRawPointer(offsets),
                         UnsafeMutableRawPointer(picture), UnsafeMutableRawPointer(vectors)]
             let system = mk_cf_system(
@@ -138,9 +149,11 @@ private struct MultigridHierarchy {
                 on_iteration: nil, on_iteration_context: nil)
             (descriptors + l).initialize(to: mk_cf_mg_level(
                 system: system, p: picture, n: n, m: m, diagonal: UnsafePointer(L.diagonal),
-                inverse_diagonal: vectors + 8 * m, prolongation_index: prolongation[l].map { UnsafePointer($0.0) },
-                prolongation_weight: prolongation[l].map { UnsafePointer($0.1) }, work: vectors,
-                sweeps: Self.sweeps, omega: Self.omega))
+                inverse_diagonal: vectors + 9 * m, prolongation_base: prolongation[l].map { UnsafePointer($0.0) },
+                prolongation_weight: prolongation[l].map { UnsafePointer($0.1) }, padded: padded[l].picture,
+                padded_index: UnsafePointer(padded[l].index), padded_width: padded[l].width, padded_count: padded[l].count,
+                work: vectors,
+                sweeps: Self.sweeps, post_sweeps: Self.sweeps, omega: Self.omega))
         }
     }
 
@@ -150,9 +163,21 @@ private struct MultigridHierarchy {
         for i in 0..<descriptors[l].n { p[i] = state[i] == ClosedFormMatting.Level.foreground ? 1 : 0 }
     }
 
+    /// `into[k]` for level `l`'s unknowns: the prolongation of level `l + 1`'s answer
+    /// (`coarse`, in its unknown order) together with its known values (`state`).
+    func prolong(level l: Int, coarse: UnsafeMutableBufferPointer<Double>, state: [UInt8], into x: UnsafeMutableBufferPointer<Double>) {
+        let c = padded[l + 1], w = descriptors[l + 1].padded_width - 4
+        for (i, s) in state.enumerated() where s == ClosedFormMatting.Level.foreground {
+            c.picture[(i / w + 2) * c.width + i % w + 2] = 1
+        }
+        for k in 0..<coarse.count { c.picture[Int(c.index[k])] = coarse[k] }
+        mk_cf_mg_prolong(descriptors + l, c.picture, x.baseAddress)
+        c.picture.update(repeating: 0, count: c.count)
+    }
+
     func deallocate() {
         for buffer in buffers { buffer.deallocate() }
-        for parent in parents { parent?.deallocate() }
+        for p in padded { p.picture.deallocate(); p.index.deallocate() }
         for p in prolongation { p?.0.deallocate(); p?.1.deallocate() }
         descriptors.deallocate()
     }

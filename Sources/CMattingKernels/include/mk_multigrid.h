@@ -13,9 +13,15 @@ extern "C" {
 /// - `p`: `n` doubles, the level's full-size picture. Level 0's holds on entry the known
 ///   pixels' values (0 or 1) and 0 at the unknowns (clobbered); every other level's is all 0.
 /// - `m` unknowns; `diagonal`: their L_ii; `inverse_diagonal`: m doubles of scratch.
-/// - `prolongation_index`, `prolongation_weight`: 25 per unknown (mk_cf_mg_guided_prolongation)
-///   from the next level; NULL on the last level. Restriction is the transpose.
-/// - `work`: 8·m doubles of scratch.
+/// - `prolongation_base`, `prolongation_weight`: per unknown, the next level's padded
+///   position of the top-left of its 5×5 coarse stencil and the 25 weights
+///   (mk_cf_mg_guided_prolongation); NULL on the last level. Restriction is the transpose.
+/// - `padded`: (width + 4)·(height + 4) doubles of scratch, all 0 on entry: the level's
+///   picture with a 2-pixel border, which the finer level's prolongation reads and its
+///   restriction accumulates into (so neither needs indices nor branches);
+///   `padded_index`: each unknown's position there; `padded_width`: width + 4;
+///   `padded_count`: its size.
+/// - `work`: 9·m doubles of scratch.
 typedef struct mk_cf_mg_level {
     mk_cf_system system;
     double* p;
@@ -23,30 +29,43 @@ typedef struct mk_cf_mg_level {
     size_t m;
     const double* diagonal;
     double* inverse_diagonal;
-    const int32_t* prolongation_index;
-    const double* prolongation_weight;
+    const int32_t* prolongation_base;
+    const float* prolongation_weight;
+    double* padded;
+    const int32_t* padded_index;
+    size_t padded_width;
+    size_t padded_count;
     double* work;
-    int sweeps;     // damped-Jacobi sweeps before and after the coarse correction (≥ 1)
-    double omega;   // their damping
+    int sweeps;       // damped-Jacobi sweeps before the coarse correction (≥ 0)
+    int post_sweeps;  // after it (≥ 1)
+    double omega;     // their damping
 } mk_cf_mg_level;
 
 /// Guided prolongation from the next level: per fine unknown k (pixel unknown[k] of a
-/// picture fine_width wide, colour fine_colour[3k…3k+2]) 25 (coarse unknown index, weight)
-/// pairs over the 5×5 coarse pixels around its parent, index −1 for known or outside pixels.
+/// picture fine_width wide, colour fine_colour[3k…3k+2]) 25 weights over the 5×5 coarse
+/// pixels around its parent (row by row; 0 outside the picture) and, in out_base[k], the
+/// position of the stencil's top-left in the coarse picture padded by 2 on every side
+/// ((wc + 4) wide).
 /// The weights are the guided filter's (radius 1, regularisation `epsilon`) with the coarse
 /// colour (3 planes wc × hc) as guide, evaluated with the fine pixel's colour: a coarse
 /// correction that is locally affine in colour reaches the fine grid intact.
 void mk_cf_mg_guided_prolongation(
     const int32_t* unknown, size_t m, int32_t fine_width, const float* fine_colour,
-    const float* coarse_planes, int32_t wc, int32_t hc, const int32_t* coarse_index,
-    double epsilon, int32_t* out_index, double* out_weight);
+    const float* coarse_planes, int32_t wc, int32_t hc,
+    double epsilon, int32_t* out_base, float* out_weight);
+
+/// out[k] = Σ weights · (a padded coarse picture) over fine unknown k's stencil: the
+/// prolongation of `level` (not the last) applied to any coarse picture, e.g. a coarse
+/// alpha with its known values, to start the finer level.
+void mk_cf_mg_prolong(const mk_cf_mg_level* level, const double* padded, double* out);
 
 /// Solves level 0's L_UU x_U = −L_UK x_K by flexible CG preconditioned with one V-cycle
 /// over `count` levels (damped Jacobi smoothing, guided prolongation with an
 /// energy-minimising step, restriction its transpose, Jacobi-PCG on the last level).
 /// `x`: the starting guess, in level 0's unknown order; on exit the iterate. Stops when
 /// ‖r‖/‖b‖ ≤ `tolerance` or after `max_iterations`; writes the final relative residual to
-/// `*residual` and returns the iterations done. Results do not depend on the thread count.
+/// `*residual` (the true one, b − L_UU x recomputed, not the recurrence's) and returns the
+/// iterations done. Results do not depend on the thread count.
 int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double tolerance, int max_iterations,
                    double* residual);
 
