@@ -187,9 +187,13 @@ extension Matter {
             guard reader.width == W, reader.height == H, reader.layout == first.layout, reader.canReadRows else {
                 throw ImageError.corrupt(source: path, detail: "the file changed while it was read")
             }
+            // The PNGs' bands are deflated on the writers' own threads while the next strips
+            // are made (the bytes do not depend on the thread count).
             let cutout = try StreamingPNGWriter(path: outputs.cutout.path, width: W, height: H, layout: .rgba,
-                                                colorProfile: first.colorProfile)
-            let mask = try outputs.mask.map { try StreamingPNGWriter(path: $0.path, width: W, height: H, layout: .gray, colorProfile: nil) }
+                                                colorProfile: first.colorProfile, threads: pool.threadCount)
+            let mask = try outputs.mask.map {
+                try StreamingPNGWriter(path: $0.path, width: W, height: H, layout: .gray, colorProfile: nil, threads: pool.threadCount)
+            }
             let halo = postprocessor.halo
             let upsampler = isReduced
                 ? GuidedUpsampler(alpha, guide: guide, guideChannels: 3, width: W, height: H, radius: 2, epsilon: 1e-4, pool: pool)

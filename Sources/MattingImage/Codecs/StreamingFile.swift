@@ -83,12 +83,17 @@ package final class StreamingPNGWriter {
     /// - Parameters:
     ///   - layout: `.gray` for a mask, `.rgba` for RGB rows with separate alpha rows.
     ///   - colorProfile: written as an iCCP chunk after IHDR when it describes `layout`.
-    package init(path: String, width: Int, height: Int, layout: PixelLayout, colorProfile: ColorProfile?) throws(ImageError) {
+    ///   - threads: how many threads of its own the writer deflates finished bands on, while
+    ///     the caller makes the next rows (1: on the caller's thread, in ``write(_:stride:alpha:alphaStride:count:)``).
+    ///     The bytes do not depend on it; each thread adds about two bands (8 MB) held.
+    package init(
+        path: String, width: Int, height: Int, layout: PixelLayout, colorProfile: ColorProfile?, threads: Int = 1
+    ) throws(ImageError) {
         precondition(layout == .gray || layout == .rgba)
         rgbAlpha = layout == .rgba
         guard let stream = cpng_stream_create(
             UInt32(clamping: width), UInt32(clamping: height), Int32(layout.channelCount), rgbAlpha ? 1 : 0,
-            Int32(EncodingOptions().pngCompressionLevel))
+            Int32(EncodingOptions().pngCompressionLevel), Int32(clamping: max(1, threads)))
         else {
             throw .unsupportedEncoding(destination: path, detail: "cannot encode a \(width)×\(height) PNG")
         }
