@@ -60,9 +60,14 @@ extension Matter {
     /// ``matte(_:options:progress:)`` (or ``studioMatte(_:options:studio:progress:)``) and
     /// writing `result.cutoutPNG()` and `result.matte.encoded(as: .png)`.
     ///
+    /// A JPEG cut-out (``StreamedOutputs/format`` `.jpeg`) is composited over the options'
+    /// background and encoded strip by strip, with the bytes of `result.composited(over:)`
+    /// encoded as JPEG.
+    ///
     /// The whole-picture path is taken instead (same files, memory as
     /// ``matte(_:options:progress:)``) for a photo of at most `stripsAbove` pixels (faster, see
-    /// ``defaultStripThreshold``), a JPEG cut-out, an interlaced PNG, a photo with an
+    /// ``defaultStripThreshold``), a JPEG cut-out of a gray photo with a gray colour profile,
+    /// an interlaced PNG, a photo with an
     /// EXIF orientation other than upright, pre-enhance, and post-processing with a step that
     /// has no banded form (a guided filter, a custom operator, erosion wider than 8 px).
     ///
@@ -114,8 +119,10 @@ extension Matter {
         // Open the file first: its errors name it, and it decides the path.
         let reader = try await pool.run { try UncheckedBox(ImageRowReader(path: path)) }.value
         let postprocessor = try StripPostprocessor(operations)
+        // A JPEG cut-out carries the photo's profile: one of a gray photo does not describe it.
+        let profileFits = outputs.format == .png || reader.colorProfile.map { $0.describes(.rgb) } ?? true
         guard reader.width * reader.height > stripsAbove, let postprocessor, reader.canReadRows, reader.orientation == .up,
-              !options.enhance, outputs.format == .png
+              !options.enhance, profileFits
         else {
             let photo = try await pool.run { try Image(contentsOf: input) }
             let result: MattingResult
@@ -189,8 +196,24 @@ extension Matter {
             }
             // The PNGs' bands are deflated on the writers' own threads while the next strips
             // are made (the bytes do not depend on the thread count).
-            let cutout = try StreamingPNGWriter(path: outputs.cutout.path, width: W, height: H, layout: .rgba,
-                                                colorProfile: first.colorProfile, threads: pool.threadCount)
+            let cutout = try outputs.format == .png
+                ? StreamingPNGWriter(path: outputs.cutout.path, width: W, height: H, layout: .rgba,
+                                     colorProfile: first.colorProfile, threads: pool.threadCount)
+                : nil
+            // A JPEG cut-out: the colours composited over the background, strip by strip.
+            let jpeg = try outputs.format == .jpeg
+                ? StreamingJPEGWriter(path: outputs.cutout.path, width: W, height: H, layout: .rgb, colorProfile: first.colorProfile)
+                : nil
+            var compositeRows = [UInt8](repeating: 0, count: jpeg == nil ? 0 : min(strip, H) * W * 3)
+            func writeCutout(_ colours: UnsafePointer<UInt8>, stride: Int, alpha: UnsafePointer<UInt8>, count: Int) throws {
+                try cutout?.write(colours, stride: stride, alpha: alpha, alphaStride: W, count: count)
+                guard let jpeg else { return }
+                try compositeRows.withUnsafeMutableBufferPointer { rows in
+                    Compositing.compositeRows(colours, stride: stride, alpha: alpha, alphaStride: W, over: options.background,
+                                              width: W, count: count, into: rows.baseAddress!, outputStride: W * 3, pool: pool)
+                    try jpeg.write(rows.baseAddress!, stride: W * 3, count: count)
+                }
+            }
             let mask = try outputs.mask.map {
                 try StreamingPNGWriter(path: $0.path, width: W, height: H, layout: .gray, colorProfile: nil, threads: pool.threadCount)
             }
@@ -258,14 +281,14 @@ extension Matter {
                             try colourRows.withUnsafeMutableBufferPointer { colours in
                                 corrector.rows(s0..<s1, photo: photo, photoFirstRow: windowStart, photoStride: photoStride,
                                                into: colours.baseAddress!, firstRow: s0, stride: W * 3, pool: pool)
-                                try cutout.write(colours.baseAddress!, stride: W * 3, alpha: matte, alphaStride: W, count: s1 - s0)
+                                try writeCutout(colours.baseAddress!, stride: W * 3, alpha: matte, count: s1 - s0)
                             }
                         } else if let smallForeground {
                             try smallForeground.withUnsafeBufferPointer { colours, stride in
-                                try cutout.write(colours + s0 * stride, stride: stride, alpha: matte, alphaStride: W, count: s1 - s0)
+                                try writeCutout(colours + s0 * stride, stride: stride, alpha: matte, count: s1 - s0)
                             }
                         } else {
-                            try cutout.write(photoRows, stride: photoStride, alpha: matte, alphaStride: W, count: s1 - s0)
+                            try writeCutout(photoRows, stride: photoStride, alpha: matte, count: s1 - s0)
                         }
                         try mask?.write(matte, stride: W, count: s1 - s0)
                     }
@@ -273,7 +296,8 @@ extension Matter {
                 pool.reportProgress(Double(s1) / Double(H))
             }
             try pool.checkCancellation()
-            try cutout.finish()
+            try cutout?.finish()
+            try jpeg?.finish()
             do {
                 try mask?.finish()
             } catch {
