@@ -361,7 +361,7 @@ static stream_slot *slot_of(const cpng_stream *s, size_t part) { return &s->slot
 static void *stream_worker(void *argument) {
     cpng_stream *s = argument;
     pthread_mutex_lock(&s->lock);
-    for (;;) {
+    while (!s->stopping) {
         // The oldest queued band: the one the writer waits for first.
         stream_slot *next = NULL;
         for (size_t part = s->emitted; part < s->part; part++) {
@@ -369,7 +369,6 @@ static void *stream_worker(void *argument) {
             if (slot->state == SLOT_QUEUED) { next = slot; break; }
         }
         if (next == NULL) {
-            if (s->stopping) break;
             pthread_cond_wait(&s->changed, &s->lock);
             continue;
         }
