@@ -232,7 +232,14 @@ extension Matter {
             var floatRows = [Float](repeating: 0, count: isReduced ? min(capacity, H) * W : 0)
             var matteRows = [UInt8](repeating: 0, count: min(strip, H) * W)
             var colourRows = [UInt8](repeating: 0, count: corrector == nil ? 0 : min(strip, H) * W * 3)
-            var band = Image(width: W, height: 1, layout: first.layout)
+            // The rows each strip adds to the window, decoded one strip ahead.
+            var counts: [Int] = [], end = 0
+            for s0 in stride(from: 0, to: H, by: strip) where min(H, s0 + strip + halo) > end {
+                counts.append(min(H, s0 + strip + halo) - end)
+                end = min(H, s0 + strip + halo)
+            }
+            let prefetcher = RowPrefetcher(reader, counts: counts)
+            defer { prefetcher.stop() }
             for s0 in stride(from: 0, to: H, by: strip) {
                 try pool.checkCancellation()
                 let s1 = min(H, s0 + strip), a0 = max(0, s0 - halo), a1 = min(H, s1 + halo)
@@ -248,8 +255,8 @@ extension Matter {
                 windowStart = a0
                 let fresh = a1 - windowEnd
                 if fresh > 0 {
-                    if band.height != fresh { band = Image(width: W, height: fresh, layout: first.layout) }
-                    try reader.readRows(fresh, into: &band)
+                    let band = try prefetcher.next()
+                    precondition(band.height == fresh, "the prefetched batches follow the window")
                     let rgb = band.converted(to: .rgb)
                     let offset = windowEnd - windowStart
                     rgb.withUnsafeBufferPointer { src, srcStride in
@@ -313,7 +320,9 @@ extension Matter {
     private static func firstPass(_ reader: ImageRowReader, width w: Int, height h: Int, pool: ThreadPool) throws -> (Working, [Plane]) {
         let W = reader.width, H = reader.height, strip = stripRows
         let isReduced = w != W || h != H
-        var band = Image(width: W, height: min(strip, H), layout: reader.layout)
+        // Decoded one strip ahead, while the pool resizes the last.
+        let prefetcher = RowPrefetcher(reader, counts: stride(from: 0, to: H, by: strip).map { min(strip, H - $0) })
+        defer { prefetcher.stop() }
         var resizer: StreamingResizer? = isReduced
             ? StreamingResizer(width: W, height: H, layout: .rgb, newWidth: w, newHeight: h, filter: .area, maximumBandRows: strip)
             : nil
@@ -324,8 +333,7 @@ extension Matter {
         for y0 in stride(from: 0, to: H, by: strip) {
             try pool.checkCancellation()
             let n = min(strip, H - y0)
-            if n != band.height { band = Image(width: W, height: n, layout: reader.layout) }
-            try reader.readRows(n, into: &band)
+            let band = try prefetcher.next()
             let rgb: Image = band.converted(to: .rgb)
             resizer?.add(rgb, rows: n, pool: pool)
             rgb.withUnsafeBufferPointer { (src: UnsafePointer<UInt8>, stride: Int) -> Void in
