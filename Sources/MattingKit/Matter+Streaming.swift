@@ -256,7 +256,7 @@ extension Matter {
                 let fresh = a1 - windowEnd
                 if fresh > 0 {
                     let band = try prefetcher.next()
-                    precondition(band.height == fresh, "the prefetched batches follow the window")
+                    precondition(band.height >= fresh, "the prefetched batches follow the window")
                     let rgb = band.converted(to: .rgb)
                     let offset = windowEnd - windowStart
                     rgb.withUnsafeBufferPointer { src, srcStride in

@@ -30,6 +30,12 @@ final class RowPrefetcher: @unchecked Sendable {
     deinit { stop() }
 
     private func run() {
+        // Two buffers, decoded into in turn and reused: batch i's buffer is written again for
+        // batch i + 2, after the caller took batch i + 1 and so dropped batch i (no copy, and
+        // no new allocation a batch, which grows the heap of a thread that frees elsewhere).
+        let rows = counts.max() ?? 0
+        var ring = [Image(width: reader.width, height: max(rows, 1), layout: reader.layout),
+                    Image(width: reader.width, height: max(rows, 1), layout: reader.layout)]
         for (index, count) in counts.enumerated() {
             condition.lock()
             // One batch decoded ahead of the one the caller holds.
@@ -37,11 +43,10 @@ final class RowPrefetcher: @unchecked Sendable {
             let stop = stopping
             condition.unlock()
             if stop { break }
-            var band = Image(width: reader.width, height: max(count, 1), layout: reader.layout)
             let result: Result<Image, ImageError>
             do throws(ImageError) {
-                try reader.readRows(count, into: &band)
-                result = .success(band)
+                try reader.readRows(count, into: &ring[index % 2])
+                result = .success(ring[index % 2])
             } catch {
                 result = .failure(error)
             }
@@ -57,7 +62,8 @@ final class RowPrefetcher: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The next batch (rows `0..<counts[i]` of the image hold it), waiting for it if needed.
+    /// The next batch: rows `0..<counts[i]` of the image (it may have more rows), waiting for
+    /// it if needed. Drop it before taking the one after next, or its buffer is copied.
     /// - Throws: the reader's error for this batch.
     func next() throws(ImageError) -> Image {
         condition.lock()
