@@ -409,3 +409,147 @@ int cjpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, size_t 
     free(state);
     return CJPEG_OK;
 }
+
+// MARK: Streaming encoding
+
+// cjpeg_encode's settings (baseline, default Huffman tables, 4:2:0), with the rows given a
+// few at a time and the compressed bytes handed out as libjpeg produces them: the same
+// bytes, without the whole picture or the whole file held. Baseline JPEG with the standard
+// tables needs no second pass, so libjpeg holds only a band of MCU rows.
+
+struct cjpeg_stream {
+    struct jpeg_compress_struct cinfo;
+    struct jpeg_destination_mgr destination;
+    error_manager errors;
+    uint8_t chunk[65536];       // libjpeg's output buffer
+    uint8_t *out;               // bytes finished and not yet taken
+    size_t out_size, out_capacity;
+    int out_failed;
+    int status;
+    char message[CJPEG_MESSAGE_SIZE];
+};
+
+static void stream_append(cjpeg_stream *s, const uint8_t *bytes, size_t count) {
+    if (s->out_failed || count == 0) return;
+    if (s->out_capacity - s->out_size < count) {
+        size_t capacity = s->out_capacity ? s->out_capacity : 65536;
+        while (capacity - s->out_size < count) capacity *= 2;
+        uint8_t *grown = realloc(s->out, capacity);
+        if (grown == NULL) { s->out_failed = 1; return; }
+        s->out = grown;
+        s->out_capacity = capacity;
+    }
+    memcpy(s->out + s->out_size, bytes, count);
+    s->out_size += count;
+}
+
+static cjpeg_stream *stream_of(j_compress_ptr cinfo) {
+    return (cjpeg_stream *)((char *)cinfo - offsetof(cjpeg_stream, cinfo));
+}
+
+static void stream_init_destination(j_compress_ptr cinfo) {
+    cjpeg_stream *s = stream_of(cinfo);
+    s->destination.next_output_byte = s->chunk;
+    s->destination.free_in_buffer = sizeof s->chunk;
+}
+
+static boolean stream_empty_output_buffer(j_compress_ptr cinfo) {
+    // libjpeg's contract: the whole buffer is full, whatever free_in_buffer says.
+    cjpeg_stream *s = stream_of(cinfo);
+    stream_append(s, s->chunk, sizeof s->chunk);
+    if (s->out_failed) ERREXIT(cinfo, JERR_OUT_OF_MEMORY);
+    s->destination.next_output_byte = s->chunk;
+    s->destination.free_in_buffer = sizeof s->chunk;
+    return TRUE;
+}
+
+static void stream_term_destination(j_compress_ptr cinfo) {
+    cjpeg_stream *s = stream_of(cinfo);
+    stream_append(s, s->chunk, sizeof s->chunk - s->destination.free_in_buffer);
+    if (s->out_failed) ERREXIT(cinfo, JERR_OUT_OF_MEMORY);
+}
+
+cjpeg_stream *cjpeg_stream_create(uint32_t width, uint32_t height, int channels, int quality) {
+    if ((channels != 1 && channels != 3) || width == 0 || height == 0 || width > JPEG_MAX_DIMENSION
+        || height > JPEG_MAX_DIMENSION || quality < 1 || quality > 100) return NULL;
+    cjpeg_stream *s = calloc(1, sizeof *s);
+    if (s == NULL) return NULL;
+    install_errors(&s->errors);
+    s->cinfo.err = &s->errors.base;
+    if (setjmp(s->errors.jump)) {
+        copy_message(s->message, sizeof s->message, s->errors.message);
+        s->status = s->errors.status == CJPEG_OK ? CJPEG_CORRUPT : s->errors.status;
+        return s;
+    }
+    jpeg_create_compress(&s->cinfo);
+    struct jpeg_compress_struct *cinfo = &s->cinfo;
+    s->destination.init_destination = stream_init_destination;
+    s->destination.empty_output_buffer = stream_empty_output_buffer;
+    s->destination.term_destination = stream_term_destination;
+    cinfo->dest = &s->destination;
+    cinfo->image_width = width;
+    cinfo->image_height = height;
+    cinfo->input_components = channels;
+    cinfo->in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(cinfo);
+    jpeg_set_quality(cinfo, quality, TRUE);
+    // SOI and APP0 go out now (libjpeg writes frame headers with the first rows), so the
+    // caller can put markers of its own after them, as JPEGCodec.inserting does.
+    jpeg_start_compress(cinfo, TRUE);
+    // libjpeg keeps what it wrote in `chunk` until the buffer fills: hand it out now.
+    stream_append(s, s->chunk, sizeof s->chunk - s->destination.free_in_buffer);
+    s->destination.next_output_byte = s->chunk;
+    s->destination.free_in_buffer = sizeof s->chunk;
+    if (s->out_failed) {
+        copy_message(s->message, sizeof s->message, "out of memory");
+        s->status = CJPEG_NO_MEMORY;
+    }
+    return s;
+}
+
+int cjpeg_stream_status(const cjpeg_stream *s) { return s->status; }
+
+const char *cjpeg_stream_message(const cjpeg_stream *s) { return s->message; }
+
+int cjpeg_stream_write_rows(cjpeg_stream *s, const uint8_t *pixels, size_t row_stride, uint32_t count) {
+    if (s->status != CJPEG_OK) return s->status;
+    struct jpeg_compress_struct *cinfo = &s->cinfo;
+    if (count > cinfo->image_height - cinfo->next_scanline
+        || row_stride < (size_t)cinfo->image_width * (size_t)cinfo->input_components) return CJPEG_INVALID_ARGUMENT;
+    if (setjmp(s->errors.jump)) {
+        copy_message(s->message, sizeof s->message, s->errors.message);
+        s->status = s->errors.status == CJPEG_OK ? CJPEG_CORRUPT : s->errors.status;
+        return s->status;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        JSAMPROW row = (JSAMPROW)(pixels + (size_t)i * row_stride);
+        jpeg_write_scanlines(cinfo, &row, 1);
+    }
+    return CJPEG_OK;
+}
+
+int cjpeg_stream_finish(cjpeg_stream *s) {
+    if (s->status != CJPEG_OK) return s->status;
+    if (s->cinfo.next_scanline != s->cinfo.image_height) return CJPEG_INVALID_ARGUMENT;
+    if (setjmp(s->errors.jump)) {
+        copy_message(s->message, sizeof s->message, s->errors.message);
+        s->status = s->errors.status == CJPEG_OK ? CJPEG_CORRUPT : s->errors.status;
+        return s->status;
+    }
+    jpeg_finish_compress(&s->cinfo);
+    return CJPEG_OK;
+}
+
+const uint8_t *cjpeg_stream_output(const cjpeg_stream *s, size_t *size) {
+    *size = s->out_size;
+    return s->out;
+}
+
+void cjpeg_stream_consume(cjpeg_stream *s) { s->out_size = 0; }
+
+void cjpeg_stream_destroy(cjpeg_stream *s) {
+    if (s == NULL) return;
+    jpeg_destroy_compress(&s->cinfo);
+    free(s->out);
+    free(s);
+}

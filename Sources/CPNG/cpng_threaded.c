@@ -24,6 +24,9 @@ typedef struct band {
     const uint8_t *alpha;
     size_t alpha_stride;
     uint32_t y0, y1;
+    // Row `base` of the picture is the first row at `pixels` (and `alpha`): 0 for a whole
+    // picture, the band's first row (or the row above it) for a band held on its own.
+    uint32_t base;
     int level;
     uint8_t *out;
     size_t size, capacity;
@@ -48,9 +51,9 @@ static int band_reserve(band *b, size_t extra) {
 
 // Row `y` of the picture being encoded: the pixels themselves, or RGB + alpha interleaved into `scratch`.
 static const uint8_t *band_row(const band *b, uint32_t y, uint8_t *scratch) {
-    const uint8_t *color = b->pixels + (size_t)y * b->row_stride;
+    const uint8_t *color = b->pixels + (size_t)(y - b->base) * b->row_stride;
     if (b->alpha == NULL) return color;
-    const uint8_t *alpha = b->alpha + (size_t)y * b->alpha_stride;
+    const uint8_t *alpha = b->alpha + (size_t)(y - b->base) * b->alpha_stride;
     const size_t width = b->row_bytes / 4;
     for (size_t x = 0; x < width; x++) {
         scratch[4 * x] = color[3 * x];
@@ -169,6 +172,22 @@ static void write_chunk(writer *w, const char *type, const uint8_t *a, size_t na
     write_bytes(w, trailer, 4);
 }
 
+// The number of bands a picture of `height` rows of `row_bytes` bytes is deflated in: about
+// 4 MB of pixels each, and at least 64 rows unless 64 rows are over 4 MB (then as many rows
+// as fit in 4 MB, at least one). Small bands let the streaming encoder deflate several on
+// other threads while holding only a few; every band restarts deflate's matching, which
+// costs a fraction of a percent of the size at this band size.
+static size_t band_count(uint32_t height, size_t row_bytes) {
+    const size_t target = 4u << 20;
+    size_t minimum_rows = target / row_bytes;
+    if (minimum_rows > 64) minimum_rows = 64;
+    if (minimum_rows < 1) minimum_rows = 1;
+    size_t parts = (size_t)height * row_bytes / target;
+    if (parts > (size_t)height / minimum_rows) parts = (size_t)height / minimum_rows;
+    if (parts < 1) parts = 1;
+    return parts;
+}
+
 static int encode_threaded(const uint8_t *pixels, uint32_t width, uint32_t height, size_t row_stride,
                            const uint8_t *alpha, size_t alpha_stride,
                            int channels, int compression_level, int threads,
@@ -184,15 +203,15 @@ static int encode_threaded(const uint8_t *pixels, uint32_t width, uint32_t heigh
         return CPNG_INVALID_ARGUMENT;
     }
     const size_t row_bytes = (size_t)width * (size_t)channels;
-    // The band layout depends on the picture only (about 4 MB of pixels per band, at least
-    // 64 rows, at most 16 bands), never on `threads`, so the bytes are the same for any
-    // thread count; threads only share the bands out (worker w takes bands w, w + T, …).
-    size_t parts = (size_t)height * row_bytes / (4u << 20);
-    if (parts > (size_t)height / 64) parts = (size_t)height / 64;
-    if (parts > 16) parts = 16;
-    if (parts < 1) parts = 1;
-    band bands[16];
-    memset(bands, 0, sizeof bands);
+    // The band layout depends on the picture only, never on `threads`, so the bytes are the
+    // same for any thread count; threads only share the bands out (worker w takes bands w,
+    // w + T, …).
+    const size_t parts = band_count(height, row_bytes);
+    band *bands = calloc(parts, sizeof *bands);
+    if (bands == NULL) {
+        if (message_size) { strncpy(message, "out of memory while encoding PNG", message_size - 1); message[message_size - 1] = 0; }
+        return CPNG_NO_MEMORY;
+    }
     for (size_t i = 0; i < parts; i++) {
         bands[i].pixels = pixels;
         bands[i].row_stride = row_stride;
@@ -205,10 +224,10 @@ static int encode_threaded(const uint8_t *pixels, uint32_t width, uint32_t heigh
         bands[i].is_last = i + 1 == parts;
     }
     size_t workers_count = (size_t)threads < parts ? (size_t)threads : parts;
-    if (workers_count > 16) workers_count = 16;
-    worker_args args[16];
-    pthread_t workers[16];
-    int started[16] = {0};
+    if (workers_count > 64) workers_count = 64;
+    worker_args args[64];
+    pthread_t workers[64];
+    int started[64] = {0};
     for (size_t w = 0; w < workers_count; w++) {
         args[w].bands = bands;
         args[w].first = w;
@@ -268,6 +287,7 @@ static int encode_threaded(const uint8_t *pixels, uint32_t width, uint32_t heigh
         if (w.failed) status = CPNG_NO_MEMORY;
     }
     for (size_t i = 0; i < parts; i++) free(bands[i].out);
+    free(bands);
     if (status != CPNG_OK) {
         free(w.data);
         if (message_size) { strncpy(message, "out of memory while encoding PNG", message_size - 1); message[message_size - 1] = 0; }
@@ -295,107 +315,150 @@ int cpng_encode_threaded_rgb_alpha(const uint8_t *rgb, size_t rgb_stride, const 
 // MARK: Streaming
 
 // cpng_encode_threaded's file, produced row band by row band: the same bands (they depend on
-// the picture only), each deflated on its own stream with the row above it as the Up filter's
-// reference, the same 1 MB IDAT pieces, the same Adler-32 combined at the end. The bytes are
-// identical; only one band's deflate state and the output not yet taken are held.
+// the picture only), each copied as its rows come (with the row above it, the Up filter's
+// reference) and deflated by band_deflate, on worker threads while later rows are made; the
+// same 1 MB IDAT pieces, the same Adler-32 combined in band order. The bytes are identical;
+// only a few bands (`slots`) are held at a time: one being filled, the others being deflated
+// or waiting to be written in order.
+
+// A band held by the stream: its rows (from the row above it), and its deflate.
+typedef struct stream_slot {
+    uint8_t *pixels;  // rows [base, y1) in the stream's input layout (RGB for rgb_alpha)
+    uint8_t *alpha;   // the same rows' alpha, rgb_alpha streams only
+    band job;
+    int state;        // SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_RUNNING, SLOT_DONE
+} stream_slot;
+
+enum { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_RUNNING, SLOT_DONE };
 
 struct cpng_stream {
     uint32_t width, height;
     int channels, level, rgb_alpha;
-    size_t row_bytes;
+    size_t row_bytes;   // of the PNG's rows
+    size_t in_bytes;    // of a row given to cpng_stream_write_rows (RGB for rgb_alpha)
     size_t parts;
-    size_t part;          // the band being deflated
-    uint32_t next_row;    // rows received so far
-    uint32_t band_end;    // first row of the next band
-    z_stream z;
-    int z_open;
-    uLong adler;          // of the whole stream so far (combined band by band)
-    uLong band_adler;
-    size_t band_length;   // uncompressed bytes of the current band
-    uint8_t *previous;    // the last row received (the Up filter's reference)
-    uint8_t *row;         // filter byte + filtered row
-    uint8_t *interleaved; // an RGBA row made from RGB + alpha
-    uint8_t *held;        // compressed bytes of the current band not yet put in an IDAT
-    size_t held_size, held_capacity;
+    size_t part;        // the band being filled
+    size_t emitted;     // bands whose bytes are in `out`
+    uint32_t next_row;  // rows received so far
+    uLong adler;        // of the bands emitted, combined in order
     int wrote_zlib_header;
-    writer out;           // finished bytes for the caller to take
+    stream_slot *slots;
+    size_t slot_count;
+    // Worker threads (none when the stream deflates on the caller's thread).
+    pthread_t *workers;
+    size_t worker_count;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int stopping;
+    writer out;         // finished bytes for the caller to take
     int status;
 };
 
 static void stream_fail(cpng_stream *s, int status) { if (s->status == CPNG_OK) s->status = status; }
 
-/// Puts every full 1 MB piece of the held band bytes (all of them when `band_done`) into IDAT chunks.
-static void stream_emit(cpng_stream *s, int band_done) {
-    const size_t limit = 1u << 20;
-    size_t offset = 0;
-    while (s->held_size - offset >= limit || (band_done && s->held_size > offset)) {
-        size_t take = s->held_size - offset;
-        if (take > limit) take = limit;
+static stream_slot *slot_of(const cpng_stream *s, size_t part) { return &s->slots[part % s->slot_count]; }
+
+static void *stream_worker(void *argument) {
+    cpng_stream *s = argument;
+    pthread_mutex_lock(&s->lock);
+    while (!s->stopping) {
+        // The oldest queued band: the one the writer waits for first.
+        stream_slot *next = NULL;
+        for (size_t part = s->emitted; part < s->part; part++) {
+            stream_slot *slot = slot_of(s, part);
+            if (slot->state == SLOT_QUEUED) { next = slot; break; }
+        }
+        if (next == NULL) {
+            pthread_cond_wait(&s->changed, &s->lock);
+            continue;
+        }
+        next->state = SLOT_RUNNING;
+        pthread_mutex_unlock(&s->lock);
+        band_deflate(&next->job);
+        pthread_mutex_lock(&s->lock);
+        next->state = SLOT_DONE;
+        pthread_cond_broadcast(&s->changed);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+/// Puts band `part` (deflated) into IDAT chunks of at most 1 MB, as encode_threaded does,
+/// and frees its slot.
+static void stream_emit(cpng_stream *s, stream_slot *slot) {
+    band *b = &slot->job;
+    if (b->status != CPNG_OK) stream_fail(s, b->status);
+    if (s->status == CPNG_OK) {
+        const size_t limit = 1u << 20;
         static const uint8_t zheader[2] = {0x78, 0x01};
-        write_chunk(&s->out, "IDAT", zheader, s->wrote_zlib_header ? 0 : 2, s->held + offset, take);
-        s->wrote_zlib_header = 1;
-        offset += take;
+        const uint8_t *data = b->out;
+        size_t left = b->size;
+        while (left > 0) {
+            const size_t take = left < limit ? left : limit;
+            write_chunk(&s->out, "IDAT", zheader, s->wrote_zlib_header ? 0 : 2, data, take);
+            s->wrote_zlib_header = 1;
+            data += take;
+            left -= take;
+        }
+        const size_t length = (size_t)(b->y1 - b->y0) * (s->row_bytes + 1);
+        s->adler = s->emitted == 0 ? b->adler : adler32_combine(s->adler, b->adler, (z_off_t)length);
+        if (s->out.failed) stream_fail(s, CPNG_NO_MEMORY);
     }
-    if (offset > 0) {
-        memmove(s->held, s->held + offset, s->held_size - offset);
-        s->held_size -= offset;
-    }
-    if (s->out.failed) stream_fail(s, CPNG_NO_MEMORY);
+    free(b->out);
+    b->out = NULL;
+    b->size = b->capacity = 0;
+    slot->state = SLOT_FREE;
+    s->emitted++;
 }
 
-/// Feeds one filtered row (with its filter byte) to the current band's deflate.
-static void stream_deflate(cpng_stream *s, const uint8_t *data, size_t size, int flush) {
-    s->z.next_in = (Bytef *)data;
-    s->z.avail_in = (uInt)size;
-    for (;;) {
-        if (s->held_capacity - s->held_size < 65536) {
-            size_t capacity = s->held_capacity ? s->held_capacity * 2 : (2u << 20);
-            uint8_t *grown = realloc(s->held, capacity);
-            if (grown == NULL) { stream_fail(s, CPNG_NO_MEMORY); return; }
-            s->held = grown;
-            s->held_capacity = capacity;
-        }
-        size_t space = s->held_capacity - s->held_size;
-        if (space > UINT32_MAX) space = UINT32_MAX;
-        s->z.next_out = s->held + s->held_size;
-        s->z.avail_out = (uInt)space;
-        const int result = deflate(&s->z, flush);
-        s->held_size += space - s->z.avail_out;
-        if (result == Z_STREAM_ERROR) { stream_fail(s, CPNG_NO_MEMORY); return; }
-        if (flush == Z_FINISH) {
-            if (result == Z_STREAM_END) break;
-        } else if (s->z.avail_out != 0) {
-            break;
-        }
-    }
+/// Emits the deflated bands that are next in order. Called with the lock held (when there
+/// are workers).
+static void stream_collect(cpng_stream *s) {
+    while (s->emitted < s->part && slot_of(s, s->emitted)->state == SLOT_DONE) stream_emit(s, slot_of(s, s->emitted));
 }
 
-cpng_stream *cpng_stream_create(uint32_t width, uint32_t height, int channels, int rgb_alpha, int compression_level) {
+cpng_stream *cpng_stream_create(uint32_t width, uint32_t height, int channels, int rgb_alpha, int compression_level,
+                                int threads) {
     if (channels < 1 || channels > 4 || width == 0 || height == 0 || width > 0x7fffffffu || height > 0x7fffffffu
-        || compression_level < 0 || compression_level > 9 || (rgb_alpha && channels != 4)
+        || compression_level < 0 || compression_level > 9 || (rgb_alpha && channels != 4) || threads < 1
         || (size_t)width * (size_t)channels > 0x7ffffffeu) return NULL;
     cpng_stream *s = calloc(1, sizeof *s);
     if (s == NULL) return NULL;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->changed, NULL);
     s->width = width;
     s->height = height;
     s->channels = channels;
     s->level = compression_level;
     s->rgb_alpha = rgb_alpha;
     s->row_bytes = (size_t)width * (size_t)channels;
-    // The bands of encode_threaded.
-    size_t parts = (size_t)height * s->row_bytes / (4u << 20);
-    if (parts > (size_t)height / 64) parts = (size_t)height / 64;
-    if (parts > 16) parts = 16;
-    if (parts < 1) parts = 1;
-    s->parts = parts;
-    s->previous = malloc(s->row_bytes);
-    s->row = malloc(s->row_bytes + 1);
-    s->interleaved = rgb_alpha ? malloc(s->row_bytes) : NULL;
-    if (s->previous == NULL || s->row == NULL || (rgb_alpha && s->interleaved == NULL)) {
-        cpng_stream_destroy(s);
-        return NULL;
-    }
+    s->in_bytes = (size_t)width * (size_t)(rgb_alpha ? 3 : channels);
+    s->parts = band_count(height, s->row_bytes);
     s->status = CPNG_OK;
+    // One band filling, one per worker deflating, one more so a finished band can wait for
+    // an earlier one to be written; on the caller's thread, just the one being filled.
+    size_t workers = (size_t)threads > 1 ? (size_t)threads : 0;
+    if (workers > 16) workers = 16;
+    if (workers > s->parts) workers = s->parts;
+    s->slot_count = workers ? workers + 2 : 1;
+    const size_t band_rows = (height + s->parts - 1) / s->parts + 1;
+    s->slots = calloc(s->slot_count, sizeof *s->slots);
+    if (s->slots == NULL) { cpng_stream_destroy(s); return NULL; }
+    for (size_t i = 0; i < s->slot_count; i++) {
+        s->slots[i].pixels = malloc(band_rows * s->in_bytes);
+        s->slots[i].alpha = rgb_alpha ? malloc(band_rows * (size_t)width) : NULL;
+        if (s->slots[i].pixels == NULL || (rgb_alpha && s->slots[i].alpha == NULL)) { cpng_stream_destroy(s); return NULL; }
+    }
+    if (workers) {
+        s->workers = calloc(workers, sizeof *s->workers);
+        if (s->workers == NULL) { cpng_stream_destroy(s); return NULL; }
+        for (size_t i = 0; i < workers; i++) {
+            if (pthread_create(&s->workers[i], NULL, stream_worker, s) != 0) break;
+            s->worker_count++;
+        }
+        // Without any worker, deflate on the caller's thread (same bytes).
+        if (s->worker_count == 0) s->slot_count = 1;
+    }
     static const uint8_t color_types[5] = {0, 0, 4, 2, 6};
     static const uint8_t signature[8] = {137, 80, 78, 71, 13, 10, 26, 10};
     write_bytes(&s->out, signature, 8);
@@ -409,58 +472,81 @@ cpng_stream *cpng_stream_create(uint32_t width, uint32_t height, int channels, i
     return s;
 }
 
+/// Makes slot of band s->part ready to fill: waits for it to be free (writing out the bands
+/// before it), and puts the last row of the band before it (the Up filter's reference) first.
+static int stream_begin_band(cpng_stream *s) {
+    stream_slot *slot = slot_of(s, s->part);
+    if (s->worker_count) {
+        pthread_mutex_lock(&s->lock);
+        for (;;) {
+            stream_collect(s);
+            if (slot->state == SLOT_FREE || s->status != CPNG_OK) break;
+            pthread_cond_wait(&s->changed, &s->lock);
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    if (s->status != CPNG_OK) return 0;
+    band *b = &slot->job;
+    const size_t part = s->part;
+    const uint32_t y0 = (uint32_t)((size_t)s->height * part / s->parts);
+    if (y0 > 0) {
+        // The previous band's last row, still in its slot (the same slot without workers;
+        // otherwise one at most slot_count - 1 bands back, whose rows stay until refilled).
+        const stream_slot *before = slot_of(s, part - 1);
+        const size_t index = (size_t)(y0 - 1 - before->job.base);
+        memmove(slot->pixels, before->pixels + index * s->in_bytes, s->in_bytes);
+        if (s->rgb_alpha) memmove(slot->alpha, before->alpha + index * s->width, s->width);
+    }
+    memset(b, 0, sizeof *b);
+    b->y0 = y0;
+    b->y1 = (uint32_t)((size_t)s->height * (part + 1) / s->parts);
+    b->base = y0 > 0 ? y0 - 1 : 0;
+    b->pixels = slot->pixels;
+    b->row_stride = s->in_bytes;
+    b->row_bytes = s->row_bytes;
+    b->alpha = slot->alpha;
+    b->alpha_stride = s->width;
+    b->level = s->level;
+    b->is_last = part + 1 == s->parts;
+    slot->state = SLOT_FILLING;
+    return 1;
+}
+
 int cpng_stream_write_rows(cpng_stream *s, const uint8_t *pixels, size_t row_stride,
                            const uint8_t *alpha, size_t alpha_stride, uint32_t count) {
     if (s->status != CPNG_OK) return s->status;
-    if ((count > 0 && pixels == NULL) || count > s->height - s->next_row
-        || row_stride < (size_t)s->width * (size_t)(s->rgb_alpha ? 3 : s->channels)
+    if ((count > 0 && pixels == NULL) || count > s->height - s->next_row || row_stride < s->in_bytes
         || (s->rgb_alpha && (alpha == NULL || alpha_stride < s->width))) return CPNG_INVALID_ARGUMENT;
-    for (uint32_t i = 0; i < count && s->status == CPNG_OK; i++) {
-        const uint32_t y = s->next_row;
-        if (!s->z_open) {
-            const uint32_t y0 = (uint32_t)((size_t)s->height * s->part / s->parts);
-            s->band_end = (uint32_t)((size_t)s->height * (s->part + 1) / s->parts);
-            if (y != y0 || deflateInit2(&s->z, s->level, Z_DEFLATED, -15, 8, Z_FILTERED) != Z_OK) {
-                stream_fail(s, CPNG_NO_MEMORY);
-                break;
+    uint32_t i = 0;
+    while (i < count && s->status == CPNG_OK) {
+        stream_slot *slot = slot_of(s, s->part);
+        if (slot->state != SLOT_FILLING && !stream_begin_band(s)) break;
+        band *b = &slot->job;
+        // Copy as many of the band's rows as are given.
+        uint32_t n = b->y1 - s->next_row;
+        if (n > count - i) n = count - i;
+        for (uint32_t k = 0; k < n; k++) {
+            const size_t index = (size_t)(s->next_row + k - b->base);
+            memcpy(slot->pixels + index * s->in_bytes, pixels + (size_t)(i + k) * row_stride, s->in_bytes);
+            if (s->rgb_alpha) memcpy(slot->alpha + index * s->width, alpha + (size_t)(i + k) * alpha_stride, s->width);
+        }
+        s->next_row += n;
+        i += n;
+        if (s->next_row == b->y1) {
+            // The band is complete: deflate it, here or on a worker.
+            if (s->worker_count) {
+                pthread_mutex_lock(&s->lock);
+                slot->state = SLOT_QUEUED;
+                s->part++;
+                pthread_cond_broadcast(&s->changed);
+                stream_collect(s);
+                pthread_mutex_unlock(&s->lock);
+            } else {
+                band_deflate(b);
+                slot->state = SLOT_DONE;
+                s->part++;
+                stream_emit(s, slot);
             }
-            s->z_open = 1;
-            s->band_adler = adler32(0L, Z_NULL, 0);
-            s->band_length = 0;
-        }
-        const uint8_t *current = pixels + (size_t)i * row_stride;
-        if (s->rgb_alpha) {
-            const uint8_t *a = alpha + (size_t)i * alpha_stride;
-            for (size_t x = 0; x < s->width; x++) {
-                s->interleaved[4 * x] = current[3 * x];
-                s->interleaved[4 * x + 1] = current[3 * x + 1];
-                s->interleaved[4 * x + 2] = current[3 * x + 2];
-                s->interleaved[4 * x + 3] = a[x];
-            }
-            current = s->interleaved;
-        }
-        s->row[0] = 2;  // Up
-        if (y == 0) {
-            memcpy(s->row + 1, current, s->row_bytes);
-        } else {
-            for (size_t x = 0; x < s->row_bytes; x++) s->row[x + 1] = (uint8_t)(current[x] - s->previous[x]);
-        }
-        memcpy(s->previous, current, s->row_bytes);
-        s->band_adler = adler32(s->band_adler, s->row, (uInt)(s->row_bytes + 1));
-        s->band_length += s->row_bytes + 1;
-        const int is_last_band = s->part + 1 == s->parts;
-        const int flush = y + 1 < s->band_end ? Z_NO_FLUSH : (is_last_band ? Z_FINISH : Z_SYNC_FLUSH);
-        stream_deflate(s, s->row, s->row_bytes + 1, flush);
-        s->next_row++;
-        if (flush != Z_NO_FLUSH) {
-            deflateEnd(&s->z);
-            s->z_open = 0;
-            s->adler = s->part == 0 ? s->band_adler
-                                    : adler32_combine(s->adler, s->band_adler, (z_off_t)s->band_length);
-            s->part++;
-            stream_emit(s, 1);
-        } else {
-            stream_emit(s, 0);
         }
     }
     return s->status;
@@ -469,6 +555,15 @@ int cpng_stream_write_rows(cpng_stream *s, const uint8_t *pixels, size_t row_str
 int cpng_stream_finish(cpng_stream *s) {
     if (s->status != CPNG_OK) return s->status;
     if (s->next_row != s->height) return CPNG_INVALID_ARGUMENT;
+    if (s->worker_count) {
+        pthread_mutex_lock(&s->lock);
+        while (s->emitted < s->parts && s->status == CPNG_OK) {
+            stream_slot *slot = slot_of(s, s->emitted);
+            if (slot->state == SLOT_DONE) stream_emit(s, slot); else pthread_cond_wait(&s->changed, &s->lock);
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    if (s->status != CPNG_OK) return s->status;
     uint8_t pending[2 + 4];
     size_t npending = 0;
     if (!s->wrote_zlib_header) { pending[0] = 0x78; pending[1] = 0x01; npending = 2; }
@@ -479,7 +574,13 @@ int cpng_stream_finish(cpng_stream *s) {
     return s->status;
 }
 
-const uint8_t *cpng_stream_output(const cpng_stream *s, size_t *size) {
+const uint8_t *cpng_stream_output(cpng_stream *s, size_t *size) {
+    // Take what the workers have finished meanwhile, in order.
+    if (s->worker_count) {
+        pthread_mutex_lock(&s->lock);
+        stream_collect(s);
+        pthread_mutex_unlock(&s->lock);
+    }
     *size = s->out.size;
     return s->out.data;
 }
@@ -488,11 +589,24 @@ void cpng_stream_consume(cpng_stream *s) { s->out.size = 0; }
 
 void cpng_stream_destroy(cpng_stream *s) {
     if (s == NULL) return;
-    if (s->z_open) deflateEnd(&s->z);
-    free(s->previous);
-    free(s->row);
-    free(s->interleaved);
-    free(s->held);
+    if (s->worker_count) {
+        pthread_mutex_lock(&s->lock);
+        s->stopping = 1;
+        pthread_cond_broadcast(&s->changed);
+        pthread_mutex_unlock(&s->lock);
+        for (size_t i = 0; i < s->worker_count; i++) pthread_join(s->workers[i], NULL);
+    }
+    free(s->workers);
+    if (s->slots) {
+        for (size_t i = 0; i < s->slot_count; i++) {
+            free(s->slots[i].pixels);
+            free(s->slots[i].alpha);
+            free(s->slots[i].job.out);
+        }
+        free(s->slots);
+    }
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->changed);
     free(s->out.data);
     free(s);
 }

@@ -60,9 +60,14 @@ extension Matter {
     /// ``matte(_:options:progress:)`` (or ``studioMatte(_:options:studio:progress:)``) and
     /// writing `result.cutoutPNG()` and `result.matte.encoded(as: .png)`.
     ///
+    /// A JPEG cut-out (``StreamedOutputs/format`` `.jpeg`) is composited over the options'
+    /// background and encoded strip by strip, with the bytes of `result.composited(over:)`
+    /// encoded as JPEG.
+    ///
     /// The whole-picture path is taken instead (same files, memory as
     /// ``matte(_:options:progress:)``) for a photo of at most `stripsAbove` pixels (faster, see
-    /// ``defaultStripThreshold``), a JPEG cut-out, an interlaced PNG, a photo with an
+    /// ``defaultStripThreshold``), a JPEG cut-out of a gray photo with a gray colour profile,
+    /// an interlaced PNG, a photo with an
     /// EXIF orientation other than upright, pre-enhance, and post-processing with a step that
     /// has no banded form (a guided filter, a custom operator, erosion wider than 8 px).
     ///
@@ -114,8 +119,10 @@ extension Matter {
         // Open the file first: its errors name it, and it decides the path.
         let reader = try await pool.run { try UncheckedBox(ImageRowReader(path: path)) }.value
         let postprocessor = try StripPostprocessor(operations)
+        // A JPEG cut-out carries the photo's profile: one of a gray photo does not describe it.
+        let profileFits = outputs.format == .png || reader.colorProfile.map { $0.describes(.rgb) } ?? true
         guard reader.width * reader.height > stripsAbove, let postprocessor, reader.canReadRows, reader.orientation == .up,
-              !options.enhance, outputs.format == .png
+              !options.enhance, profileFits
         else {
             let photo = try await pool.run { try Image(contentsOf: input) }
             let result: MattingResult
@@ -187,9 +194,29 @@ extension Matter {
             guard reader.width == W, reader.height == H, reader.layout == first.layout, reader.canReadRows else {
                 throw ImageError.corrupt(source: path, detail: "the file changed while it was read")
             }
-            let cutout = try StreamingPNGWriter(path: outputs.cutout.path, width: W, height: H, layout: .rgba,
-                                                colorProfile: first.colorProfile)
-            let mask = try outputs.mask.map { try StreamingPNGWriter(path: $0.path, width: W, height: H, layout: .gray, colorProfile: nil) }
+            // The PNGs' bands are deflated on the writers' own threads while the next strips
+            // are made (the bytes do not depend on the thread count).
+            let cutout = try outputs.format == .png
+                ? StreamingPNGWriter(path: outputs.cutout.path, width: W, height: H, layout: .rgba,
+                                     colorProfile: first.colorProfile, threads: pool.threadCount)
+                : nil
+            // A JPEG cut-out: the colours composited over the background, strip by strip.
+            let jpeg = try outputs.format == .jpeg
+                ? StreamingJPEGWriter(path: outputs.cutout.path, width: W, height: H, layout: .rgb, colorProfile: first.colorProfile)
+                : nil
+            var compositeRows = [UInt8](repeating: 0, count: jpeg == nil ? 0 : min(strip, H) * W * 3)
+            func writeCutout(_ colours: UnsafePointer<UInt8>, stride: Int, alpha: UnsafePointer<UInt8>, count: Int) throws {
+                try cutout?.write(colours, stride: stride, alpha: alpha, alphaStride: W, count: count)
+                guard let jpeg else { return }
+                try compositeRows.withUnsafeMutableBufferPointer { rows in
+                    Compositing.compositeRows(colours, stride: stride, alpha: alpha, alphaStride: W, over: options.background,
+                                              width: W, count: count, into: rows.baseAddress!, outputStride: W * 3, pool: pool)
+                    try jpeg.write(rows.baseAddress!, stride: W * 3, count: count)
+                }
+            }
+            let mask = try outputs.mask.map {
+                try StreamingPNGWriter(path: $0.path, width: W, height: H, layout: .gray, colorProfile: nil, threads: pool.threadCount)
+            }
             let halo = postprocessor.halo
             let upsampler = isReduced
                 ? GuidedUpsampler(alpha, guide: guide, guideChannels: 3, width: W, height: H, radius: 2, epsilon: 1e-4, pool: pool)
@@ -205,7 +232,14 @@ extension Matter {
             var floatRows = [Float](repeating: 0, count: isReduced ? min(capacity, H) * W : 0)
             var matteRows = [UInt8](repeating: 0, count: min(strip, H) * W)
             var colourRows = [UInt8](repeating: 0, count: corrector == nil ? 0 : min(strip, H) * W * 3)
-            var band = Image(width: W, height: 1, layout: first.layout)
+            // The rows each strip adds to the window, decoded one strip ahead.
+            var counts: [Int] = [], end = 0
+            for s0 in stride(from: 0, to: H, by: strip) where min(H, s0 + strip + halo) > end {
+                counts.append(min(H, s0 + strip + halo) - end)
+                end = min(H, s0 + strip + halo)
+            }
+            let prefetcher = RowPrefetcher(reader, counts: counts)
+            defer { prefetcher.stop() }
             for s0 in stride(from: 0, to: H, by: strip) {
                 try pool.checkCancellation()
                 let s1 = min(H, s0 + strip), a0 = max(0, s0 - halo), a1 = min(H, s1 + halo)
@@ -221,8 +255,8 @@ extension Matter {
                 windowStart = a0
                 let fresh = a1 - windowEnd
                 if fresh > 0 {
-                    if band.height != fresh { band = Image(width: W, height: fresh, layout: first.layout) }
-                    try reader.readRows(fresh, into: &band)
+                    let band = try prefetcher.next()
+                    precondition(band.height >= fresh, "the prefetched batches follow the window")
                     let rgb = band.converted(to: .rgb)
                     let offset = windowEnd - windowStart
                     rgb.withUnsafeBufferPointer { src, srcStride in
@@ -254,14 +288,14 @@ extension Matter {
                             try colourRows.withUnsafeMutableBufferPointer { colours in
                                 corrector.rows(s0..<s1, photo: photo, photoFirstRow: windowStart, photoStride: photoStride,
                                                into: colours.baseAddress!, firstRow: s0, stride: W * 3, pool: pool)
-                                try cutout.write(colours.baseAddress!, stride: W * 3, alpha: matte, alphaStride: W, count: s1 - s0)
+                                try writeCutout(colours.baseAddress!, stride: W * 3, alpha: matte, count: s1 - s0)
                             }
                         } else if let smallForeground {
                             try smallForeground.withUnsafeBufferPointer { colours, stride in
-                                try cutout.write(colours + s0 * stride, stride: stride, alpha: matte, alphaStride: W, count: s1 - s0)
+                                try writeCutout(colours + s0 * stride, stride: stride, alpha: matte, count: s1 - s0)
                             }
                         } else {
-                            try cutout.write(photoRows, stride: photoStride, alpha: matte, alphaStride: W, count: s1 - s0)
+                            try writeCutout(photoRows, stride: photoStride, alpha: matte, count: s1 - s0)
                         }
                         try mask?.write(matte, stride: W, count: s1 - s0)
                     }
@@ -269,7 +303,8 @@ extension Matter {
                 pool.reportProgress(Double(s1) / Double(H))
             }
             try pool.checkCancellation()
-            try cutout.finish()
+            try cutout?.finish()
+            try jpeg?.finish()
             do {
                 try mask?.finish()
             } catch {
@@ -285,7 +320,9 @@ extension Matter {
     private static func firstPass(_ reader: ImageRowReader, width w: Int, height h: Int, pool: ThreadPool) throws -> (Working, [Plane]) {
         let W = reader.width, H = reader.height, strip = stripRows
         let isReduced = w != W || h != H
-        var band = Image(width: W, height: min(strip, H), layout: reader.layout)
+        // Decoded one strip ahead, while the pool resizes the last.
+        let prefetcher = RowPrefetcher(reader, counts: stride(from: 0, to: H, by: strip).map { min(strip, H - $0) })
+        defer { prefetcher.stop() }
         var resizer: StreamingResizer? = isReduced
             ? StreamingResizer(width: W, height: H, layout: .rgb, newWidth: w, newHeight: h, filter: .area, maximumBandRows: strip)
             : nil
@@ -296,8 +333,7 @@ extension Matter {
         for y0 in stride(from: 0, to: H, by: strip) {
             try pool.checkCancellation()
             let n = min(strip, H - y0)
-            if n != band.height { band = Image(width: W, height: n, layout: reader.layout) }
-            try reader.readRows(n, into: &band)
+            let band = try prefetcher.next()
             let rgb: Image = band.converted(to: .rgb)
             resizer?.add(rgb, rows: n, pool: pool)
             rgb.withUnsafeBufferPointer { (src: UnsafePointer<UInt8>, stride: Int) -> Void in

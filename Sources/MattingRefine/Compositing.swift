@@ -186,7 +186,7 @@ public enum Compositing {
         return out
     }
 
-    private static func fill(_ line: UnsafeMutablePointer<UInt8>, count: Int, _ color: (Int) -> RGBColor) {
+    static func fill(_ line: UnsafeMutablePointer<UInt8>, count: Int, _ color: (Int) -> RGBColor) {
         for x in 0..<count {
             let c = color(x)
             line[3 * x] = c.red

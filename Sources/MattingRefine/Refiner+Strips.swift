@@ -208,3 +208,28 @@ package struct ForegroundCorrector: Sendable {
         }
     }
 }
+
+extension Compositing {
+    /// Rows of ``composite(_:matte:over:pool:)`` over `.color(color)`, for a picture written
+    /// strip by strip: `count` rows of `width` straight RGB colours at `colours` with their
+    /// 8-bit matte rows at `alpha`, composited into RGB rows at `output`. The same bytes as
+    /// those rows of the whole picture's composite. Rows are split over the pool.
+    package static func compositeRows(
+        _ colours: UnsafePointer<UInt8>, stride: Int, alpha: UnsafePointer<UInt8>, alphaStride: Int,
+        over color: RGBColor, width: Int, count: Int,
+        into output: UnsafeMutablePointer<UInt8>, outputStride: Int, pool: ThreadPool
+    ) {
+        let shared = UncheckedSendable((colours, alpha, output))
+        pool.parallelChunks(count) { rows in
+            let (f, a, d) = shared.value
+            let line = UnsafeMutablePointer<UInt8>.allocate(capacity: 3 * max(width, 1))
+            defer { line.deallocate() }
+            fill(line, count: width) { _ in color }
+            for y in rows {
+                let dr = d + y * outputStride, ar = a + y * alphaStride
+                premultiply(f + y * stride, alpha: ar, into: dr, count: width)
+                over(dr, alpha: ar, background: line, count: width)
+            }
+        }
+    }
+}

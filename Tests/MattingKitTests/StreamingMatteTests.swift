@@ -92,21 +92,35 @@ struct StreamingMatteTests {
         }
     }
 
-    /// A JPEG cut-out takes the whole-picture path, with the same bytes as the program wrote before.
-    @Test func jpegCutoutTakesTheWholePicturePath() async throws {
+    /// A JPEG cut-out is composited and encoded strip by strip: the same bytes as the
+    /// whole-picture result composited over the background and encoded, at the photo's size
+    /// (900×700) and reduced (2400×1800: guided upsampling and foreground correction).
+    @Test(arguments: [(900, 700), (2400, 1800)])
+    func jpegCutoutIsStreamedWithTheWholePicturesBytes(_ size: (Int, Int)) async throws {
         try await LargeMemoryTests.exclusively {
             let dir = try ProgramRunner.folder()
             let input = dir.appendingPathComponent("photo.png")
-            try Self.scene(width: 900, height: 700).write(to: input)
+            try Self.scene(width: size.0, height: size.1).write(to: input)
             let matter = try Matter(threads: 2)
             var options = MattingOptions()
             options.background = RGBColor(red: 10, green: 200, blue: 30)
-            let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.jpg"), format: .jpeg)
-            let streamed = try await matter.matte(fileAt: input, writing: outputs, options: options, stripsAbove: 0)
-            #expect(!streamed.isStreamed)
-            let whole = try await matter.matte(try Image(contentsOf: input), options: options)
+            let outputs = StreamedOutputs(
+                cutout: dir.appendingPathComponent("cutout.jpg"), format: .jpeg, mask: dir.appendingPathComponent("mask.png"))
+            // The studio matte finds the drawn subject, so the checks below mean something.
+            let streamed = try await matter.matte(
+                fileAt: input, writing: outputs, options: options, studio: StudioTrimap(), stripsAbove: 0)
+            #expect(streamed.isStreamed)
+            let whole = try await matter.studioMatte(try Image(contentsOf: input), options: options)
             let expected = try whole.composited(over: options.background).encoded(as: .jpeg)
-            #expect(try [UInt8](Data(contentsOf: outputs.cutout)) == expected)
+            #expect(try [UInt8](Data(contentsOf: outputs.cutout)) == expected, "\(size.0)×\(size.1): cut-out differs")
+            #expect(try [UInt8](Data(contentsOf: try #require(outputs.mask))) == (try whole.matte.encoded(as: .png)))
+            // Not vacuous: a JPEG of the photo's size, the background colour in the corner, the
+            // subject's blue body below the middle.
+            let decoded = try Image(contentsOf: outputs.cutout)
+            #expect(decoded.width == size.0 && decoded.height == size.1)
+            #expect(decoded[2, 2, 1] > 150 && decoded[2, 2, 0] < 60, "corner \(decoded[2, 2, 0]), \(decoded[2, 2, 1])")
+            let body = (decoded[size.0 / 2, size.1 * 3 / 4, 0], decoded[size.0 / 2, size.1 * 3 / 4, 2])
+            #expect(body.1 > 100 && body.0 < 90, "body \(body)")
         }
     }
 

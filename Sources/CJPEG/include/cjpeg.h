@@ -124,6 +124,38 @@ int cjpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, size_t 
                  int channels, int ycck, int quality, int full_chroma, int progressive,
                  uint8_t **out, size_t *out_size, char *message, size_t message_size);
 
+/// A JPEG encoded a few rows at a time: the same bytes as cjpeg_encode (gray or RGB,
+/// baseline, 4:2:0, not progressive) of the whole picture, with only libjpeg's band of MCU
+/// rows and the output not yet taken held. Opaque.
+typedef struct cjpeg_stream cjpeg_stream;
+
+/// Starts a `width` × `height` JPEG of `channels` (1 or 3) at `quality` (1–100). SOI and
+/// the JFIF APP0 marker are the first output (markers may be inserted after them). NULL for
+/// invalid arguments or no memory; otherwise check cjpeg_stream_status.
+cjpeg_stream *cjpeg_stream_create(uint32_t width, uint32_t height, int channels, int quality);
+
+/// The status of the last call; failures are sticky.
+int cjpeg_stream_status(const cjpeg_stream *stream);
+
+/// libjpeg's message for the failure ("" if none). Owned by the stream.
+const char *cjpeg_stream_message(const cjpeg_stream *stream);
+
+/// Encodes the next `count` rows, `row_stride` bytes apart. Output accumulates for
+/// cjpeg_stream_output.
+int cjpeg_stream_write_rows(cjpeg_stream *stream, const uint8_t *pixels, size_t row_stride, uint32_t count);
+
+/// After the last row: the rest of the file (to EOI), as output.
+int cjpeg_stream_finish(cjpeg_stream *stream);
+
+/// The bytes not yet consumed; owned by the stream, valid until the next call.
+const uint8_t *cjpeg_stream_output(const cjpeg_stream *stream, size_t *size);
+
+/// Forgets the output returned by cjpeg_stream_output (the caller has written it).
+void cjpeg_stream_consume(cjpeg_stream *stream);
+
+/// Frees the stream. NULL is ignored.
+void cjpeg_stream_destroy(cjpeg_stream *stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -135,8 +135,8 @@ int cpng_encode(const uint8_t *pixels, uint32_t width, uint32_t height, size_t r
                 uint8_t **out, size_t *out_size, char *message, size_t message_size);
 
 /// Encodes like cpng_encode with the "Up" filter on every row, deflating horizontal bands
-/// on up to `threads` threads. The bands (about 4 MB of pixels each, at least 64 rows, at
-/// most 16; one for small pictures) depend on the picture only, so the bytes are the same
+/// on up to `threads` threads. The bands (about 4 MB of pixels each and at least 64 rows,
+/// fewer rows only when 64 rows are over 4 MB; one for small pictures) depend on the picture only, so the bytes are the same
 /// for any `threads`. They differ from cpng_encode's (band boundaries restart deflate's
 /// matching), the decoded pixels do not. No libpng involved; same ownership and errors.
 int cpng_encode_threaded(const uint8_t *pixels, uint32_t width, uint32_t height, size_t row_stride,
@@ -151,25 +151,31 @@ int cpng_encode_threaded_rgb_alpha(const uint8_t *rgb, size_t rgb_stride, const 
                                    uint8_t **out, size_t *out_size, char *message, size_t message_size);
 
 /// A PNG written row band by row band: the same bytes as cpng_encode_threaded (or
-/// cpng_encode_threaded_rgb_alpha) of the whole picture, with only one band's deflate state
-/// and the output not yet taken held. Opaque.
+/// cpng_encode_threaded_rgb_alpha) of the whole picture. Each band (about 4 MB of pixels) is
+/// copied as its rows come and deflated on one of the stream's own threads while later rows
+/// are made; at most `threads` + 2 bands and the output not yet taken are held. Opaque.
 typedef struct cpng_stream cpng_stream;
 
 /// Starts a `width` × `height` PNG of `channels` (1–4) 8-bit samples; `rgb_alpha` non-zero
 /// (with channels 4) takes RGB rows and alpha rows separately. The signature and IHDR are
-/// the first output. NULL for invalid arguments or no memory.
-cpng_stream *cpng_stream_create(uint32_t width, uint32_t height, int channels, int rgb_alpha, int compression_level);
+/// the first output. `threads` > 1 starts that many threads (at most 16) that deflate
+/// finished bands; 1 deflates each band on the caller's thread as it is finished. The bytes
+/// do not depend on it. NULL for invalid arguments or no memory.
+cpng_stream *cpng_stream_create(uint32_t width, uint32_t height, int channels, int rgb_alpha, int compression_level,
+                                int threads);
 
-/// Adds the next `count` rows (`alpha` only for rgb_alpha streams). Compressed output
+/// Adds the next `count` rows (`alpha` only for rgb_alpha streams); the rows are copied.
+/// Blocks while every band the stream holds is still being deflated. Compressed output
 /// accumulates for cpng_stream_output. A failure is sticky.
 int cpng_stream_write_rows(cpng_stream *stream, const uint8_t *pixels, size_t row_stride,
                            const uint8_t *alpha, size_t alpha_stride, uint32_t count);
 
-/// After the last row: the final IDAT (Adler-32) and IEND, as output.
+/// After the last row: waits for the last bands, then the final IDAT (Adler-32) and IEND, as output.
 int cpng_stream_finish(cpng_stream *stream);
 
-/// The finished bytes not yet consumed; owned by the stream, valid until the next call.
-const uint8_t *cpng_stream_output(const cpng_stream *stream, size_t *size);
+/// The finished bytes not yet consumed (bands deflated meanwhile included, in order); owned
+/// by the stream, valid until the next call.
+const uint8_t *cpng_stream_output(cpng_stream *stream, size_t *size);
 
 /// Forgets the output returned by cpng_stream_output (the caller has written it).
 void cpng_stream_consume(cpng_stream *stream);

@@ -1,3 +1,4 @@
+import CJPEG
 import CPNG
 
 #if canImport(Glibc)
@@ -83,12 +84,17 @@ package final class StreamingPNGWriter {
     /// - Parameters:
     ///   - layout: `.gray` for a mask, `.rgba` for RGB rows with separate alpha rows.
     ///   - colorProfile: written as an iCCP chunk after IHDR when it describes `layout`.
-    package init(path: String, width: Int, height: Int, layout: PixelLayout, colorProfile: ColorProfile?) throws(ImageError) {
+    ///   - threads: how many threads of its own the writer deflates finished bands on, while
+    ///     the caller makes the next rows (1: on the caller's thread, in ``write(_:stride:alpha:alphaStride:count:)``).
+    ///     The bytes do not depend on it; each thread adds about two bands (8 MB) held.
+    package init(
+        path: String, width: Int, height: Int, layout: PixelLayout, colorProfile: ColorProfile?, threads: Int = 1
+    ) throws(ImageError) {
         precondition(layout == .gray || layout == .rgba)
         rgbAlpha = layout == .rgba
         guard let stream = cpng_stream_create(
             UInt32(clamping: width), UInt32(clamping: height), Int32(layout.channelCount), rgbAlpha ? 1 : 0,
-            Int32(EncodingOptions().pngCompressionLevel))
+            Int32(EncodingOptions().pngCompressionLevel), Int32(clamping: max(1, threads)))
         else {
             throw .unsupportedEncoding(destination: path, detail: "cannot encode a \(width)×\(height) PNG")
         }
@@ -133,6 +139,94 @@ package final class StreamingPNGWriter {
     package func finish() throws(ImageError) {
         guard cpng_stream_finish(stream) == CPNG_OK else {
             throw .unsupportedEncoding(destination: file.path, detail: "PNG encoding failed: not every row was written")
+        }
+        try drain()
+        try file.commit()
+    }
+
+    /// Removes the temporary file; the destination is untouched.
+    package func discard() { file.discard() }
+}
+
+/// A JPEG written to an ``AtomicFileWriter`` as its rows come: the same bytes as
+/// ``ImageBuffer/encoded(as:options:)`` with default options of the whole gray or RGB
+/// picture, colour profile included. libjpeg holds only a band of MCU rows.
+package final class StreamingJPEGWriter {
+    private let stream: OpaquePointer
+    private let file: AtomicFileWriter
+
+    /// - Parameters:
+    ///   - layout: `.gray` or `.rgb`.
+    ///   - colorProfile: written in APP2 markers after APP0, as ``ImageBuffer/encoded(as:options:)``
+    ///     does; it must describe `layout`.
+    /// - Throws: ``ImageError/unsupportedEncoding(destination:detail:)`` for sides over 65500
+    ///   pixels or a profile of another colour space; ``ImageError/io(path:detail:)`` as
+    ///   ``AtomicFileWriter``.
+    package init(path: String, width: Int, height: Int, layout: PixelLayout, colorProfile: ColorProfile?) throws(ImageError) {
+        precondition(layout == .gray || layout == .rgb)
+        guard width <= 65500, height <= 65500 else {
+            throw .unsupportedEncoding(destination: path, detail: "JPEG sides are limited to 65500 pixels; this is \(width)×\(height)")
+        }
+        if let colorProfile, !colorProfile.describes(layout) {
+            throw .unsupportedEncoding(
+                destination: path, detail: "the colour profile describes \(colorProfile.colorSpace) pixels, this picture is \(layout)")
+        }
+        guard let stream = cjpeg_stream_create(
+            UInt32(width), UInt32(height), Int32(layout.channelCount), Int32(EncodingOptions().jpegQuality))
+        else {
+            throw .unsupportedEncoding(destination: path, detail: "cannot encode a \(width)×\(height) JPEG")
+        }
+        self.stream = stream
+        do {
+            try Self.check(stream, path: path)
+            file = try AtomicFileWriter(path: path)
+        } catch {
+            cjpeg_stream_destroy(stream)
+            throw error
+        }
+        // SOI and APP0 so far; the profile goes right after them.
+        var size = 0
+        let start = cjpeg_stream_output(stream, &size)
+        var header = Array(UnsafeBufferPointer(start: start, count: size))
+        cjpeg_stream_consume(stream)
+        if let colorProfile { header = JPEGCodec.inserting(colorProfile, into: header) }
+        let written = header.withUnsafeBytes { bytes in Result { () throws(ImageError) in try file.write(bytes) } }
+        try written.get()
+    }
+
+    deinit { cjpeg_stream_destroy(stream) }
+
+    private static func check(_ stream: OpaquePointer, path: String) throws(ImageError) {
+        let status = cjpeg_stream_status(stream)
+        guard status == CJPEG_OK else {
+            throw .unsupportedEncoding(destination: path, detail: "JPEG: " + String(cString: cjpeg_stream_message(stream)))
+        }
+    }
+
+    private func drain() throws(ImageError) {
+        var size = 0
+        guard let bytes = cjpeg_stream_output(stream, &size), size > 0 else { return }
+        try file.write(UnsafeRawBufferPointer(start: bytes, count: size))
+        cjpeg_stream_consume(stream)
+    }
+
+    /// Adds `count` rows of 8-bit samples at `pixels`, `stride` bytes apart.
+    package func write(_ pixels: UnsafePointer<UInt8>, stride: Int, count: Int) throws(ImageError) {
+        guard cjpeg_stream_write_rows(stream, pixels, stride, UInt32(count)) == CJPEG_OK else {
+            try Self.check(stream, path: file.path)
+            throw .unsupportedEncoding(destination: file.path, detail: "JPEG encoding failed: rows beyond the picture")
+        }
+        try drain()
+    }
+
+    /// Writes the end of the JPEG and renames the file into place.
+    package func finish() throws(ImageError) {
+        guard cjpeg_stream_finish(stream) == CJPEG_OK else {
+            let status = cjpeg_stream_status(stream)
+            throw .unsupportedEncoding(
+                destination: file.path,
+                detail: status == CJPEG_OK ? "JPEG encoding failed: not every row was written"
+                    : "JPEG: " + String(cString: cjpeg_stream_message(stream)))
         }
         try drain()
         try file.commit()
