@@ -4,27 +4,46 @@ torch.onnx.export emits, and checked against onnxruntime through `run-model` (is
 architectures"). Models are generated into --out (default out/architectures/, ignored by git),
 never committed; the same seed gives the same file (its SHA-256 is printed).
 
-Architectures (so far):
+Architectures (full size: the size users run them at; the reduced test variant keeps every node
+and divides the channel counts):
   u2netp   U²-Netp (Qin et al. 2020, "U²-Net: Going deeper with nested U-structure"): six
            encoder and five decoder RSU blocks (RSU-7/6/5/4 with max-pool ceil_mode and
-           bilinear upsampling to the skip's size, RSU-4F with dilations 1/2/4/8), side outputs
-           fused by a 1×1 conv, seven sigmoid outputs; Conv+ReLU (exports fold eval-mode
+           bilinear upsampling to the skip's size, RSU-4F with dilations 1/2/4/8), 3×3 side
+           outputs fused by a 1×1 conv, seven sigmoid outputs; Conv+ReLU (exports fold eval-mode
            BatchNorm into the conv), Resize linear pytorch_half_pixel with `sizes` from a
-           Shape → Slice → Concat chain (F.interpolate(size=skip.shape[2:])) at opset 11.
-
+           Shape → Slice → Concat chain (F.interpolate(size=skip.shape[2:])) at opset 11. 320².
+  u2net    U²-Net: the same graph with the full model's channel table (RSU-7 3→32→64 … RSU-4F
+           512→256→512; decoder inputs 1024/1024/512/256/128). 320².
+  isnet    ISNet (Qin et al. 2022, "Highly Accurate Dichotomous Image Segmentation"): a
+           stride-2 3×3 stem to 64 channels, U²-Net's stages (stage 1 taking 64 channels), six
+           3×3 side outputs upsampled to the input, six sigmoids, no fusion conv. 1024².
+  modnet   MODNet (Ke et al. 2022): MobileNetV2 encoder (ReLU6 as Clip), SE block (Gemm-free:
+           MatMul on the pooled vector, Expand), IBNorm (Slice → BatchNormalization and
+           InstanceNormalization → Concat), low/high-resolution and fusion branches, Resize by
+           scales 2, 1/2, 1/4; free batch/height/width as its export declares. 512².
   vitseg   a ViT segmenter (Dosovitskiy et al. 2021 backbone; SETR-style progressive-upsampling
            head, Zheng et al. 2021): 16×16 patch embedding, learned position embedding, 4
            pre-norm blocks (LayerNormalization at opset 17, 6-head attention as exports write
            it — MatMul, Reshape, Transpose, MatMul with Kᵀ, Div by √d, Softmax, MatMul — and an
            MLP with exact GELU written as Div/Erf/Add/Mul/Mul), tokens back to NCHW through a
-           Shape/Gather/Concat chain, four ×2 bilinear stages of Conv+ReLU, 1×1 head, Sigmoid.
+           Shape/Gather/Concat chain, four ×2 bilinear stages of Conv+ReLU, 1×1 head, Sigmoid. 512².
+  swinseg  a Swin-T backbone (Liu et al. 2021; windows of 8, shifted windows with torch.roll as
+           Slice+Concat and the attention mask, relative-position bias as a constant, patch
+           merging by strided Slices) with a BiRefNet-like decoder (Zheng et al. 2024: context
+           concat of the coarser levels, ASPP with plain instead of deformable convs, lateral
+           1×1 convs, image patches concatenated per level); logits out, opset 17. 512².
 
 Check: onnxruntime 1.32 (CPU, 1 thread, optimisations off) and `run-model --threads T` on the
 same seeded input; passes when max |ours − ort| ≤ 1e-4 × max |ort| on every output.
 
-    /tmp/venv-engine/bin/pip install onnx==1.22.0 onnxruntime==1.32.0 numpy==2.4.6
+    python3 -m venv /tmp/venv-engine2
+    /tmp/venv-engine2/bin/pip install onnx==1.22.0 onnxruntime==1.32.0 numpy==2.4.6
     swift build -c release --product run-model
-    /tmp/venv-engine/bin/python Scripts/make-architectures.py [--size 320] [--threads 1,2]
+    /tmp/venv-engine2/bin/python Scripts/make-architectures.py [--arch u2net,isnet] [--size N] [--threads 1,2]
+
+Test fixtures (reduced variants at 64², their seeded inputs and onnxruntime's outputs; the same
+bytes on every run; manifest.json records each model file's SHA-256):
+    /tmp/venv-engine2/bin/python Scripts/make-architectures.py --fixtures Tests/MattingImportersTests/Fixtures/Architectures
 """
 import argparse
 import hashlib
