@@ -176,11 +176,17 @@ func softmaxNumerators(_ s: UnsafeMutablePointer<Float>, count: Int, scale: Floa
 /// |r| ≤ ln 2 / 2, the classic degree-7 minimax polynomial for e^r (relative error about
 /// 1e-7), and 2^n built in the exponent bits. Below −87.3 the result is 0 (no denormals);
 /// above 88.37 (2^127.5, where n would leave the exponent range) it is +∞; NaN stays NaN.
+///
+/// n is rounded by adding and subtracting 1.5 · 2^23 (round to nearest in the float adder) and
+/// read back from the sum's low mantissa bits: `rounded()` and float-to-int conversions are
+/// per-lane library calls on the SSE2 baseline Swift compiles for, and would dominate.
 @inline(__always)
 func softmaxExp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let hi = SIMD8<Float>(repeating: 88.37626), lo = SIMD8<Float>(repeating: -87.33654)
     let clamped = pointwiseMin(pointwiseMax(x, lo), hi)
-    let n = (clamped * 1.442695041).rounded(.toNearestOrEven)
+    let magic = SIMD8<Float>(repeating: 12_582_912)   // 1.5 · 2^23
+    let shifted = clamped * 1.442695041 + magic
+    let n = shifted - magic
     // ln 2 in two parts, so that n · 0.693359375 is exact.
     let r = (clamped - n * 0.693359375) - n * -2.12194440e-4
     var p = SIMD8<Float>(repeating: 1.9875691500e-4)
@@ -190,7 +196,9 @@ func softmaxExp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
     p = p * r + 1.6666665459e-1
     p = p * r + 5.0000001201e-1
     p = p * (r * r) + r + 1
-    let bits = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+    // The sum's mantissa holds 2^22 + n; its bits minus magic's bits are n (two's complement).
+    let ni = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+    let bits = (ni &+ 127) &<< 23
     var result = p * unsafeBitCast(bits, to: SIMD8<Float>.self)
     result.replace(with: 0, where: x .< lo)
     result.replace(with: .infinity, where: x .> hi)
