@@ -10,6 +10,11 @@ this shared machine hits both alike; every figure is a median):
   codecs    JPEG q95 / RGBA PNG decode and encode, 1200x1800: codec-timer vs Pillow and OpenCV
   selfie    the default model: run-model (model only) vs MediaPipe's whole solution call
   onnx      a fixture UNet at 512x512: run-model vs onnxruntime (CPU provider)
+  models    the real architectures of Scripts/make-architectures.py (random weights) at the sizes
+            users run them: U²-Netp and U²-Net 320², ISNet 1024², MODNet 512², the ViT and the
+            Swin/BiRefNet-like segmenters 512²; run-model vs onnxruntime (CPU provider, default
+            graph optimisations), plus the top operator kinds of `run-model --profile`
+            (share of the summed step medians); needs only onnx, onnxruntime and numpy
   refine    closed-form alpha and multi-level foreground on a 1200x1800 synthetic composite
             with known alpha: refine-bench vs pymatting estimate_alpha_cf / estimate_foreground_ml
             (SAD against the truth is printed next to each time)
@@ -51,7 +56,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RELEASE = os.path.join(ROOT, ".build", "release")
 WORK = os.path.join(ROOT, "out", "compare")
-AREAS = ["gemm", "codecs", "selfie", "onnx", "refine", "e2e"]
+AREAS = ["gemm", "codecs", "selfie", "onnx", "models", "refine", "e2e"]
 
 
 def load(script):
@@ -354,6 +359,55 @@ def area_e2e(table, rounds, quick, folder, photos):
 
 # ---------------------------------------------------------------------------------- main
 
+def profile_top_kinds(path, input_name, input_path, threads, out_dir, count=3):
+    """The `count` operator kinds with the most time in `run-model --profile`, as "kind NN %"."""
+    r = subprocess.run([os.path.join(RELEASE, "run-model"), path, "--input", f"{input_name}={input_path}",
+                        "--output-dir", out_dir, "--threads", str(threads), "--profile", "--repeat", "3"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"run-model --profile failed: {r.stderr.strip()}")
+    total, kinds = None, []
+    for line in r.stdout.splitlines():
+        if line.startswith("profile: sum of step medians"):
+            total = float(line.split()[5]) * 1e3
+        parts = line.split()
+        # Per-kind totals: "  1234.5 us  conv (42)"; per-step lines have no "(count)".
+        if total and len(parts) == 4 and parts[1] == "us" and parts[3].startswith("(") and parts[3].endswith(")"):
+            kinds.append((float(parts[0]), parts[2]))
+    return ", ".join(f"{k} {100 * t / total:.0f} %" for t, k in kinds[:count])
+
+
+def area_models(table, rounds, quick, names=None):
+    onnx_bench = load("bench-onnx")
+    arch = load("make-architectures")
+    repeat = 3 if quick else 5
+    folder = os.path.join(WORK, "models")
+    os.makedirs(folder, exist_ok=True)
+    for name in names or list(arch.ARCHITECTURES):
+        make, size = arch.ARCHITECTURES[name][:2]
+        model, input_name = make(size)
+        path = os.path.join(folder, f"{name}_{size}.onnx")
+        arch.onnx.save_model(model, path)
+        x = np.random.default_rng(size).random((1, 3, size, size), dtype=np.float32)
+        input_path = os.path.join(folder, f"{name}_{size}_input.npy")
+        np.save(input_path, x)
+        for threads in (1, 2):
+            ort_times, our_times, err = [], [], 0.0
+            out_dir = os.path.join(folder, f"out_{name}_{threads}")
+            for _ in range(rounds):
+                our_times.append(onnx_bench.time_ours(os.path.join(RELEASE, "run-model"), path, input_name,
+                                                      input_path, threads, repeat, out_dir)[0] / 1e3)
+                ort_median, _, ort_out = onnx_bench.time_ort(path, {input_name: x}, threads, repeat)
+                ort_times.append(ort_median / 1e3)
+            for i, o in enumerate(arch.onnxruntime_output_names(path)):
+                ours = np.load(os.path.join(out_dir, o.replace("/", "_") + ".npy"))
+                err = max(err, float(np.abs(ours - ort_out[i]).max() / max(np.abs(ort_out[i]).max(), 1e-6)))
+            top = profile_top_kinds(path, input_name, input_path, threads, out_dir)
+            o, r = statistics.median(our_times), statistics.median(ort_times)
+            table.add("models", f"{name} {size}², {threads} thread{'s' if threads > 1 else ''}", ms(o),
+                      "onnxruntime 1.32 CPU", ms(r), r / o, f"max rel. diff {err:.1e}; ours: {top}")
+
+
 def build(skip):
     if skip:
         return
@@ -386,14 +440,18 @@ def main():
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--json", help="also write the rows here")
     parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--models", help="for the models area: a comma-separated subset of Scripts/make-architectures.py's")
     args = parser.parse_args()
     areas = [a.strip() for a in args.only.split(",") if a.strip()]
     unknown = [a for a in areas if a not in AREAS]
     if unknown:
         sys.exit(f"unknown area(s) {', '.join(unknown)}; choose from {', '.join(AREAS)}")
     needs = {"gemm": [], "codecs": ["PIL", "cv2"], "selfie": ["mediapipe", "PIL"], "onnx": ["onnx", "onnxruntime"],
-             "refine": ["pymatting", "scipy"], "e2e": ["pymatting", "PIL"]}
-    missing = sorted({m for a in areas for m in needs[a] + ["PIL", "scipy"] if importlib.util.find_spec(m) is None})
+             "models": ["onnx", "onnxruntime"], "refine": ["pymatting", "scipy"], "e2e": ["pymatting", "PIL"]}
+    # The refine inputs and photos (Pillow, SciPy) are made only for the areas that read them.
+    photo_areas = {"codecs", "refine", "e2e"} & set(areas)
+    missing = sorted({m for a in areas for m in needs[a] + (["PIL", "scipy"] if photo_areas else [])
+                      if importlib.util.find_spec(m) is None})
     if missing:
         sys.exit(f"compare.py: {', '.join(missing)} missing from {sys.executable}; "
                  "make the venv in this script's header (--help shows it) and run it with that python")
@@ -402,8 +460,8 @@ def main():
     build(args.skip_build)
     started = datetime.datetime.now(datetime.timezone.utc)
     load_before = os.getloadavg()[0]
-    refine_folder = make_refine_inputs()
-    photos = make_photos()
+    refine_folder = make_refine_inputs() if photo_areas else None
+    photos = make_photos() if "e2e" in areas else None
     table = Table()
     for area in areas:
         if area == "gemm":
@@ -414,6 +472,8 @@ def main():
             area_selfie(table, args.rounds, args.quick)
         elif area == "onnx":
             area_onnx(table, args.rounds, args.quick)
+        elif area == "models":
+            area_models(table, args.rounds, args.quick, args.models.split(",") if args.models else None)
         elif area == "refine":
             area_refine(table, args.rounds, args.quick, refine_folder)
         elif area == "e2e":

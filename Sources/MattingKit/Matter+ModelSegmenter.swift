@@ -51,7 +51,7 @@ extension ModelSegmenter {
             throw MattingError.incompatibleModel(
                 file: url.lastPathComponent,
                 reason: "its interface (inputs: \(inputs); \(model.outputs.count) output(s)) matches no preset; "
-                    + "pass a ModelSegmenter.Configuration (.modnet, .u2net, .isnet, .bshm, .selfie or your own)")
+                    + "pass a ModelSegmenter.Configuration (.modnet, .u2net, .isnet, .birefnet, .bshm, .selfie or your own)")
         }
         try self.init(model: model, url: url, configuration: configuration)
     }
@@ -68,6 +68,7 @@ extension ModelSegmenter.Configuration {
     /// | one `1×3×H×W` input, free H and W, one output | ``modnet`` |
     /// | one `1×3×H×W` input, fixed size, seven outputs (d0…d6) | ``u2net`` (at the declared size) |
     /// | one `1×3×H×W` input, fixed size, six outputs (d1…d6) | ``isnet`` (at the declared size) |
+    /// | one `1×3×H×W` input, fixed size, one output | ``birefnet`` (at the declared size) |
     public static func preset(matching model: Model) -> Self? {
         guard model.inputs.count == 1, let input = model.inputs.first else { return nil }
         let shape = input.shape
@@ -86,6 +87,7 @@ extension ModelSegmenter.Configuration {
             if h == nil, w == nil, model.outputs.count == 1 { return .modnet }
             if let h, let w, model.outputs.count == 7 { return fixed(.u2net, height: h, width: w) }
             if let h, let w, model.outputs.count == 6 { return fixed(.isnet, height: h, width: w) }
+            if let h, let w, model.outputs.count == 1 { return fixed(.birefnet, height: h, width: w) }
             return nil
         default:
             return nil

@@ -231,6 +231,16 @@ extension ModelSegmenter {
             normalization: Normalization(scale: .constant(1.0 / 255), mean: [0.5, 0.5, 0.5], std: [1, 1, 1]),
             output: .index(0), postProcessing: .minMaxNormalized)
 
+        /// BiRefNet and RMBG-2.0 (Swin-transformer backbones), as rembg runs their ONNX exports:
+        /// stretched to 1024×1024 with Lanczos resampling, divided by the image's largest value,
+        /// ImageNet mean/std; the first output is a logit map, turned into alpha by a sigmoid.
+        /// (rembg then also min-max normalises the sigmoid; for a matte that reaches both 0 and
+        /// 1, as a real photo's does, that changes nothing visible.)
+        public static let birefnet = Configuration(
+            inputSize: .fixed(width: 1024, height: 1024), resamplingFilter: .lanczos3, layout: .nchw,
+            normalization: Normalization(scale: .imageMaximum, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225]),
+            output: .index(0), postProcessing: .sigmoid)
+
         /// BSHM as exported from ModelScope's `cv_unet_image-matting` TensorFlow graph to ONNX:
         /// one `H×W×3` input of raw 0…255 BGR values (the graph normalises and resizes inside),
         /// one float mask in 0…255 at the input size. The photo is given with its longer side

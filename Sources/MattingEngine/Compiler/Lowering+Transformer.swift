@@ -80,7 +80,7 @@ extension Lowering {
             m: m, n: n, d: d, dv: v.columns, scale: scale, keyTransposed: keyTransposed,
             qOffsets: broadcastBatchOffsets(q.batch, to: batch, matrixSize: m * d),
             kOffsets: broadcastBatchOffsets(k.batch, to: batch, matrixSize: n * d),
-            vOffsets: broadcastBatchOffsets(v.batch, to: batch, matrixSize: n * v.columns))
+            vOffsets: broadcastBatchOffsets(v.batch, to: batch, matrixSize: n * v.columns), threads: threads)
         return lowered
     }
 

@@ -1,9 +1,16 @@
-import Foundation
+import CMattingKernels
 
-/// Scaled dot-product attention, one task per query row: the row's scores (N floats, on the
-/// task's stack) are computed, soft-maxed and used to sum the value rows at once, so the
-/// M×N score matrix never exists. Every output element has one writer and a fixed summation
-/// order, so results do not depend on the thread count.
+/// Scaled dot-product attention on the GEMM microkernels, a block of query rows at a time.
+///
+/// A task owns one batch matrix (or a run of its rows). It packs that batch's keys as the B
+/// operand of `Q·Kᵀ` and its values as the B operand of `P·V` into its worker's scratch, then,
+/// for each block of `blockRows` query rows, computes the block's scores with the GEMM
+/// microkernel, soft-maxes each row in place (vectorised exp), multiplies by the values with
+/// the microkernel straight into the output rows and divides each row by its sum. Only a
+/// `blockRows × N` score block exists at a time, never the whole M×N matrix.
+///
+/// Every output row is computed by one task, summing over d and over the keys in increasing
+/// order whatever the blocking, so results do not depend on the thread count.
 struct AttentionOperator: CompiledOperator {
     let m: Int, n: Int, d: Int, dv: Int
     let scale: Float
@@ -11,36 +18,190 @@ struct AttentionOperator: CompiledOperator {
     let keyTransposed: Bool
     /// Element offsets of each batch's q, k and v matrices.
     let qOffsets: [Int], kOffsets: [Int], vOffsets: [Int]
+    let isa: KernelISA
+    /// Workers the scratch is sized for (the pool's thread count at compile time).
+    let threads: Int
+
+    init(m: Int, n: Int, d: Int, dv: Int, scale: Float, keyTransposed: Bool,
+         qOffsets: [Int], kOffsets: [Int], vOffsets: [Int], isa: KernelISA = .current, threads: Int) {
+        (self.m, self.n, self.d, self.dv, self.scale, self.keyTransposed) = (m, n, d, dv, scale, keyTransposed)
+        (self.qOffsets, self.kOffsets, self.vOffsets) = (qOffsets, kOffsets, vOffsets)
+        self.isa = isa
+        self.threads = max(1, threads)
+    }
+
+    var nr: Int { isa.gemmBlocking.nr }
+    /// Query rows per score block: a multiple of the microkernel's row tile.
+    var blockRows: Int { isa.gemmBlocking.mr * 8 }
+    /// Keys rounded up to whole panels (the score block's row stride).
+    var paddedKeys: Int { (n + nr - 1) / nr * nr }
+    var valuePanels: Int { (dv + nr - 1) / nr }
+    /// Floats of one worker's scratch: packed Kᵀ (`d × paddedKeys`), packed V
+    /// (`valuePanels × n × nr`), one score block and its row sums, each 64-byte aligned.
+    var workerFloats: Int {
+        func aligned(_ x: Int) -> Int { (x + 15) / 16 * 16 }
+        return aligned(d * paddedKeys) + aligned(valuePanels * n * nr) + aligned(blockRows * paddedKeys) + aligned(blockRows)
+    }
+    var scratchByteCount: Int { threads * workerFloats * 4 }
 
     func execute(_ io: OperatorIO, pool: ThreadPool) {
+        guard let scratch = io.scratch?.assumingMemoryBound(to: Float.self) else {
+            preconditionFailure("attention runs with its scratch")
+        }
         let q = io.input(0), k = io.input(1), v = io.input(2), y = io.output(0)
-        let (m, n, d, dv, scale, keyTransposed) = (self.m, self.n, self.d, self.dv, self.scale, self.keyTransposed)
-        qOffsets.withUnsafeBufferPointer { qo in
-            kOffsets.withUnsafeBufferPointer { ko in
-                vOffsets.withUnsafeBufferPointer { vo in
-                    pool.parallelFor(qo.count * m) { r in
-                        let batch = r / m, row = r - batch * m
-                        let qr = q + qo[batch] + row * d, kb = k + ko[batch], vb = v + vo[batch], yr = y + r * dv
-                        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(n, 1)) { buffer in
-                            let s = buffer.baseAddress!
-                            if keyTransposed {
-                                s.update(repeating: 0, count: n)
-                                for t in 0..<d { axpy(qr[t], kb + t * n, s, count: n) }
-                                for j in 0..<n { s[j] = s[j] * scale }
-                            } else {
-                                for j in 0..<n { s[j] = dot(qr, kb + j * d, count: d) * scale }
+        let batches = qOffsets.count
+        // Enough tasks to keep every worker busy; each task packs its batch's K and V once.
+        let chunks = max(1, min((m + blockRows - 1) / blockRows, (2 * threads + batches - 1) / batches))
+        let rowsPerChunk = ((m + chunks - 1) / chunks + blockRows - 1) / blockRows * blockRows
+        let (n, d, dv, nr, scale) = (self.n, self.d, self.dv, self.nr, self.scale)
+        let paddedKeys = self.paddedKeys, valuePanels = self.valuePanels, blockRows = self.blockRows
+        let workerFloats = self.workerFloats
+        func aligned(_ x: Int) -> Int { (x + 15) / 16 * 16 }
+        let ukernel = isa.gemmMicrokernel, mr = isa.gemmBlocking.mr
+        var act = Activation.identity.microkernelParameters.0
+        withUnsafePointer(to: &act) { act in
+            qOffsets.withUnsafeBufferPointer { qo in
+                kOffsets.withUnsafeBufferPointer { ko in
+                    vOffsets.withUnsafeBufferPointer { vo in
+                        pool.parallelFor(batches * chunks) { task, worker in
+                            let batch = task / chunks, chunk = task % chunks
+                            let r0 = chunk * rowsPerChunk, r1 = min(m, r0 + rowsPerChunk)
+                            guard r0 < r1 else { return }
+                            let kPack = scratch + worker * workerFloats
+                            let vPack = kPack + aligned(d * paddedKeys)
+                            let scores = vPack + aligned(valuePanels * n * nr)
+                            let sums = scores + aligned(blockRows * paddedKeys)
+                            let kb = k + ko[batch], vb = v + vo[batch]
+                            // Kᵀ as panels of nr keys: panel p, row t holds key p·nr + c's element t.
+                            for p in 0..<(paddedKeys / nr) {
+                                let panel = kPack + p * d * nr
+                                let width = min(nr, n - p * nr)
+                                for t in 0..<d {
+                                    let row = panel + t * nr
+                                    if keyTransposed {
+                                        row.update(from: kb + t * n + p * nr, count: width)
+                                    } else {
+                                        for c in 0..<width { row[c] = kb[(p * nr + c) * d + t] }
+                                    }
+                                    if width < nr { (row + width).update(repeating: 0, count: nr - width) }
+                                }
                             }
-                            var top = -Float.infinity
-                            for j in 0..<n { top = Swift.max(top, s[j]) }
-                            var sum: Float = 0
-                            for j in 0..<n { let e = Foundation.exp(s[j] - top); s[j] = e; sum += e }
-                            yr.update(repeating: 0, count: dv)
-                            let inv = 1 / sum
-                            for j in 0..<n { axpy(s[j] * inv, vb + j * dv, yr, count: dv) }
+                            // V as panels of nr value columns.
+                            for p in 0..<valuePanels {
+                                let panel = vPack + p * n * nr
+                                let width = min(nr, dv - p * nr)
+                                for j in 0..<n {
+                                    (panel + j * nr).update(from: vb + j * dv + p * nr, count: width)
+                                    if width < nr { (panel + j * nr + width).update(repeating: 0, count: nr - width) }
+                                }
+                            }
+                            var b0 = r0
+                            while b0 < r1 {
+                                let rows = min(blockRows, r1 - b0)
+                                let qb = q + qo[batch] + b0 * d
+                                // Scores of zero-length vectors are zeros (the microkernel needs kc ≥ 1).
+                                if d == 0 { scores.update(repeating: 0, count: rows * paddedKeys) }
+                                for p in 0..<(d > 0 ? paddedKeys / nr : 0) {
+                                    var i = 0
+                                    while i < rows {
+                                        ukernel(min(mr, rows - i), min(nr, n - p * nr), d, qb + i * d, d,
+                                                kPack + p * d * nr, nil, scores + i * paddedKeys + p * nr, paddedKeys, 0, act)
+                                        i += mr
+                                    }
+                                }
+                                let out = y + (batch * m + b0) * dv
+                                for i in 0..<rows {
+                                    sums[i] = softmaxNumerators(scores + i * paddedKeys, count: n, scale: scale)
+                                }
+                                for p in 0..<valuePanels {
+                                    var i = 0
+                                    while i < rows {
+                                        ukernel(min(mr, rows - i), min(nr, dv - p * nr), n, scores + i * paddedKeys, paddedKeys,
+                                                vPack + p * n * nr, nil, out + i * dv + p * nr, dv, 0, act)
+                                        i += mr
+                                    }
+                                }
+                                for i in 0..<rows {
+                                    let inverse = 1 / sums[i], row = out + i * dv
+                                    for c in 0..<dv { row[c] = row[c] * inverse }
+                                }
+                                b0 += rows
+                            }
                         }
                     }
                 }
             }
         }
     }
+}
+
+/// Replaces `s[0..<count]` by `exp(scale · s[j] − max)`, where `max` is the largest
+/// `scale · s[j]`, and returns their sum: a softmax row before the division. Eight lanes at a
+/// time with ``softmaxExp8(_:)``; the sum adds eight partial sums, then a fixed tree, then the
+/// tail in order, so the result depends only on the row.
+@inline(__always)
+func softmaxNumerators(_ s: UnsafeMutablePointer<Float>, count: Int, scale: Float) -> Float {
+    let vscale = SIMD8<Float>(repeating: scale)
+    var top8 = SIMD8<Float>(repeating: -.infinity)
+    var j = 0
+    while j + 8 <= count {
+        let x = UnsafeRawPointer(s + j).loadUnaligned(as: SIMD8<Float>.self) * vscale
+        UnsafeMutableRawPointer(s + j).storeBytes(of: x, as: SIMD8<Float>.self)
+        top8 = pointwiseMax(top8, x)
+        j += 8
+    }
+    var top = top8.max()
+    while j < count { s[j] = s[j] * scale; top = Swift.max(top, s[j]); j += 1 }
+    // A row of −∞ (everything masked) gives NaN, as onnxruntime's softmax does.
+    let shift = SIMD8<Float>(repeating: top)
+    var acc = SIMD8<Float>(repeating: 0)
+    j = 0
+    while j + 8 <= count {
+        let e = softmaxExp8(UnsafeRawPointer(s + j).loadUnaligned(as: SIMD8<Float>.self) - shift)
+        UnsafeMutableRawPointer(s + j).storeBytes(of: e, as: SIMD8<Float>.self)
+        acc = acc + e
+        j += 8
+    }
+    var sum = acc.sum()
+    if j < count {
+        var tail = SIMD8<Float>(repeating: -.infinity)
+        for t in 0..<(count - j) { tail[t] = s[j + t] - top }
+        let e = softmaxExp8(tail)
+        for t in 0..<(count - j) { s[j + t] = e[t]; sum += e[t] }
+    }
+    return sum
+}
+
+/// `e^x` on eight lanes for softmax arguments (x ≤ 0 in use): x = n·ln 2 + r with
+/// |r| ≤ ln 2 / 2, the classic degree-7 minimax polynomial for e^r (relative error about
+/// 1e-7), and 2^n built in the exponent bits. Below −87.3 the result is 0 (no denormals);
+/// above 88.37 (2^127.5, where n would leave the exponent range) it is +∞; NaN stays NaN.
+///
+/// n is rounded by adding and subtracting 1.5 · 2^23 (round to nearest in the float adder) and
+/// read back from the sum's low mantissa bits: `rounded()` and float-to-int conversions are
+/// per-lane library calls on the SSE2 baseline Swift compiles for, and would dominate.
+@inline(__always)
+func softmaxExp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let hi = SIMD8<Float>(repeating: 88.37626), lo = SIMD8<Float>(repeating: -87.33654)
+    let clamped = pointwiseMin(pointwiseMax(x, lo), hi)
+    let magic = SIMD8<Float>(repeating: 12_582_912)   // 1.5 · 2^23
+    let shifted = clamped * 1.442695041 + magic
+    let n = shifted - magic
+    // ln 2 in two parts, so that n · 0.693359375 is exact.
+    let r = (clamped - n * 0.693359375) - n * -2.12194440e-4
+    var p = SIMD8<Float>(repeating: 1.9875691500e-4)
+    p = p * r + 1.3981999507e-3
+    p = p * r + 8.3334519073e-3
+    p = p * r + 4.1665795894e-2
+    p = p * r + 1.6666665459e-1
+    p = p * r + 5.0000001201e-1
+    p = p * (r * r) + r + 1
+    // The sum's mantissa holds 2^22 + n; its bits minus magic's bits are n (two's complement).
+    let ni = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+    let bits = (ni &+ 127) &<< 23
+    var result = p * unsafeBitCast(bits, to: SIMD8<Float>.self)
+    result.replace(with: 0, where: x .< lo)
+    result.replace(with: .infinity, where: x .> hi)
+    result.replace(with: x, where: x .!= x)
+    return result
 }

@@ -31,6 +31,15 @@ struct TransformerOperatorTests {
         .init("one key", .attention(scale: 1, keyTransposed: false), [.random([3, 5]), .random([1, 5]), .random([1, 4])]),
         .init("value shared across heads, large logits", .attention(scale: 4, keyTransposed: false),
               [.random([3, 6, 9], range: -4...4), .random([3, 11, 9], range: -4...4), .random([11, 8])]),
+        // Around the blocked kernel's tiles: 100 query rows (two score blocks of 48 on the 6×16
+        // path, a partial microkernel tile), 70 keys (a partial 16- and 32-key panel), 33 value
+        // columns (a partial value panel), depth 20; and many small batches (windowed attention).
+        .init("100 rows × 70 keys, d=20, dv=33", .attention(scale: 0.2, keyTransposed: false),
+              [.random([2, 100, 20]), .random([2, 70, 20]), .random([2, 70, 33])]),
+        .init("100 rows × 70 keys transposed", .attention(scale: 0.2, keyTransposed: true),
+              [.random([1, 100, 20]), .random([1, 20, 70]), .random([1, 70, 16])]),
+        .init("24 windows of 16 tokens", .attention(scale: 0.35, keyTransposed: false),
+              [.random([24, 16, 8]), .random([24, 16, 8]), .random([24, 16, 8])]),
     ]
 
     static let selectionCases: [OperatorCase] = [
