@@ -104,6 +104,10 @@ mk_threadpool* mk_threadpool_create(size_t thread_count) {
     pthread_cond_init(&pool->work_done, NULL);
     pool->worker_count = thread_count > 1 ? thread_count - 1 : 0;
     pool->threads = calloc(pool->worker_count ? pool->worker_count : 1, sizeof(pthread_t));
+    if (!pool->threads) {  // no room for the handles: no workers, the caller computes everything
+        pool->worker_count = 0;
+        return pool;
+    }
     size_t started = 0;
     for (size_t w = 0; w < pool->worker_count; w++) {
         struct mk_worker_start* start = malloc(sizeof *start);

@@ -33,9 +33,14 @@ public final class ThreadPool: @unchecked Sendable {
     private let driver = JobDriver()
     private let current = JobSlot()
 
-    /// Creates a pool of `threadCount` threads (clamped to at least 1).
+    /// The most threads a pool starts, whatever it is asked for: beyond it a request is a
+    /// mistake (a typo, an overflowed sum), not a machine.
+    public static let maximumThreadCount = 1024
+
+    /// Creates a pool of `threadCount` threads, clamped to 1…``maximumThreadCount``. If the
+    /// system refuses to start some of them, the rest compute everything (same results).
     public init(threadCount: Int) {
-        self.threadCount = max(1, threadCount)
+        self.threadCount = min(max(1, threadCount), Self.maximumThreadCount)
         pool = self.threadCount > 1 ? mk_threadpool_create(self.threadCount) : nil
     }
 

@@ -18,40 +18,57 @@ struct MatteServerCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
 
-    @Option(help: "TCP port (0: any free port; the chosen one is logged).")
+    @Option(parsing: .unconditional, help: "TCP port (0: any free port; the chosen one is logged).")
     var port = 8080
 
     @Option(name: .customLong("api-key"), help: "Require this key in X-Api-Key on every API call (default: $MATTE_SERVER_API_KEY, else none).")
     var apiKey: String?
 
-    @Option(name: .customLong("max-upload-mb"), help: "Largest request body, in MiB.")
+    @Option(name: .customLong("max-upload-mb"), parsing: .unconditional, help: "Largest request body, in MiB.")
     var maxUploadMB = 50
 
-    @Option(name: .customLong("max-megapixels"), help: "Largest photo, in millions of pixels (checked from its header).")
+    @Option(name: .customLong("max-megapixels"), parsing: .unconditional, help: "Largest photo, in millions of pixels (checked from its header).")
     var maxMegapixels = 50.0
 
-    @Option(help: "Mattes computed at once (each with its own thread pool; they share the model).")
+    @Option(parsing: .unconditional, help: "Mattes computed at once (each with its own thread pool; they share the model).")
     var jobs = 1
 
-    @Option(help: "Threads per job (default: the cores available divided by --jobs).")
+    @Option(parsing: .unconditional, help: "Threads per job (default: the cores available divided by --jobs).")
     var threads: Int?
 
-    @Option(name: .customLong("queue"), help: "Requests that may wait beyond the running ones; more get 429 with Retry-After.")
+    @Option(name: .customLong("queue"), parsing: .unconditional, help: "Requests that may wait beyond the running ones; more get 429 with Retry-After.")
     var queue = 16
 
-    @Option(name: .customLong("timeout"), help: "Seconds one request may take before it is cancelled (503).")
+    @Option(name: .customLong("timeout"), parsing: .unconditional, help: "Seconds one request may take before it is cancelled (503).")
     var timeout = 120.0
 
+    /// Every value is checked here, before anything starts. An out-of-range value is one
+    /// line and exit status 1, like the matting programs' (ArgumentParser reports errors other
+    /// than `ValidationError` without the usage text).
     func validate() throws {
-        guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be in 0…65535") }
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-        guard threads.map({ $0 >= 1 }) ?? true else { throw ValidationError("--threads must be at least 1") }
-        guard maxUploadMB >= 1 else { throw ValidationError("--max-upload-mb must be at least 1") }
-        guard maxMegapixels > 0 else { throw ValidationError("--max-megapixels must be positive") }
-        guard queue >= 0 else { throw ValidationError("--queue must be at least 0") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
-        if let apiKey, apiKey.isEmpty { throw ValidationError("--api-key must not be empty") }
+        guard (0...65535).contains(port) else { throw OptionFailure("--port must be 0…65535, got \(port)") }
+        guard (1...ThreadPool.maximumThreadCount).contains(jobs) else {
+            throw OptionFailure("--jobs must be 1…\(ThreadPool.maximumThreadCount), got \(jobs)")
+        }
+        if let threads, !(1...ThreadPool.maximumThreadCount).contains(threads) {
+            throw OptionFailure("--threads must be 1…\(ThreadPool.maximumThreadCount), got \(threads)")
+        }
+        // The byte count is maxUploadMB << 20: bounded so that it cannot overflow.
+        guard (1...Self.largestUploadMB).contains(maxUploadMB) else {
+            throw OptionFailure("--max-upload-mb must be 1…\(Self.largestUploadMB), got \(maxUploadMB)")
+        }
+        // Photos larger than the decoders' own limit are refused by them anyway.
+        let largestMegapixels = Double(DecodingOptions().maximumPixelCount) / 1_000_000
+        guard maxMegapixels > 0, maxMegapixels <= largestMegapixels else {
+            throw OptionFailure("--max-megapixels must be above 0 and at most \(largestMegapixels), got \(maxMegapixels)")
+        }
+        guard queue >= 0 else { throw OptionFailure("--queue must be at least 0, got \(queue)") }
+        guard timeout > 0, timeout.isFinite else { throw OptionFailure("--timeout must be a positive number of seconds, got \(timeout)") }
+        if let apiKey, apiKey.isEmpty { throw OptionFailure("--api-key must not be empty") }
     }
+
+    /// The largest `--max-upload-mb`: 1 TiB.
+    static let largestUploadMB = 1 << 20
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -89,4 +106,10 @@ struct MatteServerCommand: AsyncParsableCommand {
         try await services.run()
         logger.info("stopped")
     }
+}
+
+/// A command-line value out of range.
+struct OptionFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -31,6 +31,23 @@ import Testing
         return (Int(run.stdout) ?? 0, (try? String(contentsOf: headers, encoding: .utf8)) ?? "", body)
     }
 
+    /// Bad option values stop the program before it listens: one line on stderr, status 1,
+    /// no usage text — including values whose arithmetic would overflow (a byte count from
+    /// MiB, pixels from megapixels) and negative numbers.
+    @Test func badOptionValuesAreOneLineWithStatusOne() throws {
+        let binary = ServerProcess.binary("matte-server").path
+        for (option, value) in [("--jobs", "0"), ("--threads", "-1"), ("--threads", "9223372036854775807"),
+                                ("--max-upload-mb", "9223372036854775807"), ("--max-megapixels", "inf"),
+                                ("--max-megapixels", "-5"), ("--timeout", "nan"), ("--port", "70000"), ("--queue", "-1")] {
+            // The empty key is refused last, so a value wrongly accepted fails the test instead
+            // of leaving a server listening.
+            let run = try Command.run(binary, [option, value, "--api-key", ""])
+            let lines = run.stderr.split(separator: "\n")
+            #expect(run.status == 1 && lines.count == 1 && run.stderr.contains(option) && !run.stderr.contains("Usage"),
+                    "\(option) \(value): status \(run.status), \(run.stderr)")
+        }
+    }
+
     @Test func routesOverLoopback() throws {
         let server = try ServerProcess(["--api-key", "loopback-key", "--threads", "2"])
         defer { server.stop() }

@@ -23,6 +23,19 @@ struct ThreadPoolTests {
         }
     }
 
+    @Test("an absurd thread count is clamped, and the pool still computes every index")
+    func absurdThreadCountIsClamped() {
+        #expect(ThreadPool(threadCount: 0).threadCount == 1)
+        #expect(ThreadPool(threadCount: -5).threadCount == 1)
+        let pool = ThreadPool(threadCount: Int.max)
+        #expect(pool.threadCount == ThreadPool.maximumThreadCount)
+        let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: 5000)
+        defer { hits.deallocate() }
+        hits.initialize(repeating: 0)
+        pool.parallelFor(hits.count) { i, _ in hits[i] += 1 }
+        #expect(hits.allSatisfy { $0 == 1 })
+    }
+
     @Test("many short regions in a row (workers joining late or not at all)")
     func manyShortRegions() {
         let pool = ThreadPool(threadCount: 2)
