@@ -100,8 +100,10 @@ struct MatteCommand: AsyncParsableCommand {
             outputs = outcome.outputs
             if timings {
                 let usage = ProcessUsage.current
-                // In strips, decoding is part of prepare and encoding part of upsample.
-                let stages = outcome.result == nil ? "streamed in strips: \(outcome.timings), "
+                // Read and written from files by the pipeline (in strips or whole), decoding is
+                // part of prepare and encoding part of upsample.
+                let stages = outcome.result == nil
+                    ? (outcome.isStreamed ? "streamed in strips: " : "whole, from and to files: ") + "\(outcome.timings), "
                     : "decode \(milliseconds(outcome.decodeSeconds)), \(outcome.timings), encode+write \(milliseconds(outcome.writeSeconds)), "
                 FileHandle.standardError.write(Data((stages + "wall \(milliseconds(outcome.wallSeconds)); "
                     + "process cpu \(milliseconds(usage.cpuSeconds)), rss \(usage.residentMiB) MiB, peak rss \(usage.peakResidentMiB) MiB, "

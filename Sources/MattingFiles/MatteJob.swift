@@ -20,7 +20,7 @@ import MattingKit
 /// job.maskOutput = maskURL
 /// job.previewOutput = previewURL
 /// let outcome = try await job.run(on: try Matter(threads: 2))
-/// print(outcome.result.timings)
+/// print(outcome.timings)
 /// ```
 public struct MatteJob: Sendable {
     /// Where the coarse alpha comes from.
@@ -99,6 +99,9 @@ public struct MatteJob: Sendable {
         /// The photo's width and height.
         public let width: Int
         public let height: Int
+        /// True when the photo went through in strips (see ``MatteJob/stripsAbove``); false
+        /// when it was held whole, even if ``result`` is nil.
+        public let isStreamed: Bool
     }
 
     /// Runs the job on `matter`'s pool: decoding, matting and encoding all use its threads.
@@ -124,7 +127,8 @@ public struct MatteJob: Sendable {
                 studio: source == .studio ? StudioTrimap() : nil, stripsAbove: stripsAbove, progress: progress)
             return Outcome(
                 result: nil, timings: streamed.timings, outputs: outputs, decodeSeconds: 0, writeSeconds: 0,
-                wallSeconds: (clock.now - start).seconds, width: streamed.width, height: streamed.height)
+                wallSeconds: (clock.now - start).seconds, width: streamed.width, height: streamed.height,
+                isStreamed: streamed.isStreamed)
         }
         let (photo, trimap) = try await matter.pool.run { [self] in
             (try Image(contentsOf: input), try trimapURL.map { try Image(contentsOf: $0) })
@@ -147,7 +151,7 @@ public struct MatteJob: Sendable {
         return Outcome(
             result: result, timings: result.timings, outputs: files.map(\.url), decodeSeconds: (decoded - start).seconds,
             writeSeconds: (written - matted).seconds, wallSeconds: (written - start).seconds,
-            width: photo.width, height: photo.height)
+            width: photo.width, height: photo.height, isStreamed: false)
     }
 
     /// Every output's bytes, in ``outputs`` order.

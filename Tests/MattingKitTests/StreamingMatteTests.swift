@@ -200,6 +200,18 @@ struct StreamingMatteTests {
         #expect(try Data(contentsOf: dir.appendingPathComponent("whole-mask.png")) == Data(contentsOf: dir.appendingPathComponent("strips-mask.png")))
     }
 
+    /// `matte --timings` says which path a photo took: below the threshold it is held whole.
+    @Test func timingsNameThePathTaken() throws {
+        let dir = try ProgramRunner.folder()
+        let input = dir.appendingPathComponent("small.jpg")
+        try Self.scene(width: 300, height: 200).write(to: input)
+        for (extra, words) in [([String](), "whole, from and to files"), (["--strips-above", "0"], "streamed in strips")] {
+            let run = try ProgramRunner.run("matte", [input.path, "-o", dir.appendingPathComponent("out.png").path, "--timings"] + extra)
+            #expect(run.status == 0, "stderr: \(run.stderr)")
+            #expect(run.stderr.contains(words), "\(extra): \(run.stderr)")
+        }
+    }
+
     /// Memory does not grow with the photo: the `matte` program's peak resident size, in a
     /// process of its own, for two photos of the same shape (the same working size), one with
     /// four times the pixels. Holding the larger photo whole would add at least its RGB copy,
