@@ -119,10 +119,8 @@ extension Matter {
         // Open the file first: its errors name it, and it decides the path.
         let reader = try await pool.run { try UncheckedBox(ImageRowReader(path: path)) }.value
         let postprocessor = try StripPostprocessor(operations)
-        // A JPEG cut-out carries the photo's profile: one of a gray photo does not describe it.
-        let profileFits = outputs.format == .png || reader.colorProfile.map { $0.describes(.rgb) } ?? true
         guard reader.width * reader.height > stripsAbove, let postprocessor, reader.canReadRows, reader.orientation == .up,
-              !options.enhance, profileFits
+              !options.enhance
         else {
             let photo = try await pool.run { try Image(contentsOf: input) }
             let result: MattingResult
@@ -198,11 +196,11 @@ extension Matter {
             // are made (the bytes do not depend on the thread count).
             let cutout = try outputs.format == .png
                 ? StreamingPNGWriter(path: outputs.cutout.path, width: W, height: H, layout: .rgba,
-                                     colorProfile: first.colorProfile, threads: pool.threadCount)
+                                     colorProfile: first.colorProfile?.forColours, threads: pool.threadCount)
                 : nil
             // A JPEG cut-out: the colours composited over the background, strip by strip.
             let jpeg = try outputs.format == .jpeg
-                ? StreamingJPEGWriter(path: outputs.cutout.path, width: W, height: H, layout: .rgb, colorProfile: first.colorProfile)
+                ? StreamingJPEGWriter(path: outputs.cutout.path, width: W, height: H, layout: .rgb, colorProfile: first.colorProfile?.forColours)
                 : nil
             var compositeRows = [UInt8](repeating: 0, count: jpeg == nil ? 0 : min(strip, H) * W * 3)
             func writeCutout(_ colours: UnsafePointer<UInt8>, stride: Int, alpha: UnsafePointer<UInt8>, count: Int) throws {

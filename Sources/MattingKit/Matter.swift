@@ -250,7 +250,7 @@ public final class Matter: Sendable {
         // The cut-out's colours are the photo's: they keep its colour profile, so encoders write
         // it back and colours stay where they were (the matte is alpha, with no colour space).
         var colours = fullForeground
-        colours.colorProfile = image.colorProfile
+        colours.colorProfile = image.colorProfile?.forColours
         return MattingResult(matte: matte, foreground: colours, timings: pipeline.timings.value)
     }
 }
@@ -289,4 +289,11 @@ final class Pipeline: @unchecked Sendable {
 final class Box<Value>: @unchecked Sendable {
     var value: Value
     init(_ value: Value) { self.value = value }
+}
+
+extension ColorProfile {
+    /// The profile the cut-out's colours carry: this one if it describes RGB pixels. A gray
+    /// photo's gray profile cannot describe the RGB cut-out made from it, so its gray levels
+    /// become RGB as they are (sRGB by convention) and the profile is left out.
+    var forColours: ColorProfile? { describes(.rgb) ? self : nil }
 }

@@ -103,6 +103,30 @@ struct MatteProgramTests {
         }
     }
 
+    /// A gray photo with a gray ICC profile (black-and-white exports carry one): its RGB
+    /// cut-out cannot carry that profile, so the outputs are written without it, whole or in
+    /// strips, as PNG or JPEG, instead of failing to encode.
+    @Test func grayProfileOfAGrayPhotoIsLeftOutOfTheColourOutputs() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("MattingImageTests/Fixtures")
+        var icc = [UInt8](try Data(contentsOf: fixtures.appendingPathComponent("icc-srgb.icc")))
+        icc.replaceSubrange(16..<20, with: Array("GRAY".utf8))
+        var photo = SyntheticComposite(width: 60, height: 40).image.converted(to: .gray)
+        photo.colorProfile = try ColorProfile(iccData: icc)
+        let dir = try Self.folder()
+        let input = dir.appendingPathComponent("gray.jpg")
+        try photo.write(to: input, format: .jpeg)
+        #expect(try Image(contentsOf: input).colorProfile?.colorSpace == .gray)
+        for name in ["cut.png", "flat.jpg"] {
+            for extra in [[], ["--strips-above", "0"]] {
+                let out = dir.appendingPathComponent(name)
+                let run = try Self.run([input.path, "-o", out.path, "--studio"] + extra)
+                #expect(run.status == 0, "\(name) \(extra): \(run.stderr)")
+                #expect(try Image(contentsOf: out).colorProfile == nil, "\(name) \(extra)")
+            }
+        }
+    }
+
     @Test func neverOverwritesTheInput() throws {
         let dir = try Self.folder()
         let input = dir.appendingPathComponent("photo.png")
