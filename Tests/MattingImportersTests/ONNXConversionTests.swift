@@ -76,12 +76,7 @@ struct ONNXConversionTests {
         for name in graph.outputs.keys.sorted() {
             let want = try Self.tensor(try #require(files[name], "no reference for \(name)"))
             let got = try #require(outputs[name])
-            #expect(got.shape == want.shape, "\(c) \(name)")
-            guard got.shape == want.shape else { continue }
-            let (g, w) = (got.floats, want.floats)
-            let scale = max(w.map(abs).max() ?? 0, 1e-6)
-            let err = zip(g, w).map { abs($0 - $1) }.max() ?? 0
-            #expect(err <= Self.tolerance * scale, "\(c) \(name): max error \(err), scale \(scale)")
+            expectMatchesReference(got, want, tolerance: Self.tolerance, "\(c) \(name)")
         }
     }
 

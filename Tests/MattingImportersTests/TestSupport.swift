@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import MattingImporters
+import MattingEngine
 
 /// Where the fetched selfie models live: the same rule as `Scripts/fetch-models.sh`.
 enum SelfieModels {
@@ -62,3 +63,19 @@ let fuzzIterations: Int = {
     let value = ProcessInfo.processInfo.environment["MATTINGKIT_FUZZ_ITERATIONS"].flatMap { Int($0) }
     return max(1, value ?? 300)
 }()
+
+/// Our output against a reference runtime's: the same shape, and max |got − want| at most
+/// `tolerance` × max |want|. Returns the reference's values (nil on a shape mismatch) for
+/// further checks.
+@discardableResult
+func expectMatchesReference(
+    _ got: Tensor, _ want: Tensor, tolerance: Float, _ label: String, sourceLocation: SourceLocation = #_sourceLocation
+) -> [Float]? {
+    #expect(got.shape == want.shape, "\(label)", sourceLocation: sourceLocation)
+    guard got.shape == want.shape else { return nil }
+    let (g, w) = (got.floats, want.floats)
+    let scale = max(w.map(abs).max() ?? 0, 1e-6)
+    let err = zip(g, w).map { abs($0 - $1) }.max() ?? 0
+    #expect(err <= tolerance * scale, "\(label): max error \(err), scale \(scale)", sourceLocation: sourceLocation)
+    return w
+}
