@@ -22,6 +22,16 @@ enum Fixtures {
 
     struct FixtureMissing: Error, CustomStringConvertible { let description: String }
 
+    /// A new temporary folder (its name starting with `prefix`) holding the sample photo, for
+    /// tests that hand files to programs.
+    static func folderWithSample(_ prefix: String) throws -> (folder: URL, photoPath: String) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let photoPath = folder.appendingPathComponent("astronaut.png").path
+        FileManager.default.createFile(atPath: photoPath, contents: Data(try samplePhoto()))
+        return (folder, photoPath)
+    }
+
     /// The default model, parsed once for every test.
     static let segmenter: Result<ModelSegmenter, any Error> = Result { try ModelSegmenter.defaultModel() }
 

@@ -9,10 +9,7 @@ import Testing
     let photoPath: String
 
     init() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("matte-program-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        photoPath = folder.appendingPathComponent("astronaut.png").path
-        FileManager.default.createFile(atPath: photoPath, contents: Data(try Fixtures.samplePhoto()))
+        (folder, photoPath) = try Fixtures.folderWithSample("matte-program")
     }
 
     /// A large photo (the sample scaled up), so that its matte takes long enough to interrupt.

@@ -14,10 +14,7 @@ import Testing
     let folder: URL
 
     init() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("matte-python-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        photoPath = folder.appendingPathComponent("astronaut.png").path
-        FileManager.default.createFile(atPath: photoPath, contents: Data(try Fixtures.samplePhoto()))
+        (folder, photoPath) = try Fixtures.folderWithSample("matte-python")
     }
 
     func script(_ name: String, _ arguments: [String]) throws -> Command {
