@@ -9,7 +9,8 @@ import Foundation
 public enum DefaultModel {
     /// The portrait-oriented selfie model: 1×256×256×3 in, 1×256×256×1 out.
     public static let fileName = "selfie_segmentation.tflite"
-    /// The landscape variant: 1×144×256×3 in.
+    /// The landscape variant: 1×144×256×3 in; ``ModelSegmenter/defaultModel()`` uses it for
+    /// wide photos when it is installed.
     public static let landscapeFileName = "selfie_segmentation_landscape.tflite"
 
     /// The folder models are read from (see the type's documentation for the rule).
@@ -80,14 +81,24 @@ public enum MattingError: Error, Sendable, Equatable, CustomStringConvertible {
 
 extension ModelSegmenter {
     /// The default model, MediaPipe Selfie Segmentation, as installed by
-    /// `Scripts/fetch-models.sh` (``DefaultModel``), with the ``Configuration/selfie`` preset.
+    /// `Scripts/fetch-models.sh` (``DefaultModel``), with the ``Configuration/selfie`` preset;
+    /// with its landscape model as the ``wideVariant`` for photos at least
+    /// ``wideAspectRatio`` times as wide as tall, when that file is installed too (the fetch
+    /// script installs both; without it every photo goes to the square model).
     ///
-    /// - Throws: ``MattingError/modelMissing(path:)`` if it is not installed;
-    ///   ``MattingError/modelFailed(file:reason:)`` if it cannot be read.
+    /// - Throws: ``MattingError/modelMissing(path:)`` if the square model is not installed;
+    ///   ``MattingError/modelFailed(file:reason:)`` if either model cannot be read.
     public static func defaultModel() throws -> ModelSegmenter {
-        let url = try DefaultModel.url()
+        var segmenter = try load(DefaultModel.url(), configuration: .selfie)
+        if let landscape = try? DefaultModel.url(fileName: DefaultModel.landscapeFileName) {
+            segmenter.wideVariant = try load(landscape, configuration: .selfieLandscape)
+        }
+        return segmenter
+    }
+
+    private static func load(_ url: URL, configuration: Configuration) throws -> ModelSegmenter {
         do {
-            return try ModelSegmenter(contentsOf: url, configuration: .selfie)
+            return try ModelSegmenter(contentsOf: url, configuration: configuration)
         } catch let error as MattingError {
             throw error
         } catch {

@@ -254,5 +254,11 @@ extension ModelSegmenter {
         public static let selfie = Configuration(
             inputSize: .fixed(width: 256, height: 256), resamplingFilter: .area, layout: .nhwc,
             normalization: .unit, output: .index(0), postProcessing: .none)
+
+        /// MediaPipe's landscape selfie model: as ``selfie`` with a 256×144 input (16:9),
+        /// the ``ModelSegmenter/wideVariant`` of ``ModelSegmenter/defaultModel()``.
+        public static let selfieLandscape = Configuration(
+            inputSize: .fixed(width: 256, height: 144), resamplingFilter: .area, layout: .nhwc,
+            normalization: .unit, output: .index(0), postProcessing: .none)
     }
 }

@@ -38,6 +38,42 @@ public struct ModelSegmenter: Sendable {
     public let declaredSize: Size?
     let graph: Graph
 
+    /// A second model for wide photos: used instead of this one for a photo at least
+    /// ``wideAspectRatio`` times as wide as it is tall; nil (the default) runs this model on
+    /// every photo.
+    ///
+    /// ``defaultModel()`` puts MediaPipe's landscape selfie model here
+    /// (``Configuration/selfieLandscape``, a 256×144 input): the square model squeezes a wide
+    /// photo into 256×256 and loses people in it, the landscape one sees a 16:9 photo undistorted
+    /// (figures in Docs/Quality.md, "The landscape model for wide photos").
+    public var wideVariant: ModelSegmenter? {
+        get { wideStorage?.segmenter }
+        set { wideStorage = newValue.map(WideVariant.init) }
+    }
+    private var wideStorage: WideVariant?
+
+    /// Width ÷ height from which ``wideVariant`` is used (default 1.7: between 5:3, where the
+    /// two selfie models are level on the development set, and 16:9, where the landscape one
+    /// is better on every item).
+    public var wideAspectRatio = 1.7
+
+    /// The segmenter that handles a photo of this size: ``wideVariant`` for a wide photo,
+    /// otherwise this one.
+    public func segmenter(forWidth width: Int, height: Int) -> ModelSegmenter {
+        usesWideVariant(width: width, height: height) ? wideVariant ?? self : self
+    }
+
+    /// Whether a photo of this size goes to ``wideVariant``.
+    func usesWideVariant(width: Int, height: Int) -> Bool {
+        wideStorage != nil && Double(width) >= wideAspectRatio * Double(height)
+    }
+
+    /// Boxes ``wideVariant`` (a struct cannot hold itself).
+    private final class WideVariant: Sendable {
+        let segmenter: ModelSegmenter
+        init(_ segmenter: ModelSegmenter) { self.segmenter = segmenter }
+    }
+
     /// A network input size in pixels.
     public struct Size: Sendable, Hashable, CustomStringConvertible {
         public var width: Int
@@ -351,6 +387,8 @@ final class SegmentationRunner: @unchecked Sendable {
     // of the cache is used by one call at a time.
     let segmenter: ModelSegmenter
     let pool: ThreadPool
+    /// The runner of ``ModelSegmenter/wideVariant``, if the segmenter has one.
+    let wide: SegmentationRunner?
     private let lock = NSLock()
     private var entries: [ModelSegmenter.Size: (graph: CompiledGraph, idle: [Session], lastUse: UInt64)] = [:]
     private var clock: UInt64 = 0
@@ -358,6 +396,7 @@ final class SegmentationRunner: @unchecked Sendable {
     init(segmenter: ModelSegmenter, pool: ThreadPool) {
         self.segmenter = segmenter
         self.pool = pool
+        wide = segmenter.wideVariant.map { SegmentationRunner(segmenter: $0, pool: pool) }
     }
 
     /// The sizes currently compiled.
@@ -369,6 +408,9 @@ final class SegmentationRunner: @unchecked Sendable {
     /// ``ModelSegmenter/coarseAlpha(for:pool:)`` with the cached graphs and sessions.
     func coarseAlpha(for image: Image) throws -> FloatImage {
         guard !image.isEmpty else { throw ImageError.invalidArgument("cannot segment an empty image") }
+        if let wide, segmenter.usesWideVariant(width: image.width, height: image.height) {
+            return try wide.coarseAlpha(for: image)
+        }
         let networkImage = segmenter.networkImage(for: image, pool: pool)
         let size = ModelSegmenter.Size(width: networkImage.width, height: networkImage.height)
         let tensor = segmenter.inputTensor(forNetworkImage: networkImage)

@@ -334,6 +334,36 @@ struct ModelSegmenterSelfieTests {
         #expect(alpha.width == 256 && alpha.height == 256)
         #expect(alpha.packedComponents == byHand.floats.map { min(max($0, 0), 1) })
     }
+
+    /// Photos at least 1.7 times as wide as tall go to the landscape model (256×144), narrower
+    /// ones to the square model, through the segmenter and through a `Matter` alike.
+    @Test func widePhotosGoToTheLandscapeModel() async throws {
+        let segmenter = try ModelSegmenter.defaultModel()
+        let landscape = try #require(segmenter.wideVariant)
+        #expect(landscape.configuration == .selfieLandscape && landscape.declaredSize == .init(width: 256, height: 144))
+        #expect(landscape.fileName == DefaultModel.landscapeFileName && segmenter.wideAspectRatio == 1.7)
+        var square = segmenter
+        square.wideVariant = nil
+        let pool = ThreadPool(threadCount: 2)
+
+        let wide = SyntheticComposite(width: 340, height: 200).image
+        #expect(segmenter.segmenter(forWidth: 340, height: 200).fileName == DefaultModel.landscapeFileName)
+        let wideAlpha = try segmenter.coarseAlpha(for: wide, pool: pool)
+        #expect(wideAlpha.width == 256 && wideAlpha.height == 144)
+        #expect(wideAlpha == (try landscape.coarseAlpha(for: wide, pool: pool)))
+        #expect((try square.coarseAlpha(for: wide, pool: pool)).height == 256)
+
+        let narrower = SyntheticComposite(width: 339, height: 200).image
+        #expect(segmenter.segmenter(forWidth: 339, height: 200).fileName == DefaultModel.fileName)
+        #expect(try segmenter.coarseAlpha(for: narrower, pool: pool) == (try square.coarseAlpha(for: narrower, pool: pool)))
+
+        let options = MattingOptions()
+        let both = try await Matter(segmenter: segmenter, pool: pool).matte(wide, options: options)
+        let byLandscape = try await Matter(segmenter: landscape, pool: pool).matte(wide, options: options)
+        let bySquare = try await Matter(segmenter: square, pool: pool).matte(wide, options: options)
+        #expect(both.matte == byLandscape.matte)
+        #expect(both.matte != bySquare.matte)
+    }
 }
 
 /// Real MODNet / U²-Netp ONNX files, which are not committed: run only when

@@ -18,6 +18,14 @@ struct PeopleOnlyTests {
         return matter
     }
 
+    /// A Matter with the square selfie model only: the wide pictures below would otherwise go
+    /// to the landscape model, which does not keep the block the filter is tested on.
+    static let squareMatter: Matter? = {
+        guard var segmenter = try? ModelSegmenter.defaultModel() else { return nil }
+        segmenter.wideVariant = nil
+        return Matter(segmenter: segmenter, pool: ThreadPool(threadCount: 2))
+    }()
+
     /// `photo` on a `width`×`height` canvas of `fill`, its top-left corner at `(x, y)`.
     static func pasted(_ photo: Image, into canvas: inout Image, x: Int, y: Int) {
         for py in 0..<photo.height where y + py < canvas.height {
@@ -43,9 +51,10 @@ struct PeopleOnlyTests {
     /// Her whole photo on the left of a wide grey picture; on the right, apart from her, a
     /// cut of her orange sleeve scaled up into a person-sized block (the same colours and
     /// texture, no person). With the option, nothing on the right survives where the
-    /// network kept some of it; her matte is unchanged.
+    /// network (the square model) kept some of it; her matte is unchanged.
     @Test func aSeparateObjectOfHerColourIsDropped() async throws {
-        let matter = try Self.requireMatter()
+        _ = try Self.requireMatter()
+        let matter = try #require(Self.squareMatter)
         let astronaut = try PersonDetectorTests.astronaut()
         var photo = Self.canvas(width: 640, height: 256, colour: (128, 128, 128))
         Self.pasted(astronaut, into: &photo, x: 0, y: 0)
