@@ -230,7 +230,7 @@ package final class SpilledRowReader: ImageRowSource {
         self.path = path
         self.layout = layout
         cache = [UInt8](repeating: 0, count: geometry.tileHeight * geometry.width * geometry.channels)
-        tile = [UInt8](repeating: 0, count: geometry.tilesAcross > 1 ? geometry.tileBytes : 0)
+        tile = [UInt8](repeating: 0, count: geometry.tileWidth == geometry.width ? 0 : geometry.tileBytes)
     }
 
     package func readRows(_ count: Int, into band: inout Image) throws(ImageError) {
@@ -253,7 +253,7 @@ package final class SpilledRowReader: ImageRowSource {
     private func load(tileRow ty: Int) throws(ImageError) {
         let g = geometry, channels = g.channels
         let rows = min(g.tileHeight, g.height - ty * g.tileHeight)
-        if g.tilesAcross == 1 {
+        if g.tileWidth == g.width {
             // A tile is the band's rows, full width: read straight into the cache.
             let failure = cache.withUnsafeMutableBytes { bytes in
                 file.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[..<(rows * g.tileWidth * channels)]),
