@@ -28,9 +28,10 @@ public struct StreamedMatte: Sendable {
     /// The photo's width and height.
     public let width: Int
     public let height: Int
-    /// Each stage's time. On the strip path, `prepare` includes decoding the photo, and
-    /// `upsample` the whole full-size pass: decoding again, upsampling, post-processing,
-    /// encoding and writing, strip by strip.
+    /// Each stage's time. On the strip path, `prepare` includes decoding the photo (and, for a
+    /// turned photo, writing its upright pixels to the temporary spill file), and `upsample`
+    /// the whole full-size pass: decoding again (or reading the spill file back), upsampling,
+    /// post-processing, encoding and writing, strip by strip.
     public let timings: MattingTimings
     /// True when the photo went through in strips; false when it needed the whole-picture
     /// path (see ``Matter/matte(fileAt:writing:options:studio:stripsAbove:progress:)``).
