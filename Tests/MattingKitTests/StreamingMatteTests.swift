@@ -254,6 +254,32 @@ struct StreamingMatteTests {
         }
     }
 
+    /// Cancelled as soon as the spill of a turned photo reports progress (the cancellation
+    /// lands in the spill, or at the latest in pass 1 after it): `CancellationError`, no
+    /// output, and the spill file closed.
+    @Test func cancellationDuringTheSpillLeavesNothing() async throws {
+        try await LargeMemoryTests.exclusively {
+            let dir = try ProgramRunner.folder()
+            let input = dir.appendingPathComponent("photo.jpg")
+            try Data(try OrientedFiles.file(Self.scene(width: 3000, height: 4000), orientation: 6, format: .jpeg)).write(to: input)
+            let matter = try Matter(threads: 2)
+            let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
+            let before = Self.openSpillFiles()
+            let spilling = Mutex(false)
+            let task = Task {
+                try await matter.matte(fileAt: input, writing: outputs, stripsAbove: 0, progress: { progress in
+                    // The spill is the first half of `prepare`.
+                    if progress.stage == .prepare && progress.fraction > 0 { spilling.withLock { $0 = true } }
+                })
+            }
+            while !spilling.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
+            task.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await task.value }
+            #expect(Self.openSpillFiles().count == before.count, "left open: \(Self.openSpillFiles())")
+            #expect(ProgramRunner.files(in: dir) == ["photo.jpg"], "\(ProgramRunner.files(in: dir))")
+        }
+    }
+
     /// By default a photo of at most ``Matter/defaultStripThreshold`` pixels goes whole (one
     /// decode, the threaded encoder): same files as in strips.
     @Test func smallPhotosGoWholeByDefault() async throws {
