@@ -28,9 +28,10 @@ public struct StreamedMatte: Sendable {
     /// The photo's width and height.
     public let width: Int
     public let height: Int
-    /// Each stage's time. On the strip path, `prepare` includes decoding the photo, and
-    /// `upsample` the whole full-size pass: decoding again, upsampling, post-processing,
-    /// encoding and writing, strip by strip.
+    /// Each stage's time. On the strip path, `prepare` includes decoding the photo (and, for a
+    /// turned photo, writing its upright pixels to the temporary spill file), and `upsample`
+    /// the whole full-size pass: decoding again (or reading the spill file back), upsampling,
+    /// post-processing, encoding and writing, strip by strip.
     public let timings: MattingTimings
     /// True when the photo went through in strips; false when it needed the whole-picture
     /// path (see ``Matter/matte(fileAt:writing:options:studio:stripsAbove:progress:)``).
@@ -64,12 +65,22 @@ extension Matter {
     /// background and encoded strip by strip, with the bytes of `result.composited(over:)`
     /// encoded as JPEG.
     ///
+    /// A photo with an EXIF orientation is matted upright, as ``Image`` decodes it. Mirrored
+    /// left–right (orientation 2), its rows are reversed as they are decoded. Turned or flipped
+    /// (3–8), the file is decoded once and its upright pixels are written to an anonymous
+    /// temporary file in the temporary directory (`TMPDIR`, else `/tmp`), as large as the
+    /// decoded photo (3 bytes a pixel for RGB), unlinked as soon as it is made and closed when
+    /// the call returns; both passes then read their strips from it. It is read and written,
+    /// never mapped, so it does not count in the resident size (its pages are the kernel's
+    /// page cache). If it cannot be made or written (no such folder, a full disk) the call
+    /// throws `ImageError.io` naming the input and the spill file; it does not fall back to
+    /// holding the picture.
+    ///
     /// The whole-picture path is taken instead (same files, memory as
     /// ``matte(_:options:progress:)``) for a photo of at most `stripsAbove` pixels (faster, see
-    /// ``defaultStripThreshold``), a JPEG cut-out of a gray photo with a gray colour profile,
-    /// an interlaced PNG, a photo with an
-    /// EXIF orientation other than upright, pre-enhance, and post-processing with a step that
-    /// has no banded form (a guided filter, a custom operator, erosion wider than 8 px).
+    /// ``defaultStripThreshold``), an interlaced PNG, pre-enhance, and post-processing with a
+    /// step that has no banded form (a guided filter, a custom operator, erosion wider than
+    /// 8 px).
     ///
     /// Outputs are written as `AtomicFile` does: through temporary files renamed at the end.
     /// When the call throws — a decoding error, a full disk, cancellation — no output is left:
@@ -119,8 +130,7 @@ extension Matter {
         // Open the file first: its errors name it, and it decides the path.
         let reader = try await pool.run { try UncheckedBox(ImageRowReader(path: path)) }.value
         let postprocessor = try StripPostprocessor(operations)
-        guard reader.width * reader.height > stripsAbove, let postprocessor, reader.canReadRows, reader.orientation == .up,
-              !options.enhance
+        guard reader.width * reader.height > stripsAbove, let postprocessor, reader.canReadRows, !options.enhance
         else {
             let photo = try await pool.run { try Image(contentsOf: input) }
             let result: MattingResult
@@ -139,11 +149,11 @@ extension Matter {
         let readerBox = UncheckedBox(reader)
         return try await pool.run(progress: { reporter.within($0) }) {
             let pipeline = Pipeline(pool: pool, reporter: reporter)
-            let timings = try Self.stream(
+            let (timings, width, height) = try Self.stream(
                 readerBox.value, path: path, outputs: outputs, options: options, postprocessor: postprocessor,
                 pipeline: pipeline, solve: solve)
             reporter.finish()
-            return StreamedMatte(width: readerBox.value.width, height: readerBox.value.height, timings: timings, isStreamed: true)
+            return StreamedMatte(width: width, height: height, timings: timings, isStreamed: true)
         }
     }
 
@@ -167,19 +177,85 @@ extension Matter {
         }
     }
 
+    /// The upright rows of the file, for each pass: read from the file (upright, or mirrored
+    /// row by row), or spilled once to a temporary file and read back from it (orientations
+    /// 3–8; see `OrientationSpill`). Call `rows()` once per pass.
+    private final class UprightSource {
+        private let path: String
+        private let reader: ImageRowReader
+        private let spill: OrientationSpill?
+        private var fresh: Bool
+
+        init(_ reader: ImageRowReader, path: String) throws(ImageError) {
+            self.path = path
+            self.reader = reader
+            fresh = true
+            switch reader.orientation {
+            case .up, .upMirrored: spill = nil
+            default:
+                spill = try OrientationSpill(reader, directory: Self.temporaryDirectory)
+            }
+        }
+
+        /// $TMPDIR, else /tmp (as `FileManager.temporaryDirectory`), without a trailing slash.
+        static var temporaryDirectory: String {
+            var directory = FileManager.default.temporaryDirectory.path
+            while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
+            return directory
+        }
+
+        /// Spills the file if it needs it (reporting 0…1 of that work), checking for cancellation.
+        func prepare(pool: ThreadPool, progress: (Double) -> Void) throws {
+            guard let spill else { return }
+            while try spill.spillNextStrip() {
+                try pool.checkCancellation()
+                progress(spill.fraction)
+            }
+        }
+
+        var needsSpill: Bool { spill != nil }
+
+        /// The upright rows from the top: the reader given first, then the file opened again.
+        func rows() throws -> any ImageRowSource {
+            if let spill { return spill.makeReader() }
+            let reader: ImageRowReader
+            if fresh {
+                fresh = false
+                reader = self.reader
+            } else {
+                reader = try ImageRowReader(path: path)
+                guard reader.width == self.reader.width, reader.height == self.reader.height, reader.layout == self.reader.layout,
+                      reader.orientation == self.reader.orientation, reader.canReadRows else {
+                    throw ImageError.corrupt(source: path, detail: "the file changed while it was read")
+                }
+            }
+            return reader.orientation == .upMirrored ? MirroredRowReader(reader) : reader
+        }
+    }
+
     /// The strip path on the pool's thread: pass 1 builds the working copy, the solver runs,
-    /// pass 2 writes the outputs.
+    /// pass 2 writes the outputs. Returns the timings and the upright size.
     private static func stream(
-        _ first: ImageRowReader, path: String, outputs: StreamedOutputs, options: MattingOptions,
+        _ opened: ImageRowReader, path: String, outputs: StreamedOutputs, options: MattingOptions,
         postprocessor: StripPostprocessor, pipeline: Pipeline, solve: (Pipeline, Working) throws -> FloatImage
-    ) throws -> MattingTimings {
+    ) throws -> (MattingTimings, Int, Int) {
         let pool = pipeline.pool
-        let W = first.width, H = first.height, strip = stripRows
+        let swaps = opened.orientation.swapsDimensions
+        let W = swaps ? opened.height : opened.width, H = swaps ? opened.width : opened.height, strip = stripRows
         let size = options.inputPolicy.workingSize(width: W, height: H)
         let isReduced = size.width != W || size.height != H
-        // Pass 1: the working-size copy and the guide's cell averages, from strips of rows.
-        let (working, guide) = try pipeline.stage(.prepare, keepingFileErrors: true) { () throws -> (Working, [Plane]) in
-            try firstPass(first, width: size.width, height: size.height, pool: pool)
+        // Pass 1: the working-size copy and the guide's cell averages, from strips of rows
+        // (after spilling the upright pixels, for a turned or flipped photo: half the stage).
+        let (working, guide, source) = try pipeline.stage(.prepare, keepingFileErrors: true) {
+            () throws -> (Working, [Plane], UprightSource) in
+            let source = try UprightSource(opened, path: path)
+            let share = source.needsSpill ? 0.5 : 0
+            try source.prepare(pool: pool) { pool.reportProgress($0 * share) }
+            let first = try source.rows()
+            let (working, guide) = try firstPass(first, width: size.width, height: size.height, pool: pool) {
+                pool.reportProgress(share + $0 * (1 - share))
+            }
+            return (working, guide, source)
         }
         let alpha = try solve(pipeline, working)
         let foreground = try options.estimatesForeground
@@ -188,19 +264,16 @@ extension Matter {
         // Pass 2: decode again; per strip, the matte rows (with the post-processing's halo),
         // post-processing, the foreground rows, encoding.
         try pipeline.stage(.upsample, keepingFileErrors: true) {
-            let reader = try ImageRowReader(path: path)
-            guard reader.width == W, reader.height == H, reader.layout == first.layout, reader.canReadRows else {
-                throw ImageError.corrupt(source: path, detail: "the file changed while it was read")
-            }
+            let reader = try source.rows()
             // The PNGs' bands are deflated on the writers' own threads while the next strips
             // are made (the bytes do not depend on the thread count).
             let cutout = try outputs.format == .png
                 ? StreamingPNGWriter(path: outputs.cutout.path, width: W, height: H, layout: .rgba,
-                                     colorProfile: first.colorProfile?.forColours, threads: pool.threadCount)
+                                     colorProfile: opened.colorProfile?.forColours, threads: pool.threadCount)
                 : nil
             // A JPEG cut-out: the colours composited over the background, strip by strip.
             let jpeg = try outputs.format == .jpeg
-                ? StreamingJPEGWriter(path: outputs.cutout.path, width: W, height: H, layout: .rgb, colorProfile: first.colorProfile?.forColours)
+                ? StreamingJPEGWriter(path: outputs.cutout.path, width: W, height: H, layout: .rgb, colorProfile: opened.colorProfile?.forColours)
                 : nil
             var compositeRows = [UInt8](repeating: 0, count: jpeg == nil ? 0 : min(strip, H) * W * 3)
             func writeCutout(_ colours: UnsafePointer<UInt8>, stride: Int, alpha: UnsafePointer<UInt8>, count: Int) throws {
@@ -310,12 +383,14 @@ extension Matter {
                 throw error
             }
         }
-        return pipeline.timings.value
+        return (pipeline.timings.value, W, H)
     }
 
     /// Pass 1: the working-size copy (as `resized(filter: .area)` of the RGB photo) and the
     /// guide's cell averages (empty when the photo is not reduced), from strips of rows.
-    private static func firstPass(_ reader: ImageRowReader, width w: Int, height h: Int, pool: ThreadPool) throws -> (Working, [Plane]) {
+    private static func firstPass(
+        _ reader: any ImageRowSource, width w: Int, height h: Int, pool: ThreadPool, progress: (Double) -> Void
+    ) throws -> (Working, [Plane]) {
         let W = reader.width, H = reader.height, strip = stripRows
         let isReduced = w != W || h != H
         // Decoded one strip ahead, while the pool resizes the last.
@@ -340,7 +415,7 @@ extension Matter {
                     for i in 0..<n { (dst + (y0 + i) * dstStride).update(from: src + i * stride, count: W * 3) }
                 }
             }
-            pool.reportProgress(Double(y0 + n) / Double(H))
+            progress(Double(y0 + n) / Double(H))
         }
         let small: Image = resizer?.result ?? whole ?? Image(width: w, height: h, layout: .rgb)
         var guide: [Plane] = []

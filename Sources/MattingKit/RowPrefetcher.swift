@@ -4,12 +4,12 @@ import MattingImage
 /// Decodes a file's rows one batch ahead, on a thread of its own, while the caller works on
 /// the batch before: the strip path's decoding is serial (libjpeg and libpng decode one row
 /// after another), and this lets it overlap the pool's work on the previous strip. The rows
-/// are exactly those of ``ImageRowReader/readRows(_:into:)``.
+/// are exactly those of the source's `readRows(_:into:)`.
 ///
 /// Two batches are held at most. ``stop()`` (also on deinit) ends the thread; it must be
 /// called before the reader is dropped, as the thread uses it.
 final class RowPrefetcher: @unchecked Sendable {
-    private let reader: ImageRowReader
+    private let reader: any ImageRowSource
     private let counts: [Int]
     private let condition = NSCondition()
     // Guarded by `condition`.
@@ -19,7 +19,7 @@ final class RowPrefetcher: @unchecked Sendable {
     private var finished = false
 
     /// Starts decoding `counts[0]` rows, then `counts[1]`, … (their sum at most the rows left).
-    init(_ reader: ImageRowReader, counts: [Int]) {
+    init(_ reader: any ImageRowSource, counts: [Int]) {
         self.reader = reader
         self.counts = counts
         let thread = Thread { [self] in run() }

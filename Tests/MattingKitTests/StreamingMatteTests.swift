@@ -124,6 +124,76 @@ struct StreamingMatteTests {
         }
     }
 
+    struct OrientedCase: Sendable, CustomTestStringConvertible {
+        let orientation: Int, format: ImageFormat, width: Int, height: Int, studio: Bool
+        var testDescription: String { "EXIF orientation \(orientation), \(format), upright \(width)×\(height)\(studio ? " studio" : "")" }
+    }
+
+    /// Every orientation in a JPEG (APP1 EXIF) and a PNG (eXIf); sizes that are no multiple of
+    /// a strip or a spill tile; and a photo large enough to be reduced (guided upsampling and
+    /// foreground correction from the spilled rows).
+    static let orientedCases: [OrientedCase] = (1...8).flatMap { o in
+        [OrientedCase(orientation: o, format: .jpeg, width: 700, height: 530, studio: true),
+         OrientedCase(orientation: o, format: .png, width: 530, height: 700, studio: true)]
+    } + [OrientedCase(orientation: 6, format: .jpeg, width: 2000, height: 1700, studio: false),
+         OrientedCase(orientation: 3, format: .png, width: 1700, height: 2000, studio: true)]
+
+    /// The photo as the files of unlinked spills this process holds open in the temporary
+    /// directory (Linux: /proc/self/fd; `O_TMPFILE` files show as `#inode (deleted)`).
+    static func openSpillFiles() -> [String] {
+        let directory = FileManager.default.temporaryDirectory.standardizedFileURL.path
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }.filter {
+            let url = URL(fileURLWithPath: $0)
+            let name = url.lastPathComponent
+            return url.deletingLastPathComponent().standardizedFileURL.path == directory
+                && (name.hasPrefix("#") || name.hasPrefix(".mattingkit-spill-"))
+        }
+    }
+
+    /// A photo with an EXIF orientation goes through in strips (orientation 2 mirrored row by
+    /// row, 3–8 through the temporary spill file), with the bytes of the whole-picture path
+    /// (which decodes and turns the photo upright first); the spill file is open while the
+    /// strips are written, and gone afterwards.
+    @Test(arguments: orientedCases)
+    func orientedPhotosStreamWithTheWholePicturesBytes(_ c: OrientedCase) async throws {
+        try await LargeMemoryTests.exclusively {
+            let dir = try ProgramRunner.folder()
+            let input = dir.appendingPathComponent(c.format == .png ? "photo.png" : "photo.jpg")
+            let upright = Self.scene(width: c.width, height: c.height)
+            try Data(try OrientedFiles.file(upright, orientation: c.orientation, format: c.format)).write(to: input)
+            let matter = try Matter(threads: 2)
+            let options = MattingOptions()
+            let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
+            let seen = Mutex<[String]?>(nil)
+            let before = Self.openSpillFiles()
+            let streamed = try await matter.matte(
+                fileAt: input, writing: outputs, options: options, studio: c.studio ? StudioTrimap() : nil, stripsAbove: 0,
+                progress: { progress in
+                    if progress.stage == .upsample { seen.withLock { if $0 == nil { $0 = Self.openSpillFiles() } } }
+                })
+            #expect(streamed.isStreamed)
+            #expect(streamed.width == c.width && streamed.height == c.height)
+            let during = try #require(seen.withLock { $0 })
+            #expect(during.count - before.count == (c.orientation >= 3 ? 1 : 0), "open spill files: \(during)")
+            #expect(Self.openSpillFiles().count == before.count, "left open: \(Self.openSpillFiles())")
+
+            let photo = try Image(contentsOf: input)
+            #expect(photo.width == c.width && photo.height == c.height)
+            let whole = c.studio ? try await matter.studioMatte(photo, options: options) : try await matter.matte(photo, options: options)
+            #expect(try [UInt8](Data(contentsOf: try #require(outputs.mask))) == (try whole.matte.encoded(as: .png)), "mask differs")
+            #expect(try [UInt8](Data(contentsOf: outputs.cutout)) == (try whole.cutoutPNG(threads: 2)), "cut-out differs")
+            // Not vacuous: the studio matte finds the subject where the upright picture has it
+            // (the body, below the middle) and not in the backdrop's corner.
+            if c.studio {
+                let alpha = try Image(contentsOf: try #require(outputs.mask))
+                #expect(alpha[c.width / 2, c.height * 3 / 4, 0] > 200 && alpha[2, 2, 0] < 30,
+                        "subject \(alpha[c.width / 2, c.height * 3 / 4, 0]), backdrop \(alpha[2, 2, 0])")
+            }
+            #expect(ProgramRunner.files(in: dir).sorted() == ["cutout.png", "mask.png", input.lastPathComponent].sorted())
+        }
+    }
+
     /// Bad input: a typed error naming the file, and nothing written.
     @Test func truncatedInputNamesTheFileAndWritesNothing() async throws {
         let dir = try ProgramRunner.folder()
