@@ -123,12 +123,16 @@ enum RowInput: Sendable {
     }
 }
 
-/// The bounding box of the pixels above 0 in matte rows, gathered strip by strip.
-struct SubjectBounds {
+/// The bounding box of the pixels above 0 in a matte (the subject), gathered row by row or
+/// strip by strip.
+public struct SubjectBounds: Sendable {
     private var minX = Int.max, minY = Int.max, maxX = -1, maxY = -1
 
-    /// Adds rows `firstRow..<firstRow + count` of a matte `width` wide, at `rows`, `stride` apart.
-    mutating func add(_ rows: UnsafePointer<UInt8>, stride: Int, width: Int, firstRow: Int, count: Int) {
+    /// No rows yet.
+    public init() {}
+
+    /// Adds rows `firstRow..<firstRow + count` of an 8-bit matte `width` wide, at `rows`, `stride` apart.
+    public mutating func add(_ rows: UnsafePointer<UInt8>, stride: Int, width: Int, firstRow: Int, count: Int) {
         for i in 0..<count {
             let row = rows + i * stride
             var x = 0
@@ -141,11 +145,13 @@ struct SubjectBounds {
         }
     }
 
-    var rect: ImageRect? {
+    /// The smallest rectangle holding every pixel above 0 added, or nil if there is none.
+    public var rect: ImageRect? {
         maxX >= 0 ? ImageRect(x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1) : nil
     }
 
-    static func of(_ matte: Image) -> ImageRect? {
+    /// The bounds of the whole 8-bit matte `matte`.
+    public static func of(_ matte: Image) -> ImageRect? {
         var bounds = SubjectBounds()
         matte.withUnsafeBufferPointer { p, stride in
             bounds.add(p, stride: stride, width: matte.width, firstRow: 0, count: matte.height)

@@ -134,24 +134,7 @@ enum Rendering {
     }
 
     /// The smallest rectangle holding every pixel with alpha above 0, or nil if there is none.
-    static func boundingBox(of matte: Image) -> ImageRect? {
-        var minX = Int.max, minY = Int.max, maxX = -1, maxY = -1
-        let width = matte.width, height = matte.height
-        matte.withUnsafeBufferPointer { a, stride in
-            for y in 0..<height {
-                let row = a + y * stride
-                var x = 0
-                while x < width && row[x] == 0 { x += 1 }
-                guard x < width else { continue }
-                var last = width - 1
-                while row[last] == 0 { last -= 1 }
-                minX = min(minX, x); maxX = max(maxX, last)
-                minY = min(minY, y); maxY = y
-            }
-        }
-        guard maxX >= 0 else { return nil }
-        return ImageRect(x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1)
-    }
+    static func boundingBox(of matte: Image) -> ImageRect? { SubjectBounds.of(matte) }
 
     static func blendedOverWhite(_ c: RGBAColor) -> RGBColor {
         let a = Int(c.alpha)
