@@ -38,6 +38,134 @@ public struct StreamedMatte: Sendable {
     public let isStreamed: Bool
 }
 
+/// The encoded outputs ``Matter/matte(encoded:writing:options:studio:decoding:stripsAbove:progress:)``
+/// returns in memory.
+public struct EncodedOutputs: Sendable, Hashable {
+    /// The cut-out's format: an RGBA PNG, or a JPEG composited over the options' background
+    /// colour; nil for no cut-out.
+    public var cutout: ImageFormat?
+    /// The 8-bit alpha mask's format (gray PNG or JPEG); nil for no mask.
+    public var mask: ImageFormat?
+    /// Whether to encode the cut-out's colours without alpha as a JPEG (`result.foreground`).
+    public var colours: Bool
+
+    /// The cut-out in `cutout`, the mask in `mask`, and the colours as JPEG if `colours`.
+    public init(cutout: ImageFormat? = .png, mask: ImageFormat? = nil, colours: Bool = false) {
+        self.cutout = cutout
+        self.mask = mask
+        self.colours = colours
+    }
+}
+
+/// What ``Matter/matte(encoded:writing:options:studio:decoding:stripsAbove:progress:)`` made.
+public struct EncodedMatte: Sendable {
+    /// The photo's width and height.
+    public let width: Int
+    public let height: Int
+    /// As ``StreamedMatte/timings``.
+    public let timings: MattingTimings
+    /// True when the photo went through in strips.
+    public let isStreamed: Bool
+    /// The encoded outputs asked for (nil for those not asked for).
+    public let cutout: [UInt8]?
+    public let mask: [UInt8]?
+    public let colours: [UInt8]?
+    /// The smallest rectangle holding every pixel of the matte above 0, or nil if there is none.
+    public let subjectBounds: ImageRect?
+}
+
+/// One encoded output of the strip and whole paths.
+enum EncodedOutput: Hashable, Sendable {
+    /// RGBA PNG, or JPEG over the background.
+    case cutout(ImageFormat)
+    case mask(ImageFormat)
+    /// The colours without alpha, as JPEG.
+    case colours
+
+    /// The whole-picture path's bytes for this output.
+    func encoded(_ result: MattingResult, background: RGBColor, pool: ThreadPool) throws -> [UInt8] {
+        switch self {
+        case .cutout(.png): try result.cutoutPNG(threads: pool.threadCount)
+        case .cutout(.jpeg): try result.composited(over: background, pool: pool).encoded(as: .jpeg)
+        case let .mask(format): try result.matte.encoded(as: format)
+        case .colours: try result.foreground.encoded(as: .jpeg)
+        }
+    }
+}
+
+/// Where the strip path reads the photo's rows: a file (read as it decodes) or encoded bytes
+/// in memory (an upload; never written anywhere). Each pass opens a reader of its own.
+enum RowInput: Sendable {
+    case file(String)
+    case bytes([UInt8], DecodingOptions)
+
+    /// Runs `body` with a reader at the first row; the reader must not outlive it.
+    func withReader<R>(_ body: (ImageRowReader) throws -> R) throws -> R {
+        switch self {
+        case let .file(path): return try body(try ImageRowReader(path: path))
+        case let .bytes(bytes, options):
+            return try bytes.withUnsafeBytes { try body(try ImageRowReader(bytes: $0, options: options)) }
+        }
+    }
+
+    /// The whole picture, as the whole-picture path decodes it.
+    func decodeWhole() throws -> Image {
+        switch self {
+        case let .file(path): try Image(contentsOf: URL(fileURLWithPath: path))
+        case let .bytes(bytes, options): try Image(decoding: bytes, options: options)
+        }
+    }
+
+    var isFile: Bool {
+        if case .file = self { return true }
+        return false
+    }
+
+    var name: String {
+        switch self {
+        case let .file(path): path
+        case .bytes: "<memory>"
+        }
+    }
+}
+
+/// The bounding box of the pixels above 0 in a matte (the subject), gathered row by row or
+/// strip by strip.
+public struct SubjectBounds: Sendable {
+    private var minX = Int.max, minY = Int.max, maxX = -1, maxY = -1
+
+    /// No rows yet.
+    public init() {}
+
+    /// Adds rows `firstRow..<firstRow + count` of an 8-bit matte `width` wide, at `rows`, `stride` apart.
+    public mutating func add(_ rows: UnsafePointer<UInt8>, stride: Int, width: Int, firstRow: Int, count: Int) {
+        for i in 0..<count {
+            let row = rows + i * stride
+            var x = 0
+            while x < width && row[x] == 0 { x += 1 }
+            guard x < width else { continue }
+            var last = width - 1
+            while row[last] == 0 { last -= 1 }
+            minX = min(minX, x); maxX = max(maxX, last)
+            minY = min(minY, firstRow + i); maxY = firstRow + i
+        }
+    }
+
+    /// The smallest rectangle holding every pixel above 0 added, or nil if there is none.
+    public var rect: ImageRect? {
+        maxX >= 0 ? ImageRect(x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1) : nil
+    }
+
+    /// The bounds of the whole 8-bit matte `matte`.
+    public static func of(_ matte: Image) -> ImageRect? {
+        var bounds = SubjectBounds()
+        matte.withUnsafeBufferPointer { p, stride in
+            bounds.add(p, stride: stride, width: matte.width, firstRow: 0, count: matte.height)
+        }
+        return bounds.rect
+    }
+}
+
 extension Matter {
     /// Rows per strip of the full-size passes (a multiple of the post-processing band).
     static let stripRows = 256
@@ -102,6 +230,69 @@ extension Matter {
         studio: StudioTrimap? = nil, stripsAbove: Int = Matter.defaultStripThreshold,
         progress: (@Sendable (MattingProgress) -> Void)? = nil
     ) async throws -> StreamedMatte {
+        if studio == nil && runner == nil { throw MattingError.noModel }
+        let path = input.path
+        for output in outputs.files where output.standardizedFileURL.resolvingSymlinksInPath().path
+            == input.standardizedFileURL.resolvingSymlinksInPath().path {
+            throw ImageError.io(path: output.path, detail: "is the input; refusing to overwrite it")
+        }
+        let files = outputs.files
+        let kinds: [EncodedOutput] = [.cutout(outputs.format)] + (outputs.mask == nil ? [] : [.mask(.png)])
+        let (matte, _) = try await matte(
+            .file(path), writing: kinds, into: { index in try AtomicFileWriter(path: files[index].path) },
+            options: options, studio: studio, stripsAbove: stripsAbove, progress: progress)
+        return matte
+    }
+
+    /// Mattes the PNG or JPEG held in `bytes` (an upload) and returns the encoded outputs in
+    /// memory, with the bytes of the whole-picture path, never writing anything to disk.
+    ///
+    /// A photo of more than `stripsAbove` pixels goes through in strips as
+    /// ``matte(fileAt:writing:options:studio:stripsAbove:progress:)`` does, its rows decoded
+    /// from `bytes` (twice): the full-size photo, matte and cut-out are never held, only the
+    /// encoded input and outputs. The outputs' bytes are those of the whole-picture result
+    /// (`Image(decoding: bytes, options: decoding)` matted with ``matte(_:options:progress:)``
+    /// or ``studioMatte(_:options:studio:progress:)``): `result.cutoutPNG()`, or
+    /// `result.composited(over: options.background)` as JPEG; `result.matte` encoded as the
+    /// mask's format; `result.foreground` as JPEG. The whole-picture path is taken in the cases
+    /// listed at ``matte(fileAt:writing:options:studio:stripsAbove:progress:)``, and for an
+    /// EXIF orientation that turns or flips the photo (3–8): its upright rows would need the
+    /// temporary spill file, and nothing of an upload is written to disk. Mirrored (2) streams.
+    ///
+    /// - Parameters:
+    ///   - bytes: a PNG or JPEG file's contents.
+    ///   - outputs: what to encode.
+    ///   - decoding: the decoding options (the pixel limit).
+    ///   - the others: as ``matte(fileAt:writing:options:studio:stripsAbove:progress:)``.
+    /// - Throws: `ImageError` naming `"<memory>"`; ``MattingError``; `CancellationError`.
+    public func matte(
+        encoded bytes: [UInt8], writing outputs: EncodedOutputs = EncodedOutputs(), options: MattingOptions = MattingOptions(),
+        studio: StudioTrimap? = nil, decoding: DecodingOptions = DecodingOptions(),
+        stripsAbove: Int = Matter.defaultStripThreshold, progress: (@Sendable (MattingProgress) -> Void)? = nil
+    ) async throws -> EncodedMatte {
+        if studio == nil && runner == nil { throw MattingError.noModel }
+        var kinds: [EncodedOutput] = []
+        if let format = outputs.cutout { kinds.append(.cutout(format)) }
+        if let format = outputs.mask { kinds.append(.mask(format)) }
+        if outputs.colours { kinds.append(.colours) }
+        let sinks = UncheckedBox(kinds.map { _ in MemorySink() })
+        let (matte, bounds) = try await matte(
+            .bytes(bytes, decoding), writing: kinds, into: { sinks.value[$0] }, options: options, studio: studio,
+            stripsAbove: stripsAbove, progress: progress)
+        func made(_ kind: EncodedOutput) -> [UInt8]? { kinds.firstIndex(of: kind).map { sinks.value[$0].bytes } }
+        return EncodedMatte(
+            width: matte.width, height: matte.height, timings: matte.timings, isStreamed: matte.isStreamed,
+            cutout: outputs.cutout.flatMap { made(.cutout($0)) }, mask: outputs.mask.flatMap { made(.mask($0)) },
+            colours: outputs.colours ? made(.colours) : nil, subjectBounds: bounds)
+    }
+
+    /// The strip path, or the whole path, from `input` into the sinks `into` makes (one per
+    /// output, by index, made when the output is about to be written). All sinks are committed
+    /// or none is left.
+    private func matte(
+        _ input: RowInput, writing kinds: [EncodedOutput], into makeSink: @escaping @Sendable (Int) throws -> any EncodedSink,
+        options: MattingOptions, studio: StudioTrimap?, stripsAbove: Int, progress: (@Sendable (MattingProgress) -> Void)?
+    ) async throws -> (StreamedMatte, ImageRect?) {
         let runner = self.runner
         if studio == nil && runner == nil { throw MattingError.noModel }
         let pool = self.pool
@@ -122,17 +313,11 @@ extension Matter {
                 return try options.refiner.matte(working.float, coarseAlpha: upsampled, pool: pipeline.pool)
             }
         }
-        let path = input.path
-        for output in outputs.files where output.standardizedFileURL.resolvingSymlinksInPath().path
-            == input.standardizedFileURL.resolvingSymlinksInPath().path {
-            throw ImageError.io(path: output.path, detail: "is the input; refusing to overwrite it")
-        }
-        // Open the file first: its errors name it, and it decides the path.
-        let reader = try await pool.run { try UncheckedBox(ImageRowReader(path: path)) }.value
+        // Read the header first: its errors name the input, and it decides the path.
+        let header = try await pool.run { try input.withReader { StripHeader($0, spills: input.isFile) } }
         let postprocessor = try StripPostprocessor(operations)
-        guard reader.width * reader.height > stripsAbove, let postprocessor, reader.canReadRows, !options.enhance
-        else {
-            let photo = try await pool.run { try Image(contentsOf: input) }
+        guard header.width * header.height > stripsAbove, let postprocessor, header.streams, !options.enhance else {
+            let photo = try await pool.run { try input.decodeWhole() }
             let result: MattingResult
             if let studio {
                 result = try await studioMatte(photo, options: options, studio: studio, progress: progress)
@@ -141,30 +326,37 @@ extension Matter {
             } else {
                 result = try await matte(photo, options: options)
             }
-            try await pool.run { try Self.write(result, to: outputs, background: options.background, pool: pool) }
-            return StreamedMatte(width: photo.width, height: photo.height, timings: result.timings, isStreamed: false)
+            let bounds = try await pool.run { () throws -> ImageRect? in
+                var sinks: [any EncodedSink] = []
+                for (index, kind) in kinds.enumerated() {
+                    let bytes = try kind.encoded(result, background: options.background, pool: pool)
+                    let sink = try makeSink(index)
+                    sinks.append(sink)
+                    try sink.write(whole: bytes)
+                }
+                try Self.commit(sinks)
+                return SubjectBounds.of(result.matte)
+            }
+            return (StreamedMatte(width: photo.width, height: photo.height, timings: result.timings, isStreamed: false), bounds)
         }
         let reporter = ProgressReporter(
             stages: [.prepare] + middle + (options.estimatesForeground ? [.foreground] : []) + [.upsample], handler: progress)
-        let readerBox = UncheckedBox(reader)
         return try await pool.run(progress: { reporter.within($0) }) {
             let pipeline = Pipeline(pool: pool, reporter: reporter)
-            let (timings, width, height) = try Self.stream(
-                readerBox.value, path: path, outputs: outputs, options: options, postprocessor: postprocessor,
+            let (timings, bounds) = try Self.stream(
+                input, header: header, writing: kinds, into: makeSink, options: options, postprocessor: postprocessor,
                 pipeline: pipeline, solve: solve)
             reporter.finish()
-            return StreamedMatte(width: width, height: height, timings: timings, isStreamed: true)
+            return (StreamedMatte(width: header.width, height: header.height, timings: timings, isStreamed: true), bounds)
         }
     }
 
     /// The whole-picture path's outputs, written all or none.
     static func write(_ result: MattingResult, to outputs: StreamedOutputs, background: RGBColor, pool: ThreadPool) throws {
         var files: [(URL, [UInt8])] = [
-            (outputs.cutout, outputs.format == .jpeg
-                ? try result.composited(over: background, pool: pool).encoded(as: .jpeg)
-                : try result.cutoutPNG(threads: pool.threadCount)),
+            (outputs.cutout, try EncodedOutput.cutout(outputs.format).encoded(result, background: background, pool: pool)),
         ]
-        if let mask = outputs.mask { files.append((mask, try result.matte.encoded(as: .png))) }
+        if let mask = outputs.mask { files.append((mask, try EncodedOutput.mask(.png).encoded(result, background: background, pool: pool))) }
         var written: [URL] = []
         do {
             for (url, bytes) in files {
@@ -177,23 +369,65 @@ extension Matter {
         }
     }
 
-    /// The upright rows of the file, for each pass: read from the file (upright, or mirrored
-    /// row by row), or spilled once to a temporary file and read back from it (orientations
-    /// 3–8; see `OrientationSpill`). Call `rows()` once per pass.
-    private final class UprightSource {
-        private let path: String
-        private let reader: ImageRowReader
-        private let spill: OrientationSpill?
-        private var fresh: Bool
+    /// Commits every sink in order; if one fails, those committed are reverted and the rest discarded.
+    private static func commit(_ sinks: [any EncodedSink]) throws {
+        for (index, sink) in sinks.enumerated() {
+            do {
+                try sink.commit()
+            } catch {
+                for earlier in sinks[..<index] { earlier.revert() }
+                for later in sinks[(index + 1)...] { later.discard() }
+                throw error
+            }
+        }
+    }
 
-        init(_ reader: ImageRowReader, path: String) throws(ImageError) {
-            self.path = path
-            self.reader = reader
-            fresh = true
-            switch reader.orientation {
-            case .up, .upMirrored: spill = nil
-            default:
+    /// The header facts the strip path needs: the upright photo's size, the file's row layout,
+    /// orientation and colour profile, and whether it can be read upright by rows (directly,
+    /// mirrored row by row, or through the spill file where `spills`).
+    struct StripHeader: Sendable {
+        let width: Int, height: Int
+        let layout: PixelLayout
+        let orientation: ImageOrientation
+        let colorProfile: ColorProfile?
+        let streams: Bool
+
+        init(_ reader: ImageRowReader, spills: Bool) {
+            let swaps = reader.orientation.swapsDimensions
+            width = swaps ? reader.height : reader.width
+            height = swaps ? reader.width : reader.height
+            layout = reader.layout
+            orientation = reader.orientation
+            colorProfile = reader.colorProfile
+            streams = reader.canReadRows && (spills || reader.orientation == .up || reader.orientation == .upMirrored)
+        }
+
+        /// Whether `reader` (opened again for a pass) still shows this header.
+        func matches(_ reader: ImageRowReader) -> Bool {
+            let swaps = orientation.swapsDimensions
+            return reader.layout == layout && reader.orientation == orientation && reader.canReadRows
+                && (swaps ? reader.height : reader.width) == width && (swaps ? reader.width : reader.height) == height
+        }
+    }
+
+    /// The upright rows of the photo, for each pass: read from the input (upright, or mirrored
+    /// row by row), or spilled once to a temporary file and read back from it (orientations
+    /// 3–8, files only; see `OrientationSpill`).
+    private final class UprightSource {
+        private let input: RowInput
+        private let header: StripHeader
+        private let spill: OrientationSpill?
+
+        init(_ input: RowInput, header: StripHeader) throws {
+            self.input = input
+            self.header = header
+            switch (header.orientation, input) {
+            case (.up, _), (.upMirrored, _): spill = nil
+            case let (_, .file(path)):
+                let reader = try ImageRowReader(path: path)
+                guard header.matches(reader) else { throw ImageError.corrupt(source: path, detail: "the file changed while it was read") }
                 spill = try OrientationSpill(reader, directory: Self.temporaryDirectory)
+            case (_, .bytes): preconditionFailure("UprightSource: an upload is never spilled (StripHeader.streams)")
             }
         }
 
@@ -204,6 +438,8 @@ extension Matter {
             return directory
         }
 
+        var needsSpill: Bool { spill != nil }
+
         /// Spills the file if it needs it (reporting 0…1 of that work), checking for cancellation.
         func prepare(pool: ThreadPool, progress: (Double) -> Void) throws {
             guard let spill else { return }
@@ -213,47 +449,53 @@ extension Matter {
             }
         }
 
-        var needsSpill: Bool { spill != nil }
-
-        /// The upright rows from the top: the reader given first, then the file opened again.
-        func rows() throws -> any ImageRowSource {
-            if let spill { return spill.makeReader() }
-            let reader: ImageRowReader
-            if fresh {
-                fresh = false
-                reader = self.reader
-            } else {
-                reader = try ImageRowReader(path: path)
-                guard reader.width == self.reader.width, reader.height == self.reader.height, reader.layout == self.reader.layout,
-                      reader.orientation == self.reader.orientation, reader.canReadRows else {
-                    throw ImageError.corrupt(source: path, detail: "the file changed while it was read")
+        /// Runs `body` with the upright rows from the top (the input opened again, checked
+        /// against the header: a file may change between passes).
+        func withRows<R>(_ body: (any ImageRowSource) throws -> R) throws -> R {
+            if let spill { return try body(spill.makeReader()) }
+            return try input.withReader { reader in
+                guard header.matches(reader) else {
+                    throw ImageError.corrupt(source: input.name, detail: "the file changed while it was read")
                 }
+                return try body(reader.orientation == .upMirrored ? MirroredRowReader(reader) : reader)
             }
-            return reader.orientation == .upMirrored ? MirroredRowReader(reader) : reader
+        }
+    }
+
+    /// One output's streaming encoder.
+    private enum StripWriter {
+        case png(StreamingPNGWriter)
+        case jpeg(StreamingJPEGWriter)
+
+        func finish() throws {
+            switch self {
+            case let .png(writer): try writer.finish(committing: false)
+            case let .jpeg(writer): try writer.finish(committing: false)
+            }
         }
     }
 
     /// The strip path on the pool's thread: pass 1 builds the working copy, the solver runs,
-    /// pass 2 writes the outputs. Returns the timings and the upright size.
+    /// pass 2 writes the outputs.
     private static func stream(
-        _ opened: ImageRowReader, path: String, outputs: StreamedOutputs, options: MattingOptions,
-        postprocessor: StripPostprocessor, pipeline: Pipeline, solve: (Pipeline, Working) throws -> FloatImage
-    ) throws -> (MattingTimings, Int, Int) {
+        _ input: RowInput, header: StripHeader, writing kinds: [EncodedOutput], into makeSink: (Int) throws -> any EncodedSink,
+        options: MattingOptions, postprocessor: StripPostprocessor, pipeline: Pipeline, solve: (Pipeline, Working) throws -> FloatImage
+    ) throws -> (MattingTimings, ImageRect?) {
         let pool = pipeline.pool
-        let swaps = opened.orientation.swapsDimensions
-        let W = swaps ? opened.height : opened.width, H = swaps ? opened.width : opened.height, strip = stripRows
+        let W = header.width, H = header.height
         let size = options.inputPolicy.workingSize(width: W, height: H)
         let isReduced = size.width != W || size.height != H
         // Pass 1: the working-size copy and the guide's cell averages, from strips of rows
         // (after spilling the upright pixels, for a turned or flipped photo: half the stage).
         let (working, guide, source) = try pipeline.stage(.prepare, keepingFileErrors: true) {
             () throws -> (Working, [Plane], UprightSource) in
-            let source = try UprightSource(opened, path: path)
+            let source = try UprightSource(input, header: header)
             let share = source.needsSpill ? 0.5 : 0
             try source.prepare(pool: pool) { pool.reportProgress($0 * share) }
-            let first = try source.rows()
-            let (working, guide) = try firstPass(first, width: size.width, height: size.height, pool: pool) {
-                pool.reportProgress(share + $0 * (1 - share))
+            let (working, guide) = try source.withRows { rows in
+                try firstPass(rows, width: size.width, height: size.height, pool: pool) {
+                    pool.reportProgress(share + $0 * (1 - share))
+                }
             }
             return (working, guide, source)
         }
@@ -263,127 +505,155 @@ extension Matter {
             : nil
         // Pass 2: decode again; per strip, the matte rows (with the post-processing's halo),
         // post-processing, the foreground rows, encoding.
+        var bounds = SubjectBounds()
         try pipeline.stage(.upsample, keepingFileErrors: true) {
-            let reader = try source.rows()
-            // The PNGs' bands are deflated on the writers' own threads while the next strips
-            // are made (the bytes do not depend on the thread count).
-            let cutout = try outputs.format == .png
-                ? StreamingPNGWriter(path: outputs.cutout.path, width: W, height: H, layout: .rgba,
-                                     colorProfile: opened.colorProfile?.forColours, threads: pool.threadCount)
-                : nil
-            // A JPEG cut-out: the colours composited over the background, strip by strip.
-            let jpeg = try outputs.format == .jpeg
-                ? StreamingJPEGWriter(path: outputs.cutout.path, width: W, height: H, layout: .rgb, colorProfile: opened.colorProfile?.forColours)
-                : nil
-            var compositeRows = [UInt8](repeating: 0, count: jpeg == nil ? 0 : min(strip, H) * W * 3)
-            func writeCutout(_ colours: UnsafePointer<UInt8>, stride: Int, alpha: UnsafePointer<UInt8>, count: Int) throws {
-                try cutout?.write(colours, stride: stride, alpha: alpha, alphaStride: W, count: count)
-                guard let jpeg else { return }
-                try compositeRows.withUnsafeMutableBufferPointer { rows in
-                    Compositing.compositeRows(colours, stride: stride, alpha: alpha, alphaStride: W, over: options.background,
-                                              width: W, count: count, into: rows.baseAddress!, outputStride: W * 3, pool: pool)
-                    try jpeg.write(rows.baseAddress!, stride: W * 3, count: count)
-                }
-            }
-            let mask = try outputs.mask.map {
-                try StreamingPNGWriter(path: $0.path, width: W, height: H, layout: .gray, colorProfile: nil, threads: pool.threadCount)
-            }
-            let halo = postprocessor.halo
-            let upsampler = isReduced
-                ? GuidedUpsampler(alpha, guide: guide, guideChannels: 3, width: W, height: H, radius: 2, epsilon: 1e-4, pool: pool)
-                : nil
-            let corrector = try isReduced ? foreground.map {
-                try ForegroundCorrector(working: working.float, foreground: $0, width: W, height: H)
-            } : nil
-            let smallForeground = isReduced ? nil : foreground.map { quantizedMatte($0, pool: pool) }
-            // The photo's rows [windowStart, windowEnd) in RGB, and the float matte's rows.
-            let capacity = strip + 2 * halo
-            var window = Image(width: W, height: min(capacity, H), layout: .rgb)
-            var windowStart = 0, windowEnd = 0
-            var floatRows = [Float](repeating: 0, count: isReduced ? min(capacity, H) * W : 0)
-            var matteRows = [UInt8](repeating: 0, count: min(strip, H) * W)
-            var colourRows = [UInt8](repeating: 0, count: corrector == nil ? 0 : min(strip, H) * W * 3)
-            // The rows each strip adds to the window, decoded one strip ahead.
-            var counts: [Int] = [], end = 0
-            for s0 in stride(from: 0, to: H, by: strip) where min(H, s0 + strip + halo) > end {
-                counts.append(min(H, s0 + strip + halo) - end)
-                end = min(H, s0 + strip + halo)
-            }
-            let prefetcher = RowPrefetcher(reader, counts: counts)
-            defer { prefetcher.stop() }
-            for s0 in stride(from: 0, to: H, by: strip) {
-                try pool.checkCancellation()
-                let s1 = min(H, s0 + strip), a0 = max(0, s0 - halo), a1 = min(H, s1 + halo)
-                // Slide the window to [a0, a1): keep the rows it shares with the last one, decode the rest.
-                if windowEnd > a0 {
-                    let keep = windowEnd - a0
-                    window.withUnsafeMutableBufferPointer { p, stride in
-                        _ = memmove(p, p + (a0 - windowStart) * stride, keep * stride)
-                    }
-                } else {
-                    precondition(windowEnd == 0 && a0 == 0, "strips overlap by the halo")
-                }
-                windowStart = a0
-                let fresh = a1 - windowEnd
-                if fresh > 0 {
-                    let band = try prefetcher.next()
-                    precondition(band.height >= fresh, "the prefetched batches follow the window")
-                    let rgb = band.converted(to: .rgb)
-                    let offset = windowEnd - windowStart
-                    rgb.withUnsafeBufferPointer { src, srcStride in
-                        window.withUnsafeMutableBufferPointer { dst, dstStride in
-                            for i in 0..<fresh { (dst + (offset + i) * dstStride).update(from: src + i * srcStride, count: W * 3) }
-                        }
-                    }
-                    windowEnd = a1
-                }
-                try window.withUnsafeBufferPointer { photo, photoStride in
-                    try matteRows.withUnsafeMutableBufferPointer { matte in
-                        let matte = matte.baseAddress!
-                        if let upsampler {
-                            floatRows.withUnsafeMutableBufferPointer { rows in
-                                upsampler.rows(a0..<a1, photo: photo, photoFirstRow: windowStart, photoStride: photoStride,
-                                               into: rows.baseAddress!, firstRow: a0, stride: W, pool: pool)
-                                postprocessor.rows(s0..<s1, source: rows.baseAddress!, sourceFirstRow: a0, sourceStride: W,
-                                                   width: W, height: H, into: matte, firstRow: s0, stride: W, pool: pool)
-                            }
-                        } else {
-                            alpha.withUnsafeBufferPointer { rows, stride in
-                                postprocessor.rows(s0..<s1, source: rows, sourceFirstRow: 0, sourceStride: stride,
-                                                   width: W, height: H, into: matte, firstRow: s0, stride: W, pool: pool)
-                            }
-                        }
-                        try pool.checkCancellation()
-                        let photoRows = photo + (s0 - windowStart) * photoStride
-                        if let corrector {
-                            try colourRows.withUnsafeMutableBufferPointer { colours in
-                                corrector.rows(s0..<s1, photo: photo, photoFirstRow: windowStart, photoStride: photoStride,
-                                               into: colours.baseAddress!, firstRow: s0, stride: W * 3, pool: pool)
-                                try writeCutout(colours.baseAddress!, stride: W * 3, alpha: matte, count: s1 - s0)
-                            }
-                        } else if let smallForeground {
-                            try smallForeground.withUnsafeBufferPointer { colours, stride in
-                                try writeCutout(colours + s0 * stride, stride: stride, alpha: matte, count: s1 - s0)
-                            }
-                        } else {
-                            try writeCutout(photoRows, stride: photoStride, alpha: matte, count: s1 - s0)
-                        }
-                        try mask?.write(matte, stride: W, count: s1 - s0)
-                    }
-                }
-                pool.reportProgress(Double(s1) / Double(H))
-            }
-            try pool.checkCancellation()
-            try cutout?.finish()
-            try jpeg?.finish()
-            do {
-                try mask?.finish()
-            } catch {
-                try? FileManager.default.removeItem(at: outputs.cutout)
-                throw error
+            try source.withRows { reader in
+                try secondPass(
+                    reader, profile: header.colorProfile, writing: kinds, into: makeSink, options: options, postprocessor: postprocessor, isReduced: isReduced,
+                    working: working, guide: guide, alpha: alpha, foreground: foreground, bounds: &bounds, pool: pool)
             }
         }
-        return (pipeline.timings.value, W, H)
+        return (pipeline.timings.value, bounds.rect)
+    }
+
+    /// Pass 2 over `reader`: per strip, the matte rows, post-processing, the colours, and
+    /// every output's encoder; then the sinks are committed, all or none.
+    private static func secondPass(
+        _ reader: any ImageRowSource, profile: ColorProfile?, writing kinds: [EncodedOutput],
+        into makeSink: (Int) throws -> any EncodedSink,
+        options: MattingOptions, postprocessor: StripPostprocessor, isReduced: Bool, working: Working, guide: [Plane],
+        alpha: FloatImage, foreground: FloatImage?, bounds: inout SubjectBounds, pool: ThreadPool
+    ) throws {
+        let W = reader.width, H = reader.height, strip = stripRows
+        let profile = profile?.forColours
+        // The PNGs' bands are deflated on the writers' own threads while the next strips
+        // are made (the bytes do not depend on the thread count).
+        var sinks: [any EncodedSink] = []
+        var writers: [StripWriter] = []
+        for (index, kind) in kinds.enumerated() {
+            let sink = try makeSink(index)
+            sinks.append(sink)
+            switch kind {
+            case .cutout(.png):
+                writers.append(.png(try StreamingPNGWriter(sink: sink, width: W, height: H, layout: .rgba, colorProfile: profile,
+                                                           threads: pool.threadCount)))
+            case .cutout(.jpeg), .colours:
+                writers.append(.jpeg(try StreamingJPEGWriter(sink: sink, width: W, height: H, layout: .rgb, colorProfile: profile)))
+            case .mask(.png):
+                writers.append(.png(try StreamingPNGWriter(sink: sink, width: W, height: H, layout: .gray, colorProfile: nil,
+                                                           threads: pool.threadCount)))
+            case .mask(.jpeg):
+                writers.append(.jpeg(try StreamingJPEGWriter(sink: sink, width: W, height: H, layout: .gray, colorProfile: nil)))
+            }
+        }
+        // A JPEG cut-out: the colours composited over the background, strip by strip.
+        var compositeRows = [UInt8](repeating: 0, count: kinds.contains(.cutout(.jpeg)) ? min(strip, H) * W * 3 : 0)
+        func writeOutputs(_ colours: UnsafePointer<UInt8>, stride: Int, alpha: UnsafePointer<UInt8>, count: Int) throws {
+            for (kind, writer) in zip(kinds, writers) {
+                switch (kind, writer) {
+                case let (.cutout, .png(png)):
+                    try png.write(colours, stride: stride, alpha: alpha, alphaStride: W, count: count)
+                case let (.cutout, .jpeg(jpeg)):
+                    try compositeRows.withUnsafeMutableBufferPointer { rows in
+                        Compositing.compositeRows(colours, stride: stride, alpha: alpha, alphaStride: W, over: options.background,
+                                                  width: W, count: count, into: rows.baseAddress!, outputStride: W * 3, pool: pool)
+                        try jpeg.write(rows.baseAddress!, stride: W * 3, count: count)
+                    }
+                case let (.mask, .png(png)): try png.write(alpha, stride: W, count: count)
+                case let (.mask, .jpeg(jpeg)): try jpeg.write(alpha, stride: W, count: count)
+                case let (.colours, .jpeg(jpeg)): try jpeg.write(colours, stride: stride, count: count)
+                case (.colours, .png): preconditionFailure("colours are written as JPEG")
+                }
+            }
+        }
+        let halo = postprocessor.halo
+        let upsampler = isReduced
+            ? GuidedUpsampler(alpha, guide: guide, guideChannels: 3, width: W, height: H, radius: 2, epsilon: 1e-4, pool: pool)
+            : nil
+        let corrector = try isReduced ? foreground.map {
+            try ForegroundCorrector(working: working.float, foreground: $0, width: W, height: H)
+        } : nil
+        let smallForeground = isReduced ? nil : foreground.map { quantizedMatte($0, pool: pool) }
+        // The photo's rows [windowStart, windowEnd) in RGB, and the float matte's rows.
+        let capacity = strip + 2 * halo
+        var window = Image(width: W, height: min(capacity, H), layout: .rgb)
+        var windowStart = 0, windowEnd = 0
+        var floatRows = [Float](repeating: 0, count: isReduced ? min(capacity, H) * W : 0)
+        var matteRows = [UInt8](repeating: 0, count: min(strip, H) * W)
+        var colourRows = [UInt8](repeating: 0, count: corrector == nil ? 0 : min(strip, H) * W * 3)
+        // The rows each strip adds to the window, decoded one strip ahead.
+        var counts: [Int] = [], end = 0
+        for s0 in stride(from: 0, to: H, by: strip) where min(H, s0 + strip + halo) > end {
+            counts.append(min(H, s0 + strip + halo) - end)
+            end = min(H, s0 + strip + halo)
+        }
+        let prefetcher = RowPrefetcher(reader, counts: counts)
+        defer { prefetcher.stop() }
+        for s0 in stride(from: 0, to: H, by: strip) {
+            try pool.checkCancellation()
+            let s1 = min(H, s0 + strip), a0 = max(0, s0 - halo), a1 = min(H, s1 + halo)
+            // Slide the window to [a0, a1): keep the rows it shares with the last one, decode the rest.
+            if windowEnd > a0 {
+                let keep = windowEnd - a0
+                window.withUnsafeMutableBufferPointer { p, stride in
+                    _ = memmove(p, p + (a0 - windowStart) * stride, keep * stride)
+                }
+            } else {
+                precondition(windowEnd == 0 && a0 == 0, "strips overlap by the halo")
+            }
+            windowStart = a0
+            let fresh = a1 - windowEnd
+            if fresh > 0 {
+                let band = try prefetcher.next()
+                precondition(band.height >= fresh, "the prefetched batches follow the window")
+                let rgb = band.converted(to: .rgb)
+                let offset = windowEnd - windowStart
+                rgb.withUnsafeBufferPointer { src, srcStride in
+                    window.withUnsafeMutableBufferPointer { dst, dstStride in
+                        for i in 0..<fresh { (dst + (offset + i) * dstStride).update(from: src + i * srcStride, count: W * 3) }
+                    }
+                }
+                windowEnd = a1
+            }
+            try window.withUnsafeBufferPointer { photo, photoStride in
+                try matteRows.withUnsafeMutableBufferPointer { matte in
+                    let matte = matte.baseAddress!
+                    if let upsampler {
+                        floatRows.withUnsafeMutableBufferPointer { rows in
+                            upsampler.rows(a0..<a1, photo: photo, photoFirstRow: windowStart, photoStride: photoStride,
+                                           into: rows.baseAddress!, firstRow: a0, stride: W, pool: pool)
+                            postprocessor.rows(s0..<s1, source: rows.baseAddress!, sourceFirstRow: a0, sourceStride: W,
+                                               width: W, height: H, into: matte, firstRow: s0, stride: W, pool: pool)
+                        }
+                    } else {
+                        alpha.withUnsafeBufferPointer { rows, stride in
+                            postprocessor.rows(s0..<s1, source: rows, sourceFirstRow: 0, sourceStride: stride,
+                                               width: W, height: H, into: matte, firstRow: s0, stride: W, pool: pool)
+                        }
+                    }
+                    try pool.checkCancellation()
+                    bounds.add(matte, stride: W, width: W, firstRow: s0, count: s1 - s0)
+                    let photoRows = photo + (s0 - windowStart) * photoStride
+                    if let corrector {
+                        try colourRows.withUnsafeMutableBufferPointer { colours in
+                            corrector.rows(s0..<s1, photo: photo, photoFirstRow: windowStart, photoStride: photoStride,
+                                           into: colours.baseAddress!, firstRow: s0, stride: W * 3, pool: pool)
+                            try writeOutputs(colours.baseAddress!, stride: W * 3, alpha: matte, count: s1 - s0)
+                        }
+                    } else if let smallForeground {
+                        try smallForeground.withUnsafeBufferPointer { colours, stride in
+                            try writeOutputs(colours + s0 * stride, stride: stride, alpha: matte, count: s1 - s0)
+                        }
+                    } else {
+                        try writeOutputs(photoRows, stride: photoStride, alpha: matte, count: s1 - s0)
+                    }
+                }
+            }
+            pool.reportProgress(Double(s1) / Double(H))
+        }
+        try pool.checkCancellation()
+        for writer in writers { try writer.finish() }
+        try commit(sinks)
     }
 
     /// Pass 1: the working-size copy (as `resized(filter: .area)` of the RGB photo) and the

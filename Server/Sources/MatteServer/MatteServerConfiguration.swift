@@ -1,3 +1,5 @@
+import MattingKit
+
 /// Everything `matte-server` can be told at start.
 public struct MatteServerConfiguration: Sendable {
     /// The address to listen on (default `127.0.0.1`: this machine only).
@@ -23,6 +25,11 @@ public struct MatteServerConfiguration: Sendable {
     /// The longest one request may take from admission to its answer, in seconds; after it
     /// the matte is cancelled and the client gets 503 `timeout`.
     public var requestTimeoutSeconds: Double
+    /// Uploads of more pixels than this are matted in strips from their bytes
+    /// (`Matter.matte(encoded:…)`): the full-size photo, matte and cut-out are never held, only
+    /// the encoded upload and answer. Default `Matter.defaultStripThreshold` (16 MiP); 0 for
+    /// every upload the strips can serve.
+    public var stripsAbove: Int = Matter.defaultStripThreshold
 
     /// A configuration with the program's defaults.
     public init(

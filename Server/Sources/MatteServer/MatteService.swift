@@ -19,6 +19,8 @@ public final class MatteService: Sendable {
         /// Seconds of the last finished mattes (for `Retry-After`).
         var recentSeconds: Double = 2
         var served = 0
+        /// Of those, the ones matted in strips.
+        var streamed = 0
     }
 
     /// Pipelines around `segmenter` (nil: only `type=product`, the studio path, works).
@@ -35,6 +37,8 @@ public final class MatteService: Sendable {
     public var admittedCount: Int { state.withLock { $0.admitted.reduce(0, +) } }
     /// Requests answered with a result since start.
     public var servedCount: Int { state.withLock { $0.served } }
+    /// Of those, the ones matted in strips from the upload's bytes.
+    var streamedCount: Int { state.withLock { $0.streamed } }
 
     /// A place in the queue; the place is given back when the ticket is dropped, whatever
     /// happens to the request (an error, a dropped connection, a response never written).
@@ -80,18 +84,31 @@ public final class MatteService: Sendable {
 
     /// Decodes, mattes and renders `request` on the ticket's pipeline, within the timeout.
     ///
+    /// A large upload (over ``MatteServerConfiguration/stripsAbove`` pixels) whose answer the
+    /// strips can make goes through `Matter.matte(encoded:…)`: its rows are decoded from the
+    /// upload's bytes, and the answer encoded strip by strip into memory — the same bytes as
+    /// the whole path, without holding the full-size photo, matte or cut-out. Nothing is
+    /// written to disk either way.
+    ///
     /// - Parameters:
+    ///   - includeMask: also encode the matte as PNG (`Rendered.maskPNG`).
     ///   - progress: the matte's progress (called on the pipeline's thread).
-    ///   - render: encodes the result; runs on the pipeline's thread.
     /// - Throws: `APIError` for every failure (bad image, too many pixels, timeout, cancellation).
-    func run<T: Sendable>(
-        _ request: MatteRequest, ticket: Ticket, progress: (@Sendable (MattingProgress) -> Void)? = nil,
-        render: @escaping @Sendable (MattingResult, ThreadPool) throws -> T
-    ) async throws(APIError) -> (T, Timings) {
+    func run(
+        _ request: MatteRequest, ticket: Ticket, includeMask: Bool = false, progress: (@Sendable (MattingProgress) -> Void)? = nil
+    ) async throws(APIError) -> (Rendered, Timings) {
         let timeout = configuration.requestTimeoutSeconds
         do {
-            return try await withThrowingTaskGroup(of: (T, Timings)?.self) { group in
-                group.addTask { try await self.work(request, matter: ticket.matter, progress: progress, render: render) }
+            return try await withThrowingTaskGroup(of: (Rendered, Timings)?.self) { group in
+                group.addTask {
+                    if let plan = self.encodedPlan(request, includeMask: includeMask) {
+                        return try await self.workEncoded(request, plan: plan, includeMask: includeMask, matter: ticket.matter,
+                                                          progress: progress)
+                    }
+                    return try await self.work(request, matter: ticket.matter, progress: progress) { result, pool in
+                        try Rendering.render(result, request.output, includeMask: includeMask, pool: pool)
+                    }
+                }
                 group.addTask {
                     try await Task.sleep(for: .seconds(timeout))
                     return nil
@@ -106,6 +123,52 @@ public final class MatteService: Sendable {
         } catch {
             throw APIError.from(error)
         }
+    }
+
+    /// The strip plan for `request`, if its answer can be made that way: a photo of more than
+    /// ``MatteServerConfiguration/stripsAbove`` pixels that needs no reduction (`size`), and an
+    /// answer the strips can encode (``Rendering/plan(_:includeMask:)``). The header is read
+    /// here only to decide; its errors are left to the whole path to report.
+    private func encodedPlan(_ request: MatteRequest, includeMask: Bool) -> EncodedPlan? {
+        guard let plan = Rendering.plan(request.output, includeMask: includeMask),
+              let info = try? ImageInfo(decoding: request.image) else { return nil }
+        let pixels = info.width.multipliedReportingOverflow(by: info.height)
+        guard !pixels.overflow, pixels.partialValue > configuration.stripsAbove else { return nil }
+        if let maximumPixels = request.maximumPixels, pixels.partialValue > maximumPixels { return nil }
+        return plan
+    }
+
+    /// `request` through `Matter.matte(encoded:…)`. The queue time is how long an empty job
+    /// waited for the pipeline's earlier work; decode is the strip path's first pass
+    /// (`prepare`), encode its full-size pass (`upsample`), and matte the rest.
+    private func workEncoded(
+        _ request: MatteRequest, plan: EncodedPlan, includeMask: Bool, matter: Matter,
+        progress: (@Sendable (MattingProgress) -> Void)?
+    ) async throws -> (Rendered, Timings) {
+        let clock = ContinuousClock()
+        var timings = Timings()
+        let start = clock.now
+        let began = try await matter.pool.run { clock.now }
+        var options = MattingOptions(operations: request.operations)
+        options.background = plan.background
+        let matte = try await matter.matte(
+            encoded: request.image, writing: plan.outputs, options: options,
+            studio: request.source == .studio ? StudioTrimap() : nil,
+            decoding: DecodingOptions(maximumPixelCount: configuration.maximumPixels),
+            stripsAbove: configuration.stripsAbove, progress: progress)
+        let rendered = try Rendering.rendered(matte, request.output, plan: plan, includeMask: includeMask)
+        let end = clock.now
+        timings.queue = (began - start).seconds
+        timings.decode = matte.timings["prepare"] ?? 0
+        timings.encode = matte.timings["upsample"] ?? 0
+        timings.matte = max(0, (end - began).seconds - timings.decode - timings.encode)
+        let total = (end - start).seconds
+        state.withLock { s in
+            s.recentSeconds = 0.8 * s.recentSeconds + 0.2 * total
+            s.served += 1
+            if matte.isStreamed { s.streamed += 1 }
+        }
+        return (rendered, timings)
     }
 
     private func work<T: Sendable>(

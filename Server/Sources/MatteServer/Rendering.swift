@@ -15,7 +15,62 @@ struct Rendered: Sendable {
     var maskPNG: [UInt8]?
 }
 
+/// How a request is answered from ``Matter/matte(encoded:writing:options:studio:decoding:stripsAbove:progress:)``:
+/// the outputs to encode and the background of a JPEG cut-out.
+struct EncodedPlan: Sendable, Equatable {
+    var outputs: EncodedOutputs
+    var background: RGBColor
+}
+
 enum Rendering {
+    /// The plan that gives the bytes ``render(_:_:includeMask:pool:)`` would, from the upload's
+    /// bytes in strips; nil when the answer needs the whole picture (a crop, a PNG over a
+    /// background colour, a translucent background, a JPEG mask beside the page's PNG mask).
+    static func plan(_ output: Output, includeMask: Bool) -> EncodedPlan? {
+        guard !output.crop else { return nil }
+        switch output.kind {
+        case .mask:
+            let format: ImageFormat = output.format == .jpeg ? .jpeg : .png
+            if includeMask && format != .png { return nil }
+            return EncodedPlan(outputs: EncodedOutputs(cutout: nil, mask: format), background: .white)
+        case .zip:
+            return EncodedPlan(outputs: EncodedOutputs(cutout: nil, mask: .png, colours: true), background: .white)
+        case .cutout:
+            let background = output.background.flatMap { $0.alpha == 0 ? nil : $0 }
+            let format = output.format ?? (background?.alpha == 255 ? .jpeg : .png)
+            let mask: ImageFormat? = includeMask ? .png : nil
+            switch (background, format) {
+            case (nil, .png): return EncodedPlan(outputs: EncodedOutputs(cutout: .png, mask: mask), background: .white)
+            case (nil, .jpeg): return EncodedPlan(outputs: EncodedOutputs(cutout: .jpeg, mask: mask), background: .white)
+            case let (colour?, .jpeg) where colour.alpha == 255:
+                return EncodedPlan(outputs: EncodedOutputs(cutout: .jpeg, mask: mask), background: colour.rgb)
+            default: return nil
+            }
+        }
+    }
+
+    /// The answer made from `matte`, encoded as `plan` says: the bytes of ``render(_:_:includeMask:pool:)``.
+    static func rendered(_ matte: EncodedMatte, _ output: Output, plan: EncodedPlan, includeMask: Bool) throws -> Rendered {
+        func need(_ bytes: [UInt8]?) throws -> [UInt8] {
+            guard let bytes else { throw APIError(.internalServerError, code: "internal_error", title: "an output was not encoded") }
+            return bytes
+        }
+        let maskPNG = includeMask ? try need(matte.mask) : nil
+        func done(_ bytes: [UInt8], _ format: ImageFormat) -> Rendered {
+            Rendered(bytes: bytes, contentType: format == .png ? "image/png" : "image/jpeg", fileExtension: format == .png ? "png" : "jpg",
+                     width: matte.width, height: matte.height, foreground: matte.subjectBounds, maskPNG: maskPNG)
+        }
+        switch output.kind {
+        case .mask: return done(try need(matte.mask), plan.outputs.mask ?? .png)
+        case .zip:
+            let archive = ZipArchive.stored([("color.jpg", try need(matte.colours)), ("alpha.png", try need(matte.mask))])
+            return Rendered(bytes: archive, contentType: "application/zip", fileExtension: "zip",
+                            width: matte.width, height: matte.height, foreground: matte.subjectBounds, maskPNG: maskPNG)
+        case .cutout: return done(try need(matte.cutout), plan.outputs.cutout ?? .png)
+        }
+    }
+
+
     /// Encodes `result` as `output` asks: crop, background, format, kind.
     ///
     /// - Throws: `APIError` 400 `unknown_foreground` when cropping a result with no subject;
@@ -79,24 +134,7 @@ enum Rendering {
     }
 
     /// The smallest rectangle holding every pixel with alpha above 0, or nil if there is none.
-    static func boundingBox(of matte: Image) -> ImageRect? {
-        var minX = Int.max, minY = Int.max, maxX = -1, maxY = -1
-        let width = matte.width, height = matte.height
-        matte.withUnsafeBufferPointer { a, stride in
-            for y in 0..<height {
-                let row = a + y * stride
-                var x = 0
-                while x < width && row[x] == 0 { x += 1 }
-                guard x < width else { continue }
-                var last = width - 1
-                while row[last] == 0 { last -= 1 }
-                minX = min(minX, x); maxX = max(maxX, last)
-                minY = min(minY, y); maxY = y
-            }
-        }
-        guard maxX >= 0 else { return nil }
-        return ImageRect(x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1)
-    }
+    static func boundingBox(of matte: Image) -> ImageRect? { SubjectBounds.of(matte) }
 
     static func blendedOverWhite(_ c: RGBAColor) -> RGBColor {
         let a = Int(c.alpha)

@@ -110,9 +110,7 @@ struct Handlers: Sendable {
             let ticket = try service.admit()
             if route == .page { return streamed(matteRequest, ticket: ticket, channel: context.channel) }
             let (rendered, timings) = try await cancellingOnClose(context.channel) {
-                try await service.run(matteRequest, ticket: ticket) { result, pool in
-                    try Rendering.render(result, matteRequest.output, pool: pool)
-                }
+                try await service.run(matteRequest, ticket: ticket)
             }
             return image(rendered, timings: timings, request: matteRequest)
         } catch {
@@ -169,7 +167,7 @@ struct Handlers: Sendable {
             headers[HTTPField.Name("X-Foreground-Width")!] = String(box.width)
             headers[HTTPField.Name("X-Foreground-Height")!] = String(box.height)
         }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: rendered.bytes)))
+        return Response(status: .ok, headers: headers, body: Self.body(rendered.bytes))
     }
 
     /// The page's answer: NDJSON, one progress line per stage, then one line with the result
@@ -182,11 +180,9 @@ struct Handlers: Sendable {
             let work = Task {
                 defer { continuation.finish() }
                 do {
-                    let (rendered, timings) = try await service.run(request, ticket: ticket, progress: { progress in
+                    let (rendered, timings) = try await service.run(request, ticket: ticket, includeMask: true, progress: { progress in
                         continuation.yield(Self.line(["stage": progress.stage.rawValue, "fraction": progress.fraction]))
-                    }) { result, pool in
-                        try Rendering.render(result, request.output, includeMask: true, pool: pool)
-                    }
+                    })
                     var line: [String: Any] = [
                         "done": true, "width": rendered.width, "height": rendered.height,
                         "contentType": rendered.contentType, "extension": rendered.fileExtension,
@@ -210,6 +206,19 @@ struct Handlers: Sendable {
             }
         }
         return Response(status: .ok, headers: [.contentType: "application/x-ndjson", .cacheControl: "no-store"], body: body)
+    }
+
+    /// The answer's bytes, copied into the response a slice at a time (a large answer is not
+    /// held twice), with its length.
+    static func body(_ bytes: [UInt8]) -> ResponseBody {
+        let slice = 1 << 20
+        guard bytes.count > slice else { return .init(byteBuffer: ByteBuffer(bytes: bytes)) }
+        return ResponseBody(contentLength: bytes.count) { writer in
+            for start in stride(from: 0, to: bytes.count, by: slice) {
+                try await writer.write(ByteBuffer(bytes: bytes[start..<min(bytes.count, start + slice)]))
+            }
+            try await writer.finish(nil)
+        }
     }
 
     private static func line(_ object: [String: Any]) -> [UInt8] {

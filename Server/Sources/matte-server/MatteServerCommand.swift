@@ -42,6 +42,10 @@ struct MatteServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("timeout"), parsing: .unconditional, help: "Seconds one request may take before it is cancelled (503).")
     var timeout = 120.0
 
+    @Option(name: .customLong("strips-above"), parsing: .unconditional,
+            help: "Uploads of more pixels than this are matted in strips from their bytes (bounded memory; default 16 MiP).")
+    var stripsAbove: Int = Matter.defaultStripThreshold
+
     /// Every value is checked here, before anything starts. An out-of-range value is one
     /// line and exit status 1, like the matting programs' (ArgumentParser reports errors other
     /// than `ValidationError` without the usage text).
@@ -62,6 +66,7 @@ struct MatteServerCommand: AsyncParsableCommand {
         guard maxMegapixels > 0, maxMegapixels <= largestMegapixels else {
             throw OptionFailure("--max-megapixels must be above 0 and at most \(largestMegapixels), got \(maxMegapixels)")
         }
+        guard stripsAbove >= 0 else { throw OptionFailure("--strips-above must be at least 0, got \(stripsAbove)") }
         guard queue >= 0 else { throw OptionFailure("--queue must be at least 0, got \(queue)") }
         guard timeout > 0, timeout.isFinite else { throw OptionFailure("--timeout must be a positive number of seconds, got \(timeout)") }
         if let apiKey, apiKey.isEmpty { throw OptionFailure("--api-key must not be empty") }
@@ -78,11 +83,12 @@ struct MatteServerCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "matte-server")
         let key = apiKey ?? ProcessInfo.processInfo.environment["MATTE_SERVER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
-        let configuration = MatteServerConfiguration(
+        var configuration = MatteServerConfiguration(
             host: host, port: port, apiKey: key, maximumUploadBytes: maxUploadMB * 1024 * 1024,
             maximumPixels: Int(maxMegapixels * 1_000_000), jobs: jobs,
             threadsPerJob: threads ?? max(1, Matter.defaultThreadCount / jobs), queueLength: queue,
             requestTimeoutSeconds: timeout)
+        configuration.stripsAbove = stripsAbove
 
         let segmenter: ModelSegmenter
         do {

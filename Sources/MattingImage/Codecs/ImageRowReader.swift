@@ -8,7 +8,9 @@ import Darwin
 #endif
 
 /// A PNG or JPEG file decoded top to bottom, a few rows at a time, straight from the file:
-/// neither the file's bytes nor the whole picture is ever held.
+/// neither the file's bytes nor the whole picture is ever held. The same rows can be read
+/// from encoded bytes in memory (``init(bytes:source:options:)``, an upload): then only the
+/// whole picture is never held.
 ///
 /// The rows are the bytes ``ImageBuffer/init(contentsOfFile:options:)`` decodes (the same
 /// libpng and libjpeg calls, 16-bit PNG samples rounded to 8 bits), *as stored*: the EXIF
@@ -32,7 +34,8 @@ package final class ImageRowReader {
     /// Rows delivered so far.
     package private(set) var rowsRead = 0
 
-    private let file: UnsafeMutablePointer<FILE>
+    /// The open file; nil when reading from memory.
+    private let file: UnsafeMutablePointer<FILE>?
     private let png: OpaquePointer?
     private let jpeg: OpaquePointer?
 
@@ -65,51 +68,73 @@ package final class ImageRowReader {
             fclose(file)
             throw .io(path: path, detail: FileIO.reason(errno))
         }
-        self.file = file
         let sniffed = signature.withUnsafeBytes { bytes in
             Result { () throws(ImageError) in try CodecSource.format(of: UnsafeRawBufferPointer(rebasing: bytes[..<got]), source: path) }
         }
-        let format: ImageFormat
-        do { format = try sniffed.get() } catch { fclose(file); throw error }
-        self.format = format
-        switch format {
-        case .png:
-            let opened = Self.openPNG(file, path: path, options: options)
-            guard case let .success(png) = opened.result else {
-                cpng_decoder_destroy(opened.decoder)
-                fclose(file)
-                if case let .failure(error) = opened.result { throw error }
-                throw .corrupt(source: path, detail: "out of memory")
-            }
-            self.png = opened.decoder
-            jpeg = nil
-            (width, height, layout, orientation, colorProfile, warnings, canReadRows) = png
-        case .jpeg:
-            let opened = Self.openJPEG(file, path: path, options: options)
-            guard case let .success(jpg) = opened.result else {
-                cjpeg_decoder_destroy(opened.decoder)
-                fclose(file)
-                if case let .failure(error) = opened.result { throw error }
-                throw .corrupt(source: path, detail: "out of memory")
-            }
-            jpeg = opened.decoder
-            png = nil
-            (width, height, layout, orientation, colorProfile, warnings, canReadRows) = jpg
+        do throws(ImageError) {
+            let opened = try Self.openDecoder(format: try sniffed.get(), source: path, options: options,
+                                       png: { cpng_decoder_create_file(file, $0) }, jpeg: { cjpeg_decoder_create_file(file, $0) })
+            (format, png, jpeg, width, height, layout, orientation, colorProfile, warnings, canReadRows) = opened
+        } catch {
+            fclose(file)
+            throw error
         }
+        self.file = file
+    }
+
+    /// Reads the encoded PNG or JPEG in `bytes`, which must stay valid and unchanged until the
+    /// reader is dropped (it is not copied); errors name `source`. Otherwise as ``init(path:options:)``.
+    ///
+    /// - Throws: ``ImageError`` naming `source`, as the whole-picture decoder does.
+    package init(bytes: UnsafeRawBufferPointer, source: String = CodecSource.memory, options: DecodingOptions = .init()) throws(ImageError) {
+        path = source
+        let format = try CodecSource.format(of: bytes, source: source)
+        let data = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), size = bytes.count
+        let opened = try Self.openDecoder(format: format, source: source, options: options,
+                                   png: { cpng_decoder_create(data, size, $0) }, jpeg: { cjpeg_decoder_create(data, size, $0) })
+        (self.format, png, jpeg, width, height, layout, orientation, colorProfile, warnings, canReadRows) = opened
+        file = nil
     }
 
     deinit {
         cpng_decoder_destroy(png)
         cjpeg_decoder_destroy(jpeg)
-        fclose(file)
+        if let file { fclose(file) }
+    }
+
+    private typealias Opened = (ImageFormat, OpaquePointer?, OpaquePointer?, Int, Int, PixelLayout, ImageOrientation,
+                                ColorProfile?, [DecodingWarning], Bool)
+
+    /// The decoder `png` or `jpeg` makes (given the side or scan limit), with its header read.
+    private static func openDecoder(
+        format: ImageFormat, source path: String, options: DecodingOptions,
+        png create: (UInt32) -> OpaquePointer?, jpeg createJPEG: (Int32) -> OpaquePointer?
+    ) throws(ImageError) -> Opened {
+        switch format {
+        case .png:
+            let opened = openPNG(create(UInt32(clamping: max(options.maximumPixelCount, 1))), path: path, options: options)
+            guard case let .success(h) = opened.result else {
+                cpng_decoder_destroy(opened.decoder)
+                if case let .failure(error) = opened.result { throw error }
+                throw .corrupt(source: path, detail: "out of memory")
+            }
+            return (format, opened.decoder, nil, h.0, h.1, h.2, h.3, h.4, h.5, h.6)
+        case .jpeg:
+            let opened = openJPEG(createJPEG(0), path: path, options: options)
+            guard case let .success(h) = opened.result else {
+                cjpeg_decoder_destroy(opened.decoder)
+                if case let .failure(error) = opened.result { throw error }
+                throw .corrupt(source: path, detail: "out of memory")
+            }
+            return (format, nil, opened.decoder, h.0, h.1, h.2, h.3, h.4, h.5, h.6)
+        }
     }
 
     private typealias Header = (Int, Int, PixelLayout, ImageOrientation, ColorProfile?, [DecodingWarning], Bool)
 
-    private static func openPNG(_ file: UnsafeMutablePointer<FILE>, path: String, options: DecodingOptions)
+    private static func openPNG(_ decoder: OpaquePointer?, path: String, options: DecodingOptions)
         -> (decoder: OpaquePointer?, result: Result<Header, ImageError>) {
-        let sideLimit = UInt32(clamping: max(options.maximumPixelCount, 1))
-        guard let decoder = cpng_decoder_create_file(file, sideLimit) else {
+        guard let decoder else {
             return (nil, .failure(.corrupt(source: path, detail: "out of memory")))
         }
         func failure(_ status: Int32) -> ImageError {
@@ -136,9 +161,9 @@ package final class ImageRowReader {
                                    profile, warnings, started.interlaced == 0)))
     }
 
-    private static func openJPEG(_ file: UnsafeMutablePointer<FILE>, path: String, options: DecodingOptions)
+    private static func openJPEG(_ decoder: OpaquePointer?, path: String, options: DecodingOptions)
         -> (decoder: OpaquePointer?, result: Result<Header, ImageError>) {
-        guard let decoder = cjpeg_decoder_create_file(file, 0) else {
+        guard let decoder else {
             return (nil, .failure(.corrupt(source: path, detail: "out of memory")))
         }
         func failure(_ status: Int32) -> ImageError {

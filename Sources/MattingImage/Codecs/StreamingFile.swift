@@ -7,12 +7,55 @@ import Glibc
 import Darwin
 #endif
 
+/// Where a streaming encoder's bytes go, piece by piece: a file (``AtomicFileWriter``) or
+/// memory (``MemorySink``).
+package protocol EncodedSink: AnyObject {
+    /// How errors name the destination (a path, or `"<memory>"`).
+    var name: String { get }
+    /// Appends `bytes`. - Throws: ``ImageError/io(path:detail:)`` naming the destination.
+    func write(_ bytes: UnsafeRawBufferPointer) throws(ImageError)
+    /// Appends a whole encoded picture (memory takes the array without copying it).
+    func write(whole bytes: [UInt8]) throws(ImageError)
+    /// Makes the bytes written the destination's (a file renamed into place).
+    func commit() throws(ImageError)
+    /// Drops what was written; nothing happens after ``commit()``.
+    func discard()
+    /// Undoes a ``commit()`` (a file is removed again), when a later output of the same
+    /// call failed and all or none must be left.
+    func revert()
+}
+
+extension EncodedSink {
+    package func write(whole bytes: [UInt8]) throws(ImageError) {
+        let written = bytes.withUnsafeBytes { buffer in Result { () throws(ImageError) in try write(buffer) } }
+        try written.get()
+    }
+}
+
+/// Encoded bytes gathered in memory (a server's answer).
+package final class MemorySink: EncodedSink {
+    package let name: String
+    /// The bytes written so far.
+    package private(set) var bytes: [UInt8] = []
+
+    package init(name: String = CodecSource.memory) { self.name = name }
+
+    package func write(_ bytes: UnsafeRawBufferPointer) throws(ImageError) { self.bytes.append(contentsOf: bytes) }
+    package func write(whole bytes: [UInt8]) throws(ImageError) {
+        if self.bytes.isEmpty { self.bytes = bytes } else { self.bytes.append(contentsOf: bytes) }
+    }
+    package func commit() throws(ImageError) {}
+    package func discard() { bytes = [] }
+    package func revert() { bytes = [] }
+}
+
 /// A file written piece by piece with ``AtomicFile``'s guarantees: the bytes go to a new
 /// temporary file beside the destination, which replaces the destination only on
 /// ``commit()``. Discarded (the temporary file removed, the destination untouched) if
 /// ``commit()`` is never reached or fails.
-package final class AtomicFileWriter {
+package final class AtomicFileWriter: EncodedSink {
     package let path: String
+    package var name: String { path }
     private let temporary: String
     private var fd: Int32
     private var done = false
@@ -71,14 +114,20 @@ package final class AtomicFileWriter {
         close(fd)
         unlink(temporary)
     }
+
+    /// Removes the file a successful ``commit()`` put in place.
+    package func revert() {
+        guard done else { return }
+        unlink(path)
+    }
 }
 
-/// A PNG written to an ``AtomicFileWriter`` as its rows come: the same bytes as
+/// A PNG written to an ``EncodedSink`` (a file through ``AtomicFileWriter``, or memory) as its rows come: the same bytes as
 /// ``ImageBuffer/encoded(as:options:)`` with default options (gray) or
 /// `encodedPNG(withAlpha:threads:)` (RGB rows plus alpha rows), colour profile included.
 package final class StreamingPNGWriter {
     private let stream: OpaquePointer
-    private let file: AtomicFileWriter
+    private let file: any EncodedSink
     private let rgbAlpha: Bool
 
     /// - Parameters:
@@ -87,28 +136,32 @@ package final class StreamingPNGWriter {
     ///   - threads: how many threads of its own the writer deflates finished bands on, while
     ///     the caller makes the next rows (1: on the caller's thread, in ``write(_:stride:alpha:alphaStride:count:)``).
     ///     The bytes do not depend on it; each thread adds about two bands (8 MB) held.
-    package init(
+    package convenience init(
         path: String, width: Int, height: Int, layout: PixelLayout, colorProfile: ColorProfile?, threads: Int = 1
+    ) throws(ImageError) {
+        try self.init(sink: try AtomicFileWriter(path: path), width: width, height: height, layout: layout,
+                      colorProfile: colorProfile, threads: threads)
+    }
+
+    /// A PNG written to `sink`; the other parameters as ``init(path:width:height:layout:colorProfile:threads:)``.
+    package init(
+        sink: any EncodedSink, width: Int, height: Int, layout: PixelLayout, colorProfile: ColorProfile?, threads: Int = 1
     ) throws(ImageError) {
         precondition(layout == .gray || layout == .rgba)
         rgbAlpha = layout == .rgba
+        file = sink
         guard let stream = cpng_stream_create(
             UInt32(clamping: width), UInt32(clamping: height), Int32(layout.channelCount), rgbAlpha ? 1 : 0,
             Int32(EncodingOptions().pngCompressionLevel), Int32(clamping: max(1, threads)))
         else {
-            throw .unsupportedEncoding(destination: path, detail: "cannot encode a \(width)×\(height) PNG")
+            sink.discard()
+            throw .unsupportedEncoding(destination: sink.name, detail: "cannot encode a \(width)×\(height) PNG")
         }
         self.stream = stream
-        do {
-            file = try AtomicFileWriter(path: path)
-        } catch {
-            cpng_stream_destroy(stream)
-            throw error
-        }
         // Signature and IHDR, then the profile where `PNGCodec.inserting` puts it.
         try drain()
         if let colorProfile, colorProfile.describes(layout) {
-            let chunk = try PNGCodec.iccpChunk(colorProfile, destination: path)
+            let chunk = try PNGCodec.iccpChunk(colorProfile, destination: sink.name)
             let written = chunk.withUnsafeBytes { bytes in Result { () throws(ImageError) in try file.write(bytes) } }
             try written.get()
         }
@@ -130,30 +183,30 @@ package final class StreamingPNGWriter {
     ) throws(ImageError) {
         let status = cpng_stream_write_rows(stream, pixels, stride, alpha, alphaStride, UInt32(count))
         guard status == CPNG_OK else {
-            throw .unsupportedEncoding(destination: file.path, detail: "PNG encoding failed (status \(status))")
+            throw .unsupportedEncoding(destination: file.name, detail: "PNG encoding failed (status \(status))")
         }
         try drain()
     }
 
-    /// Writes the end of the PNG and renames the file into place.
-    package func finish() throws(ImageError) {
+    /// Writes the end of the PNG and, if `committing`, commits the sink (renames the file into place).
+    package func finish(committing: Bool = true) throws(ImageError) {
         guard cpng_stream_finish(stream) == CPNG_OK else {
-            throw .unsupportedEncoding(destination: file.path, detail: "PNG encoding failed: not every row was written")
+            throw .unsupportedEncoding(destination: file.name, detail: "PNG encoding failed: not every row was written")
         }
         try drain()
-        try file.commit()
+        if committing { try file.commit() }
     }
 
     /// Removes the temporary file; the destination is untouched.
     package func discard() { file.discard() }
 }
 
-/// A JPEG written to an ``AtomicFileWriter`` as its rows come: the same bytes as
+/// A JPEG written to an ``EncodedSink`` (a file through ``AtomicFileWriter``, or memory) as its rows come: the same bytes as
 /// ``ImageBuffer/encoded(as:options:)`` with default options of the whole gray or RGB
 /// picture, colour profile included. libjpeg holds only a band of MCU rows.
 package final class StreamingJPEGWriter {
     private let stream: OpaquePointer
-    private let file: AtomicFileWriter
+    private let file: any EncodedSink
 
     /// - Parameters:
     ///   - layout: `.gray` or `.rgb`.
@@ -162,7 +215,27 @@ package final class StreamingJPEGWriter {
     /// - Throws: ``ImageError/unsupportedEncoding(destination:detail:)`` for sides over 65500
     ///   pixels or a profile of another colour space; ``ImageError/io(path:detail:)`` as
     ///   ``AtomicFileWriter``.
-    package init(path: String, width: Int, height: Int, layout: PixelLayout, colorProfile: ColorProfile?) throws(ImageError) {
+    package convenience init(path: String, width: Int, height: Int, layout: PixelLayout, colorProfile: ColorProfile?) throws(ImageError) {
+        try self.init(sink: { () throws(ImageError) in try AtomicFileWriter(path: path) }, name: path,
+                      width: width, height: height, layout: layout, colorProfile: colorProfile)
+    }
+
+    /// A JPEG written to `sink`; the other parameters as ``init(path:width:height:layout:colorProfile:)``.
+    package convenience init(sink: any EncodedSink, width: Int, height: Int, layout: PixelLayout, colorProfile: ColorProfile?) throws(ImageError) {
+        do {
+            try self.init(sink: { () throws(ImageError) in sink }, name: sink.name,
+                          width: width, height: height, layout: layout, colorProfile: colorProfile)
+        } catch {
+            sink.discard()
+            throw error
+        }
+    }
+
+    /// The sink is made (a file created) only once the picture is known to be encodable.
+    private init(
+        sink makeSink: () throws(ImageError) -> any EncodedSink, name path: String, width: Int, height: Int, layout: PixelLayout,
+        colorProfile: ColorProfile?
+    ) throws(ImageError) {
         precondition(layout == .gray || layout == .rgb)
         guard width <= 65500, height <= 65500 else {
             throw .unsupportedEncoding(destination: path, detail: "JPEG sides are limited to 65500 pixels; this is \(width)×\(height)")
@@ -179,7 +252,7 @@ package final class StreamingJPEGWriter {
         self.stream = stream
         do {
             try Self.check(stream, path: path)
-            file = try AtomicFileWriter(path: path)
+            file = try makeSink()
         } catch {
             cjpeg_stream_destroy(stream)
             throw error
@@ -213,23 +286,23 @@ package final class StreamingJPEGWriter {
     /// Adds `count` rows of 8-bit samples at `pixels`, `stride` bytes apart.
     package func write(_ pixels: UnsafePointer<UInt8>, stride: Int, count: Int) throws(ImageError) {
         guard cjpeg_stream_write_rows(stream, pixels, stride, UInt32(count)) == CJPEG_OK else {
-            try Self.check(stream, path: file.path)
-            throw .unsupportedEncoding(destination: file.path, detail: "JPEG encoding failed: rows beyond the picture")
+            try Self.check(stream, path: file.name)
+            throw .unsupportedEncoding(destination: file.name, detail: "JPEG encoding failed: rows beyond the picture")
         }
         try drain()
     }
 
-    /// Writes the end of the JPEG and renames the file into place.
-    package func finish() throws(ImageError) {
+    /// Writes the end of the JPEG and, if `committing`, commits the sink (renames the file into place).
+    package func finish(committing: Bool = true) throws(ImageError) {
         guard cjpeg_stream_finish(stream) == CJPEG_OK else {
             let status = cjpeg_stream_status(stream)
             throw .unsupportedEncoding(
-                destination: file.path,
+                destination: file.name,
                 detail: status == CJPEG_OK ? "JPEG encoding failed: not every row was written"
                     : "JPEG: " + String(cString: cjpeg_stream_message(stream)))
         }
         try drain()
-        try file.commit()
+        if committing { try file.commit() }
     }
 
     /// Removes the temporary file; the destination is untouched.

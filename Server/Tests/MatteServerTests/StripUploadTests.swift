@@ -1,0 +1,96 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+@testable import MatteServer
+import MattingKit
+import NIOCore
+import Testing
+
+/// Large uploads matted in strips from their bytes (`MatteServerConfiguration.stripsAbove`):
+/// every answer the strips serve holds the bytes and headers of the whole-picture path.
+@Suite(.serialized) struct StripUploadTests {
+    /// The sample portrait upscaled to 2400×1800 (reduced for the network: guided upsampling
+    /// and foreground correction at full size), as JPEG.
+    static func largePhoto() throws -> [UInt8] {
+        let sample = try Image(decoding: try Fixtures.samplePhoto())
+        return try sample.converted(to: .rgb).resized(width: 2400, height: 1800, filter: .bilinear).encoded(as: .jpeg)
+    }
+
+    /// One answer: the status, the headers that describe the picture, and the body.
+    struct Answer: Equatable {
+        var status: HTTPResponse.Status
+        var headers: [String]
+        var body: [UInt8]
+    }
+
+    static func answers(_ service: MatteService, _ requests: [(uri: String, fields: [(String, Fixtures.Part)])]) async throws -> [Answer] {
+        var answers: [Answer] = []
+        try await Fixtures.application(service).test(.router) { client in
+            for request in requests {
+                let form = Fixtures.multipart(request.fields)
+                try await client.execute(uri: request.uri, method: .post, headers: form.headers, body: form.body) { response in
+                    let names = ["Content-Type", "X-Width", "X-Height", "X-Foreground-Top", "X-Foreground-Left",
+                                 "X-Foreground-Width", "X-Foreground-Height"]
+                    answers.append(Answer(status: response.status,
+                                          headers: names.map { response.headers[HTTPField.Name($0)!] ?? "-" },
+                                          body: Array(buffer: response.body)))
+                }
+            }
+        }
+        return answers
+    }
+
+    @Test func largeUploadsInStripsEqualTheWholePath() async throws {
+        let photo = try Self.largePhoto()
+        let requests: [(uri: String, fields: [(String, Fixtures.Part)])] = [
+            ("/api/remove", [("file", .file("big.jpg", photo))]),                                   // PNG cut-out
+            ("/api/remove", [("file", .file("big.jpg", photo)), ("om", .text("true"))]),            // PNG mask
+            ("/v1.0/removebg", [("image_file", .file("big.jpg", photo)), ("bg_color", .text("81d4fa"))]),  // JPEG over a colour
+            ("/v1.0/removebg", [("image_file", .file("big.jpg", photo)), ("format", .text("zip"))]),         // color.jpg + alpha.png
+        ]
+        let strips = try Fixtures.service { $0.stripsAbove = 0 }
+        let whole = try Fixtures.service { $0.stripsAbove = Int.max }
+        let streamed = try await Self.answers(strips, requests)
+        let expected = try await Self.answers(whole, requests)
+        #expect(strips.streamedCount == requests.count, "the strips served \(strips.streamedCount) of \(requests.count)")
+        #expect(whole.streamedCount == 0)
+        for (index, (a, b)) in zip(streamed, expected).enumerated() {
+            #expect(a.status == .ok && b.status == .ok, "\(requests[index].uri): \(a.status), \(b.status)")
+            #expect(a.headers == b.headers, "\(requests[index].uri) #\(index): \(a.headers) vs \(b.headers)")
+            #expect(a.body == b.body, "\(requests[index].uri) #\(index): the bodies differ (\(a.body.count) vs \(b.body.count) bytes)")
+        }
+        // Not vacuous: a full-size cut-out with the astronaut in it and the background gone.
+        let cutout = try Image(decoding: try #require(streamed.first).body)
+        #expect(cutout.width == 2400 && cutout.height == 1800 && cutout.layout == .rgba)
+        #expect(Fixtures.meanAlpha(cutout, x: 0.4...0.6, y: 0.7...0.9) > 240)
+        #expect(Fixtures.meanAlpha(cutout, x: 0.0...0.1, y: 0.0...0.1) < 15)
+    }
+
+    /// Answers the strips cannot make (a crop) still come from the whole path; the page's
+    /// answer (cut-out and mask) comes from the strips with the whole path's bytes.
+    @Test func cropsGoWholeAndThePageStreams() async throws {
+        let photo = try Self.largePhoto()
+        let strips = try Fixtures.service { $0.stripsAbove = 0 }
+        let cropped = try await Self.answers(strips, [("/v1.0/removebg", [("image_file", .file("big.jpg", photo)), ("crop", .text("true"))])])
+        #expect(cropped.first?.status == .ok)
+        #expect(strips.streamedCount == 0)
+
+        func pageImages(_ service: MatteService) async throws -> [String] {
+            var images: [String] = []
+            try await Fixtures.application(service).test(.router) { client in
+                let form = Fixtures.multipart([("file", .file("big.jpg", photo)), ("format", .text("jpg"))])
+                try await client.execute(uri: "/api/matte", method: .post, headers: form.headers, body: form.body) { response in
+                    let last = String(buffer: response.body).split(separator: "\n").last.map { String($0) } ?? ""
+                    let object = (try? JSONSerialization.jsonObject(with: Data(last.utf8))) as? [String: Any] ?? [:]
+                    images = [object["image"] as? String ?? "none", object["mask"] as? String ?? "none"]
+                }
+            }
+            return images
+        }
+        let streamedPage = try await pageImages(strips)
+        #expect(strips.streamedCount == 1)
+        let wholePage = try await pageImages(try Fixtures.service { $0.stripsAbove = Int.max })
+        #expect(streamedPage == wholePage && !streamedPage.contains("none"))
+    }
+}
