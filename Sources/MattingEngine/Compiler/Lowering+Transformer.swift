@@ -35,13 +35,14 @@ extension Lowering {
                 kernel: kernel, batch: 1, inputHeight: 1, inputWidth: rows,
                 scratchByteCount: kernel.scratchByteCount(inputHeight: 1, inputWidth: rows, threadCount: threads))
         } else if shared {
-            lowered.op = MatMulOperator(m: rows, k: k, n: n, aOffsets: [0], bOffsets: [0], bias: bias, activation: activation)
+            lowered.op = MatMulOperator(m: rows, k: k, n: n, aOffsets: [0], bOffsets: [0], bias: bias, activation: activation,
+                                        threads: threads)
         } else {
             lowered.op = MatMulOperator(
                 m: m, k: k, n: n,
                 aOffsets: broadcastBatchOffsets(a.batch, to: batch, matrixSize: m * k),
                 bOffsets: broadcastBatchOffsets(b.batch, to: batch, matrixSize: k * n),
-                bias: bias, activation: activation)
+                bias: bias, activation: activation, threads: threads)
         }
         return lowered
     }

@@ -92,6 +92,15 @@ enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// Exact GELU on vectors (`Sources/CMattingKernels/vgelu.c`). AVX-512 machines use the
+    /// AVX2 one: GELU streams its values once, so the wider vector buys little.
+    var geluMicrokernel: mk_f32_vunary_ukernel_fn {
+        switch self {
+        case .portable: mk_f32_vgelu_ukernel_4__portable
+        case .avx2, .avx512: mk_f32_vgelu_ukernel_8__avx2_fma
+        }
+    }
+
     /// The 32-bit tile transpose for this path (AVX-512 machines use the AVX2 one: a
     /// transpose is bound by memory, not by vector width).
     var transposeMicrokernel: mk_x32_transpose_ukernel_fn {

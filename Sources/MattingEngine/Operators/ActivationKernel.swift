@@ -69,28 +69,17 @@ struct ActivationOperator: CompiledOperator {
 }
 
 /// Element-wise functions that are not fusable activations (GELU, exp, …); scalar libm calls,
-/// except exact GELU, which runs eight lanes at a time (``gelu8(_:)``): transformer MLPs apply
-/// it to four times the model width per token, and a libm `erf` per element dominated them.
+/// except exact GELU, which runs on the path's vector kernel (`KernelISA.geluMicrokernel`):
+/// transformer MLPs apply it to four times the model width per token.
 struct UnaryOperator: CompiledOperator {
     let function: UnaryFunction
     let count: Int
     func execute(_ io: OperatorIO, pool: ThreadPool) {
         let x = io.input(0), y = io.output(0)
-        let f = function
+        let f = function, gelu = KernelISA.current.geluMicrokernel
         parallelChunks(count, pool: pool) { r in
             if f == .gelu {
-                var i = r.lowerBound
-                while i + 8 <= r.upperBound {
-                    let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-                    UnsafeMutableRawPointer(y + i).storeBytes(of: gelu8(v), as: SIMD8<Float>.self)
-                    i += 8
-                }
-                if i < r.upperBound {
-                    var v = SIMD8<Float>(repeating: 0)
-                    for t in 0..<(r.upperBound - i) { v[t] = x[i + t] }
-                    let g = gelu8(v)
-                    for t in 0..<(r.upperBound - i) { y[i + t] = g[t] }
-                }
+                gelu(r.count, x + r.lowerBound, y + r.lowerBound)
                 return
             }
             for i in r {
@@ -138,24 +127,4 @@ struct ChannelAffineOperator: CompiledOperator {
             }
         }
     }
-}
-
-/// Exact GELU, `0.5 · x · (1 + erf(x / √2))`, on eight lanes. erf by Abramowitz & Stegun
-/// 7.1.26 (`1 − t·(a₁ + t·(a₂ + …)) · e^(−z²)`, t = 1 / (1 + p·|z|), odd in z; absolute error
-/// ≤ 1.5e-7), with ``softmaxExp8(_:)`` for `e^(−z²)` (its argument is never positive).
-@inline(__always)
-func gelu8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let z = x * 0.70710678118654752
-    let a = pointwiseMax(z, -z)
-    let t = 1 / (1 + 0.3275911 * a)
-    var poly = SIMD8<Float>(repeating: 1.061405429)
-    poly = poly * t - 1.453152027
-    poly = poly * t + 1.421413741
-    poly = poly * t - 0.284496736
-    poly = poly * t + 0.254829592
-    let erfAbs = 1 - poly * t * softmaxExp8(-(a * a))
-    var erf = erfAbs
-    erf.replace(with: -erfAbs, where: z .< 0)
-    // NaN in, NaN out (the comparisons above are false for NaN; t and the product stay NaN).
-    return 0.5 * x * (1 + erf)
 }

@@ -1,58 +1,124 @@
-/// A matrix product with a run-time right-hand side: one task per output row. Each row is
-/// built as `Σᵢ a[i] · b[i, :]` (row-major `b` read contiguously, the output row held in
-/// cache), summing over K in order, so any thread count gives the same bits.
+import CMattingKernels
+
+/// A batched matrix product with a run-time right-hand side, on the GEMM microkernels.
+///
+/// Each batch computes `y = act(a · b + bias)` with `a` `m × k` and `b` `k × n`, both
+/// row-major (broadcast batches repeat an offset). A task owns one batch's block of rows and
+/// columns: per K block it packs its columns of `b` into panels of `nr` in the worker's
+/// scratch, then runs the microkernel over its rows, reading `a` in place. Windowed
+/// attention's `[windows, heads, 64, d]` products are many small tasks of this kind.
+///
+/// Every output sums over k in increasing order, block after block, whatever the split, so
+/// any thread count gives the same bits.
 struct MatMulOperator: CompiledOperator {
     /// Output rows per batch matrix, and the matrix sizes.
     let m: Int, k: Int, n: Int
     /// Element offsets of each batch's `a` and `b` matrices (broadcast batches repeat an offset).
     let aOffsets: [Int], bOffsets: [Int]
-    let bias: [Float]?
+    /// The bias padded to whole panels of `nr` (zeros when the node has none), 64-byte aligned.
+    private let paddedBias: AlignedFloats
     let activation: Activation
+    let isa: KernelISA
+    /// Workers the scratch is sized for (the pool's thread count at compile time).
+    let threads: Int
+
+    init(m: Int, k: Int, n: Int, aOffsets: [Int], bOffsets: [Int], bias: [Float]?, activation: Activation,
+         isa: KernelISA = .current, threads: Int) {
+        (self.m, self.k, self.n, self.aOffsets, self.bOffsets) = (m, k, n, aOffsets, bOffsets)
+        self.activation = activation
+        self.isa = isa
+        self.threads = max(1, threads)
+        let nr = isa.gemmBlocking.nr
+        paddedBias = AlignedFloats(count: (n + nr - 1) / nr * nr)
+        if let bias { for j in 0..<n { paddedBias.pointer[j] = bias[j] } }
+    }
+
+    private var nc: Int { isa.gemmBlocking.nc }
+    /// One packed K block of a task's columns: `kc × nc` floats.
+    private var blockFloats: Int { isa.gemmBlocking.kc * nc }
+    var scratchByteCount: Int { threads * blockFloats * 4 }
 
     func execute(_ io: OperatorIO, pool: ThreadPool) {
         let a = io.input(0), b = io.input(1), y = io.output(0)
         let (m, k, n) = (self.m, self.k, self.n)
-        aOffsets.withUnsafeBufferPointer { aOffsets in
-            bOffsets.withUnsafeBufferPointer { bOffsets in
-                pool.parallelFor(aOffsets.count * m) { r in
-                    let batch = r / max(m, 1), row = r - batch * m
-                    let ar = a + aOffsets[batch] + row * k, bm = b + bOffsets[batch], yr = y + r * n
-                    if let bias { for j in 0..<n { yr[j] = bias[j] } } else { yr.update(repeating: 0, count: n) }
-                    for i in 0..<k { axpy(ar[i], bm + i * n, yr, count: n) }
-                    applyActivation(activation, yr, yr, count: n)
+        let batches = aOffsets.count
+        guard m > 0, n > 0, batches > 0 else { return }
+        let (parameters, needsPost) = activation.microkernelParameters
+        let post: Activation? = needsPost ? activation : nil
+        let bias = UnsafePointer(paddedBias.pointer)
+        if k == 0 {
+            // No products: every row is the bias, activated.
+            for r in 0..<(batches * m) {
+                let row = y + r * n
+                for j in 0..<n { row[j] = activation.apply(bias[j]) }
+            }
+            return
+        }
+        guard let scratch = io.scratch?.assumingMemoryBound(to: Float.self) else {
+            preconditionFailure("MatMulOperator needs scratch")
+        }
+        let blocking = isa.gemmBlocking
+        let (mr, nr, kc, mc, nc) = (blocking.mr, blocking.nr, blocking.kc, blocking.mc, blocking.nc)
+        let columnTasks = (n + nc - 1) / nc
+        // Row chunks of whole mc blocks: enough tasks to keep every worker busy, few enough
+        // that each packs its block of b for many rows.
+        let rowBlocks = (m + mc - 1) / mc
+        let wanted = (4 * threads + batches * columnTasks - 1) / (batches * columnTasks)
+        let chunks = max(1, min(rowBlocks, wanted))
+        let rowsPerChunk = (rowBlocks + chunks - 1) / chunks * mc
+        let rowTasks = (m + rowsPerChunk - 1) / rowsPerChunk
+        let ukernel = isa.gemmMicrokernel, isa = self.isa
+        let blockFloats = self.blockFloats
+        var act = parameters
+        withUnsafePointer(to: &act) { act in
+            aOffsets.withUnsafeBufferPointer { aOffsets in
+                bOffsets.withUnsafeBufferPointer { bOffsets in
+                    pool.parallelFor(batches * rowTasks * columnTasks) { task, worker in
+                        let batch = task / (rowTasks * columnTasks), rest = task % (rowTasks * columnTasks)
+                        let r0 = (rest / columnTasks) * rowsPerChunk, r1 = min(m, r0 + rowsPerChunk)
+                        let n0 = (rest % columnTasks) * nc, n1 = min(n, n0 + nc)
+                        let ab = a + aOffsets[batch], bb = b + bOffsets[batch], yb = y + batch * m * n
+                        let packed = scratch + worker * blockFloats
+                        let panels = (n1 - n0 + nr - 1) / nr
+                        var k0 = 0
+                        while k0 < k {
+                            let kLen = min(kc, k - k0)
+                            // Panel j: kLen rows of nr columns n0 + j·nr …, zero padded past n1.
+                            for j in 0..<panels {
+                                let panel = packed + j * kLen * nr, q0 = n0 + j * nr, width = min(nr, n1 - q0)
+                                for kk in 0..<kLen {
+                                    let row = panel + kk * nr
+                                    row.update(from: bb + (k0 + kk) * n + q0, count: width)
+                                    if width < nr { (row + width).update(repeating: 0, count: nr - width) }
+                                }
+                            }
+                            var flags: UInt32 = k0 == 0 ? 0 : MK_GEMM_ACCUMULATE
+                            if k0 + kLen >= k { flags |= MK_GEMM_ACTIVATE }
+                            // mc rows of a (in L2) against every packed panel (one in L1 at a time).
+                            var m0 = r0
+                            while m0 < r1 {
+                                let m1 = min(r1, m0 + mc)
+                                for j in 0..<panels {
+                                    let q0 = n0 + j * nr
+                                    var i = m0
+                                    while i < m1 {
+                                        ukernel(min(mr, m1 - i), min(nr, n1 - q0), kLen, ab + i * k + k0, k,
+                                                packed + j * kLen * nr, bias + q0, yb + i * n + q0, n, flags, act)
+                                        i += mr
+                                    }
+                                }
+                                m0 = m1
+                            }
+                            k0 += kLen
+                        }
+                        if let post {
+                            for i in r0..<r1 { post.applyPostPass(yb + i * n + n0, count: n1 - n0, isa: isa) }
+                        }
+                    }
                 }
             }
         }
     }
-}
-
-/// `y[j] += alpha · x[j]` for `count` values, eight at a time.
-@inline(__always)
-func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-    let va = SIMD8<Float>(repeating: alpha)
-    var j = 0
-    while j + 8 <= count {
-        let xv = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self)
-        let yv = UnsafeRawPointer(y + j).loadUnaligned(as: SIMD8<Float>.self)
-        UnsafeMutableRawPointer(y + j).storeBytes(of: yv + va * xv, as: SIMD8<Float>.self)
-        j += 8
-    }
-    while j < count { y[j] = y[j] + alpha * x[j]; j += 1 }
-}
-
-/// `Σ x[j] · y[j]` in a fixed order (eight partial sums, then a fixed tree).
-@inline(__always)
-func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
-    var acc = SIMD8<Float>(repeating: 0)
-    var j = 0
-    while j + 8 <= count {
-        acc = acc + UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self)
-            * UnsafeRawPointer(y + j).loadUnaligned(as: SIMD8<Float>.self)
-        j += 8
-    }
-    var s = acc.sum()
-    while j < count { s = s + x[j] * y[j]; j += 1 }
-    return s
 }
 
 /// Element offsets of every batch matrix of an operand whose batch dimensions `shape`

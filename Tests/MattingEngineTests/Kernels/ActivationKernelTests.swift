@@ -31,4 +31,44 @@ struct ActivationKernelTests {
         // In the unit interval, as a matte must be.
         #expect(y.allSatisfy { $0.isNaN || (0...1).contains($0) })
     }
+
+    /// The vectorised exact GELU of every path (`KernelISA.geluMicrokernel`) against
+    /// `0.5 · x · (1 + erf(x / √2))` in double, on a dense sweep of −30…30 (the erfc tail, the
+    /// exp underflow, every tail length of the 4- and 8-lane loops) and special values.
+    ///
+    /// Tolerance: `|fast − ref| ≤ 3e-7 · max(1, |x|)`. The erfc approximation (Abramowitz &
+    /// Stegun 7.1.26) is good to 1.5e-7 absolute, which GELU scales by `x / 2`; float rounding
+    /// of the result adds about 1e-7 relative. A wrong coefficient, lane or tail gives errors of
+    /// 1e-3 and more.
+    @Test("GELU matches the double-precision formula", arguments: KernelISA.supported)
+    func gelu(isa: KernelISA) {
+        let count = 120_007  // odd: every path's partial last vector runs
+        var x = (0..<count).map { Float(-30 + 60 * Double($0) / Double(count - 1)) }
+        x += [0, -0, .infinity, 1e-30, -1e-30, 88.7, -88.7, 5, -5, 1e-3, -1e-3]
+        for tail in 0..<9 {
+            // Short calls: only the tail handling runs.
+            var t = Array(x[1000..<(1000 + tail)]), ref = t
+            t.withUnsafeMutableBufferPointer { isa.geluMicrokernel(tail, $0.baseAddress!, $0.baseAddress!) }
+            for i in 0..<tail { ref[i] = Float(0.5 * Double(ref[i]) * (1 + erf(Double(ref[i]) / 2.0.squareRoot()))) }
+            for i in 0..<tail { #expect(abs(t[i] - ref[i]) <= 3e-7 * max(1, abs(x[1000 + i])), "\(isa) tail \(tail)") }
+        }
+        var y = [Float](repeating: .nan, count: x.count)
+        x.withUnsafeBufferPointer { xs in
+            y.withUnsafeMutableBufferPointer { isa.geluMicrokernel(xs.count, xs.baseAddress!, $0.baseAddress!) }
+        }
+        var worst = 0.0, worstX: Float = 0
+        for (xi, yi) in zip(x, y) where xi.isFinite {
+            let r = 0.5 * Double(xi) * (1 + erf(Double(xi) / 2.0.squareRoot()))
+            let error = abs(Double(yi) - r) / max(1, abs(Double(xi)))
+            if error > worst { (worst, worstX) = (error, xi) }
+        }
+        #expect(worst <= 3e-7, "\(isa): error \(worst) at x = \(worstX)")
+        #expect(y[count + 2] == .infinity)
+        #expect(y[count] == 0 && y[count + 1] == 0)
+        // In place gives the same values; NaN stays NaN.
+        var z = x + [.nan]
+        z.withUnsafeMutableBufferPointer { isa.geluMicrokernel($0.count, $0.baseAddress!, $0.baseAddress!) }
+        #expect(Array(z.prefix(x.count)).elementsEqual(y) { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        #expect(z.last!.isNaN)
+    }
 }

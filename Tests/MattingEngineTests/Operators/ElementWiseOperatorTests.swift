@@ -40,6 +40,10 @@ struct ElementWiseOperatorTests {
                            [.constant(Tensor(shape: [6], floats: [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5]))]))
         cases.append(.init("softmax last", .softmax(axis: -1), [.random([2, 3, 17], range: -6...6)]))
         cases.append(.init("softmax axis 1", .softmax(axis: 1), [.random([2, 5, 3])]))
+        // Last axis in runs of rows per task (eight-lane exp, ragged row tails), and one row
+        // longer than a task.
+        cases.append(.init("softmax last, 900 rows of 61", .softmax(axis: 2), [.random([3, 300, 61], range: -30...30)]))
+        cases.append(.init("softmax last, rows of 9000", .softmax(axis: -1), [.random([2, 9000], range: -10...10)]))
         cases.append(.init("batch norm standalone", .batchNorm(epsilon: 1e-3),
                            [.random([1, 3, 4, 5]), .randomConstant([5]), .randomConstant([5]), .randomConstant([5]),
                             .constant(Tensor(shape: [5], floats: [0.5, 1, 2, 0.1, 3]))]))

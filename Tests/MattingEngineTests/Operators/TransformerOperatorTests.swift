@@ -21,6 +21,14 @@ struct TransformerOperatorTests {
               [.random([2, 5, 3, 7]), .randomConstant([9, 5]), .randomConstant([9])]),
         .init("channelMix 3-D, fused relu6", .channelMix(activation: .relu6), [.random([1, 17, 40], range: -3...3), .randomConstant([4, 17])]),
         .init("constant b [K,N] through the GEMM, 65 rows", .matMul(activation: .identity), [.random([65, 33]), .randomConstant([33, 19])]),
+        // The microkernel path for run-time b: windowed-attention shapes (many small batches,
+        // scores and values), and K > kc, N > nc, M > mc with a bias and a post-pass activation.
+        .init("windows [4,3,64,32]·[4,3,32,64]", .matMul(activation: .identity), [.random([4, 3, 64, 32]), .random([4, 3, 32, 64])]),
+        .init("windows [4,3,64,64]·[4,3,64,32]", .matMul(activation: .identity), [.random([4, 3, 64, 64]), .random([4, 3, 64, 32])]),
+        .init("run-time b [150,300]·[300,270] + bias, sigmoid", .matMul(activation: .sigmoid),
+              [.random([150, 300]), .random([300, 270]), .randomConstant([270])]),
+        .init("broadcast a over b [5,300]·[2,300,33], relu6", .matMul(activation: .relu6),
+              [.random([5, 300], range: -2...2), .random([2, 300, 33])]),
     ]
 
     static let attentionCases: [OperatorCase] = [
