@@ -11,13 +11,16 @@
 // colour, which in textured regions are not smooth in space; so prolongation is guided by
 // colour (the guided filter's weights, restriction its transpose): a piecewise-constant
 // one needed twice the iterations. The
-// coarse operators are the coarse levels' own matting Laplacians (rediscretised from the
-// halved colours, not Galerkin products), and that step makes the cycle non-linear, so
-// the outer loop is flexible CG (Notay 2000; Polak–Ribière β) rather than plain PCG.
+// second level's operator is the Galerkin product PᵀAP of the finest (when the caller gives
+// it room: half the iterations on real photos); the coarser levels' are their own matting
+// Laplacians, rediscretised from the halved colours. The energy-minimising step makes the
+// cycle non-linear, so the outer loop is flexible CG (Notay 2000; Polak–Ribière β) rather
+// than plain PCG.
 //
-// Determinism: the Laplacian products run on the pool over tiles, each writing only its
-// own unknowns; every other vector operation and every dot product is serial in unknown
-// order, so results do not depend on the thread count. FMA contraction is off.
+// Determinism: the Laplacian and Galerkin products run on the pool over tiles, each writing
+// only its own unknowns; every other vector operation, every dot product and the Galerkin
+// operator's assembly are serial in unknown order, so results do not depend on the thread
+// count. FMA contraction is off.
 #include <stdlib.h>
 #include <string.h>
 #include "cmk.h"
