@@ -70,7 +70,9 @@ do {
         // CF_PRECONDITIONER=multigrid: the multigrid-preconditioned solver (Docs/Quality.md, Build 2).
         result = try solver.solve(
             image, trimap: trimap, initialAlpha: initial, pool: pool,
-            multigrid: environment["CF_PRECONDITIONER"] == "multigrid")
+            multigrid: environment["CF_PRECONDITIONER"] == "multigrid",
+            // CF_GALERKIN=0: the multigrid solver without its Galerkin level-1 operator.
+            galerkin: environment["CF_GALERKIN"] != "0")
         times.append(Date().timeIntervalSince(start))
         cpu.append(cpuSeconds() - startCPU)
     }

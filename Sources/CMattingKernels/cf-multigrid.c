@@ -11,13 +11,17 @@
 // colour, which in textured regions are not smooth in space; so prolongation is guided by
 // colour (the guided filter's weights, restriction its transpose): a piecewise-constant
 // one needed twice the iterations. The
-// coarse operators are the coarse levels' own matting Laplacians (rediscretised from the
-// halved colours, not Galerkin products), and that step makes the cycle non-linear, so
-// the outer loop is flexible CG (Notay 2000; Polak–Ribière β) rather than plain PCG.
+// second level's operator is the Galerkin product PᵀAP of the finest (when the caller gives
+// it room: half the iterations on real photos); the coarser levels' are their own matting
+// Laplacians, rediscretised from the halved colours. The energy-minimising step makes the
+// cycle non-linear, so the outer loop is flexible CG (Notay 2000; Polak–Ribière β) rather
+// than plain PCG.
 //
-// Determinism: the Laplacian products run on the pool over tiles, each writing only its
-// own unknowns; every other vector operation and every dot product is serial in unknown
-// order, so results do not depend on the thread count. FMA contraction is off.
+// Determinism: the Laplacian and Galerkin products run on the pool over tiles, each writing
+// only its own unknowns; every other vector operation, every dot product and the Galerkin
+// operator's assembly are serial in unknown order, so results do not depend on the thread
+// count. FMA contraction is off.
+#include <stdlib.h>
 #include <string.h>
 #include "cmk.h"
 #include "cmk_threadpool.h"
@@ -64,6 +68,185 @@ static void mk_cf_mg_apply(const mk_cf_mg_level* level, const double* v, double*
     mk_cf_mg_product(level, out);
 }
 
+typedef struct mk_cf_mg_galerkin_state {
+    const mk_cf_mg_level* level;
+    double* out;
+} mk_cf_mg_galerkin_state;
+
+// Tile t's rows of the Galerkin product (each output its own: any thread order).
+static void mk_cf_mg_galerkin_tile(void* context, size_t t, size_t worker) {
+    (void) worker;
+    const mk_cf_mg_galerkin_state* st = context;
+    const mk_cf_mg_level* level = st->level;
+    const size_t W = level->galerkin_width;
+    const double* X = level->galerkin_padded;
+    const int32_t* index = level->galerkin_index;
+    for (size_t k = level->system.offsets[t]; k < level->system.offsets[t + 1]; k++) {
+        // Rows of 12 (the 12th weight is 0): four independent partial sums, so the sum
+        // vectorises in a fixed order.
+        const float* g = level->galerkin + 132 * k;
+        const double* x = X + index[k] - 5 * W - 5;
+        double s[4] = {0, 0, 0, 0};
+        for (size_t y = 0; y < 11; y++) {
+            for (size_t u = 0; u < 12; u += 4) {
+                for (size_t l = 0; l < 4; l++) s[l] += (double) g[12 * y + u + l] * x[y * W + u + l];
+            }
+        }
+        st->out[k] = (s[0] + s[1]) + (s[2] + s[3]);
+    }
+}
+
+// out = G v with the level's Galerkin operator (v scattered into its padded picture).
+static void mk_cf_mg_galerkin_apply(const mk_cf_mg_level* level, const double* v, double* out, int serial) {
+    const int32_t* index = level->galerkin_index;
+    double* X = level->galerkin_padded;
+    for (size_t k = 0; k < level->m; k++) X[index[k]] = v[k];
+    mk_cf_mg_galerkin_state st = {.level = level, .out = out};
+    const mk_cf_system* s = &level->system;
+    if (s->pool && !serial) {
+        mk_threadpool_run(s->pool, s->tile_count, mk_cf_mg_galerkin_tile, &st);
+    } else {
+        for (size_t t = 0; t < s->tile_count; t++) mk_cf_mg_galerkin_tile(&st, t, 0);
+    }
+    for (size_t k = 0; k < level->m; k++) X[index[k]] = 0;
+}
+
+// The operator of level `l` of a V-cycle whose finest level is levels[0]: the Galerkin
+// one below the finest where there is one, else the level's own Laplacian.
+static void mk_cf_mg_apply_at(const mk_cf_mg_level* levels, size_t l, const double* v, double* out, int serial) {
+    const mk_cf_mg_level* level = levels + l;
+    if (l > 0 && level->galerkin) {
+        mk_cf_mg_galerkin_apply(level, v, out, serial);
+        return;
+    }
+    const int32_t* unknown = level->system.unknown;
+    for (size_t k = 0; k < level->m; k++) level->p[unknown[k]] = v[k];
+    mk_cf_mg_product_on(level, out, serial);
+}
+
+// Builds coarse->galerkin = Pᵀ A P (A: fine's operator on its unknowns, P: fine's guided
+// prolongation from coarse's unknowns) and coarse's inverse diagonal from it. A's rows
+// are probed with the product itself (25 products, one per pixel class (x mod 5, y mod 5):
+// L couples pixels at most 2 apart), so G is consistent with the fine operator to
+// rounding. Serial, fixed order: independent of the thread count. fine->p must be all 0
+// (it is left so). Returns 0 when out of memory (then coarse->galerkin is not used).
+static int mk_cf_mg_build_galerkin(mk_cf_mg_level* fine, mk_cf_mg_level* coarse) {
+    const size_t mf = fine->m, mc = coarse->m;
+    const int32_t W = (int32_t) fine->padded_width - 4, H = (int32_t) (fine->padded_count / fine->padded_width) - 4;
+    const int32_t wc = (int32_t) coarse->padded_width - 4, hc = (int32_t) (coarse->padded_count / coarse->padded_width) - 4;
+    const size_t nf = (size_t) W * (size_t) H, nc = (size_t) wc * (size_t) hc;
+    double* rows = malloc(sizeof(double) * 25 * (mf ? mf : 1));
+    double* G = malloc(sizeof(double) * 121 * (mc ? mc : 1));
+    double* out = malloc(sizeof(double) * (mf ? mf : 1));
+    int32_t* fine_map = malloc(sizeof(int32_t) * nf);
+    int32_t* coarse_map = malloc(sizeof(int32_t) * nc);
+    if (!rows || !G || !out || !fine_map || !coarse_map) {
+        free(rows); free(G); free(out); free(fine_map); free(coarse_map);
+        return 0;
+    }
+    const int32_t* fu = fine->system.unknown;
+    for (size_t i = 0; i < nf; i++) fine_map[i] = -1;
+    for (size_t k = 0; k < mf; k++) fine_map[fu[k]] = (int32_t) k;
+    for (size_t i = 0; i < nc; i++) coarse_map[i] = -1;
+    for (size_t k = 0; k < mc; k++) coarse_map[coarse->system.unknown[k]] = (int32_t) k;
+    // A's rows: row k, entry (dy + 2)·5 + dx + 2 = A[k, pixel + (dx, dy)].
+    for (int c = 0; c < 25; c++) {
+        for (size_t k = 0; k < mf; k++) {
+            const int32_t x = fu[k] % W, y = fu[k] / W;
+            if ((x % 5) + 5 * (y % 5) == c) fine->p[fu[k]] = 1;
+        }
+        mk_cf_mg_product(fine, out);
+        for (size_t k = 0; k < mf; k++) {
+            const int32_t x = fu[k] % W, y = fu[k] / W;
+            const int32_t dx = ((c % 5) - x % 5 + 7) % 5 - 2, dy = ((c / 5) - y % 5 + 7) % 5 - 2;
+            rows[25 * k + 5 * (dy + 2) + dx + 2] = out[k];
+            if (dx == 0 && dy == 0) fine->p[fu[k]] = 0;
+        }
+    }
+    memset(G, 0, sizeof(double) * 121 * mc);
+    const size_t PW = coarse->padded_width;
+    const int32_t* base = fine->prolongation_base;
+    const float* pw = fine->prolongation_weight;
+    for (size_t k = 0; k < mf; k++) {
+        const int32_t x = fu[k] % W, y = fu[k] / W;
+        const int32_t px = (int32_t) (base[k] % PW), py = (int32_t) (base[k] / PW);  // the parent
+        // (A P) row k on the 7×7 coarse pixels around the parent.
+        double ap[49] = {0};
+        for (int dy = -2; dy <= 2; dy++) {
+            for (int dx = -2; dx <= 2; dx++) {
+                const double a = rows[25 * k + 5 * (dy + 2) + dx + 2];
+                if (a == 0 || x + dx < 0 || x + dx >= W || y + dy < 0 || y + dy >= H) continue;
+                const int32_t j = fine_map[(y + dy) * W + x + dx];
+                if (j < 0) continue;
+                const int32_t qx = (int32_t) (base[j] % PW) - px, qy = (int32_t) (base[j] / PW) - py;
+                const float* w = pw + 25 * (size_t) j;
+                for (int v = 0; v < 5; v++) {
+                    for (int u = 0; u < 5; u++) ap[(qy + v + 1) * 7 + qx + u + 1] += a * w[5 * v + u];
+                }
+            }
+        }
+        // G[a, b] += P[k, a] · (A P)[k, b] for the coarse unknowns a of k's stencil.
+        const float* w = pw + 25 * k;
+        for (int v = 0; v < 5; v++) {
+            for (int u = 0; u < 5; u++) {
+                const int32_t ax = px - 2 + u, ay = py - 2 + v;
+                if (w[5 * v + u] == 0 || ax < 0 || ay < 0 || ax >= wc || ay >= hc) continue;
+                const int32_t a = coarse_map[ay * wc + ax];
+                if (a < 0) continue;
+                const double wa = w[5 * v + u];
+                double* g = G + 121 * (size_t) a;
+                for (int bv = 0; bv < 7; bv++) {
+                    for (int bu = 0; bu < 7; bu++) g[(bv - v + 4) * 11 + bu - u + 4] += wa * ap[7 * bv + bu];
+                }
+            }
+        }
+    }
+    // Stored as Float, rows padded to 12 (the product reads half the memory).
+    for (size_t k = 0; k < mc; k++) {
+        const double d = G[121 * k + 60];
+        coarse->inverse_diagonal[k] = d > 0 ? 1 / d : 0;
+        for (size_t y = 0; y < 11; y++) {
+            for (size_t u = 0; u < 11; u++) coarse->galerkin[132 * k + 12 * y + u] = (float) G[121 * k + 11 * y + u];
+            coarse->galerkin[132 * k + 12 * y + 11] = 0;
+        }
+    }
+    free(rows); free(G); free(out); free(fine_map); free(coarse_map);
+    if (coarse->checks_galerkin) {
+        // Test hook: G x against Pᵀ(A(P x)) through the cycle's own prolongation, product
+        // and restriction, for a fixed pseudo-random x.
+        double* xc = malloc(sizeof(double) * mc), *gx = malloc(sizeof(double) * mc), *rc = malloc(sizeof(double) * mc);
+        double* e = malloc(sizeof(double) * mf), *ae = malloc(sizeof(double) * mf);
+        if (xc && gx && rc && e && ae) {
+            for (size_t k = 0; k < mc; k++) xc[k] = (double) ((k * 2654435761u) % 1000) / 1000.0 - 0.5;
+            mk_cf_mg_galerkin_apply(coarse, xc, gx, 1);
+            double* P = coarse->padded;
+            const int32_t* pidx = coarse->padded_index;
+            for (size_t j = 0; j < mc; j++) P[pidx[j]] = xc[j];
+            mk_cf_mg_prolong(fine, P, e);
+            for (size_t j = 0; j < mc; j++) P[pidx[j]] = 0;
+            mk_cf_mg_apply(fine, e, ae);
+            for (size_t k = 0; k < mf; k++) {
+                double* b = P + base[k];
+                const float* w = pw + 25 * k;
+                for (size_t v = 0; v < 5; v++) {
+                    for (size_t u = 0; u < 5; u++) b[v * PW + u] += w[5 * v + u] * ae[k];
+                }
+            }
+            for (size_t j = 0; j < mc; j++) rc[j] = P[pidx[j]];
+            memset(P, 0, sizeof(double) * coarse->padded_count);
+            memset(fine->p, 0, sizeof(double) * fine->n);
+            double diff = 0, norm = 0;
+            for (size_t k = 0; k < mc; k++) {
+                diff += (rc[k] - gx[k]) * (rc[k] - gx[k]);
+                norm += rc[k] * rc[k];
+            }
+            coarse->galerkin_error = norm > 0 ? __builtin_sqrt(diff / norm) : 0;
+        }
+        free(xc); free(gx); free(rc); free(e); free(ae);
+    }
+    return 1;
+}
+
 static double mk_cf_mg_dot(const double* a, const double* b, size_t m) {
     double s = 0;
     for (size_t k = 0; k < m; k++) s += a[k] * b[k];
@@ -71,7 +254,8 @@ static double mk_cf_mg_dot(const double* a, const double* b, size_t m) {
 }
 
 // z ≈ L⁻¹ r on the coarsest level: Jacobi-preconditioned CG from zero, a few dozen steps.
-static void mk_cf_mg_coarse_solve(const mk_cf_mg_level* level, const double* r, double* z) {
+static void mk_cf_mg_coarse_solve(const mk_cf_mg_level* levels, size_t l, const double* r, double* z) {
+    const mk_cf_mg_level* level = levels + l;
     const size_t m = level->m;
     double* res = level->work + 2 * m;
     double* d = level->work + 3 * m;
@@ -85,10 +269,8 @@ static void mk_cf_mg_coarse_solve(const mk_cf_mg_level* level, const double* r, 
         rz += res[k] * d[k];
         rr0 += res[k] * res[k];
     }
-    const int32_t* unknown = level->system.unknown;
     for (int i = 0; i < mk_cf_mg_coarse_iterations && rz > 0; i++) {
-        for (size_t k = 0; k < m; k++) level->p[unknown[k]] = d[k];
-        mk_cf_mg_product_on(level, q, 1);
+        mk_cf_mg_apply_at(levels, l, d, q, 1);
         const double dq = mk_cf_mg_dot(d, q, m);
         if (!(dq > 0)) break;
         const double step = rz / dq;
@@ -112,7 +294,7 @@ static void mk_cf_mg_vcycle(const mk_cf_mg_level* levels, size_t l, size_t count
     const size_t m = level->m;
     if (m == 0) return;
     if (l + 1 == count) {
-        mk_cf_mg_coarse_solve(level, r, z);
+        mk_cf_mg_coarse_solve(levels, l, r, z);
         return;
     }
     const mk_cf_mg_level* coarse = levels + l + 1;
@@ -131,11 +313,11 @@ static void mk_cf_mg_vcycle(const mk_cf_mg_level* levels, size_t l, size_t count
         memset(t, 0, sizeof(double) * m);
     } else {
         for (size_t k = 0; k < m; k++) z[k] = omega * inverse[k] * r[k];
-        mk_cf_mg_apply(level, z, t);
+        mk_cf_mg_apply_at(levels, l, z, t, 0);
     }
     for (int sweep = 1; sweep < sweeps; sweep++) {
         for (size_t k = 0; k < m; k++) z[k] += omega * inverse[k] * (r[k] - t[k]);
-        mk_cf_mg_apply(level, z, t);
+        mk_cf_mg_apply_at(levels, l, z, t, 0);
     }
     // Restriction (the prolongation's transpose): scatter into the coarse padded picture,
     // gather its unknowns, clear it again (known pixels were written too).
@@ -159,7 +341,7 @@ static void mk_cf_mg_vcycle(const mk_cf_mg_level* levels, size_t l, size_t count
     for (size_t j = 0; j < coarse->m; j++) P[pidx[j]] = ec[j];
     mk_cf_mg_prolong(level, P, e);
     for (size_t j = 0; j < coarse->m; j++) P[pidx[j]] = 0;
-    mk_cf_mg_apply(level, e, le);
+    mk_cf_mg_apply_at(levels, l, e, le, 0);
     const double ele = mk_cf_mg_dot(e, le, m);
     const double step = ele > 0 ? mk_cf_mg_dot(e, res, m) / ele : 0;
     // Post-smoothing: the residual after the correction needs no product (L e is known).
@@ -169,7 +351,7 @@ static void mk_cf_mg_vcycle(const mk_cf_mg_level* levels, size_t l, size_t count
         z[k] = zk + omega * inverse[k] * rk;
     }
     for (int sweep = 1; sweep < post_sweeps; sweep++) {
-        mk_cf_mg_apply(level, z, t);
+        mk_cf_mg_apply_at(levels, l, z, t, 0);
         for (size_t k = 0; k < m; k++) z[k] += omega * inverse[k] * (r[k] - t[k]);
     }
 }
@@ -257,6 +439,13 @@ int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double toler
     // From here on products are homogeneous: p is zero at every pixel but the unknowns
     // being multiplied (the knowns' contribution is in b).
     memset(top->p, 0, sizeof(double) * top->n);
+    // The second level's Galerkin operator, when it has room for one (its inverse
+    // diagonal then follows it).
+    if (count >= 2 && levels[1].galerkin && levels[1].m > 0 && !mk_cf_mg_build_galerkin(top, levels + 1)) {
+        levels[1].galerkin = NULL;
+        mk_cf_mg_level* coarse = levels + 1;
+        for (size_t k = 0; k < coarse->m; k++) coarse->inverse_diagonal[k] = coarse->diagonal[k] > 0 ? 1 / coarse->diagonal[k] : 0;
+    }
 
     double rel = __builtin_sqrt(mk_cf_mg_dot(r, r, m)) / norm_b;
     int iterations = 0, stopped = 0, vcycle = 1;

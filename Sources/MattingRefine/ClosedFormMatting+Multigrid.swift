@@ -17,14 +17,26 @@ extension ClosedFormMatting {
     /// below the finest stop at max(tolerance, 1e-3). The hierarchy goes down to at most
     /// ``multigridCoarsestUnknownCount`` unknowns (or ``coarsestUnknownCount``, if fewer).
     /// A cancelled job of the pool stops the solve between levels.
-    func solveMultigrid(_ finest: Level, statistics: inout Statistics, pool: ThreadPool) throws -> [Float] {
+    ///
+    /// With `galerkin` (the default), level 1 serves the finest level's V-cycles with the
+    /// Galerkin operator `PᵀAP` of the finest Laplacian `A` and the guided prolongation `P`
+    /// (an 11×11 stencil per coarse unknown, built once from 25 probing products of `A`)
+    /// instead of its own rediscretised Laplacian, with Jacobi damping
+    /// ``MultigridHierarchy/galerkinOmega``: about half the finest iterations at 1e-6 on the
+    /// development set's real photos, a fifth fewer on the 1200×1800 benchmark
+    /// (Docs/Quality.md). `checksGalerkin` (tests) records in `statistics.galerkinError` how
+    /// far that operator is from `Pᵀ(A(P x))` computed through the cycle's own operators.
+    func solveMultigrid(
+        _ finest: Level, statistics: inout Statistics, pool: ThreadPool, galerkin: Bool = true, checksGalerkin: Bool = false
+    ) throws -> [Float] {
         var levels = [finest]
         let coarsest = min(coarsestUnknownCount, Self.multigridCoarsestUnknownCount)
         while coarsest > 0, let last = levels.last, last.unknownCount > coarsest,
               min(last.width, last.height) >= 16 {
             levels.append(last.halved(pool: pool))
         }
-        let hierarchy = MultigridHierarchy(levels: levels, solver: self, pool: pool)
+        let hierarchy = MultigridHierarchy(
+            levels: levels, solver: self, pool: pool, galerkin: galerkin, checksGalerkin: checksGalerkin)
         defer { hierarchy.deallocate() }
         var previous: UnsafeMutableBufferPointer<Double>?
         for l in stride(from: levels.count - 1, through: 0, by: -1) {
@@ -52,6 +64,9 @@ extension ClosedFormMatting {
                 hierarchy.descriptors + l, levels.count - l, x.baseAddress, l == 0 ? tolerance : max(tolerance, 1e-3),
                 Int32(clamping: l == 0 ? (finestMaxIterations ?? maxIterations) : maxIterations), &residual)
             statistics.levels.insert((levels[l].width, levels[l].height, levels[l].unknownCount, Int(iterations), residual), at: 0)
+            if l == 0, levels.count > 1, hierarchy.descriptors[1].galerkin_error >= 0 {
+                statistics.galerkinError = hierarchy.descriptors[1].galerkin_error
+            }
             previous = x
         }
         let x = previous!
@@ -84,10 +99,18 @@ private struct MultigridHierarchy {
     /// the C loop then goes on with the diagonal), as ω = 1 does; 0.7 did not on any item. The guided prolongation's ε: 1e-4…1e-6 gave
     /// the same iterations; without it (piecewise constant) they doubled.
     static let sweeps: Int32 = 1, omega = 0.7, guidedEpsilon = 1e-5
+    /// The damping of the Jacobi sweeps on a level with a Galerkin operator. That operator's
+    /// diagonal is weak against its 120 neighbours, so ω = 0.7 there made the cycle worse
+    /// than no Galerkin operator at all (coffee, 1e-6: 244 finest iterations against 116);
+    /// 0.5 gave 144, 0.4 90, 0.3 74, 0.2 85, 0.12 92 (Docs/Quality.md).
+    static let galerkinOmega = 0.3
     let descriptors: UnsafeMutablePointer<mk_cf_mg_level>
     private var buffers: [UnsafeMutableRawPointer] = []
 
-    init(levels: [ClosedFormMatting.Level], solver: ClosedFormMatting, pool: ThreadPool) {
+    /// - galerkin: level 1 serves level 0's cycles with the Galerkin operator PᵀAP (built
+    ///   by the C loop) instead of its own Laplacian.
+    /// - checksGalerkin: the C loop also checks that operator (``galerkinError``; tests).
+    init(levels: [ClosedFormMatting.Level], solver: ClosedFormMatting, pool: ThreadPool, galerkin: Bool, checksGalerkin: Bool) {
         laplacians = levels.map { level in
             level.state.withUnsafeBufferPointer { state in
                 level.withColour { colour in
@@ -147,13 +170,31 @@ private struct MultigridHierarchy {
                 tiles: L.tiles, tile_count: L.tileCount, offsets: offsets, unknown: UnsafePointer(L.unknown),
                 kernel: L.kernel, scratch: scratch, scratch_stride: scratchStride, pool: pool.cPool, threads: workers,
                 on_iteration: nil, on_iteration_context: nil)
+            // The second level's Galerkin operator (PᵀAP of the finest level), built by the C loop.
+            var galerkinStorage: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Int32>, Int)?
+            if l == 1, galerkin, m > 0 {
+                let gw = levels[l].width + 11, count = gw * (levels[l].height + 10)
+                let g = UnsafeMutablePointer<Float>.allocate(capacity: 132 * m)
+                let picture = UnsafeMutablePointer<Double>.allocate(capacity: count)
+                picture.initialize(repeating: 0, count: count)
+                let index = UnsafeMutablePointer<Int32>.allocate(capacity: m)
+                for k in 0..<m {
+                    let i = Int(L.unknown[k])
+                    index[k] = Int32((i / levels[l].width + 5) * gw + i % levels[l].width + 5)
+                }
+                buffers += [UnsafeMutableRawPointer(g), UnsafeMutableRawPointer(picture), UnsafeMutableRawPointer(index)]
+                galerkinStorage = (g, picture, index, gw)
+            }
             (descriptors + l).initialize(to: mk_cf_mg_level(
                 system: system, p: picture, n: n, m: m, diagonal: UnsafePointer(L.diagonal),
                 inverse_diagonal: vectors + 9 * m, prolongation_base: prolongation[l].map { UnsafePointer($0.0) },
                 prolongation_weight: prolongation[l].map { UnsafePointer($0.1) }, padded: padded[l].picture,
                 padded_index: UnsafePointer(padded[l].index), padded_width: padded[l].width, padded_count: padded[l].count,
                 work: vectors,
-                sweeps: Self.sweeps, post_sweeps: Self.sweeps, omega: Self.omega))
+                galerkin: galerkinStorage?.0, galerkin_padded: galerkinStorage?.1,
+                galerkin_index: galerkinStorage.map { UnsafePointer($0.2) }, galerkin_width: galerkinStorage?.3 ?? 0,
+                checks_galerkin: checksGalerkin ? 1 : 0, galerkin_error: -1,
+                sweeps: Self.sweeps, post_sweeps: Self.sweeps, omega: galerkinStorage != nil ? Self.galerkinOmega : Self.omega))
         }
     }
 

@@ -59,6 +59,8 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
     public struct Statistics: Sendable {
         /// Per level, finest first: size, unknown pixels, iterations, final relative residual.
         public var levels: [(width: Int, height: Int, unknown: Int, iterations: Int, residual: Double)] = []
+        /// The multigrid solver's Galerkin operator against `Pᵀ(A(P x))`, when asked to check it (tests).
+        package var galerkinError: Double?
     }
 
     /// The alpha matte of `image` given `trimap`.
@@ -88,8 +90,10 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
 
     /// ``solve(_:trimap:initialAlpha:pool:)``, with `multigrid` choosing the experimental
     /// multigrid-preconditioned solver (``solveMultigrid(_:statistics:pool:)``, Docs/Quality.md).
+    /// `galerkin` and `checksGalerkin`: see ``solveMultigrid(_:statistics:pool:galerkin:checksGalerkin:)``.
     package func solve(
-        _ image: FloatImage, trimap: Trimap, initialAlpha: FloatImage?, pool: ThreadPool, multigrid: Bool
+        _ image: FloatImage, trimap: Trimap, initialAlpha: FloatImage?, pool: ThreadPool, multigrid: Bool,
+        galerkin: Bool = true, checksGalerkin: Bool = false
     ) throws -> (alpha: FloatImage, statistics: Statistics) {
         try requireSameSize(image, trimap.image, "image and trimap")
         if let initialAlpha {
@@ -107,7 +111,7 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
             guess: initialAlpha.map { Plane($0).data })
         var statistics = Statistics()
         let alpha = multigrid
-            ? try solveMultigrid(level, statistics: &statistics, pool: pool)
+            ? try solveMultigrid(level, statistics: &statistics, pool: pool, galerkin: galerkin, checksGalerkin: checksGalerkin)
             : try solve(&level, statistics: &statistics, pool: pool, progress: 0...1)
         return (Plane(width: w, height: h, data: alpha).grayImage, statistics)
     }

@@ -88,6 +88,34 @@ import Testing
         #expect(b[0].iterations * 3 <= a[0].iterations, "finest: jacobi \(a[0].iterations), multigrid \(b[0].iterations)")
     }
 
+    /// The Galerkin operator the solver builds for level 1 (11×11 Float stencils from probing
+    /// products) equals `Pᵀ(A(P x))` computed through the V-cycle's own prolongation, finest
+    /// product and restriction, to Float rounding.
+    @Test func galerkinOperatorIsTheProjectedLaplacian() throws {
+        let (image, trimap, _) = try Self.inputs()
+        var solver = ClosedFormMatting()
+        solver.tolerance = 1e-6
+        let stats = try solver.solve(
+            image, trimap: trimap, initialAlpha: nil, pool: .serial, multigrid: true, checksGalerkin: true).statistics
+        #expect(stats.levels.count >= 2)
+        let error = try #require(stats.galerkinError)
+        #expect(error <= 1e-6, "relative difference \(error)")
+    }
+
+    /// With the Galerkin level-1 operator the finest level needs fewer iterations than with
+    /// the rediscretised Laplacian, and lands on the same minimiser.
+    @Test func galerkinNeedsFewerIterations() throws {
+        let (image, trimap, reference) = try Self.inputs()
+        var solver = ClosedFormMatting()
+        solver.tolerance = 1e-6
+        let without = try solver.solve(image, trimap: trimap, initialAlpha: nil, pool: .serial, multigrid: true, galerkin: false)
+        let with = try solver.solve(image, trimap: trimap, initialAlpha: nil, pool: .serial, multigrid: true, galerkin: true)
+        #expect(with.statistics.levels[0].iterations < without.statistics.levels[0].iterations,
+                "finest: galerkin \(with.statistics.levels[0].iterations), rediscretised \(without.statistics.levels[0].iterations)")
+        let (mean, worst) = Self.difference(with.alpha, reference, trimap)
+        #expect(mean <= 1e-3 && worst <= 0.02, "mean \(mean), max \(worst)")
+    }
+
     /// Products run over tiles on the pool, every other step is serial in unknown order:
     /// bit-identical alphas for any thread count.
     @Test func multigridIsIndependentOfThreadCount() throws {

@@ -36,6 +36,23 @@ typedef struct mk_cf_mg_level {
     size_t padded_width;
     size_t padded_count;
     double* work;
+    /// Galerkin coarse operator (a level below the finest only; NULL: the level's own
+    /// Laplacian): m × 132 floats of storage, row k the 11×11 stencil of PᵀAP around unknown
+    /// k (11 rows of 12, the last of each 0), where A is the next finer level's operator and
+    /// P its prolongation from here. mk_f64_cf_mgcg builds it when this level is its second
+    /// level and uses it wherever this level serves as a coarse grid. `galerkin_padded`:
+    /// (width + 11)·(height + 10) doubles of scratch (5 columns left, 6 right, 5 rows above
+    /// and below), all 0 on entry; `galerkin_index`: each unknown's position there;
+    /// `galerkin_width`: width + 11.
+    float* galerkin;
+    double* galerkin_padded;
+    const int32_t* galerkin_index;
+    size_t galerkin_width;
+    /// Test hook: nonzero asks mk_f64_cf_mgcg to check the Galerkin operator it builds,
+    /// writing the relative difference ‖G x − Pᵀ(A(P x))‖ / ‖Pᵀ(A(P x))‖ for a fixed x
+    /// (through the cycle's own prolongation, product and restriction) to `galerkin_error`.
+    int checks_galerkin;
+    double galerkin_error;
     int sweeps;       // damped-Jacobi sweeps before the coarse correction (≥ 0)
     int post_sweeps;  // after it (≥ 1)
     double omega;     // their damping
