@@ -71,6 +71,27 @@ struct EncodedMatteTests {
         }
     }
 
+    /// An upload with an EXIF orientation: mirrored (2) streams, reversing rows as they are
+    /// decoded; turned or flipped (3–8) is held whole, since its upright rows would need the
+    /// spill file and nothing of an upload is written to disk. Either way the bytes are the
+    /// whole picture's, upright, and no spill file is opened.
+    @Test(arguments: [1, 2, 3, 6])
+    func orientedUploadsStreamOnlyWithoutASpill(_ orientation: Int) async throws {
+        let upright = StreamingMatteTests.scene(width: 500, height: 380)
+        let bytes = try OrientedFiles.file(upright, orientation: orientation, format: .jpeg)
+        let matter = try Matter(threads: 2)
+        let before = StreamingMatteTests.openSpillFiles()
+        let streamed = try await matter.matte(
+            encoded: bytes, writing: EncodedOutputs(cutout: .png, mask: .png), studio: StudioTrimap(), stripsAbove: 0)
+        #expect(streamed.isStreamed == (orientation <= 2))
+        #expect(streamed.width == 500 && streamed.height == 380)
+        #expect(StreamingMatteTests.openSpillFiles() == before)
+        let whole = try await matter.studioMatte(try Image(decoding: bytes))
+        #expect(whole.matte.width == 500)
+        #expect(streamed.cutout == (try whole.cutoutPNG(threads: 2)), "cut-out differs")
+        #expect(streamed.mask == (try whole.matte.encoded(as: .png)), "mask differs")
+    }
+
     /// Only what is asked for is encoded.
     @Test func onlyTheOutputsAskedForAreMade() async throws {
         let bytes = try StreamingMatteTests.scene(width: 300, height: 400).encoded(as: .png)
