@@ -83,12 +83,13 @@ struct MatteServerCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "matte-server")
         let key = apiKey ?? ProcessInfo.processInfo.environment["MATTE_SERVER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
-        var configuration = MatteServerConfiguration(
+        var configured = MatteServerConfiguration(
             host: host, port: port, apiKey: key, maximumUploadBytes: maxUploadMB * 1024 * 1024,
             maximumPixels: Int(maxMegapixels * 1_000_000), jobs: jobs,
             threadsPerJob: threads ?? max(1, Matter.defaultThreadCount / jobs), queueLength: queue,
             requestTimeoutSeconds: timeout)
-        configuration.stripsAbove = stripsAbove
+        configured.stripsAbove = stripsAbove
+        let configuration = configured
 
         let segmenter: ModelSegmenter
         do {

@@ -5,6 +5,7 @@ import HummingbirdTesting
 @testable import MatteServer
 import MattingKit
 import NIOCore
+import Synchronization
 import Testing
 
 /// Large uploads matted in strips from their bytes (`MatteServerConfiguration.stripsAbove`):
@@ -18,27 +19,27 @@ import Testing
     }
 
     /// One answer: the status, the headers that describe the picture, and the body.
-    struct Answer: Equatable {
+    struct Answer: Equatable, Sendable {
         var status: HTTPResponse.Status
         var headers: [String]
         var body: [UInt8]
     }
 
     static func answers(_ service: MatteService, _ requests: [(uri: String, fields: [(String, Fixtures.Part)])]) async throws -> [Answer] {
-        var answers: [Answer] = []
+        let answers = Mutex<[Answer]>([])
         try await Fixtures.application(service).test(.router) { client in
             for request in requests {
                 let form = Fixtures.multipart(request.fields)
                 try await client.execute(uri: request.uri, method: .post, headers: form.headers, body: form.body) { response in
                     let names = ["Content-Type", "X-Width", "X-Height", "X-Foreground-Top", "X-Foreground-Left",
                                  "X-Foreground-Width", "X-Foreground-Height"]
-                    answers.append(Answer(status: response.status,
-                                          headers: names.map { response.headers[HTTPField.Name($0)!] ?? "-" },
-                                          body: Array(buffer: response.body)))
+                    let answer = Answer(status: response.status, headers: names.map { response.headers[HTTPField.Name($0)!] ?? "-" },
+                                        body: Array(buffer: response.body))
+                    answers.withLock { $0.append(answer) }
                 }
             }
         }
-        return answers
+        return answers.withLock { $0 }
     }
 
     @Test func largeUploadsInStripsEqualTheWholePath() async throws {
@@ -77,16 +78,17 @@ import Testing
         #expect(strips.streamedCount == 0)
 
         func pageImages(_ service: MatteService) async throws -> [String] {
-            var images: [String] = []
+            let images = Mutex<[String]>([])
             try await Fixtures.application(service).test(.router) { client in
                 let form = Fixtures.multipart([("file", .file("big.jpg", photo)), ("format", .text("jpg"))])
                 try await client.execute(uri: "/api/matte", method: .post, headers: form.headers, body: form.body) { response in
                     let last = String(buffer: response.body).split(separator: "\n").last.map { String($0) } ?? ""
                     let object = (try? JSONSerialization.jsonObject(with: Data(last.utf8))) as? [String: Any] ?? [:]
-                    images = [object["image"] as? String ?? "none", object["mask"] as? String ?? "none"]
+                    let found = [object["image"] as? String ?? "none", object["mask"] as? String ?? "none"]
+                    images.withLock { $0 = found }
                 }
             }
-            return images
+            return images.withLock { $0 }
         }
         let streamedPage = try await pageImages(strips)
         #expect(strips.streamedCount == 1)
