@@ -1,33 +1,7 @@
 import Foundation
 import Testing
 @testable import MattingImage
-
-/// Where the stored pixel (sx, sy) of an orientation-`o` file shows up in the upright
-/// picture of size `width × height`, straight from the EXIF definition of the tag ("the
-/// 0th row is the visual …, the 0th column is the visual …"), independent of the code
-/// under test.
-private func uprightPosition(_ o: Int, _ sx: Int, _ sy: Int, width w: Int, height h: Int) -> (Int, Int) {
-    switch o {
-    case 1: (sx, sy)                    // row 0 top, column 0 left
-    case 2: (w - 1 - sx, sy)            // row 0 top, column 0 right
-    case 3: (w - 1 - sx, h - 1 - sy)    // row 0 bottom, column 0 right
-    case 4: (sx, h - 1 - sy)            // row 0 bottom, column 0 left
-    case 5: (sy, sx)                    // row 0 left, column 0 top
-    case 6: (w - 1 - sy, sx)            // row 0 right, column 0 top
-    case 7: (w - 1 - sy, h - 1 - sx)    // row 0 right, column 0 bottom
-    default: (sy, h - 1 - sx)           // 8: row 0 left, column 0 bottom
-    }
-}
-
-/// The stored picture that displays as `upright` under orientation `o`.
-private func stored(_ upright: Image, orientation o: Int) -> Image {
-    let w = upright.width, h = upright.height
-    let (sw, sh) = o >= 5 ? (h, w) : (w, h)
-    return Image(width: sw, height: sh, layout: upright.layout) { sx, sy, c in
-        let (x, y) = uprightPosition(o, sx, sy, width: w, height: h)
-        return upright[x, y, c]
-    }
-}
+import MattingTestSupport
 
 /// An APP1 EXIF segment holding only an Orientation tag, in either byte order.
 private func exifSegment(orientation: Int, bigEndian: Bool) -> [UInt8] {
@@ -58,10 +32,10 @@ struct OrientationTests {
     func transforms(_ o: Int) throws {
         let orientation = try #require(ImageOrientation(rawValue: o))
         let upright = Self.small.applyingOrientation(orientation)
-        #expect(stored(Self.small, orientation: o).applyingOrientation(orientation) == Self.small)
+        #expect(OrientedFiles.stored(Self.small, orientation: o).applyingOrientation(orientation) == Self.small)
         #expect(upright.width == (o >= 5 ? 2 : 3))
         // Each orientation's fix is a different picture (so none can stand in for another).
-        let all = (1...8).compactMap { ImageOrientation(rawValue: $0) }.map { stored(Self.small, orientation: $0.rawValue) }
+        let all = (1...8).compactMap { ImageOrientation(rawValue: $0) }.map { OrientedFiles.stored(Self.small, orientation: $0.rawValue) }
         #expect(Set(all.map(\.packedComponents)).count == 8)
     }
 
@@ -71,7 +45,7 @@ struct OrientationTests {
 
     @Test("JPEG with EXIF orientation decodes upright", arguments: 1...8, [false, true])
     func jpegUpright(_ o: Int, _ bigEndian: Bool) throws {
-        let file = try stored(Self.blocks, orientation: o).encoded(as: .jpeg, options: .init(jpegQuality: 100))
+        let file = try OrientedFiles.stored(Self.blocks, orientation: o).encoded(as: .jpeg, options: .init(jpegQuality: 100))
         let bytes = inserting(exifSegment(orientation: o, bigEndian: bigEndian), into: file)
         let image = try Image(decoding: bytes)
         #expect(image == Self.blocks)
@@ -80,13 +54,13 @@ struct OrientationTests {
         #expect(info.uprightWidth == 64 && info.uprightHeight == 48)
         // Without orientation: the stored pixels.
         let raw = try Image(decoding: bytes, options: DecodingOptions(appliesOrientation: false))
-        #expect(raw == stored(Self.blocks, orientation: o))
+        #expect(raw == OrientedFiles.stored(Self.blocks, orientation: o))
     }
 
     @Test("orientation and reduced-size decoding combine")
     func orientedAndReduced() throws {
         // Stored 48×64 with orientation 6 (upright 64×48); 1/2 scale keeps the long side ≥ 32.
-        let file = try stored(Self.blocks, orientation: 6).encoded(as: .jpeg, options: .init(jpegQuality: 100))
+        let file = try OrientedFiles.stored(Self.blocks, orientation: 6).encoded(as: .jpeg, options: .init(jpegQuality: 100))
         let bytes = inserting(exifSegment(orientation: 6, bigEndian: false), into: file)
         let image = try Image(decoding: bytes, options: DecodingOptions(reducedSize: .longSide(atLeast: 32)))
         #expect(image.width == 32 && image.height == 24)
@@ -100,7 +74,7 @@ struct OrientationTests {
 
     @Test("ImageInfo finds a header that lies past its first read (large APP segments)")
     func infoPastPrefix() throws {
-        let file = try stored(Self.blocks, orientation: 6).encoded(as: .jpeg)
+        let file = try OrientedFiles.stored(Self.blocks, orientation: 6).encoded(as: .jpeg)
         let filler: [UInt8] = [0xFF, 0xE2, 0xFF, 0xF0] + [UInt8](repeating: 0x41, count: 0xFFF0 - 2)
         let bytes = inserting(exifSegment(orientation: 6, bigEndian: true) + Array(repeating: filler, count: 6).flatMap { $0 }, into: file)
         #expect(bytes.count > 300_000)
