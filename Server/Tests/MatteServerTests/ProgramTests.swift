@@ -77,10 +77,11 @@ import Testing
             """, zip.body.path])
         #expect(python.status == 0, "python zipfile: \(python.stderr)")
 
-        // One log line per request: method, path, status, bytes, seconds.
-        let lines = server.logText.split(separator: "\n")
-        #expect(lines.contains { $0.contains("POST /v1.0/removebg 200 ") && $0.contains(" B ") && $0.hasSuffix(" s") })
-        #expect(lines.contains { $0.contains("POST /api/remove 403 ") })
+        // One log line per request: method, path, status, bytes, seconds (written once the
+        // body is sent, so possibly a moment after the client has it).
+        #expect(server.waitForLogLine { $0.contains("POST /v1.0/removebg 200 ") && $0.contains(" B ") && $0.hasSuffix(" s") },
+                "\(server.logText)")
+        #expect(server.waitForLogLine { $0.contains("POST /api/remove 403 ") }, "\(server.logText)")
     }
 
     @Test func uploadOverTheLimitIsRefusedBeforeItIsAllSent() throws {

@@ -49,6 +49,17 @@ final class ServerProcess: @unchecked Sendable {
 
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
+    /// Whether a log line satisfying `matches` appears within `timeout`. The server logs a
+    /// request once its body is written, which can be just after the client has read it all.
+    func waitForLogLine(timeout: Duration = .seconds(10), _ matches: (Substring) -> Bool) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        repeat {
+            if logText.split(separator: "\n").contains(where: matches) { return true }
+            usleep(20_000)
+        } while ContinuousClock.now < deadline
+        return false
+    }
+
     /// Sends SIGTERM and waits for the exit status.
     @discardableResult func stop() -> Int32 {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
