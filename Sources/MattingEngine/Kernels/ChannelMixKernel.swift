@@ -27,7 +27,7 @@ struct ChannelMixOperator: CompiledOperator {
             preconditionFailure("ChannelMixOperator needs scratch")
         }
         let blocking = isa.gemmBlocking
-        let (mr, nr, kc, mc, nc) = (blocking.mr, blocking.nr, blocking.kc, blocking.mc, blocking.nc)
+        let nc = blocking.nc
         let (C, O, P) = (inputChannels, outputChannels, pixels)
         let columnTasks = (P + nc - 1) / nc
         let ukernel = isa.gemmMicrokernel
@@ -42,36 +42,10 @@ struct ChannelMixOperator: CompiledOperator {
                         let n = task / columnTasks, p0 = (task % columnTasks) * nc, p1 = min(P, p0 + nc)
                         let xn = x + n * C * P, yn = y + n * O * P
                         let packed = scratch + worker * blockFloats
-                        let panels = (p1 - p0 + nr - 1) / nr
-                        var k0 = 0
-                        while k0 < C {
-                            let kLen = min(kc, C - k0)
-                            // Panel j holds kLen rows of nr pixels (zeros past p1).
-                            for j in 0..<panels {
-                                let panel = packed + j * kLen * nr, q0 = p0 + j * nr, width = min(nr, p1 - q0)
-                                for kk in 0..<kLen {
-                                    let row = panel + kk * nr
-                                    row.update(from: xn + (k0 + kk) * P + q0, count: width)
-                                    if width < nr { (row + width).update(repeating: 0, count: nr - width) }
-                                }
-                            }
-                            let flags: UInt32 = k0 == 0 ? 0 : MK_GEMM_ACCUMULATE
-                            var m0 = 0
-                            while m0 < O {
-                                let m1 = min(O, m0 + mc)
-                                for j in 0..<panels {
-                                    let q0 = p0 + j * nr
-                                    var i = m0
-                                    while i < m1 {
-                                        ukernel(min(mr, m1 - i), min(nr, p1 - q0), kLen, w.baseAddress! + i * C + k0, C,
-                                                packed + j * kLen * nr, nil, yn + i * P + q0, P, flags, act)
-                                        i += mr
-                                    }
-                                }
-                                m0 = m1
-                            }
-                            k0 += kLen
-                        }
+                        multiplyPackingB(
+                            rows: 0, O, columns: p0, p1, depth: C, a: w.baseAddress!, lda: C, b: xn, ldb: P, y: yn, ldy: P,
+                            bias: nil, activates: false, parameters: act, packed: packed, blocking: blocking,
+                            microkernel: ukernel)
                         for o in 0..<O {
                             let row = yn + o * P + p0, b = bias[o]
                             for p in 0..<(p1 - p0) { row[p] = row[p] + b }

@@ -134,3 +134,58 @@ final class GEMMKernel: Sendable {
         }
     }
 }
+
+/// `Y[m0 ..< m1][n0 ..< n1] (=) A · B` with B read in place and packed here: per K block of
+/// `kc`, the task's columns of B go into panels of `nr` in `packed` (zeros past `n1`), then
+/// the rows of A sweep every panel `mc` rows at a time. Each output is summed over k in
+/// increasing order, block after block, so results do not depend on how columns or rows are
+/// split between tasks.
+///
+/// - Parameters:
+///   - a: row 0 of A (`k` columns, `lda` apart); rows `m0 ..< m1` are read.
+///   - b: row 0 of B (`k` rows, `ldb` apart); columns `n0 ..< n1` are read.
+///   - y: row 0, column 0 of the output (`ldy` apart).
+///   - bias: per-column biases (`bias[n0 ..< n1]`), added on the last K block, or nil.
+///   - activates: whether the last K block applies `parameters`' activation.
+///   - packed: scratch for one K block's panels: `kc × roundUp(n1 − n0, nr)` floats.
+@inline(__always)
+func multiplyPackingB(
+    rows m0: Int, _ m1: Int, columns n0: Int, _ n1: Int, depth k: Int,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
+    bias: UnsafePointer<Float>?, activates: Bool, parameters: UnsafePointer<mk_activation>,
+    packed: UnsafeMutablePointer<Float>, blocking: GEMMBlocking, microkernel ukernel: mk_f32_gemm_ukernel_fn
+) {
+    let (mr, nr, kc, mc) = (blocking.mr, blocking.nr, blocking.kc, blocking.mc)
+    let panels = (n1 - n0 + nr - 1) / nr
+    var k0 = 0
+    while k0 < k {
+        let kLen = min(kc, k - k0)
+        // Panel j: kLen rows of nr columns n0 + j·nr …, zero padded past n1.
+        for j in 0..<panels {
+            let panel = packed + j * kLen * nr, q0 = n0 + j * nr, width = min(nr, n1 - q0)
+            for kk in 0..<kLen {
+                let row = panel + kk * nr
+                row.update(from: b + (k0 + kk) * ldb + q0, count: width)
+                if width < nr { (row + width).update(repeating: 0, count: nr - width) }
+            }
+        }
+        var flags: UInt32 = k0 == 0 ? 0 : MK_GEMM_ACCUMULATE
+        if activates && k0 + kLen >= k { flags |= MK_GEMM_ACTIVATE }
+        // mc rows of a (in L2) against every packed panel (one in L1 at a time).
+        var r0 = m0
+        while r0 < m1 {
+            let r1 = min(m1, r0 + mc)
+            for j in 0..<panels {
+                let q0 = n0 + j * nr
+                var i = r0
+                while i < r1 {
+                    ukernel(min(mr, r1 - i), min(nr, n1 - q0), kLen, a + i * lda + k0, lda,
+                            packed + j * kLen * nr, bias.map { $0 + q0 }, y + i * ldy + q0, ldy, flags, parameters)
+                    i += mr
+                }
+            }
+            r0 = r1
+        }
+        k0 += kLen
+    }
+}

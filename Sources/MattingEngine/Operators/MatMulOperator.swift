@@ -58,7 +58,7 @@ struct MatMulOperator: CompiledOperator {
             preconditionFailure("MatMulOperator needs scratch")
         }
         let blocking = isa.gemmBlocking
-        let (mr, nr, kc, mc, nc) = (blocking.mr, blocking.nr, blocking.kc, blocking.mc, blocking.nc)
+        let (mc, nc) = (blocking.mc, blocking.nc)
         let columnTasks = (n + nc - 1) / nc
         // Row chunks of whole mc blocks: enough tasks to keep every worker busy, few enough
         // that each packs its block of b for many rows.
@@ -79,38 +79,10 @@ struct MatMulOperator: CompiledOperator {
                         let n0 = (rest % columnTasks) * nc, n1 = min(n, n0 + nc)
                         let ab = a + aOffsets[batch], bb = b + bOffsets[batch], yb = y + batch * m * n
                         let packed = scratch + worker * blockFloats
-                        let panels = (n1 - n0 + nr - 1) / nr
-                        var k0 = 0
-                        while k0 < k {
-                            let kLen = min(kc, k - k0)
-                            // Panel j: kLen rows of nr columns n0 + j·nr …, zero padded past n1.
-                            for j in 0..<panels {
-                                let panel = packed + j * kLen * nr, q0 = n0 + j * nr, width = min(nr, n1 - q0)
-                                for kk in 0..<kLen {
-                                    let row = panel + kk * nr
-                                    row.update(from: bb + (k0 + kk) * n + q0, count: width)
-                                    if width < nr { (row + width).update(repeating: 0, count: nr - width) }
-                                }
-                            }
-                            var flags: UInt32 = k0 == 0 ? 0 : MK_GEMM_ACCUMULATE
-                            if k0 + kLen >= k { flags |= MK_GEMM_ACTIVATE }
-                            // mc rows of a (in L2) against every packed panel (one in L1 at a time).
-                            var m0 = r0
-                            while m0 < r1 {
-                                let m1 = min(r1, m0 + mc)
-                                for j in 0..<panels {
-                                    let q0 = n0 + j * nr
-                                    var i = m0
-                                    while i < m1 {
-                                        ukernel(min(mr, m1 - i), min(nr, n1 - q0), kLen, ab + i * k + k0, k,
-                                                packed + j * kLen * nr, bias + q0, yb + i * n + q0, n, flags, act)
-                                        i += mr
-                                    }
-                                }
-                                m0 = m1
-                            }
-                            k0 += kLen
-                        }
+                        multiplyPackingB(
+                            rows: r0, r1, columns: n0, n1, depth: k, a: ab, lda: k, b: bb, ldb: n, y: yb, ldy: n,
+                            bias: bias, activates: true, parameters: act, packed: packed, blocking: blocking,
+                            microkernel: ukernel)
                         if let post {
                             for i in r0..<r1 { post.applyPostPass(yb + i * n + n0, count: n1 - n0, isa: isa) }
                         }
