@@ -140,7 +140,12 @@ public func printFailure(_ program: String, _ subject: String, _ error: any Erro
         FileHandle.standardError.write(Data("\(program): \(detail)\n".utf8))
         return
     }
-    let line = detail.hasPrefix(subject + ":") ? "\(program): \(detail)" : "\(program): \(subject): \(detail)"
+    // A model error names the model file, not the photo it was loaded for.
+    let namesItsFile = detail.hasPrefix(subject + ":") || detail.hasPrefix(URL(fileURLWithPath: subject).path + ":")
+        || error is ModelImportError
+        || { if case .modelFailed = error as? MattingError { return true }; return false }()
+        || { if case .incompatibleModel = error as? MattingError { return true }; return false }()
+    let line = namesItsFile ? "\(program): \(detail)" : "\(program): \(subject): \(detail)"
     let text = line.replacingOccurrences(of: "\n", with: " ")
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }

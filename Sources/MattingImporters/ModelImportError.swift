@@ -83,6 +83,10 @@ extension ModelImportError {
             throw ModelImportError(file: url.lastPathComponent, format: format, kind: .io,
                                    message: "cannot read the file: it is \(kind), not a regular file")
         }
+        if !FileManager.default.fileExists(atPath: url.path) {
+            throw ModelImportError(file: url.lastPathComponent, format: format, kind: .io,
+                                   message: "cannot read the file: no such file")
+        }
         do {
             return [UInt8](try Data(contentsOf: url))
         } catch {

@@ -71,6 +71,16 @@ public enum MattingError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// ``modelFailed(file:reason:)`` for the model file at `url` that `error` stopped, naming
+    /// the file once (an importer's error names it too: its name is dropped from the reason).
+    static func modelFailed(at url: URL, _ error: any Error) -> MattingError {
+        let file = url.lastPathComponent
+        if let error = error as? ModelImportError, error.file == file {
+            return .modelFailed(file: file, reason: "\(error.format.rawValue): \(error.message)")
+        }
+        return .modelFailed(file: file, reason: "\(error)")
+    }
+
     /// `error` as thrown out of `stage`: cancellation and pipeline errors as they are,
     /// anything else as ``stageFailed(stage:reason:)``.
     static func wrapping(_ error: any Error, stage: MattingProgress.Stage) -> any Error {
@@ -102,7 +112,7 @@ extension ModelSegmenter {
         } catch let error as MattingError {
             throw error
         } catch {
-            throw MattingError.modelFailed(file: url.lastPathComponent, reason: "\(error)")
+            throw MattingError.modelFailed(at: url, error)
         }
     }
 }

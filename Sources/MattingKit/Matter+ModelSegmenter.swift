@@ -44,7 +44,7 @@ extension ModelSegmenter {
         do {
             model = try Model(contentsOf: url)
         } catch {
-            throw MattingError.modelFailed(file: url.lastPathComponent, reason: "\(error)")
+            throw MattingError.modelFailed(at: url, error)
         }
         guard let configuration = configuration ?? Configuration.preset(matching: model) else {
             let inputs = model.inputs.map(\.description).joined(separator: "; ")

@@ -37,10 +37,11 @@ public enum ProgramRunner {
     }
 
     /// Runs `program` to its end.
-    public static func run(_ program: String, _ arguments: [String]) throws -> Run {
+    public static func run(_ program: String, _ arguments: [String], in directory: URL? = nil) throws -> Run {
         let process = Process()
         process.executableURL = binary(program)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -66,6 +66,24 @@ struct MatteProgramTests {
         #expect(Self.files(in: dir).isEmpty)
     }
 
+    /// Each error line names the file it is about once: a photo given by a relative path is not
+    /// named again by its absolute path, and a model error names the model, once, not the photo.
+    @Test func errorsNameTheirFileOnce() throws {
+        let dir = try Self.folder()
+        let photo = dir.appendingPathComponent("photo.png")
+        try SyntheticComposite(width: 48, height: 36).image.write(to: photo)
+        let missing = try ProgramRunner.run("matte", ["nope.jpg", "--studio"], in: dir)
+        #expect(missing.status == 1 && missing.errorLines.count == 1, "\(missing.stderr)")
+        #expect(missing.stderr.components(separatedBy: "nope.jpg").count == 2, "\(missing.stderr)")
+        for model in ["nope.onnx", "."] {
+            let run = try ProgramRunner.run("matte", ["photo.png", "--model", model], in: dir)
+            let name = model == "." ? dir.lastPathComponent : model
+            #expect(run.status == 1 && run.errorLines.count == 1, "\(run.stderr)")
+            #expect(run.stderr.components(separatedBy: name).count == 2 && !run.stderr.contains("photo.png"), "\(run.stderr)")
+        }
+        #expect(Self.files(in: dir) == ["photo.png"])
+    }
+
     /// Values out of range — negative ones included — are one line on stderr and exit status 1,
     /// like every other bad input; an output name whose extension is no image format is
     /// refused unless --format says what to write.

@@ -300,6 +300,8 @@ struct ModelSegmenterErrorTests {
                 Issue.record("\(file) was accepted")
             } catch let MattingError.modelFailed(name, reason) {
                 #expect(name == file && !reason.isEmpty)
+                // Named once: the importer's own "file: format: …" prefix is not repeated.
+                #expect(!reason.contains(file), "\(reason)")
             } catch {
                 Issue.record("\(file): unexpected \(error)")
             }
