@@ -156,7 +156,7 @@ struct MatteBatchCommand: AsyncParsableCommand {
         }
         if !failed.isEmpty {
             lines.append("failed:")
-            lines += failed.map { "  \($0.relativePath): \($0.error ?? "unknown error")" }
+            lines += failed.map { "  \($0.relativePath): \($0.reason ?? "unknown error")" }
         }
         return lines
     }

@@ -85,9 +85,9 @@ final class Progress: Sendable {
                 let width = String(total).count
                 let count = "[\(String(repeating: " ", count: width - String(state.done).count))\(state.done)/\(total)]"
                 if failed {
-                    console.line("\(count) failed \(record.relativePath): \(record.error ?? "")")
+                    console.line("\(count) failed \(record.relativePath): \(record.reason ?? "")")
                     // Also on stderr, one line per failure, for logs that keep only errors.
-                    FileHandle.standardError.write(Data("matte-batch: \(record.input): \(record.error ?? "failed")\n".utf8))
+                    FileHandle.standardError.write(Data("matte-batch: \(record.input): \(record.reason ?? "failed")\n".utf8))
                 } else if !console.isTerminal {
                     console.line(String(format: "%@ %@ %.2f s", count, record.relativePath, record.seconds ?? 0))
                 }

@@ -20,8 +20,15 @@ extension MatteBatch {
         /// The files that hold its results: written (processed) or found (skipped); empty when failed.
         public var outputs: [String]
         public var status: Status
-        /// The one-line reason for a failure; nil otherwise.
+        /// The one-line reason for a failure; nil otherwise. It usually starts with the photo's
+        /// path (the error names its file); ``reason`` leaves that off.
         public var error: String?
+        /// ``error`` without the photo's path in front, for lines that name the photo already.
+        public var reason: String? {
+            guard let error else { return nil }
+            let prefix = input + ": "
+            return error.hasPrefix(prefix) ? String(error.dropFirst(prefix.count)) : error
+        }
         /// Seconds this photo took (decode to last write, or until it failed); nil when skipped.
         public var seconds: Double?
         /// The photo's width and height in pixels; nil unless processed.

@@ -82,10 +82,14 @@ struct MatteBatchProgramTests {
         #expect(ProgramRunner.tree(output) == good.map { ($0 as NSString).deletingPathExtension + ".png" }.sorted())
         #expect(run.stdout.contains("processed 3, skipped 0, failed 2"), "\(run.stdout)")
         #expect(run.stdout.contains("  notes.png: ") && run.stdout.contains("  truncated.jpg: "), "\(run.stdout)")
-        // Each failure is also one line on stderr, naming the file.
+        // Each failure is also one line on stderr, naming the file (once, there and in the summary).
         let failures = run.errorLines.filter { $0.hasPrefix("matte-batch: ") }
         #expect(failures.count == 2 && failures.contains { $0.contains("notes.png") } && failures.contains { $0.contains("truncated.jpg") },
                 "\(run.stderr)")
+        let summary = run.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("  notes.png") }
+        for line in failures.map(String.init) + summary {
+            #expect(line.components(separatedBy: "notes.png").count <= 2 && line.components(separatedBy: "truncated.jpg").count <= 2, "\(line)")
+        }
 
         let report = try Self.report(reportURL)
         #expect(report.processed == 3 && report.failed == 2 && report.skipped == 0 && report.images.count == 5)
