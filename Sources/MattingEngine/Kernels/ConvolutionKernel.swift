@@ -27,6 +27,9 @@ final class ConvolutionKernel: Sendable {
         case direct(groups: [PackedGEMMWeights])
         case im2col(groups: [PackedGEMMWeights], dy: [Int32], dx: [Int32])
         case depthwise(weights: AlignedFloats, bias: AlignedFloats, channelStride: Int)
+        /// Few output channels per group, stride 1: per-pixel dot products (`dotConvolutionRow`);
+        /// OHWI weights are already `[group][oc][tap][ic]`.
+        case dot(weights: [Float], bias: [Float], dy: [Int32], dx: [Int32])
     }
     private let lowering: Lowering
 
@@ -57,6 +60,17 @@ final class ConvolutionKernel: Sendable {
             lowering = .depthwise(weights: w, bias: b, channelStride: cpad)
             return
         }
+        var dy: [Int32] = [], dx: [Int32] = []
+        for ky in 0..<g.kernelHeight {
+            for kx in 0..<g.kernelWidth {
+                dy.append(Int32(ky * g.dilationHeight))
+                dx.append(Int32(kx * g.dilationWidth))
+            }
+        }
+        if ocg <= Self.dotPathMaxChannels && g.strideHeight == 1 && g.strideWidth == 1 {
+            lowering = .dot(weights: weights, bias: bias ?? [Float](repeating: 0, count: g.outputChannels), dy: dy, dx: dx)
+            return
+        }
         // B[k][j] of group grp, k = (ky·kw + kx)·icg + ic: OHWI rows are already K-contiguous.
         let K = taps * icg
         let packed = (0..<g.groups).map { grp in
@@ -66,19 +80,13 @@ final class ConvolutionKernel: Sendable {
         }
         let isPointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1
             && g.strideWidth == 1 && g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0
-        if isPointwise {
-            lowering = .direct(groups: packed)
-        } else {
-            var dy: [Int32] = [], dx: [Int32] = []
-            for ky in 0..<g.kernelHeight {
-                for kx in 0..<g.kernelWidth {
-                    dy.append(Int32(ky * g.dilationHeight))
-                    dx.append(Int32(kx * g.dilationWidth))
-                }
-            }
-            lowering = .im2col(groups: packed, dy: dy, dx: dx)
-        }
+        lowering = isPointwise ? .direct(groups: packed) : .im2col(groups: packed, dy: dy, dx: dx)
     }
+
+    /// Up to this many output channels per group (stride 1) take the dot path: below about
+    /// a quarter of a GEMM panel's columns, the panel's wasted lanes cost more than the dot
+    /// products (the transposed convolution draws the same line).
+    static let dotPathMaxChannels = TransposedConvolutionKernel.directPathMaxChannels
 
     /// Scratch memory `run` needs for an input of this size (bytes; 0 if none).
     ///
@@ -87,7 +95,7 @@ final class ConvolutionKernel: Sendable {
     func scratchByteCount(inputHeight: Int, inputWidth: Int, threadCount: Int) -> Int {
         switch lowering {
         case .im2col: max(1, threadCount) * isa.gemmBlocking.aTileBytes
-        case .direct, .depthwise: 0
+        case .direct, .depthwise, .dot: 0
         }
     }
 
@@ -122,6 +130,30 @@ final class ConvolutionKernel: Sendable {
                         ukernel(input + n * inputHeight * inputWidth * C, Int32(oy), out,
                                 weights.pointer, bias.pointer, params, act)
                         if let post { for i in 0..<(outW * C) { out[i] = post.apply(out[i]) } }
+                    }
+                }
+            case let .dot(weights, bias, dy, dx):
+                let C = g.inputChannels, OC = g.outputChannels
+                var params = mk_tconv_dot_params(
+                    input_height: Int32(inputHeight), input_width: Int32(inputWidth), channels: Int32(C),
+                    groups: Int32(g.groups), group_input_channels: Int32(g.inputChannelsPerGroup),
+                    group_output_channels: Int32(g.outputChannelsPerGroup))
+                let ukernel = isa.transposedDotMicrokernel, activation = self.activation, isa = self.isa
+                weights.withUnsafeBufferPointer { w in
+                    bias.withUnsafeBufferPointer { bias in
+                        dy.withUnsafeBufferPointer { dy in
+                            dx.withUnsafeBufferPointer { dx in
+                                threads.parallelFor(batch * outH) { row, _ in
+                                    let n = row / outH, oy = row % outH
+                                    let out = output + row * outW * OC
+                                    dotConvolutionRow(
+                                        image: input + n * inputHeight * inputWidth * C, params: &params,
+                                        qy: oy - g.padTop, qx0: -g.padLeft, count: outW, out: out, outPixelStride: OC,
+                                        dy: dy, dx: dx, weights: w.baseAddress!, bias: bias.baseAddress!, ukernel: ukernel)
+                                    activateRow(activation, out, count: outW * OC, isa: isa)
+                                }
+                            }
+                        }
                     }
                 }
             case let .direct(groups):

@@ -192,69 +192,22 @@ final class TransposedConvolutionKernel: Sendable {
                 let ox0 = ((rx - g.padLeft) % sw + sw) % sw
                 if ox0 >= outW { continue }
                 let phase = phases[ry * sw + rx]
-                let tapCount = phase.dy.count
-                if let ukernel {
-                    // Pixels ox0, ox0 + sw, …: input column (ox + padLeft) / sw = qx0 + j.
-                    let count = (outW - 1 - ox0) / sw + 1
-                    weights[ry * sw + rx].withUnsafeBufferPointer { w in
-                        bias.withUnsafeBufferPointer { bias in
-                            phase.dy.withUnsafeBufferPointer { dy in
-                                phase.dx.withUnsafeBufferPointer { dx in
-                                    ukernel(image, &params, Int32(qy), Int32((ox0 + g.padLeft) / sw), count,
-                                            out + ox0 * OC, sw * OC, tapCount, dy.baseAddress, dx.baseAddress,
-                                            w.baseAddress, bias.baseAddress)
-                                }
-                            }
-                        }
-                    }
-                    continue
-                }
+                // Pixels ox0, ox0 + sw, …: input column (ox + padLeft) / sw = qx0 + j.
+                let count = (outW - 1 - ox0) / sw + 1
                 weights[ry * sw + rx].withUnsafeBufferPointer { w in
                     bias.withUnsafeBufferPointer { bias in
-                        var ox = ox0
-                        while ox < outW {
-                            let qx = (ox + g.padLeft) / sw
-                            for grp in 0..<g.groups {
-                                for j in 0..<ocg {
-                                    var sum = bias[grp * ocg + j]
-                                    for t in 0..<tapCount {
-                                        let iy = qy + Int(phase.dy[t]), ix = qx + Int(phase.dx[t])
-                                        if iy < 0 || iy >= inputHeight || ix < 0 || ix >= inputWidth { continue }
-                                        let a = image + (iy * inputWidth + ix) * C + grp * icg
-                                        let b = w.baseAddress! + ((grp * ocg + j) * tapCount + t) * icg
-                                        sum += Self.dot(a, b, icg)
-                                    }
-                                    out[ox * OC + grp * ocg + j] = sum
-                                }
+                        phase.dy.withUnsafeBufferPointer { dy in
+                            phase.dx.withUnsafeBufferPointer { dx in
+                                dotConvolutionRow(
+                                    image: image, params: &params, qy: qy, qx0: (ox0 + g.padLeft) / sw, count: count,
+                                    out: out + ox0 * OC, outPixelStride: sw * OC, dy: dy, dx: dx,
+                                    weights: w.baseAddress!, bias: bias.baseAddress!, ukernel: ukernel)
                             }
-                            ox += sw
                         }
                     }
                 }
             }
-            // The activation over the finished row while it is in cache (vectorised where
-            // `applyActivation` is; the same per-element definition as the GEMM store).
-            if case .sigmoid = activation, isa.sigmoidMicrokernel != nil {
-                activation.applyPostPass(out, count: outW * OC, isa: isa)
-            } else {
-                applyActivation(activation, out, out, count: outW * OC)
-            }
+            activateRow(activation, out, count: outW * OC, isa: isa)
         }
-    }
-
-    /// `Σ a[i]·b[i]`, 8 lanes at a time, then the tail; a fixed order for a given `count`.
-    @inline(__always)
-    private static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-        var acc = SIMD8<Float>()
-        var i = 0
-        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-        while i + 8 <= count {
-            acc = acc + ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            i += 8
-        }
-        var sum = acc.sum()
-        while i < count { sum += a[i] * b[i]; i += 1 }
-        return sum
     }
 }

@@ -59,6 +59,28 @@ struct ConvolutionKernelTests {
         ConvolutionCase(4, 5, k: 3, height: 3, width: 3),
     ]
 
+    /// Up to four output channels per group, stride 1: the per-pixel dot path. A head's
+    /// 64 → 1 3×3 (the AVX-512 kernel's 16-pixel blocks inside, single pixels at the borders),
+    /// channel counts around its 16-lane block, dilation, asymmetric padding, 1×1, groups.
+    static let dotCases: [ConvolutionCase] = [
+        ConvolutionCase(64, 1, k: 3, pad: (1, 1, 1, 1), height: 9, width: 37),
+        ConvolutionCase(64, 1, k: 3, pad: (1, 1, 1, 1), batch: 2, height: 5, width: 16),
+        ConvolutionCase(16, 1, k: 3, dilation: 4, pad: (4, 4, 4, 4), height: 10, width: 40),
+        ConvolutionCase(17, 1, k: 3, pad: (1, 1, 1, 1), height: 6, width: 33),
+        ConvolutionCase(3, 2, k: 5, pad: (2, 0, 1, 3), height: 11, width: 19),
+        ConvolutionCase(40, 4, k: 3, pad: (0, 1, 2, 0), height: 7, width: 21),
+        ConvolutionCase(6, 1, k: 1, height: 8, width: 23),
+        ConvolutionCase(130, 3, k: 1, batch: 2, height: 3, width: 18),
+        ConvolutionCase(12, 6, k: 3, groups: 3, pad: (1, 1, 1, 1), height: 6, width: 20),
+        ConvolutionCase(32, 2, k: 2, kw: 3, dilation: 2, height: 9, width: 26),
+    ]
+
+    @Test("the few-output-channels dot path matches the reference", arguments: KernelISA.supported, dotCases.indices)
+    func dotPath(isa: KernelISA, index: Int) {
+        Self.check(Self.dotCases[index], isa: isa, label: "dot")
+        Self.check(Self.dotCases[index], isa: isa, activation: .sigmoid, label: "dot sigmoid")
+    }
+
     static let depthwiseCases: [ConvolutionCase] = [
         ConvolutionCase(1, 1, k: 3, pad: (1, 1, 1, 1), height: 5, width: 5),
         ConvolutionCase(8, 8, k: 3, pad: (1, 1, 1, 1), height: 9, width: 12),
@@ -119,6 +141,7 @@ struct ConvolutionKernelTests {
     func activations(isa: KernelISA, activation: Activation) {
         Self.check(ConvolutionCase(10, 21, k: 3, pad: (1, 1, 1, 1), height: 6, width: 7), isa: isa, activation: activation, label: "conv")
         Self.check(ConvolutionCase(19, 23, k: 1, height: 5, width: 5), isa: isa, activation: activation, label: "pointwise")
+        Self.check(ConvolutionCase(32, 1, k: 3, pad: (1, 1, 1, 1), height: 4, width: 20), isa: isa, activation: activation, label: "dot")
         var dw = ConvolutionCase(19, 19, k: 3, pad: (1, 1, 1, 1), height: 6, width: 9)
         dw.shape.groups = 19
         Self.check(dw, isa: isa, activation: activation, label: "depthwise")
