@@ -58,14 +58,29 @@ struct PoolOperator: CompiledOperator {
                 }
                 let isMax = p.kind == .max
                 // Accumulate eight channels in a register over the whole window, store once.
+                // The maximum is a compare and blend (one `vmaxps`-like step): `pointwiseMax`'s
+                // IEEE rules compile to far more. A NaN in the window is then kept only where
+                // it comes first; finite inputs give the same results.
                 let rowBase = x + (n * inputHeight + y0) * inputWidth * c + x0 * c
                 var ch = 0
-                while ch + 8 <= c {
-                    var acc = SIMD8<Float>(repeating: isMax ? -.infinity : 0)
+                if isMax {
+                    while ch + 8 <= c {
+                        var acc = SIMD8<Float>(repeating: -.infinity)
+                        for ky in ky0..<ky1 {
+                            for kx in kx0..<kx1 {
+                                let v = UnsafeRawPointer(rowBase + (ky * inputWidth + kx) * c + ch).loadUnaligned(as: SIMD8<Float>.self)
+                                acc.replace(with: v, where: v .> acc)
+                            }
+                        }
+                        UnsafeMutableRawPointer(out + ch).storeBytes(of: acc, as: SIMD8<Float>.self)
+                        ch += 8
+                    }
+                }
+                while !isMax && ch + 8 <= c {
+                    var acc = SIMD8<Float>(repeating: 0)
                     for ky in ky0..<ky1 {
                         for kx in kx0..<kx1 {
-                            let v = UnsafeRawPointer(rowBase + (ky * inputWidth + kx) * c + ch).loadUnaligned(as: SIMD8<Float>.self)
-                            acc = isMax ? pointwiseMax(acc, v) : acc + v
+                            acc += UnsafeRawPointer(rowBase + (ky * inputWidth + kx) * c + ch).loadUnaligned(as: SIMD8<Float>.self)
                         }
                     }
                     UnsafeMutableRawPointer(out + ch).storeBytes(of: acc, as: SIMD8<Float>.self)
