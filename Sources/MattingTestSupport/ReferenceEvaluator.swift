@@ -54,6 +54,24 @@ public struct ReferenceEvaluator: Sendable {
                 }
             }
             return [y]
+        case let .splitNorm(split, eps, a):
+            let s = x[0].shape
+            var y = x[0]
+            for n in 0..<s[0] {
+                for c in 0..<s[3] {
+                    var values: [Double] = []
+                    forEachIndex([s[1], s[2]]) { i in values.append(x[0][[n, i[0], i[1], c]]) }
+                    let mean = values.reduce(0, +) / Double(values.count)
+                    let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)
+                    forEachIndex([s[1], s[2]]) { i in
+                        let v = x[0][[n, i[0], i[1], c]]
+                        let z = c < split ? v * x[1].data[c] + x[2].data[c]
+                            : (v - mean) / (variance + Double(eps)).squareRoot() * x[3].data[c - split] + x[4].data[c - split]
+                        y[[n, i[0], i[1], c]] = activate(a, z)
+                    }
+                }
+            }
+            return [y]
         case let .layerNorm(axis, eps):
             let s = x[0].shape, ax = axis < 0 ? axis + s.count : axis
             let inner = s[ax...].reduce(1, *)

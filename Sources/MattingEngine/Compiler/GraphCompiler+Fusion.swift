@@ -49,6 +49,8 @@ extension GraphCompiler {
             let bias = Tensor(shape: [n], floats: k.floats)
             values[name] = ValueDescription(shape: [n], dataType: .float32, constant: bias)
             return (.matMul(activation: a), producer.inputs + [name])
+        case (.splitNorm(let split, let epsilon, .identity), .activation(let a)):
+            return (.splitNorm(split: split, epsilon: epsilon, activation: a), producer.inputs)
         case (.binary(let op, .identity), .activation(let a)):
             return (.binary(op, activation: a), producer.inputs)
         case (.conv2d(let p), .batchNorm(let epsilon)) where p.activation == .identity:
@@ -84,7 +86,7 @@ extension GraphCompiler {
     }
 
     /// A batch norm as `x · scale + shift` per channel: `scale = γ / √(σ² + ε)`, `shift = β − μ · scale`.
-    private func batchNormAffine(_ bn: Node, epsilon: Float) -> (scale: [Float], shift: [Float])? {
+    func batchNormAffine(_ bn: Node, epsilon: Float) -> (scale: [Float], shift: [Float])? {
         let params = bn.inputs.dropFirst().map { values[$0]?.constant?.floats }
         guard params.count == 4, let c = params[0]?.count, params.allSatisfy({ $0?.count == c }) else { return nil }
         let (gamma, beta, mean, variance) = (params[0]!, params[1]!, params[2]!, params[3]!)

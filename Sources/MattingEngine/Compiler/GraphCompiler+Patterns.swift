@@ -10,6 +10,7 @@ extension GraphCompiler {
         rewriteUntilStable { c, i, index in c.matchLayerNorm(at: i, index) }
         rewriteUntilStable { c, i, index in c.matchGELU(seededAt: i, index) }
         rewriteUntilStable { c, i, index in c.matchAttention(at: i, index) }
+        rewriteUntilStable { c, i, index in c.matchSplitNorm(at: i, index) }
     }
 
     /// One matched pattern: node `last` becomes `operation(inputs)`, the `absorbed` nodes go.
@@ -63,6 +64,45 @@ extension GraphCompiler {
     private func privateProducer(_ value: String, _ index: Index, uses: Int = 1) -> Int? {
         guard index.uses[value] == uses, !graph.outputs.values.contains(value) else { return nil }
         return index.producer[value]
+    }
+
+    // MARK: Split norm (MODNet's IBNorm)
+
+    /// Matches from the `concat` over the channels of NHWC `x`: `slice(x, channels 0..<k) →
+    /// batchNorm` and `slice(x, channels k..<C) → instanceNorm`, in that order → `splitNorm`
+    /// with the batch norm folded into a per-channel scale and shift.
+    private mutating func matchSplitNorm(at i: Int, _ index: Index) -> Fusion? {
+        let concat = nodes[i]
+        guard case let .concat(axis) = concat.operation, concat.inputs.count == 2,
+              let shape = values[concat.outputs[0]]?.shape, shape.count == 4, normalizedAxis(axis, rank: 4) == 3,
+              let bnIndex = privateProducer(concat.inputs[0], index), case let .batchNorm(bnEpsilon) = nodes[bnIndex].operation,
+              let inIndex = privateProducer(concat.inputs[1], index), case let .instanceNorm(epsilon) = nodes[inIndex].operation,
+              let firstIndex = privateProducer(nodes[bnIndex].inputs[0], index),
+              let secondIndex = privateProducer(nodes[inIndex].inputs[0], index),
+              case let .slice(first) = nodes[firstIndex].operation, case let .slice(second) = nodes[secondIndex].operation,
+              nodes[firstIndex].inputs.count == 1, nodes[secondIndex].inputs.count == 1,
+              nodes[firstIndex].inputs[0] == nodes[secondIndex].inputs[0]
+        else { return nil }
+        let x = nodes[firstIndex].inputs[0]
+        guard let xShape = values[x]?.shape, xShape == shape else { return nil }
+        let channels = shape[3]
+        /// The channel range a slice keeps, when it slices only the channels, with step 1.
+        func channelRange(_ p: SliceParameters) -> Range<Int>? {
+            guard p.axes.count == 1, normalizedAxis(p.axes[0], rank: 4) == 3, p.steps == [1],
+                  p.starts[0] >= 0, p.ends[0] > p.starts[0] else { return nil }
+            return p.starts[0]..<min(p.ends[0], channels)
+        }
+        guard let a = channelRange(first), let b = channelRange(second),
+              a.lowerBound == 0, a.upperBound == b.lowerBound, b.upperBound == channels, !a.isEmpty, !b.isEmpty,
+              let (scale, shift) = batchNormAffine(nodes[bnIndex], epsilon: bnEpsilon), scale.count == a.count
+        else { return nil }
+        let scaleName = "\(nodes[bnIndex].name)/split_scale", shiftName = "\(nodes[bnIndex].name)/split_shift"
+        values[scaleName] = ValueDescription(shape: [a.count], dataType: .float32, constant: Tensor(shape: [a.count], floats: scale))
+        values[shiftName] = ValueDescription(shape: [a.count], dataType: .float32, constant: Tensor(shape: [a.count], floats: shift))
+        return Fusion(
+            last: i, absorbed: [bnIndex, inIndex, firstIndex, secondIndex],
+            operation: .splitNorm(split: a.count, epsilon: epsilon, activation: .identity),
+            inputs: [x, scaleName, shiftName] + nodes[inIndex].inputs.dropFirst())
     }
 
     // MARK: Layer norm

@@ -54,6 +54,22 @@ struct Lowering {
                 op: NormalizationOperator(groups: s[0], pixels: s[1] * s[2], channels: s[3], scale: scale, offset: offset,
                                           epsilon: epsilon),
                 inPlaceInputs: [0], flops: 6 * elementCount(s))
+        case let .splitNorm(split, epsilon, activation):
+            try requireFloat(0); try requireRank(0, 4)
+            let s = x.shape
+            guard split > 0 && split < s[3] else { throw fail("split \(split) must lie inside the \(s[3]) channels") }
+            let params = try (1...4).map { try constant($0).floats }
+            if params[0].count != split || params[1].count != split || params[2].count != s[3] - split
+                || params[3].count != s[3] - split {
+                throw fail("split norm needs \(split) scales and shifts and \(s[3] - split) instance-norm scales and offsets")
+            }
+            return LoweredNode(
+                outputs: [(s, .float32)],
+                op: SplitNormOperator(
+                    images: s[0], pixels: s[1] * s[2], channels: s[3], split: split, affineScale: params[0],
+                    affineShift: params[1], normScale: params[2], normOffset: params[3], epsilon: epsilon,
+                    activation: activation),
+                inPlaceInputs: [0], flops: 6 * elementCount(s))
         case let .layerNorm(a, epsilon):
             try requireFloat(0)
             let s = x.shape

@@ -126,6 +126,7 @@ extension Operation {
         case let .resize(p): p.target == .sizeFromInput || p.target == .scalesFromInput ? 2...2 : 1...1
         case .expand: 2...2
         case .instanceNorm, .layerNorm: 3...3
+        case .splitNorm: 5...5
         case .range: 3...3
         default: 1...1
         }

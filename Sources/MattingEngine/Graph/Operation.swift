@@ -210,6 +210,12 @@ public enum Operation: Sendable, Hashable {
     /// Instance normalisation of NHWC input: per image and channel over H and W,
     /// `(x − μ) / √(σ² + ε) · scale[c] + offset[c]`. Inputs: x, scale `[C]`, offset `[C]`.
     case instanceNorm(epsilon: Float)
+    /// MODNet's IBNorm in one pass over NHWC input: the first `split` channels through a
+    /// per-channel affine `x · scale[c] + shift[c]` (a batch norm, folded), the others through
+    /// an instance norm with `epsilon`, then `activation`. Inputs: x, scale and shift `[split]`,
+    /// the instance norm's scale and offset `[C − split]`. The compiler forms it from
+    /// `slice → batchNorm`, `slice → instanceNorm`, `concat` over the channel axis.
+    case splitNorm(split: Int, epsilon: Float, activation: Activation)
     /// Layer normalisation over axes `axis…` (each row of `prod(shape[axis...])` values);
     /// inputs: x, scale and offset with `prod(shape[axis...])` values each.
     case layerNorm(axis: Int, epsilon: Float)
@@ -291,6 +297,7 @@ public enum Operation: Sendable, Hashable {
         case .transposedConv2d: "transposedConv2d"
         case .batchNorm: "batchNorm"
         case .instanceNorm: "instanceNorm"
+        case .splitNorm: "splitNorm"
         case .layerNorm: "layerNorm"
         case let .pool(p): p.kind == .max ? "maxPool" : "averagePool"
         case .globalAveragePool: "globalAveragePool"

@@ -154,4 +154,36 @@ struct PatternFusionTests {
         let counts = try b.build(outputs: ["y": y, "p": p]).compile().statistics.operatorCounts
         #expect(counts["attention"] == nil && counts["softmax"] == 1, "\(counts)")
     }
+
+    /// MODNet's IBNorm as exporters write it (channel slices of NHWC x, a batch norm on the
+    /// first part, an instance norm on the rest, concatenated), optionally with a ReLU.
+    func ibNormGraph(split: Int, channels: Int, relu: Bool, instanceFirst: Bool = false, sliceEnd: Int = Int.max) throws -> Graph {
+        var b = GraphBuilder()
+        var rng = SeededGenerator(seed: 23)
+        let x = b.input("x", shape: [2, 5, 7, channels])
+        let k = split, rest = channels - split
+        let first = b.slice(x, SliceParameters(starts: [0], ends: [k], axes: [3]))
+        let second = b.slice(x, SliceParameters(starts: [k], ends: [sliceEnd], axes: [-1]))
+        let bn = b.batchNorm(first, scale: rng.floats(k, in: 0.5...1.5), offset: rng.floats(k), mean: rng.floats(k),
+                             variance: rng.floats(k, in: 0.5...1.5))
+        let inorm = b.node(.instanceNorm(epsilon: 1e-5), second, b.constant(rng.floats(rest, in: 0.5...1.5), shape: [rest]),
+                           b.constant(rng.floats(rest), shape: [rest]))
+        let joined = b.concat(instanceFirst ? [inorm, bn] : [bn, inorm], axis: 3)
+        let y = relu ? b.activation(joined, .relu) : joined
+        return try b.build(outputs: ["y": y])
+    }
+
+    @Test("IBNorm (slice, batch norm, instance norm, concat, ReLU) becomes one node",
+          arguments: [(8, 16, true), (3, 7, false), (17, 40, true)])
+    func ibNorm(split: Int, channels: Int, relu: Bool) throws {
+        try verify(try ibNormGraph(split: split, channels: channels, relu: relu), x: [2, 5, 7, channels], counts: ["splitNorm": 1])
+        try verify(try ibNormGraph(split: split, channels: channels, relu: relu, sliceEnd: channels), x: [2, 5, 7, channels],
+                   counts: ["splitNorm": 1])
+    }
+
+    @Test("the two halves the other way round are not IBNorm")
+    func notIBNorm() throws {
+        try verify(try ibNormGraph(split: 8, channels: 16, relu: true, instanceFirst: true), x: [2, 5, 7, 16],
+                   counts: ["slice": 2, "batchNorm": 1, "instanceNorm": 1, "concat": 1, "relu": 1])
+    }
 }
