@@ -1,9 +1,10 @@
 import Foundation
 
-/// Multi-node patterns that exporters write for one transformer operation, each replaced by
-/// one node: GELU (erf or tanh form) → `unary(.gelu/.geluTanh)`, the decomposed layer norm
-/// (ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div, then scale and offset) → `layerNorm`, and
-/// `matMul → scale → softmax(−1) → matMul` → `attention`. An intermediate value is absorbed
+/// Multi-node patterns that exporters write for one operation, each replaced by one node:
+/// GELU (erf or tanh form) → `unary(.gelu/.geluTanh)`, the decomposed layer norm
+/// (ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div, then scale and offset) → `layerNorm`,
+/// `matMul → scale → softmax(−1) → matMul` → `attention`, and MODNet's IBNorm (channel
+/// slices through a batch norm and an instance norm, concatenated) → `splitNorm`. An intermediate value is absorbed
 /// only when no reader outside the pattern (and no graph output) needs it.
 extension GraphCompiler {
     mutating func fusePatterns() {

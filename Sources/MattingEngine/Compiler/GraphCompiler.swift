@@ -4,7 +4,7 @@ extension Graph {
     /// Pipeline: structural validation and topological sort → shape inference → constant
     /// folding (every node whose inputs are all known, including `shape` of any value, so
     /// Shape/Gather/Concat/Cast/Reshape chains disappear) → pattern fusion (GELU, decomposed
-    /// layer norm, attention) → batch-norm folding into the
+    /// layer norm, attention, MODNet's IBNorm) → batch-norm folding into the
     /// preceding convolution → activation fusion into convolutions and binary operators →
     /// dead-node elimination → operator instantiation (convolution weights packed once) →
     /// memory planning into one arena.
