@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Peak memory and time of `matte` on large photos (issue 15): binaries side by side, interleaved.
+
+Every round runs each case with each binary in turn, so a burst of load hits them alike; the
+table gives per case and binary the median peak RSS, wall and CPU time (user + system, from
+/usr/bin/time) and whether the outputs are byte-identical to the first binary's.
+
+Inputs (made once into out/bench-memory/ from the astronaut sample, Pillow bicubic):
+  b1200.jpg      1200×1800 JPEG q92            b4000.jpg   4000×3000 JPEG q92
+  b12000.jpg     12000×9000 JPEG q92           b16384.png  16384×16384 PNG, zlib level 1
+  i12000.png     12000×9000 interlaced PNG     o12000.jpg  b12000.jpg's pixels turned a quarter,
+                                                            tagged EXIF orientation 6
+  t12000.png     a trimap for b12000.jpg (the sample's selfie mask, upscaled, band ±2 % wide)
+
+Cases: NAME:INPUT:EXTRA-ARGUMENTS, for example "12k:b12000.jpg:" or "12k-enhance:b12000.jpg:--enhance";
+the trimap's path is written {trimap}. Every run writes a PNG cut-out and the mask (a .jpg
+cut-out when EXTRA has `-o .jpg`).
+
+Usage (Pillow needed; after Scripts/fetch-sample.sh; binaries built with
+`swift build -c release --product matte` and copied aside):
+    python3 Scripts/bench-memory.py --binary before=/tmp/matte-before --binary after=.build/release/matte \\
+        [--rounds 3] [--cases default|all|NAME:INPUT:EXTRA,...] [--threads 2]
+"""
+import argparse
+import filecmp
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+WORK = os.path.join(ROOT, "out", "bench-memory")
+
+DEFAULT_CASES = [
+    "1200:b1200.jpg:", "4000:b4000.jpg:", "12k:b12000.jpg:", "16k-png:b16384.png:",
+]
+ALL_CASES = DEFAULT_CASES + [
+    "12k-jpeg-out:b12000.jpg:-o .jpg", "12k-interlaced:i12000.png:", "12k-orientation-6:o12000.jpg:",
+    "12k-enhance:b12000.jpg:--enhance", "12k-trimap:b12000.jpg:--trimap {trimap}",
+]
+
+
+def sample_photo():
+    cache = os.environ.get("MATTINGKIT_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "mattingkit")
+    path = os.path.join(cache, "samples", "astronaut.png")
+    if not os.path.exists(path):
+        sys.exit(f"bench-memory.py: no sample photo at {path}: run Scripts/fetch-sample.sh")
+    return path
+
+
+def make_inputs(names):
+    from PIL import Image
+    os.makedirs(WORK, exist_ok=True)
+    photo = Image.open(sample_photo()).convert("RGB")
+    makers = {
+        "b1200.jpg": lambda p: photo.resize((1200, 1800), Image.BICUBIC).save(p, quality=92),
+        "b4000.jpg": lambda p: photo.resize((4000, 3000), Image.BICUBIC).save(p, quality=92),
+        "b12000.jpg": lambda p: photo.resize((12000, 9000), Image.BICUBIC).save(p, quality=92),
+        "b16384.png": lambda p: photo.resize((16384, 16384), Image.BICUBIC).save(p, compress_level=1),
+        "i12000.png": lambda p: interlaced(photo.resize((12000, 9000), Image.BICUBIC), p),
+        "o12000.jpg": lambda p: turned(photo.resize((12000, 9000), Image.BICUBIC), p),
+        "t12000.png": lambda p: trimap(p),
+    }
+    for name in names:
+        path = os.path.join(WORK, name)
+        if not os.path.exists(path):
+            print(f"# making {name}", file=sys.stderr)
+            makers[name](path + ".part")
+            os.replace(path + ".part", path)
+
+
+def interlaced(image, path):
+    """An Adam7 PNG: Pillow cannot write one, so ask pypng if present, else say how."""
+    try:
+        import png  # pypng
+    except ImportError:
+        sys.exit("bench-memory.py: the interlaced input needs pypng (pip install pypng)")
+    width, height = image.size
+    rows = (image.tobytes()[y * width * 3:(y + 1) * width * 3] for y in range(height))
+    with open(path, "wb") as f:
+        png.Writer(width, height, greyscale=False, interlace=True, compression=1).write(f, rows)
+
+
+def turned(image, path):
+    """The upright picture stored a quarter turn anticlockwise with EXIF orientation 6, so a
+    reader that applies the tag sees `image` again."""
+    from PIL import Image
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    image.transpose(Image.Transpose.ROTATE_90).save(path, quality=92, exif=exif.tobytes())
+
+
+def trimap(path):
+    """0 / 128 / 255 from the sample's rough subject (darker than its light backdrop),
+    drawn at the sample's 512×512 with a ±4 px unknown band, then scaled to 12000×9000."""
+    from PIL import Image, ImageFilter
+    small = Image.open(sample_photo()).convert("L")
+    inside = small.point(lambda v: 255 if v < 160 else 0).filter(ImageFilter.MedianFilter(9))
+    grown, shrunk = inside.filter(ImageFilter.MaxFilter(9)), inside.filter(ImageFilter.MinFilter(9))
+    tri = grown.point(lambda v: 128 if v else 0)
+    tri.paste(255, mask=shrunk)
+    tri.resize((12000, 9000), Image.NEAREST).save(path, compress_level=1)
+
+
+def run(binary, case, threads, out):
+    name, source, extra = case.split(":", 2)
+    extra = extra.replace("{trimap}", os.path.join(WORK, "t12000.png")).split()
+    cutout = os.path.join(out, name + (".jpg" if "-o" in extra else ".png"))
+    if "-o" in extra:
+        extra = [a for a in extra if a not in ("-o", ".jpg")]
+    mask = os.path.join(out, name + "-mask.png")
+    command = ["/usr/bin/time", "-f", "bench-memory-time: %U %S %M", binary, os.path.join(WORK, source),
+               "-o", cutout, "--save-mask", mask, "--threads", str(threads)] + extra
+    start = time.perf_counter()
+    child = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if child.returncode != 0:
+        sys.exit(f"bench-memory.py: {' '.join(command)} failed ({child.returncode}):\n{child.stderr.strip()}")
+    line = next(l for l in reversed(child.stderr.splitlines()) if l.startswith("bench-memory-time:"))
+    user, system, kib = line.split()[1:]
+    return wall, float(user) + float(system), int(kib) / 1024, [cutout, mask]
+
+
+def load_average():
+    with open("/proc/loadavg") as f:
+        return f.read().split()[0]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", action="append", required=True, help="NAME=PATH of a matte binary (first: reference)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cases", default="default", help="default, all, or NAME:INPUT:EXTRA,…")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    binaries = [b.split("=", 1) for b in args.binary]
+    cases = {"default": DEFAULT_CASES, "all": ALL_CASES}.get(args.cases) or args.cases.split(",")
+    needed = {c.split(":")[1] for c in cases} | ({"t12000.png"} if any("{trimap}" in c for c in cases) else set())
+    make_inputs(sorted(needed))
+    results = {}
+    loads = []
+    for r in range(args.rounds):
+        for case in cases:
+            for name, path in binaries:
+                out = os.path.join(WORK, "out-" + name)
+                os.makedirs(out, exist_ok=True)
+                loads.append(load_average())
+                wall, cpu, peak, files = run(path, case, args.threads, out)
+                results.setdefault((case, name), []).append((wall, cpu, peak, files))
+                print(f"# round {r + 1} {case} {name}: wall {wall:.2f} s, cpu {cpu:.2f} s, peak {peak:.0f} MiB",
+                      file=sys.stderr)
+    print(f"load average during the runs: {min(loads)}–{max(loads)}")
+    print("| case | binary | peak RSS (MiB) | wall (s) | CPU (s) | CPU ÷ first | files as the first's |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | --- |")
+    for case in cases:
+        first = None
+        for name, _ in binaries:
+            runs = results[(case, name)]
+            peak = statistics.median(r[2] for r in runs)
+            wall = statistics.median(r[0] for r in runs)
+            cpu = statistics.median(r[1] for r in runs)
+            if first is None:
+                first, same = (cpu, runs[-1][3]), "—"
+            else:
+                same = "identical" if all(filecmp.cmp(a, b, shallow=False) for a, b in zip(first[1], runs[-1][3])) else "differ"
+            print(f"| {case.split(':')[0]} | {name} | {peak:.0f} | {wall:.1f} | {cpu:.1f} | {cpu / first[0]:.2f} | {same} |")
+
+
+if __name__ == "__main__":
+    main()
