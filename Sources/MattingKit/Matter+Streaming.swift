@@ -399,13 +399,13 @@ extension Matter {
             layout = reader.layout
             orientation = reader.orientation
             colorProfile = reader.colorProfile
-            streams = reader.canReadRows && (spills || reader.orientation == .up || reader.orientation == .upMirrored)
+            streams = spills || reader.orientation == .up || reader.orientation == .upMirrored
         }
 
         /// Whether `reader` (opened again for a pass) still shows this header.
         func matches(_ reader: ImageRowReader) -> Bool {
             let swaps = orientation.swapsDimensions
-            return reader.layout == layout && reader.orientation == orientation && reader.canReadRows
+            return reader.layout == layout && reader.orientation == orientation
                 && (swaps ? reader.height : reader.width) == width && (swaps ? reader.width : reader.height) == height
         }
     }
