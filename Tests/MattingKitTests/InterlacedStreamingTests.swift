@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import MattingKit
 import MattingTestSupport
@@ -109,6 +110,48 @@ struct InterlacedStreamingTests {
                 #expect(error == (try #require(throws: ImageError.self) { _ = try Image(decoding: bytes) }))
                 #expect("\(error)".contains("<memory>"), "\(error)")
             }
+        }
+    }
+
+    /// The descriptors this process holds open on `path` (Linux: /proc/self/fd).
+    static func openDescriptors(to path: String) -> Int {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
+            .filter { $0 == path }.count
+    }
+
+    /// Cancelled while pass 1 reads the passes (`prepare`) or while pass 2 writes the strips
+    /// (`upsample`): `CancellationError`, no output, and none of the per-pass descriptors of
+    /// the input left open.
+    @Test(arguments: [MattingProgress.Stage.prepare, .upsample])
+    func cancellationLeavesNothingOpenOrWritten(_ stage: MattingProgress.Stage) async throws {
+        try await LargeMemoryTests.exclusively {
+            let dir = try ProgramRunner.folder()
+            let input = dir.appendingPathComponent("photo.png")
+            try Data(TestPNG.interlaced(StreamingMatteTests.scene(width: 1500, height: 2000))).write(to: input)
+            let path = input.resolvingSymlinksInPath().path
+            let matter = try Matter(threads: 2)
+            let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
+            let started = Mutex(false)
+            let task = Task {
+                try await matter.matte(fileAt: input, writing: outputs, studio: StudioTrimap(), stripsAbove: 0, progress: { progress in
+                    if progress.stage == stage { started.withLock { $0 = true } }
+                })
+            }
+            // Cancelled once the stage has begun and its pass reads the file: open once per
+            // non-empty pass (7 here).
+            let clock = ContinuousClock(), deadline = clock.now + .seconds(120)
+            var open = 0
+            while clock.now < deadline {
+                open = Self.openDescriptors(to: path)
+                if started.withLock({ $0 }) && open == 7 { break }
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            #expect(open == 7, "open descriptors on the input: \(open)")
+            task.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await task.value }
+            #expect(Self.openDescriptors(to: path) == 0)
+            #expect(ProgramRunner.files(in: dir) == ["photo.png"], "\(ProgramRunner.files(in: dir))")
         }
     }
 }
