@@ -9,5 +9,5 @@ rm -f "$out"
 clang -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
     -I"$root/Sources/CPNG/include" -I"$root/Sources/CJPEG/include" $(pkg-config --cflags libpng16) \
     "$root/Scripts/check-codec-shims.c" "$root/Sources/CPNG/cpng.c" "$root/Sources/CJPEG/cjpeg.c" \
-    $(pkg-config --libs libpng16) -ljpeg -o "$out" 2>&1 | grep -v "Cannot export local symbol" || true
+    $(pkg-config --libs libpng16) -ljpeg -lz -o "$out" 2>&1 | grep -v "Cannot export local symbol" || true
 ASAN_OPTIONS=detect_leaks=1 "$out" "$root"/Tests/MattingImageTests/Fixtures/*.png "$root"/Tests/MattingImageTests/Fixtures/*.jpg

@@ -25,6 +25,11 @@ struct cpng_decoder {
     FILE *file;
     /// Rows delivered so far by cpng_decoder_read_rows.
     uint32_t rows_read;
+    /// Rows cpng_decoder_read_rows delivers in all: the height, or for an interlaced file
+    /// started with cpng_decoder_start_passes the sum of its passes' heights.
+    uint32_t stored_rows;
+    /// Started by cpng_decoder_start_passes: an interlaced file's passes come as they are stored.
+    int passes;
     int status;
     /// Set by the read callback when it runs out of data, so that the resulting
     /// libpng error is reported as truncation rather than corruption.
@@ -209,7 +214,7 @@ const char *cpng_decoder_icc_warning(const cpng_decoder *decoder) {
     return decoder->icc_warning[0] ? decoder->icc_warning : NULL;
 }
 
-int cpng_decoder_start(cpng_decoder *decoder, int keep_16_bit) {
+static int start(cpng_decoder *decoder, int keep_16_bit, int combine_passes) {
     if (decoder->status != CPNG_OK) return decoder->status;
     if (decoder->started) {
         decoder->status = CPNG_INVALID_ARGUMENT;
@@ -235,19 +240,33 @@ int cpng_decoder_start(cpng_decoder *decoder, int keep_16_bit) {
             png_set_scale_16(png);  // rounded, not truncated (png_set_strip_16)
         }
     }
-    png_set_interlace_handling(png);
+    // Without interlace handling, png_read_row hands out an interlaced file's passes as
+    // stored: each pass's reduced rows in turn, empty passes skipped.
+    if (combine_passes) png_set_interlace_handling(png);
     png_read_update_info(png, decoder->info);
     decoder->header.channels = png_get_channels(png, decoder->info);
     decoder->header.output_bit_depth = png_get_bit_depth(png, decoder->info);
+    decoder->stored_rows = decoder->header.height;
+    if (decoder->header.interlaced && !combine_passes) {
+        uint32_t rows = 0;
+        for (int pass = 0; pass < 7; pass++)
+            if (PNG_PASS_COLS(decoder->header.width, pass) != 0) rows += PNG_PASS_ROWS(decoder->header.height, pass);
+        decoder->stored_rows = rows;
+        decoder->passes = 1;
+    }
     decoder->started = 1;
     return CPNG_OK;
 }
+
+int cpng_decoder_start(cpng_decoder *decoder, int keep_16_bit) { return start(decoder, keep_16_bit, 1); }
+
+int cpng_decoder_start_passes(cpng_decoder *decoder, int keep_16_bit) { return start(decoder, keep_16_bit, 0); }
 
 int cpng_decoder_read(cpng_decoder *decoder, void *pixels, size_t row_stride) {
     if (decoder->status != CPNG_OK) return decoder->status;
     const size_t row_bytes = (size_t)decoder->header.width * (size_t)decoder->header.channels
                            * (size_t)(decoder->header.output_bit_depth / 8);
-    if (!decoder->started || pixels == NULL || row_stride < row_bytes) {
+    if (!decoder->started || decoder->passes || pixels == NULL || row_stride < row_bytes) {
         decoder->status = CPNG_INVALID_ARGUMENT;
         copy_message(decoder->message, sizeof decoder->message, "cpng_decoder_read: bad call");
         return decoder->status;
@@ -278,8 +297,8 @@ int cpng_decoder_read_rows(cpng_decoder *decoder, void *pixels, size_t row_strid
     if (decoder->status != CPNG_OK) return decoder->status;
     const size_t row_bytes = (size_t)decoder->header.width * (size_t)decoder->header.channels
                            * (size_t)(decoder->header.output_bit_depth / 8);
-    if (!decoder->started || decoder->header.interlaced || (pixels == NULL && count > 0) || row_stride < row_bytes
-        || count > decoder->header.height - decoder->rows_read) {
+    if (!decoder->started || (decoder->header.interlaced && !decoder->passes) || row_stride < row_bytes
+        || count > decoder->stored_rows - decoder->rows_read) {
         decoder->status = CPNG_INVALID_ARGUMENT;
         copy_message(decoder->message, sizeof decoder->message, "cpng_decoder_read_rows: bad call");
         return decoder->status;
@@ -289,11 +308,12 @@ int cpng_decoder_read_rows(cpng_decoder *decoder, void *pixels, size_t row_strid
         return decoder->status;
     }
     for (uint32_t i = 0; i < count; i++) {
-        png_read_row(decoder->png, (png_bytep)pixels + (size_t)i * row_stride, NULL);
+        // A NULL row: libpng still inflates, unfilters and transforms it, and drops it.
+        png_read_row(decoder->png, pixels == NULL ? NULL : (png_bytep)pixels + (size_t)i * row_stride, NULL);
         decoder->rows_read++;
     }
     // After the last row, the chunks after IDAT up to IEND, as cpng_decoder_read.
-    if (count > 0 && decoder->rows_read == decoder->header.height) png_read_end(decoder->png, NULL);
+    if (count > 0 && decoder->rows_read == decoder->stored_rows) png_read_end(decoder->png, NULL);
     return CPNG_OK;
 }
 

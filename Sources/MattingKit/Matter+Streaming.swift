@@ -206,9 +206,12 @@ extension Matter {
     ///
     /// The whole-picture path is taken instead (same files, memory as
     /// ``matte(_:options:progress:)``) for a photo of at most `stripsAbove` pixels (faster, see
-    /// ``defaultStripThreshold``), an interlaced PNG, pre-enhance, and post-processing with a
-    /// step that has no banded form (a guided filter, a custom operator, erosion wider than
-    /// 8 px).
+    /// ``defaultStripThreshold``), pre-enhance, and post-processing with a step that has no
+    /// banded form (a guided filter, a custom operator, erosion wider than 8 px).
+    ///
+    /// An interlaced (Adam7) PNG streams too: its rows are put together from one decoder per
+    /// interlace pass (the file is opened once per pass), which costs about twice a plain
+    /// PNG's decoding per strip pass and holds only a few rows.
     ///
     /// Outputs are written as `AtomicFile` does: through temporary files renamed at the end.
     /// When the call throws — a decoding error, a full disk, cancellation — no output is left:
@@ -258,6 +261,8 @@ extension Matter {
     /// listed at ``matte(fileAt:writing:options:studio:stripsAbove:progress:)``, and for an
     /// EXIF orientation that turns or flips the photo (3–8): its upright rows would need the
     /// temporary spill file, and nothing of an upload is written to disk. Mirrored (2) streams.
+    /// An interlaced PNG streams, its rows put together from one decoder per interlace pass
+    /// over `bytes`.
     ///
     /// - Parameters:
     ///   - bytes: a PNG or JPEG file's contents.
@@ -399,13 +404,13 @@ extension Matter {
             layout = reader.layout
             orientation = reader.orientation
             colorProfile = reader.colorProfile
-            streams = reader.canReadRows && (spills || reader.orientation == .up || reader.orientation == .upMirrored)
+            streams = spills || reader.orientation == .up || reader.orientation == .upMirrored
         }
 
         /// Whether `reader` (opened again for a pass) still shows this header.
         func matches(_ reader: ImageRowReader) -> Bool {
             let swaps = orientation.swapsDimensions
-            return reader.layout == layout && reader.orientation == orientation && reader.canReadRows
+            return reader.layout == layout && reader.orientation == orientation
                 && (swaps ? reader.height : reader.width) == width && (swaps ? reader.width : reader.height) == height
         }
     }

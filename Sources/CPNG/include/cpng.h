@@ -111,14 +111,24 @@ int cpng_make_iccp_chunk(const uint8_t *profile, size_t size, uint8_t **out, siz
 /// host byte order. No gamma or colour-space conversion is ever applied.
 int cpng_decoder_start(cpng_decoder *decoder, int keep_16_bit);
 
+/// cpng_decoder_start without interlace handling: the rows cpng_decoder_read_rows delivers
+/// of an Adam7 file are then its seven passes' reduced pictures as stored, pass after pass,
+/// each top to bottom (PNG_PASS_ROWS(height, p) rows of PNG_PASS_COLS(width, p) pixels; a
+/// pass with no column or no row is skipped), with the same transformations, so each pixel
+/// has the bytes cpng_decoder_read gives it. Nothing changes for a file that is not interlaced.
+int cpng_decoder_start_passes(cpng_decoder *decoder, int keep_16_bit);
+
 /// Decodes every row into `pixels`, rows `row_stride` bytes apart (at least
 /// width × channels × output_bit_depth / 8). Call once, after cpng_decoder_start.
 int cpng_decoder_read(cpng_decoder *decoder, void *pixels, size_t row_stride);
 
 /// Decodes the next `count` rows into `pixels`, rows `row_stride` bytes apart; after the
-/// last row, reads to IEND as cpng_decoder_read does. Non-interlaced files only (interlaced
-/// ones need every row at once: use cpng_decoder_read). Call after cpng_decoder_start,
-/// instead of cpng_decoder_read; the rows are the same bytes cpng_decoder_read writes.
+/// last row, reads to IEND as cpng_decoder_read does. `pixels` NULL decodes the rows and
+/// drops them. Call after cpng_decoder_start (not interlaced files: the rows are the same
+/// bytes cpng_decoder_read writes) or cpng_decoder_start_passes (interlaced files too: the
+/// passes' rows as stored; `row_stride` must still hold a full-width row, which libpng
+/// writes whole, only the pass's first PNG_PASS_COLS pixels meaningful), instead of
+/// cpng_decoder_read.
 int cpng_decoder_read_rows(cpng_decoder *decoder, void *pixels, size_t row_stride, uint32_t count);
 
 /// Frees the decoder and everything libpng allocated. NULL is ignored.

@@ -14,8 +14,9 @@ import Darwin
 ///
 /// The rows are the bytes ``ImageBuffer/init(contentsOfFile:options:)`` decodes (the same
 /// libpng and libjpeg calls, 16-bit PNG samples rounded to 8 bits), *as stored*: the EXIF
-/// orientation is reported in ``orientation``, not applied. Interlaced PNGs cannot be read
-/// by rows (``canReadRows`` is false); read them whole. The file is checked as
+/// orientation is reported in ``orientation``, not applied. An interlaced (Adam7) PNG is read
+/// through one libpng decoder per pass (``InterlacedPNGRows``: about twice the decoding work,
+/// a few rows held; a file is opened once per pass). The file is checked as
 /// ``ImageBuffer/init(contentsOfFile:options:)`` checks it (a regular file, the pixel limit
 /// before any pixel memory), and every error names it.
 package final class ImageRowReader {
@@ -29,8 +30,6 @@ package final class ImageRowReader {
     package let orientation: ImageOrientation
     package let colorProfile: ColorProfile?
     package let warnings: [DecodingWarning]
-    /// Whether ``readRows(_:into:)`` works (false for interlaced PNGs).
-    package let canReadRows: Bool
     /// Rows delivered so far.
     package private(set) var rowsRead = 0
 
@@ -38,6 +37,8 @@ package final class ImageRowReader {
     private let file: UnsafeMutablePointer<FILE>?
     private let png: OpaquePointer?
     private let jpeg: OpaquePointer?
+    /// The passes of an interlaced PNG (`png` reads the first).
+    private var interlaced: InterlacedPNGRows?
 
     /// Opens the file at `path` and reads its header; the pixel limit of `options` is checked
     /// here (reduced-size decoding does not apply).
@@ -74,12 +75,25 @@ package final class ImageRowReader {
         do throws(ImageError) {
             let opened = try Self.openDecoder(format: try sniffed.get(), source: path, options: options,
                                        png: { cpng_decoder_create_file(file, $0) }, jpeg: { cjpeg_decoder_create_file(file, $0) })
-            (format, png, jpeg, width, height, layout, orientation, colorProfile, warnings, canReadRows) = opened
+            (format, png, jpeg, width, height, layout, orientation, colorProfile, warnings) = opened
         } catch {
             fclose(file)
             throw error
         }
         self.file = file
+        // Another decoder per pass: the same file (device and inode), opened again.
+        let (device, inode) = (info.st_dev, info.st_ino)
+        interlaced = Self.passes(png, width: width, height: height, layout: layout, source: path, options: options) {
+            (limit: UInt32) throws(ImageError) -> (OpaquePointer?, UnsafeMutablePointer<FILE>?) in
+            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+            guard fd >= 0 else { throw .io(path: path, detail: FileIO.reason(errno)) }
+            var again = stat()
+            guard fstat(fd, &again) == 0, again.st_dev == device, again.st_ino == inode, let file = fdopen(fd, "rb") else {
+                close(fd)
+                throw .corrupt(source: path, detail: "the file changed while it was read")
+            }
+            return (cpng_decoder_create_file(file, limit), file)
+        }
     }
 
     /// Reads the encoded PNG or JPEG in `bytes`, which must stay valid and unchanged until the
@@ -92,18 +106,48 @@ package final class ImageRowReader {
         let data = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), size = bytes.count
         let opened = try Self.openDecoder(format: format, source: source, options: options,
                                    png: { cpng_decoder_create(data, size, $0) }, jpeg: { cjpeg_decoder_create(data, size, $0) })
-        (self.format, png, jpeg, width, height, layout, orientation, colorProfile, warnings, canReadRows) = opened
+        (self.format, png, jpeg, width, height, layout, orientation, colorProfile, warnings) = opened
         file = nil
+        interlaced = Self.passes(png, width: width, height: height, layout: layout, source: source, options: options) {
+            (cpng_decoder_create(data, size, $0), nil)
+        }
     }
 
+    /// The passes of `png` if it is an interlaced file; `create` makes another decoder over the
+    /// same data (given the side limit), with the file it reads from, to be closed with it.
+    private static func passes(
+        _ png: OpaquePointer?, width: Int, height: Int, layout: PixelLayout, source: String, options: DecodingOptions,
+        create: @escaping (UInt32) throws(ImageError) -> (OpaquePointer?, UnsafeMutablePointer<FILE>?)
+    ) -> InterlacedPNGRows? {
+        guard let png, cpng_decoder_header(png).interlaced != 0 else { return nil }
+        return InterlacedPNGRows(first: png, width: width, height: height, channels: layout.channelCount, source: source) {
+            () throws(ImageError) -> InterlacedPNGRows.PassDecoder in
+            let (made, file) = try create(sideLimit(options))
+            guard let made else {
+                if let file { fclose(file) }
+                throw .corrupt(source: source, detail: "out of memory")
+            }
+            let decoder = InterlacedPNGRows.PassDecoder(decoder: made, file: file)
+            var status = cpng_decoder_status(made)
+            if status == CPNG_OK { status = cpng_decoder_start_passes(made, 0) }
+            guard status == CPNG_OK else {
+                throw PNGCodec.error(status, String(cString: cpng_decoder_message(made)), source: source)
+            }
+            return decoder
+        }
+    }
+
+    private static func sideLimit(_ options: DecodingOptions) -> UInt32 { UInt32(clamping: max(options.maximumPixelCount, 1)) }
+
     deinit {
+        interlaced = nil
         cpng_decoder_destroy(png)
         cjpeg_decoder_destroy(jpeg)
         if let file { fclose(file) }
     }
 
     private typealias Opened = (ImageFormat, OpaquePointer?, OpaquePointer?, Int, Int, PixelLayout, ImageOrientation,
-                                ColorProfile?, [DecodingWarning], Bool)
+                                ColorProfile?, [DecodingWarning])
 
     /// The decoder `png` or `jpeg` makes (given the side or scan limit), with its header read.
     private static func openDecoder(
@@ -112,13 +156,13 @@ package final class ImageRowReader {
     ) throws(ImageError) -> Opened {
         switch format {
         case .png:
-            let opened = openPNG(create(UInt32(clamping: max(options.maximumPixelCount, 1))), path: path, options: options)
+            let opened = openPNG(create(sideLimit(options)), path: path, options: options)
             guard case let .success(h) = opened.result else {
                 cpng_decoder_destroy(opened.decoder)
                 if case let .failure(error) = opened.result { throw error }
                 throw .corrupt(source: path, detail: "out of memory")
             }
-            return (format, opened.decoder, nil, h.0, h.1, h.2, h.3, h.4, h.5, h.6)
+            return (format, opened.decoder, nil, h.0, h.1, h.2, h.3, h.4, h.5)
         case .jpeg:
             let opened = openJPEG(createJPEG(0), path: path, options: options)
             guard case let .success(h) = opened.result else {
@@ -126,11 +170,11 @@ package final class ImageRowReader {
                 if case let .failure(error) = opened.result { throw error }
                 throw .corrupt(source: path, detail: "out of memory")
             }
-            return (format, nil, opened.decoder, h.0, h.1, h.2, h.3, h.4, h.5, h.6)
+            return (format, nil, opened.decoder, h.0, h.1, h.2, h.3, h.4, h.5)
         }
     }
 
-    private typealias Header = (Int, Int, PixelLayout, ImageOrientation, ColorProfile?, [DecodingWarning], Bool)
+    private typealias Header = (Int, Int, PixelLayout, ImageOrientation, ColorProfile?, [DecodingWarning])
 
     private static func openPNG(_ decoder: OpaquePointer?, path: String, options: DecodingOptions)
         -> (decoder: OpaquePointer?, result: Result<Header, ImageError>) {
@@ -150,7 +194,8 @@ package final class ImageRowReader {
         do {
             try PNGCodec.checkLimit(width: Int(header.width), height: Int(header.height), source: path, options: options)
         } catch { return (decoder, .failure(error)) }
-        status = cpng_decoder_start(decoder, 0)
+        // Passes as stored (the same rows as cpng_decoder_start for a file that is not interlaced).
+        status = cpng_decoder_start_passes(decoder, 0)
         guard status == CPNG_OK else { return (decoder, .failure(failure(status))) }
         let started = cpng_decoder_header(decoder)
         guard let layout = PNGCodec.layout(channels: started.channels), started.output_bit_depth == 8 else {
@@ -158,7 +203,7 @@ package final class ImageRowReader {
         }
         let (profile, warnings) = PNGCodec.colorProfile(decoder, layout: layout, source: path)
         return (decoder, .success((Int(started.width), Int(started.height), layout, PNGCodec.orientation(decoder),
-                                   profile, warnings, started.interlaced == 0)))
+                                   profile, warnings)))
     }
 
     private static func openJPEG(_ decoder: OpaquePointer?, path: String, options: DecodingOptions)
@@ -181,7 +226,7 @@ package final class ImageRowReader {
         let layout: PixelLayout = started.output_channels == 1 ? .gray : .rgb
         let (profile, warnings) = JPEGCodec.colorProfile(decoder, layout: layout, source: path)
         return (decoder, .success((Int(started.output_width), Int(started.output_height), layout,
-                                   JPEGCodec.orientation(decoder), profile, warnings, true)))
+                                   JPEGCodec.orientation(decoder), profile, warnings)))
     }
 
     /// Decodes the next `count` rows into rows `0..<count` of `band` (``layout``, width
@@ -191,9 +236,17 @@ package final class ImageRowReader {
     /// - Throws: ``ImageError`` naming the file (truncated, corrupt); after a failure the
     ///   reader is spent.
     package func readRows(_ count: Int, into band: inout Image) throws(ImageError) {
-        precondition(canReadRows && count >= 0 && count <= height - rowsRead && band.layout == layout
+        precondition(count >= 0 && count <= height - rowsRead && band.layout == layout
                      && band.width == width && band.height >= count, "readRows(\(count)): bad call")
         guard count > 0 else { return }
+        if let interlaced {
+            let read = band.withUnsafeMutableBufferPointer { pixels, stride in
+                Result { () throws(ImageError) in try interlaced.readRows(count, into: pixels, stride: stride) }
+            }
+            try read.get()
+            rowsRead += count
+            return
+        }
         let status: Int32 = band.withUnsafeMutableBufferPointer { pixels, stride in
             if let png {
                 return cpng_decoder_read_rows(png, pixels, stride, UInt32(count)) == CPNG_OK ? 0 : cpng_decoder_status(png)

@@ -31,7 +31,7 @@ package final class MirroredRowReader: ImageRowSource {
     package var layout: PixelLayout { reader.layout }
 
     package init(_ reader: ImageRowReader) {
-        precondition(reader.orientation == .upMirrored && reader.canReadRows, "MirroredRowReader: not a mirrored file")
+        precondition(reader.orientation == .upMirrored, "MirroredRowReader: not a mirrored file")
         self.reader = reader
     }
 
@@ -105,7 +105,7 @@ package final class OrientationSpill {
     ///   temporary spill file could not be created or its space reserved (with the system's
     ///   reason).
     package init(_ reader: ImageRowReader, directory: String, tileSide: Int = 256) throws(ImageError) {
-        precondition(reader.canReadRows && reader.rowsRead == 0 && tileSide > 0, "OrientationSpill: bad reader")
+        precondition(reader.rowsRead == 0 && tileSide > 0, "OrientationSpill: bad reader")
         self.reader = reader
         path = reader.path
         orientation = reader.orientation
