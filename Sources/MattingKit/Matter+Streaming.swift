@@ -316,7 +316,7 @@ extension Matter {
         // Read the header first: its errors name the input, and it decides the path.
         let header = try await pool.run { try input.withReader { StripHeader($0, spills: input.isFile) } }
         let postprocessor = try StripPostprocessor(operations)
-        guard header.width * header.height > stripsAbove, let postprocessor, header.streams, !options.enhance else {
+        guard header.width * header.height > stripsAbove, let postprocessor, header.streams else {
             let photo = try await pool.run { try input.decodeWhole() }
             let result: MattingResult
             if let studio {
@@ -487,17 +487,22 @@ extension Matter {
         let isReduced = size.width != W || size.height != H
         // Pass 1: the working-size copy and the guide's cell averages, from strips of rows
         // (after spilling the upright pixels, for a turned or flipped photo: half the stage).
-        let (working, guide, source) = try pipeline.stage(.prepare, keepingFileErrors: true) {
-            () throws -> (Working, [Plane], UprightSource) in
+        // With pre-enhance, a pass over the rows first gathers CLAHE's histograms, and both
+        // passes read the enhanced rows.
+        let (working, guide, source, enhancement) = try pipeline.stage(.prepare, keepingFileErrors: true) {
+            () throws -> (Working, [Plane], UprightSource, RowEnhancement?) in
             let source = try UprightSource(input, header: header)
-            let share = source.needsSpill ? 0.5 : 0
-            try source.prepare(pool: pool) { pool.reportProgress($0 * share) }
+            let parts = Double(1 + (source.needsSpill ? 1 : 0) + (options.enhance ? 1 : 0))
+            try source.prepare(pool: pool) { pool.reportProgress($0 / parts) }
+            let enhancement = try options.enhance ? source.withRows { rows in
+                try enhancementHistograms(rows, pool: pool) { pool.reportProgress((parts - 2 + $0) / parts) }
+            } : nil
             let (working, guide) = try source.withRows { rows in
-                try firstPass(rows, width: size.width, height: size.height, pool: pool) {
-                    pool.reportProgress(share + $0 * (1 - share))
+                try firstPass(enhancement?.rows(from: rows) ?? rows, width: size.width, height: size.height, pool: pool) {
+                    pool.reportProgress((parts - 1 + $0) / parts)
                 }
             }
-            return (working, guide, source)
+            return (working, guide, source, enhancement)
         }
         let alpha = try solve(pipeline, working)
         let foreground = try options.estimatesForeground
@@ -509,7 +514,7 @@ extension Matter {
         try pipeline.stage(.upsample, keepingFileErrors: true) {
             try source.withRows { reader in
                 try secondPass(
-                    reader, profile: header.colorProfile, writing: kinds, into: makeSink, options: options, postprocessor: postprocessor, isReduced: isReduced,
+                    enhancement?.rows(from: reader) ?? reader, profile: header.colorProfile, writing: kinds, into: makeSink, options: options, postprocessor: postprocessor, isReduced: isReduced,
                     working: working, guide: guide, alpha: alpha, foreground: foreground, bounds: &bounds, pool: pool)
             }
         }
