@@ -29,7 +29,8 @@ public struct StreamedMatte: Sendable {
     public let width: Int
     public let height: Int
     /// Each stage's time. On the strip path, `prepare` includes decoding the photo (and, for a
-    /// turned photo, writing its upright pixels to the temporary spill file), and `upsample`
+    /// turned photo, writing its upright pixels to the temporary spill file; with pre-enhance,
+    /// the extra pass over the rows for its histograms), and `upsample`
     /// the whole full-size pass: decoding again (or reading the spill file back), upsampling,
     /// post-processing, encoding and writing, strip by strip.
     public let timings: MattingTimings
@@ -204,9 +205,13 @@ extension Matter {
     /// throws `ImageError.io` naming the input and the spill file; it does not fall back to
     /// holding the picture.
     ///
+    /// With ``MattingOptions/enhance`` the photo is read once more first: a pass over its rows
+    /// gathers the contrast equalisation's tile histograms, and both passes then read the
+    /// enhanced rows (`RowEnhancement`), with the whole-picture path's bytes.
+    ///
     /// The whole-picture path is taken instead (same files, memory as
     /// ``matte(_:options:progress:)``) for a photo of at most `stripsAbove` pixels (faster, see
-    /// ``defaultStripThreshold``), an interlaced PNG, pre-enhance, and post-processing with a
+    /// ``defaultStripThreshold``), an interlaced PNG, and post-processing with a
     /// step that has no banded form (a guided filter, a custom operator, erosion wider than
     /// 8 px).
     ///
