@@ -48,16 +48,10 @@ public struct Enhancement: Sendable, Hashable {
         var ab = [UInt8](repeating: 0, count: width * height * 2)
         image.withUnsafeBufferPointer { src, srcStride in
             lightness.withUnsafeMutableBufferPointer { l, lStride in
-                OpenCVLab8.withTables { gamma, cubeRoot, c in
+                ab.withUnsafeMutableBufferPointer { ab in
                     for y in 0..<height {
-                        let s = src + y * srcStride
-                        for x in 0..<width {
-                            let p = s + x * channels
-                            let lab = OpenCVLab8.lab(p[0], p[1], p[2], gamma: gamma, cubeRoot: cubeRoot, c: c)
-                            l[y * lStride + x] = lab.l
-                            ab[2 * (y * width + x)] = lab.a
-                            ab[2 * (y * width + x) + 1] = lab.b
-                        }
+                        lab(src + y * srcStride, channels: channels, width: width,
+                            lightness: l + y * lStride, ab: ab.baseAddress! + 2 * y * width)
                     }
                 }
             }
@@ -66,17 +60,10 @@ public struct Enhancement: Sendable, Hashable {
         var result = image
         equalized.withUnsafeBufferPointer { l, lStride in
             result.withUnsafeMutableBufferPointer { dst, dstStride in
-                for y in 0..<height {
-                    let d = dst + y * dstStride
-                    for x in 0..<width {
-                        let lab = LabColor(
-                            l: Float(l[y * lStride + x]) * (100 / 255),
-                            a: Float(ab[2 * (y * width + x)]) - 128,
-                            b: Float(ab[2 * (y * width + x) + 1]) - 128)
-                        let rgb = lab.rgb
-                        d[x * channels] = CLAHE.saturatedRound(rgb.red * 255)
-                        d[x * channels + 1] = CLAHE.saturatedRound(rgb.green * 255)
-                        d[x * channels + 2] = CLAHE.saturatedRound(rgb.blue * 255)
+                ab.withUnsafeBufferPointer { ab in
+                    for y in 0..<height {
+                        rgb(lightness: l + y * lStride, ab: ab.baseAddress! + 2 * y * width, width: width,
+                            into: dst + y * dstStride, channels: channels)
                     }
                 }
             }
@@ -84,35 +71,79 @@ public struct Enhancement: Sendable, Hashable {
         return result
     }
 
+    /// One row of RGB(A) pixels (`channels` apart) in 8-bit Lab, exactly as OpenCV's
+    /// COLOR_RGB2Lab for CV_8U: L into `lightness`, a and b interleaved into `ab`.
+    static func lab(
+        _ row: UnsafePointer<UInt8>, channels: Int, width: Int,
+        lightness l: UnsafeMutablePointer<UInt8>, ab: UnsafeMutablePointer<UInt8>
+    ) {
+        OpenCVLab8.withTables { gamma, cubeRoot, c in
+            for x in 0..<width {
+                let p = row + x * channels
+                let lab = OpenCVLab8.lab(p[0], p[1], p[2], gamma: gamma, cubeRoot: cubeRoot, c: c)
+                l[x] = lab.l
+                ab[2 * x] = lab.a
+                ab[2 * x + 1] = lab.b
+            }
+        }
+    }
+
+    /// One row back from 8-bit Lab to RGB, into the colour channels of `row` (`channels`
+    /// apart; alpha is not written).
+    static func rgb(
+        lightness l: UnsafePointer<UInt8>, ab: UnsafePointer<UInt8>, width: Int,
+        into row: UnsafeMutablePointer<UInt8>, channels: Int
+    ) {
+        for x in 0..<width {
+            let lab = LabColor(l: Float(l[x]) * (100 / 255), a: Float(ab[2 * x]) - 128, b: Float(ab[2 * x + 1]) - 128)
+            let rgb = lab.rgb
+            row[x * channels] = CLAHE.saturatedRound(rgb.red * 255)
+            row[x * channels + 1] = CLAHE.saturatedRound(rgb.green * 255)
+            row[x * channels + 2] = CLAHE.saturatedRound(rgb.blue * 255)
+        }
+    }
+
     /// The 3×3 sharpen `[[0,−1,0],[−1,5,−1],[0,−1,0]]` on the colour (or gray) channels.
     static func sharpened(_ image: Image) -> Image {
         let width = image.width, height = image.height, channels = image.channelCount
-        let colorChannels = image.layout.hasAlpha ? channels - 1 : channels
         var result = image
         image.withUnsafeBufferPointer { src, srcStride in
             result.withUnsafeMutableBufferPointer { dst, dstStride in
-                func reflect(_ i: Int, _ n: Int) -> Int {
-                    if n == 1 { return 0 }
-                    return i < 0 ? -i : (i >= n ? 2 * n - 2 - i : i)
-                }
                 for y in 0..<height {
-                    let up = src + reflect(y - 1, height) * srcStride
-                    let row = src + y * srcStride
-                    let down = src + reflect(y + 1, height) * srcStride
-                    let d = dst + y * dstStride
-                    for x in 0..<width {
-                        let left = reflect(x - 1, width) * channels, right = reflect(x + 1, width) * channels
-                        let here = x * channels
-                        for c in 0..<colorChannels {
-                            let value = 5 * Int(row[here + c]) - Int(row[left + c]) - Int(row[right + c])
-                                - Int(up[here + c]) - Int(down[here + c])
-                            d[here + c] = UInt8(clamping: value)
-                        }
-                    }
+                    sharpen(src + y * srcStride, above: src + reflect(y - 1, height) * srcStride,
+                            below: src + reflect(y + 1, height) * srcStride,
+                            into: dst + y * dstStride, width: width, layout: image.layout)
                 }
             }
         }
         return result
+    }
+
+    /// One row of the sharpen: `row` with the rows `above` and `below` it (mirrored at the
+    /// picture's top and bottom by the caller, with ``reflect(_:_:)``), into the colour
+    /// channels of `output` (alpha is not written).
+    static func sharpen(
+        _ row: UnsafePointer<UInt8>, above up: UnsafePointer<UInt8>, below down: UnsafePointer<UInt8>,
+        into d: UnsafeMutablePointer<UInt8>, width: Int, layout: PixelLayout
+    ) {
+        let channels = layout.channelCount
+        let colorChannels = layout.hasAlpha ? channels - 1 : channels
+        for x in 0..<width {
+            let left = reflect(x - 1, width) * channels, right = reflect(x + 1, width) * channels
+            let here = x * channels
+            for c in 0..<colorChannels {
+                let value = 5 * Int(row[here + c]) - Int(row[left + c]) - Int(row[right + c])
+                    - Int(up[here + c]) - Int(down[here + c])
+                d[here + c] = UInt8(clamping: value)
+            }
+        }
+    }
+
+    /// Mirrors `i` (at most one step outside) into `0..<n` without repeating the edge
+    /// (OpenCV's BORDER_REFLECT_101); 0 when `n` is 1.
+    @inline(__always) static func reflect(_ i: Int, _ n: Int) -> Int {
+        if n == 1 { return 0 }
+        return i < 0 ? -i : (i >= n ? 2 * n - 2 - i : i)
     }
 }
 

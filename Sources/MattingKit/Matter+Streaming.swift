@@ -29,7 +29,8 @@ public struct StreamedMatte: Sendable {
     public let width: Int
     public let height: Int
     /// Each stage's time. On the strip path, `prepare` includes decoding the photo (and, for a
-    /// turned photo, writing its upright pixels to the temporary spill file), and `upsample`
+    /// turned photo, writing its upright pixels to the temporary spill file; with pre-enhance,
+    /// the extra pass over the rows for its histograms), and `upsample`
     /// the whole full-size pass: decoding again (or reading the spill file back), upsampling,
     /// post-processing, encoding and writing, strip by strip.
     public let timings: MattingTimings
@@ -204,10 +205,14 @@ extension Matter {
     /// throws `ImageError.io` naming the input and the spill file; it does not fall back to
     /// holding the picture.
     ///
+    /// With ``MattingOptions/enhance`` the photo is read once more first: a pass over its rows
+    /// gathers the contrast equalisation's tile histograms, and both passes then read the
+    /// enhanced rows (`RowEnhancement`), with the whole-picture path's bytes.
+    ///
     /// The whole-picture path is taken instead (same files, memory as
     /// ``matte(_:options:progress:)``) for a photo of at most `stripsAbove` pixels (faster, see
-    /// ``defaultStripThreshold``), pre-enhance, and post-processing with a step that has no
-    /// banded form (a guided filter, a custom operator, erosion wider than 8 px).
+    /// ``defaultStripThreshold``), and post-processing with a step that has no banded form (a
+    /// guided filter, a custom operator, erosion wider than 8 px).
     ///
     /// An interlaced (Adam7) PNG streams too: its rows are put together from one decoder per
     /// interlace pass (the file is opened once per pass), which costs about twice a plain
@@ -321,7 +326,7 @@ extension Matter {
         // Read the header first: its errors name the input, and it decides the path.
         let header = try await pool.run { try input.withReader { StripHeader($0, spills: input.isFile) } }
         let postprocessor = try StripPostprocessor(operations)
-        guard header.width * header.height > stripsAbove, let postprocessor, header.streams, !options.enhance else {
+        guard header.width * header.height > stripsAbove, let postprocessor, header.streams else {
             let photo = try await pool.run { try input.decodeWhole() }
             let result: MattingResult
             if let studio {
@@ -492,17 +497,22 @@ extension Matter {
         let isReduced = size.width != W || size.height != H
         // Pass 1: the working-size copy and the guide's cell averages, from strips of rows
         // (after spilling the upright pixels, for a turned or flipped photo: half the stage).
-        let (working, guide, source) = try pipeline.stage(.prepare, keepingFileErrors: true) {
-            () throws -> (Working, [Plane], UprightSource) in
+        // With pre-enhance, a pass over the rows first gathers CLAHE's histograms, and both
+        // passes read the enhanced rows.
+        let (working, guide, source, enhancement) = try pipeline.stage(.prepare, keepingFileErrors: true) {
+            () throws -> (Working, [Plane], UprightSource, RowEnhancement?) in
             let source = try UprightSource(input, header: header)
-            let share = source.needsSpill ? 0.5 : 0
-            try source.prepare(pool: pool) { pool.reportProgress($0 * share) }
+            let parts = Double(1 + (source.needsSpill ? 1 : 0) + (options.enhance ? 1 : 0))
+            try source.prepare(pool: pool) { pool.reportProgress($0 / parts) }
+            let enhancement = try options.enhance ? source.withRows { rows in
+                try enhancementHistograms(rows, pool: pool) { pool.reportProgress((parts - 2 + $0) / parts) }
+            } : nil
             let (working, guide) = try source.withRows { rows in
-                try firstPass(rows, width: size.width, height: size.height, pool: pool) {
-                    pool.reportProgress(share + $0 * (1 - share))
+                try firstPass(enhancement?.rows(from: rows) ?? rows, width: size.width, height: size.height, pool: pool) {
+                    pool.reportProgress((parts - 1 + $0) / parts)
                 }
             }
-            return (working, guide, source)
+            return (working, guide, source, enhancement)
         }
         let alpha = try solve(pipeline, working)
         let foreground = try options.estimatesForeground
@@ -514,7 +524,7 @@ extension Matter {
         try pipeline.stage(.upsample, keepingFileErrors: true) {
             try source.withRows { reader in
                 try secondPass(
-                    reader, profile: header.colorProfile, writing: kinds, into: makeSink, options: options, postprocessor: postprocessor, isReduced: isReduced,
+                    enhancement?.rows(from: reader) ?? reader, profile: header.colorProfile, writing: kinds, into: makeSink, options: options, postprocessor: postprocessor, isReduced: isReduced,
                     working: working, guide: guide, alpha: alpha, foreground: foreground, bounds: &bounds, pool: pool)
             }
         }

@@ -194,6 +194,75 @@ struct StreamingMatteTests {
         }
     }
 
+    struct EnhanceCase: Sendable, CustomTestStringConvertible {
+        let orientation: Int, format: ImageFormat, width: Int, height: Int, layout: PixelLayout, studio: Bool
+        var testDescription: String {
+            "EXIF orientation \(orientation), \(layout) \(format), upright \(width)×\(height)\(studio ? " studio" : "")"
+        }
+    }
+
+    /// Pre-enhance (`MattingOptions.enhance`) goes through in strips, with the bytes of the
+    /// whole-picture path (which enhances the whole RGB photo): reduced and not, a gray photo
+    /// (enhanced as RGB), a photo mirrored row by row (2) and one through the spill file (6).
+    @Test(arguments: [
+        EnhanceCase(orientation: 1, format: .png, width: 2400, height: 1733, layout: .gray, studio: false),
+        EnhanceCase(orientation: 1, format: .jpeg, width: 1100, height: 900, layout: .rgb, studio: true),
+        EnhanceCase(orientation: 2, format: .png, width: 700, height: 530, layout: .rgb, studio: true),
+        EnhanceCase(orientation: 6, format: .jpeg, width: 2000, height: 1700, layout: .rgb, studio: true),
+    ])
+    func enhancedPhotosStreamWithTheWholePicturesBytes(_ c: EnhanceCase) async throws {
+        try await LargeMemoryTests.exclusively {
+            let dir = try ProgramRunner.folder()
+            let input = dir.appendingPathComponent(c.format == .png ? "photo.png" : "photo.jpg")
+            let upright = Self.scene(width: c.width, height: c.height, layout: c.layout)
+            if c.orientation == 1 {
+                try upright.write(to: input)
+            } else {
+                try Data(try OrientedFiles.file(upright, orientation: c.orientation, format: c.format)).write(to: input)
+            }
+            let matter = try Matter(threads: 2)
+            let options = MattingOptions(enhance: true)
+            let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
+            let fractions = Mutex<[Double]>([])
+            let streamed = try await matter.matte(
+                fileAt: input, writing: outputs, options: options, studio: c.studio ? StudioTrimap() : nil, stripsAbove: 0,
+                progress: { progress in fractions.withLock { $0.append(progress.fraction) } })
+            #expect(streamed.isStreamed)
+            #expect(streamed.width == c.width && streamed.height == c.height)
+            let seen = fractions.withLock { $0 }
+            #expect(zip(seen, seen.dropFirst()).allSatisfy { $0 <= $1 } && seen.last == 1, "progress \(seen)")
+
+            let photo = try Image(contentsOf: input)
+            let whole = c.studio ? try await matter.studioMatte(photo, options: options) : try await matter.matte(photo, options: options)
+            #expect(try [UInt8](Data(contentsOf: try #require(outputs.mask))) == (try whole.matte.encoded(as: .png)), "mask differs")
+            #expect(try [UInt8](Data(contentsOf: outputs.cutout)) == (try whole.cutoutPNG(threads: 2)), "cut-out differs")
+            // Not vacuous: the enhancement changes this photo.
+            #expect(try Enhancement().applied(to: photo.converted(to: .rgb)) != photo.converted(to: .rgb))
+            #expect(ProgramRunner.files(in: dir).sorted() == ["cutout.png", "mask.png", input.lastPathComponent].sorted())
+        }
+    }
+
+    /// Pre-enhance for an upload (`matte(encoded:)`), mirrored (2) and upright: in strips
+    /// from memory with the whole-picture path's bytes for every output.
+    @Test(arguments: [1, 2])
+    func enhancedUploadsStreamWithTheWholePicturesBytes(_ orientation: Int) async throws {
+        try await LargeMemoryTests.exclusively {
+            let upright = Self.scene(width: 2400, height: 1800)
+            let bytes = try OrientedFiles.file(upright, orientation: orientation, format: .jpeg)
+            let matter = try Matter(threads: 2)
+            var options = MattingOptions(enhance: true)
+            options.background = RGBColor(red: 10, green: 200, blue: 30)
+            let outputs = EncodedOutputs(cutout: .jpeg, mask: .png, colours: true)
+            let streamed = try await matter.matte(
+                encoded: bytes, writing: outputs, options: options, studio: StudioTrimap(), stripsAbove: 0)
+            #expect(streamed.isStreamed)
+            let whole = try await matter.studioMatte(try Image(decoding: bytes), options: options)
+            #expect(streamed.cutout == (try whole.composited(over: options.background).encoded(as: .jpeg)), "cut-out differs")
+            #expect(streamed.mask == (try whole.matte.encoded(as: .png)), "mask differs")
+            #expect(streamed.colours == (try whole.foreground.encoded(as: .jpeg)), "colours differ")
+        }
+    }
+
     /// Bad input: a typed error naming the file, and nothing written.
     @Test func truncatedInputNamesTheFileAndWritesNothing() async throws {
         let dir = try ProgramRunner.folder()
