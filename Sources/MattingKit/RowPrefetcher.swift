@@ -6,10 +6,14 @@ import MattingImage
 /// after another), and this lets it overlap the pool's work on the previous strip. The rows
 /// are exactly those of the source's `readRows(_:into:)`.
 ///
-/// Two batches are held at most. ``stop()`` (also on deinit) ends the thread; it must be
-/// called before the reader is dropped, as the thread uses it.
+/// Two batches are held at most. ``stop()`` (also on deinit) ends the thread; once it has
+/// returned, the prefetcher holds no reference to the reader any more (so a reader that owns
+/// files — an interlaced PNG's one per pass — is closed when its caller drops it, not later
+/// on this thread).
 final class RowPrefetcher: @unchecked Sendable {
-    private let reader: any ImageRowSource
+    /// The reader, until the thread is done with it (then nil: only the thread touches it).
+    private var source: (any ImageRowSource)?
+    private let path: String
     private let counts: [Int]
     private let condition = NSCondition()
     // Guarded by `condition`.
@@ -20,7 +24,8 @@ final class RowPrefetcher: @unchecked Sendable {
 
     /// Starts decoding `counts[0]` rows, then `counts[1]`, … (their sum at most the rows left).
     init(_ reader: any ImageRowSource, counts: [Int]) {
-        self.reader = reader
+        self.source = reader
+        self.path = reader.path
         self.counts = counts
         let thread = Thread { [self] in run() }
         thread.name = "MattingKit row prefetch"
@@ -30,6 +35,16 @@ final class RowPrefetcher: @unchecked Sendable {
     deinit { stop() }
 
     private func run() {
+        if let source { decode(source) }
+        // The thread's last reference to the reader goes before `finished` is announced.
+        source = nil
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func decode(_ reader: any ImageRowSource) {
         // Two buffers, decoded into in turn and reused: batch i's buffer is written again for
         // batch i + 2, after the caller took batch i + 1 and so dropped batch i (no copy, and
         // no new allocation a batch, which grows the heap of a thread that frees elsewhere).
@@ -56,10 +71,6 @@ final class RowPrefetcher: @unchecked Sendable {
             condition.unlock()
             if case .failure = result { break }
         }
-        condition.lock()
-        finished = true
-        condition.broadcast()
-        condition.unlock()
     }
 
     /// The next batch: rows `0..<counts[i]` of the image (it may have more rows), waiting for
@@ -73,7 +84,7 @@ final class RowPrefetcher: @unchecked Sendable {
         while batches[index] == nil {
             if finished, batches[index] == nil {
                 // The thread stopped on an earlier failure (rethrown there) or was stopped.
-                throw .corrupt(source: reader.path, detail: "rows could not be read")
+                throw .corrupt(source: path, detail: "rows could not be read")
             }
             condition.wait()
         }
