@@ -206,9 +206,11 @@ extension Matter {
     ///
     /// The whole-picture path is taken instead (same files, memory as
     /// ``matte(_:options:progress:)``) for a photo of at most `stripsAbove` pixels (faster, see
-    /// ``defaultStripThreshold``), an interlaced PNG, pre-enhance, and post-processing with a
-    /// step that has no banded form (a guided filter, a custom operator, erosion wider than
-    /// 8 px).
+    /// ``defaultStripThreshold``), an interlaced PNG, and pre-enhance. Every post-processing
+    /// step streams: threshold, erosion and dilation (any radius) and feathering band by band
+    /// with a halo; a guided filter with its running sums carried from strip to strip (the
+    /// photo's rows as its guide). A caller's trimap file streams too
+    /// (``matte(fileAt:trimap:writing:options:stripsAbove:progress:)``).
     ///
     /// Outputs are written as `AtomicFile` does: through temporary files renamed at the end.
     /// When the call throws — a decoding error, a full disk, cancellation — no output is left:

@@ -303,14 +303,14 @@ struct BandedChain {
         let rows = dst + (lo - base) * w
         rows.update(from: src + (lo - base) * w, count: n * w)
         let lanes = MinMaxKernel.stripLanes
-        let scratch = MinMaxKernel.Scratch(count: max(w, n), lanes: lanes, radius: r)
-        defer { scratch.deallocate() }
+        let scratch = MinMaxKernel.Scratch(count: n, lanes: lanes, radius: r), rowScratch = MinMaxKernel.Scratch(count: w, lanes: 1, radius: r)
+        defer { scratch.deallocate(); rowScratch.deallocate() }
         for y in 0..<n {
             let row = rows + y * w
             if isMin {
-                MinMaxKernel.run1D(row, row, count: w, lanes: 1, step: 1, radius: r, scratch, identity: .infinity) { Swift.min($0, $1) }
+                MinMaxKernel.run1D(row, row, count: w, lanes: 1, step: 1, radius: r, rowScratch, identity: .infinity) { Swift.min($0, $1) }
             } else {
-                MinMaxKernel.run1D(row, row, count: w, lanes: 1, step: 1, radius: r, scratch, identity: -.infinity) { Swift.max($0, $1) }
+                MinMaxKernel.run1D(row, row, count: w, lanes: 1, step: 1, radius: r, rowScratch, identity: -.infinity) { Swift.max($0, $1) }
             }
         }
         for x0 in stride(from: 0, to: w, by: lanes) {
