@@ -168,34 +168,29 @@ struct StreamingTrimapTests {
         }
     }
 
-    /// No post-processing at all (the trimap's default, `--preset none`): no halo, and the
-    /// strips after the first keep no rows (this failed a precondition before).
-    @Test func noPostprocessingStreams() async throws {
-        let dir = try ProgramRunner.folder()
-        let input = dir.appendingPathComponent("photo.png")
-        try StreamingMatteTests.scene(width: 900, height: 700).write(to: input)
-        var options = MattingOptions()
-        options.operations = .identity
-        let matter = try Matter(threads: 2)
-        let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
-        let streamed = try await matter.matte(fileAt: input, writing: outputs, options: options, studio: StudioTrimap(), stripsAbove: 0)
-        #expect(streamed.isStreamed)
-        let whole = try await matter.studioMatte(try Image(contentsOf: input), options: options)
-        #expect(try [UInt8](Data(contentsOf: try #require(outputs.mask))) == (try whole.matte.encoded(as: .png)), "mask differs")
-        #expect(try [UInt8](Data(contentsOf: outputs.cutout)) == (try whole.cutoutPNG(threads: 2)), "cut-out differs")
+    struct StudioCase: Sendable, CustomTestStringConvertible {
+        let width: Int, height: Int, operations: MatteOperations
+        var testDescription: String { "\(width)×\(height) \(operations.steps)" }
     }
 
-    /// The model-free studio path with a guided filter and a wide erosion now streams
-    /// (it took the whole path before): the whole path's bytes.
-    @Test(arguments: [(1500, 1100), (2600, 1901)])
-    func guidedFilterAndWideErosionStream(_ size: (Int, Int)) async throws {
+    /// The model-free studio path with a guided filter and a wide erosion now streams (it
+    /// took the whole path before), and so does no post-processing at all (the trimap's
+    /// default, `--preset none`: no halo, so the strips after the first keep no rows; this
+    /// failed a precondition before): the whole path's bytes.
+    @Test(arguments: [
+        StudioCase(width: 900, height: 700, operations: .identity),
+        StudioCase(width: 1500, height: 1100, operations: MatteOperations.product
+            .appending(.guidedFilter(radius: 6, epsilon: 1e-3)).appending(.erode(radius: 10))),
+        StudioCase(width: 2600, height: 1901, operations: MatteOperations.product
+            .appending(.guidedFilter(radius: 6, epsilon: 1e-3)).appending(.erode(radius: 10))),
+    ])
+    func studioPostprocessingStreams(_ c: StudioCase) async throws {
         try await LargeMemoryTests.exclusively {
-            let (w, h) = size
             let dir = try ProgramRunner.folder()
             let input = dir.appendingPathComponent("photo.png")
-            try StreamingMatteTests.scene(width: w, height: h).write(to: input)
+            try StreamingMatteTests.scene(width: c.width, height: c.height).write(to: input)
             var options = MattingOptions()
-            options.operations = MatteOperations.product.appending(.guidedFilter(radius: 6, epsilon: 1e-3)).appending(.erode(radius: 10))
+            options.operations = c.operations
             let matter = try Matter(threads: 2)
             let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
             let streamed = try await matter.matte(fileAt: input, writing: outputs, options: options, studio: StudioTrimap(), stripsAbove: 0)
