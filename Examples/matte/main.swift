@@ -62,6 +62,9 @@ struct MatteCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Photos of more pixels than this go through in strips (0: every photo; for tests and benchmarks).", visibility: .hidden))
     var stripsAbove: Int = Matter.defaultStripThreshold
 
+    @Option(help: ArgumentHelp("Post-processing steps as JSON (MatteOperations, e.g. [{\"guidedFilter\":{\"radius\":8,\"epsilon\":0.0001}},{\"erode\":{\"radius\":12}}]), replacing the preset and parameters (for tests and benchmarks).", visibility: .hidden))
+    var operations: String?
+
     func validate() throws {
         if matting.studio && trimap != nil { throw ValidationError("--studio and --trimap exclude each other") }
     }
@@ -93,6 +96,13 @@ struct MatteCommand: AsyncParsableCommand {
             options: try matting.options(pathDefault: MatteArguments.pathDefault(trimap: trimap != nil, studio: matting.studio)),
             maskOutput: saveMask.map { URL(fileURLWithPath: $0) }, previewOutput: preview.map { URL(fileURLWithPath: $0) })
         job.stripsAbove = stripsAbove
+        if let operations {
+            do {
+                job.options.operations = try JSONDecoder().decode(MatteOperations.self, from: Data(operations.utf8))
+            } catch {
+                throw ArgumentFailure("--operations is not a list of post-processing steps: \(error)")
+            }
+        }
         let matter = Matter(segmenter: job.source == .model ? try matting.segmenter() : nil, pool: ThreadPool(threadCount: threads))
         var outputs: [URL] = []
         for _ in 0..<`repeat` {

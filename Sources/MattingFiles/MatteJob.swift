@@ -4,10 +4,11 @@ import MattingKit
 /// One photo's work as the `matte` and `matte-batch` programs do it: decode the photo,
 /// matte it, encode every requested output, then write them all.
 ///
-/// Without a preview or a trimap, the job goes through
-/// ``Matter/matte(fileAt:writing:options:studio:stripsAbove:progress:)``: the photo is decoded, matted
-/// and written in strips of rows, so memory does not grow with its size. With them, the
-/// photo is decoded whole.
+/// Without a preview, the job goes through
+/// ``Matter/matte(fileAt:writing:options:studio:stripsAbove:progress:)`` (or, with a trimap,
+/// ``Matter/matte(fileAt:trimap:writing:options:stripsAbove:progress:)``): the photo (and
+/// trimap) are decoded, matted and written in strips of rows, so memory does not grow with
+/// the photo's size. With a preview, the photo is decoded whole.
 ///
 /// Everything is encoded before anything is written, and the writes go through
 /// ``OutputFiles/write(_:)`` (temporary file, then rename; files already written are
@@ -50,7 +51,7 @@ public struct MatteJob: Sendable {
     public var options: MattingOptions
     /// The contact sheet's layout, for ``previewOutput``.
     public var preview: PreviewSheet
-    /// Photos of more pixels than this go through in strips (with no trimap and no preview);
+    /// Photos of more pixels than this go through in strips (with no preview);
     /// 0 for every photo. See ``Matter/defaultStripThreshold``.
     public var stripsAbove: Int = Matter.defaultStripThreshold
 
@@ -116,15 +117,22 @@ public struct MatteJob: Sendable {
         try OutputFiles.refuseToOverwrite(inputs, with: outputs)
         let clock = ContinuousClock()
         let start = clock.now
-        if previewOutput == nil, trimapURL == nil {
-            // Strips: the photo, matte and cut-out are never held whole; decoding and writing
-            // happen inside the matte's stages. Missing folders are made, as `OutputFiles.write` does.
+        if previewOutput == nil {
+            // Strips: the photo, trimap, matte and cut-out are never held whole; decoding and
+            // writing happen inside the matte's stages. Missing folders are made, as
+            // `OutputFiles.write` does.
             for url in outputs {
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             }
-            let streamed = try await matter.matte(
-                fileAt: input, writing: StreamedOutputs(cutout: output, format: format, mask: maskOutput), options: options,
-                studio: source == .studio ? StudioTrimap() : nil, stripsAbove: stripsAbove, progress: progress)
+            let files = StreamedOutputs(cutout: output, format: format, mask: maskOutput)
+            let streamed = if let trimapURL {
+                try await matter.matte(
+                    fileAt: input, trimap: trimapURL, writing: files, options: options, stripsAbove: stripsAbove, progress: progress)
+            } else {
+                try await matter.matte(
+                    fileAt: input, writing: files, options: options, studio: source == .studio ? StudioTrimap() : nil,
+                    stripsAbove: stripsAbove, progress: progress)
+            }
             return Outcome(
                 result: nil, timings: streamed.timings, outputs: outputs, decodeSeconds: 0, writeSeconds: 0,
                 wallSeconds: (clock.now - start).seconds, width: streamed.width, height: streamed.height,

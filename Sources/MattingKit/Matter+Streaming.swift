@@ -211,8 +211,10 @@ extension Matter {
     ///
     /// The whole-picture path is taken instead (same files, memory as
     /// ``matte(_:options:progress:)``) for a photo of at most `stripsAbove` pixels (faster, see
-    /// ``defaultStripThreshold``), and post-processing with a step that has no banded form (a
-    /// guided filter, a custom operator, erosion wider than 8 px).
+    /// ``defaultStripThreshold``). Every post-processing step streams: threshold, erosion and
+    /// dilation (any radius) and feathering band by band with a halo; a guided filter with its
+    /// running sums carried from strip to strip (the photo's rows as its guide). A caller's
+    /// trimap file streams too (``matte(fileAt:trimap:writing:options:stripsAbove:progress:)``).
     ///
     /// An interlaced (Adam7) PNG streams too: its rows are put together from one decoder per
     /// interlace pass (the file is opened once per pass), which costs about twice a plain
@@ -299,17 +301,19 @@ extension Matter {
     /// The strip path, or the whole path, from `input` into the sinks `into` makes (one per
     /// output, by index, made when the output is about to be written). All sinks are committed
     /// or none is left.
-    private func matte(
+    func matte(
         _ input: RowInput, writing kinds: [EncodedOutput], into makeSink: @escaping @Sendable (Int) throws -> any EncodedSink,
-        options: MattingOptions, studio: StudioTrimap?, stripsAbove: Int, progress: (@Sendable (MattingProgress) -> Void)?
+        options: MattingOptions, studio: StudioTrimap?, trimap: RowInput? = nil, stripsAbove: Int,
+        progress: (@Sendable (MattingProgress) -> Void)?
     ) async throws -> (StreamedMatte, ImageRect?) {
         let runner = self.runner
-        if studio == nil && runner == nil { throw MattingError.noModel }
+        if studio == nil && trimap == nil && runner == nil { throw MattingError.noModel }
         let pool = self.pool
-        let defaults: MatteOperations = studio == nil ? .portrait : .product
+        let defaults: MatteOperations = trimap != nil ? .identity : (studio == nil ? .portrait : .product)
         let operations = options.operations(default: defaults)
-        let middle: [MattingProgress.Stage] = studio == nil ? [.segment, .refine] : [.refine]
+        let middle: [MattingProgress.Stage] = studio == nil && trimap == nil ? [.segment, .refine] : [.refine]
         let solve: @Sendable (Pipeline, Working) throws -> FloatImage = { pipeline, working in
+            if let trimap { return try Self.solve(working, trimap: trimap, options: options, pipeline: pipeline) }
             if let studio {
                 return try pipeline.stage(.refine) {
                     try options.refiner.matte(working.float, trimap: studio.trimap(for: working.float), pool: pipeline.pool)
@@ -325,11 +329,16 @@ extension Matter {
         }
         // Read the header first: its errors name the input, and it decides the path.
         let header = try await pool.run { try input.withReader { StripHeader($0, spills: input.isFile) } }
+        var trimapStreams = true
+        if let trimap { trimapStreams = try await pool.run { try Self.checkTrimap(trimap, width: header.width, height: header.height) } }
         let postprocessor = try StripPostprocessor(operations)
-        guard header.width * header.height > stripsAbove, let postprocessor, header.streams else {
+        guard header.width * header.height > stripsAbove, let postprocessor, header.streams, trimapStreams else {
             let photo = try await pool.run { try input.decodeWhole() }
             let result: MattingResult
-            if let studio {
+            if let trimap {
+                let whole = try await pool.run { try trimap.decodeWhole() }
+                result = try await matte(photo, trimap: whole, options: options, progress: progress)
+            } else if let studio {
                 result = try await studioMatte(photo, options: options, studio: studio, progress: progress)
             } else if let progress {
                 result = try await matte(photo, options: options, progress: progress)
@@ -614,7 +623,8 @@ extension Matter {
                     _ = memmove(p, p + (a0 - windowStart) * stride, keep * stride)
                 }
             } else {
-                precondition(windowEnd == 0 && a0 == 0, "strips overlap by the halo")
+                // The first strip, or no halo (no post-processing): nothing to keep.
+                precondition(windowEnd == a0, "strips overlap by the halo")
             }
             windowStart = a0
             let fresh = a1 - windowEnd
@@ -638,12 +648,14 @@ extension Matter {
                             upsampler.rows(a0..<a1, photo: photo, photoFirstRow: windowStart, photoStride: photoStride,
                                            into: rows.baseAddress!, firstRow: a0, stride: W, pool: pool)
                             postprocessor.rows(s0..<s1, source: rows.baseAddress!, sourceFirstRow: a0, sourceStride: W,
-                                               width: W, height: H, into: matte, firstRow: s0, stride: W, pool: pool)
+                                               width: W, height: H, into: matte, firstRow: s0, stride: W, guide: photo,
+                                               guideFirstRow: windowStart, guideStride: photoStride, pool: pool)
                         }
                     } else {
                         alpha.withUnsafeBufferPointer { rows, stride in
                             postprocessor.rows(s0..<s1, source: rows, sourceFirstRow: 0, sourceStride: stride,
-                                               width: W, height: H, into: matte, firstRow: s0, stride: W, pool: pool)
+                                               width: W, height: H, into: matte, firstRow: s0, stride: W, guide: photo,
+                                               guideFirstRow: windowStart, guideStride: photoStride, pool: pool)
                         }
                     }
                     try pool.checkCancellation()

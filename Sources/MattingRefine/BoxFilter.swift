@@ -44,42 +44,59 @@ enum BoxKernel {
                 for x in 0..<w { acc[x] -= Double(s[x]) }
             }
         }
-        // Horizontal pass, in place, one row at a time through a copy of the row. Small
-        // radii (the guided upsampling's 2, the guided filter's 8) sum the window directly
-        // from a zero-padded Double row, one tap at a time across the row: no loop-carried
-        // dependency, so it vectorises (a running sum is bound by the add latency, ~4× slower).
-        if r <= 8 {
-            let padded = UnsafeMutablePointer<Double>.allocate(capacity: w + 2 * r)
-            let sums = UnsafeMutablePointer<Double>.allocate(capacity: w)
-            defer { padded.deallocate(); sums.deallocate() }
+        // Horizontal pass, in place, one row at a time.
+        let scratch = RowScratch(width: w, radius: r)
+        defer { scratch.deallocate() }
+        for y in 0..<h { sumRow(dst + y * w, width: w, radius: r, scratch) }
+    }
+
+    /// One worker's buffers for ``sumRow(_:width:radius:_:)``.
+    struct RowScratch {
+        let padded: UnsafeMutablePointer<Double>, sums: UnsafeMutablePointer<Double>
+        let row: UnsafeMutablePointer<Float>
+
+        init(width w: Int, radius r: Int) {
+            padded = .allocate(capacity: w + 2 * r)
             padded.initialize(repeating: 0, count: w + 2 * r)
+            sums = .allocate(capacity: w)
             sums.initialize(repeating: 0, count: w)
-            for y in 0..<h {
-                let d = dst + y * w
-                for x in 0..<w { padded[r + x] = Double(d[x]) }
-                for x in 0..<w { sums[x] = padded[x] }
-                for u in 1...(2 * r) {
-                    let tap = padded + u
-                    for x in 0..<w { sums[x] += tap[x] }
-                }
-                for x in 0..<w { d[x] = Float(sums[x]) }
+            row = .allocate(capacity: w)
+        }
+
+        func deallocate() { padded.deallocate(); sums.deallocate(); row.deallocate() }
+    }
+
+    /// The horizontal pass of ``boxSum(_:_:width:height:radius:)`` on one row, in place: each
+    /// value becomes the sum over its window clipped to the row (`r ≥ 1`). The whole-plane
+    /// filter and the row-streaming one (`GuidedFilterRows`) share it, so their values agree.
+    ///
+    /// Small radii (the guided upsampling's 2, the guided filter's 8) sum the window directly
+    /// from a zero-padded Double row, one tap at a time across the row: no loop-carried
+    /// dependency, so it vectorises (a running sum is bound by the add latency, ~4× slower).
+    @inline(__always)
+    static func sumRow(_ d: UnsafeMutablePointer<Float>, width w: Int, radius r: Int, _ scratch: RowScratch) {
+        if r <= 8 {
+            let padded = scratch.padded, sums = scratch.sums
+            for x in 0..<w { padded[r + x] = Double(d[x]) }
+            for x in 0..<w { sums[x] = padded[x] }
+            for u in 1...(2 * r) {
+                let tap = padded + u
+                for x in 0..<w { sums[x] += tap[x] }
             }
+            for x in 0..<w { d[x] = Float(sums[x]) }
             return
         }
-        let row = UnsafeMutablePointer<Float>.allocate(capacity: w)
-        defer { row.deallocate() }
-        for y in 0..<h {
-            let d = dst + y * w
-            row.update(from: d, count: w)
-            var sum = 0.0
-            for x in 0...min(r, w - 1) { sum += Double(row[x]) }
-            for x in 0..<w {
-                d[x] = Float(sum)
-                let add = x + r + 1, sub = x - r
-                if add < w { sum += Double(row[add]) }
-                if sub >= 0 { sum -= Double(row[sub]) }
-            }
-        }    }
+        let row = scratch.row
+        row.update(from: d, count: w)
+        var sum = 0.0
+        for x in 0...min(r, w - 1) { sum += Double(row[x]) }
+        for x in 0..<w {
+            d[x] = Float(sum)
+            let add = x + r + 1, sub = x - r
+            if add < w { sum += Double(row[add]) }
+            if sub >= 0 { sum -= Double(row[sub]) }
+        }
+    }
 
     /// The number of pixels of a clipped window along one axis, for every position.
     static func windowCounts(length n: Int, radius r: Int) -> [Float] {

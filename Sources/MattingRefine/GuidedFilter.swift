@@ -99,6 +99,9 @@ public struct GuidedFilter: Sendable, Hashable {
         return out
     }
 
+    /// The sources of means 4–12 of the colour guide (`I` channels 0–2, `p` as 3): I·p, then I·Iᵀ.
+    static let colourPairs = [(0, 3), (1, 3), (2, 3), (0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
+
     /// The box-averaged linear coefficients: one plane per guide channel, then the offset.
     static func coefficients(_ p: Plane, guide I: [Plane], radius r: Int, epsilon: Float, pool: ThreadPool) -> [Plane] {
         let n = p.count
@@ -125,7 +128,7 @@ public struct GuidedFilter: Sendable, Hashable {
         // Each of the 13 means is made by its own task, which builds its product plane,
         // box-filters it and drops it: at most one temporary per thread is alive next to the
         // outputs (instead of 13 product planes plus 13 means: 330 MB at 2048×1536).
-        let pairs = [(0, 3), (1, 3), (2, 3), (0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
+        let pairs = colourPairs
         let sources = I + [p]
         var m = [Plane](repeating: Plane(width: 0, height: 0), count: 13)
         m.withUnsafeMutableBufferPointer { out in
@@ -155,29 +158,38 @@ public struct GuidedFilter: Sendable, Hashable {
             withMutablePlanePointers(&coefficients) { out in
                 let out = UncheckedSendable(out)
                 parallelChunks(n, pool: pool) { range in
-                    let m = m.value, out = out.value
-                    for k in range {
-                        let mr = Double(m[0][k]), mg = Double(m[1][k]), mb = Double(m[2][k])
-                        let mp = Double(m[3][k])
-                        let c0 = Double(m[4][k]) - mr * mp
-                        let c1 = Double(m[5][k]) - mg * mp
-                        let c2 = Double(m[6][k]) - mb * mp
-                        let s00 = Double(m[7][k]) - mr * mr + e
-                        let s01 = Double(m[8][k]) - mr * mg
-                        let s02 = Double(m[9][k]) - mr * mb
-                        let s11 = Double(m[10][k]) - mg * mg + e
-                        let s12 = Double(m[11][k]) - mg * mb
-                        let s22 = Double(m[12][k]) - mb * mb + e
-                        let (a0, a1, a2) = solveSymmetric3(s00, s01, s02, s11, s12, s22, c0, c1, c2)
-                        out[0][k] = Float(a0)
-                        out[1][k] = Float(a1)
-                        out[2][k] = Float(a2)
-                        out[3][k] = Float(mp - a0 * mr - a1 * mg - a2 * mb)
-                    }
+                    colourCoefficients(m.value, out.value, range, epsilon: e)
                 }
             }
         }
         return BoxKernel.means(coefficients, radius: r, pool: pool)
+    }
+
+    /// The colour guide's coefficients at indices `range` from the 13 box means `m` (0–2 mean
+    /// I, 3 mean p, 4–6 mean I·p, 7–12 mean I·Iᵀ in `pairs` order): `out[0…2]` the A of each
+    /// channel, `out[3]` the offset B. Shared by the whole-plane and row-streaming filters.
+    @inline(__always)
+    static func colourCoefficients(
+        _ m: [UnsafePointer<Float>], _ out: [UnsafeMutablePointer<Float>], _ range: Range<Int>, epsilon e: Double
+    ) {
+        for k in range {
+            let mr = Double(m[0][k]), mg = Double(m[1][k]), mb = Double(m[2][k])
+            let mp = Double(m[3][k])
+            let c0 = Double(m[4][k]) - mr * mp
+            let c1 = Double(m[5][k]) - mg * mp
+            let c2 = Double(m[6][k]) - mb * mp
+            let s00 = Double(m[7][k]) - mr * mr + e
+            let s01 = Double(m[8][k]) - mr * mg
+            let s02 = Double(m[9][k]) - mr * mb
+            let s11 = Double(m[10][k]) - mg * mg + e
+            let s12 = Double(m[11][k]) - mg * mb
+            let s22 = Double(m[12][k]) - mb * mb + e
+            let (a0, a1, a2) = solveSymmetric3(s00, s01, s02, s11, s12, s22, c0, c1, c2)
+            out[0][k] = Float(a0)
+            out[1][k] = Float(a1)
+            out[2][k] = Float(a2)
+            out[3][k] = Float(mp - a0 * mr - a1 * mg - a2 * mb)
+        }
     }
 }
 

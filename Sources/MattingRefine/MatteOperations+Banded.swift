@@ -5,8 +5,8 @@ extension MatteOperations {
     /// Every step applied in order, then the matte quantized to 8 bits: the same pixels as
     /// `applied(to:)` followed by ``quantizedMatte(_:)``.
     ///
-    /// When every step is a built-in threshold, erosion, dilation or feathering (all the
-    /// presets), the chain runs in one banded pass: rows are processed in bands with a halo
+    /// When every step is a built-in threshold, erosion, dilation (any radius) or feathering
+    /// (all the presets), the chain runs in one banded pass: rows are processed in bands with a halo
     /// of the steps' summed vertical reach, each step on the band in place of a full-size
     /// float plane, and the band is written straight to 8 bits. Every value is computed by
     /// exactly the arithmetic of the step-by-step path (same taps, same order, same border
@@ -46,8 +46,6 @@ extension MatteOperations {
                 if t > 0 { steps.append(.threshold(limit: (Float(t) - 0.5) / 255)) }
             case let .erode(radius), let .dilate(radius):
                 guard radius >= 0 else { throw ImageError.invalidArgument("morphology radius \(radius) is negative") }
-                // The direct window costs O(r) per pixel; the full-plane van Herk filter wins beyond a few pixels.
-                guard radius <= 8 else { return nil }
                 if case .erode = op { if radius > 0 { steps.append(.morphology(radius: radius, isMin: true)) } }
                 else if radius > 0 { steps.append(.morphology(radius: radius, isMin: false)) }
             case let .feather(sigma):
@@ -118,10 +116,12 @@ struct BandedChain {
         case threshold(limit: Float)
         case morphology(radius: Int, isMin: Bool)
         case feather(taps: [Float])
+        /// Values clamped to 0…1 (`clampedToUnit`: a guided filter of radius 0).
+        case clamp
 
         var reach: Int {
             switch self {
-            case .threshold: 0
+            case .threshold, .clamp: 0
             case let .morphology(radius, _): radius
             case let .feather(taps): taps.count / 2
             }
@@ -162,6 +162,13 @@ struct BandedChain {
         return out
     }
 
+    /// Where ``rows(_:source:sourceFirstRow:sourceStride:width:height:into:firstRow:stride:bandRows:pool:)``
+    /// writes: 8-bit rows (quantized as ``quantizedMatte(_:pool:)``), or the float values.
+    enum Output {
+        case bytes(UnsafeMutablePointer<UInt8>)
+        case floats(UnsafeMutablePointer<Float>)
+    }
+
     /// 8-bit output rows `range` of a `width × height` matte whose float rows
     /// `[range.lowerBound − halo, range.upperBound + halo)` (clipped to the picture) are at
     /// `source + (y − sourceFirstRow)·sourceStride`; row `y` written at `dst + (y − firstRow)·stride`.
@@ -170,6 +177,16 @@ struct BandedChain {
     func rows(
         _ range: Range<Int>, source src: UnsafePointer<Float>, sourceFirstRow: Int, sourceStride srcStride: Int,
         width w: Int, height h: Int, into dst: UnsafeMutablePointer<UInt8>, firstRow: Int, stride dstStride: Int,
+        bandRows: Int, pool: ThreadPool
+    ) {
+        rows(range, source: src, sourceFirstRow: sourceFirstRow, sourceStride: srcStride, width: w, height: h,
+             into: .bytes(dst), firstRow: firstRow, stride: dstStride, bandRows: bandRows, pool: pool)
+    }
+
+    /// As above, into 8-bit or float rows.
+    func rows(
+        _ range: Range<Int>, source src: UnsafePointer<Float>, sourceFirstRow: Int, sourceStride srcStride: Int,
+        width w: Int, height h: Int, into dst: Output, firstRow: Int, stride dstStride: Int,
         bandRows: Int, pool: ThreadPool
     ) {
         guard !range.isEmpty else { return }
@@ -204,6 +221,11 @@ struct BandedChain {
                         let p = a + (y - base) * w
                         for x in 0..<w where p[x] < limit { p[x] = 0 }
                     }
+                case .clamp:
+                    for y in lo..<hi {
+                        let p = a + (y - base) * w
+                        for x in 0..<w { let v = p[x]; p[x] = v > 0 ? min(v, 1) : 0 }
+                    }
                 case let .morphology(radius, isMin):
                     Self.morphology(a, b, base: base, width: w, height: h, out: nlo..<nhi,
                                     radius: radius, isMin: isMin, row: row)
@@ -216,7 +238,10 @@ struct BandedChain {
                 lo = nlo; hi = nhi
             }
             for y in y0..<y1 {
-                quantizeRow(a + (y - base) * w, dst.value + (y - firstRow) * dstStride, count: w)
+                switch dst.value {
+                case let .bytes(d): quantizeRow(a + (y - base) * w, d + (y - firstRow) * dstStride, count: w)
+                case let .floats(d): (d + (y - firstRow) * dstStride).update(from: a + (y - base) * w, count: w)
+                }
             }
         }
     }
@@ -228,6 +253,10 @@ struct BandedChain {
         _ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, base: Int, width w: Int, height h: Int,
         out: Range<Int>, radius r: Int, isMin: Bool, row: UnsafeMutablePointer<Float>
     ) {
+        if r > 8 {
+            wideMorphology(src, dst, base: base, width: w, height: h, out: out, radius: r, isMin: isMin)
+            return
+        }
         for y in out {
             let first = max(y - r, 0), last = min(y + r, h - 1)
             // Vertical extremum of the clipped window into `row`.
@@ -259,6 +288,41 @@ struct BandedChain {
         }
     }
 
+    /// ``morphology(_:_:base:width:height:out:radius:isMin:row:)`` for a radius above 8, in
+    /// O(1) per pixel: the van Herk/Gil–Werman filter of the whole-plane path
+    /// (`MinMaxKernel.run1D`) over the rows the outputs' windows reach, `[out − r, out + r)`
+    /// clipped to the picture, rows then columns. Clipped at those rows, a window of a row of
+    /// `out` loses only rows outside the picture, as in the whole plane; min and max are exact,
+    /// so the values are the whole-plane filter's.
+    static func wideMorphology(
+        _ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, base: Int, width w: Int, height h: Int,
+        out: Range<Int>, radius r: Int, isMin: Bool
+    ) {
+        guard !out.isEmpty else { return }
+        let lo = max(0, out.lowerBound - r), hi = min(h, out.upperBound + r), n = hi - lo
+        let rows = dst + (lo - base) * w
+        rows.update(from: src + (lo - base) * w, count: n * w)
+        let lanes = MinMaxKernel.stripLanes
+        let scratch = MinMaxKernel.Scratch(count: n, lanes: lanes, radius: r), rowScratch = MinMaxKernel.Scratch(count: w, lanes: 1, radius: r)
+        defer { scratch.deallocate(); rowScratch.deallocate() }
+        for y in 0..<n {
+            let row = rows + y * w
+            if isMin {
+                MinMaxKernel.run1D(row, row, count: w, lanes: 1, step: 1, radius: r, rowScratch, identity: .infinity) { Swift.min($0, $1) }
+            } else {
+                MinMaxKernel.run1D(row, row, count: w, lanes: 1, step: 1, radius: r, rowScratch, identity: -.infinity) { Swift.max($0, $1) }
+            }
+        }
+        for x0 in stride(from: 0, to: w, by: lanes) {
+            let p = rows + x0, count = min(lanes, w - x0)
+            if isMin {
+                MinMaxKernel.run1D(p, p, count: n, lanes: count, step: w, radius: r, scratch, identity: .infinity) { Swift.min($0, $1) }
+            } else {
+                MinMaxKernel.run1D(p, p, count: n, lanes: count, step: w, radius: r, scratch, identity: -.infinity) { Swift.max($0, $1) }
+            }
+        }
+    }
+
     /// ``GaussianKernel/blurred(_:sigma:threads:)`` for rows `out`: the same vertical taps
     /// (clamped row index) summed in tap order from 0, the same replicated-border horizontal
     /// taps, the same clamp to 0…1.
@@ -277,34 +341,81 @@ struct BandedChain {
 
 /// ``MatteOperations/appliedQuantized(to:guide:pool:)`` for a matte that exists only a strip
 /// of rows at a time: the banded chain, asked for output rows whose bands start at multiples
-/// of ``bandRows``, gives the same bytes as the whole-picture call.
+/// of ``bandRows``, gives the same bytes as the whole-picture call; with guided filters, the
+/// stateful `GuidedStripChain` does (the guide being the photo converted to float).
 package struct StripPostprocessor: Sendable {
-    let chain: BandedChain
+    /// All the steps as one banded chain, or (with guided filters) the stateful chain.
+    let chain: BandedChain?
+    let guided: GuidedStripChain?
     /// Rows per band (strips must start at a multiple of it).
     package static let bandRows = 64
 
-    /// Nil when `operations` has a step with no banded form (a guided filter, a custom
-    /// operator, erosion or dilation wider than the banded kernel takes).
+    /// Nil when `operations` has a step with no strip form (none of the built-in steps).
+    ///
+    /// With a guided-filter step the postprocessor has state: it serves one matte, its strips
+    /// asked for in order from row 0, with the photo's rows (``needsGuide``).
     ///
     /// - Throws: the parameter errors `applied(to:)` throws.
     package init?(_ operations: MatteOperations) throws {
-        guard let steps = try operations.bandedSteps() else { return nil }
-        chain = BandedChain(steps: steps)
+        if let steps = try operations.bandedSteps() {
+            chain = BandedChain(steps: steps)
+            guided = nil
+            return
+        }
+        var segments: [BandedChain] = [], filters: [GuidedStripChain.Guided] = [], current: [BandedChain.Step] = []
+        for op in operations.steps {
+            guard case let .guidedFilter(radius, epsilon) = op else {
+                guard let steps = try MatteOperations([op]).bandedSteps() else { return nil }
+                current += steps
+                continue
+            }
+            // `GuidedFilter.filtered`'s checks, in its order; radius 0 leaves only the clamp.
+            guard radius >= 0 else { throw ImageError.invalidArgument("guided filter radius \(radius) is negative") }
+            guard epsilon > 0, epsilon.isFinite else {
+                throw ImageError.invalidArgument("guided filter epsilon \(epsilon) must be positive")
+            }
+            if radius == 0 {
+                current.append(.clamp)
+            } else {
+                segments.append(BandedChain(steps: current))
+                filters.append(GuidedStripChain.Guided(radius: radius, epsilon: epsilon))
+                current = []
+            }
+        }
+        segments.append(BandedChain(steps: current))
+        chain = filters.isEmpty ? segments[0] : nil
+        guided = filters.isEmpty ? nil : GuidedStripChain(segments: segments, guided: filters)
     }
 
     /// Input rows needed beyond each end of a strip.
-    package var halo: Int { chain.halo }
+    package var halo: Int { guided?.halo ?? chain?.halo ?? 0 }
+
+    /// Whether ``rows(_:source:sourceFirstRow:sourceStride:width:height:into:firstRow:stride:guide:guideFirstRow:guideStride:pool:)``
+    /// needs the photo's rows (a guided filter follows them).
+    package var needsGuide: Bool { guided != nil }
 
     /// 8-bit rows `range` (`range.lowerBound` a multiple of ``bandRows``) of a `width × height`
     /// matte from its float rows `[range.lowerBound − halo, range.upperBound + halo)` ∩ picture
     /// at `source + (y − sourceFirstRow)·sourceStride`; row `y` written at `dst + (y − firstRow)·stride`.
+    /// With ``needsGuide``, `guide` holds the photo's 8-bit RGB rows over the same rows as
+    /// `source` (row `y` at `guide + (y − guideFirstRow)·guideStride`) and the strips are asked
+    /// for in order from row 0.
     package func rows(
         _ range: Range<Int>, source: UnsafePointer<Float>, sourceFirstRow: Int, sourceStride: Int,
-        width: Int, height: Int, into dst: UnsafeMutablePointer<UInt8>, firstRow: Int, stride: Int, pool: ThreadPool
+        width: Int, height: Int, into dst: UnsafeMutablePointer<UInt8>, firstRow: Int, stride: Int,
+        guide: UnsafePointer<UInt8>? = nil, guideFirstRow: Int = 0, guideStride: Int = 0, pool: ThreadPool
     ) {
         precondition(range.lowerBound % Self.bandRows == 0, "strips start at a multiple of \(Self.bandRows) rows")
-        chain.rows(range, source: source, sourceFirstRow: sourceFirstRow, sourceStride: sourceStride, width: width,
-                   height: height, into: dst, firstRow: firstRow, stride: stride, bandRows: Self.bandRows, pool: pool)
+        if let guided {
+            guard let guide else { preconditionFailure("a guided filter needs the photo's rows") }
+            guided.rows(range, source: source, sourceFirstRow: sourceFirstRow, sourceStride: sourceStride,
+                        sourceEnd: min(height, range.upperBound + guided.halo), width: width, height: height, into: dst,
+                        firstRow: firstRow, stride: stride, guide: guide, guideFirstRow: guideFirstRow, guideStride: guideStride,
+                        pool: pool)
+        } else if let chain {
+            chain.rows(range, source: source, sourceFirstRow: sourceFirstRow, sourceStride: sourceStride, width: width,
+                       height: height, into: dst, firstRow: firstRow, stride: stride, bandRows: Self.bandRows, pool: pool)
+        }
     }
 }
 
