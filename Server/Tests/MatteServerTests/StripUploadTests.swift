@@ -132,7 +132,7 @@ import Testing
     }
 
     /// A broken large upload gives the documented JSON error on the strip path as on the whole
-    /// path: 400 `invalid_image`, for every kind of answer the strips make.
+    /// path: 400 `image_truncated`, for every kind of answer the strips make.
     @Test func brokenUploadsInStripsGiveTheJSONErrors() async throws {
         let photo = try Self.largePhoto()
         let truncated = Array(photo.prefix(photo.count * 2 / 3))
@@ -148,7 +148,7 @@ import Testing
             #expect(answer.status == .badRequest && answer.headers[0] == "application/json")
             let object = try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any]
             let first = (object?["errors"] as? [[String: Any]])?.first
-            #expect(first?["code"] as? String == "invalid_image", "\(String(decoding: answer.body, as: UTF8.self))")
+            #expect(first?["code"] as? String == "image_truncated", "\(String(decoding: answer.body, as: UTF8.self))")
         }
     }
 }
