@@ -6,6 +6,7 @@ checks that every answer is 200 or 429/503 (with Retry-After), and that the serv
 answers /health afterwards. Prints one JSON line of figures.
 
 Usage: load_test.py --base-url URL --photo PATH --pid PID [--requests 200] [--concurrency 16]
+                    [--route /api/remove | /v1.0/removebg] [--fields a=b&c=d]
 """
 import argparse
 import concurrent.futures
@@ -18,12 +19,12 @@ import urllib.request
 import uuid
 
 
-def post(url, photo, name, fields):
+def post(url, photo, name, fields, part="file"):
     boundary = uuid.uuid4().hex
     body = bytearray()
     for key, value in fields.items():
         body += f"--{boundary}\r\nContent-Disposition: form-data; name=\"{key}\"\r\n\r\n{value}\r\n".encode()
-    body += f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n".encode()
+    body += f"--{boundary}\r\nContent-Disposition: form-data; name=\"{part}\"; filename=\"{name}\"\r\n\r\n".encode()
     body += photo + f"\r\n--{boundary}--\r\n".encode()
     request = urllib.request.Request(url, data=bytes(body), method="POST",
                                      headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
@@ -62,6 +63,7 @@ def main():
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--fields", default="om=true", help="extra form fields, a=b&c=d")
+    parser.add_argument("--route", default="/api/remove", help="/api/remove (photo in file) or /v1.0/removebg (image_file)")
     parser.add_argument("--side", type=int, default=0, help="scale the photo to this long side first (0: as it is)")
     args = parser.parse_args()
     photo = open(args.photo, "rb").read()
@@ -73,11 +75,12 @@ def main():
         image.save(buffer, "JPEG", quality=92)
         photo = buffer.getvalue()
     fields = dict(kv.split("=", 1) for kv in args.fields.split("&") if kv)
-    url = args.base_url.rstrip("/") + "/api/remove"
+    url = args.base_url.rstrip("/") + args.route
+    part = "image_file" if args.route == "/v1.0/removebg" else "file"
 
     start = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-        results = list(pool.map(lambda i: post(url, photo, f"p{i}.jpg", fields), range(args.requests)))
+        results = list(pool.map(lambda i: post(url, photo, f"p{i}.jpg", fields, part), range(args.requests)))
     wall = time.monotonic() - start
 
     statuses = {}
@@ -107,6 +110,7 @@ def main():
         "server_work_p50_ms": round(percentile(list(server_ms.values()), 0.5) or 0, 1),
         "outside_work_p50_ms": round(percentile(overhead, 0.5) or 0, 1),
         "peak_rss_mib": round(peak_rss_mib(args.pid) or 0, 1), "alive_after": alive,
+        "answer_bytes_p50": round(percentile([r[2] for r in ok], 0.5) or 0),
     }
     print(json.dumps(figures))
     failures = []

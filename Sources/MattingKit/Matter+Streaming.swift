@@ -82,6 +82,8 @@ enum EncodedOutput: Hashable, Sendable {
     case mask(ImageFormat)
     /// The colours without alpha, as JPEG.
     case colours
+    /// The cut-out over a colour as PNG (``MattingResult/cutout(over:opacity:pool:)``).
+    case cutoutOver(RGBColor, opacity: UInt8)
 
     /// The whole-picture path's bytes for this output.
     func encoded(_ result: MattingResult, background: RGBColor, pool: ThreadPool) throws -> [UInt8] {
@@ -90,6 +92,8 @@ enum EncodedOutput: Hashable, Sendable {
         case .cutout(.jpeg): try result.composited(over: background, pool: pool).encoded(as: .jpeg)
         case let .mask(format): try result.matte.encoded(as: format)
         case .colours: try result.foreground.encoded(as: .jpeg)
+        case let .cutoutOver(colour, opacity):
+            try result.cutout(over: colour, opacity: opacity, pool: pool).encoded(as: .png, options: EncodingOptions(threads: pool.threadCount))
         }
     }
 }
@@ -485,9 +489,11 @@ extension Matter {
     private enum StripWriter {
         case png(StreamingPNGWriter)
         case jpeg(StreamingJPEGWriter)
+        case over(CutoutOverWriter)
 
         func finish() throws {
             switch self {
+            case let .over(writer): try writer.finish()
             case let .png(writer): try writer.finish(committing: false)
             case let .jpeg(writer): try writer.finish(committing: false)
             }
@@ -568,6 +574,9 @@ extension Matter {
                                                            threads: pool.threadCount)))
             case .mask(.jpeg):
                 writers.append(.jpeg(try StreamingJPEGWriter(sink: sink, width: W, height: H, layout: .gray, colorProfile: nil)))
+            case let .cutoutOver(colour, opacity):
+                writers.append(.over(try CutoutOverWriter(sink: sink, width: W, height: H, rows: min(strip, H), over: colour,
+                                                          opacity: opacity, colorProfile: profile, threads: pool.threadCount)))
             }
         }
         // A JPEG cut-out: the colours composited over the background, strip by strip.
@@ -575,6 +584,8 @@ extension Matter {
         func writeOutputs(_ colours: UnsafePointer<UInt8>, stride: Int, alpha: UnsafePointer<UInt8>, count: Int) throws {
             for (kind, writer) in zip(kinds, writers) {
                 switch (kind, writer) {
+                case let (_, .over(over)): try over.write(colours, stride: stride, alpha: alpha, alphaStride: W, count: count, pool: pool)
+                case (.cutoutOver, _): preconditionFailure("a cut-out over a colour has its own writer")
                 case let (.cutout, .png(png)):
                     try png.write(colours, stride: stride, alpha: alpha, alphaStride: W, count: count)
                 case let (.cutout, .jpeg(jpeg)):

@@ -85,10 +85,10 @@ public final class MatteService: Sendable {
     /// Decodes, mattes and renders `request` on the ticket's pipeline, within the timeout.
     ///
     /// A large upload (over ``MatteServerConfiguration/stripsAbove`` pixels) whose answer the
-    /// strips can make goes through `Matter.matte(encoded:…)`: its rows are decoded from the
-    /// upload's bytes, and the answer encoded strip by strip into memory — the same bytes as
-    /// the whole path, without holding the full-size photo, matte or cut-out. Nothing is
-    /// written to disk either way.
+    /// strips can make goes through `Matter.matte(encoded:answering:…)`: its rows are decoded
+    /// from the upload's bytes, and the answer encoded strip by strip into memory, in chunks —
+    /// the same bytes as the whole path, without holding the full-size photo, matte or
+    /// cut-out. Nothing is written to disk either way.
     ///
     /// - Parameters:
     ///   - includeMask: also encode the matte as PNG (`Rendered.maskPNG`).
@@ -152,7 +152,7 @@ public final class MatteService: Sendable {
         var options = MattingOptions(operations: request.operations)
         options.background = plan.background
         let matte = try await matter.matte(
-            encoded: request.image, writing: plan.outputs, options: options,
+            encoded: request.image, answering: plan.outputs, options: options,
             studio: request.source == .studio ? StudioTrimap() : nil,
             decoding: DecodingOptions(maximumPixelCount: configuration.maximumPixels),
             stripsAbove: configuration.stripsAbove, progress: progress)
@@ -184,15 +184,13 @@ public final class MatteService: Sendable {
         let pool = matter.pool
         let (photo, began) = try await pool.run { () throws -> (Image, ContinuousClock.Instant) in
             let began = clock.now
-            var photo = try Image(decoding: bytes, options: DecodingOptions(maximumPixelCount: limit))
-            if let maximumPixels, photo.pixelCount > maximumPixels, !photo.isEmpty {
-                let scale = (Double(maximumPixels) / Double(photo.pixelCount)).squareRoot()
-                let profile = photo.colorProfile
-                photo = photo.resized(
-                    width: max(1, Int(Double(photo.width) * scale)), height: max(1, Int(Double(photo.height) * scale)),
-                    pool: pool)
-                photo.colorProfile = profile
-            }
+            // A photo larger than `size` asks is reduced as it is decoded, a band of rows at a
+            // time: the full-size picture is never held.
+            let photo = try Image(decoding: bytes, options: DecodingOptions(maximumPixelCount: limit), reducedTo: { width, height in
+                guard let maximumPixels, width * height > maximumPixels, width > 0, height > 0 else { return nil }
+                let scale = (Double(maximumPixels) / Double(width * height)).squareRoot()
+                return (max(1, Int(Double(width) * scale)), max(1, Int(Double(height) * scale)))
+            }, pool: pool)
             return (photo, began)
         }
         let decoded = clock.now

@@ -3,7 +3,8 @@ import MattingKit
 
 /// An encoded answer: the bytes, their media type, the picture's size and where the subject is.
 struct Rendered: Sendable {
-    var bytes: [UInt8]
+    /// The answer's bytes, in chunks (one for the whole path, many from the strips).
+    var bytes: EncodedBytes
     var contentType: String
     /// The file name extension (`png`, `jpg`, `zip`).
     var fileExtension: String
@@ -15,61 +16,58 @@ struct Rendered: Sendable {
     var maskPNG: [UInt8]?
 }
 
-/// How a request is answered from ``Matter/matte(encoded:writing:options:studio:decoding:stripsAbove:progress:)``:
-/// the outputs to encode and the background of a JPEG cut-out.
+/// How a request is answered from ``Matter/matte(encoded:answering:options:studio:decoding:stripsAbove:progress:)``:
+/// the outputs to encode (the answer's first: the cut-out or mask, or zip's colours and mask)
+/// and the background of a JPEG cut-out.
 struct EncodedPlan: Sendable, Equatable {
-    var outputs: EncodedOutputs
+    var outputs: [AnswerOutput]
     var background: RGBColor
 }
 
 enum Rendering {
     /// The plan that gives the bytes ``render(_:_:includeMask:pool:)`` would, from the upload's
-    /// bytes in strips; nil when the answer needs the whole picture (a crop, a PNG over a
-    /// background colour, a translucent background, a JPEG mask beside the page's PNG mask).
+    /// bytes in strips; nil when the answer needs the whole picture (a crop). The page's PNG
+    /// mask (`includeMask`) comes last.
     static func plan(_ output: Output, includeMask: Bool) -> EncodedPlan? {
         guard !output.crop else { return nil }
+        var plan = EncodedPlan(outputs: [], background: .white)
         switch output.kind {
-        case .mask:
-            let format: ImageFormat = output.format == .jpeg ? .jpeg : .png
-            if includeMask && format != .png { return nil }
-            return EncodedPlan(outputs: EncodedOutputs(cutout: nil, mask: format), background: .white)
-        case .zip:
-            return EncodedPlan(outputs: EncodedOutputs(cutout: nil, mask: .png, colours: true), background: .white)
+        case .mask: plan.outputs = [.mask(output.format == .jpeg ? .jpeg : .png)]
+        case .zip: plan.outputs = [.colours, .mask(.png)]
         case .cutout:
             let background = output.background.flatMap { $0.alpha == 0 ? nil : $0 }
             let format = output.format ?? (background?.alpha == 255 ? .jpeg : .png)
-            let mask: ImageFormat? = includeMask ? .png : nil
             switch (background, format) {
-            case (nil, .png): return EncodedPlan(outputs: EncodedOutputs(cutout: .png, mask: mask), background: .white)
-            case (nil, .jpeg): return EncodedPlan(outputs: EncodedOutputs(cutout: .jpeg, mask: mask), background: .white)
-            case let (colour?, .jpeg) where colour.alpha == 255:
-                return EncodedPlan(outputs: EncodedOutputs(cutout: .jpeg, mask: mask), background: colour.rgb)
-            default: return nil
+            case (nil, .png): plan.outputs = [.cutoutPNG]
+            case (nil, .jpeg): plan.outputs = [.cutoutJPEG]
+            case let (colour?, .png): plan.outputs = [.cutoutPNGOver(colour.rgb, opacity: colour.alpha)]
+            case let (colour?, .jpeg):
+                // JPEG has no alpha: a partly transparent background is laid on white first.
+                plan.outputs = [.cutoutJPEG]
+                plan.background = colour.alpha == 255 ? colour.rgb : blendedOverWhite(colour)
             }
         }
+        if includeMask { plan.outputs.append(.mask(.png)) }
+        return plan
     }
 
-    /// The answer made from `matte`, encoded as `plan` says: the bytes of ``render(_:_:includeMask:pool:)``.
-    static func rendered(_ matte: EncodedMatte, _ output: Output, plan: EncodedPlan, includeMask: Bool) throws -> Rendered {
-        func need(_ bytes: [UInt8]?) throws -> [UInt8] {
-            guard let bytes else { throw APIError(.internalServerError, code: "internal_error", title: "an output was not encoded") }
-            return bytes
+    /// The answer made from `answer`, encoded as `plan` says: the bytes of ``render(_:_:includeMask:pool:)``.
+    static func rendered(_ answer: EncodedAnswer, _ output: Output, plan: EncodedPlan, includeMask: Bool) throws -> Rendered {
+        guard answer.outputs.count == plan.outputs.count, let first = answer.outputs.first else {
+            throw APIError(.internalServerError, code: "internal_error", title: "an output was not encoded")
         }
-        let maskPNG = includeMask ? try need(matte.mask) : nil
-        func done(_ bytes: [UInt8], _ format: ImageFormat) -> Rendered {
-            Rendered(bytes: bytes, contentType: format == .png ? "image/png" : "image/jpeg", fileExtension: format == .png ? "png" : "jpg",
-                     width: matte.width, height: matte.height, foreground: matte.subjectBounds, maskPNG: maskPNG)
+        let maskPNG = includeMask ? answer.outputs.last?.joined : nil
+        var rendered = Rendered(bytes: first, contentType: "image/png", fileExtension: "png", width: answer.width, height: answer.height,
+                                foreground: answer.subjectBounds, maskPNG: maskPNG)
+        switch plan.outputs[0] {
+        case .cutoutJPEG, .mask(.jpeg): (rendered.contentType, rendered.fileExtension) = ("image/jpeg", "jpg")
+        case .colours:
+            rendered.bytes = ZipArchive.stored([("color.jpg", first), ("alpha.png", answer.outputs[1])])
+            (rendered.contentType, rendered.fileExtension) = ("application/zip", "zip")
+        default: break
         }
-        switch output.kind {
-        case .mask: return done(try need(matte.mask), plan.outputs.mask ?? .png)
-        case .zip:
-            let archive = ZipArchive.stored([("color.jpg", try need(matte.colours)), ("alpha.png", try need(matte.mask))])
-            return Rendered(bytes: archive, contentType: "application/zip", fileExtension: "zip",
-                            width: matte.width, height: matte.height, foreground: matte.subjectBounds, maskPNG: maskPNG)
-        case .cutout: return done(try need(matte.cutout), plan.outputs.cutout ?? .png)
-        }
+        return rendered
     }
-
 
     /// Encodes `result` as `output` asks: crop, background, format, kind.
     ///
@@ -95,7 +93,7 @@ enum Rendering {
         }
         let maskPNG = includeMask ? try matte.encoded(as: .png) : nil
         func done(_ bytes: [UInt8], _ format: Output.Format) -> Rendered {
-            Rendered(bytes: bytes, contentType: format == .png ? "image/png" : "image/jpeg",
+            Rendered(bytes: EncodedBytes(chunks: [bytes]), contentType: format == .png ? "image/png" : "image/jpeg",
                      fileExtension: format == .png ? "png" : "jpg",
                      width: matte.width, height: matte.height, foreground: box, maskPNG: maskPNG)
         }
@@ -108,7 +106,7 @@ enum Rendering {
                 ("color.jpg", try colours.encoded(as: .jpeg)),
                 ("alpha.png", try matte.encoded(as: .png)),
             ])
-            return Rendered(bytes: archive, contentType: "application/zip", fileExtension: "zip",
+            return Rendered(bytes: EncodedBytes(chunks: [archive]), contentType: "application/zip", fileExtension: "zip",
                             width: matte.width, height: matte.height, foreground: box, maskPNG: maskPNG)
         case .cutout:
             let background = output.background.flatMap { $0.alpha == 0 ? nil : $0 }
@@ -123,13 +121,14 @@ enum Rendering {
                 let flat = try Compositing.composite(colours, matte: matte, over: .color(.white), pool: pool)
                 return done(try flat.encoded(as: .jpeg), .jpeg)
             }
-            if colour.alpha < 255 && format == .png {
-                return done(try over(colours, matte: matte, translucent: colour).encoded(as: .png, options: threads), .png)
+            if format == .png {
+                let laid = try Compositing.cutout(colours, matte: matte, over: colour.rgb, opacity: colour.alpha, pool: pool)
+                return done(try laid.encoded(as: .png, options: threads), .png)
             }
             // JPEG has no alpha: a partly transparent background is laid on white first.
             let solid = colour.alpha == 255 ? colour.rgb : blendedOverWhite(colour)
             let flat = try Compositing.composite(colours, matte: matte, over: .color(solid), pool: pool)
-            return done(try flat.encoded(as: format == .png ? .png : .jpeg, options: threads), format)
+            return done(try flat.encoded(as: .jpeg, options: threads), .jpeg)
         }
     }
 
@@ -143,29 +142,5 @@ enum Rendering {
             return UInt8(sum / 255)
         }
         return RGBColor(red: mix(c.red), green: mix(c.green), blue: mix(c.blue))
-    }
-
-    /// The cut-out over a partly transparent colour, as straight-alpha RGBA ("over" operator).
-    static func over(_ colours: Image, matte: Image, translucent c: RGBAColor) throws -> Image {
-        var out = try Compositing.cutout(colours, matte: matte)
-        let width = out.width, height = out.height
-        let bgA = Double(c.alpha) / 255
-        out.withUnsafeMutableBufferPointer { p, stride in
-            for y in 0..<height {
-                let row = p + y * stride
-                for x in 0..<width {
-                    let a = Double(row[4 * x + 3]) / 255
-                    let outA = a + bgA * (1 - a)
-                    guard outA > 0 else { continue }
-                    for k in 0..<3 {
-                        let bg = Double(k == 0 ? c.red : k == 1 ? c.green : c.blue)
-                        let v = (Double(row[4 * x + k]) * a + bg * bgA * (1 - a)) / outA
-                        row[4 * x + k] = UInt8(min(255, max(0, v.rounded())))
-                    }
-                    row[4 * x + 3] = UInt8(min(255, (outA * 255).rounded()))
-                }
-            }
-        }
-        return out
     }
 }

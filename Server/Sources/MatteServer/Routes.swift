@@ -186,7 +186,7 @@ struct Handlers: Sendable {
                     var line: [String: Any] = [
                         "done": true, "width": rendered.width, "height": rendered.height,
                         "contentType": rendered.contentType, "extension": rendered.fileExtension,
-                        "image": Data(rendered.bytes).base64EncodedString(),
+                        "image": Data(rendered.bytes.joined).base64EncodedString(),
                         "queueMs": timings.queue * 1000, "decodeMs": timings.decode * 1000, "matteMs": timings.matte * 1000, "encodeMs": timings.encode * 1000,
                     ]
                     if let mask = rendered.maskPNG { line["mask"] = Data(mask).base64EncodedString() }
@@ -208,14 +208,17 @@ struct Handlers: Sendable {
         return Response(status: .ok, headers: [.contentType: "application/x-ndjson", .cacheControl: "no-store"], body: body)
     }
 
-    /// The answer's bytes, copied into the response a slice at a time (a large answer is not
-    /// held twice), with its length.
-    static func body(_ bytes: [UInt8]) -> ResponseBody {
+    /// The answer's bytes, copied into the response a slice of at most 1 MiB at a time, chunk
+    /// by chunk (a large answer is not held twice, nor joined), with its length.
+    static func body(_ bytes: EncodedBytes) -> ResponseBody {
         let slice = 1 << 20
-        guard bytes.count > slice else { return .init(byteBuffer: ByteBuffer(bytes: bytes)) }
-        return ResponseBody(contentLength: bytes.count) { writer in
-            for start in stride(from: 0, to: bytes.count, by: slice) {
-                try await writer.write(ByteBuffer(bytes: bytes[start..<min(bytes.count, start + slice)]))
+        let count = bytes.count
+        if bytes.chunks.count <= 1 && count <= slice { return .init(byteBuffer: ByteBuffer(bytes: bytes.joined)) }
+        return ResponseBody(contentLength: count) { writer in
+            for chunk in bytes.chunks {
+                for start in stride(from: 0, to: chunk.count, by: slice) {
+                    try await writer.write(ByteBuffer(bytes: chunk[start..<min(chunk.count, start + slice)]))
+                }
             }
             try await writer.finish(nil)
         }

@@ -49,6 +49,11 @@ import Testing
             ("/api/remove", [("file", .file("big.jpg", photo)), ("om", .text("true"))]),            // PNG mask
             ("/v1.0/removebg", [("image_file", .file("big.jpg", photo)), ("bg_color", .text("81d4fa"))]),  // JPEG over a colour
             ("/v1.0/removebg", [("image_file", .file("big.jpg", photo)), ("format", .text("zip"))]),         // color.jpg + alpha.png
+            ("/v1.0/removebg", [("image_file", .file("big.jpg", photo)), ("bg_color", .text("81d4fa")), ("format", .text("png"))]),  // RGB PNG over a colour
+            ("/v1.0/removebg", [("image_file", .file("big.jpg", photo)), ("bg_color", .text("81d4fa77"))]),  // RGBA PNG over a translucent colour
+            ("/api/remove", [("file", .file("big.jpg", photo)), ("bgc", .text("129,212,250,119"))]),          // the same through rembg
+            ("/v1.0/removebg", [("image_file", .file("big.jpg", photo)), ("bg_color", .text("81d4fa77")), ("format", .text("jpg"))]),  // JPEG over it
+            ("/v1.0/removebg", [("image_file", .file("big.jpg", photo)), ("channels", .text("alpha")), ("format", .text("jpg"))]),  // JPEG mask
         ]
         let strips = try Fixtures.service { $0.stripsAbove = 0 }
         let whole = try Fixtures.service { $0.stripsAbove = Int.max }
@@ -61,6 +66,13 @@ import Testing
             #expect(a.headers == b.headers, "\(requests[index].uri) #\(index): \(a.headers) vs \(b.headers)")
             #expect(a.body == b.body, "\(requests[index].uri) #\(index): the bodies differ (\(a.body.count) vs \(b.body.count) bytes)")
         }
+        // The answers differ from each other in type and pixels (each is what was asked for).
+        #expect(streamed[4].headers[0] == "image/png" && streamed[6].headers[0] == "image/png" && streamed[7].headers[0] == "image/jpeg")
+        #expect(streamed[8].headers[0] == "image/jpeg")
+        let overOpaque = try Image(decoding: streamed[4].body), overTranslucent = try Image(decoding: streamed[5].body)
+        #expect(overOpaque.layout == .rgb && overTranslucent.layout == .rgba)
+        #expect(overOpaque[1, 1, 0] == 0x81 && overTranslucent[1, 1, 3] == 0x77)
+        #expect(streamed[5].body == streamed[6].body, "bg_color 81d4fa77 and bgc 129,212,250,119 are the same colour")
         // Not vacuous: a full-size cut-out with the astronaut in it and the background gone.
         let cutout = try Image(decoding: try #require(streamed.first).body)
         #expect(cutout.width == 2400 && cutout.height == 1800 && cutout.layout == .rgba)
@@ -69,7 +81,8 @@ import Testing
     }
 
     /// Answers the strips cannot make (a crop) still come from the whole path; the page's
-    /// answer (cut-out and mask) comes from the strips with the whole path's bytes.
+    /// answer (cut-out and mask, over a colour as PNG too) comes from the strips with the whole
+    /// path's bytes.
     @Test func cropsGoWholeAndThePageStreams() async throws {
         let photo = try Self.largePhoto()
         let strips = try Fixtures.service { $0.stripsAbove = 0 }
@@ -77,10 +90,10 @@ import Testing
         #expect(cropped.first?.status == .ok)
         #expect(strips.streamedCount == 0)
 
-        func pageImages(_ service: MatteService) async throws -> [String] {
+        func pageImages(_ service: MatteService, _ fields: [(String, Fixtures.Part)]) async throws -> [String] {
             let images = Mutex<[String]>([])
             try await Fixtures.application(service).test(.router) { client in
-                let form = Fixtures.multipart([("file", .file("big.jpg", photo)), ("format", .text("jpg"))])
+                let form = Fixtures.multipart([("file", .file("big.jpg", photo))] + fields)
                 try await client.execute(uri: "/api/matte", method: .post, headers: form.headers, body: form.body) { response in
                     let last = String(buffer: response.body).split(separator: "\n").last.map { String($0) } ?? ""
                     let object = (try? JSONSerialization.jsonObject(with: Data(last.utf8))) as? [String: Any] ?? [:]
@@ -90,9 +103,52 @@ import Testing
             }
             return images.withLock { $0 }
         }
-        let streamedPage = try await pageImages(strips)
-        #expect(strips.streamedCount == 1)
-        let wholePage = try await pageImages(try Fixtures.service { $0.stripsAbove = Int.max })
-        #expect(streamedPage == wholePage && !streamedPage.contains("none"))
+        let whole = try Fixtures.service { $0.stripsAbove = Int.max }
+        for (count, fields) in [[("format", Fixtures.Part.text("jpg"))], [("bg_color", .text("81d4fa80")), ("format", .text("png"))]].enumerated() {
+            let streamedPage = try await pageImages(strips, fields)
+            #expect(strips.streamedCount == count + 1)
+            let wholePage = try await pageImages(whole, fields)
+            #expect(streamedPage == wholePage && !streamedPage.contains("none"), "\(fields)")
+        }
+    }
+
+    /// `size` reduces a large upload as it is decoded: the answer is the reduced size, and the
+    /// same bytes with the strips on or off (both reduce before matting).
+    @Test func sizeReducesAsTheUploadIsDecoded() async throws {
+        let photo = try Self.largePhoto()
+        let requests: [(uri: String, fields: [(String, Fixtures.Part)])] = [
+            ("/v1.0/removebg", [("image_file", .file("big.jpg", photo)), ("size", .text("medium"))]),
+        ]
+        let strips = try await Self.answers(try Fixtures.service { $0.stripsAbove = 0 }, requests)
+        let whole = try await Self.answers(try Fixtures.service { $0.stripsAbove = Int.max }, requests)
+        #expect(strips == whole)
+        let answer = try #require(strips.first)
+        // 1.5 MP of 2400×1800: scale √(1.5 M / 4.32 M).
+        let scale = (1_500_000.0 / (2400.0 * 1800.0)).squareRoot()
+        #expect(answer.status == .ok && answer.headers[1] == String(Int(2400 * scale)) && answer.headers[2] == String(Int(1800 * scale)))
+        let image = try Image(decoding: answer.body)
+        #expect(image.width == Int(2400 * scale) && image.height == Int(1800 * scale))
+        #expect(Fixtures.meanAlpha(image, x: 0.4...0.6, y: 0.7...0.9) > 240)
+    }
+
+    /// A broken large upload gives the documented JSON error on the strip path as on the whole
+    /// path: 400 `image_truncated`, for every kind of answer the strips make.
+    @Test func brokenUploadsInStripsGiveTheJSONErrors() async throws {
+        let photo = try Self.largePhoto()
+        let truncated = Array(photo.prefix(photo.count * 2 / 3))
+        let requests: [(uri: String, fields: [(String, Fixtures.Part)])] = [
+            ("/api/remove", [("file", .file("big.jpg", truncated))]),
+            ("/v1.0/removebg", [("image_file", .file("big.jpg", truncated)), ("bg_color", .text("81d4fa77"))]),
+            ("/v1.0/removebg", [("image_file", .file("big.jpg", truncated)), ("format", .text("zip"))]),
+        ]
+        let strips = try await Self.answers(try Fixtures.service { $0.stripsAbove = 0 }, requests)
+        let whole = try await Self.answers(try Fixtures.service { $0.stripsAbove = Int.max }, requests)
+        #expect(strips.count == requests.count && whole.count == requests.count)
+        for answer in strips + whole {
+            #expect(answer.status == .badRequest && answer.headers[0] == "application/json")
+            let object = try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any]
+            let first = (object?["errors"] as? [[String: Any]])?.first
+            #expect(first?["code"] as? String == "image_truncated", "\(String(decoding: answer.body, as: UTF8.self))")
+        }
     }
 }

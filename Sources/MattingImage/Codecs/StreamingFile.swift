@@ -123,7 +123,7 @@ package final class AtomicFileWriter: EncodedSink {
 }
 
 /// A PNG written to an ``EncodedSink`` (a file through ``AtomicFileWriter``, or memory) as its rows come: the same bytes as
-/// ``ImageBuffer/encoded(as:options:)`` with default options (gray) or
+/// ``ImageBuffer/encoded(as:options:)`` with default options (gray or RGB) or
 /// `encodedPNG(withAlpha:threads:)` (RGB rows plus alpha rows), colour profile included.
 package final class StreamingPNGWriter {
     private let stream: OpaquePointer
@@ -131,7 +131,8 @@ package final class StreamingPNGWriter {
     private let rgbAlpha: Bool
 
     /// - Parameters:
-    ///   - layout: `.gray` for a mask, `.rgba` for RGB rows with separate alpha rows.
+    ///   - layout: `.gray` for a mask, `.rgb` for opaque colours, `.rgba` for RGB rows with
+    ///     separate alpha rows.
     ///   - colorProfile: written as an iCCP chunk after IHDR when it describes `layout`.
     ///   - threads: how many threads of its own the writer deflates finished bands on, while
     ///     the caller makes the next rows (1: on the caller's thread, in ``write(_:stride:alpha:alphaStride:count:)``).
@@ -147,7 +148,7 @@ package final class StreamingPNGWriter {
     package init(
         sink: any EncodedSink, width: Int, height: Int, layout: PixelLayout, colorProfile: ColorProfile?, threads: Int = 1
     ) throws(ImageError) {
-        precondition(layout == .gray || layout == .rgba)
+        precondition(layout == .gray || layout == .rgb || layout == .rgba)
         rgbAlpha = layout == .rgba
         file = sink
         guard let stream = cpng_stream_create(
@@ -176,8 +177,8 @@ package final class StreamingPNGWriter {
         cpng_stream_consume(stream)
     }
 
-    /// Adds `count` rows: 8-bit rows at `pixels` (gray, or RGB for an RGBA file) and, for an
-    /// RGBA file, alpha rows at `alpha`.
+    /// Adds `count` rows: 8-bit rows at `pixels` (gray, RGB, or RGB for an RGBA file) and,
+    /// for an RGBA file, alpha rows at `alpha`.
     package func write(
         _ pixels: UnsafePointer<UInt8>, stride: Int, alpha: UnsafePointer<UInt8>? = nil, alphaStride: Int = 0, count: Int
     ) throws(ImageError) {
