@@ -43,10 +43,7 @@ public struct ReferenceEvaluator: Sendable {
             var y = x[0]
             for n in 0..<s[0] {
                 for c in 0..<s[3] {
-                    var values: [Double] = []
-                    forEachIndex([s[1], s[2]]) { i in values.append(x[0][[n, i[0], i[1], c]]) }
-                    let mean = values.reduce(0, +) / Double(values.count)
-                    let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)
+                    let (mean, variance) = instanceMoments(x[0], image: n, channel: c)
                     forEachIndex([s[1], s[2]]) { i in
                         y[[n, i[0], i[1], c]] = (x[0][[n, i[0], i[1], c]] - mean) / (variance + Double(eps)).squareRoot()
                             * x[1].data[c] + x[2].data[c]
@@ -59,10 +56,7 @@ public struct ReferenceEvaluator: Sendable {
             var y = x[0]
             for n in 0..<s[0] {
                 for c in 0..<s[3] {
-                    var values: [Double] = []
-                    forEachIndex([s[1], s[2]]) { i in values.append(x[0][[n, i[0], i[1], c]]) }
-                    let mean = values.reduce(0, +) / Double(values.count)
-                    let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)
+                    let (mean, variance) = instanceMoments(x[0], image: n, channel: c)
                     forEachIndex([s[1], s[2]]) { i in
                         let v = x[0][[n, i[0], i[1], c]]
                         let z = c < split ? v * x[1].data[c] + x[2].data[c]
@@ -131,6 +125,15 @@ public struct ReferenceEvaluator: Sendable {
         case let .softmax(axis): return [softmax(x[0], axis: axis)]
         default: return try evaluateTransformer(op, x)
         }
+    }
+
+    /// The mean and variance over H and W of one image's channel of NHWC `x`.
+    func instanceMoments(_ x: ReferenceTensor, image n: Int, channel c: Int) -> (mean: Double, variance: Double) {
+        let s = x.shape
+        var values: [Double] = []
+        forEachIndex([s[1], s[2]]) { i in values.append(x[[n, i[0], i[1], c]]) }
+        let mean = values.reduce(0, +) / Double(values.count)
+        return (mean, values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count))
     }
 
     func activate(_ a: Activation, _ v: Double) -> Double {
