@@ -68,8 +68,9 @@ def make_inputs(names):
         path = os.path.join(WORK, name)
         if not os.path.exists(path):
             print(f"# making {name}", file=sys.stderr)
-            makers[name](path + ".part")
-            os.replace(path + ".part", path)
+            root, extension = os.path.splitext(path)
+            makers[name](root + ".part" + extension)
+            os.replace(root + ".part" + extension, path)
 
 
 def interlaced(image, path):
