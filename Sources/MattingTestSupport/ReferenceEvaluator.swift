@@ -39,33 +39,9 @@ public struct ReferenceEvaluator: Sendable {
             }
             return [y]
         case let .instanceNorm(eps):
-            let s = x[0].shape
-            var y = x[0]
-            for n in 0..<s[0] {
-                for c in 0..<s[3] {
-                    let (mean, variance) = instanceMoments(x[0], image: n, channel: c)
-                    forEachIndex([s[1], s[2]]) { i in
-                        y[[n, i[0], i[1], c]] = (x[0][[n, i[0], i[1], c]] - mean) / (variance + Double(eps)).squareRoot()
-                            * x[1].data[c] + x[2].data[c]
-                    }
-                }
-            }
-            return [y]
+            return [instanceNormalized(x[0], split: 0, affine: nil, scale: x[1], offset: x[2], epsilon: eps, activation: .identity)]
         case let .splitNorm(split, eps, a):
-            let s = x[0].shape
-            var y = x[0]
-            for n in 0..<s[0] {
-                for c in 0..<s[3] {
-                    let (mean, variance) = instanceMoments(x[0], image: n, channel: c)
-                    forEachIndex([s[1], s[2]]) { i in
-                        let v = x[0][[n, i[0], i[1], c]]
-                        let z = c < split ? v * x[1].data[c] + x[2].data[c]
-                            : (v - mean) / (variance + Double(eps)).squareRoot() * x[3].data[c - split] + x[4].data[c - split]
-                        y[[n, i[0], i[1], c]] = activate(a, z)
-                    }
-                }
-            }
-            return [y]
+            return [instanceNormalized(x[0], split: split, affine: (x[1], x[2]), scale: x[3], offset: x[4], epsilon: eps, activation: a)]
         case let .layerNorm(axis, eps):
             let s = x[0].shape, ax = axis < 0 ? axis + s.count : axis
             let inner = s[ax...].reduce(1, *)
@@ -125,6 +101,28 @@ public struct ReferenceEvaluator: Sendable {
         case let .softmax(axis): return [softmax(x[0], axis: axis)]
         default: return try evaluateTransformer(op, x)
         }
+    }
+
+    /// Instance normalisation of NHWC `x` from channel `split` on (`scale`, `offset` indexed from
+    /// `split`); the channels before it through `affine` (scale, shift); then `activation`.
+    func instanceNormalized(
+        _ x: ReferenceTensor, split: Int, affine: (ReferenceTensor, ReferenceTensor)?, scale: ReferenceTensor,
+        offset: ReferenceTensor, epsilon: Float, activation: Activation
+    ) -> ReferenceTensor {
+        let s = x.shape
+        var y = x
+        for n in 0..<s[0] {
+            for c in 0..<s[3] {
+                let (mean, variance) = instanceMoments(x, image: n, channel: c)
+                forEachIndex([s[1], s[2]]) { i in
+                    let v = x[[n, i[0], i[1], c]]
+                    let z = c < split ? v * affine!.0.data[c] + affine!.1.data[c]
+                        : (v - mean) / (variance + Double(epsilon)).squareRoot() * scale.data[c - split] + offset.data[c - split]
+                    y[[n, i[0], i[1], c]] = activate(activation, z)
+                }
+            }
+        }
+        return y
     }
 
     /// The mean and variance over H and W of one image's channel of NHWC `x`.

@@ -63,25 +63,9 @@ struct InterlacedRowsTests {
                               exifOrientation: orientation, idatSize: 97)
     }
 
-    /// The rows, read in batches of 1, 2, 3, … rows.
+    /// The rows, read in batches of 1, 2, 3, … rows (as the spill tests read them).
     static func readAll(_ source: any ImageRowSource) throws -> Image {
-        var result = Image(width: source.width, height: source.height, layout: source.layout)
-        var band = Image(width: source.width, height: source.height, layout: source.layout)
-        var y = 0, count = 1
-        while y < source.height {
-            let n = min(count, source.height - y)
-            try source.readRows(n, into: &band)
-            band.withUnsafeBufferPointer { src, stride in
-                result.withUnsafeMutableBufferPointer { dst, dstStride in
-                    for i in 0..<n {
-                        (dst + (y + i) * dstStride).update(from: src + i * stride, count: source.width * source.layout.channelCount)
-                    }
-                }
-            }
-            y += n
-            count += 1
-        }
-        return result
+        try OrientationSpillTests.readAll(source)
     }
 
     @Test(arguments: formats)
