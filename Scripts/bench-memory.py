@@ -13,7 +13,8 @@ Inputs (made once into out/bench-memory/ from the astronaut sample, Pillow bicub
   t12000.png     a trimap for b12000.jpg (the sample's selfie mask, upscaled, band ±2 % wide)
 
 Cases: NAME:INPUT:EXTRA-ARGUMENTS, for example "12k:b12000.jpg:" or "12k-enhance:b12000.jpg:--enhance";
-the trimap's path is written {trimap}. Every run writes a PNG cut-out and the mask (a .jpg
+the trimap's path is written {trimap}, and {guided} stands for a guided filter and an erosion
+(`--operations`, JSON). Every run writes a PNG cut-out and the mask (a .jpg
 cut-out when EXTRA has `-o .jpg`).
 
 Usage (Pillow needed; after Scripts/fetch-sample.sh; binaries built with
@@ -39,7 +40,11 @@ DEFAULT_CASES = [
 ALL_CASES = DEFAULT_CASES + [
     "12k-jpeg-out:b12000.jpg:-o .jpg", "12k-interlaced:i12000.png:", "12k-orientation-6:o12000.jpg:",
     "12k-enhance:b12000.jpg:--enhance", "12k-trimap:b12000.jpg:--trimap {trimap}",
+    "12k-trimap-guided:b12000.jpg:--trimap {trimap} --operations {guided}",
 ]
+# `{guided}` in EXTRA: a radius-8 guided filter then a 12 px erosion (`matte --operations`).
+GUIDED = '[{"guidedFilter":{"radius":8,"epsilon":0.0001}},{"erode":{"radius":12}}]'
+
 
 
 def sample_photo():
@@ -108,7 +113,7 @@ def trimap(path):
 
 def run(binary, case, threads, out):
     name, source, extra = case.split(":", 2)
-    extra = extra.replace("{trimap}", os.path.join(WORK, "t12000.png")).split()
+    extra = extra.replace("{trimap}", os.path.join(WORK, "t12000.png")).replace("{guided}", GUIDED).split()
     cutout = os.path.join(out, name + (".jpg" if "-o" in extra else ".png"))
     if "-o" in extra:
         extra = [a for a in extra if a not in ("-o", ".jpg")]

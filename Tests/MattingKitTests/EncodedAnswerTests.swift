@@ -10,8 +10,9 @@ import MattingTestSupport
 @Suite("Matter: answers in strips from memory", .serialized)
 struct EncodedAnswerTests {
     /// Every kind of answer, in strips (`stripsAbove: 0`) and whole, against the whole-picture
-    /// result encoded as each ``AnswerOutput`` says.
-    @Test(arguments: [(900, 700, false), (2400, 1800, true)])
+    /// result encoded as each ``AnswerOutput`` says; the JPEG upload is reduced (to
+    /// `StreamingMatteTests.reducing`'s working size).
+    @Test(arguments: [(900, 700, false), (1200, 900, true)])
     func answersInStripsAreByteIdenticalToTheWholePicture(_ width: Int, _ height: Int, _ jpeg: Bool) async throws {
         try await LargeMemoryTests.exclusively {
             let photo = StreamingMatteTests.scene(width: width, height: height)
@@ -19,6 +20,7 @@ struct EncodedAnswerTests {
             let matter = try Matter(threads: 2)
             var options = MattingOptions()
             options.background = RGBColor(red: 10, green: 200, blue: 30)
+            if jpeg { options.inputPolicy = StreamingMatteTests.reducing }
             let colour = RGBColor(red: 0x81, green: 0xd4, blue: 0xfa)
             let outputs: [AnswerOutput] = [
                 .cutoutPNG, .cutoutJPEG, .cutoutPNGOver(colour, opacity: 255), .cutoutPNGOver(colour, opacity: 0x77),

@@ -22,9 +22,10 @@ struct EncodedMatteTests {
         // Not reduced: the working copy is the photo.
         Case(width: 900, height: 700, input: .png, cutout: .png, mask: .png, studio: true),
         Case(width: 900, height: 1100, input: .jpeg, cutout: .jpeg, mask: .jpeg, studio: false),
-        // Reduced: guided upsampling and foreground correction at full size.
-        Case(width: 2400, height: 1800, input: .jpeg, cutout: .png, mask: .png, studio: true),
-        Case(width: 2400, height: 1733, input: .png, cutout: .jpeg, mask: .jpeg, studio: true),
+        // Reduced (to `StreamingMatteTests.reducing`'s working size): guided upsampling and
+        // foreground correction at full size.
+        Case(width: 1200, height: 900, input: .jpeg, cutout: .png, mask: .png, studio: true),
+        Case(width: 1200, height: 867, input: .png, cutout: .jpeg, mask: .jpeg, studio: true),
     ]
 
     @Test(arguments: cases)
@@ -35,6 +36,7 @@ struct EncodedMatteTests {
             let matter = try Matter(threads: 2)
             var options = MattingOptions()
             options.background = RGBColor(red: 10, green: 200, blue: 30)
+            if c.width == 1200 { options.inputPolicy = StreamingMatteTests.reducing }
             let studio = c.studio ? StudioTrimap() : nil
             let outputs = EncodedOutputs(cutout: c.cutout, mask: c.mask, colours: true)
             let streamed = try await matter.matte(encoded: bytes, writing: outputs, options: options, studio: studio, stripsAbove: 0)

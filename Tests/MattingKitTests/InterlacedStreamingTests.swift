@@ -14,8 +14,11 @@ import MattingTestSupport
 struct InterlacedStreamingTests {
     struct Case: Sendable, CustomTestStringConvertible {
         let width: Int, height: Int, layout: PixelLayout, orientation: Int?, fromMemory: Bool, studio: Bool
+        /// Reduced to ``StreamingMatteTests/reducing``'s working size.
+        var reduced = false
         var testDescription: String {
             "\(width)×\(height) \(layout)\(orientation.map { " EXIF \($0)" } ?? "") \(fromMemory ? "memory" : "file")\(studio ? " studio" : "")"
+                + (reduced ? " to 640 px" : "")
         }
     }
 
@@ -29,7 +32,7 @@ struct InterlacedStreamingTests {
         Case(width: 700, height: 530, layout: .rgb, orientation: 2, fromMemory: true, studio: true),
         Case(width: 700, height: 530, layout: .rgb, orientation: 3, fromMemory: true, studio: true),
         // Reduced for the network: streamed resize, guided upsampling, foreground correction.
-        Case(width: 1700, height: 1900, layout: .rgb, orientation: nil, fromMemory: false, studio: false),
+        Case(width: 1000, height: 1100, layout: .rgb, orientation: nil, fromMemory: false, studio: false, reduced: true),
     ]
 
     @Test(arguments: cases)
@@ -41,7 +44,8 @@ struct InterlacedStreamingTests {
             let photo = try Image(decoding: bytes)
             #expect(photo.converted(to: c.layout) == upright, "the fixture does not decode to its picture")
             let matter = try Matter(threads: 2)
-            let options = MattingOptions()
+            var options = MattingOptions()
+            if c.reduced { options.inputPolicy = StreamingMatteTests.reducing }
             let studio = c.studio ? StudioTrimap() : nil
             let whole = c.studio ? try await matter.studioMatte(photo, options: options) : try await matter.matte(photo, options: options)
             let wholeCutout = try whole.cutoutPNG(threads: 2), wholeMask = try whole.matte.encoded(as: .png)
@@ -134,7 +138,9 @@ struct InterlacedStreamingTests {
             let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
             let started = Mutex(false)
             let task = Task {
-                try await matter.matte(fileAt: input, writing: outputs, studio: StudioTrimap(), stripsAbove: 0, progress: { progress in
+                try await matter.matte(
+                    fileAt: input, writing: outputs, options: MattingOptions(inputPolicy: StreamingMatteTests.reducing),
+                    studio: StudioTrimap(), stripsAbove: 0, progress: { progress in
                     if progress.stage == stage { started.withLock { $0 = true } }
                 })
             }

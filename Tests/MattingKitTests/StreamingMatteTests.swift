@@ -32,23 +32,33 @@ struct StreamingMatteTests {
         return small.resized(width: width, height: height, filter: .bilinear).converted(to: layout)
     }
 
+    /// A small working size (at most 640 px a side): photos of about a megapixel are then
+    /// reduced (streamed resize, guided upsampling, foreground correction at full size) as
+    /// photos of tens of megapixels are by default, at a fraction of the test's time.
+    static let reducing = InputPolicy(maximumSide: 640, workingShortSide: 480)
+
     struct Case: Sendable, CustomTestStringConvertible {
         let width: Int, height: Int, format: ImageFormat, layout: PixelLayout, studio: Bool, foreground: Bool
+        /// Reduced to ``StreamingMatteTests/reducing``'s working size instead of the default's.
+        var reduced = false
         var testDescription: String {
             "\(width)×\(height) \(layout) \(format)\(studio ? " studio" : "")\(foreground ? "" : " no foreground")"
+                + (reduced ? " to 640 px" : "")
         }
     }
 
+    /// The two sizes issue 15 names with the default working size (1200×1800 is not reduced,
+    /// 4000×3000 is), then smaller photos reduced to a small working size.
     static let cases: [Case] = [
         // Not reduced (short side ≤ 1600): the working copy is the photo.
         Case(width: 1200, height: 1800, format: .png, layout: .rgb, studio: false, foreground: true),
-        Case(width: 1200, height: 1800, format: .jpeg, layout: .rgb, studio: true, foreground: true),
+        Case(width: 800, height: 1100, format: .jpeg, layout: .rgb, studio: true, foreground: true),
         // Reduced: streamed resize, guided upsampling, foreground correction.
         Case(width: 4000, height: 3000, format: .jpeg, layout: .rgb, studio: false, foreground: true),
-        Case(width: 4000, height: 3000, format: .png, layout: .rgb, studio: true, foreground: false),
+        Case(width: 1100, height: 800, format: .png, layout: .rgb, studio: true, foreground: false, reduced: true),
         // Other layouts are converted to RGB strip by strip; a height that is no multiple of a strip.
-        Case(width: 2400, height: 1733, format: .png, layout: .gray, studio: false, foreground: true),
-        Case(width: 1777, height: 2401, format: .png, layout: .rgba, studio: false, foreground: true),
+        Case(width: 1200, height: 867, format: .png, layout: .gray, studio: false, foreground: true, reduced: true),
+        Case(width: 889, height: 1201, format: .png, layout: .rgba, studio: false, foreground: true, reduced: true),
     ]
 
     @Test(arguments: cases)
@@ -60,6 +70,7 @@ struct StreamingMatteTests {
             let matter = try Matter(threads: 2)
             var options = MattingOptions()
             options.estimatesForeground = c.foreground
+            if c.reduced { options.inputPolicy = Self.reducing }
             let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
             let streamed = try await matter.matte(
                 fileAt: input, writing: outputs, options: options, studio: c.studio ? StudioTrimap() : nil, stripsAbove: 0)
@@ -94,9 +105,10 @@ struct StreamingMatteTests {
 
     /// A JPEG cut-out is composited and encoded strip by strip: the same bytes as the
     /// whole-picture result composited over the background and encoded, at the photo's size
-    /// (900×700) and reduced (2400×1800: guided upsampling and foreground correction).
-    @Test(arguments: [(900, 700), (2400, 1800)])
-    func jpegCutoutIsStreamedWithTheWholePicturesBytes(_ size: (Int, Int)) async throws {
+    /// and reduced (to ``reducing``'s working size: guided upsampling and foreground correction).
+    @Test(arguments: [false, true])
+    func jpegCutoutIsStreamedWithTheWholePicturesBytes(_ reduced: Bool) async throws {
+        let size = reduced ? (1200, 900) : (900, 700)
         try await LargeMemoryTests.exclusively {
             let dir = try ProgramRunner.folder()
             let input = dir.appendingPathComponent("photo.png")
@@ -104,6 +116,7 @@ struct StreamingMatteTests {
             let matter = try Matter(threads: 2)
             var options = MattingOptions()
             options.background = RGBColor(red: 10, green: 200, blue: 30)
+            if reduced { options.inputPolicy = Self.reducing }
             let outputs = StreamedOutputs(
                 cutout: dir.appendingPathComponent("cutout.jpg"), format: .jpeg, mask: dir.appendingPathComponent("mask.png"))
             // The studio matte finds the drawn subject, so the checks below mean something.
@@ -126,7 +139,11 @@ struct StreamingMatteTests {
 
     struct OrientedCase: Sendable, CustomTestStringConvertible {
         let orientation: Int, format: ImageFormat, width: Int, height: Int, studio: Bool
-        var testDescription: String { "EXIF orientation \(orientation), \(format), upright \(width)×\(height)\(studio ? " studio" : "")" }
+        /// Reduced to ``StreamingMatteTests/reducing``'s working size.
+        var reduced = false
+        var testDescription: String {
+            "EXIF orientation \(orientation), \(format), upright \(width)×\(height)\(studio ? " studio" : "")\(reduced ? " to 640 px" : "")"
+        }
     }
 
     /// Every orientation in a JPEG (APP1 EXIF) and a PNG (eXIf); sizes that are no multiple of
@@ -135,8 +152,8 @@ struct StreamingMatteTests {
     static let orientedCases: [OrientedCase] = (1...8).flatMap { o in
         [OrientedCase(orientation: o, format: .jpeg, width: 700, height: 530, studio: true),
          OrientedCase(orientation: o, format: .png, width: 530, height: 700, studio: true)]
-    } + [OrientedCase(orientation: 6, format: .jpeg, width: 2000, height: 1700, studio: false),
-         OrientedCase(orientation: 3, format: .png, width: 1700, height: 2000, studio: true)]
+    } + [OrientedCase(orientation: 6, format: .jpeg, width: 1000, height: 850, studio: false, reduced: true),
+         OrientedCase(orientation: 3, format: .png, width: 850, height: 1000, studio: true, reduced: true)]
 
     /// The photo as the files of unlinked spills this process holds open in the temporary
     /// directory (Linux: /proc/self/fd; `O_TMPFILE` files show as `#inode (deleted)`).
@@ -163,7 +180,8 @@ struct StreamingMatteTests {
             let upright = Self.scene(width: c.width, height: c.height)
             try Data(try OrientedFiles.file(upright, orientation: c.orientation, format: c.format)).write(to: input)
             let matter = try Matter(threads: 2)
-            let options = MattingOptions()
+            var options = MattingOptions()
+            if c.reduced { options.inputPolicy = Self.reducing }
             let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
             let seen = Mutex<[String]?>(nil)
             let before = Self.openSpillFiles()
@@ -196,8 +214,11 @@ struct StreamingMatteTests {
 
     struct EnhanceCase: Sendable, CustomTestStringConvertible {
         let orientation: Int, format: ImageFormat, width: Int, height: Int, layout: PixelLayout, studio: Bool
+        /// Reduced to ``StreamingMatteTests/reducing``'s working size.
+        var reduced = false
         var testDescription: String {
             "EXIF orientation \(orientation), \(layout) \(format), upright \(width)×\(height)\(studio ? " studio" : "")"
+                + (reduced ? " to 640 px" : "")
         }
     }
 
@@ -205,10 +226,10 @@ struct StreamingMatteTests {
     /// whole-picture path (which enhances the whole RGB photo): reduced and not, a gray photo
     /// (enhanced as RGB), a photo mirrored row by row (2) and one through the spill file (6).
     @Test(arguments: [
-        EnhanceCase(orientation: 1, format: .png, width: 2400, height: 1733, layout: .gray, studio: false),
+        EnhanceCase(orientation: 1, format: .png, width: 1200, height: 867, layout: .gray, studio: false, reduced: true),
         EnhanceCase(orientation: 1, format: .jpeg, width: 1100, height: 900, layout: .rgb, studio: true),
         EnhanceCase(orientation: 2, format: .png, width: 700, height: 530, layout: .rgb, studio: true),
-        EnhanceCase(orientation: 6, format: .jpeg, width: 2000, height: 1700, layout: .rgb, studio: true),
+        EnhanceCase(orientation: 6, format: .jpeg, width: 1000, height: 850, layout: .rgb, studio: true, reduced: true),
     ])
     func enhancedPhotosStreamWithTheWholePicturesBytes(_ c: EnhanceCase) async throws {
         try await LargeMemoryTests.exclusively {
@@ -221,7 +242,8 @@ struct StreamingMatteTests {
                 try Data(try OrientedFiles.file(upright, orientation: c.orientation, format: c.format)).write(to: input)
             }
             let matter = try Matter(threads: 2)
-            let options = MattingOptions(enhance: true)
+            var options = MattingOptions(enhance: true)
+            if c.reduced { options.inputPolicy = Self.reducing }
             let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
             let fractions = Mutex<[Double]>([])
             let streamed = try await matter.matte(
@@ -247,11 +269,12 @@ struct StreamingMatteTests {
     @Test(arguments: [1, 2])
     func enhancedUploadsStreamWithTheWholePicturesBytes(_ orientation: Int) async throws {
         try await LargeMemoryTests.exclusively {
-            let upright = Self.scene(width: 2400, height: 1800)
+            let upright = Self.scene(width: 1200, height: 900)
             let bytes = try OrientedFiles.file(upright, orientation: orientation, format: .jpeg)
             let matter = try Matter(threads: 2)
             var options = MattingOptions(enhance: true)
             options.background = RGBColor(red: 10, green: 200, blue: 30)
+            options.inputPolicy = Self.reducing
             let outputs = EncodedOutputs(cutout: .jpeg, mask: .png, colours: true)
             let streamed = try await matter.matte(
                 encoded: bytes, writing: outputs, options: options, studio: StudioTrimap(), stripsAbove: 0)
@@ -267,7 +290,7 @@ struct StreamingMatteTests {
     @Test func truncatedInputNamesTheFileAndWritesNothing() async throws {
         let dir = try ProgramRunner.folder()
         let good = dir.appendingPathComponent("good.jpg")
-        try Self.scene(width: 2400, height: 1800).write(to: good)
+        try Self.scene(width: 1200, height: 900).write(to: good)
         let bytes = try Data(contentsOf: good)
         for (name, data) in [("cut.jpg", bytes.prefix(bytes.count / 2)), ("junk.png", Data("not a picture".utf8))] {
             let input = dir.appendingPathComponent(name)
@@ -289,7 +312,7 @@ struct StreamingMatteTests {
     @Test func failedWriteLeavesNoPartialOutput() async throws {
         let dir = try ProgramRunner.folder()
         let input = dir.appendingPathComponent("photo.jpg")
-        try Self.scene(width: 2400, height: 1800).write(to: input)
+        try Self.scene(width: 1200, height: 900).write(to: input)
         let cutout = dir.appendingPathComponent("cutout.png")
         try Data("old".utf8).write(to: cutout)
         let mask = dir.appendingPathComponent("mask.png")
@@ -307,12 +330,14 @@ struct StreamingMatteTests {
         try await LargeMemoryTests.exclusively {
             let dir = try ProgramRunner.folder()
             let input = dir.appendingPathComponent("photo.jpg")
-            try Self.scene(width: 3000, height: 4000).write(to: input)
+            try Self.scene(width: 1500, height: 2000).write(to: input)
             let matter = try Matter(threads: 2)
             let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
             let started = Mutex(false)
             let task = Task {
-                try await matter.matte(fileAt: input, writing: outputs, stripsAbove: 0, progress: { progress in
+                try await matter.matte(
+                    fileAt: input, writing: outputs, options: MattingOptions(inputPolicy: Self.reducing), stripsAbove: 0,
+                    progress: { progress in
                     if progress.stage == .upsample { started.withLock { $0 = true } }
                 })
             }
@@ -330,13 +355,15 @@ struct StreamingMatteTests {
         try await LargeMemoryTests.exclusively {
             let dir = try ProgramRunner.folder()
             let input = dir.appendingPathComponent("photo.jpg")
-            try Data(try OrientedFiles.file(Self.scene(width: 3000, height: 4000), orientation: 6, format: .jpeg)).write(to: input)
+            try Data(try OrientedFiles.file(Self.scene(width: 1500, height: 2000), orientation: 6, format: .jpeg)).write(to: input)
             let matter = try Matter(threads: 2)
             let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
             let before = Self.openSpillFiles()
             let spilling = Mutex(false)
             let task = Task {
-                try await matter.matte(fileAt: input, writing: outputs, stripsAbove: 0, progress: { progress in
+                try await matter.matte(
+                    fileAt: input, writing: outputs, options: MattingOptions(inputPolicy: Self.reducing), stripsAbove: 0,
+                    progress: { progress in
                     // The spill is the first half of `prepare`.
                     if progress.stage == .prepare && progress.fraction > 0 { spilling.withLock { $0 = true } }
                 })

@@ -44,13 +44,15 @@ struct StreamingTrimapTests {
     static let cases: [Case] = [
         // Not reduced: the trimap is read whole at the working size.
         Case(width: 1200, height: 1800, format: .png, trimapLayout: .gray, trimapFormat: .png, operations: nil),
-        // Reduced: nearest taps while reading; a height no multiple of a strip; an RGB trimap (luma).
-        Case(width: 2400, height: 1733, format: .png, trimapLayout: .rgb, trimapFormat: .png, operations: nil),
-        Case(width: 1777, height: 2401, format: .jpeg, trimapLayout: .gray, trimapFormat: .png, operations: .portrait),
-        Case(width: 3001, height: 2000, format: .png, trimapLayout: .grayAlpha, trimapFormat: .png,
+        // Reduced (to `StreamingMatteTests.reducing`'s working size, as tens of megapixels are
+        // by default): nearest taps while reading; a height no multiple of a strip; an RGB
+        // trimap (luma).
+        Case(width: 1200, height: 867, format: .png, trimapLayout: .rgb, trimapFormat: .png, operations: nil),
+        Case(width: 889, height: 1201, format: .jpeg, trimapLayout: .gray, trimapFormat: .png, operations: .portrait),
+        Case(width: 1501, height: 1000, format: .png, trimapLayout: .grayAlpha, trimapFormat: .png,
              operations: MatteOperations([MatteOperation.guidedFilter(radius: 8, epsilon: 1e-4), .erode(radius: 12)])),
         // Pre-enhanced: the photo's rows through the histogram pass and the enhanced rows.
-        Case(width: 2400, height: 1700, format: .png, trimapLayout: .gray, trimapFormat: .png, operations: nil, enhance: true),
+        Case(width: 1200, height: 850, format: .png, trimapLayout: .gray, trimapFormat: .png, operations: nil, enhance: true),
     ]
 
     @Test(arguments: cases)
@@ -65,6 +67,7 @@ struct StreamingTrimapTests {
             var options = MattingOptions()
             options.operations = c.operations
             options.enhance = c.enhance
+            if c.width != 1200 || c.height != 1800 { options.inputPolicy = StreamingMatteTests.reducing }
             let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), format: c.format,
                                           mask: dir.appendingPathComponent("mask.png"))
             let streamed = try await matter.matte(fileAt: input, trimap: trimapFile, writing: outputs, options: options, stripsAbove: 0)
@@ -152,10 +155,10 @@ struct StreamingTrimapTests {
         try await LargeMemoryTests.exclusively {
             let dir = try ProgramRunner.folder()
             let input = dir.appendingPathComponent("photo.jpg")
-            try StreamingMatteTests.scene(width: 3000, height: 4000).write(to: input)
+            try StreamingMatteTests.scene(width: 1500, height: 2000).write(to: input)
             let trimapFile = dir.appendingPathComponent("trimap.png")
-            try Self.trimap(width: 3000, height: 4000).write(to: trimapFile)
-            var options = MattingOptions()
+            try Self.trimap(width: 1500, height: 2000).write(to: trimapFile)
+            var options = MattingOptions(inputPolicy: StreamingMatteTests.reducing)
             options.operations = [MatteOperation.guidedFilter(radius: 8, epsilon: 1e-4)]
             let matter = try Matter(threads: 2)
             let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
@@ -175,7 +178,9 @@ struct StreamingTrimapTests {
 
     struct StudioCase: Sendable, CustomTestStringConvertible {
         let width: Int, height: Int, operations: MatteOperations
-        var testDescription: String { "\(width)×\(height) \(operations.steps)" }
+        /// Reduced to ``StreamingMatteTests/reducing``'s working size.
+        var reduced = false
+        var testDescription: String { "\(width)×\(height) \(operations.steps)\(reduced ? " to 640 px" : "")" }
     }
 
     /// The model-free studio path with a guided filter and a wide erosion now streams (it
@@ -186,8 +191,8 @@ struct StreamingTrimapTests {
         StudioCase(width: 900, height: 700, operations: .identity),
         StudioCase(width: 1500, height: 1100, operations: MatteOperations.product
             .appending(.guidedFilter(radius: 6, epsilon: 1e-3)).appending(.erode(radius: 10))),
-        StudioCase(width: 2600, height: 1901, operations: MatteOperations.product
-            .appending(.guidedFilter(radius: 6, epsilon: 1e-3)).appending(.erode(radius: 10))),
+        StudioCase(width: 1300, height: 951, operations: MatteOperations.product
+            .appending(.guidedFilter(radius: 6, epsilon: 1e-3)).appending(.erode(radius: 10)), reduced: true),
     ])
     func studioPostprocessingStreams(_ c: StudioCase) async throws {
         try await LargeMemoryTests.exclusively {
@@ -196,6 +201,7 @@ struct StreamingTrimapTests {
             try StreamingMatteTests.scene(width: c.width, height: c.height).write(to: input)
             var options = MattingOptions()
             options.operations = c.operations
+            if c.reduced { options.inputPolicy = StreamingMatteTests.reducing }
             let matter = try Matter(threads: 2)
             let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
             let streamed = try await matter.matte(fileAt: input, writing: outputs, options: options, studio: StudioTrimap(), stripsAbove: 0)
