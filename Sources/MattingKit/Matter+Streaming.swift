@@ -172,8 +172,11 @@ public struct SubjectBounds: Sendable {
 }
 
 extension Matter {
-    /// Rows per strip of the full-size passes (a multiple of the post-processing band).
-    static let stripRows = 256
+    /// Rows per strip of the full-size passes (a multiple of the post-processing band). The
+    /// strip's buffers (photo rows, float and 8-bit matte rows, colours, the decoder's batches,
+    /// a guided filter's windows) grow with it; 128 rows cost no more time than 256 did and
+    /// less memory (Benchmarks.md, "128-row strips").
+    static let stripRows = 128
 
     /// The default for `stripsAbove` of ``matte(fileAt:writing:options:studio:stripsAbove:progress:)``:
     /// photos of more pixels than this (16 MP) go through in strips, smaller ones whole.
@@ -609,7 +612,9 @@ extension Matter {
             try ForegroundCorrector(working: working.float, foreground: $0, width: W, height: H)
         } : nil
         let smallForeground = isReduced ? nil : foreground.map { quantizedMatte($0, pool: pool) }
-        // The photo's rows [windowStart, windowEnd) in RGB, and the float matte's rows.
+        // The photo's rows [windowStart, windowEnd) in RGB, and the float matte's rows over the
+        // same rows (row y at `(y − windowStart)·W`): each row is upsampled once, and the rows
+        // the next strip's halo shares are kept with the photo's.
         let capacity = strip + 2 * halo
         var window = Image(width: W, height: min(capacity, H), layout: .rgb)
         var windowStart = 0, windowEnd = 0
@@ -633,11 +638,17 @@ extension Matter {
                 window.withUnsafeMutableBufferPointer { p, stride in
                     _ = memmove(p, p + (a0 - windowStart) * stride, keep * stride)
                 }
+                if upsampler != nil {
+                    floatRows.withUnsafeMutableBufferPointer { p in
+                        _ = memmove(p.baseAddress!, p.baseAddress! + (a0 - windowStart) * W, keep * W * MemoryLayout<Float>.size)
+                    }
+                }
             } else {
                 // The first strip, or no halo (no post-processing): nothing to keep.
                 precondition(windowEnd == a0, "strips overlap by the halo")
             }
             windowStart = a0
+            let upsampledEnd = max(a0, windowEnd)
             let fresh = a1 - windowEnd
             if fresh > 0 {
                 let band = try prefetcher.next()
@@ -656,7 +667,7 @@ extension Matter {
                     let matte = matte.baseAddress!
                     if let upsampler {
                         floatRows.withUnsafeMutableBufferPointer { rows in
-                            upsampler.rows(a0..<a1, photo: photo, photoFirstRow: windowStart, photoStride: photoStride,
+                            upsampler.rows(upsampledEnd..<a1, photo: photo, photoFirstRow: windowStart, photoStride: photoStride,
                                            into: rows.baseAddress!, firstRow: a0, stride: W, pool: pool)
                             postprocessor.rows(s0..<s1, source: rows.baseAddress!, sourceFirstRow: a0, sourceStride: W,
                                                width: W, height: H, into: matte, firstRow: s0, stride: W, guide: photo,

@@ -23,6 +23,8 @@ final class GuidedStripChain: @unchecked Sendable {
     /// Per matte: each segment's input window `[lo, hi)` (row y at `(y − lo)·width`), what it
     /// has given, and the filters' states.
     private var windows: [[Float]] = []
+    /// A segment's output rows on their way to the next filter.
+    private var out: [Float] = []
     private var lo: [Int] = [], hi: [Int] = [], given: [Int] = []
     private var filters: [GuidedFilterRows] = []
     private var width = 0, height = 0
@@ -52,6 +54,7 @@ final class GuidedStripChain: @unchecked Sendable {
         precondition(given[segments.count - 1] == range.lowerBound, "GuidedStripChain: strips in order from row 0")
         // New source rows into the first segment's window.
         precondition(sourceFirstRow <= hi[0], "GuidedStripChain: the source skips rows")
+        reserve(0, rows: max(0, sourceEnd - hi[0]))
         for y in hi[0]..<max(hi[0], sourceEnd) {
             append(0, UnsafePointer(source + (y - sourceFirstRow) * sourceStride))
         }
@@ -62,25 +65,32 @@ final class GuidedStripChain: @unchecked Sendable {
             if isLast { end = min(end, range.upperBound) }
             guard end > given[k] else { continue }
             let from = given[k]
-            var out = [Float](repeating: 0, count: isLast ? 0 : (end - from) * w)
-            windows[k].withUnsafeBufferPointer { window in
-                let source = window.baseAddress!
-                if isLast {
-                    segments[k].rows(from..<end, source: source, sourceFirstRow: lo[k], sourceStride: w, width: w, height: h,
-                                     into: .bytes(dst), firstRow: firstRow, stride: stride, bandRows: band, pool: pool)
-                } else {
-                    out.withUnsafeMutableBufferPointer { out in
-                        segments[k].rows(from..<end, source: source, sourceFirstRow: lo[k], sourceStride: w, width: w, height: h,
-                                         into: .floats(out.baseAddress!), firstRow: from, stride: w, bandRows: band, pool: pool)
-                    }
+            if isLast {
+                windows[k].withUnsafeBufferPointer { window in
+                    segments[k].rows(from..<end, source: window.baseAddress!, sourceFirstRow: lo[k], sourceStride: w, width: w,
+                                     height: h, into: .bytes(dst), firstRow: firstRow, stride: stride, bandRows: band, pool: pool)
                 }
-            }
-            if !isLast {
+            } else {
                 precondition(from >= guideFirstRow, "GuidedStripChain: the guide's rows start too late")
-                out.withUnsafeBufferPointer { out in
-                    for y in from..<end {
-                        filters[k].push(matte: out.baseAddress! + (y - from) * w, guide: guide + (y - guideFirstRow) * guideStride,
-                                        pool: pool) { row, _ in self.append(k + 1, row) }
+                // A few bands at a time (one per thread), each fed to the filter as it is made.
+                let chunk = band * max(1, pool.threadCount)
+                if out.count < chunk * w { out = [Float](repeating: 0, count: chunk * w) }
+                for c0 in Swift.stride(from: from, to: end, by: chunk) {
+                    let c1 = min(end, c0 + chunk)
+                    windows[k].withUnsafeBufferPointer { window in
+                        out.withUnsafeMutableBufferPointer { out in
+                            segments[k].rows(c0..<c1, source: window.baseAddress!, sourceFirstRow: lo[k], sourceStride: w,
+                                             width: w, height: h, into: .floats(out.baseAddress!), firstRow: c0, stride: w,
+                                             bandRows: band, pool: pool)
+                        }
+                    }
+                    // The filter gives at most its pushed rows plus its lag (`2r`) at the end.
+                    reserve(k + 1, rows: c1 - c0 + 2 * guided[k].radius + 1)
+                    out.withUnsafeBufferPointer { out in
+                        for y in c0..<c1 {
+                            filters[k].push(matte: out.baseAddress! + (y - c0) * w, guide: guide + (y - guideFirstRow) * guideStride,
+                                            pool: pool) { row, _ in self.append(k + 1, row) }
+                        }
                     }
                 }
             }
@@ -96,8 +106,17 @@ final class GuidedStripChain: @unchecked Sendable {
     private func start(width w: Int, height h: Int) {
         width = w; height = h
         windows = segments.map { _ in [] }
+        out = []
         lo = segments.map { _ in 0 }; hi = lo; given = lo
         filters = guided.map { GuidedFilterRows(width: w, height: h, radius: $0.radius, epsilon: $0.epsilon) }
+    }
+
+    /// Room for `rows` more rows in window `k`, grown to what is needed and no more: the
+    /// windows keep their size from strip to strip, so geometric growth would only leave
+    /// unused capacity (tens of MB at 12 000 px a row).
+    private func reserve(_ k: Int, rows: Int) {
+        let needed = windows[k].count + rows * width
+        if windows[k].capacity < needed { windows[k].reserveCapacity(needed) }
     }
 
     private func append(_ k: Int, _ row: UnsafePointer<Float>) {
