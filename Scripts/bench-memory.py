@@ -11,11 +11,13 @@ Inputs (made once into out/bench-memory/ from the astronaut sample, Pillow bicub
   i12000.png     12000×9000 interlaced PNG     o12000.jpg  b12000.jpg's pixels turned a quarter,
                                                             tagged EXIF orientation 6
   t12000.png     a trimap for b12000.jpg (the sample's selfie mask, upscaled, band ±2 % wide)
+  t6-12000.png   t12000.png's pixels turned a quarter, tagged EXIF orientation 6 (PNG eXIf)
 
 Cases: NAME:INPUT:EXTRA-ARGUMENTS, for example "12k:b12000.jpg:" or "12k-enhance:b12000.jpg:--enhance";
-the trimap's path is written {trimap}, and {guided} stands for a guided filter and an erosion
-(`--operations`, JSON). Every run writes a PNG cut-out and the mask (a .jpg
-cut-out when EXTRA has `-o .jpg`).
+the trimap's path is written {trimap} ({trimap6} for the turned one), {preview} stands for
+a preview sheet's path in the run's output folder (compared too), and {guided} for a guided
+filter and an erosion (`--operations`, JSON). Every run writes a PNG cut-out and the mask (a
+.jpg cut-out when EXTRA has `-o .jpg`).
 
 Usage (Pillow needed; after Scripts/fetch-sample.sh; binaries built with
 `swift build -c release --product matte` and copied aside):
@@ -41,6 +43,7 @@ ALL_CASES = DEFAULT_CASES + [
     "12k-jpeg-out:b12000.jpg:-o .jpg", "12k-interlaced:i12000.png:", "12k-orientation-6:o12000.jpg:",
     "12k-enhance:b12000.jpg:--enhance", "12k-trimap:b12000.jpg:--trimap {trimap}",
     "12k-trimap-guided:b12000.jpg:--trimap {trimap} --operations {guided}",
+    "12k-preview:b12000.jpg:--preview {preview}", "12k-trimap-6:b12000.jpg:--trimap {trimap6}",
 ]
 # `{guided}` in EXTRA: a radius-8 guided filter then a 12 px erosion (`matte --operations`).
 GUIDED = '[{"guidedFilter":{"radius":8,"epsilon":0.0001}},{"erode":{"radius":12}}]'
@@ -68,6 +71,7 @@ def make_inputs(names):
         "i12000.png": lambda p: interlaced(photo.resize((12000, 9000), Image.BICUBIC), p),
         "o12000.jpg": lambda p: turned(photo.resize((12000, 9000), Image.BICUBIC), p),
         "t12000.png": lambda p: trimap(p),
+        "t6-12000.png": lambda p: turned_trimap(p),
     }
     for name in names:
         path = os.path.join(WORK, name)
@@ -111,9 +115,22 @@ def trimap(path):
     tri.resize((12000, 9000), Image.NEAREST).save(path, compress_level=1)
 
 
+def turned_trimap(path):
+    """t12000.png stored a quarter turn anticlockwise with EXIF orientation 6 (an eXIf chunk),
+    so a reader that applies the tag sees t12000.png again."""
+    from PIL import Image
+    make_inputs(["t12000.png"])
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    upright = Image.open(os.path.join(WORK, "t12000.png"))
+    upright.transpose(Image.Transpose.ROTATE_90).save(path, compress_level=1, exif=exif.tobytes())
+
+
 def run(binary, case, threads, out):
     name, source, extra = case.split(":", 2)
-    extra = extra.replace("{trimap}", os.path.join(WORK, "t12000.png")).replace("{guided}", GUIDED).split()
+    preview = os.path.join(out, name + "-preview.png")
+    extra = (extra.replace("{trimap}", os.path.join(WORK, "t12000.png")).replace("{guided}", GUIDED)
+             .replace("{trimap6}", os.path.join(WORK, "t6-12000.png")).replace("{preview}", preview).split())
     cutout = os.path.join(out, name + (".jpg" if "-o" in extra else ".png"))
     if "-o" in extra:
         extra = [a for a in extra if a not in ("-o", ".jpg")]
@@ -127,7 +144,7 @@ def run(binary, case, threads, out):
         sys.exit(f"bench-memory.py: {' '.join(command)} failed ({child.returncode}):\n{child.stderr.strip()}")
     line = next(l for l in reversed(child.stderr.splitlines()) if l.startswith("bench-memory-time:"))
     user, system, kib = line.split()[1:]
-    return wall, float(user) + float(system), int(kib) / 1024, [cutout, mask]
+    return wall, float(user) + float(system), int(kib) / 1024, [cutout, mask] + ([preview] if preview in extra else [])
 
 
 def load_average():
@@ -144,7 +161,8 @@ def main():
     args = parser.parse_args()
     binaries = [b.split("=", 1) for b in args.binary]
     cases = {"default": DEFAULT_CASES, "all": ALL_CASES}.get(args.cases) or args.cases.split(",")
-    needed = {c.split(":")[1] for c in cases} | ({"t12000.png"} if any("{trimap}" in c for c in cases) else set())
+    needed = ({c.split(":")[1] for c in cases} | ({"t12000.png"} if any("{trimap}" in c for c in cases) else set())
+              | ({"t6-12000.png"} if any("{trimap6}" in c for c in cases) else set()))
     make_inputs(sorted(needed))
     results = {}
     loads = []

@@ -1,20 +1,21 @@
 import Foundation
 import MattingKit
 
-/// One photo's work as the `matte` and `matte-batch` programs do it: decode the photo,
-/// matte it, encode every requested output, then write them all.
+/// One photo's work as the `matte` and `matte-batch` programs do it: matte the photo and
+/// write every requested output.
 ///
-/// Without a preview, the job goes through
-/// ``Matter/matte(fileAt:writing:options:studio:stripsAbove:progress:)`` (or, with a trimap,
-/// ``Matter/matte(fileAt:trimap:writing:options:stripsAbove:progress:)``): the photo (and
-/// trimap) are decoded, matted and written in strips of rows, so memory does not grow with
-/// the photo's size. With a preview, the photo is decoded whole.
+/// The job goes through ``Matter/matte(fileAt:writing:options:studio:stripsAbove:progress:)``
+/// (or, with a trimap, ``Matter/matte(fileAt:trimap:writing:options:stripsAbove:progress:)``):
+/// a photo of more than ``stripsAbove`` pixels (and its trimap) is decoded, matted and written
+/// in strips of rows, so memory does not grow with the photo's size; smaller ones whole. The
+/// preview sheet is made from the rows as they go by (its panels area-downscaled as the rows
+/// arrive), with the bytes of ``PreviewSheet/sheet(photo:result:background:)``, so it streams
+/// too.
 ///
-/// Everything is encoded before anything is written, and the writes go through
-/// ``OutputFiles/write(_:)`` (temporary file, then rename; files already written are
-/// removed again if a later one fails): when ``run(on:progress:)`` throws, none of the job's
-/// outputs is left behind (one it had already replaced is removed too, not restored). No
-/// output may name the photo or the trimap.
+/// The outputs are written through temporary files renamed into place at the end, all or
+/// none: when ``run(on:progress:)`` throws, none of the job's outputs is left behind (one it
+/// had already replaced is removed too, not restored). No output may name the photo or the
+/// trimap.
 ///
 /// ```swift
 /// var job = MatteJob(input: photoURL, output: cutoutURL)
@@ -51,8 +52,7 @@ public struct MatteJob: Sendable {
     public var options: MattingOptions
     /// The contact sheet's layout, for ``previewOutput``.
     public var preview: PreviewSheet
-    /// Photos of more pixels than this go through in strips (with no preview);
-    /// 0 for every photo. See ``Matter/defaultStripThreshold``.
+    /// Photos of more pixels than this go through in strips; 0 for every photo. See ``Matter/defaultStripThreshold``.
     public var stripsAbove: Int = Matter.defaultStripThreshold
 
     public init(
@@ -83,17 +83,20 @@ public struct MatteJob: Sendable {
 
     /// What a finished job did.
     public struct Outcome: Sendable {
-        /// The pipeline's result, at the photo's size; nil when the photo went through in
-        /// strips (``MatteJob/run(on:progress:)`` then never holds it whole).
+        /// The pipeline's result: always nil, since ``MatteJob/run(on:progress:)`` writes the
+        /// outputs as they are made and never hands a whole result back (kept for source
+        /// compatibility).
         public let result: MattingResult?
         /// Each stage's time (``Matter/matte(fileAt:writing:options:studio:stripsAbove:progress:)`` says
         /// what the stages include on the strip path).
         public let timings: MattingTimings
         /// The files written, in ``MatteJob/outputs`` order.
         public let outputs: [URL]
-        /// Seconds spent decoding the photo (and trimap).
+        /// Seconds spent decoding the photo (and trimap) before matting: 0, since decoding now
+        /// happens inside the matte's stages (see ``timings``).
         public let decodeSeconds: Double
-        /// Seconds spent encoding and writing every output.
+        /// Seconds spent encoding and writing the outputs after matting: 0, since they are
+        /// written inside the matte's stages (see ``timings``).
         public let writeSeconds: Double
         /// Seconds from start to the last file written.
         public let wallSeconds: Double
@@ -117,66 +120,22 @@ public struct MatteJob: Sendable {
         try OutputFiles.refuseToOverwrite(inputs, with: outputs)
         let clock = ContinuousClock()
         let start = clock.now
-        if previewOutput == nil {
-            // Strips: the photo, trimap, matte and cut-out are never held whole; decoding and
-            // writing happen inside the matte's stages. Missing folders are made, as
-            // `OutputFiles.write` does.
-            for url in outputs {
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            }
-            let files = StreamedOutputs(cutout: output, format: format, mask: maskOutput)
-            let streamed = if let trimapURL {
-                try await matter.matte(
-                    fileAt: input, trimap: trimapURL, writing: files, options: options, stripsAbove: stripsAbove, progress: progress)
-            } else {
-                try await matter.matte(
-                    fileAt: input, writing: files, options: options, studio: source == .studio ? StudioTrimap() : nil,
-                    stripsAbove: stripsAbove, progress: progress)
-            }
-            return Outcome(
-                result: nil, timings: streamed.timings, outputs: outputs, decodeSeconds: 0, writeSeconds: 0,
-                wallSeconds: (clock.now - start).seconds, width: streamed.width, height: streamed.height,
-                isStreamed: streamed.isStreamed)
+        // Strips: the photo, trimap, matte and cut-out are never held whole; decoding and
+        // writing happen inside the matte's stages, and the preview's panels are made from
+        // the rows as they go by. Missing folders are made, as `OutputFiles.write` does.
+        for url in outputs {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         }
-        let (photo, trimap) = try await matter.pool.run { [self] in
-            (try Image(contentsOf: input), try trimapURL.map { try Image(contentsOf: $0) })
+        let files = StreamedOutputs(cutout: output, format: format, mask: maskOutput)
+        let extra: (file: URL, output: any ExtraOutput)? = previewOutput.map { url in
+            (url, PreviewSheet.Builder(preview, background: options.background))
         }
-        let decoded = clock.now
-        let result: MattingResult
-        if let trimap {
-            result = try await matter.matte(photo, trimap: trimap, options: options, progress: progress)
-        } else if source == .studio {
-            result = try await matter.studioMatte(photo, options: options, progress: progress)
-        } else if let progress {
-            result = try await matter.matte(photo, options: options, progress: progress)
-        } else {
-            result = try await matter.matte(photo, options: options)
-        }
-        let matted = clock.now
-        let files = try await matter.pool.run { [self] in try encode(result, photo: photo, pool: matter.pool) }
-        try OutputFiles.write(files)
-        let written = clock.now
+        let streamed = try await matter.matte(
+            fileAt: input, trimap: trimapURL, writing: files, extra: extra, options: options,
+            studio: source == .studio ? StudioTrimap() : nil, stripsAbove: stripsAbove, progress: progress)
         return Outcome(
-            result: result, timings: result.timings, outputs: files.map(\.url), decodeSeconds: (decoded - start).seconds,
-            writeSeconds: (written - matted).seconds, wallSeconds: (written - start).seconds,
-            width: photo.width, height: photo.height, isStreamed: false)
-    }
-
-    /// Every output's bytes, in ``outputs`` order.
-    ///
-    /// The cut-out's PNG is deflated in bands on as many threads as the pool has (the bytes do
-    /// not depend on it), so encoding keeps to the same thread budget as the matte.
-    func encode(_ result: MattingResult, photo: Image, pool: ThreadPool) throws -> [(url: URL, bytes: [UInt8])] {
-        var files: [(url: URL, bytes: [UInt8])] = [
-            (output, format == .jpeg
-                ? try result.composited(over: options.background, pool: pool).encoded(as: .jpeg)
-                : try result.cutoutPNG(threads: pool.threadCount)),
-        ]
-        if let maskOutput { files.append((maskOutput, try result.matte.encoded(as: .png))) }
-        if let previewOutput {
-            let sheet = try preview.sheet(photo: photo, result: result, background: options.background)
-            files.append((previewOutput, try sheet.encoded(as: .png)))
-        }
-        return files
+            result: nil, timings: streamed.timings, outputs: outputs, decodeSeconds: 0, writeSeconds: 0,
+            wallSeconds: (clock.now - start).seconds, width: streamed.width, height: streamed.height,
+            isStreamed: streamed.isStreamed)
     }
 }

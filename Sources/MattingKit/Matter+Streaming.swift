@@ -310,7 +310,7 @@ extension Matter {
     /// or none is left.
     func matte(
         _ input: RowInput, writing kinds: [EncodedOutput], into makeSink: @escaping @Sendable (Int) throws -> any EncodedSink,
-        options: MattingOptions, studio: StudioTrimap?, trimap: RowInput? = nil, stripsAbove: Int,
+        options: MattingOptions, studio: StudioTrimap?, trimap: RowInput? = nil, extra: (any ExtraOutput)? = nil, stripsAbove: Int,
         progress: (@Sendable (MattingProgress) -> Void)?
     ) async throws -> (StreamedMatte, ImageRect?) {
         let runner = self.runner
@@ -360,6 +360,12 @@ extension Matter {
                     sinks.append(sink)
                     try sink.write(whole: bytes)
                 }
+                if let extra {
+                    let bytes = try extra.encoded(photo: photo, result: result, pool: pool)
+                    let sink = try makeSink(kinds.count)
+                    sinks.append(sink)
+                    try sink.write(whole: bytes)
+                }
                 try Self.commit(sinks)
                 return SubjectBounds.of(result.matte)
             }
@@ -370,8 +376,8 @@ extension Matter {
         return try await pool.run(progress: { reporter.within($0) }) {
             let pipeline = Pipeline(pool: pool, reporter: reporter)
             let (timings, bounds) = try Self.stream(
-                input, header: header, writing: kinds, into: makeSink, options: options, postprocessor: postprocessor,
-                pipeline: pipeline, solve: solve)
+                input, header: header, writing: kinds, into: makeSink, extra: extra, options: options,
+                postprocessor: postprocessor, pipeline: pipeline, solve: solve)
             reporter.finish()
             return (StreamedMatte(width: header.width, height: header.height, timings: timings, isStreamed: true), bounds)
         }
@@ -439,7 +445,7 @@ extension Matter {
     /// The upright rows of the photo, for each pass: read from the input (upright, or mirrored
     /// row by row), or spilled once to a temporary file and read back from it (orientations
     /// 3–8, files only; see `OrientationSpill`).
-    private final class UprightSource {
+    final class UprightSource {
         private let input: RowInput
         private let header: StripHeader
         private let spill: OrientationSpill?
@@ -507,12 +513,13 @@ extension Matter {
     /// pass 2 writes the outputs.
     private static func stream(
         _ input: RowInput, header: StripHeader, writing kinds: [EncodedOutput], into makeSink: (Int) throws -> any EncodedSink,
-        options: MattingOptions, postprocessor: StripPostprocessor, pipeline: Pipeline, solve: (Pipeline, Working) throws -> FloatImage
+        extra: (any ExtraOutput)?, options: MattingOptions, postprocessor: StripPostprocessor, pipeline: Pipeline, solve: (Pipeline, Working) throws -> FloatImage
     ) throws -> (MattingTimings, ImageRect?) {
         let pool = pipeline.pool
         let W = header.width, H = header.height
         let size = options.inputPolicy.workingSize(width: W, height: H)
         let isReduced = size.width != W || size.height != H
+        extra?.begin(width: W, height: H)
         // Pass 1: the working-size copy and the guide's cell averages, from strips of rows
         // (after spilling the upright pixels, for a turned or flipped photo: half the stage).
         // With pre-enhance, a pass over the rows first gathers CLAHE's histograms, and both
@@ -525,8 +532,10 @@ extension Matter {
             let enhancement = try options.enhance ? source.withRows { rows in
                 try enhancementHistograms(rows, pool: pool) { pool.reportProgress((parts - 2 + $0) / parts) }
             } : nil
-            let (working, guide) = try source.withRows { rows in
-                try firstPass(enhancement?.rows(from: rows) ?? rows, width: size.width, height: size.height, pool: pool) {
+            let (working, guide) = try source.withRows { upright in
+                // An extra output sees the photo's rows as decoded (before pre-enhance).
+                let rows = extra.map { extra in TappedRowSource(upright) { extra.photoRows($0, count: $1) } } ?? upright
+                return try firstPass(enhancement?.rows(from: rows) ?? rows, width: size.width, height: size.height, pool: pool) {
                     pool.reportProgress((parts - 1 + $0) / parts)
                 }
             }
@@ -542,7 +551,8 @@ extension Matter {
         try pipeline.stage(.upsample, keepingFileErrors: true) {
             try source.withRows { reader in
                 try secondPass(
-                    enhancement?.rows(from: reader) ?? reader, profile: header.colorProfile, writing: kinds, into: makeSink, options: options, postprocessor: postprocessor, isReduced: isReduced,
+                    enhancement?.rows(from: reader) ?? reader, profile: header.colorProfile, writing: kinds, into: makeSink, extra: extra,
+                    options: options, postprocessor: postprocessor, isReduced: isReduced,
                     working: working, guide: guide, alpha: alpha, foreground: foreground, bounds: &bounds, pool: pool)
             }
         }
@@ -553,7 +563,7 @@ extension Matter {
     /// every output's encoder; then the sinks are committed, all or none.
     private static func secondPass(
         _ reader: any ImageRowSource, profile: ColorProfile?, writing kinds: [EncodedOutput],
-        into makeSink: (Int) throws -> any EncodedSink,
+        into makeSink: (Int) throws -> any EncodedSink, extra: (any ExtraOutput)?,
         options: MattingOptions, postprocessor: StripPostprocessor, isReduced: Bool, working: Working, guide: [Plane],
         alpha: FloatImage, foreground: FloatImage?, bounds: inout SubjectBounds, pool: ThreadPool
     ) throws {
@@ -585,6 +595,7 @@ extension Matter {
         // A JPEG cut-out: the colours composited over the background, strip by strip.
         var compositeRows = [UInt8](repeating: 0, count: kinds.contains(.cutout(.jpeg)) ? min(strip, H) * W * 3 : 0)
         func writeOutputs(_ colours: UnsafePointer<UInt8>, stride: Int, alpha: UnsafePointer<UInt8>, count: Int) throws {
+            try extra?.resultRows(colours: colours, stride: stride, alpha: alpha, alphaStride: W, count: count, pool: pool)
             for (kind, writer) in zip(kinds, writers) {
                 switch (kind, writer) {
                 case let (_, .over(over)): try over.write(colours, stride: stride, alpha: alpha, alphaStride: W, count: count, pool: pool)
@@ -702,6 +713,12 @@ extension Matter {
         }
         try pool.checkCancellation()
         for writer in writers { try writer.finish() }
+        if let extra {
+            let bytes = try extra.finish(pool: pool)
+            let sink = try makeSink(kinds.count)
+            sinks.append(sink)
+            try sink.write(whole: bytes)
+        }
         try commit(sinks)
     }
 

@@ -11,14 +11,17 @@ extension Matter {
     /// The photo goes through in strips as ``matte(fileAt:writing:options:studio:stripsAbove:progress:)``
     /// describes; the trimap file is read once, a strip of rows at a time, by a row reader of
     /// its own, and reduced (nearest) to the working size as it is read: only the working-size
-    /// trimap is held. The files hold the same bytes as ``matte(_:trimap:options:progress:)``
+    /// trimap is held. A trimap file with an EXIF orientation is read upright as the photo is:
+    /// mirrored (2) row by row, turned or flipped (3–8) through a temporary spill file of its
+    /// own (its decoded size: 1 byte a pixel for a gray trimap), made, read once and closed
+    /// while the trimap is reduced, with the photo's rules and errors (see
+    /// ``matte(fileAt:writing:options:studio:stripsAbove:progress:)``). The files hold the same bytes as ``matte(_:trimap:options:progress:)``
     /// of the decoded photo and trimap, written as `result.cutoutPNG()` (or composited as JPEG)
     /// and `result.matte.encoded(as: .png)`. Post-processing defaults to none (the solver's
     /// alpha as it is), as on the whole-picture path.
     ///
     /// The whole-picture path is taken (same files) in the cases listed at
-    /// ``matte(fileAt:writing:options:studio:stripsAbove:progress:)``, and when the trimap file
-    /// cannot be read upright row by row (an EXIF orientation that turns or flips it: 3–8).
+    /// ``matte(fileAt:writing:options:studio:stripsAbove:progress:)``.
     ///
     /// - Parameters:
     ///   - input: the photo, a PNG or JPEG file.
@@ -48,7 +51,8 @@ extension Matter {
     }
 
     /// Checks the trimap's upright size against the photo's (before anything is written) and
-    /// tells whether its rows can be read upright in strips.
+    /// tells whether its rows can be read upright in strips (a file always can: through a
+    /// spill file when it is turned or flipped).
     ///
     /// - Throws: ``MattingError/sizeMismatch(_:)`` naming the trimap; the reader's `ImageError`.
     static func checkTrimap(_ trimap: RowInput, width: Int, height: Int) throws -> Bool {
@@ -58,7 +62,7 @@ extension Matter {
             guard w == width, h == height else {
                 throw MattingError.sizeMismatch("\(trimap.name): trimap is \(w)×\(h), photo is \(width)×\(height)")
             }
-            return reader.orientation == .up || reader.orientation == .upMirrored
+            return StripHeader(reader, spills: trimap.isFile).streams
         }
     }
 
@@ -76,13 +80,13 @@ extension Matter {
     /// The trimap file's rows, converted to gray and resized (nearest) to `w × h` as they
     /// are read: the bytes of `Image(contentsOf:).converted(to: .gray).resized(width: w,
     /// height: h, filter: .nearest)` (the whole-picture path's), holding one strip of
-    /// full-size rows.
+    /// full-size rows (and, for a turned or flipped file, its upright pixels in a spill file).
     static func workingTrimap(_ trimap: RowInput, width w: Int, height h: Int, pool: ThreadPool) throws -> Image {
-        try trimap.withReader { reader in
-            guard reader.orientation == .up || reader.orientation == .upMirrored else {
-                throw ImageError.corrupt(source: trimap.name, detail: "the file changed while it was read")
-            }
-            let rows: any ImageRowSource = reader.orientation == .upMirrored ? MirroredRowReader(reader) : reader
+        let header = try trimap.withReader { StripHeader($0, spills: trimap.isFile) }
+        guard header.streams else { throw ImageError.corrupt(source: trimap.name, detail: "the file changed while it was read") }
+        let source = try UprightSource(trimap, header: header)
+        try source.prepare(pool: pool) { _ in }
+        return try source.withRows { rows in
             let W = rows.width, H = rows.height, strip = stripRows
             let isReduced = w != W || h != H
             var resizer: StreamingResizer? = isReduced

@@ -111,7 +111,7 @@ public enum Compositing {
 
     /// `count` RGB pixels premultiplied by their 8-bit alpha.
     @inline(__always)
-    static func premultiply(
+    package static func premultiply(
         _ f: UnsafePointer<UInt8>, alpha a: UnsafePointer<UInt8>, into d: UnsafeMutablePointer<UInt8>, count: Int
     ) {
         for x in 0..<count {
