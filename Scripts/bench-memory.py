@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Peak memory and time of `matte` on large photos (issue 15): binaries side by side, interleaved.
+"""Peak memory and time of `matte` (or `convert-image`, `enhance`) on large photos (issue 15):
+binaries side by side, interleaved.
 
 Every round runs each case with each binary in turn, so a burst of load hits them alike; the
 table gives per case and binary the median peak RSS, wall and CPU time (user + system, from
@@ -15,6 +16,10 @@ Inputs (made once into out/bench-memory/ from the astronaut sample, Pillow bicub
 Cases: NAME:INPUT:EXTRA-ARGUMENTS, for example "12k:b12000.jpg:" or "12k-enhance:b12000.jpg:--enhance";
 the trimap's path is written {trimap}. Every run writes a PNG cut-out and the mask (a .jpg
 cut-out when EXTRA has `-o .jpg`).
+
+With --program convert-image or enhance the binaries are that program's: each run converts
+(or enhances) INPUT into one file, NAME.png (NAME.jpg when EXTRA has `-o .jpg`), with EXTRA
+passed on; --threads is not passed.
 
 Usage (Pillow needed; after Scripts/fetch-sample.sh; binaries built with
 `swift build -c release --product matte` and copied aside):
@@ -106,15 +111,19 @@ def trimap(path):
     tri.resize((12000, 9000), Image.NEAREST).save(path, compress_level=1)
 
 
-def run(binary, case, threads, out):
+def run(binary, case, threads, out, program="matte"):
     name, source, extra = case.split(":", 2)
     extra = extra.replace("{trimap}", os.path.join(WORK, "t12000.png")).split()
     cutout = os.path.join(out, name + (".jpg" if "-o" in extra else ".png"))
     if "-o" in extra:
         extra = [a for a in extra if a not in ("-o", ".jpg")]
     mask = os.path.join(out, name + "-mask.png")
-    command = ["/usr/bin/time", "-f", "bench-memory-time: %U %S %M", binary, os.path.join(WORK, source),
-               "-o", cutout, "--save-mask", mask, "--threads", str(threads)] + extra
+    if program != "matte":
+        command = ["/usr/bin/time", "-f", "bench-memory-time: %U %S %M", binary, os.path.join(WORK, source), cutout] + extra
+        mask = None
+    else:
+        command = ["/usr/bin/time", "-f", "bench-memory-time: %U %S %M", binary, os.path.join(WORK, source),
+                   "-o", cutout, "--save-mask", mask, "--threads", str(threads)] + extra
     start = time.perf_counter()
     child = subprocess.run(command, capture_output=True, text=True)
     wall = time.perf_counter() - start
@@ -122,7 +131,7 @@ def run(binary, case, threads, out):
         sys.exit(f"bench-memory.py: {' '.join(command)} failed ({child.returncode}):\n{child.stderr.strip()}")
     line = next(l for l in reversed(child.stderr.splitlines()) if l.startswith("bench-memory-time:"))
     user, system, kib = line.split()[1:]
-    return wall, float(user) + float(system), int(kib) / 1024, [cutout, mask]
+    return wall, float(user) + float(system), int(kib) / 1024, [f for f in (cutout, mask) if f]
 
 
 def load_average():
@@ -132,10 +141,13 @@ def load_average():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--binary", action="append", required=True, help="NAME=PATH of a matte binary (first: reference)")
+    parser.add_argument("--binary", action="append", required=True,
+                        help="NAME=PATH of a binary of --program (first: reference)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cases", default="default", help="default, all, or NAME:INPUT:EXTRA,…")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--program", default="matte", choices=["matte", "convert-image", "enhance"],
+                        help="which program the binaries are (default matte)")
     args = parser.parse_args()
     binaries = [b.split("=", 1) for b in args.binary]
     cases = {"default": DEFAULT_CASES, "all": ALL_CASES}.get(args.cases) or args.cases.split(",")
@@ -149,7 +161,7 @@ def main():
                 out = os.path.join(WORK, "out-" + name)
                 os.makedirs(out, exist_ok=True)
                 loads.append(load_average())
-                wall, cpu, peak, files = run(path, case, args.threads, out)
+                wall, cpu, peak, files = run(path, case, args.threads, out, args.program)
                 results.setdefault((case, name), []).append((wall, cpu, peak, files))
                 print(f"# round {r + 1} {case} {name}: wall {wall:.2f} s, cpu {cpu:.2f} s, peak {peak:.0f} MiB",
                       file=sys.stderr)

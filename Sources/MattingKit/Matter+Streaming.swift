@@ -523,7 +523,7 @@ extension Matter {
                 try enhancementHistograms(rows, pool: pool) { pool.reportProgress((parts - 2 + $0) / parts) }
             } : nil
             let (working, guide) = try source.withRows { rows in
-                try firstPass(enhancement?.rows(from: rows) ?? rows, width: size.width, height: size.height, pool: pool) {
+                try firstPass(enhancement?.rows(from: rows, pool: pool) ?? rows, width: size.width, height: size.height, pool: pool) {
                     pool.reportProgress((parts - 1 + $0) / parts)
                 }
             }
@@ -539,7 +539,7 @@ extension Matter {
         try pipeline.stage(.upsample, keepingFileErrors: true) {
             try source.withRows { reader in
                 try secondPass(
-                    enhancement?.rows(from: reader) ?? reader, profile: header.colorProfile, writing: kinds, into: makeSink, options: options, postprocessor: postprocessor, isReduced: isReduced,
+                    enhancement?.rows(from: reader, pool: pool) ?? reader, profile: header.colorProfile, writing: kinds, into: makeSink, options: options, postprocessor: postprocessor, isReduced: isReduced,
                     working: working, guide: guide, alpha: alpha, foreground: foreground, bounds: &bounds, pool: pool)
             }
         }
