@@ -106,14 +106,13 @@ public struct Enhancement: Sendable, Hashable {
         lightness l: UnsafePointer<UInt8>, ab: UnsafePointer<UInt8>, width: Int,
         into row: UnsafeMutablePointer<UInt8>, channels: Int
     ) {
-        SRGBEncoding8.thresholds.withUnsafeBufferPointer { thresholds in
-            let t = thresholds.baseAddress!
+        SRGBEncoding8.withTables { t, starts in
             for x in 0..<width {
                 let lab = LabColor(l: Float(l[x]) * (100 / 255), a: Float(ab[2 * x]) - 128, b: Float(ab[2 * x + 1]) - 128)
                 let linear = lab.linearRGB
-                row[x * channels] = SRGBEncoding8.encode(linear.red, thresholds: t)
-                row[x * channels + 1] = SRGBEncoding8.encode(linear.green, thresholds: t)
-                row[x * channels + 2] = SRGBEncoding8.encode(linear.blue, thresholds: t)
+                row[x * channels] = SRGBEncoding8.encode(linear.red, thresholds: t, cellStarts: starts)
+                row[x * channels + 1] = SRGBEncoding8.encode(linear.green, thresholds: t, cellStarts: starts)
+                row[x * channels + 2] = SRGBEncoding8.encode(linear.blue, thresholds: t, cellStarts: starts)
             }
         }
     }
