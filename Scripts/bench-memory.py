@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Peak memory and time of `matte` on large photos (issue 15): binaries side by side, interleaved.
+"""Peak memory and time of `matte` (or `convert-image`, `enhance`) on large photos (issue 15):
+binaries side by side, interleaved.
 
 Every round runs each case with each binary in turn, so a burst of load hits them alike; the
 table gives per case and binary the median peak RSS, wall and CPU time (user + system, from
@@ -18,6 +19,10 @@ the trimap's path is written {trimap} ({trimap6} for the turned one), {preview} 
 a preview sheet's path in the run's output folder (compared too), and {guided} for a guided
 filter and an erosion (`--operations`, JSON). Every run writes a PNG cut-out and the mask (a
 .jpg cut-out when EXTRA has `-o .jpg`).
+
+With --program convert-image or enhance the binaries are that program's: each run converts
+(or enhances) INPUT into one file, NAME.png (NAME.jpg when EXTRA has `-o .jpg`), with EXTRA
+passed on; --threads is not passed.
 
 Usage (Pillow needed; after Scripts/fetch-sample.sh; binaries built with
 `swift build -c release --product matte` and copied aside):
@@ -126,7 +131,7 @@ def turned_trimap(path):
     upright.transpose(Image.Transpose.ROTATE_90).save(path, compress_level=1, exif=exif.tobytes())
 
 
-def run(binary, case, threads, out):
+def run(binary, case, threads, out, program="matte"):
     name, source, extra = case.split(":", 2)
     preview = os.path.join(out, name + "-preview.png")
     extra = (extra.replace("{trimap}", os.path.join(WORK, "t12000.png")).replace("{guided}", GUIDED)
@@ -135,8 +140,12 @@ def run(binary, case, threads, out):
     if "-o" in extra:
         extra = [a for a in extra if a not in ("-o", ".jpg")]
     mask = os.path.join(out, name + "-mask.png")
-    command = ["/usr/bin/time", "-f", "bench-memory-time: %U %S %M", binary, os.path.join(WORK, source),
-               "-o", cutout, "--save-mask", mask, "--threads", str(threads)] + extra
+    if program != "matte":
+        command = ["/usr/bin/time", "-f", "bench-memory-time: %U %S %M", binary, os.path.join(WORK, source), cutout] + extra
+        mask = None
+    else:
+        command = ["/usr/bin/time", "-f", "bench-memory-time: %U %S %M", binary, os.path.join(WORK, source),
+                   "-o", cutout, "--save-mask", mask, "--threads", str(threads)] + extra
     start = time.perf_counter()
     child = subprocess.run(command, capture_output=True, text=True)
     wall = time.perf_counter() - start
@@ -144,7 +153,7 @@ def run(binary, case, threads, out):
         sys.exit(f"bench-memory.py: {' '.join(command)} failed ({child.returncode}):\n{child.stderr.strip()}")
     line = next(l for l in reversed(child.stderr.splitlines()) if l.startswith("bench-memory-time:"))
     user, system, kib = line.split()[1:]
-    return wall, float(user) + float(system), int(kib) / 1024, [cutout, mask] + ([preview] if preview in extra else [])
+    return wall, float(user) + float(system), int(kib) / 1024, [f for f in (cutout, mask) if f] + ([preview] if preview in extra else [])
 
 
 def load_average():
@@ -154,10 +163,13 @@ def load_average():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--binary", action="append", required=True, help="NAME=PATH of a matte binary (first: reference)")
+    parser.add_argument("--binary", action="append", required=True,
+                        help="NAME=PATH of a binary of --program (first: reference)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cases", default="default", help="default, all, or NAME:INPUT:EXTRA,…")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--program", default="matte", choices=["matte", "convert-image", "enhance"],
+                        help="which program the binaries are (default matte)")
     args = parser.parse_args()
     binaries = [b.split("=", 1) for b in args.binary]
     cases = {"default": DEFAULT_CASES, "all": ALL_CASES}.get(args.cases) or args.cases.split(",")
@@ -172,7 +184,7 @@ def main():
                 out = os.path.join(WORK, "out-" + name)
                 os.makedirs(out, exist_ok=True)
                 loads.append(load_average())
-                wall, cpu, peak, files = run(path, case, args.threads, out)
+                wall, cpu, peak, files = run(path, case, args.threads, out, args.program)
                 results.setdefault((case, name), []).append((wall, cpu, peak, files))
                 print(f"# round {r + 1} {case} {name}: wall {wall:.2f} s, cpu {cpu:.2f} s, peak {peak:.0f} MiB",
                       file=sys.stderr)

@@ -88,18 +88,32 @@ public struct Enhancement: Sendable, Hashable {
         }
     }
 
+    /// The 8-bit Lab lightness of one row of RGB(A) pixels (`channels` apart): the `lightness`
+    /// output of ``lab(_:channels:width:lightness:ab:)``, without a and b.
+    static func lightness(_ row: UnsafePointer<UInt8>, channels: Int, width: Int, into l: UnsafeMutablePointer<UInt8>) {
+        OpenCVLab8.withTables { gamma, cubeRoot, c in
+            for x in 0..<width {
+                let p = row + x * channels
+                l[x] = OpenCVLab8.lightness(p[0], p[1], p[2], gamma: gamma, cubeRoot: cubeRoot, c: c)
+            }
+        }
+    }
+
     /// One row back from 8-bit Lab to RGB, into the colour channels of `row` (`channels`
-    /// apart; alpha is not written).
+    /// apart; alpha is not written): each component `CLAHE.saturatedRound(LabColor.rgb · 255)`,
+    /// its sRGB curve read from ``SRGBEncoding8``'s steps instead of `powf` (the same bytes).
     static func rgb(
         lightness l: UnsafePointer<UInt8>, ab: UnsafePointer<UInt8>, width: Int,
         into row: UnsafeMutablePointer<UInt8>, channels: Int
     ) {
-        for x in 0..<width {
-            let lab = LabColor(l: Float(l[x]) * (100 / 255), a: Float(ab[2 * x]) - 128, b: Float(ab[2 * x + 1]) - 128)
-            let rgb = lab.rgb
-            row[x * channels] = CLAHE.saturatedRound(rgb.red * 255)
-            row[x * channels + 1] = CLAHE.saturatedRound(rgb.green * 255)
-            row[x * channels + 2] = CLAHE.saturatedRound(rgb.blue * 255)
+        SRGBEncoding8.withTables { t, starts in
+            for x in 0..<width {
+                let lab = LabColor(l: Float(l[x]) * (100 / 255), a: Float(ab[2 * x]) - 128, b: Float(ab[2 * x + 1]) - 128)
+                let linear = lab.linearRGB
+                row[x * channels] = SRGBEncoding8.encode(linear.red, thresholds: t, cellStarts: starts)
+                row[x * channels + 1] = SRGBEncoding8.encode(linear.green, thresholds: t, cellStarts: starts)
+                row[x * channels + 2] = SRGBEncoding8.encode(linear.blue, thresholds: t, cellStarts: starts)
+            }
         }
     }
 

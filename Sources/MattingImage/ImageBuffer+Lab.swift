@@ -30,6 +30,12 @@ public struct LabColor: Sendable, Hashable {
 
     /// The sRGB colour (components clamped to 0…1).
     public var rgb: (red: Float, green: Float, blue: Float) {
+        let linear = linearRGB
+        return (Self.encoded(linear.red), Self.encoded(linear.green), Self.encoded(linear.blue))
+    }
+
+    /// The linear (not gamma-encoded, not clamped) sRGB components ``rgb`` encodes.
+    @inline(__always) var linearRGB: (red: Float, green: Float, blue: Float) {
         let fy: Float, y: Float
         if l <= 8 {
             y = l / 903.3
@@ -44,7 +50,7 @@ public struct LabColor: Sendable, Hashable {
         let r = 3.240479 * x - 1.53715 * y - 0.498535 * z
         let g = -0.969256 * x + 1.875991 * y + 0.041556 * z
         let bl = 0.055648 * x - 0.204043 * y + 1.057311 * z
-        return (Self.encoded(r), Self.encoded(g), Self.encoded(bl))
+        return (r, g, bl)
     }
 
     @inline(__always) static func linearized(_ c: Float) -> Float {

@@ -56,6 +56,19 @@ enum OpenCVLab8 {
     }
 
     /// Calls `body` with the three tables as pointers (for hot loops).
+    /// The `l` of ``lab(_:_:_:gamma:cubeRoot:c:)`` alone (only Y is needed for it).
+    @inline(__always)
+    static func lightness(
+        _ r: UInt8, _ g: UInt8, _ b: UInt8,
+        gamma: UnsafePointer<Int32>, cubeRoot: UnsafePointer<Int32>, c: UnsafePointer<Int32>
+    ) -> UInt8 {
+        let R = gamma[Int(r)], G = gamma[Int(g)], B = gamma[Int(b)]
+        let fY = cubeRoot[Int(descale(R * c[3] + G * c[4] + B * c[5], 12))]
+        let lScale: Int32 = (116 * 255 + 50) / 100
+        let lShift: Int32 = -((16 * 255 * (1 << 15) + 50) / 100)
+        return UInt8(clamping: descale(lScale * fY + lShift, 15))
+    }
+
     static func withTables<R>(
         _ body: (UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Int32>) -> R
     ) -> R {

@@ -3,7 +3,7 @@ import MattingImage
 extension Matter {
     /// Pre-enhance on the strip path, its first pass: CLAHE's tile histograms from the
     /// lightness of every upright row (decoded one strip ahead while the last is counted), for
-    /// ``RowEnhancement/rows(from:)`` to enhance the rows of pass 1 and pass 2 with the bytes
+    /// ``RowEnhancement/rows(from:pool:)`` to enhance the rows of pass 1 and pass 2 with the bytes
     /// of the whole-picture path (`Enhancement().applied(to: photo.converted(to: .rgb))`).
     static func enhancementHistograms(
         _ rows: any ImageRowSource, pool: ThreadPool, progress: (Double) -> Void
@@ -16,7 +16,7 @@ extension Matter {
         for y0 in stride(from: 0, to: H, by: strip) {
             try pool.checkCancellation()
             let band = try prefetcher.next()
-            enhancement.add(band, count: min(strip, H - y0))
+            enhancement.add(band, count: min(strip, H - y0), pool: pool)
             progress(Double(min(H, y0 + strip)) / Double(H))
         }
         return enhancement

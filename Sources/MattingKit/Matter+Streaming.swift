@@ -535,7 +535,7 @@ extension Matter {
             let (working, guide) = try source.withRows { upright in
                 // An extra output sees the photo's rows as decoded (before pre-enhance).
                 let rows = extra.map { extra in TappedRowSource(upright) { extra.photoRows($0, count: $1) } } ?? upright
-                return try firstPass(enhancement?.rows(from: rows) ?? rows, width: size.width, height: size.height, pool: pool) {
+                return try firstPass(enhancement?.rows(from: rows, pool: pool) ?? rows, width: size.width, height: size.height, pool: pool) {
                     pool.reportProgress((parts - 1 + $0) / parts)
                 }
             }
@@ -551,8 +551,8 @@ extension Matter {
         try pipeline.stage(.upsample, keepingFileErrors: true) {
             try source.withRows { reader in
                 try secondPass(
-                    enhancement?.rows(from: reader) ?? reader, profile: header.colorProfile, writing: kinds, into: makeSink, extra: extra,
-                    options: options, postprocessor: postprocessor, isReduced: isReduced,
+                    enhancement?.rows(from: reader, pool: pool) ?? reader, profile: header.colorProfile, writing: kinds, into: makeSink,
+                    extra: extra, options: options, postprocessor: postprocessor, isReduced: isReduced,
                     working: working, guide: guide, alpha: alpha, foreground: foreground, bounds: &bounds, pool: pool)
             }
         }

@@ -85,4 +85,111 @@ struct ConvertImageTests {
         #expect(result.stderr.filter { $0 == "\n" }.count == 1, "\(result.stderr)")
         #expect(folder.contents.isEmpty)
     }
+
+    // MARK: Band by band (--strips-above 0 forces it on small pictures)
+
+    /// A seeded picture of `layout` with structure and noise, `width × height`.
+    static func picture(width: Int, height: Int, layout: PixelLayout, seed: UInt64) -> Image {
+        var generator = SeededGenerator(seed: seed)
+        return Image(width: width, height: height, layout: layout) { x, y, c in
+            UInt8(truncatingIfNeeded: (x * 3 + y * 5 + c * 70) % 200 + Int(generator.next() % 50))
+        }
+    }
+
+    /// Converts `input` to `output` twice, whole and band by band, and returns both files'
+    /// bytes (after checking each run succeeded quietly).
+    static func bothPaths(_ input: String, _ output: String, _ extra: [String] = []) throws -> (whole: Data, bands: Data) {
+        let ext = (output as NSString).pathExtension, base = (output as NSString).deletingPathExtension
+        let whole = base + "-whole." + ext, bands = base + "-bands." + ext
+        let first = try convertImage([input, whole] + extra)
+        #expect(first.status == 0 && first.stderr.isEmpty, "\(first.stderr)")
+        let second = try convertImage([input, bands, "--strips-above", "0"] + extra)
+        #expect(second.status == 0 && second.stderr.isEmpty, "\(second.stderr)")
+        return (try Data(contentsOf: URL(fileURLWithPath: whole)), try Data(contentsOf: URL(fileURLWithPath: bands)))
+    }
+
+    /// Every layout, both output formats, with and without a background (gray and colour),
+    /// other quality and level: the bytes of the whole path, over several bands of rows (600
+    /// rows: 256, 256, 88).
+    @Test("in bands: the bytes of the whole path", arguments: PixelLayout.allCases)
+    func bandsMatchTheWholePath(_ layout: PixelLayout) throws {
+        let folder = try TemporaryFolder()
+        let input = folder.path("in.png")
+        var picture = Self.picture(width: 37, height: 600, layout: layout, seed: UInt64(layout.channelCount))
+        if layout.isColor { picture.colorProfile = try ColorProfile(iccData: F.bytes("icc-srgb.icc")) }
+        try picture.write(toFile: input)
+        let cases: [(String, [String])] = [
+            ("a.png", []), ("b.png", ["--compression-level", "7"]), ("c.png", ["--background", "#808080"]),
+            ("d.png", ["--background", "#ff8000"]), ("e.jpg", []), ("f.jpg", ["--quality", "60", "--background", "#203040"]),
+        ]
+        for (name, extra) in cases {
+            let (whole, bands) = try Self.bothPaths(input, folder.path(name), extra)
+            #expect(!whole.isEmpty && whole == bands, "\(layout) \(name) \(extra)")
+        }
+        // A JPEG input (gray or colour), to PNG and JPEG.
+        if !layout.hasAlpha {
+            let jpeg = folder.path("in.jpg")
+            try picture.write(toFile: jpeg)
+            for name in ["j.png", "k.jpg"] {
+                let (whole, bands) = try Self.bothPaths(jpeg, folder.path(name))
+                #expect(!whole.isEmpty && whole == bands, "\(layout) JPEG to \(name)")
+            }
+        }
+    }
+
+    /// --max-side on a PNG, reduced as its rows come (and a JPEG, decoded reduced, and a PNG
+    /// that already fits): the whole path's bytes.
+    @Test("in bands: --max-side as the whole path", arguments: ["in.png", "in.jpg"])
+    func bandsReduceAsTheWholePath(_ name: String) throws {
+        let folder = try TemporaryFolder()
+        let input = folder.path(name)
+        var picture = Self.picture(width: 91, height: 600, layout: .rgba, seed: 12)
+        if name.hasSuffix("jpg") { picture = picture.converted(to: .rgb) }
+        try picture.write(toFile: input)
+        for (output, side) in [("a.png", "100"), ("b.jpg", "77"), ("c.png", "600"), ("d.png", "1")] {
+            let (whole, bands) = try Self.bothPaths(input, folder.path(output), ["--max-side", side])
+            #expect(!whole.isEmpty && whole == bands, "\(name) \(output) --max-side \(side)")
+        }
+    }
+
+    /// Every EXIF orientation, JPEG and PNG: the upright picture, as the whole path decodes
+    /// it (2 mirrored row by row, 3–8 through the spill file).
+    @Test("in bands: EXIF orientations applied as the whole path applies them", arguments: 1...8)
+    func bandsApplyTheOrientation(_ orientation: Int) throws {
+        let folder = try TemporaryFolder()
+        let upright = Self.picture(width: 300, height: 270, layout: .rgb, seed: UInt64(orientation))
+        for format in [ImageFormat.jpeg, .png] {
+            let input = folder.path("in-\(orientation).\(format == .png ? "png" : "jpg")")
+            try Data(OrientedFiles.file(upright, orientation: orientation, format: format)).write(to: URL(fileURLWithPath: input))
+            let (whole, bands) = try Self.bothPaths(input, folder.path("out.png"))
+            #expect(!whole.isEmpty && whole == bands, "orientation \(orientation) \(format)")
+            let decoded = try Image(decoding: Array(bands))
+            #expect(decoded.width == 300 && decoded.height == 270)
+            if format == .png { #expect(decoded == upright) }
+        }
+    }
+
+    /// A file that fails midway (truncated after its first rows): one line naming it,
+    /// status 1, and nothing left in the output's folder; the output is untouched.
+    @Test("in bands: a failure midway leaves no file", arguments: ["in.png", "in.jpg"])
+    func bandsFailCleanly(_ name: String) throws {
+        let folder = try TemporaryFolder()
+        let input = folder.path(name)
+        let bytes = try Self.picture(width: 64, height: 700, layout: .rgb, seed: 9).encoded(as: name.hasSuffix("png") ? .png : .jpeg)
+        try Data(bytes[..<(bytes.count * 2 / 3)]).write(to: URL(fileURLWithPath: input))
+        let outputs = try TemporaryFolder()
+        for output in ["out.png", "out.jpg"] {
+            let result = try convertImage([input, outputs.path(output), "--strips-above", "0"])
+            #expect(result.status == 1)
+            #expect(result.stderr.hasPrefix("convert-image: ") && result.stderr.contains(input), "\(result.stderr)")
+            #expect(result.stderr.components(separatedBy: input).count == 2, "names the file once: \(result.stderr)")
+            #expect(result.stderr.filter { $0 == "\n" }.count == 1, "\(result.stderr)")
+        }
+        #expect(outputs.contents.isEmpty)
+        // An existing output is left as it was.
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: outputs.path("old.png")))
+        #expect(try convertImage([input, outputs.path("old.png"), "--strips-above", "0"]).status == 1)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: outputs.path("old.png"))) == Data("keep".utf8))
+        #expect(outputs.contents == ["old.png"])
+    }
 }

@@ -56,7 +56,7 @@ struct EnhancedRowsTests {
     /// `picture` enhanced in `layout` by the two row passes, in the given batches.
     static func rowEnhanced(
         _ picture: Image, _ enhancement: Enhancement = Enhancement(), layout: PixelLayout? = nil,
-        histogramBatches: [Int], readBatches: [Int]
+        histogramBatches: [Int], readBatches: [Int], pool: ThreadPool = .serial
     ) throws -> Image {
         let layout = layout ?? picture.layout
         var rows = try RowEnhancement(enhancement, width: picture.width, height: picture.height, layout: layout)
@@ -64,11 +64,11 @@ struct EnhancedRowsTests {
         for n in histogramBatches {
             // The band may hold more rows than are counted (as a prefetcher's buffer does).
             let band = picture.cropped(to: ImageRect(x: 0, y: y, width: picture.width, height: min(picture.height - y, n + 1)))
-            rows.add(band, count: n)
+            rows.add(band, count: n, pool: pool)
             y += n
         }
         #expect(rows.isComplete)
-        let source = rows.rows(from: MemoryRows(picture))
+        let source = rows.rows(from: MemoryRows(picture), pool: pool)
         #expect(source.layout == layout && source.width == picture.width && source.height == picture.height)
         var result = Image(width: picture.width, height: picture.height, layout: layout)
         var band = Image(width: picture.width, height: (readBatches.max() ?? 1) + 2, layout: layout)
@@ -103,6 +103,11 @@ struct EnhancedRowsTests {
         let rows = try Self.rowEnhanced(
             picture, histogramBatches: batches.sizes(picture.height, seed: 1), readBatches: batches.sizes(picture.height, seed: 2))
         #expect(rows == whole, "\(name): \(PreprocessFixture.difference(rows, whole))")
+        // Split over three threads (more than the batches' rows at times): the same bytes.
+        let threaded = try Self.rowEnhanced(
+            picture, histogramBatches: batches.sizes(picture.height, seed: 3), readBatches: batches.sizes(picture.height, seed: 4),
+            pool: ThreadPool(threadCount: 3))
+        #expect(threaded == whole, "\(name) on 3 threads: \(PreprocessFixture.difference(threaded, whole))")
         // Not vacuous: the enhancement changed the picture.
         #expect(whole != picture)
     }
@@ -130,7 +135,32 @@ struct EnhancedRowsTests {
                     readBatches: batches.sizes(size.1, seed: seed + 7))
                 #expect(rows == whole, "\(size) \(layout) enhancement \(index) \(batches): \(PreprocessFixture.difference(rows, whole))")
             }
+            let threaded = try Self.rowEnhanced(
+                picture, enhancement, histogramBatches: Batches.random.sizes(size.1, seed: seed + 1),
+                readBatches: Batches.random.sizes(size.1, seed: seed + 2), pool: Self.threads)
+            #expect(threaded == whole, "\(size) \(layout) enhancement \(index) on 3 threads")
         }
+    }
+
+    static let threads = ThreadPool(threadCount: 3)
+
+    /// The lightness-only kernel of the histogram pass against the full Lab conversion's L,
+    /// on random pixels and every gray level (seeded).
+    @Test(arguments: [3, 4])
+    func lightnessIsTheLabConversionsL(channels: Int) {
+        var generator = SeededGenerator(seed: UInt64(channels))
+        let width = 4096 + 256
+        // Every gray level, then random colours.
+        var pixels = [UInt8](repeating: 0, count: width * channels)
+        for x in 0..<width {
+            for c in 0..<channels { pixels[x * channels + c] = x < 256 ? UInt8(x) : UInt8(truncatingIfNeeded: generator.next()) }
+        }
+        var l = [UInt8](repeating: 0, count: width), ab = [UInt8](repeating: 0, count: 2 * width)
+        var lightness = [UInt8](repeating: 1, count: width)
+        Enhancement.lab(pixels, channels: channels, width: width, lightness: &l, ab: &ab)
+        Enhancement.lightness(pixels, channels: channels, width: width, into: &lightness)
+        #expect(lightness == l)
+        #expect(Set(l).count > 200)
     }
 
     /// The strip path enhances in RGB whatever the file's layout, as the pipeline converts the

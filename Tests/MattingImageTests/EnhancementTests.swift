@@ -116,4 +116,62 @@ struct EnhancementTests {
         #expect(out.width == 33 && out.height == 17 && out.layout == .rgba)
         #expect(out.channel(3) == rgba.channel(3))
     }
+
+    /// The threshold table's sRGB encoding against `powf`'s (the reference): every `Float`
+    /// within 3000 units in the last place of each of the 255 steps (where an off-by-one
+    /// `powf` could make the encoding step back), the curve's extremes, and seeded random
+    /// values across and beyond 0…1.
+    @Test func srgbThresholdsMatchTheReference() {
+        SRGBEncoding8.withTables { t, starts in
+            func encode(_ c: Float) -> UInt8 { SRGBEncoding8.encode(c, thresholds: t, cellStarts: starts) }
+            var checked = 0, mismatches = 0
+            for k in 1...255 {
+                let bits = t[k].bitPattern
+                for offset in -3000...3000 {
+                    let c = Float(bitPattern: UInt32(Int(bits) + offset))
+                    if encode(c) != SRGBEncoding8.reference(c) { mismatches += 1 }
+                    checked += 1
+                }
+                // The step itself: k at the threshold, k − 1 just below it.
+                #expect(SRGBEncoding8.reference(t[k]) == UInt8(k) && SRGBEncoding8.reference(t[k].nextDown) == UInt8(k - 1))
+            }
+            var generator = SeededGenerator(seed: 24)
+            for _ in 0..<200_000 {
+                let c = Float(Double(generator.next() % 1_000_001) / 1_000_000 * 1.4 - 0.2)
+                if encode(c) != SRGBEncoding8.reference(c) { mismatches += 1 }
+                checked += 1
+            }
+            let edges: [Float] = [-1, 0, .leastNonzeroMagnitude, 0.0031308, Float(0.0031308).nextUp, 1, 1.5, .greatestFiniteMagnitude]
+            for c in edges {
+                #expect(encode(c) == SRGBEncoding8.reference(c), "\(c)")
+            }
+            #expect(mismatches == 0, "\(mismatches) of \(checked)")
+        }
+    }
+
+    /// Lab back to RGB through the threshold table: the bytes of `LabColor.rgb` rounded as
+    /// before, on a grid of 8-bit Lab values (every L, every fifth a and b).
+    @Test func labToRGBRowMatchesTheReference() {
+        var lightness: [UInt8] = [], ab: [UInt8] = []
+        for l in 0..<256 {
+            for a in stride(from: 0, to: 256, by: 5) {
+                for b in stride(from: 0, to: 256, by: 5) {
+                    lightness.append(UInt8(l))
+                    ab += [UInt8(a), UInt8(b)]
+                }
+            }
+        }
+        let width = lightness.count
+        var row = [UInt8](repeating: 7, count: width * 4)
+        Enhancement.rgb(lightness: lightness, ab: ab, width: width, into: &row, channels: 4)
+        var mismatches = 0
+        for x in 0..<width {
+            let lab = LabColor(l: Float(lightness[x]) * (100 / 255), a: Float(ab[2 * x]) - 128, b: Float(ab[2 * x + 1]) - 128)
+            let rgb = lab.rgb
+            let expected = [rgb.red, rgb.green, rgb.blue].map { CLAHE.saturatedRound($0 * 255) }
+            if Array(row[(x * 4)..<(x * 4 + 3)]) != expected { mismatches += 1 }
+            if row[x * 4 + 3] != 7 { mismatches += 1 }  // alpha untouched
+        }
+        #expect(mismatches == 0, "\(mismatches) of \(width) colours")
+    }
 }

@@ -1,10 +1,12 @@
+import MattingThreads
+
 /// ``Enhancement`` for a picture read a band of rows at a time (the strip path), in two passes
 /// over its rows, with the bytes of ``Enhancement/applied(to:)`` on the whole picture.
 ///
 /// CLAHE maps each pixel through its tiles' histograms, which span the whole picture, so the
 /// rows are read twice: first every row is handed to ``add(_:count:)``, which counts each
 /// pixel's 8-bit lightness into the tile histograms (a few kilobytes, whatever the size);
-/// then ``rows(from:)`` wraps a new reading of the picture and yields its enhanced rows,
+/// then ``rows(from:pool:)`` wraps a new reading of the picture and yields its enhanced rows,
 /// equalised and sharpened row by row with one row of look-ahead. Each row is computed by the
 /// same code as the whole-picture path (`CLAHE.Histograms`, `CLAHE.Mapping`, and the row
 /// kernels of ``Enhancement``), so the bytes are the same.
@@ -38,44 +40,47 @@ package struct RowEnhancement: Sendable {
     package var isComplete: Bool { histograms == nil || rowsAdded == height }
 
     /// First pass: counts the next `count` rows of the picture, rows `0..<count` of `band`
-    /// (any layout; converted to ``layout`` as the whole path converts the picture).
-    package mutating func add(_ band: Image, count: Int) {
+    /// (any layout; converted to ``layout`` as the whole path converts the picture). The
+    /// rows' lightness is computed on `pool`'s threads; the counts do not depend on them.
+    package mutating func add(_ band: Image, count: Int, pool: ThreadPool = .serial) {
         guard histograms != nil else { return }
         precondition(count >= 0 && count <= height - rowsAdded && band.width == width && band.height >= count,
                      "RowEnhancement.add: bad band")
         if count == 0 { return }
         let rows = Self.rows(band, count: count, as: layout)
         let channels = layout.channelCount, width = self.width, isColor = layout.isColor
-        var lightness = [UInt8](repeating: 0, count: width)
-        var ab = [UInt8](repeating: 0, count: isColor ? 2 * width : 0)
-        let firstRow = rowsAdded
+        var lightness = [UInt8](repeating: 0, count: width * count)
         rows.withUnsafeBufferPointer { src, stride in
             lightness.withUnsafeMutableBufferPointer { l in
-                ab.withUnsafeMutableBufferPointer { ab in
-                    for i in 0..<count {
-                        let row = src + i * stride
+                let l = l.baseAddress!
+                pool.parallelChunks(count) { chunk in
+                    for i in chunk {
+                        let row = src + i * stride, out = l + i * width
                         if isColor {
-                            Enhancement.lab(row, channels: channels, width: width, lightness: l.baseAddress!, ab: ab.baseAddress!)
+                            Enhancement.lightness(row, channels: channels, width: width, into: out)
                         } else {
-                            for x in 0..<width { l[x] = row[x * channels] }
+                            for x in 0..<width { out[x] = row[x * channels] }
                         }
-                        let y = firstRow + i
-                        histograms!.add(l.baseAddress!, row: y)
                     }
                 }
             }
+        }
+        let firstRow = rowsAdded
+        lightness.withUnsafeBufferPointer { l in
+            for i in 0..<count { histograms!.add(l.baseAddress! + i * width, row: firstRow + i) }
         }
         rowsAdded += count
     }
 
     /// Second pass: the enhanced rows of `source` (a new reading of the same picture, from
-    /// its first row), in ``layout``.
+    /// its first row), in ``layout``, each batch's rows equalised and sharpened on `pool`'s
+    /// threads (the bytes do not depend on them).
     ///
     /// - Precondition: every row was added (``isComplete``) and `source` has this size.
-    package func rows(from source: any ImageRowSource) -> EnhancedRowSource {
+    package func rows(from source: any ImageRowSource, pool: ThreadPool = .serial) -> EnhancedRowSource {
         precondition(isComplete, "RowEnhancement: the first pass saw \(rowsAdded) of \(height) rows")
         precondition(source.width == width && source.height == height, "RowEnhancement: the source's size changed")
-        return EnhancedRowSource(source, layout: layout, mapping: histograms?.mapping(), sharpen: enhancement.sharpen)
+        return EnhancedRowSource(source, layout: layout, mapping: histograms?.mapping(), sharpen: enhancement.sharpen, pool: pool)
     }
 
     /// Rows `0..<count` of `band` in `layout`.
@@ -101,20 +106,18 @@ package final class EnhancedRowSource: ImageRowSource {
     /// Equalised rows `firstLine..<read` of the picture.
     private var lines: Image
     private var firstLine = 0, read = 0, next = 0
-    private var lightness: [UInt8], mapped: [UInt8], ab: [UInt8]
+    private let pool: ThreadPool
 
-    fileprivate init(_ source: any ImageRowSource, layout: PixelLayout, mapping: CLAHE.Mapping?, sharpen: Bool) {
+    fileprivate init(_ source: any ImageRowSource, layout: PixelLayout, mapping: CLAHE.Mapping?, sharpen: Bool, pool: ThreadPool) {
         self.source = source
         self.layout = layout
         self.mapping = mapping
         self.sharpen = sharpen
+        self.pool = pool
         width = source.width
         height = source.height
         input = Image(width: width, height: 1, layout: source.layout)
         lines = Image(width: width, height: 1, layout: layout)
-        lightness = [UInt8](repeating: 0, count: width)
-        mapped = [UInt8](repeating: 0, count: width)
-        ab = [UInt8](repeating: 0, count: 2 * width)
     }
 
     package func readRows(_ count: Int, into band: inout Image) throws(ImageError) {
@@ -138,13 +141,16 @@ package final class EnhancedRowSource: ImageRowSource {
             if fresh > input.height { input = Image(width: width, height: fresh, layout: source.layout) }
             try source.readRows(fresh, into: &input)
             let rows = RowEnhancement.rows(input, count: fresh, as: layout)
-            let offset = read - firstLine, rowLength = width * layout.channelCount
+            let offset = read - firstLine, rowLength = width * layout.channelCount, firstY = read
             rows.withUnsafeBufferPointer { src, srcStride in
                 lines.withUnsafeMutableBufferPointer { dst, dstStride in
-                    for i in 0..<fresh {
-                        let row = dst + (offset + i) * dstStride
-                        row.update(from: src + i * srcStride, count: rowLength)
-                        equalize(row, y: read + i)
+                    pool.parallelChunks(fresh) { chunk in
+                        var scratch = EqualizeScratch(width: self.mapping == nil ? 0 : self.width)
+                        for i in chunk {
+                            let row = dst + (offset + i) * dstStride
+                            row.update(from: src + i * srcStride, count: rowLength)
+                            equalize(row, y: firstY + i, scratch: &scratch)
+                        }
                     }
                 }
             }
@@ -154,15 +160,18 @@ package final class EnhancedRowSource: ImageRowSource {
         let rowLength = width * layout.channelCount
         lines.withUnsafeBufferPointer { src, srcStride in
             band.withUnsafeMutableBufferPointer { dst, dstStride in
-                for i in 0..<count {
-                    let y = next + i, d = dst + i * dstStride
-                    let row = src + (y - first) * srcStride
-                    d.update(from: row, count: rowLength)
-                    if sharpen {
-                        Enhancement.sharpen(
-                            row, above: src + (Enhancement.reflect(y - 1, height) - first) * srcStride,
-                            below: src + (Enhancement.reflect(y + 1, height) - first) * srcStride,
-                            into: d, width: width, layout: layout)
+                let next = self.next
+                pool.parallelChunks(count) { chunk in
+                    for i in chunk {
+                        let y = next + i, d = dst + i * dstStride
+                        let row = src + (y - first) * srcStride
+                        d.update(from: row, count: rowLength)
+                        if sharpen {
+                            Enhancement.sharpen(
+                                row, above: src + (Enhancement.reflect(y - 1, height) - first) * srcStride,
+                                below: src + (Enhancement.reflect(y + 1, height) - first) * srcStride,
+                                into: d, width: width, layout: layout)
+                        }
                     }
                 }
             }
@@ -179,15 +188,25 @@ package final class EnhancedRowSource: ImageRowSource {
         }
     }
 
+    /// One thread's rows for ``equalize(_:y:scratch:)``.
+    private struct EqualizeScratch {
+        var lightness: [UInt8], mapped: [UInt8], ab: [UInt8]
+        init(width: Int) {
+            lightness = [UInt8](repeating: 0, count: width)
+            mapped = [UInt8](repeating: 0, count: width)
+            ab = [UInt8](repeating: 0, count: 2 * width)
+        }
+    }
+
     /// Equalises the lightness of row `y`, in place.
-    private func equalize(_ row: UnsafeMutablePointer<UInt8>, y: Int) {
+    private func equalize(_ row: UnsafeMutablePointer<UInt8>, y: Int, scratch: inout EqualizeScratch) {
         guard let mapping else { return }
-        let channels = layout.channelCount, width = self.width
-        lightness.withUnsafeMutableBufferPointer { l in
-            mapped.withUnsafeMutableBufferPointer { m in
-                ab.withUnsafeMutableBufferPointer { ab in
+        let channels = layout.channelCount, width = self.width, isColor = layout.isColor
+        scratch.lightness.withUnsafeMutableBufferPointer { l in
+            scratch.mapped.withUnsafeMutableBufferPointer { m in
+                scratch.ab.withUnsafeMutableBufferPointer { ab in
                     let l = l.baseAddress!, m = m.baseAddress!, ab = ab.baseAddress!
-                    if layout.isColor {
+                    if isColor {
                         Enhancement.lab(row, channels: channels, width: width, lightness: l, ab: ab)
                         mapping.map(l, row: y, into: m)
                         Enhancement.rgb(lightness: m, ab: ab, width: width, into: row, channels: channels)

@@ -145,15 +145,22 @@ package final class StreamingPNGWriter {
     }
 
     /// A PNG written to `sink`; the other parameters as ``init(path:width:height:layout:colorProfile:threads:)``.
+    ///
+    /// - Parameters:
+    ///   - separateAlpha: for `.rgba`, whether the rows come as RGB rows plus alpha rows
+    ///     (default) or as interleaved RGBA rows (`false`). Gray+alpha rows are always interleaved.
+    ///   - compressionLevel: zlib's level, 0…9, as ``EncodingOptions/pngCompressionLevel`` (the
+    ///     same bytes as the whole picture encoded with that level).
     package init(
-        sink: any EncodedSink, width: Int, height: Int, layout: PixelLayout, colorProfile: ColorProfile?, threads: Int = 1
+        sink: any EncodedSink, width: Int, height: Int, layout: PixelLayout, colorProfile: ColorProfile?, threads: Int = 1,
+        separateAlpha: Bool = true, compressionLevel: Int = EncodingOptions().pngCompressionLevel
     ) throws(ImageError) {
-        precondition(layout == .gray || layout == .rgb || layout == .rgba)
-        rgbAlpha = layout == .rgba
+        precondition((0...9).contains(compressionLevel), "StreamingPNGWriter: compression level \(compressionLevel)")
+        rgbAlpha = layout == .rgba && separateAlpha
         file = sink
         guard let stream = cpng_stream_create(
             UInt32(clamping: width), UInt32(clamping: height), Int32(layout.channelCount), rgbAlpha ? 1 : 0,
-            Int32(EncodingOptions().pngCompressionLevel), Int32(clamping: max(1, threads)))
+            Int32(compressionLevel), Int32(clamping: max(1, threads)))
         else {
             sink.discard()
             throw .unsupportedEncoding(destination: sink.name, detail: "cannot encode a \(width)×\(height) PNG")
@@ -177,8 +184,8 @@ package final class StreamingPNGWriter {
         cpng_stream_consume(stream)
     }
 
-    /// Adds `count` rows: 8-bit rows at `pixels` (gray, RGB, or RGB for an RGBA file) and,
-    /// for an RGBA file, alpha rows at `alpha`.
+    /// Adds `count` rows: 8-bit rows at `pixels` (in the file's layout, or RGB for an RGBA
+    /// file with separate alpha) and, for an RGBA file with separate alpha, alpha rows at `alpha`.
     package func write(
         _ pixels: UnsafePointer<UInt8>, stride: Int, alpha: UnsafePointer<UInt8>? = nil, alphaStride: Int = 0, count: Int
     ) throws(ImageError) {
@@ -218,14 +225,21 @@ package final class StreamingJPEGWriter {
     ///   ``AtomicFileWriter``.
     package convenience init(path: String, width: Int, height: Int, layout: PixelLayout, colorProfile: ColorProfile?) throws(ImageError) {
         try self.init(sink: { () throws(ImageError) in try AtomicFileWriter(path: path) }, name: path,
-                      width: width, height: height, layout: layout, colorProfile: colorProfile)
+                      width: width, height: height, layout: layout, colorProfile: colorProfile,
+                      quality: EncodingOptions().jpegQuality)
     }
 
     /// A JPEG written to `sink`; the other parameters as ``init(path:width:height:layout:colorProfile:)``.
-    package convenience init(sink: any EncodedSink, width: Int, height: Int, layout: PixelLayout, colorProfile: ColorProfile?) throws(ImageError) {
+    ///
+    /// - Parameter quality: libjpeg's quality, 1…100, as ``EncodingOptions/jpegQuality`` (the
+    ///   same bytes as the whole picture encoded with that quality).
+    package convenience init(
+        sink: any EncodedSink, width: Int, height: Int, layout: PixelLayout, colorProfile: ColorProfile?,
+        quality: Int = EncodingOptions().jpegQuality
+    ) throws(ImageError) {
         do {
             try self.init(sink: { () throws(ImageError) in sink }, name: sink.name,
-                          width: width, height: height, layout: layout, colorProfile: colorProfile)
+                          width: width, height: height, layout: layout, colorProfile: colorProfile, quality: quality)
         } catch {
             sink.discard()
             throw error
@@ -235,9 +249,10 @@ package final class StreamingJPEGWriter {
     /// The sink is made (a file created) only once the picture is known to be encodable.
     private init(
         sink makeSink: () throws(ImageError) -> any EncodedSink, name path: String, width: Int, height: Int, layout: PixelLayout,
-        colorProfile: ColorProfile?
+        colorProfile: ColorProfile?, quality: Int
     ) throws(ImageError) {
         precondition(layout == .gray || layout == .rgb)
+        precondition((1...100).contains(quality), "StreamingJPEGWriter: quality \(quality)")
         guard width <= 65500, height <= 65500 else {
             throw .unsupportedEncoding(destination: path, detail: "JPEG sides are limited to 65500 pixels; this is \(width)×\(height)")
         }
@@ -246,7 +261,7 @@ package final class StreamingJPEGWriter {
                 destination: path, detail: "the colour profile describes \(colorProfile.colorSpace) pixels, this picture is \(layout)")
         }
         guard let stream = cjpeg_stream_create(
-            UInt32(width), UInt32(height), Int32(layout.channelCount), Int32(EncodingOptions().jpegQuality))
+            UInt32(width), UInt32(height), Int32(layout.channelCount), Int32(quality))
         else {
             throw .unsupportedEncoding(destination: path, detail: "cannot encode a \(width)×\(height) JPEG")
         }
