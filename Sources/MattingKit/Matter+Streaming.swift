@@ -563,6 +563,8 @@ extension Matter {
         // post-processing, the foreground rows, encoding. A crop needs the subject's box
         // first: a bounds pass (pass 2 without outputs) finds it.
         var bounds = SubjectBounds(), crop: ImageRect?
+        // What `cropping` throws is the caller's error, thrown as it is (not as the stage's).
+        var cropFailure: (any Error)?
         try pipeline.stage(.upsample, keepingFileErrors: true) {
             let passes = cropping == nil ? 1.0 : 2.0
             func pass(_ kinds: [EncodedOutput], crop: ImageRect?, bounds: inout SubjectBounds, part: Double) throws {
@@ -576,13 +578,19 @@ extension Matter {
             }
             if let cropping {
                 try pass([], crop: nil, bounds: &bounds, part: 0)
-                crop = try checkedCrop(cropping(bounds.rect, W, H), width: W, height: H)
+                do {
+                    crop = try checkedCrop(cropping(bounds.rect, W, H), width: W, height: H)
+                } catch {
+                    cropFailure = error
+                    return
+                }
                 var again = SubjectBounds()
                 try pass(kinds, crop: crop, bounds: &again, part: 1)
             } else {
                 try pass(kinds, crop: nil, bounds: &bounds, part: 0)
             }
         }
+        if let cropFailure { throw cropFailure }
         return (pipeline.timings.value, SubjectFrame(subject: bounds.rect, crop: crop))
     }
 

@@ -154,15 +154,17 @@ public final class MatteService: Sendable {
         let began = try await matter.pool.run { clock.now }
         var options = MattingOptions(operations: request.operations)
         options.background = plan.background
+        var cropping: SubjectCrop?
+        if let margin = plan.crop {
+            cropping = { subject, width, height in
+                try Rendering.cropRect(subject: subject, margin: margin, width: width, height: height)
+            }
+        }
         let matte = try await matter.matte(
             encoded: request.image, answering: plan.outputs, options: options,
             studio: request.source == .studio ? StudioTrimap() : nil,
             decoding: DecodingOptions(maximumPixelCount: configuration.maximumPixels),
-            stripsAbove: configuration.stripsAbove,
-            cropping: plan.crop.map { margin in
-                { subject, width, height in try Rendering.cropRect(subject: subject, margin: margin, width: width, height: height) }
-            },
-            progress: progress)
+            stripsAbove: configuration.stripsAbove, cropping: cropping, progress: progress)
         let rendered = try Rendering.rendered(matte, request.output, plan: plan, includeMask: includeMask)
         let end = clock.now
         timings.queue = (began - start).seconds

@@ -98,8 +98,8 @@ import Testing
         #expect(failed.status == 500, "\(text)")
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: failed.body)) as? [String: Any]
         let error = (object?["errors"] as? [[String: Any]])?.first
-        let title = error?["title"] as? String ?? ""
-        #expect(error?["code"] as? String == "spill_failed", "\(text)")
+        let title = error?["title"] as? String ?? "", code = error?["code"] as? String ?? ""
+        #expect(code == "spill_failed", "\(text)")
         #expect(title.contains("temporary spill file") && title.contains(missing) && title.contains("No such file"), "\(title)")
         // An upright upload needs no spill; and the server is still there.
         let upright = folder.appendingPathComponent("upright.jpg").path

@@ -167,7 +167,8 @@ import Testing
         let expected = try await Self.answers(try Fixtures.service { $0.stripsAbove = Int.max }, requests)
         #expect(streamed == expected)
         #expect(streamed.first?.status == .badRequest)
-        #expect(String(decoding: streamed.first?.body ?? [], as: UTF8.self).contains("unknown_foreground"))
+        let body = String(decoding: streamed.first?.body ?? [], as: UTF8.self)
+        #expect(body.contains("unknown_foreground"), "\(body)")
     }
 
     /// The page's answer (cut-out and mask, over a colour as PNG too) comes from the strips
