@@ -24,10 +24,17 @@ With --program convert-image or enhance the binaries are that program's: each ru
 (or enhances) INPUT into one file, NAME.png (NAME.jpg when EXTRA has `-o .jpg`), with EXTRA
 passed on; --threads is not passed.
 
+With --server, each binary is a `matte-server` (its PATH may be followed by server options,
+for example "whole=Server/.build/release/matte-server --strips-above 2000000000"): a fresh
+server per run (`--jobs 1 --threads THREADS`), one upload POSTed to /v1.0/removebg with EXTRA as
+form fields (a=b&c=d, for example "crop=true&bg_color=81d4fa"); the peak RSS is the server's
+VmHWM (model loading included) and the CPU time its user + system time during the request
+(/proc, read before and after it); the answer's body is the file compared.
+
 Usage (Pillow needed; after Scripts/fetch-sample.sh; binaries built with
 `swift build -c release --product matte` and copied aside):
     python3 Scripts/bench-memory.py --binary before=/tmp/matte-before --binary after=.build/release/matte \\
-        [--rounds 3] [--cases default|all|NAME:INPUT:EXTRA,...] [--threads 2]
+        [--rounds 3] [--cases default|all|NAME:INPUT:EXTRA,...] [--threads 2] [--server]
 """
 import argparse
 import filecmp
@@ -156,6 +163,63 @@ def run(binary, case, threads, out, program="matte"):
     return wall, float(user) + float(system), int(kib) / 1024, [f for f in (cutout, mask) if f] + ([preview] if preview in extra else [])
 
 
+def run_server(binary, case, threads, out):
+    import shlex
+    import signal
+    import socket
+    import urllib.request
+    import uuid
+    name, source, extra = case.split(":", 2)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = shlex.split(binary) + ["--port", str(port), "--jobs", "1", "--threads", str(threads),
+                                     "--max-megapixels", "268", "--max-upload-mb", "1024", "--timeout", "3600"]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(base + "/health", timeout=2).read()
+                break
+            except OSError:
+                if server.poll() is not None:
+                    sys.exit(f"bench-memory.py: {' '.join(command)} exited:\n{server.stderr.read()}")
+                time.sleep(0.1)
+        fields = dict(kv.split("=", 1) for kv in extra.split("&") if kv)
+        boundary = uuid.uuid4().hex
+        body = bytearray()
+        for key, value in fields.items():
+            body += f"--{boundary}\r\nContent-Disposition: form-data; name=\"{key}\"\r\n\r\n{value}\r\n".encode()
+        body += f"--{boundary}\r\nContent-Disposition: form-data; name=\"image_file\"; filename=\"{source}\"\r\n\r\n".encode()
+        body += open(os.path.join(WORK, source), "rb").read() + f"\r\n--{boundary}--\r\n".encode()
+        request = urllib.request.Request(base + "/v1.0/removebg", data=bytes(body), method="POST",
+                                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        def cpu_seconds():
+            with open(f"/proc/{server.pid}/stat") as f:
+                times = f.read().rsplit(")", 1)[1].split()
+            return (int(times[11]) + int(times[12])) / os.sysconf("SC_CLK_TCK")
+        started_cpu = cpu_seconds()
+        start = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=3600) as response:
+                answer, kind = response.read(), response.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as error:
+            sys.exit(f"bench-memory.py: {case}: {error.code} {error.read()[:300]!r}")
+        wall = time.perf_counter() - start
+        with open(f"/proc/{server.pid}/status") as f:
+            kib = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+        cpu = cpu_seconds() - started_cpu
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait()
+    suffix = {"image/png": ".png", "image/jpeg": ".jpg", "application/zip": ".zip"}.get(kind, ".bin")
+    path = os.path.join(out, name + suffix)
+    with open(path, "wb") as f:
+        f.write(answer)
+    return wall, cpu, kib / 1024, [path]
+
+
 def load_average():
     with open("/proc/loadavg") as f:
         return f.read().split()[0]
@@ -170,6 +234,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--program", default="matte", choices=["matte", "convert-image", "enhance"],
                         help="which program the binaries are (default matte)")
+    parser.add_argument("--server", action="store_true", help="the binaries are matte-server; EXTRA is form fields")
     args = parser.parse_args()
     binaries = [b.split("=", 1) for b in args.binary]
     cases = {"default": DEFAULT_CASES, "all": ALL_CASES}.get(args.cases) or args.cases.split(",")
@@ -184,7 +249,10 @@ def main():
                 out = os.path.join(WORK, "out-" + name)
                 os.makedirs(out, exist_ok=True)
                 loads.append(load_average())
-                wall, cpu, peak, files = run(path, case, args.threads, out, args.program)
+                if args.server:
+                    wall, cpu, peak, files = run_server(path, case, args.threads, out)
+                else:
+                    wall, cpu, peak, files = run(path, case, args.threads, out, args.program)
                 results.setdefault((case, name), []).append((wall, cpu, peak, files))
                 print(f"# round {r + 1} {case} {name}: wall {wall:.2f} s, cpu {cpu:.2f} s, peak {peak:.0f} MiB",
                       file=sys.stderr)

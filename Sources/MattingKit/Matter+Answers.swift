@@ -25,7 +25,7 @@ public struct EncodedBytes: Sendable, Equatable {
     }
 }
 
-/// An encoded output of ``Matter/matte(encoded:answering:options:studio:decoding:stripsAbove:progress:)``.
+/// An encoded output of ``Matter/matte(encoded:answering:options:studio:decoding:stripsAbove:cropping:progress:)``.
 public enum AnswerOutput: Sendable, Hashable {
     /// The cut-out as an RGBA PNG (`result.cutoutPNG()`).
     case cutoutPNG
@@ -52,18 +52,29 @@ public enum AnswerOutput: Sendable, Hashable {
     }
 }
 
-/// What ``Matter/matte(encoded:answering:options:studio:decoding:stripsAbove:progress:)`` made.
+/// How ``Matter/matte(encoded:answering:options:studio:decoding:stripsAbove:cropping:progress:)``
+/// crops its outputs to the subject (remove.bg's `crop`): given the subject's bounds in the
+/// photo (the smallest rectangle holding every pixel of the matte above 0; nil if there is
+/// none) and the photo's width and height, the rectangle of the photo the outputs hold. It
+/// must lie inside the photo and not be empty. It may throw (for example when there is no
+/// subject): the call then throws that error and encodes nothing.
+public typealias SubjectCrop = @Sendable (_ subject: ImageRect?, _ width: Int, _ height: Int) throws -> ImageRect
+
+/// What ``Matter/matte(encoded:answering:options:studio:decoding:stripsAbove:cropping:progress:)`` made.
 public struct EncodedAnswer: Sendable {
-    /// The photo's width and height.
+    /// The photo's width and height (the outputs are ``crop``'s when cropped).
     public let width: Int
     public let height: Int
+    /// The rectangle of the photo the outputs hold, when they were cropped; nil otherwise.
+    public let crop: ImageRect?
     /// As ``StreamedMatte/timings``.
     public let timings: MattingTimings
     /// True when the photo went through in strips.
     public let isStreamed: Bool
     /// The encoded outputs, in the order they were asked for.
     public let outputs: [EncodedBytes]
-    /// The smallest rectangle holding every pixel of the matte above 0, or nil if there is none.
+    /// The smallest rectangle holding every pixel of the matte above 0, in the photo (not the
+    /// crop), or nil if there is none.
     public let subjectBounds: ImageRect?
 }
 
@@ -76,24 +87,34 @@ extension Matter {
     /// listed there); the bytes are those of the whole-picture result, as ``AnswerOutput``
     /// says for each.
     ///
+    /// With `cropping`, every output holds only the rectangle of the photo it gives for the
+    /// subject's bounds: the bytes of the whole-picture result's matte and colours cropped to
+    /// it (`Image.cropped(to:)`), then encoded as ``AnswerOutput`` says. In strips, the
+    /// subject's box is found by a bounds pass before the outputs are made (the photo decoded
+    /// once more, every full-size matte row made without encoding), and the outputs' pass
+    /// encodes only the crop's rows and columns, stopping after its last row.
+    ///
     /// - Parameters:
     ///   - bytes: a PNG or JPEG file's contents.
     ///   - outputs: what to encode, in order (``EncodedAnswer/outputs`` follows it).
+    ///   - cropping: nil for the whole photo; else the crop for the subject's bounds.
     ///   - the others: as ``matte(encoded:writing:options:studio:decoding:stripsAbove:progress:)``.
-    /// - Throws: `ImageError` naming `"<memory>"`; ``MattingError``; `CancellationError`.
+    /// - Throws: `ImageError` naming `"<memory>"` (`invalidArgument` for a crop outside the
+    ///   photo); what `cropping` throws; ``MattingError``; `CancellationError`.
     public func matte(
         encoded bytes: [UInt8], answering outputs: [AnswerOutput], options: MattingOptions = MattingOptions(),
         studio: StudioTrimap? = nil, decoding: DecodingOptions = DecodingOptions(),
-        stripsAbove: Int = Matter.defaultStripThreshold, progress: (@Sendable (MattingProgress) -> Void)? = nil
+        stripsAbove: Int = Matter.defaultStripThreshold, cropping: SubjectCrop? = nil,
+        progress: (@Sendable (MattingProgress) -> Void)? = nil
     ) async throws -> EncodedAnswer {
         if studio == nil && runner == nil { throw MattingError.noModel }
         let sinks = UncheckedBox(outputs.map { _ in ChunkedMemorySink() })
-        let (matte, bounds) = try await matte(
+        let (matte, frame) = try await matte(
             .bytes(bytes, decoding), writing: outputs.map(\.encoded), into: { sinks.value[$0] }, options: options,
-            studio: studio, stripsAbove: stripsAbove, progress: progress)
+            studio: studio, stripsAbove: stripsAbove, cropping: cropping, progress: progress)
         return EncodedAnswer(
-            width: matte.width, height: matte.height, timings: matte.timings, isStreamed: matte.isStreamed,
-            outputs: sinks.value.map { EncodedBytes(chunks: $0.chunks) }, subjectBounds: bounds)
+            width: matte.width, height: matte.height, crop: frame.crop, timings: matte.timings, isStreamed: matte.isStreamed,
+            outputs: sinks.value.map { EncodedBytes(chunks: $0.chunks) }, subjectBounds: frame.subject)
     }
 }
 

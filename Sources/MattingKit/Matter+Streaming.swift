@@ -121,17 +121,20 @@ enum RowInput: Sendable {
         }
     }
 
-    var isFile: Bool {
-        if case .file = self { return true }
-        return false
-    }
-
     var name: String {
         switch self {
         case let .file(path): path
         case .bytes: "<memory>"
         }
     }
+}
+
+/// Where the subject is in the photo, and the rectangle of the photo the outputs hold.
+struct SubjectFrame: Sendable {
+    /// The matte's pixels above 0 (`SubjectBounds`), in the whole photo; nil if there is none.
+    var subject: ImageRect?
+    /// The crop the outputs hold; nil for the whole photo.
+    var crop: ImageRect?
 }
 
 /// The bounding box of the pixels above 0 in a matte (the subject), gathered row by row or
@@ -262,7 +265,8 @@ extension Matter {
     }
 
     /// Mattes the PNG or JPEG held in `bytes` (an upload) and returns the encoded outputs in
-    /// memory, with the bytes of the whole-picture path, never writing anything to disk.
+    /// memory, with the bytes of the whole-picture path (nothing written to disk but the spill
+    /// of a turned photo, below).
     ///
     /// A photo of more than `stripsAbove` pixels goes through in strips as
     /// ``matte(fileAt:writing:options:studio:stripsAbove:progress:)`` does, its rows decoded
@@ -272,11 +276,13 @@ extension Matter {
     /// or ``studioMatte(_:options:studio:progress:)``): `result.cutoutPNG()`, or
     /// `result.composited(over: options.background)` as JPEG; `result.matte` encoded as the
     /// mask's format; `result.foreground` as JPEG. The whole-picture path is taken in the cases
-    /// listed at ``matte(fileAt:writing:options:studio:stripsAbove:progress:)``, and for an
-    /// EXIF orientation that turns or flips the photo (3–8): its upright rows would need the
-    /// temporary spill file, and nothing of an upload is written to disk. Mirrored (2) streams.
-    /// An interlaced PNG streams, its rows put together from one decoder per interlace pass
-    /// over `bytes`.
+    /// listed at ``matte(fileAt:writing:options:studio:stripsAbove:progress:)``. Mirrored (2)
+    /// streams; an EXIF orientation that turns or flips the photo (3–8) streams through the
+    /// same anonymous temporary spill file as a file does (in `TMPDIR`, no name, its space
+    /// reserved before decoding, closed when the call returns): the only thing of an upload
+    /// ever written to disk, and if it cannot be made the call throws `ImageError.io` rather
+    /// than hold the picture. An interlaced PNG streams, its rows put together from one
+    /// decoder per interlace pass over `bytes`.
     ///
     /// - Parameters:
     ///   - bytes: a PNG or JPEG file's contents.
@@ -295,24 +301,24 @@ extension Matter {
         if let format = outputs.mask { kinds.append(.mask(format)) }
         if outputs.colours { kinds.append(.colours) }
         let sinks = UncheckedBox(kinds.map { _ in MemorySink() })
-        let (matte, bounds) = try await matte(
+        let (matte, frame) = try await matte(
             .bytes(bytes, decoding), writing: kinds, into: { sinks.value[$0] }, options: options, studio: studio,
             stripsAbove: stripsAbove, progress: progress)
         func made(_ kind: EncodedOutput) -> [UInt8]? { kinds.firstIndex(of: kind).map { sinks.value[$0].bytes } }
         return EncodedMatte(
             width: matte.width, height: matte.height, timings: matte.timings, isStreamed: matte.isStreamed,
             cutout: outputs.cutout.flatMap { made(.cutout($0)) }, mask: outputs.mask.flatMap { made(.mask($0)) },
-            colours: outputs.colours ? made(.colours) : nil, subjectBounds: bounds)
+            colours: outputs.colours ? made(.colours) : nil, subjectBounds: frame.subject)
     }
 
     /// The strip path, or the whole path, from `input` into the sinks `into` makes (one per
     /// output, by index, made when the output is about to be written). All sinks are committed
-    /// or none is left.
+    /// or none is left. With `cropping`, the outputs hold only the rectangle it gives.
     func matte(
         _ input: RowInput, writing kinds: [EncodedOutput], into makeSink: @escaping @Sendable (Int) throws -> any EncodedSink,
         options: MattingOptions, studio: StudioTrimap?, trimap: RowInput? = nil, extra: (any ExtraOutput)? = nil, stripsAbove: Int,
-        progress: (@Sendable (MattingProgress) -> Void)?
-    ) async throws -> (StreamedMatte, ImageRect?) {
+        cropping: SubjectCrop? = nil, progress: (@Sendable (MattingProgress) -> Void)?
+    ) async throws -> (StreamedMatte, SubjectFrame) {
         let runner = self.runner
         if studio == nil && trimap == nil && runner == nil { throw MattingError.noModel }
         let pool = self.pool
@@ -335,11 +341,11 @@ extension Matter {
             }
         }
         // Read the header first: its errors name the input, and it decides the path.
-        let header = try await pool.run { try input.withReader { StripHeader($0, spills: input.isFile) } }
+        let header = try await pool.run { try input.withReader { StripHeader($0) } }
         var trimapStreams = true
         if let trimap { trimapStreams = try await pool.run { try Self.checkTrimap(trimap, width: header.width, height: header.height) } }
         let postprocessor = try StripPostprocessor(operations)
-        guard header.width * header.height > stripsAbove, let postprocessor, header.streams, trimapStreams else {
+        guard header.width * header.height > stripsAbove, let postprocessor, trimapStreams else {
             let photo = try await pool.run { try input.decodeWhole() }
             let result: MattingResult
             if let trimap {
@@ -352,7 +358,15 @@ extension Matter {
             } else {
                 result = try await matte(photo, options: options)
             }
-            let bounds = try await pool.run { () throws -> ImageRect? in
+            let frame = try await pool.run { () throws -> SubjectFrame in
+                let subject = SubjectBounds.of(result.matte)
+                var result = result, crop: ImageRect?
+                if let cropping {
+                    let rect = try Self.checkedCrop(cropping(subject, photo.width, photo.height), width: photo.width, height: photo.height)
+                    result = MattingResult(matte: result.matte.cropped(to: rect), foreground: result.foreground.cropped(to: rect),
+                                           timings: result.timings)
+                    crop = rect
+                }
                 var sinks: [any EncodedSink] = []
                 for (index, kind) in kinds.enumerated() {
                     let bytes = try kind.encoded(result, background: options.background, pool: pool)
@@ -367,19 +381,19 @@ extension Matter {
                     try sink.write(whole: bytes)
                 }
                 try Self.commit(sinks)
-                return SubjectBounds.of(result.matte)
+                return SubjectFrame(subject: subject, crop: crop)
             }
-            return (StreamedMatte(width: photo.width, height: photo.height, timings: result.timings, isStreamed: false), bounds)
+            return (StreamedMatte(width: photo.width, height: photo.height, timings: result.timings, isStreamed: false), frame)
         }
         let reporter = ProgressReporter(
             stages: [.prepare] + middle + (options.estimatesForeground ? [.foreground] : []) + [.upsample], handler: progress)
         return try await pool.run(progress: { reporter.within($0) }) {
             let pipeline = Pipeline(pool: pool, reporter: reporter)
-            let (timings, bounds) = try Self.stream(
+            let (timings, frame) = try Self.stream(
                 input, header: header, writing: kinds, into: makeSink, extra: extra, options: options,
-                postprocessor: postprocessor, pipeline: pipeline, solve: solve)
+                postprocessor: postprocessor, pipeline: pipeline, cropping: cropping, solve: solve)
             reporter.finish()
-            return (StreamedMatte(width: header.width, height: header.height, timings: timings, isStreamed: true), bounds)
+            return (StreamedMatte(width: header.width, height: header.height, timings: timings, isStreamed: true), frame)
         }
     }
 
@@ -415,23 +429,20 @@ extension Matter {
     }
 
     /// The header facts the strip path needs: the upright photo's size, the file's row layout,
-    /// orientation and colour profile, and whether it can be read upright by rows (directly,
-    /// mirrored row by row, or through the spill file where `spills`).
+    /// orientation and colour profile.
     struct StripHeader: Sendable {
         let width: Int, height: Int
         let layout: PixelLayout
         let orientation: ImageOrientation
         let colorProfile: ColorProfile?
-        let streams: Bool
 
-        init(_ reader: ImageRowReader, spills: Bool) {
+        init(_ reader: ImageRowReader) {
             let swaps = reader.orientation.swapsDimensions
             width = swaps ? reader.height : reader.width
             height = swaps ? reader.width : reader.height
             layout = reader.layout
             orientation = reader.orientation
             colorProfile = reader.colorProfile
-            streams = spills || reader.orientation == .up || reader.orientation == .upMirrored
         }
 
         /// Whether `reader` (opened again for a pass) still shows this header.
@@ -444,22 +455,22 @@ extension Matter {
 
     /// The upright rows of the photo, for each pass: read from the input (upright, or mirrored
     /// row by row), or spilled once to a temporary file and read back from it (orientations
-    /// 3–8, files only; see `OrientationSpill`).
+    /// 3–8; see `OrientationSpill`). A file's spill is made (its space reserved) here; an
+    /// upload's in ``prepare(pool:progress:)``, where its bytes are held for the decoder.
     final class UprightSource {
         private let input: RowInput
         private let header: StripHeader
-        private let spill: OrientationSpill?
+        private var spill: OrientationSpill?
+        let needsSpill: Bool
 
         init(_ input: RowInput, header: StripHeader) throws {
             self.input = input
             self.header = header
-            switch (header.orientation, input) {
-            case (.up, _), (.upMirrored, _): spill = nil
-            case let (_, .file(path)):
+            needsSpill = header.orientation != .up && header.orientation != .upMirrored
+            if needsSpill, case let .file(path) = input {
                 let reader = try ImageRowReader(path: path)
                 guard header.matches(reader) else { throw ImageError.corrupt(source: path, detail: "the file changed while it was read") }
                 spill = try OrientationSpill(reader, directory: Self.temporaryDirectory)
-            case (_, .bytes): preconditionFailure("UprightSource: an upload is never spilled (StripHeader.streams)")
             }
         }
 
@@ -470,14 +481,26 @@ extension Matter {
             return directory
         }
 
-        var needsSpill: Bool { spill != nil }
-
-        /// Spills the file if it needs it (reporting 0…1 of that work), checking for cancellation.
+        /// Spills the photo if it needs it (reporting 0…1 of that work), checking for cancellation.
+        /// An upload's spill is made here, and decoded from its bytes to the end before they are
+        /// let go (the spill drops its decoder after the last strip).
         func prepare(pool: ThreadPool, progress: (Double) -> Void) throws {
-            guard let spill else { return }
-            while try spill.spillNextStrip() {
-                try pool.checkCancellation()
-                progress(spill.fraction)
+            func fill(_ spill: OrientationSpill) throws {
+                while try spill.spillNextStrip() {
+                    try pool.checkCancellation()
+                    progress(spill.fraction)
+                }
+            }
+            if let spill { return try fill(spill) }
+            guard needsSpill, case let .bytes(bytes, options) = input else { return }
+            spill = try bytes.withUnsafeBytes { raw in
+                let reader = try ImageRowReader(bytes: raw, options: options)
+                guard header.matches(reader) else {
+                    throw ImageError.corrupt(source: input.name, detail: "the file changed while it was read")
+                }
+                let spill = try OrientationSpill(reader, directory: Self.temporaryDirectory)
+                try fill(spill)
+                return spill
             }
         }
 
@@ -510,11 +533,14 @@ extension Matter {
     }
 
     /// The strip path on the pool's thread: pass 1 builds the working copy, the solver runs,
-    /// pass 2 writes the outputs.
+    /// pass 2 writes the outputs. With `cropping`, a bounds pass before pass 2 makes every
+    /// matte row as pass 2 does, encoding nothing, to find the subject's box; pass 2 then
+    /// encodes only the crop's rows and columns (and stops decoding after its last row).
     private static func stream(
         _ input: RowInput, header: StripHeader, writing kinds: [EncodedOutput], into makeSink: (Int) throws -> any EncodedSink,
-        extra: (any ExtraOutput)?, options: MattingOptions, postprocessor: StripPostprocessor, pipeline: Pipeline, solve: (Pipeline, Working) throws -> FloatImage
-    ) throws -> (MattingTimings, ImageRect?) {
+        extra: (any ExtraOutput)?, options: MattingOptions, postprocessor: StripPostprocessor, pipeline: Pipeline,
+        cropping: SubjectCrop?, solve: (Pipeline, Working) throws -> FloatImage
+    ) throws -> (MattingTimings, SubjectFrame) {
         let pool = pipeline.pool
         let W = header.width, H = header.height
         let size = options.inputPolicy.workingSize(width: W, height: H)
@@ -546,28 +572,66 @@ extension Matter {
             ? pipeline.stage(.foreground) { try ForegroundEstimator().foreground(working.float, alpha: alpha, pool: pool) }
             : nil
         // Pass 2: decode again; per strip, the matte rows (with the post-processing's halo),
-        // post-processing, the foreground rows, encoding.
-        var bounds = SubjectBounds()
+        // post-processing, the foreground rows, encoding. A crop needs the subject's box
+        // first: a bounds pass (pass 2 without outputs) finds it.
+        var bounds = SubjectBounds(), crop: ImageRect?
+        // What `cropping` throws is the caller's error, thrown as it is (not as the stage's).
+        var cropFailure: (any Error)?
         try pipeline.stage(.upsample, keepingFileErrors: true) {
-            try source.withRows { reader in
-                try secondPass(
-                    enhancement?.rows(from: reader, pool: pool) ?? reader, profile: header.colorProfile, writing: kinds, into: makeSink,
-                    extra: extra, options: options, postprocessor: postprocessor, isReduced: isReduced,
-                    working: working, guide: guide, alpha: alpha, foreground: foreground, bounds: &bounds, pool: pool)
+            let passes = cropping == nil ? 1.0 : 2.0
+            func pass(_ kinds: [EncodedOutput], extra: (any ExtraOutput)?, crop: ImageRect?, bounds: inout SubjectBounds,
+                      part: Double) throws {
+                try source.withRows { reader in
+                    try secondPass(
+                        enhancement?.rows(from: reader, pool: pool) ?? reader, profile: header.colorProfile, writing: kinds,
+                        into: makeSink, extra: extra, crop: crop, options: options, postprocessor: postprocessor,
+                        isReduced: isReduced, working: working, guide: guide, alpha: alpha, foreground: foreground,
+                        bounds: &bounds, pool: pool
+                    ) { pool.reportProgress((part + $0) / passes) }
+                }
+            }
+            if let cropping {
+                try pass([], extra: nil, crop: nil, bounds: &bounds, part: 0)
+                do {
+                    crop = try checkedCrop(cropping(bounds.rect, W, H), width: W, height: H)
+                } catch {
+                    cropFailure = error
+                    return
+                }
+                var again = SubjectBounds()
+                try pass(kinds, extra: extra, crop: crop, bounds: &again, part: 1)
+            } else {
+                try pass(kinds, extra: extra, crop: nil, bounds: &bounds, part: 0)
             }
         }
-        return (pipeline.timings.value, bounds.rect)
+        if let cropFailure { throw cropFailure }
+        return (pipeline.timings.value, SubjectFrame(subject: bounds.rect, crop: crop))
+    }
+
+    /// `rect` if it is a non-empty rectangle inside the `width × height` picture.
+    static func checkedCrop(_ rect: ImageRect, width: Int, height: Int) throws -> ImageRect {
+        guard rect.width > 0, rect.height > 0, rect.x >= 0, rect.y >= 0, rect.x <= width - rect.width, rect.y <= height - rect.height else {
+            throw ImageError.invalidArgument("the crop \(rect) is empty or not inside the \(width)×\(height) picture")
+        }
+        return rect
     }
 
     /// Pass 2 over `reader`: per strip, the matte rows, post-processing, the colours, and
-    /// every output's encoder; then the sinks are committed, all or none.
+    /// every output's encoder; then the sinks are committed, all or none. With `crop`, only its
+    /// rows and columns are encoded (the matte rows above it are still made: a guided filter
+    /// carries its sums from strip to strip), and no row below it is decoded. With no outputs
+    /// (`kinds` empty) only the matte rows are made, for `bounds`. `progress` gets 0…1.
     private static func secondPass(
         _ reader: any ImageRowSource, profile: ColorProfile?, writing kinds: [EncodedOutput],
-        into makeSink: (Int) throws -> any EncodedSink, extra: (any ExtraOutput)?,
+        into makeSink: (Int) throws -> any EncodedSink, extra: (any ExtraOutput)?, crop: ImageRect?,
         options: MattingOptions, postprocessor: StripPostprocessor, isReduced: Bool, working: Working, guide: [Plane],
-        alpha: FloatImage, foreground: FloatImage?, bounds: inout SubjectBounds, pool: ThreadPool
+        alpha: FloatImage, foreground: FloatImage?, bounds: inout SubjectBounds, pool: ThreadPool, progress: (Double) -> Void
     ) throws {
         let W = reader.width, H = reader.height, strip = stripRows
+        // The rectangle encoded: `OW × OH` at (x0, y0).
+        let x0 = crop?.x ?? 0, y0 = crop?.y ?? 0, OW = crop?.width ?? W, OH = crop?.height ?? H, lastRow = y0 + OH
+        // An extra output (a preview sheet) sees whole rows; the server's crops have none.
+        precondition(extra == nil || crop == nil, "an extra output with a crop")
         let profile = profile?.forColours
         // The PNGs' bands are deflated on the writers' own threads while the next strips
         // are made (the bytes do not depend on the thread count).
@@ -578,22 +642,23 @@ extension Matter {
             sinks.append(sink)
             switch kind {
             case .cutout(.png):
-                writers.append(.png(try StreamingPNGWriter(sink: sink, width: W, height: H, layout: .rgba, colorProfile: profile,
+                writers.append(.png(try StreamingPNGWriter(sink: sink, width: OW, height: OH, layout: .rgba, colorProfile: profile,
                                                            threads: pool.threadCount)))
             case .cutout(.jpeg), .colours:
-                writers.append(.jpeg(try StreamingJPEGWriter(sink: sink, width: W, height: H, layout: .rgb, colorProfile: profile)))
+                writers.append(.jpeg(try StreamingJPEGWriter(sink: sink, width: OW, height: OH, layout: .rgb, colorProfile: profile)))
             case .mask(.png):
-                writers.append(.png(try StreamingPNGWriter(sink: sink, width: W, height: H, layout: .gray, colorProfile: nil,
+                writers.append(.png(try StreamingPNGWriter(sink: sink, width: OW, height: OH, layout: .gray, colorProfile: nil,
                                                            threads: pool.threadCount)))
             case .mask(.jpeg):
-                writers.append(.jpeg(try StreamingJPEGWriter(sink: sink, width: W, height: H, layout: .gray, colorProfile: nil)))
+                writers.append(.jpeg(try StreamingJPEGWriter(sink: sink, width: OW, height: OH, layout: .gray, colorProfile: nil)))
             case let .cutoutOver(colour, opacity):
-                writers.append(.over(try CutoutOverWriter(sink: sink, width: W, height: H, rows: min(strip, H), over: colour,
+                writers.append(.over(try CutoutOverWriter(sink: sink, width: OW, height: OH, rows: min(strip, H), over: colour,
                                                           opacity: opacity, colorProfile: profile, threads: pool.threadCount)))
             }
         }
         // A JPEG cut-out: the colours composited over the background, strip by strip.
-        var compositeRows = [UInt8](repeating: 0, count: kinds.contains(.cutout(.jpeg)) ? min(strip, H) * W * 3 : 0)
+        var compositeRows = [UInt8](repeating: 0, count: kinds.contains(.cutout(.jpeg)) ? min(strip, H) * OW * 3 : 0)
+        // `count` rows of `OW` colours and matte values (the matte's rows `W` apart).
         func writeOutputs(_ colours: UnsafePointer<UInt8>, stride: Int, alpha: UnsafePointer<UInt8>, count: Int) throws {
             try extra?.resultRows(colours: colours, stride: stride, alpha: alpha, alphaStride: W, count: count, pool: pool)
             for (kind, writer) in zip(kinds, writers) {
@@ -605,8 +670,8 @@ extension Matter {
                 case let (.cutout, .jpeg(jpeg)):
                     try compositeRows.withUnsafeMutableBufferPointer { rows in
                         Compositing.compositeRows(colours, stride: stride, alpha: alpha, alphaStride: W, over: options.background,
-                                                  width: W, count: count, into: rows.baseAddress!, outputStride: W * 3, pool: pool)
-                        try jpeg.write(rows.baseAddress!, stride: W * 3, count: count)
+                                                  width: OW, count: count, into: rows.baseAddress!, outputStride: OW * 3, pool: pool)
+                        try jpeg.write(rows.baseAddress!, stride: OW * 3, count: count)
                     }
                 case let (.mask, .png(png)): try png.write(alpha, stride: W, count: count)
                 case let (.mask, .jpeg(jpeg)): try jpeg.write(alpha, stride: W, count: count)
@@ -631,7 +696,7 @@ extension Matter {
         var windowStart = 0, windowEnd = 0
         var floatRows = [Float](repeating: 0, count: isReduced ? min(capacity, H) * W : 0)
         var matteRows = [UInt8](repeating: 0, count: min(strip, H) * W)
-        var colourRows = [UInt8](repeating: 0, count: corrector == nil ? 0 : min(strip, H) * W * 3)
+        var colourRows = [UInt8](repeating: 0, count: corrector == nil || kinds.isEmpty ? 0 : min(strip, H) * W * 3)
         // The rows each strip adds to the window, decoded one strip ahead.
         var counts: [Int] = [], end = 0
         for s0 in stride(from: 0, to: H, by: strip) where min(H, s0 + strip + halo) > end {
@@ -640,9 +705,11 @@ extension Matter {
         }
         let prefetcher = RowPrefetcher(reader, counts: counts)
         defer { prefetcher.stop() }
-        for s0 in stride(from: 0, to: H, by: strip) {
+        for s0 in stride(from: 0, to: lastRow, by: strip) {
             try pool.checkCancellation()
             let s1 = min(H, s0 + strip), a0 = max(0, s0 - halo), a1 = min(H, s1 + halo)
+            // The strip's rows [r0, r1) that are encoded.
+            let r0 = max(s0, y0), r1 = min(s1, lastRow)
             // Slide the window to [a0, a1): keep the rows it shares with the last one, decode the rest.
             if windowEnd > a0 {
                 let keep = windowEnd - a0
@@ -693,23 +760,26 @@ extension Matter {
                     }
                     try pool.checkCancellation()
                     bounds.add(matte, stride: W, width: W, firstRow: s0, count: s1 - s0)
-                    let photoRows = photo + (s0 - windowStart) * photoStride
+                    guard !writers.isEmpty, r0 < r1 else { return }
+                    let encodedMatte = matte + (r0 - s0) * W + x0
                     if let corrector {
                         try colourRows.withUnsafeMutableBufferPointer { colours in
                             corrector.rows(s0..<s1, photo: photo, photoFirstRow: windowStart, photoStride: photoStride,
                                            into: colours.baseAddress!, firstRow: s0, stride: W * 3, pool: pool)
-                            try writeOutputs(colours.baseAddress!, stride: W * 3, alpha: matte, count: s1 - s0)
+                            try writeOutputs(colours.baseAddress! + (r0 - s0) * W * 3 + x0 * 3, stride: W * 3, alpha: encodedMatte,
+                                             count: r1 - r0)
                         }
                     } else if let smallForeground {
                         try smallForeground.withUnsafeBufferPointer { colours, stride in
-                            try writeOutputs(colours + s0 * stride, stride: stride, alpha: matte, count: s1 - s0)
+                            try writeOutputs(colours + r0 * stride + x0 * 3, stride: stride, alpha: encodedMatte, count: r1 - r0)
                         }
                     } else {
-                        try writeOutputs(photoRows, stride: photoStride, alpha: matte, count: s1 - s0)
+                        try writeOutputs(photo + (r0 - windowStart) * photoStride + x0 * 3, stride: photoStride, alpha: encodedMatte,
+                                         count: r1 - r0)
                     }
                 }
             }
-            pool.reportProgress(Double(s1) / Double(H))
+            progress(min(1, Double(s1) / Double(lastRow)))
         }
         try pool.checkCancellation()
         for writer in writers { try writer.finish() }

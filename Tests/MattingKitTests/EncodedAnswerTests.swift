@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import MattingKit
 import MattingTestSupport
@@ -64,6 +65,96 @@ struct EncodedAnswerTests {
             #expect(translucent.layout == .rgba && opaque.layout == .rgb)
             #expect(translucent[2, 2, 3] == 0x77 && translucent[2, 2, 0] == 0x81)
             #expect(opaque[2, 2, 0] == 0x81 && opaque[2, 2, 2] == 0xfa)
+        }
+    }
+
+    /// A crop to the subject in strips (a bounds pass, then only the crop's rows and columns
+    /// encoded) and whole: the subject's box handed to `cropping` is the whole result's, and
+    /// every output is the whole result's matte and colours cropped to the rectangle it gives,
+    /// then encoded. Reduced for the working copy (guided upsampling, foreground correction),
+    /// with a guided filter after the preset (its sums carried from strip to strip) in one
+    /// case; crops at the subject (touching the bottom edge) and inside the picture, starting
+    /// and ending mid-strip at odd columns.
+    @Test(arguments: [false, true])
+    func cropsInStripsAreByteIdenticalToTheWholePictureCropped(_ guided: Bool) async throws {
+        try await LargeMemoryTests.exclusively {
+            let photo = StreamingMatteTests.scene(width: 900, height: 700)
+            let bytes = try photo.encoded(as: .jpeg)
+            let matter = try Matter(threads: 2)
+            var options = MattingOptions()
+            options.inputPolicy = InputPolicy(maximumSide: 400, workingShortSide: 300)
+            options.background = RGBColor(red: 10, green: 200, blue: 30)
+            if guided { options.operations = MatteOperations.product.appending(.guidedFilter(radius: 4, epsilon: 1e-3)) }
+            let colour = RGBColor(red: 0x81, green: 0xd4, blue: 0xfa)
+            let outputs: [AnswerOutput] = [
+                .cutoutPNG, .cutoutJPEG, .mask(.png), .mask(.jpeg), .cutoutPNGOver(colour, opacity: 255), .colours,
+            ]
+            let whole = try await matter.studioMatte(try Image(decoding: bytes), options: options)
+            let subject = try #require(SubjectBounds.of(whole.matte))
+            let grown = ImageRect(x: subject.x - 9, y: subject.y - 31, width: subject.width + 18, height: subject.height + 62)
+                .clamped(toWidth: 900, height: 700)
+            let inside = ImageRect(x: 101, y: 257, width: 333, height: 300)
+            #expect(grown.y + grown.height == 700 && grown.y > 0 && grown.x > 0, "the crop at the subject: \(grown)")
+            for rect in [grown, inside] {
+                let seen = Mutex<[ImageRect?]>([])
+                let cropping: SubjectCrop = { box, width, height in
+                    seen.withLock { $0.append(box) }
+                    #expect(width == 900 && height == 700)
+                    guard let box, rect == grown else { return rect }
+                    return ImageRect(x: box.x - 9, y: box.y - 31, width: box.width + 18, height: box.height + 62)
+                        .clamped(toWidth: width, height: height)
+                }
+                let streamed = try await matter.matte(encoded: bytes, answering: outputs, options: options, studio: StudioTrimap(),
+                                                      stripsAbove: 0, cropping: cropping)
+                #expect(streamed.isStreamed && streamed.crop == rect && streamed.subjectBounds == subject)
+                #expect(seen.withLock { $0 } == [subject], "the bounds pass finds the whole result's box")
+                let small = try await matter.matte(encoded: bytes, answering: outputs, options: options, studio: StudioTrimap(),
+                                                   cropping: cropping)
+                #expect(!small.isStreamed && small.crop == rect && small.subjectBounds == subject)
+
+                let matte = whole.matte.cropped(to: rect), colours = whole.foreground.cropped(to: rect)
+                let expected: [[UInt8]] = [
+                    try Compositing.cutout(colours, matte: matte).encoded(as: .png),
+                    try Compositing.composite(colours, matte: matte, over: .color(options.background)).encoded(as: .jpeg),
+                    try matte.encoded(as: .png),
+                    try matte.encoded(as: .jpeg),
+                    try Compositing.composite(colours, matte: matte, over: .color(colour)).encoded(as: .png),
+                    try colours.encoded(as: .jpeg),
+                ]
+                for (index, want) in expected.enumerated() {
+                    #expect(streamed.outputs[index].joined == want, "\(rect) \(outputs[index]) in strips")
+                    #expect(small.outputs[index].joined == want, "\(rect) \(outputs[index]) whole")
+                }
+                // Not vacuous: the crop's size, and the subject in it.
+                let cut = try Image(decoding: streamed.outputs[0].joined)
+                #expect(cut.width == rect.width && cut.height == rect.height && cut.layout == .rgba)
+                #expect(Set((0..<cut.height).map { cut[cut.width / 2, $0, 3] }).count > 2)
+            }
+        }
+    }
+
+    /// What `cropping` throws (for example: no subject to crop to) is what the call throws, in
+    /// strips and whole; a rectangle outside the picture is a typed error.
+    @Test func aCropThatThrowsFailsTheCall() async throws {
+        struct NoSubject: Error {}
+        let photo = Image(width: 300, height: 200, layout: .rgb) { _, _, _ in 240 }
+        let bytes = try photo.encoded(as: .png)
+        let matter = try Matter(threads: 2)
+        for stripsAbove in [0, Int.max] {
+            let calls = Mutex(0)
+            await #expect(throws: NoSubject.self) {
+                _ = try await matter.matte(encoded: bytes, answering: [.cutoutPNG], studio: StudioTrimap(), stripsAbove: stripsAbove,
+                                           cropping: { _, _, _ in
+                                               calls.withLock { $0 += 1 }
+                                               throw NoSubject()
+                                           })
+            }
+            #expect(calls.withLock { $0 } == 1, "\(stripsAbove)")
+            // A rectangle reaching past the picture's right edge.
+            await #expect(throws: ImageError.self) {
+                _ = try await matter.matte(encoded: bytes, answering: [.cutoutPNG], studio: StudioTrimap(), stripsAbove: stripsAbove,
+                                           cropping: { _, _, _ in ImageRect(x: 250, y: 0, width: 51, height: 10) })
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import MattingKit
 import MattingTestSupport
@@ -73,21 +74,28 @@ struct EncodedMatteTests {
         }
     }
 
-    /// An upload with an EXIF orientation: mirrored (2) streams, reversing rows as they are
-    /// decoded; turned or flipped (3–8) is held whole, since its upright rows would need the
-    /// spill file and nothing of an upload is written to disk. Either way the bytes are the
-    /// whole picture's, upright, and no spill file is opened.
-    @Test(arguments: [1, 2, 3, 6])
-    func orientedUploadsStreamOnlyWithoutASpill(_ orientation: Int) async throws {
+    /// An upload with an EXIF orientation streams upright: mirrored (2) by reversing rows as
+    /// they are decoded, turned or flipped (3–8) through the anonymous spill file, which is
+    /// unnamed while it is open and closed when the call returns. Either way the bytes are
+    /// the whole picture's, upright.
+    @Test(arguments: [1, 2, 3, 6, 8])
+    func orientedUploadsStreamUpright(_ orientation: Int) async throws {
         let upright = StreamingMatteTests.scene(width: 500, height: 380)
         let bytes = try OrientedFiles.file(upright, orientation: orientation, format: .jpeg)
         let matter = try Matter(threads: 2)
         let before = StreamingMatteTests.openSpillFiles()
+        let spilled = Mutex<[String]>([])
         let streamed = try await matter.matte(
-            encoded: bytes, writing: EncodedOutputs(cutout: .png, mask: .png), studio: StudioTrimap(), stripsAbove: 0)
-        #expect(streamed.isStreamed == (orientation <= 2))
+            encoded: bytes, writing: EncodedOutputs(cutout: .png, mask: .png), studio: StudioTrimap(), stripsAbove: 0,
+            progress: { _ in
+                let open = StreamingMatteTests.openSpillFiles().filter { !before.contains($0) }
+                if !open.isEmpty { spilled.withLock { $0 = open } }
+            })
+        #expect(streamed.isStreamed)
         #expect(streamed.width == 500 && streamed.height == 380)
-        #expect(StreamingMatteTests.openSpillFiles() == before)
+        #expect(StreamingMatteTests.openSpillFiles() == before, "the spill is closed")
+        let seen = spilled.withLock { $0 }
+        #expect(orientation <= 2 ? seen.isEmpty : seen.count == 1 && seen.allSatisfy { $0.hasSuffix("(deleted)") }, "\(seen)")
         let whole = try await matter.studioMatte(try Image(decoding: bytes))
         #expect(whole.matte.width == 500)
         #expect(streamed.cutout == (try whole.cutoutPNG(threads: 2)), "cut-out differs")

@@ -27,8 +27,10 @@ public struct MatteServerConfiguration: Sendable {
     public var requestTimeoutSeconds: Double
     /// Uploads of more pixels than this are matted in strips from their bytes
     /// (`Matter.matte(encoded:…)`): the full-size photo, matte and cut-out are never held, only
-    /// the encoded upload and answer. Default `Matter.defaultStripThreshold` (16 MiP); 0 for
-    /// every upload the strips can serve.
+    /// the encoded upload and answer. An upload turned or flipped by its EXIF orientation has
+    /// its upright pixels spilled to an anonymous temporary file in `TMPDIR` (about 3 bytes a
+    /// pixel, no name on disk); a request whose spill fails gets 500 `spill_failed`. Default
+    /// `Matter.defaultStripThreshold` (16 MiP); 0 for every upload not reduced by `size`.
     public var stripsAbove: Int = Matter.defaultStripThreshold
 
     /// A configuration with the program's defaults.

@@ -84,11 +84,14 @@ public final class MatteService: Sendable {
 
     /// Decodes, mattes and renders `request` on the ticket's pipeline, within the timeout.
     ///
-    /// A large upload (over ``MatteServerConfiguration/stripsAbove`` pixels) whose answer the
-    /// strips can make goes through `Matter.matte(encoded:answering:…)`: its rows are decoded
-    /// from the upload's bytes, and the answer encoded strip by strip into memory, in chunks —
-    /// the same bytes as the whole path, without holding the full-size photo, matte or
-    /// cut-out. Nothing is written to disk either way.
+    /// A large upload (over ``MatteServerConfiguration/stripsAbove`` pixels) not reduced by
+    /// `size` goes through `Matter.matte(encoded:answering:…)`: its rows are decoded from the
+    /// upload's bytes, and the answer encoded strip by strip into memory, in chunks — the same
+    /// bytes as the whole path, without holding the full-size photo, matte or cut-out. A crop
+    /// costs a bounds pass more. An upload turned or flipped by its EXIF orientation (3–8) has
+    /// its upright pixels spilled to an anonymous temporary file in `TMPDIR` (no name on disk,
+    /// unlinked at once, its space reserved before decoding; about 3 bytes a pixel); if that
+    /// fails the request fails with 500 `spill_failed`, the picture is never held instead.
     ///
     /// - Parameters:
     ///   - includeMask: also encode the matte as PNG (`Rendered.maskPNG`).
@@ -126,12 +129,12 @@ public final class MatteService: Sendable {
     }
 
     /// The strip plan for `request`, if its answer can be made that way: a photo of more than
-    /// ``MatteServerConfiguration/stripsAbove`` pixels that needs no reduction (`size`), and an
-    /// answer the strips can encode (``Rendering/plan(_:includeMask:)``). The header is read
-    /// here only to decide; its errors are left to the whole path to report.
+    /// ``MatteServerConfiguration/stripsAbove`` pixels that needs no reduction (`size`); every
+    /// answer can (``Rendering/plan(_:includeMask:)``). The header is read here only to decide;
+    /// its errors are left to the whole path to report.
     private func encodedPlan(_ request: MatteRequest, includeMask: Bool) -> EncodedPlan? {
-        guard let plan = Rendering.plan(request.output, includeMask: includeMask),
-              let info = try? ImageInfo(decoding: request.image) else { return nil }
+        let plan = Rendering.plan(request.output, includeMask: includeMask)
+        guard let info = try? ImageInfo(decoding: request.image) else { return nil }
         let pixels = info.width.multipliedReportingOverflow(by: info.height)
         guard !pixels.overflow, pixels.partialValue > configuration.stripsAbove else { return nil }
         if let maximumPixels = request.maximumPixels, pixels.partialValue > maximumPixels { return nil }
@@ -151,11 +154,17 @@ public final class MatteService: Sendable {
         let began = try await matter.pool.run { clock.now }
         var options = MattingOptions(operations: request.operations)
         options.background = plan.background
+        var cropping: SubjectCrop?
+        if let margin = plan.crop {
+            cropping = { subject, width, height in
+                try Rendering.cropRect(subject: subject, margin: margin, width: width, height: height)
+            }
+        }
         let matte = try await matter.matte(
             encoded: request.image, answering: plan.outputs, options: options,
             studio: request.source == .studio ? StudioTrimap() : nil,
             decoding: DecodingOptions(maximumPixelCount: configuration.maximumPixels),
-            stripsAbove: configuration.stripsAbove, progress: progress)
+            stripsAbove: configuration.stripsAbove, cropping: cropping, progress: progress)
         let rendered = try Rendering.rendered(matte, request.output, plan: plan, includeMask: includeMask)
         let end = clock.now
         timings.queue = (began - start).seconds

@@ -16,21 +16,22 @@ struct Rendered: Sendable {
     var maskPNG: [UInt8]?
 }
 
-/// How a request is answered from ``Matter/matte(encoded:answering:options:studio:decoding:stripsAbove:progress:)``:
-/// the outputs to encode (the answer's first: the cut-out or mask, or zip's colours and mask)
-/// and the background of a JPEG cut-out.
+/// How a request is answered from ``Matter/matte(encoded:answering:options:studio:decoding:stripsAbove:cropping:progress:)``:
+/// the outputs to encode (the answer's first: the cut-out or mask, or zip's colours and mask),
+/// the background of a JPEG cut-out, and the margins of a crop to the subject.
 struct EncodedPlan: Sendable, Equatable {
     var outputs: [AnswerOutput]
     var background: RGBColor
+    /// `crop_margin` when the answer is cropped (`crop=true`); nil otherwise.
+    var crop: CropMargin?
 }
 
 enum Rendering {
     /// The plan that gives the bytes ``render(_:_:includeMask:pool:)`` would, from the upload's
-    /// bytes in strips; nil when the answer needs the whole picture (a crop). The page's PNG
-    /// mask (`includeMask`) comes last.
-    static func plan(_ output: Output, includeMask: Bool) -> EncodedPlan? {
-        guard !output.crop else { return nil }
-        var plan = EncodedPlan(outputs: [], background: .white)
+    /// bytes in strips (a crop too: the library finds the subject's box in a pass of its own).
+    /// The page's PNG mask (`includeMask`) comes last.
+    static func plan(_ output: Output, includeMask: Bool) -> EncodedPlan {
+        var plan = EncodedPlan(outputs: [], background: .white, crop: output.crop ? output.cropMargin : nil)
         switch output.kind {
         case .mask: plan.outputs = [.mask(output.format == .jpeg ? .jpeg : .png)]
         case .zip: plan.outputs = [.colours, .mask(.png)]
@@ -57,8 +58,12 @@ enum Rendering {
             throw APIError(.internalServerError, code: "internal_error", title: "an output was not encoded")
         }
         let maskPNG = includeMask ? answer.outputs.last?.joined : nil
-        var rendered = Rendered(bytes: first, contentType: "image/png", fileExtension: "png", width: answer.width, height: answer.height,
-                                foreground: answer.subjectBounds, maskPNG: maskPNG)
+        let frame = answer.crop ?? ImageRect(x: 0, y: 0, width: answer.width, height: answer.height)
+        let foreground = answer.subjectBounds.map {
+            ImageRect(x: $0.x - frame.x, y: $0.y - frame.y, width: $0.width, height: $0.height)
+        }
+        var rendered = Rendered(bytes: first, contentType: "image/png", fileExtension: "png", width: frame.width, height: frame.height,
+                                foreground: foreground, maskPNG: maskPNG)
         switch plan.outputs[0] {
         case .cutoutJPEG, .mask(.jpeg): (rendered.contentType, rendered.fileExtension) = ("image/jpeg", "jpg")
         case .colours:
@@ -78,18 +83,10 @@ enum Rendering {
         var colours = result.foreground
         var box = boundingBox(of: matte)
         if output.crop {
-            guard let subject = box else {
-                throw APIError(.badRequest, code: "unknown_foreground", title: "crop: no subject was found in the image to crop to")
-            }
-            let m = output.cropMargin
-            let left = m.left.pixels(of: subject.width), right = m.right.pixels(of: subject.width)
-            let top = m.top.pixels(of: subject.height), bottom = m.bottom.pixels(of: subject.height)
-            let rect = ImageRect(x: subject.x - left, y: subject.y - top,
-                                 width: subject.width + left + right, height: subject.height + top + bottom)
-                .clamped(toWidth: matte.width, height: matte.height)
+            let rect = try cropRect(subject: box, margin: output.cropMargin, width: matte.width, height: matte.height)
             matte = matte.cropped(to: rect)
             colours = colours.cropped(to: rect)
-            box = ImageRect(x: subject.x - rect.x, y: subject.y - rect.y, width: subject.width, height: subject.height)
+            box = box.map { ImageRect(x: $0.x - rect.x, y: $0.y - rect.y, width: $0.width, height: $0.height) }
         }
         let maskPNG = includeMask ? try matte.encoded(as: .png) : nil
         func done(_ bytes: [UInt8], _ format: Output.Format) -> Rendered {
@@ -130,6 +127,21 @@ enum Rendering {
             let flat = try Compositing.composite(colours, matte: matte, over: .color(solid), pool: pool)
             return done(try flat.encoded(as: .jpeg, options: threads), .jpeg)
         }
+    }
+
+    /// remove.bg's crop: the subject's box grown by `margin` (pixels, or percent of the box's
+    /// sides) and clamped to the `width × height` picture.
+    ///
+    /// - Throws: `APIError` 400 `unknown_foreground` when there is no subject.
+    static func cropRect(subject: ImageRect?, margin m: CropMargin, width: Int, height: Int) throws(APIError) -> ImageRect {
+        guard let subject else {
+            throw APIError(.badRequest, code: "unknown_foreground", title: "crop: no subject was found in the image to crop to")
+        }
+        let left = m.left.pixels(of: subject.width), right = m.right.pixels(of: subject.width)
+        let top = m.top.pixels(of: subject.height), bottom = m.bottom.pixels(of: subject.height)
+        return ImageRect(x: subject.x - left, y: subject.y - top,
+                         width: subject.width + left + right, height: subject.height + top + bottom)
+            .clamped(toWidth: width, height: height)
     }
 
     /// The smallest rectangle holding every pixel with alpha above 0, or nil if there is none.

@@ -84,6 +84,30 @@ import Testing
         #expect(server.waitForLogLine { $0.contains("POST /api/remove 403 ") }, "\(server.logText)")
     }
 
+    /// An upload turned by its EXIF orientation needs the spill file in `TMPDIR`: when it cannot
+    /// be made, that request gets 500 `spill_failed` naming the folder (the picture is not held
+    /// whole instead), and the server goes on serving.
+    @Test func turnedUploadWithoutRoomForTheSpillIsAClean500() throws {
+        let missing = folder.appendingPathComponent("no-such-folder").path
+        let server = try ServerProcess(["--threads", "2", "--strips-above", "0"], environment: ["TMPDIR": missing])
+        defer { server.stop() }
+        let turned = folder.appendingPathComponent("turned.jpg").path
+        FileManager.default.createFile(atPath: turned, contents: Data(try StripUploadTests.smallPhoto(orientation: 6, width: 400, height: 300)))
+        let failed = try curl(["-F", "file=@\(turned)", server.baseURL + "/api/remove"])
+        let text = try String(contentsOf: failed.body, encoding: .utf8)
+        #expect(failed.status == 500, "\(text)")
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: failed.body)) as? [String: Any]
+        let error = (object?["errors"] as? [[String: Any]])?.first
+        let title = error?["title"] as? String ?? "", code = error?["code"] as? String ?? ""
+        #expect(code == "spill_failed", "\(text)")
+        #expect(title.contains("temporary spill file") && title.contains(missing) && title.contains("No such file"), "\(title)")
+        // An upright upload needs no spill; and the server is still there.
+        let upright = folder.appendingPathComponent("upright.jpg").path
+        FileManager.default.createFile(atPath: upright, contents: Data(try StripUploadTests.smallPhoto(width: 400, height: 300)))
+        #expect(try curl(["-F", "file=@\(upright)", server.baseURL + "/api/remove"]).status == 200)
+        #expect(try curl([server.baseURL + "/health"]).status == 200)
+    }
+
     @Test func uploadOverTheLimitIsRefusedBeforeItIsAllSent() throws {
         let server = try ServerProcess(["--max-upload-mb", "1"])
         defer { server.stop() }

@@ -80,15 +80,103 @@ import Testing
         #expect(Fixtures.meanAlpha(cutout, x: 0.0...0.1, y: 0.0...0.1) < 15)
     }
 
-    /// Answers the strips cannot make (a crop) still come from the whole path; the page's
-    /// answer (cut-out and mask, over a colour as PNG too) comes from the strips with the whole
-    /// path's bytes.
-    @Test func cropsGoWholeAndThePageStreams() async throws {
+    /// A photo of at most 1000 px a side (not reduced for the network), as JPEG, optionally
+    /// tagged with an EXIF orientation (an APP1 segment after the SOI; the stored pixels are
+    /// the sample's, so the upright picture is the sample turned as the tag says).
+    static func smallPhoto(orientation: Int? = nil, width: Int = 1000, height: Int = 750) throws -> [UInt8] {
+        let sample = try Image(decoding: try Fixtures.samplePhoto())
+        let jpeg = try sample.converted(to: .rgb).resized(width: width, height: height, filter: .bilinear).encoded(as: .jpeg)
+        guard let orientation else { return jpeg }
+        func u16(_ v: Int) -> [UInt8] { [UInt8(v & 255), UInt8(v >> 8)] }
+        let tiff = [0x49, 0x49] + u16(42) + u16(8) + u16(0) + u16(1) + u16(0x0112) + u16(3) + u16(1) + u16(0)
+            + u16(orientation) + u16(0) + u16(0) + u16(0)
+        let payload = Array("Exif\0\0".utf8) + tiff
+        let length = payload.count + 2
+        return Array(jpeg[0..<2]) + [0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 255)] + payload + Array(jpeg[2...])
+    }
+
+    /// Uploads turned or flipped by their EXIF orientation stream through the anonymous spill
+    /// file, with the whole path's answers (upright); so does a crop of one.
+    @Test(arguments: [3, 6])
+    func turnedUploadsStreamWithTheWholePathsBytes(_ orientation: Int) async throws {
+        let photo = try Self.smallPhoto(orientation: orientation)
+        let requests: [(uri: String, fields: [(String, Fixtures.Part)])] = [
+            ("/api/remove", [("file", .file("turned.jpg", photo))]),                                            // PNG cut-out
+            ("/v1.0/removebg", [("image_file", .file("turned.jpg", photo)), ("bg_color", .text("81d4fa"))]),    // JPEG over a colour
+            ("/v1.0/removebg", [("image_file", .file("turned.jpg", photo)), ("crop", .text("true"))]),          // cropped
+        ]
+        let strips = try Fixtures.service { $0.stripsAbove = 0 }
+        let whole = try Fixtures.service { $0.stripsAbove = Int.max }
+        let streamed = try await Self.answers(strips, requests)
+        let expected = try await Self.answers(whole, requests)
+        #expect(strips.streamedCount == requests.count && whole.streamedCount == 0)
+        for (index, (a, b)) in zip(streamed, expected).enumerated() {
+            #expect(a.status == .ok && b.status == .ok, "#\(index): \(a.status), \(b.status)")
+            #expect(a.headers == b.headers, "#\(index): \(a.headers) vs \(b.headers)")
+            #expect(a.body == b.body, "#\(index): the bodies differ (\(a.body.count) vs \(b.body.count) bytes)")
+        }
+        // Upright: a quarter turn swaps the sides.
+        let cutout = try Image(decoding: try #require(streamed.first).body)
+        #expect(orientation == 6 ? cutout.width == 750 && cutout.height == 1000 : cutout.width == 1000 && cutout.height == 750)
+    }
+
+    /// A crop (remove.bg's `crop`, `crop_margin`) streams: a bounds pass finds the subject's
+    /// box, then only the crop is encoded, with the whole path's bytes and headers for every
+    /// kind of answer.
+    @Test func cropsStreamWithTheWholePathsBytes() async throws {
+        let photo = try Self.smallPhoto()
+        func cropped(_ uri: String, _ fields: [(String, Fixtures.Part)]) -> (uri: String, fields: [(String, Fixtures.Part)]) {
+            (uri, [(uri == "/api/remove" ? "file" : "image_file", .file("small.jpg", photo)), ("crop", .text("true"))] + fields)
+        }
+        let requests = [
+            cropped("/v1.0/removebg", []),                                                         // PNG cut-out
+            cropped("/v1.0/removebg", [("crop_margin", .text("10% 37px"))]),                      // with a margin
+            cropped("/v1.0/removebg", [("bg_color", .text("81d4fa")), ("crop_margin", .text("5%"))]),  // JPEG over a colour
+            cropped("/v1.0/removebg", [("bg_color", .text("81d4fa")), ("format", .text("png"))]),  // RGB PNG over it
+            cropped("/v1.0/removebg", [("bg_color", .text("81d4fa77"))]),                          // RGBA PNG, translucent
+            cropped("/v1.0/removebg", [("channels", .text("alpha"))]),                             // PNG mask
+            cropped("/v1.0/removebg", [("channels", .text("alpha")), ("format", .text("jpg"))]),   // JPEG mask
+            cropped("/v1.0/removebg", [("format", .text("zip"))]),                                 // color.jpg + alpha.png
+        ]
+        let strips = try Fixtures.service { $0.stripsAbove = 0 }
+        let whole = try Fixtures.service { $0.stripsAbove = Int.max }
+        let streamed = try await Self.answers(strips, requests)
+        let expected = try await Self.answers(whole, requests)
+        #expect(strips.streamedCount == requests.count && whole.streamedCount == 0)
+        for (index, (a, b)) in zip(streamed, expected).enumerated() {
+            #expect(a.status == .ok && b.status == .ok, "#\(index): \(a.status), \(b.status)")
+            #expect(a.headers == b.headers, "#\(index): \(a.headers) vs \(b.headers)")
+            #expect(a.body == b.body, "#\(index): the bodies differ (\(a.body.count) vs \(b.body.count) bytes)")
+        }
+        // Not vacuous: cropped, to the subject (its box starts at the answer's edge), smaller
+        // with no margin than with one (where the picture leaves room for the margin).
+        let plain = try Image(decoding: streamed[0].body), margined = try Image(decoding: streamed[1].body)
+        #expect(plain.width < 1000 || plain.height < 750)
+        #expect(streamed[0].headers[3] == "0" && streamed[0].headers[4] == "0", "\(streamed[0].headers)")
+        #expect(margined.width >= plain.width && margined.height >= plain.height
+                && (margined.width > plain.width || margined.height > plain.height), "\(margined.width)×\(margined.height)")
+        #expect(streamed[0].headers[1] == String(plain.width) && streamed[0].headers[2] == String(plain.height))
+    }
+
+    /// A crop with no subject is 400 `unknown_foreground` in strips as on the whole path.
+    @Test func cropWithNoSubjectIsTheSameErrorInStrips() async throws {
+        let plain = try Image(width: 400, height: 300, layout: .rgb) { _, _, _ in 250 }.encoded(as: .png)
+        let requests: [(uri: String, fields: [(String, Fixtures.Part)])] = [
+            ("/v1.0/removebg", [("image_file", .file("plain.png", plain)), ("crop", .text("true")), ("type", .text("product"))]),
+        ]
+        let streamed = try await Self.answers(try Fixtures.service { $0.stripsAbove = 0 }, requests)
+        let expected = try await Self.answers(try Fixtures.service { $0.stripsAbove = Int.max }, requests)
+        #expect(streamed == expected)
+        #expect(streamed.first?.status == .badRequest)
+        let body = String(decoding: streamed.first?.body ?? [], as: UTF8.self)
+        #expect(body.contains("unknown_foreground"), "\(body)")
+    }
+
+    /// The page's answer (cut-out and mask, over a colour as PNG too) comes from the strips
+    /// with the whole path's bytes.
+    @Test func thePageStreams() async throws {
         let photo = try Self.largePhoto()
         let strips = try Fixtures.service { $0.stripsAbove = 0 }
-        let cropped = try await Self.answers(strips, [("/v1.0/removebg", [("image_file", .file("big.jpg", photo)), ("crop", .text("true"))])])
-        #expect(cropped.first?.status == .ok)
-        #expect(strips.streamedCount == 0)
 
         func pageImages(_ service: MatteService, _ fields: [(String, Fixtures.Part)]) async throws -> [String] {
             let images = Mutex<[String]>([])

@@ -89,7 +89,9 @@ package final class OrientationSpill {
     /// Bytes of the spill file.
     package let byteCount: Int
 
-    private let reader: ImageRowReader
+    /// The decoder, until the last strip is spilled: then it is dropped, so that a reader of
+    /// bytes in memory (an upload) need only stay valid while the spill is made.
+    private var reader: ImageRowReader?
     private let file: SpillFile
     private let geometry: TileGeometry
     /// The stored rows each strip decodes, in order.
@@ -136,12 +138,13 @@ package final class OrientationSpill {
     package var fraction: Double { strips.isEmpty ? 1 : Double(spilled) / Double(strips.count) }
 
     /// Decodes the next strip of the file and writes its upright pixels; false once every
-    /// strip is written (call until then, checking for cancellation in between).
+    /// strip is written (call until then, checking for cancellation in between). The decoder
+    /// is dropped after the last strip.
     ///
     /// - Throws: the decoder's ``ImageError`` naming the file; ``ImageError/io(path:detail:)``
     ///   naming the input file if the spill file cannot be written.
     package func spillNextStrip() throws(ImageError) -> Bool {
-        guard spilled < strips.count else { return false }
+        guard spilled < strips.count, let reader else { return false }
         let y0 = reader.rowsRead, n = strips[spilled]
         try reader.readRows(n, into: &band)
         let g = geometry, channels = layout.channelCount
@@ -197,7 +200,7 @@ package final class OrientationSpill {
         }
         if let failure { throw failure }
         spilled += 1
-        if spilled == strips.count { band = Image(width: 1, height: 1, layout: layout); tiles = [] }
+        if spilled == strips.count { band = Image(width: 1, height: 1, layout: layout); tiles = []; self.reader = nil }
         return spilled < strips.count
     }
 
