@@ -342,10 +342,9 @@ extension Matter {
         }
         // Read the header first: its errors name the input, and it decides the path.
         let header = try await pool.run { try input.withReader { StripHeader($0) } }
-        var trimapStreams = true
-        if let trimap { trimapStreams = try await pool.run { try Self.checkTrimap(trimap, width: header.width, height: header.height) } }
+        if let trimap { try await pool.run { try Self.checkTrimap(trimap, width: header.width, height: header.height) } }
         let postprocessor = try StripPostprocessor(operations)
-        guard header.width * header.height > stripsAbove, let postprocessor, trimapStreams else {
+        guard header.width * header.height > stripsAbove, let postprocessor else {
             let photo = try await pool.run { try input.decodeWhole() }
             let result: MattingResult
             if let trimap {

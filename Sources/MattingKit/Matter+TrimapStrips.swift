@@ -50,19 +50,18 @@ extension Matter {
         return matte
     }
 
-    /// Checks the trimap's upright size against the photo's (before anything is written) and
-    /// tells whether its rows can be read upright in strips (a file always can: through a
-    /// spill file when it is turned or flipped).
+    /// Checks the trimap's upright size against the photo's, before anything is written (its
+    /// rows can always be read upright in strips: through a spill file when it is turned or
+    /// flipped).
     ///
     /// - Throws: ``MattingError/sizeMismatch(_:)`` naming the trimap; the reader's `ImageError`.
-    static func checkTrimap(_ trimap: RowInput, width: Int, height: Int) throws -> Bool {
+    static func checkTrimap(_ trimap: RowInput, width: Int, height: Int) throws {
         try trimap.withReader { reader in
             let swaps = reader.orientation.swapsDimensions
             let w = swaps ? reader.height : reader.width, h = swaps ? reader.width : reader.height
             guard w == width, h == height else {
                 throw MattingError.sizeMismatch("\(trimap.name): trimap is \(w)×\(h), photo is \(width)×\(height)")
             }
-            return StripHeader(reader, spills: trimap.isFile).streams
         }
     }
 
@@ -82,8 +81,7 @@ extension Matter {
     /// height: h, filter: .nearest)` (the whole-picture path's), holding one strip of
     /// full-size rows (and, for a turned or flipped file, its upright pixels in a spill file).
     static func workingTrimap(_ trimap: RowInput, width w: Int, height h: Int, pool: ThreadPool) throws -> Image {
-        let header = try trimap.withReader { StripHeader($0, spills: trimap.isFile) }
-        guard header.streams else { throw ImageError.corrupt(source: trimap.name, detail: "the file changed while it was read") }
+        let header = try trimap.withReader { StripHeader($0) }
         let source = try UprightSource(trimap, header: header)
         try source.prepare(pool: pool) { _ in }
         return try source.withRows { rows in
