@@ -543,14 +543,19 @@ extension Matter {
         let pool = pipeline.pool
         let W = header.width, H = header.height
         let size = options.inputPolicy.workingSize(width: W, height: H)
-        let isReduced = size.width != W || size.height != H
         extra?.begin(width: W, height: H)
         // Pass 1: the working-size copy and the guide's cell averages, from strips of rows
         // (after spilling the upright pixels, for a turned or flipped photo: half the stage).
         // With pre-enhance, a pass over the rows first gathers CLAHE's histograms, and both
         // passes read the enhanced rows.
-        let (working, guide, source, enhancement) = try pipeline.stage(.prepare, keepingFileErrors: true) {
-            () throws -> (Working, [Plane], UprightSource, RowEnhancement?) in
+        //
+        // The working-size results are most of the memory held once pass 1 is done (about 80
+        // bytes a working pixel: the copy in 8 bits and in floats, the guide, the matte, the
+        // foreground), and pass 2 needs only part of them (`FullSizeSources`): they are held
+        // in `results` and dropped as soon as those are made.
+        var results: WorkingResults?
+        let (source, enhancement) = try pipeline.stage(.prepare, keepingFileErrors: true) {
+            () throws -> (UprightSource, RowEnhancement?) in
             let source = try UprightSource(input, header: header)
             let parts = Double(1 + (source.needsSpill ? 1 : 0) + (options.enhance ? 1 : 0))
             try source.prepare(pool: pool) { pool.reportProgress($0 / parts) }
@@ -564,12 +569,17 @@ extension Matter {
                     pool.reportProgress((parts - 1 + $0) / parts)
                 }
             }
-            return (working, guide, source, enhancement)
+            results = WorkingResults(working: working, guide: guide)
+            return (source, enhancement)
         }
-        let alpha = try solve(pipeline, working)
-        let foreground = try options.estimatesForeground
-            ? pipeline.stage(.foreground) { try ForegroundEstimator().foreground(working.float, alpha: alpha, pool: pool) }
-            : nil
+        do {
+            guard let working = results?.working else { preconditionFailure("pass 1 made the working copy") }
+            let alpha = try solve(pipeline, working)
+            results?.alpha = alpha
+            results?.foreground = try options.estimatesForeground
+                ? pipeline.stage(.foreground) { try ForegroundEstimator().foreground(working.float, alpha: alpha, pool: pool) }
+                : nil
+        }
         // Pass 2: decode again; per strip, the matte rows (with the post-processing's halo),
         // post-processing, the foreground rows, encoding. A crop needs the subject's box
         // first: a bounds pass (pass 2 without outputs) finds it.
@@ -577,6 +587,12 @@ extension Matter {
         // What `cropping` throws is the caller's error, thrown as it is (not as the stage's).
         var cropFailure: (any Error)?
         try pipeline.stage(.upsample, keepingFileErrors: true) {
+            let sources: FullSizeSources
+            do {
+                guard let made = results else { preconditionFailure("the working-size results are made") }
+                results = nil
+                sources = try FullSizeSources(made, width: W, height: H, pool: pool)
+            }
             let passes = cropping == nil ? 1.0 : 2.0
             func pass(_ kinds: [EncodedOutput], extra: (any ExtraOutput)?, crop: ImageRect?, bounds: inout SubjectBounds,
                       part: Double) throws {
@@ -584,8 +600,7 @@ extension Matter {
                     try secondPass(
                         enhancement?.rows(from: reader, pool: pool) ?? reader, profile: header.colorProfile, writing: kinds,
                         into: makeSink, extra: extra, crop: crop, options: options, postprocessor: postprocessor,
-                        isReduced: isReduced, working: working, guide: guide, alpha: alpha, foreground: foreground,
-                        bounds: &bounds, pool: pool
+                        sources: sources, bounds: &bounds, pool: pool
                     ) { pool.reportProgress((part + $0) / passes) }
                 }
             }
@@ -607,6 +622,51 @@ extension Matter {
         return (pipeline.timings.value, SubjectFrame(subject: bounds.rect, crop: crop))
     }
 
+    /// The working-size results of the strip path, held from pass 1 until pass 2's
+    /// ``FullSizeSources`` are made from them.
+    struct WorkingResults {
+        let working: Working
+        let guide: [Plane]
+        var alpha: FloatImage?
+        var foreground: FloatImage?
+    }
+
+    /// What pass 2 makes the full-size rows from: only these stay alive through it.
+    struct FullSizeSources {
+        enum Matte {
+            /// The photo is reduced: the guided upsampler's coefficients (the working copy's
+            /// matte and guide are not needed any more).
+            case upsampled(GuidedUpsampler)
+            /// The working copy is the photo: its matte as it is.
+            case atFullSize(FloatImage)
+        }
+        let matte: Matte
+        /// Reduced, with the foreground: the working copy and its foreground, for the
+        /// full-size colours.
+        let corrector: ForegroundCorrector?
+        /// Not reduced, with the foreground: the colours in 8 bits.
+        let smallForeground: Image?
+
+        var isReduced: Bool { if case .upsampled = matte { true } else { false } }
+
+        init(_ results: WorkingResults, width W: Int, height H: Int, pool: ThreadPool) throws {
+            guard let alpha = results.alpha else { preconditionFailure("the matte is solved before pass 2") }
+            let working = results.working
+            if working.image.width != W || working.image.height != H {
+                matte = .upsampled(GuidedUpsampler(
+                    alpha, guide: results.guide, guideChannels: 3, width: W, height: H, radius: 2, epsilon: 1e-4, pool: pool))
+                corrector = try results.foreground.map {
+                    try ForegroundCorrector(working: working.float, foreground: $0, width: W, height: H)
+                }
+                smallForeground = nil
+            } else {
+                matte = .atFullSize(alpha)
+                corrector = nil
+                smallForeground = results.foreground.map { quantizedMatte($0, pool: pool) }
+            }
+        }
+    }
+
     /// `rect` if it is a non-empty rectangle inside the `width × height` picture.
     static func checkedCrop(_ rect: ImageRect, width: Int, height: Int) throws -> ImageRect {
         guard rect.width > 0, rect.height > 0, rect.x >= 0, rect.y >= 0, rect.x <= width - rect.width, rect.y <= height - rect.height else {
@@ -623,8 +683,8 @@ extension Matter {
     private static func secondPass(
         _ reader: any ImageRowSource, profile: ColorProfile?, writing kinds: [EncodedOutput],
         into makeSink: (Int) throws -> any EncodedSink, extra: (any ExtraOutput)?, crop: ImageRect?,
-        options: MattingOptions, postprocessor: StripPostprocessor, isReduced: Bool, working: Working, guide: [Plane],
-        alpha: FloatImage, foreground: FloatImage?, bounds: inout SubjectBounds, pool: ThreadPool, progress: (Double) -> Void
+        options: MattingOptions, postprocessor: StripPostprocessor, sources: FullSizeSources,
+        bounds: inout SubjectBounds, pool: ThreadPool, progress: (Double) -> Void
     ) throws {
         let W = reader.width, H = reader.height, strip = stripRows
         // The rectangle encoded: `OW × OH` at (x0, y0).
@@ -680,13 +740,8 @@ extension Matter {
             }
         }
         let halo = postprocessor.halo
-        let upsampler = isReduced
-            ? GuidedUpsampler(alpha, guide: guide, guideChannels: 3, width: W, height: H, radius: 2, epsilon: 1e-4, pool: pool)
-            : nil
-        let corrector = try isReduced ? foreground.map {
-            try ForegroundCorrector(working: working.float, foreground: $0, width: W, height: H)
-        } : nil
-        let smallForeground = isReduced ? nil : foreground.map { quantizedMatte($0, pool: pool) }
+        let corrector = sources.corrector, smallForeground = sources.smallForeground
+        let isReduced = sources.isReduced
         // The photo's rows [windowStart, windowEnd) in RGB, and the float matte's rows over the
         // same rows (row y at `(y − windowStart)·W`): each row is upsampled once, and the rows
         // the next strip's halo shares are kept with the photo's.
@@ -715,7 +770,7 @@ extension Matter {
                 window.withUnsafeMutableBufferPointer { p, stride in
                     _ = memmove(p, p + (a0 - windowStart) * stride, keep * stride)
                 }
-                if upsampler != nil {
+                if isReduced {
                     floatRows.withUnsafeMutableBufferPointer { p in
                         _ = memmove(p.baseAddress!, p.baseAddress! + (a0 - windowStart) * W, keep * W * MemoryLayout<Float>.size)
                     }
@@ -742,7 +797,8 @@ extension Matter {
             try window.withUnsafeBufferPointer { photo, photoStride in
                 try matteRows.withUnsafeMutableBufferPointer { matte in
                     let matte = matte.baseAddress!
-                    if let upsampler {
+                    switch sources.matte {
+                    case let .upsampled(upsampler):
                         floatRows.withUnsafeMutableBufferPointer { rows in
                             upsampler.rows(upsampledEnd..<a1, photo: photo, photoFirstRow: windowStart, photoStride: photoStride,
                                            into: rows.baseAddress!, firstRow: a0, stride: W, pool: pool)
@@ -750,7 +806,7 @@ extension Matter {
                                                width: W, height: H, into: matte, firstRow: s0, stride: W, guide: photo,
                                                guideFirstRow: windowStart, guideStride: photoStride, pool: pool)
                         }
-                    } else {
+                    case let .atFullSize(alpha):
                         alpha.withUnsafeBufferPointer { rows, stride in
                             postprocessor.rows(s0..<s1, source: rows, sourceFirstRow: 0, sourceStride: stride,
                                                width: W, height: H, into: matte, firstRow: s0, stride: W, guide: photo,
