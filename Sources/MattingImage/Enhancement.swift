@@ -119,7 +119,7 @@ public struct Enhancement: Sendable, Hashable {
 
     /// The 3×3 sharpen `[[0,−1,0],[−1,5,−1],[0,−1,0]]` on the colour (or gray) channels.
     static func sharpened(_ image: Image) -> Image {
-        let width = image.width, height = image.height, channels = image.channelCount
+        let width = image.width, height = image.height
         var result = image
         image.withUnsafeBufferPointer { src, srcStride in
             result.withUnsafeMutableBufferPointer { dst, dstStride in

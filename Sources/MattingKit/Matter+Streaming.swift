@@ -436,9 +436,7 @@ extension Matter {
         let colorProfile: ColorProfile?
 
         init(_ reader: ImageRowReader) {
-            let swaps = reader.orientation.swapsDimensions
-            width = swaps ? reader.height : reader.width
-            height = swaps ? reader.width : reader.height
+            (width, height) = reader.uprightSize
             layout = reader.layout
             orientation = reader.orientation
             colorProfile = reader.colorProfile
@@ -446,9 +444,7 @@ extension Matter {
 
         /// Whether `reader` (opened again for a pass) still shows this header.
         func matches(_ reader: ImageRowReader) -> Bool {
-            let swaps = orientation.swapsDimensions
-            return reader.layout == layout && reader.orientation == orientation
-                && (swaps ? reader.height : reader.width) == width && (swaps ? reader.width : reader.height) == height
+            reader.layout == layout && reader.orientation == orientation && reader.uprightSize == (width, height)
         }
     }
 

@@ -57,8 +57,7 @@ extension Matter {
     /// - Throws: ``MattingError/sizeMismatch(_:)`` naming the trimap; the reader's `ImageError`.
     static func checkTrimap(_ trimap: RowInput, width: Int, height: Int) throws {
         try trimap.withReader { reader in
-            let swaps = reader.orientation.swapsDimensions
-            let w = swaps ? reader.height : reader.width, h = swaps ? reader.width : reader.height
+            let (w, h) = reader.uprightSize
             guard w == width, h == height else {
                 throw MattingError.sizeMismatch("\(trimap.name): trimap is \(w)×\(h), photo is \(width)×\(height)")
             }

@@ -33,6 +33,12 @@ package final class ImageRowReader {
     /// Rows delivered so far.
     package private(set) var rowsRead = 0
 
+    /// The upright picture's size: the stored size, its sides swapped when the orientation
+    /// turns the picture a quarter (5–8).
+    package var uprightSize: (width: Int, height: Int) {
+        orientation.swapsDimensions ? (height, width) : (width, height)
+    }
+
     /// The open file; nil when reading from memory.
     private let file: UnsafeMutablePointer<FILE>?
     private let png: OpaquePointer?

@@ -37,9 +37,7 @@ package final class UprightFile {
         format = reader.format
         self.options = options
         self.temporaryDirectory = temporaryDirectory
-        let swaps = reader.orientation.swapsDimensions
-        width = swaps ? reader.height : reader.width
-        height = swaps ? reader.width : reader.height
+        (width, height) = reader.uprightSize
         layout = reader.layout
         orientation = reader.orientation
         colorProfile = reader.colorProfile
@@ -61,9 +59,7 @@ package final class UprightFile {
             self.unread = nil
         } else {
             reader = try ImageRowReader(path: path, options: options)
-            let swaps = reader.orientation.swapsDimensions
-            guard reader.layout == layout, reader.orientation == orientation,
-                  (swaps ? reader.height : reader.width) == width, (swaps ? reader.width : reader.height) == height
+            guard reader.layout == layout, reader.orientation == orientation, reader.uprightSize == (width, height)
             else { throw .corrupt(source: path, detail: "the file changed while it was read") }
         }
         if needsSpill {

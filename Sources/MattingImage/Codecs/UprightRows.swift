@@ -113,8 +113,7 @@ package final class OrientationSpill {
         orientation = reader.orientation
         layout = reader.layout
         let swaps = reader.orientation.swapsDimensions
-        width = swaps ? reader.height : reader.width
-        height = swaps ? reader.width : reader.height
+        (width, height) = reader.uprightSize
         geometry = TileGeometry(width: width, height: height, channels: layout.channelCount,
                                 tileWidth: swaps ? tileSide : width, tileHeight: tileSide)
         // Strips of stored rows that each fill one column (quarter turns) or row of tiles:
