@@ -93,9 +93,11 @@ struct EncodedMatteTests {
             })
         #expect(streamed.isStreamed)
         #expect(streamed.width == 500 && streamed.height == 380)
-        #expect(StreamingMatteTests.openSpillFiles() == before, "the spill is closed")
+        let left = await StreamingMatteTests.spillFilesLeftOpen(besides: before)
+        #expect(left.isEmpty, "the spill is closed: \(left)")
         let seen = spilled.withLock { $0 }
-        #expect(orientation <= 2 ? seen.isEmpty : seen.count == 1 && seen.allSatisfy { $0.hasSuffix("(deleted)") }, "\(seen)")
+        // At least ours (other suites' tests may spill meanwhile), and never with a name.
+        #expect(orientation <= 2 || (!seen.isEmpty && seen.allSatisfy { $0.hasSuffix("(deleted)") }), "\(seen)")
         let whole = try await matter.studioMatte(try Image(decoding: bytes))
         #expect(whole.matte.width == 500)
         #expect(streamed.cutout == (try whole.cutoutPNG(threads: 2)), "cut-out differs")
