@@ -25,7 +25,7 @@ import Testing
         var body: [UInt8]
     }
 
-    static func answers(_ service: MatteService, _ requests: [(uri: String, fields: [(String, Fixtures.Part)])]) async throws -> [Answer] {
+    static func answers(_ service: MatteService, _ requests: [Request]) async throws -> [Answer] {
         let answers = Mutex<[Answer]>([])
         try await Fixtures.application(service).test(.router) { client in
             for request in requests {
@@ -42,9 +42,34 @@ import Testing
         return answers.withLock { $0 }
     }
 
+    typealias Request = (uri: String, fields: [(String, Fixtures.Part)])
+
+    /// Sends `requests` to a service that streams every upload and to one that never does.
+    /// Expects the first to have streamed them all and the second none, and every pair of
+    /// answers to be 200 with the same headers and bytes. Returns the streamed answers.
+    static func streamedAnswersEqualTheWholePaths(_ requests: [Request],
+                                                  sourceLocation: SourceLocation = #_sourceLocation) async throws -> [Answer] {
+        let strips = try Fixtures.service { $0.stripsAbove = 0 }
+        let whole = try Fixtures.service { $0.stripsAbove = Int.max }
+        let streamed = try await answers(strips, requests)
+        let expected = try await answers(whole, requests)
+        #expect(strips.streamedCount == requests.count, "the strips served \(strips.streamedCount) of \(requests.count)",
+                sourceLocation: sourceLocation)
+        #expect(whole.streamedCount == 0, sourceLocation: sourceLocation)
+        #expect(streamed.count == requests.count && expected.count == requests.count, sourceLocation: sourceLocation)
+        for (index, (a, b)) in zip(streamed, expected).enumerated() {
+            let name = "\(requests[index].uri) #\(index)"
+            #expect(a.status == .ok && b.status == .ok, "\(name): \(a.status), \(b.status)", sourceLocation: sourceLocation)
+            #expect(a.headers == b.headers, "\(name): \(a.headers) vs \(b.headers)", sourceLocation: sourceLocation)
+            #expect(a.body == b.body, "\(name): the bodies differ (\(a.body.count) vs \(b.body.count) bytes)",
+                    sourceLocation: sourceLocation)
+        }
+        return streamed
+    }
+
     @Test func largeUploadsInStripsEqualTheWholePath() async throws {
         let photo = try Self.largePhoto()
-        let requests: [(uri: String, fields: [(String, Fixtures.Part)])] = [
+        let requests: [Request] = [
             ("/api/remove", [("file", .file("big.jpg", photo))]),                                   // PNG cut-out
             ("/api/remove", [("file", .file("big.jpg", photo)), ("om", .text("true"))]),            // PNG mask
             ("/v1.0/removebg", [("image_file", .file("big.jpg", photo)), ("bg_color", .text("81d4fa"))]),  // JPEG over a colour
@@ -55,17 +80,7 @@ import Testing
             ("/v1.0/removebg", [("image_file", .file("big.jpg", photo)), ("bg_color", .text("81d4fa77")), ("format", .text("jpg"))]),  // JPEG over it
             ("/v1.0/removebg", [("image_file", .file("big.jpg", photo)), ("channels", .text("alpha")), ("format", .text("jpg"))]),  // JPEG mask
         ]
-        let strips = try Fixtures.service { $0.stripsAbove = 0 }
-        let whole = try Fixtures.service { $0.stripsAbove = Int.max }
-        let streamed = try await Self.answers(strips, requests)
-        let expected = try await Self.answers(whole, requests)
-        #expect(strips.streamedCount == requests.count, "the strips served \(strips.streamedCount) of \(requests.count)")
-        #expect(whole.streamedCount == 0)
-        for (index, (a, b)) in zip(streamed, expected).enumerated() {
-            #expect(a.status == .ok && b.status == .ok, "\(requests[index].uri): \(a.status), \(b.status)")
-            #expect(a.headers == b.headers, "\(requests[index].uri) #\(index): \(a.headers) vs \(b.headers)")
-            #expect(a.body == b.body, "\(requests[index].uri) #\(index): the bodies differ (\(a.body.count) vs \(b.body.count) bytes)")
-        }
+        let streamed = try await Self.streamedAnswersEqualTheWholePaths(requests)
         // The answers differ from each other in type and pixels (each is what was asked for).
         #expect(streamed[4].headers[0] == "image/png" && streamed[6].headers[0] == "image/png" && streamed[7].headers[0] == "image/jpeg")
         #expect(streamed[8].headers[0] == "image/jpeg")
@@ -100,21 +115,12 @@ import Testing
     @Test(arguments: [3, 6])
     func turnedUploadsStreamWithTheWholePathsBytes(_ orientation: Int) async throws {
         let photo = try Self.smallPhoto(orientation: orientation)
-        let requests: [(uri: String, fields: [(String, Fixtures.Part)])] = [
+        let requests: [Request] = [
             ("/api/remove", [("file", .file("turned.jpg", photo))]),                                            // PNG cut-out
             ("/v1.0/removebg", [("image_file", .file("turned.jpg", photo)), ("bg_color", .text("81d4fa"))]),    // JPEG over a colour
             ("/v1.0/removebg", [("image_file", .file("turned.jpg", photo)), ("crop", .text("true"))]),          // cropped
         ]
-        let strips = try Fixtures.service { $0.stripsAbove = 0 }
-        let whole = try Fixtures.service { $0.stripsAbove = Int.max }
-        let streamed = try await Self.answers(strips, requests)
-        let expected = try await Self.answers(whole, requests)
-        #expect(strips.streamedCount == requests.count && whole.streamedCount == 0)
-        for (index, (a, b)) in zip(streamed, expected).enumerated() {
-            #expect(a.status == .ok && b.status == .ok, "#\(index): \(a.status), \(b.status)")
-            #expect(a.headers == b.headers, "#\(index): \(a.headers) vs \(b.headers)")
-            #expect(a.body == b.body, "#\(index): the bodies differ (\(a.body.count) vs \(b.body.count) bytes)")
-        }
+        let streamed = try await Self.streamedAnswersEqualTheWholePaths(requests)
         // Upright: a quarter turn swaps the sides.
         let cutout = try Image(decoding: try #require(streamed.first).body)
         #expect(orientation == 6 ? cutout.width == 750 && cutout.height == 1000 : cutout.width == 1000 && cutout.height == 750)
@@ -125,7 +131,7 @@ import Testing
     /// kind of answer.
     @Test func cropsStreamWithTheWholePathsBytes() async throws {
         let photo = try Self.smallPhoto()
-        func cropped(_ uri: String, _ fields: [(String, Fixtures.Part)]) -> (uri: String, fields: [(String, Fixtures.Part)]) {
+        func cropped(_ uri: String, _ fields: [(String, Fixtures.Part)]) -> Request {
             (uri, [(uri == "/api/remove" ? "file" : "image_file", .file("small.jpg", photo)), ("crop", .text("true"))] + fields)
         }
         let requests = [
@@ -138,16 +144,7 @@ import Testing
             cropped("/v1.0/removebg", [("channels", .text("alpha")), ("format", .text("jpg"))]),   // JPEG mask
             cropped("/v1.0/removebg", [("format", .text("zip"))]),                                 // color.jpg + alpha.png
         ]
-        let strips = try Fixtures.service { $0.stripsAbove = 0 }
-        let whole = try Fixtures.service { $0.stripsAbove = Int.max }
-        let streamed = try await Self.answers(strips, requests)
-        let expected = try await Self.answers(whole, requests)
-        #expect(strips.streamedCount == requests.count && whole.streamedCount == 0)
-        for (index, (a, b)) in zip(streamed, expected).enumerated() {
-            #expect(a.status == .ok && b.status == .ok, "#\(index): \(a.status), \(b.status)")
-            #expect(a.headers == b.headers, "#\(index): \(a.headers) vs \(b.headers)")
-            #expect(a.body == b.body, "#\(index): the bodies differ (\(a.body.count) vs \(b.body.count) bytes)")
-        }
+        let streamed = try await Self.streamedAnswersEqualTheWholePaths(requests)
         // Not vacuous: cropped, to the subject (its box starts at the answer's edge), smaller
         // with no margin than with one (where the picture leaves room for the margin).
         let plain = try Image(decoding: streamed[0].body), margined = try Image(decoding: streamed[1].body)
@@ -161,7 +158,7 @@ import Testing
     /// A crop with no subject is 400 `unknown_foreground` in strips as on the whole path.
     @Test func cropWithNoSubjectIsTheSameErrorInStrips() async throws {
         let plain = try Image(width: 400, height: 300, layout: .rgb) { _, _, _ in 250 }.encoded(as: .png)
-        let requests: [(uri: String, fields: [(String, Fixtures.Part)])] = [
+        let requests: [Request] = [
             ("/v1.0/removebg", [("image_file", .file("plain.png", plain)), ("crop", .text("true")), ("type", .text("product"))]),
         ]
         let streamed = try await Self.answers(try Fixtures.service { $0.stripsAbove = 0 }, requests)
@@ -204,7 +201,7 @@ import Testing
     /// same bytes with the strips on or off (both reduce before matting).
     @Test func sizeReducesAsTheUploadIsDecoded() async throws {
         let photo = try Self.largePhoto()
-        let requests: [(uri: String, fields: [(String, Fixtures.Part)])] = [
+        let requests: [Request] = [
             ("/v1.0/removebg", [("image_file", .file("big.jpg", photo)), ("size", .text("medium"))]),
         ]
         let strips = try await Self.answers(try Fixtures.service { $0.stripsAbove = 0 }, requests)
@@ -224,7 +221,7 @@ import Testing
     @Test func brokenUploadsInStripsGiveTheJSONErrors() async throws {
         let photo = try Self.largePhoto()
         let truncated = Array(photo.prefix(photo.count * 2 / 3))
-        let requests: [(uri: String, fields: [(String, Fixtures.Part)])] = [
+        let requests: [Request] = [
             ("/api/remove", [("file", .file("big.jpg", truncated))]),
             ("/v1.0/removebg", [("image_file", .file("big.jpg", truncated)), ("bg_color", .text("81d4fa77"))]),
             ("/v1.0/removebg", [("image_file", .file("big.jpg", truncated)), ("format", .text("zip"))]),
