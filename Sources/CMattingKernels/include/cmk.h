@@ -198,6 +198,10 @@ typedef void (*mk_f32_tconv_dot_ukernel_fn)(
 
 typedef void (*mk_f32_vunary_ukernel_fn)(size_t n, const float* x, float* y);
 
+// A softmax row before its division (vsoftmax.c): s[j] ← e^(scale·s[j] − m) for j < n, m the
+// largest scale·s[j]; returns the sum of the new values (in a fixed order per ISA path).
+typedef float (*mk_f32_softmax_ukernel_fn)(size_t n, float scale, float* s);
+
 // ---------------------------------------------------------------------------------------
 // Transpose microkernels on 32-bit elements (bit patterns, never arithmetic):
 // dst[c · dst_stride + r] = src[r · src_stride + c] for r < rows, c < cols. The caller
@@ -226,8 +230,10 @@ typedef void (*mk_x32_transpose_ukernel_fn)(
               size_t, const int32_t*, const int32_t*, const float*, const float*);
 #define MK_VUNARY_UKERNEL(name, isa, lanes) void name(size_t, const float*, float*);
 #define MK_TRANSPOSE_UKERNEL(name, isa, block) void name(size_t, size_t, const uint32_t*, size_t, uint32_t*, size_t);
+#define MK_SOFTMAX_UKERNEL(name, isa, lanes) float name(size_t, float, float*);
 #include "mk_ukernels.def"
 #undef MK_TRANSPOSE_UKERNEL
+#undef MK_SOFTMAX_UKERNEL
 #undef MK_VUNARY_UKERNEL
 #undef MK_GEMM_UKERNEL
 #undef MK_DWCONV_UKERNEL

@@ -101,6 +101,16 @@ enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// A softmax row before its division (`Sources/CMattingKernels/vsoftmax.c`): the row's
+    /// values replaced by `exp(scale · s − max)`, their sum returned. AVX-512 machines use the
+    /// AVX2 one: a row is short and its two passes stay in L1.
+    var softmaxMicrokernel: mk_f32_softmax_ukernel_fn {
+        switch self {
+        case .portable: mk_f32_softmax_numerators_4__portable
+        case .avx2, .avx512: mk_f32_softmax_numerators_8__avx2_fma
+        }
+    }
+
     /// The 32-bit tile transpose for this path (AVX-512 machines use the AVX2 one: a
     /// transpose is bound by memory, not by vector width).
     var transposeMicrokernel: mk_x32_transpose_ukernel_fn {

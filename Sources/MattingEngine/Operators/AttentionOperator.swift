@@ -5,7 +5,7 @@ import CMattingKernels
 /// A task owns one batch matrix (or a run of its rows). It packs that batch's keys as the B
 /// operand of `Q·Kᵀ` and its values as the B operand of `P·V` into its worker's scratch, then,
 /// for each block of `blockRows` query rows, computes the block's scores with the GEMM
-/// microkernel, soft-maxes each row in place (vectorised exp), multiplies by the values with
+/// microkernel, soft-maxes each row in place (``KernelISA/softmaxMicrokernel``), multiplies by the values with
 /// the microkernel straight into the output rows and divides each row by its sum. Only a
 /// `blockRows × N` score block exists at a time, never the whole M×N matrix.
 ///
@@ -57,7 +57,7 @@ struct AttentionOperator: CompiledOperator {
         let paddedKeys = self.paddedKeys, valuePanels = self.valuePanels, blockRows = self.blockRows
         let workerFloats = self.workerFloats
         func aligned(_ x: Int) -> Int { (x + 15) / 16 * 16 }
-        let ukernel = isa.gemmMicrokernel, mr = isa.gemmBlocking.mr
+        let ukernel = isa.gemmMicrokernel, mr = isa.gemmBlocking.mr, softmax = isa.softmaxMicrokernel
         var act = Activation.identity.microkernelParameters.0
         withUnsafePointer(to: &act) { act in
             qOffsets.withUnsafeBufferPointer { qo in
@@ -110,9 +110,7 @@ struct AttentionOperator: CompiledOperator {
                                     }
                                 }
                                 let out = y + (batch * m + b0) * dv
-                                for i in 0..<rows {
-                                    sums[i] = softmaxNumerators(scores + i * paddedKeys, count: n, scale: scale)
-                                }
+                                for i in 0..<rows { sums[i] = softmax(n, scale, scores + i * paddedKeys) }
                                 for p in 0..<valuePanels {
                                     var i = 0
                                     while i < rows {
@@ -133,75 +131,4 @@ struct AttentionOperator: CompiledOperator {
             }
         }
     }
-}
-
-/// Replaces `s[0..<count]` by `exp(scale · s[j] − max)`, where `max` is the largest
-/// `scale · s[j]`, and returns their sum: a softmax row before the division. Eight lanes at a
-/// time with ``softmaxExp8(_:)``; the sum adds eight partial sums, then a fixed tree, then the
-/// tail in order, so the result depends only on the row.
-@inline(__always)
-func softmaxNumerators(_ s: UnsafeMutablePointer<Float>, count: Int, scale: Float) -> Float {
-    let vscale = SIMD8<Float>(repeating: scale)
-    var top8 = SIMD8<Float>(repeating: -.infinity)
-    var j = 0
-    while j + 8 <= count {
-        let x = UnsafeRawPointer(s + j).loadUnaligned(as: SIMD8<Float>.self) * vscale
-        UnsafeMutableRawPointer(s + j).storeBytes(of: x, as: SIMD8<Float>.self)
-        top8 = pointwiseMax(top8, x)
-        j += 8
-    }
-    var top = top8.max()
-    while j < count { s[j] = s[j] * scale; top = Swift.max(top, s[j]); j += 1 }
-    // A row of −∞ (everything masked) gives NaN, as onnxruntime's softmax does.
-    let shift = SIMD8<Float>(repeating: top)
-    var acc = SIMD8<Float>(repeating: 0)
-    j = 0
-    while j + 8 <= count {
-        let e = softmaxExp8(UnsafeRawPointer(s + j).loadUnaligned(as: SIMD8<Float>.self) - shift)
-        UnsafeMutableRawPointer(s + j).storeBytes(of: e, as: SIMD8<Float>.self)
-        acc = acc + e
-        j += 8
-    }
-    var sum = acc.sum()
-    if j < count {
-        var tail = SIMD8<Float>(repeating: -.infinity)
-        for t in 0..<(count - j) { tail[t] = s[j + t] - top }
-        let e = softmaxExp8(tail)
-        for t in 0..<(count - j) { s[j + t] = e[t]; sum += e[t] }
-    }
-    return sum
-}
-
-/// `e^x` on eight lanes for softmax arguments (x ≤ 0 in use): x = n·ln 2 + r with
-/// |r| ≤ ln 2 / 2, the classic degree-7 minimax polynomial for e^r (relative error about
-/// 1e-7), and 2^n built in the exponent bits. Below −87.3 the result is 0 (no denormals);
-/// above 88.37 (2^127.5, where n would leave the exponent range) it is +∞; NaN stays NaN.
-///
-/// n is rounded by adding and subtracting 1.5 · 2^23 (round to nearest in the float adder) and
-/// read back from the sum's low mantissa bits: `rounded()` and float-to-int conversions are
-/// per-lane library calls on the SSE2 baseline Swift compiles for, and would dominate.
-@inline(__always)
-func softmaxExp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let hi = SIMD8<Float>(repeating: 88.37626), lo = SIMD8<Float>(repeating: -87.33654)
-    let clamped = pointwiseMin(pointwiseMax(x, lo), hi)
-    let magic = SIMD8<Float>(repeating: 12_582_912)   // 1.5 · 2^23
-    let shifted = clamped * 1.442695041 + magic
-    let n = shifted - magic
-    // ln 2 in two parts, so that n · 0.693359375 is exact.
-    let r = (clamped - n * 0.693359375) - n * -2.12194440e-4
-    var p = SIMD8<Float>(repeating: 1.9875691500e-4)
-    p = p * r + 1.3981999507e-3
-    p = p * r + 8.3334519073e-3
-    p = p * r + 4.1665795894e-2
-    p = p * r + 1.6666665459e-1
-    p = p * r + 5.0000001201e-1
-    p = p * (r * r) + r + 1
-    // The sum's mantissa holds 2^22 + n; its bits minus magic's bits are n (two's complement).
-    let ni = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
-    let bits = (ni &+ 127) &<< 23
-    var result = p * unsafeBitCast(bits, to: SIMD8<Float>.self)
-    result.replace(with: 0, where: x .< lo)
-    result.replace(with: .infinity, where: x .> hi)
-    result.replace(with: x, where: x .!= x)
-    return result
 }

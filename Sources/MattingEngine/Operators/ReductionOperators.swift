@@ -38,20 +38,21 @@ struct ReduceOperator: CompiledOperator {
 
 /// Softmax along one axis, as `[outer, axis, inner]`; one task per outer index. Along the
 /// last axis (`inner == 1`, what transformers use) rows are contiguous: tasks take runs of
-/// rows (about 8192 values each) and each row runs eight lanes at a time
-/// (``softmaxNumerators(_:count:scale:)``, the attention kernel's exp).
+/// rows (about 8192 values each) and each row runs on ``KernelISA/softmaxMicrokernel``, as
+/// attention's score rows do.
 struct SoftmaxOperator: CompiledOperator {
     let outer: Int, axis: Int, inner: Int
+    var isa: KernelISA = .current
     func execute(_ io: OperatorIO, pool: ThreadPool) {
         let x = io.input(0), y = io.output(0)
         if inner == 1 {
-            let axis = self.axis, outer = self.outer
+            let axis = self.axis, outer = self.outer, softmax = isa.softmaxMicrokernel
             let rowsPerTask = max(1, 8192 / max(axis, 1))
             pool.parallelFor((outer + rowsPerTask - 1) / rowsPerTask) { t in
                 for o in (t * rowsPerTask)..<min(outer, (t + 1) * rowsPerTask) {
                     let xr = x + o * axis, yr = y + o * axis
                     if xr != UnsafePointer(yr) { yr.update(from: xr, count: axis) }
-                    let inverse = 1 / softmaxNumerators(yr, count: axis, scale: 1)
+                    let inverse = 1 / softmax(axis, 1, yr)
                     for k in 0..<axis { yr[k] = yr[k] * inverse }
                 }
             }

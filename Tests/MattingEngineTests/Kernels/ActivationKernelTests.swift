@@ -71,4 +71,46 @@ struct ActivationKernelTests {
         #expect(Array(z.prefix(x.count)).elementsEqual(y) { $0 == $1 || ($0.isNaN && $1.isNaN) })
         #expect(z.last!.isNaN)
     }
+
+    /// A softmax row before its division: every value `exp(scale · s − max)` and their sum, on
+    /// every ISA path, against doubles. The argument is rounded once (AVX2, a fused
+    /// multiply-subtract) or twice (portable), which costs up to half an ulp of the argument
+    /// (relative error about |argument| · 6e-8) on top of the polynomial's 1e-7; a wrong lane,
+    /// tail, maximum or coefficient gives errors of 1e-3 and more.
+    @Test("softmax numerators match the double-precision formula", arguments: KernelISA.supported)
+    func softmaxNumerators(isa: KernelISA) {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func uniform() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40) / Float(1 << 24)
+        }
+        let lengths = Array(0...40) + [63, 64, 65, 1000, 1024, 4099]
+        for (index, count) in lengths.enumerated() {
+            let scale: Float = [1, 0.17677669, -0.5, 3][index % 4]
+            var row = (0..<count).map { _ in 40 * uniform() - 20 }
+            if count > 5 && scale > 0 { row[count / 3] = -.infinity; row[count / 2] = -1e30 }   // masked keys: 0
+            let input = row
+            let sum = row.withUnsafeMutableBufferPointer { isa.softmaxMicrokernel(count, scale, $0.baseAddress!) }
+            let top = input.map { Double(Float(scale) * $0) }.max() ?? 0
+            var refSum = 0.0
+            for (j, x) in input.enumerated() {
+                let argument = Double(scale) * Double(x) - top
+                let ref = x.isInfinite || abs(argument) > 1e20 ? 0 : Foundation.exp(argument)
+                refSum += ref
+                let bound = ref == 0 ? 1e-37 : 3e-7 * ref * (1 + abs(Double(scale * x)) + abs(argument)) + 1e-37
+                #expect(abs(Double(row[j]) - ref) <= bound, "\(isa) n \(count) j \(j): \(row[j]) vs \(ref)")
+            }
+            #expect(abs(Double(sum) - refSum) <= 1e-6 * max(refSum, 1e-30) + 1e-37, "\(isa) n \(count): sum \(sum) vs \(refSum)")
+            // The maximum's value is e^0 (within the fused argument's rounding on AVX2).
+            if count > 0 { #expect(abs((row.max() ?? 0) - 1) <= 2.5e-7, "\(isa) n \(count): largest \(row.max() ?? 0)") }
+        }
+        // Everything masked gives NaN, as onnxruntime does; a NaN spreads to its value and the sum.
+        var masked = [Float](repeating: -.infinity, count: 19)
+        let maskedSum = masked.withUnsafeMutableBufferPointer { isa.softmaxMicrokernel(19, 1, $0.baseAddress!) }
+        #expect(maskedSum.isNaN && masked.allSatisfy(\.isNaN), "\(isa)")
+        var withNaN: [Float] = (0..<21).map { Float($0) / 7 }
+        withNaN[9] = .nan
+        let nanSum = withNaN.withUnsafeMutableBufferPointer { isa.softmaxMicrokernel(21, 1, $0.baseAddress!) }
+        #expect(nanSum.isNaN && withNaN[9].isNaN && withNaN[20] == 1, "\(isa): \(withNaN)")
+    }
 }
