@@ -68,6 +68,9 @@ do {
     if environment["CF_IFM"] == "1" {
         var flow = InformationFlow()
         if let v = environment["CF_IFM_KU"] { flow.usesKnownToUnknown = v == "1" }
+        // CF_IFM_CM, CF_IFM_UU: σ_CM and σ_UU (0 drops the term).
+        if let v = environment["CF_IFM_CM"].flatMap(Double.init) { flow.colourMixture = v }
+        if let v = environment["CF_IFM_UU"].flatMap(Double.init) { flow.intraUnknown = v }
         solver.informationFlow = flow
     }
     // CF_THREADS: the pool's threads (default: the cores available); results do not depend on it.

@@ -80,7 +80,8 @@ struct InformationFlowOperator {
 
     /// `q[k] += (E p)_{U[k]}` for a full-size `p`; `y` is m doubles of scratch.
     func addProduct(_ p: UnsafePointer<Double>, into q: UnsafeMutablePointer<Double>, y: UnsafeMutablePointer<Double>, pool: ThreadPool) {
-        let K = InformationFlow.mixtureNeighbours
+        let K = InformationFlow.mixtureNeighbours, hasMixture = mixtureWeight > 0, hasIntra = intraWeight > 0
+        if hasMixture {
         mixtureNeighbour.withUnsafeBufferPointer { nb in mixtureValue.withUnsafeBufferPointer { w in
         unknown.withUnsafeBufferPointer { U in
             parallelChunks(m, pool: pool) { rows in
@@ -92,6 +93,7 @@ struct InformationFlowOperator {
                 }
             }
         } } }
+        }
         transposeStart.withUnsafeBufferPointer { ts in transposeRow.withUnsafeBufferPointer { tr in
         transposeValue.withUnsafeBufferPointer { tv in intraStart.withUnsafeBufferPointer { ist in
         intraColumn.withUnsafeBufferPointer { ic in intraValue.withUnsafeBufferPointer { iv in
@@ -100,10 +102,10 @@ struct InformationFlowOperator {
             parallelChunks(m, pool: pool) { rows in
                 for k in rows {
                     var cm = 0.0
-                    for e in ts[k]..<ts[k + 1] { cm += tv[e] * y[Int(tr[e])] }
+                    if hasMixture { for e in ts[k]..<ts[k + 1] { cm += tv[e] * y[Int(tr[e])] } }
                     let pk = p[Int(U[k])]
                     var wp = 0.0
-                    for e in ist[k]..<ist[k + 1] { wp += iv[e] * p[Int(U[Int(ic[e])])] }
+                    if hasIntra { for e in ist[k]..<ist[k + 1] { wp += iv[e] * p[Int(U[Int(ic[e])])] } }
                     q[k] += mixtureWeight * cm + intraWeight * (deg[k] * pk - wp) + kd[k] * pk
                 }
             }
@@ -149,7 +151,8 @@ extension InformationFlowOperator {
         mixtureValue = wCM
         // Transpose over unknown columns (counting sort: rows in increasing order per column).
         var count = [Int](repeating: 1, count: m + 1)  // the row's own diagonal entry
-        for e in 0..<(m * K) { let c = compact[Int(nbCM[e])]; if c >= 0 { count[Int(c)] += 1 } }
+        let mixtureEntries = flow.colourMixture > 0 ? m * K : 0
+        for e in 0..<mixtureEntries { let c = compact[Int(nbCM[e])]; if c >= 0 { count[Int(c)] += 1 } }
         var start = [Int](repeating: 0, count: m + 1)
         for k in 0..<m { start[k + 1] = start[k] + count[k] }
         var fill = Array(start[0..<m])
@@ -157,7 +160,7 @@ extension InformationFlowOperator {
         for r in 0..<m {
             // Entry M[r, U[r]] = 1 and M[r, nbr] = −w; rows visited in order, so each column's list is sorted.
             tRow[fill[r]] = Int32(r); tVal[fill[r]] = 1; fill[r] += 1
-            for j in 0..<K {
+            for j in 0..<(mixtureEntries > 0 ? K : 0) {
                 let c = compact[Int(nbCM[r * K + j])]
                 if c >= 0 { tRow[fill[Int(c)]] = Int32(r); tVal[fill[Int(c)]] = -wCM[r * K + j]; fill[Int(c)] += 1 }
             }

@@ -149,8 +149,8 @@ import Testing
     }
 
     /// Strands, holes and a veil: the result stays in 0…1 with the known pixels exact, and
-    /// its error against the true alpha is small (bounds ≈ 2× what was measured; the closed
-    /// form alone on the same scenes is printed alongside when a bound fails).
+    /// its error against the true alpha is small (bounds 4–10× what was measured); on the
+    /// strands, which the closed form alone loses, at least 10× smaller than the closed form's.
     @Test(arguments: ["strands", "holes", "veil"])
     func syntheticScenesWithKnownAlpha(_ shape: String) throws {
         let (image, trimap, truth) = Self.scene(shape)
@@ -162,8 +162,11 @@ import Testing
         var plain = Self.informationFlowSolver(tolerance: 1e-7)
         plain.informationFlow = nil
         let plainErr = Self.error(try plain.alpha(for: image, trimap: trimap), truth, trimap)
-        let bound = ["strands": 0.05, "holes": 0.05, "veil": 0.05][shape]!
+        // Measured (6 Dec 2026): strands 0.0002 (closed form 0.158: it loses the strands
+        // beyond the band's reach of known foreground), holes 0.00016 (closed form 0.000005),
+        // veil 0.0012 (closed form 0.0005).
+        let bound = ["strands": 2e-3, "holes": 2e-3, "veil": 5e-3][shape]!
         #expect(err <= bound, "\(shape): information flow \(err), closed form \(plainErr)")
-        print("information flow \(shape): mean error \(err), closed form \(plainErr)")
+        if shape == "strands" { #expect(10 * err < plainErr, "information flow \(err), closed form \(plainErr)") }
     }
 }
