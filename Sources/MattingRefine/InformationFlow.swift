@@ -402,6 +402,11 @@ struct KDTree {
     func nearest(_ k: Int, of queries: [Int32], excludingSelf: Bool, into out: inout [Int32], pool: ThreadPool) {
         precondition(out.count >= queries.count * k)
         guard k > 0, !order.isEmpty else { return }
+        features.withUnsafeBufferPointer { features in order.withUnsafeBufferPointer { order in
+        nodeStart.withUnsafeBufferPointer { nodeStart in nodeEnd.withUnsafeBufferPointer { nodeEnd in
+        nodeDim.withUnsafeBufferPointer { nodeDim in nodeSplit.withUnsafeBufferPointer { nodeSplit in
+        nodeLeft.withUnsafeBufferPointer { nodeLeft in nodeRight.withUnsafeBufferPointer { nodeRight in
+        queries.withUnsafeBufferPointer { queries in
         out.withUnsafeMutableBufferPointer { o in
             let o = UncheckedSendable(o)
             parallelChunks(queries.count, pool: pool) { range in
@@ -440,7 +445,7 @@ struct KDTree {
                     for j in 0..<k { o.value[qi * k + j] = bestI[j] }
                 }
             }
-        }
+        } } } } } } } } } }
     }
 }
 
