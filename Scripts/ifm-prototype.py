@@ -6,7 +6,8 @@
         --command "$PY Scripts/ifm-prototype.py {image} {trimap} {alpha}"
 
 The energy of Aksoy, Aydın, Pollefeys, "Designing Effective Inter-Pixel Information Flow for
-Natural Image Matting" (CVPR 2017), written from the paper's description (not from its code):
+Natural Image Matting" (CVPR 2017), written from the paper and a reading of the authors' MATLAB
+toolbox for its parameters (no code taken):
 
     E = αᵀ (σ_L L_local + σ_CM L_CM + σ_UU L_UU) α + σ_KU Σ_{p∈U} η_p (α_p − ŵ_p)²
 
