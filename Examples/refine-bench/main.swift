@@ -61,6 +61,18 @@ do {
     if let v = environment["CF_FINEST_MAXIT"].flatMap(Int.init) { solver.finestMaxIterations = v }
     if let v = environment["CF_RADIUS"].flatMap(Int.init) { solver.radius = v }
     if let v = environment["CF_COARSEST"].flatMap(Int.init) { solver.coarsestUnknownCount = v }
+    // CF_EPS: the matting Laplacian's ε (default 1e-7; the information-flow paper uses 1e-6).
+    if let v = environment["CF_EPS"].flatMap(Double.init) { solver.epsilon = v }
+    // CF_IFM=1: the information-flow terms on the finest level (Docs/Quality.md, Build 3);
+    // CF_IFM_KU=0/1 forces the known-to-unknown term off/on (default: the histogram test).
+    if environment["CF_IFM"] == "1" {
+        var flow = InformationFlow()
+        if let v = environment["CF_IFM_KU"] { flow.usesKnownToUnknown = v == "1" }
+        // CF_IFM_CM, CF_IFM_UU: σ_CM and σ_UU (0 drops the term).
+        if let v = environment["CF_IFM_CM"].flatMap(Double.init) { flow.colourMixture = v }
+        if let v = environment["CF_IFM_UU"].flatMap(Double.init) { flow.intraUnknown = v }
+        solver.informationFlow = flow
+    }
     // CF_THREADS: the pool's threads (default: the cores available); results do not depend on it.
     let pool = ThreadPool(threadCount: environment["CF_THREADS"].flatMap(Int.init) ?? ProcessInfo.processInfo.activeProcessorCount)
     var times: [Double] = [], cpu: [Double] = []

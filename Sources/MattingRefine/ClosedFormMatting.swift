@@ -43,6 +43,10 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
     /// (0 disables coarse-to-fine). Default 1 000: smooth, semi-transparent regions are
     /// the slow modes of the Laplacian, and only coarse grids remove them cheaply.
     public var coarsestUnknownCount: Int = 1_000
+    /// Adds the non-local terms of information-flow matting (``InformationFlow``) on the
+    /// finest level; coarser levels stay closed form and only start it. Default `nil` (off).
+    /// Set a tight ``tolerance`` (1e-6) with it: the terms were measured on the minimiser.
+    public var informationFlow: InformationFlow? = nil
     /// The defaults: ε 1e-7, radius 1, tolerance 1e-3, 400 iterations per level.
     public init() {}
 
@@ -61,6 +65,8 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
         public var levels: [(width: Int, height: Int, unknown: Int, iterations: Int, residual: Double)] = []
         /// The multigrid solver's Galerkin operator against `Pᵀ(A(P x))`, when asked to check it (tests).
         package var galerkinError: Double?
+        /// With ``ClosedFormMatting/informationFlow``: whether the known-to-unknown term was used.
+        public var usedKnownToUnknown: Bool?
     }
 
     /// The alpha matte of `image` given `trimap`.
@@ -270,10 +276,17 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
                 for i in range { picture[i] = state[i] == Level.foreground ? 1 : 0 }
             }
         }
-        let (iterations, residual) = try ConjugateGradient.solve(
-            laplacian, picture: picture, x: x, tolerance: tolerance,
-            maxIterations: isFinest ? (finestMaxIterations ?? maxIterations) : maxIterations, pool: pool,
-            progress: { pool.reportProgress(share.lowerBound + $0 * (share.upperBound - share.lowerBound)) })
+        let iterations: Int, residual: Double
+        if isFinest, let flow = informationFlow {
+            (iterations, residual, statistics.usedKnownToUnknown) = try solveInformationFlow(
+                flow, level: level, laplacian: laplacian, x: x, picture: picture,
+                maxIterations: finestMaxIterations ?? maxIterations, pool: pool)
+        } else {
+            (iterations, residual) = try ConjugateGradient.solve(
+                laplacian, picture: picture, x: x, tolerance: tolerance,
+                maxIterations: isFinest ? (finestMaxIterations ?? maxIterations) : maxIterations, pool: pool,
+                progress: { pool.reportProgress(share.lowerBound + $0 * (share.upperBound - share.lowerBound)) })
+        }
         pool.reportProgress(share.upperBound)
         statistics.levels.insert((w, h, unknown, iterations, residual), at: 0)
         return [Float](unsafeUninitializedCapacity: n) { alpha, count in
