@@ -1,7 +1,8 @@
 // kernel-bench: times MattingEngine's kernels on fixed shapes and prints one line per
 // workload (name, threads, median seconds, GFLOP/s). Scripts/bench-gemm.py runs it next to
 // numpy/OpenBLAS. Usage:
-//   kernel-bench [--repeat N] [--threads 1,2] [--isa avx512|avx2|portable] [--gemm m,n,k ...] [groups...]
+//   kernel-bench [--repeat N] [--threads 1,2] [--isa avx512|avx2|portable] [--gemm m,n,k ...]
+//                [--conv ic,oc,k,stride,dilation,h,w ... [--im2col]] [groups...]
 // groups: dispatch peak gemm conv (= conv3x3 depthwise deconv); default: peak gemm conv.
 import Foundation
 @_spi(Benchmarks) import MattingEngine
@@ -11,6 +12,8 @@ var threadCounts = [1, 2]
 var isa: String? = nil
 var groups: Set<String> = []
 var gemmShapes = [(1024, 1024, 1024), (65536, 64, 576), (4096, 256, 2304)]
+var convShapes: [[Int]] = []
+var convIndirect = true
 var args = CommandLine.arguments.dropFirst()
 while let arg = args.popFirst() {
     switch arg {
@@ -24,6 +27,10 @@ while let arg = args.popFirst() {
             gemmShapes.append((v[0], v[1], v[2]))
             groups.insert("gemm")
         }
+    case "--conv":  // ic,oc,k,stride,dilation,h,w: time only this convolution (bias, ReLU; repeatable)
+        let v = (args.popFirst() ?? "").split(separator: ",").compactMap { Int($0) }
+        if v.count == 7 { convShapes.append(v); groups.insert("convshape") }
+    case "--im2col": convIndirect = false  // --conv shapes on the im2col lowering
     default: groups.insert(arg)
     }
 }
@@ -84,6 +91,11 @@ for t in threadCounts {
         for (m, n, k) in gemmShapes {
             measure(KernelBenchmarks.gemm(m: m, n: n, k: k, threads: t, isa: isa), threads: t)
         }
+    }
+    for v in convShapes {
+        measure(KernelBenchmarks.convolution(inputChannels: v[0], outputChannels: v[1], kernelSize: v[2], stride: v[3],
+                                             dilation: v[4], height: v[5], width: v[6], threads: t, isa: isa,
+                                             indirect: convIndirect), threads: t)
     }
     if groups.contains("conv") || groups.contains("conv3x3") {
         measure(KernelBenchmarks.convolution(inputChannels: 64, outputChannels: 64, kernelSize: 3,

@@ -78,3 +78,34 @@ void mk_f32_im2col_segment(
         }
     }
 }
+
+void mk_f32_conv_indirection(
+    const float** table, size_t mr, size_t tiles, size_t rows, size_t m0,
+    const float* image, size_t image_stride, int32_t height, int32_t width, size_t pixel_stride,
+    int32_t output_height, int32_t output_width, int32_t sy, int32_t sx, int32_t pad_top, int32_t pad_left,
+    size_t tap_count, const int32_t* dy, const int32_t* dx, const float* zero)
+{
+    size_t m = m0;
+    int32_t ox = (int32_t) (m0 % (size_t) output_width);
+    size_t row_index = m0 / (size_t) output_width;
+    int32_t oy = (int32_t) (row_index % (size_t) output_height);
+    size_t n = row_index / (size_t) output_height;
+    for (size_t r = 0; r < tiles * mr; r++) {
+        const float** slot = table + (r / mr) * tap_count * mr + r % mr;
+        const int32_t y0 = oy * sy - pad_top, x0 = ox * sx - pad_left;
+        const float* base = image + n * image_stride;
+        for (size_t t = 0; t < tap_count; t++) {
+            const int32_t iy = y0 + dy[t], ix = x0 + dx[t];
+            slot[t * mr] = (iy >= 0 && iy < height && ix >= 0 && ix < width)
+                ? base + ((size_t) iy * (size_t) width + (size_t) ix) * pixel_stride : zero;
+        }
+        // Rows past the last repeat it (their results alias the last row's).
+        if (r + 1 < rows) {
+            m++;
+            if (++ox == output_width) {
+                ox = 0;
+                if (++oy == output_height) { oy = 0; n++; }
+            }
+        }
+    }
+}

@@ -71,6 +71,21 @@ typedef void (*mk_f32_gemm_ukernel_fn)(
     float* c, size_t c_stride,
     uint32_t flags, const mk_activation* activation);
 
+// Indirect GEMM (implicit-GEMM convolution): the same tile, packed B, flags and k order as
+// the GEMM microkernels, but A's MR rows are gathered through pointers instead of a dense
+// (im2col) matrix. `a` holds `ks` groups of MR pointers (tap-major: a[t·MR + r] is row r's
+// input for tap t); every one of the MR must be valid (repeat the last row's for rows past
+// mr). Each tap contributes `kc` consecutive floats from its pointer plus `a_offset` floats,
+// except pointers equal to `zero` (a zero buffer of at least kc floats), read as they are.
+// k runs tap by tap, kc per tap: ks · kc rows of the packed B panel.
+
+typedef void (*mk_f32_igemm_ukernel_fn)(
+    size_t mr, size_t nc, size_t kc, size_t ks,
+    const float* const* a, size_t a_offset, const float* zero,
+    const float* w, const float* bias,
+    float* c, size_t c_stride,
+    uint32_t flags, const mk_activation* activation);
+
 // ---------------------------------------------------------------------------------------
 // Depthwise convolution microkernels: one output row of an NHWC depthwise convolution,
 // every channel, any kernel size, stride, dilation and padding.
@@ -217,6 +232,9 @@ typedef void (*mk_x32_transpose_ukernel_fn)(
 #define MK_GEMM_UKERNEL(name, isa, mr, nr) \
     void name(size_t, size_t, size_t, const float*, size_t, const float*, const float*, \
               float*, size_t, uint32_t, const mk_activation*);
+#define MK_IGEMM_UKERNEL(name, isa, mr, nr) \
+    void name(size_t, size_t, size_t, size_t, const float* const*, size_t, const float*, \
+              const float*, const float*, float*, size_t, uint32_t, const mk_activation*);
 #define MK_DWCONV_UKERNEL(name, isa, cb) \
     void name(const float*, int32_t, float*, const float*, const float*, \
               const mk_dwconv_params*, const mk_activation*);
@@ -236,6 +254,7 @@ typedef void (*mk_x32_transpose_ukernel_fn)(
 #undef MK_SOFTMAX_UKERNEL
 #undef MK_VUNARY_UKERNEL
 #undef MK_GEMM_UKERNEL
+#undef MK_IGEMM_UKERNEL
 #undef MK_DWCONV_UKERNEL
 #undef MK_TCONV_DOT_UKERNEL
 #undef MK_CF_LAPLACIAN_UKERNEL
@@ -258,6 +277,18 @@ void mk_f32_im2col_segment(
     int32_t y0, int32_t x0, int32_t sx,
     size_t tap_count, const int32_t* dy, const int32_t* dx,
     size_t k0, size_t k1);
+
+/// Fills an indirect GEMM's pointer table for output pixels m0 ..< m0 + rows of a convolution
+/// (pixel m is image m / (output_height·output_width), row, column in that order): for tile i
+/// (mr rows each, `tiles` of them), tap t, row r, table[(i·tap_count + t)·mr + r] points at
+/// input pixel (oy·sy − pad_top + dy[t], ox·sx − pad_left + dx[t]) of `image` (images
+/// `image_stride` floats apart, pixels `pixel_stride` apart), or is `zero` where that pixel is
+/// outside the image. Rows from `rows` up to tiles·mr repeat the last row.
+void mk_f32_conv_indirection(
+    const float** table, size_t mr, size_t tiles, size_t rows, size_t m0,
+    const float* image, size_t image_stride, int32_t height, int32_t width, size_t pixel_stride,
+    int32_t output_height, int32_t output_width, int32_t sy, int32_t sx, int32_t pad_top, int32_t pad_left,
+    size_t tap_count, const int32_t* dy, const int32_t* dx, const float* zero);
 
 /// A peak-FMA probe: `iterations` × 10 independent 8-wide FMAs (AVX2); returns a checksum.
 float mk_f32_fma_peak_probe__avx2_fma(size_t iterations);

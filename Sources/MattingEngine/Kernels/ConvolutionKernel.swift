@@ -9,8 +9,12 @@ import CMattingKernels
 /// Lowering (chosen at init, see Docs/Kernels.md):
 /// - 1×1, stride 1, no padding: the NHWC input already is the GEMM's A (`pixels × inC`);
 /// - depthwise (groups == inC == outC): a row microkernel vectorised across channels;
-/// - anything else (K×K, strides, dilation, groups): implicit GEMM, packing bounded im2col
-///   tiles (`mc × kc`) per task into the worker's scratch — never a whole-image buffer.
+/// - anything else (K×K, strides, dilation, groups) on the 6×16 paths (AVX2, portable) with at
+///   least `indirectMinChannels` input channels per group: indirect GEMM — per task, a table
+///   of pointers to each output pixel's input pixel per tap (a zero row for padding), read by
+///   the indirect microkernel straight from the image, with no im2col copy;
+/// - anything else: implicit GEMM, packing bounded im2col tiles (`mc × kc`) per task into the
+///   worker's scratch — never a whole-image buffer.
 ///
 /// Results are bit-identical for any thread count: tasks own disjoint output tiles and
 /// each output's k order is fixed.
@@ -26,6 +30,10 @@ final class ConvolutionKernel: Sendable {
     private enum Lowering: Sendable {
         case direct(groups: [PackedGEMMWeights])
         case im2col(groups: [PackedGEMMWeights], dy: [Int32], dx: [Int32])
+        /// Indirect GEMM: K blocks are whole taps (`taps` taps of all channels) or, past `kc`
+        /// channels, one tap's channel range; `zero` is the padding row.
+        case indirect(groups: [PackedGEMMWeights], dy: [Int32], dx: [Int32], blocks: [IndirectBlock],
+                      zero: AlignedFloats, microkernel: mk_f32_igemm_ukernel_fn)
         case depthwise(weights: AlignedFloats, bias: AlignedFloats, channelStride: Int)
         /// Few output channels per group, stride 1: per-pixel dot products (`dotConvolutionRow`);
         /// OHWI weights are already `[group][oc][tap][ic]`.
@@ -41,7 +49,10 @@ final class ConvolutionKernel: Sendable {
     }
 
     /// As the contract initialiser, on a chosen instruction-set path (tests, comparisons).
-    init(geometry g: ConvolutionGeometry, weights: [Float], bias: [Float]?, activation: Activation, isa: KernelISA) {
+    /// `allowsIndirect: false` keeps K×K convolutions on the im2col lowering (tests and
+    /// benchmarks compare the two).
+    init(geometry g: ConvolutionGeometry, weights: [Float], bias: [Float]?, activation: Activation, isa: KernelISA,
+         allowsIndirect: Bool = true) {
         g.checkKernelArguments(weights: weights, bias: bias, isa: isa)
         self.geometry = g
         self.activation = activation
@@ -80,8 +91,47 @@ final class ConvolutionKernel: Sendable {
         }
         let isPointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1
             && g.strideWidth == 1 && g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0
-        lowering = isPointwise ? .direct(groups: packed) : .im2col(groups: packed, dy: dy, dx: dx)
+        if isPointwise {
+            lowering = .direct(groups: packed)
+        } else if allowsIndirect, icg >= Self.indirectMinChannels, let ukernel = isa.indirectGEMMMicrokernel {
+            let kc = isa.gemmBlocking.kc
+            var blocks: [IndirectBlock] = []
+            if icg <= kc {
+                // As few K blocks as kc allows, with the taps spread evenly among them.
+                let count = (taps * icg + kc - 1) / kc
+                let perBlock = (taps + count - 1) / count
+                for t0 in stride(from: 0, to: taps, by: perBlock) {
+                    blocks.append(IndirectBlock(tap: t0, taps: min(perBlock, taps - t0), channel: 0, channels: icg))
+                }
+            } else {
+                let count = (icg + kc - 1) / kc
+                let perBlock = (icg + count - 1) / count
+                for t in 0..<taps {
+                    for c0 in stride(from: 0, to: icg, by: perBlock) {
+                        blocks.append(IndirectBlock(tap: t, taps: 1, channel: c0, channels: min(perBlock, icg - c0)))
+                    }
+                }
+            }
+            lowering = .indirect(groups: packed, dy: dy, dx: dx, blocks: blocks,
+                                 zero: AlignedFloats(count: min(icg, kc)), microkernel: ukernel)
+        } else {
+            lowering = .im2col(groups: packed, dy: dy, dx: dx)
+        }
     }
+
+    /// One K block of the indirect lowering: taps `tap ..< tap + taps`, channels
+    /// `channel ..< channel + channels` of each (all channels when `taps > 1`).
+    struct IndirectBlock: Sendable {
+        let tap: Int, taps: Int, channel: Int, channels: Int
+    }
+
+    /// From this many input channels per group, K×K convolutions take the indirect lowering
+    /// (where the path has an indirect microkernel): each tap then feeds the microkernel a run
+    /// of at least this many k steps between pointer switches.
+    static let indirectMinChannels = 8
+
+    /// Whether this kernel gathers its input through pointers (indirect GEMM).
+    var isIndirect: Bool { if case .indirect = lowering { true } else { false } }
 
     /// Up to this many output channels per group (stride 1) take the dot path: below about
     /// a quarter of a GEMM panel's columns, the panel's wasted lanes cost more than the dot
@@ -95,8 +145,16 @@ final class ConvolutionKernel: Sendable {
     func scratchByteCount(inputHeight: Int, inputWidth: Int, threadCount: Int) -> Int {
         switch lowering {
         case .im2col: max(1, threadCount) * isa.gemmBlocking.aTileBytes
+        case .indirect: max(1, threadCount) * indirectionBytes
         case .direct, .depthwise, .dot: 0
         }
+    }
+
+    /// One worker's pointer table: `mc` rows (rounded up to `mr`) × taps, 64-byte rounded.
+    private var indirectionBytes: Int {
+        let b = isa.gemmBlocking
+        let rows = (b.mc + b.mr - 1) / b.mr * b.mr
+        return (rows * geometry.kernelHeight * geometry.kernelWidth * MemoryLayout<UnsafeRawPointer>.stride + 63) / 64 * 64
     }
 
     /// Computes the convolution. `scratch` must hold `scratchByteCount(...)` bytes, 64-byte aligned.
@@ -162,6 +220,11 @@ final class ConvolutionKernel: Sendable {
                                threads: threads) { m0, _, grp, _, k0, _ in
                     (input + m0 * g.inputChannels + grp * g.inputChannelsPerGroup + k0, g.inputChannels)
                 }
+            case let .indirect(groups, dy, dx, blocks, zero, ukernel):
+                precondition(scratch != nil, "this convolution needs scratch memory")
+                runIndirect(input: input, batch: batch, inputHeight: inputHeight, inputWidth: inputWidth,
+                            outH: outH, outW: outW, output: output, scratch: scratch!, groups: groups, dy: dy, dx: dx,
+                            blocks: blocks, zero: zero, microkernel: ukernel, activation: act, post: post, threads: threads)
             case let .im2col(groups, dy, dx):
                 precondition(scratch != nil, "this convolution needs scratch memory")
                 let M = batch * outH * outW
@@ -191,6 +254,67 @@ final class ConvolutionKernel: Sendable {
                             }
                             return (UnsafePointer(tile), kLen)
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The indirect lowering: tasks of `mc` output pixels × `nc` output channels (per group), as
+    /// `runGroupedGEMM`; each task fills its worker's pointer table (micro-tile by tap by row,
+    /// rows past the last repeating it), then runs every K block against every panel.
+    private func runIndirect(
+        input: UnsafePointer<Float>, batch: Int, inputHeight: Int, inputWidth: Int, outH: Int, outW: Int,
+        output: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer,
+        groups: [PackedGEMMWeights], dy: [Int32], dx: [Int32], blocks: [IndirectBlock], zero: AlignedFloats,
+        microkernel ukernel: mk_f32_igemm_ukernel_fn,
+        activation: UnsafePointer<mk_activation>, post: Activation?, threads: ThreadPool
+    ) {
+        let g = geometry
+        let ocg = g.outputChannelsPerGroup, icg = g.inputChannelsPerGroup, C = g.inputChannels
+        let blocking = isa.gemmBlocking
+        let mr = blocking.mr, nr = blocking.nr, mc = blocking.mc, nc = blocking.nc
+        let taps = dy.count
+        let M = batch * outH * outW
+        let mTasks = (M + mc - 1) / mc, nTasks = (ocg + nc - 1) / nc
+        let tableStride = indirectionBytes
+        let zeroRow = UnsafePointer(zero.pointer)
+        let isa = self.isa
+        dy.withUnsafeBufferPointer { dy in
+            dx.withUnsafeBufferPointer { dx in
+                threads.parallelFor(mTasks * g.groups * nTasks) { task, worker in
+                    let nt = task % nTasks, grp = (task / nTasks) % g.groups, mt = task / (nTasks * g.groups)
+                    let m0 = mt * mc, rows = min(mc, M - m0)
+                    let n0 = nt * nc, n1 = min(ocg, n0 + nc)
+                    let table = (scratch + worker * tableStride).bindMemory(
+                        to: UnsafePointer<Float>?.self, capacity: tableStride / MemoryLayout<UnsafeRawPointer>.stride)
+                    let tiles = (rows + mr - 1) / mr
+                    mk_f32_conv_indirection(
+                        table, mr, tiles, rows, m0, input + grp * icg, inputHeight * inputWidth * C,
+                        Int32(inputHeight), Int32(inputWidth), C, Int32(outH), Int32(outW),
+                        Int32(g.strideHeight), Int32(g.strideWidth), Int32(g.padTop), Int32(g.padLeft),
+                        taps, dy.baseAddress, dx.baseAddress, zeroRow)
+                    let weights = groups[grp]
+                    let c = output + m0 * g.outputChannels + grp * ocg
+                    let ldc = g.outputChannels
+                    for (b, block) in blocks.enumerated() {
+                        var flags: UInt32 = b == 0 ? 0 : MK_GEMM_ACCUMULATE
+                        if b == blocks.count - 1 { flags |= MK_GEMM_ACTIVATE }
+                        let k0 = block.tap * icg + block.channel
+                        for panel in (n0 / nr)..<((n1 + nr - 1) / nr) {
+                            let w = weights.panel(panel, k0: k0)
+                            let bias = weights.bias(panel: panel)
+                            let col = panel * nr
+                            let ncols = min(nr, n1 - col)
+                            for tile in 0..<tiles {
+                                ukernel(min(mr, rows - tile * mr), ncols, block.channels, block.taps,
+                                        table + (tile * taps + block.tap) * mr, block.channel, zeroRow,
+                                        w, bias, c + tile * mr * ldc + col, ldc, flags, activation)
+                            }
+                        }
+                    }
+                    if let post {
+                        for i in 0..<rows { post.applyPostPass(c + i * ldc + n0, count: n1 - n0, isa: isa) }
                     }
                 }
             }

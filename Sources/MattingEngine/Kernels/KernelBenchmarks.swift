@@ -61,20 +61,22 @@ public enum KernelBenchmarks {
     }
 
     /// A convolution over a `1 × height × width × inputChannels` input, bias and ReLU fused.
-    /// `groups == inputChannels == outputChannels` is depthwise.
+    /// `groups == inputChannels == outputChannels` is depthwise. `indirect: false` keeps a
+    /// K×K convolution on the im2col lowering (for before/after comparisons).
     public static func convolution(
-        inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, groups: Int = 1,
-        height: Int, width: Int, threads: Int, isa isaName: String? = nil
+        inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, dilation: Int = 1, groups: Int = 1,
+        height: Int, width: Int, threads: Int, isa isaName: String? = nil, indirect: Bool = true
     ) -> Workload {
-        let pad = kernelSize / 2
+        let pad = kernelSize / 2 * dilation
         let g = ConvolutionGeometry(
             inputChannels: inputChannels, outputChannels: outputChannels,
             kernelHeight: kernelSize, kernelWidth: kernelSize, strideHeight: stride, strideWidth: stride,
+            dilationHeight: dilation, dilationWidth: dilation,
             groups: groups, padTop: pad, padLeft: pad, padBottom: pad, padRight: pad)
         let w = buffer(g.weightCount, seed: 5)
         let kernel = ConvolutionKernel(geometry: g, weights: Array(UnsafeBufferPointer(start: w, count: g.weightCount)),
                                        bias: [Float](repeating: 0.1, count: outputChannels), activation: .relu,
-                                       isa: isa(isaName))
+                                       isa: isa(isaName), allowsIndirect: indirect)
         w.deallocate()
         let (oh, ow) = g.convolutionOutputSize(height: height, width: width)
         let input = buffer(height * width * inputChannels, seed: 6)
@@ -83,9 +85,10 @@ public enum KernelBenchmarks {
         let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(scratchBytes, 64), alignment: 64)
         let pool = ThreadPool(threadCount: threads)
         let macs = Double(oh * ow * outputChannels) * Double(kernelSize * kernelSize * inputChannels / groups)
-        let kind = groups == inputChannels && groups == outputChannels && groups > 1 ? "depthwise" : "conv"
+        let kind = groups == inputChannels && groups == outputChannels && groups > 1 ? "depthwise"
+            : kernel.isIndirect ? "conv indirect" : "conv"
         return Workload(
-            name: "\(kind) \(kernelSize)x\(kernelSize)/\(stride) \(inputChannels)->\(outputChannels) \(height)x\(width)",
+            name: "\(kind) \(kernelSize)x\(kernelSize)/\(stride)\(dilation > 1 ? " d\(dilation)" : "") \(inputChannels)->\(outputChannels) \(height)x\(width)",
             flops: 2 * macs,
             body: { kernel.run(input: input, batch: 1, inputHeight: height, inputWidth: width,
                                output: output, scratch: scratch, threads: pool) },

@@ -55,6 +55,16 @@ enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// The indirect (implicit-GEMM) twin of `gemmMicrokernel`, same tile and packed weights,
+    /// or `nil` where the path has none (AVX-512: its convolutions keep the im2col lowering).
+    var indirectGEMMMicrokernel: mk_f32_igemm_ukernel_fn? {
+        switch self {
+        case .portable: mk_f32_igemm_ukernel_6x16__portable
+        case .avx2: mk_f32_igemm_ukernel_6x16__avx2_fma
+        case .avx512: nil
+        }
+    }
+
     /// Tile and cache blocking of this path's GEMM (the microkernel's MR × NR and the
     /// driver's task and K-block sizes). Weights are packed in panels of `nr` columns, so a
     /// kernel packs for the path it will run on.

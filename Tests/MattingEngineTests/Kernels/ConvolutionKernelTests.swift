@@ -108,6 +108,46 @@ struct ConvolutionKernelTests {
         return c
     }
 
+    /// K×K convolutions with at least 8 input channels per group: the indirect (pointer-table)
+    /// lowering on the 6×16 paths. U²-Net's dilated 3×3s (taps in the padding), several K
+    /// blocks of whole taps (64 channels: K = 576 > kc), one tap's channels split in K blocks
+    /// (300 and 520 channels > kc), more pixels than a task's rows (13×11, batch 2), output
+    /// channels that leave a partial panel, strides, groups and asymmetric padding.
+    static let indirectCases: [ConvolutionCase] = [
+        ConvolutionCase(16, 16, k: 3, pad: (1, 1, 1, 1), batch: 2, height: 13, width: 11),
+        ConvolutionCase(16, 16, k: 3, dilation: 2, pad: (2, 2, 2, 2), height: 10, width: 10),
+        ConvolutionCase(16, 16, k: 3, dilation: 8, pad: (8, 8, 8, 8), height: 10, width: 10),
+        ConvolutionCase(32, 16, k: 3, dilation: 4, pad: (4, 4, 4, 4), height: 9, width: 12),
+        ConvolutionCase(64, 64, k: 3, pad: (1, 1, 1, 1), height: 17, width: 9),
+        ConvolutionCase(64, 40, k: 3, pad: (1, 1, 1, 1), height: 8, width: 11),
+        ConvolutionCase(300, 20, k: 3, pad: (1, 1, 1, 1), height: 6, width: 7),
+        ConvolutionCase(520, 18, k: 3, stride: 2, pad: (0, 1, 1, 0), height: 7, width: 8),
+        ConvolutionCase(8, 24, k: 5, stride: 2, pad: (2, 1, 0, 2), height: 12, width: 9),
+        ConvolutionCase(16, 12, k: 3, groups: 2, pad: (1, 1, 1, 1), height: 7, width: 10),
+        ConvolutionCase(9, 17, k: 3, strideW: 2, pad: (0, 1, 2, 1), height: 8, width: 15),
+    ]
+
+    @Test("the indirect lowering matches the reference and the im2col lowering bit for bit",
+          arguments: KernelISA.supported, indirectCases.indices)
+    func indirectLowering(isa: KernelISA, index: Int) {
+        let c = Self.indirectCases[index]
+        for activation in [Activation.relu, .sigmoid] {
+            Self.check(c, isa: isa, activation: activation, label: "indirect")
+        }
+        var rng = SeededGenerator(seed: seed("indirect vs im2col \(c)"))
+        let input = rng.floats(c.batch * c.height * c.width * c.shape.inputChannels)
+        let weights = rng.floats(c.shape.weightCount), bias = rng.floats(c.shape.outputChannels)
+        let g = geometry(c.shape)
+        let indirect = ConvolutionKernel(geometry: g, weights: weights, bias: bias, activation: .relu, isa: isa)
+        let im2col = ConvolutionKernel(geometry: g, weights: weights, bias: bias, activation: .relu, isa: isa,
+                                       allowsIndirect: false)
+        #expect(indirect.isIndirect == (isa.indirectGEMMMicrokernel != nil), "\(isa) \(c): lowering")
+        #expect(!im2col.isIndirect)
+        let a = runConvolution(indirect, input: input, batch: c.batch, height: c.height, width: c.width, threads: twoThreads)
+        let b = runConvolution(im2col, input: input, batch: c.batch, height: c.height, width: c.width, threads: singleThread)
+        #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "\(isa) \(c): indirect and im2col differ")
+    }
+
     static func check(_ c: ConvolutionCase, isa: KernelISA, activation: Activation = .identity, label: String) {
         let s = seed("conv \(c) \(activation)")
         var rng = SeededGenerator(seed: s)
