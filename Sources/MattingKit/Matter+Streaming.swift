@@ -212,7 +212,7 @@ extension Matter {
     /// the call returns; both passes then read their strips from it. It is read and written,
     /// never mapped, so it does not count in the resident size (its pages are the kernel's
     /// page cache). If it cannot be made or written (no such folder, a full disk) the call
-    /// throws `ImageError.io` naming the input and the spill file; it does not fall back to
+    /// throws `ImageError.spill` naming the input and the folder; it does not fall back to
     /// holding the picture.
     ///
     /// With ``MattingOptions/enhance`` the photo is read once more first: a pass over its rows
@@ -280,7 +280,7 @@ extension Matter {
     /// streams; an EXIF orientation that turns or flips the photo (3–8) streams through the
     /// same anonymous temporary spill file as a file does (in `TMPDIR`, no name, its space
     /// reserved before decoding, closed when the call returns): the only thing of an upload
-    /// ever written to disk, and if it cannot be made the call throws `ImageError.io` rather
+    /// ever written to disk, and if it cannot be made the call throws `ImageError.spill` rather
     /// than hold the picture. An interlaced PNG streams, its rows put together from one
     /// decoder per interlace pass over `bytes`.
     ///
