@@ -225,7 +225,7 @@ package final class SpilledRowReader: ImageRowSource {
     private var cachedTileRow = -1
     private var tile: [UInt8]
 
-    fileprivate init(file: SpillFile, geometry: TileGeometry, path: String, layout: PixelLayout) {
+    init(file: SpillFile, geometry: TileGeometry, path: String, layout: PixelLayout) {
         self.file = file
         self.geometry = geometry
         self.path = path
@@ -248,6 +248,12 @@ package final class SpilledRowReader: ImageRowSource {
                 }
             }
         }
+        next += count
+    }
+
+    /// Passes over the next `count` rows without reading them (as many as are left at most).
+    package func skipRows(_ count: Int) {
+        precondition(count >= 0 && count <= height - next, "skipRows(\(count)): bad call")
         next += count
     }
 
@@ -285,7 +291,7 @@ package final class SpilledRowReader: ImageRowSource {
 
 /// Where the tiles of the upright picture lie in the spill file: tile (tx, ty) of
 /// `tileWidth × tileHeight` pixels (row-major inside), columns of tiles one after another.
-private struct TileGeometry {
+struct TileGeometry {
     let width: Int, height: Int, channels: Int, tileWidth: Int, tileHeight: Int
     var tilesAcross: Int { (width + tileWidth - 1) / tileWidth }
     var tilesDown: Int { (height + tileHeight - 1) / tileHeight }
@@ -295,7 +301,7 @@ private struct TileGeometry {
 }
 
 /// An unlinked temporary file, read and written at offsets; closed on deinit.
-private final class SpillFile {
+final class SpillFile {
     let fd: Int32
     let input: String
     let directory: String
