@@ -15,6 +15,12 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     case tooLarge(source: String, width: Int, height: Int, limit: Int)
     /// Reading or writing the file failed; `detail` is the system's reason.
     case io(path: String, detail: String)
+    /// The temporary spill file that holds a picture's decoded rows between passes (an
+    /// anonymous file in `directory`, the temporary folder: `TMPDIR`, else `/tmp`) could not be
+    /// created, its space reserved, written or read. `input` is the picture's file (`"<memory>"`
+    /// for bytes), `action` what failed ("create", "reserve 1000 bytes for", "write", "read")
+    /// and `detail` the system's reason. Nothing falls back to holding the picture whole.
+    case spill(input: String, directory: String, action: String, detail: String)
     /// The picture cannot be written as asked (for example RGBA to JPEG with no background).
     case unsupportedEncoding(destination: String, detail: String)
     /// A caller passed a value outside the documented range.
@@ -47,6 +53,8 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
                 "\(source): too large: \(width)×\(height) pixels exceeds the limit of \(limit) pixels"
             }
         case let .io(path, detail): "\(path): \(detail)"
+        case let .spill(input, directory, action, detail):
+            "\(input): cannot \(action) the temporary spill file of its decoded rows in \(directory): \(detail) (TMPDIR chooses the folder)"
         case let .unsupportedEncoding(destination, detail): "\(destination): cannot encode: \(detail)"
         case let .invalidArgument(detail): "invalid argument: \(detail)"
         }

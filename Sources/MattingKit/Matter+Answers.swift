@@ -91,8 +91,10 @@ extension Matter {
     /// subject's bounds: the bytes of the whole-picture result's matte and colours cropped to
     /// it (`Image.cropped(to:)`), then encoded as ``AnswerOutput`` says. In strips, the
     /// subject's box is found by a bounds pass before the outputs are made (the photo decoded
-    /// once more, every full-size matte row made without encoding), and the outputs' pass
-    /// encodes only the crop's rows and columns, stopping after its last row.
+    /// once more, every full-size matte row and colour made without encoding, and kept in
+    /// anonymous spill files in `TMPDIR`, 4 bytes a pixel), and the outputs' pass reads back
+    /// and encodes only the crop's rows and columns. If those files cannot be made or written,
+    /// the outputs' pass makes the rows again instead (same bytes, more time).
     ///
     /// - Parameters:
     ///   - bytes: a PNG or JPEG file's contents.

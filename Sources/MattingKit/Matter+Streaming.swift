@@ -212,12 +212,15 @@ extension Matter {
     /// the call returns; both passes then read their strips from it. It is read and written,
     /// never mapped, so it does not count in the resident size (its pages are the kernel's
     /// page cache). If it cannot be made or written (no such folder, a full disk) the call
-    /// throws `ImageError.io` naming the input and the spill file; it does not fall back to
+    /// throws `ImageError.spill` naming the input and the folder; it does not fall back to
     /// holding the picture.
     ///
     /// With ``MattingOptions/enhance`` the photo is read once more first: a pass over its rows
-    /// gathers the contrast equalisation's tile histograms, and both passes then read the
-    /// enhanced rows (`RowEnhancement`), with the whole-picture path's bytes.
+    /// gathers the contrast equalisation's tile histograms; pass 1 then enhances the rows
+    /// (`RowEnhancement`, the whole-picture path's bytes) and writes them, as it reads them, to
+    /// an anonymous spill file like a turned photo's (3 bytes a pixel), which pass 2 reads back
+    /// instead of decoding and enhancing again. If that file cannot be made or written, pass 2
+    /// decodes and enhances the photo again (same bytes, more time).
     ///
     /// The whole-picture path is taken instead (same files, memory as
     /// ``matte(_:options:progress:)``) for a photo of at most `stripsAbove` pixels (faster, see
@@ -228,7 +231,9 @@ extension Matter {
     ///
     /// An interlaced (Adam7) PNG streams too: its rows are put together from one decoder per
     /// interlace pass (the file is opened once per pass), which costs about twice a plain
-    /// PNG's decoding per strip pass and holds only a few rows.
+    /// PNG's decoding and holds only a few rows. It is decoded once: pass 1 writes the rows to
+    /// an anonymous spill file as it reads them (its decoded size), and pass 2 reads them back
+    /// (if that file cannot be made or written, pass 2 decodes the file again).
     ///
     /// Outputs are written as `AtomicFile` does: through temporary files renamed at the end.
     /// When the call throws — a decoding error, a full disk, cancellation — no output is left:
@@ -265,8 +270,8 @@ extension Matter {
     }
 
     /// Mattes the PNG or JPEG held in `bytes` (an upload) and returns the encoded outputs in
-    /// memory, with the bytes of the whole-picture path (nothing written to disk but the spill
-    /// of a turned photo, below).
+    /// memory, with the bytes of the whole-picture path (nothing written to disk but the
+    /// anonymous spill files below).
     ///
     /// A photo of more than `stripsAbove` pixels goes through in strips as
     /// ``matte(fileAt:writing:options:studio:stripsAbove:progress:)`` does, its rows decoded
@@ -279,10 +284,11 @@ extension Matter {
     /// listed at ``matte(fileAt:writing:options:studio:stripsAbove:progress:)``. Mirrored (2)
     /// streams; an EXIF orientation that turns or flips the photo (3–8) streams through the
     /// same anonymous temporary spill file as a file does (in `TMPDIR`, no name, its space
-    /// reserved before decoding, closed when the call returns): the only thing of an upload
-    /// ever written to disk, and if it cannot be made the call throws `ImageError.io` rather
-    /// than hold the picture. An interlaced PNG streams, its rows put together from one
-    /// decoder per interlace pass over `bytes`.
+    /// reserved before decoding, closed when the call returns), and if it cannot be made the
+    /// call throws `ImageError.spill` rather than hold the picture. An interlaced PNG streams,
+    /// its rows put together from one decoder per interlace pass over `bytes`; its rows (and,
+    /// with pre-enhance, the enhanced rows) are kept for pass 2 in a spill file likewise, as
+    /// a file's are (pass 2 decodes again if that file cannot be made).
     ///
     /// - Parameters:
     ///   - bytes: a PNG or JPEG file's contents.
@@ -434,12 +440,15 @@ extension Matter {
         let layout: PixelLayout
         let orientation: ImageOrientation
         let colorProfile: ColorProfile?
+        /// An interlaced (Adam7) PNG: each reading costs about two plain decodes.
+        let isInterlaced: Bool
 
         init(_ reader: ImageRowReader) {
             (width, height) = reader.uprightSize
             layout = reader.layout
             orientation = reader.orientation
             colorProfile = reader.colorProfile
+            isInterlaced = reader.isInterlaced
         }
 
         /// Whether `reader` (opened again for a pass) still shows this header.
@@ -512,6 +521,104 @@ extension Matter {
         }
     }
 
+    /// A crop's bounds pass's full-size rows, kept for its outputs' pass in two spill files
+    /// (`RowSpill`): the 8-bit matte and the colours (RGB), 4 bytes a pixel. If a write fails
+    /// the record is left incomplete, and the outputs' pass makes the rows again instead.
+    final class CropRecord {
+        let matte: RowSpill
+        let colours: RowSpill
+        var width: Int { matte.width }
+        var isComplete: Bool { matte.isComplete && colours.isComplete }
+
+        init(width: Int, height: Int, input: String) throws {
+            let directory = UprightSource.temporaryDirectory
+            matte = try RowSpill(width: width, height: height, layout: .gray, input: input, directory: directory)
+            colours = try RowSpill(width: width, height: height, layout: .rgb, input: input, directory: directory)
+        }
+
+        /// Records the next `count` rows.
+        func add(colours rows: UnsafePointer<UInt8>, stride: Int, alpha: UnsafePointer<UInt8>, alphaStride: Int, count: Int) {
+            guard matte.failure == nil, colours.failure == nil else { return }
+            try? matte.append(alpha, stride: alphaStride, count: count)
+            try? colours.append(rows, stride: stride, count: count)
+        }
+    }
+
+    /// Every output's streaming encoder for a `width × height` picture (the photo or its
+    /// crop), fed batches of colour and matte rows; their sinks made by index, in order.
+    private final class OutputEncoders {
+        let kinds: [EncodedOutput]
+        private(set) var sinks: [any EncodedSink] = []
+        private var writers: [StripWriter] = []
+        /// A JPEG cut-out: the colours composited over the background, a batch at a time.
+        private var compositeRows: [UInt8]
+        private let width: Int
+        private let background: RGBColor
+        private let pool: ThreadPool
+
+        var isEmpty: Bool { writers.isEmpty }
+
+        /// `rows`: the most rows a batch holds. The PNGs' bands are deflated on the writers'
+        /// own threads while the next batches are made (the bytes do not depend on the thread count).
+        init(_ kinds: [EncodedOutput], into makeSink: (Int) throws -> any EncodedSink, width OW: Int, height OH: Int, rows: Int,
+             profile: ColorProfile?, background: RGBColor, pool: ThreadPool) throws {
+            self.kinds = kinds
+            width = OW
+            self.background = background
+            self.pool = pool
+            compositeRows = [UInt8](repeating: 0, count: kinds.contains(.cutout(.jpeg)) ? rows * OW * 3 : 0)
+            for (index, kind) in kinds.enumerated() {
+                let sink = try makeSink(index)
+                sinks.append(sink)
+                switch kind {
+                case .cutout(.png):
+                    writers.append(.png(try StreamingPNGWriter(sink: sink, width: OW, height: OH, layout: .rgba, colorProfile: profile,
+                                                               threads: pool.threadCount)))
+                case .cutout(.jpeg), .colours:
+                    writers.append(.jpeg(try StreamingJPEGWriter(sink: sink, width: OW, height: OH, layout: .rgb, colorProfile: profile)))
+                case .mask(.png):
+                    writers.append(.png(try StreamingPNGWriter(sink: sink, width: OW, height: OH, layout: .gray, colorProfile: nil,
+                                                               threads: pool.threadCount)))
+                case .mask(.jpeg):
+                    writers.append(.jpeg(try StreamingJPEGWriter(sink: sink, width: OW, height: OH, layout: .gray, colorProfile: nil)))
+                case let .cutoutOver(colour, opacity):
+                    writers.append(.over(try CutoutOverWriter(sink: sink, width: OW, height: OH, rows: rows, over: colour,
+                                                              opacity: opacity, colorProfile: profile, threads: pool.threadCount)))
+                }
+            }
+        }
+
+        /// The next `count` rows: `width` colours (RGB, rows `stride` apart) and matte values
+        /// (rows `alphaStride` apart).
+        func write(_ colours: UnsafePointer<UInt8>, stride: Int, alpha: UnsafePointer<UInt8>, alphaStride: Int, count: Int) throws {
+            let OW = width, background = background, pool = pool
+            for (kind, writer) in zip(kinds, writers) {
+                switch (kind, writer) {
+                case let (_, .over(over)):
+                    try over.write(colours, stride: stride, alpha: alpha, alphaStride: alphaStride, count: count, pool: pool)
+                case (.cutoutOver, _): preconditionFailure("a cut-out over a colour has its own writer")
+                case let (.cutout, .png(png)):
+                    try png.write(colours, stride: stride, alpha: alpha, alphaStride: alphaStride, count: count)
+                case let (.cutout, .jpeg(jpeg)):
+                    try compositeRows.withUnsafeMutableBufferPointer { rows in
+                        Compositing.compositeRows(colours, stride: stride, alpha: alpha, alphaStride: alphaStride, over: background,
+                                                  width: OW, count: count, into: rows.baseAddress!, outputStride: OW * 3, pool: pool)
+                        try jpeg.write(rows.baseAddress!, stride: OW * 3, count: count)
+                    }
+                case let (.mask, .png(png)): try png.write(alpha, stride: alphaStride, count: count)
+                case let (.mask, .jpeg(jpeg)): try jpeg.write(alpha, stride: alphaStride, count: count)
+                case let (.colours, .jpeg(jpeg)): try jpeg.write(colours, stride: stride, count: count)
+                case (.colours, .png): preconditionFailure("colours are written as JPEG")
+                }
+            }
+        }
+
+        /// Ends every encoder (the sinks are committed by the caller).
+        func finish() throws {
+            for writer in writers { try writer.finish() }
+        }
+    }
+
     /// One output's streaming encoder.
     private enum StripWriter {
         case png(StreamingPNGWriter)
@@ -528,9 +635,11 @@ extension Matter {
     }
 
     /// The strip path on the pool's thread: pass 1 builds the working copy, the solver runs,
-    /// pass 2 writes the outputs. With `cropping`, a bounds pass before pass 2 makes every
-    /// matte row as pass 2 does, encoding nothing, to find the subject's box; pass 2 then
-    /// encodes only the crop's rows and columns (and stops decoding after its last row).
+    /// pass 2 writes the outputs. With `cropping`, a bounds pass makes every matte row and
+    /// colour as pass 2 does, encoding nothing, to find the subject's box, and keeps them in
+    /// spill files (``CropRecord``); the outputs' pass then reads back and encodes only the
+    /// crop's rows and columns. If those files cannot be made or written, the outputs' pass is
+    /// pass 2 with the crop (decoding again, stopping after the crop's last row).
     private static func stream(
         _ input: RowInput, header: StripHeader, writing kinds: [EncodedOutput], into makeSink: (Int) throws -> any EncodedSink,
         extra: (any ExtraOutput)?, options: MattingOptions, postprocessor: StripPostprocessor, pipeline: Pipeline,
@@ -549,24 +658,36 @@ extension Matter {
         // bytes a working pixel: the copy in 8 bits and in floats, the guide, the matte, the
         // foreground), and pass 2 needs only part of them (`FullSizeSources`): they are held
         // in `results` and dropped as soon as those are made.
+        //
+        // Rows that cost more to make again than to read back — an interlaced PNG's (not
+        // turned: a turned one is read from its orientation spill already) and enhanced rows —
+        // are written to a `RowSpill` as pass 1 reads them, and pass 2 reads them from there.
+        // If the spill cannot be made or written, pass 2 reads (and enhances) them again.
         var results: WorkingResults?
-        let (source, enhancement) = try pipeline.stage(.prepare, keepingFileErrors: true) {
-            () throws -> (UprightSource, RowEnhancement?) in
+        let (source, enhancement, rowSpill) = try pipeline.stage(.prepare, keepingFileErrors: true) {
+            () throws -> (UprightSource, RowEnhancement?, RowSpill?) in
             let source = try UprightSource(input, header: header)
             let parts = Double(1 + (source.needsSpill ? 1 : 0) + (options.enhance ? 1 : 0))
             try source.prepare(pool: pool) { pool.reportProgress($0 / parts) }
             let enhancement = try options.enhance ? source.withRows { rows in
                 try enhancementHistograms(rows, pool: pool) { pool.reportProgress((parts - 2 + $0) / parts) }
             } : nil
+            var rowSpill: RowSpill?
             let (working, guide) = try source.withRows { upright in
                 // An extra output sees the photo's rows as decoded (before pre-enhance).
                 let rows = extra.map { extra in TappedRowSource(upright) { extra.photoRows($0, count: $1) } } ?? upright
-                return try firstPass(enhancement?.rows(from: rows, pool: pool) ?? rows, width: size.width, height: size.height, pool: pool) {
+                let made: any ImageRowSource = enhancement?.rows(from: rows, pool: pool) ?? rows
+                if enhancement != nil || (header.isInterlaced && !source.needsSpill) {
+                    rowSpill = try? RowSpill(width: W, height: H, layout: made.layout, input: input.name,
+                                             directory: UprightSource.temporaryDirectory)
+                }
+                return try firstPass(rowSpill.map { SpillingRowSource(made, into: $0) } ?? made,
+                                     width: size.width, height: size.height, pool: pool) {
                     pool.reportProgress((parts - 1 + $0) / parts)
                 }
             }
             results = WorkingResults(working: working, guide: guide)
-            return (source, enhancement)
+            return (source, enhancement, rowSpill?.isComplete == true ? rowSpill : nil)
         }
         do {
             guard let working = results?.working else { preconditionFailure("pass 1 made the working copy") }
@@ -583,7 +704,7 @@ extension Matter {
         // What `cropping` throws is the caller's error, thrown as it is (not as the stage's).
         var cropFailure: (any Error)?
         try pipeline.stage(.upsample, keepingFileErrors: true) {
-            let sources: FullSizeSources
+            var sources: FullSizeSources?
             do {
                 guard let made = results else { preconditionFailure("the working-size results are made") }
                 results = nil
@@ -591,27 +712,41 @@ extension Matter {
             }
             let passes = cropping == nil ? 1.0 : 2.0
             func pass(_ kinds: [EncodedOutput], extra: (any ExtraOutput)?, crop: ImageRect?, bounds: inout SubjectBounds,
-                      part: Double) throws {
-                try source.withRows { reader in
+                      recording: CropRecord?, part: Double) throws {
+                guard let sources else { preconditionFailure("the full-size sources are kept until the last pass") }
+                func run(_ reader: any ImageRowSource) throws {
                     try secondPass(
-                        enhancement?.rows(from: reader, pool: pool) ?? reader, profile: header.colorProfile, writing: kinds,
-                        into: makeSink, extra: extra, crop: crop, options: options, postprocessor: postprocessor,
-                        sources: sources, bounds: &bounds, pool: pool
+                        reader, profile: header.colorProfile, writing: kinds, into: makeSink, extra: extra, crop: crop,
+                        options: options, postprocessor: postprocessor, sources: sources, bounds: &bounds, recording: recording,
+                        pool: pool
                     ) { pool.reportProgress((part + $0) / passes) }
                 }
+                if let rowSpill { return try run(rowSpill.makeReader()) }
+                try source.withRows { reader in try run(enhancement?.rows(from: reader, pool: pool) ?? reader) }
             }
             if let cropping {
-                try pass([], extra: nil, crop: nil, bounds: &bounds, part: 0)
+                // The bounds pass keeps its matte and colour rows in spill files, when they
+                // can be made: the outputs' pass then only reads the crop's back and encodes
+                // them (else it makes every row again).
+                let record = try? CropRecord(width: W, height: H, input: input.name)
+                try pass([], extra: nil, crop: nil, bounds: &bounds, recording: record, part: 0)
                 do {
                     crop = try checkedCrop(cropping(bounds.rect, W, H), width: W, height: H)
                 } catch {
                     cropFailure = error
                     return
                 }
-                var again = SubjectBounds()
-                try pass(kinds, extra: extra, crop: crop, bounds: &again, part: 1)
+                guard let crop else { preconditionFailure("the crop is checked") }
+                if let record, record.isComplete {
+                    sources = nil
+                    try writeRecorded(record, crop: crop, profile: header.colorProfile, writing: kinds, into: makeSink,
+                                      options: options, pool: pool) { pool.reportProgress((1 + $0) / passes) }
+                } else {
+                    var again = SubjectBounds()
+                    try pass(kinds, extra: extra, crop: crop, bounds: &again, recording: nil, part: 1)
+                }
             } else {
-                try pass(kinds, extra: extra, crop: nil, bounds: &bounds, part: 0)
+                try pass(kinds, extra: extra, crop: nil, bounds: &bounds, recording: nil, part: 0)
             }
         }
         if let cropFailure { throw cropFailure }
@@ -675,65 +810,26 @@ extension Matter {
     /// every output's encoder; then the sinks are committed, all or none. With `crop`, only its
     /// rows and columns are encoded (the matte rows above it are still made: a guided filter
     /// carries its sums from strip to strip), and no row below it is decoded. With no outputs
-    /// (`kinds` empty) only the matte rows are made, for `bounds`. `progress` gets 0…1.
+    /// (`kinds` empty) only the matte rows are made, for `bounds`, and with `recording` they
+    /// and the colours are kept for the outputs' pass (``writeRecorded(_:crop:profile:writing:into:options:pool:progress:)``).
+    /// `progress` gets 0…1.
     private static func secondPass(
         _ reader: any ImageRowSource, profile: ColorProfile?, writing kinds: [EncodedOutput],
         into makeSink: (Int) throws -> any EncodedSink, extra: (any ExtraOutput)?, crop: ImageRect?,
         options: MattingOptions, postprocessor: StripPostprocessor, sources: FullSizeSources,
-        bounds: inout SubjectBounds, pool: ThreadPool, progress: (Double) -> Void
+        bounds: inout SubjectBounds, recording: CropRecord?, pool: ThreadPool, progress: (Double) -> Void
     ) throws {
         let W = reader.width, H = reader.height, strip = stripRows
         // The rectangle encoded: `OW × OH` at (x0, y0).
         let x0 = crop?.x ?? 0, y0 = crop?.y ?? 0, OW = crop?.width ?? W, OH = crop?.height ?? H, lastRow = y0 + OH
         // An extra output (a preview sheet) sees whole rows; the server's crops have none.
         precondition(extra == nil || crop == nil, "an extra output with a crop")
-        let profile = profile?.forColours
-        // The PNGs' bands are deflated on the writers' own threads while the next strips
-        // are made (the bytes do not depend on the thread count).
-        var sinks: [any EncodedSink] = []
-        var writers: [StripWriter] = []
-        for (index, kind) in kinds.enumerated() {
-            let sink = try makeSink(index)
-            sinks.append(sink)
-            switch kind {
-            case .cutout(.png):
-                writers.append(.png(try StreamingPNGWriter(sink: sink, width: OW, height: OH, layout: .rgba, colorProfile: profile,
-                                                           threads: pool.threadCount)))
-            case .cutout(.jpeg), .colours:
-                writers.append(.jpeg(try StreamingJPEGWriter(sink: sink, width: OW, height: OH, layout: .rgb, colorProfile: profile)))
-            case .mask(.png):
-                writers.append(.png(try StreamingPNGWriter(sink: sink, width: OW, height: OH, layout: .gray, colorProfile: nil,
-                                                           threads: pool.threadCount)))
-            case .mask(.jpeg):
-                writers.append(.jpeg(try StreamingJPEGWriter(sink: sink, width: OW, height: OH, layout: .gray, colorProfile: nil)))
-            case let .cutoutOver(colour, opacity):
-                writers.append(.over(try CutoutOverWriter(sink: sink, width: OW, height: OH, rows: min(strip, H), over: colour,
-                                                          opacity: opacity, colorProfile: profile, threads: pool.threadCount)))
-            }
-        }
-        // A JPEG cut-out: the colours composited over the background, strip by strip.
-        var compositeRows = [UInt8](repeating: 0, count: kinds.contains(.cutout(.jpeg)) ? min(strip, H) * OW * 3 : 0)
+        let encoders = try OutputEncoders(kinds, into: makeSink, width: OW, height: OH, rows: min(strip, H),
+                                          profile: profile?.forColours, background: options.background, pool: pool)
         // `count` rows of `OW` colours and matte values (the matte's rows `W` apart).
         func writeOutputs(_ colours: UnsafePointer<UInt8>, stride: Int, alpha: UnsafePointer<UInt8>, count: Int) throws {
             try extra?.resultRows(colours: colours, stride: stride, alpha: alpha, alphaStride: W, count: count, pool: pool)
-            for (kind, writer) in zip(kinds, writers) {
-                switch (kind, writer) {
-                case let (_, .over(over)): try over.write(colours, stride: stride, alpha: alpha, alphaStride: W, count: count, pool: pool)
-                case (.cutoutOver, _): preconditionFailure("a cut-out over a colour has its own writer")
-                case let (.cutout, .png(png)):
-                    try png.write(colours, stride: stride, alpha: alpha, alphaStride: W, count: count)
-                case let (.cutout, .jpeg(jpeg)):
-                    try compositeRows.withUnsafeMutableBufferPointer { rows in
-                        Compositing.compositeRows(colours, stride: stride, alpha: alpha, alphaStride: W, over: options.background,
-                                                  width: OW, count: count, into: rows.baseAddress!, outputStride: OW * 3, pool: pool)
-                        try jpeg.write(rows.baseAddress!, stride: OW * 3, count: count)
-                    }
-                case let (.mask, .png(png)): try png.write(alpha, stride: W, count: count)
-                case let (.mask, .jpeg(jpeg)): try jpeg.write(alpha, stride: W, count: count)
-                case let (.colours, .jpeg(jpeg)): try jpeg.write(colours, stride: stride, count: count)
-                case (.colours, .png): preconditionFailure("colours are written as JPEG")
-                }
-            }
+            try encoders.write(colours, stride: stride, alpha: alpha, alphaStride: W, count: count)
         }
         let halo = postprocessor.halo
         let corrector = sources.corrector, smallForeground = sources.smallForeground
@@ -746,7 +842,7 @@ extension Matter {
         var windowStart = 0, windowEnd = 0
         var floatRows = [Float](repeating: 0, count: isReduced ? min(capacity, H) * W : 0)
         var matteRows = [UInt8](repeating: 0, count: min(strip, H) * W)
-        var colourRows = [UInt8](repeating: 0, count: corrector == nil || kinds.isEmpty ? 0 : min(strip, H) * W * 3)
+        var colourRows = [UInt8](repeating: 0, count: corrector == nil || (kinds.isEmpty && recording == nil) ? 0 : min(strip, H) * W * 3)
         // The rows each strip adds to the window, decoded one strip ahead.
         var counts: [Int] = [], end = 0
         for s0 in stride(from: 0, to: H, by: strip) where min(H, s0 + strip + halo) > end {
@@ -811,21 +907,26 @@ extension Matter {
                     }
                     try pool.checkCancellation()
                     bounds.add(matte, stride: W, width: W, firstRow: s0, count: s1 - s0)
-                    guard !writers.isEmpty, r0 < r1 else { return }
-                    let encodedMatte = matte + (r0 - s0) * W + x0
-                    if let corrector {
-                        try colourRows.withUnsafeMutableBufferPointer { colours in
-                            corrector.rows(s0..<s1, photo: photo, photoFirstRow: windowStart, photoStride: photoStride,
-                                           into: colours.baseAddress!, firstRow: s0, stride: W * 3, pool: pool)
-                            try writeOutputs(colours.baseAddress! + (r0 - s0) * W * 3 + x0 * 3, stride: W * 3, alpha: encodedMatte,
-                                             count: r1 - r0)
+                    let encodes = !encoders.isEmpty && r0 < r1
+                    guard encodes || recording != nil else { return }
+                    // The colours of rows s0..<s1, `stride` apart, to `body`.
+                    func withColours(_ body: (UnsafePointer<UInt8>, Int) throws -> Void) throws {
+                        if let corrector {
+                            try colourRows.withUnsafeMutableBufferPointer { colours in
+                                corrector.rows(s0..<s1, photo: photo, photoFirstRow: windowStart, photoStride: photoStride,
+                                               into: colours.baseAddress!, firstRow: s0, stride: W * 3, pool: pool)
+                                try body(colours.baseAddress!, W * 3)
+                            }
+                        } else if let smallForeground {
+                            try smallForeground.withUnsafeBufferPointer { colours, stride in try body(colours + s0 * stride, stride) }
+                        } else {
+                            try body(photo + (s0 - windowStart) * photoStride, photoStride)
                         }
-                    } else if let smallForeground {
-                        try smallForeground.withUnsafeBufferPointer { colours, stride in
-                            try writeOutputs(colours + r0 * stride + x0 * 3, stride: stride, alpha: encodedMatte, count: r1 - r0)
-                        }
-                    } else {
-                        try writeOutputs(photo + (r0 - windowStart) * photoStride + x0 * 3, stride: photoStride, alpha: encodedMatte,
+                    }
+                    try withColours { colours, stride in
+                        recording?.add(colours: colours, stride: stride, alpha: matte, alphaStride: W, count: s1 - s0)
+                        guard encodes else { return }
+                        try writeOutputs(colours + (r0 - s0) * stride + x0 * 3, stride: stride, alpha: matte + (r0 - s0) * W + x0,
                                          count: r1 - r0)
                     }
                 }
@@ -833,7 +934,8 @@ extension Matter {
             progress(min(1, Double(s1) / Double(lastRow)))
         }
         try pool.checkCancellation()
-        for writer in writers { try writer.finish() }
+        try encoders.finish()
+        var sinks = encoders.sinks
         if let extra {
             let bytes = try extra.finish(pool: pool)
             let sink = try makeSink(kinds.count)
@@ -841,6 +943,38 @@ extension Matter {
             try sink.write(whole: bytes)
         }
         try commit(sinks)
+    }
+
+    /// The outputs' pass of a crop from what its bounds pass recorded: the crop's rows of
+    /// matte and colours read back from the spill files and encoded (nothing decoded,
+    /// upsampled or post-processed again), then the sinks committed, all or none.
+    private static func writeRecorded(
+        _ record: CropRecord, crop: ImageRect, profile: ColorProfile?, writing kinds: [EncodedOutput],
+        into makeSink: (Int) throws -> any EncodedSink, options: MattingOptions, pool: ThreadPool, progress: (Double) -> Void
+    ) throws {
+        let W = record.width, rows = min(stripRows, crop.height)
+        let encoders = try OutputEncoders(kinds, into: makeSink, width: crop.width, height: crop.height, rows: rows,
+                                          profile: profile?.forColours, background: options.background, pool: pool)
+        let matte = record.matte.makeReader(), colours = record.colours.makeReader()
+        matte.skipRows(crop.y)
+        colours.skipRows(crop.y)
+        var matteBand = Image(width: W, height: rows, layout: .gray)
+        var colourBand = Image(width: W, height: rows, layout: .rgb)
+        for y in stride(from: 0, to: crop.height, by: rows) {
+            try pool.checkCancellation()
+            let n = min(rows, crop.height - y)
+            try matte.readRows(n, into: &matteBand)
+            try colours.readRows(n, into: &colourBand)
+            try matteBand.withUnsafeBufferPointer { alpha, alphaStride in
+                try colourBand.withUnsafeBufferPointer { colours, stride in
+                    try encoders.write(colours + crop.x * 3, stride: stride, alpha: alpha + crop.x, alphaStride: alphaStride, count: n)
+                }
+            }
+            progress(Double(y + n) / Double(crop.height))
+        }
+        try pool.checkCancellation()
+        try encoders.finish()
+        try commit(encoders.sinks)
     }
 
     /// Pass 1: the working-size copy (as `resized(filter: .area)` of the RGB photo) and the

@@ -26,6 +26,7 @@ extension ImageError {
         case let .unsupportedFormat(source, _), let .truncated(source, _), let .corrupt(source, _): source
         case let .tooLarge(source, _, _, _): source
         case let .io(path, _): path
+        case let .spill(input, _, _, _): input
         case let .unsupportedEncoding(destination, _): destination
         case .invalidArgument: nil
         }

@@ -120,8 +120,10 @@ struct OrientationSpillTests {
         let error = try #require(throws: ImageError.self) {
             _ = try OrientationSpill(try ImageRowReader(path: path), directory: missing)
         }
-        guard case let .io(named, detail) = error else { Issue.record("\(error)"); return }
-        #expect(named == path)
-        #expect(detail.contains("temporary spill file") && detail.contains(missing) && detail.contains("No such file"), "\(detail)")
+        guard case let .spill(named, directory, action, detail) = error else { Issue.record("\(error)"); return }
+        #expect(named == path && directory == missing && action == "create")
+        #expect(detail.contains("No such file"), "\(detail)")
+        let text = error.description
+        #expect(text.hasPrefix(path + ": ") && text.contains("temporary spill file") && text.contains(missing), "\(text)")
     }
 }

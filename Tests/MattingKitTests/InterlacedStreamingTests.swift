@@ -126,7 +126,8 @@ struct InterlacedStreamingTests {
 
     /// Cancelled while pass 1 reads the passes (`prepare`) or while pass 2 writes the strips
     /// (`upsample`): `CancellationError`, no output, and none of the per-pass descriptors of
-    /// the input left open.
+    /// the input left open. Pass 2 reads the rows pass 1 spilled, not the file: while it
+    /// runs, the input is not open and a spill file is.
     @Test(arguments: [MattingProgress.Stage.prepare, .upsample])
     func cancellationLeavesNothingOpenOrWritten(_ stage: MattingProgress.Stage) async throws {
         try await LargeMemoryTests.exclusively {
@@ -136,6 +137,7 @@ struct InterlacedStreamingTests {
             let path = input.resolvingSymlinksInPath().path
             let matter = try Matter(threads: 2)
             let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("cutout.png"), mask: dir.appendingPathComponent("mask.png"))
+            let spillsBefore = StreamingMatteTests.openSpillFiles()
             let started = Mutex(false)
             let task = Task {
                 try await matter.matte(
@@ -144,19 +146,24 @@ struct InterlacedStreamingTests {
                     if progress.stage == stage { started.withLock { $0 = true } }
                 })
             }
-            // Cancelled once the stage has begun and its pass reads the file: open once per
-            // non-empty pass (7 here).
+            // Cancelled once the stage has begun: pass 1 reads the file, open once per non-empty
+            // interlace pass (7 here); pass 2 reads the spill file, the input closed.
+            let expected = stage == .prepare ? 7 : 0
             let clock = ContinuousClock(), deadline = clock.now + .seconds(120)
-            var open = 0
+            var open = -1, spills: [String] = []
             while clock.now < deadline {
                 open = Self.openDescriptors(to: path)
-                if started.withLock({ $0 }) && open == 7 { break }
+                spills = StreamingMatteTests.openSpillFiles().filter { !spillsBefore.contains($0) }
+                if started.withLock({ $0 }) && open == expected && !spills.isEmpty { break }
                 try await Task.sleep(for: .milliseconds(1))
             }
-            #expect(open == 7, "open descriptors on the input: \(open)")
+            #expect(open == expected, "open descriptors on the input: \(open)")
+            #expect(!spills.isEmpty, "no spill file open")
             task.cancel()
             await #expect(throws: CancellationError.self) { _ = try await task.value }
             #expect(Self.openDescriptors(to: path) == 0)
+            let left = await StreamingMatteTests.spillFilesLeftOpen(besides: spillsBefore)
+            #expect(left.isEmpty, "left open: \(left)")
             #expect(ProgramRunner.files(in: dir) == ["photo.png"], "\(ProgramRunner.files(in: dir))")
         }
     }

@@ -92,11 +92,11 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
             return APIError(.contentTooLarge, code: "resolution_too_high", title: "the image has too many pixels (\(text))")
         case .invalidArgument:
             return APIError(.badRequest, code: "invalid_parameter", title: text)
-        case let .io(_, detail) where detail.contains("temporary spill file"):
-            // An upload turned by its EXIF orientation is read upright through an anonymous
-            // temporary file (`OrientationSpill`); it is never held whole instead.
+        case .spill:
+            // A large upload's decoded rows (turned upright by its EXIF orientation, or read
+            // more than once) go through an anonymous temporary file; it is never held whole instead.
             return APIError(.internalServerError, code: "spill_failed",
-                            title: "the server could not turn the image upright (its EXIF orientation) in a temporary file: \(detail)")
+                            title: "the server could not write the image's rows to a temporary file (\(text))")
         case .io, .unsupportedEncoding:
             return APIError(.internalServerError, code: "internal_error", title: text)
         }

@@ -39,6 +39,10 @@ package final class ImageRowReader {
         orientation.swapsDimensions ? (height, width) : (width, height)
     }
 
+    /// Whether the file is an interlaced (Adam7) PNG, its rows put together from one decoder
+    /// per pass (``InterlacedPNGRows``): reading it again costs about twice a plain PNG's decoding.
+    package var isInterlaced: Bool { interlaced != nil }
+
     /// The open file; nil when reading from memory.
     private let file: UnsafeMutablePointer<FILE>?
     private let png: OpaquePointer?

@@ -49,7 +49,7 @@ package final class UprightFile {
     /// open the file again (or read the spill file again).
     ///
     /// - Throws: ``ImageError`` naming the file: a decoding error while spilling,
-    ///   ``ImageError/io(path:detail:)`` if the spill file cannot be made or written,
+    ///   ``ImageError/spill(input:directory:action:detail:)`` if the spill file cannot be made or written,
     ///   ``ImageError/corrupt(source:detail:)`` if the file changed since it was first opened.
     package func rows() throws(ImageError) -> any ImageRowSource {
         if let spill { return spill.makeReader() }

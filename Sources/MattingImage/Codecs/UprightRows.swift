@@ -103,9 +103,8 @@ package final class OrientationSpill {
     /// Creates the spill file for `reader` (a file whose orientation is neither up nor
     /// mirrored, no rows read yet) in `directory`, with its space reserved.
     ///
-    /// - Throws: ``ImageError/io(path:detail:)`` naming the input file and saying that the
-    ///   temporary spill file could not be created or its space reserved (with the system's
-    ///   reason).
+    /// - Throws: ``ImageError/spill(input:directory:action:detail:)`` naming the input file and
+    ///   the folder when the temporary spill file cannot be created or its space reserved.
     package init(_ reader: ImageRowReader, directory: String, tileSide: Int = 256) throws(ImageError) {
         precondition(reader.rowsRead == 0 && tileSide > 0, "OrientationSpill: bad reader")
         self.reader = reader
@@ -140,8 +139,8 @@ package final class OrientationSpill {
     /// strip is written (call until then, checking for cancellation in between). The decoder
     /// is dropped after the last strip.
     ///
-    /// - Throws: the decoder's ``ImageError`` naming the file; ``ImageError/io(path:detail:)``
-    ///   naming the input file if the spill file cannot be written.
+    /// - Throws: the decoder's ``ImageError`` naming the file;
+    ///   ``ImageError/spill(input:directory:action:detail:)`` if the spill file cannot be written.
     package func spillNextStrip() throws(ImageError) -> Bool {
         guard spilled < strips.count, let reader else { return false }
         let y0 = reader.rowsRead, n = strips[spilled]
@@ -226,7 +225,7 @@ package final class SpilledRowReader: ImageRowSource {
     private var cachedTileRow = -1
     private var tile: [UInt8]
 
-    fileprivate init(file: SpillFile, geometry: TileGeometry, path: String, layout: PixelLayout) {
+    init(file: SpillFile, geometry: TileGeometry, path: String, layout: PixelLayout) {
         self.file = file
         self.geometry = geometry
         self.path = path
@@ -249,6 +248,12 @@ package final class SpilledRowReader: ImageRowSource {
                 }
             }
         }
+        next += count
+    }
+
+    /// Passes over the next `count` rows without reading them (as many as are left at most).
+    package func skipRows(_ count: Int) {
+        precondition(count >= 0 && count <= height - next, "skipRows(\(count)): bad call")
         next += count
     }
 
@@ -286,7 +291,7 @@ package final class SpilledRowReader: ImageRowSource {
 
 /// Where the tiles of the upright picture lie in the spill file: tile (tx, ty) of
 /// `tileWidth × tileHeight` pixels (row-major inside), columns of tiles one after another.
-private struct TileGeometry {
+struct TileGeometry {
     let width: Int, height: Int, channels: Int, tileWidth: Int, tileHeight: Int
     var tilesAcross: Int { (width + tileWidth - 1) / tileWidth }
     var tilesDown: Int { (height + tileHeight - 1) / tileHeight }
@@ -296,7 +301,7 @@ private struct TileGeometry {
 }
 
 /// An unlinked temporary file, read and written at offsets; closed on deinit.
-private final class SpillFile {
+final class SpillFile {
     let fd: Int32
     let input: String
     let directory: String
@@ -305,7 +310,7 @@ private final class SpillFile {
         self.input = input
         self.directory = directory
         func failure(_ code: Int32) -> ImageError {
-            .io(path: input, detail: "cannot create the temporary spill file for its upright pixels in \(directory): \(FileIO.reason(code)) (TMPDIR chooses the folder)")
+            .spill(input: input, directory: directory, action: "create", detail: FileIO.reason(code))
         }
         var fd: Int32 = -1
         #if os(Linux) && (arch(x86_64) || arch(arm64))
@@ -334,7 +339,7 @@ private final class SpillFile {
         #endif
         if reserved != 0 && reserved != EOPNOTSUPP && reserved != EINVAL {
             close(fd)
-            throw .io(path: input, detail: "cannot reserve \(size) bytes for the temporary spill file of its upright pixels in \(directory): \(FileIO.reason(reserved))")
+            throw .spill(input: input, directory: directory, action: "reserve \(size) bytes for", detail: FileIO.reason(reserved))
         }
         if reserved != 0, ftruncate(fd, off_t(size)) != 0 {
             let code = errno
@@ -352,7 +357,7 @@ private final class SpillFile {
             let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
-                return .io(path: input, detail: "cannot write the temporary spill file of its upright pixels in \(directory): \(FileIO.reason(n < 0 ? errno : EIO))")
+                return .spill(input: input, directory: directory, action: "write", detail: FileIO.reason(n < 0 ? errno : EIO))
             }
             done += n
         }
@@ -366,7 +371,7 @@ private final class SpillFile {
             let n = pread(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
-                return .io(path: input, detail: "cannot read the temporary spill file of its upright pixels in \(directory): \(n < 0 ? FileIO.reason(errno) : "it ended early")")
+                return .spill(input: input, directory: directory, action: "read", detail: n < 0 ? FileIO.reason(errno) : "it ended early")
             }
             done += n
         }
