@@ -29,7 +29,10 @@ public struct MatteServerConfiguration: Sendable {
     /// (`Matter.matte(encoded:…)`): the full-size photo, matte and cut-out are never held, only
     /// the encoded upload and answer. An upload turned or flipped by its EXIF orientation has
     /// its upright pixels spilled to an anonymous temporary file in `TMPDIR` (about 3 bytes a
-    /// pixel, no name on disk); a request whose spill fails gets 500 `spill_failed`. Default
+    /// pixel, no name on disk); a request whose spill fails gets 500 `spill_failed`. An
+    /// interlaced PNG's or pre-enhanced rows, and a crop's matte and colours (4 bytes a pixel),
+    /// are spilled the same way so that they are made once; if that spill fails they are made
+    /// again instead (the same answer, more time). Default
     /// `Matter.defaultStripThreshold` (16 MiP); 0 for every upload not reduced by `size`.
     public var stripsAbove: Int = Matter.defaultStripThreshold
 

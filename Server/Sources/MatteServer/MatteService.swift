@@ -92,6 +92,9 @@ public final class MatteService: Sendable {
     /// its upright pixels spilled to an anonymous temporary file in `TMPDIR` (no name on disk,
     /// unlinked at once, its space reserved before decoding; about 3 bytes a pixel); if that
     /// fails the request fails with 500 `spill_failed`, the picture is never held instead.
+    /// An interlaced PNG's or pre-enhanced rows, and a crop's matte and colour rows, go through
+    /// the same kind of file so that they are made once; if it cannot be made, they are made
+    /// again (the same bytes, more time).
     ///
     /// - Parameters:
     ///   - includeMask: also encode the matte as PNG (`Rendered.maskPNG`).

@@ -43,7 +43,7 @@ struct MatteServerCommand: AsyncParsableCommand {
     var timeout = 120.0
 
     @Option(name: .customLong("strips-above"), parsing: .unconditional,
-            help: "Uploads of more pixels than this are matted in strips from their bytes (bounded memory; default 16 MiP). One turned by its EXIF orientation spills its upright pixels to an unnamed file in $TMPDIR (3 bytes a pixel).")
+            help: "Uploads of more pixels than this are matted in strips from their bytes (bounded memory; default 16 MiP). One turned by its EXIF orientation spills its upright pixels to an unnamed file in $TMPDIR (3 bytes a pixel); interlaced, pre-enhanced and cropped ones spill their rows there too, to make them once.")
     var stripsAbove: Int = Matter.defaultStripThreshold
 
     /// Every value is checked here, before anything starts. An out-of-range value is one
