@@ -1,7 +1,7 @@
 // mk_f32_igemm_ukernel_6x16__portable: the indirect (implicit-GEMM) twin of
 // mk_f32_gemm_ukernel_6x16__portable: A rows come from `ks` taps of six pointers each.
 // Same packed B layout, flags, activation and k order; generic 128-bit vectors.
-#include "mk-portable.h"
+#include "gemm-6x16-portable.h"
 
 void mk_f32_igemm_ukernel_6x16__portable(
     size_t mr, size_t nc, size_t kc, size_t ks,
@@ -11,22 +11,7 @@ void mk_f32_igemm_ukernel_6x16__portable(
     uint32_t flags, const mk_activation* activation)
 {
     for (size_t half = 0; half < 2; half++) {
-        const size_t col0 = half * 8;
-        if (col0 >= nc) break;
-        const size_t ncols = nc - col0 < 8 ? nc - col0 : 8;
-        mk_v4 acc[6][2];
-        for (size_t r = 0; r < 6; r++) {
-            const size_t row = r < mr ? r : mr - 1;
-            if (flags & MK_GEMM_ACCUMULATE) {
-                float tmp[8] = {0};
-                memcpy(tmp, c + row * c_stride + col0, ncols * sizeof(float));
-                acc[r][0] = mk_load4(tmp); acc[r][1] = mk_load4(tmp + 4);
-            } else if (bias) {
-                acc[r][0] = mk_load4(bias + col0); acc[r][1] = mk_load4(bias + col0 + 4);
-            } else {
-                acc[r][0] = mk_splat4(0.0f); acc[r][1] = mk_splat4(0.0f);
-            }
-        }
+        MK_6X16_PORTABLE_BEGIN
         const float* wp = w + col0;
         const float* const* ap = a;
         for (size_t t = 0; t < ks; t++, ap += 6) {
@@ -44,13 +29,6 @@ void mk_f32_igemm_ukernel_6x16__portable(
                 va = mk_splat4(ar[5][k]); acc[5][0] = va * w0 + acc[5][0]; acc[5][1] = va * w1 + acc[5][1];
             }
         }
-        for (size_t r = 0; r < mr; r++) {
-            float tmp[8];
-            mk_store4(tmp, acc[r][0]); mk_store4(tmp + 4, acc[r][1]);
-            if (flags & MK_GEMM_ACTIVATE) {
-                for (size_t j = 0; j < ncols; j++) tmp[j] = mk_activate1(tmp[j], activation);
-            }
-            memcpy(c + r * c_stride + col0, tmp, ncols * sizeof(float));
-        }
+        MK_6X16_PORTABLE_END
     }
 }
