@@ -392,20 +392,25 @@ def area_models(table, rounds, quick, names=None):
         input_path = os.path.join(folder, f"{name}_{size}_input.npy")
         np.save(input_path, x)
         for threads in (1, 2):
-            ort_times, our_times, err = [], [], 0.0
+            ort_times, our_times, ort_cpu, our_cpu, err = [], [], [], [], 0.0
             out_dir = os.path.join(folder, f"out_{name}_{threads}")
             for _ in range(rounds):
                 our_times.append(onnx_bench.time_ours(os.path.join(RELEASE, "run-model"), path, input_name,
                                                       input_path, threads, repeat, out_dir)[0] / 1e3)
+                our_cpu.append(onnx_bench.time_ours.cpu_ms)
                 ort_median, _, ort_out = onnx_bench.time_ort(path, {input_name: x}, threads, repeat)
                 ort_times.append(ort_median / 1e3)
+                ort_cpu.append(onnx_bench.time_ort.cpu_ms)
             for i, o in enumerate(arch.onnxruntime_output_names(path)):
                 ours = np.load(os.path.join(out_dir, o.replace("/", "_") + ".npy"))
                 err = max(err, float(np.abs(ours - ort_out[i]).max() / max(np.abs(ort_out[i]).max(), 1e-6)))
             top = profile_top_kinds(path, input_name, input_path, threads, out_dir)
             o, r = statistics.median(our_times), statistics.median(ort_times)
+            # Process CPU per run: on a shared machine, what a 1-thread run would take on an idle one.
+            cpu = f"CPU {statistics.median(our_cpu):.0f} vs {statistics.median(ort_cpu):.0f} ms " \
+                  f"({statistics.median(ort_cpu) / statistics.median(our_cpu):.2f}×); " if None not in our_cpu else ""
             table.add("models", f"{name} {size}², {threads} thread{'s' if threads > 1 else ''}", ms(o),
-                      "onnxruntime 1.32 CPU", ms(r), r / o, f"max rel. diff {err:.1e}; ours: {top}")
+                      "onnxruntime 1.32 CPU", ms(r), r / o, f"{cpu}max rel. diff {err:.1e}; ours: {top}")
 
 
 def build(skip):

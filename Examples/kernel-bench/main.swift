@@ -3,7 +3,7 @@
 // numpy/OpenBLAS. Usage:
 //   kernel-bench [--repeat N] [--threads 1,2] [--isa avx512|avx2|portable] [--gemm m,n,k ...]
 //                [--conv ic,oc,k,stride,dilation,h,w ... [--im2col]] [groups...]
-// groups: dispatch peak gemm conv (= conv3x3 depthwise deconv); default: peak gemm conv.
+// groups: dispatch peak gemm conv (= conv3x3 depthwise deconv) softmax; default: peak gemm conv.
 import Foundation
 @_spi(Benchmarks) import MattingEngine
 
@@ -86,6 +86,8 @@ if groups.contains("dispatch") {
     FileHandle.standardOutput.write(Data(String(format: "dispatch\tthreads=2\tmedian_us=%.2f\n", samples[2] * 1e6).utf8))
 }
 if groups.contains("peak"), let peak = KernelBenchmarks.fmaPeak() { measure(peak, threads: 1) }
+// Values per second (printed as "gflops"), the copy of the scores into place included.
+if groups.contains("softmax") { measure(KernelBenchmarks.softmax(rows: 48, count: 1024, isa: isa), threads: 1) }
 for t in threadCounts {
     if groups.contains("gemm") {
         for (m, n, k) in gemmShapes {

@@ -95,19 +95,32 @@ struct RunModel: ParsableCommand {
         let outputs = try session.run(feeds)
         if profile && repeatCount > 0 { try printProfile(session, feeds) }
         if repeatCount > 0 {
-            var seconds: [Double] = []
+            var seconds: [Double] = [], cpuSeconds: [Double] = []
             for _ in 0..<repeatCount {
-                let start = DispatchTime.now().uptimeNanoseconds
+                let start = DispatchTime.now().uptimeNanoseconds, cpuStart = Self.processCPUSeconds()
                 _ = try session.run(feeds)
                 seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                cpuSeconds.append(Self.processCPUSeconds() - cpuStart)
             }
-            seconds.sort()
-            let median = seconds.count % 2 == 1
-                ? seconds[seconds.count / 2] : (seconds[seconds.count / 2 - 1] + seconds[seconds.count / 2]) / 2
             print(String(format: "latency: median %.3f ms, min %.3f ms over %d runs (%d thread%@)",
-                         median * 1e3, seconds[0] * 1e3, repeatCount, threads, threads == 1 ? "" : "s"))
+                         Self.median(seconds) * 1e3, (seconds.min() ?? 0) * 1e3, repeatCount, threads, threads == 1 ? "" : "s"))
+            // Process CPU time (every thread): on a shared machine, a 1-thread run's CPU time is
+            // what its latency would be on an idle one.
+            print(String(format: "cpu: median %.3f ms per run", Self.median(cpuSeconds) * 1e3))
         }
         try writeAtomically(outputs, to: URL(fileURLWithPath: outputDirectory))
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted(), count = sorted.count
+        return count % 2 == 1 ? sorted[count / 2] : (sorted[count / 2 - 1] + sorted[count / 2]) / 2
+    }
+
+    /// CPU time used so far by the whole process (all threads), in seconds.
+    static func processCPUSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
     /// Per-step medians over `repeatCount` profiled runs: the 12 slowest steps, then totals per kind.

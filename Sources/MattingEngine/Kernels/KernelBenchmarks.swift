@@ -123,6 +123,21 @@ public enum KernelBenchmarks {
             cleanup: { input.deallocate(); output.deallocate(); scratch.deallocate() })
     }
 
+    /// The softmax numerators of `rows` rows of `count` scores (attention's score block), on one
+    /// core. `flops` counts one per value: the rate printed is values per second.
+    public static func softmax(rows: Int, count: Int, isa isaName: String? = nil) -> Workload {
+        let source = buffer(rows * count, seed: 4), scores = buffer(rows * count, seed: 5)
+        for i in 0..<(rows * count) { source[i] *= 40 }  // scores in ±20, a spread like attention's
+        let ukernel = isa(isaName).softmaxMicrokernel
+        nonisolated(unsafe) var sink: Float = 0
+        return Workload(name: "softmax \(rows)x\(count) (values)", flops: Double(rows * count),
+                        body: {
+                            scores.update(from: source, count: rows * count)
+                            for r in 0..<rows { sink += ukernel(count, 0.125, scores + r * count) }
+                        },
+                        cleanup: { source.deallocate(); scores.deallocate() })
+    }
+
     /// Independent FMAs on one core with no memory traffic: the machine's peak FMA rate per
     /// core on the widest path it supports (16-wide AVX-512F, else 8-wide AVX2; nil where
     /// neither is available).
