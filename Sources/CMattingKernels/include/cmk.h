@@ -217,6 +217,11 @@ typedef void (*mk_f32_vunary_ukernel_fn)(size_t n, const float* x, float* y);
 // largest scale·s[j]; returns the sum of the new values (in a fixed order per ISA path).
 typedef float (*mk_f32_softmax_ukernel_fn)(size_t n, float scale, float* s);
 
+// Layer normalisation of `rows` contiguous rows of n values (vlayernorm.c): y = (x − μ) /
+// √(σ² + ε) · scale[k] + offset[k], μ and σ² each row's mean and biased variance; y == x allowed.
+typedef void (*mk_f32_layernorm_ukernel_fn)(
+    size_t rows, size_t n, const float* x, float* y, const float* scale, const float* offset, float epsilon);
+
 // ---------------------------------------------------------------------------------------
 // Transpose microkernels on 32-bit elements (bit patterns, never arithmetic):
 // dst[c · dst_stride + r] = src[r · src_stride + c] for r < rows, c < cols. The caller
@@ -249,9 +254,12 @@ typedef void (*mk_x32_transpose_ukernel_fn)(
 #define MK_VUNARY_UKERNEL(name, isa, lanes) void name(size_t, const float*, float*);
 #define MK_TRANSPOSE_UKERNEL(name, isa, block) void name(size_t, size_t, const uint32_t*, size_t, uint32_t*, size_t);
 #define MK_SOFTMAX_UKERNEL(name, isa, lanes) float name(size_t, float, float*);
+#define MK_LAYERNORM_UKERNEL(name, isa, lanes) \
+    void name(size_t, size_t, const float*, float*, const float*, const float*, float);
 #include "mk_ukernels.def"
 #undef MK_TRANSPOSE_UKERNEL
 #undef MK_SOFTMAX_UKERNEL
+#undef MK_LAYERNORM_UKERNEL
 #undef MK_VUNARY_UKERNEL
 #undef MK_GEMM_UKERNEL
 #undef MK_IGEMM_UKERNEL

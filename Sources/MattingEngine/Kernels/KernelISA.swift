@@ -111,6 +111,15 @@ enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// Layer normalisation of contiguous rows (`Sources/CMattingKernels/vlayernorm.c`).
+    /// AVX-512 machines use the AVX2 one: it streams each row a few times, bound by memory.
+    var layerNormMicrokernel: mk_f32_layernorm_ukernel_fn {
+        switch self {
+        case .portable: mk_f32_layernorm_rows__portable
+        case .avx2, .avx512: mk_f32_layernorm_rows__avx2_fma
+        }
+    }
+
     /// A softmax row before its division (`Sources/CMattingKernels/vsoftmax.c`): the row's
     /// values replaced by `exp(scale · s − max)`, their sum returned. AVX-512 machines use the
     /// AVX2 one: a row is short and its two passes stay in L1.

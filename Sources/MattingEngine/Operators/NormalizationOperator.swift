@@ -109,25 +109,27 @@ struct SplitNormOperator: CompiledOperator {
     }
 }
 
-/// Layer normalisation: one task per row of `inner` values (two passes, fixed order).
+/// Layer normalisation over rows of `inner` values (``KernelISA/layerNormMicrokernel``: two
+/// passes, sums in a fixed order per ISA path), a run of rows per task.
 struct LayerNormOperator: CompiledOperator {
     let rows: Int, inner: Int
     let scale: [Float], offset: [Float]
     let epsilon: Float
+    var isa: KernelISA = .current
+
+    /// Rows per task: about 16 K values, so a task's call outweighs its dispatch.
+    var rowsPerTask: Int { max(1, 16_384 / max(1, inner)) }
 
     func execute(_ io: OperatorIO, pool: ThreadPool) {
         let x = io.input(0), y = io.output(0)
+        let (rows, inner, epsilon, rowsPerTask) = (self.rows, self.inner, self.epsilon, self.rowsPerTask)
+        let kernel = isa.layerNormMicrokernel
         scale.withUnsafeBufferPointer { scale in
             offset.withUnsafeBufferPointer { offset in
-                pool.parallelFor(rows) { r in
-                    let src = x + r * inner, dst = y + r * inner
-                    var mu: Float = 0
-                    for k in 0..<inner { mu += src[k] }
-                    mu /= Float(inner)
-                    var v: Float = 0
-                    for k in 0..<inner { let d = src[k] - mu; v += d * d }
-                    let inv = 1 / (v / Float(inner) + epsilon).squareRoot()
-                    for k in 0..<inner { dst[k] = (src[k] - mu) * inv * scale[k] + offset[k] }
+                guard let scale = scale.baseAddress, let offset = offset.baseAddress else { return }
+                pool.parallelFor((rows + rowsPerTask - 1) / rowsPerTask) { task in
+                    let r0 = task * rowsPerTask, count = min(rowsPerTask, rows - r0)
+                    kernel(count, inner, x + r0 * inner, y + r0 * inner, scale, offset, epsilon)
                 }
             }
         }

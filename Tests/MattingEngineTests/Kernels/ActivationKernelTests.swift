@@ -113,4 +113,44 @@ struct ActivationKernelTests {
         let nanSum = withNaN.withUnsafeMutableBufferPointer { isa.softmaxMicrokernel(21, 1, $0.baseAddress!) }
         #expect(nanSum.isNaN && withNaN[9].isNaN && withNaN[20] == 1, "\(isa): \(withNaN)")
     }
+
+    /// Layer normalisation of rows, on every ISA path, against doubles: each row's mean and
+    /// biased variance, (x − μ) / √(σ² + ε) · scale + offset. Rows of 0…40 values and longer
+    /// ones (every tail length, a transformer's 96 and 768), off-centre data (mean 3) so a
+    /// one-pass variance or a wrong mean shows; in place (y == x) equal to out of place.
+    @Test("layer norm rows match the double-precision formula", arguments: KernelISA.supported)
+    func layerNormRows(isa: KernelISA) {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func uniform() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40) / Float(1 << 24)
+        }
+        let rows = 3, epsilon: Float = 1e-5
+        for n in Array(1...40) + [63, 64, 65, 96, 768, 1001] {
+            let x = (0..<(rows * n)).map { _ in 3 + 4 * uniform() - 2 }
+            let scale = (0..<n).map { _ in 2 * uniform() - 1 }, offset = (0..<n).map { _ in uniform() - 0.5 }
+            var y = [Float](repeating: .nan, count: rows * n)
+            x.withUnsafeBufferPointer { x in
+                y.withUnsafeMutableBufferPointer { y in
+                    isa.layerNormMicrokernel(rows, n, x.baseAddress!, y.baseAddress!, scale, offset, epsilon)
+                }
+            }
+            var inPlace = x
+            inPlace.withUnsafeMutableBufferPointer { v in
+                isa.layerNormMicrokernel(rows, n, v.baseAddress!, v.baseAddress!, scale, offset, epsilon)
+            }
+            #expect(inPlace == y, "\(isa) n \(n): in place differs")
+            for r in 0..<rows {
+                let row = x[(r * n)..<((r + 1) * n)].map(Double.init)
+                let mean = row.reduce(0, +) / Double(n)
+                let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(n)
+                let inverse = 1 / (variance + Double(epsilon)).squareRoot()
+                for k in 0..<n {
+                    let ref = (row[k] - mean) * inverse * Double(scale[k]) + Double(offset[k])
+                    let got = Double(y[r * n + k])
+                    #expect(abs(got - ref) <= 2e-5 * (1 + abs(ref)), "\(isa) n \(n) row \(r) k \(k): \(got) vs \(ref)")
+                }
+            }
+        }
+    }
 }
