@@ -65,3 +65,49 @@ void mk_f32_layernorm_rows__avx2_fma(
     mk_layernorm_rows(rows, n, x, y, scale, offset, epsilon);
 }
 #endif
+
+// ---------------------------------------------------------------------------------------
+// Instance normalisation's statistics and the per-channel affine that applies them, over
+// NHWC data (pixels rows of `stride` values). Memory-bound: one portable build (generic
+// vectors of 8 channels, SSE2 or NEON code).
+
+// Each channel's sum in pixel order, 8 channels at a time (the order a scalar loop over
+// pixels gives, so the bits do not depend on the vector width).
+void mk_f32_channel_moments(size_t pixels, size_t stride, const float* x, size_t n, float epsilon,
+                            float* mean, float* inverse) {
+    const size_t body = n / 8 * 8;
+    const float count = (float) pixels;
+    for (size_t c = 0; c < body; c += 8) {
+        mk_v8 sum = {0};
+        for (size_t p = 0; p < pixels; p++) sum += mk_load8(x + p * stride + c);
+        const mk_v8 mu = sum / count;
+        mk_v8 squares = {0};
+        for (size_t p = 0; p < pixels; p++) {
+            const mk_v8 d = mk_load8(x + p * stride + c) - mu;
+            squares += d * d;
+        }
+        mk_store8(mean + c, mu);
+        for (int l = 0; l < 8; l++) inverse[c + l] = 1.0f / __builtin_sqrtf(squares[l] / count + epsilon);
+    }
+    for (size_t c = body; c < n; c++) {
+        float sum = 0;
+        for (size_t p = 0; p < pixels; p++) sum += x[p * stride + c];
+        const float mu = sum / count;
+        float squares = 0;
+        for (size_t p = 0; p < pixels; p++) squares += (x[p * stride + c] - mu) * (x[p * stride + c] - mu);
+        mean[c] = mu;
+        inverse[c] = 1.0f / __builtin_sqrtf(squares / count + epsilon);
+    }
+}
+
+void mk_f32_center_scale_shift_rows(size_t rows, size_t n, const float* x, float* y, const float* center,
+                                    const float* scale, const float* shift) {
+    const size_t body = n / 8 * 8;
+    for (size_t r = 0; r < rows; r++) {
+        const float* src = x + r * n;
+        float* dst = y + r * n;
+        for (size_t k = 0; k < body; k += 8)
+            mk_store8(dst + k, (mk_load8(src + k) - mk_load8(center + k)) * mk_load8(scale + k) + mk_load8(shift + k));
+        for (size_t k = body; k < n; k++) dst[k] = (src[k] - center[k]) * scale[k] + shift[k];
+    }
+}

@@ -222,6 +222,17 @@ typedef float (*mk_f32_softmax_ukernel_fn)(size_t n, float scale, float* s);
 typedef void (*mk_f32_layernorm_ukernel_fn)(
     size_t rows, size_t n, const float* x, float* y, const float* scale, const float* offset, float epsilon);
 
+// Instance normalisation's statistics (vlayernorm.c): for channels 0..<n of `pixels` rows of
+// `stride` floats from x, each channel's mean and 1 / √(σ² + ε), σ² its biased variance; sums
+// in pixel order (two passes).
+void mk_f32_channel_moments(size_t pixels, size_t stride, const float* x, size_t n, float epsilon,
+                            float* mean, float* inverse);
+
+// y[r·n + k] = (x[r·n + k] − center[k]) · scale[k] + shift[k] for `rows` rows of n values;
+// y == x allowed.
+void mk_f32_center_scale_shift_rows(size_t rows, size_t n, const float* x, float* y, const float* center,
+                                    const float* scale, const float* shift);
+
 // ---------------------------------------------------------------------------------------
 // Transpose microkernels on 32-bit elements (bit patterns, never arithmetic):
 // dst[c · dst_stride + r] = src[r · src_stride + c] for r < rows, c < cols. The caller

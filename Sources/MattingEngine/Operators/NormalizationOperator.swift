@@ -1,32 +1,41 @@
+import CMattingKernels
+
 /// Instance normalisation over NHWC: one task per (image, block of channels) computes the
-/// mean and variance over all pixels (two passes, float accumulation in a fixed order), then
-/// normalises those channels.
+/// mean and variance over all pixels (``instanceStatistics``), then each image's rows go
+/// through `(x − μ) · (σ⁻¹ · scale) + offset`, a run of rows per task.
 struct NormalizationOperator: CompiledOperator {
     let groups: Int, pixels: Int, channels: Int
     let scale: [Float], offset: [Float]
     let epsilon: Float
     static let block = 32
 
+    /// Each image's means, then its per-channel factors `σ⁻¹ · scale`.
+    var scratchByteCount: Int { groups * channels * 2 * 4 }
+
     func execute(_ io: OperatorIO, pool: ThreadPool) {
         let x = io.input(0), y = io.output(0)
-        let c = channels, blocks = (c + Self.block - 1) / Self.block
-        scale.withUnsafeBufferPointer { scale in
-            offset.withUnsafeBufferPointer { offset in
-                pool.parallelFor(groups * blocks) { task in
-                    let n = task / blocks, c0 = (task % blocks) * Self.block, c1 = min(c, c0 + Self.block)
-                    let base = n * pixels * c
-                    // Fixed-size stack storage for one block's statistics.
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * Self.block) { stats in
-                        let mu = stats.baseAddress!, inv = mu + Self.block
-                        instanceStatistics(x + base, pixels: pixels, channels: c, c0..<c1, epsilon: epsilon, mean: mu, inverse: inv)
-                        for p in 0..<pixels {
-                            let src = x + base + p * c + c0, dst = y + base + p * c + c0
-                            for k in 0..<(c1 - c0) {
-                                dst[k] = (src[k] - mu[k]) * inv[k] * scale[c0 + k] + offset[c0 + k]
-                            }
-                        }
-                    }
-                }
+        guard let scratch = io.scratch?.assumingMemoryBound(to: Float.self) else {
+            preconditionFailure("NormalizationOperator needs scratch")
+        }
+        let (c, pixels, epsilon) = (channels, pixels, epsilon)
+        let blocks = (c + Self.block - 1) / Self.block
+        pool.parallelFor(groups * blocks) { task in
+            let n = task / blocks, c0 = (task % blocks) * Self.block, c1 = min(c, c0 + Self.block)
+            let stats = scratch + n * c * 2
+            instanceStatistics(x + n * pixels * c, pixels: pixels, channels: c, c0..<c1, epsilon: epsilon,
+                               mean: stats + c0, inverse: stats + c + c0)
+        }
+        for n in 0..<groups {
+            let factors = scratch + n * c * 2 + c
+            for j in 0..<c { factors[j] *= scale[j] }
+        }
+        offset.withUnsafeBufferPointer { offset in
+            guard let offset = offset.baseAddress else { return }
+            let rowsPerTask = max(1, 16_384 / max(c, 1)), tasksPerImage = (pixels + rowsPerTask - 1) / rowsPerTask
+            pool.parallelFor(groups * tasksPerImage) { task in
+                let n = task / tasksPerImage, p0 = (task % tasksPerImage) * rowsPerTask
+                let stats = scratch + n * c * 2, base = (n * pixels + p0) * c
+                mk_f32_center_scale_shift_rows(min(rowsPerTask, pixels - p0), c, x + base, y + base, stats, stats + c, offset)
             }
         }
     }
@@ -34,25 +43,13 @@ struct NormalizationOperator: CompiledOperator {
 
 /// The mean and `1 / √(σ² + ε)` of channels `range` of one NHWC image (`pixels` rows of
 /// `channels` values) over its pixels, into `mean[0…]` and `inverse[0…]`: two passes, float
-/// accumulation in pixel order.
+/// accumulation in pixel order (`mk_f32_channel_moments`).
 @inline(__always)
 func instanceStatistics(
     _ x: UnsafePointer<Float>, pixels: Int, channels c: Int, _ range: Range<Int>, epsilon: Float,
     mean mu: UnsafeMutablePointer<Float>, inverse inv: UnsafeMutablePointer<Float>
 ) {
-    let c0 = range.lowerBound, n = range.count
-    for k in 0..<n { mu[k] = 0; inv[k] = 0 }
-    for p in 0..<pixels {
-        let row = x + p * c + c0
-        for k in 0..<n { mu[k] += row[k] }
-    }
-    let count = Float(pixels)
-    for k in 0..<n { mu[k] /= count }
-    for p in 0..<pixels {
-        let row = x + p * c + c0
-        for k in 0..<n { let d = row[k] - mu[k]; inv[k] += d * d }
-    }
-    for k in 0..<n { inv[k] = 1 / (inv[k] / count + epsilon).squareRoot() }
+    mk_f32_channel_moments(pixels, c, x + range.lowerBound, range.count, epsilon, mu, inv)
 }
 
 /// `splitNorm` (MODNet's IBNorm) over NHWC: channels below `split` through a per-channel
@@ -67,8 +64,8 @@ struct SplitNormOperator: CompiledOperator {
     let activation: Activation
     static let block = 32
 
-    /// Each image's mean and inverse deviation of the normalised channels.
-    var scratchByteCount: Int { images * (channels - split) * 2 * 4 }
+    /// Each image's per-channel centre, factor and shift (the affine channels' centre 0).
+    var scratchByteCount: Int { images * channels * 3 * 4 }
 
     func execute(_ io: OperatorIO, pool: ThreadPool) {
         let x = io.input(0), y = io.output(0)
@@ -80,30 +77,27 @@ struct SplitNormOperator: CompiledOperator {
         let (pixels, epsilon, activation) = (pixels, epsilon, activation)
         pool.parallelFor(images * blocks) { task in
             let n = task / blocks, b0 = (task % blocks) * Self.block, b1 = min(normed, b0 + Self.block)
-            let stats = scratch + n * normed * 2
+            let terms = scratch + n * c * 3
             instanceStatistics(x + n * pixels * c, pixels: pixels, channels: c, (k + b0)..<(k + b1), epsilon: epsilon,
-                               mean: stats + b0, inverse: stats + normed + b0)
+                               mean: terms + k + b0, inverse: terms + c + k + b0)
         }
-        affineScale.withUnsafeBufferPointer { s in
-            affineShift.withUnsafeBufferPointer { t in
-                normScale.withUnsafeBufferPointer { g in
-                    normOffset.withUnsafeBufferPointer { o in
-                        let rows = images * pixels
-                        let rowsPerTask = max(1, 4096 / max(c, 1))
-                        pool.parallelFor((rows + rowsPerTask - 1) / rowsPerTask) { task in
-                            for row in (task * rowsPerTask)..<min(rows, (task + 1) * rowsPerTask) {
-                                let stats = scratch + (row / pixels) * normed * 2
-                                let mu = stats, inv = stats + normed
-                                let xi = x + row * c, yi = y + row * c
-                                for j in 0..<k { yi[j] = xi[j] * s[j] + t[j] }
-                                for j in 0..<normed {
-                                    yi[k + j] = (xi[k + j] - mu[j]) * inv[j] * g[j] + o[j]
-                                }
-                                applyActivation(activation, yi, yi, count: c)
-                            }
-                        }
-                    }
-                }
+        for n in 0..<images {
+            let center = scratch + n * c * 3, factor = center + c, shift = factor + c
+            for j in 0..<k { (center[j], factor[j], shift[j]) = (0, affineScale[j], affineShift[j]) }
+            for j in 0..<normed { factor[k + j] *= normScale[j]; shift[k + j] = normOffset[j] }
+        }
+        let rows = images * pixels
+        let rowsPerTask = max(1, 4096 / max(c, 1))
+        pool.parallelFor((rows + rowsPerTask - 1) / rowsPerTask) { task in
+            var row = task * rowsPerTask
+            let end = min(rows, row + rowsPerTask)
+            while row < end {
+                // Rows of one image at a time (they share its terms).
+                let n = row / pixels, count = min(end, (n + 1) * pixels) - row
+                let center = scratch + n * c * 3
+                mk_f32_center_scale_shift_rows(count, c, x + row * c, y + row * c, center, center + c, center + 2 * c)
+                applyActivation(activation, y + row * c, y + row * c, count: count * c)
+                row += count
             }
         }
     }
