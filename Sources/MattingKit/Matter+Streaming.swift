@@ -107,9 +107,11 @@ enum RowInput: Sendable {
     /// Runs `body` with a reader at the first row; the reader must not outlive it.
     func withReader<R>(_ body: (ImageRowReader) throws -> R) throws -> R {
         switch self {
-        case let .file(path): return try body(try ImageRowReader(path: path))
+        case let .file(path): return try body(try ImageRowReader(path: path, temporaryDirectory: Matter.UprightSource.temporaryDirectory))
         case let .bytes(bytes, options):
-            return try bytes.withUnsafeBytes { try body(try ImageRowReader(bytes: $0, options: options)) }
+            return try bytes.withUnsafeBytes {
+                try body(try ImageRowReader(bytes: $0, options: options, temporaryDirectory: Matter.UprightSource.temporaryDirectory))
+            }
         }
     }
 
@@ -229,11 +231,12 @@ extension Matter {
     /// running sums carried from strip to strip (the photo's rows as its guide). A caller's
     /// trimap file streams too (``matte(fileAt:trimap:writing:options:stripsAbove:progress:)``).
     ///
-    /// An interlaced (Adam7) PNG streams too: its rows are put together from one decoder per
-    /// interlace pass (the file is opened once per pass), which costs about twice a plain
-    /// PNG's decoding and holds only a few rows. It is decoded once: pass 1 writes the rows to
-    /// an anonymous spill file as it reads them (its decoded size), and pass 2 reads them back
-    /// (if that file cannot be made or written, pass 2 decodes the file again).
+    /// An interlaced (Adam7) PNG streams too. It is decoded once, its interlace passes as
+    /// stored, into an anonymous spill file like a turned photo's (its decoded size), and both
+    /// passes put their rows together from the passes' rows read back from it: the decoding
+    /// work of a plain PNG, a band of rows held. If that file cannot be made or written, each
+    /// pass decodes the file through one decoder per interlace pass instead (the file opened
+    /// once per interlace pass; about twice a plain PNG's decoding each time; same bytes).
     ///
     /// Outputs are written as `AtomicFile` does: through temporary files renamed at the end.
     /// When the call throws — a decoding error, a full disk, cancellation — no output is left:
@@ -286,9 +289,10 @@ extension Matter {
     /// same anonymous temporary spill file as a file does (in `TMPDIR`, no name, its space
     /// reserved before decoding, closed when the call returns), and if it cannot be made the
     /// call throws `ImageError.spill` rather than hold the picture. An interlaced PNG streams,
-    /// its rows put together from one decoder per interlace pass over `bytes`; its rows (and,
-    /// with pre-enhance, the enhanced rows) are kept for pass 2 in a spill file likewise, as
-    /// a file's are (pass 2 decodes again if that file cannot be made).
+    /// its passes decoded once from `bytes` into a spill file that both passes read their rows
+    /// from, as a file's are (each pass decodes `bytes` again, through one decoder per
+    /// interlace pass, if that file cannot be made); with pre-enhance the enhanced rows are
+    /// kept for pass 2 in a spill file likewise.
     ///
     /// - Parameters:
     ///   - bytes: a PNG or JPEG file's contents.
@@ -440,7 +444,8 @@ extension Matter {
         let layout: PixelLayout
         let orientation: ImageOrientation
         let colorProfile: ColorProfile?
-        /// An interlaced (Adam7) PNG: each reading costs about two plain decodes.
+        /// An interlaced (Adam7) PNG: decoded once into a spill file of its passes
+        /// (`InterlacedPNGSpill`), which every pass reads its rows from.
         let isInterlaced: Bool
 
         init(_ reader: ImageRowReader) {
@@ -459,22 +464,36 @@ extension Matter {
 
     /// The upright rows of the photo, for each pass: read from the input (upright, or mirrored
     /// row by row), or spilled once to a temporary file and read back from it (orientations
-    /// 3–8; see `OrientationSpill`). A file's spill is made (its space reserved) here; an
-    /// upload's in ``prepare(pool:progress:)``, where its bytes are held for the decoder.
+    /// 3–8; see `OrientationSpill`). An interlaced PNG is decoded once, in
+    /// ``prepare(pool:progress:)``, into a spill file of its passes (`InterlacedPNGSpill`)
+    /// that every pass reads its rows from (if it cannot be made, each pass decodes the file
+    /// again through one decoder per interlace pass). A file's orientation spill is made (its
+    /// space reserved) here; an upload's in ``prepare(pool:progress:)``, where its bytes are
+    /// held for the decoder.
     final class UprightSource {
         private let input: RowInput
         private let header: StripHeader
         private var spill: OrientationSpill?
+        /// A file's reader, opened here, whose passes (interlaced) or orientation spill
+        /// ``prepare(pool:progress:)`` decodes.
+        private var opened: ImageRowReader?
+        /// An interlaced PNG's passes, decoded once (not turned: then the orientation spill is read).
+        private var passes: InterlacedPNGSpill?
         let needsSpill: Bool
+        /// The parts of the work ``prepare(pool:progress:)`` does: decoding an interlaced PNG's
+        /// passes, spilling a turned photo's upright pixels.
+        let preparationParts: Int
 
         init(_ input: RowInput, header: StripHeader) throws {
             self.input = input
             self.header = header
             needsSpill = header.orientation != .up && header.orientation != .upMirrored
-            if needsSpill, case let .file(path) = input {
-                let reader = try ImageRowReader(path: path)
+            preparationParts = (needsSpill ? 1 : 0) + (header.isInterlaced ? 1 : 0)
+            if needsSpill || header.isInterlaced, case let .file(path) = input {
+                let reader = try ImageRowReader(path: path, temporaryDirectory: Self.temporaryDirectory)
                 guard header.matches(reader) else { throw ImageError.corrupt(source: path, detail: "the file changed while it was read") }
-                spill = try OrientationSpill(reader, directory: Self.temporaryDirectory)
+                opened = reader
+                if needsSpill { spill = try OrientationSpill(reader, directory: Self.temporaryDirectory) }
             }
         }
 
@@ -485,25 +504,39 @@ extension Matter {
             return directory
         }
 
-        /// Spills the photo if it needs it (reporting 0…1 of that work), checking for cancellation.
-        /// An upload's spill is made here, and decoded from its bytes to the end before they are
-        /// let go (the spill drops its decoder after the last strip).
+        /// Decodes an interlaced photo's passes and spills a turned one (reporting 0…1 of that
+        /// work, ``preparationParts`` parts), checking for cancellation. An upload's spills
+        /// are made here, and decoded from its bytes to the end before they are let go (the
+        /// spills drop their decoder after the last row).
         func prepare(pool: ThreadPool, progress: (Double) -> Void) throws {
-            func fill(_ spill: OrientationSpill) throws {
-                while try spill.spillNextStrip() {
+            let parts = Double(max(preparationParts, 1))
+            func fill(_ reader: ImageRowReader, _ spill: OrientationSpill?) throws {
+                if header.isInterlaced {
+                    while try reader.decodeNextPassRows() {
+                        try pool.checkCancellation()
+                        progress(reader.passFraction / parts)
+                    }
+                    // Nil if the spill could not be made: each reading decodes the file again.
+                    if spill == nil { passes = reader.passSpill }
+                }
+                let done = header.isInterlaced ? 1.0 : 0.0
+                while let spill, try spill.spillNextStrip() {
                     try pool.checkCancellation()
-                    progress(spill.fraction)
+                    progress((done + spill.fraction) / parts)
                 }
             }
-            if let spill { return try fill(spill) }
-            guard needsSpill, case let .bytes(bytes, options) = input else { return }
+            if let opened {
+                self.opened = nil
+                return try fill(opened, spill)
+            }
+            guard preparationParts > 0, case let .bytes(bytes, options) = input else { return }
             spill = try bytes.withUnsafeBytes { raw in
-                let reader = try ImageRowReader(bytes: raw, options: options)
+                let reader = try ImageRowReader(bytes: raw, options: options, temporaryDirectory: Self.temporaryDirectory)
                 guard header.matches(reader) else {
                     throw ImageError.corrupt(source: input.name, detail: "the file changed while it was read")
                 }
-                let spill = try OrientationSpill(reader, directory: Self.temporaryDirectory)
-                try fill(spill)
+                let spill = needsSpill ? try OrientationSpill(reader, directory: Self.temporaryDirectory) : nil
+                try fill(reader, spill)
                 return spill
             }
         }
@@ -512,6 +545,10 @@ extension Matter {
         /// against the header: a file may change between passes).
         func withRows<R>(_ body: (any ImageRowSource) throws -> R) throws -> R {
             if let spill { return try body(spill.makeReader()) }
+            if let passes {
+                let rows = passes.makeReader()
+                return try body(header.orientation == .upMirrored ? MirroredRowReader(mirroring: rows) : rows)
+            }
             return try input.withReader { reader in
                 guard header.matches(reader) else {
                     throw ImageError.corrupt(source: input.name, detail: "the file changed while it was read")
@@ -659,16 +696,17 @@ extension Matter {
         // foreground), and pass 2 needs only part of them (`FullSizeSources`): they are held
         // in `results` and dropped as soon as those are made.
         //
-        // Rows that cost more to make again than to read back — an interlaced PNG's (not
-        // turned: a turned one is read from its orientation spill already) and enhanced rows —
-        // are written to a `RowSpill` as pass 1 reads them, and pass 2 reads them from there.
-        // If the spill cannot be made or written, pass 2 reads (and enhances) them again.
+        // Enhanced rows cost more to make again than to read back: they are written to a
+        // `RowSpill` as pass 1 reads them, and pass 2 reads them from there. If the spill
+        // cannot be made or written, pass 2 reads and enhances them again. (An interlaced
+        // PNG's rows are read from the spill of its passes `prepare` makes, a turned photo's
+        // from its orientation spill.)
         var results: WorkingResults?
         let (source, enhancement, rowSpill) = try pipeline.stage(.prepare, keepingFileErrors: true) {
             () throws -> (UprightSource, RowEnhancement?, RowSpill?) in
             let source = try UprightSource(input, header: header)
-            let parts = Double(1 + (source.needsSpill ? 1 : 0) + (options.enhance ? 1 : 0))
-            try source.prepare(pool: pool) { pool.reportProgress($0 / parts) }
+            let parts = Double(1 + source.preparationParts + (options.enhance ? 1 : 0))
+            try source.prepare(pool: pool) { pool.reportProgress($0 * Double(source.preparationParts) / parts) }
             let enhancement = try options.enhance ? source.withRows { rows in
                 try enhancementHistograms(rows, pool: pool) { pool.reportProgress((parts - 2 + $0) / parts) }
             } : nil
@@ -677,7 +715,7 @@ extension Matter {
                 // An extra output sees the photo's rows as decoded (before pre-enhance).
                 let rows = extra.map { extra in TappedRowSource(upright) { extra.photoRows($0, count: $1) } } ?? upright
                 let made: any ImageRowSource = enhancement?.rows(from: rows, pool: pool) ?? rows
-                if enhancement != nil || (header.isInterlaced && !source.needsSpill) {
+                if enhancement != nil {
                     rowSpill = try? RowSpill(width: W, height: H, layout: made.layout, input: input.name,
                                              directory: UprightSource.temporaryDirectory)
                 }

@@ -3,10 +3,12 @@ import Testing
 @testable import MattingImage
 import MattingTestSupport
 
-/// `ImageRowReader` over an interlaced (Adam7) PNG: one libpng decoder per pass, rows put
-/// together as they are read (`InterlacedPNGRows`). The rows must be exactly the whole-picture
-/// decode's, for every colour type and bit depth and for sizes where some passes are empty,
-/// and a damaged file must fail with the whole decode's error.
+/// `ImageRowReader` over an interlaced (Adam7) PNG: its passes decoded once into a spill file
+/// (`InterlacedPNGSpill`) and each row put together from the passes' rows read back, or, when
+/// that file cannot be made or written, one libpng decoder per pass (`InterlacedPNGRows`).
+/// Both ways the rows must be exactly the whole-picture decode's, for every colour type and
+/// bit depth and for sizes where some passes are empty, and a damaged file must fail with the
+/// whole decode's error.
 ///
 /// The files are written by `TestPNG` (the specification's filters and Adam7 layout, no
 /// libpng); each interlaced file is first checked against the same samples written without
@@ -35,8 +37,8 @@ struct InterlacedRowsTests {
     /// 1×1 (passes 2–7 empty), one row or one column (only the passes starting at row or
     /// column 0), fewer than 8 rows or columns (passes 2, 3 or 5 empty), and sizes that are no
     /// multiple of 8.
-    static let sizes: [(Int, Int)] = [(1, 1), (1, 9), (9, 1), (2, 2), (3, 5), (5, 3), (7, 9), (9, 7), (4, 4), (13, 11),
-                                      (33, 17), (64, 8), (8, 64), (71, 37)]
+    static let sizes: [(Int, Int)] = [(1, 1), (2, 1), (1, 2), (1, 9), (9, 1), (2, 2), (3, 3), (3, 5), (5, 3), (7, 9), (9, 7),
+                                      (4, 4), (6, 6), (13, 11), (33, 17), (64, 8), (8, 64), (17, 65), (71, 37)]
 
     /// The PNG of seeded samples of `format`, interlaced or not, optionally with an EXIF orientation.
     static func file(_ format: Format, width: Int, height: Int, interlaced: Bool, seed: Int, orientation: Int? = nil) -> [UInt8] {
@@ -81,12 +83,103 @@ struct InterlacedRowsTests {
             #expect(whole == plain, "\(width)×\(height): the interlaced fixture is not the plain one's picture")
             #expect(whole.width == width && whole.height == height)
 
-            let reader = try ImageRowReader(path: path)
-            #expect(reader.layout == whole.layout)
+            // Through the pass spill (a few rows a write, so that the writes are many).
+            let reader = try ImageRowReader(path: path, temporaryDirectory: folder.url.path)
+            reader.passSpillBufferBytes = 3 * width
+            #expect(reader.layout == whole.layout && reader.isInterlaced)
             #expect(try Self.readAll(reader) == whole, "\(width)×\(height), file")
-            let fromMemory = try bytes.withUnsafeBytes { buffer in try Self.readAll(try ImageRowReader(bytes: buffer)) }
+            let spill = try #require(reader.passSpill, "\(width)×\(height): not read through the spill")
+            #expect(spill.byteCount == width * height * whole.layout.channelCount)
+            // Read again, in bands of 8 and 16 upright rows as well as the default.
+            for bandRows in [8, 16, 64] {
+                #expect(try Self.readAll(spill.makeReader(bandRows: bandRows)) == whole, "\(width)×\(height), bands of \(bandRows)")
+            }
+            let fromMemory = try bytes.withUnsafeBytes { buffer in
+                let reader = try ImageRowReader(bytes: buffer, temporaryDirectory: folder.url.path)
+                let rows = try Self.readAll(reader)
+                #expect(reader.passSpill != nil)
+                return rows
+            }
             #expect(fromMemory == whole, "\(width)×\(height), memory")
+            // One decoder per pass: no spill folder, or one that cannot be used.
+            for directory in [nil, folder.path("no-such-folder")] {
+                let passes = try ImageRowReader(path: path, temporaryDirectory: directory)
+                #expect(try Self.readAll(passes) == whole, "\(width)×\(height), passes (\(directory ?? "no spill"))")
+                #expect(passes.passSpill == nil)
+                let passesFromMemory = try bytes.withUnsafeBytes { buffer in
+                    try Self.readAll(try ImageRowReader(bytes: buffer, temporaryDirectory: directory))
+                }
+                #expect(passesFromMemory == whole, "\(width)×\(height), memory, passes")
+            }
         }
+    }
+
+    /// The spill's writes fail part way (its descriptor made read-only after the first
+    /// write): the reader goes on with one decoder per pass, from the first stored row, and
+    /// the rows are still the whole decode's; the spill is not kept.
+    @Test(arguments: [false, true])
+    func spillWriteFailureFallsBackToOneDecoderPerPass(_ fromMemory: Bool) throws {
+        let folder = try TemporaryFolder()
+        let format = Format(colorType: .rgba, bitDepth: 16, transparency: false)
+        let bytes = Self.file(format, width: 45, height: 37, interlaced: true, seed: 11)
+        let path = folder.path("photo.png")
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let whole = try Image(contentsOfFile: path)
+        func check(_ reader: ImageRowReader) throws {
+            reader.passSpillBufferBytes = 45 * 4 * 3
+            #expect(try reader.decodeNextPassRows())
+            let fd = try #require(reader.spill?.file.fd)
+            let readOnly = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            #expect(readOnly >= 0 && dup2(readOnly, fd) == fd)
+            close(readOnly)
+            #expect(try !reader.decodeNextPassRows(), "the failed write ends the spill")
+            #expect(reader.spill == nil && reader.passSpill == nil && reader.passFraction == 1)
+            #expect(try Self.readAll(reader) == whole)
+        }
+        if fromMemory {
+            try bytes.withUnsafeBytes { buffer in try check(try ImageRowReader(bytes: buffer, temporaryDirectory: folder.url.path)) }
+        } else {
+            try check(try ImageRowReader(path: path, temporaryDirectory: folder.url.path))
+        }
+    }
+
+    /// The spill's progress rises from 0 to 1 over the calls, each writing about the buffer's
+    /// bytes; a file that is not interlaced has nothing to decode first.
+    @Test func passRowsAreDecodedInSteps() throws {
+        let folder = try TemporaryFolder()
+        let format = Format(colorType: .rgb, bitDepth: 8, transparency: false)
+        let path = folder.path("photo.png")
+        try Data(Self.file(format, width: 40, height: 40, interlaced: true, seed: 2)).write(to: URL(fileURLWithPath: path))
+        let reader = try ImageRowReader(path: path, temporaryDirectory: folder.url.path)
+        reader.passSpillBufferBytes = 40 * 3 * 4
+        var fractions = [reader.passFraction]
+        while try reader.decodeNextPassRows() { fractions.append(reader.passFraction) }
+        fractions.append(reader.passFraction)
+        #expect(fractions.first == 0 && fractions.last == 1 && fractions == fractions.sorted())
+        #expect(fractions.count > 8, "\(fractions)")
+        #expect(try Self.readAll(reader) == (try Image(contentsOfFile: path)))
+        let plainPath = folder.path("plain.png")
+        try Data(Self.file(format, width: 40, height: 40, interlaced: false, seed: 2)).write(to: URL(fileURLWithPath: plainPath))
+        let plain = try ImageRowReader(path: plainPath, temporaryDirectory: folder.url.path)
+        #expect(try !plain.decodeNextPassRows() && !plain.isInterlaced && plain.passSpill == nil)
+    }
+
+    /// `UprightFile` (convert-image, enhance) decodes an interlaced file's passes once and
+    /// reads every later reading from them: upright (1), mirrored (2) and turned (6, through
+    /// its orientation spill) give the whole decode's picture each time, also once the file
+    /// is gone.
+    @Test(arguments: [1, 2, 6])
+    func uprightFileReadsTheSpilledPassesAgain(_ orientation: Int) throws {
+        let folder = try TemporaryFolder()
+        let format = Format(colorType: .rgb, bitDepth: 8, transparency: false)
+        let path = folder.path("photo.png")
+        try Data(Self.file(format, width: 29, height: 43, interlaced: true, seed: 4, orientation: orientation == 1 ? nil : orientation))
+            .write(to: URL(fileURLWithPath: path))
+        let whole = try Image(contentsOfFile: path)
+        let file = try UprightFile(path: path, temporaryDirectory: folder.url.path)
+        #expect(try Self.readAll(file.rows()) == whole)
+        try FileManager.default.removeItem(atPath: path)
+        #expect(try Self.readAll(file.rows()) == whole, "read again after the file is gone")
     }
 
     /// Not vacuous: the samples vary, so a misplaced pixel shows (here: most rows differ from
@@ -123,14 +216,15 @@ struct InterlacedRowsTests {
         }
     }
 
-    /// The error from reading every row of `bytes` (as a file at `path`, or from memory), or nil.
-    static func readError(_ bytes: [UInt8], path: String?) -> ImageError? {
+    /// The error from reading every row of `bytes` (as a file at `path`, or from memory), or
+    /// nil; the passes spilled in `directory` (nil: one decoder per pass).
+    static func readError(_ bytes: [UInt8], path: String?, directory: String?) -> ImageError? {
         do {
             if let path {
                 try Data(bytes).write(to: URL(fileURLWithPath: path))
-                _ = try readAll(try ImageRowReader(path: path))
+                _ = try readAll(try ImageRowReader(path: path, temporaryDirectory: directory))
             } else {
-                _ = try bytes.withUnsafeBytes { buffer in try readAll(try ImageRowReader(bytes: buffer)) }
+                _ = try bytes.withUnsafeBytes { buffer in try readAll(try ImageRowReader(bytes: buffer, temporaryDirectory: directory)) }
             }
             return nil
         } catch let error as ImageError {
@@ -143,7 +237,7 @@ struct InterlacedRowsTests {
 
     /// Cut anywhere (in the header, in any pass's data, before IEND), or with a damaged IDAT
     /// chunk in pass 5's data: the rows fail with exactly the whole decode's error, naming the
-    /// file (or `<memory>`).
+    /// file (or `<memory>`), through the pass spill and through one decoder per pass.
     @Test func damagedFilesFailAsTheWholeDecodeDoes() throws {
         let folder = try TemporaryFolder()
         let format = Format(colorType: .rgb, bitDepth: 8, transparency: false)
@@ -166,27 +260,35 @@ struct InterlacedRowsTests {
             } catch let error as ImageError {
                 whole = error
             }
-            #expect(Self.readError(bytes, path: path) == whole, "damage \(index), \(bytes.count) bytes")
             #expect("\(whole)".contains(path), "\(whole)")
             let memoryWhole = try #require(throws: ImageError.self) { _ = try Image(decoding: bytes) }
-            #expect(Self.readError(bytes, path: nil) == memoryWhole, "damage \(index) from memory")
+            for directory in [folder.url.path, nil] {
+                #expect(Self.readError(bytes, path: path, directory: directory) == whole, "damage \(index), \(bytes.count) bytes, \(directory ?? "passes")")
+                #expect(Self.readError(bytes, path: nil, directory: directory) == memoryWhole, "damage \(index) from memory")
+            }
         }
         #expect(damaged.count > 20)
     }
 
-    /// The file is opened again for each pass: if the path names another file by then, the
-    /// read fails rather than mixing two pictures.
+    /// With one decoder per pass the file is opened again for each pass: if the path names
+    /// another file by then, the read fails rather than mixing two pictures. Through the pass
+    /// spill the file is read once, from the descriptor opened first: the rows are the first
+    /// file's.
     @Test func replacedFileFailsCleanly() throws {
         let folder = try TemporaryFolder()
         let format = Format(colorType: .rgb, bitDepth: 8, transparency: false)
         let path = folder.path("photo.png")
         try Data(Self.file(format, width: 20, height: 20, interlaced: true, seed: 1)).write(to: URL(fileURLWithPath: path))
-        let reader = try ImageRowReader(path: path)
+        let first = try Image(contentsOfFile: path)
+        let spilled = try ImageRowReader(path: path, temporaryDirectory: folder.url.path)
+        let reader = try ImageRowReader(path: path, temporaryDirectory: nil)
         // Moved aside (its inode stays in use, so the new file cannot get the same number).
         try FileManager.default.moveItem(atPath: path, toPath: folder.path("old.png"))
         try Data(Self.file(format, width: 20, height: 20, interlaced: true, seed: 2)).write(to: URL(fileURLWithPath: path))
         var band = Image(width: 20, height: 1, layout: .rgb)
         let error = try #require(throws: ImageError.self) { try reader.readRows(1, into: &band) }
         #expect(error == .corrupt(source: path, detail: "the file changed while it was read"))
+        #expect(try Self.readAll(spilled) == first)
+        #expect(try Image(contentsOfFile: path) != first)
     }
 }

@@ -14,9 +14,14 @@ import Darwin
 ///
 /// The rows are the bytes ``ImageBuffer/init(contentsOfFile:options:)`` decodes (the same
 /// libpng and libjpeg calls, 16-bit PNG samples rounded to 8 bits), *as stored*: the EXIF
-/// orientation is reported in ``orientation``, not applied. An interlaced (Adam7) PNG is read
-/// through one libpng decoder per pass (``InterlacedPNGRows``: about twice the decoding work,
-/// a few rows held; a file is opened once per pass). The file is checked as
+/// orientation is reported in ``orientation``, not applied. An interlaced (Adam7) PNG is
+/// decoded once, its passes as stored, into an anonymous temporary file in
+/// `temporaryDirectory` (``InterlacedPNGSpill``: the decoded size, unlinked, never mapped),
+/// made when the first row is read, and its rows are put together from the passes' rows read
+/// back from there: the decoding work of a plain PNG, a band of rows held. If that file cannot
+/// be made or written (or `temporaryDirectory` is nil), the rows come from one libpng decoder
+/// per pass instead (``InterlacedPNGRows``: about twice the decoding work, the same bytes; a
+/// file is opened once per pass). The file is checked as
 /// ``ImageBuffer/init(contentsOfFile:options:)`` checks it (a regular file, the pixel limit
 /// before any pixel memory), and every error names it.
 package final class ImageRowReader {
@@ -39,23 +44,44 @@ package final class ImageRowReader {
         orientation.swapsDimensions ? (height, width) : (width, height)
     }
 
-    /// Whether the file is an interlaced (Adam7) PNG, its rows put together from one decoder
-    /// per pass (``InterlacedPNGRows``): reading it again costs about twice a plain PNG's decoding.
-    package var isInterlaced: Bool { interlaced != nil }
+    /// Whether the file is an interlaced (Adam7) PNG, its rows put together from its passes
+    /// (decoded once into ``passSpill``, or through one decoder per pass if that cannot be made).
+    package var isInterlaced: Bool { openPass != nil }
+
+    /// $TMPDIR, else /tmp (as Foundation's `FileManager.temporaryDirectory`), without a
+    /// trailing slash: where an interlaced PNG's passes are spilled unless told otherwise.
+    package static var defaultTemporaryDirectory: String {
+        var directory = getenv("TMPDIR").map { String(cString: $0) } ?? ""
+        if directory.isEmpty { directory = "/tmp" }
+        while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
+        return directory
+    }
 
     /// The open file; nil when reading from memory.
     private let file: UnsafeMutablePointer<FILE>?
     private let png: OpaquePointer?
     private let jpeg: OpaquePointer?
-    /// The passes of an interlaced PNG (`png` reads the first).
-    private var interlaced: InterlacedPNGRows?
+    /// An interlaced PNG's: another decoder over the same data, at its first stored row.
+    private let openPass: (() throws(ImageError) -> InterlacedPNGRows.PassDecoder)?
+    /// Where an interlaced PNG's passes are spilled (nil: never).
+    private let spillDirectory: String?
+    /// The passes decoded once (`png` decodes them), and the reader of their rows once complete.
+    private(set) var spill: InterlacedPNGSpill?
+    /// The bytes of decoded rows the spill writes at once (tests make it small).
+    var passSpillBufferBytes = 1 << 21
+    private var spillReader: InterlacedSpillReader?
+    /// Without a spill: one decoder per pass.
+    private var passes: InterlacedPNGRows?
 
     /// Opens the file at `path` and reads its header; the pixel limit of `options` is checked
-    /// here (reduced-size decoding does not apply).
+    /// here (reduced-size decoding does not apply). An interlaced PNG's passes are spilled in
+    /// `temporaryDirectory` (nil: read through one decoder per pass).
     ///
     /// - Throws: ``ImageError`` naming the file, as the whole-picture decoder does.
-    package init(path: String, options: DecodingOptions = .init()) throws(ImageError) {
+    package init(path: String, options: DecodingOptions = .init(),
+                 temporaryDirectory: String? = ImageRowReader.defaultTemporaryDirectory) throws(ImageError) {
         self.path = path
+        spillDirectory = temporaryDirectory
         var info = stat()
         if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
             throw .io(path: path, detail: "is \(FileIO.kind(ofMode: info.st_mode)), not a regular file")
@@ -93,7 +119,7 @@ package final class ImageRowReader {
         self.file = file
         // Another decoder per pass: the same file (device and inode), opened again.
         let (device, inode) = (info.st_dev, info.st_ino)
-        interlaced = Self.passes(png, width: width, height: height, layout: layout, source: path, options: options) {
+        openPass = Self.passOpener(png, source: path, options: options) {
             (limit: UInt32) throws(ImageError) -> (OpaquePointer?, UnsafeMutablePointer<FILE>?) in
             let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
             guard fd >= 0 else { throw .io(path: path, detail: FileIO.reason(errno)) }
@@ -110,28 +136,30 @@ package final class ImageRowReader {
     /// reader is dropped (it is not copied); errors name `source`. Otherwise as ``init(path:options:)``.
     ///
     /// - Throws: ``ImageError`` naming `source`, as the whole-picture decoder does.
-    package init(bytes: UnsafeRawBufferPointer, source: String = CodecSource.memory, options: DecodingOptions = .init()) throws(ImageError) {
+    package init(bytes: UnsafeRawBufferPointer, source: String = CodecSource.memory, options: DecodingOptions = .init(),
+                 temporaryDirectory: String? = ImageRowReader.defaultTemporaryDirectory) throws(ImageError) {
         path = source
+        spillDirectory = temporaryDirectory
         let format = try CodecSource.format(of: bytes, source: source)
         let data = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), size = bytes.count
         let opened = try Self.openDecoder(format: format, source: source, options: options,
                                    png: { cpng_decoder_create(data, size, $0) }, jpeg: { cjpeg_decoder_create(data, size, $0) })
         (self.format, png, jpeg, width, height, layout, orientation, colorProfile, warnings) = opened
         file = nil
-        interlaced = Self.passes(png, width: width, height: height, layout: layout, source: source, options: options) {
+        openPass = Self.passOpener(png, source: source, options: options) {
             (cpng_decoder_create(data, size, $0), nil)
         }
     }
 
-    /// The passes of `png` if it is an interlaced file; `create` makes another decoder over the
-    /// same data (given the side limit), with the file it reads from, to be closed with it.
-    private static func passes(
-        _ png: OpaquePointer?, width: Int, height: Int, layout: PixelLayout, source: String, options: DecodingOptions,
+    /// For an interlaced `png`, what opens another decoder of the same data at its first
+    /// stored row; `create` makes the decoder (given the side limit), with the file it reads
+    /// from, to be closed with it.
+    private static func passOpener(
+        _ png: OpaquePointer?, source: String, options: DecodingOptions,
         create: @escaping (UInt32) throws(ImageError) -> (OpaquePointer?, UnsafeMutablePointer<FILE>?)
-    ) -> InterlacedPNGRows? {
+    ) -> (() throws(ImageError) -> InterlacedPNGRows.PassDecoder)? {
         guard let png, cpng_decoder_header(png).interlaced != 0 else { return nil }
-        return InterlacedPNGRows(first: png, width: width, height: height, channels: layout.channelCount, source: source) {
-            () throws(ImageError) -> InterlacedPNGRows.PassDecoder in
+        return { () throws(ImageError) -> InterlacedPNGRows.PassDecoder in
             let (made, file) = try create(sideLimit(options))
             guard let made else {
                 if let file { fclose(file) }
@@ -149,8 +177,57 @@ package final class ImageRowReader {
 
     private static func sideLimit(_ options: DecodingOptions) -> UInt32 { UInt32(clamping: max(options.maximumPixelCount, 1)) }
 
+    /// For an interlaced PNG, before its first row is read: decodes the next stored rows of its
+    /// passes into the pass spill (made in the temporary directory, its space reserved, on the
+    /// first call), about 2 MiB of pixels a call. False once every pass is written, and for a
+    /// file that is not interlaced; false too if the spill cannot be made or written — the rows
+    /// are then read through one decoder per pass (same bytes, more time). ``readRows(_:into:)``
+    /// calls it until false first; call it yourself to check for cancellation or report
+    /// progress (``passFraction``) on the way.
+    ///
+    /// - Throws: the decoder's ``ImageError`` naming the file (truncated, corrupt); the reader
+    ///   is then spent.
+    package func decodeNextPassRows() throws(ImageError) -> Bool {
+        guard let openPass, let png, passes == nil, spillReader == nil else { return false }
+        if spill == nil {
+            guard rowsRead == 0, let spillDirectory,
+                  let made = try? InterlacedPNGSpill(width: width, height: height, layout: layout, source: path,
+                                                 directory: spillDirectory, bufferBytes: passSpillBufferBytes)
+            else {
+                passes = InterlacedPNGRows(first: png, width: width, height: height, channels: layout.channelCount, source: path, open: openPass)
+                return false
+            }
+            spill = made
+        }
+        guard let spill else { preconditionFailure("the pass spill is made") }
+        if try spill.decodeNextRows(from: png) { return true }
+        if spill.isComplete {
+            spillReader = spill.makeReader()
+        } else {
+            // A write failed: `png` is part way through, so every pass gets a decoder of its own.
+            self.spill = nil
+            passes = InterlacedPNGRows(first: nil, width: width, height: height, channels: layout.channelCount, source: path, open: openPass)
+        }
+        return false
+    }
+
+    /// How much of an interlaced PNG's passes is decoded into the pass spill, 0…1 (1 once
+    /// done, for a file that is not interlaced, or when the rows are read through one decoder
+    /// per pass).
+    package var passFraction: Double {
+        guard isInterlaced, passes == nil else { return 1 }
+        return spill?.fraction ?? 0
+    }
+
+    /// An interlaced PNG's passes once they are all decoded into the spill file: its rows can
+    /// be read from it again (``InterlacedPNGSpill/makeReader(bandRows:)``), also after this
+    /// reader (and, for bytes in memory, the bytes) are gone. Nil otherwise.
+    package var passSpill: InterlacedPNGSpill? { spillReader == nil ? nil : spill }
+
     deinit {
-        interlaced = nil
+        spillReader = nil
+        passes = nil
+        spill = nil
         cpng_decoder_destroy(png)
         cjpeg_decoder_destroy(jpeg)
         if let file { fclose(file) }
@@ -249,9 +326,16 @@ package final class ImageRowReader {
         precondition(count >= 0 && count <= height - rowsRead && band.layout == layout
                      && band.width == width && band.height >= count, "readRows(\(count)): bad call")
         guard count > 0 else { return }
-        if let interlaced {
+        if isInterlaced {
+            while try decodeNextPassRows() {}
+            if let spillReader {
+                try spillReader.readRows(count, into: &band)
+                rowsRead += count
+                return
+            }
+            guard let passes else { preconditionFailure("an interlaced file is read through its spill or its passes") }
             let read = band.withUnsafeMutableBufferPointer { pixels, stride in
-                Result { () throws(ImageError) in try interlaced.readRows(count, into: pixels, stride: stride) }
+                Result { () throws(ImageError) in try passes.readRows(count, into: pixels, stride: stride) }
             }
             try read.get()
             rowsRead += count

@@ -6,8 +6,9 @@ import Glibc
 import Darwin
 #endif
 
-/// The rows of an Adam7-interlaced PNG, top to bottom, without holding the picture: what
-/// ``ImageRowReader`` reads such a file with.
+/// The rows of an Adam7-interlaced PNG, top to bottom, without holding the picture and
+/// without a temporary file: what ``ImageRowReader`` reads such a file with when its passes
+/// cannot be spilled (``InterlacedPNGSpill``, one decode, is the usual way).
 ///
 /// Adam7 stores seven reduced pictures (passes) one after the other in the compressed data,
 /// each top to bottom, and every pixel is in exactly one of them. Row y takes its pixels from
@@ -65,9 +66,9 @@ final class InterlacedPNGRows {
 
     /// - Parameters:
     ///   - first: a decoder of the file started with `cpng_decoder_start_passes`, no row read
-    ///     (it reads pass 1; the caller keeps it alive and destroys it).
+    ///     (it reads pass 1; the caller keeps it alive and destroys it), or nil to open one.
     ///   - open: another decoder like `first`, or the error (naming `source`) why not.
-    init(first: OpaquePointer, width: Int, height: Int, channels: Int, source: String,
+    init(first: OpaquePointer?, width: Int, height: Int, channels: Int, source: String,
          open: @escaping () throws(ImageError) -> PassDecoder) {
         self.source = source
         self.width = width

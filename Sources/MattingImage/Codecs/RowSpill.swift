@@ -2,8 +2,9 @@
 /// passes from an anonymous temporary file of the kind ``OrientationSpill`` uses (no name on
 /// disk, its space reserved up front, read and written with `pread` and `pwrite`, never
 /// mapped: its pages are the kernel's page cache, not the process's resident memory). The
-/// strip path keeps here the rows that cost more to make again than to read back: an
-/// interlaced PNG's (one decoder per Adam7 pass), enhanced rows, a crop's matte and colours.
+/// strip path keeps here the rows that cost more to make again than to read back: enhanced
+/// rows, a crop's matte and colours. (An interlaced PNG's rows have a spill of their own,
+/// ``InterlacedPNGSpill``, its passes as stored.)
 ///
 /// Layout: row after row, `width × channels` bytes each.
 package final class RowSpill {

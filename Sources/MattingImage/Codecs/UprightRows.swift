@@ -24,7 +24,7 @@ extension ImageRowReader: ImageRowSource {}
 /// time: each row the file delivers is reversed, so no temporary file is needed. The rows are
 /// those of ``ImageBuffer/flippedHorizontally()`` of the stored picture.
 package final class MirroredRowReader: ImageRowSource {
-    private let reader: ImageRowReader
+    private let reader: any ImageRowSource
     package var path: String { reader.path }
     package var width: Int { reader.width }
     package var height: Int { reader.height }
@@ -33,6 +33,12 @@ package final class MirroredRowReader: ImageRowSource {
     package init(_ reader: ImageRowReader) {
         precondition(reader.orientation == .upMirrored, "MirroredRowReader: not a mirrored file")
         self.reader = reader
+    }
+
+    /// The rows of `rows` (a mirrored file's rows as stored, read another way: its
+    /// ``InterlacedPNGSpill``), each reversed.
+    package init(mirroring rows: any ImageRowSource) {
+        reader = rows
     }
 
     package func readRows(_ count: Int, into band: inout Image) throws(ImageError) {
