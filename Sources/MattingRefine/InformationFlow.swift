@@ -37,11 +37,6 @@ public struct InformationFlow: Sendable, Hashable, Codable {
 
     static let mixtureNeighbours = 20, knownNeighbours = 7, unknownNeighbours = 5
     static let embeddingRegularisation = 1e-10
-    /// The known-to-unknown neighbours are searched among the known pixels within this share of
-    /// the picture's longer side of an unknown pixel (0.1 in the term's features, whose
-    /// coordinates are weighted 10), and at least ``knownMarginMinimum`` pixels: measured on
-    /// the development set and at 1200×1800 (Docs/Quality.md, Build 3).
-    static let knownMargin = 0.01, knownMarginMinimum = 18
 }
 
 /// The extra operator `E` and right-hand side `c` of the information-flow terms, restricted to
@@ -226,10 +221,9 @@ extension InformationFlowOperator {
             let kk = InformationFlow.knownNeighbours
             let f = features(10)
             var nbF = [Int32](repeating: 0, count: m * kk), nbB = [Int32](repeating: 0, count: m * kk)
-            let margin = max(InformationFlow.knownMarginMinimum, Int((Double(max(w, h)) * InformationFlow.knownMargin).rounded(.up)))
-            let near = Self.withinBox(state: state, of: ClosedFormMatting.Level.unknown, width: w, height: h, radius: margin)
-            try Self.nearestKnown(min(kk, foreground.count), of: unknown, among: foreground, near: near, features: f, into: &nbF, pool: pool)
-            try Self.nearestKnown(min(kk, background.count), of: unknown, among: background, near: near, features: f, into: &nbB, pool: pool)
+            KDTree(features: f, points: foreground).nearest(min(kk, foreground.count), of: unknown, excludingSelf: false, into: &nbF, pool: pool)
+            KDTree(features: f, points: background).nearest(min(kk, background.count), of: unknown, excludingSelf: false, into: &nbB, pool: pool)
+            try pool.checkCancellation()
             let kf = min(kk, foreground.count), kb = min(kk, background.count), k2 = kf + kb
             var nb = [Int32](repeating: 0, count: m * k2)
             for k in 0..<m {
@@ -258,40 +252,6 @@ extension InformationFlowOperator {
         knownDiagonal = diag
         rhs = c
         usedKnownToUnknown = use
-    }
-
-    /// The `k` nearest of `points` (known pixels) to each unknown pixel in the known-to-unknown
-    /// features, searched only among the points `near` the unknown region (or among all when
-    /// fewer than `k` are near). An approximation of the paper's search among every known
-    /// pixel: a known pixel far from the band could be nearer in colour. It is what made the
-    /// term affordable: the queries' search balls are large (an unknown pixel's mixed colour
-    /// is far from every known one), and a tree over a thin ring of known pixels holds far
-    /// fewer of them (Docs/Quality.md, Build 3, has the figures and the quality check).
-    ///
-    /// - Throws: `CancellationError` if the pool's job is cancelled.
-    static func nearestKnown(_ k: Int, of unknown: [Int32], among points: [Int32], near: [Bool],
-                             features f: [Double], into out: inout [Int32], pool: ThreadPool) throws {
-        let candidates = points.filter { near[Int($0)] }
-        KDTree(features: f, points: candidates.count >= k ? candidates : points)
-            .nearest(k, of: unknown, excludingSelf: false, into: &out, pool: pool)
-        try pool.checkCancellation()
-    }
-
-    /// Whether each pixel has a pixel in state `value` within the (2·radius+1)² box around it
-    /// (separable running counts).
-    static func withinBox(state: [UInt8], of value: UInt8, width w: Int, height h: Int, radius r: Int) -> [Bool] {
-        var rowCount = [Int](repeating: 0, count: w * h)
-        var prefix = [Int](repeating: 0, count: max(w, h) + 1)
-        for y in 0..<h {
-            for x in 0..<w { prefix[x + 1] = prefix[x] + (state[y * w + x] == value ? 1 : 0) }
-            for x in 0..<w { rowCount[y * w + x] = prefix[min(w, x + r + 1)] - prefix[max(0, x - r)] }
-        }
-        var result = [Bool](repeating: false, count: w * h)
-        for x in 0..<w {
-            for y in 0..<h { prefix[y + 1] = prefix[y] + rowCount[y * w + x] }
-            for y in 0..<h { result[y * w + x] = prefix[min(h, y + r + 1)] - prefix[max(0, y - r)] > 0 }
-        }
-        return result
     }
 
     /// Locally-linear-embedding weights: for each query q (a pixel), the w (Σ w = 1) that

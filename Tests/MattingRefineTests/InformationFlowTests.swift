@@ -32,54 +32,6 @@ import Testing
         }
     }
 
-    /// The known-to-unknown search among the known pixels near the unknown band: the box test
-    /// against its definition, and the neighbours against a brute-force sort by (distance,
-    /// index) over the near known pixels — over all of them when fewer than k are near
-    /// (margin 0: none are), and a margin that holds every known pixel gives the full search's.
-    @Test(arguments: [0, 2, 6, 40])
-    func nearKnownSearchIsTheNearestAmongTheNearKnownPixels(margin: Int) throws {
-        var rng = SeededGenerator(seed: UInt64(margin + 3))
-        let w = 47, h = 31, n = w * h, k = 7
-        let colour = rng.floats(3 * n, in: 0...1).map { (Double($0) * 6).rounded() / 6 }
-        let unknownState = ClosedFormMatting.Level.unknown
-        var state = [UInt8](repeating: ClosedFormMatting.Level.background, count: n)
-        for y in 0..<h { for x in 0..<w {
-            state[y * w + x] = abs(x - 20 - y / 3) <= 2 ? unknownState
-                : (x < 20 + y / 3 ? ClosedFormMatting.Level.foreground : ClosedFormMatting.Level.background)
-        } }
-        var f = [Double](repeating: 0, count: 5 * n)
-        for i in 0..<n {
-            for c in 0..<3 { f[5 * i + c] = colour[c * n + i] }
-            f[5 * i + 3] = 10 * Double(i % w + 1) / Double(w); f[5 * i + 4] = 10 * Double(i / w + 1) / Double(h)
-        }
-        let unknown = (0..<Int32(n)).filter { state[Int($0)] == unknownState }
-        let near = InformationFlowOperator.withinBox(state: state, of: unknownState, width: w, height: h, radius: margin)
-        for y in 0..<h { for x in 0..<w {
-            var any = false
-            for v in max(0, y - margin)...min(h - 1, y + margin) { for u in max(0, x - margin)...min(w - 1, x + margin) {
-                if state[v * w + u] == unknownState { any = true }
-            } }
-            #expect(near[y * w + x] == any, "(\(x), \(y))")
-        } }
-        for value in [ClosedFormMatting.Level.foreground, ClosedFormMatting.Level.background] {
-            let points = (0..<Int32(n)).filter { state[Int($0)] == value }
-            let nearPoints = points.filter { near[Int($0)] }
-            let pool = nearPoints.count >= k ? nearPoints : points
-            if margin == 0 { #expect(nearPoints.isEmpty) }
-            if margin == 40 { #expect(nearPoints == points) }
-            if margin == 2 { #expect(nearPoints.count >= k && nearPoints.count < points.count) }
-            var out = [Int32](repeating: -1, count: unknown.count * k)
-            try InformationFlowOperator.nearestKnown(k, of: unknown, among: points, near: near, features: f, into: &out, pool: ThreadPool(threadCount: 2))
-            for (qi, q) in unknown.enumerated() {
-                func d(_ p: Int32) -> Double {
-                    (0..<5).reduce(0) { let t = f[5 * Int(q) + $1] - f[5 * Int(p) + $1]; return $0 + t * t }
-                }
-                let expected = pool.sorted { (d($0), $0) < (d($1), $1) }.prefix(k)
-                #expect(Array(out[(qi * k)..<((qi + 1) * k)]) == Array(expected), "margin \(margin), query \(q)")
-            }
-        }
-    }
-
     /// The embedding weights satisfy the constrained least-squares optimality conditions of
     /// `min ‖c_q − Σ w_j c_j‖² + ε‖w‖², Σ w = 1` (a k×k system), though they are computed in
     /// the 3×3 colour space: Σ w = 1 and `(N Nᵀ + εI) w − N c_q` is the same in every entry.
