@@ -35,7 +35,7 @@ public struct MatteArguments: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Model path: keep only mask regions that belong to a person the pose detector finds (a separate statue, flag or bush is dropped; no person found: mask as it is). Default: off.")
     public var peopleOnly: Bool?
 
-    @Flag(help: "Solve the alpha with the information-flow terms (Aksoy et al. 2017) added to the closed form: crisper strands and fur on the measured composites, but about 13× the solver's CPU time. Default: off.")
+    @Flag(help: "Solve the alpha with the information-flow terms (Aksoy et al. 2017) added to the closed form: crisper strands and fur on the measured composites, but about 20× the solver's CPU time. Default: off.")
     public var informationFlow = false
 
     public init() {}
