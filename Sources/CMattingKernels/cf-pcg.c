@@ -9,6 +9,11 @@
 // then a sum over tiles in tile order, so the result does not depend on the thread count
 // or on which thread ran which tile. FMA contraction is off here so the arithmetic is the
 // plain double expression of each update (the tile kernel contracts on its own path).
+//
+// An extra operator E (mk_cf_system.extra_product: the information-flow terms) is applied
+// after each pass of the tile kernel, on the calling thread between parallel regions (it may
+// run its own on the same pool); with it, the reductions the kernel's tile partials gave are
+// taken again per tile from the compact vectors, so they keep the same order.
 #include <string.h>
 #include "cmk.h"
 #include "cmk_threadpool.h"
@@ -68,7 +73,39 @@ static void mk_cf_residual_tile(void* context, size_t t, size_t worker) {
     (void) s->kernel(s->tiles + t, st->p, st->r + s->offsets[t], mk_cf_scratch(s, worker));
 }
 
-// r = −r; z = r / diag; d = z (compact and full-size); partials Σ r·z, Σ r².
+// b = c − q (c the system's right-hand side, 0 without one); partial = Σ b².
+static void mk_cf_rhs_chunk(void* context, size_t index, size_t worker) {
+    (void) worker;
+    mk_cf_pcg_state* st = context;
+    const mk_cf_system* s = st->system;
+    size_t t0, t1;
+    mk_cf_chunk(s, index, mk_cf_chunk_count(s), &t0, &t1);
+    const double* c = s->rhs;
+    for (size_t t = t0; t < t1; t++) {
+        double bb = 0;
+        for (size_t k = s->offsets[t]; k < s->offsets[t + 1]; k++) {
+            const double b = c ? c[k] - st->q[k] : -st->q[k];
+            bb += b * b;
+        }
+        st->partial[2 * t] = bb;
+    }
+}
+
+// partial = Σ d·q per tile (after the extra operator has added its share to q).
+static void mk_cf_dot_chunk(void* context, size_t index, size_t worker) {
+    (void) worker;
+    mk_cf_pcg_state* st = context;
+    const mk_cf_system* s = st->system;
+    size_t t0, t1;
+    mk_cf_chunk(s, index, mk_cf_chunk_count(s), &t0, &t1);
+    for (size_t t = t0; t < t1; t++) {
+        double dq = 0;
+        for (size_t k = s->offsets[t]; k < s->offsets[t + 1]; k++) dq += st->d[k] * st->q[k];
+        st->partial[2 * t] = dq;
+    }
+}
+
+// r = c − r (r = −r without a right-hand side); z = r / diag; d = z (compact and full-size); partials Σ r·z, Σ r².
 static void mk_cf_start_chunk(void* context, size_t index, size_t worker) {
     (void) worker;
     mk_cf_pcg_state* st = context;
@@ -79,7 +116,7 @@ static void mk_cf_start_chunk(void* context, size_t index, size_t worker) {
     for (size_t t = t0; t < t1; t++) {
         double rz = 0, rr = 0;
         for (size_t k = s->offsets[t]; k < s->offsets[t + 1]; k++) {
-            const double rj = -st->r[k];
+            const double rj = s->rhs ? s->rhs[k] - st->r[k] : -st->r[k];
             st->r[k] = rj;
             const double z = rj * st->inverse_diagonal[k];
             st->p[unknown[k]] = z;
@@ -164,16 +201,25 @@ int mk_f64_cf_pcg(const mk_cf_system* s, double* p, size_t n, double* x, const d
         .inverse_diagonal = workspace + 3 * m, .partial = workspace + 4 * m,
     };
     double* inverse = workspace + 3 * m;
-    for (size_t k = 0; k < m; k++) inverse[k] = diagonal[k] > 0 ? 1 / diagonal[k] : 0;
+    const double* extra_diagonal = s->extra_diagonal;
+    for (size_t k = 0; k < m; k++) {
+        const double dk = extra_diagonal ? diagonal[k] + extra_diagonal[k] : diagonal[k];
+        inverse[k] = dk > 0 ? 1 / dk : 0;
+    }
     const size_t tiles = s->tile_count, chunks = mk_cf_chunk_count(s);
+    const int extra = s->extra_product != NULL;
 
-    // b = −L_UK x_K: the product of p, which holds the known values and 0 at the unknowns.
+    // b = c − A_UK x_K (A = L + E): the product of p, which holds the known values and 0 at
+    // the unknowns.
     mk_cf_run(s, tiles, mk_cf_rhs_tile, &st);
+    if (extra) s->extra_product(s->extra_context, p, st.q);
+    if (extra || s->rhs) mk_cf_run(s, chunks, mk_cf_rhs_chunk, &st);
     const double norm_b = __builtin_sqrt(mk_cf_sum(&st, 0));
     if (norm_b == 0) return 0;
-    // r = −L x with the full iterate in p; then p becomes the direction, zero at knowns.
+    // r = c − A x with the full iterate in p; then p becomes the direction, zero at knowns.
     for (size_t k = 0; k < m; k++) p[s->unknown[k]] = x[k];
     mk_cf_run(s, tiles, mk_cf_residual_tile, &st);
+    if (extra) s->extra_product(s->extra_context, p, st.r);
     memset(p, 0, sizeof(double) * n);
     mk_cf_run(s, chunks, mk_cf_start_chunk, &st);
     double rz = mk_cf_sum(&st, 0);
@@ -182,6 +228,10 @@ int mk_f64_cf_pcg(const mk_cf_system* s, double* p, size_t n, double* x, const d
     while (iterations < max_iterations && rel > tolerance) {
         iterations++;
         mk_cf_run(s, tiles, mk_cf_product_tile, &st);
+        if (extra) {
+            s->extra_product(s->extra_context, p, st.q);
+            mk_cf_run(s, chunks, mk_cf_dot_chunk, &st);
+        }
         const double dq = mk_cf_sum(&st, 0);
         if (!(dq > 0)) break;
         st.step = rz / dq;

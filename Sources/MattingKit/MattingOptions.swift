@@ -60,6 +60,25 @@ public struct MattingOptions: Sendable, Hashable, Codable {
         self.peopleOnly = peopleOnly
     }
 
+    /// The information-flow terms (``InformationFlow``, Aksoy et al. 2017) the alpha solver adds
+    /// to the closed-form energy, on every path; `nil` (the default) solves the closed form
+    /// alone. Another name for ``refiner``'s `solver.informationFlow`: setting either sets both.
+    ///
+    /// On the project's two composites with a true alpha the terms lowered SAD, MSE and
+    /// gradient error against the exact closed form (thin strands the closed form loses come
+    /// back), but the solve costs 20 times or more the CPU time of the default one, most of it
+    /// finding each unknown pixel's nearest neighbours (figures in Docs/Quality.md). Off by
+    /// default for that cost and because the evidence is two generated alphas.
+    ///
+    /// ```swift
+    /// var options = MattingOptions()
+    /// options.informationFlow = InformationFlow()   // the paper's weights
+    /// ```
+    public var informationFlow: InformationFlow? {
+        get { refiner.solver.informationFlow }
+        set { refiner.solver.informationFlow = newValue }
+    }
+
     /// The default of ``peopleOnly``.
     public static let defaultPeopleOnly = false
 

@@ -277,16 +277,19 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
             }
         }
         let iterations: Int, residual: Double
+        // With the information-flow terms the finest level's operator gains `E` (built here,
+        // before the solve) and a right-hand side; the loop is the same.
+        var extra: ExtraOperator?
         if isFinest, let flow = informationFlow {
-            (iterations, residual, statistics.usedKnownToUnknown) = try solveInformationFlow(
-                flow, level: level, laplacian: laplacian, x: x, picture: picture,
-                maxIterations: finestMaxIterations ?? maxIterations, pool: pool)
-        } else {
-            (iterations, residual) = try ConjugateGradient.solve(
-                laplacian, picture: picture, x: x, tolerance: tolerance,
-                maxIterations: isFinest ? (finestMaxIterations ?? maxIterations) : maxIterations, pool: pool,
-                progress: { pool.reportProgress(share.lowerBound + $0 * (share.upperBound - share.lowerBound)) })
+            let terms = try informationFlowOperator(flow, level: level, laplacian: laplacian, pool: pool)
+            extra = terms.extraOperator(pool: pool)
+            statistics.usedKnownToUnknown = terms.usedKnownToUnknown
+            try pool.checkCancellation()
         }
+        (iterations, residual) = try ConjugateGradient.solve(
+            laplacian, picture: picture, x: x, tolerance: tolerance,
+            maxIterations: isFinest ? (finestMaxIterations ?? maxIterations) : maxIterations, pool: pool, extra: extra,
+            progress: { pool.reportProgress(share.lowerBound + $0 * (share.upperBound - share.lowerBound)) })
         pool.reportProgress(share.upperBound)
         statistics.levels.insert((w, h, unknown, iterations, residual), at: 0)
         return [Float](unsafeUninitializedCapacity: n) { alpha, count in

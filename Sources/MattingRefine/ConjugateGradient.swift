@@ -17,11 +17,16 @@ enum ConjugateGradient {
     /// After every iteration the loop calls back: the pool's running job hears how far the
     /// residual has come (`progress`, 0…1 of this level), and a cancelled job stops the loop.
     ///
+    /// With `extra`, the system is `(L + E)_UU x_U = c − (L + E)_UK x_K` (``ExtraOperator``: the
+    /// information-flow terms), solved by the same loop: `E`'s product is added after each
+    /// Laplacian product and its diagonal to the preconditioner's.
+    ///
     /// - Returns: iterations done and the final relative residual `‖r‖/‖b‖`.
     /// - Throws: `CancellationError` if the pool's job was cancelled.
     static func solve(
         _ L: MattingLaplacian, picture: UnsafeMutableBufferPointer<Double>, x: UnsafeMutableBufferPointer<Double>,
-        tolerance: Double, maxIterations: Int, pool: ThreadPool, progress: @escaping (Double) -> Void = { _ in }
+        tolerance: Double, maxIterations: Int, pool: ThreadPool, extra: ExtraOperator? = nil,
+        progress: @escaping (Double) -> Void = { _ in }
     ) throws -> (Int, Double) {
         let m = L.unknownCount, tileCount = L.tileCount
         precondition(x.count == m && picture.count == L.width * L.height)
@@ -34,8 +39,15 @@ enum ConjugateGradient {
         defer { scratch.deallocate(); workspace.deallocate() }
         var residual = 0.0
         let monitor = IterationMonitor(pool: pool, tolerance: tolerance, progress: progress)
-        let iterations = withExtendedLifetime(monitor) {
+        if let extra { precondition(extra.diagonal.count == m && extra.rhs.count == m) }
+        let extraProduct: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?) -> Void = {
+            context, p, out in
+            Unmanaged<ExtraOperator>.fromOpaque(context!).takeUnretainedValue().product(p!, out!)
+        }
+        let iterations = withExtendedLifetime((monitor, extra)) {
             L.offsets.withUnsafeBufferPointer { offsets in
+            (extra?.diagonal ?? []).withUnsafeBufferPointer { extraDiagonal in
+            (extra?.rhs ?? []).withUnsafeBufferPointer { rhs in
                 var system = mk_cf_system(
                     tiles: L.tiles, tile_count: tileCount, offsets: offsets.baseAddress, unknown: UnsafePointer(L.unknown),
                     kernel: L.kernel, scratch: scratch, scratch_stride: scratchStride, pool: pool.cPool, threads: workers,
@@ -43,14 +55,38 @@ enum ConjugateGradient {
                         Unmanaged<IterationMonitor>.fromOpaque(context!).takeUnretainedValue()
                             .iterated(Int(iterations), residual: residual) ? 1 : 0
                     },
-                    on_iteration_context: Unmanaged.passUnretained(monitor).toOpaque())
+                    on_iteration_context: Unmanaged.passUnretained(monitor).toOpaque(),
+                    extra_product: extra == nil ? nil : extraProduct,
+                    extra_context: extra.map { Unmanaged.passUnretained($0).toOpaque() },
+                    extra_diagonal: extra == nil ? nil : extraDiagonal.baseAddress,
+                    rhs: extra == nil ? nil : rhs.baseAddress)
                 return mk_f64_cf_pcg(
                     &system, picture.baseAddress, picture.count, x.baseAddress, UnsafePointer(L.diagonal),
                     tolerance, Int32(clamping: maxIterations), workspace, &residual)
-            }
+            } } }
         }
         try pool.checkCancellation()
         return (Int(iterations), residual)
+    }
+}
+
+/// An operator `E` the conjugate-gradient loop adds to the Laplacian, with a right-hand side:
+/// the loop solves `(L + E)_UU x_U = c − (L + E)_UK x_K`. `E` must be symmetric positive
+/// semi-definite on the unknowns.
+final class ExtraOperator {
+    /// Adds `(E p)_{U[k]}` to `out[k]` for every unknown k (Laplacian order), `p` full-size.
+    /// Called on the solve's thread between the loop's parallel regions; it may run its own
+    /// on the pool, and its result must not depend on the thread count.
+    let product: (UnsafePointer<Double>, UnsafeMutablePointer<Double>) -> Void
+    /// `E`'s diagonal on the unknowns (added to the Jacobi preconditioner's).
+    let diagonal: [Double]
+    /// `c` on the unknowns.
+    let rhs: [Double]
+
+    init(diagonal: [Double], rhs: [Double], product: @escaping (UnsafePointer<Double>, UnsafeMutablePointer<Double>) -> Void) {
+        self.product = product
+        self.diagonal = diagonal
+        self.rhs = rhs
     }
 }
 

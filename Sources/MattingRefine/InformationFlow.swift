@@ -116,8 +116,10 @@ struct InformationFlowOperator {
 extension InformationFlowOperator {
     /// Builds the terms for a picture (`colour`, 3 planes of `width × height` in 0…1), its
     /// pixel states (``ClosedFormMatting/Level`` values) and the unknowns in solver order.
+    ///
+    /// - Throws: `CancellationError` if the pool's job is cancelled (checked after each search).
     init(flow: InformationFlow, colour: [Double], width w: Int, height h: Int, state: [UInt8],
-         unknown: [Int32], pool: ThreadPool) {
+         unknown: [Int32], pool: ThreadPool) throws {
         let n = w * h, m = unknown.count
         self.n = n
         self.m = m
@@ -145,6 +147,7 @@ extension InformationFlowOperator {
             let f = features(1)
             let tree = KDTree(features: f, points: Array(0..<Int32(n)))
             tree.nearest(K, of: unknown, excludingSelf: true, into: &nbCM, pool: pool)
+            try pool.checkCancellation()
             Self.embed(colour: colour, n: n, queries: unknown, neighbours: nbCM, k: K, into: &wCM, pool: pool)
         }
         mixtureNeighbour = nbCM
@@ -176,6 +179,7 @@ extension InformationFlowOperator {
             KDTree(features: features(0.05), points: unknown).nearest(k1, of: unknown, excludingSelf: true, into: &nb1, pool: pool)
             let far = features(0.0005)
             KDTree(features: far, points: unknown).nearest(k2, of: unknown, excludingSelf: true, into: &nb2, pool: pool)
+            try pool.checkCancellation()
             // The affinity's features: colours and the nearly-ignored coordinates (÷ 100 again).
             func affinity(_ a: Int, _ b: Int) -> Double {
                 var d = 0.0
@@ -219,6 +223,7 @@ extension InformationFlowOperator {
             var nbF = [Int32](repeating: 0, count: m * kk), nbB = [Int32](repeating: 0, count: m * kk)
             KDTree(features: f, points: foreground).nearest(min(kk, foreground.count), of: unknown, excludingSelf: false, into: &nbF, pool: pool)
             KDTree(features: f, points: background).nearest(min(kk, background.count), of: unknown, excludingSelf: false, into: &nbB, pool: pool)
+            try pool.checkCancellation()
             let kf = min(kk, foreground.count), kb = min(kk, background.count), k2 = kf + kb
             var nb = [Int32](repeating: 0, count: m * k2)
             for k in 0..<m {
@@ -399,6 +404,8 @@ struct KDTree {
 
     /// The `k` nearest points of each query pixel (Euclidean, ties by picture index), nearest
     /// first, into `out[q·k ..< (q+1)·k]`; with `excludingSelf` a query never finds itself.
+    /// If the pool's job is cancelled the queries stop early (checked every 512), leaving
+    /// the rest of `out` as it was: the caller must check for cancellation after.
     func nearest(_ k: Int, of queries: [Int32], excludingSelf: Bool, into out: inout [Int32], pool: ThreadPool) {
         precondition(out.count >= queries.count * k)
         guard k > 0, !order.isEmpty else { return }
@@ -413,6 +420,8 @@ struct KDTree {
                 var bestD = [Double](repeating: .infinity, count: k), bestI = [Int32](repeating: -1, count: k)
                 var stack: [(Int32, Double)] = []
                 for qi in range {
+                    // The queries are most of the terms' cost (seconds on a large picture).
+                    if (qi - range.lowerBound) & 511 == 511, pool.isCancelled { break }
                     let q = Int(queries[qi]), qp = 5 * q
                     for j in 0..<k { bestD[j] = .infinity; bestI[j] = Int32.max }
                     stack.removeAll(keepingCapacity: true)
@@ -450,78 +459,38 @@ struct KDTree {
 }
 
 extension ClosedFormMatting {
-    /// The finest level's solve with the information-flow terms: Jacobi-preconditioned
-    /// conjugate gradients on `(L + E)_UU x = c − (L + E)_UK α_K`, the Laplacian product by the
-    /// same tile kernel as ``ConjugateGradient``, the terms' product by
-    /// ``InformationFlowOperator/addProduct(_:into:y:pool:)``. Reductions are serial, in the
-    /// unknowns' order, so the result does not depend on the pool's thread count.
+    /// The information-flow terms of the finest `level`, for its Laplacian's unknowns.
     ///
-    /// - Returns: iterations and the final relative residual.
-    func solveInformationFlow(
-        _ flow: InformationFlow, level: Level, laplacian L: MattingLaplacian,
-        x: UnsafeMutableBufferPointer<Double>, picture: UnsafeMutableBufferPointer<Double>,
-        maxIterations: Int, pool: ThreadPool
-    ) throws -> (iterations: Int, residual: Double, usedKnownToUnknown: Bool) {
-        let w = level.width, h = level.height, n = w * h, m = L.unknownCount
+    /// - Throws: `CancellationError` if the pool's job is cancelled.
+    func informationFlowOperator(_ flow: InformationFlow, level: Level, laplacian L: MattingLaplacian, pool: ThreadPool) throws -> InformationFlowOperator {
+        let w = level.width, h = level.height, n = w * h
         var colour = [Double](repeating: 0, count: 3 * n)
         level.withColour { src in
             for y in 0..<h { for x in 0..<w { for c in 0..<3 { colour[c * n + y * w + x] = Double(src[channel: c, x: x, y: y]) } } }
         }
-        let unknown = Array(UnsafeBufferPointer(start: L.unknown, count: m))
-        let E = InformationFlowOperator(flow: flow, colour: colour, width: w, height: h, state: level.state, unknown: unknown, pool: pool)
-        try pool.checkCancellation()
-        let extra = E.diagonal()
-        var inverse = [Double](repeating: 0, count: m)
-        for k in 0..<m { let d = L.diagonal[k] + extra[k]; inverse[k] = d > 0 ? 1 / d : 0 }
-        let workers = pool.threadCount
-        let scratches = (0..<workers).map { _ in MattingLaplacian.Scratch(radius: L.radius) }
-        let r = UnsafeMutablePointer<Double>.allocate(capacity: m), q = UnsafeMutablePointer<Double>.allocate(capacity: m)
-        let d = UnsafeMutablePointer<Double>.allocate(capacity: m), y = UnsafeMutablePointer<Double>.allocate(capacity: m)
-        defer { r.deallocate(); q.deallocate(); d.deallocate(); y.deallocate() }
-        let p = picture.baseAddress!
-        // out = (L + E)·p on the unknowns.
-        func product(_ out: UnsafeMutablePointer<Double>) {
-            let shared = UncheckedSendable(out)
-            parallelDynamic(L.tileCount, pool: pool) { t, worker in
-                _ = L.apply(tile: t, UnsafePointer(p), into: shared.value + L.offsets[t], scratch: scratches[worker])
-            }
-            E.addProduct(UnsafePointer(p), into: out, y: y, pool: pool)
-        }
-        // b = c − A·(known values); r = b − A x = c − A·(x with the known values).
-        product(q)
-        var bb = 0.0
-        for k in 0..<m { let b = E.rhs[k] - q[k]; bb += b * b }
-        let normB = bb.squareRoot()
-        if normB == 0 || m == 0 { return (0, 0, E.usedKnownToUnknown) }
-        for k in 0..<m { p[Int(unknown[k])] = x[k] }
-        product(r)
-        for k in 0..<m { r[k] = E.rhs[k] - r[k] }
-        for i in 0..<n { p[i] = 0 }
-        var rz = 0.0, rr = 0.0
-        for k in 0..<m { let z = r[k] * inverse[k]; d[k] = z; p[Int(unknown[k])] = z; rz += r[k] * z; rr += r[k] * r[k] }
-        var rel = rr.squareRoot() / normB
-        var iterations = 0
-        while iterations < maxIterations, rel > tolerance {
-            iterations += 1
-            product(q)
-            var dq = 0.0
-            for k in 0..<m { dq += d[k] * q[k] }
-            guard dq > 0 else { break }
-            let step = rz / dq
-            var rzNew = 0.0
-            rr = 0
-            for k in 0..<m {
-                x[k] += step * d[k]
-                r[k] -= step * q[k]
-                rzNew += r[k] * r[k] * inverse[k]
-                rr += r[k] * r[k]
-            }
-            rel = rr.squareRoot() / normB
-            let beta = rz != 0 ? rzNew / rz : 0
-            rz = rzNew
-            for k in 0..<m { d[k] = r[k] * inverse[k] + beta * d[k]; p[Int(unknown[k])] = d[k] }
-            try pool.checkCancellation()
-        }
-        return (iterations, rel, E.usedKnownToUnknown)
+        let unknown = Array(UnsafeBufferPointer(start: L.unknown, count: L.unknownCount))
+        return try InformationFlowOperator(flow: flow, colour: colour, width: w, height: h, state: level.state, unknown: unknown, pool: pool)
     }
+}
+
+extension InformationFlowOperator {
+    /// The terms as the conjugate-gradient loop's extra operator (``ConjugateGradient/solve``):
+    /// their product per row on `pool` (each row's sum in a fixed order, so any thread count
+    /// gives the same bits), their diagonal and right-hand side.
+    func extraOperator(pool: ThreadPool) -> ExtraOperator {
+        let scratch = ScratchVector(count: m)
+        return ExtraOperator(diagonal: diagonal(), rhs: rhs) { p, out in
+            addProduct(p, into: out, y: scratch.pointer, pool: pool)
+        }
+    }
+}
+
+/// An m-double scratch vector freed with its last reference.
+final class ScratchVector {
+    let pointer: UnsafeMutablePointer<Double>
+    init(count: Int) {
+        pointer = .allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+    deinit { pointer.deallocate() }
 }

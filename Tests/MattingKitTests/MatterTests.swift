@@ -221,3 +221,27 @@ struct MatterTests {
         #expect(MattingOptions(operations: .identity).operations(default: .portrait) == MatteOperations.identity)
     }
 }
+
+/// ``MattingOptions/informationFlow`` reaches the solver.
+@Suite struct InformationFlowOptionTests {
+    /// With the option the trimap path's matte differs from the default one and is the
+    /// solver's own answer (the solver called directly on the same float photo and trimap,
+    /// quantised as the pipeline does); `MattingOptions.informationFlow` and the refiner's
+    /// `solver.informationFlow` are one setting.
+    @Test func theOptionReachesTheSolver() async throws {
+        let scene = SyntheticComposite(width: 120, height: 90, seed: 4)
+        var options = MattingOptions()
+        #expect(options.informationFlow == nil)
+        options.informationFlow = InformationFlow()
+        #expect(options.refiner.solver.informationFlow == InformationFlow())
+        let matter = Matter(refiningOnlyWithThreads: 2)
+        let with = try await matter.matte(scene.image, trimap: scene.trimap, options: options).matte
+        let without = try await matter.matte(scene.image, trimap: scene.trimap, options: MattingOptions()).matte
+        #expect(with.packedComponents != without.packedComponents)
+
+        let photo = scene.image.converted(to: .rgb).converted(to: FloatImage.self)
+        let direct = try options.refiner.solver.alpha(for: photo, trimap: Trimap(scene.trimap.converted(to: .gray)), pool: .serial)
+        let expected = try MatteOperations.identity.appliedQuantized(to: direct)
+        #expect(with.packedComponents == expected.packedComponents)
+    }
+}

@@ -2,6 +2,7 @@ import Foundation
 import MattingImage
 import MattingTestSupport
 import MattingThreads
+import Synchronization
 import Testing
 @testable import MattingRefine
 
@@ -84,13 +85,44 @@ import Testing
         #expect(plainMean > 5 * mean, "closed form alone: \(plainMean), with the terms: \(mean)")
     }
 
-    /// One and two threads give the same bits (products per tile or per row, sums serial).
+    /// One, two and three threads give the same bits (the terms' product per row, the
+    /// loop's sums per tile, then over tiles in order).
     @Test func threadCountDoesNotChangeTheResult() throws {
         let (image, trimap, _) = try MultigridSolverTests.inputs()
         let solver = Self.informationFlowSolver(tolerance: 1e-6)
         let one = try solver.alpha(for: image, trimap: trimap, pool: .serial)
-        let two = try solver.alpha(for: image, trimap: trimap, pool: ThreadPool(threadCount: 2))
-        #expect(one.packedComponents == two.packedComponents)
+        for threads in [2, 3] {
+            let many = try solver.alpha(for: image, trimap: trimap, pool: ThreadPool(threadCount: threads))
+            #expect(one.packedComponents == many.packedComponents, "\(threads) threads")
+        }
+    }
+
+    /// The solve with the terms reports progress as its residual falls and stops within a few
+    /// iterations when its job is cancelled: a tolerance it cannot reach would otherwise hold
+    /// it for 20 000 iterations. One level, so every report is the terms' solve.
+    @Test func reportsProgressAndStopsWhenCancelled() async throws {
+        let (image, trimap, _) = Self.scene("strands", 200, 160)
+        let solver = { var s = Self.informationFlowSolver(tolerance: 1e-30); s.coarsestUnknownCount = 0; return s }()
+        let pool = ThreadPool(threadCount: 2)
+        let fractions = Mutex<[Double]>([])
+        let task = Task {
+            try await pool.run(progress: { f in fractions.withLock { $0.append(f) } }) {
+                try solver.alpha(for: image, trimap: trimap, pool: pool)
+            }
+        }
+        // Generous: building the terms took 20 s in a debug build alone, and over 120 s with
+        // four other suites running beside it on a busy machine.
+        let clock = ContinuousClock(), deadline = clock.now + .seconds(600)
+        while fractions.withLock({ $0.filter { $0 > 0 }.count }) < 5 && clock.now < deadline {
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        #expect(fractions.withLock { $0.filter { $0 > 0 }.count } >= 5, "the solve never reported progress")
+        task.cancel()
+        let cancelledAt = fractions.withLock { $0.count }
+        await #expect(throws: CancellationError.self) { try await task.value }
+        let after = fractions.withLock { $0 }
+        #expect(after.count - cancelledAt <= 3, "\(after.count - cancelledAt) iterations after the cancel")
+        #expect(after.allSatisfy { (0..<1).contains($0) })
     }
 
     /// A scene with a known alpha: textured foreground and background colours, and

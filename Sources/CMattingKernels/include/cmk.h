@@ -159,15 +159,29 @@ typedef struct mk_cf_system {
     /// relative residual; a nonzero return stops the solve there (cancellation). NULL: none.
     int (*on_iteration)(void* context, int iterations, double residual);
     void* on_iteration_context;
+    /// An extra symmetric operator E added to the Laplacian (A = L + E; MattingRefine's
+    /// information-flow terms), NULL: none. Called on the calling thread, never inside one of
+    /// the solver's parallel regions (so it may run its own on `pool`): for the full-size `p`,
+    /// adds (E p)_{unknown[k]} to out[k] for every unknown k. Its result must not depend on
+    /// the thread count if the solve's is not to.
+    void (*extra_product)(void* context, const double* p, double* out);
+    void* extra_context;
+    /// E's diagonal on the unknowns (m doubles), added to the Jacobi preconditioner's; NULL: none.
+    const double* extra_diagonal;
+    /// A right-hand side c on the unknowns (m doubles): the solve is then
+    /// A_UU x_U = c − A_UK x_K. NULL: c = 0.
+    const double* rhs;
 } mk_cf_system;
 
-/// Solves L_UU x_U = −L_UK x_K by Jacobi-preconditioned conjugate gradients.
+/// Solves L_UU x_U = −L_UK x_K by Jacobi-preconditioned conjugate gradients (with the system's
+/// extra operator, right-hand side and diagonal: (L + E)_UU x_U = c − (L + E)_UK x_K; the
+/// multigrid solver ignores those fields).
 ///
 /// - `p`: `n` doubles, the full-size picture: on entry the known pixels' values (0 or 1)
 ///   and 0 at every unknown pixel; used as the direction vector (clobbered).
 /// - `x`: the unknowns' starting guess in `unknown` order; on exit the iterate.
 /// - `diagonal`: L_ii of the unknowns (Jacobi preconditioner; entries ≤ 0 get weight 0).
-/// - Stops when ‖r‖/‖b‖ ≤ `tolerance` (b = −L_UK x_K), after `max_iterations`, or when
+/// - Stops when ‖r‖/‖b‖ ≤ `tolerance` (b the right-hand side above), after `max_iterations`, or when
 ///   `system->on_iteration` returns nonzero; writes
 ///   the final relative residual to `*residual` (0 when b = 0 or there are no unknowns)
 ///   and returns the iterations done.
