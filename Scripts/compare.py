@@ -377,7 +377,7 @@ def profile_top_kinds(path, input_name, input_path, threads, out_dir, count=3):
     return ", ".join(f"{k} {100 * t / total:.0f} %" for t, k in kinds[:count])
 
 
-def area_models(table, rounds, quick, names=None):
+def area_models(table, rounds, quick, names=None, thread_counts=(1, 2)):
     onnx_bench = load("bench-onnx")
     arch = load("make-architectures")
     repeat = 3 if quick else 5
@@ -391,7 +391,7 @@ def area_models(table, rounds, quick, names=None):
         x = np.random.default_rng(size).random((1, 3, size, size), dtype=np.float32)
         input_path = os.path.join(folder, f"{name}_{size}_input.npy")
         np.save(input_path, x)
-        for threads in (1, 2):
+        for threads in thread_counts:
             ort_times, our_times, ort_cpu, our_cpu, err = [], [], [], [], 0.0
             out_dir = os.path.join(folder, f"out_{name}_{threads}")
             for _ in range(rounds):
@@ -445,6 +445,7 @@ def main():
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--json", help="also write the rows here")
     parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--threads", default="1,2", help="for the models area: thread counts (comma-separated)")
     parser.add_argument("--models", help="for the models area: a comma-separated subset of Scripts/make-architectures.py's")
     args = parser.parse_args()
     areas = [a.strip() for a in args.only.split(",") if a.strip()]
@@ -478,7 +479,8 @@ def main():
         elif area == "onnx":
             area_onnx(table, args.rounds, args.quick)
         elif area == "models":
-            area_models(table, args.rounds, args.quick, args.models.split(",") if args.models else None)
+            area_models(table, args.rounds, args.quick, args.models.split(",") if args.models else None,
+                        tuple(int(t) for t in args.threads.split(",")))
         elif area == "refine":
             area_refine(table, args.rounds, args.quick, refine_folder)
         elif area == "e2e":
