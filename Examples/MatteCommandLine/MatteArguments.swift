@@ -35,6 +35,9 @@ public struct MatteArguments: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Model path: keep only mask regions that belong to a person the pose detector finds (a separate statue, flag or bush is dropped; no person found: mask as it is). Default: off.")
     public var peopleOnly: Bool?
 
+    @Flag(inversion: .prefixedNo, help: "Model path: widen the trimap's unknown band where the edge looks like hair (soft network alpha over a broad zone, fine texture along the edge), narrow elsewhere. Default: off.")
+    public var hairAwareTrimap: Bool?
+
     public init() {}
 
     /// A preset as the programs spell it: one of the library's ``MatteOperations/presets``.
@@ -80,9 +83,11 @@ public struct MatteArguments: ParsableArguments {
             operations = try MatteOperations(
                 threshold: alphaThreshold ?? base.threshold, feather: feather ?? base.feathers, erosion: erode ?? base.erosion)
         }
-        return MattingOptions(
+        var options = MattingOptions(
             operations: operations, background: try RGBColor(parsing: background), enhance: enhance,
             peopleOnly: peopleOnly ?? MattingOptions.defaultPeopleOnly)
+        options.hairAwareTrimap = hairAwareTrimap ?? false
+        return options
     }
 
     /// The post-processing a path uses when none is asked for: `portrait` on the model path,
