@@ -92,63 +92,64 @@ extension Trimap {
         // Per block: partial pixels, contour steps, high-frequency sum and count on the foreground side.
         var partial = [Float](repeating: 0, count: gw * gh), contour = partial, texture = partial, sides = partial
         let useTexture = guide != nil && hair.texture.isFinite
-        // Luminance of the guide, packed (only when the texture cue is on; an empty array's
-        // buffer may still have a base address, so the cue is switched by `useTexture`).
-        var luma: [Float] = []
-        if useTexture, let guide {
-            luma = [Float](repeating: 0, count: w * h)
-            let channels = min(3, guide.channelCount)
-            let scale = 1 / Float(channels)
-            guide.withUnsafeBufferPointer { g, stride in
-                luma.withUnsafeMutableBufferPointer { l in
-                    let shared = UncheckedSendable((g, l.baseAddress!))
-                    let step = guide.channelCount
-                    parallelChunks(h, pool: pool) { rows in
-                        let (g, l) = shared.value
-                        for y in rows {
-                            let row = g + y * stride, out = l + y * w
-                            for x in 0..<w {
-                                var sum: Float = 0
-                                for c in 0..<channels { sum += row[x * step + c] }
-                                out[x] = sum * scale
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        values.withUnsafeBufferPointer { narrow in
-            luma.withUnsafeBufferPointer { luma in
+        // The guide's luminance is read only where the texture cue looks (the foreground side
+        // of the narrow band): mean of its first three channels, or its one channel.
+        let guideImage = useTexture ? guide : nil
+        let channels = min(3, guide?.channelCount ?? 1), step = guide?.channelCount ?? 1
+        let scale = 1 / Float(channels)
+        func gather(_ g: UnsafePointer<Float>?, _ gStride: Int) {
+            values.withUnsafeBufferPointer { narrow in
                 partial.withUnsafeMutableBufferPointer { P in
                     contour.withUnsafeMutableBufferPointer { C in
                         texture.withUnsafeMutableBufferPointer { T in
                             sides.withUnsafeMutableBufferPointer { N in
                                 let shared = UncheckedSendable(
-                                    (narrow.baseAddress!, useTexture ? luma.baseAddress : nil, P.baseAddress!, C.baseAddress!, T.baseAddress!, N.baseAddress!))
+                                    (narrow.baseAddress!, g, P.baseAddress!, C.baseAddress!, T.baseAddress!, N.baseAddress!))
                                 parallelChunks(gh, pool: pool) { blockRows in
-                                    let (narrow, luma, P, C, T, N) = shared.value
+                                    let (narrow, g, P, C, T, N) = shared.value
+                                    @inline(__always) func luma(_ x: Int, _ y: Int) -> Float {
+                                        guard let g else { return 0 }
+                                        let p = g + y * gStride + x * step
+                                        var sum: Float = 0
+                                        for c in 0..<channels { sum += p[c] }
+                                        return sum * scale
+                                    }
+                                    // Per column, counts over the block row's rows (whole-row loops that
+                                    // vectorise), then reduced to blocks once per block row.
+                                    let columnP = UnsafeMutablePointer<Int32>.allocate(capacity: w)
+                                    let columnC = UnsafeMutablePointer<Int32>.allocate(capacity: w)
+                                    defer { columnP.deallocate(); columnC.deallocate() }
                                     for by in blockRows {
+                                        columnP.initialize(repeating: 0, count: w)
+                                        columnC.initialize(repeating: 0, count: w)
                                         for y in (by * b)..<min(h, by * b + b) {
                                             let a = alpha + y * rowStride
                                             let below = y + 1 < h ? alpha + (y + 1) * rowStride : a
-                                            let known = narrow + y * w
                                             for x in 0..<w {
-                                                let block = by * gw + x / b
                                                 let v = a[x]
-                                                if v > 0.1 && v < 0.9 { P[block] += 1 }
-                                                let inside = v >= 0.5
-                                                var steps: Float = 0
-                                                if x + 1 < w && (a[x + 1] >= 0.5) != inside { steps += 1 }
-                                                if (below[x] >= 0.5) != inside { steps += 1 }
-                                                C[block] += steps
-                                                if let luma, inside && known[x] == Trimap.unknownValue {
-                                                    let l = luma + y * w
-                                                    let up = y > 0 ? l - w : l, down = y + 1 < h ? l + w : l
-                                                    let left = l[max(0, x - 1)], right = l[min(w - 1, x + 1)]
-                                                    T[block] += abs(l[x] - 0.25 * (left + right + up[x] + down[x]))
-                                                    N[block] += 1
-                                                }
+                                                columnP[x] &+= (v > 0.1 && v < 0.9) ? 1 : 0
+                                                columnC[x] &+= ((below[x] >= 0.5) != (v >= 0.5)) ? 1 : 0
                                             }
+                                            for x in 0..<(w - 1) {
+                                                columnC[x] &+= ((a[x + 1] >= 0.5) != (a[x] >= 0.5)) ? 1 : 0
+                                            }
+                                            guard g != nil else { continue }
+                                            let known = narrow + y * w
+                                            for x in 0..<w where known[x] == Trimap.unknownValue && a[x] >= 0.5 {
+                                                let around = luma(max(0, x - 1), y) + luma(min(w - 1, x + 1), y)
+                                                    + luma(x, max(0, y - 1)) + luma(x, min(h - 1, y + 1))
+                                                T[by * gw + x / b] += abs(luma(x, y) - 0.25 * around)
+                                                N[by * gw + x / b] += 1
+                                            }
+                                        }
+                                        for bx in 0..<gw {
+                                            var sumP: Int32 = 0, sumC: Int32 = 0
+                                            for x in (bx * b)..<min(w, bx * b + b) {
+                                                sumP &+= columnP[x]
+                                                sumC &+= columnC[x]
+                                            }
+                                            P[by * gw + bx] = Float(sumP)
+                                            C[by * gw + bx] = Float(sumC)
                                         }
                                     }
                                 }
@@ -157,6 +158,11 @@ extension Trimap {
                     }
                 }
             }
+        }
+        if let guideImage {
+            guideImage.withUnsafeBufferPointer { g, stride in gather(g, stride) }
+        } else {
+            gather(nil, 0)
         }
         // Window sums over blocks: the wide radius in blocks.
         let blockRadius = (wideRadius + b - 1) / b
