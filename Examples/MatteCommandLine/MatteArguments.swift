@@ -38,6 +38,9 @@ public struct MatteArguments: ParsableArguments {
     @Flag(help: "Solve the alpha with the information-flow terms (Aksoy et al. 2017) added to the closed form: crisper strands and fur on the measured composites, but about 20× the solver's CPU time. Default: off.")
     public var informationFlow = false
 
+    @Flag(inversion: .prefixedNo, help: "Model path: widen the trimap's unknown band where the edge looks like hair (soft network alpha over a broad zone, fine texture along the edge), narrow elsewhere. Default: off.")
+    public var hairAwareTrimap: Bool?
+
     public init() {}
 
     /// A preset as the programs spell it: one of the library's ``MatteOperations/presets``.
@@ -87,6 +90,7 @@ public struct MatteArguments: ParsableArguments {
             operations: operations, background: try RGBColor(parsing: background), enhance: enhance,
             peopleOnly: peopleOnly ?? MattingOptions.defaultPeopleOnly)
         if informationFlow { options.informationFlow = InformationFlow() }
+        options.hairAwareTrimap = hairAwareTrimap ?? false
         return options
     }
 

@@ -7,7 +7,8 @@
 // A folder from a real photo (no alpha-true.npy) needs only image.npy (0…255) and
 // trimap.npy; initial.npy (the pipeline's coarse alpha, 0…1) starts the solver and
 // alpha-ref.npy, if present, is what SAD is taken against; the foreground part is skipped.
-// CF_SAVE=path writes the solved alpha as raw little-endian Float32.
+// CF_SAVE=path writes the solved alpha as raw little-endian Float32. TRIMAP_BENCH=1 times the
+// trimap from initial.npy with and without the hair band instead.
 //
 // Prints median seconds, SAD against the true alpha, the edge-band foreground error, the
 // solver's per-level iterations, and the process's peak resident memory (VmHWM).
@@ -56,6 +57,29 @@ do {
     // Solver settings may be overridden for experiments: CF_TOL, CF_MAXIT, CF_COARSEST.
     var solver = ClosedFormMatting()
     let environment = ProcessInfo.processInfo.environment
+    // TRIMAP_BENCH=1: time only the model path's trimap from `initial.npy`, with and without the
+    // hair band (`HairBand`, defaults; the image is the texture cue's guide), and exit.
+    if environment["TRIMAP_BENCH"] == "1", let initial {
+        let pool = ThreadPool(threadCount: environment["CF_THREADS"].flatMap(Int.init) ?? ProcessInfo.processInfo.activeProcessorCount)
+        let narrowOptions = Trimap.Options()
+        var hairOptions = Trimap.Options()
+        hairOptions.hairBand = HairBand()
+        var narrowTimes: [Double] = [], hairTimes: [Double] = []
+        var counts = (0, 0)
+        for _ in 0..<max(1, runs) {
+            var start = Date()
+            let narrow = try Trimap(coarseAlpha: initial, options: narrowOptions, pool: pool)
+            narrowTimes.append(Date().timeIntervalSince(start))
+            start = Date()
+            let hair = try Trimap(coarseAlpha: initial, guide: image, options: hairOptions, pool: pool)
+            hairTimes.append(Date().timeIntervalSince(start))
+            counts = (narrow.unknownCount, hair.unknownCount)
+        }
+        print(String(
+            format: "trimap: narrow %.1f ms (unknown %d), hair band %.1f ms (unknown %d), medians of %d, %d threads",
+            1000 * median(narrowTimes), counts.0, 1000 * median(hairTimes), counts.1, max(1, runs), pool.threadCount))
+        exit(0)
+    }
     if let v = environment["CF_TOL"].flatMap(Double.init) { solver.tolerance = v }
     if let v = environment["CF_MAXIT"].flatMap(Int.init) { solver.maxIterations = v }
     if let v = environment["CF_FINEST_MAXIT"].flatMap(Int.init) { solver.finestMaxIterations = v }

@@ -343,11 +343,13 @@ extension Matter {
                 }
             }
             guard let runner else { throw MattingError.noModel }
-            let coarse = try pipeline.stage(.segment) { try self.coarseAlpha(for: working.image, runner: runner, options: options) }
+            let (coarse, heads) = try pipeline.stage(.segment) {
+                try self.coarseAlphaAndHeads(for: working.image, runner: runner, options: options)
+            }
             return try pipeline.stage(.refine) {
                 let upsampled = coarse.resized(
                     width: working.image.width, height: working.image.height, filter: .bilinear, pool: pipeline.pool)
-                return try options.refiner.matte(working.float, coarseAlpha: upsampled, pool: pipeline.pool)
+                return try options.refiner.matte(working.float, coarseAlpha: upsampled, hairRegions: heads, pool: pipeline.pool)
             }
         }
         // Read the header first: its errors name the input, and it decides the path.

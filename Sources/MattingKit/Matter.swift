@@ -111,11 +111,13 @@ public final class Matter: Sendable {
     ) async throws -> MattingResult {
         guard let runner else { throw MattingError.noModel }
         return try await run(image, options: options, defaultOperations: .portrait, stages: [.segment, .refine], progress: progress) { pipeline, working in
-            let coarse = try pipeline.stage(.segment) { try self.coarseAlpha(for: working.image, runner: runner, options: options) }
+            let (coarse, heads) = try pipeline.stage(.segment) {
+                try self.coarseAlphaAndHeads(for: working.image, runner: runner, options: options)
+            }
             return try pipeline.stage(.refine) {
                 let upsampled = coarse.resized(
                     width: working.image.width, height: working.image.height, filter: .bilinear, pool: pipeline.pool)
-                return try options.refiner.matte(working.float, coarseAlpha: upsampled, pool: pipeline.pool)
+                return try options.refiner.matte(working.float, coarseAlpha: upsampled, hairRegions: heads, pool: pipeline.pool)
             }
         }
     }

@@ -44,6 +44,24 @@ public struct MattingOptions: Sendable, Hashable, Codable {
     /// 0.86-GFLOP detector run per photo and square (figures in Docs/Quality.md).
     public var peopleOnly: Bool
 
+    /// On the model path, widen the trimap's unknown band where the edge looks like hair
+    /// (the network's alpha soft over a broad zone, or high-frequency texture along the
+    /// foreground side of the edge) and keep it narrow along smooth edges: shorthand for
+    /// `refiner.trimapOptions.hairBand` (``HairBand``, its settings there). Setting it `true`
+    /// keeps existing ``HairBand`` settings or installs the defaults; `false` removes them.
+    /// A caller's trimap and the studio path are unaffected.
+    /// Default off (figures in Docs/Quality.md, "Hair-aware trimap").
+    public var hairAwareTrimap: Bool {
+        get { refiner.trimapOptions.hairBand != nil }
+        set {
+            if !newValue {
+                refiner.trimapOptions.hairBand = nil
+            } else if refiner.trimapOptions.hairBand == nil {
+                refiner.trimapOptions.hairBand = HairBand()
+            }
+        }
+    }
+
     /// The defaults (presets by input, white background, foreground estimation on), or any
     /// field set.
     public init(

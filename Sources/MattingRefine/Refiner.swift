@@ -37,8 +37,22 @@ public struct Refiner: Sendable, Hashable, Codable {
     /// - Throws: ``ImageError/invalidArgument(_:)`` if the sizes differ or `coarseAlpha`
     ///   is not single-channel.
     public func matte(_ image: FloatImage, coarseAlpha: FloatImage, pool: ThreadPool = .serial) throws -> FloatImage {
+        try matte(image, coarseAlpha: coarseAlpha, hairRegions: [], pool: pool)
+    }
+
+    /// As ``matte(_:coarseAlpha:pool:)``, with rectangles (pixels of `image`) where the band is
+    /// wide when ``Trimap/Options/hairBand`` is set — around and above a detected head, say.
+    /// The photo is the trimap's guide for the hair band's texture cue
+    /// (``Trimap/init(coarseAlpha:guide:hairRegions:options:pool:)``).
+    ///
+    /// - Throws: as ``matte(_:coarseAlpha:pool:)``.
+    public func matte(
+        _ image: FloatImage, coarseAlpha: FloatImage, hairRegions: [HairBand.Region], pool: ThreadPool = .serial
+    ) throws -> FloatImage {
         try requireSameSize(image, coarseAlpha, "image and coarse alpha")
-        let trimap = try Trimap(coarseAlpha: coarseAlpha, options: trimapOptions, pool: pool)
+        let trimap = try Trimap(
+            coarseAlpha: coarseAlpha, guide: trimapOptions.hairBand == nil ? nil : image, hairRegions: hairRegions,
+            options: trimapOptions, pool: pool)
         return try solver.alpha(for: image, trimap: trimap, initialAlpha: coarseAlpha, pool: pool)
     }
 }

@@ -70,6 +70,12 @@ public struct Trimap: Sendable, Equatable {
         /// forces such areas to the mask, holes included — which is why it is not the default.
         /// Hair and other fine structures near the contour stay in the unknown band either way.
         public var intermediateReach: Int? = nil
+        /// A wider unknown band where the edge looks like hair, narrow elsewhere
+        /// (``HairBand``). Default `nil`: the band has one width everywhere.
+        ///
+        /// Only ``init(coarseAlpha:guide:hairRegions:options:pool:)`` reads the texture cue (it
+        /// needs the photo); the partial-alpha cue and the regions work without it.
+        public var hairBand: HairBand? = nil
 
         /// The defaults above.
         public init() {}
@@ -93,7 +99,27 @@ public struct Trimap: Sendable, Equatable {
     /// - Throws: ``ImageError/invalidArgument(_:)`` unless `coarseAlpha` is single-channel,
     ///   or if ``Options/intermediateReach`` is below 1.
     public init(coarseAlpha: FloatImage, options: Options = Options(), pool: ThreadPool = .serial) throws {
+        try self.init(coarseAlpha: coarseAlpha, guide: nil, hairRegions: [], options: options, pool: pool)
+    }
+
+    /// A trimap from a coarse alpha, with the band widened where the edge looks like hair when
+    /// ``Options/hairBand`` is set (see ``HairBand`` for the rule); otherwise as
+    /// ``init(coarseAlpha:options:pool:)``.
+    ///
+    /// - Parameters:
+    ///   - guide: the photo at the coarse alpha's size (RGB/RGBA/gray, 0…1), for the texture
+    ///     cue; `nil` uses the partial-alpha cue and `hairRegions` only.
+    ///   - hairRegions: rectangles in pixels (for example around and above a detected head)
+    ///     where the band is wide whatever the cues say.
+    /// - Throws: as ``init(coarseAlpha:options:pool:)``; ``ImageError/invalidArgument(_:)`` if
+    ///   `guide` differs in size or the hair band's settings are out of range.
+    public init(
+        coarseAlpha: FloatImage, guide: FloatImage?, hairRegions: [HairBand.Region] = [], options: Options = Options(),
+        pool: ThreadPool = .serial
+    ) throws {
         try requireMatte(coarseAlpha, "coarse alpha")
+        if let guide { try requireSameSize(guide, coarseAlpha, "guide and coarse alpha") }
+        if let hair = options.hairBand { try hair.validate() }
         let w = coarseAlpha.width, h = coarseAlpha.height
         let r = options.bandRadius(width: w, height: h)
         if let reach = options.intermediateReach, reach < 1 {
@@ -101,6 +127,11 @@ public struct Trimap: Sendable, Equatable {
         }
         let values = coarseAlpha.withUnsafeBufferPointer { alpha, stride in
             var values = Self.classify(alpha, rowStride: stride, width: w, height: h, radius: r, options: options, pool: pool)
+            if let hair = options.hairBand {
+                Self.widenForHair(
+                    &values, alpha: alpha, rowStride: stride, width: w, height: h, guide: guide, regions: hairRegions, radius: r, hair: hair,
+                    options: options, pool: pool)
+            }
             if let reach = options.intermediateReach {
                 // Far from the contour the window of radius reach·r holds only mask pixels or none:
                 // the same count with thresholds at the mask's own boundary classifies by the mask.

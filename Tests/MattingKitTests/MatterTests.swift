@@ -220,6 +220,21 @@ struct MatterTests {
         #expect(MattingOptions().operations(default: .portrait).threshold == 12)
         #expect(MattingOptions(operations: .identity).operations(default: .portrait) == MatteOperations.identity)
     }
+
+    /// `hairAwareTrimap` is shorthand for the refiner's hair band: off by default, on installs
+    /// the defaults or keeps settings already there, off removes them; it round-trips in JSON.
+    @Test func hairAwareTrimapIsTheRefinersHairBand() throws {
+        var options = MattingOptions()
+        #expect(!options.hairAwareTrimap && options.refiner.trimapOptions.hairBand == nil)
+        options.hairAwareTrimap = true
+        #expect(options.refiner.trimapOptions.hairBand == HairBand())
+        options.refiner.trimapOptions.hairBand?.widthFactor = 4
+        options.hairAwareTrimap = true
+        #expect(options.refiner.trimapOptions.hairBand?.widthFactor == 4)
+        #expect(try JSONDecoder().decode(MattingOptions.self, from: JSONEncoder().encode(options)) == options)
+        options.hairAwareTrimap = false
+        #expect(options == MattingOptions())
+    }
 }
 
 /// ``MattingOptions/informationFlow`` reaches the solver.
