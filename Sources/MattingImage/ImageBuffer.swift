@@ -285,5 +285,10 @@ public struct ImageRect: Sendable, Hashable, CustomStringConvertible {
         return ImageRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
     }
 
+    /// Whether the pixel at column `px`, row `py` lies inside the rectangle.
+    public func contains(x px: Int, y py: Int) -> Bool {
+        px >= x && py >= y && px - x < width && py - y < height
+    }
+
     public var description: String { "\(width)×\(height) at (\(x), \(y))" }
 }

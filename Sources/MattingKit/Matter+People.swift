@@ -28,10 +28,10 @@ extension Matter {
     /// applied (both the whole-picture and the strip paths call this), and, when ``MattingOptions/hairAwareTrimap`` and
     /// ``MattingOptions/peopleOnly`` are both on (so the detector has run anyway), the region
     /// around and above each detected person's head in the working copy's pixels, where the
-    /// trimap's band is wide (``HairBand/Region``). No detector run is added for the hair band.
+    /// trimap's band is wide (`ImageRect`). No detector run is added for the hair band.
     func coarseAlphaAndHeads(
         for working: Image, runner: SegmentationRunner, options: MattingOptions
-    ) throws -> (alpha: FloatImage, heads: [HairBand.Region]) {
+    ) throws -> (alpha: FloatImage, heads: [ImageRect]) {
         let coarse = try runner.coarseAlpha(for: working)
         guard options.peopleOnly, let detector = people.detector else { return (coarse, []) }
         let found = try detector.peopleInSquares(of: working, pool: pool)
@@ -43,11 +43,11 @@ extension Matter {
     /// Around and above a detection's head box: twice its width, centred, from one box height
     /// above its top to its bottom (the box sits loosely between the face and the shoulders,
     /// so hair reaches well above it).
-    static func hairRegion(_ person: PersonDetection, width: Int, height: Int) -> HairBand.Region {
+    static func hairRegion(_ person: PersonDetection, width: Int, height: Int) -> ImageRect {
         let w = Float(width), h = Float(height), box = person.face
         let x0 = (box.x - box.width / 2) * w, x1 = (box.x + box.width * 1.5) * w
         let y0 = (box.y - box.height) * h, y1 = (box.y + box.height) * h
-        return HairBand.Region(
+        return ImageRect(
             x: Int(x0.rounded(.down)), y: Int(y0.rounded(.down)), width: Int((x1 - x0).rounded(.up)),
             height: Int((y1 - y0).rounded(.up)))
     }

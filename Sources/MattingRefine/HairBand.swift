@@ -37,26 +37,6 @@ public struct HairBand: Sendable, Hashable, Codable {
     /// (0…1). Default 0.5.
     public var textureGate: Float = 0.5
 
-    /// A rectangle in pixels where the band is wide whatever the cues say.
-    public struct Region: Sendable, Hashable, Codable {
-        /// Left column.
-        public var x: Int
-        /// Top row.
-        public var y: Int
-        /// Width in pixels.
-        public var width: Int
-        /// Height in pixels.
-        public var height: Int
-
-        /// A rectangle; parts outside the picture are ignored.
-        public init(x: Int, y: Int, width: Int, height: Int) {
-            self.x = x
-            self.y = y
-            self.width = width
-            self.height = height
-        }
-    }
-
     /// The defaults above.
     public init() {}
 
@@ -82,7 +62,7 @@ extension Trimap {
     /// sum is made by one thread in a fixed order.
     static func widenForHair(
         _ values: inout [UInt8], alpha: UnsafePointer<Float>, rowStride: Int, width w: Int, height h: Int,
-        guide: FloatImage?, regions: [HairBand.Region], radius r: Int, hair: HairBand, options: Options, pool: ThreadPool
+        guide: FloatImage?, regions: [ImageRect], radius r: Int, hair: HairBand, options: Options, pool: ThreadPool
     ) {
         if w == 0 || h == 0 || hair.widthFactor <= 1 { return }
         let wideRadius = hair.widthFactor * r
@@ -209,8 +189,3 @@ extension Trimap {
     }
 }
 
-extension HairBand.Region {
-    func contains(x px: Int, y py: Int) -> Bool {
-        px >= x && py >= y && px - x < width && py - y < height
-    }
-}

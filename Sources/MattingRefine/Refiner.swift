@@ -47,7 +47,7 @@ public struct Refiner: Sendable, Hashable, Codable {
     ///
     /// - Throws: as ``matte(_:coarseAlpha:pool:)``.
     public func matte(
-        _ image: FloatImage, coarseAlpha: FloatImage, hairRegions: [HairBand.Region], pool: ThreadPool = .serial
+        _ image: FloatImage, coarseAlpha: FloatImage, hairRegions: [ImageRect], pool: ThreadPool = .serial
     ) throws -> FloatImage {
         try requireSameSize(image, coarseAlpha, "image and coarse alpha")
         let trimap = try Trimap(

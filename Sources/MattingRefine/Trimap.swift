@@ -114,7 +114,7 @@ public struct Trimap: Sendable, Equatable {
     /// - Throws: as ``init(coarseAlpha:options:pool:)``; ``ImageError/invalidArgument(_:)`` if
     ///   `guide` differs in size or the hair band's settings are out of range.
     public init(
-        coarseAlpha: FloatImage, guide: FloatImage?, hairRegions: [HairBand.Region] = [], options: Options = Options(),
+        coarseAlpha: FloatImage, guide: FloatImage?, hairRegions: [ImageRect] = [], options: Options = Options(),
         pool: ThreadPool = .serial
     ) throws {
         try requireMatte(coarseAlpha, "coarse alpha")

@@ -99,14 +99,14 @@ import Testing
 
     @Test func regionsWidenOnlyInsideThemselves() throws {
         let alpha = Self.edge(ramp: 4)
-        let region = HairBand.Region(x: 40, y: 60, width: 30, height: 50)
+        let region = ImageRect(x: 40, y: 60, width: 30, height: 50)
         let hair = try Trimap(coarseAlpha: alpha, guide: Self.photo(strands: false), hairRegions: [region], options: Self.options(hair: true))
         // Inside the region's columns: wide band, cut at the region's rows (60…109).
         #expect(Self.unknownRows(hair, column: 50) == Array(85...109))
         #expect(Self.unknownRows(hair, column: 39) == Array(95...104))
         #expect(Self.unknownRows(hair, column: 70) == Array(95...104))
         // A region off the picture changes nothing.
-        let outside = HairBand.Region(x: -50, y: -50, width: 20, height: 20)
+        let outside = ImageRect(x: -50, y: -50, width: 20, height: 20)
         let narrow = try Trimap(coarseAlpha: alpha, options: Self.options(hair: false))
         #expect(try Trimap(coarseAlpha: alpha, guide: nil, hairRegions: [outside], options: Self.options(hair: true)) == narrow)
     }
@@ -135,7 +135,7 @@ import Testing
         let narrow = try Trimap(coarseAlpha: alpha, options: options)
         options.hairBand = Self.options(hair: true).hairBand
         options.hairBand?.partialWidth = 1.2
-        let regions = [HairBand.Region(x: 20, y: 10, width: 60, height: 40)]
+        let regions = [ImageRect(x: 20, y: 10, width: 60, height: 40)]
         let hair = try Trimap(coarseAlpha: alpha, guide: guide, hairRegions: regions, options: options)
         let wide = Trimap.classify(
             allValues(alpha), width: w, height: h, radius: 3 * r, options: options)

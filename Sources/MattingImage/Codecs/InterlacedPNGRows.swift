@@ -32,6 +32,13 @@ final class InterlacedPNGRows {
         (0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2),
     ]
 
+    /// Each pass's reduced picture (columns, rows) for a `width × height` one; (0, 0) if empty.
+    static func passSizes(width: Int, height: Int) -> [(columns: Int, rows: Int)] {
+        passes.map { p in
+            width > p.x0 && height > p.y0 ? ((width - p.x0 + p.dx - 1) / p.dx, (height - p.y0 + p.dy - 1) / p.dy) : (0, 0)
+        }
+    }
+
     /// A decoder started with `cpng_decoder_start_passes` at its first stored row, and the
     /// file it reads from (closed with it), if any.
     final class PassDecoder {
@@ -75,9 +82,7 @@ final class InterlacedPNGRows {
         self.height = height
         self.channels = channels
         self.open = open
-        let sizes = Self.passes.map { p in
-            width > p.x0 && height > p.y0 ? ((width - p.x0 + p.dx - 1) / p.dx, (height - p.y0 + p.dy - 1) / p.dy) : (0, 0)
-        }
+        let sizes = Self.passSizes(width: width, height: height)
         columns = sizes.map(\.0)
         rows = sizes.map(\.1)
         var skips: [Int] = [], before = 0

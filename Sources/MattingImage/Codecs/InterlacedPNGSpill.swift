@@ -58,9 +58,7 @@ package final class InterlacedPNGSpill {
         self.width = width
         self.height = height
         self.layout = layout
-        let sizes = InterlacedPNGRows.passes.map { p in
-            width > p.x0 && height > p.y0 ? ((width - p.x0 + p.dx - 1) / p.dx, (height - p.y0 + p.dy - 1) / p.dy) : (0, 0)
-        }
+        let sizes = InterlacedPNGRows.passSizes(width: width, height: height)
         columns = sizes.map(\.0)
         rows = sizes.map(\.1)
         let channels = layout.channelCount
