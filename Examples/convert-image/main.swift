@@ -74,7 +74,7 @@ struct ConvertImage: ParsableCommand {
         }
         // Large pictures go a band of rows at a time; with --max-side, large PNGs (a JPEG is
         // decoded at a reduced scale instead) are reduced as their rows are decoded.
-        let file = try UprightFile(path: input, temporaryDirectory: Self.temporaryDirectory)
+        let file = try UprightFile(path: input, temporaryDirectory: UprightFile.temporaryDirectory)
         if file.width * file.height > stripsAbove {
             if let maxSide, max(file.width, file.height) > maxSide {
                 if file.format == .png {
@@ -98,13 +98,6 @@ struct ConvertImage: ParsableCommand {
     /// Rows per band of the band-by-band conversion.
     static let bandRows = 256
 
-    /// $TMPDIR, else /tmp, for the upright pixels of a turned photo (as `matte` spills them).
-    static var temporaryDirectory: String {
-        var directory = FileManager.default.temporaryDirectory.path
-        while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
-        return directory
-    }
-
     /// `Image(contentsOfFile:).resized(toFitWithin: maxSide, filter: .area)` (the same
     /// pixels and colour profile), from the upright rows a band at a time (`StreamingResizer`):
     /// only the reduced picture is held.
@@ -114,12 +107,13 @@ struct ConvertImage: ParsableCommand {
         let w = max(1, Int((Double(W) * scale).rounded())), h = max(1, Int((Double(H) * scale).rounded()))
         var resizer = StreamingResizer(width: W, height: H, layout: file.layout, newWidth: w, newHeight: h, filter: .area,
                                        maximumBandRows: bandRows)
-        let rows = try file.rows()
-        var band = Image(width: W, height: min(bandRows, H), layout: file.layout)
-        for y0 in stride(from: 0, to: H, by: bandRows) {
-            let count = min(bandRows, H - y0)
-            try rows.readRows(count, into: &band)
-            resizer.add(band, rows: count)
+        try file.withRows { rows in
+            var band = Image(width: W, height: min(bandRows, H), layout: file.layout)
+            for y0 in stride(from: 0, to: H, by: bandRows) {
+                let count = min(bandRows, H - y0)
+                try rows.readRows(count, into: &band)
+                resizer.add(band, rows: count)
+            }
         }
         var reduced = resizer.result
         reduced.colorProfile = file.colorProfile
@@ -148,35 +142,36 @@ struct ConvertImage: ParsableCommand {
             throw ImageError.unsupportedEncoding(
                 destination: output, detail: "JPEG has no alpha: give a background colour to flatten this \(layout) picture onto")
         }
-        let rows = try file.rows()
-        let write: (Image, Int) throws -> Void
-        let finish: () throws -> Void
-        switch format {
-        case .png:
-            let png = try StreamingPNGWriter(
-                sink: try AtomicFileWriter(path: output), width: W, height: H, layout: layout, colorProfile: profile,
-                threads: max(1, ProcessInfo.processInfo.activeProcessorCount), separateAlpha: false,
-                compressionLevel: options.pngCompressionLevel)
-            write = { band, count in try band.withUnsafeBufferPointer { try png.write($0, stride: $1, count: count) } }
-            finish = { try png.finish() }
-        case .jpeg:
-            let jpeg = try StreamingJPEGWriter(
-                sink: try AtomicFileWriter(path: output), width: W, height: H, layout: layout, colorProfile: profile,
-                quality: options.jpegQuality)
-            write = { band, count in try band.withUnsafeBufferPointer { try jpeg.write($0, stride: $1, count: count) } }
-            finish = { try jpeg.finish() }
-        }
-        var band = Image(width: W, height: min(bandRows, H), layout: file.layout)
-        for y0 in stride(from: 0, to: H, by: bandRows) {
-            let count = min(bandRows, H - y0)
-            try rows.readRows(count, into: &band)
-            if let background = options.background, flattens {
-                try write(band.flattened(over: background), count)
-            } else {
-                try write(band, count)
+        try file.withRows { rows in
+            let write: (Image, Int) throws -> Void
+            let finish: () throws -> Void
+            switch format {
+            case .png:
+                let png = try StreamingPNGWriter(
+                    sink: try AtomicFileWriter(path: output), width: W, height: H, layout: layout, colorProfile: profile,
+                    threads: max(1, ProcessInfo.processInfo.activeProcessorCount), separateAlpha: false,
+                    compressionLevel: options.pngCompressionLevel)
+                write = { band, count in try band.withUnsafeBufferPointer { try png.write($0, stride: $1, count: count) } }
+                finish = { try png.finish() }
+            case .jpeg:
+                let jpeg = try StreamingJPEGWriter(
+                    sink: try AtomicFileWriter(path: output), width: W, height: H, layout: layout, colorProfile: profile,
+                    quality: options.jpegQuality)
+                write = { band, count in try band.withUnsafeBufferPointer { try jpeg.write($0, stride: $1, count: count) } }
+                finish = { try jpeg.finish() }
             }
+            var band = Image(width: W, height: min(bandRows, H), layout: file.layout)
+            for y0 in stride(from: 0, to: H, by: bandRows) {
+                let count = min(bandRows, H - y0)
+                try rows.readRows(count, into: &band)
+                if let background = options.background, flattens {
+                    try write(band.flattened(over: background), count)
+                } else {
+                    try write(band, count)
+                }
+            }
+            try finish()
         }
-        try finish()
     }
 
     /// Whether both paths name the same existing file (same device and inode: catches

@@ -41,7 +41,7 @@ struct EnhanceCommand: ParsableCommand {
                 throw EnhanceFailure("\(output): enhance writes lossless PNG only; name the output .png")
             }
             try OutputFiles.refuseToOverwrite([inputURL], with: [outputURL])
-            let file = try UprightFile(path: inputURL.path, temporaryDirectory: Self.temporaryDirectory)
+            let file = try UprightFile(path: inputURL.path, temporaryDirectory: UprightFile.temporaryDirectory)
             if file.width * file.height > stripsAbove {
                 try Self.enhanceInBands(file, to: outputURL, pool: ThreadPool(threadCount: threads))
             } else {
@@ -58,13 +58,6 @@ struct EnhanceCommand: ParsableCommand {
     /// Rows per band of the band-by-band path.
     static let bandRows = 256
 
-    /// $TMPDIR, else /tmp, for the upright pixels of a turned photo (as `matte` spills them).
-    static var temporaryDirectory: String {
-        var directory = FileManager.default.temporaryDirectory.path
-        while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
-        return directory
-    }
-
     /// The enhancement a band of rows at a time, with the bytes of the whole path
     /// (`Enhancement().applied(to:)` of the decoded photo, encoded as PNG): a pass over the
     /// upright rows gathers CLAHE's tile histograms (`RowEnhancement`), a second pass reads
@@ -79,28 +72,31 @@ struct EnhanceCommand: ParsableCommand {
         var enhancement = try RowEnhancement(Enhancement(), width: W, height: H, layout: layout)
         var band = Image(width: W, height: min(bandRows, H), layout: layout)
         if enhancement.needsFirstPass {
-            let rows = try file.rows()
-            for y0 in stride(from: 0, to: H, by: bandRows) {
-                let count = min(bandRows, H - y0)
-                try rows.readRows(count, into: &band)
-                enhancement.add(band, count: count, pool: pool)
+            try file.withRows { rows in
+                for y0 in stride(from: 0, to: H, by: bandRows) {
+                    let count = min(bandRows, H - y0)
+                    try rows.readRows(count, into: &band)
+                    enhancement.add(band, count: count, pool: pool)
+                }
             }
         }
-        let enhanced = enhancement.rows(from: try file.rows(), pool: pool)
-        let created = try OutputFolders.create(for: output)
-        do {
-            let png = try StreamingPNGWriter(
-                sink: try AtomicFileWriter(path: output.path), width: W, height: H, layout: layout, colorProfile: file.colorProfile,
-                threads: pool.threadCount, separateAlpha: false)
-            for y0 in stride(from: 0, to: H, by: bandRows) {
-                let count = min(bandRows, H - y0)
-                try enhanced.readRows(count, into: &band)
-                try band.withUnsafeBufferPointer { try png.write($0, stride: $1, count: count) }
+        try file.withRows { upright in
+            let enhanced = enhancement.rows(from: upright, pool: pool)
+            let created = try OutputFolders.create(for: output)
+            do {
+                let png = try StreamingPNGWriter(
+                    sink: try AtomicFileWriter(path: output.path), width: W, height: H, layout: layout, colorProfile: file.colorProfile,
+                    threads: pool.threadCount, separateAlpha: false)
+                for y0 in stride(from: 0, to: H, by: bandRows) {
+                    let count = min(bandRows, H - y0)
+                    try enhanced.readRows(count, into: &band)
+                    try band.withUnsafeBufferPointer { try png.write($0, stride: $1, count: count) }
+                }
+                try png.finish()
+            } catch {
+                OutputFolders.remove(created)
+                throw error
             }
-            try png.finish()
-        } catch {
-            OutputFolders.remove(created)
-            throw error
         }
     }
 }

@@ -107,10 +107,10 @@ enum RowInput: Sendable {
     /// Runs `body` with a reader at the first row; the reader must not outlive it.
     func withReader<R>(_ body: (ImageRowReader) throws -> R) throws -> R {
         switch self {
-        case let .file(path): return try body(try ImageRowReader(path: path, temporaryDirectory: Matter.UprightSource.temporaryDirectory))
+        case let .file(path): return try body(try ImageRowReader(path: path, temporaryDirectory: UprightFile.temporaryDirectory))
         case let .bytes(bytes, options):
             return try bytes.withUnsafeBytes {
-                try body(try ImageRowReader(bytes: $0, options: options, temporaryDirectory: Matter.UprightSource.temporaryDirectory))
+                try body(try ImageRowReader(bytes: $0, options: options, temporaryDirectory: UprightFile.temporaryDirectory))
             }
         }
     }
@@ -120,6 +120,23 @@ enum RowInput: Sendable {
         switch self {
         case let .file(path): try Image(contentsOf: URL(fileURLWithPath: path))
         case let .bytes(bytes, options): try Image(decoding: bytes, options: options)
+        }
+    }
+
+    /// The upright rows, `header` (read before) checked against the input opened again.
+    func upright(expecting header: UprightHeader) throws -> UprightFile {
+        switch self {
+        case let .file(path): try UprightFile(path: path, expecting: header, temporaryDirectory: UprightFile.temporaryDirectory)
+        case let .bytes(bytes, options):
+            UprightFile(bytes: bytes, options: options, expecting: header, temporaryDirectory: UprightFile.temporaryDirectory)
+        }
+    }
+
+    /// The upright rows, the header read here.
+    func upright() throws -> UprightFile {
+        switch self {
+        case let .file(path): try UprightFile(path: path, temporaryDirectory: UprightFile.temporaryDirectory)
+        case let .bytes(bytes, options): try UprightFile(bytes: bytes, options: options, temporaryDirectory: UprightFile.temporaryDirectory)
         }
     }
 
@@ -353,7 +370,7 @@ extension Matter {
             }
         }
         // Read the header first: its errors name the input, and it decides the path.
-        let header = try await pool.run { try input.withReader { StripHeader($0) } }
+        let header = try await pool.run { try input.withReader { UprightHeader($0) } }
         if let trimap { try await pool.run { try Self.checkTrimap(trimap, width: header.width, height: header.height) } }
         let postprocessor = try StripPostprocessor(operations)
         guard header.width * header.height > stripsAbove, let postprocessor else {
@@ -439,127 +456,6 @@ extension Matter {
         }
     }
 
-    /// The header facts the strip path needs: the upright photo's size, the file's row layout,
-    /// orientation and colour profile.
-    struct StripHeader: Sendable {
-        let width: Int, height: Int
-        let layout: PixelLayout
-        let orientation: ImageOrientation
-        let colorProfile: ColorProfile?
-        /// An interlaced (Adam7) PNG: decoded once into a spill file of its passes
-        /// (`InterlacedPNGSpill`), which every pass reads its rows from.
-        let isInterlaced: Bool
-
-        init(_ reader: ImageRowReader) {
-            (width, height) = reader.uprightSize
-            layout = reader.layout
-            orientation = reader.orientation
-            colorProfile = reader.colorProfile
-            isInterlaced = reader.isInterlaced
-        }
-
-        /// Whether `reader` (opened again for a pass) still shows this header.
-        func matches(_ reader: ImageRowReader) -> Bool {
-            reader.layout == layout && reader.orientation == orientation && reader.uprightSize == (width, height)
-        }
-    }
-
-    /// The upright rows of the photo, for each pass: read from the input (upright, or mirrored
-    /// row by row), or spilled once to a temporary file and read back from it (orientations
-    /// 3–8; see `OrientationSpill`). An interlaced PNG is decoded once, in
-    /// ``prepare(pool:progress:)``, into a spill file of its passes (`InterlacedPNGSpill`)
-    /// that every pass reads its rows from (if it cannot be made, each pass decodes the file
-    /// again through one decoder per interlace pass). A file's orientation spill is made (its
-    /// space reserved) here; an upload's in ``prepare(pool:progress:)``, where its bytes are
-    /// held for the decoder.
-    final class UprightSource {
-        private let input: RowInput
-        private let header: StripHeader
-        private var spill: OrientationSpill?
-        /// A file's reader, opened here, whose passes (interlaced) or orientation spill
-        /// ``prepare(pool:progress:)`` decodes.
-        private var opened: ImageRowReader?
-        /// An interlaced PNG's passes, decoded once (not turned: then the orientation spill is read).
-        private var passes: InterlacedPNGSpill?
-        let needsSpill: Bool
-        /// The parts of the work ``prepare(pool:progress:)`` does: decoding an interlaced PNG's
-        /// passes, spilling a turned photo's upright pixels.
-        let preparationParts: Int
-
-        init(_ input: RowInput, header: StripHeader) throws {
-            self.input = input
-            self.header = header
-            needsSpill = header.orientation != .up && header.orientation != .upMirrored
-            preparationParts = (needsSpill ? 1 : 0) + (header.isInterlaced ? 1 : 0)
-            if needsSpill || header.isInterlaced, case let .file(path) = input {
-                let reader = try ImageRowReader(path: path, temporaryDirectory: Self.temporaryDirectory)
-                guard header.matches(reader) else { throw ImageError.corrupt(source: path, detail: "the file changed while it was read") }
-                opened = reader
-                if needsSpill { spill = try OrientationSpill(reader, directory: Self.temporaryDirectory) }
-            }
-        }
-
-        /// $TMPDIR, else /tmp (as `FileManager.temporaryDirectory`), without a trailing slash.
-        static var temporaryDirectory: String {
-            var directory = FileManager.default.temporaryDirectory.path
-            while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
-            return directory
-        }
-
-        /// Decodes an interlaced photo's passes and spills a turned one (reporting 0…1 of that
-        /// work, ``preparationParts`` parts), checking for cancellation. An upload's spills
-        /// are made here, and decoded from its bytes to the end before they are let go (the
-        /// spills drop their decoder after the last row).
-        func prepare(pool: ThreadPool, progress: (Double) -> Void) throws {
-            let parts = Double(max(preparationParts, 1))
-            func fill(_ reader: ImageRowReader, _ spill: OrientationSpill?) throws {
-                if header.isInterlaced {
-                    while try reader.decodeNextPassRows() {
-                        try pool.checkCancellation()
-                        progress(reader.passFraction / parts)
-                    }
-                    // Nil if the spill could not be made: each reading decodes the file again.
-                    if spill == nil { passes = reader.passSpill }
-                }
-                let done = header.isInterlaced ? 1.0 : 0.0
-                while let spill, try spill.spillNextStrip() {
-                    try pool.checkCancellation()
-                    progress((done + spill.fraction) / parts)
-                }
-            }
-            if let opened {
-                self.opened = nil
-                return try fill(opened, spill)
-            }
-            guard preparationParts > 0, case let .bytes(bytes, options) = input else { return }
-            spill = try bytes.withUnsafeBytes { raw in
-                let reader = try ImageRowReader(bytes: raw, options: options, temporaryDirectory: Self.temporaryDirectory)
-                guard header.matches(reader) else {
-                    throw ImageError.corrupt(source: input.name, detail: "the file changed while it was read")
-                }
-                let spill = needsSpill ? try OrientationSpill(reader, directory: Self.temporaryDirectory) : nil
-                try fill(reader, spill)
-                return spill
-            }
-        }
-
-        /// Runs `body` with the upright rows from the top (the input opened again, checked
-        /// against the header: a file may change between passes).
-        func withRows<R>(_ body: (any ImageRowSource) throws -> R) throws -> R {
-            if let spill { return try body(spill.makeReader()) }
-            if let passes {
-                let rows = passes.makeReader()
-                return try body(header.orientation == .upMirrored ? MirroredRowReader(mirroring: rows) : rows)
-            }
-            return try input.withReader { reader in
-                guard header.matches(reader) else {
-                    throw ImageError.corrupt(source: input.name, detail: "the file changed while it was read")
-                }
-                return try body(reader.orientation == .upMirrored ? MirroredRowReader(reader) : reader)
-            }
-        }
-    }
-
     /// A crop's bounds pass's full-size rows, kept for its outputs' pass in two spill files
     /// (`RowSpill`): the 8-bit matte and the colours (RGB), 4 bytes a pixel. If a write fails
     /// the record is left incomplete, and the outputs' pass makes the rows again instead.
@@ -570,7 +466,7 @@ extension Matter {
         var isComplete: Bool { matte.isComplete && colours.isComplete }
 
         init(width: Int, height: Int, input: String) throws {
-            let directory = UprightSource.temporaryDirectory
+            let directory = UprightFile.temporaryDirectory
             matte = try RowSpill(width: width, height: height, layout: .gray, input: input, directory: directory)
             colours = try RowSpill(width: width, height: height, layout: .rgb, input: input, directory: directory)
         }
@@ -680,7 +576,7 @@ extension Matter {
     /// crop's rows and columns. If those files cannot be made or written, the outputs' pass is
     /// pass 2 with the crop (decoding again, stopping after the crop's last row).
     private static func stream(
-        _ input: RowInput, header: StripHeader, writing kinds: [EncodedOutput], into makeSink: (Int) throws -> any EncodedSink,
+        _ input: RowInput, header: UprightHeader, writing kinds: [EncodedOutput], into makeSink: (Int) throws -> any EncodedSink,
         extra: (any ExtraOutput)?, options: MattingOptions, postprocessor: StripPostprocessor, pipeline: Pipeline,
         cropping: SubjectCrop?, solve: (Pipeline, Working) throws -> FloatImage
     ) throws -> (MattingTimings, SubjectFrame) {
@@ -705,10 +601,13 @@ extension Matter {
         // from its orientation spill.)
         var results: WorkingResults?
         let (source, enhancement, rowSpill) = try pipeline.stage(.prepare, keepingFileErrors: true) {
-            () throws -> (UprightSource, RowEnhancement?, RowSpill?) in
-            let source = try UprightSource(input, header: header)
+            () throws -> (UprightFile, RowEnhancement?, RowSpill?) in
+            let source = try input.upright(expecting: header)
             let parts = Double(1 + source.preparationParts + (options.enhance ? 1 : 0))
-            try source.prepare(pool: pool) { pool.reportProgress($0 * Double(source.preparationParts) / parts) }
+            try source.prepare {
+                try pool.checkCancellation()
+                pool.reportProgress($0 * Double(source.preparationParts) / parts)
+            }
             let enhancement = try options.enhance ? source.withRows { rows in
                 try enhancementHistograms(rows, pool: pool) { pool.reportProgress((parts - 2 + $0) / parts) }
             } : nil
@@ -719,7 +618,7 @@ extension Matter {
                 let made: any ImageRowSource = enhancement?.rows(from: rows, pool: pool) ?? rows
                 if enhancement != nil {
                     rowSpill = try? RowSpill(width: W, height: H, layout: made.layout, input: input.name,
-                                             directory: UprightSource.temporaryDirectory)
+                                             directory: UprightFile.temporaryDirectory)
                 }
                 return try firstPass(rowSpill.map { SpillingRowSource(made, into: $0) } ?? made,
                                      width: size.width, height: size.height, pool: pool) {

@@ -80,9 +80,8 @@ extension Matter {
     /// height: h, filter: .nearest)` (the whole-picture path's), holding one strip of
     /// full-size rows (and, for a turned or flipped file, its upright pixels in a spill file).
     static func workingTrimap(_ trimap: RowInput, width w: Int, height h: Int, pool: ThreadPool) throws -> Image {
-        let header = try trimap.withReader { StripHeader($0) }
-        let source = try UprightSource(trimap, header: header)
-        try source.prepare(pool: pool) { _ in }
+        let source = try trimap.upright()
+        try source.prepare { _ in try pool.checkCancellation() }
         return try source.withRows { rows in
             let W = rows.width, H = rows.height, strip = stripRows
             let isReduced = w != W || h != H

@@ -177,9 +177,34 @@ struct InterlacedRowsTests {
             .write(to: URL(fileURLWithPath: path))
         let whole = try Image(contentsOfFile: path)
         let file = try UprightFile(path: path, temporaryDirectory: folder.url.path)
-        #expect(try Self.readAll(file.rows()) == whole)
+        #expect(try file.withRows { try Self.readAll($0) } == whole)
         try FileManager.default.removeItem(atPath: path)
-        #expect(try Self.readAll(file.rows()) == whole, "read again after the file is gone")
+        #expect(try file.withRows { try Self.readAll($0) } == whole, "read again after the file is gone")
+    }
+
+    /// `UprightFile` over bytes in memory (an upload, as `Matter`'s strip path reads it): plain
+    /// and interlaced PNGs, upright (1), mirrored (2) and turned (6) give the whole decode's
+    /// upright picture on every reading; `prepare` reports its work within 0…1, never going
+    /// back, and throws what its step throws (as cancellation does).
+    @Test(arguments: [false, true], [1, 2, 6])
+    func uprightBytesReadLikeTheWholeDecode(_ interlaced: Bool, _ orientation: Int) throws {
+        let folder = try TemporaryFolder()
+        let format = Format(colorType: .rgba, bitDepth: 8, transparency: false)
+        let bytes = Self.file(format, width: 31, height: 19, interlaced: interlaced, seed: 5,
+                              orientation: orientation == 1 ? nil : orientation)
+        let whole = try Image(decoding: bytes)
+        let upright = try UprightFile(bytes: bytes, temporaryDirectory: folder.url.path)
+        #expect(upright.name == "<memory>" && upright.isInterlaced == interlaced)
+        #expect(upright.width == whole.width && upright.height == whole.height && upright.layout == whole.layout)
+        #expect(upright.preparationParts == (interlaced ? 1 : 0) + (orientation == 6 ? 1 : 0))
+        var steps: [Double] = []
+        try upright.prepare { steps.append($0) }
+        #expect(steps == steps.sorted() && steps.allSatisfy { (0...1).contains($0) })
+        for reading in 0..<2 { #expect(try upright.withRows { try Self.readAll($0) } == whole, "reading \(reading)") }
+
+        struct Stop: Error {}
+        let stopped = try UprightFile(bytes: bytes, temporaryDirectory: folder.url.path)
+        if !steps.isEmpty { #expect(throws: Stop.self) { try stopped.prepare { _ in throw Stop() } } }
     }
 
     /// Not vacuous: the samples vary, so a misplaced pixel shows (here: most rows differ from
