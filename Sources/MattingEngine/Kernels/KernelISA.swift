@@ -85,10 +85,11 @@ enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
     }
 
     /// The transposed convolution's few-output-channels dot microkernel, or `nil` where that
-    /// path stays in Swift (portable and AVX2: 8-lane dot products).
+    /// path stays in Swift (portable: 8-lane dot products).
     var transposedDotMicrokernel: mk_f32_tconv_dot_ukernel_fn? {
         switch self {
-        case .portable, .avx2: nil
+        case .portable: nil
+        case .avx2: mk_f32_tconv_dot_ukernel_8c__avx2_fma
         case .avx512: mk_f32_tconv_dot_ukernel_16c__avx512f
         }
     }
