@@ -267,7 +267,7 @@ def area_onnx(table, rounds, quick):
                 out_dir = os.path.join(tmp, f"out{threads}-{i}")
                 our_times.append(onnx_bench.time_ours(os.path.join(RELEASE, "run-model"), path, input_name,
                                                       input_path, threads, repeat, out_dir)[0] / 1e3)
-                ort_median, _, ort_out = onnx_bench.time_ort(path, {input_name: x}, threads, repeat)
+                ort_median, _, ort_out, _ = onnx_bench.time_ort(path, {input_name: x}, threads, repeat)
                 ort_times.append(ort_median / 1e3)
                 ours = np.load(os.path.join(out_dir, os.listdir(out_dir)[0]))
                 err = max(err, float(np.abs(ours - ort_out[0]).max() / max(np.abs(ort_out[0]).max(), 1e-6)))
@@ -395,12 +395,13 @@ def area_models(table, rounds, quick, names=None, thread_counts=(1, 2)):
             ort_times, our_times, ort_cpu, our_cpu, err = [], [], [], [], 0.0
             out_dir = os.path.join(folder, f"out_{name}_{threads}")
             for _ in range(rounds):
-                our_times.append(onnx_bench.time_ours(os.path.join(RELEASE, "run-model"), path, input_name,
-                                                      input_path, threads, repeat, out_dir)[0] / 1e3)
-                our_cpu.append(onnx_bench.time_ours.cpu_ms)
-                ort_median, _, ort_out = onnx_bench.time_ort(path, {input_name: x}, threads, repeat)
+                our_median, _, our_cpu_ms = onnx_bench.time_ours(os.path.join(RELEASE, "run-model"), path, input_name,
+                                                                 input_path, threads, repeat, out_dir)
+                our_times.append(our_median / 1e3)
+                our_cpu.append(our_cpu_ms)
+                ort_median, _, ort_out, ort_cpu_ms = onnx_bench.time_ort(path, {input_name: x}, threads, repeat)
                 ort_times.append(ort_median / 1e3)
-                ort_cpu.append(onnx_bench.time_ort.cpu_ms)
+                ort_cpu.append(ort_cpu_ms)
             for i, o in enumerate(arch.onnxruntime_output_names(path)):
                 ours = np.load(os.path.join(out_dir, o.replace("/", "_") + ".npy"))
                 err = max(err, float(np.abs(ours - ort_out[i]).max() / max(np.abs(ort_out[i]).max(), 1e-6)))
@@ -408,7 +409,7 @@ def area_models(table, rounds, quick, names=None, thread_counts=(1, 2)):
             o, r = statistics.median(our_times), statistics.median(ort_times)
             # Process CPU per run: on a shared machine, what a 1-thread run would take on an idle one.
             cpu = f"CPU {statistics.median(our_cpu):.0f} vs {statistics.median(ort_cpu):.0f} ms " \
-                  f"({statistics.median(ort_cpu) / statistics.median(our_cpu):.2f}×); " if None not in our_cpu else ""
+                  f"({statistics.median(ort_cpu) / statistics.median(our_cpu):.2f}×); "
             table.add("models", f"{name} {size}², {threads} thread{'s' if threads > 1 else ''}", ms(o),
                       "onnxruntime 1.32 CPU", ms(r), r / o, f"{cpu}max rel. diff {err:.1e}; ours: {top}")
 
