@@ -35,7 +35,7 @@ extension ClosedFormMatting {
               min(last.width, last.height) >= 16 {
             levels.append(last.halved(pool: pool))
         }
-        let hierarchy = MultigridHierarchy(
+        let hierarchy = try MultigridHierarchy(
             levels: levels, solver: self, pool: pool, galerkin: galerkin, checksGalerkin: checksGalerkin)
         defer { hierarchy.deallocate() }
         var previous: UnsafeMutableBufferPointer<Double>?
@@ -110,11 +110,13 @@ private struct MultigridHierarchy {
     /// - galerkin: level 1 serves level 0's cycles with the Galerkin operator PᵀAP (built
     ///   by the C loop) instead of its own Laplacian.
     /// - checksGalerkin: the C loop also checks that operator (``galerkinError``; tests).
-    init(levels: [ClosedFormMatting.Level], solver: ClosedFormMatting, pool: ThreadPool, galerkin: Bool, checksGalerkin: Bool) {
-        laplacians = levels.map { level in
-            level.state.withUnsafeBufferPointer { state in
-                level.withColour { colour in
-                    MattingLaplacian(
+    /// - Throws: `CancellationError` if the pool's job is cancelled while the levels'
+    ///   Laplacians are built.
+    init(levels: [ClosedFormMatting.Level], solver: ClosedFormMatting, pool: ThreadPool, galerkin: Bool, checksGalerkin: Bool) throws {
+        laplacians = try levels.map { level in
+            try level.state.withUnsafeBufferPointer { state in
+                try level.withColour { colour in
+                    try MattingLaplacian(
                         colour: colour, width: level.width, height: level.height, state: state,
                         unknownState: ClosedFormMatting.Level.unknown, radius: solver.radius,
                         epsilon: solver.epsilon, pool: pool)

@@ -162,11 +162,11 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
         }
 
         /// Calls `body` with where this level's colour is read from.
-        func withColour<R>(_ body: (ColourSource) -> R) -> R {
+        func withColour<R>(_ body: (ColourSource) throws -> R) rethrows -> R {
             if let image {
-                return image.withUnsafeBufferPointer { p, stride in body(ColourSource(rgb: p, rowStride: stride)) }
+                return try image.withUnsafeBufferPointer { p, stride in try body(ColourSource(rgb: p, rowStride: stride)) }
             }
-            return planes.withUnsafeBufferPointer { body(ColourSource(planes: $0.baseAddress!, width: width, height: height)) }
+            return try planes.withUnsafeBufferPointer { try body(ColourSource(planes: $0.baseAddress!, width: width, height: height)) }
         }
 
         /// The level at half resolution (ceil), by 2×2 means; a coarse pixel is known only
@@ -239,9 +239,9 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
         try pool.checkCancellation()
         let share = coarse == nil ? progress : (progress.lowerBound + (progress.upperBound - progress.lowerBound) / 4)...progress.upperBound
         let w = level.width, h = level.height, n = w * h
-        let laplacian = level.state.withUnsafeBufferPointer { state in
-            level.withColour { colour in
-                MattingLaplacian(
+        let laplacian = try level.state.withUnsafeBufferPointer { state in
+            try level.withColour { colour in
+                try MattingLaplacian(
                     colour: colour, width: w, height: h, state: state, unknownState: Level.unknown,
                     radius: radius, epsilon: epsilon, pool: pool)
             }

@@ -63,10 +63,13 @@ final class MattingLaplacian: @unchecked Sendable {
     ///   - colour: the picture's 3 colour channels, values nominally 0…1 (read during init only).
     ///   - state: per pixel (`width × height`), whether it is solved for: equal to `unknownState`.
     ///   - isa: the kernel path (tests compare them; results differ in the last bits).
+    /// - Throws: `CancellationError` if the pool's job is cancelled: checked once per row of
+    ///   tiles while the tiles are found, and between tiles while they are prepared, so a
+    ///   large picture's build stops within a tile's work.
     init(
         colour source: ColourSource, width: Int, height: Int, state: UnsafeBufferPointer<UInt8>, unknownState: UInt8,
         radius: Int, epsilon: Double, pool: ThreadPool, isa: RefineISA = .current
-    ) {
+    ) throws {
         self.width = width
         self.height = height
         self.radius = radius
@@ -83,6 +86,7 @@ final class MattingLaplacian: @unchecked Sendable {
         var unknownList: [Int32] = []
         var offsets = [0]
         for ty in stride(from: 0, to: height, by: t) {
+            try pool.checkCancellation()
             for tx in stride(from: 0, to: width, by: t) {
                 var bx0 = Int.max, by0 = Int.max, bx1 = Int.min, by1 = Int.min
                 let before = unknownList.count
@@ -131,6 +135,7 @@ final class MattingLaplacian: @unchecked Sendable {
             let meanBuffer = UnsafeMutablePointer<Double>.allocate(capacity: 3 * (t + 2 * r) * (t + 2 * r))
             defer { rowBuffer.deallocate(); meanBuffer.deallocate() }
             for i in range {
+                if pool.isCancelled { break }
                 Self.prepare(
                     descriptors[i], source: source, epsilon: epsilon,
                     colour: colour + colourOffsets[i], stats: stats + statsOffsets[i],
@@ -139,17 +144,20 @@ final class MattingLaplacian: @unchecked Sendable {
                     diagonalKernel: diagonalKernel)
             }
         }
+        // Tiles a cancelled build skipped hold garbage: it must not be used. (Throwing after
+        // every stored property is set runs deinit, which frees the arenas.)
+        try pool.checkCancellation()
     }
 
     /// A Laplacian from planes and a Boolean mask (tests).
     static func make(
         image: [[Float]], width: Int, height: Int, isUnknown: [Bool], radius: Int, epsilon: Double, pool: ThreadPool,
         isa: RefineISA = .current
-    ) -> MattingLaplacian {
+    ) throws -> MattingLaplacian {
         let planes = image[0] + image[1] + image[2], state = isUnknown.map { UInt8($0 ? 1 : 0) }
-        return planes.withUnsafeBufferPointer { planes in
-            state.withUnsafeBufferPointer { state in
-                MattingLaplacian(
+        return try planes.withUnsafeBufferPointer { planes in
+            try state.withUnsafeBufferPointer { state in
+                try MattingLaplacian(
                     colour: ColourSource(planes: planes.baseAddress!, width: width, height: height), width: width, height: height,
                     state: state, unknownState: 1, radius: radius, epsilon: epsilon, pool: pool, isa: isa)
             }

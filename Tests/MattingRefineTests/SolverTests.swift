@@ -1,4 +1,5 @@
 import MattingThreads
+import Foundation
 import Dispatch
 import MattingImage
 import Synchronization
@@ -31,13 +32,13 @@ import Testing
     /// shapes below, at and across the 32-pixel tile (odd sizes, image borders inside tiles).
     @Test(arguments: [(7, 6, 1, 1e-7), (13, 11, 1, 1e-7), (40, 37, 1, 1e-7), (33, 31, 1, 1e-7), (70, 35, 2, 1e-5), (33, 65, 3, 1e-3)],
           RefineISA.supported)
-    func fastLaplacianProductEqualsExplicit(_ c: (Int, Int, Int, Double), isa: RefineISA) {
+    func fastLaplacianProductEqualsExplicit(_ c: (Int, Int, Int, Double), isa: RefineISA) throws {
         let (w, h, r, eps) = c
         let image = Self.testImage(w, h, seed: UInt64(w * h))
         let trimap = Self.randomTrimap(w, h, seed: 5)
         let isUnknown = trimap.knownValues.map { $0 == nil }
         let planes = (0..<3).map { Plane(image, channel: $0).data }
-        let L = MattingLaplacian.make(image: planes, width: w, height: h, isUnknown: isUnknown, radius: r, epsilon: eps, pool: ThreadPool(threadCount: 2), isa: isa)
+        let L = try MattingLaplacian.make(image: planes, width: w, height: h, isUnknown: isUnknown, radius: r, epsilon: eps, pool: ThreadPool(threadCount: 2), isa: isa)
         var rng = SeededGenerator(seed: 77)
         let p = (0..<w * h).map { _ in Double.random(in: 0...1, using: &rng) }
         var fast = [Double](repeating: 0, count: w * h)
@@ -100,6 +101,38 @@ import Testing
         let worst = maxAbsDifference(doubles(fast), clamped)
         #expect(worst <= 2e-3, "coarsest \(coarsest): max difference \(worst), levels \(stats.levels)")
         if coarsest > 0 { #expect(stats.levels.count > 1) }
+    }
+
+    /// A cancelled job stops the Laplacian's build itself with `CancellationError` (a large
+    /// picture's build is a solve's longest step without an iteration check), rather than
+    /// handing back an operator whose skipped tiles hold no statistics.
+    @Test func aCancelledJobStopsTheLaplacianBuild() async throws {
+        let (w, h) = (200, 160)
+        let planes = (0..<3).map { Plane(Self.testImage(w, h, seed: 3), channel: $0).data }
+        let isUnknown = Self.randomTrimap(w, h, seed: 9).knownValues.map { $0 == nil }
+        let pool = ThreadPool(threadCount: 2)
+        let started = Mutex(false), outcome = Mutex<String?>(nil)
+        let task = Task {
+            try await pool.run {
+                started.withLock { $0 = true }
+                while !pool.isCancelled { usleep(200) }
+                do {
+                    _ = try MattingLaplacian.make(
+                        image: planes, width: w, height: h, isUnknown: isUnknown, radius: 1, epsilon: 1e-7, pool: pool)
+                    outcome.withLock { $0 = "built" }
+                } catch is CancellationError {
+                    outcome.withLock { $0 = "cancelled" }
+                }
+            }
+        }
+        while !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(outcome.withLock { $0 } == "cancelled")
+        // Not cancelled, the same build succeeds.
+        let L = try MattingLaplacian.make(
+            image: planes, width: w, height: h, isUnknown: isUnknown, radius: 1, epsilon: 1e-7, pool: pool)
+        #expect(L.unknownCount == isUnknown.filter { $0 }.count)
     }
 
     @Test func solverKeepsKnownPixelsAndRange() throws {
