@@ -25,10 +25,10 @@ extension Activation {
 
 extension Activation {
     /// Applies the activation in place to `count` values, on `isa`'s vectorised kernel when it
-    /// has one for this activation (sigmoid on AVX-512), else element by element.
+    /// has one for this activation (sigmoid), else element by element.
     func applyPostPass(_ values: UnsafeMutablePointer<Float>, count: Int, isa: KernelISA) {
-        if case .sigmoid = self, let ukernel = isa.sigmoidMicrokernel {
-            ukernel(count, values, values)
+        if case .sigmoid = self {
+            isa.sigmoidMicrokernel(count, values, values)
             return
         }
         for i in 0..<count { values[i] = apply(values[i]) }

@@ -63,11 +63,11 @@ private func dot8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count:
     return sum
 }
 
-/// A finished row's activation, while it is in cache: the vectorised sigmoid where the path
-/// has one, else `applyActivation` (the same per-element definition as the GEMM store).
+/// A finished row's activation, while it is in cache: `isa`'s vectorised sigmoid, else
+/// `applyActivation` (the same per-element definition as the GEMM store).
 @inline(__always)
 func activateRow(_ activation: Activation, _ row: UnsafeMutablePointer<Float>, count: Int, isa: KernelISA) {
-    if case .sigmoid = activation, isa.sigmoidMicrokernel != nil {
+    if case .sigmoid = activation {
         activation.applyPostPass(row, count: count, isa: isa)
     } else {
         applyActivation(activation, row, row, count: count)

@@ -94,11 +94,12 @@ enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
-    /// A vectorised sigmoid for the kernels' activation post-passes, or `nil` where they use
-    /// the scalar `Activation.apply` (portable, AVX2).
-    var sigmoidMicrokernel: mk_f32_vunary_ukernel_fn? {
+    /// The vectorised sigmoid of the kernels' activation post-passes
+    /// (`Sources/CMattingKernels/vsigmoid.c`).
+    var sigmoidMicrokernel: mk_f32_vunary_ukernel_fn {
         switch self {
-        case .portable, .avx2: nil
+        case .portable: mk_f32_vsigmoid_ukernel_4__portable
+        case .avx2: mk_f32_vsigmoid_ukernel_8__avx2_fma
         case .avx512: mk_f32_vsigmoid_ukernel_16__avx512f
         }
     }

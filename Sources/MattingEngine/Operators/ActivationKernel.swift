@@ -2,8 +2,9 @@ import Foundation
 
 /// Applies `activation` to `count` floats from `source` to `destination` (which may be equal).
 ///
-/// Piecewise-linear activations run eight lanes at a time; sigmoid and tanh call libm per
-/// element (they are rare in hot paths: heads and gates).
+/// Piecewise-linear activations run eight lanes at a time; sigmoid runs on the path's vector
+/// kernel (`KernelISA.sigmoidMicrokernel`: gates and full-resolution heads), tanh calls libm
+/// per element.
 func applyActivation(
     _ activation: Activation, _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>,
     count: Int
@@ -29,7 +30,7 @@ func applyActivation(
             (x * alpha + beta).clamped(lowerBound: .zero, upperBound: SIMD8(repeating: 1))
         }
     case .sigmoid:
-        for i in 0..<count { destination[i] = 1 / (1 + Foundation.exp(-source[i])) }
+        KernelISA.current.sigmoidMicrokernel(count, source, destination)
     case .tanh:
         for i in 0..<count { destination[i] = Foundation.tanh(source[i]) }
     }
