@@ -1,9 +1,9 @@
 // The body of mk_f32_tconv_dot_ukernel_<N>c__<isa>, the few-output-channels dot kernel
 // (DotConvolutionRow.swift): every output of one phase of one output row of a transposed
-// convolution (TransposedConvolutionKernel), or of one row of a stride-1 convolution with few
-// output channels per group (ConvolutionKernel: a segmentation head's 16 → 1 2×2 stride-2
-// layer, a 64 → 1 3×3 head), as a direct dot product. There a GEMM panel would waste nearly
-// all its columns.
+// convolution with few output channels per group (TransposedConvolutionKernel: a segmentation
+// head's 16 → 1 2×2 stride-2 layer), or of one row of such a stride-1 convolution
+// (ConvolutionKernel: a 64 → 1 3×3 head), as a direct dot product. There a GEMM panel would
+// waste nearly all its columns.
 //
 // Included by tconv-dot-avx2-fma.c (8 lanes, ymm) and tconv-dot-avx512f.c (16 lanes, zmm),
 // which define MK_TCONV_DOT_NAME and, on x86_64, push their target pragma and include their
