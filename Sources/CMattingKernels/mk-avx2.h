@@ -1,9 +1,11 @@
-// Shared by the AVX2/FMA microkernels (gemm, dwconv): the fused activations on 8 lanes and
-// the tail-mask table. Include after `#pragma clang attribute push(... target("avx2,fma"))`
-// so these functions are compiled for AVX2 too. Private to this target.
+// Shared by the AVX2/FMA microkernels (gemm, dwconv, tconv dot): the fused activations on 8
+// lanes, the tail-mask table and the lane-neutral mk_vf_* names for 8-lane vectors. Include
+// after `#pragma clang attribute push(... target("avx2,fma"))` so these functions are
+// compiled for AVX2 too. Private to this target.
 #pragma once
 #include <immintrin.h>
 #include "cmk.h"
+#include "mk-vf.h"
 
 /// Eight values through a fused activation; the same definitions as mk_activate1.
 static inline __m256 mk_activate_avx2(__m256 x, const mk_activation* act) {
@@ -28,3 +30,31 @@ static inline __m256 mk_activate_avx2(__m256 x, const mk_activation* act) {
 
 /// Eight -1s then eight 0s: `_mm256_loadu_si256(mk_mask_table + 8 - n)` masks the first n lanes.
 static const int32_t mk_mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+// The lane-neutral names (mk-vf.h) for 8 lanes.
+#define MK_VF_LANES 8
+typedef __m256 mk_vf;
+typedef __m256i mk_vf_mask;
+MK_VF_DEFINE(_mm256)
+/// The first n (0…8) lanes, for mk_vf_load_first.
+static inline mk_vf_mask mk_vf_first(size_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int) n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+/// The masked lanes of p, zeros elsewhere; nothing is read outside them.
+static inline mk_vf mk_vf_load_first(const float* p, mk_vf_mask m) { return _mm256_maskload_ps(p, m); }
+
+/// The sum of v's 8 lanes: halves added, then pairs, then the last two.
+static inline float mk_vf_sum(mk_vf v) {
+    const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
+}
+
+/// Eight vectors to one: lane k of the result is the sum of v[k]'s 8 lanes (a transpose-and-
+/// add tree instead of 8 separate reductions).
+static inline mk_vf mk_vf_sums(const mk_vf* v) {
+    __m256 y[2];
+    mk_vf_sums_within_lanes(v, y);
+    // Each 128-bit half H of y[i] holds half H's partial sums of v[4i … 4i+3].
+    return _mm256_add_ps(_mm256_permute2f128_ps(y[0], y[1], 0x20), _mm256_permute2f128_ps(y[0], y[1], 0x31));
+}

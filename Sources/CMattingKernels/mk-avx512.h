@@ -1,9 +1,11 @@
-// Shared by the AVX-512F microkernels (gemm, dwconv): the fused activations on 16 lanes and
-// the tail masks. Include after `#pragma clang attribute push(... target("avx512f"))` so these
-// functions are compiled for AVX-512F too. Private to this target.
+// Shared by the AVX-512F microkernels (gemm, dwconv, tconv dot): the fused activations on 16
+// lanes, the tail masks and the lane-neutral mk_vf_* names for 16-lane vectors. Include after
+// `#pragma clang attribute push(... target("avx512f"))` so these functions are compiled for
+// AVX-512F too. Private to this target.
 #pragma once
 #include <immintrin.h>
 #include "cmk.h"
+#include "mk-vf.h"
 
 /// Sixteen values through a fused activation; the same definitions as mk_activate1.
 static inline __m512 mk_activate_avx512(__m512 x, const mk_activation* act) {
@@ -30,4 +32,29 @@ static inline __m512 mk_activate_avx512(__m512 x, const mk_activation* act) {
 /// The first n (0…16) lanes.
 static inline __mmask16 mk_mask16(size_t n) {
     return n >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << n) - 1u);
+}
+
+// The lane-neutral names (mk-vf.h) for 16 lanes.
+#define MK_VF_LANES 16
+typedef __m512 mk_vf;
+typedef __mmask16 mk_vf_mask;
+MK_VF_DEFINE(_mm512)
+/// The first n (0…16) lanes, for mk_vf_load_first.
+static inline mk_vf_mask mk_vf_first(size_t n) { return mk_mask16(n); }
+/// The masked lanes of p, zeros elsewhere; nothing is read outside them.
+static inline mk_vf mk_vf_load_first(const float* p, mk_vf_mask m) { return _mm512_maskz_loadu_ps(m, p); }
+
+/// The sum of v's 16 lanes: clang's _mm512_reduce_add_ps, which adds halves, then halves of
+/// those, down to one lane.
+static inline float mk_vf_sum(mk_vf v) { return _mm512_reduce_add_ps(v); }
+
+/// Sixteen vectors to one: lane k of the result is the sum of v[k]'s 16 lanes (a transpose-
+/// and-add tree, 45 shuffles/adds for 16 horizontal sums instead of 16 separate reductions).
+static inline mk_vf mk_vf_sums(const mk_vf* v) {
+    __m512 y[4];
+    mk_vf_sums_within_lanes(v, y);
+    // Each 128-bit lane L of y[i] now holds lane L's partial sums of v[4i … 4i+3].
+    const __m512 z0 = _mm512_add_ps(_mm512_shuffle_f32x4(y[0], y[1], 0x88), _mm512_shuffle_f32x4(y[0], y[1], 0xDD));
+    const __m512 z1 = _mm512_add_ps(_mm512_shuffle_f32x4(y[2], y[3], 0x88), _mm512_shuffle_f32x4(y[2], y[3], 0xDD));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(z0, z1, 0x88), _mm512_shuffle_f32x4(z0, z1, 0xDD));
 }
