@@ -18,13 +18,16 @@ set -euo pipefail
 readonly WHEEL_SPEC="mediapipe==0.10.14"
 # member path in the wheel  sha256 (computed from the files inside
 # mediapipe-0.10.14-cp311-...-manylinux_2_17_x86_64.whl); installed under the file's own name.
-# The selfie models are the segmenters; the pose and face detectors find the people in a photo.
+# The selfie models are the segmenters; the pose and face detectors find the people in a photo;
+# the pose-landmark model (the wheel's only one: no lite or heavy variant) segments one person
+# in a crop around a pose detection.
 readonly MODELS=(
     "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite 9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c"
     "mediapipe/modules/selfie_segmentation/selfie_segmentation_landscape.tflite a77d03f4659b9f6b6c1f5106947bf40e99d7655094b6527f214ea7d451106edd"
     "mediapipe/modules/pose_detection/pose_detection.tflite 9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c"
     "mediapipe/modules/face_detection/face_detection_short_range.tflite bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8"
     "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite 2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1"
+    "mediapipe/modules/pose_landmark/pose_landmark_full.tflite e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f"
 )
 
 die() { echo "fetch-models: error: $*" >&2; exit 1; }
