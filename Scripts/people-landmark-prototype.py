@@ -288,13 +288,13 @@ def gated(selfie, P, hands, grow, reach=0.05):
     return selfie * keep
 
 
-def combos(selfie, people, covered, hands):
+def combos(selfie, people, covered, hands, reach=0.05):
     """Ways of joining today's matte (selfie) with the person masks (people: max over people;
     covered: the union of their ROIs; hands: visible hand landmarks (x, y, ROI side))."""
     P = people
     near = ndimage.maximum_filter(P, size=15)  # the person mask grown by 7 px
     return {
-        **{f"gate grow {g} + held": gated(selfie, P, hands, g) for g in (5, 7, 10, 15)},
+        **{f"gate grow {g} + held": gated(selfie, P, hands, g, reach) for g in (5, 7, 10, 15)},
         "today": selfie,
         "person mask alone": P,
         "max(today, P)": np.maximum(selfie, P),
@@ -314,6 +314,7 @@ def main():
     parser.add_argument("--overlays", help="folder for PNG overlays")
     parser.add_argument("--squares", action="store_true", help="detect also in three squares (peopleInSquares)")
     parser.add_argument("--windows", type=float, nargs="*", help="detect also in square windows of these fractions of the short side (e.g. 1 0.75 0.5), at half-side steps")
+    parser.add_argument("--reach", type=float, default=0.05, help="the held rule's reach, × the region's side")
     parser.add_argument("--min-flag", type=float, default=0.5, help="drop a person whose pose-presence flag is lower")
     parser.add_argument("--scale", type=float, default=1.25)
     parser.add_argument("--border", default="zero", choices=["zero", "replicate"])
@@ -348,7 +349,7 @@ def main():
             if args.overlays:
                 Image.fromarray((crop * 255).astype(np.uint8)).save(os.path.join(args.overlays, f"{item}-crop{i}.png"))
                 Image.fromarray((seg * 255).astype(np.uint8)).save(os.path.join(args.overlays, f"{item}-seg{i}.png"))
-        for name, m in combos(selfie, P, covered, hands).items():
+        for name, m in combos(selfie, P, covered, hands, args.reach).items():
             table.setdefault(name, {})[item] = iou(m, ref)
             if args.overlays:
                 slug = "".join(ch if ch.isalnum() else "-" for ch in name)[:40]
