@@ -42,6 +42,22 @@ static inline mk_vf_mask mk_vf_first(size_t n) {
 }
 /// The masked lanes of p, zeros elsewhere; nothing is read outside them.
 static inline mk_vf mk_vf_load_first(const float* p, mk_vf_mask m) { return _mm256_maskload_ps(p, m); }
+/// Stores the masked lanes of v; nothing is written outside them.
+static inline void mk_vf_store_first(float* p, mk_vf_mask m, mk_vf v) { _mm256_maskstore_ps(p, m, v); }
+/// Per-lane comparison results (all bits set where true): a vector on AVX2.
+typedef __m256 mk_vf_lanes;
+static inline mk_vf_lanes mk_vf_less(mk_vf a, mk_vf b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+static inline mk_vf_lanes mk_vf_greater(mk_vf a, mk_vf b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
+/// v with the lanes in `lanes` set to 0.
+static inline mk_vf mk_vf_clear(mk_vf_lanes lanes, mk_vf v) { return _mm256_andnot_ps(lanes, v); }
+/// b in the lanes in `lanes`, a elsewhere.
+static inline mk_vf mk_vf_select(mk_vf_lanes lanes, mk_vf a, mk_vf b) { return _mm256_blendv_ps(a, b, lanes); }
+/// −|v| (the sign bit set; NaN stays NaN).
+static inline mk_vf mk_vf_minus_abs(mk_vf v) { return _mm256_or_ps(v, _mm256_set1_ps(-0.0f)); }
+/// v's bits as 32-bit integers, shifted left by 23: the low bits moved into the exponent field.
+static inline mk_vf mk_vf_shift_to_exponent(mk_vf v) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(v), 23));
+}
 
 /// The sum of v's 8 lanes: halves added, then pairs, then the last two.
 static inline float mk_vf_sum(mk_vf v) {

@@ -43,6 +43,24 @@ MK_VF_DEFINE(_mm512)
 static inline mk_vf_mask mk_vf_first(size_t n) { return mk_mask16(n); }
 /// The masked lanes of p, zeros elsewhere; nothing is read outside them.
 static inline mk_vf mk_vf_load_first(const float* p, mk_vf_mask m) { return _mm512_maskz_loadu_ps(m, p); }
+/// Stores the masked lanes of v; nothing is written outside them.
+static inline void mk_vf_store_first(float* p, mk_vf_mask m, mk_vf v) { _mm512_mask_storeu_ps(p, m, v); }
+/// Per-lane comparison results: a mask register on AVX-512.
+typedef __mmask16 mk_vf_lanes;
+static inline mk_vf_lanes mk_vf_less(mk_vf a, mk_vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+static inline mk_vf_lanes mk_vf_greater(mk_vf a, mk_vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+/// v with the lanes in `lanes` set to 0.
+static inline mk_vf mk_vf_clear(mk_vf_lanes lanes, mk_vf v) { return _mm512_maskz_mov_ps((__mmask16) ~lanes, v); }
+/// b in the lanes in `lanes`, a elsewhere.
+static inline mk_vf mk_vf_select(mk_vf_lanes lanes, mk_vf a, mk_vf b) { return _mm512_mask_mov_ps(a, lanes, b); }
+/// −|v| (the sign bit set; NaN stays NaN).
+static inline mk_vf mk_vf_minus_abs(mk_vf v) {
+    return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(v), _mm512_set1_epi32((int) 0x80000000u)));
+}
+/// v's bits as 32-bit integers, shifted left by 23: the low bits moved into the exponent field.
+static inline mk_vf mk_vf_shift_to_exponent(mk_vf v) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(v), 23));
+}
 
 /// The sum of v's 16 lanes: clang's _mm512_reduce_add_ps, which adds halves, then halves of
 /// those, down to one lane.

@@ -1,5 +1,6 @@
 // e^x for x ≤ 0 (or NaN) on vectors, shared by the softmax numerators (vsoftmax.c) and the
-// sigmoid (vsigmoid.c): 4 lanes in generic vectors, 8 with AVX2+FMA, 16 with AVX-512F.
+// sigmoid (vsigmoid.c): 4 lanes in generic vectors here, 8 (AVX2+FMA) or 16 (AVX-512F) lanes
+// in mk-exp-vf.h, the same steps on the lane-neutral names.
 //
 // e^x is 2^n · (1 + r·p(r)) with x = n·ln 2 + r, |r| ≤ ln 2 / 2, an exact two-part ln 2
 // reduction and p of degree 4, fitted for the least largest relative error of 1 + r·p(r) on
@@ -46,44 +47,3 @@ static inline mk_v4 mk_exp4_nonpositive(mk_v4 x) {
     const mk_v4 e = (r * p + mk_splat4(1.0f)) * scale;
     return (mk_v4)((mk_si4)e & ~tiny);
 }
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-
-__attribute__((target("avx2,fma"))) static inline __m256 mk_exp8_nonpositive(__m256 x) {
-    // max(lo, x) keeps x's NaN (the second operand is returned when either is NaN).
-    const __m256 tiny = _mm256_cmp_ps(x, _mm256_set1_ps(MK_EXP_LO), _CMP_LT_OQ);
-    const __m256 c = _mm256_max_ps(_mm256_set1_ps(MK_EXP_LO), x);
-    const __m256 magic = _mm256_set1_ps(MK_EXP_MAGIC);
-    const __m256 t = _mm256_fmadd_ps(c, _mm256_set1_ps(1.442695041f), magic);
-    const __m256 scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23));
-    const __m256 n = _mm256_sub_ps(t, magic);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(MK_EXP_LN2_HI), c);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(MK_EXP_LN2_LO), r);
-    __m256 p = _mm256_set1_ps(MK_EXP_C5);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(MK_EXP_C4));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(MK_EXP_C3));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(MK_EXP_C2));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(MK_EXP_C1));
-    return _mm256_andnot_ps(tiny, _mm256_mul_ps(_mm256_fmadd_ps(r, p, _mm256_set1_ps(1.0f)), scale));
-}
-
-__attribute__((target("avx512f"))) static inline __m512 mk_exp16_nonpositive(__m512 x) {
-    // max(lo, x) keeps x's NaN, as above.
-    const __mmask16 tiny = _mm512_cmp_ps_mask(x, _mm512_set1_ps(MK_EXP_LO), _CMP_LT_OQ);
-    const __m512 c = _mm512_max_ps(_mm512_set1_ps(MK_EXP_LO), x);
-    const __m512 magic = _mm512_set1_ps(MK_EXP_MAGIC);
-    const __m512 t = _mm512_fmadd_ps(c, _mm512_set1_ps(1.442695041f), magic);
-    const __m512 scale = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(t), 23));
-    const __m512 n = _mm512_sub_ps(t, magic);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(MK_EXP_LN2_HI), c);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(MK_EXP_LN2_LO), r);
-    __m512 p = _mm512_set1_ps(MK_EXP_C5);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(MK_EXP_C4));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(MK_EXP_C3));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(MK_EXP_C2));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(MK_EXP_C1));
-    return _mm512_maskz_mov_ps((__mmask16) ~tiny, _mm512_mul_ps(_mm512_fmadd_ps(r, p, _mm512_set1_ps(1.0f)), scale));
-}
-
-#endif

@@ -1,5 +1,5 @@
 // The lane-neutral vector names that bodies written once for both x86 vector widths use
-// (tconv-dot-body.h): mk-avx2.h expands MK_VF_DEFINE(_mm256) for 8 lanes and mk-avx512.h
+// (tconv-dot-body.h, vsigmoid-body.h, mk-exp-vf.h): mk-avx2.h expands MK_VF_DEFINE(_mm256) for 8 lanes and mk-avx512.h
 // MK_VF_DEFINE(_mm512) for 16, each under its own target pragma, after defining mk_vf. Each
 // ISA header adds what differs by more than the prefix (masks, horizontal sums). Private to
 // this target.
@@ -17,6 +17,12 @@
     static inline void mk_vf_store(float* p, mk_vf v) { P##_storeu_ps(p, v); } \
     static inline mk_vf mk_vf_add(mk_vf a, mk_vf b) { return P##_add_ps(a, b); } \
     static inline mk_vf mk_vf_fmadd(mk_vf a, mk_vf b, mk_vf c) { return P##_fmadd_ps(a, b, c); } \
+    static inline mk_vf mk_vf_fnmadd(mk_vf a, mk_vf b, mk_vf c) { return P##_fnmadd_ps(a, b, c); } \
+    static inline mk_vf mk_vf_sub(mk_vf a, mk_vf b) { return P##_sub_ps(a, b); } \
+    static inline mk_vf mk_vf_mul(mk_vf a, mk_vf b) { return P##_mul_ps(a, b); } \
+    static inline mk_vf mk_vf_div(mk_vf a, mk_vf b) { return P##_div_ps(a, b); } \
+    /* max(a, b): b where either is NaN, as the instruction does */ \
+    static inline mk_vf mk_vf_max(mk_vf a, mk_vf b) { return P##_max_ps(a, b); } \
     static inline void mk_vf_sums_within_lanes(const mk_vf* v, mk_vf* y) { \
         mk_vf x[MK_VF_LANES / 2]; \
         for (int i = 0; i < MK_VF_LANES / 2; i++) \

@@ -44,13 +44,8 @@ float mk_f32_softmax_numerators_4__portable(size_t n, float scale, float* s) {
 #include <immintrin.h>
 
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-
-static inline float mk_hsum8(__m256 v) {
-    const __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-    const __m128 s = _mm_add_ps(lo, hi);                        // lanes (0+4, 1+5, 2+6, 3+7)
-    const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));        // (0+4)+(2+6), (1+5)+(3+7)
-    return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
-}
+#include "mk-avx2.h"
+#include "mk-exp-vf.h"
 
 float mk_f32_softmax_numerators_8__avx2_fma(size_t n, float scale, float* s) {
     const __m256 vscale = _mm256_set1_ps(scale);
@@ -75,25 +70,25 @@ float mk_f32_softmax_numerators_8__avx2_fma(size_t n, float scale, float* s) {
     const __m256 shift = _mm256_set1_ps(_mm_cvtss_f32(m4));
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     for (j = 0; j + 16 <= n; j += 16) {
-        const __m256 e0 = mk_exp8_nonpositive(_mm256_fmsub_ps(_mm256_loadu_ps(s + j), vscale, shift));
-        const __m256 e1 = mk_exp8_nonpositive(_mm256_fmsub_ps(_mm256_loadu_ps(s + j + 8), vscale, shift));
+        const __m256 e0 = mk_vf_exp_nonpositive(_mm256_fmsub_ps(_mm256_loadu_ps(s + j), vscale, shift));
+        const __m256 e1 = mk_vf_exp_nonpositive(_mm256_fmsub_ps(_mm256_loadu_ps(s + j + 8), vscale, shift));
         _mm256_storeu_ps(s + j, e0);
         _mm256_storeu_ps(s + j + 8, e1);
         a0 = _mm256_add_ps(a0, e0);
         a1 = _mm256_add_ps(a1, e1);
     }
     for (; j + 8 <= n; j += 8) {
-        const __m256 e = mk_exp8_nonpositive(_mm256_fmsub_ps(_mm256_loadu_ps(s + j), vscale, shift));
+        const __m256 e = mk_vf_exp_nonpositive(_mm256_fmsub_ps(_mm256_loadu_ps(s + j), vscale, shift));
         _mm256_storeu_ps(s + j, e);
         a0 = _mm256_add_ps(a0, e);
     }
     if (j < n) {
         const __m256 e = _mm256_and_ps(_mm256_castsi256_ps(mask),
-                                       mk_exp8_nonpositive(_mm256_fmsub_ps(_mm256_maskload_ps(s + j, mask), vscale, shift)));
+                                       mk_vf_exp_nonpositive(_mm256_fmsub_ps(_mm256_maskload_ps(s + j, mask), vscale, shift)));
         _mm256_maskstore_ps(s + j, mask, e);
         a1 = _mm256_add_ps(a1, e);
     }
-    return mk_hsum8(_mm256_add_ps(a0, a1));
+    return mk_vf_sum(_mm256_add_ps(a0, a1));
 }
 
 #pragma clang attribute pop

@@ -95,7 +95,7 @@ enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
     }
 
     /// The vectorised sigmoid of the kernels' activation post-passes
-    /// (`Sources/CMattingKernels/vsigmoid.c`).
+    /// (`Sources/CMattingKernels/vsigmoid.c`, `vsigmoid-body.h`).
     var sigmoidMicrokernel: mk_f32_vunary_ukernel_fn {
         switch self {
         case .portable: mk_f32_vsigmoid_ukernel_4__portable
