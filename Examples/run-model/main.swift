@@ -36,6 +36,9 @@ struct RunModel: ParsableCommand {
     @Flag(help: "With --repeat: time every step and print the slowest steps and kinds (median over runs).")
     var profile = false
 
+    @Option(help: "With --profile: how many of the slowest steps to print (0: every step, in graph order).")
+    var profileSteps: Int = 12
+
     /// A float32, C-order `.npy` file as a tensor; anything else is an error naming the file.
     static func readFloat32(_ path: String) throws -> Tensor {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -123,7 +126,8 @@ struct RunModel: ParsableCommand {
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
-    /// Per-step medians over `repeatCount` profiled runs: the 12 slowest steps, then totals per kind.
+    /// Per-step medians over `repeatCount` profiled runs: the `profileSteps` slowest steps (or
+    /// every step in graph order), then totals per kind.
     func printProfile(_ session: Session, _ feeds: [String: Tensor]) throws {
         var samples: [[Double]] = []
         var steps: [Session.StepTiming] = []
@@ -135,7 +139,9 @@ struct RunModel: ParsableCommand {
         let medians = samples.map { s in s.sorted()[s.count / 2] }
         let total = medians.reduce(0, +)
         print(String(format: "profile: sum of step medians %.3f ms over %d steps", total * 1e3, medians.count))
-        for i in medians.indices.sorted(by: { medians[$0] > medians[$1] }).prefix(12) {
+        let shown = profileSteps > 0
+            ? Array(medians.indices.sorted(by: { medians[$0] > medians[$1] }).prefix(profileSteps)) : Array(medians.indices)
+        for i in shown {
             print(String(format: "  %8.1f us  %-18@ %@", medians[i] * 1e6, steps[i].kind, steps[i].name))
         }
         var byKind: [String: (Double, Int)] = [:]
