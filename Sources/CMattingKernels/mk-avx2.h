@@ -40,6 +40,8 @@ MK_VF_DEFINE(_mm256)
 static inline mk_vf_mask mk_vf_first(size_t n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int) n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
+/// A fused activation (mk_activate1's definitions) on a vector.
+static inline mk_vf mk_vf_activate(mk_vf x, const mk_activation* act) { return mk_activate_avx2(x, act); }
 /// The masked lanes of p, zeros elsewhere; nothing is read outside them.
 static inline mk_vf mk_vf_load_first(const float* p, mk_vf_mask m) { return _mm256_maskload_ps(p, m); }
 /// Stores the masked lanes of v; nothing is written outside them.

@@ -41,6 +41,8 @@ typedef __mmask16 mk_vf_mask;
 MK_VF_DEFINE(_mm512)
 /// The first n (0…16) lanes, for mk_vf_load_first.
 static inline mk_vf_mask mk_vf_first(size_t n) { return mk_mask16(n); }
+/// A fused activation (mk_activate1's definitions) on a vector.
+static inline mk_vf mk_vf_activate(mk_vf x, const mk_activation* act) { return mk_activate_avx512(x, act); }
 /// The masked lanes of p, zeros elsewhere; nothing is read outside them.
 static inline mk_vf mk_vf_load_first(const float* p, mk_vf_mask m) { return _mm512_maskz_loadu_ps(m, p); }
 /// Stores the masked lanes of v; nothing is written outside them.

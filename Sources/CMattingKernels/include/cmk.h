@@ -110,6 +110,28 @@ typedef void (*mk_f32_dwconv_ukernel_fn)(
     const mk_dwconv_params* params, const mk_activation* activation);
 
 // ---------------------------------------------------------------------------------------
+// Convolution over few input channels (a network's first layer on RGB: 3 channels, where an
+// im2col GEMM has K = 27 and spends as long gathering as multiplying), straight from NHWC
+// pixels, one output row per call. Weights packed as [output block][ky][kx][ic][lanes]
+// (blocks of the path's vector width, zero past output_channels); bias padded likewise.
+// Each output is bias + Σ over (ky, kx, ic) in that order, whichever pixels the kernel
+// groups, so results depend only on the geometry.
+
+typedef struct mk_conv_hwc_params {
+    int32_t input_height, input_width, input_channels;
+    int32_t kernel_height, kernel_width;
+    int32_t stride_height, stride_width;
+    int32_t dilation_height, dilation_width;
+    int32_t pad_top, pad_left;
+    int32_t output_width, output_channels;
+} mk_conv_hwc_params;
+
+typedef void (*mk_f32_conv_hwc_ukernel_fn)(
+    const float* input, int32_t output_y, float* output_row,
+    const float* weights, const float* bias,
+    const mk_conv_hwc_params* params, const mk_activation* activation);
+
+// ---------------------------------------------------------------------------------------
 // Closed-form matting Laplacian (MattingRefine): one tile's product (L p)_i, Double.
 //
 // The tile is an output rectangle [x0, x0+width) × [y0, y0+height) of a picture_width ×
@@ -268,6 +290,9 @@ typedef void (*mk_x32_transpose_ukernel_fn)(
 #define MK_DWCONV_UKERNEL(name, isa, cb) \
     void name(const float*, int32_t, float*, const float*, const float*, \
               const mk_dwconv_params*, const mk_activation*);
+#define MK_CONV_HWC_UKERNEL(name, isa, lanes) \
+    void name(const float*, int32_t, float*, const float*, const float*, \
+              const mk_conv_hwc_params*, const mk_activation*);
 #define MK_CF_LAPLACIAN_UKERNEL(name, isa) \
     double name(const mk_cf_tile*, const double*, double*, double*);
 #define MK_CF_STATS_KERNEL(name, isa) void name(const mk_cf_tile*, double, double*, double*, double*);
@@ -289,6 +314,7 @@ typedef void (*mk_x32_transpose_ukernel_fn)(
 #undef MK_GEMM_UKERNEL
 #undef MK_IGEMM_UKERNEL
 #undef MK_DWCONV_UKERNEL
+#undef MK_CONV_HWC_UKERNEL
 #undef MK_TCONV_DOT_UKERNEL
 #undef MK_CF_LAPLACIAN_UKERNEL
 #undef MK_CF_STATS_KERNEL

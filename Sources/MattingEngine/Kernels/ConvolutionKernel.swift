@@ -38,6 +38,9 @@ final class ConvolutionKernel: Sendable {
         /// Few output channels per group, stride 1: per-pixel dot products (`dotConvolutionRow`);
         /// OHWI weights are already `[group][oc][tap][ic]`.
         case dot(weights: [Float], bias: [Float], dy: [Int32], dx: [Int32])
+        /// Few input channels (an RGB first layer): straight from NHWC pixels, weights packed
+        /// per block of the path's vector width (`mk_conv_hwc_params` in cmk.h).
+        case fewInputChannels(weights: AlignedFloats, bias: AlignedFloats, microkernel: mk_f32_conv_hwc_ukernel_fn)
     }
     private let lowering: Lowering
 
@@ -84,6 +87,18 @@ final class ConvolutionKernel: Sendable {
         }
         // B[k][j] of group grp, k = (ky·kw + kx)·icg + ic: OHWI rows are already K-contiguous.
         let K = taps * icg
+        if g.groups == 1, icg <= Self.fewInputChannelsMax, taps > 1, ocg <= isa.fewInputChannelsMaxOutputs,
+           let ukernel = isa.fewInputChannelsMicrokernel {
+            let lanes = isa.fewInputChannelsLanes, blocks = (ocg + lanes - 1) / lanes
+            let w = AlignedFloats(count: blocks * K * lanes), b = AlignedFloats(count: blocks * lanes)
+            for oc in 0..<ocg {
+                let (block, lane) = oc.quotientAndRemainder(dividingBy: lanes)
+                for k in 0..<K { w.pointer[(block * K + k) * lanes + lane] = weights[oc * K + k] }
+                b.pointer[oc] = bias?[oc] ?? 0
+            }
+            lowering = .fewInputChannels(weights: w, bias: b, microkernel: ukernel)
+            return
+        }
         let packed = (0..<g.groups).map { grp in
             PackedGEMMWeights(k: K, n: ocg, nr: isa.gemmBlocking.nr, bias: bias.map { b in { b[grp * ocg + $0] } }) { k, j in
                 weights[(grp * ocg + j) * K + k]
@@ -130,6 +145,9 @@ final class ConvolutionKernel: Sendable {
     /// of at least this many k steps between pointer switches.
     static let indirectMinChannels = 8
 
+    /// Whether this kernel runs the few-input-channels microkernel.
+    var isFewInputChannels: Bool { if case .fewInputChannels = lowering { true } else { false } }
+
     /// Whether this kernel gathers its input through pointers (indirect GEMM).
     var isIndirect: Bool { if case .indirect = lowering { true } else { false } }
 
@@ -137,6 +155,11 @@ final class ConvolutionKernel: Sendable {
     /// a quarter of a GEMM panel's columns, the panel's wasted lanes cost more than the dot
     /// products (the transposed convolution draws the same line).
     static let dotPathMaxChannels = TransposedConvolutionKernel.directPathMaxChannels
+
+    /// Up to this many input channels (one group, a K×K kernel), convolutions run straight
+    /// from NHWC pixels where the path has a kernel for it: an im2col GEMM over K = 9·3 = 27
+    /// spent as long gathering its rows as multiplying them (the selfie model's 3→16 stem).
+    static let fewInputChannelsMax = 4
 
     /// Scratch memory `run` needs for an input of this size (bytes; 0 if none).
     ///
@@ -146,7 +169,7 @@ final class ConvolutionKernel: Sendable {
         switch lowering {
         case .im2col: max(1, threadCount) * isa.gemmBlocking.aTileBytes
         case .indirect: max(1, threadCount) * indirectionBytes
-        case .direct, .depthwise, .dot: 0
+        case .direct, .depthwise, .dot, .fewInputChannels: 0
         }
     }
 
@@ -212,6 +235,24 @@ final class ConvolutionKernel: Sendable {
                                 }
                             }
                         }
+                    }
+                }
+            case let .fewInputChannels(weights, bias, ukernel):
+                var params = mk_conv_hwc_params(
+                    input_height: Int32(inputHeight), input_width: Int32(inputWidth), input_channels: Int32(g.inputChannels),
+                    kernel_height: Int32(g.kernelHeight), kernel_width: Int32(g.kernelWidth),
+                    stride_height: Int32(g.strideHeight), stride_width: Int32(g.strideWidth),
+                    dilation_height: Int32(g.dilationHeight), dilation_width: Int32(g.dilationWidth),
+                    pad_top: Int32(g.padTop), pad_left: Int32(g.padLeft),
+                    output_width: Int32(outW), output_channels: Int32(g.outputChannels))
+                let C = g.inputChannels, OC = g.outputChannels
+                withUnsafePointer(to: &params) { params in
+                    threads.parallelFor(batch * outH) { row, _ in
+                        let n = row / outH, oy = row % outH
+                        let out = output + row * outW * OC
+                        ukernel(input + n * inputHeight * inputWidth * C, Int32(oy), out,
+                                weights.pointer, bias.pointer, params, act)
+                        if let post { post.applyPostPass(out, count: outW * OC, isa: isa) }
                     }
                 }
             case let .direct(groups):

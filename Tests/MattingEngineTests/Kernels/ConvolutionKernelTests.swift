@@ -148,6 +148,37 @@ struct ConvolutionKernelTests {
         #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "\(isa) \(c): indirect and im2col differ")
     }
 
+    /// Up to four input channels, one group, K×K: the few-input-channels kernel on the AVX2 and
+    /// AVX-512 paths (GEMM lowerings on portable). Widths give runs of 8-pixel groups inside
+    /// and single pixels at both edges; output channels below, at and across the 8- and
+    /// 16-lane blocks; strides 1–3, dilation, rectangular kernels, asymmetric padding, a
+    /// padded kernel wider than the picture's inside, batches.
+    static let fewInputChannelsCases: [ConvolutionCase] = [
+        ConvolutionCase(3, 16, k: 3, stride: 2, pad: (0, 0, 1, 1), height: 33, width: 64),
+        ConvolutionCase(3, 16, k: 3, stride: 2, pad: (1, 1, 1, 1), batch: 2, height: 18, width: 41),
+        ConvolutionCase(3, 24, k: 3, pad: (1, 1, 1, 1), height: 9, width: 30),
+        ConvolutionCase(1, 5, k: 3, stride: 2, pad: (1, 1, 1, 1), height: 12, width: 37),
+        ConvolutionCase(2, 17, k: 5, pad: (2, 1, 0, 3), height: 11, width: 29),
+        ConvolutionCase(4, 40, k: 2, kw: 3, stride: 1, strideW: 3, pad: (0, 1, 1, 0), height: 7, width: 52),
+        ConvolutionCase(3, 32, k: 7, stride: 2, pad: (3, 3, 3, 3), height: 23, width: 45),
+        ConvolutionCase(3, 64, k: 3, pad: (1, 1, 1, 1), height: 6, width: 27),
+        ConvolutionCase(3, 8, k: 3, dilation: 3, pad: (3, 3, 3, 3), height: 10, width: 31),
+        ConvolutionCase(3, 12, k: 5, pad: (4, 4, 4, 4), height: 3, width: 4),
+        ConvolutionCase(4, 9, k: 3, stride: 3, height: 14, width: 50),
+    ]
+
+    @Test("the few-input-channels kernel matches the reference", arguments: KernelISA.supported, fewInputChannelsCases.indices)
+    func fewInputChannels(isa: KernelISA, index: Int) {
+        let c = Self.fewInputChannelsCases[index]
+        let kernel = ConvolutionKernel(geometry: geometry(c.shape), weights: .init(repeating: 0, count: c.shape.weightCount),
+                                       bias: nil, activation: .identity, isa: isa)
+        #expect(kernel.isFewInputChannels == (isa.fewInputChannelsMicrokernel != nil && c.shape.outputChannels <= isa.fewInputChannelsMaxOutputs),
+                "\(isa) \(c): lowering")
+        for activation in [Activation.identity, .hardSwish, .relu6, .sigmoid] {
+            Self.check(c, isa: isa, activation: activation, label: "few input channels")
+        }
+    }
+
     static func check(_ c: ConvolutionCase, isa: KernelISA, activation: Activation = .identity, label: String) {
         let s = seed("conv \(c) \(activation)")
         var rng = SeededGenerator(seed: s)
