@@ -4,6 +4,11 @@
 // height MR ≤ MK_GEMM_AVX512_MAX_MR: 12×32 measured up to 5 % and 14×32 up to 15 % slower
 // than 8×32 on Zen 5, 6×32 14 % slower on the conv-shaped GEMM (Docs/Kernels.md), so only
 // 8×32 is instantiated and listed.
+//
+// mk_f32_igemm_ukernel_8x32__avx512f is its indirect (implicit-GEMM) twin: the same body with
+// the MR A row pointers taken from the indirection buffer, tap by tap (see cmk.h), so its
+// accumulators, k order and therefore its bits are those of the GEMM kernel on the im2col
+// matrix of the same pointers.
 #include "cmk.h"
 
 #if defined(__x86_64__)
@@ -21,10 +26,14 @@
 // zero padded, so masked-off lanes only ever hold zeros or bias and are never stored.
 // With nc ≤ 16 the second half of the panel is all padding; a half-width loop skips it
 // (a 16-channel layer would otherwise pay for 32).
+// `indirect` is a compile-time constant at every call site: 0 reads A at `a` with row stride
+// `a_stride` (one pass of kc), 1 reads `ks` taps of MR pointers from `ind` (each plus
+// `a_offset` unless it is `zero`), kc floats per tap.
 static inline __attribute__((always_inline)) void mk_gemm_avx512_body(
-    const size_t MR,
-    size_t mr, size_t nc, size_t kc,
+    const size_t MR, const int indirect,
+    size_t mr, size_t nc, size_t kc, size_t ks,
     const float* a, size_t a_stride,
+    const float* const* ind, size_t a_offset, const float* zero,
     const float* w, const float* bias,
     float* c, size_t c_stride,
     uint32_t flags, const mk_activation* activation)
@@ -40,6 +49,7 @@ static inline __attribute__((always_inline)) void mk_gemm_avx512_body(
         ar[r] = mr > r ? ar[r - 1] + a_stride : ar[r - 1];
         cr[r] = mr > r ? cr[r - 1] + c_stride : cr[r - 1];
     }
+    if (!indirect) ks = 1;
     const __mmask16 m0 = mk_mask16(nc), m1 = mk_mask16(nc > 16 ? nc - 16 : 0);
     const int wide = nc > 16;
 
@@ -57,25 +67,34 @@ static inline __attribute__((always_inline)) void mk_gemm_avx512_body(
         for (size_t r = 0; r < MR; r++) { acc0[r] = b0; acc1[r] = b1; }
     }
 
-    if (wide) {
-        for (size_t k = 0; k < kc; k++) {
-            const __m512 w0 = _mm512_load_ps(w);
-            const __m512 w1 = _mm512_load_ps(w + 16);
-            w += 32;
+    for (size_t t = 0; t < ks; t++) {
+        if (indirect) {
             #pragma clang loop unroll(full)
             for (size_t r = 0; r < MR; r++) {
-                const __m512 va = _mm512_set1_ps(ar[r][k]);
-                acc0[r] = _mm512_fmadd_ps(va, w0, acc0[r]);
-                acc1[r] = _mm512_fmadd_ps(va, w1, acc1[r]);
+                const float* p = ind[t * MR + r];
+                ar[r] = p == zero ? zero : p + a_offset;
             }
         }
-    } else {
-        for (size_t k = 0; k < kc; k++) {
-            const __m512 w0 = _mm512_load_ps(w);
-            w += 32;
-            #pragma clang loop unroll(full)
-            for (size_t r = 0; r < MR; r++) {
-                acc0[r] = _mm512_fmadd_ps(_mm512_set1_ps(ar[r][k]), w0, acc0[r]);
+        if (wide) {
+            for (size_t k = 0; k < kc; k++) {
+                const __m512 w0 = _mm512_load_ps(w);
+                const __m512 w1 = _mm512_load_ps(w + 16);
+                w += 32;
+                #pragma clang loop unroll(full)
+                for (size_t r = 0; r < MR; r++) {
+                    const __m512 va = _mm512_set1_ps(ar[r][k]);
+                    acc0[r] = _mm512_fmadd_ps(va, w0, acc0[r]);
+                    acc1[r] = _mm512_fmadd_ps(va, w1, acc1[r]);
+                }
+            }
+        } else {
+            for (size_t k = 0; k < kc; k++) {
+                const __m512 w0 = _mm512_load_ps(w);
+                w += 32;
+                #pragma clang loop unroll(full)
+                for (size_t r = 0; r < MR; r++) {
+                    acc0[r] = _mm512_fmadd_ps(_mm512_set1_ps(ar[r][k]), w0, acc0[r]);
+                }
             }
         }
     }
@@ -110,10 +129,20 @@ static inline __attribute__((always_inline)) void mk_gemm_avx512_body(
         size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, \
         const float* bias, float* c, size_t c_stride, uint32_t flags, const mk_activation* activation) \
     { \
-        mk_gemm_avx512_body(MR, mr, nc, kc, a, a_stride, w, bias, c, c_stride, flags, activation); \
+        mk_gemm_avx512_body(MR, 0, mr, nc, kc, 1, a, a_stride, NULL, 0, NULL, w, bias, c, c_stride, flags, activation); \
     }
 
 MK_GEMM_AVX512_INSTANCE(8)
+
+void mk_f32_igemm_ukernel_8x32__avx512f(
+    size_t mr, size_t nc, size_t kc, size_t ks,
+    const float* const* a, size_t a_offset, const float* zero,
+    const float* w, const float* bias,
+    float* c, size_t c_stride,
+    uint32_t flags, const mk_activation* activation)
+{
+    mk_gemm_avx512_body(8, 1, mr, nc, kc, ks, NULL, 0, a, a_offset, zero, w, bias, c, c_stride, flags, activation);
+}
 
 float mk_f32_fma_peak_probe__avx512f(size_t iterations) {
     // 12 independent accumulator chains cover the FMA latency (4 cycles) × 2 512-bit pipes.
@@ -147,6 +176,14 @@ float mk_f32_fma_peak_probe__avx512f(size_t iterations) {
         (void) c; (void) c_stride; (void) flags; (void) activation; __builtin_trap(); \
     }
 MK_GEMM_AVX512_INSTANCE(8)
+
+void mk_f32_igemm_ukernel_8x32__avx512f(
+    size_t mr, size_t nc, size_t kc, size_t ks, const float* const* a, size_t a_offset, const float* zero,
+    const float* w, const float* bias, float* c, size_t c_stride, uint32_t flags, const mk_activation* activation)
+{
+    (void) mr; (void) nc; (void) kc; (void) ks; (void) a; (void) a_offset; (void) zero; (void) w; (void) bias;
+    (void) c; (void) c_stride; (void) flags; (void) activation; __builtin_trap();
+}
 
 float mk_f32_fma_peak_probe__avx512f(size_t iterations) { (void) iterations; return 0.0f; }
 

@@ -9,8 +9,8 @@ import CMattingKernels
 /// Lowering (chosen at init, see Docs/Kernels.md):
 /// - 1×1, stride 1, no padding: the NHWC input already is the GEMM's A (`pixels × inC`);
 /// - depthwise (groups == inC == outC): a row microkernel vectorised across channels;
-/// - anything else (K×K, strides, dilation, groups) on the 6×16 paths (AVX2, portable) with at
-///   least `indirectMinChannels` input channels per group: indirect GEMM — per task, a table
+/// - anything else (K×K, strides, dilation, groups) with at least `indirectMinChannels` input
+///   channels per group, on every path (6×16 tiles on AVX2 and portable, 8×32 on AVX-512): indirect GEMM — per task, a table
 ///   of pointers to each output pixel's input pixel per tap (a zero row for padding), read by
 ///   the indirect microkernel straight from the image, with no im2col copy;
 /// - anything else: implicit GEMM, packing bounded im2col tiles (`mc × kc`) per task into the

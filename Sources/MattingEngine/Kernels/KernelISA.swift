@@ -56,12 +56,12 @@ enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
     }
 
     /// The indirect (implicit-GEMM) twin of `gemmMicrokernel`, same tile and packed weights,
-    /// or `nil` where the path has none (AVX-512: its convolutions keep the im2col lowering).
+    /// or `nil` where the path has none (its convolutions would keep the im2col lowering).
     var indirectGEMMMicrokernel: mk_f32_igemm_ukernel_fn? {
         switch self {
         case .portable: mk_f32_igemm_ukernel_6x16__portable
         case .avx2: mk_f32_igemm_ukernel_6x16__avx2_fma
-        case .avx512: nil
+        case .avx512: mk_f32_igemm_ukernel_8x32__avx512f
         }
     }
 

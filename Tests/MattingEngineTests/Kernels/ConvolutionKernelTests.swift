@@ -109,10 +109,12 @@ struct ConvolutionKernelTests {
     }
 
     /// K×K convolutions with at least 8 input channels per group: the indirect (pointer-table)
-    /// lowering on the 6×16 paths. U²-Net's dilated 3×3s (taps in the padding), several K
-    /// blocks of whole taps (64 channels: K = 576 > kc), one tap's channels split in K blocks
-    /// (300 and 520 channels > kc), more pixels than a task's rows (13×11, batch 2), output
-    /// channels that leave a partial panel, strides, groups and asymmetric padding.
+    /// lowering on every path (6×16 and 8×32 tiles). U²-Net's dilated 3×3s (taps in the padding),
+    /// several K blocks of whole taps (64 channels: K = 576 > kc), one tap's channels split in K
+    /// blocks (300 and 520 channels > kc), more pixels than a task's rows (13×11, batch 2), output
+    /// channels that leave a partial panel (of 16 and of 32 columns; at most 16 columns takes
+    /// the 8×32 kernel's half-width loop), more output channels than a task's columns (264 > nc),
+    /// strides, groups and asymmetric padding.
     static let indirectCases: [ConvolutionCase] = [
         ConvolutionCase(16, 16, k: 3, pad: (1, 1, 1, 1), batch: 2, height: 13, width: 11),
         ConvolutionCase(16, 16, k: 3, dilation: 2, pad: (2, 2, 2, 2), height: 10, width: 10),
@@ -125,6 +127,7 @@ struct ConvolutionKernelTests {
         ConvolutionCase(8, 24, k: 5, stride: 2, pad: (2, 1, 0, 2), height: 12, width: 9),
         ConvolutionCase(16, 12, k: 3, groups: 2, pad: (1, 1, 1, 1), height: 7, width: 10),
         ConvolutionCase(9, 17, k: 3, strideW: 2, pad: (0, 1, 2, 1), height: 8, width: 15),
+        ConvolutionCase(16, 264, k: 3, pad: (1, 1, 1, 1), height: 5, width: 7),
     ]
 
     @Test("the indirect lowering matches the reference and the im2col lowering bit for bit",
