@@ -205,12 +205,14 @@ final class ConvolutionKernel: Sendable {
                 let ukernel = isa.depthwiseMicrokernel
                 let C = g.inputChannels
                 withUnsafePointer(to: &params) { params in
-                    threads.parallelFor(batch * outH) { row, _ in
-                        let n = row / outH, oy = row % outH
-                        let out = output + row * outW * C
-                        ukernel(input + n * inputHeight * inputWidth * C, Int32(oy), out,
-                                weights.pointer, bias.pointer, params, act)
-                        if let post { for i in 0..<(outW * C) { out[i] = post.apply(out[i]) } }
+                    parallelRowRuns(batch * outH, pool: threads) { rows in
+                        for row in rows {
+                            let n = row / outH, oy = row % outH
+                            let out = output + row * outW * C
+                            ukernel(input + n * inputHeight * inputWidth * C, Int32(oy), out,
+                                    weights.pointer, bias.pointer, params, act)
+                            if let post { for i in 0..<(outW * C) { out[i] = post.apply(out[i]) } }
+                        }
                     }
                 }
             case let .dot(weights, bias, dy, dx):
@@ -247,12 +249,14 @@ final class ConvolutionKernel: Sendable {
                     output_width: Int32(outW), output_channels: Int32(g.outputChannels))
                 let C = g.inputChannels, OC = g.outputChannels
                 withUnsafePointer(to: &params) { params in
-                    threads.parallelFor(batch * outH) { row, _ in
-                        let n = row / outH, oy = row % outH
-                        let out = output + row * outW * OC
-                        ukernel(input + n * inputHeight * inputWidth * C, Int32(oy), out,
-                                weights.pointer, bias.pointer, params, act)
-                        if let post { post.applyPostPass(out, count: outW * OC, isa: isa) }
+                    parallelRowRuns(batch * outH, pool: threads) { rows in
+                        for row in rows {
+                            let n = row / outH, oy = row % outH
+                            let out = output + row * outW * OC
+                            ukernel(input + n * inputHeight * inputWidth * C, Int32(oy), out,
+                                    weights.pointer, bias.pointer, params, act)
+                            if let post { post.applyPostPass(out, count: outW * OC, isa: isa) }
+                        }
                     }
                 }
             case let .direct(groups):

@@ -59,7 +59,7 @@ struct ResizeTaps: Sendable {
     }
 }
 
-/// Bilinear or nearest resize over NHWC using precomputed taps; one task per output row.
+/// Bilinear or nearest resize over NHWC using precomputed taps; tasks are runs of output rows.
 struct ResizeOperator: CompiledOperator {
     let batch: Int, inputHeight: Int, inputWidth: Int, channels: Int
     let rows: ResizeTaps, columns: ResizeTaps
@@ -68,7 +68,8 @@ struct ResizeOperator: CompiledOperator {
     func execute(_ io: OperatorIO, pool: ThreadPool) {
         let x = io.input(0), y = io.output(0)
         let outH = rows.first.count, outW = columns.first.count, c = channels
-        pool.parallelFor(batch * outH) { task in
+        parallelRowRuns(batch * outH, pool: pool) { tasks in
+          for task in tasks {
             let n = task / outH, oy = task % outH
             let r0 = x + (n * inputHeight + rows.first[oy]) * inputWidth * c
             let r1 = x + (n * inputHeight + rows.second[oy]) * inputWidth * c
@@ -100,6 +101,7 @@ struct ResizeOperator: CompiledOperator {
                     ch += 1
                 }
             }
+          }
         }
     }
 }

@@ -39,3 +39,18 @@ func parallelChunks(_ count: Int, chunk: Int = 16384, pool: ThreadPool, _ body: 
     }
     pool.parallelFor(chunks) { i in body((i * chunk)..<min(count, (i + 1) * chunk)) }
 }
+
+/// Runs `body` over runs of consecutive rows, a few runs per thread (taken dynamically, so a
+/// descheduled worker holds back little). For row kernels whose neighbouring rows read the
+/// same input rows (convolutions, resizes): one core then loads each input row once, where
+/// a task per row had both cores load most of them (the selfie model's depthwise layers were
+/// slower on 2 threads than on 1).
+@inline(__always)
+func parallelRowRuns(_ rows: Int, pool: ThreadPool, _ body: (Range<Int>) -> Void) {
+    let tasks = min(rows, 4 * pool.threadCount)
+    if tasks <= 1 {
+        if rows > 0 { body(0..<rows) }
+        return
+    }
+    pool.parallelFor(tasks) { task in body(rows * task / tasks ..< rows * (task + 1) / tasks) }
+}
