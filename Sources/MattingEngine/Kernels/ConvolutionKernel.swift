@@ -203,16 +203,10 @@ final class ConvolutionKernel: Sendable {
                     pad_top: Int32(g.padTop), pad_left: Int32(g.padLeft),
                     output_width: Int32(outW), channel_stride: Int32(channelStride))
                 let ukernel = isa.depthwiseMicrokernel
-                let C = g.inputChannels
                 withUnsafePointer(to: &params) { params in
-                    parallelRowRuns(batch * outH, pool: threads) { rows in
-                        for row in rows {
-                            let n = row / outH, oy = row % outH
-                            let out = output + row * outW * C
-                            ukernel(input + n * inputHeight * inputWidth * C, Int32(oy), out,
-                                    weights.pointer, bias.pointer, params, act)
-                            if let post { for i in 0..<(outW * C) { out[i] = post.apply(out[i]) } }
-                        }
+                    runOutputRows(input: input, batch: batch, inputHeight: inputHeight, inputWidth: inputWidth,
+                                  outH: outH, outW: outW, output: output, post: post, threads: threads) { image, oy, out in
+                        ukernel(image, oy, out, weights.pointer, bias.pointer, params, act)
                     }
                 }
             case let .dot(weights, bias, dy, dx):
@@ -247,16 +241,10 @@ final class ConvolutionKernel: Sendable {
                     dilation_height: Int32(g.dilationHeight), dilation_width: Int32(g.dilationWidth),
                     pad_top: Int32(g.padTop), pad_left: Int32(g.padLeft),
                     output_width: Int32(outW), output_channels: Int32(g.outputChannels))
-                let C = g.inputChannels, OC = g.outputChannels
                 withUnsafePointer(to: &params) { params in
-                    parallelRowRuns(batch * outH, pool: threads) { rows in
-                        for row in rows {
-                            let n = row / outH, oy = row % outH
-                            let out = output + row * outW * OC
-                            ukernel(input + n * inputHeight * inputWidth * C, Int32(oy), out,
-                                    weights.pointer, bias.pointer, params, act)
-                            if let post { post.applyPostPass(out, count: outW * OC, isa: isa) }
-                        }
+                    runOutputRows(input: input, batch: batch, inputHeight: inputHeight, inputWidth: inputWidth,
+                                  outH: outH, outW: outW, output: output, post: post, threads: threads) { image, oy, out in
+                        ukernel(image, oy, out, weights.pointer, bias.pointer, params, act)
                     }
                 }
             case let .direct(groups):
@@ -301,6 +289,24 @@ final class ConvolutionKernel: Sendable {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// The row microkernels' driver (depthwise, few input channels): `row(image, oy, out)` for
+    /// every output row, in runs of consecutive rows per task (``parallelRowRuns``), then the
+    /// activation's post-pass (sigmoid, tanh) on the row while it is in cache.
+    private func runOutputRows(
+        input: UnsafePointer<Float>, batch: Int, inputHeight: Int, inputWidth: Int, outH: Int, outW: Int,
+        output: UnsafeMutablePointer<Float>, post: Activation?, threads: ThreadPool,
+        _ row: (_ image: UnsafePointer<Float>, _ oy: Int32, _ out: UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let C = geometry.inputChannels, OC = geometry.outputChannels, isa = self.isa
+        parallelRowRuns(batch * outH, pool: threads) { rows in
+            for r in rows {
+                let n = r / outH, out = output + r * outW * OC
+                row(input + n * inputHeight * inputWidth * C, Int32(r % outH), out)
+                if let post { post.applyPostPass(out, count: outW * OC, isa: isa) }
             }
         }
     }
