@@ -20,7 +20,8 @@ readonly WHEEL_SPEC="mediapipe==0.10.14"
 # mediapipe-0.10.14-cp311-...-manylinux_2_17_x86_64.whl); installed under the file's own name.
 # The selfie models are the segmenters; the pose and face detectors find the people in a photo;
 # the pose-landmark model (the wheel's only one: no lite or heavy variant) segments one person
-# in a crop around a pose detection.
+# in a crop around a pose detection (Scripts/people-landmark-prototype.py; the library does not
+# load it: Docs/Quality.md, "Person masks from the pose-landmark model").
 readonly MODELS=(
     "mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite 9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c"
     "mediapipe/modules/selfie_segmentation/selfie_segmentation_landscape.tflite a77d03f4659b9f6b6c1f5106947bf40e99d7655094b6527f214ea7d451106edd"
