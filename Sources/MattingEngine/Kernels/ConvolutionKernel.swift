@@ -87,9 +87,9 @@ final class ConvolutionKernel: Sendable {
         }
         // B[k][j] of group grp, k = (ky·kw + kx)·icg + ic: OHWI rows are already K-contiguous.
         let K = taps * icg
-        if g.groups == 1, icg <= Self.fewInputChannelsMax, taps > 1, ocg <= isa.fewInputChannelsMaxOutputs,
-           let ukernel = isa.fewInputChannelsMicrokernel {
-            let lanes = isa.fewInputChannelsLanes, blocks = (ocg + lanes - 1) / lanes
+        if g.groups == 1, icg <= Self.fewInputChannelsMax, taps > 1, let (ukernel, lanes, maxOutputs) = isa.fewInputChannels,
+           ocg <= maxOutputs {
+            let blocks = (ocg + lanes - 1) / lanes
             let w = AlignedFloats(count: blocks * K * lanes), b = AlignedFloats(count: blocks * lanes)
             for oc in 0..<ocg {
                 let (block, lane) = oc.quotientAndRemainder(dividingBy: lanes)
@@ -220,12 +220,11 @@ final class ConvolutionKernel: Sendable {
                     bias.withUnsafeBufferPointer { bias in
                         dy.withUnsafeBufferPointer { dy in
                             dx.withUnsafeBufferPointer { dx in
-                                threads.parallelFor(batch * outH) { row, _ in
-                                    let n = row / outH, oy = row % outH
-                                    let out = output + row * outW * OC
+                                runOutputRows(input: input, batch: batch, inputHeight: inputHeight, inputWidth: inputWidth,
+                                              outH: outH, outW: outW, output: output, post: nil, threads: threads) { image, oy, out in
                                     dotConvolutionRow(
-                                        image: input + n * inputHeight * inputWidth * C, params: &params,
-                                        qy: oy - g.padTop, qx0: -g.padLeft, count: outW, out: out, outPixelStride: OC,
+                                        image: image, params: &params,
+                                        qy: Int(oy) - g.padTop, qx0: -g.padLeft, count: outW, out: out, outPixelStride: OC,
                                         dy: dy, dx: dx, weights: w.baseAddress!, bias: bias.baseAddress!, ukernel: ukernel)
                                     activateRow(activation, out, count: outW * OC, isa: isa)
                                 }
@@ -293,7 +292,7 @@ final class ConvolutionKernel: Sendable {
         }
     }
 
-    /// The row microkernels' driver (depthwise, few input channels): `row(image, oy, out)` for
+    /// The row microkernels' driver (depthwise, few input channels, the dot path): `row(image, oy, out)` for
     /// every output row, in runs of consecutive rows per task (``parallelRowRuns``), then the
     /// activation's post-pass (sigmoid, tanh) on the row while it is in cache.
     private func runOutputRows(

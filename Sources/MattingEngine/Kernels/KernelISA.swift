@@ -75,34 +75,17 @@ enum KernelISA: String, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
-    /// The few-input-channels convolution (`conv-hwc-body.h`), or `nil` where such layers
-    /// take the GEMM lowerings (portable).
-    var fewInputChannelsMicrokernel: mk_f32_conv_hwc_ukernel_fn? {
+    /// The few-input-channels convolution (`conv-hwc-body.h`): its microkernel, the output
+    /// channels per vector (its weight blocks), and up to how many output channels a layer takes
+    /// it — above, the GEMM lowerings win (each block of outputs reads every input value again;
+    /// `kernel-bench --conv` on 3-channel 3×3 layers, Docs/Kernels.md: with AVX-512 it was faster
+    /// up to 64 outputs, with AVX2 at 16, level at 32, slower at 64). `nil` where such layers take
+    /// the GEMM lowerings (portable).
+    var fewInputChannels: (microkernel: mk_f32_conv_hwc_ukernel_fn, lanes: Int, maxOutputs: Int)? {
         switch self {
         case .portable: nil
-        case .avx2: mk_f32_conv_hwc_ukernel__avx2_fma
-        case .avx512: mk_f32_conv_hwc_ukernel__avx512f
-        }
-    }
-
-    /// Up to this many output channels a layer takes ``fewInputChannelsMicrokernel``; above,
-    /// the GEMM lowerings win (each block of outputs reads every input value again). Measured
-    /// with `kernel-bench --conv` on 3-channel 3×3 layers (Docs/Kernels.md): with AVX-512 the
-    /// kernel was faster up to 64 outputs; with AVX2 at 16, level at 32, slower at 64.
-    var fewInputChannelsMaxOutputs: Int {
-        switch self {
-        case .portable: 0
-        case .avx2: 16
-        case .avx512: 64
-        }
-    }
-
-    /// The output channels per vector of ``fewInputChannelsMicrokernel`` (its weight blocks).
-    var fewInputChannelsLanes: Int {
-        switch self {
-        case .portable: 4
-        case .avx2: 8
-        case .avx512: 16
+        case .avx2: (mk_f32_conv_hwc_ukernel__avx2_fma, 8, 16)
+        case .avx512: (mk_f32_conv_hwc_ukernel__avx512f, 16, 64)
         }
     }
 

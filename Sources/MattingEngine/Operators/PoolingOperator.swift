@@ -43,7 +43,8 @@ struct PoolOperator: CompiledOperator {
     func execute(_ io: OperatorIO, pool: ThreadPool) {
         let x = io.input(0), y = io.output(0)
         let p = parameters, c = channels
-        pool.parallelFor(batch * outputHeight) { row in
+        parallelRowRuns(batch * outputHeight, pool: pool) { rows in
+          for row in rows {
             let n = row / outputHeight, oy = row % outputHeight
             let y0 = oy * p.strideHeight - padTop
             let ky0 = max(0, -y0), ky1 = min(p.kernelHeight, inputHeight - y0)
@@ -106,6 +107,7 @@ struct PoolOperator: CompiledOperator {
                     for ch in 0..<c { out[ch] *= scale }
                 }
             }
+          }
         }
     }
 }

@@ -175,7 +175,7 @@ struct ConvolutionKernelTests {
         let c = Self.fewInputChannelsCases[index]
         let kernel = ConvolutionKernel(geometry: geometry(c.shape), weights: .init(repeating: 0, count: c.shape.weightCount),
                                        bias: nil, activation: .identity, isa: isa)
-        #expect(kernel.isFewInputChannels == (isa.fewInputChannelsMicrokernel != nil && c.shape.outputChannels <= isa.fewInputChannelsMaxOutputs),
+        #expect(kernel.isFewInputChannels == (c.shape.outputChannels <= isa.fewInputChannels?.maxOutputs ?? -1),
                 "\(isa) \(c): lowering")
         for activation in [Activation.identity, .hardSwish, .relu6, .sigmoid] {
             Self.check(c, isa: isa, activation: activation, label: "few input channels")
