@@ -11,6 +11,20 @@ static inline mk_v4 mk_load4(const float* p) { mk_v4 v; memcpy(&v, p, sizeof v);
 static inline void mk_store4(float* p, mk_v4 v) { memcpy(p, &v, sizeof v); }
 static inline mk_v4 mk_splat4(float x) { return (mk_v4){x, x, x, x}; }
 
+/// y[i] = f(x[i]) for i < n (in place allowed), 4 lanes at a time; the tail through a
+/// zero-padded vector, so nothing is read or written past n. Always inlined: `f` is a
+/// constant at every call and inlines too.
+__attribute__((always_inline)) static inline void mk_map4(size_t n, const float* x, float* y, mk_v4 (*f)(mk_v4)) {
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) mk_store4(y + i, f(mk_load4(x + i)));
+    if (i < n) {
+        float in[4] = {0, 0, 0, 0}, out[4];
+        for (size_t t = 0; i + t < n; t++) in[t] = x[i + t];
+        mk_store4(out, f(mk_load4(in)));
+        for (size_t t = 0; i + t < n; t++) y[i + t] = out[t];
+    }
+}
+
 /// One value through a fused activation (everything but identity/relu/relu6/clip, which
 /// arrive as `lo`/`hi` clamps in the default case).
 static inline float mk_activate1(float x, const mk_activation* act) {

@@ -58,16 +58,7 @@ static inline mk_v4 mk_gelu4(mk_v4 x) {
     return mk_splat4(0.5f) * x * onePlusErf;
 }
 
-void mk_f32_vgelu_ukernel_4__portable(size_t n, const float* x, float* y) {
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) mk_store4(y + i, mk_gelu4(mk_load4(x + i)));
-    if (i < n) {
-        float in[4] = {0, 0, 0, 0}, out[4];
-        for (size_t j = 0; i + j < n; j++) in[j] = x[i + j];
-        mk_store4(out, mk_gelu4(mk_load4(in)));
-        for (size_t j = 0; i + j < n; j++) y[i + j] = out[j];
-    }
-}
+void mk_f32_vgelu_ukernel_4__portable(size_t n, const float* x, float* y) { mk_map4(n, x, y, mk_gelu4); }
 
 #if defined(__x86_64__)
 #include <immintrin.h>

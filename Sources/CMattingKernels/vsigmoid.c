@@ -20,13 +20,4 @@ static inline mk_v4 mk_sigmoid4(mk_v4 x) {
     return (mk_v4)(((mk_si4)(mk_splat4(1.0f) - f) & positive) | ((mk_si4)f & ~positive));
 }
 
-void mk_f32_vsigmoid_ukernel_4__portable(size_t n, const float* x, float* y) {
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) mk_store4(y + i, mk_sigmoid4(mk_load4(x + i)));
-    if (i < n) {
-        float in[4] = {0, 0, 0, 0}, out[4];
-        for (size_t t = 0; i + t < n; t++) in[t] = x[i + t];
-        mk_store4(out, mk_sigmoid4(mk_load4(in)));
-        for (size_t t = 0; i + t < n; t++) y[i + t] = out[t];
-    }
-}
+void mk_f32_vsigmoid_ukernel_4__portable(size_t n, const float* x, float* y) { mk_map4(n, x, y, mk_sigmoid4); }
