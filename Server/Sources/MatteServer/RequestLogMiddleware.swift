@@ -24,18 +24,29 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         let status = response.status.code
         let logger = self.logger
-        let original = response.body
-        response.body = ResponseBody(contentLength: original.contentLength) { writer in
+        response.body = Self.reporting(response.body) { bytes, served in
+            let suffix = served ? "" : " (connection lost)"
+            logger.info("\(method) \(path) \(status) \(bytes) B \(Self.elapsed(since: start)) s\(suffix)")
+        }
+        return response
+    }
+
+    /// `original`, with `done(bytes, served)` called once it has been written or has failed.
+    /// `served` is false when the connection failed before the whole body was handed over; a
+    /// client that has every byte of a sized body may close before the end marker (which
+    /// carries no bytes) is queued, and that answer counts as served.
+    static func reporting(_ original: ResponseBody, done: @escaping @Sendable (_ bytes: Int, _ served: Bool) -> Void) -> ResponseBody {
+        ResponseBody(contentLength: original.contentLength) { writer in
             let counting = CountingWriter(base: writer)
             do {
                 try await original.write(counting)
             } catch {
-                logger.info("\(method) \(path) \(status) \(counting.count.value) B \(Self.elapsed(since: start)) s (connection lost)")
+                let count = counting.count
+                done(count.value, count.finishing && original.contentLength == count.value)
                 throw error
             }
-            logger.info("\(method) \(path) \(status) \(counting.count.value) B \(Self.elapsed(since: start)) s")
+            done(counting.count.value, true)
         }
-        return response
     }
 
     static func elapsed(since start: ContinuousClock.Instant) -> String {
@@ -46,16 +57,21 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 /// A body writer that counts the bytes passing through.
 struct CountingWriter: ResponseBodyWriter {
     /// One request's body is written by one task, one buffer after another: no two writes overlap.
-    final class Count: @unchecked Sendable { var value = 0 }
+    final class Count: @unchecked Sendable {
+        var value = 0
+        /// Every body buffer was handed over and the end marker is being written.
+        var finishing = false
+    }
     var base: any ResponseBodyWriter
     let count = Count()
 
     mutating func write(_ buffer: ByteBuffer) async throws {
-        count.value += buffer.readableBytes
         try await base.write(buffer)
+        count.value += buffer.readableBytes
     }
 
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+        count.finishing = true
         try await base.finish(trailingHeaders)
     }
 }
