@@ -38,6 +38,9 @@ public struct MatteArguments: ParsableArguments {
     @Flag(help: "Solve the alpha with the information-flow terms (Aksoy et al. 2017) added to the closed form: crisper strands and fur on the measured composites, but about 20× the solver's CPU time. Default: off.")
     public var informationFlow = false
 
+    @Option(help: "How far the alpha solver goes: exact (the closed-form energy's minimiser, as pymatting's estimate_alpha_cf; about 4× the solver's time) or fast (stopped early). Default: exact with --trimap; fast on the model path and with --studio.")
+    public var solver: SolverAccuracy?
+
     @Flag(inversion: .prefixedNo, help: "Model path: widen the trimap's unknown band where the edge looks like hair (soft network alpha over a broad zone, fine texture along the edge), narrow elsewhere. Default: off.")
     public var hairAwareTrimap: Bool?
 
@@ -88,7 +91,7 @@ public struct MatteArguments: ParsableArguments {
         }
         var options = MattingOptions(
             operations: operations, background: try RGBColor(parsing: background), enhance: enhance,
-            peopleOnly: peopleOnly ?? MattingOptions.defaultPeopleOnly)
+            peopleOnly: peopleOnly ?? MattingOptions.defaultPeopleOnly, solverAccuracy: solver)
         if informationFlow { options.informationFlow = InformationFlow() }
         options.hairAwareTrimap = hairAwareTrimap ?? false
         return options
@@ -105,6 +108,8 @@ public struct MatteArguments: ParsableArguments {
         try model.map { try ModelSegmenter(contentsOf: URL(fileURLWithPath: $0)) } ?? ModelSegmenter.defaultModel()
     }
 }
+
+extension SolverAccuracy: ExpressibleByArgument {}
 
 /// Output formats as the programs spell them.
 public enum OutputFormatArgument: String, ExpressibleByArgument, Sendable {

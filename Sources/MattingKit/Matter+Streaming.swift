@@ -356,7 +356,7 @@ extension Matter {
             if let trimap { return try Self.solve(working, trimap: trimap, options: options, pipeline: pipeline) }
             if let studio {
                 return try pipeline.stage(.refine) {
-                    try options.refiner.matte(working.float, trimap: studio.trimap(for: working.float), pool: pipeline.pool)
+                    try options.refiner(default: .fast).matte(working.float, trimap: studio.trimap(for: working.float), pool: pipeline.pool)
                 }
             }
             guard let runner else { throw MattingError.noModel }
@@ -366,7 +366,7 @@ extension Matter {
             return try pipeline.stage(.refine) {
                 let upsampled = coarse.resized(
                     width: working.image.width, height: working.image.height, filter: .bilinear, pool: pipeline.pool)
-                return try options.refiner.matte(working.float, coarseAlpha: upsampled, hairRegions: heads, pool: pipeline.pool)
+                return try options.refiner(default: .fast).matte(working.float, coarseAlpha: upsampled, hairRegions: heads, pool: pipeline.pool)
             }
         }
         // Read the header first: its errors name the input, and it decides the path.

@@ -71,7 +71,7 @@ extension Matter {
     static func solve(_ working: Working, trimap: RowInput, options: MattingOptions, pipeline: Pipeline) throws -> FloatImage {
         let small = try workingTrimap(trimap, width: working.image.width, height: working.image.height, pool: pipeline.pool)
         return try pipeline.stage(.refine) {
-            try options.refiner.matte(working.float, trimap: Trimap(small), pool: pipeline.pool)
+            try options.refiner(default: .exact).matte(working.float, trimap: Trimap(small), pool: pipeline.pool)
         }
     }
 

@@ -117,7 +117,7 @@ public final class Matter: Sendable {
             return try pipeline.stage(.refine) {
                 let upsampled = coarse.resized(
                     width: working.image.width, height: working.image.height, filter: .bilinear, pool: pipeline.pool)
-                return try options.refiner.matte(working.float, coarseAlpha: upsampled, hairRegions: heads, pool: pipeline.pool)
+                return try options.refiner(default: .fast).matte(working.float, coarseAlpha: upsampled, hairRegions: heads, pool: pipeline.pool)
             }
         }
     }
@@ -139,7 +139,7 @@ public final class Matter: Sendable {
             try pipeline.stage(.refine) {
                 let small = trimap.converted(to: .gray)
                     .resized(width: working.image.width, height: working.image.height, filter: .nearest, pool: pipeline.pool)
-                return try options.refiner.matte(working.float, trimap: Trimap(small), pool: pipeline.pool)
+                return try options.refiner(default: .exact).matte(working.float, trimap: Trimap(small), pool: pipeline.pool)
             }
         }
     }
@@ -160,7 +160,7 @@ public final class Matter: Sendable {
             try pipeline.stage(.refine) {
                 let coarse = coarseMask.channel(0).converted(to: FloatImage.self, pool: pipeline.pool)
                     .resized(width: working.image.width, height: working.image.height, filter: .area, pool: pipeline.pool)
-                return try options.refiner.matte(working.float, coarseAlpha: coarse, pool: pipeline.pool)
+                return try options.refiner(default: .fast).matte(working.float, coarseAlpha: coarse, pool: pipeline.pool)
             }
         }
     }
@@ -177,7 +177,7 @@ public final class Matter: Sendable {
     ) async throws -> MattingResult {
         try await run(image, options: options, defaultOperations: .product, stages: [.refine], progress: progress) { pipeline, working in
             try pipeline.stage(.refine) {
-                try options.refiner.matte(working.float, trimap: studio.trimap(for: working.float), pool: pipeline.pool)
+                try options.refiner(default: .fast).matte(working.float, trimap: studio.trimap(for: working.float), pool: pipeline.pool)
             }
         }
     }

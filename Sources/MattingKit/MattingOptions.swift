@@ -44,6 +44,18 @@ public struct MattingOptions: Sendable, Hashable, Codable {
     /// 0.86-GFLOP detector run per photo and square (figures in Docs/Quality.md).
     public var peopleOnly: Bool
 
+    /// How far the alpha solver goes: ``SolverAccuracy/fast`` runs ``refiner``'s `solver` as it
+    /// is (by default Jacobi-preconditioned, stopped at a relative residual of 1e-3);
+    /// ``SolverAccuracy/exact`` runs it to the exact minimiser of the closed-form energy
+    /// (``ClosedFormMatting/solvedExactly``: multigrid, 1e-6), about 4× the solver's CPU time.
+    ///
+    /// `nil` (the default) chooses by input: a caller's trimap gets `.exact` (its unknown band
+    /// is the caller's, often wide, and on real photos with real ground truth the exact
+    /// minimiser is the more accurate matte: Docs/Quality.md); the automatic model path, a
+    /// coarse mask and the studio path get `.fast` (their band is a narrow one drawn around a
+    /// mask, where the early stop costs little and speed matters).
+    public var solverAccuracy: SolverAccuracy?
+
     /// On the model path, widen the trimap's unknown band where the edge looks like hair
     /// (the network's alpha soft over a broad zone, or high-frequency texture along the
     /// foreground side of the edge) and keep it narrow along smooth edges: shorthand for
@@ -67,8 +79,9 @@ public struct MattingOptions: Sendable, Hashable, Codable {
     public init(
         operations: MatteOperations? = nil, background: RGBColor = .white, enhance: Bool = false,
         estimatesForeground: Bool = true, inputPolicy: InputPolicy = InputPolicy(), refiner: Refiner = Refiner(),
-        peopleOnly: Bool = MattingOptions.defaultPeopleOnly
+        peopleOnly: Bool = MattingOptions.defaultPeopleOnly, solverAccuracy: SolverAccuracy? = nil
     ) {
+        self.solverAccuracy = solverAccuracy
         self.operations = operations
         self.background = background
         self.enhance = enhance
@@ -101,10 +114,11 @@ public struct MattingOptions: Sendable, Hashable, Codable {
     public static let defaultPeopleOnly = false
 
     private enum CodingKeys: String, CodingKey {
-        case operations, background, enhance, estimatesForeground, inputPolicy, refiner, peopleOnly
+        case operations, background, enhance, estimatesForeground, inputPolicy, refiner, peopleOnly, solverAccuracy
     }
 
-    /// Decodes options; fields added since a form was stored (``peopleOnly``) take their
+    /// Decodes options; fields added since a form was stored (``peopleOnly``,
+    /// ``solverAccuracy``) take their
     /// defaults when absent, so older JSON still decodes.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -115,6 +129,16 @@ public struct MattingOptions: Sendable, Hashable, Codable {
         inputPolicy = try c.decode(InputPolicy.self, forKey: .inputPolicy)
         refiner = try c.decode(Refiner.self, forKey: .refiner)
         peopleOnly = try c.decodeIfPresent(Bool.self, forKey: .peopleOnly) ?? Self.defaultPeopleOnly
+        solverAccuracy = try c.decodeIfPresent(SolverAccuracy.self, forKey: .solverAccuracy)
+    }
+
+    /// The refine stage on a path whose solver accuracy defaults to `pathDefault`: ``refiner``,
+    /// its solver run to the exact minimiser when ``solverAccuracy`` (or, if nil,
+    /// `pathDefault`) is ``SolverAccuracy/exact``.
+    public func refiner(default pathDefault: SolverAccuracy) -> Refiner {
+        var refiner = self.refiner
+        if (solverAccuracy ?? pathDefault) == .exact { refiner.solver = refiner.solver.solvedExactly }
+        return refiner
     }
 
     /// The post-processing that runs on a path whose default is `pathDefault`:
@@ -122,4 +146,12 @@ public struct MattingOptions: Sendable, Hashable, Codable {
     public func operations(default pathDefault: MatteOperations) -> MatteOperations {
         operations ?? pathDefault
     }
+}
+
+/// How far the alpha solver goes (``MattingOptions/solverAccuracy``).
+public enum SolverAccuracy: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The refiner's solver as it is (by default stopped at a relative residual of 1e-3).
+    case fast
+    /// The exact minimiser of the closed-form energy (``ClosedFormMatting/solvedExactly``).
+    case exact
 }

@@ -16,7 +16,8 @@ extension ClosedFormMatting {
     /// starting from the coarser level's answer through the same guided prolongation; levels
     /// below the finest stop at max(tolerance, 1e-3). The hierarchy goes down to at most
     /// ``multigridCoarsestUnknownCount`` unknowns (or ``coarsestUnknownCount``, if fewer).
-    /// A cancelled job of the pool stops the solve between levels.
+    /// Progress is reported as each level's residual falls (the coarser levels share the first
+    /// quarter), and a cancelled job of the pool stops the solve within an iteration.
     ///
     /// With `galerkin` (the default), level 1 serves the finest level's V-cycles with the
     /// Galerkin operator `PᵀAP` of the finest Laplacian `A` and the guided prolongation `P`
@@ -26,6 +27,14 @@ extension ClosedFormMatting {
     /// development set's real photos, a fifth fewer on the 1200×1800 benchmark
     /// (Docs/Quality.md). `checksGalerkin` (tests) records in `statistics.galerkinError` how
     /// far that operator is from `Pᵀ(A(P x))` computed through the cycle's own operators.
+    /// The share of a multigrid solve's progress that level `l` (> 0) of `count` ends: the
+    /// coarser levels split the first quarter, each twice its next coarser one's share.
+    static func coarseShare(level l: Int, of count: Int) -> ClosedRange<Double> {
+        let below = count - 1  // levels under the finest
+        let end = 0.25 / Double(1 << (below - 1)) * Double(1 << (below - l))
+        return end / 2...end
+    }
+
     func solveMultigrid(
         _ finest: Level, statistics: inout Statistics, pool: ThreadPool, galerkin: Bool = true, checksGalerkin: Bool = false
     ) throws -> [Float] {
@@ -59,10 +68,33 @@ extension ClosedFormMatting {
             hierarchy.setPicture(level: l, state: levels[l].state)
             // Coarser levels only seed the next one, whose own V-cycles remove what they leave:
             // solving them past 1e-3 costs iterations and buys nothing at the finest level.
+            let levelTolerance = l == 0 ? tolerance : max(tolerance, 1e-3)
+            // Progress: the coarser levels share the first quarter, the finest level the rest as
+            // its residual falls; a cancelled job stops the loop after the iteration it is in.
+            let share = l == 0 ? 0.25...1.0 : Self.coarseShare(level: l, of: levels.count)
+            let monitor = IterationMonitor(pool: pool, tolerance: levelTolerance) {
+                pool.reportProgress(share.lowerBound + $0 * (share.upperBound - share.lowerBound))
+            }
             var residual = 0.0
-            let iterations = mk_f64_cf_mgcg(
-                hierarchy.descriptors + l, levels.count - l, x.baseAddress, l == 0 ? tolerance : max(tolerance, 1e-3),
-                Int32(clamping: l == 0 ? (finestMaxIterations ?? maxIterations) : maxIterations), &residual)
+            let iterations = withExtendedLifetime(monitor) {
+                hierarchy.descriptors[l].system.on_iteration = { context, iterations, residual in
+                    Unmanaged<IterationMonitor>.fromOpaque(context!).takeUnretainedValue()
+                        .iterated(Int(iterations), residual: residual) ? 1 : 0
+                }
+                hierarchy.descriptors[l].system.on_iteration_context = Unmanaged.passUnretained(monitor).toOpaque()
+                defer {
+                    hierarchy.descriptors[l].system.on_iteration = nil
+                    hierarchy.descriptors[l].system.on_iteration_context = nil
+                }
+                return mk_f64_cf_mgcg(
+                    hierarchy.descriptors + l, levels.count - l, x.baseAddress, levelTolerance,
+                    Int32(clamping: l == 0 ? (finestMaxIterations ?? maxIterations) : maxIterations), &residual)
+            }
+            pool.reportProgress(share.upperBound)
+            if pool.isCancelled {
+                x.deallocate()  // (the coarser answer was freed once prolonged)
+                throw CancellationError()
+            }
             statistics.levels.insert((levels[l].width, levels[l].height, levels[l].unknownCount, Int(iterations), residual), at: 0)
             if l == 0, levels.count > 1, hierarchy.descriptors[1].galerkin_error >= 0 {
                 statistics.galerkinError = hierarchy.descriptors[1].galerkin_error

@@ -203,6 +203,32 @@ struct MatterTests {
         #expect(studioDefault.matte == studioProduct.matte)
     }
 
+    /// With default options a caller's trimap is solved to the exact minimiser, and the other
+    /// paths stop early; `solverAccuracy` chooses on any path. Each matte is checked against the
+    /// solver called directly on the same float photo and trimap, quantised as the pipeline does.
+    @Test func defaultSolverFollowsTheInput() async throws {
+        let scene = SyntheticComposite(width: 120, height: 90, seed: 2)
+        let matter = Self.refiner
+        let photo = scene.image.converted(to: .rgb).converted(to: FloatImage.self)
+        let trimap = Trimap(scene.trimap.converted(to: .gray))
+        func direct(_ solver: ClosedFormMatting) throws -> [UInt8] {
+            try MatteOperations.identity.appliedQuantized(to: solver.alpha(for: photo, trimap: trimap, pool: .serial)).packedComponents
+        }
+        let exact = try direct(ClosedFormMatting.exact), fast = try direct(ClosedFormMatting())
+        #expect(exact != fast)
+        let byDefault = try await matter.matte(scene.image, trimap: scene.trimap).matte.packedComponents
+        #expect(byDefault == exact)
+        let asked = try await matter.matte(scene.image, trimap: scene.trimap, options: MattingOptions(solverAccuracy: .fast))
+        #expect(asked.matte.packedComponents == fast)
+        // The coarse-mask path stops early unless asked.
+        let maskDefault = try await matter.matte(scene.image, coarseMask: scene.hardMask).matte
+        let maskFast = try await matter.matte(scene.image, coarseMask: scene.hardMask, options: MattingOptions(solverAccuracy: .fast)).matte
+        let maskExact = try await matter.matte(scene.image, coarseMask: scene.hardMask, options: MattingOptions(solverAccuracy: .exact)).matte
+        #expect(maskDefault == maskFast && maskExact != maskFast)
+        #expect(MattingOptions().refiner(default: .fast) == Refiner())
+        #expect(MattingOptions().refiner(default: .exact).solver == ClosedFormMatting.exact)
+    }
+
     @Test func missingModelNamesTheFetchCommand() {
         let description = MattingError.modelMissing(path: "/nowhere/selfie_segmentation.tflite").description
         #expect(description.contains("Scripts/fetch-models.sh") && description.contains("/nowhere/"))
@@ -219,6 +245,11 @@ struct MatterTests {
         #expect(MattingOptions() == MattingOptions(operations: nil))
         #expect(MattingOptions().operations(default: .portrait).threshold == 12)
         #expect(MattingOptions(operations: .identity).operations(default: .portrait) == MatteOperations.identity)
+        // Fields added later decode to their defaults from JSON stored before them.
+        var object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(MattingOptions(solverAccuracy: .exact))) as? [String: Any])
+        #expect(object.removeValue(forKey: "solverAccuracy") as? String == "exact")
+        object.removeValue(forKey: "peopleOnly")
+        #expect(try JSONDecoder().decode(MattingOptions.self, from: JSONSerialization.data(withJSONObject: object)) == MattingOptions())
     }
 
     /// `hairAwareTrimap` is shorthand for the refiner's hair band: off by default, on installs
@@ -255,7 +286,8 @@ struct MatterTests {
         #expect(with.packedComponents != without.packedComponents)
 
         let photo = scene.image.converted(to: .rgb).converted(to: FloatImage.self)
-        let direct = try options.refiner.solver.alpha(for: photo, trimap: Trimap(scene.trimap.converted(to: .gray)), pool: .serial)
+        // (the trimap path runs the solver to the exact minimiser: the terms with the Jacobi loop at 1e-6)
+        let direct = try options.refiner(default: .exact).solver.alpha(for: photo, trimap: Trimap(scene.trimap.converted(to: .gray)), pool: .serial)
         let expected = try MatteOperations.identity.appliedQuantized(to: direct)
         #expect(with.packedComponents == expected.packedComponents)
     }
