@@ -100,7 +100,13 @@ extension Matter {
     ///   - bytes: a PNG or JPEG file's contents.
     ///   - outputs: what to encode, in order (``EncodedAnswer/outputs`` follows it).
     ///   - cropping: nil for the whole photo; else the crop for the subject's bounds.
-    ///   - the others: as ``matte(encoded:writing:options:studio:decoding:stripsAbove:progress:)``.
+    ///   - options: as for ``matte(_:options:progress:)``.
+    ///   - studio: nil to find the subject with the network (default post-processing: the
+    ///     `portrait` preset); a `StudioTrimap` for a product on a plain backdrop, no network
+    ///     (default: the `product` preset).
+    ///   - decoding: the decoding options (the pixel limit).
+    ///   - stripsAbove: photos of more pixels than this go through in strips; 0 for every photo.
+    ///   - progress: as for ``matte(_:options:progress:)``.
     /// - Throws: `ImageError` naming `"<memory>"` (`invalidArgument` for a crop outside the
     ///   photo); what `cropping` throws; ``MattingError``; `CancellationError`.
     public func matte(
@@ -122,7 +128,7 @@ extension Matter {
 
 extension MattingResult {
     /// The cut-out laid on `colour` of `opacity` (0…255), as
-    /// ``Compositing/cutout(_:matte:over:opacity:pool:)`` makes it from ``foreground`` and
+    /// `Compositing.cutout(_:matte:over:opacity:pool:)` makes it from ``foreground`` and
     /// ``matte``: RGB when `opacity` is 255, RGBA otherwise.
     public func cutout(over colour: RGBColor, opacity: UInt8, pool: ThreadPool = .serial) -> Image {
         // Cannot throw: the initialiser holds the sizes and layouts Compositing checks.
@@ -132,12 +138,12 @@ extension MattingResult {
 
 extension Compositing {
     /// `foreground` (straight colours, RGB) with `matte` as alpha, laid on `colour` of
-    /// `opacity` (0…255): for 255, ``composite(_:matte:over:pool:)`` over `.color(colour)`
+    /// `opacity` (0…255): for 255, `composite(_:matte:over:pool:)` over `.color(colour)`
     /// (RGB); below, the "over" operator with straight alpha (RGBA): for matte `a` and opacity
     /// `b` (both / 255), alpha `a + b·(1 − a)` and colour `(F·a + C·b·(1 − a)) / alpha`, each
     /// rounded to nearest (a pixel whose alpha is 0 keeps its colours).
     ///
-    /// - Throws: ``ImageError/invalidArgument(_:)`` for size or layout mismatches.
+    /// - Throws: `ImageError.invalidArgument` for size or layout mismatches.
     public static func cutout(
         _ foreground: Image, matte: Image, over colour: RGBColor, opacity: UInt8, pool: ThreadPool = .serial
     ) throws -> Image {
@@ -199,7 +205,7 @@ extension Compositing {
     }
 }
 
-/// The PNG of ``Compositing/cutout(_:matte:over:opacity:pool:)``, written strip by strip:
+/// The PNG of `Compositing.cutout(_:matte:over:opacity:pool:)`, written strip by strip:
 /// each strip's colours and matte rows are laid on the colour and handed to a
 /// `StreamingPNGWriter` (RGB for an opaque colour, RGB plus alpha rows otherwise).
 final class CutoutOverWriter {

@@ -223,7 +223,7 @@ extension Matter {
     /// background and encoded strip by strip, with the bytes of `result.composited(over:)`
     /// encoded as JPEG.
     ///
-    /// A photo with an EXIF orientation is matted upright, as ``Image`` decodes it. Mirrored
+    /// A photo with an EXIF orientation is matted upright, as `Image` decodes it. Mirrored
     /// left–right (orientation 2), its rows are reversed as they are decoded. Turned or flipped
     /// (3–8), the file is decoded once and its upright pixels are written to an anonymous
     /// temporary file in the temporary directory (`TMPDIR`, else `/tmp`), as large as the
@@ -315,7 +315,12 @@ extension Matter {
     ///   - bytes: a PNG or JPEG file's contents.
     ///   - outputs: what to encode.
     ///   - decoding: the decoding options (the pixel limit).
-    ///   - the others: as ``matte(fileAt:writing:options:studio:stripsAbove:progress:)``.
+    ///   - options: as for ``matte(_:options:progress:)``.
+    ///   - studio: nil to find the subject with the network (default post-processing: the
+    ///     `portrait` preset); a `StudioTrimap` for a product on a plain backdrop, no network
+    ///     (default: the `product` preset).
+    ///   - stripsAbove: photos of more pixels than this go through in strips; 0 for every photo.
+    ///   - progress: as for ``matte(_:options:progress:)``.
     /// - Throws: `ImageError` naming `"<memory>"`; ``MattingError``; `CancellationError`.
     public func matte(
         encoded bytes: [UInt8], writing outputs: EncodedOutputs = EncodedOutputs(), options: MattingOptions = MattingOptions(),

@@ -28,7 +28,9 @@ extension Matter {
     ///   - trimap: the trimap, a PNG or JPEG file of the photo's upright size; gray, or colour
     ///     (converted to gray as ``matte(_:trimap:options:progress:)`` does).
     ///   - outputs: the files to write; none may be `input` or `trimap`.
-    ///   - the others: as ``matte(fileAt:writing:options:studio:stripsAbove:progress:)``.
+    ///   - options: as for ``matte(_:trimap:options:progress:)``.
+    ///   - stripsAbove: photos of more pixels than this go through in strips; 0 for every photo.
+    ///   - progress: as for ``matte(_:options:progress:)``.
     /// - Throws: ``MattingError/sizeMismatch(_:)`` naming the trimap file when its size is not
     ///   the photo's; `ImageError` naming the file (photo, trimap or output); ``MattingError``;
     ///   `CancellationError`. Nothing is written when it throws.

@@ -47,7 +47,7 @@ public struct MattingOptions: Sendable, Hashable, Codable {
     /// How far the alpha solver goes: ``SolverAccuracy/fast`` runs ``refiner``'s `solver` as it
     /// is (by default Jacobi-preconditioned, stopped at a relative residual of 1e-3);
     /// ``SolverAccuracy/exact`` runs it to the exact minimiser of the closed-form energy
-    /// (``ClosedFormMatting/solvedExactly``: multigrid, 1e-6), about 4× the solver's CPU time.
+    /// (`ClosedFormMatting.solvedExactly`: multigrid, 1e-6), about 4× the solver's CPU time.
     ///
     /// `nil` (the default) chooses by input: a caller's trimap gets `.exact` (its unknown band
     /// is the caller's, often wide, and on real photos with real ground truth the exact
@@ -59,8 +59,8 @@ public struct MattingOptions: Sendable, Hashable, Codable {
     /// On the model path, widen the trimap's unknown band where the edge looks like hair
     /// (the network's alpha soft over a broad zone, or high-frequency texture along the
     /// foreground side of the edge) and keep it narrow along smooth edges: shorthand for
-    /// `refiner.trimapOptions.hairBand` (``HairBand``, its settings there). Setting it `true`
-    /// keeps existing ``HairBand`` settings or installs the defaults; `false` removes them.
+    /// `refiner.trimapOptions.hairBand` (`HairBand`, its settings there). Setting it `true`
+    /// keeps existing `HairBand` settings or installs the defaults; `false` removes them.
     /// A caller's trimap and the studio path are unaffected.
     /// Default off (figures in Docs/Quality.md, "Hair-aware trimap").
     public var hairAwareTrimap: Bool {
@@ -91,7 +91,7 @@ public struct MattingOptions: Sendable, Hashable, Codable {
         self.peopleOnly = peopleOnly
     }
 
-    /// The information-flow terms (``InformationFlow``, Aksoy et al. 2017) the alpha solver adds
+    /// The information-flow terms (`InformationFlow`, Aksoy et al. 2017) the alpha solver adds
     /// to the closed-form energy, on every path; `nil` (the default) solves the closed form
     /// alone. Another name for ``refiner``'s `solver.informationFlow`: setting either sets both.
     ///
@@ -152,6 +152,6 @@ public struct MattingOptions: Sendable, Hashable, Codable {
 public enum SolverAccuracy: String, Sendable, Hashable, Codable, CaseIterable {
     /// The refiner's solver as it is (by default stopped at a relative residual of 1e-3).
     case fast
-    /// The exact minimiser of the closed-form energy (``ClosedFormMatting/solvedExactly``).
+    /// The exact minimiser of the closed-form energy (`ClosedFormMatting.solvedExactly`).
     case exact
 }

@@ -4,7 +4,7 @@ import MattingImage
 /// The alpha solver: closed-form matting (Levin, Lischinski & Weiss, PAMI 2008) on the
 /// unknown pixels of a trimap, solved matrix-free by preconditioned conjugate gradients.
 ///
-/// Minimises `αᵀ L α` (``MattingLaplacian``, colour model, `(2r+1)²` windows,
+/// Minimises `αᵀ L α` (the matting Laplacian, colour model, `(2r+1)²` windows,
 /// regularisation `ε`) with the trimap's known pixels held fixed at 0 or 1 (eliminated, not
 /// penalised: the system is `L_UU α_U = −L_UK α_K`, as pymatting's `estimate_alpha_cf`).
 /// What makes it fast:
@@ -133,18 +133,18 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
     ///   - trimap: same size; 0 background, 255 foreground, else unknown.
     ///   - initialAlpha: optional starting guess for the unknown pixels (single-channel, same
     ///     size, e.g. the upsampled coarse alpha); default 0.5 at the coarsest level.
-    /// - Returns: a single-channel matte, 0…1, known pixels exactly 0 or 1.
-    /// - Throws: ``ImageError/invalidArgument(_:)`` for size mismatches or bad parameters.
     ///   - pool: the threads to solve on (the result does not depend on their number); a
     ///     cancelled job of the pool stops the solve between two iterations.
-    /// - Throws: `CancellationError` when the pool's job is cancelled.
+    /// - Returns: a single-channel matte, 0…1, known pixels exactly 0 or 1.
+    /// - Throws: `ImageError.invalidArgument` for size mismatches or bad parameters;
+    ///   `CancellationError` when the pool's job is cancelled.
     public func alpha(
         for image: FloatImage, trimap: Trimap, initialAlpha: FloatImage? = nil, pool: ThreadPool = .serial
     ) throws -> FloatImage {
         try solve(image, trimap: trimap, initialAlpha: initialAlpha, pool: pool).alpha
     }
 
-    /// ``alpha(for:trimap:initialAlpha:)`` with the solver's statistics.
+    /// ``alpha(for:trimap:initialAlpha:pool:)`` with the solver's statistics.
     public func solve(
         _ image: FloatImage, trimap: Trimap, initialAlpha: FloatImage? = nil, pool: ThreadPool = .serial
     ) throws -> (alpha: FloatImage, statistics: Statistics) {
