@@ -80,7 +80,7 @@ extension MatteBatch {
         case finished(Record)
     }
 
-    /// Mattes the plan's pending photos, one photo per ``Matter`` at a time, and returns one
+    /// Mattes the plan's pending photos, one photo per `Matter` at a time, and returns one
     /// record per item of the plan, in the plan's order (skipped and rejected ones included).
     ///
     /// A failure is recorded and the run goes on. Each photo runs on one of `matters` (its
@@ -91,7 +91,7 @@ extension MatteBatch {
     /// - Parameters:
     ///   - plan: what ``plan()`` decided; only its pending photos are matted.
     ///   - matters: the pipelines to run on (at least one). They need a segmenter when
-    ///     ``needsModel`` (without one every pending photo fails with ``MattingError/noModel``).
+    ///     ``needsModel`` (without one every pending photo fails with `MattingError.noModel`).
     ///   - onEvent: told when each photo starts and finishes (for progress displays).
     /// - Returns: the records; when the task is cancelled, photos not yet started are
     ///   recorded as failed with the reason "cancelled".

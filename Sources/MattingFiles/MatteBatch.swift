@@ -54,7 +54,7 @@ public struct MatteBatch: Sendable {
     /// Read each photo's trimap from this folder (`<relative path without extension>.png`)
     /// instead of running the network.
     public var trimapFolder: URL?
-    /// Product shots on a plain backdrop: no network (``Matter/studioMatte(_:options:studio:progress:)``).
+    /// Product shots on a plain backdrop: no network (`Matter.studioMatte(_:options:studio:progress:)`).
     public var studio = false
     /// The pipeline options for every photo.
     public var options = MattingOptions()

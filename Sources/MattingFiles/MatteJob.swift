@@ -4,8 +4,8 @@ import MattingKit
 /// One photo's work as the `matte` and `matte-batch` programs do it: matte the photo and
 /// write every requested output.
 ///
-/// The job goes through ``Matter/matte(fileAt:writing:options:studio:stripsAbove:progress:)``
-/// (or, with a trimap, ``Matter/matte(fileAt:trimap:writing:options:stripsAbove:progress:)``):
+/// The job goes through `Matter.matte(fileAt:writing:options:studio:stripsAbove:progress:)`
+/// (or, with a trimap, `Matter.matte(fileAt:trimap:writing:options:stripsAbove:progress:)`):
 /// a photo of more than ``stripsAbove`` pixels (and its trimap) is decoded, matted and written
 /// in strips of rows, so memory does not grow with the photo's size; smaller ones whole. The
 /// preview sheet is made from the rows as they go by (its panels area-downscaled as the rows
@@ -27,12 +27,12 @@ import MattingKit
 public struct MatteJob: Sendable {
     /// Where the coarse alpha comes from.
     public enum Source: Sendable, Hashable {
-        /// The segmentation network of the ``Matter`` the job is run with.
+        /// The segmentation network of the `Matter` the job is run with.
         case model
         /// A trimap file (0 background, 255 foreground, anything else unknown) of the photo's
-        /// size; no network (``Matter/matte(_:trimap:options:progress:)``).
+        /// size; no network (`Matter.matte(_:trimap:options:progress:)`).
         case trimap(URL)
-        /// A product on a plain backdrop; no network (``Matter/studioMatte(_:options:studio:progress:)``).
+        /// A product on a plain backdrop; no network (`Matter.studioMatte(_:options:studio:progress:)`).
         case studio
     }
 
@@ -52,7 +52,7 @@ public struct MatteJob: Sendable {
     public var options: MattingOptions
     /// The contact sheet's layout, for ``previewOutput``.
     public var preview: PreviewSheet
-    /// Photos of more pixels than this go through in strips; 0 for every photo. See ``Matter/defaultStripThreshold``.
+    /// Photos of more pixels than this go through in strips; 0 for every photo. See `Matter.defaultStripThreshold`.
     public var stripsAbove: Int = Matter.defaultStripThreshold
 
     public init(
@@ -87,7 +87,7 @@ public struct MatteJob: Sendable {
         /// outputs as they are made and never hands a whole result back (kept for source
         /// compatibility).
         public let result: MattingResult?
-        /// Each stage's time (``Matter/matte(fileAt:writing:options:studio:stripsAbove:progress:)`` says
+        /// Each stage's time (`Matter.matte(fileAt:writing:options:studio:stripsAbove:progress:)` says
         /// what the stages include on the strip path).
         public let timings: MattingTimings
         /// The files written, in ``MatteJob/outputs`` order.

@@ -71,7 +71,7 @@ public struct PreviewSheet: Sendable, Hashable {
     /// - Parameters:
     ///   - photo: the photo as given to the pipeline (any layout; alpha ignored).
     ///   - result: its result (same size).
-    ///   - background: the colour of the fourth panel (``MattingOptions/background``).
+    ///   - background: the colour of the fourth panel (`MattingOptions.background`).
     /// - Returns: RGB, `4·w + 3·gap` × `h` with `(w, h)` = ``panelSize(width:height:)``.
     /// - Throws: `ImageError.invalidArgument` if the result's matte and foreground differ in size.
     public func sheet(photo: Image, result: MattingResult, background: RGBColor) throws -> Image {

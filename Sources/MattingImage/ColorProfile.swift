@@ -10,7 +10,7 @@
 /// most 65,519 profile bytes). A profile is only kept when it is well formed (see
 /// ``init(iccData:)``), at most ``maximumByteCount`` bytes, and describes the decoded pixels
 /// (an RGB profile for colour pictures, a gray one for gray pictures); otherwise the decoder
-/// drops it and says so in a ``DecodingWarning`` (see ``ImageBuffer/decode(contentsOfFile:options:)``).
+/// drops it and says so in a ``DecodingWarning`` (see ``ImageBuffer/decode(contentsOfFile:options:)->DecodedImage<Float>``).
 ///
 /// ```swift
 /// let decoded = try Image.decode(contentsOfFile: "phone.jpg")

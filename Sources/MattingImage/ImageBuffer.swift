@@ -4,7 +4,7 @@
 /// components apart (`rowStride ≥ width × channelCount`). A crop (``cropped(to:)``) is a view
 /// that shares memory with its source until either is written (copy-on-write), so cropping is
 /// O(1). Two storage types exist: ``Image`` (8-bit, 0…255) and ``FloatImage`` (32-bit float,
-/// nominally 0…1); ``converted(to:)-(ImageBuffer<Float>.Type)`` moves between them.
+/// nominally 0…1); `converted(to: FloatImage.self)` and `converted(to: Image.self)` move between them.
 ///
 /// ```swift
 /// var image = Image(width: 640, height: 480, layout: .rgb)

@@ -1,4 +1,4 @@
-/// How ``ImageBuffer/resized(width:height:filter:)`` computes each output pixel.
+/// How ``ImageBuffer/resized(width:height:filter:pool:)`` computes each output pixel.
 ///
 /// | filter | downscale | upscale | matches |
 /// | --- | --- | --- | --- |

@@ -89,12 +89,12 @@ public struct Model: Sendable {
         return (ins, outs)
     }
 
-    /// Compiles the graph for concrete input shapes (see ``MattingEngine/Graph/compile(inputShapes:threads:)``).
+    /// Compiles the graph for concrete input shapes (see `Graph.compile(inputShapes:pool:)`).
     ///
     /// - Parameters:
     ///   - inputShapes: a shape per input with `nil` dimensions, in the model's layout.
     ///   - threads: threads each run uses; results are identical for any count.
-    /// - Throws: ``MattingEngine/EngineError`` naming the node or input at fault.
+    /// - Throws: `EngineError` naming the node or input at fault.
     public func compile(inputShapes: [String: [Int]] = [:], threads: Int = 1) throws -> CompiledGraph {
         try graph.compile(inputShapes: inputShapes, threads: threads)
     }

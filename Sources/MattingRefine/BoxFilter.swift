@@ -153,8 +153,10 @@ extension ImageBuffer where Component == Float {
     /// ```swift
     /// let smooth = try matte.boxFiltered(radius: 4)
     /// ```
-    /// - Parameter radius: window half-size in pixels, ≥ 0.
-    /// - Throws: ``ImageError/invalidArgument(_:)`` for a negative radius.
+    /// - Parameters:
+    ///   - radius: window half-size in pixels, ≥ 0.
+    ///   - pool: the threads to work on; the result does not depend on their number.
+    /// - Throws: `ImageError.invalidArgument` for a negative radius.
     public func boxFiltered(radius: Int, pool: ThreadPool = .serial) throws -> FloatImage {
         guard radius >= 0 else { throw ImageError.invalidArgument("box filter radius \(radius) is negative") }
         if radius == 0 || isEmpty { return self }

@@ -31,7 +31,7 @@ public enum Compositing {
     /// - Parameters:
     ///   - foreground: RGB (other layouts are converted), the estimated foreground colours.
     ///   - matte: single-channel 8-bit, same size.
-    /// - Throws: ``ImageError/invalidArgument(_:)`` for a size mismatch or a matte that is
+    /// - Throws: `ImageError.invalidArgument` for a size mismatch or a matte that is
     ///   not single-channel.
     public static func cutout(_ foreground: Image, matte: Image) throws -> Image {
         let rgb = try validated(foreground, matte: matte)
@@ -64,7 +64,7 @@ public enum Compositing {
     ///   - matte: single-channel 8-bit, same size.
     ///   - background: what shows through where the matte is below 255.
     ///   - pool: threads for the rows (the result does not depend on their number).
-    /// - Throws: ``ImageError/invalidArgument(_:)`` for size or layout mismatches.
+    /// - Throws: `ImageError.invalidArgument` for size or layout mismatches.
     public static func composite(
         _ foreground: Image, matte: Image, over background: Background, pool: ThreadPool = .serial
     ) throws -> Image {
@@ -74,7 +74,7 @@ public enum Compositing {
     /// Premultiplied colours (`round(F·a / 255)`, RGB) over `background`, as RGB: for
     /// pictures that were premultiplied before resizing, as the preview sheet's panels are.
     ///
-    /// - Throws: ``ImageError/invalidArgument(_:)`` for size or layout mismatches.
+    /// - Throws: `ImageError.invalidArgument` for size or layout mismatches.
     public static func composite(
         premultiplied: Image, matte: Image, over background: Background, pool: ThreadPool = .serial
     ) throws -> Image {
@@ -83,7 +83,7 @@ public enum Compositing {
 
     /// `foreground`'s colours premultiplied by the matte: `round(F·a / 255)` per channel, RGB.
     ///
-    /// - Throws: ``ImageError/invalidArgument(_:)`` for size or layout mismatches.
+    /// - Throws: `ImageError.invalidArgument` for size or layout mismatches.
     public static func premultiplied(_ foreground: Image, matte: Image) throws -> Image {
         let rgb = try validated(foreground, matte: matte)
         var out = Image(uninitializedWidth: rgb.width, height: rgb.height, layout: .rgb)

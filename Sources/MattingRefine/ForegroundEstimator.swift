@@ -17,7 +17,7 @@ import MattingImage
 /// from pymatting's single raster sweep only near band boundaries, well within 1e-2).
 /// On levels larger than 128×128 only pixels within ``activeMargin`` of a fractional alpha or
 /// an alpha edge are swept (``activeMargin`` `nil` sweeps all, as pymatting).
-/// ``foreground(_:alpha:)`` gives the same foreground without the background picture.
+/// ``foreground(_:alpha:pool:)`` gives the same foreground without the background picture.
 ///
 /// ```swift
 /// let (foreground, _) = try ForegroundEstimator().estimate(photo, alpha: matte)
@@ -52,10 +52,10 @@ public struct ForegroundEstimator: Sendable {
     /// - Parameters:
     ///   - image: RGB or RGBA (alpha ignored), values 0…1.
     ///   - alpha: single-channel matte, same size, 0…1.
-    /// - Returns: RGB pictures of the same size, values clamped to 0…1.
-    /// - Throws: ``ImageError/invalidArgument(_:)`` for layout or size mismatches.
     ///   - pool: the threads to work on (the result does not depend on their number); a
     ///     cancelled job of the pool stops the estimate between two levels.
+    /// - Returns: RGB pictures of the same size, values clamped to 0…1.
+    /// - Throws: `ImageError.invalidArgument` for layout or size mismatches.
     public func estimate(
         _ image: FloatImage, alpha: FloatImage, pool: ThreadPool = .serial
     ) throws -> (foreground: FloatImage, background: FloatImage) {
@@ -71,7 +71,7 @@ public struct ForegroundEstimator: Sendable {
         return (foreground, background)
     }
 
-    /// The estimated foreground colours alone: exactly ``estimate(_:alpha:)``'s `foreground`
+    /// The estimated foreground colours alone: exactly ``estimate(_:alpha:pool:)``'s `foreground`
     /// (the same floats, for any thread count), without producing the background.
     ///
     /// What a cut-out needs; it saves the full-size background picture (12 bytes a pixel).
@@ -79,9 +79,9 @@ public struct ForegroundEstimator: Sendable {
     /// - Parameters:
     ///   - image: RGB or RGBA (alpha ignored), values 0…1.
     ///   - alpha: single-channel matte, same size, 0…1.
-    /// - Returns: an RGB picture of the same size, values clamped to 0…1.
-    /// - Throws: ``ImageError/invalidArgument(_:)`` for layout or size mismatches.
     ///   - pool: as ``estimate(_:alpha:pool:)``.
+    /// - Returns: an RGB picture of the same size, values clamped to 0…1.
+    /// - Throws: `ImageError.invalidArgument` for layout or size mismatches.
     public func foreground(_ image: FloatImage, alpha: FloatImage, pool: ThreadPool = .serial) throws -> FloatImage {
         try validate(image, alpha: alpha)
         if image.isEmpty { return image.rgbImage }

@@ -9,7 +9,7 @@ import MattingImage
 /// per-window coefficients are averaged over the windows covering each pixel. A gray guide
 /// uses the scalar formula; a colour guide (RGB, or RGBA with alpha ignored) uses the
 /// 3×3 covariance `Σ + εU` and its inverse. All means are box means with windows clipped at
-/// the borders (``FloatImage/boxFiltered(radius:)``), so the cost is O(1) per pixel
+/// the borders (`boxFiltered(radius:pool:)`), so the cost is O(1) per pixel
 /// whatever the radius, and a constant input stays constant.
 ///
 /// ```swift
@@ -33,9 +33,9 @@ public struct GuidedFilter: Sendable, Hashable {
     /// - Parameters:
     ///   - input: any layout; each channel is filtered independently.
     ///   - guide: gray/gray+alpha (scalar guide) or RGB/RGBA (colour guide), same size as `input`.
-    ///   - threads: worker threads; the result does not depend on it.
+    ///   - pool: the threads to work on; the result does not depend on their number.
     /// - Returns: a picture of `input`'s size and layout (values are not clamped).
-    /// - Throws: ``ImageError/invalidArgument(_:)`` for a negative radius, a non-positive
+    /// - Throws: `ImageError.invalidArgument` for a negative radius, a non-positive
     ///   epsilon or a size mismatch.
     public func filtered(_ input: FloatImage, guide: FloatImage, pool: ThreadPool = .serial) throws -> FloatImage {
         guard radius >= 0 else { throw ImageError.invalidArgument("guided filter radius \(radius) is negative") }

@@ -29,7 +29,8 @@ extension Refiner {
     ///   - radius: guided-filter radius in working-size pixels (default 2; 0 gives plain
     ///     bilinear upsampling).
     ///   - epsilon: guided-filter regularisation (default 1e-4).
-    /// - Throws: ``ImageError/invalidArgument(_:)`` as the float-guide version.
+    ///   - pool: the threads to work on; the result does not depend on their number.
+    /// - Throws: `ImageError.invalidArgument` as the float-guide version.
     public func upsampled(
         _ alpha: FloatImage, guide: Image, radius: Int = 2, epsilon: Float = 1e-4, pool: ThreadPool = .serial
     ) throws -> FloatImage {
@@ -113,7 +114,8 @@ extension Refiner {
     ///   - original: the full-size 8-bit RGB photo.
     ///   - working: the working-size float RGB photo the estimator saw.
     ///   - foreground: the estimated foreground, same size and layout as `working`.
-    /// - Throws: ``ImageError/invalidArgument(_:)`` if the layouts are not RGB or the working
+    ///   - pool: the threads to work on; the result does not depend on their number.
+    /// - Throws: `ImageError.invalidArgument` if the layouts are not RGB or the working
     ///   pictures differ in size.
     public static func correctedForeground(
         original: Image, working: FloatImage, foreground: FloatImage, pool: ThreadPool = .serial

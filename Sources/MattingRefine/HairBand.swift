@@ -40,7 +40,7 @@ public struct HairBand: Sendable, Hashable, Codable {
     /// The defaults above.
     public init() {}
 
-    /// Throws ``ImageError/invalidArgument(_:)`` for settings out of range.
+    /// Throws `ImageError.invalidArgument` for settings out of range.
     func validate() throws {
         guard (1...8).contains(widthFactor) else {
             throw ImageError.invalidArgument("hair band widthFactor \(widthFactor) must be 1…8")

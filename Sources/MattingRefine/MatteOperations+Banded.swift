@@ -3,7 +3,7 @@ import MattingImage
 
 extension MatteOperations {
     /// Every step applied in order, then the matte quantized to 8 bits: the same pixels as
-    /// `applied(to:)` followed by ``quantizedMatte(_:)``.
+    /// `applied(to:)` followed by quantizing to 8 bits.
     ///
     /// When every step is a built-in threshold, erosion, dilation (any radius) or feathering
     /// (all the presets), the chain runs in one banded pass: rows are processed in bands with a halo
@@ -14,12 +14,11 @@ extension MatteOperations {
     /// on the thread count. Other lists (custom operators, guided filters) take the general
     /// path.
     ///
-    /// - Throws: the first step's error; ``ImageError/invalidArgument(_:)`` for a non-gray matte.
-    ///
     /// - Parameters:
     ///   - matte: single-channel, values 0…1.
     ///   - guide: the photo a guided-filter step follows (same size).
     ///   - pool: the threads to work on (the result does not depend on their number).
+    /// - Throws: the first step's error; `ImageError.invalidArgument` for a non-gray matte.
     public func appliedQuantized(to matte: FloatImage, guide: FloatImage? = nil, pool: ThreadPool = .serial) throws -> Image {
         try appliedQuantized(to: matte, guide: guide, bandRows: 64, pool: pool)
     }

@@ -4,7 +4,7 @@ import MattingImage
 /// One post-processing step on a matte: threshold, erosion, dilation, feathering or a
 /// guided filter.
 ///
-/// A matte is a single-channel ``FloatImage`` (`.gray`) with values in 0…1 (0 transparent,
+/// A matte is a single-channel `FloatImage` (`.gray`) with values in 0…1 (0 transparent,
 /// 1 opaque). Steps are plain data — `Hashable` and `Codable` — so a list of them
 /// (``MatteOperations``) can be compared, stored in a settings file or sent over the wire.
 /// Every case with a zero parameter is the identity.
@@ -17,7 +17,7 @@ public enum MatteOperation: Sendable, Hashable, Codable {
     /// Range 0…50 (the user-facing parameter); 0 is the identity.
     case threshold(Int)
     /// Erosion by `radius` pixels (0…5 in the user interface; any radius ≥ 0 works): the
-    /// minimum over the `(2·radius+1)²` square, see ``FloatImage/eroded(radius:)``.
+    /// minimum over the `(2·radius+1)²` square, see `eroded(radius:)`.
     case erode(radius: Int)
     /// Dilation by `radius` pixels: the maximum over the `(2·radius+1)²` square.
     case dilate(radius: Int)
@@ -46,7 +46,7 @@ public enum MatteOperation: Sendable, Hashable, Codable {
     ///   - guide: the picture a ``guidedFilter(radius:epsilon:)`` follows (same size, gray or
     ///     colour); other steps ignore it.
     ///   - pool: the threads to work on (the result does not depend on their number).
-    /// - Throws: ``ImageError/invalidArgument(_:)`` for a non-gray matte, an out-of-range
+    /// - Throws: `ImageError.invalidArgument` for a non-gray matte, an out-of-range
     ///   parameter, or a guided filter without a guide.
     public func applied(to matte: FloatImage, guide: FloatImage? = nil, pool: ThreadPool = .serial) throws -> FloatImage {
         try requireMatte(matte)
@@ -136,7 +136,7 @@ public struct MatteOperations: Sendable, Hashable, Codable, ExpressibleByArrayLi
     ///   - threshold: 0…50 on the 0…255 scale.
     ///   - feather: Gaussian feathering with σ = ``MatteOperation/defaultFeatherSigma``.
     ///   - erosion: 0…5 px.
-    /// - Throws: ``ImageError/invalidArgument(_:)`` outside those ranges.
+    /// - Throws: `ImageError.invalidArgument` outside those ranges.
     public init(threshold: Int, feather: Bool, erosion: Int) throws {
         guard (0...50).contains(threshold) else {
             throw ImageError.invalidArgument("alpha threshold \(threshold) is outside 0…50")
@@ -207,7 +207,7 @@ public struct MatteOperations: Sendable, Hashable, Codable, ExpressibleByArrayLi
     ///   - matte: single-channel, values 0…1.
     ///   - guide: the photo a guided-filter step follows (same size).
     ///   - pool: the threads to work on (the result does not depend on their number).
-    /// - Throws: the first step's error; ``ImageError/invalidArgument(_:)`` for a non-gray matte.
+    /// - Throws: the first step's error; `ImageError.invalidArgument` for a non-gray matte.
     public func applied(to matte: FloatImage, guide: FloatImage? = nil, pool: ThreadPool = .serial) throws -> FloatImage {
         try requireMatte(matte)
         var result = matte

@@ -177,14 +177,14 @@ extension ImageBuffer where Component == Float {
     /// around it (windows clipped at the borders). Shrinks the opaque region of a matte by
     /// exactly `radius` pixels along the axes. `radius: 0` is the identity.
     ///
-    /// - Throws: ``ImageError/invalidArgument(_:)`` for a negative radius.
+    /// - Throws: `ImageError.invalidArgument` for a negative radius.
     public func eroded(radius: Int) throws -> FloatImage {
         try morphology(radius: radius, isMin: true)
     }
 
     /// Grayscale dilation: the maximum over the `(2·radius+1)²` square (see ``eroded(radius:)``).
     ///
-    /// - Throws: ``ImageError/invalidArgument(_:)`` for a negative radius.
+    /// - Throws: `ImageError.invalidArgument` for a negative radius.
     public func dilated(radius: Int) throws -> FloatImage {
         try morphology(radius: radius, isMin: false)
     }

@@ -2,7 +2,7 @@ import MattingImage
 
 /// A planar, tightly packed single-channel float buffer: the working format of refinement.
 ///
-/// Internal: public APIs take and return ``FloatImage`` values; kernels work on planes so
+/// Internal: public APIs take and return `FloatImage` values; kernels work on planes so
 /// that every inner loop is a stride-1 pass over contiguous memory.
 @usableFromInline
 package struct Plane: Sendable {

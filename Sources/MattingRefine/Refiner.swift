@@ -24,17 +24,18 @@ public struct Refiner: Sendable, Hashable, Codable {
     /// - Parameters:
     ///   - image: RGB/RGBA (alpha ignored) or gray, values 0…1.
     ///   - trimap: same size as `image`.
+    ///   - pool: the threads to solve on; the result does not depend on their number.
     /// - Returns: single-channel matte, 0…1.
-    /// - Throws: ``ImageError/invalidArgument(_:)`` if the sizes differ.
+    /// - Throws: `ImageError.invalidArgument` if the sizes differ.
     public func matte(_ image: FloatImage, trimap: Trimap, pool: ThreadPool = .serial) throws -> FloatImage {
         try solver.alpha(for: image, trimap: trimap, pool: pool)
     }
 
     /// The matte of `image` from a coarse alpha of the same size (for example the
     /// segmentation network's mask, bilinearly upsampled): a trimap is made from it
-    /// (``Trimap/init(coarseAlpha:options:)``) and the coarse alpha starts the solver.
+    /// (``Trimap/init(coarseAlpha:options:pool:)``) and the coarse alpha starts the solver.
     ///
-    /// - Throws: ``ImageError/invalidArgument(_:)`` if the sizes differ or `coarseAlpha`
+    /// - Throws: `ImageError.invalidArgument` if the sizes differ or `coarseAlpha`
     ///   is not single-channel.
     public func matte(_ image: FloatImage, coarseAlpha: FloatImage, pool: ThreadPool = .serial) throws -> FloatImage {
         try matte(image, coarseAlpha: coarseAlpha, hairRegions: [], pool: pool)

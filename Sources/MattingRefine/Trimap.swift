@@ -3,7 +3,7 @@ import MattingImage
 
 /// A trimap: which pixels are surely foreground, surely background, or unknown.
 ///
-/// Stored as a single-channel 8-bit ``Image`` with the convention users supply: 0 is
+/// Stored as a single-channel 8-bit `Image` with the convention users supply: 0 is
 /// background, 255 is foreground, any other value is unknown (128 when MattingKit makes one).
 public struct Trimap: Sendable, Equatable {
     /// The trimap pixels (`.gray`, 0 background, 255 foreground, else unknown).
@@ -89,14 +89,14 @@ public struct Trimap: Sendable, Equatable {
     /// A trimap from a coarse alpha (an upsampled segmentation, values 0…1).
     ///
     /// The mask `alpha ≥ 0.5` is eroded and dilated by the band radius with a square
-    /// window (O(1) per pixel, ``FloatImage/eroded(radius:)``): a pixel is foreground if it
+    /// window (O(1) per pixel, `eroded(radius:)`): a pixel is foreground if it
     /// survives the erosion and its alpha is ≥ `foregroundThreshold`, background if it is
     /// outside the dilation and its alpha is ≤ `backgroundThreshold`, unknown otherwise —
     /// except that beyond ``Options/intermediateReach`` band radii from the 0.5 contour the
     /// mask itself decides. So the unknown region is the band around the 0.5 contour plus the
     /// pixels of intermediate coarse alpha near it.
     ///
-    /// - Throws: ``ImageError/invalidArgument(_:)`` unless `coarseAlpha` is single-channel,
+    /// - Throws: `ImageError.invalidArgument` unless `coarseAlpha` is single-channel,
     ///   or if ``Options/intermediateReach`` is below 1.
     public init(coarseAlpha: FloatImage, options: Options = Options(), pool: ThreadPool = .serial) throws {
         try self.init(coarseAlpha: coarseAlpha, guide: nil, hairRegions: [], options: options, pool: pool)
@@ -107,11 +107,14 @@ public struct Trimap: Sendable, Equatable {
     /// ``init(coarseAlpha:options:pool:)``.
     ///
     /// - Parameters:
+    ///   - coarseAlpha: as for ``init(coarseAlpha:options:pool:)``.
     ///   - guide: the photo at the coarse alpha's size (RGB/RGBA/gray, 0…1), for the texture
     ///     cue; `nil` uses the partial-alpha cue and `hairRegions` only.
     ///   - hairRegions: rectangles in pixels (for example around and above a detected head)
     ///     where the band is wide whatever the cues say.
-    /// - Throws: as ``init(coarseAlpha:options:pool:)``; ``ImageError/invalidArgument(_:)`` if
+    ///   - options: as for ``init(coarseAlpha:options:pool:)``.
+    ///   - pool: the threads to work on; the result does not depend on their number.
+    /// - Throws: as ``init(coarseAlpha:options:pool:)``; `ImageError.invalidArgument` if
     ///   `guide` differs in size or the hair band's settings are out of range.
     public init(
         coarseAlpha: FloatImage, guide: FloatImage?, hairRegions: [ImageRect] = [], options: Options = Options(),

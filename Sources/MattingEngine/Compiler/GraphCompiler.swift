@@ -20,7 +20,7 @@ extension Graph {
     }
 
     /// Compiles the graph to run on `pool`: every run spreads its work over the pool's threads,
-    /// and a run inside one of the pool's jobs (``ThreadPool/run(_:)``) stops with
+    /// and a run inside one of the pool's jobs (`ThreadPool.run(_:)`) stops with
     /// `CancellationError` between two steps once the job is cancelled.
     ///
     /// - Throws: ``EngineError`` naming the node or input at fault.

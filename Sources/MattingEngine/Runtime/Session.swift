@@ -3,7 +3,7 @@
 /// Create one session per thread with ``CompiledGraph/makeSession()``; a session is not
 /// thread-safe, but any number of sessions may run the same compiled graph concurrently.
 /// Every buffer address is resolved when the session is created, so a run allocates nothing
-/// except the output tensors ``run(_:)`` returns (``run(_:outputs:)`` reuses the caller's
+/// except the output tensors ``run(_:)->Tensor`` returns (``run(_:outputs:)`` reuses the caller's
 /// tensors instead) and whatever Dispatch allocates internally when spreading work over
 /// threads.
 ///
@@ -82,8 +82,8 @@ public final class Session {
 
     /// Runs the graph, writing into `outputs`: a tensor already there with the right shape
     /// and type, and not shared, is overwritten in place (no allocation); others are replaced.
-    /// - Throws: as ``run(_:)``; `CancellationError` between two steps when the run is part
-    ///   of a cancelled job of the graph's pool (``ThreadPool/run(_:)``).
+    /// - Throws: as ``run(_:)->Tensor``; `CancellationError` between two steps when the run is part
+    ///   of a cancelled job of the graph's pool (`ThreadPool.run(_:)`).
     public func run(_ inputs: [String: Tensor], outputs: inout [String: Tensor]) throws {
         try bindInputs(inputs)
         try execute()
@@ -137,8 +137,8 @@ public final class Session {
         public let seconds: Double
     }
 
-    /// Runs the graph like ``run(_:)`` and also returns how long each step took, in order.
-    /// - Throws: as ``run(_:)``.
+    /// Runs the graph like ``run(_:)->Tensor`` and also returns how long each step took, in order.
+    /// - Throws: as ``run(_:)->Tensor``.
     public func runProfiled(_ inputs: [String: Tensor]) throws -> (outputs: [String: Tensor], timings: [StepTiming]) {
         try bindInputs(inputs)
         var timings: [StepTiming] = []

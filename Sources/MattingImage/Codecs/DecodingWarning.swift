@@ -1,8 +1,8 @@
 /// Something a decoder found wrong in a file that did not stop it from decoding the pixels.
 ///
-/// The library never prints: ``ImageBuffer/decode(contentsOfFile:options:)`` and its siblings
+/// The library never prints: ``ImageBuffer/decode(contentsOfFile:options:)->DecodedImage<Float>`` and its siblings
 /// return the warnings beside the picture, for the caller to show or log.
-/// ``ImageBuffer/init(contentsOfFile:options:)`` decodes the same way and drops them.
+/// ``ImageBuffer/init(contentsOfFile:options:)-69c10`` decodes the same way and drops them.
 public struct DecodingWarning: Sendable, Hashable, CustomStringConvertible {
     /// What kind of problem it was.
     public enum Kind: Sendable, Hashable {

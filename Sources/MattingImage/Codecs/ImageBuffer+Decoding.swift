@@ -9,11 +9,11 @@ extension ImageBuffer where Component == UInt8 {
     ///
     /// The layout follows the file: gray, gray+alpha, RGB or RGBA (palette PNGs become RGB,
     /// or RGBA when they have transparency; CMYK/YCCK JPEGs become RGB). 16-bit PNG samples
-    /// are scaled to 8 bits with rounding; use ``ImageBuffer/init(contentsOf:options:)-(URL,_)``
+    /// are scaled to 8 bits with rounding; use `init(contentsOf:options:)`
     /// on ``FloatImage`` to keep their precision. Sample values are never gamma- or
     /// colour-converted (gAMA, cHRM and sRGB are ignored); an ICC profile (JPEG APP2, PNG
     /// iCCP) is kept as ``ImageBuffer/colorProfile`` when valid, and dropped otherwise — use
-    /// ``decode(contentsOfFile:options:)`` to hear about that. The EXIF orientation (a
+    /// ``decode(contentsOfFile:options:)->DecodedImage<Float>`` to hear about that. The EXIF orientation (a
     /// JPEG's APP1 segment, a PNG's eXIf chunk before IDAT) is applied unless
     /// ``DecodingOptions/appliesOrientation`` is `false`.
     ///
@@ -27,12 +27,12 @@ extension ImageBuffer where Component == UInt8 {
         try self.init(contentsOfFile: try CodecSource.path(of: url), options: options)
     }
 
-    /// Decodes the PNG or JPEG file at `path`; see ``init(contentsOf:options:)-(URL,_)``.
+    /// Decodes the PNG or JPEG file at `path`; see `init(contentsOf:options:)`.
     public init(contentsOfFile path: String, options: DecodingOptions = .init()) throws(ImageError) {
         self = try Self.decode(contentsOfFile: path, options: options).image
     }
 
-    /// Decodes the PNG or JPEG file at `path` like ``init(contentsOfFile:options:)``, and
+    /// Decodes the PNG or JPEG file at `path` like ``init(contentsOfFile:options:)-69c10``, and
     /// returns the warnings raised on the way (a dropped colour profile, ...) with the picture.
     ///
     /// ```swift
@@ -40,7 +40,7 @@ extension ImageBuffer where Component == UInt8 {
     /// for warning in decoded.warnings { log(warning.description) }
     /// ```
     ///
-    /// - Throws: as ``init(contentsOf:options:)-(URL,_)``.
+    /// - Throws: as `init(contentsOf:options:)`.
     public static func decode(contentsOfFile path: String, options: DecodingOptions = .init()) throws(ImageError) -> DecodedImage<UInt8> {
         let bytes = try FileIO.contents(ofFile: path)
         return try FileIO.withBytes(bytes) { buffer throws(ImageError) in
@@ -100,18 +100,18 @@ extension ImageBuffer where Component == Float {
     /// Decodes a PNG or JPEG file into float samples (0…1), keeping 16-bit PNG precision.
     ///
     /// 16-bit PNG samples become `v / 65535`; 8-bit samples `v / 255`. Everything else is
-    /// as for ``Image``'s ``ImageBuffer/init(contentsOf:options:)-(URL,_)``.
+    /// as for ``Image``'s `init(contentsOf:options:)`.
     public init(contentsOf url: URL, options: DecodingOptions = .init()) throws(ImageError) {
         try self.init(contentsOfFile: try CodecSource.path(of: url), options: options)
     }
 
-    /// Decodes the PNG or JPEG file at `path` into float samples; see ``init(contentsOf:options:)-(URL,_)``.
+    /// Decodes the PNG or JPEG file at `path` into float samples; see `init(contentsOf:options:)`.
     public init(contentsOfFile path: String, options: DecodingOptions = .init()) throws(ImageError) {
         self = try Self.decode(contentsOfFile: path, options: options).image
     }
 
     /// Decodes the PNG or JPEG file at `path` into float samples, with the warnings raised
-    /// on the way; see ``ImageBuffer/decode(contentsOfFile:options:)``.
+    /// on the way; see ``ImageBuffer/decode(contentsOfFile:options:)->DecodedImage<Float>``.
     public static func decode(contentsOfFile path: String, options: DecodingOptions = .init()) throws(ImageError) -> DecodedImage<Float> {
         let bytes = try FileIO.contents(ofFile: path)
         return try FileIO.withBytes(bytes) { buffer throws(ImageError) in

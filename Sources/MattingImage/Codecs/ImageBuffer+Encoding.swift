@@ -31,8 +31,10 @@ extension ImageBuffer {
     /// socket or device at `url` is refused (see ``AtomicFile/write(_:to:)``).
     ///
     /// - Parameters:
+    ///   - url: the file to write (a `file:` URL).
     ///   - format: The format to write; `nil` (default) chooses from the file extension
     ///     (`.png`, `.jpg`/`.jpeg`).
+    ///   - options: the encoder's settings (JPEG quality, PNG compression).
     /// - Throws: ``ImageError/unsupportedEncoding(destination:detail:)`` if the format
     ///   is unknown or the picture cannot be encoded as asked, ``ImageError/io(path:detail:)``
     ///   if the file cannot be written or `url` is not absent or a regular file.

@@ -36,7 +36,7 @@ public struct ImageInfo: Sendable, Hashable {
     /// Reads the header of the file at `path`.
     ///
     /// - Throws: ``ImageError/io(path:detail:)`` if the file cannot be read, or the
-    ///   decoding errors of ``ImageBuffer/init(decoding:options:)`` for its header.
+    ///   decoding errors of ``ImageBuffer/init(decoding:options:)-2mqeq`` for its header.
     public init(contentsOfFile path: String) throws(ImageError) {
         // Headers sit at the start: try the first 256 KiB (room for EXIF and ICC segments)
         // and read the whole file only if the header runs past that.
