@@ -89,7 +89,7 @@ public struct Model: Sendable {
         return (ins, outs)
     }
 
-    /// Compiles the graph for concrete input shapes (see `Graph.compile(inputShapes:pool:)`).
+    /// Compiles the graph for concrete input shapes (see `Graph.compile(inputShapes:threads:)`).
     ///
     /// - Parameters:
     ///   - inputShapes: a shape per input with `nil` dimensions, in the model's layout.
