@@ -21,13 +21,16 @@ were first reached, setup and solve seconds (one thread), and the work:
   P_l and A_l for l >= 1) in CSR with Float64 values and Int32 indices.
 
 Preconditioners: Jacobi (the yardstick), pymatting's thresholded incomplete Cholesky `ichol`
-(what estimate_alpha_cf uses; discard thresholds 1e-4 (its default) .. 1e-2), IC(0) (no fill,
-natural pixel order, numba), smoothed-aggregation AMG from pyamg as a V(1,1) preconditioner
-with several near-null-space candidates (constant; constant + the three colour channels,
-the functions the matting Laplacian's slow modes are made of), strength thresholds and
-smoothers (symmetric Gauss-Seidel, Jacobi, Chebyshev: the last two parallelise), root-node
-AMG, and an aggregation of fixed 3x3 / 4x4 pixel blocks on the first level (geometric
-coarsening with colour-affine candidates, like MattingKit's guided prolongation).
+(what estimate_alpha_cf uses; discard thresholds 1e-4 (its default) .. 1e-2), IC(0) and IC(1)
+(static patterns, natural pixel order, numba), IC(0) and ichol in a 9-colour order (each
+colour's unknowns uncoupled: parallel triangular solves for IC(0)), ichol of two row strips
+factored apart (parallel two ways), smoothed-aggregation AMG from pyamg as a V(1,1)
+preconditioner with several near-null-space candidates (constant; constant + the three colour
+channels, the functions the matting Laplacian's slow modes are made of), strength thresholds
+and smoothers (symmetric Gauss-Seidel, one forward / one backward pass, 9-colour Gauss-Seidel,
+Jacobi, Chebyshev: the last three parallelise), root-node AMG, and aggregation of fixed 3x3 /
+4x4 / 5x5 pixel blocks on the first level (geometric coarsening with colour-affine candidates,
+like MattingKit's guided prolongation).
 
 Versions measured with (7 Dec 2026): Python 3.11.7, numpy 2.4.6, scipy 1.17.1, numba 0.68.1,
 pymatting 1.1.16, pyamg 5.4.1.
@@ -38,6 +41,12 @@ pymatting 1.1.16, pyamg 5.4.1.
     OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \\
         /tmp/venv-amg/bin/python Scripts/preconditioner-probe.py /tmp/amg-bench \\
         ~/.cache/mattingkit/quality-set/real-{coffee,astronaut,chelsea}/npy [--only NAME,...] [--json out.json]
+
+Then the tables of Docs/Quality.md (the JSON numbers are products of MattingKit's default
+solve, Jacobi-PCG to 1e-3 over the pyramid, from refine-bench's per-level iterations):
+
+    /tmp/venv-amg/bin/python Scripts/preconditioner-probe.py --table \
+        '{"amg-bench": 168, "real-coffee": 101, "real-astronaut": 76, "real-chelsea": 96}' out.json...
 
 An input folder holds image.npy (H x W x 3, 0..255), trimap.npy (0 background, 255 foreground,
 anything else unknown) and alpha-pymatting.npy or alpha-ref.npy (the reference alpha, optional).
@@ -309,33 +318,33 @@ def run_all(sys_, only):
         return (lambda r: inv * r), 0.0, 8.0, {}
     cases.append(("Jacobi", jacobi))
 
-    def make_ichol(th):
+    def make_ichol(matrix, th, wrap=lambda apply: apply):
+        """pymatting's thresholded incomplete Cholesky of `matrix` (A, or A reordered or cut,
+        `wrap` mapping the factor's solve back to A's order)."""
         def f():
             buf = io.StringIO()
             with contextlib.redirect_stdout(buf):
-                dec = ichol(A.tocsc(), discard_threshold=th)
+                dec = ichol(matrix.tocsc(), discard_threshold=th)
             fnnz = len(dec.Ltuple[0])
             factor = sp.csc_matrix(dec.Ltuple, shape=A.shape)
-            return dec, 2.0 * fnnz / nnz, 16.0 * fnnz / n, dict(
+            return wrap(dec), 2.0 * fnnz / nnz, 16.0 * fnnz / n, dict(
                 factor_nnz_per_row=fnnz / n, shifts_failed=buf.getvalue().count("PERFORMANCE WARNING"),
                 setup_flop_products=factor_flops(factor) / nnz)
         return f
+
+    def make_ic(matrix, level, wrap=lambda apply: apply):
+        """IC(level) of `matrix` (see make_ichol)."""
+        def f():
+            apply, info = ic0(matrix, level=level)
+            return wrap(apply), 2.0 * info["factor_nnz"] / nnz, 12.0 * info["factor_nnz"] / n, dict(
+                factor_nnz_per_row=info["factor_nnz"] / n, shift=info["shift"],
+                setup_flop_products=factor_flops(info["factor"].T.tocsc()) / nnz)
+        return f
+
     for th in (1e-4, 1e-3, 1e-2):
-        cases.append((f"ichol (pymatting) discard {th:g}", make_ichol(th)))
-
-    def ic0_case():
-        apply, info = ic0(A)
-        return apply, 2.0 * info["factor_nnz"] / nnz, 12.0 * info["factor_nnz"] / n, dict(
-            factor_nnz_per_row=info["factor_nnz"] / n, shift=info["shift"],
-            setup_flop_products=factor_flops(info["factor"].T.tocsc()) / nnz)
-    cases.append(("IC(0)", ic0_case))
-
-    def ic1_case():
-        apply, info = ic0(A, level=1)
-        return apply, 2.0 * info["factor_nnz"] / nnz, 12.0 * info["factor_nnz"] / n, dict(
-            factor_nnz_per_row=info["factor_nnz"] / n, shift=info["shift"],
-            setup_flop_products=factor_flops(info["factor"].T.tocsc()) / nnz)
-    cases.append(("IC(1) (fill pattern of one step)", ic1_case))
+        cases.append((f"ichol (pymatting) discard {th:g}", make_ichol(A, th)))
+    cases.append(("IC(0)", make_ic(A, 0)))
+    cases.append(("IC(1) (fill pattern of one step)", make_ic(A, 1)))
 
     # Nine colours (y mod 3, x mod 3): L couples pixels at most 2 apart in x and y, so no two
     # unknowns of one colour are coupled and each colour's rows of a triangular solve are
@@ -352,25 +361,8 @@ def run_all(sys_, only):
             return z
         return apply
 
-    def ic0_coloured():
-        apply, info = ic0(Ap)
-        return permuted(apply), 2.0 * info["factor_nnz"] / nnz, 12.0 * info["factor_nnz"] / n, dict(
-            factor_nnz_per_row=info["factor_nnz"] / n, shift=info["shift"],
-            setup_flop_products=factor_flops(info["factor"].T.tocsc()) / nnz)
-    cases.append(("IC(0), 9-colour order", ic0_coloured))
-
-    def ichol_coloured(th):
-        def f():
-            buf = io.StringIO()
-            with contextlib.redirect_stdout(buf):
-                dec = ichol(Ap.tocsc(), discard_threshold=th)
-            fnnz = len(dec.Ltuple[0])
-            factor = sp.csc_matrix(dec.Ltuple, shape=A.shape)
-            return permuted(dec), 2.0 * fnnz / nnz, 16.0 * fnnz / n, dict(
-                factor_nnz_per_row=fnnz / n, shifts_failed=buf.getvalue().count("PERFORMANCE WARNING"),
-                setup_flop_products=factor_flops(factor) / nnz)
-        return f
-    cases.append(("ichol discard 1e-3, 9-colour order", ichol_coloured(1e-3)))
+    cases.append(("IC(0), 9-colour order", make_ic(Ap, 0, permuted)))
+    cases.append(("ichol discard 1e-3, 9-colour order", make_ichol(Ap, 1e-3, permuted)))
 
     # Two row strips (top and bottom half of the picture) factored apart: the couplings across
     # the cut are dropped from the factor (block Jacobi between strips), so each core can
@@ -380,20 +372,8 @@ def run_all(sys_, only):
     keep = strip[coo.row] == strip[coo.col]
     A2 = sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=A.shape)
     A2.sort_indices()
-
-    def ichol_strips(th):
-        def f():
-            buf = io.StringIO()
-            with contextlib.redirect_stdout(buf):
-                dec = ichol(A2.tocsc(), discard_threshold=th)
-            fnnz = len(dec.Ltuple[0])
-            factor = sp.csc_matrix(dec.Ltuple, shape=A.shape)
-            return dec, 2.0 * fnnz / nnz, 16.0 * fnnz / n, dict(
-                factor_nnz_per_row=fnnz / n, shifts_failed=buf.getvalue().count("PERFORMANCE WARNING"),
-                setup_flop_products=factor_flops(factor) / nnz)
-        return f
-    cases.append(("ichol discard 1e-3, 2 strips", ichol_strips(1e-3)))
-    cases.append(("ichol discard 1e-2, 2 strips", ichol_strips(1e-2)))
+    cases.append(("ichol discard 1e-3, 2 strips", make_ichol(A2, 1e-3)))
+    cases.append(("ichol discard 1e-2, 2 strips", make_ichol(A2, 1e-2)))
 
     gs = ("gauss_seidel", {"sweep": "symmetric"})
     jac = ("jacobi", {"omega": 2.0 / 3.0})
@@ -401,7 +381,7 @@ def run_all(sys_, only):
     cheb3 = ("chebyshev", {"degree": 3})
     gsfb = [("gauss_seidel", {"sweep": "forward"}), ("gauss_seidel", {"sweep": "backward"})]
 
-    def make_sa(label, B, strength, smoother, solver="sa", aggregate="standard", smooth=None):
+    def make_sa(B, strength, smoother, solver="sa", aggregate="standard", smooth=None):
         return make_sa_on(A, B, strength, smoother, solver, aggregate, smooth)
 
     def make_sa_on(A, B, strength, smoother, solver="sa", aggregate="standard", smooth=None):
@@ -437,30 +417,30 @@ def run_all(sys_, only):
             return permuted(apply_p), cost, mem, info
         return f
 
+    def blocks(size):
+        # fixed size x size pixel blocks on level 0, standard aggregation below
+        return [("predefined", {"AggOp": block_aggregates(sys_, size)})] + ["standard"] * 11
+
     sym0 = ("symmetric", {"theta": 0.0})
     sym25 = ("symmetric", {"theta": 0.25})
     sym08 = ("symmetric", {"theta": 0.08})
     evo = ("evolution", {"k": 2, "proj_type": "l2", "epsilon": 4.0})
     cases += [
-        ("SA, B=1, sym θ0, SGS", make_sa("", ones, sym0, gs)),
-        ("SA, B=1+rgb, sym θ0, SGS", make_sa("", rgb, sym0, gs)),
-        ("SA, B=1+rgb, sym θ0.08, SGS", make_sa("", rgb, sym08, gs)),
-        ("SA, B=1+rgb, sym θ0, GS fwd/bwd", make_sa("", rgb, sym0, gsfb)),
-        ("SA, B=1+rgb, evolution, SGS", make_sa("", rgb, evo, gs)),
-        ("SA, B=1+rgb, sym θ0, Jacobi ω2/3", make_sa("", rgb, sym0, jac)),
-        ("SA, B=1+rgb, sym θ0, Chebyshev 2", make_sa("", rgb, sym0, cheb2)),
-        ("SA, B=1+rgb, sym θ0, Chebyshev 3", make_sa("", rgb, sym0, cheb3)),
+        ("SA, B=1, sym θ0, SGS", make_sa(ones, sym0, gs)),
+        ("SA, B=1+rgb, sym θ0, SGS", make_sa(rgb, sym0, gs)),
+        ("SA, B=1+rgb, sym θ0.08, SGS", make_sa(rgb, sym08, gs)),
+        ("SA, B=1+rgb, sym θ0, GS fwd/bwd", make_sa(rgb, sym0, gsfb)),
+        ("SA, B=1+rgb, evolution, SGS", make_sa(rgb, evo, gs)),
+        ("SA, B=1+rgb, sym θ0, Jacobi ω2/3", make_sa(rgb, sym0, jac)),
+        ("SA, B=1+rgb, sym θ0, Chebyshev 2", make_sa(rgb, sym0, cheb2)),
+        ("SA, B=1+rgb, sym θ0, Chebyshev 3", make_sa(rgb, sym0, cheb3)),
         ("SA, B=1+rgb, sym θ0, 9-colour GS fwd/bwd", make_sa_coloured(gsfb)),
-        ("root-node, B=1+rgb, sym θ0, SGS", make_sa("", rgb, sym0, gs, solver="rn")),
-        ("SA, B=1+rgb, 3x3 blocks then std, SGS",
-         make_sa("", rgb, sym0, gs, aggregate=[("predefined", {"AggOp": block_aggregates(sys_, 3)})] + ["standard"] * 11)),
-        ("SA, B=1+rgb, 3x3 blocks then std, Chebyshev 2",
-         make_sa("", rgb, sym0, cheb2, aggregate=[("predefined", {"AggOp": block_aggregates(sys_, 3)})] + ["standard"] * 11)),
-        ("SA, B=1+rgb, 4x4 blocks then std, GS fwd/bwd",
-         make_sa("", rgb, sym0, gsfb, aggregate=[("predefined", {"AggOp": block_aggregates(sys_, 4)})] + ["standard"] * 11)),
-        ("SA, B=1+rgb, 4x4 blocks then std, SGS",
-         make_sa("", rgb, sym0, gs, aggregate=[("predefined", {"AggOp": block_aggregates(sys_, 4)})] + ["standard"] * 11)),
+        ("root-node, B=1+rgb, sym θ0, SGS", make_sa(rgb, sym0, gs, solver="rn")),
     ]
+    for size, label, smoother in ((3, "SGS", gs), (3, "Chebyshev 2", cheb2), (4, "GS fwd/bwd", gsfb),
+                                  (5, "GS fwd/bwd", gsfb), (5, "SGS", gs), (4, "SGS", gs)):
+        cases.append((f"SA, B=1+rgb, {size}x{size} blocks then std, {label}",
+                      make_sa(rgb, sym0, smoother, aggregate=blocks(size))))
 
     results = []
     for name, setup in cases:
@@ -525,6 +505,25 @@ def table(paths, yardsticks):
                         into["results"][known[r["name"]]] = r
                     else:
                         into["results"].append(r)
+    # one line a preconditioner across the inputs: iterations to 1e-6, products to 1e-6
+    # (setup by multiply-adds – setup by CPU time), × the default solve's products
+    names = list(merged)
+    print("| preconditioner | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    order = [r["name"] for r in merged[names[0]]["results"]]
+    for case in order:
+        cells = []
+        for name in names:
+            r = next((r for r in merged[name]["results"] if r["name"] == case), None)
+            y = yardsticks.get(name)
+            if r is None or "error" in r or r["iterations"]["1e-06"] is None:
+                cells.append("–")
+                continue
+            it6, per = r["iterations"]["1e-06"], r["per_iteration_products"]
+            low = it6 * per + (r["info"].get("setup_flop_products", 0.0) if case != "Jacobi" else 0.0)
+            high = it6 * per + (r["setup_products"] if case != "Jacobi" else 0.0)
+            cells.append(f"{it6}: {low / y:.1f}–{high / y:.1f}×" if case != "Jacobi" else f"{it6}: {low / y:.1f}×")
+        print(f"| {case} | " + " | ".join(cells) + " |")
     for name, res in merged.items():
         y = yardsticks.get(name)
         print(f"\n{name}: {res['n']} unknowns, {res['nnz'] / res['n']:.1f} nonzeros a row; "
