@@ -104,11 +104,12 @@ def load_system(folder):
 
 # ----------------------------------------------------------------------------- CG
 
-def pcg(A, b, apply_m, tol=1e-6, maxiter=20000):
-    """Preconditioned CG from x = 0; returns x, the first iteration at which each tolerance of
-    TOLERANCES was reached (None if not), and the final true relative residual."""
-    x = np.zeros_like(b)
-    r = b.copy()
+def pcg(A, b, apply_m, tol=1e-6, maxiter=20000, x0=None):
+    """Preconditioned CG from x0 (default 0); returns x, the first iteration at which each
+    tolerance of TOLERANCES was reached (None if not; ||b - A x|| / ||b||, as MattingKit's loop
+    measures it), the final true relative residual and the iterations."""
+    x = np.zeros_like(b) if x0 is None else x0.copy()
+    r = b - A @ x
     nb = np.linalg.norm(b)
     z = apply_m(r)
     p = z.copy()
@@ -457,7 +458,7 @@ def run_all(sys_, only):
         setup_s = time.process_time() - c0
         apply_m(b)  # warm (numba compile of a new signature etc.)
         t1, c1 = time.perf_counter(), time.process_time()
-        x, reached, true_rel, its = pcg(A, b, apply_m)
+        x, reached, true_rel, its = pcg(A, b, apply_m, x0=sys_.get("x0"))
         solve_s = time.process_time() - c1
         per_it = 1.0 + VECTOR_OVERHEAD + m_cost
         setup_products = setup_s / product_s if name != "Jacobi" else 0.0
@@ -559,6 +560,9 @@ def main():
     parser.add_argument("folders", nargs="+")
     parser.add_argument("--only", default="", help="comma-separated substrings of case names")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--warm-dir", default=None,
+                        help="start CG from DIR/<input>.f32 (raw Float32 alpha, e.g. refine-bench's "
+                             "CF_SAVE with CF_FINEST_MAXIT=0: the pyramid's start for the finest level)")
     args = parser.parse_args()
     import pyamg
     import pymatting
@@ -576,6 +580,11 @@ def main():
             name = os.path.basename(os.path.dirname(os.path.normpath(folder)))
         sys_ = load_system(folder)
         n = sys_["A"].shape[0]
+        if args.warm_dir:
+            start = np.fromfile(os.path.join(args.warm_dir, name + ".f32"), dtype="<f4").astype(np.float64)
+            sys_["x0"] = start[sys_["is_unknown"]]
+            print(f"{name}: warm start, relative residual "
+                  f"{np.linalg.norm(sys_['b'] - sys_['A'] @ sys_['x0']) / np.linalg.norm(sys_['b']):.3g}")
         sad = check_exact(sys_)
         print(f"{name}: {sys_['shape'][1]}x{sys_['shape'][0]}, {n} unknowns, nnz(L_UU) {sys_['A'].nnz} "
               f"({sys_['A'].nnz / n:.1f} a row); SAD(exact, reference alpha) {sad}", flush=True)
