@@ -445,7 +445,7 @@ def run_all(sys_, only):
 
     results = []
     for name, setup in cases:
-        if only and not any(o.lower() in name.lower() for o in only):
+        if only and not any(name == o[1:] if o.startswith("=") else o.lower() in name.lower() for o in only):
             continue
         product_s = product_seconds(A, v)  # again before each case: the machine's load varies
         t0, c0 = time.perf_counter(), time.process_time()
@@ -477,17 +477,47 @@ def run_all(sys_, only):
     return dict(n=n, nnz=nnz, product_s=product_s, results=results)
 
 
+def ichol_kernel(sys_, thresholds=(1e-3, 1e-2)):
+    """CPU seconds of pymatting's numba kernel `_ichol` alone (best of 3, no allocation or
+    conversion), per multiply-add of the factor it returns, next to one CSR product."""
+    import pymatting  # noqa: F401  (loads the module that holds _ichol)
+    kernel = sys.modules["pymatting.preconditioner.ichol"]._ichol
+    A = sys_["A"].tocsc()
+    A.sum_duplicates()
+    n, nnz = A.shape[0], sys_["A"].nnz
+    product_s = product_seconds(sys_["A"], np.ones(n), 15)
+    for th in thresholds:
+        cap = 120 * n
+        Lv, Lr, Lp = np.empty(cap), np.empty(cap, np.int64), np.zeros(n + 1, np.int64)
+        args = (n, A.data, A.indices.astype(np.int64), A.indptr.astype(np.int64), Lv, Lr, Lp,
+                th, 0.0, cap, 0.0, True)
+        times = []
+        for _ in range(3):
+            Lp[:] = 0
+            c0 = time.process_time()
+            count = kernel(*args)
+            times.append(time.process_time() - c0)
+        if count < 0:
+            print(f"  _ichol discard {th:g}: no factor without a shift ({count})")
+            continue
+        flops = factor_flops(sp.csc_matrix((Lv[:count], Lr[:count], Lp), shape=(n, n)))
+        best = min(times)
+        print(f"  _ichol discard {th:g}: {best * 1e3:.1f} ms = {best / product_s:.0f} products; "
+              f"{flops / nnz:.0f} products of multiply-adds, {best / flops * 1e9:.1f} ns each; "
+              f"one CSR product {product_s * 1e3:.2f} ms = {product_s / nnz * 1e9:.2f} ns a nonzero")
+
+
 def check_exact(sys_):
     """The exact answer (a tight ichol-PCG solve) against the reference alpha."""
     from pymatting import ichol
+    if sys_["reference"] is None:
+        return None
     A, b = sys_["A"], sys_["b"]
     dec = ichol(A.tocsc())
     x, reached, true_rel, _ = pcg(A, b, dec, tol=1e-10)
     alpha = sys_["is_fg"].astype(np.float64)
     alpha[sys_["is_unknown"]] = x
     alpha = np.clip(alpha, 0, 1)
-    if sys_["reference"] is None:
-        return None
     return float(np.abs(alpha - sys_["reference"]).sum())
 
 
@@ -558,8 +588,10 @@ def main():
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("folders", nargs="+")
-    parser.add_argument("--only", default="", help="comma-separated substrings of case names")
+    parser.add_argument("--only", default="", help="case names: substrings, or =exact name; separated by ';'")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--ichol-kernel", action="store_true",
+                        help="only time pymatting's factorisation kernel alone on each input")
     parser.add_argument("--warm-dir", default=None,
                         help="start CG from DIR/<input>.f32 (raw Float32 alpha, e.g. refine-bench's "
                              "CF_SAVE with CF_FINEST_MAXIT=0: the pyramid's start for the finest level)")
@@ -568,7 +600,7 @@ def main():
     import pymatting
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, scipy {scipy.__version__}, "
           f"numba {numba.__version__}, pymatting {pymatting.__version__}, pyamg {pyamg.__version__}")
-    only = [o for o in args.only.split(",") if o]
+    only = [o.strip() for o in args.only.split(";") if o.strip()]
     # compile (or load from numba's cache) outside the timed setups
     _warm_ic0()
     pymatting.ichol(sp.csc_matrix(np.array([[2.0, -1.0], [-1.0, 2.0]])))(np.ones(2))
@@ -580,6 +612,10 @@ def main():
             name = os.path.basename(os.path.dirname(os.path.normpath(folder)))
         sys_ = load_system(folder)
         n = sys_["A"].shape[0]
+        if args.ichol_kernel:
+            print(name)
+            ichol_kernel(sys_)
+            continue
         if args.warm_dir:
             start = np.fromfile(os.path.join(args.warm_dir, name + ".f32"), dtype="<f4").astype(np.float64)
             sys_["x0"] = start[sys_["is_unknown"]]
