@@ -40,7 +40,7 @@ pymatting 1.1.16, pyamg 5.4.1.
     /tmp/venv-amg/bin/python Scripts/bench-refine.py --runs 1 --out /tmp/amg-bench
     OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \\
         /tmp/venv-amg/bin/python Scripts/preconditioner-probe.py /tmp/amg-bench \\
-        ~/.cache/mattingkit/quality-set/real-{coffee,astronaut,chelsea}/npy [--only NAME,...] [--json out.json]
+        ~/.cache/mattingkit/quality-set/real-{coffee,astronaut,chelsea}/npy [--only "NAME;=EXACT NAME"] [--json out.json] [--warm-dir DIR] [--ichol-kernel]
 
 Then the tables of Docs/Quality.md (the JSON numbers are products of MattingKit's default
 solve, Jacobi-PCG to 1e-3 over the pyramid, from refine-bench's per-level iterations):
