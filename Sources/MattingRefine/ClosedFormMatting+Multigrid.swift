@@ -124,8 +124,11 @@ private struct MultigridHierarchy {
             }
         }
         var prolongation: [(UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Float>)?] = []
-        padded = zip(levels, laplacians).map { level, L in
-            let pw = level.width + 4, count = pw * (level.height + 4), m = L.unknownCount
+        padded = zip(levels, laplacians).enumerated().map { l, pair in
+            let (level, L) = pair
+            // Only a coarse level's padded picture is read (by the finer level's prolongation
+            // and restriction): the finest level's is left empty (17 MB at 1200×1800).
+            let pw = level.width + 4, count = l == 0 ? 1 : pw * (level.height + 4), m = L.unknownCount
             let picture = UnsafeMutablePointer<Double>.allocate(capacity: count)
             picture.initialize(repeating: 0, count: count)
             let index = UnsafeMutablePointer<Int32>.allocate(capacity: max(m, 1))

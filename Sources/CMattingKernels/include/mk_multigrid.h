@@ -20,7 +20,7 @@ extern "C" {
 ///   picture with a 2-pixel border, which the finer level's prolongation reads and its
 ///   restriction accumulates into (so neither needs indices nor branches);
 ///   `padded_index`: each unknown's position there; `padded_width`: width + 4;
-///   `padded_count`: its size.
+///   `padded_count`: its size. Level 0 (never a coarse level) needs only `padded_width`.
 /// - `work`: 9·m doubles of scratch.
 typedef struct mk_cf_mg_level {
     mk_cf_system system;
