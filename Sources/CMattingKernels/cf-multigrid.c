@@ -80,28 +80,27 @@ static void mk_cf_mg_galerkin_tile(void* context, size_t t, size_t worker) {
     const mk_cf_mg_galerkin_state* st = context;
     const mk_cf_mg_level* level = st->level;
     const size_t W = level->galerkin_width;
-    const double* X = level->galerkin_padded;
+    const float* X = level->galerkin_padded;
     const int32_t* index = level->galerkin_index;
     for (size_t k = level->system.offsets[t]; k < level->system.offsets[t + 1]; k++) {
-        // Rows of 12 (the 12th weight is 0): four independent partial sums, so the sum
-        // vectorises in a fixed order.
+        // Rows of 12 (the 12th weight is 0), in Float: twelve independent partial sums, so
+        // the sum vectorises in a fixed order.
         const float* g = level->galerkin + 132 * k;
-        const double* x = X + index[k] - 5 * W - 5;
-        double s[4] = {0, 0, 0, 0};
+        const float* x = X + index[k] - 5 * W - 5;
+        float s[12] = {0};
         for (size_t y = 0; y < 11; y++) {
-            for (size_t u = 0; u < 12; u += 4) {
-                for (size_t l = 0; l < 4; l++) s[l] += (double) g[12 * y + u + l] * x[y * W + u + l];
-            }
+            for (size_t u = 0; u < 12; u++) s[u] += g[12 * y + u] * x[y * W + u];
         }
-        st->out[k] = (s[0] + s[1]) + (s[2] + s[3]);
+        const float s4[4] = {(s[0] + s[4]) + s[8], (s[1] + s[5]) + s[9], (s[2] + s[6]) + s[10], (s[3] + s[7]) + s[11]};
+        st->out[k] = (double) ((s4[0] + s4[1]) + (s4[2] + s4[3]));
     }
 }
 
 // out = G v with the level's Galerkin operator (v scattered into its padded picture).
 static void mk_cf_mg_galerkin_apply(const mk_cf_mg_level* level, const double* v, double* out, int serial) {
     const int32_t* index = level->galerkin_index;
-    double* X = level->galerkin_padded;
-    for (size_t k = 0; k < level->m; k++) X[index[k]] = v[k];
+    float* X = level->galerkin_padded;
+    for (size_t k = 0; k < level->m; k++) X[index[k]] = (float) v[k];
     mk_cf_mg_galerkin_state st = {.level = level, .out = out};
     const mk_cf_system* s = &level->system;
     if (s->pool && !serial) {
@@ -322,6 +321,41 @@ static double mk_cf_mg_dot(const double* a, const double* b, size_t m) {
     return s;
 }
 
+// Chebyshev smoothing targets D⁻¹A's eigenvalues in [fraction·λ, λ], λ the largest
+// (estimated by power iterations, times the margin). Coffee photo, 1e-6, degree 4: fraction
+// 0.05 and 0.1 gave 35 finest iterations, 0.2 42; degree 3 48, degree 6 34 (Docs/Quality.md).
+static const double mk_cf_mg_chebyshev_fraction = 0.1, mk_cf_mg_chebyshev_margin = 1.2;
+enum { mk_cf_mg_power_iterations = 10 };
+
+// λ ≈ the largest eigenvalue of D⁻¹A on level l (its operator in this cycle): power
+// iterations from a fixed start, the Rayleigh quotient xᵀAx / xᵀDx of the last iterate.
+static double mk_cf_mg_largest_eigenvalue(const mk_cf_mg_level* levels, size_t l) {
+    const mk_cf_mg_level* level = levels + l;
+    const size_t m = level->m;
+    double* x = level->work + 2 * m;
+    double* ax = level->work + 3 * m;
+    const double* inverse = level->inverse_diagonal;
+    for (size_t k = 0; k < m; k++) x[k] = (double) ((k * 2654435761u) % 1000) / 1000.0 - 0.5;
+    double lambda = 0;
+    for (int i = 0; i < mk_cf_mg_power_iterations; i++) {
+        mk_cf_mg_apply_at(levels, l, x, ax, 0);
+        double xax = 0, xdx = 0, norm = 0;
+        for (size_t k = 0; k < m; k++) {
+            xax += x[k] * ax[k];
+            xdx += inverse[k] > 0 ? x[k] * x[k] / inverse[k] : 0;
+        }
+        lambda = xdx > 0 ? xax / xdx : 0;
+        for (size_t k = 0; k < m; k++) {
+            x[k] = inverse[k] * ax[k];
+            norm += x[k] * x[k];
+        }
+        if (!(norm > 0)) break;
+        const double scale = 1 / __builtin_sqrt(norm);
+        for (size_t k = 0; k < m; k++) x[k] *= scale;
+    }
+    return lambda;
+}
+
 // z ≈ L⁻¹ r on the coarsest level: Jacobi-preconditioned CG from zero, a few dozen steps.
 static void mk_cf_mg_coarse_solve(const mk_cf_mg_level* levels, size_t l, const double* r, double* z) {
     const mk_cf_mg_level* level = levels + l;
@@ -376,8 +410,34 @@ static void mk_cf_mg_vcycle(const mk_cf_mg_level* levels, size_t l, size_t count
     const double* inverse = level->inverse_diagonal;
     const int sweeps = level->sweeps, post_sweeps = level->post_sweeps;
     const double omega = level->omega;
-    // Pre-smoothing from zero: damped Jacobi steps (none: z = 0, L z = 0).
-    if (sweeps == 0) {
+    // The first level of a solve (the one its outer loop iterates on) smooths with damped
+    // Jacobi, the ones below with Chebyshev where they ask for it.
+    const int degree = l > 0 ? level->chebyshev : 0;
+    // Chebyshev (Saad, Iterative Methods for Sparse Linear Systems, Algorithm 12.1) on
+    // [a, b] = [fraction·λ, λ] of D⁻¹A's spectrum: `degree` products before the coarse
+    // correction and degree − 1 after (the first step after it needs none).
+    const double cheb_b = level->lambda_max, cheb_a = mk_cf_mg_chebyshev_fraction * cheb_b;
+    const double theta = (cheb_b + cheb_a) / 2, delta = (cheb_b - cheb_a) / 2, sigma = theta / delta;
+    if (degree > 0) {
+        // From zero: res = r − L z kept along, d the step (in e's storage, free until the
+        // correction), L d in t.
+        double rho = 1 / sigma;
+        for (size_t k = 0; k < m; k++) {
+            z[k] = 0;
+            res[k] = r[k];
+            e[k] = inverse[k] * r[k] / theta;
+        }
+        for (int i = 0; i < degree; i++) {
+            for (size_t k = 0; k < m; k++) z[k] += e[k];
+            mk_cf_mg_apply_at(levels, l, e, t, 0);
+            for (size_t k = 0; k < m; k++) res[k] -= t[k];
+            if (i + 1 == degree) break;
+            const double rho_new = 1 / (2 * sigma - rho);
+            const double c1 = rho_new * rho, c2 = 2 * rho_new / delta;
+            for (size_t k = 0; k < m; k++) e[k] = c1 * e[k] + c2 * inverse[k] * res[k];
+            rho = rho_new;
+        }
+    } else if (sweeps == 0) {
         memset(z, 0, sizeof(double) * m);
         memset(t, 0, sizeof(double) * m);
     } else {
@@ -395,7 +455,7 @@ static void mk_cf_mg_vcycle(const mk_cf_mg_level* levels, size_t l, size_t count
     double* P = coarse->padded;
     const size_t W = coarse->padded_width;
     for (size_t k = 0; k < m; k++) {
-        const double rk = r[k] - t[k];
+        const double rk = degree > 0 ? res[k] : r[k] - t[k];
         res[k] = rk;
         double* b = P + base[k];
         const float* w = pw + 25 * k;
@@ -413,6 +473,28 @@ static void mk_cf_mg_vcycle(const mk_cf_mg_level* levels, size_t l, size_t count
     mk_cf_mg_apply_at(levels, l, e, le, 0);
     const double ele = mk_cf_mg_dot(e, le, m);
     const double step = ele > 0 ? mk_cf_mg_dot(e, res, m) / ele : 0;
+    if (degree > 0) {
+        // z += step·e, res −= step·L e, then Chebyshev from there (d in e, L d in le).
+        double rho = 1 / sigma;
+        for (size_t k = 0; k < m; k++) {
+            z[k] += step * e[k];
+            res[k] -= step * le[k];
+            e[k] = inverse[k] * res[k] / theta;
+        }
+        for (int i = 0; i < degree; i++) {
+            for (size_t k = 0; k < m; k++) z[k] += e[k];
+            if (i + 1 == degree) break;
+            mk_cf_mg_apply_at(levels, l, e, le, 0);
+            const double rho_new = 1 / (2 * sigma - rho);
+            const double c1 = rho_new * rho, c2 = 2 * rho_new / delta;
+            for (size_t k = 0; k < m; k++) {
+                res[k] -= le[k];
+                e[k] = c1 * e[k] + c2 * inverse[k] * res[k];
+            }
+            rho = rho_new;
+        }
+        return;
+    }
     // Post-smoothing: the residual after the correction needs no product (L e is known).
     for (size_t k = 0; k < m; k++) {
         const double zk = z[k] + step * e[k];
@@ -516,6 +598,12 @@ int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double toler
         for (size_t k = 0; k < coarse->m; k++) coarse->inverse_diagonal[k] = coarse->diagonal[k] > 0 ? 1 / coarse->diagonal[k] : 0;
     }
 
+    // Chebyshev smoothing below the finest level: each such level's largest eigenvalue of
+    // D⁻¹A as its operator stands in this solve's cycles (level 1's is the Galerkin one when
+    // there is one), with a margin: power iterations approach it from below.
+    for (size_t l = 1; l + 1 < count; l++) {
+        if (levels[l].chebyshev > 0) levels[l].lambda_max = mk_cf_mg_chebyshev_margin * mk_cf_mg_largest_eigenvalue(levels, l);
+    }
     double rel = __builtin_sqrt(mk_cf_mg_dot(r, r, m)) / norm_b;
     int iterations = 0, stopped = 0, vcycle = 1;
     // The recurrence r −= step·q drifts from the true residual by rounding; the loop ends

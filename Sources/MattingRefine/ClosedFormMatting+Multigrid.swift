@@ -10,7 +10,8 @@ extension ClosedFormMatting {
 
     /// Coarse to fine like ``solve(_:statistics:pool:progress:isFinest:)``, but every level is
     /// solved by multigrid-preconditioned flexible CG over itself and all coarser levels
-    /// (`mk_f64_cf_mgcg`: damped-Jacobi smoothing, the coarse levels' own Laplacians,
+    /// (`mk_f64_cf_mgcg`: damped-Jacobi smoothing on the level solved, Chebyshev below
+    /// (``MultigridHierarchy/chebyshevDegree``), the coarse levels' own Laplacians,
     /// guided-filter prolongation, an energy-minimising coarse step; three products of `L` per
     /// iteration, and far fewer iterations than Jacobi at a relative residual of 1e-6), each
     /// starting from the coarser level's answer through the same guided prolongation; levels
@@ -21,8 +22,7 @@ extension ClosedFormMatting {
     /// With `galerkin` (the default), level 1 serves the finest level's V-cycles with the
     /// Galerkin operator `PᵀAP` of the finest Laplacian `A` and the guided prolongation `P`
     /// (an 11×11 stencil per coarse unknown, built once from 25 probing products of `A`)
-    /// instead of its own rediscretised Laplacian, with Jacobi damping
-    /// ``MultigridHierarchy/galerkinOmega``: about half the finest iterations at 1e-6 on the
+    /// instead of its own rediscretised Laplacian: about half the finest iterations at 1e-6 on the
     /// development set's real photos, a fifth fewer on the 1200×1800 benchmark
     /// (Docs/Quality.md). `checksGalerkin` (tests) records in `statistics.galerkinError` how
     /// far that operator is from `Pᵀ(A(P x))` computed through the cycle's own operators.
@@ -99,11 +99,14 @@ private struct MultigridHierarchy {
     /// the C loop then goes on with the diagonal), as ω = 1 does; 0.7 did not on any item. The guided prolongation's ε: 1e-4…1e-6 gave
     /// the same iterations; without it (piecewise constant) they doubled.
     static let sweeps: Int32 = 1, omega = 0.7, guidedEpsilon = 1e-5
-    /// The damping of the Jacobi sweeps on a level with a Galerkin operator. That operator's
-    /// diagonal is weak against its 120 neighbours, so ω = 0.7 there made the cycle worse
-    /// than no Galerkin operator at all (coffee, 1e-6: 244 finest iterations against 116);
-    /// 0.5 gave 144, 0.4 90, 0.3 74, 0.2 85, 0.12 92 (Docs/Quality.md).
-    static let galerkinOmega = 0.3
+    /// The levels below the finest smooth with a Chebyshev polynomial of this degree in
+    /// D⁻¹A, fitted to each level's estimated largest eigenvalue (the C loop estimates it),
+    /// rather than damped Jacobi, whose damping had to be tuned per level (0.3 on the Galerkin
+    /// level, whose diagonal is weak against its 120 neighbours). Coffee photo, 1e-6: 35
+    /// finest iterations instead of 74 and 16 % fewer instructions for the whole solve;
+    /// degree 3 gave 48 iterations, 6 gave 34 for more work, and Chebyshev on the finest level
+    /// too halved the iterations but doubled their cost (Docs/Quality.md).
+    static let chebyshevDegree: Int32 = 4
     let descriptors: UnsafeMutablePointer<mk_cf_mg_level>
     private var buffers: [UnsafeMutableRawPointer] = []
 
@@ -177,11 +180,11 @@ private struct MultigridHierarchy {
                 on_iteration: nil, on_iteration_context: nil,
                 extra_product: nil, extra_context: nil, extra_diagonal: nil, rhs: nil)
             // The second level's Galerkin operator (PᵀAP of the finest level), built by the C loop.
-            var galerkinStorage: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Int32>, Int)?
+            var galerkinStorage: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int32>, Int)?
             if l == 1, galerkin, m > 0 {
                 let gw = levels[l].width + 11, count = gw * (levels[l].height + 10)
                 let g = UnsafeMutablePointer<Float>.allocate(capacity: 132 * m)
-                let picture = UnsafeMutablePointer<Double>.allocate(capacity: count)
+                let picture = UnsafeMutablePointer<Float>.allocate(capacity: count)
                 picture.initialize(repeating: 0, count: count)
                 let index = UnsafeMutablePointer<Int32>.allocate(capacity: m)
                 for k in 0..<m {
@@ -200,7 +203,8 @@ private struct MultigridHierarchy {
                 galerkin: galerkinStorage?.0, galerkin_padded: galerkinStorage?.1,
                 galerkin_index: galerkinStorage.map { UnsafePointer($0.2) }, galerkin_width: galerkinStorage?.3 ?? 0,
                 checks_galerkin: checksGalerkin ? 1 : 0, galerkin_error: -1,
-                sweeps: Self.sweeps, post_sweeps: Self.sweeps, omega: galerkinStorage != nil ? Self.galerkinOmega : Self.omega))
+                sweeps: Self.sweeps, post_sweeps: Self.sweeps, omega: Self.omega,
+                chebyshev: Self.chebyshevDegree, lambda_max: 0))
         }
     }
 
