@@ -126,15 +126,14 @@ static void mk_cf_mg_apply_at(const mk_cf_mg_level* levels, size_t l, const doub
 
 // The Galerkin assembly's gather (mk_cf_mg_build_galerkin): per coarse tile, the rows of
 // A P for the fine unknowns whose stencil reaches the tile, then each coarse row of Pᵀ(A P).
-enum { mk_cf_mg_galerkin_region = 2 * 32 + 10 };  // fine pixels a side a coarse tile (32) reaches
 
 typedef struct mk_cf_mg_gather_state {
     const mk_cf_mg_level* fine;
     mk_cf_mg_level* coarse;
     const float* rows;        // A's rows: 25 per fine unknown
     const int32_t* fine_map;  // fine pixel -> unknown, or −1
-    double* scratch;          // per worker: region² rows of A P (49 each) + region² indices
-    size_t scratch_stride;
+    double* scratch;          // per worker: region rows of A P (49 each) + region indices
+    size_t scratch_stride, region;  // region: fine pixels a coarse tile's stencils reach, at most
     int32_t W, H, wc, hc;
 } mk_cf_mg_gather_state;
 
@@ -182,7 +181,7 @@ static void mk_cf_mg_gather_tile(void* context, size_t t, size_t worker) {
     const int32_t fy1 = tile->y0 + tile->height + 1 >= hc - 1 ? H : (2 * (tile->y0 + tile->height + 2) < H ? 2 * (tile->y0 + tile->height + 2) : H);
     const int32_t rw = fx1 - fx0;
     double* ap = st->scratch + worker * st->scratch_stride;
-    int32_t* slot = (int32_t*) (ap + 49 * (size_t) mk_cf_mg_galerkin_region * mk_cf_mg_galerkin_region);
+    int32_t* slot = (int32_t*) (ap + 49 * st->region);
     int32_t used = 0;
     for (int32_t y = fy0; y < fy1; y++) {
         for (int32_t x = fx0; x < fx1; x++) {
@@ -236,7 +235,15 @@ static int mk_cf_mg_build_galerkin(mk_cf_mg_level* fine, mk_cf_mg_level* coarse)
     const int32_t W = (int32_t) fine->padded_width - 4, H = (int32_t) (fine->n / (size_t) W);
     const int32_t wc = (int32_t) coarse->padded_width - 4, hc = (int32_t) (coarse->n / (size_t) wc);
     const size_t nf = (size_t) W * (size_t) H;
-    const size_t region = mk_cf_mg_galerkin_region * mk_cf_mg_galerkin_region;
+    // A coarse tile w × h reaches at most 2(w + 4) × 2(h + 4) fine pixels (one more row and
+    // column at the picture's far edges, where parents are clamped).
+    size_t side = 0;
+    for (size_t t = 0; t < coarse->system.tile_count; t++) {
+        const mk_cf_tile* tile = coarse->system.tiles + t;
+        const size_t s = (size_t) (tile->width > tile->height ? tile->width : tile->height);
+        if (2 * (s + 4) + 1 > side) side = 2 * (s + 4) + 1;
+    }
+    const size_t region = side * side;
     const size_t stride = 49 * region + (region + 1) / 2;  // A P rows, then the int32 slots
     const size_t workers = fine->system.threads > coarse->system.threads ? fine->system.threads : coarse->system.threads;
     float* rows = malloc(sizeof(float) * 25 * (mf ? mf : 1));
@@ -269,7 +276,7 @@ static int mk_cf_mg_build_galerkin(mk_cf_mg_level* fine, mk_cf_mg_level* coarse)
     }
     mk_cf_mg_gather_state st = {
         .fine = fine, .coarse = coarse, .rows = rows, .fine_map = fine_map, .scratch = scratch,
-        .scratch_stride = stride, .W = W, .H = H, .wc = wc, .hc = hc};
+        .scratch_stride = stride, .region = region, .W = W, .H = H, .wc = wc, .hc = hc};
     if (coarse->system.pool) {
         mk_threadpool_run(coarse->system.pool, coarse->system.tile_count, mk_cf_mg_gather_tile, &st);
     } else {
@@ -411,8 +418,8 @@ static void mk_cf_mg_vcycle(const mk_cf_mg_level* levels, size_t l, size_t count
     const int sweeps = level->sweeps, post_sweeps = level->post_sweeps;
     const double omega = level->omega;
     // The first level of a solve (the one its outer loop iterates on) smooths with damped
-    // Jacobi, the ones below with Chebyshev where they ask for it.
-    const int degree = l > 0 ? level->chebyshev : 0;
+    // Jacobi, the ones below with Chebyshev where they ask for it (and have an eigenvalue).
+    const int degree = l > 0 && level->lambda_max > 0 ? level->chebyshev : 0;
     // Chebyshev (Saad, Iterative Methods for Sparse Linear Systems, Algorithm 12.1) on
     // [a, b] = [fraction·λ, λ] of D⁻¹A's spectrum: `degree` products before the coarse
     // correction and degree − 1 after (the first step after it needs none).

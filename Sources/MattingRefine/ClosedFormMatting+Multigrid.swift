@@ -26,8 +26,10 @@ extension ClosedFormMatting {
     /// development set's real photos, a fifth fewer on the 1200×1800 benchmark
     /// (Docs/Quality.md). `checksGalerkin` (tests) records in `statistics.galerkinError` how
     /// far that operator is from `Pᵀ(A(P x))` computed through the cycle's own operators.
+    /// `chebyshevDegree` 0 (tests) smooths the levels below with damped Jacobi, as before.
     func solveMultigrid(
-        _ finest: Level, statistics: inout Statistics, pool: ThreadPool, galerkin: Bool = true, checksGalerkin: Bool = false
+        _ finest: Level, statistics: inout Statistics, pool: ThreadPool, galerkin: Bool = true, checksGalerkin: Bool = false,
+        chebyshevDegree: Int32 = MultigridHierarchy.chebyshevDegree
     ) throws -> [Float] {
         var levels = [finest]
         let coarsest = min(coarsestUnknownCount, Self.multigridCoarsestUnknownCount)
@@ -36,7 +38,8 @@ extension ClosedFormMatting {
             levels.append(last.halved(pool: pool))
         }
         let hierarchy = try MultigridHierarchy(
-            levels: levels, solver: self, pool: pool, galerkin: galerkin, checksGalerkin: checksGalerkin)
+            levels: levels, solver: self, pool: pool, galerkin: galerkin, checksGalerkin: checksGalerkin,
+            chebyshevDegree: chebyshevDegree)
         defer { hierarchy.deallocate() }
         var previous: UnsafeMutableBufferPointer<Double>?
         for l in stride(from: levels.count - 1, through: 0, by: -1) {
@@ -84,7 +87,7 @@ extension ClosedFormMatting {
 
 /// The levels' Laplacians, prolongations and the C descriptors `mk_f64_cf_mgcg` walks, with
 /// every buffer they point into (freed by ``deallocate()``).
-private struct MultigridHierarchy {
+struct MultigridHierarchy {
     let laplacians: [MattingLaplacian]
     /// Per level but the last: guided prolongation (stencil base and 25 weights per unknown).
     let prolongation: [(UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Float>)?]
@@ -107,6 +110,12 @@ private struct MultigridHierarchy {
     /// degree 3 gave 48 iterations, 6 gave 34 for more work, and Chebyshev on the finest level
     /// too halved the iterations but doubled their cost (Docs/Quality.md).
     static let chebyshevDegree: Int32 = 4
+    /// With `chebyshevDegree` 0 (tests): the damping of the Jacobi sweeps on the Galerkin
+    /// level, which smoothed it before. That operator's diagonal is weak against its 120
+    /// neighbours, so ω = 0.7 there made the cycle worse than no Galerkin operator at all
+    /// (coffee, 1e-6: 244 finest iterations against 116); 0.5 gave 144, 0.4 90, 0.3 74, 0.2
+    /// 85, 0.12 92 (Docs/Quality.md).
+    static let galerkinOmega = 0.3
     let descriptors: UnsafeMutablePointer<mk_cf_mg_level>
     private var buffers: [UnsafeMutableRawPointer] = []
 
@@ -115,7 +124,12 @@ private struct MultigridHierarchy {
     /// - checksGalerkin: the C loop also checks that operator (``galerkinError``; tests).
     /// - Throws: `CancellationError` if the pool's job is cancelled while the levels'
     ///   Laplacians are built.
-    init(levels: [ClosedFormMatting.Level], solver: ClosedFormMatting, pool: ThreadPool, galerkin: Bool, checksGalerkin: Bool) throws {
+    /// - chebyshevDegree: the Chebyshev smoothing's degree below the level solved (0: damped
+    ///   Jacobi there too).
+    init(
+        levels: [ClosedFormMatting.Level], solver: ClosedFormMatting, pool: ThreadPool, galerkin: Bool, checksGalerkin: Bool,
+        chebyshevDegree: Int32
+    ) throws {
         laplacians = try levels.map { level in
             try level.state.withUnsafeBufferPointer { state in
                 try level.withColour { colour in
@@ -203,8 +217,9 @@ private struct MultigridHierarchy {
                 galerkin: galerkinStorage?.0, galerkin_padded: galerkinStorage?.1,
                 galerkin_index: galerkinStorage.map { UnsafePointer($0.2) }, galerkin_width: galerkinStorage?.3 ?? 0,
                 checks_galerkin: checksGalerkin ? 1 : 0, galerkin_error: -1,
-                sweeps: Self.sweeps, post_sweeps: Self.sweeps, omega: Self.omega,
-                chebyshev: Self.chebyshevDegree, lambda_max: 0))
+                sweeps: Self.sweeps, post_sweeps: Self.sweeps,
+                omega: galerkinStorage != nil && chebyshevDegree == 0 ? Self.galerkinOmega : Self.omega,
+                chebyshev: chebyshevDegree, lambda_max: 0))
         }
     }
 
