@@ -667,12 +667,34 @@ int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double toler
 // Guided prolongation weights (see mk_multigrid.h): the guided filter's output at fine
 // pixel i, (1/K) Σ_{k∋j} (a_kᵀ I_i + b_k), is linear in the coarse values; its
 // coefficient for coarse pixel j' is (1/K) Σ_{k∋j, j'∈k} (1 + (I_i − μ_k)ᵀ Σ_k⁻¹ (I_j' − μ_k)) / |k|.
-void mk_cf_mg_guided_prolongation(
-    const int32_t* unknown, size_t m, int32_t fine_width, const float* fine_colour,
-    const float* coarse_planes, int32_t wc, int32_t hc,
-    double epsilon, int32_t* out_base, float* out_weight) {
+typedef struct mk_cf_mg_guided_state {
+    const int32_t* unknown;
+    size_t m;
+    int32_t fine_width;
+    const float* fine_colour;
+    const float* coarse_planes;
+    int32_t wc, hc;
+    double epsilon;
+    int32_t* out_base;
+    float* out_weight;
+} mk_cf_mg_guided_state;
+
+enum { mk_cf_mg_guided_chunk = 4096 };  // unknowns per task on the pool
+
+// The weights of unknowns chunk·t ..< chunk·(t + 1) (each unknown its own: any thread order).
+static void mk_cf_mg_guided_chunk_run(void* context, size_t t, size_t worker) {
+    (void) worker;
+    const mk_cf_mg_guided_state* st = context;
+    const int32_t* unknown = st->unknown;
+    const int32_t fine_width = st->fine_width, wc = st->wc, hc = st->hc;
+    const float* fine_colour = st->fine_colour;
+    const float* coarse_planes = st->coarse_planes;
+    const double epsilon = st->epsilon;
+    int32_t* out_base = st->out_base;
+    float* out_weight = st->out_weight;
     const size_t nc = (size_t) wc * (size_t) hc;
-    for (size_t k = 0; k < m; k++) {
+    const size_t k1 = (t + 1) * mk_cf_mg_guided_chunk < st->m ? (t + 1) * mk_cf_mg_guided_chunk : st->m;
+    for (size_t k = t * mk_cf_mg_guided_chunk; k < k1; k++) {
         const int32_t x = unknown[k] % fine_width, y = unknown[k] / fine_width;
         const int32_t jx = x / 2 < wc ? x / 2 : wc - 1, jy = y / 2 < hc ? y / 2 : hc - 1;
         const double I0 = fine_colour[3 * k], I1 = fine_colour[3 * k + 1], I2 = fine_colour[3 * k + 2];
@@ -718,5 +740,21 @@ void mk_cf_mg_guided_prolongation(
         }
         out_base[k] = jy * (wc + 4) + jx;  // (jx − 2, jy − 2) in padded coordinates
         for (int s = 0; s < 25; s++) out_weight[25 * k + s] = (float) (w[s] / windows);
+    }
+}
+
+void mk_cf_mg_guided_prolongation(
+    const int32_t* unknown, size_t m, int32_t fine_width, const float* fine_colour,
+    const float* coarse_planes, int32_t wc, int32_t hc,
+    double epsilon, int32_t* out_base, float* out_weight, struct mk_threadpool* pool) {
+    mk_cf_mg_guided_state st = {
+        .unknown = unknown, .m = m, .fine_width = fine_width, .fine_colour = fine_colour,
+        .coarse_planes = coarse_planes, .wc = wc, .hc = hc, .epsilon = epsilon,
+        .out_base = out_base, .out_weight = out_weight};
+    const size_t chunks = (m + mk_cf_mg_guided_chunk - 1) / mk_cf_mg_guided_chunk;
+    if (pool) {
+        mk_threadpool_run(pool, chunks, mk_cf_mg_guided_chunk_run, &st);
+    } else {
+        for (size_t t = 0; t < chunks; t++) mk_cf_mg_guided_chunk_run(&st, t, 0);
     }
 }

@@ -171,7 +171,7 @@ struct MultigridHierarchy {
             let pWeight = UnsafeMutablePointer<Float>.allocate(capacity: 25 * max(m, 1))
             mk_cf_mg_guided_prolongation(
                 fine.unknown, m, Int32(w), colour, levels[l + 1].planes, Int32(w2), Int32(levels[l + 1].height),
-                Self.guidedEpsilon, pBase, pWeight)
+                Self.guidedEpsilon, pBase, pWeight, pool.cPool)
             prolongation.append((pBase, pWeight))
         }
         self.prolongation = prolongation

@@ -70,11 +70,13 @@ typedef struct mk_cf_mg_level {
 /// ((wc + 4) wide).
 /// The weights are the guided filter's (radius 1, regularisation `epsilon`) with the coarse
 /// colour (3 planes wc × hc) as guide, evaluated with the fine pixel's colour: a coarse
-/// correction that is locally affine in colour reaches the fine grid intact.
+/// correction that is locally affine in colour reaches the fine grid intact. Runs in chunks
+/// of unknowns on `pool` (NULL: the calling thread); each unknown's weights are its own, so
+/// the result does not depend on the thread count.
 void mk_cf_mg_guided_prolongation(
     const int32_t* unknown, size_t m, int32_t fine_width, const float* fine_colour,
     const float* coarse_planes, int32_t wc, int32_t hc,
-    double epsilon, int32_t* out_base, float* out_weight);
+    double epsilon, int32_t* out_base, float* out_weight, struct mk_threadpool* pool);
 
 /// out[k] = Σ weights · (a padded coarse picture) over fine unknown k's stencil: the
 /// prolongation of `level` (not the last) applied to any coarse picture, e.g. a coarse
