@@ -8,9 +8,18 @@ extension ClosedFormMatting {
     /// (Docs/Quality.md).
     static let multigridCoarsestUnknownCount = 300
 
+    /// The share of a multigrid solve's progress that level `l` (> 0) of `count` ends: the
+    /// coarser levels split the first quarter, each twice its next coarser one's share.
+    static func coarseShare(level l: Int, of count: Int) -> ClosedRange<Double> {
+        let below = count - 1  // levels under the finest
+        let end = 0.25 / Double(1 << (below - 1)) * Double(1 << (below - l))
+        return end / 2...end
+    }
+
     /// Coarse to fine like ``solve(_:statistics:pool:progress:isFinest:)``, but every level is
     /// solved by multigrid-preconditioned flexible CG over itself and all coarser levels
-    /// (`mk_f64_cf_mgcg`: damped-Jacobi smoothing, the coarse levels' own Laplacians,
+    /// (`mk_f64_cf_mgcg`: damped-Jacobi smoothing on the level solved, Chebyshev below
+    /// (``MultigridHierarchy/chebyshevDegree``), the coarse levels' own Laplacians,
     /// guided-filter prolongation, an energy-minimising coarse step; three products of `L` per
     /// iteration, and far fewer iterations than Jacobi at a relative residual of 1e-6), each
     /// starting from the coarser level's answer through the same guided prolongation; levels
@@ -22,21 +31,14 @@ extension ClosedFormMatting {
     /// With `galerkin` (the default), level 1 serves the finest level's V-cycles with the
     /// Galerkin operator `PᵀAP` of the finest Laplacian `A` and the guided prolongation `P`
     /// (an 11×11 stencil per coarse unknown, built once from 25 probing products of `A`)
-    /// instead of its own rediscretised Laplacian, with Jacobi damping
-    /// ``MultigridHierarchy/galerkinOmega``: about half the finest iterations at 1e-6 on the
+    /// instead of its own rediscretised Laplacian: about half the finest iterations at 1e-6 on the
     /// development set's real photos, a fifth fewer on the 1200×1800 benchmark
     /// (Docs/Quality.md). `checksGalerkin` (tests) records in `statistics.galerkinError` how
     /// far that operator is from `Pᵀ(A(P x))` computed through the cycle's own operators.
-    /// The share of a multigrid solve's progress that level `l` (> 0) of `count` ends: the
-    /// coarser levels split the first quarter, each twice its next coarser one's share.
-    static func coarseShare(level l: Int, of count: Int) -> ClosedRange<Double> {
-        let below = count - 1  // levels under the finest
-        let end = 0.25 / Double(1 << (below - 1)) * Double(1 << (below - l))
-        return end / 2...end
-    }
-
+    /// `chebyshevDegree` 0 (tests) smooths the levels below with damped Jacobi, as before.
     func solveMultigrid(
-        _ finest: Level, statistics: inout Statistics, pool: ThreadPool, galerkin: Bool = true, checksGalerkin: Bool = false
+        _ finest: Level, statistics: inout Statistics, pool: ThreadPool, galerkin: Bool = true, checksGalerkin: Bool = false,
+        chebyshevDegree: Int32 = MultigridHierarchy.chebyshevDegree
     ) throws -> [Float] {
         var levels = [finest]
         let coarsest = min(coarsestUnknownCount, Self.multigridCoarsestUnknownCount)
@@ -45,7 +47,8 @@ extension ClosedFormMatting {
             levels.append(last.halved(pool: pool))
         }
         let hierarchy = try MultigridHierarchy(
-            levels: levels, solver: self, pool: pool, galerkin: galerkin, checksGalerkin: checksGalerkin)
+            levels: levels, solver: self, pool: pool, galerkin: galerkin, checksGalerkin: checksGalerkin,
+            chebyshevDegree: chebyshevDegree)
         defer { hierarchy.deallocate() }
         var previous: UnsafeMutableBufferPointer<Double>?
         for l in stride(from: levels.count - 1, through: 0, by: -1) {
@@ -116,7 +119,7 @@ extension ClosedFormMatting {
 
 /// The levels' Laplacians, prolongations and the C descriptors `mk_f64_cf_mgcg` walks, with
 /// every buffer they point into (freed by ``deallocate()``).
-private struct MultigridHierarchy {
+struct MultigridHierarchy {
     let laplacians: [MattingLaplacian]
     /// Per level but the last: guided prolongation (stencil base and 25 weights per unknown).
     let prolongation: [(UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Float>)?]
@@ -131,10 +134,19 @@ private struct MultigridHierarchy {
     /// the C loop then goes on with the diagonal), as ω = 1 does; 0.7 did not on any item. The guided prolongation's ε: 1e-4…1e-6 gave
     /// the same iterations; without it (piecewise constant) they doubled.
     static let sweeps: Int32 = 1, omega = 0.7, guidedEpsilon = 1e-5
-    /// The damping of the Jacobi sweeps on a level with a Galerkin operator. That operator's
-    /// diagonal is weak against its 120 neighbours, so ω = 0.7 there made the cycle worse
-    /// than no Galerkin operator at all (coffee, 1e-6: 244 finest iterations against 116);
-    /// 0.5 gave 144, 0.4 90, 0.3 74, 0.2 85, 0.12 92 (Docs/Quality.md).
+    /// The levels below the finest smooth with a Chebyshev polynomial of this degree in
+    /// D⁻¹A, fitted to each level's estimated largest eigenvalue (the C loop estimates it),
+    /// rather than damped Jacobi, whose damping had to be tuned per level (0.3 on the Galerkin
+    /// level, whose diagonal is weak against its 120 neighbours). Coffee photo, 1e-6: 35
+    /// finest iterations instead of 74 and 16 % fewer instructions for the whole solve;
+    /// degree 3 gave 48 iterations, 6 gave 34 for more work, and Chebyshev on the finest level
+    /// too halved the iterations but doubled their cost (Docs/Quality.md).
+    static let chebyshevDegree: Int32 = 4
+    /// With `chebyshevDegree` 0 (tests): the damping of the Jacobi sweeps on the Galerkin
+    /// level, which smoothed it before. That operator's diagonal is weak against its 120
+    /// neighbours, so ω = 0.7 there made the cycle worse than no Galerkin operator at all
+    /// (coffee, 1e-6: 244 finest iterations against 116); 0.5 gave 144, 0.4 90, 0.3 74, 0.2
+    /// 85, 0.12 92 (Docs/Quality.md).
     static let galerkinOmega = 0.3
     let descriptors: UnsafeMutablePointer<mk_cf_mg_level>
     private var buffers: [UnsafeMutableRawPointer] = []
@@ -144,7 +156,12 @@ private struct MultigridHierarchy {
     /// - checksGalerkin: the C loop also checks that operator (``galerkinError``; tests).
     /// - Throws: `CancellationError` if the pool's job is cancelled while the levels'
     ///   Laplacians are built.
-    init(levels: [ClosedFormMatting.Level], solver: ClosedFormMatting, pool: ThreadPool, galerkin: Bool, checksGalerkin: Bool) throws {
+    /// - chebyshevDegree: the Chebyshev smoothing's degree below the level solved (0: damped
+    ///   Jacobi there too).
+    init(
+        levels: [ClosedFormMatting.Level], solver: ClosedFormMatting, pool: ThreadPool, galerkin: Bool, checksGalerkin: Bool,
+        chebyshevDegree: Int32
+    ) throws {
         laplacians = try levels.map { level in
             try level.state.withUnsafeBufferPointer { state in
                 try level.withColour { colour in
@@ -156,8 +173,11 @@ private struct MultigridHierarchy {
             }
         }
         var prolongation: [(UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Float>)?] = []
-        padded = zip(levels, laplacians).map { level, L in
-            let pw = level.width + 4, count = pw * (level.height + 4), m = L.unknownCount
+        padded = zip(levels, laplacians).enumerated().map { l, pair in
+            let (level, L) = pair
+            // Only a coarse level's padded picture is read (by the finer level's prolongation
+            // and restriction): the finest level's is left empty (17 MB at 1200×1800).
+            let pw = level.width + 4, count = l == 0 ? 1 : pw * (level.height + 4), m = L.unknownCount
             let picture = UnsafeMutablePointer<Double>.allocate(capacity: count)
             picture.initialize(repeating: 0, count: count)
             let index = UnsafeMutablePointer<Int32>.allocate(capacity: max(m, 1))
@@ -183,7 +203,7 @@ private struct MultigridHierarchy {
             let pWeight = UnsafeMutablePointer<Float>.allocate(capacity: 25 * max(m, 1))
             mk_cf_mg_guided_prolongation(
                 fine.unknown, m, Int32(w), colour, levels[l + 1].planes, Int32(w2), Int32(levels[l + 1].height),
-                Self.guidedEpsilon, pBase, pWeight)
+                Self.guidedEpsilon, pBase, pWeight, pool.cPool)
             prolongation.append((pBase, pWeight))
         }
         self.prolongation = prolongation
@@ -206,11 +226,11 @@ private struct MultigridHierarchy {
                 on_iteration: nil, on_iteration_context: nil,
                 extra_product: nil, extra_context: nil, extra_diagonal: nil, rhs: nil)
             // The second level's Galerkin operator (PᵀAP of the finest level), built by the C loop.
-            var galerkinStorage: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Int32>, Int)?
+            var galerkinStorage: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int32>, Int)?
             if l == 1, galerkin, m > 0 {
                 let gw = levels[l].width + 11, count = gw * (levels[l].height + 10)
                 let g = UnsafeMutablePointer<Float>.allocate(capacity: 132 * m)
-                let picture = UnsafeMutablePointer<Double>.allocate(capacity: count)
+                let picture = UnsafeMutablePointer<Float>.allocate(capacity: count)
                 picture.initialize(repeating: 0, count: count)
                 let index = UnsafeMutablePointer<Int32>.allocate(capacity: m)
                 for k in 0..<m {
@@ -229,7 +249,9 @@ private struct MultigridHierarchy {
                 galerkin: galerkinStorage?.0, galerkin_padded: galerkinStorage?.1,
                 galerkin_index: galerkinStorage.map { UnsafePointer($0.2) }, galerkin_width: galerkinStorage?.3 ?? 0,
                 checks_galerkin: checksGalerkin ? 1 : 0, galerkin_error: -1,
-                sweeps: Self.sweeps, post_sweeps: Self.sweeps, omega: galerkinStorage != nil ? Self.galerkinOmega : Self.omega))
+                sweeps: Self.sweeps, post_sweeps: Self.sweeps,
+                omega: galerkinStorage != nil && chebyshevDegree == 0 ? Self.galerkinOmega : Self.omega,
+                chebyshev: chebyshevDegree, lambda_max: 0))
         }
     }
 

@@ -116,6 +116,29 @@ import Testing
         #expect(mean <= 1e-3 && worst <= 0.02, "mean \(mean), max \(worst)")
     }
 
+    /// Chebyshev smoothing on the levels below the finest (degree 4, fitted to each level's
+    /// estimated largest eigenvalue) needs fewer finest iterations than the damped Jacobi
+    /// sweeps it replaced (ω 0.3 on the Galerkin level, 0.7 below), and lands on the same
+    /// minimiser.
+    @Test func chebyshevNeedsFewerIterations() throws {
+        let (image, trimap, reference) = try Self.inputs()
+        var solver = ClosedFormMatting()
+        solver.tolerance = 1e-6
+        func solve(degree: Int32) throws -> (alpha: [Float], iterations: Int) {
+            let finest = ClosedFormMatting.Level(
+                width: image.width, height: image.height, planes: [], image: image.rgbImage,
+                state: ClosedFormMatting.states(of: trimap), guess: nil)
+            var statistics = ClosedFormMatting.Statistics()
+            let alpha = try solver.solveMultigrid(finest, statistics: &statistics, pool: .serial, chebyshevDegree: degree)
+            return (alpha, statistics.levels[0].iterations)
+        }
+        let jacobi = try solve(degree: 0), chebyshev = try solve(degree: 4)
+        #expect(chebyshev.iterations < jacobi.iterations, "finest: chebyshev \(chebyshev.iterations), jacobi \(jacobi.iterations)")
+        let alpha = try FloatImage(width: image.width, height: image.height, layout: .gray, components: chebyshev.alpha)
+        let (mean, worst) = Self.difference(alpha, reference, trimap)
+        #expect(mean <= 1e-3 && worst <= 0.02, "mean \(mean), max \(worst)")
+    }
+
     /// Products run over tiles on the pool, every other step is serial in unknown order:
     /// bit-identical alphas for any thread count.
     @Test func multigridIsIndependentOfThreadCount() throws {

@@ -20,7 +20,7 @@ extern "C" {
 ///   picture with a 2-pixel border, which the finer level's prolongation reads and its
 ///   restriction accumulates into (so neither needs indices nor branches);
 ///   `padded_index`: each unknown's position there; `padded_width`: width + 4;
-///   `padded_count`: its size.
+///   `padded_count`: its size. Level 0 (never a coarse level) needs only `padded_width`.
 /// - `work`: 9·m doubles of scratch.
 typedef struct mk_cf_mg_level {
     mk_cf_system system;
@@ -41,11 +41,11 @@ typedef struct mk_cf_mg_level {
     /// k (11 rows of 12, the last of each 0), where A is the next finer level's operator and
     /// P its prolongation from here. mk_f64_cf_mgcg builds it when this level is its second
     /// level and uses it wherever this level serves as a coarse grid. `galerkin_padded`:
-    /// (width + 11)·(height + 10) doubles of scratch (5 columns left, 6 right, 5 rows above
+    /// (width + 11)·(height + 10) floats of scratch (5 columns left, 6 right, 5 rows above
     /// and below), all 0 on entry; `galerkin_index`: each unknown's position there;
     /// `galerkin_width`: width + 11.
     float* galerkin;
-    double* galerkin_padded;
+    float* galerkin_padded;
     const int32_t* galerkin_index;
     size_t galerkin_width;
     /// Test hook: nonzero asks mk_f64_cf_mgcg to check the Galerkin operator it builds,
@@ -53,9 +53,14 @@ typedef struct mk_cf_mg_level {
     /// (through the cycle's own prolongation, product and restriction) to `galerkin_error`.
     int checks_galerkin;
     double galerkin_error;
-    int sweeps;       // damped-Jacobi sweeps before the coarse correction (≥ 0)
+    int sweeps;       // damped-Jacobi sweeps before the coarse correction (≥ 0; see `chebyshev`)
     int post_sweeps;  // after it (≥ 1)
     double omega;     // their damping
+    /// Chebyshev smoothing instead, on a level below the first of a solve (> 0: its degree,
+    /// the steps either side): the polynomial in D⁻¹A that is smallest on [0.1·λ, λ],
+    /// λ = `lambda_max` (D⁻¹A's largest eigenvalue; mk_f64_cf_mgcg estimates it per solve).
+    int chebyshev;
+    double lambda_max;
 } mk_cf_mg_level;
 
 /// Guided prolongation from the next level: per fine unknown k (pixel unknown[k] of a
@@ -65,11 +70,13 @@ typedef struct mk_cf_mg_level {
 /// ((wc + 4) wide).
 /// The weights are the guided filter's (radius 1, regularisation `epsilon`) with the coarse
 /// colour (3 planes wc × hc) as guide, evaluated with the fine pixel's colour: a coarse
-/// correction that is locally affine in colour reaches the fine grid intact.
+/// correction that is locally affine in colour reaches the fine grid intact. Runs in chunks
+/// of unknowns on `pool` (NULL: the calling thread); each unknown's weights are its own, so
+/// the result does not depend on the thread count.
 void mk_cf_mg_guided_prolongation(
     const int32_t* unknown, size_t m, int32_t fine_width, const float* fine_colour,
     const float* coarse_planes, int32_t wc, int32_t hc,
-    double epsilon, int32_t* out_base, float* out_weight);
+    double epsilon, int32_t* out_base, float* out_weight, struct mk_threadpool* pool);
 
 /// out[k] = Σ weights · (a padded coarse picture) over fine unknown k's stencil: the
 /// prolongation of `level` (not the last) applied to any coarse picture, e.g. a coarse
