@@ -49,14 +49,7 @@ struct FaceDetectorTests {
     /// The full-range model as the filter uses it; the short-range model finds neither (each
     /// face is about 24 pixels of its 128 here: it is made for faces near the camera).
     @Test func findsTwoFacesSideBySide() throws {
-        let one = try PersonDetectorTests.astronaut()
-        var two = Image(width: one.width * 2, height: one.height, layout: .rgb)
-        for y in 0..<one.height {
-            for x in 0..<one.width {
-                for c in 0..<3 { two[x, y, c] = one[x, y, c]; two[x + one.width, y, c] = one[x, y, c] }
-            }
-        }
-        let faces = try Self.requireDetector(.full, recall: true).faces(in: two)
+        let faces = try Self.requireDetector(.full, recall: true).faces(in: try PersonDetectorTests.twoAstronauts())
         #expect(faces.count == 2, "\(faces.map { ($0.score, $0.box) })")
         let centres = faces.map { $0.box.x + $0.box.width / 2 }.sorted()
         if centres.count == 2 {
@@ -68,12 +61,8 @@ struct FaceDetectorTests {
     /// and her body below the chin. The full-range model as the filter uses it (minimum score
     /// 0.5); the short-range one finds a "face" (score 0.52) across her suit in the last.
     @Test func findsNoFaceWhereThereIsNone() throws {
-        let photo = try PersonDetectorTests.astronaut()
-        var corner = Image(width: 96, height: 96, layout: .rgb)
-        for y in 0..<96 { for x in 0..<96 { for c in 0..<3 { corner[x, y, c] = photo[160 + x, y, c] } } }
-        var gradient = Image(width: 200, height: 150, layout: .rgb)
-        for y in 0..<150 { for x in 0..<200 { gradient[x, y, 0] = UInt8(x); gradient[x, y, 1] = UInt8(y); gradient[x, y, 2] = 128 } }
-        let body = photo.cropped(to: ImageRect(x: 0, y: 120, width: 256, height: 136))
+        let (corner, gradient) = try PersonDetectorTests.emptyPictures()
+        let body = try PersonDetectorTests.astronaut().cropped(to: ImageRect(x: 0, y: 120, width: 256, height: 136))
         let detector = try Self.requireDetector(.full, recall: true)
         #expect(try detector.faces(in: corner).isEmpty)
         #expect(try detector.faces(in: gradient).isEmpty)
