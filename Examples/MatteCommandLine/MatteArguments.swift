@@ -32,7 +32,7 @@ public struct MatteArguments: ParsableArguments {
     @Option(help: "A .tflite or .onnx model instead of the default (its preset is chosen from its interface).")
     public var model: String?
 
-    @Flag(inversion: .prefixedNo, help: "Model path: keep only mask regions that belong to a person the pose detector finds (a separate statue, flag or bush is dropped; no person found: mask as it is). Default: off.")
+    @Flag(inversion: .prefixedNo, help: "Model path: keep only mask regions that belong to a person the pose or face detector finds (a separate statue, flag or bush is dropped; a person neither finds is dropped too; nothing found: mask as it is). Default: off.")
     public var peopleOnly: Bool?
 
     @Flag(help: "Solve the alpha with the information-flow terms (Aksoy et al. 2017) added to the closed form: crisper strands and fur on the measured composites, but about 20× the solver's CPU time. Default: off.")

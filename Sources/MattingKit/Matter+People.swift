@@ -1,23 +1,36 @@
 import Foundation
 import MattingImage
 
-/// The pose detector a ``Matter`` uses for ``MattingOptions/peopleOnly``: loaded and compiled
-/// for the Matter's pool on first use, once; a missing or unloadable model file is remembered
-/// as "no detector" (the option then leaves masks as they are, as with no person found).
+/// The detectors a ``Matter`` uses for ``MattingOptions/peopleOnly``: MediaPipe's pose
+/// detector and its full-range face detector, each loaded and compiled for the Matter's pool
+/// on first use, once; a missing or unloadable model file is remembered as "no detector" (the
+/// option then goes by the other one, and with neither leaves masks as they are, as with no
+/// person found).
 final class PersonDetectorSlot: @unchecked Sendable {
-    // @unchecked: `state` is only touched under `lock`.
+    // @unchecked: `pose` and `face` are only touched under `lock`.
     private let lock = NSLock()
-    private var state: PersonDetector??
+    private var pose: PersonDetector??
+    private var face: FaceDetector??
     private let pool: ThreadPool
 
     init(pool: ThreadPool) { self.pool = pool }
 
-    /// The detector, loading it on the first call.
+    /// The pose detector, loading it on the first call.
     var detector: PersonDetector? {
         lock.withLock {
-            if let state { return state }
+            if let pose { return pose }
             let loaded = try? PersonDetector(pool: pool)
-            state = .some(loaded)
+            pose = .some(loaded)
+            return loaded
+        }
+    }
+
+    /// The face detector, loading it on the first call.
+    var faceDetector: FaceDetector? {
+        lock.withLock {
+            if let face { return face }
+            let loaded = try? FaceDetector(range: .full, minimumScore: FaceDetector.recallScore, pool: pool)
+            face = .some(loaded)
             return loaded
         }
     }
@@ -25,17 +38,22 @@ final class PersonDetectorSlot: @unchecked Sendable {
 
 extension Matter {
     /// The network's coarse alpha for the working copy, with ``MattingOptions/peopleOnly``
-    /// applied (both the whole-picture and the strip paths call this), and, when ``MattingOptions/hairAwareTrimap`` and
-    /// ``MattingOptions/peopleOnly`` are both on (so the detector has run anyway), the region
-    /// around and above each detected person's head in the working copy's pixels, where the
-    /// trimap's band is wide (`ImageRect`). No detector run is added for the hair band.
+    /// applied (both the whole-picture and the strip paths call this: regions kept when a
+    /// pose detection or the body under a detected face reaches them, both detectors run on
+    /// the photo and on three squares along a wide or tall one), and, when
+    /// ``MattingOptions/hairAwareTrimap`` and ``MattingOptions/peopleOnly`` are both on (so the detector has run anyway), the region
+    /// around and above each pose detection's head in the working copy's pixels, where the
+    /// trimap's band is wide (`ImageRect`). No detector run is added for the hair band (the
+    /// faces are not used for it: the band was measured with the pose detector's boxes).
     func coarseAlphaAndHeads(
         for working: Image, runner: SegmentationRunner, options: MattingOptions
     ) throws -> (alpha: FloatImage, heads: [ImageRect]) {
         let coarse = try runner.coarseAlpha(for: working)
-        guard options.peopleOnly, let detector = people.detector else { return (coarse, []) }
-        let found = try detector.peopleInSquares(of: working, pool: pool)
-        let kept = PersonDetector.keepingPeople(coarse, people: found, photoWidth: working.width, photoHeight: working.height)
+        guard options.peopleOnly else { return (coarse, []) }
+        let found = try people.detector?.peopleInSquares(of: working, pool: pool) ?? []
+        let faces = try people.faceDetector?.facesInSquares(of: working, pool: pool) ?? []
+        let kept = PersonDetector.keepingPeople(
+            coarse, people: found, faces: faces, photoWidth: working.width, photoHeight: working.height)
         let heads = options.hairAwareTrimap ? found.map { Self.hairRegion($0, width: working.width, height: working.height) } : []
         return (kept, heads)
     }

@@ -34,14 +34,16 @@ public struct MattingOptions: Sendable, Hashable, Codable {
     /// Trimap generation and solver settings.
     public var refiner: Refiner
     /// On the automatic (model) path, keep only the parts of the network's mask that belong
-    /// to a person MediaPipe's pose detector finds in the photo: a separate statue, flag or
-    /// bush the network took for part of someone is cleared before refinement. Parts joined
-    /// to a person stay (the filter works on connected regions). With no person detected,
-    /// or without the detector's model file (`Scripts/fetch-models.sh` installs
-    /// `pose_detection.tflite`), the mask is used as it is. Other paths ignore it.
+    /// to a person MediaPipe's detectors find in the photo (the pose detector, and the
+    /// full-range face detector, each face standing for a body below it): a separate statue,
+    /// flag or bush the network took for part of someone is cleared before refinement. Parts
+    /// joined to a person stay (the filter works on connected regions). With no person or
+    /// face detected, or without the detectors' model files (`Scripts/fetch-models.sh`
+    /// installs them), the mask is used as it is. Other paths ignore it.
     /// Default off: on the project's people photos it changed no IoU (their mistakes are joined
-    /// to a person), the detector finds one or two people of four in a group, and it costs a
-    /// 0.86-GFLOP detector run per photo and square (figures in Docs/Quality.md).
+    /// to a person); a person neither detector finds (turned away, cut by the frame) is
+    /// cleared, which happens on one of them; and it costs eight detector runs per wide or tall
+    /// photo (figures in Docs/Quality.md).
     public var peopleOnly: Bool
 
     /// How far the alpha solver goes: ``SolverAccuracy/fast`` runs ``refiner``'s `solver` as it

@@ -14,6 +14,29 @@ struct PersonDetectorTests {
 
     static let detector: PersonDetector? = try? PersonDetector()
 
+    /// Two copies of the astronaut side by side (512×256).
+    static func twoAstronauts() throws -> Image {
+        let one = try astronaut()
+        var two = Image(width: one.width * 2, height: one.height, layout: .rgb)
+        for y in 0..<one.height {
+            for x in 0..<one.width {
+                for c in 0..<3 { two[x, y, c] = one[x, y, c]; two[x + one.width, y, c] = one[x, y, c] }
+            }
+        }
+        return two
+    }
+
+    /// Pictures with nobody in them: the astronaut photo's own top-right background (wall and
+    /// shuttle, 96×96), and a smooth 200×150 gradient.
+    static func emptyPictures() throws -> (corner: Image, gradient: Image) {
+        let photo = try astronaut()
+        var corner = Image(width: 96, height: 96, layout: .rgb)
+        for y in 0..<96 { for x in 0..<96 { for c in 0..<3 { corner[x, y, c] = photo[160 + x, y, c] } } }
+        var gradient = Image(width: 200, height: 150, layout: .rgb)
+        for y in 0..<150 { for x in 0..<200 { gradient[x, y, 0] = UInt8(x); gradient[x, y, 1] = UInt8(y); gradient[x, y, 2] = 128 } }
+        return (corner, gradient)
+    }
+
     static func requireDetector() throws -> PersonDetector {
         guard let detector else {
             Issue.record("the pose detector is missing: run Scripts/fetch-models.sh (or set MATTINGKIT_MODEL_DIR)")
@@ -41,14 +64,7 @@ struct PersonDetectorTests {
 
     /// Two copies side by side: two people, one in each half; letterboxing maps them back.
     @Test func findsTwoPeopleSideBySide() throws {
-        let one = try Self.astronaut()
-        var two = Image(width: one.width * 2, height: one.height, layout: .rgb)
-        for y in 0..<one.height {
-            for x in 0..<one.width {
-                for c in 0..<3 { two[x, y, c] = one[x, y, c]; two[x + one.width, y, c] = one[x, y, c] }
-            }
-        }
-        let people = try Self.requireDetector().people(in: two)
+        let people = try Self.requireDetector().people(in: try Self.twoAstronauts())
         #expect(people.count == 2, "\(people.map { ($0.score, $0.face) })")
         let shoulders = people.map(\.keypoints[2].x).sorted()
         if shoulders.count == 2 {
@@ -59,11 +75,7 @@ struct PersonDetectorTests {
     /// A picture with nobody in it: the photo's own top-right background (wall and shuttle),
     /// and a smooth gradient.
     @Test func findsNobodyWhereThereIsNobody() throws {
-        let photo = try Self.astronaut()
-        var corner = Image(width: 96, height: 96, layout: .rgb)
-        for y in 0..<96 { for x in 0..<96 { for c in 0..<3 { corner[x, y, c] = photo[160 + x, y, c] } } }
-        var gradient = Image(width: 200, height: 150, layout: .rgb)
-        for y in 0..<150 { for x in 0..<200 { gradient[x, y, 0] = UInt8(x); gradient[x, y, 1] = UInt8(y); gradient[x, y, 2] = 128 } }
+        let (corner, gradient) = try Self.emptyPictures()
         let detector = try Self.requireDetector()
         #expect(try detector.people(in: corner).isEmpty)
         #expect(try detector.people(in: gradient).isEmpty)
