@@ -35,6 +35,9 @@ public struct MatteArguments: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Model path: keep only mask regions that belong to a person the pose or face detector finds (a separate statue, flag or bush is dropped; a person neither finds is dropped too; nothing found: mask as it is). Default: off.")
     public var peopleOnly: Bool?
 
+    @Flag(inversion: .prefixedNo, help: "Model path: run the selfie model again on a head-and-shoulders square around each person the pose or face detector finds and blend its mask in (raising alpha only, feathered to the square's edge). Default: off.")
+    public var personCrops: Bool?
+
     @Flag(help: "Solve the alpha with the information-flow terms (Aksoy et al. 2017) added to the closed form: crisper strands and fur on the measured composites, but about 20× the solver's CPU time. Default: off.")
     public var informationFlow = false
 
@@ -94,6 +97,7 @@ public struct MatteArguments: ParsableArguments {
             peopleOnly: peopleOnly ?? MattingOptions.defaultPeopleOnly, solverAccuracy: solver)
         if informationFlow { options.informationFlow = InformationFlow() }
         options.hairAwareTrimap = hairAwareTrimap ?? false
+        options.personCrops = personCrops ?? MattingOptions.defaultPersonCrops
         return options
     }
 

@@ -46,6 +46,15 @@ public struct MattingOptions: Sendable, Hashable, Codable {
     /// photo (figures in Docs/Quality.md).
     public var peopleOnly: Bool
 
+    /// Model path: the selfie model runs again on a head-and-shoulders square around each
+    /// person the pose or face detector finds, and each crop's mask is blended into the
+    /// whole-photo mask inside its square, its weight falling to zero at the square's edges
+    /// (so no seam), raising alpha only (an undetected person keeps the whole-photo mask; so
+    /// does everything outside the squares). With no detection, or without the detectors'
+    /// model files, the mask is used as it is. Other paths ignore it. Default off (figures in
+    /// Docs/Quality.md, "Person crops").
+    public var personCrops: Bool = MattingOptions.defaultPersonCrops
+
     /// How far the alpha solver goes: ``SolverAccuracy/fast`` runs ``refiner``'s `solver` as it
     /// is (by default Jacobi-preconditioned, stopped at a relative residual of 1e-3);
     /// ``SolverAccuracy/exact`` runs it to the exact minimiser of the closed-form energy
@@ -115,12 +124,15 @@ public struct MattingOptions: Sendable, Hashable, Codable {
     /// The default of ``peopleOnly``.
     public static let defaultPeopleOnly = false
 
+    /// The default of ``personCrops``.
+    public static let defaultPersonCrops = false
+
     private enum CodingKeys: String, CodingKey {
-        case operations, background, enhance, estimatesForeground, inputPolicy, refiner, peopleOnly, solverAccuracy
+        case operations, background, enhance, estimatesForeground, inputPolicy, refiner, peopleOnly, solverAccuracy, personCrops
     }
 
     /// Decodes options; fields added since a form was stored (``peopleOnly``,
-    /// ``solverAccuracy``) take their
+    /// ``solverAccuracy``, ``personCrops``) take their
     /// defaults when absent, so older JSON still decodes.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -132,6 +144,7 @@ public struct MattingOptions: Sendable, Hashable, Codable {
         refiner = try c.decode(Refiner.self, forKey: .refiner)
         peopleOnly = try c.decodeIfPresent(Bool.self, forKey: .peopleOnly) ?? Self.defaultPeopleOnly
         solverAccuracy = try c.decodeIfPresent(SolverAccuracy.self, forKey: .solverAccuracy)
+        personCrops = try c.decodeIfPresent(Bool.self, forKey: .personCrops) ?? Self.defaultPersonCrops
     }
 
     /// The refine stage on a path whose solver accuracy defaults to `pathDefault`: ``refiner``,
