@@ -42,7 +42,7 @@ extension Matter {
     /// pose detection or the body under a detected face reaches them, both detectors run on
     /// the photo and on three squares along a wide or tall one) and then
     /// ``MattingOptions/personCrops`` (the face detector's head-and-shoulders squares segmented
-    /// again and raising the uncertain alpha inside them; the returned mask is then finer than
+    /// again and raising the alpha inside them, feathered to their edges; the returned mask is then finer than
     /// the network's output), and, when
     /// ``MattingOptions/hairAwareTrimap`` and ``MattingOptions/peopleOnly`` are both on (so the detector has run anyway), the region
     /// around and above each pose detection's head in the working copy's pixels, where the
@@ -62,14 +62,14 @@ extension Matter {
         }
         if options.personCrops {
             let squares = Self.headAndShoulders(faces: faces, width: working.width, height: working.height)
-            alpha = try Self.raisingUncertain(alpha, of: working, crops: squares, pool: pool) { try runner.coarseAlpha(for: $0) }
+            alpha = try Self.raisingWithCrops(alpha, of: working, crops: squares, pool: pool) { try runner.coarseAlpha(for: $0) }
         }
         let heads = options.peopleOnly && options.hairAwareTrimap
             ? found.map { Self.hairRegion($0, width: working.width, height: working.height) } : []
         return (alpha, heads)
     }
 
-    /// The longest side of the mask ``raisingUncertain(_:of:crops:pool:segment:)`` returns (the
+    /// The longest side of the mask ``raisingWithCrops(_:of:crops:pool:segment:)`` returns (the
     /// working copy's own size when smaller): the crops' masks are finer than the whole
     /// photo's, so they are blended on a canvas finer than the network's output.
     static let cropCanvasSide = 1024
@@ -77,9 +77,10 @@ extension Matter {
     static let cropFaceHeights: Float = 3
     /// How far a crop's weight takes to rise from 0 at its edge to 1, as a fraction of its side.
     static let cropFeather: Float = 0.2
-    /// The whole-photo alpha a crop may raise: strictly between these (elsewhere the
-    /// whole-photo mask is sure, and stays).
-    static let cropUncertain: ClosedRange<Float> = 0.05...0.95
+    /// The whole-photo alpha at and above which a crop leaves it as it is (sure foreground).
+    /// Below it, even at 0, a crop may raise it: a person the whole-photo mask misses is
+    /// what the crops are for.
+    static let cropSure: Float = 0.95
 
     /// The squares, in pixels of a `width`×`height` photo, the selfie model sees again for
     /// ``MattingOptions/personCrops``: head and shoulders, as the model was trained on — a
@@ -103,13 +104,13 @@ extension Matter {
 
     /// `coarse` (a mask of the whole of `working`, any size) raised by `segment`'s mask of
     /// each of `crops` (pixels of `working`), on a canvas of `working`'s proportions at most
-    /// ``cropCanvasSide`` on its long side. Inside a crop, where the whole-photo alpha is
-    /// uncertain (``cropUncertain``), it moves toward the crop's alpha by a weight that is 1
+    /// ``cropCanvasSide`` on its long side. Inside a crop, where the whole-photo alpha is below
+    /// ``cropSure``, it moves toward the crop's alpha by a weight that is 1
     /// in the crop's middle and falls linearly to 0 over ``cropFeather`` of its side toward
     /// each edge that is not the photo's own edge (so the crop leaves no seam), and only
     /// upward. Outside every crop the canvas is `coarse` upsampled (bilinear); with no crop,
     /// `coarse` itself.
-    static func raisingUncertain(
+    static func raisingWithCrops(
         _ coarse: FloatImage, of working: Image, crops: [ImageRect], pool: ThreadPool,
         segment: (Image) throws -> FloatImage
     ) throws -> FloatImage {
@@ -136,7 +137,7 @@ extension Matter {
                         if openBottom { dy = min(dy, Float(y1 - y) - 0.5) }
                         for x in x0..<x1 {
                             let base = out[y * stride + x]
-                            guard base > cropUncertain.lowerBound, base < cropUncertain.upperBound else { continue }
+                            guard base < cropSure else { continue }
                             var d = dy
                             if openLeft { d = min(d, Float(x - x0) + 0.5) }
                             if openRight { d = min(d, Float(x1 - x) - 0.5) }
