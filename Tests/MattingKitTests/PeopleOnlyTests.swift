@@ -41,6 +41,15 @@ struct PeopleOnlyTests {
         return image
     }
 
+    /// Nobody: her sleeve's cloth scaled up on a blue-grey 300×300 picture (no person, no face).
+    static func nobody() throws -> Image {
+        let astronaut = try PersonDetectorTests.astronaut()
+        var photo = canvas(width: 300, height: 300, colour: (40, 60, 90))
+        let sleeve = astronaut.cropped(to: ImageRect(x: 12, y: 150, width: 40, height: 100)).resized(width: 120, height: 240, filter: .bilinear)
+        pasted(sleeve, into: &photo, x: 90, y: 30)
+        return photo
+    }
+
     /// Mean alpha (0…255) over columns `x` of a matte.
     static func mean(_ matte: Image, x: Range<Int>) -> Double {
         var total = 0
@@ -96,10 +105,7 @@ struct PeopleOnlyTests {
     /// Nobody in the picture: the network's mask is used as it is.
     @Test func withNobodyTheMatteIsAsToday() async throws {
         let matter = try Self.requireMatter()
-        let astronaut = try PersonDetectorTests.astronaut()
-        var photo = Self.canvas(width: 300, height: 300, colour: (40, 60, 90))
-        let sleeve = astronaut.cropped(to: ImageRect(x: 12, y: 150, width: 40, height: 100)).resized(width: 120, height: 240, filter: .bilinear)
-        Self.pasted(sleeve, into: &photo, x: 90, y: 30)
+        let photo = try Self.nobody()
         var on = MattingOptions(); on.peopleOnly = true
         #expect(try #require(matter.people.detector).people(in: photo).isEmpty)
         let before = try await matter.matte(photo).matte

@@ -27,10 +27,7 @@ struct PersonCropsTests {
     /// nothing: no face, no crop.
     @Test func withNoDetectionTheMatteIsUnchanged() async throws {
         let matter = try Self.requireMatter()
-        let astronaut = try PersonDetectorTests.astronaut()
-        var photo = PeopleOnlyTests.canvas(width: 300, height: 300, colour: (40, 60, 90))
-        let sleeve = astronaut.cropped(to: ImageRect(x: 12, y: 150, width: 40, height: 100)).resized(width: 120, height: 240, filter: .bilinear)
-        PeopleOnlyTests.pasted(sleeve, into: &photo, x: 90, y: 30)
+        let photo = try PeopleOnlyTests.nobody()
         #expect(try #require(matter.people.faceDetector).facesInSquares(of: photo).isEmpty)
         var on = MattingOptions(); on.personCrops = true
         let before = try await matter.matte(photo).matte
