@@ -46,8 +46,12 @@ extension ClosedFormMatting {
               min(last.width, last.height) >= 16 {
             levels.append(last.halved(pool: pool))
         }
+        // The Galerkin operator's assembly probes `A` with 25 pixel classes (x mod 5, y mod 5),
+        // which separates its rows only while windows have radius 1 (`L` couples pixels at
+        // most 2 apart). With wider windows the level keeps its own Laplacian: a probed `G`
+        // would be wrong (the solve still converges, in about twice the iterations).
         let hierarchy = try MultigridHierarchy(
-            levels: levels, solver: self, pool: pool, galerkin: galerkin, checksGalerkin: checksGalerkin,
+            levels: levels, solver: self, pool: pool, galerkin: galerkin && radius == 1, checksGalerkin: checksGalerkin,
             chebyshevDegree: chebyshevDegree)
         defer { hierarchy.deallocate() }
         var previous: UnsafeMutableBufferPointer<Double>?
