@@ -84,11 +84,8 @@ extension ClosedFormMatting {
             }
             var residual = 0.0
             let iterations = withExtendedLifetime(monitor) {
-                hierarchy.descriptors[l].system.on_iteration = { context, iterations, residual in
-                    Unmanaged<IterationMonitor>.fromOpaque(context!).takeUnretainedValue()
-                        .iterated(Int(iterations), residual: residual) ? 1 : 0
-                }
-                hierarchy.descriptors[l].system.on_iteration_context = Unmanaged.passUnretained(monitor).toOpaque()
+                hierarchy.descriptors[l].system.on_iteration = IterationMonitor.callback
+                hierarchy.descriptors[l].system.on_iteration_context = monitor.context
                 defer {
                     hierarchy.descriptors[l].system.on_iteration = nil
                     hierarchy.descriptors[l].system.on_iteration_context = nil

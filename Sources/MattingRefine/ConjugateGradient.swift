@@ -51,11 +51,8 @@ enum ConjugateGradient {
                 var system = mk_cf_system(
                     tiles: L.tiles, tile_count: tileCount, offsets: offsets.baseAddress, unknown: UnsafePointer(L.unknown),
                     kernel: L.kernel, scratch: scratch, scratch_stride: scratchStride, pool: pool.cPool, threads: workers,
-                    on_iteration: { context, iterations, residual in
-                        Unmanaged<IterationMonitor>.fromOpaque(context!).takeUnretainedValue()
-                            .iterated(Int(iterations), residual: residual) ? 1 : 0
-                    },
-                    on_iteration_context: Unmanaged.passUnretained(monitor).toOpaque(),
+                    on_iteration: IterationMonitor.callback,
+                    on_iteration_context: monitor.context,
                     extra_product: extra == nil ? nil : extraProduct,
                     extra_context: extra.map { Unmanaged.passUnretained($0).toOpaque() },
                     extra_diagonal: extra == nil ? nil : extraDiagonal.baseAddress,
@@ -102,6 +99,16 @@ final class IterationMonitor {
         self.tolerance = tolerance
         self.progress = progress
     }
+
+    /// The C loop's `on_iteration`: calls ``iterated(_:residual:)`` of the monitor passed as
+    /// its context (``context``), 1 to stop.
+    static let callback: @convention(c) (UnsafeMutableRawPointer?, Int32, Double) -> Int32 = { context, iterations, residual in
+        Unmanaged<IterationMonitor>.fromOpaque(context!).takeUnretainedValue().iterated(Int(iterations), residual: residual) ? 1 : 0
+    }
+
+    /// This monitor as the C loop's `on_iteration_context` (unretained: keep the monitor alive
+    /// for the solve).
+    var context: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
 
     /// Whether the solve must stop (the pool's job was cancelled). Progress is the share of
     /// the way, in log scale, from the first iteration's residual to the tolerance.
