@@ -86,11 +86,9 @@ public enum ProgramRunner {
         return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 
-    /// A new empty folder under the temporary directory.
+    /// A new empty folder (see ``ScratchFolders``).
     public static func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("matte-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        try ScratchFolders.make("matte")
     }
 
     /// The names in `folder`, sorted (hidden ones included).

@@ -1,13 +1,12 @@
 import Foundation
+import MattingTestSupport
 import Testing
 import MattingImage
 
 @Suite("AtomicFile")
 struct AtomicFileTests {
     static func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        try ScratchFolders.make("atomic")
     }
 
     @Test func writesTheBytesAndLeavesNoTemporaryFile() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import MattingTestSupport
 import MattingEngine
 import Testing
 @testable import MattingImporters
@@ -20,7 +21,7 @@ struct ModelTests {
     @Test func tfliteIsDetectedByItsIdentifier() throws {
         _ = try SelfieModels.bytes(SelfieModels.portrait)  // records the fetch command if missing
         // Renamed to .onnx: the bytes decide, not the extension.
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("selfie-\(UUID().uuidString).onnx")
+        let url = ScratchFolders.file("selfie", suffix: ".onnx")
         defer { try? FileManager.default.removeItem(at: url) }
         try FileManager.default.copyItem(at: SelfieModels.directory.appendingPathComponent(SelfieModels.portrait), to: url)
         let model = try Model(contentsOf: url)
@@ -33,7 +34,7 @@ struct ModelTests {
     }
 
     @Test func junkIsAnUnsupportedFormatNamingTheFile() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("junk-\(UUID().uuidString).bin")
+        let url = ScratchFolders.file("junk", suffix: ".bin")
         defer { try? FileManager.default.removeItem(at: url) }
         try Data((0..<256).map { UInt8(($0 * 37 + 11) & 0xFF) }).write(to: url)
         do {
@@ -47,7 +48,7 @@ struct ModelTests {
     }
 
     @Test func emptyFileIsRejected() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID().uuidString).onnx")
+        let url = ScratchFolders.file("empty", suffix: ".onnx")
         defer { try? FileManager.default.removeItem(at: url) }
         try Data().write(to: url)
         #expect(throws: ModelImportError.self) { try Model(contentsOf: url) }

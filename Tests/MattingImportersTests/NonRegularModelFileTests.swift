@@ -1,4 +1,5 @@
 import Foundation
+import MattingTestSupport
 import Testing
 @testable import MattingImporters
 
@@ -11,9 +12,7 @@ import Glibc
 @Suite("Model files that are not regular files")
 struct NonRegularModelFileTests {
     static func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("models-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        try ScratchFolders.make("models")
     }
 
     @Test("a FIFO, a directory and /dev/zero as the model are .io errors that say what they are")

@@ -93,7 +93,7 @@ struct ONNXMalformedTests {
 
     /// A temporary folder holding a model's external data file.
     static func folderWithData(_ bytes: [UInt8]) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mk-onnx-\(UUID().uuidString)")
+        let dir = try ScratchFolders.make("mk-onnx")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("sub"), withIntermediateDirectories: true)
         try Data(bytes).write(to: dir.appendingPathComponent("w.bin"))
         try Data(bytes).write(to: dir.appendingPathComponent("sub/w.bin"))

@@ -1,4 +1,5 @@
 import Foundation
+import MattingTestSupport
 import Testing
 import MattingFiles
 import MattingKit
@@ -7,8 +8,7 @@ import MattingKit
 struct OutputFilesTests {
     /// A fresh folder with one file `a` in it.
     static func folder() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mk-same-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try ScratchFolders.make("mk-same")
         try Data("a".utf8).write(to: dir.appendingPathComponent("a"))
         return dir
     }

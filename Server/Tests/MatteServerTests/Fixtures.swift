@@ -22,10 +22,20 @@ enum Fixtures {
 
     struct FixtureMissing: Error, CustomStringConvertible { let description: String }
 
+    /// `<tmp>/matte-server-tests-<pid>`, holding the tests' scratch folders; removed when the
+    /// test process exits, so a test that stops early leaves nothing behind.
+    static let scratchRoot: URL = {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("matte-server-tests-\(ProcessInfo.processInfo.processIdentifier)", isDirectory: true)
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(at: Fixtures.scratchRoot) }
+        return url
+    }()
+
     /// A new temporary folder (its name starting with `prefix`) holding the sample photo, for
     /// tests that hand files to programs.
     static func folderWithSample(_ prefix: String) throws -> (folder: URL, photoPath: String) {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        let folder = scratchRoot.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let photoPath = folder.appendingPathComponent("astronaut.png").path
         FileManager.default.createFile(atPath: photoPath, contents: Data(try samplePhoto()))
