@@ -38,25 +38,22 @@ def main():
         item = next(i for i in json.load(f)["items"] if i["name"] == name)
     photo = Image.open(photo_path).convert("RGB")
     model = np.asarray(Image.open(mask_path).convert("L")) >= 128
-    outline = Image.new("L", photo.size, 0)
-    draw = ImageDraw.Draw(outline)
-    for polygon in item["people"]:
-        draw.polygon([tuple(p) for p in polygon], fill=255)
-    inside = np.asarray(outline) > 0
+
+    def drawn(polygons):
+        canvas = Image.new("L", photo.size, 0)
+        draw = ImageDraw.Draw(canvas)
+        for polygon in polygons:
+            draw.polygon([tuple(p) for p in polygon], fill=255)
+        return np.asarray(canvas) > 0
+
+    inside = drawn(item["people"])
     fill = item.get("fill", {"inset": 0, "polygons": []})
-    filled_outline = Image.new("L", photo.size, 0)
-    draw = ImageDraw.Draw(filled_outline)
-    for index in fill["polygons"]:
-        draw.polygon([tuple(p) for p in item["people"][index]], fill=255)
     inset = fill["inset"]
-    core = ndimage.binary_erosion(np.asarray(filled_outline) > 0, np.ones((2 * inset + 1, 2 * inset + 1), bool), border_value=1)
+    core = ndimage.binary_erosion(drawn(item["people"][i] for i in fill["polygons"]),
+                                  np.ones((2 * inset + 1, 2 * inset + 1), bool), border_value=1)
     # "exact": outlines drawn tightly around a part of a person the model misses (an ear,
     # curls, a shoulder), taken as drawn, without the inset.
-    exact_outline = Image.new("L", photo.size, 0)
-    draw = ImageDraw.Draw(exact_outline)
-    for index in fill.get("exact", []):
-        draw.polygon([tuple(p) for p in item["people"][index]], fill=255)
-    core |= np.asarray(exact_outline) > 0
+    core |= drawn(item["people"][i] for i in fill.get("exact", []))
     reference = inside & (model | core)
     Image.fromarray((reference * 255).astype(np.uint8)).save(os.path.join(HERE, "quality-set", item["reference_png"]), optimize=True)
     rgb = np.asarray(photo).astype(np.float64)
