@@ -25,6 +25,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 from PIL import Image
@@ -44,13 +45,16 @@ def sigmoid(x):
 
 class PoseDetector:
     side = 224
+    model = "pose_detection.tflite"
+    groups = [(8, 2), (16, 2), (32, 6)]
+    keypoints = 4
 
     def __init__(self, min_score=0.5):
-        self.net = Interpreter(model_path=os.path.join(MODEL_DIR, "pose_detection.tflite"), num_threads=2)
+        self.net = Interpreter(model_path=os.path.join(MODEL_DIR, self.model), num_threads=2)
         self.net.allocate_tensors()
         self.min_score = min_score
         anchors = []
-        for stride, per in [(8, 2), (16, 2), (32, 6)]:
+        for stride, per in self.groups:
             cells = (self.side + stride - 1) // stride
             for y in range(cells):
                 for x in range(cells):
@@ -71,13 +75,14 @@ class PoseDetector:
         self.net.set_tensor(self.net.get_input_details()[0]["index"], x)
         self.net.invoke()
         outs = {tuple(d["shape"]): self.net.get_tensor(d["index"]) for d in self.net.get_output_details()}
-        boxes = outs[(1, 2254, 12)][0] / s
-        scores = sigmoid(outs[(1, 2254, 1)][0, :, 0])
+        n = len(self.anchors)
+        boxes = outs[(1, n, 4 + 2 * self.keypoints)][0] / s
+        scores = sigmoid(outs[(1, n, 1)][0, :, 0])
         found = []
         for i in np.nonzero(scores >= self.min_score)[0]:
             r, (ax, ay) = boxes[i], self.anchors[i]
             cx, cy, bw, bh = r[0] + ax, r[1] + ay, r[2], r[3]
-            kps = [(r[4 + 2 * k] + ax, r[5 + 2 * k] + ay) for k in range(4)]
+            kps = [(r[4 + 2 * k] + ax, r[5 + 2 * k] + ay) for k in range(self.keypoints)]
             found.append((float(scores[i]), (cx - bw / 2, cy - bh / 2, bw, bh), kps))
         found = suppressed(found)
 
@@ -127,6 +132,46 @@ class PoseDetector:
         return suppressed(found)
 
 
+class FaceDetector(PoseDetector):
+    """MediaPipe's full-range face detector (face_detection_full_range_sparse.tflite), decoded
+    as the library's FaceDetector: 192×192 letterbox, 2304 anchors (stride 4, one a cell), six
+    keypoints (eyes: the person's right then left, nose tip, mouth, ears)."""
+    side = 192
+    model = "face_detection_full_range_sparse.tflite"
+    groups = [(4, 1)]
+    keypoints = 6
+
+    def detect_in_squares(self, photo):
+        return PoseDetector.detect_in_squares(self, photo)
+
+
+# The body a face implies, from the library's FaceDetection constants (bodyHeadroom 0.5 face
+# heights above the face's box, bodyDepth 7 below it, so a standing adult is 8.5 face heights
+# tall): the pose ROI MediaPipe's detector would give — centre at the hips' midpoint (half-way
+# down the body), side 2 × (half the body's height) × 1.25 — turned as the eye line is turned.
+FACE_HEADROOM, FACE_DEPTH = 0.5, 7.0
+
+
+def face_roi(face, w, h, scale=1.25, turn=True):
+    """A pose-landmark ROI (centre, side, rotation) from a face: the body's axis is
+    perpendicular to the eye line (down from the face's centre), its centre 3.25 face heights
+    below the face's centre, its side 2 × 4.25 × 1.25 = 10.6 face heights."""
+    _, (bx, by, bw, bh), kps = face
+    fh = bh * h
+    cx, cy = (bx + bw / 2) * w, (by + bh / 2) * h
+    ex, ey = (kps[1][0] - kps[0][0]) * w, (kps[1][1] - kps[0][1]) * h
+    norm = math.hypot(ex, ey)
+    if not turn or norm == 0:
+        ex, ey, norm = 1.0, 0.0, 1.0
+    down = (-ey / norm, ex / norm)  # the eye line turned 90° clockwise in image coordinates
+    length = FACE_HEADROOM + 1 + FACE_DEPTH
+    offset = length / 2 - FACE_HEADROOM - 0.5  # face centre → body centre, in face heights
+    centre = (cx + down[0] * offset * fh, cy + down[1] * offset * fh)
+    rotation = math.pi / 2 - math.atan2(ex, ey)
+    rotation = (rotation + math.pi) % (2 * math.pi) - math.pi
+    return centre, length * fh * scale, rotation
+
+
 def iou_box(a, b):
     w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
     h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
@@ -150,7 +195,7 @@ def suppressed(dets, threshold=0.3):
         ws = np.array([d[0] for d in cluster])
         box = tuple(float(np.dot(ws, [d[1][j] for d in cluster]) / ws.sum()) for j in range(4))
         kps = [(float(np.dot(ws, [d[2][k][0] for d in cluster]) / ws.sum()),
-                float(np.dot(ws, [d[2][k][1] for d in cluster]) / ws.sum())) for k in range(4)]
+                float(np.dot(ws, [d[2][k][1] for d in cluster]) / ws.sum())) for k in range(len(best[2]))]
         result.append((best[0], box, kps))
     return result
 
@@ -202,11 +247,11 @@ class Landmarks:
         self.net.allocate_tensors()
         self.outs = {d["name"]: d["index"] for d in self.net.get_output_details()}
 
-    def person_mask(self, photo, det, scale=1.25, border="zero"):
+    def person_mask(self, photo, det, scale=1.25, border="zero", region=None):
         """The segmentation of one detected person, in the photo's pixels (0…1), and the pose
-        presence score."""
+        presence score. `region` (centre, side, rotation) replaces the pose detection's ROI."""
         h, w = photo.shape[:2]
-        centre, side, rotation = roi(det, w, h, scale)
+        centre, side, rotation = region or roi(det, w, h, scale)
         A = crop_matrix(centre, side, rotation)
         v, u = np.mgrid[0:256, 0:256].astype(np.float64)
         px = A[0, 0] * u + A[0, 1] * v + A[0, 2]
@@ -272,16 +317,20 @@ def overlay(photo, reference, mask, path):
     Image.fromarray(np.clip(out, 0, 255).astype(np.uint8)).save(path)
 
 
-def gated(selfie, P, hands, grow, reach=0.05):
+def gated(selfie, P, hands, grow, reach=0.05, near=None, crop_grow=None):
     """Today's matte kept where some person's mask (≥ 0.5) is within `grow` pixels; the rest of
     it (connected pieces) kept too when a piece comes within grow + reach × ROI side of a
-    visible hand landmark (something held: the astronaut's helmet), cleared otherwise."""
-    near = ndimage.maximum_filter(P, size=2 * grow + 1) >= 0.5
+    visible hand landmark (something held: the astronaut's helmet), cleared otherwise.
+    `near` (with `crop_grow`, the growth in the landmark model's crop pixels, side / 256 photo
+    pixels each) replaces the growth by a fixed number of photo pixels."""
+    if near is None:
+        near = ndimage.maximum_filter(P, size=2 * grow + 1) >= 0.5
     keep = near.copy()
     lab, n = ndimage.label((selfie >= 0.5) & ~near)
     for i in range(1, n + 1):
         ys, xs = np.nonzero(lab == i)
-        if any(np.min((xs - hx) ** 2 + (ys - hy) ** 2) <= (grow + reach * side) ** 2 for hx, hy, side in hands):
+        if any(np.min((xs - hx) ** 2 + (ys - hy) ** 2) <= ((crop_grow * side / 256 if crop_grow is not None else grow)
+                                                             + reach * side) ** 2 for hx, hy, side in hands):
             keep |= lab == i
     # the faint rim of what is kept goes with it; a cleared piece's rim goes too
     keep = ndimage.binary_dilation(keep, iterations=3)
@@ -309,8 +358,108 @@ def combos(selfie, people, covered, hands, reach=0.05):
     }
 
 
+def joined_pieces(selfie, P, covered, hands, faces, grow=7, reach=0.05):
+    """Clears only what a found person is joined to: the matte's pieces outside every person's
+    mask (grown by `grow`) that touch a person's mask, lie wholly inside the found people's
+    ROI squares, hold no face keypoint (a person without a mask) and come near no hand (held).
+    Everything else — pieces no ROI covers, separate pieces — stays as it is."""
+    near = ndimage.maximum_filter(P, size=2 * grow + 1) >= 0.5
+    touching = ndimage.binary_dilation(near, iterations=1)
+    lab, n = ndimage.label((selfie >= 0.5) & ~near)
+    removed = np.zeros(selfie.shape, bool)
+    for i in range(1, n + 1):
+        piece = lab == i
+        if not (piece & touching).any() or (piece & ~covered).any():
+            continue
+        ys, xs = np.nonzero(piece)
+        if any(piece[int(fy), int(fx)] for fx, fy in faces if 0 <= int(fy) < piece.shape[0] and 0 <= int(fx) < piece.shape[1]):
+            continue
+        if any(np.min((xs - hx) ** 2 + (ys - hy) ** 2) <= (grow + reach * side) ** 2 for hx, hy, side in hands):
+            continue
+        removed |= piece
+    return selfie * ~(removed & ~ndimage.binary_dilation(~removed & (selfie >= 0.5), iterations=3))
+
+
+def study(args):
+    """All twelve people items: today's mattes (eval-quality.py --keep DIR) gated by person
+    masks from the pose detector's windows, the full-range face detector, or both."""
+    detector, faces_net, landmarks = PoseDetector(args.min_score), FaceDetector(0.5), Landmarks()
+    items = args.items or sorted(d for d in os.listdir(SET_DIR) if d.startswith("people-"))
+    table, runs = {}, {}
+    for item in items:
+        folder = os.path.join(SET_DIR, item)
+        photo = np.asarray(Image.open(os.path.join(folder, "image.png")).convert("RGB"))
+        ref = np.asarray(Image.open(os.path.join(folder, "alpha.png")).convert("L"), np.float32) / 255
+        today = np.asarray(Image.open(os.path.join(args.masks, f"{item}-alpha.png")).convert("L"), np.float32) / 255
+        h, w = photo.shape[:2]
+        regions = [("W", d, roi(d, w, h, args.scale)) for d in detector.detect_in_windows(photo, (1.0, 0.75, 0.5))]
+        regions += [("P1", d, roi(d, w, h, args.scale)) for d in detector.detect(photo)]
+        found_faces = faces_net.detect_in_squares(photo)
+        regions += [("F", d, face_roi(d, w, h, args.scale, turn=not args.upright)) for d in found_faces]
+        face_points = [(x * w, y * h) for d in found_faces for x, y in d[2][:4]]
+        persons = []
+        for source, d, region in regions:
+            start = time.process_time()
+            mask, flag, _, _, inside = landmarks.person_mask(photo, d, args.scale, args.border, region)
+            runs.setdefault(item, []).append(time.process_time() - start)
+            (cx, cy), side, rot = region
+            print(f"{item}: {source} score {d[0]:.2f} flag {flag:.2f} centre ({cx:.0f}, {cy:.0f}) side {side:.0f} "
+                  f"rotation {math.degrees(rot):.1f}°; mask ≥ 0.5 {np.mean(mask >= 0.5) * 100:.1f} %", flush=True)
+            if flag >= args.min_flag:
+                persons.append((source, mask, inside, [(x, y, landmarks.side) for x, y in landmarks.hands], side))
+        for sources in (("W",), ("F",), ("W", "F"), ("P1", "F")):
+            chosen = [p for p in persons if p[0] in sources]
+            P = np.zeros((h, w), np.float32)
+            covered = np.zeros((h, w), bool)
+            hands = []
+            near_crop = {g: np.zeros((h, w), bool) for g in (1, 2)}
+            for _, mask, inside, hs, side in chosen:
+                P, covered, hands = np.maximum(P, mask), covered | inside, hands + hs
+                distance = ndimage.distance_transform_edt(mask < 0.5)
+                for g in near_crop:
+                    near_crop[g] |= distance <= g * side / 256
+            label = "+".join(sources)
+            gate = gated(today, P, hands, 7, args.reach)
+            variants = {
+                f"A gate everywhere, {label}": gate,
+                f"A' gate everywhere, nothing held, {label}": gated(today, P, [], 7, args.reach),
+                **{f"C gate everywhere, grow {g} crop px + held, {label}": gated(today, P, hands, 0, args.reach, near_crop[g], g)
+                   for g in near_crop},
+                f"B gate inside ROI squares, {label}": np.where(covered, gate, today),
+                f"D joined pieces only, {label}": joined_pieces(today, P, covered, hands, face_points, 7, args.reach),
+            }
+            for name, m in variants.items():
+                table.setdefault(name, {})[item] = iou(m, ref)
+                if args.overlays:
+                    slug = "".join(ch if ch.isalnum() else "-" for ch in name)[:80]
+                    overlay(photo, ref, m, os.path.join(args.overlays, f"{item}-{slug}.png"))
+        table.setdefault("today", {})[item] = iou(today, ref)
+        if args.overlays:
+            overlay(photo, ref, today, os.path.join(args.overlays, f"{item}-today.png"))
+    single = [i for i in items if i not in GROUPS]
+    groups = [i for i in items if i in GROUPS]
+    base = table["today"]
+    print(f"\n| variant | {' | '.join(i.removeprefix('people-') for i in single + groups)} | one person | groups | all | largest drop |")
+    print("| --- |" + " ---: |" * (len(items) + 4))
+    for name in ["today"] + sorted(k for k in table if k != "today"):
+        row = table[name]
+        drop = min(row[i] - base[i] for i in items)
+        print(f"| {name} | {' | '.join(f'{row[i]:.4f}' for i in single + groups)} | {np.mean([row[i] for i in single]):.4f} | "
+              f"{np.mean([row[i] for i in groups]):.4f} | {np.mean([row[i] for i in items]):.4f} | {drop:+.4f} |")
+    print("\nlandmark runs per photo and their CPU seconds (median):")
+    for item, ts in runs.items():
+        print(f"  {item}: {len(ts)} runs, {np.median(ts):.3f} s each (incl. warping the mask back)")
+
+
+GROUPS = {"people-couple", "people-five", "people-bus", "people-zidane", "people-poker"}
+
+
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("--study", action="store_true", help="all people items, today's mattes from --masks, the gate variants")
+    parser.add_argument("--masks", help="folder of today's mattes (eval-quality.py --keep), ITEM-alpha.png")
+    parser.add_argument("--items", nargs="*", help="with --study: only these items")
+    parser.add_argument("--upright", action="store_true", help="face ROIs not turned by the eye line")
     parser.add_argument("--overlays", help="folder for PNG overlays")
     parser.add_argument("--squares", action="store_true", help="detect also in three squares (peopleInSquares)")
     parser.add_argument("--windows", type=float, nargs="*", help="detect also in square windows of these fractions of the short side (e.g. 1 0.75 0.5), at half-side steps")
@@ -320,6 +469,8 @@ def main():
     parser.add_argument("--border", default="zero", choices=["zero", "replicate"])
     parser.add_argument("--min-score", type=float, default=0.5)
     args = parser.parse_args()
+    if args.study:
+        return study(args)
     detector, landmarks = PoseDetector(args.min_score), Landmarks()
     table = {}
     for item in ITEMS:
@@ -352,7 +503,7 @@ def main():
         for name, m in combos(selfie, P, covered, hands, args.reach).items():
             table.setdefault(name, {})[item] = iou(m, ref)
             if args.overlays:
-                slug = "".join(ch if ch.isalnum() else "-" for ch in name)[:40]
+                slug = "".join(ch if ch.isalnum() else "-" for ch in name)[:80]
                 overlay(photo, ref, m, os.path.join(args.overlays, f"{item}-{slug}.png"))
     print(f"\n| combination | {' | '.join(i.removeprefix('people-') for i in ITEMS)} | mean |")
     print("| --- |" + " ---: |" * (len(ITEMS) + 1))
