@@ -398,6 +398,8 @@ def study(args):
         regions += [("F", d, face_roi(d, w, h, args.scale, turn=not args.upright)) for d in found_faces]
         face_points = [(x * w, y * h) for d in found_faces for x, y in d[2][:4]]
         persons = []
+        jx, jy, js = args.jitter
+        regions = [(source, d, ((c[0] + jx * side, c[1] + jy * side), side * js, rot)) for source, d, (c, side, rot) in regions]
         for source, d, region in regions:
             start = time.process_time()
             mask, flag, _, _, inside = landmarks.person_mask(photo, d, args.scale, args.border, region)
@@ -412,7 +414,7 @@ def study(args):
             P = np.zeros((h, w), np.float32)
             covered = np.zeros((h, w), bool)
             hands = []
-            near_crop = {g: np.zeros((h, w), bool) for g in (1, 2)}
+            near_crop = {g: np.zeros((h, w), bool) for g in args.crop_grow}
             for _, mask, inside, hs, side in chosen:
                 P, covered, hands = np.maximum(P, mask), covered | inside, hands + hs
                 distance = ndimage.distance_transform_edt(mask < 0.5)
@@ -424,6 +426,8 @@ def study(args):
                 f"A gate everywhere, {label}": gate,
                 f"A' gate everywhere, nothing held, {label}": gated(today, P, [], 7, args.reach),
                 **{f"C gate everywhere, grow {g} crop px + held, {label}": gated(today, P, hands, 0, args.reach, near_crop[g], g)
+                   for g in near_crop},
+                **{f"C' gate everywhere, grow {g} crop px, nothing held, {label}": gated(today, P, [], 0, args.reach, near_crop[g], g)
                    for g in near_crop},
                 f"B gate inside ROI squares, {label}": np.where(covered, gate, today),
                 f"D joined pieces only, {label}": joined_pieces(today, P, covered, hands, face_points, 7, args.reach),
@@ -460,6 +464,9 @@ def main():
     parser.add_argument("--masks", help="folder of today's mattes (eval-quality.py --keep), ITEM-alpha.png")
     parser.add_argument("--items", nargs="*", help="with --study: only these items")
     parser.add_argument("--upright", action="store_true", help="face ROIs not turned by the eye line")
+    parser.add_argument("--crop-grow", type=float, nargs="*", default=[1, 2, 3, 4], help="with --study: growths in crop pixels (ROI side / 256)")
+    parser.add_argument("--jitter", type=float, nargs=3, default=[0, 0, 1], metavar=("DX", "DY", "SCALE"),
+                        help="with --study: move every ROI's centre by DX, DY × its side and scale its side (robustness)")
     parser.add_argument("--overlays", help="folder for PNG overlays")
     parser.add_argument("--squares", action="store_true", help="detect also in three squares (peopleInSquares)")
     parser.add_argument("--windows", type=float, nargs="*", help="detect also in square windows of these fractions of the short side (e.g. 1 0.75 0.5), at half-side steps")
