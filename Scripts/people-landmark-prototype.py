@@ -19,6 +19,15 @@ library would): a quick estimate of whether the idea can move the whole-region m
     /tmp/venv-people/bin/pip install ai-edge-litert==2.3.0 numpy pillow scipy
     swift build -c release --product matte
     /tmp/venv-people/bin/python Scripts/people-landmark-prototype.py --overlays /tmp/people-seg
+
+`--study` (Docs/Quality.md, "Person-mask gate on twelve photos"): every people item, today's
+mattes read from an `eval-quality.py --keep` folder (`--masks`), person regions from the pose
+detector's windows (W), the whole photo (P1) and the full-range face detector (F, a body
+region derived from each face: `face_roi`), and the gate variants scored per item, split one
+person / groups:
+
+    /tmp/venv-quality/bin/python Scripts/eval-quality.py --kind people --no-trimap --keep /tmp/gate-off
+    /tmp/venv-people/bin/python Scripts/people-landmark-prototype.py --study --masks /tmp/gate-off
 """
 import argparse
 import math
