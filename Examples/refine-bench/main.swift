@@ -108,7 +108,9 @@ do {
             image, trimap: trimap, initialAlpha: initial, pool: pool,
             multigrid: environment["CF_PRECONDITIONER"] == "multigrid",
             // CF_GALERKIN=0: the multigrid solver without its Galerkin level-1 operator.
-            galerkin: environment["CF_GALERKIN"] != "0")
+            galerkin: environment["CF_GALERKIN"] != "0",
+            // CF_SA=4 or 5: smoothed aggregation with blocks of that side (cf-sa.c).
+            aggregationBlock: environment["CF_SA"].flatMap(Int.init) ?? 0)
         times.append(Date().timeIntervalSince(start))
         cpu.append(cpuSeconds() - startCPU)
     }

@@ -1,4 +1,5 @@
 import CMattingKernels
+import MattingImage
 import MattingThreads
 
 extension ClosedFormMatting {
@@ -279,5 +280,62 @@ struct MultigridHierarchy {
         for p in padded { p.picture.deallocate(); p.index.deallocate() }
         for p in prolongation { p?.0.deallocate(); p?.1.deallocate() }
         descriptors.deallocate()
+    }
+}
+
+extension ClosedFormMatting {
+    /// Solves the finest level alone by flexible CG preconditioned with one V-cycle of smoothed
+    /// aggregation (`mk_f64_cf_sacg`, cf-sa.c): `block` × `block` pixel blocks of unknowns as
+    /// aggregates, each with the candidates 1, r, g, b orthonormalised per block, the
+    /// prolongation smoothed by one damped-Jacobi step, Galerkin operators `PᵀAP` on every
+    /// level below, symmetric 9-colour Gauss–Seidel smoothing, a dense Cholesky solve on the
+    /// last level. Starts from the initial alpha if there is one, else from 0.5. Progress and
+    /// cancellation as ``solveMultigrid(_:statistics:pool:galerkin:checksGalerkin:chebyshevDegree:)``.
+    /// Needs windows of radius 1 (level 0's rows are probed with 25 pixel classes): with wider
+    /// ones it runs ``solveMultigrid(_:statistics:pool:galerkin:checksGalerkin:chebyshevDegree:)``.
+    func solveSmoothedAggregation(_ finest: Level, statistics: inout Statistics, pool: ThreadPool, block: Int) throws -> [Float] {
+        guard radius == 1 else { return try solveMultigrid(finest, statistics: &statistics, pool: pool) }
+        let hierarchy = try MultigridHierarchy(
+            levels: [finest], solver: self, pool: pool, galerkin: false, checksGalerkin: false, chebyshevDegree: 0)
+        defer { hierarchy.deallocate() }
+        if pool.isCancelled { throw CancellationError() }
+        let L = hierarchy.laplacians[0], m = L.unknownCount, U = L.unknown, w = finest.width
+        var colour = [Float](repeating: 0, count: 3 * m)
+        finest.withColour { src in
+            for k in 0..<m {
+                let i = Int(U[k])
+                for c in 0..<3 { colour[3 * k + c] = src[channel: c, x: i % w, y: i / w] }
+            }
+        }
+        var x = [Double](repeating: 0.5, count: m)
+        if let guess = finest.guess {
+            for k in 0..<m { x[k] = Double(guess[Int(U[k])]) }
+        }
+        hierarchy.setPicture(level: 0, state: finest.state)
+        let monitor = IterationMonitor(pool: pool, tolerance: tolerance) { pool.reportProgress(0.1 + $0 * 0.9) }
+        var residual = 0.0
+        let iterations = withExtendedLifetime(monitor) {
+            hierarchy.descriptors[0].system.on_iteration = IterationMonitor.callback
+            hierarchy.descriptors[0].system.on_iteration_context = monitor.context
+            defer {
+                hierarchy.descriptors[0].system.on_iteration = nil
+                hierarchy.descriptors[0].system.on_iteration_context = nil
+            }
+            return mk_f64_cf_sacg(
+                hierarchy.descriptors, colour, Int32(block), &x, tolerance, Int32(clamping: finestMaxIterations ?? maxIterations),
+                &residual)
+        }
+        pool.reportProgress(1)
+        if pool.isCancelled { throw CancellationError() }
+        guard iterations >= 0 else { throw ImageError.invalidArgument("out of memory for the smoothed-aggregation hierarchy") }
+        statistics.levels.insert((finest.width, finest.height, m, Int(iterations), residual), at: 0)
+        let n = finest.width * finest.height
+        return [Float](unsafeUninitializedCapacity: n) { alpha, count in
+            finest.state.withUnsafeBufferPointer { state in
+                for i in 0..<n { alpha[i] = state[i] == Level.foreground ? 1 : 0 }
+            }
+            for k in 0..<m { alpha[Int(U[k])] = Float(min(max(x[k], 0), 1)) }
+            count = n
+        }
     }
 }

@@ -159,7 +159,7 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
     /// `galerkin` and `checksGalerkin`: see ``solveMultigrid(_:statistics:pool:galerkin:checksGalerkin:)``.
     package func solve(
         _ image: FloatImage, trimap: Trimap, initialAlpha: FloatImage?, pool: ThreadPool, multigrid: Bool,
-        galerkin: Bool = true, checksGalerkin: Bool = false
+        galerkin: Bool = true, checksGalerkin: Bool = false, aggregationBlock: Int = 0
     ) throws -> (alpha: FloatImage, statistics: Statistics) {
         try requireSameSize(image, trimap.image, "image and trimap")
         if let initialAlpha {
@@ -176,7 +176,9 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
             state: Self.states(of: trimap),
             guess: initialAlpha.map { Plane($0).data })
         var statistics = Statistics()
-        let alpha = multigrid
+        let alpha = multigrid && aggregationBlock > 0
+            ? try solveSmoothedAggregation(level, statistics: &statistics, pool: pool, block: aggregationBlock)
+            : multigrid
             ? try solveMultigrid(level, statistics: &statistics, pool: pool, galerkin: galerkin, checksGalerkin: checksGalerkin)
             : try solve(&level, statistics: &statistics, pool: pool, progress: 0...1)
         return (Plane(width: w, height: h, data: alpha).grayImage, statistics)
