@@ -109,8 +109,9 @@ do {
             multigrid: environment["CF_PRECONDITIONER"] == "multigrid",
             // CF_GALERKIN=0: the multigrid solver without its Galerkin level-1 operator.
             galerkin: environment["CF_GALERKIN"] != "0",
-            // CF_SA=4 or 5: smoothed aggregation with blocks of that side (cf-sa.c).
-            aggregationBlock: environment["CF_SA"].flatMap(Int.init) ?? 0)
+            // CF_SA=0: the V-cycle over the halved pyramid instead of smoothed aggregation
+            // (CF_SA=3…5: blocks of that side; default 4).
+            aggregationBlock: environment["CF_SA"].flatMap(Int.init) ?? ClosedFormMatting.aggregationBlock)
         times.append(Date().timeIntervalSince(start))
         cpu.append(cpuSeconds() - startCPU)
     }

@@ -9,6 +9,14 @@ extension ClosedFormMatting {
     /// (Docs/Quality.md).
     static let multigridCoarsestUnknownCount = 300
 
+    /// The side of the pixel blocks that the multigrid preconditioner aggregates on its first
+    /// coarse level (``solveSmoothedAggregation(_:statistics:pool:block:)``), 0 for the
+    /// V-cycle over the halved pyramid (``solveMultigrid(_:statistics:pool:galerkin:checksGalerkin:chebyshevDegree:)``),
+    /// which windows wider than radius 1 always use. 1200×1800 benchmark at 1e-6: 16 finest
+    /// iterations with blocks of 4, 26 with blocks of 5 for the same CPU time, 47 with the
+    /// V-cycle (Docs/Quality.md, 7 Dec 2026, branch `sa`).
+    package static let aggregationBlock = 4
+
     /// The share of a multigrid solve's progress that level `l` (> 0) of `count` ends: the
     /// coarser levels split the first quarter, each twice its next coarser one's share.
     static func coarseShare(level l: Int, of count: Int) -> ClosedRange<Double> {

@@ -154,12 +154,14 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
     }
 
     /// ``solve(_:trimap:initialAlpha:pool:)``, with `multigrid` choosing the
-    /// multigrid-preconditioned solver (``solveMultigrid(_:statistics:pool:)``, Docs/Quality.md)
-    /// whatever ``preconditioner`` says.
-    /// `galerkin` and `checksGalerkin`: see ``solveMultigrid(_:statistics:pool:galerkin:checksGalerkin:)``.
+    /// multigrid-preconditioned solver whatever ``preconditioner`` says: smoothed aggregation
+    /// with `aggregationBlock`-pixel blocks (``solveSmoothedAggregation(_:statistics:pool:block:)``),
+    /// or, with `aggregationBlock` 0 or windows wider than radius 1, the V-cycle over the
+    /// halved pyramid (``solveMultigrid(_:statistics:pool:galerkin:checksGalerkin:chebyshevDegree:)``;
+    /// Docs/Quality.md). `galerkin` and `checksGalerkin` concern that V-cycle only.
     package func solve(
         _ image: FloatImage, trimap: Trimap, initialAlpha: FloatImage?, pool: ThreadPool, multigrid: Bool,
-        galerkin: Bool = true, checksGalerkin: Bool = false, aggregationBlock: Int = 0
+        galerkin: Bool = true, checksGalerkin: Bool = false, aggregationBlock: Int = ClosedFormMatting.aggregationBlock
     ) throws -> (alpha: FloatImage, statistics: Statistics) {
         try requireSameSize(image, trimap.image, "image and trimap")
         if let initialAlpha {
