@@ -116,12 +116,17 @@ extension ClosedFormMatting {
         }
         let x = previous!
         defer { x.deallocate() }
-        let n = finest.width * finest.height, U = hierarchy.laplacians[0].unknown
+        return Self.alpha(of: finest, unknown: hierarchy.laplacians[0].unknown, values: x)
+    }
+
+    /// The finest level's alpha: its known values, and `values[k]` (clamped to 0…1) at unknown `unknown[k]`.
+    static func alpha(of finest: Level, unknown U: UnsafePointer<Int32>, values x: some Collection<Double>) -> [Float] {
+        let n = finest.width * finest.height
         return [Float](unsafeUninitializedCapacity: n) { alpha, count in
             finest.state.withUnsafeBufferPointer { state in
                 for i in 0..<n { alpha[i] = state[i] == Level.foreground ? 1 : 0 }
             }
-            for k in 0..<x.count { alpha[Int(U[k])] = Float(min(max(x[k], 0), 1)) }
+            for (k, v) in x.enumerated() { alpha[Int(U[k])] = Float(min(max(v, 0), 1)) }
             count = n
         }
     }
@@ -202,13 +207,7 @@ struct MultigridHierarchy {
             let fine = laplacians[l], w2 = levels[l + 1].width
             let w = levels[l].width, m = fine.unknownCount
             // The fine colour of each unknown, then the guided weights from the coarse colour.
-            var colour = [Float](repeating: 0, count: 3 * m)
-            levels[l].withColour { src in
-                for k in 0..<m {
-                    let i = Int(fine.unknown[k])
-                    for c in 0..<3 { colour[3 * k + c] = src[channel: c, x: i % w, y: i / w] }
-                }
-            }
+            let colour = levels[l].colours(of: fine.unknown, count: m)
             let pBase = UnsafeMutablePointer<Int32>.allocate(capacity: max(m, 1))
             let pWeight = UnsafeMutablePointer<Float>.allocate(capacity: 25 * max(m, 1))
             mk_cf_mg_guided_prolongation(
@@ -307,14 +306,8 @@ extension ClosedFormMatting {
             levels: [finest], solver: self, pool: pool, galerkin: false, checksGalerkin: false, chebyshevDegree: 0)
         defer { hierarchy.deallocate() }
         if pool.isCancelled { throw CancellationError() }
-        let L = hierarchy.laplacians[0], m = L.unknownCount, U = L.unknown, w = finest.width
-        var colour = [Float](repeating: 0, count: 3 * m)
-        finest.withColour { src in
-            for k in 0..<m {
-                let i = Int(U[k])
-                for c in 0..<3 { colour[3 * k + c] = src[channel: c, x: i % w, y: i / w] }
-            }
-        }
+        let L = hierarchy.laplacians[0], m = L.unknownCount, U = L.unknown
+        let colour = finest.colours(of: U, count: m)
         var x = [Double](repeating: 0.5, count: m)
         if let guess = finest.guess {
             for k in 0..<m { x[k] = Double(guess[Int(U[k])]) }
@@ -337,13 +330,20 @@ extension ClosedFormMatting {
         if pool.isCancelled { throw CancellationError() }
         guard iterations >= 0 else { throw ImageError.invalidArgument("out of memory for the smoothed-aggregation hierarchy") }
         statistics.levels.insert((finest.width, finest.height, m, Int(iterations), residual), at: 0)
-        let n = finest.width * finest.height
-        return [Float](unsafeUninitializedCapacity: n) { alpha, count in
-            finest.state.withUnsafeBufferPointer { state in
-                for i in 0..<n { alpha[i] = state[i] == Level.foreground ? 1 : 0 }
+        return Self.alpha(of: finest, unknown: U, values: x)
+    }
+}
+
+extension ClosedFormMatting.Level {
+    /// The colour (3 floats) of pixels `unknown[0..<count]`, one after another.
+    func colours(of unknown: UnsafePointer<Int32>, count m: Int) -> [Float] {
+        var colour = [Float](repeating: 0, count: 3 * m)
+        withColour { src in
+            for k in 0..<m {
+                let i = Int(unknown[k])
+                for c in 0..<3 { colour[3 * k + c] = src[channel: c, x: i % width, y: i / width] }
             }
-            for k in 0..<m { alpha[Int(U[k])] = Float(min(max(x[k], 0), 1)) }
-            count = n
         }
+        return colour
     }
 }
