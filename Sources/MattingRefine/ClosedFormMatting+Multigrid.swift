@@ -1,5 +1,4 @@
 import CMattingKernels
-import MattingImage
 import MattingThreads
 
 extension ClosedFormMatting {
@@ -299,7 +298,8 @@ extension ClosedFormMatting {
     /// last level. Starts from the initial alpha if there is one, else from 0.5. Progress and
     /// cancellation as ``solveMultigrid(_:statistics:pool:galerkin:checksGalerkin:chebyshevDegree:)``.
     /// Needs windows of radius 1 (level 0's rows are probed with 25 pixel classes): with wider
-    /// ones it runs ``solveMultigrid(_:statistics:pool:galerkin:checksGalerkin:chebyshevDegree:)``.
+    /// ones, or if its hierarchy does not fit in memory, it runs
+    /// ``solveMultigrid(_:statistics:pool:galerkin:checksGalerkin:chebyshevDegree:)``.
     func solveSmoothedAggregation(_ finest: Level, statistics: inout Statistics, pool: ThreadPool, block: Int) throws -> [Float] {
         guard radius == 1 else { return try solveMultigrid(finest, statistics: &statistics, pool: pool) }
         let hierarchy = try MultigridHierarchy(
@@ -328,7 +328,8 @@ extension ClosedFormMatting {
         }
         pool.reportProgress(1)
         if pool.isCancelled { throw CancellationError() }
-        guard iterations >= 0 else { throw ImageError.invalidArgument("out of memory for the smoothed-aggregation hierarchy") }
+        // −1: the hierarchy did not fit in memory; the V-cycle over the pyramid needs less.
+        guard iterations >= 0 else { return try solveMultigrid(finest, statistics: &statistics, pool: pool) }
         statistics.levels.insert((finest.width, finest.height, m, Int(iterations), residual), at: 0)
         return Self.alpha(of: finest, unknown: U, values: x)
     }

@@ -117,10 +117,12 @@ int mk_cf_mg_probe_rows(mk_cf_mg_level* fine, float* rows);
 /// r, g, b of its pixels, orthonormalised per block; `colour`: 3 floats per unknown, in
 /// level 0's order), the prolongation smoothed by one damped-Jacobi step of the operator,
 /// coarse operators PᵀAP; coarser levels aggregate 3 × 3 cells alike, down to a dense
-/// Cholesky solve. Symmetric 9-colour Gauss–Seidel smoothing (explicit rows of level 0's
-/// operator, probed). Level 0 needs only `system`, `p`, `n`, `m`, `diagonal`,
-/// `inverse_diagonal`, `padded_width` and `work`. Results do not depend on the thread count.
-/// Returns −1 when out of memory (nothing solved).
+/// Cholesky solve. Symmetric 9-colour Gauss–Seidel smoothing (on level 0 with the explicit
+/// rows of its operator, probed; below, block Gauss–Seidel on each cell's unknowns), the
+/// cycle in Float. `block`: 3 to 5 (clamped). Level 0 needs only `system`, `p`, `n`, `m`,
+/// `diagonal`, `inverse_diagonal`, `padded_width` and `work`. Results do not depend on the
+/// thread count. Returns −1 when out of memory (the iterate is then what the loop reached
+/// with the diagonal as preconditioner).
 int mk_f64_cf_sacg(mk_cf_mg_level* level, const float* colour, int block, double* x, double tolerance,
                    int max_iterations, double* residual);
 
