@@ -360,28 +360,36 @@ static double sa_largest_eigenvalue(const sa_hierarchy* H, sa_level* L) {
     return lambda;
 }
 
+enum { sa_galerkin_rows = 4 };  // coarse rows of cells a task assembles
+
 typedef struct sa_galerkin_state {
     const sa_level* F;
     sa_level* C;
-    double* scratch;  // per worker: 400 doubles per cell of a coarse row
+    double* scratch;  // per worker: 400 doubles per cell of sa_galerkin_rows coarse rows
 } sa_galerkin_state;
 
-// Row t of C's cells: their operator rows Σ P[u, (c, I)] (A P)[u, :] over the fine unknowns u
-// whose prolongation reaches the row (those of the aggregate rows t − 1 … t + 1), each
-// fine unknown's (A P) row on the 5 × 5 aggregates around its own; fine unknowns in a fixed
-// order (aggregate by aggregate, row by row), so the sums do not depend on the thread
+// Rows Y0 ..< Y1 of C's cells (sa_galerkin_rows of them, task t): their operator rows
+// Σ P[u, (c, I)] (A P)[u, :] over the fine unknowns u whose prolongation reaches them (those of
+// the aggregate rows Y0 − 1 … Y1), each fine unknown's (A P) row on the 5 × 5 aggregates
+// around its own, computed once per task (a fine unknown whose P spans two coarse rows of the
+// task is not computed twice; one at a task's edge is, by both tasks); fine unknowns in a
+// fixed order (aggregate by aggregate, row by row), so the sums do not depend on the thread
 // count. Written as Float, with each cell's inverse block and inverse diagonal.
 static void sa_galerkin_row(void* context, size_t t, size_t worker) {
     const sa_galerkin_state* st = context;
     const sa_level* F = st->F;
     sa_level* C = st->C;
     const int D = F->D;
-    const int32_t pwc = C->pw, Y = (int32_t) t + 2;  // padded row
-    double* G = st->scratch + 400 * (size_t) pwc * worker;  // by padded column
-    memset(G, 0, sizeof(double) * 400 * (size_t) pwc);
-    for (int32_t gy = Y - 1; gy <= Y + 1; gy++) {
-        const int qy = Y - gy + 1;  // the row of P's 3 × 3 aggregates that lies in row Y
-        const unsigned rowmask = 7u << (3 * qy);
+    const int32_t pwc = C->pw, Y0 = (int32_t) (sa_galerkin_rows * t) + 2;  // padded rows
+    const int32_t Y1 = Y0 + sa_galerkin_rows < C->h + 2 ? Y0 + sa_galerkin_rows : C->h + 2;
+    double* G = st->scratch + 400 * (size_t) pwc * sa_galerkin_rows * worker;  // by row, padded column
+    memset(G, 0, sizeof(double) * 400 * (size_t) pwc * sa_galerkin_rows);
+    for (int32_t gy = Y0 - 1; gy <= Y1; gy++) {
+        // The rows of P's 3 × 3 aggregates that lie in Y0 ..< Y1.
+        unsigned rowmask = 0;
+        for (int qy = 0; qy < 3; qy++) {
+            if (gy + qy - 1 >= Y0 && gy + qy - 1 < Y1) rowmask |= 7u << (3 * qy);
+        }
         for (int32_t gx = 1; gx < pwc - 1; gx++) {
             const size_t g = (size_t) gy * pwc + gx;
             for (size_t s = F->agg_start[g]; s < F->agg_start[g + 1]; s++) {
@@ -411,10 +419,10 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
                         }
                     }
                     const float* p = F->P + 36 * u;
-                    for (int qx = 0; qx < 3; qx++) {
-                        const int q = 3 * qy + qx;
-                        if (!(F->mask[u] >> q & 1)) continue;
-                        double* gc = G + 400 * (size_t) (gx + qx - 1);
+                    for (int q = 0; q < 9; q++) {
+                        if (!((F->mask[u] & rowmask) >> q & 1)) continue;
+                        const int qx = q % 3, qy = q / 3;
+                        double* gc = G + 400 * ((size_t) (gy + qy - 1 - Y0) * pwc + (size_t) (gx + qx - 1));
                         for (int pos = 0; pos < 25; pos++) {
                             if (!(reach >> pos & 1)) continue;
                             const int rx = pos % 5 - 2 - (qx - 1), ry = pos / 5 - 2 - (qy - 1);
@@ -431,48 +439,50 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
             }
         }
     }
-    for (int32_t X = 2; X < pwc - 2; X++) {
-        const int32_t c32 = C->map[(size_t) Y * pwc + X];
-        if (c32 < 0) continue;
-        const size_t c = (size_t) c32;
-        const double* gc = G + 400 * (size_t) X;
-        for (int e = 0; e < 400; e++) C->A[400 * c + e] = (float) gc[e];
-        // The inverse of the cell's own block on its ndof unknowns (Gauss–Jordan; the block is
-        // symmetric positive definite, so no pivoting), from the Float entries the sweeps use.
-        const int nd = C->ndof[c];
-        double M[16], N[16] = {0};
-        for (int e = 0; e < 16; e++) M[e] = C->A[400 * c + 16 * 12 + e];
-        for (int i = 0; i < nd; i++) N[5 * i] = 1;
-        int ok = 1;
-        for (int j = 0; j < nd && ok; j++) {
-            const double pivot = M[5 * j];
-            if (!(pivot > 0)) {
-                ok = 0;
-                break;
-            }
-            for (int e = 0; e < 4; e++) {
-                M[4 * j + e] /= pivot;
-                N[4 * j + e] /= pivot;
-            }
-            for (int i = 0; i < nd; i++) {
-                if (i == j) continue;
-                const double f = M[4 * i + j];
+    for (int32_t Y = Y0; Y < Y1; Y++) {
+        for (int32_t X = 2; X < pwc - 2; X++) {
+            const int32_t c32 = C->map[(size_t) Y * pwc + X];
+            if (c32 < 0) continue;
+            const size_t c = (size_t) c32;
+            const double* gc = G + 400 * ((size_t) (Y - Y0) * pwc + (size_t) X);
+            for (int e = 0; e < 400; e++) C->A[400 * c + e] = (float) gc[e];
+            // The inverse of the cell's own block on its ndof unknowns (Gauss–Jordan; the block is
+            // symmetric positive definite, so no pivoting), from the Float entries the sweeps use.
+            const int nd = C->ndof[c];
+            double M[16], N[16] = {0};
+            for (int e = 0; e < 16; e++) M[e] = C->A[400 * c + 16 * 12 + e];
+            for (int i = 0; i < nd; i++) N[5 * i] = 1;
+            int ok = 1;
+            for (int j = 0; j < nd && ok; j++) {
+                const double pivot = M[5 * j];
+                if (!(pivot > 0)) {
+                    ok = 0;
+                    break;
+                }
                 for (int e = 0; e < 4; e++) {
-                    M[4 * i + e] -= f * M[4 * j + e];
-                    N[4 * i + e] -= f * N[4 * j + e];
+                    M[4 * j + e] /= pivot;
+                    N[4 * j + e] /= pivot;
+                }
+                for (int i = 0; i < nd; i++) {
+                    if (i == j) continue;
+                    const double f = M[4 * i + j];
+                    for (int e = 0; e < 4; e++) {
+                        M[4 * i + e] -= f * M[4 * j + e];
+                        N[4 * i + e] -= f * N[4 * j + e];
+                    }
                 }
             }
-        }
-        for (int e = 0; e < 16; e++) C->block_inverse[16 * c + e] = 0;
-        for (int i = 0; i < nd; i++) {
-            for (int j = 0; j < nd; j++) {
-                const double d = C->A[400 * c + 16 * 12 + 5 * i];
-                C->block_inverse[16 * c + 4 * i + j] = ok ? N[4 * i + j] : (i == j && d > 0 ? 1 / d : 0);
+            for (int e = 0; e < 16; e++) C->block_inverse[16 * c + e] = 0;
+            for (int i = 0; i < nd; i++) {
+                for (int j = 0; j < nd; j++) {
+                    const double d = C->A[400 * c + 16 * 12 + 5 * i];
+                    C->block_inverse[16 * c + 4 * i + j] = ok ? N[4 * i + j] : (i == j && d > 0 ? 1 / d : 0);
+                }
             }
-        }
-        for (int I = 0; I < 4; I++) {
-            const double d = gc[16 * 12 + 5 * I];
-            C->invdiag[4 * c + I] = I < C->ndof[c] && d > 0 ? 1 / d : 0;
+            for (int I = 0; I < 4; I++) {
+                const double d = gc[16 * 12 + 5 * I];
+                C->invdiag[4 * c + I] = I < C->ndof[c] && d > 0 ? 1 / d : 0;
+            }
         }
     }
 }
@@ -612,17 +622,18 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
     free(tentative);
     // C's operator PᵀAP and the sweeps' inverses, one coarse row of cells per task.
     const size_t workers = H->threads ? H->threads : 1;
-    double* scratch = malloc(sizeof(double) * 400 * (size_t) C->pw * workers);
+    double* scratch = malloc(sizeof(double) * 400 * (size_t) C->pw * sa_galerkin_rows * workers);
     C->block_inverse = calloc(C->ncell * 16 + 1, sizeof(sa_real));
     if (!scratch || !C->block_inverse) {
         free(scratch);
         return 0;
     }
     sa_galerkin_state gs = {.F = F, .C = C, .scratch = scratch};
-    if (H->pool && C->h > 1) {
-        mk_threadpool_run(H->pool, (size_t) C->h, sa_galerkin_row, &gs);
+    const size_t tasks = ((size_t) C->h + sa_galerkin_rows - 1) / sa_galerkin_rows;
+    if (H->pool && tasks > 1) {
+        mk_threadpool_run(H->pool, tasks, sa_galerkin_row, &gs);
     } else {
-        for (size_t t = 0; t < (size_t) C->h; t++) sa_galerkin_row(&gs, t, 0);
+        for (size_t t = 0; t < tasks; t++) sa_galerkin_row(&gs, t, 0);
     }
     free(scratch);
     return 1;
