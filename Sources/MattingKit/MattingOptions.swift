@@ -62,7 +62,7 @@ public struct MattingOptions: Sendable, Hashable, Codable {
     /// is (by default Jacobi-preconditioned, stopped at a relative residual of 1e-3);
     /// ``SolverAccuracy/exact`` runs it to the exact minimiser of the closed-form energy
     /// (`ClosedFormMatting.solvedExactly`: multigrid, 1e-6), about 2–4× the solver's CPU time
-    /// (1.2–1.9× a whole `matte --trimap` run at 1200×1800 and 4000×3000: Docs/Quality.md).
+    /// (1.3–1.7× a whole `matte --trimap` run at 1200×1800 and 4000×3000: Docs/Quality.md).
     ///
     /// `nil` (the default) chooses by input: a caller's trimap gets `.exact` (its unknown band
     /// is the caller's, often wide, and on real photos with real ground truth the exact
