@@ -108,7 +108,10 @@ do {
             image, trimap: trimap, initialAlpha: initial, pool: pool,
             multigrid: environment["CF_PRECONDITIONER"] == "multigrid",
             // CF_GALERKIN=0: the multigrid solver without its Galerkin level-1 operator.
-            galerkin: environment["CF_GALERKIN"] != "0")
+            galerkin: environment["CF_GALERKIN"] != "0",
+            // CF_SA=0: the V-cycle over the halved pyramid instead of smoothed aggregation
+            // (CF_SA=3…5: blocks of that side; default 4).
+            aggregationBlock: environment["CF_SA"].flatMap(Int.init) ?? ClosedFormMatting.aggregationBlock)
         times.append(Date().timeIntervalSince(start))
         cpu.append(cpuSeconds() - startCPU)
     }

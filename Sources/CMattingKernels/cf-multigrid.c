@@ -223,6 +223,34 @@ static void mk_cf_mg_gather_tile(void* context, size_t t, size_t worker) {
     }
 }
 
+int mk_cf_mg_probe_rows(mk_cf_mg_level* fine, float* rows) {
+    const size_t mf = fine->m;
+    const int32_t W = (int32_t) fine->padded_width - 4;
+    double* out = malloc(sizeof(double) * (mf ? mf : 1));
+    uint8_t* cls = malloc(mf ? mf : 1);
+    if (!out || !cls) {
+        free(out); free(cls);
+        return 0;
+    }
+    const int32_t* fu = fine->system.unknown;
+    for (size_t k = 0; k < mf; k++) cls[k] = (uint8_t) ((fu[k] % W) % 5 + 5 * ((fu[k] / W) % 5));
+    // A's rows: row k, entry (dy + 2)·5 + dx + 2 = A[k, pixel + (dx, dy)].
+    for (int c = 0; c < 25; c++) {
+        for (size_t k = 0; k < mf; k++) {
+            if (cls[k] == c) fine->p[fu[k]] = 1;
+        }
+        mk_cf_mg_product(fine, out);
+        for (size_t k = 0; k < mf; k++) {
+            const int ck = cls[k];
+            const int dx = ((c % 5) - ck % 5 + 7) % 5 - 2, dy = ((c / 5) - ck / 5 + 7) % 5 - 2;
+            rows[25 * k + 5 * (dy + 2) + dx + 2] = (float) out[k];
+            if (ck == c) fine->p[fu[k]] = 0;
+        }
+    }
+    free(out); free(cls);
+    return 1;
+}
+
 // Builds coarse->galerkin = Pᵀ A P (A: fine's operator on its unknowns, P: fine's guided
 // prolongation from coarse's unknowns) and coarse's inverse diagonal from it. A's rows
 // are probed with the product itself (25 products, one per pixel class (x mod 5, y mod 5):
@@ -247,33 +275,15 @@ static int mk_cf_mg_build_galerkin(mk_cf_mg_level* fine, mk_cf_mg_level* coarse)
     const size_t stride = 49 * region + (region + 1) / 2;  // A P rows, then the int32 slots
     const size_t workers = fine->system.threads > coarse->system.threads ? fine->system.threads : coarse->system.threads;
     float* rows = malloc(sizeof(float) * 25 * (mf ? mf : 1));
-    double* out = malloc(sizeof(double) * (mf ? mf : 1));
     int32_t* fine_map = malloc(sizeof(int32_t) * nf);
-    uint8_t* cls = malloc(mf ? mf : 1);
     double* scratch = malloc(sizeof(double) * stride * (workers ? workers : 1));
-    if (!rows || !out || !fine_map || !cls || !scratch) {
-        free(rows); free(out); free(fine_map); free(cls); free(scratch);
+    if (!rows || !fine_map || !scratch || !mk_cf_mg_probe_rows(fine, rows)) {
+        free(rows); free(fine_map); free(scratch);
         return 0;
     }
     const int32_t* fu = fine->system.unknown;
     for (size_t i = 0; i < nf; i++) fine_map[i] = -1;
-    for (size_t k = 0; k < mf; k++) {
-        fine_map[fu[k]] = (int32_t) k;
-        cls[k] = (uint8_t) ((fu[k] % W) % 5 + 5 * ((fu[k] / W) % 5));
-    }
-    // A's rows: row k, entry (dy + 2)·5 + dx + 2 = A[k, pixel + (dx, dy)].
-    for (int c = 0; c < 25; c++) {
-        for (size_t k = 0; k < mf; k++) {
-            if (cls[k] == c) fine->p[fu[k]] = 1;
-        }
-        mk_cf_mg_product(fine, out);
-        for (size_t k = 0; k < mf; k++) {
-            const int ck = cls[k];
-            const int dx = ((c % 5) - ck % 5 + 7) % 5 - 2, dy = ((c / 5) - ck / 5 + 7) % 5 - 2;
-            rows[25 * k + 5 * (dy + 2) + dx + 2] = (float) out[k];
-            if (ck == c) fine->p[fu[k]] = 0;
-        }
-    }
+    for (size_t k = 0; k < mf; k++) fine_map[fu[k]] = (int32_t) k;
     mk_cf_mg_gather_state st = {
         .fine = fine, .coarse = coarse, .rows = rows, .fine_map = fine_map, .scratch = scratch,
         .scratch_stride = stride, .region = region, .W = W, .H = H, .wc = wc, .hc = hc};
@@ -285,7 +295,7 @@ static int mk_cf_mg_build_galerkin(mk_cf_mg_level* fine, mk_cf_mg_level* coarse)
     const size_t PW = coarse->padded_width;
     const int32_t* base = fine->prolongation_base;
     const float* pw = fine->prolongation_weight;
-    free(rows); free(out); free(fine_map); free(cls); free(scratch);
+    free(rows); free(fine_map); free(scratch);
     if (coarse->checks_galerkin) {
         // Test hook: G x against Pᵀ(A(P x)) through the cycle's own prolongation, product
         // and restriction, for a fixed pseudo-random x.
@@ -559,27 +569,57 @@ static void mk_cf_mg_residual(mk_cf_mg_level* top, const double* x, double* r) {
     for (size_t k = 0; k < top->m; k++) r[k] = -r[k];
 }
 
-// z = V(r), or z = r / diag(L) once the V-cycle has broken down.
-static void mk_cf_mg_precondition(const mk_cf_mg_level* levels, size_t count, const double* r, double* z, int vcycle) {
-    if (vcycle) {
-        mk_cf_mg_vcycle(levels, 0, count, r, z);
-    } else {
-        for (size_t k = 0; k < levels->m; k++) z[k] = r[k] * levels->inverse_diagonal[k];
+typedef struct mk_cf_mg_cycle {
+    const mk_cf_mg_level* levels;
+    size_t count;
+} mk_cf_mg_cycle;
+
+static void mk_cf_mg_vcycle_apply(void* context, const double* r, double* z) {
+    const mk_cf_mg_cycle* c = context;
+    mk_cf_mg_vcycle(c->levels, 0, c->count, r, z);
+}
+
+// The multigrid cycle's setup, once the picture is homogeneous: the second level's Galerkin
+// operator, when it has room for one (its inverse diagonal then follows it), and the
+// Chebyshev levels' largest eigenvalues.
+static void mk_cf_mg_prepare(void* context) {
+    const mk_cf_mg_cycle* c = context;
+    mk_cf_mg_level* levels = (mk_cf_mg_level*) c->levels;
+    const size_t count = c->count;
+    mk_cf_mg_level* top = levels;
+    if (count >= 2 && levels[1].galerkin && levels[1].m > 0 && !mk_cf_mg_build_galerkin(top, levels + 1)) {
+        levels[1].galerkin = NULL;
+        mk_cf_mg_level* coarse = levels + 1;
+        for (size_t k = 0; k < coarse->m; k++) coarse->inverse_diagonal[k] = coarse->diagonal[k] > 0 ? 1 / coarse->diagonal[k] : 0;
+    }
+    // Chebyshev smoothing below the finest level: each such level's largest eigenvalue of
+    // D⁻¹A as its operator stands in this solve's cycles (level 1's is the Galerkin one when
+    // there is one), with a margin: power iterations approach it from below.
+    for (size_t l = 1; l + 1 < count; l++) {
+        if (levels[l].chebyshev > 0) levels[l].lambda_max = mk_cf_mg_chebyshev_margin * mk_cf_mg_largest_eigenvalue(levels, l);
     }
 }
 
 int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double tolerance, int max_iterations,
                    double* residual) {
-    mk_cf_mg_level* top = levels;
-    const size_t m = top->m;
     *residual = 0;
-    if (m == 0 || count == 0) return 0;
+    if (levels->m == 0 || count == 0) return 0;
     for (size_t l = 0; l < count; l++) {
         mk_cf_mg_level* level = levels + l;
         double* inverse = level->inverse_diagonal;
         for (size_t k = 0; k < level->m; k++) inverse[k] = level->diagonal[k] > 0 ? 1 / level->diagonal[k] : 0;
     }
-    // The outer vectors live in the top level's work: r, z (the V-cycle's input and
+    mk_cf_mg_cycle cycle = {.levels = levels, .count = count};
+    return mk_cf_fcg(levels, x, tolerance, max_iterations, residual, mk_cf_mg_prepare, mk_cf_mg_vcycle_apply, &cycle);
+}
+
+int mk_cf_fcg(mk_cf_mg_level* top, double* x, double tolerance, int max_iterations, double* residual,
+              void (*prepare)(void* context), void (*precondition)(void* context, const double* r, double* z),
+              void* context) {
+    const size_t m = top->m;
+    *residual = 0;
+    if (m == 0) return 0;
+    // The outer vectors live in the top level's work: r, z (the preconditioner's input and
     // output) and, past the V-cycle's own 6·m, d, q and b.
     double* r = top->work;
     double* z = top->work + m;
@@ -597,27 +637,23 @@ int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double toler
     // From here on products are homogeneous: p is zero at every pixel but the unknowns
     // being multiplied (the knowns' contribution is in b).
     memset(top->p, 0, sizeof(double) * top->n);
-    // The second level's Galerkin operator, when it has room for one (its inverse
-    // diagonal then follows it).
-    if (count >= 2 && levels[1].galerkin && levels[1].m > 0 && !mk_cf_mg_build_galerkin(top, levels + 1)) {
-        levels[1].galerkin = NULL;
-        mk_cf_mg_level* coarse = levels + 1;
-        for (size_t k = 0; k < coarse->m; k++) coarse->inverse_diagonal[k] = coarse->diagonal[k] > 0 ? 1 / coarse->diagonal[k] : 0;
-    }
-
-    // Chebyshev smoothing below the finest level: each such level's largest eigenvalue of
-    // D⁻¹A as its operator stands in this solve's cycles (level 1's is the Galerkin one when
-    // there is one), with a margin: power iterations approach it from below.
-    for (size_t l = 1; l + 1 < count; l++) {
-        if (levels[l].chebyshev > 0) levels[l].lambda_max = mk_cf_mg_chebyshev_margin * mk_cf_mg_largest_eigenvalue(levels, l);
-    }
+    if (prepare) prepare(context);
     double rel = __builtin_sqrt(mk_cf_mg_dot(r, r, m)) / norm_b;
     int iterations = 0, stopped = 0, vcycle = 1;
+    // z = the preconditioner's r, or r / diag(L) once it has broken down.
+#define MK_CF_PRECONDITION()                                                          \
+    do {                                                                              \
+        if (vcycle) {                                                                 \
+            precondition(context, r, z);                                              \
+        } else {                                                                      \
+            for (size_t k = 0; k < m; k++) z[k] = r[k] * top->inverse_diagonal[k];    \
+        }                                                                             \
+    } while (0)
     // The recurrence r −= step·q drifts from the true residual by rounding; the loop ends
     // on the true residual b − L_UU x (one product), restarting from it if the recurrence
     // was too optimistic.
     for (int restart = 0; restart < 4 && !stopped && rel > tolerance && iterations < max_iterations; restart++) {
-        mk_cf_mg_precondition(levels, count, r, z, vcycle);
+        MK_CF_PRECONDITION();
         memcpy(d, z, sizeof(double) * m);
         double rz = mk_cf_mg_dot(r, z, m);
         while (iterations < max_iterations && rel > tolerance) {
@@ -625,8 +661,9 @@ int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double toler
             mk_cf_mg_apply(top, d, q);
             const double dq = mk_cf_mg_dot(d, q, m);
             if (!(dq > 0) || !(rz > 0)) {
-                // The V-cycle was not positive definite here (it can be, for some damping
-                // on some pictures): go on from this iterate with the diagonal, which is.
+                // The preconditioner was not positive definite here (the V-cycle can be, for
+                // some damping on some pictures): go on from this iterate with the diagonal,
+                // which is.
                 if (vcycle) {
                     vcycle = 0;
                 } else {
@@ -648,7 +685,7 @@ int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double toler
                 stopped = 1;
                 break;
             }
-            mk_cf_mg_precondition(levels, count, r, z, vcycle);
+            MK_CF_PRECONDITION();
             // Flexible (Polak–Ribière) β = z_newᵀ(r_new − r_old)/(z_oldᵀ r_old), r_new − r_old = −step·q.
             const double rz_new = mk_cf_mg_dot(r, z, m);
             const double beta = -step * mk_cf_mg_dot(z, q, m) / rz;
@@ -660,6 +697,7 @@ int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double toler
         for (size_t k = 0; k < m; k++) r[k] = b[k] - r[k];
         rel = __builtin_sqrt(mk_cf_mg_dot(r, r, m)) / norm_b;
     }
+#undef MK_CF_PRECONDITION
     *residual = rel;
     return iterations;
 }

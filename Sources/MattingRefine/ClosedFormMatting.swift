@@ -57,13 +57,15 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
     public enum Preconditioner: String, Sendable, Hashable, Codable, CaseIterable {
         /// The diagonal: cheap iterations, many of them; the default, stopped early (1e-3).
         case jacobi
-        /// One V-cycle over the coarse-to-fine pyramid per iteration (damped-Jacobi
-        /// smoothing, the coarse levels' own Laplacians with a Galerkin operator on the
-        /// second level, guided-filter prolongation): 6–10× fewer iterations, each costing
-        /// several Jacobi ones, and the only way here to reach a tolerance of 1e-6 within
-        /// ``ClosedFormMatting/maxIterations`` on large pictures. With
-        /// ``ClosedFormMatting/informationFlow`` set the Jacobi loop runs instead (the cycle's
-        /// coarse levels have no information-flow terms).
+        /// One multigrid V-cycle per iteration of flexible CG on the finest level: smoothed
+        /// aggregation on the image grid (4×4-pixel blocks, each with the four coarse unknowns
+        /// that hold the functions locally affine in colour, Galerkin operators below,
+        /// Gauss–Seidel smoothing); with windows wider than radius 1, a V-cycle over the
+        /// coarse-to-fine pyramid instead. 16–24 iterations to 1e-6 on the development set's
+        /// photos and a 1200×1800 benchmark, each costing several Jacobi ones, and the only way
+        /// here to reach a tolerance of 1e-6 within ``ClosedFormMatting/maxIterations`` on large
+        /// pictures. With ``ClosedFormMatting/informationFlow`` set the Jacobi loop runs
+        /// instead (the cycle's coarse levels have no information-flow terms).
         case multigrid
     }
 
@@ -73,7 +75,7 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
     /// The exact minimiser of the closed-form energy: the defaults with the multigrid
     /// preconditioner and a tolerance of 1e-6, where the answer agrees with pymatting's
     /// `estimate_alpha_cf` to within rounding on real photos (Docs/Quality.md). It costs
-    /// about 4× the default's CPU time, which stops at 1e-3 and leaves the minimiser's
+    /// about 2–4× the default's CPU time, which stops at 1e-3 and leaves the minimiser's
     /// slowest modes half solved; on real photos with real ground truth the exact minimiser
     /// is the more accurate matte.
     public static var exact: ClosedFormMatting { ClosedFormMatting().solvedExactly }
@@ -154,12 +156,14 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
     }
 
     /// ``solve(_:trimap:initialAlpha:pool:)``, with `multigrid` choosing the
-    /// multigrid-preconditioned solver (``solveMultigrid(_:statistics:pool:)``, Docs/Quality.md)
-    /// whatever ``preconditioner`` says.
-    /// `galerkin` and `checksGalerkin`: see ``solveMultigrid(_:statistics:pool:galerkin:checksGalerkin:)``.
+    /// multigrid-preconditioned solver whatever ``preconditioner`` says: smoothed aggregation
+    /// with `aggregationBlock`-pixel blocks (``solveSmoothedAggregation(_:statistics:pool:block:)``),
+    /// or, with `aggregationBlock` 0 or windows wider than radius 1, the V-cycle over the
+    /// halved pyramid (``solveMultigrid(_:statistics:pool:galerkin:checksGalerkin:chebyshevDegree:)``;
+    /// Docs/Quality.md). `galerkin` and `checksGalerkin` concern that V-cycle only.
     package func solve(
         _ image: FloatImage, trimap: Trimap, initialAlpha: FloatImage?, pool: ThreadPool, multigrid: Bool,
-        galerkin: Bool = true, checksGalerkin: Bool = false
+        galerkin: Bool = true, checksGalerkin: Bool = false, aggregationBlock: Int = ClosedFormMatting.aggregationBlock
     ) throws -> (alpha: FloatImage, statistics: Statistics) {
         try requireSameSize(image, trimap.image, "image and trimap")
         if let initialAlpha {
@@ -176,7 +180,9 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
             state: Self.states(of: trimap),
             guess: initialAlpha.map { Plane($0).data })
         var statistics = Statistics()
-        let alpha = multigrid
+        let alpha = multigrid && aggregationBlock > 0
+            ? try solveSmoothedAggregation(level, statistics: &statistics, pool: pool, block: aggregationBlock)
+            : multigrid
             ? try solveMultigrid(level, statistics: &statistics, pool: pool, galerkin: galerkin, checksGalerkin: checksGalerkin)
             : try solve(&level, statistics: &statistics, pool: pool, progress: 0...1)
         return (Plane(width: w, height: h, data: alpha).grayImage, statistics)

@@ -93,6 +93,39 @@ void mk_cf_mg_prolong(const mk_cf_mg_level* level, const double* padded, double*
 int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double tolerance, int max_iterations,
                    double* residual);
 
+/// Flexible CG on level 0's L_UU x_U = −L_UK x_K (the loop of mk_f64_cf_mgcg) with any
+/// preconditioner z = M(r) (`precondition`, on the calling thread; it may use the pool).
+/// `prepare`, if not NULL, runs once the right-hand side is formed and `top->p` is all 0
+/// (it may run products of `top`, leaving `p` all 0). Uses `top->work` (9·m doubles: r, z at
+/// 0 and m, d, q, b at 6·m, 7·m, 8·m) and `top->inverse_diagonal` (filled by the caller: the
+/// fallback should the preconditioner turn out indefinite). Arguments and result as
+/// mk_f64_cf_mgcg's.
+int mk_cf_fcg(mk_cf_mg_level* top, double* x, double tolerance, int max_iterations, double* residual,
+              void (*prepare)(void* context), void (*precondition)(void* context, const double* r, double* z),
+              void* context);
+
+/// The rows of level `fine`'s operator on its unknowns, probed with 25 products (one per
+/// pixel class (x mod 5, y mod 5); L couples pixels at most 2 apart, so only for windows of
+/// radius 1): rows[25·k + 5·(dy + 2) + dx + 2] = L[k, pixel(k) + (dx, dy)] (0 where that
+/// pixel is known or outside). `fine->p` must be all 0 and is left so. Returns 0 when out
+/// of memory.
+int mk_cf_mg_probe_rows(mk_cf_mg_level* fine, float* rows);
+
+/// Solves level 0's system as mk_f64_cf_mgcg does, preconditioned instead by one V-cycle of
+/// smoothed aggregation on the image grid (cf-sa.c): level 1's aggregates are `block` ×
+/// `block` pixel blocks of unknowns, each with up to four coarse unknowns (the candidates 1,
+/// r, g, b of its pixels, orthonormalised per block; `colour`: 3 floats per unknown, in
+/// level 0's order), the prolongation smoothed by one damped-Jacobi step of the operator,
+/// coarse operators PᵀAP; coarser levels aggregate 3 × 3 cells alike, down to a dense
+/// Cholesky solve. Symmetric 9-colour Gauss–Seidel smoothing (on level 0 with the explicit
+/// rows of its operator, probed; below, block Gauss–Seidel on each cell's unknowns), the
+/// cycle in Float. `block`: 3 to 5 (clamped). Level 0 needs only `system`, `p`, `n`, `m`,
+/// `diagonal`, `inverse_diagonal`, `padded_width` and `work`. Results do not depend on the
+/// thread count. Returns −1 when out of memory (the iterate is then what the loop reached
+/// with the diagonal as preconditioner).
+int mk_f64_cf_sacg(mk_cf_mg_level* level, const float* colour, int block, double* x, double tolerance,
+                   int max_iterations, double* residual);
+
 #ifdef __cplusplus
 }
 #endif
