@@ -374,7 +374,8 @@ typedef struct sa_galerkin_state {
 // around its own, computed once per task (a fine unknown whose P spans two coarse rows of the
 // task is not computed twice; one at a task's edge is, by both tasks); fine unknowns in a
 // fixed order (aggregate by aggregate, row by row), so the sums do not depend on the thread
-// count. Written as Float, with each cell's inverse block and inverse diagonal.
+// count. Only the blocks o ≥ 12 (sa_galerkin_mirror fills the rest); written as Float, with
+// each cell's inverse block and inverse diagonal.
 static void sa_galerkin_row(void* context, size_t t, size_t worker) {
     const sa_galerkin_state* st = context;
     const sa_level* F = st->F;
@@ -428,6 +429,7 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
                             const int rx = pos % 5 - 2 - (qx - 1), ry = pos / 5 - 2 - (qy - 1);
                             if (rx < -2 || rx > 2 || ry < -2 || ry > 2) continue;
                             const int o = (ry + 2) * 5 + rx + 2;
+                            if (o < 12) continue;  // the mirror of a block the neighbour computes (sa_galerkin_mirror)
                             for (int I = 0; I < 4; I++) {
                                 const double pv = p[4 * q + I];
                                 if (pv == 0) continue;
@@ -482,6 +484,30 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
             for (int I = 0; I < 4; I++) {
                 const double d = gc[16 * 12 + 5 * I];
                 C->invdiag[4 * c + I] = I < C->ndof[c] && d > 0 ? 1 / d : 0;
+            }
+        }
+    }
+}
+
+// PᵀAP is symmetric: sa_galerkin_row computes each cell's blocks o ≥ 12 (the neighbours
+// from the cell on, in reading order); block o < 12 is the transpose of the neighbour's
+// block 24 − o. Cells of one chunk write only their own blocks and read only blocks o > 12.
+static void sa_galerkin_mirror(void* context, size_t t, size_t worker) {
+    (void) worker;
+    const sa_task* task = context;
+    sa_level* C = task->L;
+    const size_t k1 = (t + 1) * task->chunk < C->ncell ? (t + 1) * task->chunk : C->ncell;
+    for (size_t c = t * task->chunk; c < k1; c++) {
+        for (int o = 0; o < 12; o++) {
+            const int32_t cn = C->map[C->cell[c] + sa_offset(C, o)];
+            float* out = C->A + 400 * c + 16 * o;
+            if (cn < 0) {
+                memset(out, 0, sizeof(float) * 16);
+                continue;
+            }
+            const float* in = C->A + 400 * (size_t) cn + 16 * (24 - o);
+            for (int J = 0; J < 4; J++) {
+                for (int I = 0; I < 4; I++) out[4 * J + I] = in[4 * I + J];
             }
         }
     }
@@ -636,6 +662,8 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
         for (size_t t = 0; t < tasks; t++) sa_galerkin_row(&gs, t, 0);
     }
     free(scratch);
+    sa_task mirror = {.L = C};
+    sa_run(H->pool, C->ncell, sa_galerkin_mirror, &mirror);
     return 1;
 }
 
