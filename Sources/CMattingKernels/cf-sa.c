@@ -364,12 +364,15 @@ static double sa_largest_eigenvalue(const sa_hierarchy* H, sa_level* L) {
 // the setup's innermost loops.
 static inline int32_t sa_aggregate_row(int32_t d, int32_t pw) { return d >= pw - 1 ? 1 : (d <= 1 - pw ? -1 : 0); }
 
-enum { sa_galerkin_rows = 4 };  // coarse rows of cells a task assembles
+enum {
+    sa_galerkin_rows = 8,    // coarse rows of cells a task assembles
+    sa_galerkin_cell = 208,  // doubles a cell of a task's scratch: its 13 blocks o ≥ 12
+};
 
 typedef struct sa_galerkin_state {
     const sa_level* F;
     sa_level* C;
-    double* scratch;  // per worker: 400 doubles per cell of sa_galerkin_rows coarse rows
+    double* scratch;  // per worker: sa_galerkin_cell doubles per cell of sa_galerkin_rows coarse rows
 } sa_galerkin_state;
 
 // Rows Y0 ..< Y1 of C's cells (sa_galerkin_rows of them, task t): their operator rows
@@ -387,8 +390,8 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
     const int D = F->D;
     const int32_t pwc = C->pw, Y0 = (int32_t) (sa_galerkin_rows * t) + 2;  // padded rows
     const int32_t Y1 = Y0 + sa_galerkin_rows < C->h + 2 ? Y0 + sa_galerkin_rows : C->h + 2;
-    double* G = st->scratch + 400 * (size_t) pwc * sa_galerkin_rows * worker;  // by row, padded column
-    memset(G, 0, sizeof(double) * 400 * (size_t) pwc * sa_galerkin_rows);
+    double* G = st->scratch + sa_galerkin_cell * (size_t) pwc * sa_galerkin_rows * worker;  // by row, padded column
+    memset(G, 0, sizeof(double) * sa_galerkin_cell * (size_t) pwc * sa_galerkin_rows);
     for (int32_t gy = Y0 - 1; gy <= Y1; gy++) {
         // The rows of P's 3 × 3 aggregates that lie in Y0 ..< Y1.
         unsigned rowmask = 0;
@@ -427,7 +430,7 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
                     for (int q = 0; q < 9; q++) {
                         if (!((F->mask[u] & rowmask) >> q & 1)) continue;
                         const int qx = q % 3, qy = q / 3;
-                        double* gc = G + 400 * ((size_t) (gy + qy - 1 - Y0) * pwc + (size_t) (gx + qx - 1));
+                        double* gc = G + sa_galerkin_cell * ((size_t) (gy + qy - 1 - Y0) * pwc + (size_t) (gx + qx - 1));
                         for (int pos = 0; pos < 25; pos++) {
                             if (!(reach >> pos & 1)) continue;
                             const int rx = pos % 5 - 2 - (qx - 1), ry = pos / 5 - 2 - (qy - 1);
@@ -437,7 +440,7 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
                             for (int I = 0; I < 4; I++) {
                                 const double pv = p[4 * q + I];
                                 if (pv == 0) continue;
-                                for (int J = 0; J < 4; J++) gc[16 * o + 4 * J + I] += pv * ap[4 * pos + J];
+                                for (int J = 0; J < 4; J++) gc[16 * (o - 12) + 4 * J + I] += pv * ap[4 * pos + J];
                             }
                         }
                     }
@@ -450,8 +453,8 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
             const int32_t c32 = C->map[(size_t) Y * pwc + X];
             if (c32 < 0) continue;
             const size_t c = (size_t) c32;
-            const double* gc = G + 400 * ((size_t) (Y - Y0) * pwc + (size_t) X);
-            for (int e = 0; e < 400; e++) C->A[400 * c + e] = (float) gc[e];
+            const double* gc = G + sa_galerkin_cell * ((size_t) (Y - Y0) * pwc + (size_t) X);
+            for (int e = 0; e < sa_galerkin_cell; e++) C->A[400 * c + 16 * 12 + e] = (float) gc[e];
             // The inverse of the cell's own block on its ndof unknowns (Gauss–Jordan; the block is
             // symmetric positive definite, so no pivoting), from the Float entries the sweeps use.
             const int nd = C->ndof[c];
@@ -486,7 +489,7 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
                 }
             }
             for (int I = 0; I < 4; I++) {
-                const double d = gc[16 * 12 + 5 * I];
+                const double d = gc[5 * I];
                 C->invdiag[4 * c + I] = I < C->ndof[c] && d > 0 ? 1 / d : 0;
             }
         }
@@ -652,7 +655,7 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
     free(tentative);
     // C's operator PᵀAP and the sweeps' inverses, one coarse row of cells per task.
     const size_t workers = H->threads ? H->threads : 1;
-    double* scratch = malloc(sizeof(double) * 400 * (size_t) C->pw * sa_galerkin_rows * workers);
+    double* scratch = malloc(sizeof(double) * sa_galerkin_cell * (size_t) C->pw * sa_galerkin_rows * workers);
     C->block_inverse = calloc(C->ncell * 16 + 1, sizeof(sa_real));
     if (!scratch || !C->block_inverse) {
         free(scratch);
