@@ -392,6 +392,15 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
     const int32_t Y1 = Y0 + sa_galerkin_rows < C->h + 2 ? Y0 + sa_galerkin_rows : C->h + 2;
     double* G = st->scratch + sa_galerkin_cell * (size_t) pwc * sa_galerkin_rows * worker;  // by row, padded column
     memset(G, 0, sizeof(double) * sa_galerkin_cell * (size_t) pwc * sa_galerkin_rows);
+    // blocks[q]: the positions pos on the 5 × 5 aggregates around a fine unknown's own that are
+    // blocks o ≥ 12 of the coarse cell q (of the 3 × 3 around it) — the ones computed here.
+    unsigned blocks[9] = {0};
+    for (int q = 0; q < 9; q++) {
+        for (int pos = 0; pos < 25; pos++) {
+            const int rx = pos % 5 - 2 - (q % 3 - 1), ry = pos / 5 - 2 - (q / 3 - 1);
+            if (rx >= -2 && rx <= 2 && ry >= -2 && ry <= 2 && (ry + 2) * 5 + rx + 2 >= 12) blocks[q] |= 1u << pos;
+        }
+    }
     for (int32_t gy = Y0 - 1; gy <= Y1; gy++) {
         // The rows of P's 3 × 3 aggregates that lie in Y0 ..< Y1.
         unsigned rowmask = 0;
@@ -418,8 +427,8 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
                             if (av == 0) continue;
                             const size_t v = (size_t) kn * D + j;
                             const float* pn = F->P + 36 * v;
-                            for (int q = 0; q < 9; q++) {
-                                if (!(F->mask[v] >> q & 1)) continue;
+                            for (unsigned m = F->mask[v]; m; m &= m - 1) {
+                                const int q = __builtin_ctz(m);
                                 const int pos = (dy + q / 3 - 1 + 2) * 5 + dx + q % 3 - 1 + 2;
                                 for (int J = 0; J < 4; J++) ap[4 * pos + J] += av * pn[4 * q + J];
                                 reach |= 1u << pos;
@@ -427,16 +436,13 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
                         }
                     }
                     const float* p = F->P + 36 * u;
-                    for (int q = 0; q < 9; q++) {
-                        if (!((F->mask[u] & rowmask) >> q & 1)) continue;
+                    for (unsigned m = F->mask[u] & rowmask; m; m &= m - 1) {
+                        const int q = __builtin_ctz(m);
                         const int qx = q % 3, qy = q / 3;
                         double* gc = G + sa_galerkin_cell * ((size_t) (gy + qy - 1 - Y0) * pwc + (size_t) (gx + qx - 1));
-                        for (int pos = 0; pos < 25; pos++) {
-                            if (!(reach >> pos & 1)) continue;
-                            const int rx = pos % 5 - 2 - (qx - 1), ry = pos / 5 - 2 - (qy - 1);
-                            if (rx < -2 || rx > 2 || ry < -2 || ry > 2) continue;
-                            const int o = (ry + 2) * 5 + rx + 2;
-                            if (o < 12) continue;  // the mirror of a block the neighbour computes (sa_galerkin_mirror)
+                        for (unsigned mp = reach & blocks[q]; mp; mp &= mp - 1) {
+                            const int pos = __builtin_ctz(mp);
+                            const int o = pos - 5 * (qy - 1) - (qx - 1);
                             for (int I = 0; I < 4; I++) {
                                 const double pv = p[4 * q + I];
                                 if (pv == 0) continue;
