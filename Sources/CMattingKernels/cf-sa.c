@@ -360,12 +360,19 @@ static double sa_largest_eigenvalue(const sa_hierarchy* H, sa_level* L) {
     return lambda;
 }
 
-enum { sa_galerkin_rows = 4 };  // coarse rows of cells a task assembles
+// The row step dy of d = dy·pw + dx, |dx|, |dy| ≤ 1 (pw ≥ 5): compares, not a division, in
+// the setup's innermost loops.
+static inline int32_t sa_aggregate_row(int32_t d, int32_t pw) { return d >= pw - 1 ? 1 : (d <= 1 - pw ? -1 : 0); }
+
+enum {
+    sa_galerkin_rows = 8,    // coarse rows of cells a task assembles
+    sa_galerkin_cell = 208,  // doubles a cell of a task's scratch: its 13 blocks o ≥ 12
+};
 
 typedef struct sa_galerkin_state {
     const sa_level* F;
     sa_level* C;
-    double* scratch;  // per worker: 400 doubles per cell of sa_galerkin_rows coarse rows
+    double* scratch;  // per worker: sa_galerkin_cell doubles per cell of sa_galerkin_rows coarse rows
 } sa_galerkin_state;
 
 // Rows Y0 ..< Y1 of C's cells (sa_galerkin_rows of them, task t): their operator rows
@@ -374,7 +381,8 @@ typedef struct sa_galerkin_state {
 // around its own, computed once per task (a fine unknown whose P spans two coarse rows of the
 // task is not computed twice; one at a task's edge is, by both tasks); fine unknowns in a
 // fixed order (aggregate by aggregate, row by row), so the sums do not depend on the thread
-// count. Written as Float, with each cell's inverse block and inverse diagonal.
+// count. Only the blocks o ≥ 12 (sa_galerkin_mirror fills the rest); written as Float, with
+// each cell's inverse block and inverse diagonal.
 static void sa_galerkin_row(void* context, size_t t, size_t worker) {
     const sa_galerkin_state* st = context;
     const sa_level* F = st->F;
@@ -382,8 +390,17 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
     const int D = F->D;
     const int32_t pwc = C->pw, Y0 = (int32_t) (sa_galerkin_rows * t) + 2;  // padded rows
     const int32_t Y1 = Y0 + sa_galerkin_rows < C->h + 2 ? Y0 + sa_galerkin_rows : C->h + 2;
-    double* G = st->scratch + 400 * (size_t) pwc * sa_galerkin_rows * worker;  // by row, padded column
-    memset(G, 0, sizeof(double) * 400 * (size_t) pwc * sa_galerkin_rows);
+    double* G = st->scratch + sa_galerkin_cell * (size_t) pwc * sa_galerkin_rows * worker;  // by row, padded column
+    memset(G, 0, sizeof(double) * sa_galerkin_cell * (size_t) pwc * sa_galerkin_rows);
+    // blocks[q]: the positions pos on the 5 × 5 aggregates around a fine unknown's own that are
+    // blocks o ≥ 12 of the coarse cell q (of the 3 × 3 around it) — the ones computed here.
+    unsigned blocks[9] = {0};
+    for (int q = 0; q < 9; q++) {
+        for (int pos = 0; pos < 25; pos++) {
+            const int rx = pos % 5 - 2 - (q % 3 - 1), ry = pos / 5 - 2 - (q / 3 - 1);
+            if (rx >= -2 && rx <= 2 && ry >= -2 && ry <= 2 && (ry + 2) * 5 + rx + 2 >= 12) blocks[q] |= 1u << pos;
+        }
+    }
     for (int32_t gy = Y0 - 1; gy <= Y1; gy++) {
         // The rows of P's 3 × 3 aggregates that lie in Y0 ..< Y1.
         unsigned rowmask = 0;
@@ -404,14 +421,14 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
                         const int32_t kn = F->map[F->cell[k] + sa_offset(F, o)];
                         if (kn < 0) continue;
                         const int32_t d = F->agg[kn] - ak;
-                        const int32_t dy = (d + pwc + 1) / pwc - 1, dx = d - dy * pwc;
+                        const int32_t dy = sa_aggregate_row(d, pwc), dx = d - dy * pwc;
                         for (int j = 0; j < F->ndof[kn]; j++) {
                             const double av = sa_entry(F, k, o, i, j);
                             if (av == 0) continue;
                             const size_t v = (size_t) kn * D + j;
                             const float* pn = F->P + 36 * v;
-                            for (int q = 0; q < 9; q++) {
-                                if (!(F->mask[v] >> q & 1)) continue;
+                            for (unsigned m = F->mask[v]; m; m &= m - 1) {
+                                const int q = __builtin_ctz(m);
                                 const int pos = (dy + q / 3 - 1 + 2) * 5 + dx + q % 3 - 1 + 2;
                                 for (int J = 0; J < 4; J++) ap[4 * pos + J] += av * pn[4 * q + J];
                                 reach |= 1u << pos;
@@ -419,19 +436,17 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
                         }
                     }
                     const float* p = F->P + 36 * u;
-                    for (int q = 0; q < 9; q++) {
-                        if (!((F->mask[u] & rowmask) >> q & 1)) continue;
+                    for (unsigned m = F->mask[u] & rowmask; m; m &= m - 1) {
+                        const int q = __builtin_ctz(m);
                         const int qx = q % 3, qy = q / 3;
-                        double* gc = G + 400 * ((size_t) (gy + qy - 1 - Y0) * pwc + (size_t) (gx + qx - 1));
-                        for (int pos = 0; pos < 25; pos++) {
-                            if (!(reach >> pos & 1)) continue;
-                            const int rx = pos % 5 - 2 - (qx - 1), ry = pos / 5 - 2 - (qy - 1);
-                            if (rx < -2 || rx > 2 || ry < -2 || ry > 2) continue;
-                            const int o = (ry + 2) * 5 + rx + 2;
+                        double* gc = G + sa_galerkin_cell * ((size_t) (gy + qy - 1 - Y0) * pwc + (size_t) (gx + qx - 1));
+                        for (unsigned mp = reach & blocks[q]; mp; mp &= mp - 1) {
+                            const int pos = __builtin_ctz(mp);
+                            const int o = pos - 5 * (qy - 1) - (qx - 1);
                             for (int I = 0; I < 4; I++) {
                                 const double pv = p[4 * q + I];
                                 if (pv == 0) continue;
-                                for (int J = 0; J < 4; J++) gc[16 * o + 4 * J + I] += pv * ap[4 * pos + J];
+                                for (int J = 0; J < 4; J++) gc[16 * (o - 12) + 4 * J + I] += pv * ap[4 * pos + J];
                             }
                         }
                     }
@@ -444,8 +459,8 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
             const int32_t c32 = C->map[(size_t) Y * pwc + X];
             if (c32 < 0) continue;
             const size_t c = (size_t) c32;
-            const double* gc = G + 400 * ((size_t) (Y - Y0) * pwc + (size_t) X);
-            for (int e = 0; e < 400; e++) C->A[400 * c + e] = (float) gc[e];
+            const double* gc = G + sa_galerkin_cell * ((size_t) (Y - Y0) * pwc + (size_t) X);
+            for (int e = 0; e < sa_galerkin_cell; e++) C->A[400 * c + 16 * 12 + e] = (float) gc[e];
             // The inverse of the cell's own block on its ndof unknowns (Gauss–Jordan; the block is
             // symmetric positive definite, so no pivoting), from the Float entries the sweeps use.
             const int nd = C->ndof[c];
@@ -480,8 +495,32 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
                 }
             }
             for (int I = 0; I < 4; I++) {
-                const double d = gc[16 * 12 + 5 * I];
+                const double d = gc[5 * I];
                 C->invdiag[4 * c + I] = I < C->ndof[c] && d > 0 ? 1 / d : 0;
+            }
+        }
+    }
+}
+
+// PᵀAP is symmetric: sa_galerkin_row computes each cell's blocks o ≥ 12 (the neighbours
+// from the cell on, in reading order); block o < 12 is the transpose of the neighbour's
+// block 24 − o. Cells of one chunk write only their own blocks and read only blocks o > 12.
+static void sa_galerkin_mirror(void* context, size_t t, size_t worker) {
+    (void) worker;
+    const sa_task* task = context;
+    sa_level* C = task->L;
+    const size_t k1 = (t + 1) * task->chunk < C->ncell ? (t + 1) * task->chunk : C->ncell;
+    for (size_t c = t * task->chunk; c < k1; c++) {
+        for (int o = 0; o < 12; o++) {
+            const int32_t cn = C->map[C->cell[c] + sa_offset(C, o)];
+            float* out = C->A + 400 * c + 16 * o;
+            if (cn < 0) {
+                memset(out, 0, sizeof(float) * 16);
+                continue;
+            }
+            const float* in = C->A + 400 * (size_t) cn + 16 * (24 - o);
+            for (int J = 0; J < 4; J++) {
+                for (int I = 0; I < 4; I++) out[4 * J + I] = in[4 * I + J];
             }
         }
     }
@@ -602,7 +641,7 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
                 const int32_t kn = F->map[F->cell[k] + sa_offset(F, o)];
                 if (kn < 0) continue;
                 const int32_t d = F->agg[kn] - ak;  // dy·pwc + dx, |dx|, |dy| ≤ 1
-                const int32_t dy = (d + pwc + 1) / pwc - 1, dx = d - dy * pwc;
+                const int32_t dy = sa_aggregate_row(d, pwc), dx = d - dy * pwc;
                 const int q = (dy + 1) * 3 + dx + 1;
                 for (int j = 0; j < F->ndof[kn]; j++) {
                     const double av = sa_entry(F, k, o, i, j);
@@ -622,7 +661,7 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
     free(tentative);
     // C's operator PᵀAP and the sweeps' inverses, one coarse row of cells per task.
     const size_t workers = H->threads ? H->threads : 1;
-    double* scratch = malloc(sizeof(double) * 400 * (size_t) C->pw * sa_galerkin_rows * workers);
+    double* scratch = malloc(sizeof(double) * sa_galerkin_cell * (size_t) C->pw * sa_galerkin_rows * workers);
     C->block_inverse = calloc(C->ncell * 16 + 1, sizeof(sa_real));
     if (!scratch || !C->block_inverse) {
         free(scratch);
@@ -636,6 +675,8 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
         for (size_t t = 0; t < tasks; t++) sa_galerkin_row(&gs, t, 0);
     }
     free(scratch);
+    sa_task mirror = {.L = C};
+    sa_run(H->pool, C->ncell, sa_galerkin_mirror, &mirror);
     return 1;
 }
 
