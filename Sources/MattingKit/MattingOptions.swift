@@ -53,9 +53,10 @@ public struct MattingOptions: Sendable, Hashable, Codable {
     /// is below 0.95 (an undetected person keeps the whole-photo mask, and so does everything
     /// outside the squares). With no face found, or without the detector's model file
     /// (`Scripts/fetch-models.sh` installs it), the mask is used as it is. Other paths ignore
-    /// it. Default off: on the project's four people photos it raised the mean IoU by 0.004
-    /// (a woman half-missed at the back of a group is filled in), and it costs four face
-    /// detector runs and a selfie run per face (figures in Docs/Quality.md, "Person crops").
+    /// it. Default off: on the project's twelve people photos it raised the mean IoU only from
+    /// 0.9158 to 0.9171 (a woman half-missed at the back of a group is filled in) while three
+    /// photos and the single portraits scored lower, and it costs four face detector runs and a
+    /// selfie run per face (figures in Docs/Quality.md, "Person crops" and "More people").
     public var personCrops: Bool = MattingOptions.defaultPersonCrops
 
     /// How far the alpha solver goes: ``SolverAccuracy/fast`` runs ``refiner``'s `solver` as it

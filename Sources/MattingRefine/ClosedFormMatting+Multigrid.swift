@@ -302,6 +302,19 @@ extension ClosedFormMatting {
     /// ``solveMultigrid(_:statistics:pool:galerkin:checksGalerkin:chebyshevDegree:)``.
     func solveSmoothedAggregation(_ finest: Level, statistics: inout Statistics, pool: ThreadPool, block: Int) throws -> [Float] {
         guard radius == 1 else { return try solveMultigrid(finest, statistics: &statistics, pool: pool) }
+        // nil: the hierarchy did not fit in memory. The V-cycle over the pyramid needs less, and
+        // it is built only after this attempt's Laplacian and work vectors are released.
+        if let alpha = try solveSmoothedAggregationOnce(finest, statistics: &statistics, pool: pool, block: block) {
+            return alpha
+        }
+        return try solveMultigrid(finest, statistics: &statistics, pool: pool)
+    }
+
+    /// ``solveSmoothedAggregation(_:statistics:pool:block:)``'s attempt; nil when its
+    /// hierarchy does not fit in memory (everything it allocated released on return).
+    private func solveSmoothedAggregationOnce(
+        _ finest: Level, statistics: inout Statistics, pool: ThreadPool, block: Int
+    ) throws -> [Float]? {
         let hierarchy = try MultigridHierarchy(
             levels: [finest], solver: self, pool: pool, galerkin: false, checksGalerkin: false, chebyshevDegree: 0)
         defer { hierarchy.deallocate() }
@@ -328,8 +341,7 @@ extension ClosedFormMatting {
         }
         pool.reportProgress(1)
         if pool.isCancelled { throw CancellationError() }
-        // −1: the hierarchy did not fit in memory; the V-cycle over the pyramid needs less.
-        guard iterations >= 0 else { return try solveMultigrid(finest, statistics: &statistics, pool: pool) }
+        guard iterations >= 0 else { return nil }
         statistics.levels.insert((finest.width, finest.height, m, Int(iterations), residual), at: 0)
         return Self.alpha(of: finest, unknown: U, values: x)
     }
