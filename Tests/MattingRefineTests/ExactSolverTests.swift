@@ -28,26 +28,6 @@ import Testing
         #expect(MultigridSolverTests.difference(fast, reference, trimap).mean > 2 * mean)
     }
 
-    /// A trimap whose known pixels are all background (a border of 0, the rest unknown): the
-    /// right-hand side is 0 and the minimiser is alpha 0 everywhere. Every solver must return
-    /// that, not its starting guess (it used to return 0.5, the start, untouched).
-    @Test func backgroundOnlyTrimapSolvesToZero() throws {
-        let (image, _, _) = try MultigridSolverTests.inputs()
-        let w = image.width, h = image.height
-        let states = (0..<(w * h)).map { i -> UInt8 in
-            let x = i % w, y = i / w
-            return x < 2 || y < 2 || x >= w - 2 || y >= h - 2 ? 0 : 128
-        }
-        let trimap = Trimap(try Image(width: w, height: h, layout: .gray, components: states))
-        var wide = ClosedFormMatting.exact
-        wide.radius = 2
-        for solver in [ClosedFormMatting(), ClosedFormMatting.exact, wide] {
-            let (alpha, _) = try solver.solve(image, trimap: trimap, pool: ThreadPool(threadCount: 2))
-            let largest = alpha.packedComponents.max() ?? 1
-            #expect(largest == 0, "\(solver.preconditioner), radius \(solver.radius): largest alpha \(largest)")
-        }
-    }
-
     /// With windows of radius 2 smoothed aggregation and the Galerkin level (whose operators
     /// are probed assuming radius 1) are left out: the solve is bit for bit the V-cycle's
     /// without its Galerkin level, and it reaches the tolerance.
