@@ -631,7 +631,11 @@ int mk_cf_fcg(mk_cf_mg_level* top, double* x, double tolerance, int max_iteratio
     // the unknowns; then r = b − L_UU x.
     mk_cf_mg_product(top, b);
     const double norm_b = __builtin_sqrt(mk_cf_mg_dot(b, b, m));
-    if (norm_b == 0) return 0;
+    // b = 0 (a trimap with background only, say): x = 0 solves the system (as in cf-pcg.c).
+    if (norm_b == 0) {
+        memset(x, 0, sizeof(double) * m);
+        return 0;
+    }
     for (size_t k = 0; k < m; k++) b[k] = -b[k];
     mk_cf_mg_residual(top, x, r);
     // From here on products are homogeneous: p is zero at every pixel but the unknowns

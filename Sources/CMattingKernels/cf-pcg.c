@@ -215,7 +215,12 @@ int mk_f64_cf_pcg(const mk_cf_system* s, double* p, size_t n, double* x, const d
     if (extra) s->extra_product(s->extra_context, p, st.q);
     if (extra || s->rhs) mk_cf_run(s, chunks, mk_cf_rhs_chunk, &st);
     const double norm_b = __builtin_sqrt(mk_cf_sum(&st, 0));
-    if (norm_b == 0) return 0;
+    // b = 0 (every known pixel 0, say: a trimap with background only): x = 0 solves the
+    // system (a minimiser even when no pixel is known); the start is not an answer.
+    if (norm_b == 0) {
+        memset(x, 0, sizeof(double) * m);
+        return 0;
+    }
     // r = c − A x with the full iterate in p; then p becomes the direction, zero at knowns.
     for (size_t k = 0; k < m; k++) p[s->unknown[k]] = x[k];
     mk_cf_run(s, tiles, mk_cf_residual_tile, &st);

@@ -137,8 +137,10 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
     ///     size, e.g. the upsampled coarse alpha); default 0.5 at the coarsest level.
     ///   - pool: the threads to solve on (the result does not depend on their number); a
     ///     cancelled job of the pool stops the solve between two iterations.
-    /// - Returns: a single-channel matte, 0…1, known pixels exactly 0 or 1.
-    /// - Throws: `ImageError.invalidArgument` for size mismatches or bad parameters;
+    /// - Returns: a single-channel matte, 0…1, known pixels exactly 0 or 1. With no pixel
+    ///   known as foreground, the minimiser and so the matte is 0 everywhere.
+    /// - Throws: `ImageError.invalidArgument` for size mismatches, bad parameters, or a trimap
+    ///   with unknown pixels and no known one (its matte is undetermined);
     ///   `CancellationError` when the pool's job is cancelled.
     public func alpha(
         for image: FloatImage, trimap: Trimap, initialAlpha: FloatImage? = nil, pool: ThreadPool = .serial
@@ -169,6 +171,11 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
         if let initialAlpha {
             try requireMatte(initialAlpha, "initial alpha")
             try requireSameSize(image, initialAlpha, "image and initial alpha")
+        }
+        // No pixel known: every constant alpha is a minimiser, so there is no answer to give.
+        guard trimap.unknownCount == 0 || trimap.foregroundCount + trimap.backgroundCount > 0 else {
+            throw ImageError.invalidArgument(
+                "the trimap marks no pixel as known (0 for background, 255 for foreground): the matte is undetermined")
         }
         guard epsilon > 0, radius >= 1, tolerance >= 0, maxIterations >= 0 else {
             throw ImageError.invalidArgument("closed-form matting needs epsilon > 0, radius ≥ 1, tolerance ≥ 0, maxIterations ≥ 0")

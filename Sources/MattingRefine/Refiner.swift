@@ -34,6 +34,9 @@ public struct Refiner: Sendable, Hashable, Codable {
     /// The matte of `image` from a coarse alpha of the same size (for example the
     /// segmentation network's mask, bilinearly upsampled): a trimap is made from it
     /// (``Trimap/init(coarseAlpha:options:pool:)``) and the coarse alpha starts the solver.
+    /// When no pixel of that trimap is foreground (a faint coarse alpha, nowhere above
+    /// ``Trimap/Options/foregroundThreshold``), nothing anchors the solve, whose minimiser would
+    /// be 0 everywhere: the coarse alpha is returned as it is.
     ///
     /// - Throws: `ImageError.invalidArgument` if the sizes differ or `coarseAlpha`
     ///   is not single-channel.
@@ -54,6 +57,9 @@ public struct Refiner: Sendable, Hashable, Codable {
         let trimap = try Trimap(
             coarseAlpha: coarseAlpha, guide: trimapOptions.hairBand == nil ? nil : image, hairRegions: hairRegions,
             options: trimapOptions, pool: pool)
+        // No pixel surely foreground: nothing anchors the solve (its minimiser is 0 everywhere),
+        // so the coarse alpha, the only estimate there is, is kept as it is.
+        guard trimap.foregroundCount > 0 else { return coarseAlpha }
         return try solver.alpha(for: image, trimap: trimap, initialAlpha: coarseAlpha, pool: pool)
     }
 }

@@ -28,6 +28,68 @@ import Testing
         #expect(MultigridSolverTests.difference(fast, reference, trimap).mean > 2 * mean)
     }
 
+    /// A trimap whose known pixels are all background (a border of 0, the rest unknown): the
+    /// right-hand side is 0 and the minimiser is alpha 0 everywhere. Every solver must return
+    /// that, not its starting guess (it used to return 0.5, the start, untouched).
+    @Test func backgroundOnlyTrimapSolvesToZero() throws {
+        let (image, _, _) = try MultigridSolverTests.inputs()
+        let w = image.width, h = image.height
+        let states = (0..<(w * h)).map { i -> UInt8 in
+            let x = i % w, y = i / w
+            return x < 2 || y < 2 || x >= w - 2 || y >= h - 2 ? 0 : 128
+        }
+        let trimap = Trimap(try Image(width: w, height: h, layout: .gray, components: states))
+        var wide = ClosedFormMatting.exact
+        wide.radius = 2
+        for solver in [ClosedFormMatting(), ClosedFormMatting.exact, wide] {
+            let (alpha, _) = try solver.solve(image, trimap: trimap, pool: ThreadPool(threadCount: 2))
+            let largest = alpha.packedComponents.max() ?? 1
+            #expect(largest == 0, "\(solver.preconditioner), radius \(solver.radius): largest alpha \(largest)")
+        }
+    }
+
+    /// A trimap with unknown pixels and no known one has no answer (every constant alpha is a
+    /// minimiser): a typed error saying so, not the solver's starting guess (it used to be
+    /// alpha 0.5 everywhere). A trimap with no unknown pixel is still its own answer.
+    @Test func trimapWithNoKnownPixelIsAnError() throws {
+        let (image, _, _) = try MultigridSolverTests.inputs()
+        let w = image.width, h = image.height
+        let unknownOnly = Trimap(try Image(width: w, height: h, layout: .gray, components: [UInt8](repeating: 128, count: w * h)))
+        for solver in [ClosedFormMatting(), ClosedFormMatting.exact] {
+            #expect {
+                try solver.alpha(for: image, trimap: unknownOnly, pool: .serial)
+            } throws: { error in
+                guard case let ImageError.invalidArgument(message) = error else { return false }
+                return message.contains("no pixel as known")
+            }
+        }
+        let knownOnly = Trimap(try Image(width: w, height: h, layout: .gray, components: (0..<(w * h)).map { $0 % 3 == 0 ? 255 : 0 }))
+        let alpha = try ClosedFormMatting.exact.alpha(for: image, trimap: knownOnly, pool: .serial)
+        #expect(alpha.packedComponents == (0..<(w * h)).map { $0 % 3 == 0 ? 1 : 0 })
+    }
+
+    /// From a coarse alpha that is nowhere surely foreground (a faint network matte), the
+    /// refiner keeps that alpha as it is, with either solver: the solve would have no anchor and
+    /// return 0 everywhere. With a confident patch added, the solve runs and changes it.
+    @Test func faintCoarseAlphaIsKeptByTheRefiner() throws {
+        let (image, _, _) = try MultigridSolverTests.inputs()
+        let w = image.width, h = image.height
+        var faint = (0..<(w * h)).map { i -> Float in
+            let x = Float(i % w) / Float(w), y = Float(i / w) / Float(h)
+            return max(0, 0.6 - 2 * ((x - 0.5) * (x - 0.5) + (y - 0.5) * (y - 0.5)))
+        }
+        let pool = ThreadPool(threadCount: 2)
+        for solver in [ClosedFormMatting(), ClosedFormMatting.exact] {
+            var refiner = Refiner()
+            refiner.solver = solver
+            let coarse = Plane(width: w, height: h, data: faint).grayImage
+            #expect(try refiner.matte(image, coarseAlpha: coarse, pool: pool).packedComponents == coarse.packedComponents)
+        }
+        for y in (h / 2 - 10)...(h / 2 + 10) { for x in (w / 2 - 10)...(w / 2 + 10) { faint[y * w + x] = 1 } }
+        let anchored = Plane(width: w, height: h, data: faint).grayImage
+        #expect(try Refiner().matte(image, coarseAlpha: anchored, pool: pool).packedComponents != anchored.packedComponents)
+    }
+
     /// With windows of radius 2 smoothed aggregation and the Galerkin level (whose operators
     /// are probed assuming radius 1) are left out: the solve is bit for bit the V-cycle's
     /// without its Galerkin level, and it reaches the tolerance.
