@@ -99,6 +99,7 @@ typedef struct sa_task {
     size_t begin, end;  // a range of `order` (sweeps) or of cells
     size_t chunk;       // cells per task
     int backward;
+    int from_zero;      // a sweep's first colour from x = 0 (sa_sweep)
 } sa_task;
 
 // Cells per task: about the same work (a cell of four unknowns costs 16 of level 0's).
@@ -182,6 +183,22 @@ static void sa_sweep_chunk(void* context, size_t t, size_t worker) {
     const sa_level* L = task->L;
     const size_t n = task->end - task->begin;
     const size_t c0 = t * task->chunk, c1 = (t + 1) * task->chunk < n ? (t + 1) * task->chunk : n;
+    if (task->from_zero) {
+        // The first colour of a sweep from x = 0: every neighbour is still 0, so the update is
+        // the right-hand side times the inverse diagonal (block), as the loop below would make it.
+        for (size_t c = c0; c < c1; c++) {
+            const size_t k = (size_t) L->order[task->begin + c];
+            if (L->D == 1) {
+                L->x[L->cell[k]] = L->b[k] * L->invdiag[k];
+                continue;
+            }
+            const sa_real* rhs = L->b + 4 * k;
+            sa_real* x = L->x + 4 * (size_t) L->cell[k];
+            const sa_real* inv = L->block_inverse + 16 * k;
+            for (int i = 0; i < 4; i++) x[i] = ((inv[4 * i] * rhs[0] + inv[4 * i + 1] * rhs[1]) + inv[4 * i + 2] * rhs[2]) + inv[4 * i + 3] * rhs[3];
+        }
+        return;
+    }
     for (size_t c = c0; c < c1; c++) {
         const size_t k = (size_t) L->order[task->backward ? task->end - 1 - c : task->begin + c];
         if (L->D == 1) {
@@ -197,10 +214,13 @@ static void sa_sweep_chunk(void* context, size_t t, size_t worker) {
     }
 }
 
-static void sa_sweep(const sa_hierarchy* H, sa_level* L, int backward) {
+// A Gauss–Seidel pass, colour by colour; `from_zero`: a forward pass from x = 0 (zero at
+// every cell), whose first colour needs no products.
+static void sa_sweep(const sa_hierarchy* H, sa_level* L, int backward, int from_zero) {
     for (int cc = 0; cc < 9; cc++) {
         const int c = backward ? 8 - cc : cc;
-        sa_task task = {.L = L, .begin = L->colour_start[c], .end = L->colour_start[c + 1], .backward = backward};
+        sa_task task = {.L = L, .begin = L->colour_start[c], .end = L->colour_start[c + 1], .backward = backward,
+                        .from_zero = from_zero && !backward && cc == 0};
         sa_run(H->pool, task.end - task.begin, sa_sweep_chunk, &task);
     }
 }
@@ -288,9 +308,16 @@ static void sa_vcycle(const sa_hierarchy* H, size_t l) {
         return;
     }
     sa_level* C = (sa_level*) H->levels + l + 1;
-    for (size_t k = 0; k < L->ncell; k++) memset(L->x + (size_t) L->cell[k] * D, 0, sizeof(sa_real) * D);
+    if (D == 1) {
+        for (size_t k = 0; k < L->ncell; k++) L->x[L->cell[k]] = 0;
+    } else {
+        for (size_t k = 0; k < L->ncell; k++) {
+            sa_real* x = L->x + (size_t) L->cell[k] * D;
+            for (int i = 0; i < D; i++) x[i] = 0;
+        }
+    }
     const int pre = H->pre[l > 0], post = H->post[l > 0];
-    for (int i = 0; i < pre; i++) sa_sweep(H, L, 0);
+    for (int i = 0; i < pre; i++) sa_sweep(H, L, 0, i == 0);
     sa_task task = {.L = L, .C = C};
     if (pre > 0) {
         sa_run(H->pool, L->ncell, sa_residual_chunk, &task);
@@ -302,7 +329,7 @@ static void sa_vcycle(const sa_hierarchy* H, size_t l) {
     sa_run(H->pool, C->ncell, sa_restrict_chunk, &gather);
     sa_vcycle(H, l + 1);
     sa_run(H->pool, L->ncell, sa_prolong_chunk, &task);
-    for (int i = 0; i < post; i++) sa_sweep(H, L, 1);
+    for (int i = 0; i < post; i++) sa_sweep(H, L, 1, 0);
 }
 
 // ---------------------------------------------------------------------------------------
