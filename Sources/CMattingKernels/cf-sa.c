@@ -67,6 +67,8 @@ typedef struct sa_level {
     uint16_t* mask;         // per cell, per unknown: which of the 9 aggregates are nonzero
     size_t* agg_start;      // per padded aggregate g: its cells are members[agg_start[g]..<agg_start[g + 1]]
     int32_t* members;
+    size_t* restrict_start;  // per coarse cell c and a, its aggregate (dy + 1)·3 + dx + 1: the fine unknowns
+    int32_t* restrict_list;  // u reaching c, restrict_list[restrict_start[9c + a] ..< restrict_start[9c + a + 1]]
     // The last level:
     double* chol;           // nd × nd, nd = ncell·D (lower triangle)
     double* y;              // nd: the solve's scratch
@@ -250,34 +252,64 @@ static void sa_prolong_chunk(void* context, size_t t, size_t worker) {
 }
 
 // b_coarse = Pᵀ r on a chunk of coarse cells (task->L the coarse level, task->C the fine
-// one): each coarse cell sums over the fine unknowns of the 3 × 3 aggregates around it, in
-// a fixed order.
+// one): each coarse cell sums over the fine unknowns of the 3 × 3 aggregates around it whose
+// prolongation reaches it, in a fixed order (sa_restriction_lists).
 static void sa_restrict_chunk(void* context, size_t t, size_t worker) {
     (void) worker;
     const sa_task* task = context;
     const sa_level* C = task->L;
     const sa_level* F = task->C;
-    const int D = F->D;
     const size_t k1 = (t + 1) * task->chunk < C->ncell ? (t + 1) * task->chunk : C->ncell;
     for (size_t c = t * task->chunk; c < k1; c++) {
         sa_real bc[4] = {0, 0, 0, 0};
-        for (int dy = -1; dy <= 1; dy++) {
-            for (int dx = -1; dx <= 1; dx++) {
-                const size_t g = (size_t) (C->cell[c] + dy * C->pw + dx);
-                const int q = (1 - dy) * 3 + 1 - dx;  // c seen from aggregate g
-                for (size_t s = F->agg_start[g]; s < F->agg_start[g + 1]; s++) {
-                    const size_t k = (size_t) F->members[s];
-                    for (int i = 0; i < F->ndof[k]; i++) {
-                        const size_t u = k * D + i;
-                        if (!(F->mask[u] >> q & 1)) continue;
-                        const float* p = F->P + 36 * u + 4 * q;
-                        for (int J = 0; J < 4; J++) bc[J] += p[J] * F->r[u];
-                    }
-                }
+        for (int a = 0; a < 9; a++) {
+            const int q = 8 - a;  // c seen from its a-th aggregate
+            for (size_t e = F->restrict_start[9 * c + a]; e < F->restrict_start[9 * c + a + 1]; e++) {
+                const size_t u = (size_t) F->restrict_list[e];
+                const float* p = F->P + 36 * u + 4 * q;
+                for (int J = 0; J < 4; J++) bc[J] += p[J] * F->r[u];
             }
         }
         for (int J = 0; J < 4; J++) C->b[4 * c + J] = bc[J];
     }
+}
+
+// The restriction's lists: per coarse cell, the 3 × 3 aggregates around it (dy, then dx,
+// ascending), in each the fine unknowns (by cell, then unknown) whose P row reaches the coarse
+// cell, i.e. whose mask has the bit q of the cell seen from that aggregate. Returns 0 when out
+// of memory.
+static int sa_restriction_lists(sa_level* F, const sa_level* C) {
+    const int D = F->D;
+    F->restrict_start = malloc(sizeof(size_t) * (9 * C->ncell + 1));
+    if (!F->restrict_start) return 0;
+    size_t count = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        count = 0;
+        for (size_t c = 0; c < C->ncell; c++) {
+            for (int dy = -1; dy <= 1; dy++) {
+                for (int dx = -1; dx <= 1; dx++) {
+                    const size_t g = (size_t) (C->cell[c] + dy * C->pw + dx);
+                    const int q = (1 - dy) * 3 + 1 - dx;  // c seen from aggregate g
+                    if (pass == 0) F->restrict_start[9 * c + (dy + 1) * 3 + dx + 1] = count;
+                    for (size_t s = F->agg_start[g]; s < F->agg_start[g + 1]; s++) {
+                        const size_t k = (size_t) F->members[s];
+                        for (int i = 0; i < F->ndof[k]; i++) {
+                            const size_t u = k * D + i;
+                            if (!(F->mask[u] >> q & 1)) continue;
+                            if (pass == 1) F->restrict_list[count] = (int32_t) u;
+                            count++;
+                        }
+                    }
+                }
+            }
+        }
+        if (pass == 0) {
+            F->restrict_start[9 * C->ncell] = count;
+            F->restrict_list = malloc(sizeof(int32_t) * (count ? count : 1));
+            if (!F->restrict_list) return 0;
+        }
+    }
+    return 1;
 }
 
 static void sa_coarsest_solve(sa_level* L) {
@@ -337,7 +369,7 @@ static void sa_vcycle(const sa_hierarchy* H, size_t l) {
 
 static void sa_free_level(sa_level* L) {
     free(L->cell); free(L->map); free(L->ndof); free(L->order); free(L->A); free(L->invdiag); free(L->block_inverse);
-    free(L->B); free(L->x); free(L->b); free(L->r); free(L->agg); free(L->P); free(L->mask); free(L->agg_start); free(L->members); free(L->chol); free(L->y);
+    free(L->B); free(L->x); free(L->b); free(L->r); free(L->agg); free(L->P); free(L->mask); free(L->agg_start); free(L->members); free(L->restrict_start); free(L->restrict_list); free(L->chol); free(L->y);
     memset(L, 0, sizeof(*L));
 }
 
@@ -442,6 +474,13 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
             if (rx >= -2 && rx <= 2 && ry >= -2 && ry <= 2 && (ry + 2) * 5 + rx + 2 >= 12) blocks[q] |= 1u << pos;
         }
     }
+    // position[d][q]: where aggregate q of the 3 × 3 around a neighbour's aggregate lies on the
+    // 5 × 5 around the fine unknown's own, the neighbour's aggregate being d of the 3 × 3 around it.
+    signed char position[9][9];
+    for (int d = 0; d < 9; d++) {
+        for (int q = 0; q < 9; q++) position[d][q] = (signed char) ((d / 3 + q / 3) * 5 + d % 3 + q % 3);
+    }
+    double ap[100] = {0};  // a fine unknown's (A P) row on the 5 × 5 aggregates around its own (zeroed after use)
     for (int32_t gy = Y0 - 1; gy <= Y1; gy++) {
         // The rows of P's 3 × 3 aggregates that lie in Y0 ..< Y1.
         unsigned rowmask = 0;
@@ -456,24 +495,37 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
                 for (int i = 0; i < F->ndof[k]; i++) {
                     const size_t u = k * D + i;
                     if (!(F->mask[u] & rowmask)) continue;
-                    double ap[100] = {0};
                     unsigned reach = 0;  // the aggregates (A P)'s row touches
                     for (int o = 0; o < 25; o++) {
-                        const int32_t kn = F->map[F->cell[k] + sa_offset(F, o)];
+                        const int32_t kn = F->map[F->cell[k] + F->offset[o]];
                         if (kn < 0) continue;
                         const int32_t d = F->agg[kn] - ak;
                         const int32_t dy = sa_aggregate_row(d, pwc), dx = d - dy * pwc;
+                        const signed char* at = position[(dy + 1) * 3 + dx + 1];
+                        // The neighbour's unknowns' entries and P rows; their aggregates (P is
+                        // stored as 0 outside an unknown's own mask).
+                        double av[4];
+                        const float* pn[4];
+                        unsigned mask = 0;
+                        int nj = 0;
                         for (int j = 0; j < F->ndof[kn]; j++) {
-                            const double av = sa_entry(F, k, o, i, j);
-                            if (av == 0) continue;
+                            const double a = sa_entry(F, k, o, i, j);
+                            if (a == 0) continue;
                             const size_t v = (size_t) kn * D + j;
-                            const float* pn = F->P + 36 * v;
-                            for (unsigned m = F->mask[v]; m; m &= m - 1) {
-                                const int q = __builtin_ctz(m);
-                                const int pos = (dy + q / 3 - 1 + 2) * 5 + dx + q % 3 - 1 + 2;
-                                for (int J = 0; J < 4; J++) ap[4 * pos + J] += av * pn[4 * q + J];
-                                reach |= 1u << pos;
+                            av[nj] = a;
+                            pn[nj++] = F->P + 36 * v;
+                            mask |= F->mask[v];
+                        }
+                        for (; mask; mask &= mask - 1) {
+                            const int q = __builtin_ctz(mask);
+                            const int pos = at[q];
+                            double sum[4];
+                            for (int J = 0; J < 4; J++) sum[J] = av[0] * pn[0][4 * q + J];
+                            for (int n = 1; n < nj; n++) {
+                                for (int J = 0; J < 4; J++) sum[J] += av[n] * pn[n][4 * q + J];
                             }
+                            for (int J = 0; J < 4; J++) ap[4 * pos + J] += sum[J];
+                            reach |= 1u << pos;
                         }
                     }
                     const float* p = F->P + 36 * u;
@@ -490,6 +542,9 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
                                 for (int J = 0; J < 4; J++) gc[16 * (o - 12) + 4 * J + I] += pv * ap[4 * pos + J];
                             }
                         }
+                    }
+                    for (unsigned m = reach; m; m &= m - 1) {
+                        for (int J = 0; J < 4; J++) ap[4 * __builtin_ctz(m) + J] = 0;
                     }
                 }
             }
@@ -679,7 +734,7 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
             for (int J = 0; J < 4; J++) p[16 + J] = tentative[4 * (k * D + i) + J];
             const double w = omega * F->invdiag[k * D + i];
             for (int o = 0; o < 25; o++) {
-                const int32_t kn = F->map[F->cell[k] + sa_offset(F, o)];
+                const int32_t kn = F->map[F->cell[k] + F->offset[o]];
                 if (kn < 0) continue;
                 const int32_t d = F->agg[kn] - ak;  // dy·pwc + dx, |dx|, |dy| ≤ 1
                 const int32_t dy = sa_aggregate_row(d, pwc), dx = d - dy * pwc;
@@ -718,7 +773,7 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
     free(scratch);
     sa_task mirror = {.L = C};
     sa_run(H->pool, C->ncell, sa_galerkin_mirror, &mirror);
-    return 1;
+    return sa_restriction_lists(F, C);
 }
 
 // The last level's dense Cholesky factor (a pivot that is not positive leaves its unknown at 0).
