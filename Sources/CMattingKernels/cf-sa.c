@@ -31,6 +31,7 @@ enum {
     sa_max_levels = 12,
     sa_coarsest_unknowns = 400,  // the last level: a dense Cholesky factor (at most ~1.3 MB)
     sa_chunk = 2048,             // level 0's cells per task on the pool (sa_chunk_of)
+    sa_band_rows = 4,            // rows of cells a Gauss–Seidel band holds (at least 2: sa_sweep)
     sa_power_iterations = 10,
 };
 
@@ -52,8 +53,9 @@ typedef struct sa_level {
     int32_t* cell;          // their padded index
     int32_t* map;           // padded index → cell, or −1
     uint8_t* ndof;          // unknowns a cell (the first ndof of its D)
-    int32_t* order;         // cells by colour (x mod 3) + 3 (y mod 3), ascending within one
-    size_t colour_start[10];
+    size_t bands;           // rows of cells in bands of sa_band_rows: cells band_start[b] ..< band_start[b + 1]
+    size_t* band_start;     // (cells are in padded order)
+    int32_t* src;           // level 0: each cell's index among the system's unknowns
     float* A;               // per cell 25·D·D: [o][j][i] (blocks by columns), o = (dy + 2)·5 + dx + 2
     sa_real* invdiag;       // per cell D
     sa_real* block_inverse;  // per cell 16 (D = 4): its own 4 × 4 block's inverse (0 past ndof)
@@ -98,10 +100,9 @@ typedef struct sa_task {
     sa_level* C;
     const double* in;
     double* out;
-    size_t begin, end;  // a range of `order` (sweeps) or of cells
-    size_t chunk;       // cells per task
+        size_t chunk;       // cells per task
     int backward;
-    int from_zero;      // a sweep's first colour from x = 0 (sa_sweep)
+    int phase;          // the sweep's bands: even (0) or odd (1)
 } sa_task;
 
 // Cells per task: about the same work (a cell of four unknowns costs 16 of level 0's).
@@ -177,32 +178,16 @@ static void sa_residual_chunk(void* context, size_t t, size_t worker) {
     }
 }
 
-// One Gauss–Seidel pass over the cells order[begin..<end] of one colour (chunk t); on the
+// One Gauss–Seidel pass over band 2t + phase (its cells in order, or backwards); on the
 // levels of four unknowns a cell, block Gauss–Seidel (the cell's 4 × 4 block inverted).
-static void sa_sweep_chunk(void* context, size_t t, size_t worker) {
+static void sa_sweep_band(void* context, size_t t, size_t worker) {
     (void) worker;
     const sa_task* task = context;
     const sa_level* L = task->L;
-    const size_t n = task->end - task->begin;
-    const size_t c0 = t * task->chunk, c1 = (t + 1) * task->chunk < n ? (t + 1) * task->chunk : n;
-    if (task->from_zero) {
-        // The first colour of a sweep from x = 0: every neighbour is still 0, so the update is
-        // the right-hand side times the inverse diagonal (block), as the loop below would make it.
-        for (size_t c = c0; c < c1; c++) {
-            const size_t k = (size_t) L->order[task->begin + c];
-            if (L->D == 1) {
-                L->x[L->cell[k]] = L->b[k] * L->invdiag[k];
-                continue;
-            }
-            const sa_real* rhs = L->b + 4 * k;
-            sa_real* x = L->x + 4 * (size_t) L->cell[k];
-            const sa_real* inv = L->block_inverse + 16 * k;
-            for (int i = 0; i < 4; i++) x[i] = ((inv[4 * i] * rhs[0] + inv[4 * i + 1] * rhs[1]) + inv[4 * i + 2] * rhs[2]) + inv[4 * i + 3] * rhs[3];
-        }
-        return;
-    }
-    for (size_t c = c0; c < c1; c++) {
-        const size_t k = (size_t) L->order[task->backward ? task->end - 1 - c : task->begin + c];
+    const size_t band = 2 * t + (size_t) task->phase;
+    const size_t k0 = L->band_start[band], k1 = L->band_start[band + 1];
+    for (size_t c = 0; c < k1 - k0; c++) {
+        const size_t k = task->backward ? k1 - 1 - c : k0 + c;
         if (L->D == 1) {
             L->x[L->cell[k]] += (L->b[k] - sa_row1(L, k)) * L->invdiag[k];
             continue;
@@ -216,14 +201,19 @@ static void sa_sweep_chunk(void* context, size_t t, size_t worker) {
     }
 }
 
-// A Gauss–Seidel pass, colour by colour; `from_zero`: a forward pass from x = 0 (zero at
-// every cell), whose first colour needs no products.
-static void sa_sweep(const sa_hierarchy* H, sa_level* L, int backward, int from_zero) {
-    for (int cc = 0; cc < 9; cc++) {
-        const int c = backward ? 8 - cc : cc;
-        sa_task task = {.L = L, .begin = L->colour_start[c], .end = L->colour_start[c + 1], .backward = backward,
-                        .from_zero = from_zero && !backward && cc == 0};
-        sa_run(H->pool, task.end - task.begin, sa_sweep_chunk, &task);
+// A Gauss–Seidel pass: the even bands (rows of cells, sa_band_rows tall: two of them are
+// never coupled), each in order, on the pool, then the odd ones; `backward` reverses all of
+// it (the odd bands first, each backwards), so a forward pass then a backward one is
+// symmetric. Each band is one task: the result does not depend on the thread count.
+static void sa_sweep(const sa_hierarchy* H, sa_level* L, int backward) {
+    for (int ph = 0; ph < 2; ph++) {
+        sa_task task = {.L = L, .backward = backward, .phase = backward ? 1 - ph : ph};
+        const size_t tasks = (L->bands + 1 - (size_t) task.phase) / 2;
+        if (H->pool && tasks > 1 && L->ncell > sa_chunk_of(L)) {
+            mk_threadpool_run(H->pool, tasks, sa_sweep_band, &task);
+        } else {
+            for (size_t t = 0; t < tasks; t++) sa_sweep_band(&task, t, 0);
+        }
     }
 }
 
@@ -349,7 +339,7 @@ static void sa_vcycle(const sa_hierarchy* H, size_t l) {
         }
     }
     const int pre = H->pre[l > 0], post = H->post[l > 0];
-    for (int i = 0; i < pre; i++) sa_sweep(H, L, 0, i == 0);
+    for (int i = 0; i < pre; i++) sa_sweep(H, L, 0);
     sa_task task = {.L = L, .C = C};
     if (pre > 0) {
         sa_run(H->pool, L->ncell, sa_residual_chunk, &task);
@@ -361,40 +351,45 @@ static void sa_vcycle(const sa_hierarchy* H, size_t l) {
     sa_run(H->pool, C->ncell, sa_restrict_chunk, &gather);
     sa_vcycle(H, l + 1);
     sa_run(H->pool, L->ncell, sa_prolong_chunk, &task);
-    for (int i = 0; i < post; i++) sa_sweep(H, L, 1, 0);
+    for (int i = 0; i < post; i++) sa_sweep(H, L, 1);
 }
 
 // ---------------------------------------------------------------------------------------
 // Setup.
 
 static void sa_free_level(sa_level* L) {
-    free(L->cell); free(L->map); free(L->ndof); free(L->order); free(L->A); free(L->invdiag); free(L->block_inverse);
+    free(L->cell); free(L->map); free(L->ndof); free(L->band_start); free(L->src); free(L->A); free(L->invdiag); free(L->block_inverse);
     free(L->B); free(L->x); free(L->b); free(L->r); free(L->agg); free(L->P); free(L->mask); free(L->agg_start); free(L->members); free(L->restrict_start); free(L->restrict_list); free(L->chol); free(L->y);
     memset(L, 0, sizeof(*L));
 }
 
-// Cells by colour, and the level's vectors. Needs w, h, pw, padded, D, ncell, cell.
+// The level's bands and vectors. Needs w, h, pw, padded, D, ncell, cell (in padded order).
 static int sa_finish_level(sa_level* L) {
-    L->order = malloc(sizeof(int32_t) * (L->ncell ? L->ncell : 1));
+    L->bands = ((size_t) L->h + sa_band_rows - 1) / sa_band_rows;
+    L->band_start = calloc(L->bands + 1, sizeof(size_t));
     L->x = calloc(L->padded * L->D, sizeof(sa_real));
     L->b = calloc(L->ncell * L->D + 1, sizeof(sa_real));
     L->r = calloc(L->ncell * L->D + 1, sizeof(sa_real));
     L->map = malloc(sizeof(int32_t) * L->padded);
-    if (!L->order || !L->x || !L->b || !L->r || !L->map) return 0;
+    if (!L->band_start || !L->x || !L->b || !L->r || !L->map) return 0;
     for (int o = 0; o < 25; o++) L->offset[o] = sa_offset(L, o);
     for (size_t i = 0; i < L->padded; i++) L->map[i] = -1;
-    size_t counts[10] = {0};
     for (size_t k = 0; k < L->ncell; k++) {
         L->map[L->cell[k]] = (int32_t) k;
-        const int32_t x = L->cell[k] % L->pw - 2, y = L->cell[k] / L->pw - 2;
-        counts[x % 3 + 3 * (y % 3) + 1]++;
+        L->band_start[(size_t) (L->cell[k] / L->pw - 2) / sa_band_rows + 1]++;
     }
-    for (int c = 0; c < 9; c++) counts[c + 1] += counts[c];
-    memcpy(L->colour_start, counts, sizeof(counts));
-    for (size_t k = 0; k < L->ncell; k++) {
-        const int32_t x = L->cell[k] % L->pw - 2, y = L->cell[k] / L->pw - 2;
-        L->order[counts[x % 3 + 3 * (y % 3)]++] = (int32_t) k;
-    }
+    for (size_t band = 0; band < L->bands; band++) L->band_start[band + 1] += L->band_start[band];
+    return 1;
+}
+
+// A copy of `count` elements of `size` bytes, element e from *array's element perm[e]; frees
+// the original. 0 when out of memory (the original is kept).
+static int sa_permute(void** array, size_t size, const int32_t* perm, size_t count) {
+    char* out = malloc(size * (count ? count : 1));
+    if (!out) return 0;
+    for (size_t e = 0; e < count; e++) memcpy(out + size * e, (const char*) *array + size * (size_t) perm[e], size);
+    free(*array);
+    *array = out;
     return 1;
 }
 
@@ -817,9 +812,9 @@ static int sa_factor(sa_level* L) {
 static void sa_precondition(void* context, const double* r, double* z) {
     sa_hierarchy* H = context;
     sa_level* L = H->levels;
-    for (size_t k = 0; k < L->ncell; k++) L->b[k] = (sa_real) r[k];
+    for (size_t k = 0; k < L->ncell; k++) L->b[k] = (sa_real) r[L->src[k]];
     sa_vcycle(H, 0);
-    for (size_t k = 0; k < L->ncell; k++) z[k] = L->x[L->cell[k]];
+    for (size_t k = 0; k < L->ncell; k++) z[L->src[k]] = L->x[L->cell[k]];
 }
 
 typedef struct sa_setup {
@@ -859,7 +854,25 @@ static void sa_prepare(void* context) {
         L->B[4 * k] = 1;
         for (int c = 0; c < 3; c++) L->B[4 * k + 1 + c] = s->colour[3 * k + c];
     }
-    if (!sa_finish_level(L)) {
+    // The system's unknowns come tile by tile: level 0's cells in padded order instead (the
+    // bands' ranges), src[k] the unknown of cell k.
+    L->src = malloc(sizeof(int32_t) * (top->m ? top->m : 1));
+    int32_t* slot = malloc(sizeof(int32_t) * L->padded);
+    if (!L->src || !slot) {
+        free(slot);
+        s->failed = 1;
+        return;
+    }
+    for (size_t i = 0; i < L->padded; i++) slot[i] = -1;
+    for (size_t k = 0; k < top->m; k++) slot[L->cell[k]] = (int32_t) k;
+    size_t next = 0;
+    for (size_t i = 0; i < L->padded; i++) {
+        if (slot[i] >= 0) L->src[next++] = slot[i];
+    }
+    free(slot);
+    if (!sa_permute((void**) &L->cell, sizeof(int32_t), L->src, top->m) || !sa_permute((void**) &L->A, sizeof(float) * 25, L->src, top->m)
+        || !sa_permute((void**) &L->invdiag, sizeof(sa_real), L->src, top->m) || !sa_permute((void**) &L->B, sizeof(double) * 4, L->src, top->m)
+        || !sa_finish_level(L)) {
         s->failed = 1;
         return;
     }
