@@ -230,13 +230,13 @@ static void sa_prolong_chunk(void* context, size_t t, size_t worker) {
         for (int i = 0; i < L->ndof[k]; i++) {
             const float* p = L->P + 36 * (k * D + i);
             const unsigned mask = L->mask[k * D + i];
-            sa_real s = 0;
+            sa_v4 s = {0, 0, 0, 0};  // one sum per candidate J: independent adds
             for (int q = 0; q < 9; q++) {
                 if (!(mask >> q & 1)) continue;
                 const sa_real* xc = C->x + 4 * (size_t) (L->agg[k] + (q / 3 - 1) * C->pw + q % 3 - 1);
-                for (int J = 0; J < 4; J++) s += p[4 * q + J] * xc[J];
+                s += sa_load4(p + 4 * q) * sa_load4(xc);
             }
-            x[i] += s;
+            x[i] += (s[0] + s[1]) + (s[2] + s[3]);
         }
     }
 }
@@ -459,7 +459,14 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
     const int32_t pwc = C->pw, Y0 = (int32_t) (sa_galerkin_rows * t) + 2;  // padded rows
     const int32_t Y1 = Y0 + sa_galerkin_rows < C->h + 2 ? Y0 + sa_galerkin_rows : C->h + 2;
     double* G = st->scratch + sa_galerkin_cell * (size_t) pwc * sa_galerkin_rows * worker;  // by row, padded column
-    memset(G, 0, sizeof(double) * sa_galerkin_cell * (size_t) pwc * sa_galerkin_rows);
+    // Only the task's coarse cells are summed into (P reaches only aggregates that kept a
+    // candidate, which are cells): zero their scratch, not the whole rows.
+    for (int32_t Y = Y0; Y < Y1; Y++) {
+        for (int32_t X = 2; X < pwc - 2; X++) {
+            if (C->map[(size_t) Y * pwc + X] < 0) continue;
+            memset(G + sa_galerkin_cell * ((size_t) (Y - Y0) * pwc + (size_t) X), 0, sizeof(double) * sa_galerkin_cell);
+        }
+    }
     // blocks[q]: the positions pos on the 5 × 5 aggregates around a fine unknown's own that are
     // blocks o ≥ 12 of the coarse cell q (of the 3 × 3 around it) — the ones computed here.
     unsigned blocks[9] = {0};
