@@ -451,7 +451,7 @@ typedef struct sa_galerkin_state {
 // fixed order (aggregate by aggregate, row by row), so the sums do not depend on the thread
 // count. Only the blocks o ≥ 12 (sa_galerkin_mirror fills the rest); written as Float, with
 // each cell's inverse block and inverse diagonal.
-static void sa_galerkin_row(void* context, size_t t, size_t worker) {
+static inline __attribute__((always_inline)) void sa_galerkin_row_body(void* context, size_t t, size_t worker) {
     const sa_galerkin_state* st = context;
     const sa_level* F = st->F;
     sa_level* C = st->C;
@@ -598,6 +598,24 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
             }
         }
     }
+}
+
+// The same body compiled twice: for any x86-64 (SSE2) and, picked at run time, for AVX2,
+// whose 4-wide Double operations halve the instructions of the 4-candidate loops. FMA
+// contraction is off in this file, so both give the same sums bit for bit.
+static void sa_galerkin_row_portable(void* context, size_t t, size_t worker) { sa_galerkin_row_body(context, t, worker); }
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static void sa_galerkin_row_avx2(void* context, size_t t, size_t worker) {
+    sa_galerkin_row_body(context, t, worker);
+}
+#endif
+
+static void (*sa_galerkin_row_for_cpu(void))(void*, size_t, size_t) {
+#if defined(__x86_64__)
+    if (mk_cpu_supports_avx2_fma()) return sa_galerkin_row_avx2;
+#endif
+    return sa_galerkin_row_portable;
 }
 
 // PᵀAP is symmetric: sa_galerkin_row computes each cell's blocks o ≥ 12 (the neighbours
@@ -767,10 +785,11 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
     }
     sa_galerkin_state gs = {.F = F, .C = C, .scratch = scratch};
     const size_t tasks = ((size_t) C->h + sa_galerkin_rows - 1) / sa_galerkin_rows;
+    void (*galerkin_row)(void*, size_t, size_t) = sa_galerkin_row_for_cpu();
     if (H->pool && tasks > 1) {
-        mk_threadpool_run(H->pool, tasks, sa_galerkin_row, &gs);
+        mk_threadpool_run(H->pool, tasks, galerkin_row, &gs);
     } else {
-        for (size_t t = 0; t < tasks; t++) sa_galerkin_row(&gs, t, 0);
+        for (size_t t = 0; t < tasks; t++) galerkin_row(&gs, t, 0);
     }
     free(scratch);
     sa_task mirror = {.L = C};
