@@ -642,6 +642,71 @@ static void sa_galerkin_mirror(void* context, size_t t, size_t worker) {
     }
 }
 
+typedef struct sa_smooth_state {
+    sa_level* F;
+    const sa_level* C;
+    const double* tentative;  // per fine unknown, its 4 candidates' weights on its aggregate
+    double omega;
+    size_t chunk;             // fine cells per task
+} sa_smooth_state;
+
+// Rows of the smoothed prolongation P = (I − ω D⁻¹A) P_tent for fine cells chunk·t ..<
+// chunk·(t + 1) (each row written by its own cell's task: any thread order); row u on the
+// 3 × 3 aggregates around u's own (A reaches 2 cells, at most one aggregate over), and its mask.
+static inline __attribute__((always_inline)) void sa_smooth_chunk_body(void* context, size_t t, size_t worker) {
+    (void) worker;
+    const sa_smooth_state* st = context;
+    sa_level* F = st->F;
+    const double* tentative = st->tentative;
+    const double omega = st->omega;
+    const int D = F->D;
+    const int32_t pwc = st->C->pw;
+    const size_t k1 = (t + 1) * st->chunk < F->ncell ? (t + 1) * st->chunk : F->ncell;
+    for (size_t k = t * st->chunk; k < k1; k++) {
+        const int32_t ak = F->agg[k];
+        for (int i = 0; i < F->ndof[k]; i++) {
+            double p[36] = {0};
+            for (int J = 0; J < 4; J++) p[16 + J] = tentative[4 * (k * D + i) + J];
+            const double w = omega * F->invdiag[k * D + i];
+            for (int o = 0; o < 25; o++) {
+                const int32_t kn = F->map[F->cell[k] + F->offset[o]];
+                if (kn < 0) continue;
+                const int32_t d = F->agg[kn] - ak;  // dy·pwc + dx, |dx|, |dy| ≤ 1
+                const int32_t dy = sa_aggregate_row(d, pwc), dx = d - dy * pwc;
+                const int q = (dy + 1) * 3 + dx + 1;
+                for (int j = 0; j < F->ndof[kn]; j++) {
+                    const double av = sa_entry(F, k, o, i, j);
+                    if (av == 0) continue;
+                    for (int J = 0; J < 4; J++) p[4 * q + J] -= w * av * tentative[4 * ((size_t) kn * D + j) + J];
+                }
+            }
+            const size_t u = k * D + i;
+            unsigned mask = 0;
+            for (int e = 0; e < 36; e++) {
+                F->P[36 * u + e] = (float) p[e];
+                if (F->P[36 * u + e] != 0) mask |= 1u << (e / 4);
+            }
+            F->mask[u] = (uint16_t) mask;
+        }
+    }
+}
+
+static void sa_smooth_chunk_portable(void* context, size_t t, size_t worker) { sa_smooth_chunk_body(context, t, worker); }
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static void sa_smooth_chunk_avx2(void* context, size_t t, size_t worker) {
+    sa_smooth_chunk_body(context, t, worker);
+}
+#endif
+
+// As sa_galerkin_row_for_cpu: the same sums either way.
+static void (*sa_smooth_chunk_for_cpu(void))(void*, size_t, size_t) {
+#if defined(__x86_64__)
+    if (mk_cpu_supports_avx2_fma()) return sa_smooth_chunk_avx2;
+#endif
+    return sa_smooth_chunk_portable;
+}
+
 // Level C from level F with aggregates of a × a cells: the tentative prolongation (the
 // candidates orthonormalised per aggregate), smoothed by one damped-Jacobi step of F's
 // operator, and C's operator PᵀAP. Returns 0 when out of memory.
@@ -743,36 +808,15 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
         free(tentative);
         return 0;
     }
-    // Smoothed prolongation P = (I − ω D⁻¹A) P_tent, ω = 4 / (3 λ(D⁻¹A)); row u of P on the
-    // 3 × 3 aggregates around u's own (A reaches 2 cells, at most one aggregate over).
+    // Smoothed prolongation P = (I − ω D⁻¹A) P_tent, ω = 4 / (3 λ(D⁻¹A)), on the pool.
     const double omega = 4 / (3 * sa_largest_eigenvalue(H, F));
-    const int32_t pwc = C->pw;
-    for (size_t k = 0; k < F->ncell; k++) {
-        const int32_t ak = F->agg[k];
-        for (int i = 0; i < F->ndof[k]; i++) {
-            double p[36] = {0};
-            for (int J = 0; J < 4; J++) p[16 + J] = tentative[4 * (k * D + i) + J];
-            const double w = omega * F->invdiag[k * D + i];
-            for (int o = 0; o < 25; o++) {
-                const int32_t kn = F->map[F->cell[k] + F->offset[o]];
-                if (kn < 0) continue;
-                const int32_t d = F->agg[kn] - ak;  // dy·pwc + dx, |dx|, |dy| ≤ 1
-                const int32_t dy = sa_aggregate_row(d, pwc), dx = d - dy * pwc;
-                const int q = (dy + 1) * 3 + dx + 1;
-                for (int j = 0; j < F->ndof[kn]; j++) {
-                    const double av = sa_entry(F, k, o, i, j);
-                    if (av == 0) continue;
-                    for (int J = 0; J < 4; J++) p[4 * q + J] -= w * av * tentative[4 * ((size_t) kn * D + j) + J];
-                }
-            }
-            const size_t u = k * D + i;
-            unsigned mask = 0;
-            for (int e = 0; e < 36; e++) {
-                F->P[36 * u + e] = (float) p[e];
-                if (F->P[36 * u + e] != 0) mask |= 1u << (e / 4);
-            }
-            F->mask[u] = (uint16_t) mask;
-        }
+    sa_smooth_state smooth = {.F = F, .C = C, .tentative = tentative, .omega = omega, .chunk = sa_chunk_of(F)};
+    const size_t chunks = (F->ncell + smooth.chunk - 1) / smooth.chunk;
+    void (*smooth_chunk)(void*, size_t, size_t) = sa_smooth_chunk_for_cpu();
+    if (H->pool && chunks > 1) {
+        mk_threadpool_run(H->pool, chunks, smooth_chunk, &smooth);
+    } else {
+        for (size_t t = 0; t < chunks; t++) smooth_chunk(&smooth, t, 0);
     }
     free(tentative);
     // C's operator PᵀAP and the sweeps' inverses, one coarse row of cells per task.
