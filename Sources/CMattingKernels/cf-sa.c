@@ -370,7 +370,7 @@ static int sa_finish_level(sa_level* L) {
     L->x = calloc(L->padded * L->D, sizeof(sa_real));
     L->b = calloc(L->ncell * L->D + 1, sizeof(sa_real));
     L->r = calloc(L->ncell * L->D + 1, sizeof(sa_real));
-    L->map = malloc(sizeof(int32_t) * L->padded);
+    if (!L->map) L->map = malloc(sizeof(int32_t) * L->padded);
     if (!L->band_start || !L->x || !L->b || !L->r || !L->map) return 0;
     for (int o = 0; o < 25; o++) L->offset[o] = sa_offset(L, o);
     for (size_t i = 0; i < L->padded; i++) L->map[i] = -1;
@@ -382,14 +382,33 @@ static int sa_finish_level(sa_level* L) {
     return 1;
 }
 
-// A copy of `count` elements of `size` bytes, element e from *array's element perm[e]; frees
-// the original. 0 when out of memory (the original is kept).
-static int sa_permute(void** array, size_t size, const int32_t* perm, size_t count) {
-    char* out = malloc(size * (count ? count : 1));
-    if (!out) return 0;
-    for (size_t e = 0; e < count; e++) memcpy(out + size * e, (const char*) *array + size * (size_t) perm[e], size);
-    free(*array);
-    *array = out;
+// Reorders `count` elements of `size` bytes in place, element e taking the former element
+// perm[e] (cycle by cycle: level 0's rows are its largest array, so no second copy). 0 when
+// out of memory (the array is then untouched).
+static int sa_permute(void* array, size_t size, const int32_t* perm, size_t count) {
+    char* a = array;
+    uint8_t* done = calloc(count ? count : 1, 1);
+    char* held = malloc(size);
+    if (!done || !held) {
+        free(done); free(held);
+        return 0;
+    }
+    for (size_t e = 0; e < count; e++) {
+        if (done[e]) continue;
+        memcpy(held, a + size * e, size);
+        size_t j = e;
+        for (;;) {
+            done[j] = 1;
+            const size_t from = (size_t) perm[j];
+            if (from == e) {
+                memcpy(a + size * j, held, size);
+                break;
+            }
+            memcpy(a + size * j, a + size * from, size);
+            j = from;
+        }
+    }
+    free(done); free(held);
     return 1;
 }
 
@@ -926,22 +945,21 @@ static void sa_prepare(void* context) {
     }
     // The system's unknowns come tile by tile: level 0's cells in padded order instead (the
     // bands' ranges), src[k] the unknown of cell k.
+    // (The level's map, padded index → cell, is the sort's scratch: sa_finish_level refills it.)
     L->src = malloc(sizeof(int32_t) * (top->m ? top->m : 1));
-    int32_t* slot = malloc(sizeof(int32_t) * L->padded);
-    if (!L->src || !slot) {
-        free(slot);
+    L->map = malloc(sizeof(int32_t) * L->padded);
+    if (!L->src || !L->map) {
         s->failed = 1;
         return;
     }
-    for (size_t i = 0; i < L->padded; i++) slot[i] = -1;
-    for (size_t k = 0; k < top->m; k++) slot[L->cell[k]] = (int32_t) k;
+    for (size_t i = 0; i < L->padded; i++) L->map[i] = -1;
+    for (size_t k = 0; k < top->m; k++) L->map[L->cell[k]] = (int32_t) k;
     size_t next = 0;
     for (size_t i = 0; i < L->padded; i++) {
-        if (slot[i] >= 0) L->src[next++] = slot[i];
+        if (L->map[i] >= 0) L->src[next++] = L->map[i];
     }
-    free(slot);
-    if (!sa_permute((void**) &L->cell, sizeof(int32_t), L->src, top->m) || !sa_permute((void**) &L->A, sizeof(float) * 25, L->src, top->m)
-        || !sa_permute((void**) &L->invdiag, sizeof(sa_real), L->src, top->m) || !sa_permute((void**) &L->B, sizeof(double) * 4, L->src, top->m)
+    if (!sa_permute(L->cell, sizeof(int32_t), L->src, top->m) || !sa_permute(L->A, sizeof(float) * 25, L->src, top->m)
+        || !sa_permute(L->invdiag, sizeof(sa_real), L->src, top->m) || !sa_permute(L->B, sizeof(double) * 4, L->src, top->m)
         || !sa_finish_level(L)) {
         s->failed = 1;
         return;
