@@ -554,13 +554,17 @@ static inline __attribute__((always_inline)) void sa_galerkin_row_body(void* con
                         const int q = __builtin_ctz(m);
                         const int qx = q % 3, qy = q / 3;
                         double* gc = G + sa_galerkin_cell * ((size_t) (gy + qy - 1 - Y0) * pwc + (size_t) (gx + qx - 1));
+                        double pv[4];
+                        for (int I = 0; I < 4; I++) pv[I] = p[4 * q + I];
                         for (unsigned mp = reach & blocks[q]; mp; mp &= mp - 1) {
                             const int pos = __builtin_ctz(mp);
                             const int o = pos - 5 * (qy - 1) - (qx - 1);
-                            for (int I = 0; I < 4; I++) {
-                                const double pv = p[4 * q + I];
-                                if (pv == 0) continue;
-                                for (int J = 0; J < 4; J++) gc[16 * (o - 12) + 4 * J + I] += pv * ap[4 * pos + J];
+                            // Block column J (contiguous in I): each entry gets the one term it got
+                            // row by row (a 0 of P adds a signed 0, which changes no sum).
+                            for (int J = 0; J < 4; J++) {
+                                const double a = ap[4 * pos + J];
+                                double* g = gc + 16 * (o - 12) + 4 * J;
+                                for (int I = 0; I < 4; I++) g[I] += pv[I] * a;
                             }
                         }
                     }
