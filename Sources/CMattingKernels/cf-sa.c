@@ -12,13 +12,17 @@
 // unknowns. On every level the operator couples cells at most 2 apart (level 0: the
 // 3×3-window Laplacian; below, with aggregates at least 3 cells wide and a prolongation
 // reaching 2 cells past its aggregate, PᵀAP reaches 2 aggregates), so it is stored as a
-// 5 × 5 stencil of 4 × 4 blocks per cell, and cells of the same colour (x mod 3, y mod 3)
-// are never coupled: the Gauss–Seidel sweeps run colour by colour, on the pool, in any
-// order within a colour. Vectors a smoother reads around a cell are kept as pictures padded
-// by 2 cells (0 wherever there is no unknown), so no bounds are tested.
+// 5 × 5 stencil of 4 × 4 blocks per cell, and cells in rows 3 or more apart are never
+// coupled: the Gauss–Seidel sweeps run in bands of rows (the even bands on the pool, then
+// the odd ones), cell by cell in reading order within a band. Every level's cells are in
+// padded (reading) order, level 0's too (the system's unknowns come tile by tile). Vectors
+// a smoother reads around a cell are kept as pictures padded by 2 cells (0 wherever there is
+// no unknown), so no bounds are tested.
 //
-// Determinism: products and sweeps write only their own cells; the restriction's scatter,
-// the setup and every dot product are serial in a fixed order. FMA contraction is off.
+// Determinism: products, sweeps, the restriction (gathered per coarse cell) and the setup's
+// tasks write only their own cells, each summing in a fixed order; the rest of the setup and
+// every dot product are serial. FMA contraction is off (so the AVX2 copies of two setup loops
+// give the same sums as the SSE2 ones).
 #include <stdlib.h>
 #include <string.h>
 #include "cmk.h"
