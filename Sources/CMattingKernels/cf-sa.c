@@ -455,6 +455,25 @@ static double sa_largest_eigenvalue(const sa_hierarchy* H, sa_level* L) {
 // the setup's innermost loops.
 static inline int32_t sa_aggregate_row(int32_t d, int32_t pw) { return d >= pw - 1 ? 1 : (d <= 1 - pw ? -1 : 0); }
 
+// A pool task's body `name##_body` compiled twice: for any x86-64 (SSE2) and for AVX2, whose
+// 4-wide Double operations halve the instructions of the setup's 4-candidate loops;
+// `name##_for_cpu()` picks one at run time. FMA contraction is off in this file, so both
+// give the same sums bit for bit.
+#if defined(__x86_64__)
+#define SA_TWO_ISAS(name)                                                                                 \
+    static void name##_portable(void* context, size_t t, size_t worker) { name##_body(context, t, worker); } \
+    __attribute__((target("avx2"))) static void name##_avx2(void* context, size_t t, size_t worker) {      \
+        name##_body(context, t, worker);                                                                  \
+    }                                                                                                     \
+    static void (*name##_for_cpu(void))(void*, size_t, size_t) {                                          \
+        return mk_cpu_supports_avx2_fma() ? name##_avx2 : name##_portable;                                \
+    }
+#else
+#define SA_TWO_ISAS(name)                                                                                 \
+    static void name##_portable(void* context, size_t t, size_t worker) { name##_body(context, t, worker); } \
+    static void (*name##_for_cpu(void))(void*, size_t, size_t) { return name##_portable; }
+#endif
+
 enum {
     sa_galerkin_rows = 8,    // coarse rows of cells a task assembles
     sa_galerkin_cell = 208,  // doubles a cell of a task's scratch: its 13 blocks o ≥ 12
@@ -627,23 +646,7 @@ static inline __attribute__((always_inline)) void sa_galerkin_row_body(void* con
     }
 }
 
-// The same body compiled twice: for any x86-64 (SSE2) and, picked at run time, for AVX2,
-// whose 4-wide Double operations halve the instructions of the 4-candidate loops. FMA
-// contraction is off in this file, so both give the same sums bit for bit.
-static void sa_galerkin_row_portable(void* context, size_t t, size_t worker) { sa_galerkin_row_body(context, t, worker); }
-
-#if defined(__x86_64__)
-__attribute__((target("avx2"))) static void sa_galerkin_row_avx2(void* context, size_t t, size_t worker) {
-    sa_galerkin_row_body(context, t, worker);
-}
-#endif
-
-static void (*sa_galerkin_row_for_cpu(void))(void*, size_t, size_t) {
-#if defined(__x86_64__)
-    if (mk_cpu_supports_avx2_fma()) return sa_galerkin_row_avx2;
-#endif
-    return sa_galerkin_row_portable;
-}
+SA_TWO_ISAS(sa_galerkin_row)
 
 // PᵀAP is symmetric: sa_galerkin_row computes each cell's blocks o ≥ 12 (the neighbours
 // from the cell on, in reading order); block o < 12 is the transpose of the neighbour's
@@ -718,21 +721,7 @@ static inline __attribute__((always_inline)) void sa_smooth_chunk_body(void* con
     }
 }
 
-static void sa_smooth_chunk_portable(void* context, size_t t, size_t worker) { sa_smooth_chunk_body(context, t, worker); }
-
-#if defined(__x86_64__)
-__attribute__((target("avx2"))) static void sa_smooth_chunk_avx2(void* context, size_t t, size_t worker) {
-    sa_smooth_chunk_body(context, t, worker);
-}
-#endif
-
-// As sa_galerkin_row_for_cpu: the same sums either way.
-static void (*sa_smooth_chunk_for_cpu(void))(void*, size_t, size_t) {
-#if defined(__x86_64__)
-    if (mk_cpu_supports_avx2_fma()) return sa_smooth_chunk_avx2;
-#endif
-    return sa_smooth_chunk_portable;
-}
+SA_TWO_ISAS(sa_smooth_chunk)
 
 // Level C from level F with aggregates of a × a cells: the tentative prolongation (the
 // candidates orthonormalised per aggregate), smoothed by one damped-Jacobi step of F's
