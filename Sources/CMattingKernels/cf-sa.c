@@ -104,7 +104,7 @@ typedef struct sa_task {
     sa_level* C;
     const double* in;
     double* out;
-        size_t chunk;       // cells per task
+    size_t chunk;       // cells per task
     int backward;
     int phase;          // the sweep's bands: even (0) or odd (1)
 } sa_task;
