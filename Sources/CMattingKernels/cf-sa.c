@@ -12,13 +12,17 @@
 // unknowns. On every level the operator couples cells at most 2 apart (level 0: the
 // 3×3-window Laplacian; below, with aggregates at least 3 cells wide and a prolongation
 // reaching 2 cells past its aggregate, PᵀAP reaches 2 aggregates), so it is stored as a
-// 5 × 5 stencil of 4 × 4 blocks per cell, and cells of the same colour (x mod 3, y mod 3)
-// are never coupled: the Gauss–Seidel sweeps run colour by colour, on the pool, in any
-// order within a colour. Vectors a smoother reads around a cell are kept as pictures padded
-// by 2 cells (0 wherever there is no unknown), so no bounds are tested.
+// 5 × 5 stencil of 4 × 4 blocks per cell, and cells in rows 3 or more apart are never
+// coupled: the Gauss–Seidel sweeps run in bands of rows (the even bands on the pool, then
+// the odd ones), cell by cell in reading order within a band. Every level's cells are in
+// padded (reading) order, level 0's too (the system's unknowns come tile by tile). Vectors
+// a smoother reads around a cell are kept as pictures padded by 2 cells (0 wherever there is
+// no unknown), so no bounds are tested.
 //
-// Determinism: products and sweeps write only their own cells; the restriction's scatter,
-// the setup and every dot product are serial in a fixed order. FMA contraction is off.
+// Determinism: products, sweeps, the restriction (gathered per coarse cell) and the setup's
+// tasks write only their own cells, each summing in a fixed order; the rest of the setup and
+// every dot product are serial. FMA contraction is off (so the AVX2 copies of two setup loops
+// give the same sums as the SSE2 ones).
 #include <stdlib.h>
 #include <string.h>
 #include "cmk.h"
@@ -31,6 +35,7 @@ enum {
     sa_max_levels = 12,
     sa_coarsest_unknowns = 400,  // the last level: a dense Cholesky factor (at most ~1.3 MB)
     sa_chunk = 2048,             // level 0's cells per task on the pool (sa_chunk_of)
+    sa_band_rows = 4,            // rows of cells a Gauss–Seidel band holds (at least 2: sa_sweep)
     sa_power_iterations = 10,
 };
 
@@ -45,14 +50,16 @@ typedef float sa_real;
 
 typedef struct sa_level {
     int32_t w, h, pw;       // cells, and the padded picture's width w + 4
+    int32_t offset[25];     // sa_offset(L, o): neighbour o's padded index less the cell's
     size_t padded;          // (w + 4)·(h + 4)
     int D;                  // unknowns a cell (1 on level 0, 4 below; absent ones are 0)
     size_t ncell;           // cells with unknowns
     int32_t* cell;          // their padded index
     int32_t* map;           // padded index → cell, or −1
     uint8_t* ndof;          // unknowns a cell (the first ndof of its D)
-    int32_t* order;         // cells by colour (x mod 3) + 3 (y mod 3), ascending within one
-    size_t colour_start[10];
+    size_t bands;           // rows of cells in bands of sa_band_rows: cells band_start[b] ..< band_start[b + 1]
+    size_t* band_start;     // (cells are in padded order)
+    int32_t* src;           // level 0: each cell's index among the system's unknowns
     float* A;               // per cell 25·D·D: [o][j][i] (blocks by columns), o = (dy + 2)·5 + dx + 2
     sa_real* invdiag;       // per cell D
     sa_real* block_inverse;  // per cell 16 (D = 4): its own 4 × 4 block's inverse (0 past ndof)
@@ -66,6 +73,8 @@ typedef struct sa_level {
     uint16_t* mask;         // per cell, per unknown: which of the 9 aggregates are nonzero
     size_t* agg_start;      // per padded aggregate g: its cells are members[agg_start[g]..<agg_start[g + 1]]
     int32_t* members;
+    size_t* restrict_start;  // per coarse cell c and a, its aggregate (dy + 1)·3 + dx + 1: the fine unknowns
+    int32_t* restrict_list;  // u reaching c, restrict_list[restrict_start[9c + a] ..< restrict_start[9c + a + 1]]
     // The last level:
     double* chol;           // nd × nd, nd = ncell·D (lower triangle)
     double* y;              // nd: the solve's scratch
@@ -95,9 +104,9 @@ typedef struct sa_task {
     sa_level* C;
     const double* in;
     double* out;
-    size_t begin, end;  // a range of `order` (sweeps) or of cells
     size_t chunk;       // cells per task
     int backward;
+    int phase;          // the sweep's bands: even (0) or odd (1)
 } sa_task;
 
 // Cells per task: about the same work (a cell of four unknowns costs 16 of level 0's).
@@ -114,33 +123,45 @@ static void sa_run(struct mk_threadpool* pool, size_t count, void (*fn)(void*, s
     }
 }
 
-// (A x)[cell k, unknown i] for the iterate in L->x (D = 1: level 0).
-static inline sa_real sa_row1(const sa_level* L, size_t k) {
-    const float* a = L->A + 25 * k;
-    const sa_real* x = L->x + L->cell[k];
-    const ptrdiff_t pw = L->pw;
-    sa_real s = 0;
-    for (int dy = -2; dy <= 2; dy++) {
-        const float* ar = a + 5 * (dy + 2);
-        const sa_real* xr = x + dy * pw - 2;
-        s += (((ar[0] * xr[0] + ar[1] * xr[1]) + ar[2] * xr[2]) + ar[3] * xr[3]) + ar[4] * xr[4];
-    }
-    return s;
+// Four floats, loaded from any address (the stencils and pictures are not aligned to 16).
+typedef float sa_v4 __attribute__((vector_size(16), aligned(4)));
+
+static inline sa_v4 sa_load4(const float* p) {
+    sa_v4 v;
+    memcpy(&v, p, sizeof(v));
+    return v;
 }
 
-// (A x) at cell k's four unknowns (D = 4), without the cell's own block when `off` is set.
+// (A x)[cell k, unknown i] for the iterate in L->x (D = 1: level 0). Each stencil row's first
+// four taps as one 4-wide product, the rows in two independent sums (even, odd) so the adds
+// do not wait on each other, the fifth column apart; a fixed order per cell.
+static inline sa_real sa_row1(const sa_level* L, size_t k) {
+    const float* a = L->A + 25 * k;
+    const ptrdiff_t pw = L->pw;
+    const sa_real* x = L->x + L->cell[k] - 2 * pw - 2;
+    const sa_v4 even = (sa_load4(a) * sa_load4(x) + sa_load4(a + 10) * sa_load4(x + 2 * pw)) + sa_load4(a + 20) * sa_load4(x + 4 * pw);
+    const sa_v4 odd = sa_load4(a + 5) * sa_load4(x + pw) + sa_load4(a + 15) * sa_load4(x + 3 * pw);
+    const sa_v4 s = even + odd;
+    const sa_real last = ((a[4] * x[4] + a[9] * x[pw + 4]) + (a[14] * x[2 * pw + 4] + a[19] * x[3 * pw + 4])) + a[24] * x[4 * pw + 4];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + last;
+}
+
+// (A x) at cell k's four unknowns (D = 4), without the cell's own block when `off` is set:
+// 4-wide products, one sum per column of the blocks (four independent chains of adds).
 static inline void sa_row4(const sa_level* L, size_t k, int off, sa_real out[4]) {
     const float* a = L->A + 400 * k;
     const sa_real* x = L->x + 4 * (size_t) L->cell[k];
-    sa_real s[4] = {0, 0, 0, 0};
+    sa_v4 s0 = {0, 0, 0, 0}, s1 = s0, s2 = s0, s3 = s0;
     for (int o = 0; o < 25; o++) {
         if (off && o == 12) continue;
-        const sa_real* xn = x + 4 * (ptrdiff_t) sa_offset(L, o);
+        const sa_real* xn = x + 4 * (ptrdiff_t) L->offset[o];
         const float* b = a + 16 * o;
-        for (int j = 0; j < 4; j++) {
-            for (int i = 0; i < 4; i++) s[i] += b[4 * j + i] * xn[j];
-        }
+        s0 += sa_load4(b) * xn[0];
+        s1 += sa_load4(b + 4) * xn[1];
+        s2 += sa_load4(b + 8) * xn[2];
+        s3 += sa_load4(b + 12) * xn[3];
     }
+    const sa_v4 s = (s0 + s1) + (s2 + s3);
     for (int i = 0; i < 4; i++) out[i] = s[i];
 }
 
@@ -161,16 +182,16 @@ static void sa_residual_chunk(void* context, size_t t, size_t worker) {
     }
 }
 
-// One Gauss–Seidel pass over the cells order[begin..<end] of one colour (chunk t); on the
+// One Gauss–Seidel pass over band 2t + phase (its cells in order, or backwards); on the
 // levels of four unknowns a cell, block Gauss–Seidel (the cell's 4 × 4 block inverted).
-static void sa_sweep_chunk(void* context, size_t t, size_t worker) {
+static void sa_sweep_band(void* context, size_t t, size_t worker) {
     (void) worker;
     const sa_task* task = context;
     const sa_level* L = task->L;
-    const size_t n = task->end - task->begin;
-    const size_t c0 = t * task->chunk, c1 = (t + 1) * task->chunk < n ? (t + 1) * task->chunk : n;
-    for (size_t c = c0; c < c1; c++) {
-        const size_t k = (size_t) L->order[task->backward ? task->end - 1 - c : task->begin + c];
+    const size_t band = 2 * t + (size_t) task->phase;
+    const size_t k0 = L->band_start[band], k1 = L->band_start[band + 1];
+    for (size_t c = 0; c < k1 - k0; c++) {
+        const size_t k = task->backward ? k1 - 1 - c : k0 + c;
         if (L->D == 1) {
             L->x[L->cell[k]] += (L->b[k] - sa_row1(L, k)) * L->invdiag[k];
             continue;
@@ -184,11 +205,19 @@ static void sa_sweep_chunk(void* context, size_t t, size_t worker) {
     }
 }
 
+// A Gauss–Seidel pass: the even bands (rows of cells, sa_band_rows tall: two of them are
+// never coupled), each in order, on the pool, then the odd ones; `backward` reverses all of
+// it (the odd bands first, each backwards), so a forward pass then a backward one is
+// symmetric. Each band is one task: the result does not depend on the thread count.
 static void sa_sweep(const sa_hierarchy* H, sa_level* L, int backward) {
-    for (int cc = 0; cc < 9; cc++) {
-        const int c = backward ? 8 - cc : cc;
-        sa_task task = {.L = L, .begin = L->colour_start[c], .end = L->colour_start[c + 1], .backward = backward};
-        sa_run(H->pool, task.end - task.begin, sa_sweep_chunk, &task);
+    for (int ph = 0; ph < 2; ph++) {
+        sa_task task = {.L = L, .backward = backward, .phase = backward ? 1 - ph : ph};
+        const size_t tasks = (L->bands + 1 - (size_t) task.phase) / 2;
+        if (H->pool && tasks > 1 && L->ncell > sa_chunk_of(L)) {
+            mk_threadpool_run(H->pool, tasks, sa_sweep_band, &task);
+        } else {
+            for (size_t t = 0; t < tasks; t++) sa_sweep_band(&task, t, 0);
+        }
     }
 }
 
@@ -205,46 +234,76 @@ static void sa_prolong_chunk(void* context, size_t t, size_t worker) {
         for (int i = 0; i < L->ndof[k]; i++) {
             const float* p = L->P + 36 * (k * D + i);
             const unsigned mask = L->mask[k * D + i];
-            sa_real s = 0;
+            sa_v4 s = {0, 0, 0, 0};  // one sum per candidate J: independent adds
             for (int q = 0; q < 9; q++) {
                 if (!(mask >> q & 1)) continue;
                 const sa_real* xc = C->x + 4 * (size_t) (L->agg[k] + (q / 3 - 1) * C->pw + q % 3 - 1);
-                for (int J = 0; J < 4; J++) s += p[4 * q + J] * xc[J];
+                s += sa_load4(p + 4 * q) * sa_load4(xc);
             }
-            x[i] += s;
+            x[i] += (s[0] + s[1]) + (s[2] + s[3]);
         }
     }
 }
 
 // b_coarse = Pᵀ r on a chunk of coarse cells (task->L the coarse level, task->C the fine
-// one): each coarse cell sums over the fine unknowns of the 3 × 3 aggregates around it, in
-// a fixed order.
+// one): each coarse cell sums over the fine unknowns of the 3 × 3 aggregates around it whose
+// prolongation reaches it, in a fixed order (sa_restriction_lists).
 static void sa_restrict_chunk(void* context, size_t t, size_t worker) {
     (void) worker;
     const sa_task* task = context;
     const sa_level* C = task->L;
     const sa_level* F = task->C;
-    const int D = F->D;
     const size_t k1 = (t + 1) * task->chunk < C->ncell ? (t + 1) * task->chunk : C->ncell;
     for (size_t c = t * task->chunk; c < k1; c++) {
         sa_real bc[4] = {0, 0, 0, 0};
-        for (int dy = -1; dy <= 1; dy++) {
-            for (int dx = -1; dx <= 1; dx++) {
-                const size_t g = (size_t) (C->cell[c] + dy * C->pw + dx);
-                const int q = (1 - dy) * 3 + 1 - dx;  // c seen from aggregate g
-                for (size_t s = F->agg_start[g]; s < F->agg_start[g + 1]; s++) {
-                    const size_t k = (size_t) F->members[s];
-                    for (int i = 0; i < F->ndof[k]; i++) {
-                        const size_t u = k * D + i;
-                        if (!(F->mask[u] >> q & 1)) continue;
-                        const float* p = F->P + 36 * u + 4 * q;
-                        for (int J = 0; J < 4; J++) bc[J] += p[J] * F->r[u];
-                    }
-                }
+        for (int a = 0; a < 9; a++) {
+            const int q = 8 - a;  // c seen from its a-th aggregate
+            for (size_t e = F->restrict_start[9 * c + a]; e < F->restrict_start[9 * c + a + 1]; e++) {
+                const size_t u = (size_t) F->restrict_list[e];
+                const float* p = F->P + 36 * u + 4 * q;
+                for (int J = 0; J < 4; J++) bc[J] += p[J] * F->r[u];
             }
         }
         for (int J = 0; J < 4; J++) C->b[4 * c + J] = bc[J];
     }
+}
+
+// The restriction's lists: per coarse cell, the 3 × 3 aggregates around it (dy, then dx,
+// ascending), in each the fine unknowns (by cell, then unknown) whose P row reaches the coarse
+// cell, i.e. whose mask has the bit q of the cell seen from that aggregate. Returns 0 when out
+// of memory.
+static int sa_restriction_lists(sa_level* F, const sa_level* C) {
+    const int D = F->D;
+    F->restrict_start = malloc(sizeof(size_t) * (9 * C->ncell + 1));
+    if (!F->restrict_start) return 0;
+    size_t count = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        count = 0;
+        for (size_t c = 0; c < C->ncell; c++) {
+            for (int dy = -1; dy <= 1; dy++) {
+                for (int dx = -1; dx <= 1; dx++) {
+                    const size_t g = (size_t) (C->cell[c] + dy * C->pw + dx);
+                    const int q = (1 - dy) * 3 + 1 - dx;  // c seen from aggregate g
+                    if (pass == 0) F->restrict_start[9 * c + (dy + 1) * 3 + dx + 1] = count;
+                    for (size_t s = F->agg_start[g]; s < F->agg_start[g + 1]; s++) {
+                        const size_t k = (size_t) F->members[s];
+                        for (int i = 0; i < F->ndof[k]; i++) {
+                            const size_t u = k * D + i;
+                            if (!(F->mask[u] >> q & 1)) continue;
+                            if (pass == 1) F->restrict_list[count] = (int32_t) u;
+                            count++;
+                        }
+                    }
+                }
+            }
+        }
+        if (pass == 0) {
+            F->restrict_start[9 * C->ncell] = count;
+            F->restrict_list = malloc(sizeof(int32_t) * (count ? count : 1));
+            if (!F->restrict_list) return 0;
+        }
+    }
+    return 1;
 }
 
 static void sa_coarsest_solve(sa_level* L) {
@@ -275,7 +334,14 @@ static void sa_vcycle(const sa_hierarchy* H, size_t l) {
         return;
     }
     sa_level* C = (sa_level*) H->levels + l + 1;
-    for (size_t k = 0; k < L->ncell; k++) memset(L->x + (size_t) L->cell[k] * D, 0, sizeof(sa_real) * D);
+    if (D == 1) {
+        for (size_t k = 0; k < L->ncell; k++) L->x[L->cell[k]] = 0;
+    } else {
+        for (size_t k = 0; k < L->ncell; k++) {
+            sa_real* x = L->x + (size_t) L->cell[k] * D;
+            for (int i = 0; i < D; i++) x[i] = 0;
+        }
+    }
     const int pre = H->pre[l > 0], post = H->post[l > 0];
     for (int i = 0; i < pre; i++) sa_sweep(H, L, 0);
     sa_task task = {.L = L, .C = C};
@@ -296,32 +362,57 @@ static void sa_vcycle(const sa_hierarchy* H, size_t l) {
 // Setup.
 
 static void sa_free_level(sa_level* L) {
-    free(L->cell); free(L->map); free(L->ndof); free(L->order); free(L->A); free(L->invdiag); free(L->block_inverse);
-    free(L->B); free(L->x); free(L->b); free(L->r); free(L->agg); free(L->P); free(L->mask); free(L->agg_start); free(L->members); free(L->chol); free(L->y);
+    free(L->cell); free(L->map); free(L->ndof); free(L->band_start); free(L->src); free(L->A); free(L->invdiag); free(L->block_inverse);
+    free(L->B); free(L->x); free(L->b); free(L->r); free(L->agg); free(L->P); free(L->mask); free(L->agg_start); free(L->members); free(L->restrict_start); free(L->restrict_list); free(L->chol); free(L->y);
     memset(L, 0, sizeof(*L));
 }
 
-// Cells by colour, and the level's vectors. Needs w, h, pw, padded, D, ncell, cell.
+// The level's bands and vectors. Needs w, h, pw, padded, D, ncell, cell (in padded order).
 static int sa_finish_level(sa_level* L) {
-    L->order = malloc(sizeof(int32_t) * (L->ncell ? L->ncell : 1));
+    L->bands = ((size_t) L->h + sa_band_rows - 1) / sa_band_rows;
+    L->band_start = calloc(L->bands + 1, sizeof(size_t));
     L->x = calloc(L->padded * L->D, sizeof(sa_real));
     L->b = calloc(L->ncell * L->D + 1, sizeof(sa_real));
     L->r = calloc(L->ncell * L->D + 1, sizeof(sa_real));
-    L->map = malloc(sizeof(int32_t) * L->padded);
-    if (!L->order || !L->x || !L->b || !L->r || !L->map) return 0;
+    if (!L->map) L->map = malloc(sizeof(int32_t) * L->padded);
+    if (!L->band_start || !L->x || !L->b || !L->r || !L->map) return 0;
+    for (int o = 0; o < 25; o++) L->offset[o] = sa_offset(L, o);
     for (size_t i = 0; i < L->padded; i++) L->map[i] = -1;
-    size_t counts[10] = {0};
     for (size_t k = 0; k < L->ncell; k++) {
         L->map[L->cell[k]] = (int32_t) k;
-        const int32_t x = L->cell[k] % L->pw - 2, y = L->cell[k] / L->pw - 2;
-        counts[x % 3 + 3 * (y % 3) + 1]++;
+        L->band_start[(size_t) (L->cell[k] / L->pw - 2) / sa_band_rows + 1]++;
     }
-    for (int c = 0; c < 9; c++) counts[c + 1] += counts[c];
-    memcpy(L->colour_start, counts, sizeof(counts));
-    for (size_t k = 0; k < L->ncell; k++) {
-        const int32_t x = L->cell[k] % L->pw - 2, y = L->cell[k] / L->pw - 2;
-        L->order[counts[x % 3 + 3 * (y % 3)]++] = (int32_t) k;
+    for (size_t band = 0; band < L->bands; band++) L->band_start[band + 1] += L->band_start[band];
+    return 1;
+}
+
+// Reorders `count` elements of `size` bytes in place, element e taking the former element
+// perm[e] (cycle by cycle: level 0's rows are its largest array, so no second copy). 0 when
+// out of memory (the array is then untouched).
+static int sa_permute(void* array, size_t size, const int32_t* perm, size_t count) {
+    char* a = array;
+    uint8_t* done = calloc(count ? count : 1, 1);
+    char* held = malloc(size);
+    if (!done || !held) {
+        free(done); free(held);
+        return 0;
     }
+    for (size_t e = 0; e < count; e++) {
+        if (done[e]) continue;
+        memcpy(held, a + size * e, size);
+        size_t j = e;
+        for (;;) {
+            done[j] = 1;
+            const size_t from = (size_t) perm[j];
+            if (from == e) {
+                memcpy(a + size * j, held, size);
+                break;
+            }
+            memcpy(a + size * j, a + size * from, size);
+            j = from;
+        }
+    }
+    free(done); free(held);
     return 1;
 }
 
@@ -364,6 +455,25 @@ static double sa_largest_eigenvalue(const sa_hierarchy* H, sa_level* L) {
 // the setup's innermost loops.
 static inline int32_t sa_aggregate_row(int32_t d, int32_t pw) { return d >= pw - 1 ? 1 : (d <= 1 - pw ? -1 : 0); }
 
+// A pool task's body `name##_body` compiled twice: for any x86-64 (SSE2) and for AVX2, whose
+// 4-wide Double operations halve the instructions of the setup's 4-candidate loops;
+// `name##_for_cpu()` picks one at run time. FMA contraction is off in this file, so both
+// give the same sums bit for bit.
+#if defined(__x86_64__)
+#define SA_TWO_ISAS(name)                                                                                 \
+    static void name##_portable(void* context, size_t t, size_t worker) { name##_body(context, t, worker); } \
+    __attribute__((target("avx2"))) static void name##_avx2(void* context, size_t t, size_t worker) {      \
+        name##_body(context, t, worker);                                                                  \
+    }                                                                                                     \
+    static void (*name##_for_cpu(void))(void*, size_t, size_t) {                                          \
+        return mk_cpu_supports_avx2_fma() ? name##_avx2 : name##_portable;                                \
+    }
+#else
+#define SA_TWO_ISAS(name)                                                                                 \
+    static void name##_portable(void* context, size_t t, size_t worker) { name##_body(context, t, worker); } \
+    static void (*name##_for_cpu(void))(void*, size_t, size_t) { return name##_portable; }
+#endif
+
 enum {
     sa_galerkin_rows = 8,    // coarse rows of cells a task assembles
     sa_galerkin_cell = 208,  // doubles a cell of a task's scratch: its 13 blocks o ≥ 12
@@ -383,7 +493,7 @@ typedef struct sa_galerkin_state {
 // fixed order (aggregate by aggregate, row by row), so the sums do not depend on the thread
 // count. Only the blocks o ≥ 12 (sa_galerkin_mirror fills the rest); written as Float, with
 // each cell's inverse block and inverse diagonal.
-static void sa_galerkin_row(void* context, size_t t, size_t worker) {
+static inline __attribute__((always_inline)) void sa_galerkin_row_body(void* context, size_t t, size_t worker) {
     const sa_galerkin_state* st = context;
     const sa_level* F = st->F;
     sa_level* C = st->C;
@@ -391,7 +501,14 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
     const int32_t pwc = C->pw, Y0 = (int32_t) (sa_galerkin_rows * t) + 2;  // padded rows
     const int32_t Y1 = Y0 + sa_galerkin_rows < C->h + 2 ? Y0 + sa_galerkin_rows : C->h + 2;
     double* G = st->scratch + sa_galerkin_cell * (size_t) pwc * sa_galerkin_rows * worker;  // by row, padded column
-    memset(G, 0, sizeof(double) * sa_galerkin_cell * (size_t) pwc * sa_galerkin_rows);
+    // Only the task's coarse cells are summed into (P reaches only aggregates that kept a
+    // candidate, which are cells): zero their scratch, not the whole rows.
+    for (int32_t Y = Y0; Y < Y1; Y++) {
+        for (int32_t X = 2; X < pwc - 2; X++) {
+            if (C->map[(size_t) Y * pwc + X] < 0) continue;
+            memset(G + sa_galerkin_cell * ((size_t) (Y - Y0) * pwc + (size_t) X), 0, sizeof(double) * sa_galerkin_cell);
+        }
+    }
     // blocks[q]: the positions pos on the 5 × 5 aggregates around a fine unknown's own that are
     // blocks o ≥ 12 of the coarse cell q (of the 3 × 3 around it) — the ones computed here.
     unsigned blocks[9] = {0};
@@ -401,6 +518,13 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
             if (rx >= -2 && rx <= 2 && ry >= -2 && ry <= 2 && (ry + 2) * 5 + rx + 2 >= 12) blocks[q] |= 1u << pos;
         }
     }
+    // position[d][q]: where aggregate q of the 3 × 3 around a neighbour's aggregate lies on the
+    // 5 × 5 around the fine unknown's own, the neighbour's aggregate being d of the 3 × 3 around it.
+    signed char position[9][9];
+    for (int d = 0; d < 9; d++) {
+        for (int q = 0; q < 9; q++) position[d][q] = (signed char) ((d / 3 + q / 3) * 5 + d % 3 + q % 3);
+    }
+    double ap[100] = {0};  // a fine unknown's (A P) row on the 5 × 5 aggregates around its own (zeroed after use)
     for (int32_t gy = Y0 - 1; gy <= Y1; gy++) {
         // The rows of P's 3 × 3 aggregates that lie in Y0 ..< Y1.
         unsigned rowmask = 0;
@@ -415,24 +539,37 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
                 for (int i = 0; i < F->ndof[k]; i++) {
                     const size_t u = k * D + i;
                     if (!(F->mask[u] & rowmask)) continue;
-                    double ap[100] = {0};
                     unsigned reach = 0;  // the aggregates (A P)'s row touches
                     for (int o = 0; o < 25; o++) {
-                        const int32_t kn = F->map[F->cell[k] + sa_offset(F, o)];
+                        const int32_t kn = F->map[F->cell[k] + F->offset[o]];
                         if (kn < 0) continue;
                         const int32_t d = F->agg[kn] - ak;
                         const int32_t dy = sa_aggregate_row(d, pwc), dx = d - dy * pwc;
+                        const signed char* at = position[(dy + 1) * 3 + dx + 1];
+                        // The neighbour's unknowns' entries and P rows; their aggregates (P is
+                        // stored as 0 outside an unknown's own mask).
+                        double av[4];
+                        const float* pn[4];
+                        unsigned mask = 0;
+                        int nj = 0;
                         for (int j = 0; j < F->ndof[kn]; j++) {
-                            const double av = sa_entry(F, k, o, i, j);
-                            if (av == 0) continue;
+                            const double a = sa_entry(F, k, o, i, j);
+                            if (a == 0) continue;
                             const size_t v = (size_t) kn * D + j;
-                            const float* pn = F->P + 36 * v;
-                            for (unsigned m = F->mask[v]; m; m &= m - 1) {
-                                const int q = __builtin_ctz(m);
-                                const int pos = (dy + q / 3 - 1 + 2) * 5 + dx + q % 3 - 1 + 2;
-                                for (int J = 0; J < 4; J++) ap[4 * pos + J] += av * pn[4 * q + J];
-                                reach |= 1u << pos;
+                            av[nj] = a;
+                            pn[nj++] = F->P + 36 * v;
+                            mask |= F->mask[v];
+                        }
+                        for (; mask; mask &= mask - 1) {
+                            const int q = __builtin_ctz(mask);
+                            const int pos = at[q];
+                            double sum[4];
+                            for (int J = 0; J < 4; J++) sum[J] = av[0] * pn[0][4 * q + J];
+                            for (int n = 1; n < nj; n++) {
+                                for (int J = 0; J < 4; J++) sum[J] += av[n] * pn[n][4 * q + J];
                             }
+                            for (int J = 0; J < 4; J++) ap[4 * pos + J] += sum[J];
+                            reach |= 1u << pos;
                         }
                     }
                     const float* p = F->P + 36 * u;
@@ -440,15 +577,22 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
                         const int q = __builtin_ctz(m);
                         const int qx = q % 3, qy = q / 3;
                         double* gc = G + sa_galerkin_cell * ((size_t) (gy + qy - 1 - Y0) * pwc + (size_t) (gx + qx - 1));
+                        double pv[4];
+                        for (int I = 0; I < 4; I++) pv[I] = p[4 * q + I];
                         for (unsigned mp = reach & blocks[q]; mp; mp &= mp - 1) {
                             const int pos = __builtin_ctz(mp);
                             const int o = pos - 5 * (qy - 1) - (qx - 1);
-                            for (int I = 0; I < 4; I++) {
-                                const double pv = p[4 * q + I];
-                                if (pv == 0) continue;
-                                for (int J = 0; J < 4; J++) gc[16 * (o - 12) + 4 * J + I] += pv * ap[4 * pos + J];
+                            // Block column J (contiguous in I): each entry gets the one term it got
+                            // row by row (a 0 of P adds a signed 0, which changes no sum).
+                            for (int J = 0; J < 4; J++) {
+                                const double a = ap[4 * pos + J];
+                                double* g = gc + 16 * (o - 12) + 4 * J;
+                                for (int I = 0; I < 4; I++) g[I] += pv[I] * a;
                             }
                         }
+                    }
+                    for (unsigned m = reach; m; m &= m - 1) {
+                        for (int J = 0; J < 4; J++) ap[4 * __builtin_ctz(m) + J] = 0;
                     }
                 }
             }
@@ -502,6 +646,8 @@ static void sa_galerkin_row(void* context, size_t t, size_t worker) {
     }
 }
 
+SA_TWO_ISAS(sa_galerkin_row)
+
 // PᵀAP is symmetric: sa_galerkin_row computes each cell's blocks o ≥ 12 (the neighbours
 // from the cell on, in reading order); block o < 12 is the transpose of the neighbour's
 // block 24 − o. Cells of one chunk write only their own blocks and read only blocks o > 12.
@@ -525,6 +671,57 @@ static void sa_galerkin_mirror(void* context, size_t t, size_t worker) {
         }
     }
 }
+
+typedef struct sa_smooth_state {
+    sa_level* F;
+    const sa_level* C;
+    const double* tentative;  // per fine unknown, its 4 candidates' weights on its aggregate
+    double omega;
+    size_t chunk;             // fine cells per task
+} sa_smooth_state;
+
+// Rows of the smoothed prolongation P = (I − ω D⁻¹A) P_tent for fine cells chunk·t ..<
+// chunk·(t + 1) (each row written by its own cell's task: any thread order); row u on the
+// 3 × 3 aggregates around u's own (A reaches 2 cells, at most one aggregate over), and its mask.
+static inline __attribute__((always_inline)) void sa_smooth_chunk_body(void* context, size_t t, size_t worker) {
+    (void) worker;
+    const sa_smooth_state* st = context;
+    sa_level* F = st->F;
+    const double* tentative = st->tentative;
+    const double omega = st->omega;
+    const int D = F->D;
+    const int32_t pwc = st->C->pw;
+    const size_t k1 = (t + 1) * st->chunk < F->ncell ? (t + 1) * st->chunk : F->ncell;
+    for (size_t k = t * st->chunk; k < k1; k++) {
+        const int32_t ak = F->agg[k];
+        for (int i = 0; i < F->ndof[k]; i++) {
+            double p[36] = {0};
+            for (int J = 0; J < 4; J++) p[16 + J] = tentative[4 * (k * D + i) + J];
+            const double w = omega * F->invdiag[k * D + i];
+            for (int o = 0; o < 25; o++) {
+                const int32_t kn = F->map[F->cell[k] + F->offset[o]];
+                if (kn < 0) continue;
+                const int32_t d = F->agg[kn] - ak;  // dy·pwc + dx, |dx|, |dy| ≤ 1
+                const int32_t dy = sa_aggregate_row(d, pwc), dx = d - dy * pwc;
+                const int q = (dy + 1) * 3 + dx + 1;
+                for (int j = 0; j < F->ndof[kn]; j++) {
+                    const double av = sa_entry(F, k, o, i, j);
+                    if (av == 0) continue;
+                    for (int J = 0; J < 4; J++) p[4 * q + J] -= w * av * tentative[4 * ((size_t) kn * D + j) + J];
+                }
+            }
+            const size_t u = k * D + i;
+            unsigned mask = 0;
+            for (int e = 0; e < 36; e++) {
+                F->P[36 * u + e] = (float) p[e];
+                if (F->P[36 * u + e] != 0) mask |= 1u << (e / 4);
+            }
+            F->mask[u] = (uint16_t) mask;
+        }
+    }
+}
+
+SA_TWO_ISAS(sa_smooth_chunk)
 
 // Level C from level F with aggregates of a × a cells: the tentative prolongation (the
 // candidates orthonormalised per aggregate), smoothed by one damped-Jacobi step of F's
@@ -627,36 +824,15 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
         free(tentative);
         return 0;
     }
-    // Smoothed prolongation P = (I − ω D⁻¹A) P_tent, ω = 4 / (3 λ(D⁻¹A)); row u of P on the
-    // 3 × 3 aggregates around u's own (A reaches 2 cells, at most one aggregate over).
+    // Smoothed prolongation P = (I − ω D⁻¹A) P_tent, ω = 4 / (3 λ(D⁻¹A)), on the pool.
     const double omega = 4 / (3 * sa_largest_eigenvalue(H, F));
-    const int32_t pwc = C->pw;
-    for (size_t k = 0; k < F->ncell; k++) {
-        const int32_t ak = F->agg[k];
-        for (int i = 0; i < F->ndof[k]; i++) {
-            double p[36] = {0};
-            for (int J = 0; J < 4; J++) p[16 + J] = tentative[4 * (k * D + i) + J];
-            const double w = omega * F->invdiag[k * D + i];
-            for (int o = 0; o < 25; o++) {
-                const int32_t kn = F->map[F->cell[k] + sa_offset(F, o)];
-                if (kn < 0) continue;
-                const int32_t d = F->agg[kn] - ak;  // dy·pwc + dx, |dx|, |dy| ≤ 1
-                const int32_t dy = sa_aggregate_row(d, pwc), dx = d - dy * pwc;
-                const int q = (dy + 1) * 3 + dx + 1;
-                for (int j = 0; j < F->ndof[kn]; j++) {
-                    const double av = sa_entry(F, k, o, i, j);
-                    if (av == 0) continue;
-                    for (int J = 0; J < 4; J++) p[4 * q + J] -= w * av * tentative[4 * ((size_t) kn * D + j) + J];
-                }
-            }
-            const size_t u = k * D + i;
-            unsigned mask = 0;
-            for (int e = 0; e < 36; e++) {
-                F->P[36 * u + e] = (float) p[e];
-                if (F->P[36 * u + e] != 0) mask |= 1u << (e / 4);
-            }
-            F->mask[u] = (uint16_t) mask;
-        }
+    sa_smooth_state smooth = {.F = F, .C = C, .tentative = tentative, .omega = omega, .chunk = sa_chunk_of(F)};
+    const size_t chunks = (F->ncell + smooth.chunk - 1) / smooth.chunk;
+    void (*smooth_chunk)(void*, size_t, size_t) = sa_smooth_chunk_for_cpu();
+    if (H->pool && chunks > 1) {
+        mk_threadpool_run(H->pool, chunks, smooth_chunk, &smooth);
+    } else {
+        for (size_t t = 0; t < chunks; t++) smooth_chunk(&smooth, t, 0);
     }
     free(tentative);
     // C's operator PᵀAP and the sweeps' inverses, one coarse row of cells per task.
@@ -669,15 +845,16 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
     }
     sa_galerkin_state gs = {.F = F, .C = C, .scratch = scratch};
     const size_t tasks = ((size_t) C->h + sa_galerkin_rows - 1) / sa_galerkin_rows;
+    void (*galerkin_row)(void*, size_t, size_t) = sa_galerkin_row_for_cpu();
     if (H->pool && tasks > 1) {
-        mk_threadpool_run(H->pool, tasks, sa_galerkin_row, &gs);
+        mk_threadpool_run(H->pool, tasks, galerkin_row, &gs);
     } else {
-        for (size_t t = 0; t < tasks; t++) sa_galerkin_row(&gs, t, 0);
+        for (size_t t = 0; t < tasks; t++) galerkin_row(&gs, t, 0);
     }
     free(scratch);
     sa_task mirror = {.L = C};
     sa_run(H->pool, C->ncell, sa_galerkin_mirror, &mirror);
-    return 1;
+    return sa_restriction_lists(F, C);
 }
 
 // The last level's dense Cholesky factor (a pivot that is not positive leaves its unknown at 0).
@@ -721,9 +898,9 @@ static int sa_factor(sa_level* L) {
 static void sa_precondition(void* context, const double* r, double* z) {
     sa_hierarchy* H = context;
     sa_level* L = H->levels;
-    for (size_t k = 0; k < L->ncell; k++) L->b[k] = (sa_real) r[k];
+    for (size_t k = 0; k < L->ncell; k++) L->b[k] = (sa_real) r[L->src[k]];
     sa_vcycle(H, 0);
-    for (size_t k = 0; k < L->ncell; k++) z[k] = L->x[L->cell[k]];
+    for (size_t k = 0; k < L->ncell; k++) z[L->src[k]] = L->x[L->cell[k]];
 }
 
 typedef struct sa_setup {
@@ -763,7 +940,24 @@ static void sa_prepare(void* context) {
         L->B[4 * k] = 1;
         for (int c = 0; c < 3; c++) L->B[4 * k + 1 + c] = s->colour[3 * k + c];
     }
-    if (!sa_finish_level(L)) {
+    // The system's unknowns come tile by tile: level 0's cells in padded order instead (the
+    // bands' ranges), src[k] the unknown of cell k.
+    // (The level's map, padded index → cell, is the sort's scratch: sa_finish_level refills it.)
+    L->src = malloc(sizeof(int32_t) * (top->m ? top->m : 1));
+    L->map = malloc(sizeof(int32_t) * L->padded);
+    if (!L->src || !L->map) {
+        s->failed = 1;
+        return;
+    }
+    for (size_t i = 0; i < L->padded; i++) L->map[i] = -1;
+    for (size_t k = 0; k < top->m; k++) L->map[L->cell[k]] = (int32_t) k;
+    size_t next = 0;
+    for (size_t i = 0; i < L->padded; i++) {
+        if (L->map[i] >= 0) L->src[next++] = L->map[i];
+    }
+    if (!sa_permute(L->cell, sizeof(int32_t), L->src, top->m) || !sa_permute(L->A, sizeof(float) * 25, L->src, top->m)
+        || !sa_permute(L->invdiag, sizeof(sa_real), L->src, top->m) || !sa_permute(L->B, sizeof(double) * 4, L->src, top->m)
+        || !sa_finish_level(L)) {
         s->failed = 1;
         return;
     }
