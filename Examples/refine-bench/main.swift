@@ -111,7 +111,10 @@ do {
             galerkin: environment["CF_GALERKIN"] != "0",
             // CF_SA=0: the V-cycle over the halved pyramid instead of smoothed aggregation
             // (CF_SA=3…5: blocks of that side; default 4).
-            aggregationBlock: environment["CF_SA"].flatMap(Int.init) ?? ClosedFormMatting.aggregationBlock)
+            aggregationBlock: environment["CF_SA"].flatMap(Int.init) ?? ClosedFormMatting.aggregationBlock,
+            // CF_IFM_JACOBI=1: the information-flow terms by the Jacobi loop over the pyramid, as
+            // before smoothed aggregation preconditioned them (Docs/Quality.md, branch `ifm-sa`).
+            informationFlowByJacobi: environment["CF_IFM_JACOBI"] == "1")
         times.append(Date().timeIntervalSince(start))
         cpu.append(cpuSeconds() - startCPU)
     }

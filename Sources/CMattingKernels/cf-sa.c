@@ -759,6 +759,7 @@ static void sa_prepare(void* context) {
         const int32_t i = top->system.unknown[k];
         L->cell[k] = (i / W + 2) * L->pw + i % W + 2;
         L->ndof[k] = 1;
+        if (getenv("SA_EXTRA_DIAG") && top->system.extra_diagonal) L->A[25 * k + 12] += (float) top->system.extra_diagonal[k];
         L->invdiag[k] = L->A[25 * k + 12] > 0 ? 1 / L->A[25 * k + 12] : 0;
         L->B[4 * k] = 1;
         for (int c = 0; c < 3; c++) L->B[4 * k + 1 + c] = s->colour[3 * k + c];
@@ -799,7 +800,12 @@ int mk_f64_cf_sacg(mk_cf_mg_level* level, const float* colour, int block, double
     if (level->m == 0) return 0;
     if (block < 3) block = 3;
     if (block > 5) block = 5;  // the 5 × 5 coarse stencil needs aggregates of 3 to 5 (the file's comment)
-    for (size_t k = 0; k < level->m; k++) level->inverse_diagonal[k] = level->diagonal[k] > 0 ? 1 / level->diagonal[k] : 0;
+    // The fallback's diagonal is the system's, E's included (the hierarchy is L's alone).
+    const double* extra_diagonal = level->system.extra_diagonal;
+    for (size_t k = 0; k < level->m; k++) {
+        const double dk = extra_diagonal ? level->diagonal[k] + extra_diagonal[k] : level->diagonal[k];
+        level->inverse_diagonal[k] = dk > 0 ? 1 / dk : 0;
+    }
     sa_hierarchy* H = calloc(1, sizeof(sa_hierarchy));
     if (!H) return -1;
     H->pool = level->system.pool;

@@ -165,7 +165,8 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
     /// Docs/Quality.md). `galerkin` and `checksGalerkin` concern that V-cycle only.
     package func solve(
         _ image: FloatImage, trimap: Trimap, initialAlpha: FloatImage?, pool: ThreadPool, multigrid: Bool,
-        galerkin: Bool = true, checksGalerkin: Bool = false, aggregationBlock: Int = ClosedFormMatting.aggregationBlock
+        galerkin: Bool = true, checksGalerkin: Bool = false, aggregationBlock: Int = ClosedFormMatting.aggregationBlock,
+        informationFlowByJacobi: Bool = false
     ) throws -> (alpha: FloatImage, statistics: Statistics) {
         try requireSameSize(image, trimap.image, "image and trimap")
         if let initialAlpha {
@@ -187,6 +188,17 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
             state: Self.states(of: trimap),
             guess: initialAlpha.map { Plane($0).data })
         var statistics = Statistics()
+        // The information-flow terms: flexible CG preconditioned by smoothed aggregation on `L`
+        // (20× fewer iterations than Jacobi's; Docs/Quality.md, branch `ifm-sa`), unless the
+        // windows are wider than radius 1 or its hierarchy does not fit in memory; then (or
+        // with `informationFlowByJacobi`, for comparison) the Jacobi loop over the pyramid.
+        if informationFlow != nil {
+            let block = aggregationBlock > 0 ? aggregationBlock : Self.aggregationBlock
+            let alpha = try (radius == 1 && !informationFlowByJacobi
+                ? solveSmoothedAggregationOnce(level, statistics: &statistics, pool: pool, block: block) : nil)
+                ?? solve(&level, statistics: &statistics, pool: pool, progress: 0...1)
+            return (Plane(width: w, height: h, data: alpha).grayImage, statistics)
+        }
         let alpha = multigrid && aggregationBlock > 0
             ? try solveSmoothedAggregation(level, statistics: &statistics, pool: pool, block: aggregationBlock)
             : multigrid
