@@ -759,7 +759,6 @@ static void sa_prepare(void* context) {
         const int32_t i = top->system.unknown[k];
         L->cell[k] = (i / W + 2) * L->pw + i % W + 2;
         L->ndof[k] = 1;
-        if (getenv("SA_EXTRA_DIAG") && top->system.extra_diagonal) L->A[25 * k + 12] += (float) top->system.extra_diagonal[k];
         L->invdiag[k] = L->A[25 * k + 12] > 0 ? 1 / L->A[25 * k + 12] : 0;
         L->B[4 * k] = 1;
         for (int c = 0; c < 3; c++) L->B[4 * k + 1 + c] = s->colour[3 * k + c];
