@@ -103,7 +103,8 @@ do {
     var result: (alpha: FloatImage, statistics: ClosedFormMatting.Statistics)?
     for _ in 0..<runs {
         let start = Date(), startCPU = cpuSeconds()
-        // CF_PRECONDITIONER=multigrid: the multigrid-preconditioned solver (Docs/Quality.md, Build 2).
+        // CF_PRECONDITIONER=multigrid: the multigrid-preconditioned solver (Docs/Quality.md, Build 2);
+        // with CF_IFM=1, the terms' solve preconditioned by smoothed aggregation (branch `ifm-sa`).
         result = try solver.solve(
             image, trimap: trimap, initialAlpha: initial, pool: pool,
             multigrid: environment["CF_PRECONDITIONER"] == "multigrid",
@@ -111,10 +112,7 @@ do {
             galerkin: environment["CF_GALERKIN"] != "0",
             // CF_SA=0: the V-cycle over the halved pyramid instead of smoothed aggregation
             // (CF_SA=3…5: blocks of that side; default 4).
-            aggregationBlock: environment["CF_SA"].flatMap(Int.init) ?? ClosedFormMatting.aggregationBlock,
-            // CF_IFM_JACOBI=1: the information-flow terms by the Jacobi loop over the pyramid, as
-            // before smoothed aggregation preconditioned them (Docs/Quality.md, branch `ifm-sa`).
-            informationFlowByJacobi: environment["CF_IFM_JACOBI"] == "1")
+            aggregationBlock: environment["CF_SA"].flatMap(Int.init) ?? ClosedFormMatting.aggregationBlock)
         times.append(Date().timeIntervalSince(start))
         cpu.append(cpuSeconds() - startCPU)
     }

@@ -354,8 +354,9 @@ extension ClosedFormMatting {
                     &residual)
             }
         }
-        pool.reportProgress(1)
+        // (A cancelled job hears no more progress: the loop stopped short of the end.)
         if pool.isCancelled { throw CancellationError() }
+        pool.reportProgress(1)
         guard iterations >= 0 else { return nil }
         statistics.levels.insert((finest.width, finest.height, m, Int(iterations), residual), at: 0)
         return Self.alpha(of: finest, unknown: U, values: x)

@@ -64,8 +64,11 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
         /// coarse-to-fine pyramid instead. 16–37 iterations to 1e-6 on the development set, a
         /// 1200×1800 benchmark and a 4000×3000 composite, each costing several Jacobi ones, and the only way
         /// here to reach a tolerance of 1e-6 within ``ClosedFormMatting/maxIterations`` on large
-        /// pictures. With ``ClosedFormMatting/informationFlow`` set the Jacobi loop runs
-        /// instead (the cycle's coarse levels have no information-flow terms).
+        /// pictures. With ``ClosedFormMatting/informationFlow`` set, the terms' solve (finest
+        /// level only) is preconditioned by smoothed aggregation built on the matting Laplacian
+        /// alone: 81 iterations to 1e-6 at 1200×1800 where Jacobi takes 216 after its coarser
+        /// levels, for about the same CPU time (Docs/Quality.md); with windows wider than
+        /// radius 1 the Jacobi loop runs instead.
         case multigrid
     }
 
@@ -154,7 +157,7 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
     ) throws -> (alpha: FloatImage, statistics: Statistics) {
         try solve(
             image, trimap: trimap, initialAlpha: initialAlpha, pool: pool,
-            multigrid: preconditioner == .multigrid && informationFlow == nil)
+            multigrid: preconditioner == .multigrid)
     }
 
     /// ``solve(_:trimap:initialAlpha:pool:)``, with `multigrid` choosing the
@@ -165,8 +168,7 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
     /// Docs/Quality.md). `galerkin` and `checksGalerkin` concern that V-cycle only.
     package func solve(
         _ image: FloatImage, trimap: Trimap, initialAlpha: FloatImage?, pool: ThreadPool, multigrid: Bool,
-        galerkin: Bool = true, checksGalerkin: Bool = false, aggregationBlock: Int = ClosedFormMatting.aggregationBlock,
-        informationFlowByJacobi: Bool = false
+        galerkin: Bool = true, checksGalerkin: Bool = false, aggregationBlock: Int = ClosedFormMatting.aggregationBlock
     ) throws -> (alpha: FloatImage, statistics: Statistics) {
         try requireSameSize(image, trimap.image, "image and trimap")
         if let initialAlpha {
@@ -188,13 +190,14 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
             state: Self.states(of: trimap),
             guess: initialAlpha.map { Plane($0).data })
         var statistics = Statistics()
-        // The information-flow terms: flexible CG preconditioned by smoothed aggregation on `L`
-        // (20× fewer iterations than Jacobi's; Docs/Quality.md, branch `ifm-sa`), unless the
-        // windows are wider than radius 1 or its hierarchy does not fit in memory; then (or
-        // with `informationFlowByJacobi`, for comparison) the Jacobi loop over the pyramid.
+        // The information-flow terms with `multigrid`: flexible CG preconditioned by smoothed
+        // aggregation built on `L` alone, on the finest level only (Docs/Quality.md, branch
+        // `ifm-sa`: started from the coarser levels' answer it took as many iterations), unless
+        // the windows are wider than radius 1 or its hierarchy does not fit in memory; the
+        // Jacobi loop over the pyramid otherwise.
         if informationFlow != nil {
             let block = aggregationBlock > 0 ? aggregationBlock : Self.aggregationBlock
-            let alpha = try (radius == 1 && !informationFlowByJacobi
+            let alpha = try (multigrid && radius == 1
                 ? solveSmoothedAggregationOnce(level, statistics: &statistics, pool: pool, block: block) : nil)
                 ?? solve(&level, statistics: &statistics, pool: pool, progress: 0...1)
             return (Plane(width: w, height: h, data: alpha).grayImage, statistics)
@@ -324,6 +327,7 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
         try pool.checkCancellation()
         let share = coarse == nil ? progress : (progress.lowerBound + (progress.upperBound - progress.lowerBound) / 4)...progress.upperBound
         let w = level.width, h = level.height, n = w * h
+
         let laplacian = try level.state.withUnsafeBufferPointer { state in
             try level.withColour { colour in
                 try MattingLaplacian(
