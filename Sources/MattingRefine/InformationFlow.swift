@@ -351,7 +351,10 @@ extension InformationFlowOperator {
 
 /// A k-d tree over points of five features, for k-nearest-neighbour queries.
 struct KDTree {
-    static let dimensions = 5, leafSize = 12
+    /// Points a leaf holds at most. 1200×1800 benchmark, known-to-unknown term alone, pool of
+    /// 2: 6 → 10.7 s CPU, 12 → 11.1–11.5 s, 24 → 8.6 s, 48 → 8.4–8.5 s, 96 → 8.7–8.8 s, the
+    /// same neighbours every time (Docs/Quality.md, branch `ifm-sa`).
+    static let dimensions = 5, leafSize = 32
     let features: [Double]      // 5 per picture pixel
     var order: [Int32]          // the points (picture indices), permuted into the tree
     var nodeStart: [Int32] = [], nodeEnd: [Int32] = [], nodeDim: [Int8] = [], nodeSplit: [Double] = []
