@@ -351,9 +351,9 @@ extension InformationFlowOperator {
 
 /// A k-d tree over points of five features, for k-nearest-neighbour queries.
 struct KDTree {
-    /// Points a leaf holds at most. 1200×1800 benchmark, known-to-unknown term alone, pool of
-    /// 2: 6 → 10.7 s CPU, 12 → 11.1–11.5 s, 24 → 8.6 s, 48 → 8.4–8.5 s, 96 → 8.7–8.8 s, the
-    /// same neighbours every time (Docs/Quality.md, branch `ifm-sa`).
+    /// Points a leaf holds at most: 24 to 48 searched fastest of 6 to 96 on the 1200×1800
+    /// benchmark, 12 took a third longer (Docs/Quality.md, branch `ifm-sa`). The neighbours
+    /// do not depend on it.
     static let dimensions = 5, leafSize = 32
     let features: [Double]      // 5 per picture pixel
     var order: [Int32]          // the points (picture indices), permuted into the tree
