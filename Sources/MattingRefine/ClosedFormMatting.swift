@@ -192,7 +192,7 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
         var statistics = Statistics()
         // The information-flow terms with `multigrid`: flexible CG preconditioned by smoothed
         // aggregation built on `L` alone, on the finest level only (Docs/Quality.md, branch
-        // `ifm-sa`: started from the coarser levels' answer it took as many iterations), unless
+        // `ifm-sa`: started from the coarser levels' answer it took no fewer iterations), unless
         // the windows are wider than radius 1 or its hierarchy does not fit in memory; the
         // Jacobi loop over the pyramid otherwise.
         if informationFlow != nil {
@@ -327,7 +327,6 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
         try pool.checkCancellation()
         let share = coarse == nil ? progress : (progress.lowerBound + (progress.upperBound - progress.lowerBound) / 4)...progress.upperBound
         let w = level.width, h = level.height, n = w * h
-
         let laplacian = try level.state.withUnsafeBufferPointer { state in
             try level.withColour { colour in
                 try MattingLaplacian(
