@@ -103,7 +103,8 @@ do {
     var result: (alpha: FloatImage, statistics: ClosedFormMatting.Statistics)?
     for _ in 0..<runs {
         let start = Date(), startCPU = cpuSeconds()
-        // CF_PRECONDITIONER=multigrid: the multigrid-preconditioned solver (Docs/Quality.md, Build 2).
+        // CF_PRECONDITIONER=multigrid: the multigrid-preconditioned solver (Docs/Quality.md, Build 2);
+        // with CF_IFM=1, the terms' solve preconditioned by smoothed aggregation (branch `ifm-sa`).
         result = try solver.solve(
             image, trimap: trimap, initialAlpha: initial, pool: pool,
             multigrid: environment["CF_PRECONDITIONER"] == "multigrid",

@@ -560,13 +560,14 @@ void mk_cf_mg_prolong(const mk_cf_mg_level* level, const double* padded, double*
     }
 }
 
-// r = b − L_UU x = −L·(picture with x at the unknowns), while the picture still holds the
-// known values.
+// r = b − A_UU x = c − A·(picture with x at the unknowns), while the picture still holds the
+// known values (A = L + E and c as the system gives them: L and 0 without).
 static void mk_cf_mg_residual(mk_cf_mg_level* top, const double* x, double* r) {
-    const int32_t* unknown = top->system.unknown;
-    for (size_t k = 0; k < top->m; k++) top->p[unknown[k]] = x[k];
+    const mk_cf_system* s = &top->system;
+    for (size_t k = 0; k < top->m; k++) top->p[s->unknown[k]] = x[k];
     mk_cf_mg_product(top, r);
-    for (size_t k = 0; k < top->m; k++) r[k] = -r[k];
+    if (s->extra_product) s->extra_product(s->extra_context, top->p, r);
+    for (size_t k = 0; k < top->m; k++) r[k] = s->rhs ? s->rhs[k] - r[k] : -r[k];
 }
 
 typedef struct mk_cf_mg_cycle {
@@ -627,16 +628,23 @@ int mk_cf_fcg(mk_cf_mg_level* top, double* x, double tolerance, int max_iteratio
     double* q = top->work + 7 * m;
     double* b = top->work + 8 * m;
 
-    // b = −L_UK x_K: the product of the picture, which holds the known values and 0 at
-    // the unknowns; then r = b − L_UU x.
+    // The system's extra operator E (the information-flow terms; cmk.h), right-hand side c:
+    // every product of A below is L's then E's, A = L + E, and b = c − A_UK x_K.
+    const mk_cf_system* s = &top->system;
+    void (*extra)(void*, const double*, double*) = s->extra_product;
+    const double* c = s->rhs;
+
+    // b = c − A_UK x_K: the product of the picture, which holds the known values and 0 at
+    // the unknowns; then r = b − A_UU x.
     mk_cf_mg_product(top, b);
+    if (extra) extra(s->extra_context, top->p, b);
+    for (size_t k = 0; k < m; k++) b[k] = c ? c[k] - b[k] : -b[k];
     const double norm_b = __builtin_sqrt(mk_cf_mg_dot(b, b, m));
     // b = 0 (a trimap with background only, say): x = 0 solves the system (as in cf-pcg.c).
     if (norm_b == 0) {
         memset(x, 0, sizeof(double) * m);
         return 0;
     }
-    for (size_t k = 0; k < m; k++) b[k] = -b[k];
     mk_cf_mg_residual(top, x, r);
     // From here on products are homogeneous: p is zero at every pixel but the unknowns
     // being multiplied (the knowns' contribution is in b).
@@ -663,6 +671,7 @@ int mk_cf_fcg(mk_cf_mg_level* top, double* x, double tolerance, int max_iteratio
         while (iterations < max_iterations && rel > tolerance) {
             iterations++;
             mk_cf_mg_apply(top, d, q);
+            if (extra) extra(s->extra_context, top->p, q);
             const double dq = mk_cf_mg_dot(d, q, m);
             if (!(dq > 0) || !(rz > 0)) {
                 // The preconditioner was not positive definite here (the V-cycle can be, for
@@ -698,6 +707,7 @@ int mk_cf_fcg(mk_cf_mg_level* top, double* x, double tolerance, int max_iteratio
         }
         // The true residual (p is zero but at the unknowns, which this sets).
         mk_cf_mg_apply(top, x, r);
+        if (extra) extra(s->extra_context, top->p, r);
         for (size_t k = 0; k < m; k++) r[k] = b[k] - r[k];
         rel = __builtin_sqrt(mk_cf_mg_dot(r, r, m)) / norm_b;
     }

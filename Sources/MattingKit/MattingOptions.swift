@@ -113,9 +113,10 @@ public struct MattingOptions: Sendable, Hashable, Codable {
     ///
     /// On the project's two composites with a true alpha the terms lowered SAD, MSE and
     /// gradient error against the exact closed form (thin strands the closed form loses come
-    /// back), but the solve costs 20 times or more the CPU time of the default one, most of it
-    /// finding each unknown pixel's nearest neighbours (figures in Docs/Quality.md). Off by
-    /// default for that cost and because the evidence is two generated alphas.
+    /// back), but the solve costs about 11 times the CPU time of the default one at 1200×1800
+    /// with a trimap, most of it finding each unknown pixel's nearest neighbours (figures in
+    /// Docs/Quality.md). Off by default for that cost and because the evidence is two
+    /// generated alphas.
     ///
     /// ```swift
     /// var options = MattingOptions()

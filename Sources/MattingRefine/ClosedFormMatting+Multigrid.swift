@@ -311,8 +311,10 @@ extension ClosedFormMatting {
     }
 
     /// ``solveSmoothedAggregation(_:statistics:pool:block:)``'s attempt; nil when its
-    /// hierarchy does not fit in memory (everything it allocated released on return).
-    private func solveSmoothedAggregationOnce(
+    /// hierarchy does not fit in memory (everything it allocated released on return). With
+    /// ``informationFlow`` set it solves the terms' system `(L + E)_UU x = c − (L + E)_UK x_K`,
+    /// the hierarchy built on `L` alone preconditioning it (Docs/Quality.md, branch `ifm-sa`).
+    func solveSmoothedAggregationOnce(
         _ finest: Level, statistics: inout Statistics, pool: ThreadPool, block: Int
     ) throws -> [Float]? {
         let hierarchy = try MultigridHierarchy(
@@ -320,6 +322,15 @@ extension ClosedFormMatting {
         defer { hierarchy.deallocate() }
         if pool.isCancelled { throw CancellationError() }
         let L = hierarchy.laplacians[0], m = L.unknownCount, U = L.unknown
+        // With the information-flow terms the loop's operator gains `E` and a right-hand side;
+        // the hierarchy stays `L`'s (it preconditions L + E).
+        var extra: ExtraOperator?
+        if let flow = informationFlow {
+            let terms = try informationFlowOperator(flow, level: finest, laplacian: L, pool: pool)
+            extra = terms.extraOperator(pool: pool)
+            statistics.usedKnownToUnknown = terms.usedKnownToUnknown
+            try pool.checkCancellation()
+        }
         let colour = finest.colours(of: U, count: m)
         var x = [Double](repeating: 0.5, count: m)
         if let guess = finest.guess {
@@ -335,12 +346,17 @@ extension ClosedFormMatting {
                 hierarchy.descriptors[0].system.on_iteration = nil
                 hierarchy.descriptors[0].system.on_iteration_context = nil
             }
-            return mk_f64_cf_sacg(
-                hierarchy.descriptors, colour, Int32(block), &x, tolerance, Int32(clamping: finestMaxIterations ?? maxIterations),
-                &residual)
+            // (`system` is the level's first field: a pointer to it is one to the level.)
+            let system = UnsafeMutableRawPointer(hierarchy.descriptors).assumingMemoryBound(to: mk_cf_system.self)
+            return ExtraOperator.attaching(extra, to: system) {
+                mk_f64_cf_sacg(
+                    hierarchy.descriptors, colour, Int32(block), &x, tolerance, Int32(clamping: finestMaxIterations ?? maxIterations),
+                    &residual)
+            }
         }
-        pool.reportProgress(1)
+        // (A cancelled job hears no more progress: the loop stopped short of the end.)
         if pool.isCancelled { throw CancellationError() }
+        pool.reportProgress(1)
         guard iterations >= 0 else { return nil }
         statistics.levels.insert((finest.width, finest.height, m, Int(iterations), residual), at: 0)
         return Self.alpha(of: finest, unknown: U, values: x)

@@ -64,8 +64,11 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
         /// coarse-to-fine pyramid instead. 16–37 iterations to 1e-6 on the development set, a
         /// 1200×1800 benchmark and a 4000×3000 composite, each costing several Jacobi ones, and the only way
         /// here to reach a tolerance of 1e-6 within ``ClosedFormMatting/maxIterations`` on large
-        /// pictures. With ``ClosedFormMatting/informationFlow`` set the Jacobi loop runs
-        /// instead (the cycle's coarse levels have no information-flow terms).
+        /// pictures. With ``ClosedFormMatting/informationFlow`` set, the terms' solve (finest
+        /// level only) is preconditioned by smoothed aggregation built on the matting Laplacian
+        /// alone: 81 iterations to 1e-6 at 1200×1800 where Jacobi takes 216 after its coarser
+        /// levels, for about the same CPU time (Docs/Quality.md); with windows wider than
+        /// radius 1 the Jacobi loop runs instead.
         case multigrid
     }
 
@@ -154,7 +157,7 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
     ) throws -> (alpha: FloatImage, statistics: Statistics) {
         try solve(
             image, trimap: trimap, initialAlpha: initialAlpha, pool: pool,
-            multigrid: preconditioner == .multigrid && informationFlow == nil)
+            multigrid: preconditioner == .multigrid)
     }
 
     /// ``solve(_:trimap:initialAlpha:pool:)``, with `multigrid` choosing the
@@ -187,6 +190,18 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
             state: Self.states(of: trimap),
             guess: initialAlpha.map { Plane($0).data })
         var statistics = Statistics()
+        // The information-flow terms with `multigrid`: flexible CG preconditioned by smoothed
+        // aggregation built on `L` alone, on the finest level only (Docs/Quality.md, branch
+        // `ifm-sa`: started from the coarser levels' answer it took no fewer iterations), unless
+        // the windows are wider than radius 1 or its hierarchy does not fit in memory; the
+        // Jacobi loop over the pyramid otherwise.
+        if informationFlow != nil {
+            let block = aggregationBlock > 0 ? aggregationBlock : Self.aggregationBlock
+            let alpha = try (multigrid && radius == 1
+                ? solveSmoothedAggregationOnce(level, statistics: &statistics, pool: pool, block: block) : nil)
+                ?? solve(&level, statistics: &statistics, pool: pool, progress: 0...1)
+            return (Plane(width: w, height: h, data: alpha).grayImage, statistics)
+        }
         let alpha = multigrid && aggregationBlock > 0
             ? try solveSmoothedAggregation(level, statistics: &statistics, pool: pool, block: aggregationBlock)
             : multigrid

@@ -40,27 +40,22 @@ enum ConjugateGradient {
         var residual = 0.0
         let monitor = IterationMonitor(pool: pool, tolerance: tolerance, progress: progress)
         if let extra { precondition(extra.diagonal.count == m && extra.rhs.count == m) }
-        let extraProduct: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?) -> Void = {
-            context, p, out in
-            Unmanaged<ExtraOperator>.fromOpaque(context!).takeUnretainedValue().product(p!, out!)
-        }
-        let iterations = withExtendedLifetime((monitor, extra)) {
+        let iterations = withExtendedLifetime(monitor) {
             L.offsets.withUnsafeBufferPointer { offsets in
-            (extra?.diagonal ?? []).withUnsafeBufferPointer { extraDiagonal in
-            (extra?.rhs ?? []).withUnsafeBufferPointer { rhs in
                 var system = mk_cf_system(
                     tiles: L.tiles, tile_count: tileCount, offsets: offsets.baseAddress, unknown: UnsafePointer(L.unknown),
                     kernel: L.kernel, scratch: scratch, scratch_stride: scratchStride, pool: pool.cPool, threads: workers,
                     on_iteration: IterationMonitor.callback,
                     on_iteration_context: monitor.context,
-                    extra_product: extra == nil ? nil : extraProduct,
-                    extra_context: extra.map { Unmanaged.passUnretained($0).toOpaque() },
-                    extra_diagonal: extra == nil ? nil : extraDiagonal.baseAddress,
-                    rhs: extra == nil ? nil : rhs.baseAddress)
-                return mk_f64_cf_pcg(
-                    &system, picture.baseAddress, picture.count, x.baseAddress, UnsafePointer(L.diagonal),
-                    tolerance, Int32(clamping: maxIterations), workspace, &residual)
-            } } }
+                    extra_product: nil, extra_context: nil, extra_diagonal: nil, rhs: nil)
+                return withUnsafeMutablePointer(to: &system) { system in
+                    ExtraOperator.attaching(extra, to: system) {
+                        mk_f64_cf_pcg(
+                            system, picture.baseAddress, picture.count, x.baseAddress, UnsafePointer(L.diagonal),
+                            tolerance, Int32(clamping: maxIterations), workspace, &residual)
+                    }
+                }
+            }
         }
         try pool.checkCancellation()
         return (Int(iterations), residual)
@@ -75,7 +70,8 @@ final class ExtraOperator {
     /// Called on the solve's thread between the loop's parallel regions; it may run its own
     /// on the pool, and its result must not depend on the thread count.
     let product: (UnsafePointer<Double>, UnsafeMutablePointer<Double>) -> Void
-    /// `E`'s diagonal on the unknowns (added to the Jacobi preconditioner's).
+    /// `E`'s diagonal on the unknowns (added to the Jacobi preconditioner's and to the
+    /// smoothed-aggregation loop's fallback diagonal).
     let diagonal: [Double]
     /// `c` on the unknowns.
     let rhs: [Double]
@@ -84,6 +80,34 @@ final class ExtraOperator {
         self.product = product
         self.diagonal = diagonal
         self.rhs = rhs
+    }
+
+    /// Runs `body` with `system`'s extra operator, diagonal and right-hand side set to `extra`'s
+    /// (none with `nil`), valid only while `body` runs; they are cleared again on return.
+    static func attaching<R>(_ extra: ExtraOperator?, to system: UnsafeMutablePointer<mk_cf_system>, _ body: () -> R) -> R {
+        guard let extra else { return body() }
+        return withExtendedLifetime(extra) {
+            extra.diagonal.withUnsafeBufferPointer { diagonal in
+            extra.rhs.withUnsafeBufferPointer { rhs in
+                system.pointee.extra_product = callback
+                system.pointee.extra_context = Unmanaged.passUnretained(extra).toOpaque()
+                system.pointee.extra_diagonal = diagonal.baseAddress
+                system.pointee.rhs = rhs.baseAddress
+                defer {
+                    system.pointee.extra_product = nil
+                    system.pointee.extra_context = nil
+                    system.pointee.extra_diagonal = nil
+                    system.pointee.rhs = nil
+                }
+                return body()
+            } }
+        }
+    }
+
+    /// The C loop's `extra_product`: the product of the operator passed as its context.
+    private static let callback: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?) -> Void = {
+        context, p, out in
+        Unmanaged<ExtraOperator>.fromOpaque(context!).takeUnretainedValue().product(p!, out!)
     }
 }
 

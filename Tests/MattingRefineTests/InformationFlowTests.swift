@@ -85,11 +85,31 @@ import Testing
         #expect(plainMean > 5 * mean, "closed form alone: \(plainMean), with the terms: \(mean)")
     }
 
-    /// One, two and three threads give the same bits (the terms' product per row, the
-    /// loop's sums per tile, then over tiles in order).
-    @Test func threadCountDoesNotChangeTheResult() throws {
+    /// The terms' solve preconditioned by smoothed aggregation on `L` (``ClosedFormMatting/Preconditioner/multigrid``) reaches the
+    /// Jacobi loop's answer (same system, same tolerance, both started from the coarser levels'
+    /// closed form) in far fewer finest-level iterations.
+    @Test func smoothedAggregationReachesTheJacobiAnswer() throws {
         let (image, trimap, _) = try MultigridSolverTests.inputs()
         let solver = Self.informationFlowSolver(tolerance: 1e-6)
+        var multigrid = solver
+        multigrid.preconditioner = .multigrid
+        let sa = try multigrid.solve(image, trimap: trimap)
+        let jacobi = try solver.solve(image, trimap: trimap)
+        #expect(sa.statistics.levels[0].residual <= 1e-6)
+        #expect(sa.statistics.usedKnownToUnknown == jacobi.statistics.usedKnownToUnknown)
+        let worst = zip(sa.alpha.packedComponents, jacobi.alpha.packedComponents).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst <= 1e-4, "largest difference \(worst)")
+        let (saIterations, jacobiIterations) = (sa.statistics.levels[0].iterations, jacobi.statistics.levels[0].iterations)
+        #expect(2 * saIterations < jacobiIterations, "\(saIterations) against \(jacobiIterations)")
+    }
+
+    /// One, two and three threads give the same bits (the terms' product per row; Jacobi: the
+    /// loop's sums per tile, then over tiles in order; smoothed aggregation: serial sums).
+    @Test(arguments: ClosedFormMatting.Preconditioner.allCases)
+    func threadCountDoesNotChangeTheResult(_ preconditioner: ClosedFormMatting.Preconditioner) throws {
+        let (image, trimap, _) = try MultigridSolverTests.inputs()
+        var solver = Self.informationFlowSolver(tolerance: 1e-6)
+        solver.preconditioner = preconditioner
         let one = try solver.alpha(for: image, trimap: trimap, pool: .serial)
         for threads in [2, 3] {
             let many = try solver.alpha(for: image, trimap: trimap, pool: ThreadPool(threadCount: threads))
@@ -103,9 +123,15 @@ import Testing
     /// comes from the fifth report itself, so it always lands mid-solve however loaded the
     /// machine is (a cancel from a polling test thread could arrive after a starved solve had
     /// stopped on its own).
-    @Test func reportsProgressAndStopsWhenCancelled() async throws {
+    @Test(arguments: ClosedFormMatting.Preconditioner.allCases)
+    func reportsProgressAndStopsWhenCancelled(_ preconditioner: ClosedFormMatting.Preconditioner) async throws {
         let (image, trimap, _) = Self.scene("strands")
-        let solver = { var s = Self.informationFlowSolver(tolerance: 1e-30); s.coarsestUnknownCount = 0; return s }()
+        let solver = {
+            var s = Self.informationFlowSolver(tolerance: 1e-30)
+            s.coarsestUnknownCount = 0
+            s.preconditioner = preconditioner
+            return s
+        }()
         let pool = ThreadPool(threadCount: 2)
         let fractions = Mutex<[Double]>([])
         let handle = Mutex<Task<FloatImage, any Error>?>(nil)

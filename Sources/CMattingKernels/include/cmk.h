@@ -188,7 +188,8 @@ typedef struct mk_cf_system {
     /// the thread count if the solve's is not to.
     void (*extra_product)(void* context, const double* p, double* out);
     void* extra_context;
-    /// E's diagonal on the unknowns (m doubles), added to the Jacobi preconditioner's; NULL: none.
+    /// E's diagonal on the unknowns (m doubles), added to the Jacobi preconditioner's (and to
+    /// mk_f64_cf_sacg's fallback diagonal); NULL: none.
     const double* extra_diagonal;
     /// A right-hand side c on the unknowns (m doubles): the solve is then
     /// A_UU x_U = c − A_UK x_K. NULL: c = 0.
@@ -197,7 +198,7 @@ typedef struct mk_cf_system {
 
 /// Solves L_UU x_U = −L_UK x_K by Jacobi-preconditioned conjugate gradients (with the system's
 /// extra operator, right-hand side and diagonal: (L + E)_UU x_U = c − (L + E)_UK x_K; the
-/// multigrid solver ignores those fields).
+/// multigrid solvers' outer loop, mk_cf_fcg, applies E and c too, but their V-cycles are L's).
 ///
 /// - `p`: `n` doubles, the full-size picture: on entry the known pixels' values (0 or 1)
 ///   and 0 at every unknown pixel; used as the direction vector (clobbered).

@@ -94,7 +94,10 @@ int mk_f64_cf_mgcg(mk_cf_mg_level* levels, size_t count, double* x, double toler
                    double* residual);
 
 /// Flexible CG on level 0's L_UU x_U = −L_UK x_K (the loop of mk_f64_cf_mgcg) with any
-/// preconditioner z = M(r) (`precondition`, on the calling thread; it may use the pool).
+/// preconditioner z = M(r) (`precondition`, on the calling thread; it may use the pool). With
+/// the level's `system.extra_product` and `rhs` (cmk.h) the system is
+/// (L + E)_UU x_U = c − (L + E)_UK x_K: E p is added after every product of L (the
+/// preconditioner, e.g. mk_f64_cf_sacg's hierarchy, may stay L's).
 /// `prepare`, if not NULL, runs once the right-hand side is formed and `top->p` is all 0
 /// (it may run products of `top`, leaving `p` all 0). Uses `top->work` (9·m doubles: r, z at
 /// 0 and m, d, q, b at 6·m, 7·m, 8·m) and `top->inverse_diagonal` (filled by the caller: the
@@ -122,7 +125,9 @@ int mk_cf_mg_probe_rows(mk_cf_mg_level* fine, float* rows);
 /// cycle in Float. `block`: 3 to 5 (clamped). Level 0 needs only `system`, `p`, `n`, `m`,
 /// `diagonal`, `inverse_diagonal`, `padded_width` and `work`. Results do not depend on the
 /// thread count. Returns −1 when out of memory (the iterate is then what the loop reached
-/// with the diagonal as preconditioner).
+/// with the diagonal as preconditioner). With the system's extra operator (the
+/// information-flow terms) it solves (L + E)_UU x_U = c − (L + E)_UK x_K, the hierarchy
+/// built on L alone, the fallback diagonal L's plus `extra_diagonal`.
 int mk_f64_cf_sacg(mk_cf_mg_level* level, const float* colour, int block, double* x, double tolerance,
                    int max_iterations, double* residual);
 
