@@ -20,8 +20,9 @@
 // no unknown), so no bounds are tested.
 //
 // Determinism: products, sweeps, the restriction (gathered per coarse cell) and the setup's
-// tasks write only their own cells, each summing in a fixed order; the rest of the setup and
-// every dot product are serial. FMA contraction is off (so the AVX2 copies of two setup loops
+// tasks write only their own cells, each summing in a fixed order; the power iterations'
+// dot products are per-chunk partial sums (chunks of a fixed size) added in chunk order;
+// the rest of the setup and the outer loop's dot products are serial. FMA contraction is off (so the AVX2 copies of two setup loops
 // give the same sums as the SSE2 ones).
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,8 @@ typedef struct sa_task {
     size_t chunk;       // cells per task
     int backward;
     int phase;          // the sweep's bands: even (0) or odd (1)
+    double* sums;       // power iterations: 3 partial sums a task
+    double scale;
 } sa_task;
 
 // Cells per task: about the same work (a cell of four unknowns costs 16 of level 0's).
@@ -416,10 +419,52 @@ static int sa_permute(void* array, size_t size, const int32_t* perm, size_t coun
     return 1;
 }
 
-// D⁻¹A's largest eigenvalue on level L: power iterations from a fixed start.
-static double sa_largest_eigenvalue(const sa_hierarchy* H, sa_level* L) {
+// A power iteration's step on a chunk of cells: r = −A x, and the chunk's partial sums of
+// xᵀA x, xᵀD x and |D⁻¹A x|² (each in cell order) into task->sums + 3t.
+static void sa_power_chunk(void* context, size_t t, size_t worker) {
+    sa_task* task = context;
+    sa_residual_chunk(context, t, worker);
+    const sa_level* L = task->L;
     const int D = L->D;
-    double lambda = 0;
+    const size_t k1 = (t + 1) * task->chunk < L->ncell ? (t + 1) * task->chunk : L->ncell;
+    double xax = 0, xdx = 0, norm = 0;
+    for (size_t k = t * task->chunk; k < k1; k++) {
+        for (int i = 0; i < D; i++) {
+            const size_t u = k * D + i;
+            const double xi = L->x[(size_t) L->cell[k] * D + i];
+            const double dr = (double) L->invdiag[u] * L->r[u];
+            xax -= xi * L->r[u];
+            xdx += L->invdiag[u] > 0 ? xi * xi / L->invdiag[u] : 0;
+            norm += dr * dr;
+        }
+    }
+    task->sums[3 * t] = xax;
+    task->sums[3 * t + 1] = xdx;
+    task->sums[3 * t + 2] = norm;
+}
+
+// x = D⁻¹A x / |D⁻¹A x| (r holds −A x) on a chunk of cells.
+static void sa_power_scale_chunk(void* context, size_t t, size_t worker) {
+    (void) worker;
+    const sa_task* task = context;
+    const sa_level* L = task->L;
+    const int D = L->D;
+    const size_t k1 = (t + 1) * task->chunk < L->ncell ? (t + 1) * task->chunk : L->ncell;
+    for (size_t k = t * task->chunk; k < k1; k++) {
+        for (int i = 0; i < D; i++) L->x[(size_t) L->cell[k] * D + i] = (sa_real) (-(double) L->invdiag[k * D + i] * L->r[k * D + i] * task->scale);
+    }
+}
+
+// D⁻¹A's largest eigenvalue on level L: power iterations from a fixed start, the products
+// and dot products on the pool (per-chunk partial sums added in chunk order: chunks are a
+// fixed number of cells, so the estimate does not depend on the thread count), into
+// *lambda. Returns 0 when out of memory.
+static int sa_largest_eigenvalue(const sa_hierarchy* H, sa_level* L, double* lambda) {
+    const int D = L->D;
+    const size_t chunks = (L->ncell + sa_chunk_of(L) - 1) / sa_chunk_of(L);
+    double* sums = malloc(sizeof(double) * 3 * (chunks ? chunks : 1));
+    if (!sums) return 0;
+    *lambda = 0;
     for (size_t k = 0; k < L->ncell; k++) {
         for (int i = 0; i < D; i++) {
             const size_t u = k * D + i;
@@ -428,27 +473,22 @@ static double sa_largest_eigenvalue(const sa_hierarchy* H, sa_level* L) {
     }
     memset(L->b, 0, sizeof(sa_real) * L->ncell * D);
     for (int it = 0; it < sa_power_iterations; it++) {
-        sa_task task = {.L = L};
-        sa_run(H->pool, L->ncell, sa_residual_chunk, &task);  // r = −A x
+        sa_task task = {.L = L, .sums = sums};
+        sa_run(H->pool, L->ncell, sa_power_chunk, &task);
         double xax = 0, xdx = 0, norm = 0;
-        for (size_t k = 0; k < L->ncell; k++) {
-            for (int i = 0; i < D; i++) {
-                const size_t u = k * D + i;
-                const double xi = L->x[(size_t) L->cell[k] * D + i];
-                xax -= xi * L->r[u];
-                xdx += L->invdiag[u] > 0 ? xi * xi / L->invdiag[u] : 0;
-            }
+        for (size_t t = 0; t < chunks; t++) {
+            xax += sums[3 * t];
+            xdx += sums[3 * t + 1];
+            norm += sums[3 * t + 2];
         }
-        lambda = xdx > 0 ? xax / xdx : 0;
-        for (size_t u = 0; u < L->ncell * D; u++) norm += ((double) L->invdiag[u] * L->r[u]) * ((double) L->invdiag[u] * L->r[u]);
+        *lambda = xdx > 0 ? xax / xdx : 0;
         if (!(norm > 0)) break;
-        const double scale = 1 / __builtin_sqrt(norm);
-        for (size_t k = 0; k < L->ncell; k++) {
-            for (int i = 0; i < D; i++) L->x[(size_t) L->cell[k] * D + i] = (sa_real) (-(double) L->invdiag[k * D + i] * L->r[k * D + i] * scale);
-        }
+        task.scale = 1 / __builtin_sqrt(norm);
+        sa_run(H->pool, L->ncell, sa_power_scale_chunk, &task);
     }
+    free(sums);
     for (size_t k = 0; k < L->ncell; k++) memset(L->x + (size_t) L->cell[k] * D, 0, sizeof(sa_real) * D);
-    return lambda;
+    return 1;
 }
 
 // The row step dy of d = dy·pw + dx, |dx|, |dy| ≤ 1 (pw ≥ 5): compares, not a division, in
@@ -825,7 +865,12 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
         return 0;
     }
     // Smoothed prolongation P = (I − ω D⁻¹A) P_tent, ω = 4 / (3 λ(D⁻¹A)), on the pool.
-    const double omega = 4 / (3 * sa_largest_eigenvalue(H, F));
+    double lambda;
+    if (!sa_largest_eigenvalue(H, F, &lambda)) {
+        free(tentative);
+        return 0;
+    }
+    const double omega = 4 / (3 * lambda);
     sa_smooth_state smooth = {.F = F, .C = C, .tentative = tentative, .omega = omega, .chunk = sa_chunk_of(F)};
     const size_t chunks = (F->ncell + smooth.chunk - 1) / smooth.chunk;
     void (*smooth_chunk)(void*, size_t, size_t) = sa_smooth_chunk_for_cpu();
