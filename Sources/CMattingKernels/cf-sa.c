@@ -37,7 +37,7 @@ enum {
     sa_coarsest_unknowns = 400,  // the last level: a dense Cholesky factor (at most ~1.3 MB)
     sa_chunk = 2048,             // level 0's cells per task on the pool (sa_chunk_of)
     sa_band_rows = 4,            // rows of cells a Gauss–Seidel band holds (at least 2: sa_sweep)
-    sa_power_iterations = 10,
+    sa_power_iterations = 7,
 };
 
 // A candidate whose part orthogonal to the earlier ones is below this share of its norm
