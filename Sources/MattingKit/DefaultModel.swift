@@ -51,6 +51,10 @@ public enum MattingError: Error, Sendable, Equatable, CustomStringConvertible {
     case incompatibleModel(file: String, reason: String)
     /// A caller-supplied trimap or mask does not match the photo.
     case sizeMismatch(String)
+    /// A caller-supplied trimap marks unknown pixels and no known one (0 background, 255
+    /// foreground) at the working size, so every constant alpha fits it and no matte can be
+    /// solved; the text names the trimap (its file, when it came from one).
+    case unusableTrimap(String)
     /// The photo has no pixels.
     case emptyImage
     /// The automatic path was asked of a ``Matter`` made without a segmenter.
@@ -65,6 +69,7 @@ public enum MattingError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .modelFailed(file, reason): "\(file): model cannot be used: \(reason)"
         case let .incompatibleModel(file, reason): "\(file): model does not fit the segmenter: \(reason)"
         case let .sizeMismatch(reason): "size mismatch: \(reason)"
+        case let .unusableTrimap(reason): "unusable trimap: \(reason)"
         case .emptyImage: "cannot matte an empty image"
         case .noModel: "this Matter has no segmentation model; pass a trimap or a coarse mask, or load a model"
         case let .stageFailed(stage, reason): "\(stage.rawValue) failed: \(reason)"

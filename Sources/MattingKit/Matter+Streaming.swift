@@ -383,7 +383,7 @@ extension Matter {
             let result: MattingResult
             if let trimap {
                 let whole = try await pool.run { try trimap.decodeWhole() }
-                result = try await matte(photo, trimap: whole, options: options, progress: progress)
+                result = try await matte(photo, trimap: whole, named: trimap.name, options: options, progress: progress)
             } else if let studio {
                 result = try await studioMatte(photo, options: options, studio: studio, progress: progress)
             } else if let progress {

@@ -32,7 +32,8 @@ extension Matter {
     ///   - stripsAbove: photos of more pixels than this go through in strips; 0 for every photo.
     ///   - progress: as for ``matte(_:options:progress:)``.
     /// - Throws: ``MattingError/sizeMismatch(_:)`` naming the trimap file when its size is not
-    ///   the photo's; `ImageError` naming the file (photo, trimap or output); ``MattingError``;
+    ///   the photo's, ``MattingError/unusableTrimap(_:)`` naming it when it marks no pixel as
+    ///   known (0 or 255) and some as unknown; `ImageError` naming the file (photo, trimap or output); ``MattingError``;
     ///   `CancellationError`. Nothing is written when it throws.
     public func matte(
         fileAt input: URL, trimap: URL, writing outputs: StreamedOutputs, options: MattingOptions = MattingOptions(),
@@ -71,9 +72,11 @@ extension Matter {
     /// The trimap is read before the refine stage begins (its read errors name the file, as
     /// the whole-picture path's decoding does); the solve is the refine stage.
     static func solve(_ working: Working, trimap: RowInput, options: MattingOptions, pipeline: Pipeline) throws -> FloatImage {
-        let small = try workingTrimap(trimap, width: working.image.width, height: working.image.height, pool: pipeline.pool)
+        let small = try Matter.usableTrimap(
+            workingTrimap(trimap, width: working.image.width, height: working.image.height, pool: pipeline.pool),
+            name: trimap.name)
         return try pipeline.stage(.refine) {
-            try options.refiner(default: .exact).matte(working.float, trimap: Trimap(small), pool: pipeline.pool)
+            try options.refiner(default: .exact).matte(working.float, trimap: small, pool: pipeline.pool)
         }
     }
 

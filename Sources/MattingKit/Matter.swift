@@ -127,7 +127,8 @@ public final class Matter: Sendable {
     /// result is the solver's alpha as it is, unless `options` names post-processing.
     ///
     /// - Throws: ``MattingError/sizeMismatch(_:)`` unless the trimap has the image's size;
-    ///   `CancellationError`; ``MattingError`` naming the stage that failed.
+    ///   ``MattingError/unusableTrimap(_:)`` when it marks no pixel as known (0 or 255) and
+    ///   some as unknown; `CancellationError`; ``MattingError`` naming the stage that failed.
     public func matte(
         _ image: Image, trimap: Image, options: MattingOptions = MattingOptions(),
         progress: (@Sendable (MattingProgress) -> Void)? = nil
@@ -135,13 +136,34 @@ public final class Matter: Sendable {
         guard trimap.width == image.width, trimap.height == image.height else {
             throw MattingError.sizeMismatch("trimap is \(trimap.width)×\(trimap.height), photo is \(image.width)×\(image.height)")
         }
-        return try await run(image, options: options, defaultOperations: .identity, stages: [.refine], progress: progress) { pipeline, working in
-            try pipeline.stage(.refine) {
-                let small = trimap.converted(to: .gray)
-                    .resized(width: working.image.width, height: working.image.height, filter: .nearest, pool: pipeline.pool)
-                return try options.refiner(default: .exact).matte(working.float, trimap: Trimap(small), pool: pipeline.pool)
+        return try await matte(image, trimap: trimap, named: "the trimap", options: options, progress: progress)
+    }
+
+    /// ``matte(_:trimap:options:progress:)`` of a trimap of the image's size, whose errors call
+    /// it `name` (its file's path when it was read from one).
+    func matte(
+        _ image: Image, trimap: Image, named name: String, options: MattingOptions,
+        progress: (@Sendable (MattingProgress) -> Void)?
+    ) async throws -> MattingResult {
+        try await run(image, options: options, defaultOperations: .identity, stages: [.refine], progress: progress) { pipeline, working in
+            let small = try Self.usableTrimap(
+                trimap.converted(to: .gray).resized(width: working.image.width, height: working.image.height, filter: .nearest, pool: pipeline.pool),
+                name: name)
+            return try pipeline.stage(.refine) {
+                try options.refiner(default: .exact).matte(working.float, trimap: small, pool: pipeline.pool)
             }
         }
+    }
+
+    /// The caller's trimap at the working size, or ``MattingError/unusableTrimap(_:)`` naming it
+    /// (`name`) when it marks unknown pixels and no known one: every constant alpha then fits
+    /// it, so the solver has no answer to give.
+    static func usableTrimap(_ small: Image, name: String) throws -> Trimap {
+        let trimap = Trimap(small)
+        guard trimap.unknownCount > 0, trimap.foregroundCount + trimap.backgroundCount == 0 else { return trimap }
+        throw MattingError.unusableTrimap(
+            "\(name) marks no pixel as known (0 for background, 255 for foreground) at the working size "
+                + "\(small.width)×\(small.height), so the matte is undetermined")
     }
 
     /// Mattes `image` from a caller's coarse mask (any single- or multi-channel picture of

@@ -166,6 +166,12 @@ struct MatterTests {
         await #expect(throws: MattingError.sizeMismatch("trimap is 41×30, photo is 40×30")) {
             try await Self.refiner.matte(scene.image, trimap: Image(width: 41, height: 30, layout: .gray))
         }
+        // Unknown everywhere: no known pixel to anchor the solve, named before the refine stage.
+        await #expect(throws: MattingError.unusableTrimap(
+            "the trimap marks no pixel as known (0 for background, 255 for foreground) at the working size 40×30, "
+                + "so the matte is undetermined")) {
+            try await Self.refiner.matte(scene.image, trimap: Image(width: 40, height: 30, layout: .gray, repeating: 128))
+        }
         await #expect(throws: MattingError.emptyImage) {
             try await Self.refiner.matte(Image(width: 0, height: 0, layout: .rgb), trimap: Image(width: 0, height: 0, layout: .gray))
         }

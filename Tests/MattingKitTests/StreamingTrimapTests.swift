@@ -110,8 +110,8 @@ struct StreamingTrimapTests {
         #expect(try [UInt8](Data(contentsOf: try #require(job.maskOutput))) == (try whole.matte.encoded(as: .png)))
     }
 
-    /// A trimap of another size, or a file that is no picture: a typed error naming the
-    /// trimap file, before anything is written; nothing left.
+    /// A trimap of another size, one with no known pixel, or a file that is no picture: a
+    /// typed error naming the trimap file, before anything is written; nothing left.
     @Test func badTrimapsNameTheFileAndWriteNothing() async throws {
         let dir = try ProgramRunner.folder()
         let input = dir.appendingPathComponent("photo.jpg")
@@ -122,6 +122,9 @@ struct StreamingTrimapTests {
         try Self.trimap(width: 900, height: 1300).write(to: turned)
         let junk = dir.appendingPathComponent("junk-trimap.png")
         try Data("not a picture".utf8).write(to: junk)
+        // All unknown: a picture of the right size that leaves the matte undetermined.
+        let gray = dir.appendingPathComponent("gray-trimap.png")
+        try Image(width: 1300, height: 900, layout: .gray, repeating: 128).write(to: gray)
         let outputs = StreamedOutputs(cutout: dir.appendingPathComponent("out.png"), mask: dir.appendingPathComponent("mask.png"))
         let matter = try Matter(threads: 2)
         for threshold in [0, Matter.defaultStripThreshold] {
@@ -132,6 +135,12 @@ struct StreamingTrimapTests {
                 } catch let MattingError.sizeMismatch(reason) {
                     #expect(reason.contains(file.path) && reason.contains("1300×900"), "\(reason)")
                 }
+            }
+            do {
+                _ = try await matter.matte(fileAt: input, trimap: gray, writing: outputs, stripsAbove: threshold)
+                Issue.record("all-unknown trimap: no error")
+            } catch let MattingError.unusableTrimap(reason) {
+                #expect(reason.contains(gray.path) && reason.contains("no pixel as known"), "\(reason)")
             }
             do {
                 _ = try await matter.matte(fileAt: input, trimap: junk, writing: outputs, stripsAbove: threshold)

@@ -63,7 +63,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
             switch error {
             case .emptyImage:
                 return APIError(.badRequest, code: "empty_image", title: "the image has no pixels")
-            case .sizeMismatch:
+            case .sizeMismatch, .unusableTrimap:
                 return APIError(.badRequest, code: "invalid_image", title: error.description)
             case .stageFailed(_, let reason) where reason.contains("invalid argument"):
                 return APIError(.badRequest, code: "invalid_parameter", title: error.description)
