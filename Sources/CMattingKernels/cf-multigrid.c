@@ -251,6 +251,130 @@ int mk_cf_mg_probe_rows(mk_cf_mg_level* fine, float* rows) {
     return 1;
 }
 
+// Level 0's rows straight from the window statistics (mk_cf_mg_stencil_rows): tile t's
+// unknowns, each row its own (any thread order).
+typedef struct mk_cf_mg_stencil_state {
+    const mk_cf_system* system;
+    const uint8_t* is_unknown;  // the picture padded by 2 on every side: 1 at an unknown
+    float* rows;
+} mk_cf_mg_stencil_state;
+
+// Row of unknown i = (x, y): L_ij = Σ_{valid k ∋ i, j} (δ_ij − (1 + d_iᵀ Δ_k⁻¹ d_j) / 9),
+// d = I − μ_k, over the windows k of radius 1 holding i whose centre is at least 1 from the
+// border (the product's windows): the diagonal kernel's sum for L_ii (cf-laplacian-body.h)
+// with the 24 other pixels j of those windows added. Per window, e = Δ_k⁻¹ d_i once, so
+// d_iᵀ Δ_k⁻¹ d_j = eᵀ I_j − eᵀ μ_k; the sums over the windows two pixels share are box sums of
+// (e, eᵀ μ_k) over the 3 × 3 windows (separable: columns, then rows). Δ_k⁻¹ is the tile's
+// `stats` (0 for windows not inside the picture, so they add nothing; their count is left
+// out by vx, vy), μ_k is recomputed from its colour (the 5 × 5 pixels around i). Entries
+// at known pixels and outside the picture are 0, as the probed rows' are.
+static void mk_cf_mg_stencil_tile(void* context, size_t t, size_t worker) {
+    (void) worker;
+    const mk_cf_mg_stencil_state* st = context;
+    const mk_cf_tile* tile = st->system->tiles + t;
+    const int32_t W = tile->picture_width, H = tile->picture_height;
+    // Colour on the pixel grid from (x0 − 2, y0 − 2), Δ_k⁻¹ on the centre grid from (x0 − 1, y0 − 1).
+    const size_t pw = (size_t) tile->width + 4, gw = (size_t) tile->width + 2, mw = (size_t) W + 4;
+    const size_t pn = pw * ((size_t) tile->height + 4), gn = gw * ((size_t) tile->height + 2);
+    const double ninth = 1.0 / 9;  // 1 / |w| (μ_k as the product recomputes it: the sum times this)
+    float* rows = st->rows + 25 * st->system->offsets[t];
+    for (int32_t j = 0; j < tile->unknown_count; j++) {
+        const int32_t x = tile->unknown[j] % W, y = tile->unknown[j] / W;
+        const size_t lx = (size_t) (x - tile->x0), ly = (size_t) (y - tile->y0);
+        // c[ch][5v + u]: pixel (x + u − 2, y + v − 2), the one entry 5v + u of the row couples to.
+        double c[3][25];
+        for (int ch = 0; ch < 3; ch++) {
+            const float* C = tile->colour + (size_t) ch * pn + ly * pw + lx;
+            for (size_t v = 0; v < 5; v++) {
+                for (size_t u = 0; u < 5; u++) c[ch][5 * v + u] = (double) C[v * pw + u];
+            }
+        }
+        // Window (a, b), a, b ∈ 0…2: centre (x + a − 1, y + b − 1), pixels u ∈ a…a + 2,
+        // v ∈ b…b + 2. vx[a], vy[b]: 1 where its centre column, row is at least 1 from the border.
+        double vx[3], vy[3];
+        for (int a = 0; a < 3; a++) {
+            vx[a] = x + a - 1 >= 1 && x + a - 1 <= W - 2 ? 1 : 0;
+            vy[a] = y + a - 1 >= 1 && y + a - 1 <= H - 2 ? 1 : 0;
+        }
+        double cs[3][3][5];  // colour sums down each window row's 3 pixel rows
+        for (int ch = 0; ch < 3; ch++) {
+            for (int b = 0; b < 3; b++) {
+                for (int u = 0; u < 5; u++) cs[ch][b][u] = c[ch][5 * b + u] + c[ch][5 * b + 5 + u] + c[ch][5 * b + 10 + u];
+            }
+        }
+        double E[4][3][3];  // per window: e (3), eᵀ μ_k
+        for (int b = 0; b < 3; b++) {
+            for (int a = 0; a < 3; a++) {
+                double m[3];
+                for (int ch = 0; ch < 3; ch++) m[ch] = (cs[ch][b][a] + cs[ch][b][a + 1] + cs[ch][b][a + 2]) * ninth;
+                const double* V = tile->stats + (ly + (size_t) b) * gw + lx + (size_t) a;
+                const double v00 = V[0], v01 = V[gn], v02 = V[2 * gn], v11 = V[3 * gn], v12 = V[4 * gn], v22 = V[5 * gn];
+                const double d0 = c[0][12] - m[0], d1 = c[1][12] - m[1], d2 = c[2][12] - m[2];
+                const double e0 = v00 * d0 + v01 * d1 + v02 * d2;
+                const double e1 = v01 * d0 + v11 * d1 + v12 * d2;
+                const double e2 = v02 * d0 + v12 * d1 + v22 * d2;
+                E[0][b][a] = e0;
+                E[1][b][a] = e1;
+                E[2][b][a] = e2;
+                E[3][b][a] = e0 * m[0] + e1 * m[1] + e2 * m[2];
+            }
+        }
+        // S[s][v][u]: E summed over the windows holding pixel (u, v); nx, ny: those windows' columns, rows.
+        double R[4][3][5], S[4][5][5];
+        for (int s = 0; s < 4; s++) {
+            for (int b = 0; b < 3; b++) {
+                R[s][b][0] = E[s][b][0];
+                R[s][b][1] = E[s][b][0] + E[s][b][1];
+                R[s][b][2] = R[s][b][1] + E[s][b][2];
+                R[s][b][3] = E[s][b][1] + E[s][b][2];
+                R[s][b][4] = E[s][b][2];
+            }
+            for (int u = 0; u < 5; u++) {
+                S[s][0][u] = R[s][0][u];
+                S[s][1][u] = R[s][0][u] + R[s][1][u];
+                S[s][2][u] = S[s][1][u] + R[s][2][u];
+                S[s][3][u] = R[s][1][u] + R[s][2][u];
+                S[s][4][u] = R[s][2][u];
+            }
+        }
+        const double nx[5] = {vx[0], vx[0] + vx[1], vx[0] + vx[1] + vx[2], vx[1] + vx[2], vx[2]};
+        const double ny[5] = {vy[0], vy[0] + vy[1], vy[0] + vy[1] + vy[2], vy[1] + vy[2], vy[2]};
+        const uint8_t* mask = st->is_unknown + (size_t) y * mw + (size_t) x;  // pixel (x − 2, y − 2)
+        float* row = rows + 25 * (size_t) j;
+        for (int v = 0; v < 5; v++) {
+            for (int u = 0; u < 5; u++) {
+                const int o = 5 * v + u;
+                const double n = nx[u] * ny[v];
+                const double q = S[0][v][u] * c[0][o] + S[1][v][u] * c[1][o] + S[2][v][u] * c[2][o] - S[3][v][u];
+                const double value = (o == 12 ? n : 0) - (n + q) * ninth;
+                row[o] = mask[(size_t) v * mw + (size_t) u] ? (float) value : 0;
+            }
+        }
+    }
+}
+
+int mk_cf_mg_stencil_rows(const mk_cf_mg_level* fine, float* rows) {
+    const mk_cf_system* s = &fine->system;
+    for (size_t t = 0; t < s->tile_count; t++) {
+        if (s->tiles[t].radius != 1) return 0;
+    }
+    const size_t W = fine->padded_width - 4, mw = W + 4;
+    uint8_t* is_unknown = calloc(mw * (fine->n / W + 4), 1);
+    if (!is_unknown) return 0;
+    for (size_t k = 0; k < fine->m; k++) {
+        const size_t i = (size_t) s->unknown[k];
+        is_unknown[(i / W + 2) * mw + i % W + 2] = 1;
+    }
+    mk_cf_mg_stencil_state st = {.system = s, .is_unknown = is_unknown, .rows = rows};
+    if (s->pool) {
+        mk_threadpool_run(s->pool, s->tile_count, mk_cf_mg_stencil_tile, &st);
+    } else {
+        for (size_t t = 0; t < s->tile_count; t++) mk_cf_mg_stencil_tile(&st, t, 0);
+    }
+    free(is_unknown);
+    return 1;
+}
+
 // Builds coarse->galerkin = Pᵀ A P (A: fine's operator on its unknowns, P: fine's guided
 // prolongation from coarse's unknowns) and coarse's inverse diagonal from it. A's rows
 // are probed with the product itself (25 products, one per pixel class (x mod 5, y mod 5):

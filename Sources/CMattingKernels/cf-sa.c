@@ -973,7 +973,7 @@ static void sa_prepare(void* context) {
     L->A = malloc(sizeof(float) * 25 * (top->m ? top->m : 1));
     L->invdiag = malloc(sizeof(sa_real) * (top->m ? top->m : 1));
     L->B = malloc(sizeof(double) * 4 * (top->m ? top->m : 1));
-    if (!L->cell || !L->ndof || !L->A || !L->invdiag || !L->B || !mk_cf_mg_probe_rows(top, L->A)) {
+    if (!L->cell || !L->ndof || !L->A || !L->invdiag || !L->B || !mk_cf_mg_stencil_rows(top, L->A)) {
         s->failed = 1;
         return;
     }

@@ -297,7 +297,7 @@ extension ClosedFormMatting {
     /// level below, symmetric 9-colour Gauss–Seidel smoothing, a dense Cholesky solve on the
     /// last level. Starts from the initial alpha if there is one, else from 0.5. Progress and
     /// cancellation as ``solveMultigrid(_:statistics:pool:galerkin:checksGalerkin:chebyshevDegree:)``.
-    /// Needs windows of radius 1 (level 0's rows are probed with 25 pixel classes): with wider
+    /// Needs windows of radius 1 (level 0's rows are the 25-point stencil of 3×3 windows): with wider
     /// ones, or if its hierarchy does not fit in memory, it runs
     /// ``solveMultigrid(_:statistics:pool:galerkin:checksGalerkin:chebyshevDegree:)``.
     func solveSmoothedAggregation(_ finest: Level, statistics: inout Statistics, pool: ThreadPool, block: Int) throws -> [Float] {

@@ -1,3 +1,4 @@
+import CMattingKernels
 import Foundation
 import MattingImage
 import MattingThreads
@@ -48,6 +49,101 @@ import Testing
         #expect(stats.levels[0].residual <= 1e-9, "\(stats.levels)")
         let worst = zip(alpha.packedComponents, vcycle.alpha.packedComponents).map { abs($0 - $1) }.max() ?? 0
         #expect(worst <= 1e-5, "max difference \(worst)")
+    }
+
+    /// Level 0's rows, as the setup computes them from the window statistics
+    /// (`mk_cf_mg_stencil_rows`), equal the rows probed with 25 products of the tile kernel
+    /// (`mk_cf_mg_probe_rows`, what the setup used before): on the real crop with its trimap
+    /// changed so that unknown pixels run along every border and into the corners (next to
+    /// known ones) and known pixels make holes inside the band. Every entry within 1e-5 of its
+    /// row's diagonal, both 0 exactly at known pixels and outside the picture; on each kernel
+    /// path, the direct rows bit for bit the same on 1 and 3 threads.
+    @Test(arguments: RefineISA.supported)
+    func directStencilEqualsProbedRows(isa: RefineISA) throws {
+        let (image, trimap, _) = try MultigridSolverTests.inputs()
+        let w = image.width, h = image.height
+        var isUnknown = trimap.knownValues.map { $0 == nil }
+        for y in 0..<h {
+            for x in 0..<w {
+                let border = x < 3 || y < 3 || x >= w - 3 || y >= h - 3
+                if border { isUnknown[y * w + x] = (x + y) / 9 % 2 == 0 }
+                if !border && isUnknown[y * w + x] && (7 * x + 13 * y) % 29 == 0 { isUnknown[y * w + x] = false }
+            }
+        }
+        try Self.expectDirectRowsEqualProbed(image, isUnknown, isa: isa, context: "\(isa)")
+    }
+
+    /// The same comparison on seeded random pictures and trimaps (every pixel known or unknown
+    /// at random, so borders, corners and holes everywhere) below, at and across the 32-pixel
+    /// tile, down to 3 × 3 (a single window).
+    @Test(arguments: [(3, 3), (7, 6), (13, 11), (33, 31), (40, 37), (70, 35)], RefineISA.supported)
+    func directStencilEqualsProbedRowsAroundTheTileSize(_ shape: (Int, Int), isa: RefineISA) throws {
+        let (w, h) = shape
+        let image = SolverTests.testImage(w, h, seed: UInt64(w * h))
+        let isUnknown = SolverTests.randomTrimap(w, h, seed: 11).knownValues.map { $0 == nil }
+        try Self.expectDirectRowsEqualProbed(image, isUnknown, isa: isa, context: "\(w)×\(h), \(isa)")
+    }
+
+    /// Direct rows against probed ones on `isUnknown` (see directStencilEqualsProbedRows):
+    /// within 1e-5 of the row's diagonal (Float rows of the same Double sums, which agree to
+    /// about 1e-12 of it), 0 at known and outside pixels, the same bits on 1 and 3 threads.
+    static func expectDirectRowsEqualProbed(_ image: FloatImage, _ isUnknown: [Bool], isa: RefineISA, context: String) throws {
+        let w = image.width, h = image.height
+        let planes = (0..<3).map { Plane(image, channel: $0).data }
+        let serial = try Self.levelZeroRows(planes, w, h, isUnknown, isa: isa, pool: .serial, probe: false)
+        let probed = try Self.levelZeroRows(planes, w, h, isUnknown, isa: isa, pool: .serial, probe: true)
+        let threaded = try Self.levelZeroRows(planes, w, h, isUnknown, isa: isa, pool: ThreadPool(threadCount: 3), probe: false)
+        #expect(serial.rows == threaded.rows, "\(context): the direct rows depend on the thread count")
+        #expect(!serial.unknown.isEmpty && serial.unknown == probed.unknown)
+        var worst: Float = 0, zeros = 0, misplaced = 0
+        for (k, i) in serial.unknown.enumerated() {
+            let x = i % w, y = i / w, diagonal = probed.rows[25 * k + 12]
+            #expect(diagonal > 0, "\(context): diagonal \(diagonal) at (\(x), \(y))")
+            for o in 0..<25 {
+                let px = x + o % 5 - 2, py = y + o / 5 - 2
+                let coupled = px >= 0 && px < w && py >= 0 && py < h && isUnknown[py * w + px]
+                let direct = serial.rows[25 * k + o], reference = probed.rows[25 * k + o]
+                if !coupled {
+                    zeros += 1
+                    if direct != 0 || reference != 0 { misplaced += 1 }
+                }
+                worst = max(worst, abs(direct - reference) / diagonal)
+            }
+        }
+        #expect(zeros > 0 && misplaced == 0, "\(context): \(misplaced) of \(zeros) entries at known or outside pixels not 0")
+        #expect(worst <= 1e-5, "\(context): largest difference \(worst) of the diagonal")
+    }
+
+    /// Level 0's 25-point rows (`rows[25k + o]`) of the Laplacian on `isUnknown`, computed
+    /// directly or probed, and the unknowns' pixel indices in that order.
+    static func levelZeroRows(
+        _ planes: [[Float]], _ w: Int, _ h: Int, _ isUnknown: [Bool], isa: RefineISA, pool: ThreadPool, probe: Bool
+    ) throws -> (rows: [Float], unknown: [Int]) {
+        let L = try MattingLaplacian.make(image: planes, width: w, height: h, isUnknown: isUnknown, radius: 1, epsilon: 1e-7, pool: pool, isa: isa)
+        let m = L.unknownCount, workers = pool.cPool == nil ? 1 : pool.threadCount
+        let stride = mk_cf_laplacian_scratch_count(Int32(MattingLaplacian.tileSize), 1)
+        var scratch = [Double](repeating: 0, count: workers * stride), picture = [Double](repeating: 0, count: w * h)
+        var rows = [Float](repeating: .nan, count: 25 * m)
+        let offsets = L.offsets
+        let done = scratch.withUnsafeMutableBufferPointer { scratch in
+            picture.withUnsafeMutableBufferPointer { picture in
+                offsets.withUnsafeBufferPointer { offsets in
+                    var level = mk_cf_mg_level()
+                    level.system = mk_cf_system(
+                        tiles: L.tiles, tile_count: L.tileCount, offsets: offsets.baseAddress, unknown: UnsafePointer(L.unknown),
+                        kernel: L.kernel, scratch: scratch.baseAddress, scratch_stride: stride, pool: pool.cPool, threads: workers,
+                        on_iteration: nil, on_iteration_context: nil, extra_product: nil, extra_context: nil, extra_diagonal: nil,
+                        rhs: nil)
+                    level.p = picture.baseAddress
+                    level.n = w * h
+                    level.m = m
+                    level.padded_width = w + 4
+                    return probe ? mk_cf_mg_probe_rows(&level, &rows) : mk_cf_mg_stencil_rows(&level, &rows)
+                }
+            }
+        }
+        #expect(done == 1)
+        return (rows, (0..<m).map { Int(L.unknown[$0]) })
     }
 
     /// Stopped at the default tolerance (1e-3), the smoothed-aggregation loop ends far nearer the

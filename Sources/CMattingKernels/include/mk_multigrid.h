@@ -114,6 +114,17 @@ int mk_cf_fcg(mk_cf_mg_level* top, double* x, double tolerance, int max_iteratio
 /// of memory.
 int mk_cf_mg_probe_rows(mk_cf_mg_level* fine, float* rows);
 
+/// The same rows as mk_cf_mg_probe_rows (to rounding), computed directly from the tiles'
+/// window statistics instead of by 25 products: per unknown i, the windows of radius 1 holding
+/// i whose centre is at least 1 from the border, each adding
+/// δ_ij − (1 + (I_i − μ_k)ᵀ Δ_k⁻¹ (I_j − μ_k)) / 9 to the entry of each pixel j it holds
+/// (Δ_k⁻¹ the tiles' `stats`, μ_k recomputed from their colour); entries at known pixels and
+/// outside the picture 0. L's alone (not the system's extra operator). Tiles run on the
+/// system's pool, each writing its own unknowns' rows: independent of the thread count.
+/// Needs `padded_width` (width + 4), `n`, `m` and `system`; `p` is not used. Returns 0 when a
+/// tile's radius is not 1 or when out of memory.
+int mk_cf_mg_stencil_rows(const mk_cf_mg_level* fine, float* rows);
+
 /// Solves level 0's system as mk_f64_cf_mgcg does, preconditioned instead by one V-cycle of
 /// smoothed aggregation on the image grid (cf-sa.c): level 1's aggregates are `block` ×
 /// `block` pixel blocks of unknowns, each with up to four coarse unknowns (the candidates 1,
@@ -121,8 +132,8 @@ int mk_cf_mg_probe_rows(mk_cf_mg_level* fine, float* rows);
 /// level 0's order), the prolongation smoothed by one damped-Jacobi step of the operator,
 /// coarse operators PᵀAP; coarser levels aggregate 3 × 3 cells alike, down to a dense
 /// Cholesky solve. Symmetric 9-colour Gauss–Seidel smoothing (on level 0 with the explicit
-/// rows of its operator, probed; below, block Gauss–Seidel on each cell's unknowns), the
-/// cycle in Float. `block`: 3 to 5 (clamped). Level 0 needs only `system`, `p`, `n`, `m`,
+/// rows of its operator, from mk_cf_mg_stencil_rows; below, block Gauss–Seidel on each
+/// cell's unknowns), the cycle in Float. `block`: 3 to 5 (clamped). Level 0 needs only `system`, `p`, `n`, `m`,
 /// `diagonal`, `inverse_diagonal`, `padded_width` and `work`. Results do not depend on the
 /// thread count. Returns −1 when out of memory (the iterate is then what the loop reached
 /// with the diagonal as preconditioner). With the system's extra operator (the
