@@ -166,6 +166,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=os.path.join(cache_dir(), "quality-set"))
     parser.add_argument("--items", nargs="*")
+    parser.add_argument("--band", type=int, help="the cutout items' unknown band in px instead of "
+                        "the manifest's (to measure how much a result depends on it; use with --out)")
     args = parser.parse_args()
     import pymatting
 
@@ -207,7 +209,7 @@ def main():
             image = alpha[..., None] * fg + (1 - alpha[..., None]) * bg
             image8 = np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
             # make_composite's rule: sure = alpha > 0.99, maybe = alpha > 0.01.
-            trimap = banded_trimap(alpha > 0.99, alpha > 0.01, item["band"])
+            trimap = banded_trimap(alpha > 0.99, alpha > 0.01, args.band or item["band"])
             info["source"] = f"{source['spec']}: {item['cutout']} (alpha and F) over {item['background']} (B)"
         elif item["kind"] == "real":
             image8 = files[item["member"]]
