@@ -168,6 +168,9 @@ def main():
     parser.add_argument("--items", nargs="*")
     parser.add_argument("--band", type=int, help="the cutout items' unknown band in px instead of "
                         "the manifest's (to measure how much a result depends on it; use with --out)")
+    parser.add_argument("--estimated-foreground", action="store_true", help="blend the cutout items with "
+                        "pymatting's estimate_foreground_ml of the cut-out (its backdrop taken out of the edge) "
+                        "instead of the cut-out's own RGB (a check; use with --out)")
     args = parser.parse_args()
     import pymatting
 
@@ -205,6 +208,8 @@ def main():
             h, w = rgba.shape[:2]
             alpha = rgba[..., 3].astype(np.float64) / 255
             fg = rgba[..., :3].astype(np.float64) / 255
+            if args.estimated_foreground:
+                fg = pymatting.estimate_foreground_ml(fg, alpha)
             bg = resized(files[item["background"]], h, w)
             image = alpha[..., None] * fg + (1 - alpha[..., None]) * bg
             image8 = np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
