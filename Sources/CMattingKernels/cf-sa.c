@@ -514,6 +514,84 @@ static inline int32_t sa_aggregate_row(int32_t d, int32_t pw) { return d >= pw -
     static void (*name##_for_cpu(void))(void*, size_t, size_t) { return name##_portable; }
 #endif
 
+// Aggregate q of a 3 × 3 (bit q of a P mask) as a position on a 5 × 5 ((q / 3)·5 + q % 3):
+// the 3 × 3's mask spread to the 5 × 5's bits.
+static inline unsigned sa_spread(unsigned m) { return (m & 7u) | (m & 0x38u) << 2 | (m & 0x1c0u) << 4; }
+static const unsigned char sa_q5[9] = {0, 1, 2, 5, 6, 7, 10, 11, 12};  // q's position on the 5 × 5
+
+// The (A P) row of level-0 cell k (D = 1: one unknown, a 25-entry stencil row) on the 5 × 5
+// aggregates around its own, added into ap[0 ..< 100] (which is 0 where it returns no bit);
+// returns the positions it touched. Each entry gets, neighbour by neighbour in stencil order,
+// a·P[v] — the terms and order of the general row below, without its per-unknown loops.
+// shift[o]: neighbour o's aggregate's q = 0 on the 5 × 5 (sa_galerkin_shifts, for cell k's
+// place in its aggregate); spread[m] = sa_spread(m).
+static inline __attribute__((always_inline)) unsigned sa_ap_row1(const sa_level* F, size_t k, const signed char* shift,
+                                                                   const unsigned* spread, double* ap) {
+    const int32_t* map = F->map + F->cell[k];
+    const float* row = F->A + 25 * k;
+    unsigned reach = 0;
+    for (int o = 0; o < 25; o++) {
+        const int32_t kn = map[F->offset[o]];
+        if (kn < 0) continue;
+        const double a = row[o];
+        if (a == 0) continue;
+        unsigned m = F->mask[kn];
+        reach |= spread[m] << shift[o];
+        const float* p = F->P + 36 * (size_t) kn;
+        double* t = ap + 4 * shift[o];
+        for (; m; m &= m - 1) {
+            const int q = __builtin_ctz(m);
+            double* tq = t + 4 * sa_q5[q];
+            for (int J = 0; J < 4; J++) tq[J] += a * p[4 * q + J];
+        }
+    }
+    return reach;
+}
+
+// The (A P) rows of cell k's unknowns i in `need` (D = 4) into ap[100 i ..], as sa_ap_row1:
+// per neighbour cell and aggregate q, Σ_j A[(k, i), (kn, j)] P[(kn, j), q] summed over all 4 j
+// in order, then added. (Past a cell's ndof, A and P hold zeros, and a zero entry of A or P
+// adds a signed 0: the sums' values are those of skipping it, as the row-by-row loop did.)
+// The neighbour's map, aggregate and P rows are looked up once for all i.
+static inline __attribute__((always_inline)) unsigned sa_ap_rows(const sa_level* F, size_t k, unsigned need, int32_t pwc,
+                                                                   double* ap) {
+    const int32_t* map = F->map + F->cell[k];
+    const int32_t ak = F->agg[k];
+    unsigned reach = 0;
+    for (int o = 0; o < 25; o++) {
+        const int32_t kn = map[F->offset[o]];
+        if (kn < 0) continue;
+        // The block (4 × 4, [j][i]: 0 past either cell's ndof) and the 4 P rows (0 past ndof).
+        const float* block = F->A + (size_t) 400 * k + (size_t) 16 * o;
+        const float* pn = F->P + 36 * (size_t) kn * 4;
+        const uint16_t* mn = F->mask + (size_t) kn * 4;
+        unsigned m = mn[0] | mn[1] | mn[2] | mn[3];
+        double b[16];
+        for (int e = 0; e < 16; e++) b[e] = block[e];
+        const int32_t d = F->agg[kn] - ak;
+        const int32_t dy = sa_aggregate_row(d, pwc), dx = d - dy * pwc;
+        const int shift = (dy + 1) * 5 + dx + 1;
+        reach |= sa_spread(m) << shift;
+        double* t = ap + 4 * shift;
+        for (; m; m &= m - 1) {
+            const int q = __builtin_ctz(m);
+            double pj[4][4];
+            for (int j = 0; j < 4; j++) {
+                for (int J = 0; J < 4; J++) pj[j][J] = pn[36 * j + 4 * q + J];
+            }
+            double* tq = t + 4 * sa_q5[q];
+            for (unsigned mi = need; mi; mi &= mi - 1) {
+                const int i = __builtin_ctz(mi);
+                for (int J = 0; J < 4; J++) {
+                    const double sum = b[i] * pj[0][J] + b[4 + i] * pj[1][J] + b[8 + i] * pj[2][J] + b[12 + i] * pj[3][J];
+                    tq[100 * i + J] += sum;
+                }
+            }
+        }
+    }
+    return reach;
+}
+
 enum {
     sa_galerkin_rows = 8,    // coarse rows of cells a task assembles
     sa_galerkin_cell = 208,  // doubles a cell of a task's scratch: its 13 blocks o ≥ 12
@@ -522,6 +600,7 @@ enum {
 typedef struct sa_galerkin_state {
     const sa_level* F;
     sa_level* C;
+    int a;            // F's cells an aggregate is wide
     double* scratch;  // per worker: sa_galerkin_cell doubles per cell of sa_galerkin_rows coarse rows
 } sa_galerkin_state;
 
@@ -558,13 +637,24 @@ static inline __attribute__((always_inline)) void sa_galerkin_row_body(void* con
             if (rx >= -2 && rx <= 2 && ry >= -2 && ry <= 2 && (ry + 2) * 5 + rx + 2 >= 12) blocks[q] |= 1u << pos;
         }
     }
-    // position[d][q]: where aggregate q of the 3 × 3 around a neighbour's aggregate lies on the
-    // 5 × 5 around the fine unknown's own, the neighbour's aggregate being d of the 3 × 3 around it.
-    signed char position[9][9];
-    for (int d = 0; d < 9; d++) {
-        for (int q = 0; q < 9; q++) position[d][q] = (signed char) ((d / 3 + q / 3) * 5 + d % 3 + q % 3);
+    // Level 0 (D = 1): where each stencil neighbour's aggregate lies on the 5 × 5 around the
+    // cell's own, by the cell's place (x mod a, y mod a) in its a × a aggregate — the row step
+    // agg[kn] − agg[k] gives, without looking it up — and the masks' spread to the 5 × 5.
+    const int a = st->a;
+    signed char shift[25][25];
+    unsigned spread[512];
+    if (D == 1) {
+        for (int phase = 0; phase < a * a; phase++) {
+            for (int o = 0; o < 25; o++) {
+                const int dx = (phase % a + o % 5 - 2 + a) / a - 1, dy = (phase / a + o / 5 - 2 + a) / a - 1;
+                shift[phase][o] = (signed char) ((dy + 1) * 5 + dx + 1);
+            }
+        }
+        for (unsigned m = 0; m < 512; m++) spread[m] = sa_spread(m);
     }
-    double ap[100] = {0};  // a fine unknown's (A P) row on the 5 × 5 aggregates around its own (zeroed after use)
+    // ap[100 i ..< 100 (i + 1)]: the (A P) row of cell k's unknown i on the 5 × 5 aggregates
+    // around its own (zeroed after use).
+    double ap[400] = {0};
     for (int32_t gy = Y0 - 1; gy <= Y1; gy++) {
         // The rows of P's 3 × 3 aggregates that lie in Y0 ..< Y1.
         unsigned rowmask = 0;
@@ -575,43 +665,22 @@ static inline __attribute__((always_inline)) void sa_galerkin_row_body(void* con
             const size_t g = (size_t) gy * pwc + gx;
             for (size_t s = F->agg_start[g]; s < F->agg_start[g + 1]; s++) {
                 const size_t k = (size_t) F->members[s];
-                const int32_t ak = F->agg[k];
+                unsigned need = 0;  // the cell's unknowns whose P reaches the task's rows
                 for (int i = 0; i < F->ndof[k]; i++) {
+                    if (F->mask[k * D + i] & rowmask) need |= 1u << i;
+                }
+                if (!need) continue;
+                unsigned reach;
+                if (D == 1) {
+                    const int32_t x = F->cell[k] % F->pw - 2, y = F->cell[k] / F->pw - 2;
+                    reach = sa_ap_row1(F, k, shift[(y % a) * a + x % a], spread, ap);
+                } else {
+                    reach = sa_ap_rows(F, k, need, pwc, ap);
+                }
+                for (unsigned mi = need; mi; mi &= mi - 1) {
+                    const int i = __builtin_ctz(mi);
                     const size_t u = k * D + i;
-                    if (!(F->mask[u] & rowmask)) continue;
-                    unsigned reach = 0;  // the aggregates (A P)'s row touches
-                    for (int o = 0; o < 25; o++) {
-                        const int32_t kn = F->map[F->cell[k] + F->offset[o]];
-                        if (kn < 0) continue;
-                        const int32_t d = F->agg[kn] - ak;
-                        const int32_t dy = sa_aggregate_row(d, pwc), dx = d - dy * pwc;
-                        const signed char* at = position[(dy + 1) * 3 + dx + 1];
-                        // The neighbour's unknowns' entries and P rows; their aggregates (P is
-                        // stored as 0 outside an unknown's own mask).
-                        double av[4];
-                        const float* pn[4];
-                        unsigned mask = 0;
-                        int nj = 0;
-                        for (int j = 0; j < F->ndof[kn]; j++) {
-                            const double a = sa_entry(F, k, o, i, j);
-                            if (a == 0) continue;
-                            const size_t v = (size_t) kn * D + j;
-                            av[nj] = a;
-                            pn[nj++] = F->P + 36 * v;
-                            mask |= F->mask[v];
-                        }
-                        for (; mask; mask &= mask - 1) {
-                            const int q = __builtin_ctz(mask);
-                            const int pos = at[q];
-                            double sum[4];
-                            for (int J = 0; J < 4; J++) sum[J] = av[0] * pn[0][4 * q + J];
-                            for (int n = 1; n < nj; n++) {
-                                for (int J = 0; J < 4; J++) sum[J] += av[n] * pn[n][4 * q + J];
-                            }
-                            for (int J = 0; J < 4; J++) ap[4 * pos + J] += sum[J];
-                            reach |= 1u << pos;
-                        }
-                    }
+                    const double* apu = ap + 100 * i;
                     const float* p = F->P + 36 * u;
                     for (unsigned m = F->mask[u] & rowmask; m; m &= m - 1) {
                         const int q = __builtin_ctz(m);
@@ -625,14 +694,14 @@ static inline __attribute__((always_inline)) void sa_galerkin_row_body(void* con
                             // Block column J (contiguous in I): each entry gets the one term it got
                             // row by row (a 0 of P adds a signed 0, which changes no sum).
                             for (int J = 0; J < 4; J++) {
-                                const double a = ap[4 * pos + J];
-                                double* g = gc + 16 * (o - 12) + 4 * J;
-                                for (int I = 0; I < 4; I++) g[I] += pv[I] * a;
+                                const double a = apu[4 * pos + J];
+                                double* gg = gc + 16 * (o - 12) + 4 * J;
+                                for (int I = 0; I < 4; I++) gg[I] += pv[I] * a;
                             }
                         }
                     }
                     for (unsigned m = reach; m; m &= m - 1) {
-                        for (int J = 0; J < 4; J++) ap[4 * __builtin_ctz(m) + J] = 0;
+                        for (int J = 0; J < 4; J++) ap[100 * i + 4 * __builtin_ctz(m) + J] = 0;
                     }
                 }
             }
@@ -888,7 +957,7 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
         free(scratch);
         return 0;
     }
-    sa_galerkin_state gs = {.F = F, .C = C, .scratch = scratch};
+    sa_galerkin_state gs = {.F = F, .C = C, .a = a, .scratch = scratch};
     const size_t tasks = ((size_t) C->h + sa_galerkin_rows - 1) / sa_galerkin_rows;
     void (*galerkin_row)(void*, size_t, size_t) = sa_galerkin_row_for_cpu();
     if (H->pool && tasks > 1) {
