@@ -535,14 +535,15 @@ static inline __attribute__((always_inline)) unsigned sa_ap_row1(const sa_level*
         if (kn < 0) continue;
         const double a = row[o];
         if (a == 0) continue;
-        unsigned m = F->mask[kn];
+        const unsigned m = F->mask[kn];
         reach |= spread[m] << shift[o];
         const float* p = F->P + 36 * (size_t) kn;
         double* t = ap + 4 * shift[o];
-        for (; m; m &= m - 1) {
-            const int q = __builtin_ctz(m);
-            double* tq = t + 4 * sa_q5[q];
-            for (int J = 0; J < 4; J++) tq[J] += a * p[4 * q + J];
+        // Row by row of the 3 × 3, all three aggregates of a row that has any (P is 0 outside
+        // its mask: those terms are signed zeros, which change no sum).
+        for (int qy = 0; qy < 3; qy++) {
+            if (!(m >> (3 * qy) & 7u)) continue;
+            for (int e = 0; e < 12; e++) t[20 * qy + e] += a * p[12 * qy + e];
         }
     }
     return reach;
