@@ -972,6 +972,87 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
     return sa_restriction_lists(F, C);
 }
 
+// Test hook (mk_cf_mg_level.checks_galerkin): C's operator against PᵀAP summed the plain
+// way — per fine unknown u, its (A P) row as a dense vector over C's unknowns (every stencil
+// entry times every stored P entry, wherever its aggregate lies), then P[u, (c, I)] times that
+// row added to entry ((c, I), (c', J)) for every coarse unknown it touches, the block found
+// from the cells' distance — in Double. Returns the largest |C.A − PᵀAP| over a cell's 25
+// blocks relative to the largest |PᵀAP| entry of that cell (a touched cell more than 2 away
+// counts as 1), or −1 when out of memory.
+static double sa_galerkin_error(const sa_level* F, const sa_level* C) {
+    const int D = F->D;
+    const int32_t pwc = C->pw;
+    const size_t nc = C->ncell;
+    double* ref = calloc(nc * 400 + 1, sizeof(double));
+    double* row = calloc(nc * 4 + 1, sizeof(double));
+    int32_t* touched = malloc(sizeof(int32_t) * (nc + 1));
+    uint8_t* seen = calloc(nc + 1, 1);
+    if (!ref || !row || !touched || !seen) {
+        free(ref); free(row); free(touched); free(seen);
+        return -1;
+    }
+    double worst = 0;
+    for (size_t k = 0; k < F->ncell; k++) {
+        for (int i = 0; i < F->ndof[k]; i++) {
+            size_t nt = 0;
+            for (int o = 0; o < 25; o++) {
+                const int32_t kn = F->map[F->cell[k] + sa_offset(F, o)];
+                if (kn < 0) continue;
+                for (int j = 0; j < F->ndof[kn]; j++) {
+                    const double a = sa_entry(F, k, o, i, j);
+                    const float* p = F->P + 36 * ((size_t) kn * D + j);
+                    for (int q = 0; q < 9; q++) {
+                        const int32_t cc = C->map[F->agg[kn] + (q / 3 - 1) * pwc + q % 3 - 1];
+                        if (cc < 0) continue;
+                        if (!seen[cc]) {
+                            seen[cc] = 1;
+                            touched[nt++] = cc;
+                        }
+                        for (int J = 0; J < 4; J++) row[4 * (size_t) cc + J] += a * p[4 * q + J];
+                    }
+                }
+            }
+            const float* p = F->P + 36 * (k * D + i);
+            for (int q = 0; q < 9; q++) {
+                const int32_t c = C->map[F->agg[k] + (q / 3 - 1) * pwc + q % 3 - 1];
+                if (c < 0) continue;
+                for (size_t e = 0; e < nt; e++) {
+                    const int32_t cc = touched[e];
+                    const int32_t d = C->cell[cc] - C->cell[c] + 2 * pwc + 2;  // (dy + 2)·pwc + dx + 2
+                    const int32_t dy = d / pwc - 2, dx = d % pwc - 2;
+                    for (int I = 0; I < 4; I++) {
+                        for (int J = 0; J < 4; J++) {
+                            const double v = p[4 * q + I] * row[4 * (size_t) cc + J];
+                            if (v == 0) continue;
+                            if (d < 0 || dx < -2 || dx > 2 || dy < -2 || dy > 2) {
+                                worst = 1;  // PᵀAP reaches a cell the 5 × 5 stencil cannot hold
+                                continue;
+                            }
+                            ref[400 * (size_t) c + 16 * ((dy + 2) * 5 + dx + 2) + 4 * J + I] += v;
+                        }
+                    }
+                }
+            }
+            for (size_t e = 0; e < nt; e++) {
+                seen[touched[e]] = 0;
+                for (int J = 0; J < 4; J++) row[4 * (size_t) touched[e] + J] = 0;
+            }
+        }
+    }
+    for (size_t c = 0; c < nc; c++) {
+        double scale = 0, diff = 0;
+        for (int e = 0; e < 400; e++) {
+            const double r = ref[400 * c + e], got = C->A[400 * c + e];
+            if (__builtin_fabs(r) > scale) scale = __builtin_fabs(r);
+            if (__builtin_fabs(got - r) > diff) diff = __builtin_fabs(got - r);
+        }
+        const double relative = scale > 0 ? diff / scale : diff;
+        if (!(relative <= worst)) worst = relative;  // (a NaN counts)
+    }
+    free(ref); free(row); free(touched); free(seen);
+    return worst;
+}
+
 // The last level's dense Cholesky factor (a pivot that is not positive leaves its unknown at 0).
 static int sa_factor(sa_level* L) {
     const int D = L->D;
@@ -1091,6 +1172,17 @@ static void sa_prepare(void* context) {
         if (C->ncell == F->ncell && F->D == 4) break;  // no longer shrinking
     }
     if (!sa_factor(H->levels + H->count - 1)) s->failed = 1;
+    if (top->checks_galerkin && !s->failed) {
+        top->galerkin_error = 0;
+        for (size_t l = 1; l < H->count; l++) {
+            const double e = sa_galerkin_error(H->levels + l - 1, H->levels + l);
+            if (e < 0) {
+                s->failed = 1;
+                return;
+            }
+            if (!(e <= top->galerkin_error)) top->galerkin_error = e;
+        }
+    }
 }
 
 static void sa_precondition_or_diagonal(void* context, const double* r, double* z) {
