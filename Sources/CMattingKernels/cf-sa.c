@@ -581,8 +581,8 @@ static inline __attribute__((always_inline)) unsigned sa_ap_rows(const sa_level*
                 for (int J = 0; J < 4; J++) pj[j][J] = pn[36 * j + 4 * q + J];
             }
             double* tq = t + 4 * sa_q5[q];
-            for (unsigned mi = need; mi; mi &= mi - 1) {
-                const int i = __builtin_ctz(mi);
+            for (int i = 0; i < 4; i++) {  // (a fixed count: unrolled, ap's row offsets constants)
+                if (!(need >> i & 1)) continue;
                 for (int J = 0; J < 4; J++) {
                     const double sum = b[i] * pj[0][J] + b[4 + i] * pj[1][J] + b[8 + i] * pj[2][J] + b[12 + i] * pj[3][J];
                     tq[100 * i + J] += sum;
