@@ -523,8 +523,8 @@ static const unsigned char sa_q5[9] = {0, 1, 2, 5, 6, 7, 10, 11, 12};  // q's po
 // aggregates around its own, added into ap[0 ..< 100] (which is 0 where it returns no bit);
 // returns the positions it touched. Each entry gets, neighbour by neighbour in stencil order,
 // a·P[v] — the terms and order of the general row below, without its per-unknown loops.
-// shift[o]: neighbour o's aggregate's q = 0 on the 5 × 5 (sa_galerkin_shifts, for cell k's
-// place in its aggregate); spread[m] = sa_spread(m).
+// shift[o]: neighbour o's aggregate's q = 0 on the 5 × 5, for cell k's place in its aggregate
+// (the table sa_galerkin_row_body builds); spread[m] = sa_spread(m).
 static inline __attribute__((always_inline)) unsigned sa_ap_row1(const sa_level* F, size_t k, const signed char* shift,
                                                                    const unsigned* spread, double* ap) {
     const int32_t* map = F->map + F->cell[k];
@@ -601,7 +601,7 @@ enum {
 typedef struct sa_galerkin_state {
     const sa_level* F;
     sa_level* C;
-    int a;            // F's cells an aggregate is wide
+    int a;            // F's cells an aggregate is wide (3 to 5)
     double* scratch;  // per worker: sa_galerkin_cell doubles per cell of sa_galerkin_rows coarse rows
 } sa_galerkin_state;
 
@@ -641,13 +641,13 @@ static inline __attribute__((always_inline)) void sa_galerkin_row_body(void* con
     // Level 0 (D = 1): where each stencil neighbour's aggregate lies on the 5 × 5 around the
     // cell's own, by the cell's place (x mod a, y mod a) in its a × a aggregate — the row step
     // agg[kn] − agg[k] gives, without looking it up — and the masks' spread to the 5 × 5.
-    const int a = st->a;
+    const int aw = st->a;
     signed char shift[25][25];
     unsigned spread[512];
     if (D == 1) {
-        for (int phase = 0; phase < a * a; phase++) {
+        for (int phase = 0; phase < aw * aw; phase++) {
             for (int o = 0; o < 25; o++) {
-                const int dx = (phase % a + o % 5 - 2 + a) / a - 1, dy = (phase / a + o / 5 - 2 + a) / a - 1;
+                const int dx = (phase % aw + o % 5 - 2 + aw) / aw - 1, dy = (phase / aw + o / 5 - 2 + aw) / aw - 1;
                 shift[phase][o] = (signed char) ((dy + 1) * 5 + dx + 1);
             }
         }
@@ -674,7 +674,7 @@ static inline __attribute__((always_inline)) void sa_galerkin_row_body(void* con
                 unsigned reach;
                 if (D == 1) {
                     const int32_t x = F->cell[k] % F->pw - 2, y = F->cell[k] / F->pw - 2;
-                    reach = sa_ap_row1(F, k, shift[(y % a) * a + x % a], spread, ap);
+                    reach = sa_ap_row1(F, k, shift[(y % aw) * aw + x % aw], spread, ap);
                 } else {
                     reach = sa_ap_rows(F, k, need, pwc, ap);
                 }
