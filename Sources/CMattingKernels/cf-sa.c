@@ -514,6 +514,85 @@ static inline int32_t sa_aggregate_row(int32_t d, int32_t pw) { return d >= pw -
     static void (*name##_for_cpu(void))(void*, size_t, size_t) { return name##_portable; }
 #endif
 
+// Aggregate q of a 3 × 3 (bit q of a P mask) as a position on a 5 × 5 ((q / 3)·5 + q % 3):
+// the 3 × 3's mask spread to the 5 × 5's bits.
+static inline unsigned sa_spread(unsigned m) { return (m & 7u) | (m & 0x38u) << 2 | (m & 0x1c0u) << 4; }
+static const unsigned char sa_q5[9] = {0, 1, 2, 5, 6, 7, 10, 11, 12};  // q's position on the 5 × 5
+
+// The (A P) row of level-0 cell k (D = 1: one unknown, a 25-entry stencil row) on the 5 × 5
+// aggregates around its own, added into ap[0 ..< 100] (which is 0 where it returns no bit);
+// returns the positions it touched. Each entry gets, neighbour by neighbour in stencil order,
+// a·P[v] — the terms and order of the general row below, without its per-unknown loops.
+// shift[o]: neighbour o's aggregate's q = 0 on the 5 × 5, for cell k's place in its aggregate
+// (the table sa_galerkin_row_body builds); spread[m] = sa_spread(m).
+static inline __attribute__((always_inline)) unsigned sa_ap_row1(const sa_level* F, size_t k, const signed char* shift,
+                                                                   const unsigned* spread, double* ap) {
+    const int32_t* map = F->map + F->cell[k];
+    const float* row = F->A + 25 * k;
+    unsigned reach = 0;
+    for (int o = 0; o < 25; o++) {
+        const int32_t kn = map[F->offset[o]];
+        if (kn < 0) continue;
+        const double a = row[o];
+        if (a == 0) continue;
+        const unsigned m = F->mask[kn];
+        reach |= spread[m] << shift[o];
+        const float* p = F->P + 36 * (size_t) kn;
+        double* t = ap + 4 * shift[o];
+        // Row by row of the 3 × 3, all three aggregates of a row that has any (P is 0 outside
+        // its mask: those terms are signed zeros, which change no sum).
+        for (int qy = 0; qy < 3; qy++) {
+            if (!(m >> (3 * qy) & 7u)) continue;
+            for (int e = 0; e < 12; e++) t[20 * qy + e] += a * p[12 * qy + e];
+        }
+    }
+    return reach;
+}
+
+// The (A P) rows of cell k's unknowns i in `need` (D = 4) into ap[100 i ..], as sa_ap_row1:
+// per neighbour cell and aggregate q, Σ_j A[(k, i), (kn, j)] P[(kn, j), q] summed over all 4 j
+// in order, then added. (Past a cell's ndof, A and P hold zeros, and a zero entry of A or P
+// adds a signed 0: the sums' values are those of skipping it, as the row-by-row loop did.)
+// The neighbour's map, aggregate and P rows are looked up once for all i.
+static inline __attribute__((always_inline)) unsigned sa_ap_rows(const sa_level* F, size_t k, unsigned need, int32_t pwc,
+                                                                   double* ap) {
+    const int32_t* map = F->map + F->cell[k];
+    const int32_t ak = F->agg[k];
+    unsigned reach = 0;
+    for (int o = 0; o < 25; o++) {
+        const int32_t kn = map[F->offset[o]];
+        if (kn < 0) continue;
+        // The block (4 × 4, [j][i]: 0 past either cell's ndof) and the 4 P rows (0 past ndof).
+        const float* block = F->A + (size_t) 400 * k + (size_t) 16 * o;
+        const float* pn = F->P + 36 * (size_t) kn * 4;
+        const uint16_t* mn = F->mask + (size_t) kn * 4;
+        unsigned m = mn[0] | mn[1] | mn[2] | mn[3];
+        double b[16];
+        for (int e = 0; e < 16; e++) b[e] = block[e];
+        const int32_t d = F->agg[kn] - ak;
+        const int32_t dy = sa_aggregate_row(d, pwc), dx = d - dy * pwc;
+        const int shift = (dy + 1) * 5 + dx + 1;
+        reach |= sa_spread(m) << shift;
+        double* t = ap + 4 * shift;
+        for (; m; m &= m - 1) {
+            const int q = __builtin_ctz(m);
+            double pj[4][4];
+            for (int j = 0; j < 4; j++) {
+                for (int J = 0; J < 4; J++) pj[j][J] = pn[36 * j + 4 * q + J];
+            }
+            double* tq = t + 4 * sa_q5[q];
+            for (int i = 0; i < 4; i++) {  // (a fixed count: unrolled, ap's row offsets constants)
+                if (!(need >> i & 1)) continue;
+                for (int J = 0; J < 4; J++) {
+                    const double sum = b[i] * pj[0][J] + b[4 + i] * pj[1][J] + b[8 + i] * pj[2][J] + b[12 + i] * pj[3][J];
+                    tq[100 * i + J] += sum;
+                }
+            }
+        }
+    }
+    return reach;
+}
+
 enum {
     sa_galerkin_rows = 8,    // coarse rows of cells a task assembles
     sa_galerkin_cell = 208,  // doubles a cell of a task's scratch: its 13 blocks o ≥ 12
@@ -522,6 +601,7 @@ enum {
 typedef struct sa_galerkin_state {
     const sa_level* F;
     sa_level* C;
+    int a;            // F's cells an aggregate is wide (3 to 5)
     double* scratch;  // per worker: sa_galerkin_cell doubles per cell of sa_galerkin_rows coarse rows
 } sa_galerkin_state;
 
@@ -558,13 +638,24 @@ static inline __attribute__((always_inline)) void sa_galerkin_row_body(void* con
             if (rx >= -2 && rx <= 2 && ry >= -2 && ry <= 2 && (ry + 2) * 5 + rx + 2 >= 12) blocks[q] |= 1u << pos;
         }
     }
-    // position[d][q]: where aggregate q of the 3 × 3 around a neighbour's aggregate lies on the
-    // 5 × 5 around the fine unknown's own, the neighbour's aggregate being d of the 3 × 3 around it.
-    signed char position[9][9];
-    for (int d = 0; d < 9; d++) {
-        for (int q = 0; q < 9; q++) position[d][q] = (signed char) ((d / 3 + q / 3) * 5 + d % 3 + q % 3);
+    // Level 0 (D = 1): where each stencil neighbour's aggregate lies on the 5 × 5 around the
+    // cell's own, by the cell's place (x mod a, y mod a) in its a × a aggregate — the row step
+    // agg[kn] − agg[k] gives, without looking it up — and the masks' spread to the 5 × 5.
+    const int aw = st->a;
+    signed char shift[25][25];
+    unsigned spread[512];
+    if (D == 1) {
+        for (int phase = 0; phase < aw * aw; phase++) {
+            for (int o = 0; o < 25; o++) {
+                const int dx = (phase % aw + o % 5 - 2 + aw) / aw - 1, dy = (phase / aw + o / 5 - 2 + aw) / aw - 1;
+                shift[phase][o] = (signed char) ((dy + 1) * 5 + dx + 1);
+            }
+        }
+        for (unsigned m = 0; m < 512; m++) spread[m] = sa_spread(m);
     }
-    double ap[100] = {0};  // a fine unknown's (A P) row on the 5 × 5 aggregates around its own (zeroed after use)
+    // ap[100 i ..< 100 (i + 1)]: the (A P) row of cell k's unknown i on the 5 × 5 aggregates
+    // around its own (zeroed after use).
+    double ap[400] = {0};
     for (int32_t gy = Y0 - 1; gy <= Y1; gy++) {
         // The rows of P's 3 × 3 aggregates that lie in Y0 ..< Y1.
         unsigned rowmask = 0;
@@ -575,43 +666,22 @@ static inline __attribute__((always_inline)) void sa_galerkin_row_body(void* con
             const size_t g = (size_t) gy * pwc + gx;
             for (size_t s = F->agg_start[g]; s < F->agg_start[g + 1]; s++) {
                 const size_t k = (size_t) F->members[s];
-                const int32_t ak = F->agg[k];
+                unsigned need = 0;  // the cell's unknowns whose P reaches the task's rows
                 for (int i = 0; i < F->ndof[k]; i++) {
+                    if (F->mask[k * D + i] & rowmask) need |= 1u << i;
+                }
+                if (!need) continue;
+                unsigned reach;
+                if (D == 1) {
+                    const int32_t x = F->cell[k] % F->pw - 2, y = F->cell[k] / F->pw - 2;
+                    reach = sa_ap_row1(F, k, shift[(y % aw) * aw + x % aw], spread, ap);
+                } else {
+                    reach = sa_ap_rows(F, k, need, pwc, ap);
+                }
+                for (unsigned mi = need; mi; mi &= mi - 1) {
+                    const int i = __builtin_ctz(mi);
                     const size_t u = k * D + i;
-                    if (!(F->mask[u] & rowmask)) continue;
-                    unsigned reach = 0;  // the aggregates (A P)'s row touches
-                    for (int o = 0; o < 25; o++) {
-                        const int32_t kn = F->map[F->cell[k] + F->offset[o]];
-                        if (kn < 0) continue;
-                        const int32_t d = F->agg[kn] - ak;
-                        const int32_t dy = sa_aggregate_row(d, pwc), dx = d - dy * pwc;
-                        const signed char* at = position[(dy + 1) * 3 + dx + 1];
-                        // The neighbour's unknowns' entries and P rows; their aggregates (P is
-                        // stored as 0 outside an unknown's own mask).
-                        double av[4];
-                        const float* pn[4];
-                        unsigned mask = 0;
-                        int nj = 0;
-                        for (int j = 0; j < F->ndof[kn]; j++) {
-                            const double a = sa_entry(F, k, o, i, j);
-                            if (a == 0) continue;
-                            const size_t v = (size_t) kn * D + j;
-                            av[nj] = a;
-                            pn[nj++] = F->P + 36 * v;
-                            mask |= F->mask[v];
-                        }
-                        for (; mask; mask &= mask - 1) {
-                            const int q = __builtin_ctz(mask);
-                            const int pos = at[q];
-                            double sum[4];
-                            for (int J = 0; J < 4; J++) sum[J] = av[0] * pn[0][4 * q + J];
-                            for (int n = 1; n < nj; n++) {
-                                for (int J = 0; J < 4; J++) sum[J] += av[n] * pn[n][4 * q + J];
-                            }
-                            for (int J = 0; J < 4; J++) ap[4 * pos + J] += sum[J];
-                            reach |= 1u << pos;
-                        }
-                    }
+                    const double* apu = ap + 100 * i;
                     const float* p = F->P + 36 * u;
                     for (unsigned m = F->mask[u] & rowmask; m; m &= m - 1) {
                         const int q = __builtin_ctz(m);
@@ -625,14 +695,14 @@ static inline __attribute__((always_inline)) void sa_galerkin_row_body(void* con
                             // Block column J (contiguous in I): each entry gets the one term it got
                             // row by row (a 0 of P adds a signed 0, which changes no sum).
                             for (int J = 0; J < 4; J++) {
-                                const double a = ap[4 * pos + J];
-                                double* g = gc + 16 * (o - 12) + 4 * J;
-                                for (int I = 0; I < 4; I++) g[I] += pv[I] * a;
+                                const double a = apu[4 * pos + J];
+                                double* gg = gc + 16 * (o - 12) + 4 * J;
+                                for (int I = 0; I < 4; I++) gg[I] += pv[I] * a;
                             }
                         }
                     }
                     for (unsigned m = reach; m; m &= m - 1) {
-                        for (int J = 0; J < 4; J++) ap[4 * __builtin_ctz(m) + J] = 0;
+                        for (int J = 0; J < 4; J++) ap[100 * i + 4 * __builtin_ctz(m) + J] = 0;
                     }
                 }
             }
@@ -888,7 +958,7 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
         free(scratch);
         return 0;
     }
-    sa_galerkin_state gs = {.F = F, .C = C, .scratch = scratch};
+    sa_galerkin_state gs = {.F = F, .C = C, .a = a, .scratch = scratch};
     const size_t tasks = ((size_t) C->h + sa_galerkin_rows - 1) / sa_galerkin_rows;
     void (*galerkin_row)(void*, size_t, size_t) = sa_galerkin_row_for_cpu();
     if (H->pool && tasks > 1) {
@@ -900,6 +970,87 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
     sa_task mirror = {.L = C};
     sa_run(H->pool, C->ncell, sa_galerkin_mirror, &mirror);
     return sa_restriction_lists(F, C);
+}
+
+// Test hook (mk_cf_mg_level.checks_galerkin): C's operator against PᵀAP summed the plain
+// way — per fine unknown u, its (A P) row as a dense vector over C's unknowns (every stencil
+// entry times every stored P entry, wherever its aggregate lies), then P[u, (c, I)] times that
+// row added to entry ((c, I), (c', J)) for every coarse unknown it touches, the block found
+// from the cells' distance — in Double. Returns the largest |C.A − PᵀAP| over a cell's 25
+// blocks relative to the largest |PᵀAP| entry of that cell (a touched cell more than 2 away
+// counts as 1), or −1 when out of memory.
+static double sa_galerkin_error(const sa_level* F, const sa_level* C) {
+    const int D = F->D;
+    const int32_t pwc = C->pw;
+    const size_t nc = C->ncell;
+    double* ref = calloc(nc * 400 + 1, sizeof(double));
+    double* row = calloc(nc * 4 + 1, sizeof(double));
+    int32_t* touched = malloc(sizeof(int32_t) * (nc + 1));
+    uint8_t* seen = calloc(nc + 1, 1);
+    if (!ref || !row || !touched || !seen) {
+        free(ref); free(row); free(touched); free(seen);
+        return -1;
+    }
+    double worst = 0;
+    for (size_t k = 0; k < F->ncell; k++) {
+        for (int i = 0; i < F->ndof[k]; i++) {
+            size_t nt = 0;
+            for (int o = 0; o < 25; o++) {
+                const int32_t kn = F->map[F->cell[k] + sa_offset(F, o)];
+                if (kn < 0) continue;
+                for (int j = 0; j < F->ndof[kn]; j++) {
+                    const double a = sa_entry(F, k, o, i, j);
+                    const float* p = F->P + 36 * ((size_t) kn * D + j);
+                    for (int q = 0; q < 9; q++) {
+                        const int32_t cc = C->map[F->agg[kn] + (q / 3 - 1) * pwc + q % 3 - 1];
+                        if (cc < 0) continue;
+                        if (!seen[cc]) {
+                            seen[cc] = 1;
+                            touched[nt++] = cc;
+                        }
+                        for (int J = 0; J < 4; J++) row[4 * (size_t) cc + J] += a * p[4 * q + J];
+                    }
+                }
+            }
+            const float* p = F->P + 36 * (k * D + i);
+            for (int q = 0; q < 9; q++) {
+                const int32_t c = C->map[F->agg[k] + (q / 3 - 1) * pwc + q % 3 - 1];
+                if (c < 0) continue;
+                for (size_t e = 0; e < nt; e++) {
+                    const int32_t cc = touched[e];
+                    const int32_t d = C->cell[cc] - C->cell[c] + 2 * pwc + 2;  // (dy + 2)·pwc + dx + 2
+                    const int32_t dy = d / pwc - 2, dx = d % pwc - 2;
+                    for (int I = 0; I < 4; I++) {
+                        for (int J = 0; J < 4; J++) {
+                            const double v = p[4 * q + I] * row[4 * (size_t) cc + J];
+                            if (v == 0) continue;
+                            if (d < 0 || dx < -2 || dx > 2 || dy < -2 || dy > 2) {
+                                worst = 1;  // PᵀAP reaches a cell the 5 × 5 stencil cannot hold
+                                continue;
+                            }
+                            ref[400 * (size_t) c + 16 * ((dy + 2) * 5 + dx + 2) + 4 * J + I] += v;
+                        }
+                    }
+                }
+            }
+            for (size_t e = 0; e < nt; e++) {
+                seen[touched[e]] = 0;
+                for (int J = 0; J < 4; J++) row[4 * (size_t) touched[e] + J] = 0;
+            }
+        }
+    }
+    for (size_t c = 0; c < nc; c++) {
+        double scale = 0, diff = 0;
+        for (int e = 0; e < 400; e++) {
+            const double r = ref[400 * c + e], got = C->A[400 * c + e];
+            if (__builtin_fabs(r) > scale) scale = __builtin_fabs(r);
+            if (__builtin_fabs(got - r) > diff) diff = __builtin_fabs(got - r);
+        }
+        const double relative = scale > 0 ? diff / scale : diff;
+        if (!(relative <= worst)) worst = relative;  // (a NaN counts)
+    }
+    free(ref); free(row); free(touched); free(seen);
+    return worst;
 }
 
 // The last level's dense Cholesky factor (a pivot that is not positive leaves its unknown at 0).
@@ -1021,6 +1172,17 @@ static void sa_prepare(void* context) {
         if (C->ncell == F->ncell && F->D == 4) break;  // no longer shrinking
     }
     if (!sa_factor(H->levels + H->count - 1)) s->failed = 1;
+    if (top->checks_galerkin && !s->failed) {
+        top->galerkin_error = 0;
+        for (size_t l = 1; l < H->count; l++) {
+            const double e = sa_galerkin_error(H->levels + l - 1, H->levels + l);
+            if (e < 0) {
+                s->failed = 1;
+                return;
+            }
+            if (!(e <= top->galerkin_error)) top->galerkin_error = e;
+        }
+    }
 }
 
 static void sa_precondition_or_diagonal(void* context, const double* r, double* z) {

@@ -9,7 +9,7 @@ extension ClosedFormMatting {
     static let multigridCoarsestUnknownCount = 300
 
     /// The side of the pixel blocks that the multigrid preconditioner aggregates on its first
-    /// coarse level (``solveSmoothedAggregation(_:statistics:pool:block:)``), 0 for the
+    /// coarse level (``solveSmoothedAggregation(_:statistics:pool:block:checksGalerkin:)``), 0 for the
     /// V-cycle over the halved pyramid (``solveMultigrid(_:statistics:pool:galerkin:checksGalerkin:chebyshevDegree:)``),
     /// which windows wider than radius 1 always use. 1200×1800 benchmark at 1e-6: 16 finest
     /// iterations with blocks of 4, 26 with blocks of 5 for the same CPU time, 47 with the
@@ -300,26 +300,33 @@ extension ClosedFormMatting {
     /// Needs windows of radius 1 (level 0's rows are the 25-point stencil of 3×3 windows): with wider
     /// ones, or if its hierarchy does not fit in memory, it runs
     /// ``solveMultigrid(_:statistics:pool:galerkin:checksGalerkin:chebyshevDegree:)``.
-    func solveSmoothedAggregation(_ finest: Level, statistics: inout Statistics, pool: ThreadPool, block: Int) throws -> [Float] {
+    /// `checksGalerkin` (tests) records in `statistics.galerkinError` how far every coarse
+    /// operator is from PᵀAP summed entry by entry (the largest difference in a coarse cell's
+    /// blocks relative to its largest entry).
+    func solveSmoothedAggregation(
+        _ finest: Level, statistics: inout Statistics, pool: ThreadPool, block: Int, checksGalerkin: Bool = false
+    ) throws -> [Float] {
         guard radius == 1 else { return try solveMultigrid(finest, statistics: &statistics, pool: pool) }
         // nil: the hierarchy did not fit in memory. The V-cycle over the pyramid needs less, and
         // it is built only after this attempt's Laplacian and work vectors are released.
-        if let alpha = try solveSmoothedAggregationOnce(finest, statistics: &statistics, pool: pool, block: block) {
+        if let alpha = try solveSmoothedAggregationOnce(
+            finest, statistics: &statistics, pool: pool, block: block, checksGalerkin: checksGalerkin) {
             return alpha
         }
         return try solveMultigrid(finest, statistics: &statistics, pool: pool)
     }
 
-    /// ``solveSmoothedAggregation(_:statistics:pool:block:)``'s attempt; nil when its
+    /// ``solveSmoothedAggregation(_:statistics:pool:block:checksGalerkin:)``'s attempt; nil when its
     /// hierarchy does not fit in memory (everything it allocated released on return). With
     /// ``informationFlow`` set it solves the terms' system `(L + E)_UU x = c − (L + E)_UK x_K`,
     /// the hierarchy built on `L` alone preconditioning it (Docs/Quality.md, branch `ifm-sa`).
     func solveSmoothedAggregationOnce(
-        _ finest: Level, statistics: inout Statistics, pool: ThreadPool, block: Int
+        _ finest: Level, statistics: inout Statistics, pool: ThreadPool, block: Int, checksGalerkin: Bool = false
     ) throws -> [Float]? {
         let hierarchy = try MultigridHierarchy(
             levels: [finest], solver: self, pool: pool, galerkin: false, checksGalerkin: false, chebyshevDegree: 0)
         defer { hierarchy.deallocate() }
+        hierarchy.descriptors[0].checks_galerkin = checksGalerkin ? 1 : 0
         if pool.isCancelled { throw CancellationError() }
         let L = hierarchy.laplacians[0], m = L.unknownCount, U = L.unknown
         // With the information-flow terms the loop's operator gains `E` and a right-hand side;
@@ -359,6 +366,9 @@ extension ClosedFormMatting {
         pool.reportProgress(1)
         guard iterations >= 0 else { return nil }
         statistics.levels.insert((finest.width, finest.height, m, Int(iterations), residual), at: 0)
+        if checksGalerkin, hierarchy.descriptors[0].galerkin_error >= 0 {
+            statistics.galerkinError = hierarchy.descriptors[0].galerkin_error
+        }
         return Self.alpha(of: finest, unknown: U, values: x)
     }
 }

@@ -125,7 +125,8 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
     public struct Statistics: Sendable {
         /// Per level, finest first: size, unknown pixels, iterations, final relative residual.
         public var levels: [(width: Int, height: Int, unknown: Int, iterations: Int, residual: Double)] = []
-        /// The multigrid solver's Galerkin operator against `Pᵀ(A(P x))`, when asked to check it (tests).
+        /// The multigrid solver's Galerkin operator against `Pᵀ(A(P x))` (smoothed aggregation:
+        /// every coarse operator against PᵀAP entry by entry), when asked to check it (tests).
         package var galerkinError: Double?
         /// With ``ClosedFormMatting/informationFlow``: whether the known-to-unknown term was used.
         public var usedKnownToUnknown: Bool?
@@ -162,10 +163,11 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
 
     /// ``solve(_:trimap:initialAlpha:pool:)``, with `multigrid` choosing the
     /// multigrid-preconditioned solver whatever ``preconditioner`` says: smoothed aggregation
-    /// with `aggregationBlock`-pixel blocks (``solveSmoothedAggregation(_:statistics:pool:block:)``),
+    /// with `aggregationBlock`-pixel blocks (``solveSmoothedAggregation(_:statistics:pool:block:checksGalerkin:)``),
     /// or, with `aggregationBlock` 0 or windows wider than radius 1, the V-cycle over the
     /// halved pyramid (``solveMultigrid(_:statistics:pool:galerkin:checksGalerkin:chebyshevDegree:)``;
-    /// Docs/Quality.md). `galerkin` and `checksGalerkin` concern that V-cycle only.
+    /// Docs/Quality.md). `galerkin` concerns that V-cycle only; `checksGalerkin` (tests) checks
+    /// the coarse operators of either (`statistics.galerkinError`).
     package func solve(
         _ image: FloatImage, trimap: Trimap, initialAlpha: FloatImage?, pool: ThreadPool, multigrid: Bool,
         galerkin: Bool = true, checksGalerkin: Bool = false, aggregationBlock: Int = ClosedFormMatting.aggregationBlock
@@ -203,7 +205,8 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
             return (Plane(width: w, height: h, data: alpha).grayImage, statistics)
         }
         let alpha = multigrid && aggregationBlock > 0
-            ? try solveSmoothedAggregation(level, statistics: &statistics, pool: pool, block: aggregationBlock)
+            ? try solveSmoothedAggregation(
+                level, statistics: &statistics, pool: pool, block: aggregationBlock, checksGalerkin: checksGalerkin)
             : multigrid
             ? try solveMultigrid(level, statistics: &statistics, pool: pool, galerkin: galerkin, checksGalerkin: checksGalerkin)
             : try solve(&level, statistics: &statistics, pool: pool, progress: 0...1)

@@ -51,6 +51,9 @@ typedef struct mk_cf_mg_level {
     /// Test hook: nonzero asks mk_f64_cf_mgcg to check the Galerkin operator it builds,
     /// writing the relative difference ‖G x − Pᵀ(A(P x))‖ / ‖Pᵀ(A(P x))‖ for a fixed x
     /// (through the cycle's own prolongation, product and restriction) to `galerkin_error`.
+    /// On the level given to mk_f64_cf_sacg: every coarse level's operator against PᵀAP
+    /// summed entry by entry in Double, the largest difference in a cell's 25 blocks relative
+    /// to that cell's largest entry, the largest over cells and levels.
     int checks_galerkin;
     double galerkin_error;
     int sweeps;       // damped-Jacobi sweeps before the coarse correction (≥ 0; see `chebyshev`)
