@@ -81,8 +81,21 @@ typedef struct sa_level {
     double* y;              // nd: the solve's scratch
 } sa_level;
 
+// The taps of a cell's stencil that a forward sweep has already updated when it reaches the
+// cell (part 0, "lower") or updates after it (part 1, "upper"), for a cell in row rho of its
+// band, the band even or odd (sa_split_taps): the 5-tap stencil rows (dy + 2) wholly in the
+// part, as bits, and the cell's own row's two taps on the left (side −1) or right (+1); the
+// same as neighbour indices o for the levels of blocks.
+typedef struct sa_part {
+    uint8_t rows;
+    int8_t side;
+    uint8_t count;
+    uint8_t o[24];
+} sa_part;
+
 typedef struct sa_hierarchy {
     sa_level levels[sa_max_levels];
+    sa_part part[2][2][sa_band_rows];  // [lower, upper][even, odd band][row in the band]
     size_t count;
     struct mk_threadpool* pool;
     size_t threads;       // the pool's workers (per-worker scratch)
@@ -110,6 +123,7 @@ typedef struct sa_task {
     int phase;          // the sweep's bands: even (0) or odd (1)
     double* sums;       // power iterations: 3 partial sums a task
     double scale;
+    const sa_part (*part)[2][sa_band_rows];  // the hierarchy's split taps (sa_presmooth)
 } sa_task;
 
 // Cells per task: about the same work (a cell of four unknowns costs 16 of level 0's).
@@ -221,6 +235,169 @@ static void sa_sweep(const sa_hierarchy* H, sa_level* L, int backward) {
         } else {
             for (size_t t = 0; t < tasks; t++) sa_sweep_band(&task, t, 0);
         }
+    }
+}
+
+// Whether neighbour o of a cell in row rho of a band of the given parity comes before the
+// cell in a forward sweep: in the same band, the rows above and the cells to the left; in
+// a neighbouring band (the stencil reaches 2 rows, a band is sa_band_rows ≥ 2 tall, so only
+// the next band out, of the other parity), when that band is even and the cell's is odd.
+static int sa_earlier(int parity, int rho, int o) {
+    const int dy = o / 5 - 2, dx = o % 5 - 2, row = rho + dy;
+    if (row >= 0 && row < sa_band_rows) return dy < 0 || (dy == 0 && dx < 0);
+    return parity == 1;
+}
+
+static void sa_split_taps(sa_hierarchy* H) {
+    for (int part = 0; part < 2; part++) {
+        for (int parity = 0; parity < 2; parity++) {
+            for (int rho = 0; rho < sa_band_rows; rho++) {
+                sa_part* P = &H->part[part][parity][rho];
+                memset(P, 0, sizeof(*P));
+                P->side = part == 0 ? -1 : 1;
+                for (int o = 0; o < 25; o++) {
+                    if (o == 12 || sa_earlier(parity, rho, o) != (part == 0)) continue;
+                    P->o[P->count++] = (uint8_t) o;
+                    if (o / 5 != 2 && o % 5 == 0) P->rows |= (uint8_t) (1u << (o / 5));
+                }
+            }
+        }
+    }
+}
+
+// Σ a[o]·x[o] over part P of a 25-point row (level 0): a the cell's row, x its neighbourhood's
+// top-left corner. Each whole stencil row's first four taps 4-wide, a fixed order.
+static inline sa_real sa_part1(const float* restrict a, const sa_real* restrict x, ptrdiff_t pw, const sa_part* P) {
+    sa_v4 s = {0, 0, 0, 0};
+    sa_real last = 0;
+    for (int r = 0; r < 5; r++) {
+        if (!(P->rows >> r & 1)) continue;
+        s += sa_load4(a + 5 * r) * sa_load4(x + r * pw);
+        last += a[5 * r + 4] * x[r * pw + 4];
+    }
+    const sa_real* x2 = x + 2 * pw;
+    const sa_real own = P->side < 0 ? a[10] * x2[0] + a[11] * x2[1] : a[13] * x2[3] + a[14] * x2[4];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + (last + own);
+}
+
+// The same on a level of 4 × 4 blocks: Σ over the part's neighbours of block o times their x,
+// one sum per block column as sa_row4.
+static inline sa_v4 sa_part4(const float* restrict a, const sa_real* restrict x, const int32_t* offset, const sa_part* P) {
+    sa_v4 s0 = {0, 0, 0, 0}, s1 = s0, s2 = s0, s3 = s0;
+    for (int e = 0; e < P->count; e++) {
+        const int o = P->o[e];
+        const sa_real* xn = x + 4 * (ptrdiff_t) offset[o];
+        const float* b = a + 16 * o;
+        s0 += sa_load4(b) * xn[0];
+        s1 += sa_load4(b + 4) * xn[1];
+        s2 += sa_load4(b + 8) * xn[2];
+        s3 += sa_load4(b + 12) * xn[3];
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+
+// Calls body(k, rho) for band `band`'s cells k0 ..< k1, rho each cell's row in the band.
+#define SA_BAND_CELLS(L, band, k0, k1, body)                                          \
+    do {                                                                              \
+        int rho_ = 0;                                                                 \
+        int32_t end_ = ((int32_t) (band) * sa_band_rows + 3) * (L)->pw;               \
+        for (size_t k = (k0); k < (k1); k++) {                                        \
+            while ((L)->cell[k] >= end_) {                                            \
+                rho_++;                                                               \
+                end_ += (L)->pw;                                                      \
+            }                                                                         \
+            const int rho = rho_;                                                     \
+            body;                                                                     \
+        }                                                                             \
+    } while (0)
+
+// The forward pre-smoothing pass from x = 0 on band 2t + phase, split: each cell's update
+// needs only the neighbours already updated (x is 0 at the others), s = b − (lower part)·x,
+// x_k = s / A_kk (block: the inverted block times s), and it leaves r_k = s − A_kk x_k, the
+// residual's share of the cell and the earlier cells; sa_upper_band subtracts the rest once
+// every cell is updated. x's earlier contents are never read.
+static void sa_presweep_band(void* context, size_t t, size_t worker) {
+    (void) worker;
+    const sa_task* task = context;
+    const sa_level* L = task->L;
+    const size_t band = 2 * t + (size_t) task->phase;
+    const size_t k0 = L->band_start[band], k1 = L->band_start[band + 1];
+    const sa_part* part = task->part[0][task->phase];
+    const float* restrict A = L->A;
+    const sa_real* restrict b = L->b;
+    sa_real* restrict r = L->r;
+    sa_real* x = L->x;
+    const int32_t* cell = L->cell;
+    if (L->D == 1) {
+        const ptrdiff_t pw = L->pw;
+        const sa_real* restrict invdiag = L->invdiag;
+        SA_BAND_CELLS(L, band, k0, k1, {
+            const float* a = A + 25 * k;
+            const sa_real s = b[k] - sa_part1(a, x + cell[k] - 2 * pw - 2, pw, part + rho);
+            const sa_real xk = s * invdiag[k];
+            x[cell[k]] = xk;
+            r[k] = s - a[12] * xk;
+        });
+        return;
+    }
+    const sa_real* restrict inverse = L->block_inverse;
+    SA_BAND_CELLS(L, band, k0, k1, {
+        const float* a = A + 400 * k;
+        sa_real* xk = x + 4 * (size_t) cell[k];
+        const sa_v4 lower = sa_part4(a, xk, L->offset, part + rho);
+        sa_real rhs[4];
+        for (int i = 0; i < 4; i++) rhs[i] = b[4 * k + i] - lower[i];
+        const sa_real* inv = inverse + 16 * k;
+        for (int i = 0; i < 4; i++) xk[i] = ((inv[4 * i] * rhs[0] + inv[4 * i + 1] * rhs[1]) + inv[4 * i + 2] * rhs[2]) + inv[4 * i + 3] * rhs[3];
+        const float* own = a + 16 * 12;
+        const sa_v4 ax = (sa_load4(own) * xk[0] + sa_load4(own + 4) * xk[1]) + (sa_load4(own + 8) * xk[2] + sa_load4(own + 12) * xk[3]);
+        for (int i = 0; i < 4; i++) r[4 * k + i] = rhs[i] - ax[i];
+    });
+}
+
+// r −= (upper part)·x on band t: the residual b − A x after sa_presweep_band.
+static void sa_upper_band(void* context, size_t t, size_t worker) {
+    (void) worker;
+    const sa_task* task = context;
+    const sa_level* L = task->L;
+    const size_t k0 = L->band_start[t], k1 = L->band_start[t + 1];
+    const sa_part* part = task->part[1][t & 1];
+    const float* restrict A = L->A;
+    sa_real* restrict r = L->r;
+    const sa_real* x = L->x;
+    const int32_t* cell = L->cell;
+    if (L->D == 1) {
+        const ptrdiff_t pw = L->pw;
+        SA_BAND_CELLS(L, t, k0, k1, { r[k] -= sa_part1(A + 25 * k, x + cell[k] - 2 * pw - 2, pw, part + rho); });
+        return;
+    }
+    SA_BAND_CELLS(L, t, k0, k1, {
+        const sa_v4 upper = sa_part4(A + 400 * k, x + 4 * (size_t) cell[k], L->offset, part + rho);
+        for (int i = 0; i < 4; i++) r[4 * k + i] -= upper[i];
+    });
+}
+
+#undef SA_BAND_CELLS
+
+// One forward Gauss–Seidel pass from x = 0 and the residual r = b − A x after it, in
+// about the work of one pass of full rows (not two: the sweep's rows with x = 0 at the later
+// cells, then the residual's): the same bands and order as sa_sweep(H, L, 0) on x = 0.
+static void sa_presmooth(const sa_hierarchy* H, sa_level* L) {
+    const int parallel = H->pool && L->ncell > sa_chunk_of(L);
+    sa_task task = {.L = L, .part = H->part};
+    for (int ph = 0; ph < 2; ph++) {
+        task.phase = ph;
+        const size_t tasks = (L->bands + 1 - (size_t) ph) / 2;
+        if (parallel && tasks > 1) {
+            mk_threadpool_run(H->pool, tasks, sa_presweep_band, &task);
+        } else {
+            for (size_t t = 0; t < tasks; t++) sa_presweep_band(&task, t, 0);
+        }
+    }
+    if (parallel && L->bands > 1) {
+        mk_threadpool_run(H->pool, L->bands, sa_upper_band, &task);
+    } else {
+        for (size_t t = 0; t < L->bands; t++) sa_upper_band(&task, t, 0);
     }
 }
 
@@ -337,21 +514,25 @@ static void sa_vcycle(const sa_hierarchy* H, size_t l) {
         return;
     }
     sa_level* C = (sa_level*) H->levels + l + 1;
-    if (D == 1) {
-        for (size_t k = 0; k < L->ncell; k++) L->x[L->cell[k]] = 0;
-    } else {
-        for (size_t k = 0; k < L->ncell; k++) {
-            sa_real* x = L->x + (size_t) L->cell[k] * D;
-            for (int i = 0; i < D; i++) x[i] = 0;
-        }
-    }
     const int pre = H->pre[l > 0], post = H->post[l > 0];
-    for (int i = 0; i < pre; i++) sa_sweep(H, L, 0);
     sa_task task = {.L = L, .C = C};
-    if (pre > 0) {
-        sa_run(H->pool, L->ncell, sa_residual_chunk, &task);
+    if (pre == 1) {
+        sa_presmooth(H, L);  // from x = 0, whatever x held
     } else {
-        memcpy(L->r, L->b, sizeof(sa_real) * L->ncell * D);
+        if (D == 1) {
+            for (size_t k = 0; k < L->ncell; k++) L->x[L->cell[k]] = 0;
+        } else {
+            for (size_t k = 0; k < L->ncell; k++) {
+                sa_real* x = L->x + (size_t) L->cell[k] * D;
+                for (int i = 0; i < D; i++) x[i] = 0;
+            }
+        }
+        for (int i = 0; i < pre; i++) sa_sweep(H, L, 0);
+        if (pre > 0) {
+            sa_run(H->pool, L->ncell, sa_residual_chunk, &task);
+        } else {
+            memcpy(L->r, L->b, sizeof(sa_real) * L->ncell * D);
+        }
     }
     // Restriction Pᵀ r, gathered per coarse cell.
     sa_task gather = {.L = C, .C = L};
@@ -1052,9 +1233,74 @@ int mk_f64_cf_sacg(mk_cf_mg_level* level, const float* colour, int block, double
     // level 0 took 21 and 20 iterations instead of 16 on the 1200×1800 benchmark, for more
     // CPU time; one side only on level 0 too, 32–33 (Docs/Quality.md).
     H->pre[0] = H->pre[1] = H->post[0] = H->post[1] = 1;
+    sa_split_taps(H);
     sa_setup setup = {.H = H, .top = level, .colour = colour, .block = block};
     const int iterations = mk_cf_fcg(level, x, tolerance, max_iterations, residual, sa_prepare, sa_precondition_or_diagonal, &setup);
     for (size_t l = 0; l < sa_max_levels; l++) sa_free_level(H->levels + l);
     free(H);
     return setup.failed ? -1 : iterations;
+}
+
+int mk_cf_sa_presmooth_check(mk_cf_mg_level* level, const float* colour, int block, double* worst) {
+    *worst = 0;
+    sa_hierarchy* H = calloc(1, sizeof(sa_hierarchy));
+    if (!H) return -1;
+    H->pool = level->system.pool;
+    H->threads = level->system.threads;
+    H->pre[0] = H->pre[1] = H->post[0] = H->post[1] = 1;
+    sa_split_taps(H);
+    sa_setup setup = {.H = H, .top = level, .colour = colour, .block = block < 3 ? 3 : (block > 5 ? 5 : block)};
+    sa_prepare(&setup);
+    int checked = setup.failed ? -1 : 0;
+    uint32_t seed = 12345;
+    for (size_t l = 0; checked >= 0 && l + 1 < H->count; l++) {
+        sa_level* L = H->levels + l;
+        const int D = L->D;
+        const size_t nd = L->ncell * (size_t) D;
+        sa_real* x_ref = malloc(sizeof(sa_real) * (nd + 1));
+        sa_real* r_ref = malloc(sizeof(sa_real) * (nd + 1));
+        if (!x_ref || !r_ref) {
+            free(x_ref); free(r_ref);
+            checked = -1;
+            break;
+        }
+        for (size_t k = 0; k < L->ncell; k++) {
+            for (int i = 0; i < D; i++) {
+                seed = seed * 1664525u + 1013904223u;
+                L->b[k * D + i] = i < L->ndof[k] ? (sa_real) ((double) (seed >> 8) / (1 << 23) - 1) : 0;
+            }
+        }
+        // The reference: x = 0, a full forward sweep, then r = b − A x.
+        for (size_t k = 0; k < L->ncell; k++) memset(L->x + (size_t) L->cell[k] * D, 0, sizeof(sa_real) * D);
+        sa_sweep(H, L, 0);
+        sa_task task = {.L = L};
+        sa_run(H->pool, L->ncell, sa_residual_chunk, &task);
+        for (size_t k = 0; k < L->ncell; k++) {
+            memcpy(x_ref + k * D, L->x + (size_t) L->cell[k] * D, sizeof(sa_real) * D);
+            memcpy(r_ref + k * D, L->r + k * D, sizeof(sa_real) * D);
+        }
+        // The split pass from an iterate of NaNs, which it must not read.
+        for (size_t k = 0; k < L->ncell; k++) {
+            for (int i = 0; i < D; i++) L->x[(size_t) L->cell[k] * D + i] = __builtin_nanf("");
+        }
+        sa_presmooth(H, L);
+        double x_scale = 0, r_scale = 0, x_err = 0, r_err = 0;
+        for (size_t k = 0; k < L->ncell; k++) {
+            for (int i = 0; i < D; i++) {
+                const double xs = L->x[(size_t) L->cell[k] * D + i], rs = L->r[k * D + i];
+                const double dx = __builtin_fabs(xs - x_ref[k * D + i]), dr = __builtin_fabs(rs - r_ref[k * D + i]);
+                x_scale = __builtin_fmax(x_scale, __builtin_fabs(x_ref[k * D + i]));
+                r_scale = __builtin_fmax(r_scale, __builtin_fabs(r_ref[k * D + i]));
+                x_err = dx == dx ? __builtin_fmax(x_err, dx) : __builtin_inf();
+                r_err = dr == dr ? __builtin_fmax(r_err, dr) : __builtin_inf();
+            }
+        }
+        const double e = __builtin_fmax(x_scale > 0 ? x_err / x_scale : x_err, r_scale > 0 ? r_err / r_scale : r_err);
+        if (e > *worst || e != e) *worst = e == e ? e : __builtin_inf();
+        free(x_ref); free(r_ref);
+        checked++;
+    }
+    for (size_t l = 0; l < sa_max_levels; l++) sa_free_level(H->levels + l);
+    free(H);
+    return checked;
 }
