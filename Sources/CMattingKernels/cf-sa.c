@@ -152,16 +152,15 @@ static inline sa_v4 sa_load4(const float* p) {
 // (A x)[cell k, unknown i] for the iterate in L->x (D = 1: level 0). Each stencil row's first
 // four taps as one 4-wide product, the rows in two independent sums (even, odd) so the adds
 // do not wait on each other, the fifth column apart; a fixed order per cell.
-static inline sa_real sa_row1(const sa_level* L, size_t k) {
-    const float* a = L->A + 25 * k;
-    const ptrdiff_t pw = L->pw;
-    const sa_real* x = L->x + L->cell[k] - 2 * pw - 2;
+static inline sa_real sa_row1_at(const float* restrict a, const sa_real* restrict x, ptrdiff_t pw) {
     const sa_v4 even = (sa_load4(a) * sa_load4(x) + sa_load4(a + 10) * sa_load4(x + 2 * pw)) + sa_load4(a + 20) * sa_load4(x + 4 * pw);
     const sa_v4 odd = sa_load4(a + 5) * sa_load4(x + pw) + sa_load4(a + 15) * sa_load4(x + 3 * pw);
     const sa_v4 s = even + odd;
     const sa_real last = ((a[4] * x[4] + a[9] * x[pw + 4]) + (a[14] * x[2 * pw + 4] + a[19] * x[3 * pw + 4])) + a[24] * x[4 * pw + 4];
     return ((s[0] + s[1]) + (s[2] + s[3])) + last;
 }
+
+static inline sa_real sa_row1(const sa_level* L, size_t k) { return sa_row1_at(L->A + 25 * k, L->x + L->cell[k] - 2 * L->pw - 2, L->pw); }
 
 // (A x) at cell k's four unknowns (D = 4), without the cell's own block when `off` is set:
 // 4-wide products, one sum per column of the blocks (four independent chains of adds).
@@ -207,12 +206,23 @@ static void sa_sweep_band(void* context, size_t t, size_t worker) {
     const sa_level* L = task->L;
     const size_t band = 2 * t + (size_t) task->phase;
     const size_t k0 = L->band_start[band], k1 = L->band_start[band + 1];
+    if (L->D == 1) {
+        // (The level's arrays in locals: the stores to x would otherwise reload them.)
+        const float* restrict A = L->A;
+        const sa_real* restrict b = L->b;
+        const sa_real* restrict invdiag = L->invdiag;
+        const int32_t* restrict cell = L->cell;
+        sa_real* x = L->x;
+        const ptrdiff_t pw = L->pw;
+        const int backward = task->backward;
+        for (size_t c = 0; c < k1 - k0; c++) {
+            const size_t k = backward ? k1 - 1 - c : k0 + c;
+            x[cell[k]] += (b[k] - sa_row1_at(A + 25 * k, x + cell[k] - 2 * pw - 2, pw)) * invdiag[k];
+        }
+        return;
+    }
     for (size_t c = 0; c < k1 - k0; c++) {
         const size_t k = task->backward ? k1 - 1 - c : k0 + c;
-        if (L->D == 1) {
-            L->x[L->cell[k]] += (L->b[k] - sa_row1(L, k)) * L->invdiag[k];
-            continue;
-        }
         sa_real ax[4], rhs[4];
         sa_row4(L, k, 1, ax);
         for (int i = 0; i < 4; i++) rhs[i] = L->b[4 * k + i] - ax[i];
@@ -401,7 +411,8 @@ static void sa_presmooth(const sa_hierarchy* H, sa_level* L) {
     }
 }
 
-// x += P x_coarse on a chunk of cells.
+// x += P x_coarse on a chunk of cells: per fine unknown, the aggregates of its mask in
+// ascending order.
 static void sa_prolong_chunk(void* context, size_t t, size_t worker) {
     (void) worker;
     const sa_task* task = context;
@@ -409,16 +420,27 @@ static void sa_prolong_chunk(void* context, size_t t, size_t worker) {
     const sa_level* C = task->C;
     const int D = L->D;
     const size_t k1 = (t + 1) * task->chunk < L->ncell ? (t + 1) * task->chunk : L->ncell;
+    // (The arrays in locals: the stores to x would otherwise reload them.)
+    sa_real* restrict xf = L->x;
+    const sa_real* restrict xc = C->x;
+    const float* restrict P = L->P;
+    const uint16_t* restrict masks = L->mask;
+    const uint8_t* restrict ndof = L->ndof;
+    const int32_t* restrict cell = L->cell;
+    const int32_t* restrict agg = L->agg;
+    ptrdiff_t around[9];  // aggregate q's offset in C's x from the cell's own
+    for (int q = 0; q < 9; q++) around[q] = 4 * ((ptrdiff_t) (q / 3 - 1) * C->pw + q % 3 - 1);
     for (size_t k = t * task->chunk; k < k1; k++) {
-        sa_real* x = L->x + (size_t) L->cell[k] * D;
-        for (int i = 0; i < L->ndof[k]; i++) {
-            const float* p = L->P + 36 * (k * D + i);
-            const unsigned mask = L->mask[k * D + i];
+        sa_real* x = xf + (size_t) cell[k] * D;
+        const sa_real* own = xc + 4 * (size_t) agg[k];
+        for (int i = 0; i < ndof[k]; i++) {
+            const float* p = P + 36 * (k * D + i);
+            unsigned mask = masks[k * D + i];
             sa_v4 s = {0, 0, 0, 0};  // one sum per candidate J: independent adds
-            for (int q = 0; q < 9; q++) {
-                if (!(mask >> q & 1)) continue;
-                const sa_real* xc = C->x + 4 * (size_t) (L->agg[k] + (q / 3 - 1) * C->pw + q % 3 - 1);
-                s += sa_load4(p + 4 * q) * sa_load4(xc);
+            while (mask) {
+                const int q = __builtin_ctz(mask);
+                mask &= mask - 1;
+                s += sa_load4(p + 4 * q) * sa_load4(own + around[q]);
             }
             x[i] += (s[0] + s[1]) + (s[2] + s[3]);
         }
