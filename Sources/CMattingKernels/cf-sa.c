@@ -275,19 +275,85 @@ static void sa_split_taps(sa_hierarchy* H) {
     }
 }
 
-// Σ a[o]·x[o] over part P of a 25-point row (level 0): a the cell's row, x its neighbourhood's
-// top-left corner. Each whole stencil row's first four taps 4-wide, a fixed order.
-static inline sa_real sa_part1(const float* restrict a, const sa_real* restrict x, ptrdiff_t pw, const sa_part* P) {
+// Σ a[o]·x[o] over a part of a 25-point row (level 0; a sa_part's rows and side): a the
+// cell's row, x its neighbourhood's top-left corner. Each whole stencil row's first four
+// taps 4-wide, a fixed order. (Inlined with constant rows by the callers' switches.)
+static inline __attribute__((always_inline)) sa_real sa_part1(const float* restrict a, const sa_real* restrict x, ptrdiff_t pw,
+                                                              unsigned rows, int side) {
     sa_v4 s = {0, 0, 0, 0};
     sa_real last = 0;
     for (int r = 0; r < 5; r++) {
-        if (!(P->rows >> r & 1)) continue;
+        if (!(rows >> r & 1)) continue;
         s += sa_load4(a + 5 * r) * sa_load4(x + r * pw);
         last += a[5 * r + 4] * x[r * pw + 4];
     }
     const sa_real* x2 = x + 2 * pw;
-    const sa_real own = P->side < 0 ? a[10] * x2[0] + a[11] * x2[1] : a[13] * x2[3] + a[14] * x2[4];
+    const sa_real own = side < 0 ? a[10] * x2[0] + a[11] * x2[1] : a[13] * x2[3] + a[14] * x2[4];
     return ((s[0] + s[1]) + (s[2] + s[3])) + (last + own);
+}
+
+// Level 0's cells k0 ..< k1 (one row of a band) in the forward pre-smoothing pass from x = 0
+// (sa_presweep_band) with the lower part's rows, or the residual's upper part (sa_upper_band).
+static inline __attribute__((always_inline)) void sa_row_pass1(const sa_level* L, size_t k0, size_t k1, unsigned rows, int upper) {
+    const float* restrict A = L->A;
+    const sa_real* restrict b = L->b;
+    const sa_real* restrict invdiag = L->invdiag;
+    const int32_t* restrict cell = L->cell;
+    sa_real* restrict r = L->r;
+    sa_real* x = L->x;
+    const ptrdiff_t pw = L->pw;
+    for (size_t k = k0; k < k1; k++) {
+        const float* a = A + 25 * k;
+        if (upper) {
+            r[k] -= sa_part1(a, x + cell[k] - 2 * pw - 2, pw, rows, 1);
+            continue;
+        }
+        const sa_real s = b[k] - sa_part1(a, x + cell[k] - 2 * pw - 2, pw, rows, -1);
+        const sa_real xk = s * invdiag[k];
+        x[cell[k]] = xk;
+        r[k] = s - a[12] * xk;
+    }
+}
+
+// sa_row_pass1 with the rows of bands of 4 (sa_split_taps) as constants, any other at run time.
+static void sa_row_pass1_rows(const sa_level* L, size_t k0, size_t k1, unsigned rows, int upper) {
+    if (upper) {
+        switch (rows) {
+        case 0x00: sa_row_pass1(L, k0, k1, 0x00, 1); return;
+        case 0x08: sa_row_pass1(L, k0, k1, 0x08, 1); return;
+        case 0x18: sa_row_pass1(L, k0, k1, 0x18, 1); return;
+        case 0x19: sa_row_pass1(L, k0, k1, 0x19, 1); return;
+        case 0x1b: sa_row_pass1(L, k0, k1, 0x1b, 1); return;
+        default: sa_row_pass1(L, k0, k1, rows, 1); return;
+        }
+    }
+    switch (rows) {
+    case 0x00: sa_row_pass1(L, k0, k1, 0x00, 0); return;
+    case 0x02: sa_row_pass1(L, k0, k1, 0x02, 0); return;
+    case 0x03: sa_row_pass1(L, k0, k1, 0x03, 0); return;
+    case 0x13: sa_row_pass1(L, k0, k1, 0x13, 0); return;
+    case 0x1b: sa_row_pass1(L, k0, k1, 0x1b, 0); return;
+    default: sa_row_pass1(L, k0, k1, rows, 0); return;
+    }
+}
+
+// Level 0's band `band` (cells k0 ..< k1), row by row: each row's cells found by bisection.
+static void sa_band_pass1(const sa_level* L, size_t band, size_t k0, size_t k1, const sa_part* part, int upper) {
+    size_t k = k0;
+    for (int rho = 0; rho < sa_band_rows && k < k1; rho++) {
+        const int32_t end = ((int32_t) band * sa_band_rows + rho + 3) * L->pw;  // past the row's padded cells
+        size_t lo = k, hi = k1;
+        while (lo < hi) {
+            const size_t mid = lo + (hi - lo) / 2;
+            if (L->cell[mid] < end) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        sa_row_pass1_rows(L, k, lo, part[rho].rows, upper);
+        k = lo;
+    }
 }
 
 // The same on a level of 4 × 4 blocks: Σ over the part's neighbours of block o times their x,
@@ -306,7 +372,8 @@ static inline sa_v4 sa_part4(const float* restrict a, const sa_real* restrict x,
     return (s0 + s1) + (s2 + s3);
 }
 
-// Calls body(k, rho) for band `band`'s cells k0 ..< k1, rho each cell's row in the band.
+// Calls body(k, rho) for band `band`'s cells k0 ..< k1 (levels of blocks), rho each cell's
+// row in the band.
 #define SA_BAND_CELLS(L, band, k0, k1, body)                                          \
     do {                                                                              \
         int rho_ = 0;                                                                 \
@@ -333,23 +400,15 @@ static void sa_presweep_band(void* context, size_t t, size_t worker) {
     const size_t band = 2 * t + (size_t) task->phase;
     const size_t k0 = L->band_start[band], k1 = L->band_start[band + 1];
     const sa_part* part = task->part[0][task->phase];
+    if (L->D == 1) {
+        sa_band_pass1(L, band, k0, k1, part, 0);
+        return;
+    }
     const float* restrict A = L->A;
     const sa_real* restrict b = L->b;
     sa_real* restrict r = L->r;
     sa_real* x = L->x;
     const int32_t* cell = L->cell;
-    if (L->D == 1) {
-        const ptrdiff_t pw = L->pw;
-        const sa_real* restrict invdiag = L->invdiag;
-        SA_BAND_CELLS(L, band, k0, k1, {
-            const float* a = A + 25 * k;
-            const sa_real s = b[k] - sa_part1(a, x + cell[k] - 2 * pw - 2, pw, part + rho);
-            const sa_real xk = s * invdiag[k];
-            x[cell[k]] = xk;
-            r[k] = s - a[12] * xk;
-        });
-        return;
-    }
     const sa_real* restrict inverse = L->block_inverse;
     SA_BAND_CELLS(L, band, k0, k1, {
         const float* a = A + 400 * k;
@@ -372,15 +431,14 @@ static void sa_upper_band(void* context, size_t t, size_t worker) {
     const sa_level* L = task->L;
     const size_t k0 = L->band_start[t], k1 = L->band_start[t + 1];
     const sa_part* part = task->part[1][t & 1];
+    if (L->D == 1) {
+        sa_band_pass1(L, t, k0, k1, part, 1);
+        return;
+    }
     const float* restrict A = L->A;
     sa_real* restrict r = L->r;
     const sa_real* x = L->x;
     const int32_t* cell = L->cell;
-    if (L->D == 1) {
-        const ptrdiff_t pw = L->pw;
-        SA_BAND_CELLS(L, t, k0, k1, { r[k] -= sa_part1(A + 25 * k, x + cell[k] - 2 * pw - 2, pw, part + rho); });
-        return;
-    }
     SA_BAND_CELLS(L, t, k0, k1, {
         const sa_v4 upper = sa_part4(A + 400 * k, x + 4 * (size_t) cell[k], L->offset, part + rho);
         for (int i = 0; i < 4; i++) r[4 * k + i] -= upper[i];
