@@ -149,6 +149,46 @@ static inline sa_v4 sa_load4(const float* p) {
     return v;
 }
 
+// A pool task's body `name##_body` compiled twice: for any x86-64 (SSE2) and for AVX2, whose
+// 4-wide Double operations halve the instructions of the setup's 4-candidate loops;
+// `name##_for_cpu()` picks one at run time. FMA contraction is off in this file, so both
+// give the same sums bit for bit.
+#if defined(__x86_64__)
+#define SA_TWO_ISAS(name)                                                                                 \
+    static void name##_portable(void* context, size_t t, size_t worker) { name##_body(context, t, worker); } \
+    __attribute__((target("avx2"))) static void name##_avx2(void* context, size_t t, size_t worker) {      \
+        name##_body(context, t, worker);                                                                  \
+    }                                                                                                     \
+    static void (*name##_for_cpu(void))(void*, size_t, size_t) {                                          \
+        return mk_cpu_supports_avx2_fma() ? name##_avx2 : name##_portable;                                \
+    }
+#else
+#define SA_TWO_ISAS(name)                                                                                 \
+    static void name##_portable(void* context, size_t t, size_t worker) { name##_body(context, t, worker); } \
+    static void (*name##_for_cpu(void))(void*, size_t, size_t) { return name##_portable; }
+#endif
+
+// Eight floats: two columns of a 4 × 4 block (sa_block_step).
+typedef float sa_v8 __attribute__((vector_size(32), aligned(4)));
+
+// Block b (4 × 4, by columns) times the four unknowns at xn, into the column sums s01
+// (columns 0 and 1) and s23: lane for lane the products and adds of four 4-wide sums, 8 wide
+// (one AVX register on the AVX2 copies).
+static inline __attribute__((always_inline)) void sa_block_step(const float* b, const sa_real* xn, sa_v8* s01, sa_v8* s23) {
+    const sa_v4 x = sa_load4(xn);
+    sa_v8 b01, b23;  // (sa_v8 values stay out of function signatures: no AVX calling convention off the AVX2 copies)
+    memcpy(&b01, b, sizeof(b01));
+    memcpy(&b23, b + 8, sizeof(b23));
+    *s01 += b01 * __builtin_shufflevector(x, x, 0, 0, 0, 0, 1, 1, 1, 1);
+    *s23 += b23 * __builtin_shufflevector(x, x, 2, 2, 2, 2, 3, 3, 3, 3);
+}
+
+// (s0 + s1) + (s2 + s3) of the column sums.
+static inline __attribute__((always_inline)) sa_v4 sa_block_sum(const sa_v8* s01, const sa_v8* s23) {
+    return (__builtin_shufflevector(*s01, *s01, 0, 1, 2, 3) + __builtin_shufflevector(*s01, *s01, 4, 5, 6, 7))
+         + (__builtin_shufflevector(*s23, *s23, 0, 1, 2, 3) + __builtin_shufflevector(*s23, *s23, 4, 5, 6, 7));
+}
+
 // (A x)[cell k, unknown i] for the iterate in L->x (D = 1: level 0). Each stencil row's first
 // four taps as one 4-wide product, the rows in two independent sums (even, odd) so the adds
 // do not wait on each other, the fifth column apart; a fixed order per cell.
@@ -164,20 +204,15 @@ static inline sa_real sa_row1(const sa_level* L, size_t k) { return sa_row1_at(L
 
 // (A x) at cell k's four unknowns (D = 4), without the cell's own block when `off` is set:
 // 4-wide products, one sum per column of the blocks (four independent chains of adds).
-static inline void sa_row4(const sa_level* L, size_t k, int off, sa_real out[4]) {
+static inline __attribute__((always_inline)) void sa_row4(const sa_level* L, size_t k, int off, sa_real out[4]) {
     const float* a = L->A + 400 * k;
     const sa_real* x = L->x + 4 * (size_t) L->cell[k];
-    sa_v4 s0 = {0, 0, 0, 0}, s1 = s0, s2 = s0, s3 = s0;
+    sa_v8 s01 = {0, 0, 0, 0, 0, 0, 0, 0}, s23 = s01;
     for (int o = 0; o < 25; o++) {
         if (off && o == 12) continue;
-        const sa_real* xn = x + 4 * (ptrdiff_t) L->offset[o];
-        const float* b = a + 16 * o;
-        s0 += sa_load4(b) * xn[0];
-        s1 += sa_load4(b + 4) * xn[1];
-        s2 += sa_load4(b + 8) * xn[2];
-        s3 += sa_load4(b + 12) * xn[3];
+        sa_block_step(a + 16 * o, x + 4 * (ptrdiff_t) L->offset[o], &s01, &s23);
     }
-    const sa_v4 s = (s0 + s1) + (s2 + s3);
+    const sa_v4 s = sa_block_sum(&s01, &s23);
     for (int i = 0; i < 4; i++) out[i] = s[i];
 }
 
@@ -200,7 +235,7 @@ static void sa_residual_chunk(void* context, size_t t, size_t worker) {
 
 // One Gauss–Seidel pass over band 2t + phase (its cells in order, or backwards); on the
 // levels of four unknowns a cell, block Gauss–Seidel (the cell's 4 × 4 block inverted).
-static void sa_sweep_band(void* context, size_t t, size_t worker) {
+static inline __attribute__((always_inline)) void sa_sweep_band_body(void* context, size_t t, size_t worker) {
     (void) worker;
     const sa_task* task = context;
     const sa_level* L = task->L;
@@ -232,18 +267,21 @@ static void sa_sweep_band(void* context, size_t t, size_t worker) {
     }
 }
 
+SA_TWO_ISAS(sa_sweep_band)
+
 // A Gauss–Seidel pass: the even bands (rows of cells, sa_band_rows tall: two of them are
 // never coupled), each in order, on the pool, then the odd ones; `backward` reverses all of
 // it (the odd bands first, each backwards), so a forward pass then a backward one is
 // symmetric. Each band is one task: the result does not depend on the thread count.
 static void sa_sweep(const sa_hierarchy* H, sa_level* L, int backward) {
+    void (*pass)(void*, size_t, size_t) = sa_sweep_band_for_cpu();
     for (int ph = 0; ph < 2; ph++) {
         sa_task task = {.L = L, .backward = backward, .phase = backward ? 1 - ph : ph};
         const size_t tasks = (L->bands + 1 - (size_t) task.phase) / 2;
         if (H->pool && tasks > 1 && L->ncell > sa_chunk_of(L)) {
-            mk_threadpool_run(H->pool, tasks, sa_sweep_band, &task);
+            mk_threadpool_run(H->pool, tasks, pass, &task);
         } else {
-            for (size_t t = 0; t < tasks; t++) sa_sweep_band(&task, t, 0);
+            for (size_t t = 0; t < tasks; t++) pass(&task, t, 0);
         }
     }
 }
@@ -358,18 +396,13 @@ static void sa_band_pass1(const sa_level* L, size_t band, size_t k0, size_t k1, 
 
 // The same on a level of 4 × 4 blocks: Σ over the part's neighbours of block o times their x,
 // one sum per block column as sa_row4.
-static inline sa_v4 sa_part4(const float* restrict a, const sa_real* restrict x, const int32_t* offset, const sa_part* P) {
-    sa_v4 s0 = {0, 0, 0, 0}, s1 = s0, s2 = s0, s3 = s0;
+static inline __attribute__((always_inline)) sa_v4 sa_part4(const float* restrict a, const sa_real* restrict x, const int32_t* offset, const sa_part* P) {
+    sa_v8 s01 = {0, 0, 0, 0, 0, 0, 0, 0}, s23 = s01;
     for (int e = 0; e < P->count; e++) {
         const int o = P->o[e];
-        const sa_real* xn = x + 4 * (ptrdiff_t) offset[o];
-        const float* b = a + 16 * o;
-        s0 += sa_load4(b) * xn[0];
-        s1 += sa_load4(b + 4) * xn[1];
-        s2 += sa_load4(b + 8) * xn[2];
-        s3 += sa_load4(b + 12) * xn[3];
+        sa_block_step(a + 16 * o, x + 4 * (ptrdiff_t) offset[o], &s01, &s23);
     }
-    return (s0 + s1) + (s2 + s3);
+    return sa_block_sum(&s01, &s23);
 }
 
 // Calls body(k, rho) for band `band`'s cells k0 ..< k1 (levels of blocks), rho each cell's
@@ -393,7 +426,7 @@ static inline sa_v4 sa_part4(const float* restrict a, const sa_real* restrict x,
 // x_k = s / A_kk (block: the inverted block times s), and it leaves r_k = s − A_kk x_k, the
 // residual's share of the cell and the earlier cells; sa_upper_band subtracts the rest once
 // every cell is updated. x's earlier contents are never read.
-static void sa_presweep_band(void* context, size_t t, size_t worker) {
+static inline __attribute__((always_inline)) void sa_presweep_band_body(void* context, size_t t, size_t worker) {
     (void) worker;
     const sa_task* task = context;
     const sa_level* L = task->L;
@@ -424,8 +457,10 @@ static void sa_presweep_band(void* context, size_t t, size_t worker) {
     });
 }
 
+SA_TWO_ISAS(sa_presweep_band)
+
 // r −= (upper part)·x on band t: the residual b − A x after sa_presweep_band.
-static void sa_upper_band(void* context, size_t t, size_t worker) {
+static inline __attribute__((always_inline)) void sa_upper_band_body(void* context, size_t t, size_t worker) {
     (void) worker;
     const sa_task* task = context;
     const sa_level* L = task->L;
@@ -445,6 +480,8 @@ static void sa_upper_band(void* context, size_t t, size_t worker) {
     });
 }
 
+SA_TWO_ISAS(sa_upper_band)
+
 #undef SA_BAND_CELLS
 
 // One forward Gauss–Seidel pass from x = 0 and the residual r = b − A x after it, in
@@ -452,20 +489,22 @@ static void sa_upper_band(void* context, size_t t, size_t worker) {
 // cells, then the residual's): the same bands and order as sa_sweep(H, L, 0) on x = 0.
 static void sa_presmooth(const sa_hierarchy* H, sa_level* L) {
     const int parallel = H->pool && L->ncell > sa_chunk_of(L);
+    void (*presweep)(void*, size_t, size_t) = sa_presweep_band_for_cpu();
+    void (*upper)(void*, size_t, size_t) = sa_upper_band_for_cpu();
     sa_task task = {.L = L, .part = H->part};
     for (int ph = 0; ph < 2; ph++) {
         task.phase = ph;
         const size_t tasks = (L->bands + 1 - (size_t) ph) / 2;
         if (parallel && tasks > 1) {
-            mk_threadpool_run(H->pool, tasks, sa_presweep_band, &task);
+            mk_threadpool_run(H->pool, tasks, presweep, &task);
         } else {
-            for (size_t t = 0; t < tasks; t++) sa_presweep_band(&task, t, 0);
+            for (size_t t = 0; t < tasks; t++) presweep(&task, t, 0);
         }
     }
     if (parallel && L->bands > 1) {
-        mk_threadpool_run(H->pool, L->bands, sa_upper_band, &task);
+        mk_threadpool_run(H->pool, L->bands, upper, &task);
     } else {
-        for (size_t t = 0; t < L->bands; t++) sa_upper_band(&task, t, 0);
+        for (size_t t = 0; t < L->bands; t++) upper(&task, t, 0);
     }
 }
 
@@ -756,24 +795,6 @@ static int sa_largest_eigenvalue(const sa_hierarchy* H, sa_level* L, double* lam
 // the setup's innermost loops.
 static inline int32_t sa_aggregate_row(int32_t d, int32_t pw) { return d >= pw - 1 ? 1 : (d <= 1 - pw ? -1 : 0); }
 
-// A pool task's body `name##_body` compiled twice: for any x86-64 (SSE2) and for AVX2, whose
-// 4-wide Double operations halve the instructions of the setup's 4-candidate loops;
-// `name##_for_cpu()` picks one at run time. FMA contraction is off in this file, so both
-// give the same sums bit for bit.
-#if defined(__x86_64__)
-#define SA_TWO_ISAS(name)                                                                                 \
-    static void name##_portable(void* context, size_t t, size_t worker) { name##_body(context, t, worker); } \
-    __attribute__((target("avx2"))) static void name##_avx2(void* context, size_t t, size_t worker) {      \
-        name##_body(context, t, worker);                                                                  \
-    }                                                                                                     \
-    static void (*name##_for_cpu(void))(void*, size_t, size_t) {                                          \
-        return mk_cpu_supports_avx2_fma() ? name##_avx2 : name##_portable;                                \
-    }
-#else
-#define SA_TWO_ISAS(name)                                                                                 \
-    static void name##_portable(void* context, size_t t, size_t worker) { name##_body(context, t, worker); } \
-    static void (*name##_for_cpu(void))(void*, size_t, size_t) { return name##_portable; }
-#endif
 
 enum {
     sa_galerkin_rows = 8,    // coarse rows of cells a task assembles
