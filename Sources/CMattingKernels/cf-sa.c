@@ -354,26 +354,27 @@ static inline __attribute__((always_inline)) void sa_row_pass1(const sa_level* L
 }
 
 // sa_row_pass1 with the rows of bands of 4 (sa_split_taps) as constants, any other at run time.
+#define SA_ROWS_CASE(m)                                                          \
+    case m:                                                                      \
+        if (upper) {                                                             \
+            sa_row_pass1(L, k0, k1, m, 1);                                       \
+        } else {                                                                 \
+            sa_row_pass1(L, k0, k1, m, 0);                                       \
+        }                                                                        \
+        return;
 static void sa_row_pass1_rows(const sa_level* L, size_t k0, size_t k1, unsigned rows, int upper) {
-    if (upper) {
-        switch (rows) {
-        case 0x00: sa_row_pass1(L, k0, k1, 0x00, 1); return;
-        case 0x08: sa_row_pass1(L, k0, k1, 0x08, 1); return;
-        case 0x18: sa_row_pass1(L, k0, k1, 0x18, 1); return;
-        case 0x19: sa_row_pass1(L, k0, k1, 0x19, 1); return;
-        case 0x1b: sa_row_pass1(L, k0, k1, 0x1b, 1); return;
-        default: sa_row_pass1(L, k0, k1, rows, 1); return;
+    switch (rows) {
+    SA_ROWS_CASE(0x00) SA_ROWS_CASE(0x02) SA_ROWS_CASE(0x03) SA_ROWS_CASE(0x08)
+    SA_ROWS_CASE(0x13) SA_ROWS_CASE(0x18) SA_ROWS_CASE(0x19) SA_ROWS_CASE(0x1b)
+    default:
+        if (upper) {
+            sa_row_pass1(L, k0, k1, rows, 1);
+        } else {
+            sa_row_pass1(L, k0, k1, rows, 0);
         }
     }
-    switch (rows) {
-    case 0x00: sa_row_pass1(L, k0, k1, 0x00, 0); return;
-    case 0x02: sa_row_pass1(L, k0, k1, 0x02, 0); return;
-    case 0x03: sa_row_pass1(L, k0, k1, 0x03, 0); return;
-    case 0x13: sa_row_pass1(L, k0, k1, 0x13, 0); return;
-    case 0x1b: sa_row_pass1(L, k0, k1, 0x1b, 0); return;
-    default: sa_row_pass1(L, k0, k1, rows, 0); return;
-    }
 }
+#undef SA_ROWS_CASE
 
 // Level 0's band `band` (cells k0 ..< k1), row by row: each row's cells found by bisection.
 static void sa_band_pass1(const sa_level* L, size_t band, size_t k0, size_t k1, const sa_part* part, int upper) {

@@ -138,29 +138,10 @@ import Testing
     static func presmoothCheck(
         _ planes: [[Float]], _ w: Int, _ h: Int, _ isUnknown: [Bool], pool: ThreadPool
     ) throws -> (levels: Int32, worst: Double) {
-        let L = try MattingLaplacian.make(image: planes, width: w, height: h, isUnknown: isUnknown, radius: 1, epsilon: 1e-7, pool: pool)
-        let m = L.unknownCount, workers = pool.cPool == nil ? 1 : pool.threadCount
-        let stride = mk_cf_laplacian_scratch_count(Int32(MattingLaplacian.tileSize), 1)
-        var scratch = [Double](repeating: 0, count: workers * stride), picture = [Double](repeating: 0, count: w * h)
-        let colour = (0..<m).flatMap { k in (0..<3).map { planes[$0][Int(L.unknown[k])] } }
-        let offsets = L.offsets
         var worst = 0.0
-        let levels = scratch.withUnsafeMutableBufferPointer { scratch in
-            picture.withUnsafeMutableBufferPointer { picture in
-                offsets.withUnsafeBufferPointer { offsets in
-                    var level = mk_cf_mg_level()
-                    level.system = mk_cf_system(
-                        tiles: L.tiles, tile_count: L.tileCount, offsets: offsets.baseAddress, unknown: UnsafePointer(L.unknown),
-                        kernel: L.kernel, scratch: scratch.baseAddress, scratch_stride: stride, pool: pool.cPool, threads: workers,
-                        on_iteration: nil, on_iteration_context: nil, extra_product: nil, extra_context: nil, extra_diagonal: nil,
-                        rhs: nil)
-                    level.p = picture.baseAddress
-                    level.n = w * h
-                    level.m = m
-                    level.padded_width = w + 4
-                    return mk_cf_sa_presmooth_check(&level, colour, 4, &worst)
-                }
-            }
+        let levels = try withLevelZero(planes, w, h, isUnknown, isa: .current, pool: pool) { level, L in
+            let colour = (0..<L.unknownCount).flatMap { k in (0..<3).map { planes[$0][Int(L.unknown[k])] } }
+            return mk_cf_sa_presmooth_check(&level, colour, 4, &worst)
         }
         return (levels, worst)
     }
@@ -170,13 +151,28 @@ import Testing
     static func levelZeroRows(
         _ planes: [[Float]], _ w: Int, _ h: Int, _ isUnknown: [Bool], isa: RefineISA, pool: ThreadPool, probe: Bool
     ) throws -> (rows: [Float], unknown: [Int]) {
+        var rows: [Float] = [], unknown: [Int] = []
+        let done = try withLevelZero(planes, w, h, isUnknown, isa: isa, pool: pool) { level, L in
+            rows = [Float](repeating: .nan, count: 25 * L.unknownCount)
+            unknown = (0..<L.unknownCount).map { Int(L.unknown[$0]) }
+            return probe ? mk_cf_mg_probe_rows(&level, &rows) : mk_cf_mg_stencil_rows(&level, &rows)
+        }
+        #expect(done == 1)
+        return (rows, unknown)
+    }
+
+    /// `body` with the level-0 descriptor of the Laplacian on `isUnknown` (radius 1, ε 1e-7):
+    /// the fields mk_cf_mg_stencil_rows and mk_f64_cf_sacg's setup read, valid inside `body`.
+    static func withLevelZero(
+        _ planes: [[Float]], _ w: Int, _ h: Int, _ isUnknown: [Bool], isa: RefineISA, pool: ThreadPool,
+        _ body: (inout mk_cf_mg_level, MattingLaplacian) -> Int32
+    ) throws -> Int32 {
         let L = try MattingLaplacian.make(image: planes, width: w, height: h, isUnknown: isUnknown, radius: 1, epsilon: 1e-7, pool: pool, isa: isa)
-        let m = L.unknownCount, workers = pool.cPool == nil ? 1 : pool.threadCount
+        let workers = pool.cPool == nil ? 1 : pool.threadCount
         let stride = mk_cf_laplacian_scratch_count(Int32(MattingLaplacian.tileSize), 1)
         var scratch = [Double](repeating: 0, count: workers * stride), picture = [Double](repeating: 0, count: w * h)
-        var rows = [Float](repeating: .nan, count: 25 * m)
         let offsets = L.offsets
-        let done = scratch.withUnsafeMutableBufferPointer { scratch in
+        return scratch.withUnsafeMutableBufferPointer { scratch in
             picture.withUnsafeMutableBufferPointer { picture in
                 offsets.withUnsafeBufferPointer { offsets in
                     var level = mk_cf_mg_level()
@@ -187,14 +183,12 @@ import Testing
                         rhs: nil)
                     level.p = picture.baseAddress
                     level.n = w * h
-                    level.m = m
+                    level.m = L.unknownCount
                     level.padded_width = w + 4
-                    return probe ? mk_cf_mg_probe_rows(&level, &rows) : mk_cf_mg_stencil_rows(&level, &rows)
+                    return body(&level, L)
                 }
             }
         }
-        #expect(done == 1)
-        return (rows, (0..<m).map { Int(L.unknown[$0]) })
     }
 
     /// Stopped at the default tolerance (1e-3), the smoothed-aggregation loop ends far nearer the
