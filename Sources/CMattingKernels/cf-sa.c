@@ -233,14 +233,26 @@ static void sa_residual_chunk(void* context, size_t t, size_t worker) {
     }
 }
 
+// Task t of a pass over the bands of task->phase: band 2t + phase, its cells k0 ..< k1.
+static inline void sa_band_cells(const sa_task* task, size_t t, size_t* band, size_t* k0, size_t* k1) {
+    *band = 2 * t + (size_t) task->phase;
+    *k0 = task->L->band_start[*band];
+    *k1 = task->L->band_start[*band + 1];
+}
+
+// x = inv · rhs (a cell's inverted 4 × 4 block), each row in a fixed order.
+static inline __attribute__((always_inline)) void sa_block_solve(const sa_real* inv, const sa_real rhs[4], sa_real* x) {
+    for (int i = 0; i < 4; i++) x[i] = ((inv[4 * i] * rhs[0] + inv[4 * i + 1] * rhs[1]) + inv[4 * i + 2] * rhs[2]) + inv[4 * i + 3] * rhs[3];
+}
+
 // One Gauss–Seidel pass over band 2t + phase (its cells in order, or backwards); on the
 // levels of four unknowns a cell, block Gauss–Seidel (the cell's 4 × 4 block inverted).
 static inline __attribute__((always_inline)) void sa_sweep_band_body(void* context, size_t t, size_t worker) {
     (void) worker;
     const sa_task* task = context;
     const sa_level* L = task->L;
-    const size_t band = 2 * t + (size_t) task->phase;
-    const size_t k0 = L->band_start[band], k1 = L->band_start[band + 1];
+    size_t band, k0, k1;
+    sa_band_cells(task, t, &band, &k0, &k1);
     if (L->D == 1) {
         // (The level's arrays in locals: the stores to x would otherwise reload them.)
         const float* restrict A = L->A;
@@ -263,7 +275,7 @@ static inline __attribute__((always_inline)) void sa_sweep_band_body(void* conte
         for (int i = 0; i < 4; i++) rhs[i] = L->b[4 * k + i] - ax[i];
         sa_real* x = L->x + 4 * (size_t) L->cell[k];
         const sa_real* inv = L->block_inverse + 16 * k;
-        for (int i = 0; i < 4; i++) x[i] = ((inv[4 * i] * rhs[0] + inv[4 * i + 1] * rhs[1]) + inv[4 * i + 2] * rhs[2]) + inv[4 * i + 3] * rhs[3];
+        sa_block_solve(inv, rhs, x);
     }
 }
 
@@ -431,8 +443,8 @@ static inline __attribute__((always_inline)) void sa_presweep_band_body(void* co
     (void) worker;
     const sa_task* task = context;
     const sa_level* L = task->L;
-    const size_t band = 2 * t + (size_t) task->phase;
-    const size_t k0 = L->band_start[band], k1 = L->band_start[band + 1];
+    size_t band, k0, k1;
+    sa_band_cells(task, t, &band, &k0, &k1);
     const sa_part* part = task->part[0][task->phase];
     if (L->D == 1) {
         sa_band_pass1(L, band, k0, k1, part, 0);
@@ -451,7 +463,7 @@ static inline __attribute__((always_inline)) void sa_presweep_band_body(void* co
         sa_real rhs[4];
         for (int i = 0; i < 4; i++) rhs[i] = b[4 * k + i] - lower[i];
         const sa_real* inv = inverse + 16 * k;
-        for (int i = 0; i < 4; i++) xk[i] = ((inv[4 * i] * rhs[0] + inv[4 * i + 1] * rhs[1]) + inv[4 * i + 2] * rhs[2]) + inv[4 * i + 3] * rhs[3];
+        sa_block_solve(inv, rhs, xk);
         const float* own = a + 16 * 12;
         const sa_v4 ax = (sa_load4(own) * xk[0] + sa_load4(own + 4) * xk[1]) + (sa_load4(own + 8) * xk[2] + sa_load4(own + 12) * xk[3]);
         for (int i = 0; i < 4; i++) r[4 * k + i] = rhs[i] - ax[i];
