@@ -81,8 +81,21 @@ typedef struct sa_level {
     double* y;              // nd: the solve's scratch
 } sa_level;
 
+// The taps of a cell's stencil that a forward sweep has already updated when it reaches the
+// cell (part 0, "lower") or updates after it (part 1, "upper"), for a cell in row rho of its
+// band, the band even or odd (sa_split_taps): the 5-tap stencil rows (dy + 2) wholly in the
+// part, as bits, and the cell's own row's two taps on the left (side −1) or right (+1); the
+// same as neighbour indices o for the levels of blocks.
+typedef struct sa_part {
+    uint8_t rows;
+    int8_t side;
+    uint8_t count;
+    uint8_t o[24];
+} sa_part;
+
 typedef struct sa_hierarchy {
     sa_level levels[sa_max_levels];
+    sa_part part[2][2][sa_band_rows];  // [lower, upper][even, odd band][row in the band]
     size_t count;
     struct mk_threadpool* pool;
     size_t threads;       // the pool's workers (per-worker scratch)
@@ -110,6 +123,7 @@ typedef struct sa_task {
     int phase;          // the sweep's bands: even (0) or odd (1)
     double* sums;       // power iterations: 3 partial sums a task
     double scale;
+    const sa_part (*part)[2][sa_band_rows];  // the hierarchy's split taps (sa_presmooth)
 } sa_task;
 
 // Cells per task: about the same work (a cell of four unknowns costs 16 of level 0's).
@@ -135,13 +149,50 @@ static inline sa_v4 sa_load4(const float* p) {
     return v;
 }
 
+// A pool task's body `name##_body` compiled twice: for any x86-64 (SSE2) and for AVX2, whose
+// 4-wide Double operations halve the instructions of the setup's 4-candidate loops;
+// `name##_for_cpu()` picks one at run time. FMA contraction is off in this file, so both
+// give the same sums bit for bit.
+#if defined(__x86_64__)
+#define SA_TWO_ISAS(name)                                                                                 \
+    static void name##_portable(void* context, size_t t, size_t worker) { name##_body(context, t, worker); } \
+    __attribute__((target("avx2"))) static void name##_avx2(void* context, size_t t, size_t worker) {      \
+        name##_body(context, t, worker);                                                                  \
+    }                                                                                                     \
+    static void (*name##_for_cpu(void))(void*, size_t, size_t) {                                          \
+        return mk_cpu_supports_avx2_fma() ? name##_avx2 : name##_portable;                                \
+    }
+#else
+#define SA_TWO_ISAS(name)                                                                                 \
+    static void name##_portable(void* context, size_t t, size_t worker) { name##_body(context, t, worker); } \
+    static void (*name##_for_cpu(void))(void*, size_t, size_t) { return name##_portable; }
+#endif
+
+// Eight floats: two columns of a 4 × 4 block (sa_block_step).
+typedef float sa_v8 __attribute__((vector_size(32), aligned(4)));
+
+// Block b (4 × 4, by columns) times the four unknowns at xn, into the column sums s01
+// (columns 0 and 1) and s23: lane for lane the products and adds of four 4-wide sums, 8 wide
+// (one AVX register on the AVX2 copies).
+static inline __attribute__((always_inline)) void sa_block_step(const float* b, const sa_real* xn, sa_v8* s01, sa_v8* s23) {
+    const sa_v4 x = sa_load4(xn);
+    sa_v8 b01, b23;  // (sa_v8 values stay out of function signatures: no AVX calling convention off the AVX2 copies)
+    memcpy(&b01, b, sizeof(b01));
+    memcpy(&b23, b + 8, sizeof(b23));
+    *s01 += b01 * __builtin_shufflevector(x, x, 0, 0, 0, 0, 1, 1, 1, 1);
+    *s23 += b23 * __builtin_shufflevector(x, x, 2, 2, 2, 2, 3, 3, 3, 3);
+}
+
+// (s0 + s1) + (s2 + s3) of the column sums.
+static inline __attribute__((always_inline)) sa_v4 sa_block_sum(const sa_v8* s01, const sa_v8* s23) {
+    return (__builtin_shufflevector(*s01, *s01, 0, 1, 2, 3) + __builtin_shufflevector(*s01, *s01, 4, 5, 6, 7))
+         + (__builtin_shufflevector(*s23, *s23, 0, 1, 2, 3) + __builtin_shufflevector(*s23, *s23, 4, 5, 6, 7));
+}
+
 // (A x)[cell k, unknown i] for the iterate in L->x (D = 1: level 0). Each stencil row's first
 // four taps as one 4-wide product, the rows in two independent sums (even, odd) so the adds
 // do not wait on each other, the fifth column apart; a fixed order per cell.
-static inline sa_real sa_row1(const sa_level* L, size_t k) {
-    const float* a = L->A + 25 * k;
-    const ptrdiff_t pw = L->pw;
-    const sa_real* x = L->x + L->cell[k] - 2 * pw - 2;
+static inline sa_real sa_row1_at(const float* restrict a, const sa_real* restrict x, ptrdiff_t pw) {
     const sa_v4 even = (sa_load4(a) * sa_load4(x) + sa_load4(a + 10) * sa_load4(x + 2 * pw)) + sa_load4(a + 20) * sa_load4(x + 4 * pw);
     const sa_v4 odd = sa_load4(a + 5) * sa_load4(x + pw) + sa_load4(a + 15) * sa_load4(x + 3 * pw);
     const sa_v4 s = even + odd;
@@ -149,22 +200,19 @@ static inline sa_real sa_row1(const sa_level* L, size_t k) {
     return ((s[0] + s[1]) + (s[2] + s[3])) + last;
 }
 
+static inline sa_real sa_row1(const sa_level* L, size_t k) { return sa_row1_at(L->A + 25 * k, L->x + L->cell[k] - 2 * L->pw - 2, L->pw); }
+
 // (A x) at cell k's four unknowns (D = 4), without the cell's own block when `off` is set:
 // 4-wide products, one sum per column of the blocks (four independent chains of adds).
-static inline void sa_row4(const sa_level* L, size_t k, int off, sa_real out[4]) {
+static inline __attribute__((always_inline)) void sa_row4(const sa_level* L, size_t k, int off, sa_real out[4]) {
     const float* a = L->A + 400 * k;
     const sa_real* x = L->x + 4 * (size_t) L->cell[k];
-    sa_v4 s0 = {0, 0, 0, 0}, s1 = s0, s2 = s0, s3 = s0;
+    sa_v8 s01 = {0, 0, 0, 0, 0, 0, 0, 0}, s23 = s01;
     for (int o = 0; o < 25; o++) {
         if (off && o == 12) continue;
-        const sa_real* xn = x + 4 * (ptrdiff_t) L->offset[o];
-        const float* b = a + 16 * o;
-        s0 += sa_load4(b) * xn[0];
-        s1 += sa_load4(b + 4) * xn[1];
-        s2 += sa_load4(b + 8) * xn[2];
-        s3 += sa_load4(b + 12) * xn[3];
+        sa_block_step(a + 16 * o, x + 4 * (ptrdiff_t) L->offset[o], &s01, &s23);
     }
-    const sa_v4 s = (s0 + s1) + (s2 + s3);
+    const sa_v4 s = sa_block_sum(&s01, &s23);
     for (int i = 0; i < 4; i++) out[i] = s[i];
 }
 
@@ -185,46 +233,296 @@ static void sa_residual_chunk(void* context, size_t t, size_t worker) {
     }
 }
 
+// Task t of a pass over the bands of task->phase: band 2t + phase, its cells k0 ..< k1.
+static inline void sa_band_cells(const sa_task* task, size_t t, size_t* band, size_t* k0, size_t* k1) {
+    *band = 2 * t + (size_t) task->phase;
+    *k0 = task->L->band_start[*band];
+    *k1 = task->L->band_start[*band + 1];
+}
+
+// x = inv · rhs (a cell's inverted 4 × 4 block), each row in a fixed order.
+static inline __attribute__((always_inline)) void sa_block_solve(const sa_real* inv, const sa_real rhs[4], sa_real* x) {
+    for (int i = 0; i < 4; i++) x[i] = ((inv[4 * i] * rhs[0] + inv[4 * i + 1] * rhs[1]) + inv[4 * i + 2] * rhs[2]) + inv[4 * i + 3] * rhs[3];
+}
+
 // One Gauss–Seidel pass over band 2t + phase (its cells in order, or backwards); on the
 // levels of four unknowns a cell, block Gauss–Seidel (the cell's 4 × 4 block inverted).
-static void sa_sweep_band(void* context, size_t t, size_t worker) {
+static inline __attribute__((always_inline)) void sa_sweep_band_body(void* context, size_t t, size_t worker) {
     (void) worker;
     const sa_task* task = context;
     const sa_level* L = task->L;
-    const size_t band = 2 * t + (size_t) task->phase;
-    const size_t k0 = L->band_start[band], k1 = L->band_start[band + 1];
+    size_t band, k0, k1;
+    sa_band_cells(task, t, &band, &k0, &k1);
+    if (L->D == 1) {
+        // (The level's arrays in locals: the stores to x would otherwise reload them.)
+        const float* restrict A = L->A;
+        const sa_real* restrict b = L->b;
+        const sa_real* restrict invdiag = L->invdiag;
+        const int32_t* restrict cell = L->cell;
+        sa_real* x = L->x;
+        const ptrdiff_t pw = L->pw;
+        const int backward = task->backward;
+        for (size_t c = 0; c < k1 - k0; c++) {
+            const size_t k = backward ? k1 - 1 - c : k0 + c;
+            x[cell[k]] += (b[k] - sa_row1_at(A + 25 * k, x + cell[k] - 2 * pw - 2, pw)) * invdiag[k];
+        }
+        return;
+    }
     for (size_t c = 0; c < k1 - k0; c++) {
         const size_t k = task->backward ? k1 - 1 - c : k0 + c;
-        if (L->D == 1) {
-            L->x[L->cell[k]] += (L->b[k] - sa_row1(L, k)) * L->invdiag[k];
-            continue;
-        }
         sa_real ax[4], rhs[4];
         sa_row4(L, k, 1, ax);
         for (int i = 0; i < 4; i++) rhs[i] = L->b[4 * k + i] - ax[i];
         sa_real* x = L->x + 4 * (size_t) L->cell[k];
         const sa_real* inv = L->block_inverse + 16 * k;
-        for (int i = 0; i < 4; i++) x[i] = ((inv[4 * i] * rhs[0] + inv[4 * i + 1] * rhs[1]) + inv[4 * i + 2] * rhs[2]) + inv[4 * i + 3] * rhs[3];
+        sa_block_solve(inv, rhs, x);
     }
 }
+
+SA_TWO_ISAS(sa_sweep_band)
 
 // A Gauss–Seidel pass: the even bands (rows of cells, sa_band_rows tall: two of them are
 // never coupled), each in order, on the pool, then the odd ones; `backward` reverses all of
 // it (the odd bands first, each backwards), so a forward pass then a backward one is
 // symmetric. Each band is one task: the result does not depend on the thread count.
 static void sa_sweep(const sa_hierarchy* H, sa_level* L, int backward) {
+    void (*pass)(void*, size_t, size_t) = sa_sweep_band_for_cpu();
     for (int ph = 0; ph < 2; ph++) {
         sa_task task = {.L = L, .backward = backward, .phase = backward ? 1 - ph : ph};
         const size_t tasks = (L->bands + 1 - (size_t) task.phase) / 2;
         if (H->pool && tasks > 1 && L->ncell > sa_chunk_of(L)) {
-            mk_threadpool_run(H->pool, tasks, sa_sweep_band, &task);
+            mk_threadpool_run(H->pool, tasks, pass, &task);
         } else {
-            for (size_t t = 0; t < tasks; t++) sa_sweep_band(&task, t, 0);
+            for (size_t t = 0; t < tasks; t++) pass(&task, t, 0);
         }
     }
 }
 
-// x += P x_coarse on a chunk of cells.
+// Whether neighbour o of a cell in row rho of a band of the given parity comes before the
+// cell in a forward sweep: in the same band, the rows above and the cells to the left; in
+// a neighbouring band (the stencil reaches 2 rows, a band is sa_band_rows ≥ 2 tall, so only
+// the next band out, of the other parity), when that band is even and the cell's is odd.
+static int sa_earlier(int parity, int rho, int o) {
+    const int dy = o / 5 - 2, dx = o % 5 - 2, row = rho + dy;
+    if (row >= 0 && row < sa_band_rows) return dy < 0 || (dy == 0 && dx < 0);
+    return parity == 1;
+}
+
+static void sa_split_taps(sa_hierarchy* H) {
+    for (int part = 0; part < 2; part++) {
+        for (int parity = 0; parity < 2; parity++) {
+            for (int rho = 0; rho < sa_band_rows; rho++) {
+                sa_part* P = &H->part[part][parity][rho];
+                memset(P, 0, sizeof(*P));
+                P->side = part == 0 ? -1 : 1;
+                for (int o = 0; o < 25; o++) {
+                    if (o == 12 || sa_earlier(parity, rho, o) != (part == 0)) continue;
+                    P->o[P->count++] = (uint8_t) o;
+                    if (o / 5 != 2 && o % 5 == 0) P->rows |= (uint8_t) (1u << (o / 5));
+                }
+            }
+        }
+    }
+}
+
+// Σ a[o]·x[o] over a part of a 25-point row (level 0; a sa_part's rows and side): a the
+// cell's row, x its neighbourhood's top-left corner. Each whole stencil row's first four
+// taps 4-wide, a fixed order. (Inlined with constant rows by the callers' switches.)
+static inline __attribute__((always_inline)) sa_real sa_part1(const float* restrict a, const sa_real* restrict x, ptrdiff_t pw,
+                                                              unsigned rows, int side) {
+    sa_v4 s = {0, 0, 0, 0};
+    sa_real last = 0;
+    for (int r = 0; r < 5; r++) {
+        if (!(rows >> r & 1)) continue;
+        s += sa_load4(a + 5 * r) * sa_load4(x + r * pw);
+        last += a[5 * r + 4] * x[r * pw + 4];
+    }
+    const sa_real* x2 = x + 2 * pw;
+    const sa_real own = side < 0 ? a[10] * x2[0] + a[11] * x2[1] : a[13] * x2[3] + a[14] * x2[4];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + (last + own);
+}
+
+// Level 0's cells k0 ..< k1 (one row of a band) in the forward pre-smoothing pass from x = 0
+// (sa_presweep_band) with the lower part's rows, or the residual's upper part (sa_upper_band).
+static inline __attribute__((always_inline)) void sa_row_pass1(const sa_level* L, size_t k0, size_t k1, unsigned rows, int upper) {
+    const float* restrict A = L->A;
+    const sa_real* restrict b = L->b;
+    const sa_real* restrict invdiag = L->invdiag;
+    const int32_t* restrict cell = L->cell;
+    sa_real* restrict r = L->r;
+    sa_real* x = L->x;
+    const ptrdiff_t pw = L->pw;
+    for (size_t k = k0; k < k1; k++) {
+        const float* a = A + 25 * k;
+        if (upper) {
+            r[k] -= sa_part1(a, x + cell[k] - 2 * pw - 2, pw, rows, 1);
+            continue;
+        }
+        const sa_real s = b[k] - sa_part1(a, x + cell[k] - 2 * pw - 2, pw, rows, -1);
+        const sa_real xk = s * invdiag[k];
+        x[cell[k]] = xk;
+        r[k] = s - a[12] * xk;
+    }
+}
+
+// sa_row_pass1 with the rows of bands of 4 (sa_split_taps) as constants, any other at run time.
+#define SA_ROWS_CASE(m)                                                          \
+    case m:                                                                      \
+        if (upper) {                                                             \
+            sa_row_pass1(L, k0, k1, m, 1);                                       \
+        } else {                                                                 \
+            sa_row_pass1(L, k0, k1, m, 0);                                       \
+        }                                                                        \
+        return;
+static void sa_row_pass1_rows(const sa_level* L, size_t k0, size_t k1, unsigned rows, int upper) {
+    switch (rows) {
+    SA_ROWS_CASE(0x00) SA_ROWS_CASE(0x02) SA_ROWS_CASE(0x03) SA_ROWS_CASE(0x08)
+    SA_ROWS_CASE(0x13) SA_ROWS_CASE(0x18) SA_ROWS_CASE(0x19) SA_ROWS_CASE(0x1b)
+    default:
+        if (upper) {
+            sa_row_pass1(L, k0, k1, rows, 1);
+        } else {
+            sa_row_pass1(L, k0, k1, rows, 0);
+        }
+    }
+}
+#undef SA_ROWS_CASE
+
+// Level 0's band `band` (cells k0 ..< k1), row by row: each row's cells found by bisection.
+static void sa_band_pass1(const sa_level* L, size_t band, size_t k0, size_t k1, const sa_part* part, int upper) {
+    size_t k = k0;
+    for (int rho = 0; rho < sa_band_rows && k < k1; rho++) {
+        const int32_t end = ((int32_t) band * sa_band_rows + rho + 3) * L->pw;  // past the row's padded cells
+        size_t lo = k, hi = k1;
+        while (lo < hi) {
+            const size_t mid = lo + (hi - lo) / 2;
+            if (L->cell[mid] < end) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        sa_row_pass1_rows(L, k, lo, part[rho].rows, upper);
+        k = lo;
+    }
+}
+
+// The same on a level of 4 × 4 blocks: Σ over the part's neighbours of block o times their x,
+// one sum per block column as sa_row4.
+static inline __attribute__((always_inline)) sa_v4 sa_part4(const float* restrict a, const sa_real* restrict x, const int32_t* offset, const sa_part* P) {
+    sa_v8 s01 = {0, 0, 0, 0, 0, 0, 0, 0}, s23 = s01;
+    for (int e = 0; e < P->count; e++) {
+        const int o = P->o[e];
+        sa_block_step(a + 16 * o, x + 4 * (ptrdiff_t) offset[o], &s01, &s23);
+    }
+    return sa_block_sum(&s01, &s23);
+}
+
+// Calls body(k, rho) for band `band`'s cells k0 ..< k1 (levels of blocks), rho each cell's
+// row in the band.
+#define SA_BAND_CELLS(L, band, k0, k1, body)                                          \
+    do {                                                                              \
+        int rho_ = 0;                                                                 \
+        int32_t end_ = ((int32_t) (band) * sa_band_rows + 3) * (L)->pw;               \
+        for (size_t k = (k0); k < (k1); k++) {                                        \
+            while ((L)->cell[k] >= end_) {                                            \
+                rho_++;                                                               \
+                end_ += (L)->pw;                                                      \
+            }                                                                         \
+            const int rho = rho_;                                                     \
+            body;                                                                     \
+        }                                                                             \
+    } while (0)
+
+// The forward pre-smoothing pass from x = 0 on band 2t + phase, split: each cell's update
+// needs only the neighbours already updated (x is 0 at the others), s = b − (lower part)·x,
+// x_k = s / A_kk (block: the inverted block times s), and it leaves r_k = s − A_kk x_k, the
+// residual's share of the cell and the earlier cells; sa_upper_band subtracts the rest once
+// every cell is updated. x's earlier contents are never read.
+static inline __attribute__((always_inline)) void sa_presweep_band_body(void* context, size_t t, size_t worker) {
+    (void) worker;
+    const sa_task* task = context;
+    const sa_level* L = task->L;
+    size_t band, k0, k1;
+    sa_band_cells(task, t, &band, &k0, &k1);
+    const sa_part* part = task->part[0][task->phase];
+    if (L->D == 1) {
+        sa_band_pass1(L, band, k0, k1, part, 0);
+        return;
+    }
+    const float* restrict A = L->A;
+    const sa_real* restrict b = L->b;
+    sa_real* restrict r = L->r;
+    sa_real* x = L->x;
+    const int32_t* cell = L->cell;
+    const sa_real* restrict inverse = L->block_inverse;
+    SA_BAND_CELLS(L, band, k0, k1, {
+        const float* a = A + 400 * k;
+        sa_real* xk = x + 4 * (size_t) cell[k];
+        const sa_v4 lower = sa_part4(a, xk, L->offset, part + rho);
+        sa_real rhs[4];
+        for (int i = 0; i < 4; i++) rhs[i] = b[4 * k + i] - lower[i];
+        const sa_real* inv = inverse + 16 * k;
+        sa_block_solve(inv, rhs, xk);
+        const float* own = a + 16 * 12;
+        const sa_v4 ax = (sa_load4(own) * xk[0] + sa_load4(own + 4) * xk[1]) + (sa_load4(own + 8) * xk[2] + sa_load4(own + 12) * xk[3]);
+        for (int i = 0; i < 4; i++) r[4 * k + i] = rhs[i] - ax[i];
+    });
+}
+
+SA_TWO_ISAS(sa_presweep_band)
+
+// r −= (upper part)·x on band t: the residual b − A x after sa_presweep_band.
+static inline __attribute__((always_inline)) void sa_upper_band_body(void* context, size_t t, size_t worker) {
+    (void) worker;
+    const sa_task* task = context;
+    const sa_level* L = task->L;
+    const size_t k0 = L->band_start[t], k1 = L->band_start[t + 1];
+    const sa_part* part = task->part[1][t & 1];
+    if (L->D == 1) {
+        sa_band_pass1(L, t, k0, k1, part, 1);
+        return;
+    }
+    const float* restrict A = L->A;
+    sa_real* restrict r = L->r;
+    const sa_real* x = L->x;
+    const int32_t* cell = L->cell;
+    SA_BAND_CELLS(L, t, k0, k1, {
+        const sa_v4 upper = sa_part4(A + 400 * k, x + 4 * (size_t) cell[k], L->offset, part + rho);
+        for (int i = 0; i < 4; i++) r[4 * k + i] -= upper[i];
+    });
+}
+
+SA_TWO_ISAS(sa_upper_band)
+
+#undef SA_BAND_CELLS
+
+// One forward Gauss–Seidel pass from x = 0 and the residual r = b − A x after it, in
+// about the work of one pass of full rows (not two: the sweep's rows with x = 0 at the later
+// cells, then the residual's): the same bands and order as sa_sweep(H, L, 0) on x = 0.
+static void sa_presmooth(const sa_hierarchy* H, sa_level* L) {
+    const int parallel = H->pool && L->ncell > sa_chunk_of(L);
+    void (*presweep)(void*, size_t, size_t) = sa_presweep_band_for_cpu();
+    void (*upper)(void*, size_t, size_t) = sa_upper_band_for_cpu();
+    sa_task task = {.L = L, .part = H->part};
+    for (int ph = 0; ph < 2; ph++) {
+        task.phase = ph;
+        const size_t tasks = (L->bands + 1 - (size_t) ph) / 2;
+        if (parallel && tasks > 1) {
+            mk_threadpool_run(H->pool, tasks, presweep, &task);
+        } else {
+            for (size_t t = 0; t < tasks; t++) presweep(&task, t, 0);
+        }
+    }
+    if (parallel && L->bands > 1) {
+        mk_threadpool_run(H->pool, L->bands, upper, &task);
+    } else {
+        for (size_t t = 0; t < L->bands; t++) upper(&task, t, 0);
+    }
+}
+
+// x += P x_coarse on a chunk of cells: per fine unknown, the aggregates of its mask in
+// ascending order.
 static void sa_prolong_chunk(void* context, size_t t, size_t worker) {
     (void) worker;
     const sa_task* task = context;
@@ -232,16 +530,27 @@ static void sa_prolong_chunk(void* context, size_t t, size_t worker) {
     const sa_level* C = task->C;
     const int D = L->D;
     const size_t k1 = (t + 1) * task->chunk < L->ncell ? (t + 1) * task->chunk : L->ncell;
+    // (The arrays in locals: the stores to x would otherwise reload them.)
+    sa_real* restrict xf = L->x;
+    const sa_real* restrict xc = C->x;
+    const float* restrict P = L->P;
+    const uint16_t* restrict masks = L->mask;
+    const uint8_t* restrict ndof = L->ndof;
+    const int32_t* restrict cell = L->cell;
+    const int32_t* restrict agg = L->agg;
+    ptrdiff_t around[9];  // aggregate q's offset in C's x from the cell's own
+    for (int q = 0; q < 9; q++) around[q] = 4 * ((ptrdiff_t) (q / 3 - 1) * C->pw + q % 3 - 1);
     for (size_t k = t * task->chunk; k < k1; k++) {
-        sa_real* x = L->x + (size_t) L->cell[k] * D;
-        for (int i = 0; i < L->ndof[k]; i++) {
-            const float* p = L->P + 36 * (k * D + i);
-            const unsigned mask = L->mask[k * D + i];
+        sa_real* x = xf + (size_t) cell[k] * D;
+        const sa_real* own = xc + 4 * (size_t) agg[k];
+        for (int i = 0; i < ndof[k]; i++) {
+            const float* p = P + 36 * (k * D + i);
+            unsigned mask = masks[k * D + i];
             sa_v4 s = {0, 0, 0, 0};  // one sum per candidate J: independent adds
-            for (int q = 0; q < 9; q++) {
-                if (!(mask >> q & 1)) continue;
-                const sa_real* xc = C->x + 4 * (size_t) (L->agg[k] + (q / 3 - 1) * C->pw + q % 3 - 1);
-                s += sa_load4(p + 4 * q) * sa_load4(xc);
+            while (mask) {
+                const int q = __builtin_ctz(mask);
+                mask &= mask - 1;
+                s += sa_load4(p + 4 * q) * sa_load4(own + around[q]);
             }
             x[i] += (s[0] + s[1]) + (s[2] + s[3]);
         }
@@ -337,21 +646,25 @@ static void sa_vcycle(const sa_hierarchy* H, size_t l) {
         return;
     }
     sa_level* C = (sa_level*) H->levels + l + 1;
-    if (D == 1) {
-        for (size_t k = 0; k < L->ncell; k++) L->x[L->cell[k]] = 0;
-    } else {
-        for (size_t k = 0; k < L->ncell; k++) {
-            sa_real* x = L->x + (size_t) L->cell[k] * D;
-            for (int i = 0; i < D; i++) x[i] = 0;
-        }
-    }
     const int pre = H->pre[l > 0], post = H->post[l > 0];
-    for (int i = 0; i < pre; i++) sa_sweep(H, L, 0);
     sa_task task = {.L = L, .C = C};
-    if (pre > 0) {
-        sa_run(H->pool, L->ncell, sa_residual_chunk, &task);
+    if (pre == 1) {
+        sa_presmooth(H, L);  // from x = 0, whatever x held
     } else {
-        memcpy(L->r, L->b, sizeof(sa_real) * L->ncell * D);
+        if (D == 1) {
+            for (size_t k = 0; k < L->ncell; k++) L->x[L->cell[k]] = 0;
+        } else {
+            for (size_t k = 0; k < L->ncell; k++) {
+                sa_real* x = L->x + (size_t) L->cell[k] * D;
+                for (int i = 0; i < D; i++) x[i] = 0;
+            }
+        }
+        for (int i = 0; i < pre; i++) sa_sweep(H, L, 0);
+        if (pre > 0) {
+            sa_run(H->pool, L->ncell, sa_residual_chunk, &task);
+        } else {
+            memcpy(L->r, L->b, sizeof(sa_real) * L->ncell * D);
+        }
     }
     // Restriction Pᵀ r, gathered per coarse cell.
     sa_task gather = {.L = C, .C = L};
@@ -495,24 +808,6 @@ static int sa_largest_eigenvalue(const sa_hierarchy* H, sa_level* L, double* lam
 // the setup's innermost loops.
 static inline int32_t sa_aggregate_row(int32_t d, int32_t pw) { return d >= pw - 1 ? 1 : (d <= 1 - pw ? -1 : 0); }
 
-// A pool task's body `name##_body` compiled twice: for any x86-64 (SSE2) and for AVX2, whose
-// 4-wide Double operations halve the instructions of the setup's 4-candidate loops;
-// `name##_for_cpu()` picks one at run time. FMA contraction is off in this file, so both
-// give the same sums bit for bit.
-#if defined(__x86_64__)
-#define SA_TWO_ISAS(name)                                                                                 \
-    static void name##_portable(void* context, size_t t, size_t worker) { name##_body(context, t, worker); } \
-    __attribute__((target("avx2"))) static void name##_avx2(void* context, size_t t, size_t worker) {      \
-        name##_body(context, t, worker);                                                                  \
-    }                                                                                                     \
-    static void (*name##_for_cpu(void))(void*, size_t, size_t) {                                          \
-        return mk_cpu_supports_avx2_fma() ? name##_avx2 : name##_portable;                                \
-    }
-#else
-#define SA_TWO_ISAS(name)                                                                                 \
-    static void name##_portable(void* context, size_t t, size_t worker) { name##_body(context, t, worker); } \
-    static void (*name##_for_cpu(void))(void*, size_t, size_t) { return name##_portable; }
-#endif
 
 // Aggregate q of a 3 × 3 (bit q of a P mask) as a position on a 5 × 5 ((q / 3)·5 + q % 3):
 // the 3 × 3's mask spread to the 5 × 5's bits.
@@ -1214,9 +1509,74 @@ int mk_f64_cf_sacg(mk_cf_mg_level* level, const float* colour, int block, double
     // level 0 took 21 and 20 iterations instead of 16 on the 1200×1800 benchmark, for more
     // CPU time; one side only on level 0 too, 32–33 (Docs/Quality.md).
     H->pre[0] = H->pre[1] = H->post[0] = H->post[1] = 1;
+    sa_split_taps(H);
     sa_setup setup = {.H = H, .top = level, .colour = colour, .block = block};
     const int iterations = mk_cf_fcg(level, x, tolerance, max_iterations, residual, sa_prepare, sa_precondition_or_diagonal, &setup);
     for (size_t l = 0; l < sa_max_levels; l++) sa_free_level(H->levels + l);
     free(H);
     return setup.failed ? -1 : iterations;
+}
+
+int mk_cf_sa_presmooth_check(mk_cf_mg_level* level, const float* colour, int block, double* worst) {
+    *worst = 0;
+    sa_hierarchy* H = calloc(1, sizeof(sa_hierarchy));
+    if (!H) return -1;
+    H->pool = level->system.pool;
+    H->threads = level->system.threads;
+    H->pre[0] = H->pre[1] = H->post[0] = H->post[1] = 1;
+    sa_split_taps(H);
+    sa_setup setup = {.H = H, .top = level, .colour = colour, .block = block < 3 ? 3 : (block > 5 ? 5 : block)};
+    sa_prepare(&setup);
+    int checked = setup.failed ? -1 : 0;
+    uint32_t seed = 12345;
+    for (size_t l = 0; checked >= 0 && l + 1 < H->count; l++) {
+        sa_level* L = H->levels + l;
+        const int D = L->D;
+        const size_t nd = L->ncell * (size_t) D;
+        sa_real* x_ref = malloc(sizeof(sa_real) * (nd + 1));
+        sa_real* r_ref = malloc(sizeof(sa_real) * (nd + 1));
+        if (!x_ref || !r_ref) {
+            free(x_ref); free(r_ref);
+            checked = -1;
+            break;
+        }
+        for (size_t k = 0; k < L->ncell; k++) {
+            for (int i = 0; i < D; i++) {
+                seed = seed * 1664525u + 1013904223u;
+                L->b[k * D + i] = i < L->ndof[k] ? (sa_real) ((double) (seed >> 8) / (1 << 23) - 1) : 0;
+            }
+        }
+        // The reference: x = 0, a full forward sweep, then r = b − A x.
+        for (size_t k = 0; k < L->ncell; k++) memset(L->x + (size_t) L->cell[k] * D, 0, sizeof(sa_real) * D);
+        sa_sweep(H, L, 0);
+        sa_task task = {.L = L};
+        sa_run(H->pool, L->ncell, sa_residual_chunk, &task);
+        for (size_t k = 0; k < L->ncell; k++) {
+            memcpy(x_ref + k * D, L->x + (size_t) L->cell[k] * D, sizeof(sa_real) * D);
+            memcpy(r_ref + k * D, L->r + k * D, sizeof(sa_real) * D);
+        }
+        // The split pass from an iterate of NaNs, which it must not read.
+        for (size_t k = 0; k < L->ncell; k++) {
+            for (int i = 0; i < D; i++) L->x[(size_t) L->cell[k] * D + i] = __builtin_nanf("");
+        }
+        sa_presmooth(H, L);
+        double x_scale = 0, r_scale = 0, x_err = 0, r_err = 0;
+        for (size_t k = 0; k < L->ncell; k++) {
+            for (int i = 0; i < D; i++) {
+                const double xs = L->x[(size_t) L->cell[k] * D + i], rs = L->r[k * D + i];
+                const double dx = __builtin_fabs(xs - x_ref[k * D + i]), dr = __builtin_fabs(rs - r_ref[k * D + i]);
+                x_scale = __builtin_fmax(x_scale, __builtin_fabs(x_ref[k * D + i]));
+                r_scale = __builtin_fmax(r_scale, __builtin_fabs(r_ref[k * D + i]));
+                x_err = dx == dx ? __builtin_fmax(x_err, dx) : __builtin_inf();
+                r_err = dr == dr ? __builtin_fmax(r_err, dr) : __builtin_inf();
+            }
+        }
+        const double e = __builtin_fmax(x_scale > 0 ? x_err / x_scale : x_err, r_scale > 0 ? r_err / r_scale : r_err);
+        if (e > *worst || e != e) *worst = e == e ? e : __builtin_inf();
+        free(x_ref); free(r_ref);
+        checked++;
+    }
+    for (size_t l = 0; l < sa_max_levels; l++) sa_free_level(H->levels + l);
+    free(H);
+    return checked;
 }

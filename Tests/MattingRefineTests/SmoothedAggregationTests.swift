@@ -138,18 +138,65 @@ import Testing
         #expect(worst <= 1e-5, "\(context): largest difference \(worst) of the diagonal")
     }
 
+    /// The cycle's pre-smoothing pass, split (each cell's update from the neighbours the
+    /// forward sweep has already updated, then the residual from the others:
+    /// `mk_cf_sa_presmooth_check`), gives the iterate and residual of the plain way (x = 0, a
+    /// full forward sweep, r = b − A x) on every level but the last, to Float rounding, and
+    /// never reads the iterate it starts from (NaNs there): on the real crop and on a seeded
+    /// random trimap, serially and on 3 threads.
+    @Test(arguments: [1, 3])
+    func splitPreSmoothingEqualsSweepThenResidual(threads: Int) throws {
+        let (image, trimap, _) = try MultigridSolverTests.inputs()
+        let pool = threads == 1 ? ThreadPool.serial : ThreadPool(threadCount: threads)
+        let random = SolverTests.testImage(150, 120, seed: 7), randomTrimap = SolverTests.randomTrimap(150, 120, seed: 5)
+        for (picture, map, name) in [(image, trimap, "real crop"), (random, randomTrimap, "random 150×120")] {
+            let isUnknown = map.knownValues.map { $0 == nil }
+            let planes = (0..<3).map { Plane(picture, channel: $0).data }
+            let (levels, worst) = try Self.presmoothCheck(planes, picture.width, picture.height, isUnknown, pool: pool)
+            #expect(levels >= 2, "\(name): \(levels) levels compared")
+            #expect(worst <= 1e-4, "\(name), \(threads) threads: largest difference \(worst)")
+        }
+    }
+
+    /// `mk_cf_sa_presmooth_check` on the Laplacian of `isUnknown` (blocks of 4 pixels).
+    static func presmoothCheck(
+        _ planes: [[Float]], _ w: Int, _ h: Int, _ isUnknown: [Bool], pool: ThreadPool
+    ) throws -> (levels: Int32, worst: Double) {
+        var worst = 0.0
+        let levels = try withLevelZero(planes, w, h, isUnknown, isa: .current, pool: pool) { level, L in
+            let colour = (0..<L.unknownCount).flatMap { k in (0..<3).map { planes[$0][Int(L.unknown[k])] } }
+            return mk_cf_sa_presmooth_check(&level, colour, 4, &worst)
+        }
+        return (levels, worst)
+    }
+
     /// Level 0's 25-point rows (`rows[25k + o]`) of the Laplacian on `isUnknown`, computed
     /// directly or probed, and the unknowns' pixel indices in that order.
     static func levelZeroRows(
         _ planes: [[Float]], _ w: Int, _ h: Int, _ isUnknown: [Bool], isa: RefineISA, pool: ThreadPool, probe: Bool
     ) throws -> (rows: [Float], unknown: [Int]) {
+        var rows: [Float] = [], unknown: [Int] = []
+        let done = try withLevelZero(planes, w, h, isUnknown, isa: isa, pool: pool) { level, L in
+            rows = [Float](repeating: .nan, count: 25 * L.unknownCount)
+            unknown = (0..<L.unknownCount).map { Int(L.unknown[$0]) }
+            return probe ? mk_cf_mg_probe_rows(&level, &rows) : mk_cf_mg_stencil_rows(&level, &rows)
+        }
+        #expect(done == 1)
+        return (rows, unknown)
+    }
+
+    /// `body` with the level-0 descriptor of the Laplacian on `isUnknown` (radius 1, ε 1e-7):
+    /// the fields mk_cf_mg_stencil_rows and mk_f64_cf_sacg's setup read, valid inside `body`.
+    static func withLevelZero(
+        _ planes: [[Float]], _ w: Int, _ h: Int, _ isUnknown: [Bool], isa: RefineISA, pool: ThreadPool,
+        _ body: (inout mk_cf_mg_level, MattingLaplacian) -> Int32
+    ) throws -> Int32 {
         let L = try MattingLaplacian.make(image: planes, width: w, height: h, isUnknown: isUnknown, radius: 1, epsilon: 1e-7, pool: pool, isa: isa)
-        let m = L.unknownCount, workers = pool.cPool == nil ? 1 : pool.threadCount
+        let workers = pool.cPool == nil ? 1 : pool.threadCount
         let stride = mk_cf_laplacian_scratch_count(Int32(MattingLaplacian.tileSize), 1)
         var scratch = [Double](repeating: 0, count: workers * stride), picture = [Double](repeating: 0, count: w * h)
-        var rows = [Float](repeating: .nan, count: 25 * m)
         let offsets = L.offsets
-        let done = scratch.withUnsafeMutableBufferPointer { scratch in
+        return scratch.withUnsafeMutableBufferPointer { scratch in
             picture.withUnsafeMutableBufferPointer { picture in
                 offsets.withUnsafeBufferPointer { offsets in
                     var level = mk_cf_mg_level()
@@ -160,14 +207,12 @@ import Testing
                         rhs: nil)
                     level.p = picture.baseAddress
                     level.n = w * h
-                    level.m = m
+                    level.m = L.unknownCount
                     level.padded_width = w + 4
-                    return probe ? mk_cf_mg_probe_rows(&level, &rows) : mk_cf_mg_stencil_rows(&level, &rows)
+                    return body(&level, L)
                 }
             }
         }
-        #expect(done == 1)
-        return (rows, (0..<m).map { Int(L.unknown[$0]) })
     }
 
     /// Stopped at the default tolerance (1e-3), the smoothed-aggregation loop ends far nearer the

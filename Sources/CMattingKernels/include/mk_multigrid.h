@@ -145,6 +145,15 @@ int mk_cf_mg_stencil_rows(const mk_cf_mg_level* fine, float* rows);
 int mk_f64_cf_sacg(mk_cf_mg_level* level, const float* colour, int block, double* x, double tolerance,
                    int max_iterations, double* residual);
 
+/// For tests: builds mk_f64_cf_sacg's hierarchy on `level` (as mk_f64_cf_sacg, which needs
+/// the same fields) and, on every level but the last, from a seeded right-hand side, compares
+/// the cycle's pre-smoothing pass (the forward sweep from x = 0 on the neighbours already
+/// updated, then the residual from the others) with a full forward sweep from x = 0 followed
+/// by r = b − A x. `worst`: the largest difference of x or r, relative to the largest |x| or
+/// |r| of the reference on that level (infinity when the pass produced a NaN). Returns the
+/// levels compared, −1 when out of memory.
+int mk_cf_sa_presmooth_check(mk_cf_mg_level* level, const float* colour, int block, double* worst);
+
 #ifdef __cplusplus
 }
 #endif
