@@ -232,7 +232,7 @@ struct MultigridHierarchy {
                 tiles: L.tiles, tile_count: L.tileCount, offsets: offsets, unknown: UnsafePointer(L.unknown),
                 kernel: L.kernel, scratch: scratch, scratch_stride: scratchStride, pool: pool.cPool, threads: workers,
                 on_iteration: nil, on_iteration_context: nil,
-                extra_product: nil, extra_context: nil, extra_diagonal: nil, rhs: nil)
+                extra_product: nil, extra_context: nil, extra_diagonal: nil, extra_is_diagonal: 0, rhs: nil)
             // The second level's Galerkin operator (PᵀAP of the finest level), built by the C loop.
             var galerkinStorage: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int32>, Int)?
             if l == 1, galerkin, m > 0 {

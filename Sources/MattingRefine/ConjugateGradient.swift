@@ -47,7 +47,7 @@ enum ConjugateGradient {
                     kernel: L.kernel, scratch: scratch, scratch_stride: scratchStride, pool: pool.cPool, threads: workers,
                     on_iteration: IterationMonitor.callback,
                     on_iteration_context: monitor.context,
-                    extra_product: nil, extra_context: nil, extra_diagonal: nil, rhs: nil)
+                    extra_product: nil, extra_context: nil, extra_diagonal: nil, extra_is_diagonal: 0, rhs: nil)
                 return withUnsafeMutablePointer(to: &system) { system in
                     ExtraOperator.attaching(extra, to: system) {
                         mk_f64_cf_pcg(
@@ -75,11 +75,18 @@ final class ExtraOperator {
     let diagonal: [Double]
     /// `c` on the unknowns.
     let rhs: [Double]
+    /// True when `E` is its diagonal alone: the smoothed-aggregation loop then builds its
+    /// hierarchy on `L + E` (the known-to-unknown term alone: 15 iterations instead of 49 at
+    /// 1200×1800), not on `L` alone. With off-diagonal terms it stays on `L`, which converged
+    /// in fewer iterations there (Docs/Quality.md, "ku-fast").
+    let isDiagonal: Bool
 
-    init(diagonal: [Double], rhs: [Double], product: @escaping (UnsafePointer<Double>, UnsafeMutablePointer<Double>) -> Void) {
+    init(diagonal: [Double], rhs: [Double], isDiagonal: Bool = false,
+         product: @escaping (UnsafePointer<Double>, UnsafeMutablePointer<Double>) -> Void) {
         self.product = product
         self.diagonal = diagonal
         self.rhs = rhs
+        self.isDiagonal = isDiagonal
     }
 
     /// Runs `body` with `system`'s extra operator, diagonal and right-hand side set to `extra`'s
@@ -92,11 +99,13 @@ final class ExtraOperator {
                 system.pointee.extra_product = callback
                 system.pointee.extra_context = Unmanaged.passUnretained(extra).toOpaque()
                 system.pointee.extra_diagonal = diagonal.baseAddress
+                system.pointee.extra_is_diagonal = extra.isDiagonal ? 1 : 0
                 system.pointee.rhs = rhs.baseAddress
                 defer {
                     system.pointee.extra_product = nil
                     system.pointee.extra_context = nil
                     system.pointee.extra_diagonal = nil
+                    system.pointee.extra_is_diagonal = 0
                     system.pointee.rhs = nil
                 }
                 return body()

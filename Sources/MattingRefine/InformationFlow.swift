@@ -510,7 +510,7 @@ extension InformationFlowOperator {
     /// gives the same bits), their diagonal and right-hand side.
     func extraOperator(pool: ThreadPool) -> ExtraOperator {
         let scratch = ScratchVector(count: m)
-        return ExtraOperator(diagonal: diagonal(), rhs: rhs) { p, out in
+        return ExtraOperator(diagonal: diagonal(), rhs: rhs, isDiagonal: mixtureWeight == 0 && intraWeight == 0) { p, out in
             addProduct(p, into: out, y: scratch.pointer, pool: pool)
         }
     }

@@ -103,6 +103,30 @@ import Testing
         #expect(2 * saIterations < jacobiIterations, "\(saIterations) against \(jacobiIterations)")
     }
 
+    /// The known-to-unknown term alone adds only a diagonal, which smoothed aggregation builds
+    /// into its hierarchy (`ExtraOperator.isDiagonal`): the solve then takes about the closed
+    /// form's own iterations, not a multiple of them (on a hierarchy of `L` alone it took 3×
+    /// at 1200×1800), and still reaches the Jacobi loop's answer.
+    @Test func knownToUnknownAloneIsSeenByTheHierarchy() throws {
+        let (image, trimap, _) = try MultigridSolverTests.inputs()
+        var solver = Self.informationFlowSolver(tolerance: 1e-6)
+        solver.informationFlow?.colourMixture = 0
+        solver.informationFlow?.intraUnknown = 0
+        solver.informationFlow?.usesKnownToUnknown = true
+        var multigrid = solver
+        multigrid.preconditioner = .multigrid
+        let sa = try multigrid.solve(image, trimap: trimap)
+        let jacobi = try solver.solve(image, trimap: trimap)
+        var plain = multigrid
+        plain.informationFlow = nil
+        let closedForm = try plain.solve(image, trimap: trimap)
+        #expect(sa.statistics.usedKnownToUnknown == true && sa.statistics.levels[0].residual <= 1e-6)
+        let worst = zip(sa.alpha.packedComponents, jacobi.alpha.packedComponents).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst <= 1e-4, "largest difference \(worst)")
+        let (withTerm, alone) = (sa.statistics.levels[0].iterations, closedForm.statistics.levels[0].iterations)
+        #expect(withTerm <= alone + alone / 4, "\(withTerm) iterations with the term, \(alone) without")
+    }
+
     /// One, two and three threads give the same bits (the terms' product per row; Jacobi: the
     /// loop's sums per tile, then over tiles in order; smoothed aggregation: serial sums).
     @Test(arguments: ClosedFormMatting.Preconditioner.allCases)

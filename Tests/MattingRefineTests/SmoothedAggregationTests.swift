@@ -204,7 +204,7 @@ import Testing
                         tiles: L.tiles, tile_count: L.tileCount, offsets: offsets.baseAddress, unknown: UnsafePointer(L.unknown),
                         kernel: L.kernel, scratch: scratch.baseAddress, scratch_stride: stride, pool: pool.cPool, threads: workers,
                         on_iteration: nil, on_iteration_context: nil, extra_product: nil, extra_context: nil, extra_diagonal: nil,
-                        rhs: nil)
+                        extra_is_diagonal: 0, rhs: nil)
                     level.p = picture.baseAddress
                     level.n = w * h
                     level.m = L.unknownCount

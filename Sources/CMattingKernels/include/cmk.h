@@ -191,6 +191,9 @@ typedef struct mk_cf_system {
     /// E's diagonal on the unknowns (m doubles), added to the Jacobi preconditioner's (and to
     /// mk_f64_cf_sacg's fallback diagonal); NULL: none.
     const double* extra_diagonal;
+    /// Nonzero when E is its diagonal alone (no off-diagonal entries): mk_f64_cf_sacg then builds
+    /// its hierarchy on L + E, not on L alone. 0 with no extra operator.
+    int extra_is_diagonal;
     /// A right-hand side c on the unknowns (m doubles): the solve is then
     /// A_UU x_U = c − A_UK x_K. NULL: c = 0.
     const double* rhs;
