@@ -41,7 +41,7 @@ public struct MatteArguments: ParsableArguments {
     @Flag(help: "Solve the alpha with the information-flow terms (Aksoy et al. 2017) added to the closed form: crisper strands and fur on the measured composites, but about 11× the solver's CPU time (at 1200×1800 with a trimap). Default: off.")
     public var informationFlow = false
 
-    @Option(help: "How far the alpha solver goes: exact (the closed-form energy's minimiser, as pymatting's estimate_alpha_cf; about 1.3× the whole run's time, more on wide bands) or fast (stopped early). Default: exact with --trimap; fast on the model path and with --studio.")
+    @Option(help: "How far the alpha solver goes: exact (the closed-form energy's minimiser, as pymatting's estimate_alpha_cf; a little slower than fast on a trimap's band, much slower on wide soft bands; Docs/Benchmarks.md) or fast (stopped early). Default: exact with --trimap; fast on the model path and with --studio.")
     public var solver: SolverAccuracy?
 
     @Flag(inversion: .prefixedNo, help: "Model path: widen the trimap's unknown band where the edge looks like hair (soft network alpha over a broad zone, fine texture along the edge), narrow elsewhere. Default: off.")

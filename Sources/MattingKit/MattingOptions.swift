@@ -62,8 +62,8 @@ public struct MattingOptions: Sendable, Hashable, Codable {
     /// How far the alpha solver goes: ``SolverAccuracy/fast`` runs ``refiner``'s `solver` as it
     /// is (by default Jacobi-preconditioned, stopped at a relative residual of 1e-3);
     /// ``SolverAccuracy/exact`` runs it to the exact minimiser of the closed-form energy
-    /// (`ClosedFormMatting.solvedExactly`: multigrid, 1e-6), about 1.5× the solver's CPU time
-    /// (1.1–1.3× a whole `matte --trimap` run at 1200×1800 and 4000×3000: Docs/Quality.md).
+    /// (`ClosedFormMatting.solvedExactly`: multigrid, 1e-6), a little more CPU time than
+    /// `.fast` on a trimap's band and much more on a wide, soft one (figures: Docs/Benchmarks.md).
     ///
     /// `nil` (the default) chooses by input: a caller's trimap gets `.exact` (its unknown band
     /// is the caller's, often wide, and on real photos with real ground truth the exact
