@@ -38,7 +38,7 @@ public struct MatteArguments: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Model path: run the selfie model again on a head-and-shoulders square around each person the pose or face detector finds and blend its mask in (raising alpha only, feathered to the square's edge). Default: off.")
     public var personCrops: Bool?
 
-    @Flag(help: "Solve the alpha with the information-flow terms (Aksoy et al. 2017) added to the closed form: crisper strands and fur on the measured composites, but about 11× the solver's CPU time (at 1200×1800 with a trimap). Default: off.")
+    @Flag(help: "Solve the alpha with the information-flow terms (Aksoy et al. 2017) added to the closed form: a closer matte on the repository's items with a true alpha (composites, real cut-outs), but many times the solver's CPU time; Docs/Quality.md. Default: off.")
     public var informationFlow = false
 
     @Option(help: "How far the alpha solver goes: exact (the closed-form energy's minimiser, as pymatting's estimate_alpha_cf; a little slower than fast on a trimap's band, much slower on wide soft bands; Docs/Benchmarks.md) or fast (stopped early). Default: exact with --trimap; fast on the model path and with --studio.")

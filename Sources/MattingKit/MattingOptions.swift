@@ -111,12 +111,12 @@ public struct MattingOptions: Sendable, Hashable, Codable {
     /// to the closed-form energy, on every path; `nil` (the default) solves the closed form
     /// alone. Another name for ``refiner``'s `solver.informationFlow`: setting either sets both.
     ///
-    /// On the project's two composites with a true alpha the terms lowered SAD, MSE and
-    /// gradient error against the exact closed form (thin strands the closed form loses come
-    /// back), but the solve costs about 11 times the CPU time of the default one at 1200×1800
-    /// with a trimap, most of it finding each unknown pixel's nearest neighbours (figures in
-    /// Docs/Quality.md). Off by default for that cost and because the evidence is two
-    /// generated alphas.
+    /// On the project's items with a true alpha — two composites with generated alphas and four
+    /// made from real cut-outs (a group of children, a tree) — the terms lowered SAD, MSE and
+    /// gradient error against the exact closed form (thin strands and holes the closed form
+    /// fills come back), but the solve costs many times the CPU time of the default one with a
+    /// trimap, most of it finding each unknown pixel's nearest neighbours (figures in
+    /// Docs/Quality.md). Off by default for that cost.
     ///
     /// ```swift
     /// var options = MattingOptions()
