@@ -1501,7 +1501,8 @@ int mk_f64_cf_sacg(mk_cf_mg_level* level, const float* colour, int block, double
     if (level->m == 0) return 0;
     if (block < 3) block = 3;
     if (block > 5) block = 5;  // the 5 × 5 coarse stencil needs aggregates of 3 to 5 (the file's comment)
-    // The fallback's diagonal is the system's, E's included (the hierarchy is L's alone).
+    // The fallback's diagonal is the system's, E's included (the hierarchy is L's alone unless
+    // E is only a diagonal: sa_prepare).
     const double* extra_diagonal = level->system.extra_diagonal;
     for (size_t k = 0; k < level->m; k++) {
         const double dk = extra_diagonal ? level->diagonal[k] + extra_diagonal[k] : level->diagonal[k];

@@ -319,7 +319,9 @@ extension ClosedFormMatting {
     /// ``solveSmoothedAggregation(_:statistics:pool:block:checksGalerkin:)``'s attempt; nil when its
     /// hierarchy does not fit in memory (everything it allocated released on return). With
     /// ``informationFlow`` set it solves the terms' system `(L + E)_UU x = c − (L + E)_UK x_K`,
-    /// the hierarchy built on `L` alone preconditioning it (Docs/Quality.md, branch `ifm-sa`).
+    /// the hierarchy built on `L` alone preconditioning it (Docs/Quality.md, branch `ifm-sa`),
+    /// or on `L + E` when `E` is only a diagonal (`ExtraOperator.isDiagonal`: the
+    /// known-to-unknown term alone).
     func solveSmoothedAggregationOnce(
         _ finest: Level, statistics: inout Statistics, pool: ThreadPool, block: Int, checksGalerkin: Bool = false
     ) throws -> [Float]? {

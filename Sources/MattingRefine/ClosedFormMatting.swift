@@ -66,9 +66,10 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
         /// here to reach a tolerance of 1e-6 within ``ClosedFormMatting/maxIterations`` on large
         /// pictures. With ``ClosedFormMatting/informationFlow`` set, the terms' solve (finest
         /// level only) is preconditioned by smoothed aggregation built on the matting Laplacian
-        /// alone: 81 iterations to 1e-6 at 1200×1800 where Jacobi takes 216 after its coarser
-        /// levels, for about the same CPU time (Docs/Quality.md); with windows wider than
-        /// radius 1 the Jacobi loop runs instead.
+        /// alone (with the known-to-unknown term alone, a diagonal, on the Laplacian plus it):
+        /// 81 iterations to 1e-6 at 1200×1800 where Jacobi takes 216 after its coarser levels,
+        /// for about the same CPU time (Docs/Quality.md); with windows wider than radius 1 the
+        /// Jacobi loop runs instead.
         case multigrid
     }
 
@@ -193,7 +194,7 @@ public struct ClosedFormMatting: Sendable, Hashable, Codable {
             guess: initialAlpha.map { Plane($0).data })
         var statistics = Statistics()
         // The information-flow terms with `multigrid`: flexible CG preconditioned by smoothed
-        // aggregation built on `L` alone, on the finest level only (Docs/Quality.md, branch
+        // aggregation built on `L` alone (`L + E` for a diagonal `E`), on the finest level only (Docs/Quality.md, branch
         // `ifm-sa`: started from the coarser levels' answer it took no fewer iterations), unless
         // the windows are wider than radius 1 or its hierarchy does not fit in memory; the
         // Jacobi loop over the pyramid otherwise.

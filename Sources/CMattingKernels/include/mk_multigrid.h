@@ -141,7 +141,8 @@ int mk_cf_mg_stencil_rows(const mk_cf_mg_level* fine, float* rows);
 /// thread count. Returns −1 when out of memory (the iterate is then what the loop reached
 /// with the diagonal as preconditioner). With the system's extra operator (the
 /// information-flow terms) it solves (L + E)_UU x_U = c − (L + E)_UK x_K, the hierarchy
-/// built on L alone, the fallback diagonal L's plus `extra_diagonal`.
+/// built on L alone (on L + E when the system's `extra_is_diagonal` says E is its diagonal),
+/// the fallback diagonal L's plus `extra_diagonal`.
 int mk_f64_cf_sacg(mk_cf_mg_level* level, const float* colour, int block, double* x, double tolerance,
                    int max_iterations, double* residual);
 
