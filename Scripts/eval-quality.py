@@ -13,7 +13,7 @@ A set is a folder with one sub-folder per item, as make-quality-set.py writes:
     image.png     the photo (RGB)
     alpha.png     the reference alpha (8- or 16-bit gray; or alpha.npy, float 0..1)
     trimap.png    optional; 0 background, 255 foreground, anything else unknown
-    item.json     optional; {"kind": "real" | "composite" | "cutout" | "synthetic" | "people", "reference": "..."}
+    item.json     optional; {"kind": "real" | "composite" | "cutout" | "synthetic" | "people" | "people-cutout", "reference": "..."}
 
 The command is a template; placeholders: {image}, {trimap}, {alpha} (where the command must
 write its alpha: an 8- or 16-bit gray PNG; or raw little-endian Float32 at {alpha}.f32, as
@@ -196,7 +196,7 @@ def main():
     parser.add_argument("--set", default=default_set_dir(), help="the set's folder (default: the cache)")
     parser.add_argument("--command", help="command template (see the module doc); default: this checkout's matte")
     parser.add_argument("--no-trimap", action="store_true", help="do not pass trimaps to matte (the model path)")
-    parser.add_argument("--kind", choices=["real", "composite", "cutout", "synthetic", "people"], help="only items of this kind")
+    parser.add_argument("--kind", choices=["real", "composite", "cutout", "synthetic", "people", "people-cutout"], help="only items of this kind")
     parser.add_argument("--require-trimap", action="store_true", help="only items with a trimap")
     parser.add_argument("--items", nargs="*", help="only these items")
     parser.add_argument("--label", default=None, help="a name for this run in the output")
@@ -225,7 +225,9 @@ def main():
     print("# SAD and Grad and Conn: sums over the unknown region ÷ 1000, alpha 0..1; "
           "MSE×1e3: mean over the unknown region × 1000; IoU at 0.5 over the picture")
     names = ["SAD", "MSE×1e3", "Grad", "Conn", "IoU"]
-    print(f"{'item':<28} {'kind':<9} " + " ".join(f"{n:>8}" for n in names) + f" {'seconds':>8}")
+    nw = max([28] + [len(i["name"]) for i in items])  # column widths: the longest name and kind
+    kw = max([9] + [len(i["kind"]) for i in items])
+    print(f"{'item':<{nw}} {'kind':<{kw}} " + " ".join(f"{n:>8}" for n in names) + f" {'seconds':>8}")
     results = []
     work = args.keep or tempfile.mkdtemp(prefix="eval-quality-")
     os.makedirs(work, exist_ok=True)
@@ -244,7 +246,7 @@ def main():
         done = subprocess.run(command, shell=True, capture_output=True, text=True)
         seconds = time.perf_counter() - start
         if done.returncode != 0:
-            print(f"{item['name']:<28} FAILED ({done.returncode}): {done.stderr.strip()[-300:]}")
+            print(f"{item['name']:<{nw}} FAILED ({done.returncode}): {done.stderr.strip()[-300:]}")
             continue
         target = read_alpha(item["reference"])
         if not os.path.exists(alpha_path) and os.path.exists(alpha_path + ".f32"):
@@ -254,17 +256,17 @@ def main():
             pred = read_alpha(alpha_path)
         tri = read_trimap(item["trimap"]) if item["trimap"] else None
         if pred.shape != target.shape:
-            print(f"{item['name']:<28} FAILED: alpha {pred.shape} vs reference {target.shape}")
+            print(f"{item['name']:<{nw}} FAILED: alpha {pred.shape} vs reference {target.shape}")
             continue
         m = metrics(pred, target, tri)
         results.append({"item": item["name"], "kind": item["kind"], "seconds": seconds, **m})
-        print(f"{item['name']:<28} {item['kind']:<9} " + " ".join(f"{m[n]:8.4f}" for n in names) + f" {seconds:8.2f}")
-    for kind in ("real", "composite", "cutout", "synthetic", "people", None):
+        print(f"{item['name']:<{nw}} {item['kind']:<{kw}} " + " ".join(f"{m[n]:8.4f}" for n in names) + f" {seconds:8.2f}")
+    for kind in ("real", "composite", "cutout", "synthetic", "people", "people-cutout", None):
         chosen = [r for r in results if kind is None or r["kind"] == kind]
         if not chosen:
             continue
         means = {n: statistics.fmean(r[n] for r in chosen) for n in names}
-        print(f"{'mean ' + (kind or 'all') + f' ({len(chosen)})':<38} "
+        print(f"{'mean ' + (kind or 'all') + f' ({len(chosen)})':<{nw + kw + 1}} "
               + " ".join(f"{means[n]:8.4f}" for n in names))
     if args.json:
         with open(args.json, "w") as f:

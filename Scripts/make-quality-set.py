@@ -13,6 +13,9 @@ the cache), checks the archive's and every photo's SHA-256, and writes per item:
     image.npy 0..255, trimap.npy, and alpha-true.npy + foreground-true.npy or alpha-ref.npy)
 People items (kind "people", for the model path, scored by IoU) carry a hand-checked person
 mask committed in Scripts/quality-set/ (how each was made: the manifest's "reference").
+People cut-out items (kind "people-cutout", for the model path too) are a real cut-out of people
+blended over real photos in several frames; their reference is the cut-out's own alpha (alpha.png),
+the truth, so they also score the matte's edges, which the hand-checked masks cannot.
 Real photos have no ground truth: their reference is pymatting's exact closed-form alpha
 (`estimate_alpha_cf`, defaults) on the item's trimap, which scores a solver's distance
 from the closed-form minimiser, not its distance from the true matte. Composites (real
@@ -147,6 +150,43 @@ def write_people_item(folder, image8, reference, info):
         json.dump(info, f, indent=1)
 
 
+def write_people_cutouts(item, source, archive, files, out, wanted):
+    """The model path on real people with their true alpha: the item's cut-out blended over
+    each background in each frame (the manifest's "about"), written as people items whose
+    reference is the cut-out's own 8-bit alpha (so exact). Returns the names written."""
+    rgba = read_member(archive, item["cutout"], source["files"][item["cutout"]], "RGBA")
+    h, w = rgba.shape[:2]
+    alpha = rgba[..., 3].astype(np.float64) / 255
+    fg = rgba[..., :3].astype(np.float64) / 255
+    written = []
+    for background, member in item["backgrounds"].items():
+        for frame, aspect in item["frames"].items():
+            name = f"{item['name']}-{background}-{frame}"
+            if wanted and item["name"] not in wanted and name not in wanted:
+                continue
+            if aspect is None:
+                fh, fw = h, w
+            elif aspect >= w / h:
+                fh, fw = h, round(h * aspect)
+            else:
+                fh, fw = round(w / aspect), w
+            a = np.zeros((fh, fw))
+            f = np.zeros((fh, fw, 3))
+            x0, y0 = (fw - w) // 2, fh - h  # bottom centre: the frame cuts them where the cut-out does
+            a[y0:, x0:x0 + w] = alpha
+            f[y0:, x0:x0 + w] = fg
+            image = a[..., None] * f + (1 - a[..., None]) * resized(files[member], fh, fw)
+            image8 = np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
+            reference = np.clip(np.round(a * 255), 0, 255).astype(np.uint8)
+            info = {"kind": item["kind"], "reference": item["reference"], "licence": item["licence"],
+                    "source": f"{source['spec']}: {item['cutout']} (alpha and F) over {member} (B), "
+                              f"frame {frame} ({fw}x{fh})"}
+            write_people_item(os.path.join(out, name), image8, reference, info)
+            written.append(name)
+            print(f"{name:<36} {fw}x{fh}  people {np.mean(reference >= 128) * 100:5.1f} %  (truth)")
+    return written
+
+
 def write_item(folder, image8, trimap, alpha, info, foreground=None):
     os.makedirs(os.path.join(folder, "npy"), exist_ok=True)
     Image.fromarray(image8).save(os.path.join(folder, "image.png"))
@@ -183,7 +223,13 @@ def main():
             files[member] = read_member(wheels[key], member, want)
     versions = f"pymatting {pymatting.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}"
     for item in manifest["items"]:
-        if args.items and item["name"] not in args.items:
+        expands = item["kind"] == "people-cutout"  # one entry, many items: NAME-BACKGROUND-FRAME
+        if args.items and item["name"] not in args.items and not (
+                expands and any(n.startswith(item["name"] + "-") for n in args.items)):
+            continue
+        if expands:
+            write_people_cutouts(item, manifest["sources"][item["source"]], wheels[item["source"]], files,
+                                 args.out, args.items)
             continue
         folder = os.path.join(args.out, item["name"])
         info = {k: item[k] for k in ("kind", "reference", "licence")}
