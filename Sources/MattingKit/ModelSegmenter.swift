@@ -52,10 +52,10 @@ public struct ModelSegmenter: Sendable {
     }
     private var wideStorage: WideVariant?
 
-    /// Width ÷ height from which ``wideVariant`` is used (default 1.7: between 5:3, where the
-    /// two selfie models are level on the development set, and 16:9, where the landscape one
-    /// is better on every item).
-    public var wideAspectRatio = 1.7
+    /// Width ÷ height from which ``wideVariant`` is used (default 1.6, 16:10: between 3:2, where
+    /// the square selfie model is the better one on the development set, and the cut-out's own
+    /// 1.62 and 5:3, where the landscape one is better on most items; Docs/Quality.md).
+    public var wideAspectRatio = 1.6
 
     /// The segmenter that handles a photo of this size: ``wideVariant`` for a wide photo,
     /// otherwise this one.

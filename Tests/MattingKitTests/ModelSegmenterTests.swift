@@ -337,26 +337,26 @@ struct ModelSegmenterSelfieTests {
         #expect(alpha.packedComponents == byHand.floats.map { min(max($0, 0), 1) })
     }
 
-    /// Photos at least 1.7 times as wide as tall go to the landscape model (256×144), narrower
+    /// Photos at least 1.6 times as wide as tall go to the landscape model (256×144), narrower
     /// ones to the square model, through the segmenter and through a `Matter` alike.
     @Test func widePhotosGoToTheLandscapeModel() async throws {
         let segmenter = try ModelSegmenter.defaultModel()
         let landscape = try #require(segmenter.wideVariant)
         #expect(landscape.configuration == .selfieLandscape && landscape.declaredSize == .init(width: 256, height: 144))
-        #expect(landscape.fileName == DefaultModel.landscapeFileName && segmenter.wideAspectRatio == 1.7)
+        #expect(landscape.fileName == DefaultModel.landscapeFileName && segmenter.wideAspectRatio == 1.6)
         var square = segmenter
         square.wideVariant = nil
         let pool = ThreadPool(threadCount: 2)
 
-        let wide = SyntheticComposite(width: 340, height: 200).image
-        #expect(segmenter.segmenter(forWidth: 340, height: 200).fileName == DefaultModel.landscapeFileName)
+        let wide = SyntheticComposite(width: 320, height: 200).image
+        #expect(segmenter.segmenter(forWidth: 320, height: 200).fileName == DefaultModel.landscapeFileName)
         let wideAlpha = try segmenter.coarseAlpha(for: wide, pool: pool)
         #expect(wideAlpha.width == 256 && wideAlpha.height == 144)
         #expect(wideAlpha == (try landscape.coarseAlpha(for: wide, pool: pool)))
         #expect((try square.coarseAlpha(for: wide, pool: pool)).height == 256)
 
-        let narrower = SyntheticComposite(width: 339, height: 200).image
-        #expect(segmenter.segmenter(forWidth: 339, height: 200).fileName == DefaultModel.fileName)
+        let narrower = SyntheticComposite(width: 319, height: 200).image
+        #expect(segmenter.segmenter(forWidth: 319, height: 200).fileName == DefaultModel.fileName)
         #expect(try segmenter.coarseAlpha(for: narrower, pool: pool) == (try square.coarseAlpha(for: narrower, pool: pool)))
 
         let options = MattingOptions()
