@@ -27,7 +27,8 @@ struct MatteCommand: AsyncParsableCommand {
             model's mattes and degrade a trimap's), product with --studio. --alpha-threshold, --erode and \
             --feather override the preset. \
             The alpha solver likewise: with --trimap it runs to the exact minimiser of the closed-form \
-            energy (--solver exact, about 1.5× the solver's time), elsewhere it stops early (--solver fast). \
+            energy (--solver exact, a little slower than fast: Docs/Benchmarks.md), elsewhere it stops early \
+            (--solver fast). \
             --preview writes a contact sheet: photo, matte, cut-out on a checkerboard, cut-out on \
             --background, each panel scaled so its longer side is at most 512 px.
             """)
