@@ -582,39 +582,52 @@ static void sa_restrict_chunk(void* context, size_t t, size_t worker) {
 
 // The restriction's lists: per coarse cell, the 3 × 3 aggregates around it (dy, then dx,
 // ascending), in each the fine unknowns (by cell, then unknown) whose P row reaches the coarse
-// cell, i.e. whose mask has the bit q of the cell seen from that aggregate. Returns 0 when out
+// cell, i.e. whose mask has the bit q of the cell seen from that aggregate. Built by scattering
+// each fine unknown to the lists of its mask's coarse cells (counted first): list (c, a) only
+// gets the unknowns of one aggregate, and they come in its members' order. Returns 0 when out
 // of memory.
 static int sa_restriction_lists(sa_level* F, const sa_level* C) {
     const int D = F->D;
-    F->restrict_start = malloc(sizeof(size_t) * (9 * C->ncell + 1));
-    if (!F->restrict_start) return 0;
-    size_t count = 0;
+    const size_t slots = 9 * C->ncell;
+    ptrdiff_t around[9];  // aggregate q's padded index less the fine unknown's own
+    for (int q = 0; q < 9; q++) around[q] = (ptrdiff_t) (q / 3 - 1) * C->pw + q % 3 - 1;
+    F->restrict_start = calloc(slots + 1, sizeof(size_t));
+    size_t* fill = malloc(sizeof(size_t) * (slots + 1));
+    if (!F->restrict_start || !fill) {
+        free(fill);
+        return 0;
+    }
+    // c seen from aggregate q of a fine unknown is that aggregate's neighbour 8 − q.
     for (int pass = 0; pass < 2; pass++) {
-        count = 0;
-        for (size_t c = 0; c < C->ncell; c++) {
-            for (int dy = -1; dy <= 1; dy++) {
-                for (int dx = -1; dx <= 1; dx++) {
-                    const size_t g = (size_t) (C->cell[c] + dy * C->pw + dx);
-                    const int q = (1 - dy) * 3 + 1 - dx;  // c seen from aggregate g
-                    if (pass == 0) F->restrict_start[9 * c + (dy + 1) * 3 + dx + 1] = count;
-                    for (size_t s = F->agg_start[g]; s < F->agg_start[g + 1]; s++) {
-                        const size_t k = (size_t) F->members[s];
-                        for (int i = 0; i < F->ndof[k]; i++) {
-                            const size_t u = k * D + i;
-                            if (!(F->mask[u] >> q & 1)) continue;
-                            if (pass == 1) F->restrict_list[count] = (int32_t) u;
-                            count++;
-                        }
+        for (size_t s = 0; s < F->ncell; s++) {
+            const size_t k = (size_t) F->members[s];
+            const int32_t* map = C->map + F->agg[k];
+            for (int i = 0; i < F->ndof[k]; i++) {
+                const size_t u = k * D + i;
+                for (unsigned m = F->mask[u]; m; m &= m - 1) {
+                    const int q = __builtin_ctz(m);
+                    const int32_t c = map[around[q]];
+                    if (c < 0) continue;
+                    const size_t slot = 9 * (size_t) c + 8 - q;
+                    if (pass == 0) {
+                        F->restrict_start[slot + 1]++;
+                    } else {
+                        F->restrict_list[fill[slot]++] = (int32_t) u;
                     }
                 }
             }
         }
         if (pass == 0) {
-            F->restrict_start[9 * C->ncell] = count;
-            F->restrict_list = malloc(sizeof(int32_t) * (count ? count : 1));
-            if (!F->restrict_list) return 0;
+            for (size_t e = 0; e < slots; e++) F->restrict_start[e + 1] += F->restrict_start[e];
+            memcpy(fill, F->restrict_start, sizeof(size_t) * (slots + 1));
+            F->restrict_list = malloc(sizeof(int32_t) * (F->restrict_start[slots] ? F->restrict_start[slots] : 1));
+            if (!F->restrict_list) {
+                free(fill);
+                return 0;
+            }
         }
     }
+    free(fill);
     return 1;
 }
 
@@ -732,23 +745,35 @@ static int sa_permute(void* array, size_t size, const int32_t* perm, size_t coun
     return 1;
 }
 
-// A power iteration's step on a chunk of cells: r = −A x, and the chunk's partial sums of
-// xᵀA x, xᵀD x and |D⁻¹A x|² (each in cell order) into task->sums + 3t.
+// A power iteration's step on a chunk of cells: r = −A x (as 0 − A x: the residual with b = 0),
+// and the chunk's partial sums (each in cell order) of |D⁻¹A x|² into task->sums + 3t and,
+// when task->phase is set (the step whose estimate is kept), of xᵀA x and xᵀD x too.
 static void sa_power_chunk(void* context, size_t t, size_t worker) {
+    (void) worker;
     sa_task* task = context;
-    sa_residual_chunk(context, t, worker);
     const sa_level* L = task->L;
-    const int D = L->D;
+    const int D = L->D, both = task->phase;
     const size_t k1 = (t + 1) * task->chunk < L->ncell ? (t + 1) * task->chunk : L->ncell;
+    const sa_real zero = 0;
     double xax = 0, xdx = 0, norm = 0;
     for (size_t k = t * task->chunk; k < k1; k++) {
+        sa_real ax[4];
+        if (D == 1) {
+            ax[0] = sa_row1(L, k);
+        } else {
+            sa_row4(L, k, 0, ax);
+        }
         for (int i = 0; i < D; i++) {
             const size_t u = k * D + i;
-            const double xi = L->x[(size_t) L->cell[k] * D + i];
-            const double dr = (double) L->invdiag[u] * L->r[u];
-            xax -= xi * L->r[u];
-            xdx += L->invdiag[u] > 0 ? xi * xi / L->invdiag[u] : 0;
+            const sa_real r = zero - ax[i];
+            L->r[u] = r;
+            const double dr = (double) L->invdiag[u] * r;
             norm += dr * dr;
+            if (both) {
+                const double xi = L->x[(size_t) L->cell[k] * D + i];
+                xax -= xi * r;
+                xdx += L->invdiag[u] > 0 ? xi * xi / L->invdiag[u] : 0;
+            }
         }
     }
     task->sums[3 * t] = xax;
@@ -771,7 +796,9 @@ static void sa_power_scale_chunk(void* context, size_t t, size_t worker) {
 // D⁻¹A's largest eigenvalue on level L: power iterations from a fixed start, the products
 // and dot products on the pool (per-chunk partial sums added in chunk order: chunks are a
 // fixed number of cells, so the estimate does not depend on the thread count), into
-// *lambda. Returns 0 when out of memory.
+// *lambda: the Rayleigh quotient xᵀA x / xᵀD x of the last step's x (xᵀA x and xᵀD x are
+// summed on that step only, and its x is not scaled: it is zeroed after). Returns 0 when
+// out of memory.
 static int sa_largest_eigenvalue(const sa_hierarchy* H, sa_level* L, double* lambda) {
     const int D = L->D;
     const size_t chunks = (L->ncell + sa_chunk_of(L) - 1) / sa_chunk_of(L);
@@ -784,18 +811,26 @@ static int sa_largest_eigenvalue(const sa_hierarchy* H, sa_level* L, double* lam
             L->x[(size_t) L->cell[k] * D + i] = L->invdiag[u] > 0 ? (sa_real) ((double) ((u * 2654435761u) % 1000) / 1000.0 - 0.5) : 0;
         }
     }
-    memset(L->b, 0, sizeof(sa_real) * L->ncell * D);
     for (int it = 0; it < sa_power_iterations; it++) {
-        sa_task task = {.L = L, .sums = sums};
+        const int last = it + 1 == sa_power_iterations;
+        sa_task task = {.L = L, .sums = sums, .phase = last};
         sa_run(H->pool, L->ncell, sa_power_chunk, &task);
-        double xax = 0, xdx = 0, norm = 0;
-        for (size_t t = 0; t < chunks; t++) {
-            xax += sums[3 * t];
-            xdx += sums[3 * t + 1];
-            norm += sums[3 * t + 2];
+        double norm = 0;
+        for (size_t t = 0; t < chunks; t++) norm += sums[3 * t + 2];
+        const int stop = last || !(norm > 0);
+        if (stop && !last) {
+            task.phase = 1;  // stopping early: this step's estimate is kept
+            sa_run(H->pool, L->ncell, sa_power_chunk, &task);
         }
-        *lambda = xdx > 0 ? xax / xdx : 0;
-        if (!(norm > 0)) break;
+        if (stop) {
+            double xax = 0, xdx = 0;
+            for (size_t t = 0; t < chunks; t++) {
+                xax += sums[3 * t];
+                xdx += sums[3 * t + 1];
+            }
+            *lambda = xdx > 0 ? xax / xdx : 0;
+            break;
+        }
         task.scale = 1 / __builtin_sqrt(norm);
         sa_run(H->pool, L->ncell, sa_power_scale_chunk, &task);
     }
@@ -1082,47 +1117,95 @@ typedef struct sa_smooth_state {
     const sa_level* C;
     const double* tentative;  // per fine unknown, its 4 candidates' weights on its aggregate
     double omega;
+    int a;                    // F's cells an aggregate is wide
     size_t chunk;             // fine cells per task
 } sa_smooth_state;
+
+// Row u's 36 entries as Float into P, and its mask (the aggregates with a nonzero entry).
+static inline __attribute__((always_inline)) void sa_store_p_row(sa_level* F, size_t u, const double* p) {
+    float* out = F->P + 36 * u;
+    unsigned mask = 0;
+    for (int q = 0; q < 9; q++) {
+        int nonzero = 0;
+        for (int J = 0; J < 4; J++) {
+            out[4 * q + J] = (float) p[4 * q + J];
+            nonzero |= out[4 * q + J] != 0;
+        }
+        mask |= (unsigned) nonzero << q;
+    }
+    F->mask[u] = (uint16_t) mask;
+}
 
 // Rows of the smoothed prolongation P = (I − ω D⁻¹A) P_tent for fine cells chunk·t ..<
 // chunk·(t + 1) (each row written by its own cell's task: any thread order); row u on the
 // 3 × 3 aggregates around u's own (A reaches 2 cells, at most one aggregate over), and its mask.
+// Each entry gets, neighbour by neighbour in stencil order and within a neighbour unknown by
+// unknown, p −= (ω d_u a)·t (A's zero entries skipped). A neighbour's aggregate q comes from a
+// table by the cell's place (x mod a, y mod a) in its a × a aggregate (the row step
+// agg[kn] − agg[k] gives the same), and on the levels of four unknowns a neighbour cell is
+// looked up once for all of them.
 static inline __attribute__((always_inline)) void sa_smooth_chunk_body(void* context, size_t t, size_t worker) {
     (void) worker;
     const sa_smooth_state* st = context;
     sa_level* F = st->F;
     const double* tentative = st->tentative;
     const double omega = st->omega;
-    const int D = F->D;
-    const int32_t pwc = st->C->pw;
+    const int D = F->D, aw = st->a;
     const size_t k1 = (t + 1) * st->chunk < F->ncell ? (t + 1) * st->chunk : F->ncell;
+    unsigned char around[25][25];  // [place][o]: neighbour o's aggregate's q on the 3 × 3
+    for (int phase = 0; phase < aw * aw; phase++) {
+        for (int o = 0; o < 25; o++) {
+            const int dx = (phase % aw + o % 5 - 2 + aw) / aw - 1, dy = (phase / aw + o / 5 - 2 + aw) / aw - 1;
+            around[phase][o] = (unsigned char) ((dy + 1) * 3 + dx + 1);
+        }
+    }
+    const int32_t* offset = F->offset;
     for (size_t k = t * st->chunk; k < k1; k++) {
-        const int32_t ak = F->agg[k];
-        for (int i = 0; i < F->ndof[k]; i++) {
+        const int32_t x = F->cell[k] % F->pw - 2, y = F->cell[k] / F->pw - 2;
+        const unsigned char* qo = around[(y % aw) * aw + x % aw];
+        const int32_t* map = F->map + F->cell[k];
+        if (D == 1) {
+            const float* row = F->A + 25 * k;
             double p[36] = {0};
-            for (int J = 0; J < 4; J++) p[16 + J] = tentative[4 * (k * D + i) + J];
-            const double w = omega * F->invdiag[k * D + i];
+            for (int J = 0; J < 4; J++) p[16 + J] = tentative[4 * k + J];
+            const double w = omega * F->invdiag[k];
             for (int o = 0; o < 25; o++) {
-                const int32_t kn = F->map[F->cell[k] + F->offset[o]];
+                const int32_t kn = map[offset[o]];
                 if (kn < 0) continue;
-                const int32_t d = F->agg[kn] - ak;  // dy·pwc + dx, |dx|, |dy| ≤ 1
-                const int32_t dy = sa_aggregate_row(d, pwc), dx = d - dy * pwc;
-                const int q = (dy + 1) * 3 + dx + 1;
-                for (int j = 0; j < F->ndof[kn]; j++) {
-                    const double av = sa_entry(F, k, o, i, j);
+                const double av = row[o];
+                if (av == 0) continue;
+                const double wa = w * av;
+                const double* tn = tentative + 4 * (size_t) kn;
+                double* pq = p + 4 * qo[o];
+                for (int J = 0; J < 4; J++) pq[J] -= wa * tn[J];
+            }
+            sa_store_p_row(F, k, p);
+            continue;
+        }
+        const int nd = F->ndof[k];
+        double p[4][36] = {{0}};
+        double w[4];
+        for (int i = 0; i < nd; i++) {
+            for (int J = 0; J < 4; J++) p[i][16 + J] = tentative[4 * (k * D + i) + J];
+            w[i] = omega * F->invdiag[k * D + i];
+        }
+        for (int o = 0; o < 25; o++) {
+            const int32_t kn = map[offset[o]];
+            if (kn < 0) continue;
+            const float* block = F->A + (size_t) 400 * k + (size_t) 16 * o;  // [j][i]
+            const int q = qo[o], ndn = F->ndof[kn];
+            for (int i = 0; i < nd; i++) {
+                double* pq = p[i] + 4 * q;
+                for (int j = 0; j < ndn; j++) {
+                    const double av = block[4 * j + i];
                     if (av == 0) continue;
-                    for (int J = 0; J < 4; J++) p[4 * q + J] -= w * av * tentative[4 * ((size_t) kn * D + j) + J];
+                    const double wa = w[i] * av;
+                    const double* tn = tentative + 4 * ((size_t) kn * D + j);
+                    for (int J = 0; J < 4; J++) pq[J] -= wa * tn[J];
                 }
             }
-            const size_t u = k * D + i;
-            unsigned mask = 0;
-            for (int e = 0; e < 36; e++) {
-                F->P[36 * u + e] = (float) p[e];
-                if (F->P[36 * u + e] != 0) mask |= 1u << (e / 4);
-            }
-            F->mask[u] = (uint16_t) mask;
         }
+        for (int i = 0; i < nd; i++) sa_store_p_row(F, k * D + i, p[i]);
     }
 }
 
@@ -1236,7 +1319,7 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
         return 0;
     }
     const double omega = 4 / (3 * lambda);
-    sa_smooth_state smooth = {.F = F, .C = C, .tentative = tentative, .omega = omega, .chunk = sa_chunk_of(F)};
+    sa_smooth_state smooth = {.F = F, .C = C, .tentative = tentative, .omega = omega, .a = a, .chunk = sa_chunk_of(F)};
     const size_t chunks = (F->ncell + smooth.chunk - 1) / smooth.chunk;
     void (*smooth_chunk)(void*, size_t, size_t) = sa_smooth_chunk_for_cpu();
     if (H->pool && chunks > 1) {
