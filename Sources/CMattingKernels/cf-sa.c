@@ -29,6 +29,7 @@
 #include "cmk.h"
 #include "cmk_threadpool.h"
 #include "mk_multigrid.h"
+#include "mk-two-isas.h"
 
 #pragma clang fp contract(off)
 
@@ -149,24 +150,9 @@ static inline sa_v4 sa_load4(const float* p) {
     return v;
 }
 
-// A pool task's body `name##_body` compiled twice: for any x86-64 (SSE2) and for AVX2, whose
-// 4-wide Double operations halve the instructions of the setup's 4-candidate loops;
-// `name##_for_cpu()` picks one at run time. FMA contraction is off in this file, so both
-// give the same sums bit for bit.
-#if defined(__x86_64__)
-#define SA_TWO_ISAS(name)                                                                                 \
-    static void name##_portable(void* context, size_t t, size_t worker) { name##_body(context, t, worker); } \
-    __attribute__((target("avx2"))) static void name##_avx2(void* context, size_t t, size_t worker) {      \
-        name##_body(context, t, worker);                                                                  \
-    }                                                                                                     \
-    static void (*name##_for_cpu(void))(void*, size_t, size_t) {                                          \
-        return mk_cpu_supports_avx2_fma() ? name##_avx2 : name##_portable;                                \
-    }
-#else
-#define SA_TWO_ISAS(name)                                                                                 \
-    static void name##_portable(void* context, size_t t, size_t worker) { name##_body(context, t, worker); } \
-    static void (*name##_for_cpu(void))(void*, size_t, size_t) { return name##_portable; }
-#endif
+// A pool task's body compiled for SSE2 and for AVX2 (mk-two-isas.h): the AVX2 copies' 4-wide
+// Double operations halve the instructions of the setup's 4-candidate loops.
+#define SA_TWO_ISAS(name) MK_TWO_ISAS(name)
 
 // Eight floats: two columns of a 4 × 4 block (sa_block_step).
 typedef float sa_v8 __attribute__((vector_size(32), aligned(4)));
