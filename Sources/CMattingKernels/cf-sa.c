@@ -734,7 +734,7 @@ static int sa_permute(void* array, size_t size, const int32_t* perm, size_t coun
 // A power iteration's step on a chunk of cells: r = −A x (as 0 − A x: the residual with b = 0),
 // and the chunk's partial sums (each in cell order) of |D⁻¹A x|² into task->sums + 3t and,
 // when task->phase is set (the step whose estimate is kept), of xᵀA x and xᵀD x too.
-static void sa_power_chunk(void* context, size_t t, size_t worker) {
+static inline __attribute__((always_inline)) void sa_power_chunk_body(void* context, size_t t, size_t worker) {
     (void) worker;
     sa_task* task = context;
     const sa_level* L = task->L;
@@ -767,8 +767,10 @@ static void sa_power_chunk(void* context, size_t t, size_t worker) {
     task->sums[3 * t + 2] = norm;
 }
 
+SA_TWO_ISAS(sa_power_chunk)
+
 // x = D⁻¹A x / |D⁻¹A x| (r holds −A x) on a chunk of cells.
-static void sa_power_scale_chunk(void* context, size_t t, size_t worker) {
+static inline __attribute__((always_inline)) void sa_power_scale_chunk_body(void* context, size_t t, size_t worker) {
     (void) worker;
     const sa_task* task = context;
     const sa_level* L = task->L;
@@ -778,6 +780,8 @@ static void sa_power_scale_chunk(void* context, size_t t, size_t worker) {
         for (int i = 0; i < D; i++) L->x[(size_t) L->cell[k] * D + i] = (sa_real) (-(double) L->invdiag[k * D + i] * L->r[k * D + i] * task->scale);
     }
 }
+
+SA_TWO_ISAS(sa_power_scale_chunk)
 
 // D⁻¹A's largest eigenvalue on level L: power iterations from a fixed start, the products
 // and dot products on the pool (per-chunk partial sums added in chunk order: chunks are a
@@ -791,6 +795,8 @@ static int sa_largest_eigenvalue(const sa_hierarchy* H, sa_level* L, double* lam
     double* sums = malloc(sizeof(double) * 3 * (chunks ? chunks : 1));
     if (!sums) return 0;
     *lambda = 0;
+    void (*power)(void*, size_t, size_t) = sa_power_chunk_for_cpu();
+    void (*scale)(void*, size_t, size_t) = sa_power_scale_chunk_for_cpu();
     for (size_t k = 0; k < L->ncell; k++) {
         for (int i = 0; i < D; i++) {
             const size_t u = k * D + i;
@@ -800,13 +806,13 @@ static int sa_largest_eigenvalue(const sa_hierarchy* H, sa_level* L, double* lam
     for (int it = 0; it < sa_power_iterations; it++) {
         const int last = it + 1 == sa_power_iterations;
         sa_task task = {.L = L, .sums = sums, .phase = last};
-        sa_run(H->pool, L->ncell, sa_power_chunk, &task);
+        sa_run(H->pool, L->ncell, power, &task);
         double norm = 0;
         for (size_t t = 0; t < chunks; t++) norm += sums[3 * t + 2];
         const int stop = last || !(norm > 0);
         if (stop && !last) {
             task.phase = 1;  // stopping early: this step's estimate is kept
-            sa_run(H->pool, L->ncell, sa_power_chunk, &task);
+            sa_run(H->pool, L->ncell, power, &task);
         }
         if (stop) {
             double xax = 0, xdx = 0;
@@ -818,7 +824,7 @@ static int sa_largest_eigenvalue(const sa_hierarchy* H, sa_level* L, double* lam
             break;
         }
         task.scale = 1 / __builtin_sqrt(norm);
-        sa_run(H->pool, L->ncell, sa_power_scale_chunk, &task);
+        sa_run(H->pool, L->ncell, scale, &task);
     }
     free(sums);
     for (size_t k = 0; k < L->ncell; k++) memset(L->x + (size_t) L->cell[k] * D, 0, sizeof(sa_real) * D);
