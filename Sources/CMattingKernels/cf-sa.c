@@ -1128,11 +1128,14 @@ static inline __attribute__((always_inline)) void sa_store_p_row(sa_level* F, si
     F->mask[u] = (uint16_t) mask;
 }
 
+// Four doubles (a P row's entries on one aggregate), from any address.
+typedef double sa_d4 __attribute__((vector_size(32), aligned(8)));
+
 // Rows of the smoothed prolongation P = (I − ω D⁻¹A) P_tent for fine cells chunk·t ..<
 // chunk·(t + 1) (each row written by its own cell's task: any thread order); row u on the
 // 3 × 3 aggregates around u's own (A reaches 2 cells, at most one aggregate over), and its mask.
 // Each entry gets, neighbour by neighbour in stencil order and within a neighbour unknown by
-// unknown, p −= (ω d_u a)·t (A's zero entries skipped). A neighbour's aggregate q comes from a
+// unknown, p −= (ω d_u a)·t (on level 0, A's zero entries skipped). A neighbour's aggregate q comes from a
 // table by the cell's place (x mod a, y mod a) in its a × a aggregate (the row step
 // agg[kn] − agg[k] gives the same), and on the levels of four unknowns a neighbour cell is
 // looked up once for all of them.
@@ -1174,9 +1177,13 @@ static inline __attribute__((always_inline)) void sa_smooth_chunk_body(void* con
             sa_store_p_row(F, k, p);
             continue;
         }
+        // Four unknowns: per neighbour cell, its block's 16 terms into the four rows' entries
+        // of its aggregate, held 4-wide; unknowns past either cell's ndof have a 0 weight w, a
+        // 0 block entry or a 0 tentative row, whose terms are signed zeros (no sum changes), so
+        // all 4 × 4 are added, and A's zero entries too.
         const int nd = F->ndof[k];
         double p[4][36] = {{0}};
-        double w[4];
+        double w[4] = {0, 0, 0, 0};
         for (int i = 0; i < nd; i++) {
             for (int J = 0; J < 4; J++) p[i][16 + J] = tentative[4 * (k * D + i) + J];
             w[i] = omega * F->invdiag[k * D + i];
@@ -1185,17 +1192,15 @@ static inline __attribute__((always_inline)) void sa_smooth_chunk_body(void* con
             const int32_t kn = map[offset[o]];
             if (kn < 0) continue;
             const float* block = F->A + (size_t) 400 * k + (size_t) 16 * o;  // [j][i]
-            const int q = qo[o], ndn = F->ndof[kn];
-            for (int i = 0; i < nd; i++) {
-                double* pq = p[i] + 4 * q;
-                for (int j = 0; j < ndn; j++) {
-                    const double av = block[4 * j + i];
-                    if (av == 0) continue;
-                    const double wa = w[i] * av;
-                    const double* tn = tentative + 4 * ((size_t) kn * D + j);
-                    for (int J = 0; J < 4; J++) pq[J] -= wa * tn[J];
-                }
+            const int q = qo[o];
+            sa_d4 acc[4];
+            for (int i = 0; i < 4; i++) memcpy(&acc[i], p[i] + 4 * q, sizeof(sa_d4));
+            for (int j = 0; j < 4; j++) {
+                sa_d4 tn;
+                memcpy(&tn, tentative + 4 * ((size_t) kn * D + j), sizeof(sa_d4));
+                for (int i = 0; i < 4; i++) acc[i] -= (w[i] * (double) block[4 * j + i]) * tn;
             }
+            for (int i = 0; i < 4; i++) memcpy(p[i] + 4 * q, &acc[i], sizeof(sa_d4));
         }
         for (int i = 0; i < nd; i++) sa_store_p_row(F, k * D + i, p[i]);
     }
