@@ -731,18 +731,16 @@ static int sa_permute(void* array, size_t size, const int32_t* perm, size_t coun
     return 1;
 }
 
-// A power iteration's step on a chunk of cells: r = −A x (as 0 − A x: the residual with b = 0),
-// and the chunk's partial sums (each in cell order) of |D⁻¹A x|² into task->sums + 3t and,
-// when task->phase is set (the step whose estimate is kept), of xᵀA x and xᵀD x too.
-static inline __attribute__((always_inline)) void sa_power_chunk_body(void* context, size_t t, size_t worker) {
-    (void) worker;
-    sa_task* task = context;
-    const sa_level* L = task->L;
-    const int D = L->D, both = task->phase;
-    const size_t k1 = (t + 1) * task->chunk < L->ncell ? (t + 1) * task->chunk : L->ncell;
+// A power iteration's step on cells k0 ..< k1 of a level of D unknowns a cell (a constant at
+// each call): r = −A x (as 0 − A x: the residual with b = 0), and the cells' sums (each in
+// cell order) of |D⁻¹A x|² into sums[2] and, when `both` is set (the step whose estimate is
+// kept), of xᵀA x and xᵀD x into sums[0], sums[1].
+static inline __attribute__((always_inline)) void sa_power_cells(const sa_level* L, size_t k0, size_t k1, int D, int both, double sums[3]) {
     const sa_real zero = 0;
+    const sa_real* restrict invdiag = L->invdiag;
+    sa_real* restrict r = L->r;
     double xax = 0, xdx = 0, norm = 0;
-    for (size_t k = t * task->chunk; k < k1; k++) {
+    for (size_t k = k0; k < k1; k++) {
         sa_real ax[4];
         if (D == 1) {
             ax[0] = sa_row1(L, k);
@@ -751,20 +749,40 @@ static inline __attribute__((always_inline)) void sa_power_chunk_body(void* cont
         }
         for (int i = 0; i < D; i++) {
             const size_t u = k * D + i;
-            const sa_real r = zero - ax[i];
-            L->r[u] = r;
-            const double dr = (double) L->invdiag[u] * r;
+            const sa_real ru = zero - ax[i];
+            r[u] = ru;
+            const double dr = (double) invdiag[u] * ru;
             norm += dr * dr;
             if (both) {
                 const double xi = L->x[(size_t) L->cell[k] * D + i];
-                xax -= xi * r;
-                xdx += L->invdiag[u] > 0 ? xi * xi / L->invdiag[u] : 0;
+                xax -= xi * ru;
+                xdx += invdiag[u] > 0 ? xi * xi / invdiag[u] : 0;
             }
         }
     }
-    task->sums[3 * t] = xax;
-    task->sums[3 * t + 1] = xdx;
-    task->sums[3 * t + 2] = norm;
+    sums[0] = xax;
+    sums[1] = xdx;
+    sums[2] = norm;
+}
+
+// sa_power_cells on task t's chunk, its sums into task->sums + 3t; task->phase: `both`.
+static inline __attribute__((always_inline)) void sa_power_chunk_body(void* context, size_t t, size_t worker) {
+    (void) worker;
+    sa_task* task = context;
+    const sa_level* L = task->L;
+    const size_t k0 = t * task->chunk, k1 = (t + 1) * task->chunk < L->ncell ? (t + 1) * task->chunk : L->ncell;
+    double* sums = task->sums + 3 * t;
+    if (L->D == 1) {
+        if (task->phase) {
+            sa_power_cells(L, k0, k1, 1, 1, sums);
+        } else {
+            sa_power_cells(L, k0, k1, 1, 0, sums);
+        }
+    } else if (task->phase) {
+        sa_power_cells(L, k0, k1, 4, 1, sums);
+    } else {
+        sa_power_cells(L, k0, k1, 4, 0, sums);
+    }
 }
 
 SA_TWO_ISAS(sa_power_chunk)
@@ -774,10 +792,18 @@ static inline __attribute__((always_inline)) void sa_power_scale_chunk_body(void
     (void) worker;
     const sa_task* task = context;
     const sa_level* L = task->L;
-    const int D = L->D;
     const size_t k1 = (t + 1) * task->chunk < L->ncell ? (t + 1) * task->chunk : L->ncell;
+    const sa_real* restrict invdiag = L->invdiag;
+    const sa_real* restrict r = L->r;
+    const int32_t* restrict cell = L->cell;
+    sa_real* restrict x = L->x;
+    const double scale = task->scale;
+    if (L->D == 1) {
+        for (size_t k = t * task->chunk; k < k1; k++) x[cell[k]] = (sa_real) (-(double) invdiag[k] * r[k] * scale);
+        return;
+    }
     for (size_t k = t * task->chunk; k < k1; k++) {
-        for (int i = 0; i < D; i++) L->x[(size_t) L->cell[k] * D + i] = (sa_real) (-(double) L->invdiag[k * D + i] * L->r[k * D + i] * task->scale);
+        for (int i = 0; i < 4; i++) x[4 * (size_t) cell[k] + i] = (sa_real) (-(double) invdiag[4 * k + i] * r[4 * k + i] * scale);
     }
 }
 
