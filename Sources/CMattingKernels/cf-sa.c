@@ -875,17 +875,22 @@ static const unsigned char sa_q5[9] = {0, 1, 2, 5, 6, 7, 10, 11, 12};  // q's po
 // (the table sa_galerkin_row_body builds); spread[m] = sa_spread(m).
 static inline __attribute__((always_inline)) unsigned sa_ap_row1(const sa_level* F, size_t k, const signed char* shift,
                                                                    const unsigned* spread, double* ap) {
-    const int32_t* map = F->map + F->cell[k];
-    const float* row = F->A + 25 * k;
+    // (The level's arrays in locals: the stores to ap would otherwise reload them.)
+    const int32_t* restrict map = F->map + F->cell[k];
+    const int32_t* restrict offset = F->offset;
+    const float* restrict row = F->A + 25 * k;
+    const uint16_t* restrict mask = F->mask;
+    const float* restrict P = F->P;
     unsigned reach = 0;
+#pragma clang loop unroll(full)  // (unrolled: no loop counter or index arithmetic)
     for (int o = 0; o < 25; o++) {
-        const int32_t kn = map[F->offset[o]];
+        const int32_t kn = map[offset[o]];
         if (kn < 0) continue;
         const double a = row[o];
         if (a == 0) continue;
-        const unsigned m = F->mask[kn];
+        const unsigned m = mask[kn];
         reach |= spread[m] << shift[o];
-        const float* p = F->P + 36 * (size_t) kn;
+        const float* p = P + 36 * (size_t) kn;
         double* t = ap + 4 * shift[o];
         // Row by row of the 3 × 3, all three aggregates of a row that has any (P is 0 outside
         // its mask: those terms are signed zeros, which change no sum).
