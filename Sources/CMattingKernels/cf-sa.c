@@ -101,6 +101,8 @@ typedef struct sa_hierarchy {
     struct mk_threadpool* pool;
     size_t threads;       // the pool's workers (per-worker scratch)
     int pre[2], post[2];  // sweeps before / after the coarse correction: level 0, below
+    int checks;             // test hook (mk_cf_mg_level.checks_galerkin): sa_coarsen checks P too
+    double smooth_error;    // the largest sa_smooth_error over the levels (checks only; −1: out of memory)
 } sa_hierarchy;
 
 // A[cell k, unknown i; its neighbour o, unknown j].
@@ -1239,10 +1241,52 @@ static inline __attribute__((always_inline)) void sa_smooth_chunk_body(void* con
 
 SA_TWO_ISAS(sa_smooth_chunk)
 
+// Test hook (mk_cf_mg_level.checks_galerkin): F's smoothed prolongation against its rows
+// computed the plain way, (I − ω D⁻¹A) P_tent row by row — per fine unknown, per stencil
+// neighbour (its aggregate from the row step of the aggregates' padded indices), per unknown
+// of it, every term into a Double row of 36, then rounded to Float. Returns the largest
+// |P − reference| relative to the row's largest reference entry; a mask that is not the
+// reference row's nonzero aggregates counts as 1.
+static double sa_smooth_error(const sa_level* F, const sa_level* C, const double* tentative, double omega) {
+    const int D = F->D;
+    double worst = 0;
+    for (size_t k = 0; k < F->ncell; k++) {
+        for (int i = 0; i < F->ndof[k]; i++) {
+            const size_t u = k * D + i;
+            double p[36] = {0};
+            for (int J = 0; J < 4; J++) p[16 + J] = tentative[4 * u + J];
+            const double w = omega * F->invdiag[u];
+            for (int o = 0; o < 25; o++) {
+                const int32_t kn = F->map[F->cell[k] + sa_offset(F, o)];
+                if (kn < 0) continue;
+                const int32_t d = F->agg[kn] - F->agg[k];
+                const int32_t dy = sa_aggregate_row(d, C->pw), dx = d - dy * C->pw;
+                const int q = (dy + 1) * 3 + dx + 1;
+                for (int j = 0; j < F->ndof[kn]; j++) {
+                    const double av = sa_entry(F, k, o, i, j);
+                    for (int J = 0; J < 4; J++) p[4 * q + J] -= w * av * tentative[4 * ((size_t) kn * D + j) + J];
+                }
+            }
+            double scale = 0, diff = 0;
+            unsigned mask = 0;
+            for (int e = 0; e < 36; e++) {
+                const float ref = (float) p[e];
+                if (ref != 0) mask |= 1u << (e / 4);
+                scale = __builtin_fmax(scale, __builtin_fabs(ref));
+                const double de = __builtin_fabs((double) F->P[36 * u + e] - ref);
+                diff = de == de ? __builtin_fmax(diff, de) : __builtin_inf();
+            }
+            const double relative = mask != F->mask[u] ? 1 : (scale > 0 ? diff / scale : diff);
+            if (!(relative <= worst)) worst = relative;  // (a NaN counts)
+        }
+    }
+    return worst;
+}
+
 // Level C from level F with aggregates of a × a cells: the tentative prolongation (the
 // candidates orthonormalised per aggregate), smoothed by one damped-Jacobi step of F's
 // operator, and C's operator PᵀAP. Returns 0 when out of memory.
-static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
+static int sa_coarsen(sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
     const int D = F->D;
     C->w = (F->w + a - 1) / a;
     C->h = (F->h + a - 1) / a;
@@ -1354,6 +1398,10 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
         mk_threadpool_run(H->pool, chunks, smooth_chunk, &smooth);
     } else {
         for (size_t t = 0; t < chunks; t++) smooth_chunk(&smooth, t, 0);
+    }
+    if (H->checks) {
+        const double e = sa_smooth_error(F, C, tentative, omega);
+        if (!(e <= H->smooth_error)) H->smooth_error = e;
     }
     free(tentative);
     // C's operator PᵀAP and the sweeps' inverses, one coarse row of cells per task.
@@ -1570,6 +1618,8 @@ static void sa_prepare(void* context) {
         return;
     }
     H->count = 1;
+    H->checks = top->checks_galerkin;
+    H->smooth_error = 0;
     while (H->count < sa_max_levels) {
         sa_level* F = H->levels + H->count - 1;
         size_t unknowns = 0;
@@ -1594,6 +1644,7 @@ static void sa_prepare(void* context) {
             }
             if (!(e <= top->galerkin_error)) top->galerkin_error = e;
         }
+        if (!(H->smooth_error <= top->galerkin_error)) top->galerkin_error = H->smooth_error;
     }
 }
 
