@@ -1298,10 +1298,7 @@ static int sa_coarsen(sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
     size_t* start = calloc(C->padded + 1, sizeof(size_t));
     int32_t* members = malloc(sizeof(int32_t) * (F->ncell ? F->ncell : 1));
     double* tentative = calloc(nf * 4 + 1, sizeof(double));
-    C->cell = malloc(sizeof(int32_t) * (C->padded));
-    C->ndof = malloc(C->padded);
-    C->B = calloc(C->padded * 16, sizeof(double));
-    if (!F->agg || !start || !members || !tentative || !C->cell || !C->ndof || !C->B) {
+    if (!F->agg || !start || !members || !tentative) {
         free(start); free(members); free(tentative);
         return 0;
     }
@@ -1310,7 +1307,18 @@ static int sa_coarsen(sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
         F->agg[k] = (y / a + 2) * C->pw + x / a + 2;
         start[F->agg[k] + 1]++;
     }
-    for (size_t i = 0; i < C->padded; i++) start[i + 1] += start[i];
+    size_t aggregates = 0;  // with members: C's cells are some of them
+    for (size_t i = 0; i < C->padded; i++) {
+        aggregates += start[i + 1] > 0;
+        start[i + 1] += start[i];
+    }
+    C->cell = malloc(sizeof(int32_t) * (aggregates + 1));
+    C->ndof = malloc(aggregates + 1);
+    C->B = calloc((aggregates + 1) * 16, sizeof(double));
+    if (!C->cell || !C->ndof || !C->B) {
+        free(start); free(members); free(tentative);
+        return 0;
+    }
     {
         size_t* fill = malloc(sizeof(size_t) * (C->padded + 1));
         if (!fill) {
