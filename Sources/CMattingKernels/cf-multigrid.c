@@ -27,6 +27,7 @@
 #include "cmk.h"
 #include "cmk_threadpool.h"
 #include "mk_multigrid.h"
+#include "mk-two-isas.h"
 
 #pragma clang fp contract(off)
 
@@ -268,7 +269,7 @@ typedef struct mk_cf_mg_stencil_state {
 // `stats` (0 for windows not inside the picture, so they add nothing; their count is left
 // out by vx, vy), μ_k is recomputed from its colour (the 5 × 5 pixels around i). Entries
 // at known pixels and outside the picture are 0, as the probed rows' are.
-static void mk_cf_mg_stencil_tile(void* context, size_t t, size_t worker) {
+static inline __attribute__((always_inline)) void mk_cf_mg_stencil_tile_body(void* context, size_t t, size_t worker) {
     (void) worker;
     const mk_cf_mg_stencil_state* st = context;
     const mk_cf_tile* tile = st->system->tiles + t;
@@ -353,6 +354,9 @@ static void mk_cf_mg_stencil_tile(void* context, size_t t, size_t worker) {
     }
 }
 
+// (Compiled for SSE2 and AVX2: the same rows, in about half the instructions on AVX2.)
+MK_TWO_ISAS(mk_cf_mg_stencil_tile)
+
 int mk_cf_mg_stencil_rows(const mk_cf_mg_level* fine, float* rows) {
     const mk_cf_system* s = &fine->system;
     for (size_t t = 0; t < s->tile_count; t++) {
@@ -366,10 +370,11 @@ int mk_cf_mg_stencil_rows(const mk_cf_mg_level* fine, float* rows) {
         is_unknown[(i / W + 2) * mw + i % W + 2] = 1;
     }
     mk_cf_mg_stencil_state st = {.system = s, .is_unknown = is_unknown, .rows = rows};
+    void (*tile)(void*, size_t, size_t) = mk_cf_mg_stencil_tile_for_cpu();
     if (s->pool) {
-        mk_threadpool_run(s->pool, s->tile_count, mk_cf_mg_stencil_tile, &st);
+        mk_threadpool_run(s->pool, s->tile_count, tile, &st);
     } else {
-        for (size_t t = 0; t < s->tile_count; t++) mk_cf_mg_stencil_tile(&st, t, 0);
+        for (size_t t = 0; t < s->tile_count; t++) tile(&st, t, 0);
     }
     free(is_unknown);
     return 1;

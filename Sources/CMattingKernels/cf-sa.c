@@ -29,6 +29,7 @@
 #include "cmk.h"
 #include "cmk_threadpool.h"
 #include "mk_multigrid.h"
+#include "mk-two-isas.h"
 
 #pragma clang fp contract(off)
 
@@ -100,6 +101,8 @@ typedef struct sa_hierarchy {
     struct mk_threadpool* pool;
     size_t threads;       // the pool's workers (per-worker scratch)
     int pre[2], post[2];  // sweeps before / after the coarse correction: level 0, below
+    int checks;             // test hook (mk_cf_mg_level.checks_galerkin): sa_coarsen checks P too
+    double smooth_error;    // the largest sa_smooth_error over the levels (checks only; −1: out of memory)
 } sa_hierarchy;
 
 // A[cell k, unknown i; its neighbour o, unknown j].
@@ -149,24 +152,9 @@ static inline sa_v4 sa_load4(const float* p) {
     return v;
 }
 
-// A pool task's body `name##_body` compiled twice: for any x86-64 (SSE2) and for AVX2, whose
-// 4-wide Double operations halve the instructions of the setup's 4-candidate loops;
-// `name##_for_cpu()` picks one at run time. FMA contraction is off in this file, so both
-// give the same sums bit for bit.
-#if defined(__x86_64__)
-#define SA_TWO_ISAS(name)                                                                                 \
-    static void name##_portable(void* context, size_t t, size_t worker) { name##_body(context, t, worker); } \
-    __attribute__((target("avx2"))) static void name##_avx2(void* context, size_t t, size_t worker) {      \
-        name##_body(context, t, worker);                                                                  \
-    }                                                                                                     \
-    static void (*name##_for_cpu(void))(void*, size_t, size_t) {                                          \
-        return mk_cpu_supports_avx2_fma() ? name##_avx2 : name##_portable;                                \
-    }
-#else
-#define SA_TWO_ISAS(name)                                                                                 \
-    static void name##_portable(void* context, size_t t, size_t worker) { name##_body(context, t, worker); } \
-    static void (*name##_for_cpu(void))(void*, size_t, size_t) { return name##_portable; }
-#endif
+// A pool task's body compiled for SSE2 and for AVX2 (mk-two-isas.h): the AVX2 copies' 4-wide
+// Double operations halve the instructions of the setup's 4-candidate loops.
+#define SA_TWO_ISAS(name) MK_TWO_ISAS(name)
 
 // Eight floats: two columns of a 4 × 4 block (sa_block_step).
 typedef float sa_v8 __attribute__((vector_size(32), aligned(4)));
@@ -582,39 +570,52 @@ static void sa_restrict_chunk(void* context, size_t t, size_t worker) {
 
 // The restriction's lists: per coarse cell, the 3 × 3 aggregates around it (dy, then dx,
 // ascending), in each the fine unknowns (by cell, then unknown) whose P row reaches the coarse
-// cell, i.e. whose mask has the bit q of the cell seen from that aggregate. Returns 0 when out
+// cell, i.e. whose mask has the bit q of the cell seen from that aggregate. Built by scattering
+// each fine unknown to the lists of its mask's coarse cells (counted first): list (c, a) only
+// gets the unknowns of one aggregate, and they come in its members' order. Returns 0 when out
 // of memory.
 static int sa_restriction_lists(sa_level* F, const sa_level* C) {
     const int D = F->D;
-    F->restrict_start = malloc(sizeof(size_t) * (9 * C->ncell + 1));
-    if (!F->restrict_start) return 0;
-    size_t count = 0;
+    const size_t slots = 9 * C->ncell;
+    ptrdiff_t around[9];  // aggregate q's padded index less the fine unknown's own
+    for (int q = 0; q < 9; q++) around[q] = (ptrdiff_t) (q / 3 - 1) * C->pw + q % 3 - 1;
+    F->restrict_start = calloc(slots + 1, sizeof(size_t));
+    size_t* fill = malloc(sizeof(size_t) * (slots + 1));
+    if (!F->restrict_start || !fill) {
+        free(fill);
+        return 0;
+    }
+    // c seen from aggregate q of a fine unknown is that aggregate's neighbour 8 − q.
     for (int pass = 0; pass < 2; pass++) {
-        count = 0;
-        for (size_t c = 0; c < C->ncell; c++) {
-            for (int dy = -1; dy <= 1; dy++) {
-                for (int dx = -1; dx <= 1; dx++) {
-                    const size_t g = (size_t) (C->cell[c] + dy * C->pw + dx);
-                    const int q = (1 - dy) * 3 + 1 - dx;  // c seen from aggregate g
-                    if (pass == 0) F->restrict_start[9 * c + (dy + 1) * 3 + dx + 1] = count;
-                    for (size_t s = F->agg_start[g]; s < F->agg_start[g + 1]; s++) {
-                        const size_t k = (size_t) F->members[s];
-                        for (int i = 0; i < F->ndof[k]; i++) {
-                            const size_t u = k * D + i;
-                            if (!(F->mask[u] >> q & 1)) continue;
-                            if (pass == 1) F->restrict_list[count] = (int32_t) u;
-                            count++;
-                        }
+        for (size_t s = 0; s < F->ncell; s++) {
+            const size_t k = (size_t) F->members[s];
+            const int32_t* map = C->map + F->agg[k];
+            for (int i = 0; i < F->ndof[k]; i++) {
+                const size_t u = k * D + i;
+                for (unsigned m = F->mask[u]; m; m &= m - 1) {
+                    const int q = __builtin_ctz(m);
+                    const int32_t c = map[around[q]];
+                    if (c < 0) continue;
+                    const size_t slot = 9 * (size_t) c + 8 - q;
+                    if (pass == 0) {
+                        F->restrict_start[slot + 1]++;
+                    } else {
+                        F->restrict_list[fill[slot]++] = (int32_t) u;
                     }
                 }
             }
         }
         if (pass == 0) {
-            F->restrict_start[9 * C->ncell] = count;
-            F->restrict_list = malloc(sizeof(int32_t) * (count ? count : 1));
-            if (!F->restrict_list) return 0;
+            for (size_t e = 0; e < slots; e++) F->restrict_start[e + 1] += F->restrict_start[e];
+            memcpy(fill, F->restrict_start, sizeof(size_t) * (slots + 1));
+            F->restrict_list = malloc(sizeof(int32_t) * (F->restrict_start[slots] ? F->restrict_start[slots] : 1));
+            if (!F->restrict_list) {
+                free(fill);
+                return 0;
+            }
         }
     }
+    free(fill);
     return 1;
 }
 
@@ -732,72 +733,126 @@ static int sa_permute(void* array, size_t size, const int32_t* perm, size_t coun
     return 1;
 }
 
-// A power iteration's step on a chunk of cells: r = −A x, and the chunk's partial sums of
-// xᵀA x, xᵀD x and |D⁻¹A x|² (each in cell order) into task->sums + 3t.
-static void sa_power_chunk(void* context, size_t t, size_t worker) {
-    sa_task* task = context;
-    sa_residual_chunk(context, t, worker);
-    const sa_level* L = task->L;
-    const int D = L->D;
-    const size_t k1 = (t + 1) * task->chunk < L->ncell ? (t + 1) * task->chunk : L->ncell;
+// A power iteration's step on cells k0 ..< k1 of a level of D unknowns a cell (a constant at
+// each call): r = −A x (as 0 − A x: the residual with b = 0), and the cells' sums (each in
+// cell order) of |D⁻¹A x|² into sums[2] and, when `both` is set (the step whose estimate is
+// kept), of xᵀA x and xᵀD x into sums[0], sums[1].
+static inline __attribute__((always_inline)) void sa_power_cells(const sa_level* L, size_t k0, size_t k1, int D, int both, double sums[3]) {
+    const sa_real zero = 0;
+    const sa_real* restrict invdiag = L->invdiag;
+    sa_real* restrict r = L->r;
     double xax = 0, xdx = 0, norm = 0;
-    for (size_t k = t * task->chunk; k < k1; k++) {
+    for (size_t k = k0; k < k1; k++) {
+        sa_real ax[4];
+        if (D == 1) {
+            ax[0] = sa_row1(L, k);
+        } else {
+            sa_row4(L, k, 0, ax);
+        }
         for (int i = 0; i < D; i++) {
             const size_t u = k * D + i;
-            const double xi = L->x[(size_t) L->cell[k] * D + i];
-            const double dr = (double) L->invdiag[u] * L->r[u];
-            xax -= xi * L->r[u];
-            xdx += L->invdiag[u] > 0 ? xi * xi / L->invdiag[u] : 0;
+            const sa_real ru = zero - ax[i];
+            r[u] = ru;
+            const double dr = (double) invdiag[u] * ru;
             norm += dr * dr;
+            if (both) {
+                const double xi = L->x[(size_t) L->cell[k] * D + i];
+                xax -= xi * ru;
+                xdx += invdiag[u] > 0 ? xi * xi / invdiag[u] : 0;
+            }
         }
     }
-    task->sums[3 * t] = xax;
-    task->sums[3 * t + 1] = xdx;
-    task->sums[3 * t + 2] = norm;
+    sums[0] = xax;
+    sums[1] = xdx;
+    sums[2] = norm;
 }
 
+// sa_power_cells on task t's chunk, its sums into task->sums + 3t; task->phase: `both`.
+static inline __attribute__((always_inline)) void sa_power_chunk_body(void* context, size_t t, size_t worker) {
+    (void) worker;
+    sa_task* task = context;
+    const sa_level* L = task->L;
+    const size_t k0 = t * task->chunk, k1 = (t + 1) * task->chunk < L->ncell ? (t + 1) * task->chunk : L->ncell;
+    double* sums = task->sums + 3 * t;
+    if (L->D == 1) {
+        if (task->phase) {
+            sa_power_cells(L, k0, k1, 1, 1, sums);
+        } else {
+            sa_power_cells(L, k0, k1, 1, 0, sums);
+        }
+    } else if (task->phase) {
+        sa_power_cells(L, k0, k1, 4, 1, sums);
+    } else {
+        sa_power_cells(L, k0, k1, 4, 0, sums);
+    }
+}
+
+SA_TWO_ISAS(sa_power_chunk)
+
 // x = D⁻¹A x / |D⁻¹A x| (r holds −A x) on a chunk of cells.
-static void sa_power_scale_chunk(void* context, size_t t, size_t worker) {
+static inline __attribute__((always_inline)) void sa_power_scale_chunk_body(void* context, size_t t, size_t worker) {
     (void) worker;
     const sa_task* task = context;
     const sa_level* L = task->L;
-    const int D = L->D;
     const size_t k1 = (t + 1) * task->chunk < L->ncell ? (t + 1) * task->chunk : L->ncell;
+    const sa_real* restrict invdiag = L->invdiag;
+    const sa_real* restrict r = L->r;
+    const int32_t* restrict cell = L->cell;
+    sa_real* restrict x = L->x;
+    const double scale = task->scale;
+    if (L->D == 1) {
+        for (size_t k = t * task->chunk; k < k1; k++) x[cell[k]] = (sa_real) (-(double) invdiag[k] * r[k] * scale);
+        return;
+    }
     for (size_t k = t * task->chunk; k < k1; k++) {
-        for (int i = 0; i < D; i++) L->x[(size_t) L->cell[k] * D + i] = (sa_real) (-(double) L->invdiag[k * D + i] * L->r[k * D + i] * task->scale);
+        for (int i = 0; i < 4; i++) x[4 * (size_t) cell[k] + i] = (sa_real) (-(double) invdiag[4 * k + i] * r[4 * k + i] * scale);
     }
 }
+
+SA_TWO_ISAS(sa_power_scale_chunk)
 
 // D⁻¹A's largest eigenvalue on level L: power iterations from a fixed start, the products
 // and dot products on the pool (per-chunk partial sums added in chunk order: chunks are a
 // fixed number of cells, so the estimate does not depend on the thread count), into
-// *lambda. Returns 0 when out of memory.
+// *lambda: the Rayleigh quotient xᵀA x / xᵀD x of the last step's x (xᵀA x and xᵀD x are
+// summed on that step only, and its x is not scaled: it is zeroed after). Returns 0 when
+// out of memory.
 static int sa_largest_eigenvalue(const sa_hierarchy* H, sa_level* L, double* lambda) {
     const int D = L->D;
     const size_t chunks = (L->ncell + sa_chunk_of(L) - 1) / sa_chunk_of(L);
     double* sums = malloc(sizeof(double) * 3 * (chunks ? chunks : 1));
     if (!sums) return 0;
     *lambda = 0;
+    void (*power)(void*, size_t, size_t) = sa_power_chunk_for_cpu();
+    void (*scale)(void*, size_t, size_t) = sa_power_scale_chunk_for_cpu();
     for (size_t k = 0; k < L->ncell; k++) {
         for (int i = 0; i < D; i++) {
             const size_t u = k * D + i;
             L->x[(size_t) L->cell[k] * D + i] = L->invdiag[u] > 0 ? (sa_real) ((double) ((u * 2654435761u) % 1000) / 1000.0 - 0.5) : 0;
         }
     }
-    memset(L->b, 0, sizeof(sa_real) * L->ncell * D);
     for (int it = 0; it < sa_power_iterations; it++) {
-        sa_task task = {.L = L, .sums = sums};
-        sa_run(H->pool, L->ncell, sa_power_chunk, &task);
-        double xax = 0, xdx = 0, norm = 0;
-        for (size_t t = 0; t < chunks; t++) {
-            xax += sums[3 * t];
-            xdx += sums[3 * t + 1];
-            norm += sums[3 * t + 2];
+        const int last = it + 1 == sa_power_iterations;
+        sa_task task = {.L = L, .sums = sums, .phase = last};
+        sa_run(H->pool, L->ncell, power, &task);
+        double norm = 0;
+        for (size_t t = 0; t < chunks; t++) norm += sums[3 * t + 2];
+        const int stop = last || !(norm > 0);
+        if (stop && !last) {
+            task.phase = 1;  // stopping early: this step's estimate is kept
+            sa_run(H->pool, L->ncell, power, &task);
         }
-        *lambda = xdx > 0 ? xax / xdx : 0;
-        if (!(norm > 0)) break;
+        if (stop) {
+            double xax = 0, xdx = 0;
+            for (size_t t = 0; t < chunks; t++) {
+                xax += sums[3 * t];
+                xdx += sums[3 * t + 1];
+            }
+            *lambda = xdx > 0 ? xax / xdx : 0;
+            break;
+        }
         task.scale = 1 / __builtin_sqrt(norm);
-        sa_run(H->pool, L->ncell, sa_power_scale_chunk, &task);
+        sa_run(H->pool, L->ncell, scale, &task);
     }
     free(sums);
     for (size_t k = 0; k < L->ncell; k++) memset(L->x + (size_t) L->cell[k] * D, 0, sizeof(sa_real) * D);
@@ -822,17 +877,22 @@ static const unsigned char sa_q5[9] = {0, 1, 2, 5, 6, 7, 10, 11, 12};  // q's po
 // (the table sa_galerkin_row_body builds); spread[m] = sa_spread(m).
 static inline __attribute__((always_inline)) unsigned sa_ap_row1(const sa_level* F, size_t k, const signed char* shift,
                                                                    const unsigned* spread, double* ap) {
-    const int32_t* map = F->map + F->cell[k];
-    const float* row = F->A + 25 * k;
+    // (The level's arrays in locals: the stores to ap would otherwise reload them.)
+    const int32_t* restrict map = F->map + F->cell[k];
+    const int32_t* restrict offset = F->offset;
+    const float* restrict row = F->A + 25 * k;
+    const uint16_t* restrict mask = F->mask;
+    const float* restrict P = F->P;
     unsigned reach = 0;
+#pragma clang loop unroll(full)  // (unrolled: no loop counter or index arithmetic)
     for (int o = 0; o < 25; o++) {
-        const int32_t kn = map[F->offset[o]];
+        const int32_t kn = map[offset[o]];
         if (kn < 0) continue;
         const double a = row[o];
         if (a == 0) continue;
-        const unsigned m = F->mask[kn];
+        const unsigned m = mask[kn];
         reach |= spread[m] << shift[o];
-        const float* p = F->P + 36 * (size_t) kn;
+        const float* p = P + 36 * (size_t) kn;
         double* t = ap + 4 * shift[o];
         // Row by row of the 3 × 3, all three aggregates of a row that has any (P is 0 outside
         // its mask: those terms are signed zeros, which change no sum).
@@ -1082,56 +1142,151 @@ typedef struct sa_smooth_state {
     const sa_level* C;
     const double* tentative;  // per fine unknown, its 4 candidates' weights on its aggregate
     double omega;
+    int a;                    // F's cells an aggregate is wide
     size_t chunk;             // fine cells per task
 } sa_smooth_state;
+
+// Row u's 36 entries as Float into P, and its mask (the aggregates with a nonzero entry).
+static inline __attribute__((always_inline)) void sa_store_p_row(sa_level* F, size_t u, const double* p) {
+    float* out = F->P + 36 * u;
+    unsigned mask = 0;
+    for (int q = 0; q < 9; q++) {
+        int nonzero = 0;
+        for (int J = 0; J < 4; J++) {
+            out[4 * q + J] = (float) p[4 * q + J];
+            nonzero |= out[4 * q + J] != 0;
+        }
+        mask |= (unsigned) nonzero << q;
+    }
+    F->mask[u] = (uint16_t) mask;
+}
+
+// Four doubles (a P row's entries on one aggregate), from any address.
+typedef double sa_d4 __attribute__((vector_size(32), aligned(8)));
 
 // Rows of the smoothed prolongation P = (I − ω D⁻¹A) P_tent for fine cells chunk·t ..<
 // chunk·(t + 1) (each row written by its own cell's task: any thread order); row u on the
 // 3 × 3 aggregates around u's own (A reaches 2 cells, at most one aggregate over), and its mask.
+// Each entry gets, neighbour by neighbour in stencil order and within a neighbour unknown by
+// unknown, p −= (ω d_u a)·t (on level 0, A's zero entries skipped). A neighbour's aggregate q comes from a
+// table by the cell's place (x mod a, y mod a) in its a × a aggregate (the row step
+// agg[kn] − agg[k] gives the same), and on the levels of four unknowns a neighbour cell is
+// looked up once for all of them.
 static inline __attribute__((always_inline)) void sa_smooth_chunk_body(void* context, size_t t, size_t worker) {
     (void) worker;
     const sa_smooth_state* st = context;
     sa_level* F = st->F;
     const double* tentative = st->tentative;
     const double omega = st->omega;
-    const int D = F->D;
-    const int32_t pwc = st->C->pw;
+    const int D = F->D, aw = st->a;
     const size_t k1 = (t + 1) * st->chunk < F->ncell ? (t + 1) * st->chunk : F->ncell;
-    for (size_t k = t * st->chunk; k < k1; k++) {
-        const int32_t ak = F->agg[k];
-        for (int i = 0; i < F->ndof[k]; i++) {
-            double p[36] = {0};
-            for (int J = 0; J < 4; J++) p[16 + J] = tentative[4 * (k * D + i) + J];
-            const double w = omega * F->invdiag[k * D + i];
-            for (int o = 0; o < 25; o++) {
-                const int32_t kn = F->map[F->cell[k] + F->offset[o]];
-                if (kn < 0) continue;
-                const int32_t d = F->agg[kn] - ak;  // dy·pwc + dx, |dx|, |dy| ≤ 1
-                const int32_t dy = sa_aggregate_row(d, pwc), dx = d - dy * pwc;
-                const int q = (dy + 1) * 3 + dx + 1;
-                for (int j = 0; j < F->ndof[kn]; j++) {
-                    const double av = sa_entry(F, k, o, i, j);
-                    if (av == 0) continue;
-                    for (int J = 0; J < 4; J++) p[4 * q + J] -= w * av * tentative[4 * ((size_t) kn * D + j) + J];
-                }
-            }
-            const size_t u = k * D + i;
-            unsigned mask = 0;
-            for (int e = 0; e < 36; e++) {
-                F->P[36 * u + e] = (float) p[e];
-                if (F->P[36 * u + e] != 0) mask |= 1u << (e / 4);
-            }
-            F->mask[u] = (uint16_t) mask;
+    unsigned char around[25][25];  // [place][o]: neighbour o's aggregate's q on the 3 × 3
+    for (int phase = 0; phase < aw * aw; phase++) {
+        for (int o = 0; o < 25; o++) {
+            const int dx = (phase % aw + o % 5 - 2 + aw) / aw - 1, dy = (phase / aw + o / 5 - 2 + aw) / aw - 1;
+            around[phase][o] = (unsigned char) ((dy + 1) * 3 + dx + 1);
         }
+    }
+    const int32_t* offset = F->offset;
+    for (size_t k = t * st->chunk; k < k1; k++) {
+        const int32_t x = F->cell[k] % F->pw - 2, y = F->cell[k] / F->pw - 2;
+        const unsigned char* qo = around[(y % aw) * aw + x % aw];
+        const int32_t* map = F->map + F->cell[k];
+        if (D == 1) {
+            const float* row = F->A + 25 * k;
+            double p[36] = {0};
+            for (int J = 0; J < 4; J++) p[16 + J] = tentative[4 * k + J];
+            const double w = omega * F->invdiag[k];
+            for (int o = 0; o < 25; o++) {
+                const int32_t kn = map[offset[o]];
+                if (kn < 0) continue;
+                const double av = row[o];
+                if (av == 0) continue;
+                const double wa = w * av;
+                const double* tn = tentative + 4 * (size_t) kn;
+                double* pq = p + 4 * qo[o];
+                for (int J = 0; J < 4; J++) pq[J] -= wa * tn[J];
+            }
+            sa_store_p_row(F, k, p);
+            continue;
+        }
+        // Four unknowns: per neighbour cell, its block's 16 terms into the four rows' entries
+        // of its aggregate, held 4-wide; unknowns past either cell's ndof have a 0 weight w, a
+        // 0 block entry or a 0 tentative row, whose terms are signed zeros (no sum changes), so
+        // all 4 × 4 are added, and A's zero entries too.
+        const int nd = F->ndof[k];
+        double p[4][36] = {{0}};
+        double w[4] = {0, 0, 0, 0};
+        for (int i = 0; i < nd; i++) {
+            for (int J = 0; J < 4; J++) p[i][16 + J] = tentative[4 * (k * D + i) + J];
+            w[i] = omega * F->invdiag[k * D + i];
+        }
+        for (int o = 0; o < 25; o++) {
+            const int32_t kn = map[offset[o]];
+            if (kn < 0) continue;
+            const float* block = F->A + (size_t) 400 * k + (size_t) 16 * o;  // [j][i]
+            const int q = qo[o];
+            sa_d4 acc[4];
+            for (int i = 0; i < 4; i++) memcpy(&acc[i], p[i] + 4 * q, sizeof(sa_d4));
+            for (int j = 0; j < 4; j++) {
+                sa_d4 tn;
+                memcpy(&tn, tentative + 4 * ((size_t) kn * D + j), sizeof(sa_d4));
+                for (int i = 0; i < 4; i++) acc[i] -= (w[i] * (double) block[4 * j + i]) * tn;
+            }
+            for (int i = 0; i < 4; i++) memcpy(p[i] + 4 * q, &acc[i], sizeof(sa_d4));
+        }
+        for (int i = 0; i < nd; i++) sa_store_p_row(F, k * D + i, p[i]);
     }
 }
 
 SA_TWO_ISAS(sa_smooth_chunk)
 
+// Test hook (mk_cf_mg_level.checks_galerkin): F's smoothed prolongation against its rows
+// computed the plain way, (I − ω D⁻¹A) P_tent row by row — per fine unknown, per stencil
+// neighbour (its aggregate from the row step of the aggregates' padded indices), per unknown
+// of it, every term into a Double row of 36, then rounded to Float. Returns the largest
+// |P − reference| relative to the row's largest reference entry; a mask that is not the
+// reference row's nonzero aggregates counts as 1.
+static double sa_smooth_error(const sa_level* F, const sa_level* C, const double* tentative, double omega) {
+    const int D = F->D;
+    double worst = 0;
+    for (size_t k = 0; k < F->ncell; k++) {
+        for (int i = 0; i < F->ndof[k]; i++) {
+            const size_t u = k * D + i;
+            double p[36] = {0};
+            for (int J = 0; J < 4; J++) p[16 + J] = tentative[4 * u + J];
+            const double w = omega * F->invdiag[u];
+            for (int o = 0; o < 25; o++) {
+                const int32_t kn = F->map[F->cell[k] + sa_offset(F, o)];
+                if (kn < 0) continue;
+                const int32_t d = F->agg[kn] - F->agg[k];
+                const int32_t dy = sa_aggregate_row(d, C->pw), dx = d - dy * C->pw;
+                const int q = (dy + 1) * 3 + dx + 1;
+                for (int j = 0; j < F->ndof[kn]; j++) {
+                    const double av = sa_entry(F, k, o, i, j);
+                    for (int J = 0; J < 4; J++) p[4 * q + J] -= w * av * tentative[4 * ((size_t) kn * D + j) + J];
+                }
+            }
+            double scale = 0, diff = 0;
+            unsigned mask = 0;
+            for (int e = 0; e < 36; e++) {
+                const float ref = (float) p[e];
+                if (ref != 0) mask |= 1u << (e / 4);
+                scale = __builtin_fmax(scale, __builtin_fabs(ref));
+                const double de = __builtin_fabs((double) F->P[36 * u + e] - ref);
+                diff = de == de ? __builtin_fmax(diff, de) : __builtin_inf();
+            }
+            const double relative = mask != F->mask[u] ? 1 : (scale > 0 ? diff / scale : diff);
+            if (!(relative <= worst)) worst = relative;  // (a NaN counts)
+        }
+    }
+    return worst;
+}
+
 // Level C from level F with aggregates of a × a cells: the tentative prolongation (the
 // candidates orthonormalised per aggregate), smoothed by one damped-Jacobi step of F's
 // operator, and C's operator PᵀAP. Returns 0 when out of memory.
-static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
+static int sa_coarsen(sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
     const int D = F->D;
     C->w = (F->w + a - 1) / a;
     C->h = (F->h + a - 1) / a;
@@ -1143,10 +1298,7 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
     size_t* start = calloc(C->padded + 1, sizeof(size_t));
     int32_t* members = malloc(sizeof(int32_t) * (F->ncell ? F->ncell : 1));
     double* tentative = calloc(nf * 4 + 1, sizeof(double));
-    C->cell = malloc(sizeof(int32_t) * (C->padded));
-    C->ndof = malloc(C->padded);
-    C->B = calloc(C->padded * 16, sizeof(double));
-    if (!F->agg || !start || !members || !tentative || !C->cell || !C->ndof || !C->B) {
+    if (!F->agg || !start || !members || !tentative) {
         free(start); free(members); free(tentative);
         return 0;
     }
@@ -1155,7 +1307,18 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
         F->agg[k] = (y / a + 2) * C->pw + x / a + 2;
         start[F->agg[k] + 1]++;
     }
-    for (size_t i = 0; i < C->padded; i++) start[i + 1] += start[i];
+    size_t aggregates = 0;  // with members: C's cells are some of them
+    for (size_t i = 0; i < C->padded; i++) {
+        aggregates += start[i + 1] > 0;
+        start[i + 1] += start[i];
+    }
+    C->cell = malloc(sizeof(int32_t) * (aggregates + 1));
+    C->ndof = malloc(aggregates + 1);
+    C->B = calloc((aggregates + 1) * 16, sizeof(double));
+    if (!C->cell || !C->ndof || !C->B) {
+        free(start); free(members); free(tentative);
+        return 0;
+    }
     {
         size_t* fill = malloc(sizeof(size_t) * (C->padded + 1));
         if (!fill) {
@@ -1236,13 +1399,17 @@ static int sa_coarsen(const sa_hierarchy* H, sa_level* F, sa_level* C, int a) {
         return 0;
     }
     const double omega = 4 / (3 * lambda);
-    sa_smooth_state smooth = {.F = F, .C = C, .tentative = tentative, .omega = omega, .chunk = sa_chunk_of(F)};
+    sa_smooth_state smooth = {.F = F, .C = C, .tentative = tentative, .omega = omega, .a = a, .chunk = sa_chunk_of(F)};
     const size_t chunks = (F->ncell + smooth.chunk - 1) / smooth.chunk;
     void (*smooth_chunk)(void*, size_t, size_t) = sa_smooth_chunk_for_cpu();
     if (H->pool && chunks > 1) {
         mk_threadpool_run(H->pool, chunks, smooth_chunk, &smooth);
     } else {
         for (size_t t = 0; t < chunks; t++) smooth_chunk(&smooth, t, 0);
+    }
+    if (H->checks) {
+        const double e = sa_smooth_error(F, C, tentative, omega);
+        if (!(e <= H->smooth_error)) H->smooth_error = e;
     }
     free(tentative);
     // C's operator PᵀAP and the sweeps' inverses, one coarse row of cells per task.
@@ -1459,6 +1626,8 @@ static void sa_prepare(void* context) {
         return;
     }
     H->count = 1;
+    H->checks = top->checks_galerkin;
+    H->smooth_error = 0;
     while (H->count < sa_max_levels) {
         sa_level* F = H->levels + H->count - 1;
         size_t unknowns = 0;
@@ -1483,6 +1652,7 @@ static void sa_prepare(void* context) {
             }
             if (!(e <= top->galerkin_error)) top->galerkin_error = e;
         }
+        if (!(H->smooth_error <= top->galerkin_error)) top->galerkin_error = H->smooth_error;
     }
 }
 

@@ -36,7 +36,12 @@ import Testing
     /// (cf-sa.c, `sa_galerkin_error`) — to Float rounding, on the real crop with blocks of 3, 4
     /// and 5 pixels (so every level below too), serially and on 3 threads. Measured: 5.6e-8
     /// (Float's rounding); with the mirrored blocks left untransposed 0.66–0.79, with level 0's
-    /// neighbour aggregates' dx and dy swapped 3.6–3.8 (temporary builds).
+    /// neighbour aggregates' dx and dy swapped 3.6–3.8 (temporary builds). The same hook also
+    /// compares every smoothed prolongation with its rows computed the plain way
+    /// (`sa_smooth_error`: per fine unknown, per neighbour and its unknowns, the aggregate from
+    /// the padded indices' row step): measured exactly 0 (the same sums in the same order);
+    /// with the smoothing's neighbour aggregates' dx and dy swapped 1.96, with the block
+    /// levels' 4 × 4 blocks read transposed 5.87 (temporary builds).
     @Test func coarseOperatorsArePtAP() throws {
         let (image, trimap, _) = try MultigridSolverTests.inputs()
         var solver = ClosedFormMatting()

@@ -53,7 +53,9 @@ typedef struct mk_cf_mg_level {
     /// (through the cycle's own prolongation, product and restriction) to `galerkin_error`.
     /// On the level given to mk_f64_cf_sacg: every coarse level's operator against PᵀAP
     /// summed entry by entry in Double, the largest difference in a cell's 25 blocks relative
-    /// to that cell's largest entry, the largest over cells and levels.
+    /// to that cell's largest entry, the largest over cells and levels; and every smoothed
+    /// prolongation against its rows computed the plain way (cf-sa.c, `sa_smooth_error`: the
+    /// largest difference relative to a row's largest entry, a wrong mask counting as 1).
     int checks_galerkin;
     double galerkin_error;
     int sweeps;       // damped-Jacobi sweeps before the coarse correction (≥ 0; see `chebyshev`)
