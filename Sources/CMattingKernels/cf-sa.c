@@ -152,10 +152,6 @@ static inline sa_v4 sa_load4(const float* p) {
     return v;
 }
 
-// A pool task's body compiled for SSE2 and for AVX2 (mk-two-isas.h): the AVX2 copies' 4-wide
-// Double operations halve the instructions of the setup's 4-candidate loops.
-#define SA_TWO_ISAS(name) MK_TWO_ISAS(name)
-
 // Eight floats: two columns of a 4 × 4 block (sa_block_step).
 typedef float sa_v8 __attribute__((vector_size(32), aligned(4)));
 
@@ -267,7 +263,7 @@ static inline __attribute__((always_inline)) void sa_sweep_band_body(void* conte
     }
 }
 
-SA_TWO_ISAS(sa_sweep_band)
+MK_TWO_ISAS(sa_sweep_band)
 
 // A Gauss–Seidel pass: the even bands (rows of cells, sa_band_rows tall: two of them are
 // never coupled), each in order, on the pool, then the odd ones; `backward` reverses all of
@@ -458,7 +454,7 @@ static inline __attribute__((always_inline)) void sa_presweep_band_body(void* co
     });
 }
 
-SA_TWO_ISAS(sa_presweep_band)
+MK_TWO_ISAS(sa_presweep_band)
 
 // r −= (upper part)·x on band t: the residual b − A x after sa_presweep_band.
 static inline __attribute__((always_inline)) void sa_upper_band_body(void* context, size_t t, size_t worker) {
@@ -481,7 +477,7 @@ static inline __attribute__((always_inline)) void sa_upper_band_body(void* conte
     });
 }
 
-SA_TWO_ISAS(sa_upper_band)
+MK_TWO_ISAS(sa_upper_band)
 
 #undef SA_BAND_CELLS
 
@@ -787,7 +783,7 @@ static inline __attribute__((always_inline)) void sa_power_chunk_body(void* cont
     }
 }
 
-SA_TWO_ISAS(sa_power_chunk)
+MK_TWO_ISAS(sa_power_chunk)
 
 // x = D⁻¹A x / |D⁻¹A x| (r holds −A x) on a chunk of cells.
 static inline __attribute__((always_inline)) void sa_power_scale_chunk_body(void* context, size_t t, size_t worker) {
@@ -809,7 +805,7 @@ static inline __attribute__((always_inline)) void sa_power_scale_chunk_body(void
     }
 }
 
-SA_TWO_ISAS(sa_power_scale_chunk)
+MK_TWO_ISAS(sa_power_scale_chunk)
 
 // D⁻¹A's largest eigenvalue on level L: power iterations from a fixed start, the products
 // and dot products on the pool (per-chunk partial sums added in chunk order: chunks are a
@@ -1111,7 +1107,7 @@ static inline __attribute__((always_inline)) void sa_galerkin_row_body(void* con
     }
 }
 
-SA_TWO_ISAS(sa_galerkin_row)
+MK_TWO_ISAS(sa_galerkin_row)
 
 // PᵀAP is symmetric: sa_galerkin_row computes each cell's blocks o ≥ 12 (the neighbours
 // from the cell on, in reading order); block o < 12 is the transpose of the neighbour's
@@ -1239,7 +1235,7 @@ static inline __attribute__((always_inline)) void sa_smooth_chunk_body(void* con
     }
 }
 
-SA_TWO_ISAS(sa_smooth_chunk)
+MK_TWO_ISAS(sa_smooth_chunk)
 
 // Test hook (mk_cf_mg_level.checks_galerkin): F's smoothed prolongation against its rows
 // computed the plain way, (I − ω D⁻¹A) P_tent row by row — per fine unknown, per stencil
