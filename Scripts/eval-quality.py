@@ -51,6 +51,7 @@ from PIL import Image
 from scipy import ndimage
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+KINDS = ["real", "composite", "cutout", "synthetic", "people", "people-cutout"]  # item.json's "kind"
 ROOT = os.path.normpath(os.path.join(HERE, ".."))
 
 
@@ -196,7 +197,7 @@ def main():
     parser.add_argument("--set", default=default_set_dir(), help="the set's folder (default: the cache)")
     parser.add_argument("--command", help="command template (see the module doc); default: this checkout's matte")
     parser.add_argument("--no-trimap", action="store_true", help="do not pass trimaps to matte (the model path)")
-    parser.add_argument("--kind", choices=["real", "composite", "cutout", "synthetic", "people", "people-cutout"], help="only items of this kind")
+    parser.add_argument("--kind", choices=KINDS, help="only items of this kind")
     parser.add_argument("--require-trimap", action="store_true", help="only items with a trimap")
     parser.add_argument("--items", nargs="*", help="only these items")
     parser.add_argument("--label", default=None, help="a name for this run in the output")
@@ -261,7 +262,7 @@ def main():
         m = metrics(pred, target, tri)
         results.append({"item": item["name"], "kind": item["kind"], "seconds": seconds, **m})
         print(f"{item['name']:<{nw}} {item['kind']:<{kw}} " + " ".join(f"{m[n]:8.4f}" for n in names) + f" {seconds:8.2f}")
-    for kind in ("real", "composite", "cutout", "synthetic", "people", "people-cutout", None):
+    for kind in KINDS + [None]:
         chosen = [r for r in results if kind is None or r["kind"] == kind]
         if not chosen:
             continue

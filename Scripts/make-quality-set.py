@@ -150,14 +150,23 @@ def write_people_item(folder, image8, reference, info):
         json.dump(info, f, indent=1)
 
 
+def read_cutout(archive, member, want):
+    """A real RGBA cut-out as (alpha, F), both 0..1: its own 8-bit alpha and its RGB."""
+    rgba = read_member(archive, member, want, "RGBA")
+    return rgba[..., 3].astype(np.float64) / 255, rgba[..., :3].astype(np.float64) / 255
+
+
+def blended(alpha, fg, bg):
+    """I = aF + (1 - a)B as 8-bit RGB (all 0..1 floats), so `alpha` is the picture's truth."""
+    return np.clip(np.round((alpha[..., None] * fg + (1 - alpha[..., None]) * bg) * 255), 0, 255).astype(np.uint8)
+
+
 def write_people_cutouts(item, source, archive, files, out, wanted):
     """The model path on real people with their true alpha: the item's cut-out blended over
     each background in each frame (the manifest's "about"), written as people items whose
     reference is the cut-out's own 8-bit alpha (so exact). Returns the names written."""
-    rgba = read_member(archive, item["cutout"], source["files"][item["cutout"]], "RGBA")
-    h, w = rgba.shape[:2]
-    alpha = rgba[..., 3].astype(np.float64) / 255
-    fg = rgba[..., :3].astype(np.float64) / 255
+    alpha, fg = read_cutout(archive, item["cutout"], source["files"][item["cutout"]])
+    h, w = alpha.shape
     written = []
     for background, member in item["backgrounds"].items():
         for frame, aspect in item["frames"].items():
@@ -175,8 +184,7 @@ def write_people_cutouts(item, source, archive, files, out, wanted):
             x0, y0 = (fw - w) // 2, fh - h  # bottom centre: the frame cuts them where the cut-out does
             a[y0:, x0:x0 + w] = alpha
             f[y0:, x0:x0 + w] = fg
-            image = a[..., None] * f + (1 - a[..., None]) * resized(files[member], fh, fw)
-            image8 = np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
+            image8 = blended(a, f, resized(files[member], fh, fw))
             reference = np.clip(np.round(a * 255), 0, 255).astype(np.uint8)
             info = {"kind": item["kind"], "reference": item["reference"], "licence": item["licence"],
                     "source": f"{source['spec']}: {item['cutout']} (alpha and F) over {member} (B), "
@@ -216,6 +224,15 @@ def main():
 
     with open(MANIFEST) as f:
         manifest = json.load(f)
+    known = set()
+    for item in manifest["items"]:
+        known.add(item["name"])
+        if item["kind"] == "people-cutout":
+            known.update(f"{item['name']}-{b}-{f}" for b in item["backgrounds"] for f in item["frames"])
+    unknown = [n for n in args.items or [] if n not in known]
+    if unknown:
+        sys.exit(f"make-quality-set: no item named {', '.join(unknown)} in {MANIFEST} "
+                 "(people-cutout entries name theirs NAME-BACKGROUND-FRAME)")
     wheels, files = {}, {}
     for key, source in manifest["sources"].items():
         wheels[key] = fetch_archive(source, os.path.join(cache_dir(), "wheels"))
@@ -250,15 +267,11 @@ def main():
             # tool, not generated) blended over a real photo: I = aF + (1 - a)B with the
             # cut-out's own 8-bit alpha, so that alpha is the exact truth of the picture.
             source = manifest["sources"][item["source"]]
-            rgba = read_member(wheels[item["source"]], item["cutout"], source["files"][item["cutout"]], "RGBA")
-            h, w = rgba.shape[:2]
-            alpha = rgba[..., 3].astype(np.float64) / 255
-            fg = rgba[..., :3].astype(np.float64) / 255
+            alpha, fg = read_cutout(wheels[item["source"]], item["cutout"], source["files"][item["cutout"]])
+            h, w = alpha.shape
             if args.estimated_foreground:
                 fg = pymatting.estimate_foreground_ml(fg, alpha)
-            bg = resized(files[item["background"]], h, w)
-            image = alpha[..., None] * fg + (1 - alpha[..., None]) * bg
-            image8 = np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
+            image8 = blended(alpha, fg, resized(files[item["background"]], h, w))
             # make_composite's rule: sure = alpha > 0.99, maybe = alpha > 0.01.
             trimap = banded_trimap(alpha > 0.99, alpha > 0.01, args.band or item["band"])
             info["source"] = f"{source['spec']}: {item['cutout']} (alpha and F) over {item['background']} (B)"
@@ -280,9 +293,7 @@ def main():
             alpha = alpha.astype(np.float64)
             if item["kind"] == "composite":
                 fg = resized(files[item["foreground"]], h, w)
-                bg = resized(files[item["background"]], h, w)
-                image = alpha[..., None] * fg + (1 - alpha[..., None]) * bg
-                image8 = np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
+                image8 = blended(alpha, fg, resized(files[item["background"]], h, w))
                 info["source"] = f"alpha of make_composite({h}, {w}, seed={item['seed']}); F {item['foreground']}, B {item['background']}"
             else:
                 image8, _, _, _ = fixtures.make_composite(h, w, seed=item["seed"])

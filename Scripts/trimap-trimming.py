@@ -45,8 +45,13 @@ def main():
         sys.exit("usage: trimap-trimming.py IMAGE TRIMAP ALPHA_OUT [matte options...]")
     image, trimap, alpha = sys.argv[1:4]
     tau = float(os.environ.get("TRIM_T", "9"))
-    photo = np.asarray(Image.open(image).convert("RGB"))
-    tri = np.asarray(Image.open(trimap).convert("L"))
+    try:
+        photo = np.asarray(Image.open(image).convert("RGB"))
+        tri = np.asarray(Image.open(trimap).convert("L"))
+    except OSError as error:
+        sys.exit(f"trimap-trimming: {error}")
+    if tri.shape != photo.shape[:2]:
+        sys.exit(f"trimap-trimming: {trimap} is {tri.shape[1]}x{tri.shape[0]}, {image} is {photo.shape[1]}x{photo.shape[0]}")
     path = alpha + ".trimmed.png"
     Image.fromarray(trimmed(photo, tri, tau)).save(path)
     matte = os.path.join(ROOT, ".build", "release", "matte")
